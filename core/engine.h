@@ -1,0 +1,38 @@
+#pragma once
+// The engine: one blocking call that executes a run from its config.
+// Progress, points and log lines go to the observer; a stop token is polled
+// once per batch. LibTorch and standard exceptions are caught here, at the
+// boundary, and become the run's error.
+#include "core/run_config.h"
+#include "core/run_observer.h"
+#include "core/stop_token.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace distillery {
+
+class RunStore;
+
+struct RunOutcome {
+  enum class Kind { Success, Cancelled, Failed };
+  Kind kind = Kind::Failed;
+  std::string message;
+  int64_t run_id = 0;
+  nlohmann::json summary = nlohmann::json::object();
+};
+
+std::string toString(RunOutcome::Kind kind);
+
+// Creates the run's record (status queued) and returns its id.
+int64_t queueRun(RunStore& store, const RunConfig& config);
+
+// Executes a queued run to the end. The store receives status, points, logs,
+// the summary and the trained model; a teacher trained on the way is recorded
+// as its own run and linked.
+RunOutcome executeRun(RunStore& store, int64_t run_id, const RunConfig& config,
+                      RunObserver& observer, const StopToken& stop);
+
+} // namespace distillery

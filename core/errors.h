@@ -1,0 +1,42 @@
+#pragma once
+// Error types that cross the engine boundary. Each message names the file or
+// field at fault and what was expected, so the CLI can print it as one line.
+#include <stdexcept>
+#include <string>
+
+namespace distillery {
+
+class DistilleryError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+// A config value is missing, mistyped, unknown or out of range.
+class ConfigError : public DistilleryError {
+public:
+  ConfigError(std::string field, const std::string& what)
+      : DistilleryError(field + ": " + what), field_(std::move(field)) {}
+  const std::string& field() const { return field_; }
+
+private:
+  std::string field_;
+};
+
+// A data file is missing, truncated or not what it claims to be.
+class DataError : public DistilleryError {
+public:
+  DataError(std::string file, const std::string& what)
+      : DistilleryError(file + ": " + what), file_(std::move(file)) {}
+  const std::string& file() const { return file_; }
+
+private:
+  std::string file_;
+};
+
+// The run store could not be opened, read or written.
+class StoreError : public DistilleryError {
+public:
+  using DistilleryError::DistilleryError;
+};
+
+} // namespace distillery

@@ -1,0 +1,31 @@
+#pragma once
+// Size and cost of a zoo model, computable without touching LibTorch types,
+// so widgets can show it wherever a model is picked.
+#include "core/run_config.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace distillery {
+
+struct LayerSummary {
+  std::string name;   // e.g. "conv1"
+  std::string kind;   // e.g. "Conv2d 1->32 k3"
+  std::string output; // e.g. "32x14x14"
+  int64_t params = 0;
+  double flops = 0.0;
+};
+
+struct ModelInfo {
+  int64_t params = 0;
+  double flops_per_sample = 0.0; // forward pass; one multiply-add counts as 2 FLOPs
+  std::vector<LayerSummary> layers;
+};
+
+// channels/height/width/classes describe the dataset the model will see.
+// Throws ConfigError for a spec that cannot be built on that shape.
+ModelInfo describeModel(const ModelSpec& spec, int64_t channels, int64_t height, int64_t width,
+                        int64_t num_classes);
+
+} // namespace distillery

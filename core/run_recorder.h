@@ -1,0 +1,34 @@
+#pragma once
+// Buffers a run's points and log lines and writes them in batches, to the
+// store and then to the observer, so recording stays off the training hot path.
+#include "core/metric_point.h"
+#include "core/run_observer.h"
+
+#include <chrono>
+#include <vector>
+
+namespace distillery {
+
+class RunStore;
+
+class RunRecorder {
+public:
+  RunRecorder(RunStore* store, RunObserver* observer, int64_t run_id);
+  ~RunRecorder(); // flushes
+
+  void add(MetricPoint point); // run_id is filled in
+  void log(const std::string& level, const std::string& message, double wall_s);
+  // Writes if the buffer is large or old enough; force writes regardless.
+  void flush(bool force = false);
+  int64_t runId() const { return run_id_; }
+
+private:
+  RunStore* store_;
+  RunObserver* observer_;
+  int64_t run_id_;
+  std::vector<MetricPoint> points_;
+  std::vector<LogEvent> logs_;
+  std::chrono::steady_clock::time_point last_flush_;
+};
+
+} // namespace distillery

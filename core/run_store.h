@@ -1,0 +1,90 @@
+#pragma once
+// The run store: one SQLite file holding runs, their metric points, log
+// events and model artifacts. One RunStore is one connection; open one per
+// thread, on that thread.
+#include "core/metric_point.h"
+#include "core/run_status.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace distillery {
+
+// Schema versions; each upgrade step moves one version forward.
+enum class SchemaVersion : int {
+  None = 0,
+  Initial = 1, // runs, metric_points, log_events, artifacts, schema_version
+  Latest = Initial,
+};
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string task;
+  RunStatus status = RunStatus::Queued;
+  std::string config_json;
+  std::string created_at; // ISO-8601 UTC
+  std::string started_at;
+  std::string finished_at;
+  std::string error;
+  int64_t teacher_run_id = 0; // the run whose model taught this one (0: none)
+  int64_t parent_run_id = 0;  // the distill run that created this teacher run (0: none)
+  nlohmann::json summary = nlohmann::json::object(); // final metrics and sizes
+};
+
+class RunStore {
+public:
+  // path may be ":memory:". Creates or upgrades the schema, and marks runs
+  // left "running" by a process that no longer exists as interrupted.
+  explicit RunStore(const std::string& path);
+  ~RunStore();
+  RunStore(const RunStore&) = delete;
+  RunStore& operator=(const RunStore&) = delete;
+
+  const std::string& path() const { return path_; }
+  int schemaVersion() const;
+  // How many runs this open found orphaned and marked interrupted.
+  int recoveredInterrupted() const { return recovered_; }
+
+  int64_t createRun(const std::string& name, const std::string& task,
+                    const std::string& config_json, int64_t parent_run_id = 0);
+  void setStatus(int64_t run_id, RunStatus status, const std::string& error = {});
+  void setTeacher(int64_t run_id, int64_t teacher_run_id);
+  void setSummary(int64_t run_id, const nlohmann::json& summary);
+  void renameRun(int64_t run_id, const std::string& name);
+  void deleteRun(int64_t run_id); // with its points, logs and artifacts
+
+  std::optional<RunRecord> run(int64_t run_id);
+  std::vector<RunRecord> runs(); // newest first
+
+  // Written in one transaction.
+  void appendPoints(const std::vector<MetricPoint>& points);
+  void appendLogs(const std::vector<LogEvent>& events);
+  std::vector<MetricPoint> points(int64_t run_id, const std::string& metric = {});
+  std::vector<std::string> metricNames(int64_t run_id);
+  int64_t pointCount(int64_t run_id);
+  std::vector<LogEvent> logs(int64_t run_id);
+
+  void saveArtifact(int64_t run_id, const std::string& name, const std::string& bytes);
+  std::optional<std::string> loadArtifact(int64_t run_id, const std::string& name);
+
+private:
+  void exec(const char* sql);
+  void migrate();
+  void recoverOrphans();
+  sqlite3_stmt* prepare(const char* sql);
+  [[noreturn]] void fail(const std::string& what);
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+  int recovered_ = 0;
+};
+
+} // namespace distillery

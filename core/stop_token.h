@@ -1,0 +1,17 @@
+#pragma once
+#include <atomic>
+
+namespace distillery {
+
+// Shared between the thread that asks for a stop and the training loop, which
+// polls it once per batch.
+class StopToken {
+public:
+  void requestStop() { stop_.store(true, std::memory_order_relaxed); }
+  bool stopRequested() const { return stop_.load(std::memory_order_relaxed); }
+
+private:
+  std::atomic<bool> stop_{false};
+};
+
+} // namespace distillery

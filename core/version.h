@@ -1,0 +1,9 @@
+#pragma once
+#include <string>
+
+namespace distillery {
+
+std::string appVersion();
+std::string libtorchVersion();
+
+} // namespace distillery
