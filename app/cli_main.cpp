@@ -1,0 +1,259 @@
+// distillery-cli: the headless runner. Links the core only, no Qt.
+#include "core/engine.h"
+#include "core/errors.h"
+#include "core/method_registry.h"
+#include "core/paths.h"
+#include "core/run_store.h"
+
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+using namespace distillery;
+
+namespace {
+
+StopToken* g_stop = nullptr;
+void onSignal(int) {
+  if (g_stop) g_stop->requestStop();
+}
+
+// Progress on stderr, at most a line a second, so logs stay readable.
+class StderrObserver : public RunObserver {
+public:
+  void onRunCreated(int64_t run_id, int64_t parent) override {
+    std::cerr << "run " << parent << ": created run " << run_id << " for the teacher\n";
+  }
+  void onProgress(const RunProgress& p) override {
+    auto now = std::chrono::steady_clock::now();
+    if (p.phase == last_phase_ && p.fraction < 1.0 && now - last_ < std::chrono::seconds(1)) return;
+    last_ = now;
+    last_phase_ = p.phase;
+    std::cerr << "run " << p.run_id << ": " << p.phase << " " << std::fixed << std::setprecision(1)
+              << 100.0 * p.fraction << "% step " << p.step << "/" << p.total_steps << " epoch "
+              << std::setprecision(2) << p.epoch;
+    if (p.eta_s >= 0) std::cerr << " eta " << std::setprecision(0) << p.eta_s << "s";
+    std::cerr << std::defaultfloat << "\n";
+  }
+  void onLog(const LogEvent& e) override { std::cerr << "run " << e.run_id << ": " << e.level << ": " << e.message << "\n"; }
+
+private:
+  std::chrono::steady_clock::time_point last_{};
+  std::string last_phase_;
+};
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path, "cannot read the config file");
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::string summaryValue(const nlohmann::json& v) {
+  if (v.is_number_float()) {
+    std::ostringstream out;
+    out << std::setprecision(6) << v.get<double>();
+    return out.str();
+  }
+  if (v.is_string()) return v.get<std::string>();
+  return v.dump();
+}
+
+nlohmann::json recordJson(const RunRecord& r) {
+  return {{"id", r.id},
+          {"name", r.name},
+          {"task", r.task},
+          {"status", toString(r.status)},
+          {"created_at", r.created_at},
+          {"started_at", r.started_at},
+          {"finished_at", r.finished_at},
+          {"error", r.error},
+          {"teacher_run_id", r.teacher_run_id},
+          {"parent_run_id", r.parent_run_id},
+          {"config", nlohmann::json::parse(r.config_json, nullptr, false)},
+          {"summary", r.summary}};
+}
+
+int cmdRun(const std::string& config_path, bool use_default, const std::string& db) {
+  RunConfig config = use_default ? RunConfig::defaultDistill() : RunConfig::fromJsonText(readFile(config_path));
+  RunStore store(resolveStorePath(db));
+  const int64_t id = queueRun(store, config);
+  std::cerr << "run " << id << ": " << config.name << " queued in " << store.path() << "\n";
+  StopToken stop;
+  g_stop = &stop;
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  StderrObserver observer;
+  RunOutcome outcome = executeRun(store, id, config, observer, stop);
+  g_stop = nullptr;
+  std::cout << "run_id=" << id << "\n";
+  std::cout << "status=" << toString(outcome.kind) << "\n";
+  for (const auto& key : {"teacher_run_id", "teacher_test_accuracy", "test_accuracy", "best_val_accuracy",
+                          "test_agreement", "test_kl", "params", "teacher_params", "compression", "wall_s",
+                          "samples_per_s", "train_flops", "teacher_queries"})
+    if (outcome.summary.contains(key)) std::cout << key << "=" << summaryValue(outcome.summary[key]) << "\n";
+  if (outcome.kind == RunOutcome::Kind::Failed) {
+    std::cerr << "error: run " << id << " failed: " << outcome.message << "\n";
+    return 1;
+  }
+  if (outcome.kind == RunOutcome::Kind::Cancelled) {
+    std::cerr << "run " << id << ": cancelled\n";
+    return 130;
+  }
+  return 0;
+}
+
+int cmdRuns(const std::string& db, bool json) {
+  RunStore store(resolveStorePath(db));
+  auto runs = store.runs();
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& r : runs) out.push_back(recordJson(r));
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << std::left << std::setw(6) << "id" << std::setw(24) << "name" << std::setw(8) << "task" << std::setw(12)
+            << "status" << std::setw(10) << "test_acc" << "agreement\n";
+  for (const auto& r : runs) {
+    auto fmt = [&](const char* key) {
+      return r.summary.contains(key) ? summaryValue(r.summary[key]) : std::string("-");
+    };
+    std::cout << std::setw(6) << r.id << std::setw(24) << r.name.substr(0, 23) << std::setw(8) << r.task
+              << std::setw(12) << toString(r.status) << std::setw(10) << fmt("test_accuracy") << fmt("test_agreement")
+              << "\n";
+  }
+  return 0;
+}
+
+int cmdShow(const std::string& db, int64_t id, bool json) {
+  RunStore store(resolveStorePath(db));
+  auto r = store.run(id);
+  if (!r) {
+    std::cerr << "error: run " << id << " does not exist in " << store.path() << "\n";
+    return 1;
+  }
+  if (json) {
+    std::cout << recordJson(*r).dump(2) << "\n";
+    return 0;
+  }
+  std::cout << "id: " << r->id << "\nname: " << r->name << "\ntask: " << r->task << "\nstatus: " << toString(r->status)
+            << "\ncreated: " << r->created_at << "\nstarted: " << r->started_at << "\nfinished: " << r->finished_at
+            << "\n";
+  if (r->teacher_run_id) std::cout << "teacher run: " << r->teacher_run_id << "\n";
+  if (r->parent_run_id) std::cout << "parent run: " << r->parent_run_id << "\n";
+  if (!r->error.empty()) std::cout << "error: " << r->error << "\n";
+  for (auto it = r->summary.begin(); it != r->summary.end(); ++it)
+    std::cout << it.key() << ": " << summaryValue(it.value()) << "\n";
+  std::cout << "config: " << nlohmann::json::parse(r->config_json, nullptr, false).dump(2) << "\n";
+  return 0;
+}
+
+int cmdMetrics(const std::string& db, int64_t id, const std::string& metric) {
+  RunStore store(resolveStorePath(db));
+  if (!store.run(id)) {
+    std::cerr << "error: run " << id << " does not exist in " << store.path() << "\n";
+    return 1;
+  }
+  std::cout << "run_id,metric,step,epoch,wall_s,samples,flops,teacher_queries,value\n";
+  std::cout << std::setprecision(10);
+  for (const auto& p : store.points(id, metric))
+    std::cout << p.run_id << "," << p.metric << "," << p.step << "," << p.epoch << "," << p.wall_s << "," << p.samples
+              << "," << p.flops << "," << p.teacher_queries << "," << p.value << "\n";
+  return 0;
+}
+
+int cmdMethods(bool json) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& m : methodRegistry()) {
+    nlohmann::json params = nlohmann::json::array();
+    for (const auto& p : m.params)
+      params.push_back({{"name", p.name}, {"type", p.type}, {"default", p.default_value}, {"min", p.min},
+                        {"max", p.max}, {"help", p.help}});
+    out.push_back({{"name", m.name}, {"title", m.title}, {"description", m.description},
+                   {"teacher_access", m.teacher_access}, {"needs_teacher", m.needs_teacher}, {"params", params}});
+  }
+  if (json) {
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  for (const auto& m : out) {
+    std::cout << m["name"].get<std::string>() << ": " << m["title"].get<std::string>() << "\n";
+    for (const auto& p : m["params"])
+      std::cout << "  " << p["name"].get<std::string>() << " (" << p["type"].get<std::string>() << ", default "
+                << p["default"] << ", range [" << p["min"] << ", " << p["max"] << "])\n";
+  }
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Distillery: knowledge-distillation runs from the command line"};
+  app.require_subcommand(1);
+  std::string db;
+  app.add_option("--db", db, "Run store (default: $DISTILLERY_DB or " + defaultStorePath() + ")");
+
+  std::string config_path;
+  bool use_default = false;
+  auto* run = app.add_subcommand("run", "Execute a run from a JSON config");
+  run->add_option("config", config_path, "Run config (JSON)");
+  run->add_flag("--default", use_default, "Run the embedded default distillation");
+  run->add_option("--db", db, "Run store");
+
+  bool json = false;
+  auto* runs = app.add_subcommand("runs", "List the runs in the store");
+  runs->add_flag("--json", json, "Machine-readable output");
+  runs->add_option("--db", db, "Run store");
+
+  int64_t id = 0;
+  auto* show = app.add_subcommand("show", "Show one run: status, summary and config");
+  show->add_option("id", id, "Run id")->required();
+  show->add_flag("--json", json, "Machine-readable output");
+  show->add_option("--db", db, "Run store");
+
+  bool csv = false;
+  std::string metric;
+  auto* metrics = app.add_subcommand("metrics", "Print a run's metric points");
+  metrics->add_option("id", id, "Run id")->required();
+  metrics->add_flag("--csv", csv, "CSV output (the only format)");
+  metrics->add_option("--metric", metric, "Only this metric");
+  metrics->add_option("--db", db, "Run store");
+
+  auto* methods = app.add_subcommand("methods", "List distillation methods and their parameters");
+  methods->add_flag("--json", json, "Machine-readable output");
+
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    if (*run) {
+      if (!use_default && config_path.empty()) {
+        std::cerr << "error: run needs a CONFIG.json or --default\n";
+        return 2;
+      }
+      const std::string path = resolveStorePath(db);
+      const auto parent = std::filesystem::path(path).parent_path();
+      std::error_code ec;
+      if (!parent.empty() && path != ":memory:") std::filesystem::create_directories(parent, ec);
+      return cmdRun(config_path, use_default, db);
+    }
+    if (*runs) return cmdRuns(db, json);
+    if (*show) return cmdShow(db, id, json);
+    if (*metrics) return cmdMetrics(db, id, metric);
+    if (*methods) return cmdMethods(json);
+  } catch (const ConfigError& e) {
+    std::cerr << "error: " << (config_path.empty() ? "" : config_path + ": ") << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

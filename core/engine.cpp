@@ -1,0 +1,384 @@
+#include "core/engine.h"
+
+#include "core/classification_metrics.h"
+#include "core/dataset.h"
+#include "core/device.h"
+#include "core/errors.h"
+#include "core/method_registry.h"
+#include "core/model_zoo.h"
+#include "core/run_recorder.h"
+#include "core/run_store.h"
+#include "core/trainer.h"
+#include "core/version.h"
+
+#include <chrono>
+#include <mutex>
+
+namespace distillery {
+
+std::string toString(RunOutcome::Kind kind) {
+  switch (kind) {
+  case RunOutcome::Kind::Success: return "success";
+  case RunOutcome::Kind::Cancelled: return "cancelled";
+  case RunOutcome::Kind::Failed: return "failed";
+  }
+  return "failed";
+}
+
+int64_t queueRun(RunStore& store, const RunConfig& config) {
+  return store.createRun(config.name, config.task, config.toJson().dump());
+}
+
+namespace {
+
+// Cancellation unwinds the run from deep inside a phase.
+struct RunCancelled {};
+
+// Parameter initialisation draws from LibTorch's global generator; seeding it
+// and building must not interleave between concurrent runs.
+Classifier buildSeeded(const ModelSpec& spec, const Dataset& data, uint64_t seed) {
+  static std::mutex init_mutex;
+  std::lock_guard<std::mutex> lock(init_mutex);
+  torch::manual_seed(seed);
+  return buildModel(spec, data.shape, data.num_classes);
+}
+
+class ProgressReporter {
+public:
+  ProgressReporter(RunObserver& observer, int64_t run_id) : observer_(observer), run_id_(run_id) {}
+
+  // Reports a phase's step within the whole run's budget of steps.
+  void report(const std::string& phase, int64_t done, int64_t total, double epoch) {
+    auto now = std::chrono::steady_clock::now();
+    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
+    last_ = now;
+    RunProgress p;
+    p.run_id = run_id_;
+    p.step = done;
+    p.total_steps = total;
+    p.epoch = epoch;
+    p.phase = phase;
+    p.fraction = total > 0 ? double(done) / double(total) : 0.0;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    p.eta_s = done > 0 ? elapsed * double(total - done) / double(done) : -1.0;
+    observer_.onProgress(p);
+  }
+
+private:
+  RunObserver& observer_;
+  int64_t run_id_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_{};
+};
+
+struct TrainedModel {
+  Classifier model;
+  ModelSpec spec;
+  ModelInfo info;
+  int64_t run_id = 0;
+};
+
+class RunExecution {
+public:
+  RunExecution(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
+               const StopToken& stop)
+      : store_(store), run_id_(run_id), config_(config), observer_(observer), stop_(stop),
+        recorder_(&store, &observer, run_id), progress_(observer, run_id) {}
+
+  nlohmann::json execute() {
+    if (config_.threads > 0) torch::set_num_threads(config_.threads);
+    device_ = resolveDevice(config_.device);
+    log("info", "device " + device_.str() + ", LibTorch " + libtorchVersion());
+    data_ = loadDataset(config_.data, config_.seed);
+    log("info", "dataset " + data_.name + " from " + data_.path + ": " + std::to_string(data_.train.size()) +
+                    " train, " + std::to_string(data_.val.size()) + " val, " + std::to_string(data_.test.size()) +
+                    " test");
+    return config_.isDistill() ? distill() : trainSupervised();
+  }
+
+  RunRecorder& recorder() { return recorder_; }
+
+private:
+  double elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  void log(const std::string& level, const std::string& message) { recorder_.log(level, message, elapsed()); }
+
+  TrainerSettings settingsFor(int epochs, int batch_size, const OptimConfig& optim) const {
+    TrainerSettings s;
+    s.epochs = epochs;
+    s.batch_size = batch_size;
+    s.optim = optim;
+    s.seed = config_.seed;
+    s.evals_per_epoch = config_.evals_per_epoch;
+    s.log_every = config_.log_every;
+    return s;
+  }
+
+  nlohmann::json baseSummary(const TrainedModel& trained, const TrainerResult& r, double test_accuracy) const {
+    nlohmann::json s;
+    s["test_accuracy"] = test_accuracy;
+    s["best_val_accuracy"] = r.best_val_accuracy;
+    s["final_val_accuracy"] = r.final_val_accuracy;
+    s["params"] = trained.info.params;
+    s["flops_per_sample"] = trained.info.flops_per_sample;
+    s["model"] = describe(trained.spec);
+    s["wall_s"] = r.wall_s;
+    s["samples"] = r.cost.samples;
+    s["samples_per_s"] = r.wall_s > 0 ? r.cost.samples / r.wall_s : 0.0;
+    s["train_flops"] = r.cost.flops;
+    s["teacher_queries"] = r.cost.teacher_queries;
+    s["steps"] = r.cost.step;
+    s["epochs"] = r.cost.epoch;
+    s["device"] = device_.str();
+    s["dataset"] = data_.name;
+    s["dataset_path"] = data_.path;
+    s["dataset_hash"] = data_.content_hash;
+    s["app_version"] = appVersion();
+    s["libtorch_version"] = libtorchVersion();
+    s["input_shape"] = {data_.shape.channels, data_.shape.height, data_.shape.width};
+    s["num_classes"] = data_.num_classes;
+    return s;
+  }
+
+  void recordFinal(RunRecorder& recorder, const CostCounters& c, double wall, const std::string& metric,
+                   double value) {
+    MetricPoint p;
+    p.metric = metric;
+    p.step = c.step;
+    p.epoch = c.epoch;
+    p.wall_s = wall;
+    p.samples = c.samples;
+    p.flops = c.flops;
+    p.teacher_queries = c.teacher_queries;
+    p.value = value;
+    recorder.add(std::move(p));
+  }
+
+  // Supervised training of one model under a given run record.
+  TrainedModel trainModel(int64_t run_id, RunRecorder& recorder, const ModelSpec& spec, TrainerSettings settings,
+                          const std::string& phase, int64_t step_offset, int64_t total_steps,
+                          ProgressReporter* own_progress, TrainerResult& result, double& test_accuracy) {
+    TrainedModel t;
+    t.spec = spec;
+    t.run_id = run_id;
+    t.info = describeModel(spec, data_.shape.channels, data_.shape.height, data_.shape.width, data_.num_classes);
+    t.model = buildSeeded(spec, data_, config_.seed);
+    settings.method = "none";
+    Trainer trainer(data_, device_, recorder, stop_, [&](int64_t step, int64_t total, double epoch) {
+      progress_.report(phase, step_offset + step, total_steps, epoch);
+      if (own_progress) own_progress->report(phase, step, total, epoch);
+    });
+    result = trainer.train(t.model, t.info.flops_per_sample, nullptr, settings);
+    if (result.cancelled) throw RunCancelled{};
+    auto logits = predictLogits(t.model, data_.test.x, device_);
+    test_accuracy = accuracy(logits, data_.test.y);
+    recordFinal(recorder, result.cost, result.wall_s, "test_accuracy", test_accuracy);
+    recorder.flush(true);
+    return t;
+  }
+
+  nlohmann::json trainSupervised() {
+    TrainerSettings s = settingsFor(config_.epochs, config_.batch_size, config_.optim);
+    Trainer probe(data_, device_, recorder_, stop_, nullptr);
+    TrainerResult r;
+    double test_acc = 0;
+    TrainedModel t = trainModel(run_id_, recorder_, config_.model, s, "train", 0, probe.totalSteps(s), nullptr, r,
+                                test_acc);
+    store_.saveArtifact(run_id_, "model.pt", saveModelBytes(t.model));
+    log("info", "test accuracy " + std::to_string(test_acc));
+    return baseSummary(t, r, test_acc);
+  }
+
+  TrainedModel teacherFromRun(int64_t teacher_run_id) {
+    auto record = store_.run(teacher_run_id);
+    const std::string where = "teacher.run " + std::to_string(teacher_run_id);
+    if (!record) throw ConfigError("teacher.run", "run " + std::to_string(teacher_run_id) + " does not exist in the store");
+    if (record->status != RunStatus::Finished)
+      throw ConfigError("teacher.run", "run " + std::to_string(teacher_run_id) + " is " + toString(record->status) +
+                                           "; only a finished run can teach");
+    auto bytes = store_.loadArtifact(teacher_run_id, "model.pt");
+    if (!bytes) throw ConfigError("teacher.run", "run " + std::to_string(teacher_run_id) + " has no saved model");
+    RunConfig teacher_config = RunConfig::fromJsonText(record->config_json);
+    TrainedModel t;
+    t.run_id = teacher_run_id;
+    t.spec = teacher_config.trainedModel();
+    t.info = describeModel(t.spec, data_.shape.channels, data_.shape.height, data_.shape.width, data_.num_classes);
+    t.model = buildSeeded(t.spec, data_, config_.seed);
+    try {
+      loadModelBytes(t.model, *bytes);
+    } catch (const c10::Error& e) {
+      throw ConfigError("teacher.run", "the model of run " + std::to_string(teacher_run_id) +
+                                           " does not fit this dataset's input shape or classes (" +
+                                           e.what_without_backtrace() + ")");
+    }
+    t.model->to(device_);
+    log("info", "teacher: run #" + std::to_string(teacher_run_id) + " (" + describe(t.spec) + ")");
+    return t;
+  }
+
+  TrainedModel teacherFromZoo(int64_t student_steps) {
+    RunConfig tc = config_;
+    tc.task = "train";
+    tc.name = config_.name + "-teacher";
+    tc.model = config_.teacher.model;
+    tc.epochs = config_.teacher.train_epochs;
+    tc.batch_size = config_.teacher.train_batch_size;
+    tc.optim = config_.teacher.train_optim;
+    const int64_t child = store_.createRun(tc.name, tc.task, tc.toJson().dump(), run_id_);
+    store_.setTeacher(run_id_, child);
+    observer_.onRunCreated(child, run_id_);
+    store_.setStatus(child, RunStatus::Running);
+    observer_.onStarted(child);
+    log("info", "training teacher " + describe(tc.model) + " as run #" + std::to_string(child));
+
+    RunRecorder child_recorder(&store_, &observer_, child);
+    ProgressReporter child_progress(observer_, child);
+    TrainerSettings s = settingsFor(tc.epochs, tc.batch_size, tc.optim);
+    Trainer probe(data_, device_, child_recorder, stop_, nullptr);
+    const int64_t teacher_steps = probe.totalSteps(s);
+    TrainerResult r;
+    double test_acc = 0;
+    TrainedModel t;
+    try {
+      t = trainModel(child, child_recorder, tc.model, s, "teacher", 0, teacher_steps + student_steps, &child_progress,
+                     r, test_acc);
+    } catch (const RunCancelled&) {
+      child_recorder.flush(true);
+      store_.setStatus(child, RunStatus::Cancelled, "cancelled while training");
+      throw;
+    } catch (const std::exception& e) {
+      child_recorder.flush(true);
+      store_.setStatus(child, RunStatus::Failed, e.what());
+      throw;
+    }
+    store_.saveArtifact(child, "model.pt", saveModelBytes(t.model));
+    store_.setSummary(child, baseSummary(t, r, test_acc));
+    store_.setStatus(child, RunStatus::Finished);
+    teacher_steps_ = teacher_steps;
+    return t;
+  }
+
+  nlohmann::json distill() {
+    const MethodInfo* method = findMethod(config_.method.name);
+    if (!method) throw ConfigError("method.name", "unknown method \"" + config_.method.name + "\"");
+    TrainerSettings s = settingsFor(config_.epochs, config_.batch_size, config_.optim);
+    s.method = method->name;
+    s.method_params = method->resolve(config_.method.params);
+    Trainer probe(data_, device_, recorder_, stop_, nullptr);
+    const int64_t student_steps = probe.totalSteps(s);
+
+    TrainedModel teacher = config_.teacher.kind == TeacherSource::Kind::Run ? teacherFromRun(config_.teacher.run_id)
+                                                                            : teacherFromZoo(student_steps);
+    if (config_.teacher.kind == TeacherSource::Kind::Run) store_.setTeacher(run_id_, teacher.run_id);
+
+    // The teacher is fixed: its validation and test logits are computed once.
+    TeacherOutputs outputs;
+    outputs.model = method->needs_teacher ? teacher.model : nullptr;
+    outputs.flops_per_sample = teacher.info.flops_per_sample;
+    outputs.val_logits = predictLogits(teacher.model, data_.val.x, device_);
+    outputs.test_logits = predictLogits(teacher.model, data_.test.x, device_);
+    const double teacher_test_acc = accuracy(outputs.test_logits, data_.test.y);
+    log("info", "teacher test accuracy " + std::to_string(teacher_test_acc));
+
+    TrainedModel student;
+    student.spec = config_.student;
+    student.info =
+        describeModel(student.spec, data_.shape.channels, data_.shape.height, data_.shape.width, data_.num_classes);
+    student.model = buildSeeded(student.spec, data_, config_.seed + 1);
+    student.run_id = run_id_;
+    const int64_t offset = teacher_steps_;
+    Trainer trainer(data_, device_, recorder_, stop_, [&](int64_t step, int64_t, double epoch) {
+      progress_.report("distill", offset + step, offset + student_steps, epoch);
+    });
+    TrainerResult r = trainer.train(student.model, student.info.flops_per_sample, &outputs, s);
+    if (r.cancelled) throw RunCancelled{};
+
+    auto logits = predictLogits(student.model, data_.test.x, device_);
+    const double test_acc = accuracy(logits, data_.test.y);
+    const double test_agree = agreement(logits, outputs.test_logits);
+    const double test_kl = teacherStudentKl(logits, outputs.test_logits);
+    recordFinal(recorder_, r.cost, r.wall_s, "test_accuracy", test_acc);
+    recordFinal(recorder_, r.cost, r.wall_s, "test_agreement", test_agree);
+    recordFinal(recorder_, r.cost, r.wall_s, "test_kl", test_kl);
+    recorder_.flush(true);
+    store_.saveArtifact(run_id_, "model.pt", saveModelBytes(student.model));
+
+    nlohmann::json summary = baseSummary(student, r, test_acc);
+    summary["test_agreement"] = test_agree;
+    summary["test_kl"] = test_kl;
+    summary["val_agreement"] = r.final_val_agreement;
+    summary["val_kl"] = r.final_val_kl;
+    summary["teacher_run_id"] = teacher.run_id;
+    summary["teacher_model"] = describe(teacher.spec);
+    summary["teacher_test_accuracy"] = teacher_test_acc;
+    summary["teacher_params"] = teacher.info.params;
+    summary["teacher_flops_per_sample"] = teacher.info.flops_per_sample;
+    summary["compression"] = double(teacher.info.params) / double(std::max<int64_t>(1, student.info.params));
+    summary["method"] = method->name;
+    summary["teacher_access"] = method->teacher_access;
+    // Val/test teacher logits were computed once and count as queries too.
+    summary["teacher_queries"] = r.cost.teacher_queries + double(data_.val.size() + data_.test.size());
+    log("info", "student test accuracy " + std::to_string(test_acc) + ", agreement " + std::to_string(test_agree));
+    return summary;
+  }
+
+  RunStore& store_;
+  int64_t run_id_;
+  const RunConfig& config_;
+  RunObserver& observer_;
+  const StopToken& stop_;
+  RunRecorder recorder_;
+  ProgressReporter progress_;
+  torch::Device device_{torch::kCPU};
+  Dataset data_;
+  int64_t teacher_steps_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+} // namespace
+
+RunOutcome executeRun(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
+                      const StopToken& stop) {
+  RunOutcome outcome;
+  outcome.run_id = run_id;
+  std::string error;
+  try {
+    store.setStatus(run_id, RunStatus::Running);
+    observer.onStarted(run_id);
+    RunExecution execution(store, run_id, config, observer, stop);
+    try {
+      outcome.summary = execution.execute();
+      outcome.kind = RunOutcome::Kind::Success;
+    } catch (const RunCancelled&) {
+      outcome.kind = RunOutcome::Kind::Cancelled;
+      outcome.message = "cancelled by the user";
+    } catch (const c10::Error& e) {
+      outcome.message = e.what_without_backtrace();
+    } catch (const std::exception& e) {
+      outcome.message = e.what();
+    }
+    if (outcome.kind == RunOutcome::Kind::Failed)
+      execution.recorder().log("error", outcome.message, 0.0);
+    execution.recorder().flush(true);
+  } catch (const std::exception& e) {
+    // The store itself failed (or the execution could not even start).
+    outcome.kind = RunOutcome::Kind::Failed;
+    outcome.message = e.what();
+  }
+  try {
+    if (outcome.kind == RunOutcome::Kind::Success) {
+      store.setSummary(run_id, outcome.summary);
+      store.setStatus(run_id, RunStatus::Finished);
+    } else {
+      store.setStatus(run_id, outcome.kind == RunOutcome::Kind::Cancelled ? RunStatus::Cancelled : RunStatus::Failed,
+                      outcome.message);
+    }
+  } catch (const std::exception& e) {
+    outcome.kind = RunOutcome::Kind::Failed;
+    outcome.message += std::string(outcome.message.empty() ? "" : "; ") + "could not record the result: " + e.what();
+  }
+  return outcome;
+}
+
+} // namespace distillery

@@ -1,0 +1,641 @@
+#include "core/run_store.h"
+
+#include "core/errors.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <limits>
+#include <thread>
+#include <type_traits>
+#include <utility>
+
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+namespace distillery {
+
+std::string toString(RunStatus status) {
+  switch (status) {
+  case RunStatus::Queued: return "queued";
+  case RunStatus::Running: return "running";
+  case RunStatus::Finished: return "finished";
+  case RunStatus::Failed: return "failed";
+  case RunStatus::Cancelled: return "cancelled";
+  case RunStatus::Interrupted: return "interrupted";
+  }
+  return "failed";
+}
+
+std::optional<RunStatus> runStatusFromString(const std::string& text) {
+  for (RunStatus s : {RunStatus::Queued, RunStatus::Running, RunStatus::Finished,
+                      RunStatus::Failed, RunStatus::Cancelled, RunStatus::Interrupted})
+    if (toString(s) == text) return s;
+  return std::nullopt;
+}
+
+namespace {
+
+const char* const kInterruptedMessage =
+    "interrupted: the process running it ended (crash or kill) before it finished";
+
+// Thrown when another connection holds the lock; the retry loops catch it.
+// It is a StoreError so that, should it ever escape, callers see the usual type.
+class BusyError : public StoreError {
+public:
+  using StoreError::StoreError;
+};
+
+std::string nowIso8601() {
+  const std::time_t t = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return buf;
+}
+
+// Signal 0 only asks whether the pid exists. EPERM means it exists but
+// belongs to someone else, so only ESRCH counts as gone. Non-positive pids
+// would address process groups, so they are never passed to kill().
+bool processAlive(int64_t pid) {
+  if (pid <= 0 || pid > std::numeric_limits<pid_t>::max()) return false;
+  if (pid_t(pid) == getpid()) return true;
+  if (kill(pid_t(pid), 0) == 0) return true;
+  return errno != ESRCH;
+}
+
+// Finalizes on scope exit; binds and reads by 1-based / 0-based index like
+// the C API, so the SQL next to it stays readable.
+class Stmt {
+public:
+  Stmt(sqlite3* db, sqlite3_stmt* stmt, const std::string& path) : db_(db), stmt_(stmt), path_(path) {}
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind(int i, int64_t v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
+  Stmt& bind(int i, double v) { return check(sqlite3_bind_double(stmt_, i, v)); }
+  Stmt& bind(int i, const std::string& v) {
+    return check(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  }
+  // An empty string still binds a zero-length blob, not NULL, because
+  // std::string::data() is never null.
+  Stmt& bindBlob(int i, const std::string& v) {
+    return check(sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT));
+  }
+  Stmt& bindNull(int i) { return check(sqlite3_bind_null(stmt_, i)); }
+  // 0 means "none" in RunRecord; the database keeps that as NULL.
+  Stmt& bindIdOrNull(int i, int64_t v) { return v ? bind(i, v) : bindNull(i); }
+  Stmt& bindTextOrNull(int i, const std::string& v) { return v.empty() ? bindNull(i) : bind(i, v); }
+
+  // True while rows come back.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    raise(rc, "cannot run a query");
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
+  bool isNull(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+  int64_t int64(int c) const { return sqlite3_column_int64(stmt_, c); }
+  // SQLite stores NaN as NULL; reading it back as NaN keeps divergence visible.
+  double real(int c) const {
+    return isNull(c) ? std::numeric_limits<double>::quiet_NaN() : sqlite3_column_double(stmt_, c);
+  }
+  std::string text(int c) const {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+    return p ? std::string(p, size_t(sqlite3_column_bytes(stmt_, c))) : std::string();
+  }
+  std::string blob(int c) const {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, c));
+    return p ? std::string(p, size_t(sqlite3_column_bytes(stmt_, c))) : std::string();
+  }
+
+  [[noreturn]] void raise(int rc, const std::string& what) const;
+
+private:
+  Stmt& check(int rc) {
+    if (rc != SQLITE_OK) raise(rc, "cannot bind a value");
+    return *this;
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_;
+  const std::string& path_;
+};
+
+// One message format for every SQLite failure: path, what we tried, and
+// SQLite's own words.
+[[noreturn]] void raiseSqlite(sqlite3* db, const std::string& path, int rc, const std::string& what) {
+  const std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  switch (rc & 0xff) {
+  case SQLITE_BUSY:
+  case SQLITE_LOCKED: throw BusyError(path + ": " + what + " (" + detail + ")");
+  case SQLITE_NOTADB: throw StoreError(path + ": not a Distillery store (" + detail + ")");
+  case SQLITE_CORRUPT: throw StoreError(path + ": the store is damaged (" + detail + ")");
+  case SQLITE_READONLY:
+    throw StoreError(path + ": cannot write to the store (" + detail + ")");
+  case SQLITE_FULL: throw StoreError(path + ": the disk is full (" + detail + ")");
+  default: throw StoreError(path + ": " + what + " (" + detail + ")");
+  }
+}
+
+void Stmt::raise(int rc, const std::string& what) const { raiseSqlite(db_, path_, rc, what); }
+
+// Runs body, retrying when another connection holds the lock past the busy
+// timeout. The body must be safe to run again from the start.
+template <class F>
+auto withRetry(const std::string& path, F&& body) -> decltype(body()) {
+  using clock = std::chrono::steady_clock;
+  const auto deadline = clock::now() + std::chrono::minutes(2);
+  auto pause = std::chrono::milliseconds(5);
+  for (;;) {
+    try {
+      return body();
+    } catch (const BusyError& e) {
+      if (clock::now() > deadline)
+        throw StoreError(path + ": the store stayed locked by another process for over two minutes (" +
+                         std::string(e.what()) + ")");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::milliseconds(250));
+  }
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------
+
+RunStore::RunStore(const std::string& path) : path_(path) {
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string detail = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw StoreError(path + ": cannot open the run store (" + detail + ")");
+  }
+  // The destructor will not run if the constructor throws: close here.
+  try {
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, 10000);
+    // READWRITE silently falls back to read-only for write-protected files;
+    // a store we cannot write would only fail later, mid-run.
+    if (sqlite3_db_readonly(db_, "main") == 1)
+      fail("the file is read-only; the run store needs write access");
+    if (path != ":memory:" && !path.empty()) {
+      // The first real read: a non-database file fails here with NOTADB.
+      // Switching to WAL needs a brief exclusive lock, hence the retry.
+      withRetry(path_, [&] {
+        Stmt s(db_, prepare("PRAGMA journal_mode=WAL"), path_);
+        s.run();
+      });
+    }
+    exec("PRAGMA synchronous=NORMAL");
+    exec("PRAGMA foreign_keys=ON");
+    migrate();
+    recoverOrphans();
+  } catch (...) {
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+RunStore::~RunStore() {
+  if (db_) sqlite3_close_v2(db_);
+}
+
+[[noreturn]] void RunStore::fail(const std::string& what) { throw StoreError(path_ + ": " + what); }
+
+sqlite3_stmt* RunStore::prepare(const char* sql) {
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt);
+    raiseSqlite(db_, path_, rc, "cannot prepare a query");
+  }
+  return stmt;
+}
+
+void RunStore::exec(const char* sql) {
+  const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) raiseSqlite(db_, path_, rc, std::string("cannot run \"") + sql + "\"");
+}
+
+namespace {
+
+// BEGIN IMMEDIATE takes the write lock up front, so two writers queue on the
+// busy handler instead of deadlocking when both try to upgrade a read lock.
+template <class F>
+auto writeTransaction(sqlite3* db, const std::string& path, F&& body) -> decltype(body()) {
+  return withRetry(path, [&]() -> decltype(body()) {
+    const int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) raiseSqlite(db, path, rc, "cannot start a write transaction");
+    try {
+      if constexpr (std::is_void_v<decltype(body())>) {
+        body();
+        const int c = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+        if (c != SQLITE_OK) raiseSqlite(db, path, c, "cannot commit");
+      } else {
+        auto result = body();
+        const int c = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+        if (c != SQLITE_OK) raiseSqlite(db, path, c, "cannot commit");
+        return result;
+      }
+    } catch (...) {
+      // A failed COMMIT may leave the transaction open; end it either way.
+      if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  });
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------
+// Schema
+
+int RunStore::schemaVersion() const {
+  // prepare() touches no member state; it is non-const only by declaration.
+  auto* self = const_cast<RunStore*>(this);
+  return withRetry(path_, [&] {
+    Stmt t(db_, self->prepare("SELECT 1 FROM sqlite_master WHERE type='table' AND name='schema_version'"), path_);
+    if (!t.step()) return 0;
+    Stmt v(db_, self->prepare("SELECT MAX(version) FROM schema_version"), path_);
+    return v.step() && !v.isNull(0) ? int(v.int64(0)) : 0;
+  });
+}
+
+void RunStore::migrate() {
+  const int latest = int(SchemaVersion::Latest);
+  auto refuseNewer = [&](int v) {
+    if (v > latest)
+      fail("was written by a newer Distillery (schema " + std::to_string(v) + ", this build knows up to " +
+           std::to_string(latest) + ")");
+  };
+  // Look first without a write lock: an up-to-date store needs none.
+  int v = schemaVersion();
+  refuseNewer(v);
+  while (v < latest) {
+    // Each step is its own transaction and re-reads the version inside it,
+    // since another process may have upgraded the file meanwhile.
+    v = writeTransaction(db_, path_, [&] {
+      int current = schemaVersion();
+      refuseNewer(current);
+      if (current >= latest) return current;
+      if (current < int(SchemaVersion::Initial)) {
+        // Our tables must not be mixed into somebody else's database.
+        Stmt other(db_, prepare("SELECT name FROM sqlite_master WHERE type='table' "
+                                "AND name NOT LIKE 'sqlite_%' LIMIT 1"),
+                   path_);
+        if (other.step())
+          fail("not a Distillery store (a SQLite database with other tables, e.g. \"" + other.text(0) +
+               "\", and no schema_version)");
+        exec("CREATE TABLE runs("
+             " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+             " name TEXT NOT NULL DEFAULT '',"
+             " task TEXT,"
+             " status TEXT NOT NULL,"
+             " config_json TEXT,"
+             " created_at TEXT,"
+             " started_at TEXT,"
+             " finished_at TEXT,"
+             " error TEXT,"
+             " teacher_run_id INTEGER,"
+             " parent_run_id INTEGER,"
+             " summary_json TEXT,"
+             " owner_pid INTEGER)");
+        exec("CREATE TABLE metric_points("
+             " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+             " metric TEXT NOT NULL,"
+             " step INTEGER,"
+             " epoch REAL,"
+             " wall_s REAL,"
+             " samples REAL,"
+             " flops REAL,"
+             " teacher_queries REAL,"
+             " value REAL)");
+        exec("CREATE INDEX metric_points_run_metric_step ON metric_points(run_id, metric, step)");
+        exec("CREATE TABLE log_events("
+             " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+             " wall_s REAL,"
+             " level TEXT,"
+             " message TEXT,"
+             " created_at TEXT)");
+        exec("CREATE INDEX log_events_run ON log_events(run_id)");
+        exec("CREATE TABLE artifacts("
+             " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+             " name TEXT NOT NULL,"
+             " data BLOB,"
+             " PRIMARY KEY(run_id, name))");
+        exec("CREATE TABLE schema_version(version INTEGER NOT NULL)");
+        exec("INSERT INTO schema_version(version) VALUES (1)");
+        current = int(SchemaVersion::Initial);
+      }
+      // Later steps go here: if (current < 2) { ...; UPDATE schema_version SET version=2; }
+      return current;
+    });
+  }
+}
+
+void RunStore::recoverOrphans() {
+  struct Candidate {
+    int64_t id;
+    std::string status;
+    bool has_pid;
+    int64_t pid;
+  };
+  std::vector<Candidate> orphans;
+  withRetry(path_, [&] {
+    orphans.clear();
+    Stmt s(db_, prepare("SELECT id, status, owner_pid FROM runs WHERE status = 'running' "
+                        "OR (status = 'queued' AND owner_pid IS NOT NULL)"),
+           path_);
+    while (s.step()) {
+      const bool has_pid = !s.isNull(2);
+      const int64_t pid = has_pid ? s.int64(2) : 0;
+      if (!has_pid || !processAlive(pid)) orphans.push_back({s.int64(0), s.text(1), has_pid, pid});
+    }
+  });
+  if (orphans.empty()) return;
+  recovered_ = writeTransaction(db_, path_, [&] {
+    // Only if nobody touched the run since we looked: another process may
+    // have picked it up in between.
+    Stmt u(db_, prepare("UPDATE runs SET status = 'interrupted', error = ?1 "
+                        "WHERE id = ?2 AND status = ?3 AND owner_pid IS ?4"),
+           path_);
+    int changed = 0;
+    for (const Candidate& c : orphans) {
+      u.reset();
+      u.bind(1, std::string(kInterruptedMessage)).bind(2, c.id).bind(3, c.status);
+      if (c.has_pid)
+        u.bind(4, c.pid);
+      else
+        u.bindNull(4);
+      u.run();
+      changed += sqlite3_changes(db_);
+    }
+    return changed;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Runs
+
+int64_t RunStore::createRun(const std::string& name, const std::string& task,
+                            const std::string& config_json, int64_t parent_run_id) {
+  return writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare("INSERT INTO runs(name, task, status, config_json, created_at, parent_run_id,"
+                        " summary_json, owner_pid) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, '{}', ?6)"),
+           path_);
+    s.bind(1, name).bind(2, task).bind(3, config_json).bind(4, nowIso8601());
+    s.bindIdOrNull(5, parent_run_id).bind(6, int64_t(getpid()));
+    s.run();
+    return int64_t(sqlite3_last_insert_rowid(db_));
+  });
+}
+
+void RunStore::setStatus(int64_t run_id, RunStatus status, const std::string& error) {
+  // Running claims the run for this process (so recovery can tell whether
+  // its owner still lives); terminal states stamp the end time.
+  const char* sql = nullptr;
+  if (status == RunStatus::Running)
+    sql = "UPDATE runs SET status = ?1, error = ?2, started_at = ?3, finished_at = NULL, owner_pid = ?4 "
+          "WHERE id = ?5";
+  else if (isTerminal(status))
+    sql = "UPDATE runs SET status = ?1, error = ?2, finished_at = ?3 WHERE id = ?5";
+  else
+    sql = "UPDATE runs SET status = ?1, error = ?2, finished_at = NULL, owner_pid = ?4 WHERE id = ?5";
+  writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare(sql), path_);
+    s.bind(1, toString(status)).bindTextOrNull(2, error);
+    if (status == RunStatus::Running || isTerminal(status)) s.bind(3, nowIso8601());
+    if (!isTerminal(status)) s.bind(4, int64_t(getpid()));
+    s.bind(5, run_id);
+    s.run();
+  });
+}
+
+void RunStore::setTeacher(int64_t run_id, int64_t teacher_run_id) {
+  writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare("UPDATE runs SET teacher_run_id = ?1 WHERE id = ?2"), path_);
+    s.bindIdOrNull(1, teacher_run_id).bind(2, run_id);
+    s.run();
+  });
+}
+
+void RunStore::setSummary(int64_t run_id, const nlohmann::json& summary) {
+  // Replace invalid UTF-8 rather than throwing: a summary is never worth
+  // losing a finished run over.
+  const std::string text = summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare("UPDATE runs SET summary_json = ?1 WHERE id = ?2"), path_);
+    s.bind(1, text).bind(2, run_id);
+    s.run();
+  });
+}
+
+void RunStore::renameRun(int64_t run_id, const std::string& name) {
+  writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare("UPDATE runs SET name = ?1 WHERE id = ?2"), path_);
+    s.bind(1, name).bind(2, run_id);
+    s.run();
+  });
+}
+
+void RunStore::deleteRun(int64_t run_id) {
+  // Explicit deletes as well as the cascades, so the result does not depend
+  // on foreign_keys being on for whoever wrote the file.
+  writeTransaction(db_, path_, [&] {
+    for (const char* sql : {"DELETE FROM metric_points WHERE run_id = ?1",
+                            "DELETE FROM log_events WHERE run_id = ?1",
+                            "DELETE FROM artifacts WHERE run_id = ?1",
+                            "DELETE FROM runs WHERE id = ?1"}) {
+      Stmt s(db_, prepare(sql), path_);
+      s.bind(1, run_id);
+      s.run();
+    }
+  });
+}
+
+namespace {
+
+const char* const kRunColumns =
+    "SELECT id, name, task, status, config_json, created_at, started_at, finished_at, error,"
+    " teacher_run_id, parent_run_id, summary_json FROM runs ";
+
+RunRecord readRun(const Stmt& s) {
+  RunRecord r;
+  r.id = s.int64(0);
+  r.name = s.text(1);
+  r.task = s.text(2);
+  // A status this build does not know cannot be vouched for.
+  r.status = runStatusFromString(s.text(3)).value_or(RunStatus::Interrupted);
+  r.config_json = s.text(4);
+  r.created_at = s.text(5);
+  r.started_at = s.text(6);
+  r.finished_at = s.text(7);
+  r.error = s.text(8);
+  r.teacher_run_id = s.isNull(9) ? 0 : s.int64(9);
+  r.parent_run_id = s.isNull(10) ? 0 : s.int64(10);
+  nlohmann::json summary = nlohmann::json::parse(s.text(11), nullptr, false);
+  r.summary = summary.is_object() ? std::move(summary) : nlohmann::json::object();
+  return r;
+}
+
+} // namespace
+
+std::optional<RunRecord> RunStore::run(int64_t run_id) {
+  return withRetry(path_, [&]() -> std::optional<RunRecord> {
+    Stmt s(db_, prepare((std::string(kRunColumns) + "WHERE id = ?1").c_str()), path_);
+    s.bind(1, run_id);
+    if (!s.step()) return std::nullopt;
+    return readRun(s);
+  });
+}
+
+std::vector<RunRecord> RunStore::runs() {
+  return withRetry(path_, [&] {
+    // Ids grow with creation; created_at only has one-second resolution.
+    Stmt s(db_, prepare((std::string(kRunColumns) + "ORDER BY id DESC").c_str()), path_);
+    std::vector<RunRecord> out;
+    while (s.step()) out.push_back(readRun(s));
+    return out;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Points and logs
+
+void RunStore::appendPoints(const std::vector<MetricPoint>& points) {
+  if (points.empty()) return;
+  writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare("INSERT INTO metric_points(run_id, metric, step, epoch, wall_s, samples, flops,"
+                        " teacher_queries, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+           path_);
+    for (const MetricPoint& p : points) {
+      s.reset();
+      s.bind(1, p.run_id).bind(2, p.metric).bind(3, p.step).bind(4, p.epoch).bind(5, p.wall_s);
+      s.bind(6, p.samples).bind(7, p.flops).bind(8, p.teacher_queries).bind(9, p.value);
+      s.run();
+    }
+  });
+}
+
+void RunStore::appendLogs(const std::vector<LogEvent>& events) {
+  if (events.empty()) return;
+  const std::string now = nowIso8601();
+  writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare("INSERT INTO log_events(run_id, wall_s, level, message, created_at)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5)"),
+           path_);
+    for (const LogEvent& e : events) {
+      s.reset();
+      s.bind(1, e.run_id).bind(2, e.wall_s).bind(3, e.level).bind(4, e.message).bind(5, now);
+      s.run();
+    }
+  });
+}
+
+std::vector<MetricPoint> RunStore::points(int64_t run_id, const std::string& metric) {
+  return withRetry(path_, [&] {
+    const char* sql =
+        metric.empty()
+            ? "SELECT run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, value"
+              " FROM metric_points WHERE run_id = ?1 ORDER BY step, rowid"
+            : "SELECT run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, value"
+              " FROM metric_points WHERE run_id = ?1 AND metric = ?2 ORDER BY step, rowid";
+    Stmt s(db_, prepare(sql), path_);
+    s.bind(1, run_id);
+    if (!metric.empty()) s.bind(2, metric);
+    std::vector<MetricPoint> out;
+    while (s.step()) {
+      MetricPoint p;
+      p.run_id = s.int64(0);
+      p.metric = s.text(1);
+      p.step = s.int64(2);
+      p.epoch = s.real(3);
+      p.wall_s = s.real(4);
+      p.samples = s.real(5);
+      p.flops = s.real(6);
+      p.teacher_queries = s.real(7);
+      p.value = s.real(8);
+      out.push_back(std::move(p));
+    }
+    return out;
+  });
+}
+
+std::vector<std::string> RunStore::metricNames(int64_t run_id) {
+  return withRetry(path_, [&] {
+    Stmt s(db_, prepare("SELECT DISTINCT metric FROM metric_points WHERE run_id = ?1 ORDER BY metric"),
+           path_);
+    s.bind(1, run_id);
+    std::vector<std::string> out;
+    while (s.step()) out.push_back(s.text(0));
+    return out;
+  });
+}
+
+int64_t RunStore::pointCount(int64_t run_id) {
+  return withRetry(path_, [&] {
+    Stmt s(db_, prepare("SELECT COUNT(*) FROM metric_points WHERE run_id = ?1"), path_);
+    s.bind(1, run_id);
+    return s.step() ? s.int64(0) : int64_t(0);
+  });
+}
+
+std::vector<LogEvent> RunStore::logs(int64_t run_id) {
+  return withRetry(path_, [&] {
+    Stmt s(db_, prepare("SELECT run_id, wall_s, level, message FROM log_events WHERE run_id = ?1"
+                        " ORDER BY rowid"),
+           path_);
+    s.bind(1, run_id);
+    std::vector<LogEvent> out;
+    while (s.step()) {
+      LogEvent e;
+      e.run_id = s.int64(0);
+      e.wall_s = s.real(1);
+      e.level = s.text(2);
+      e.message = s.text(3);
+      out.push_back(std::move(e));
+    }
+    return out;
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Artifacts
+
+void RunStore::saveArtifact(int64_t run_id, const std::string& name, const std::string& bytes) {
+  writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare("INSERT OR REPLACE INTO artifacts(run_id, name, data) VALUES (?1, ?2, ?3)"),
+           path_);
+    s.bind(1, run_id).bind(2, name).bindBlob(3, bytes);
+    s.run();
+  });
+}
+
+std::optional<std::string> RunStore::loadArtifact(int64_t run_id, const std::string& name) {
+  return withRetry(path_, [&]() -> std::optional<std::string> {
+    Stmt s(db_, prepare("SELECT data FROM artifacts WHERE run_id = ?1 AND name = ?2"), path_);
+    s.bind(1, run_id).bind(2, name);
+    if (!s.step()) return std::nullopt;
+    return s.blob(0);
+  });
+}
+
+} // namespace distillery

@@ -1,0 +1,95 @@
+#pragma once
+// The training loop shared by supervised training and distillation: seeded
+// batches by index_select, the method's loss, periodic validation, cost
+// counters, and recording through a RunRecorder.
+#include "core/dataset.h"
+#include "core/model_zoo.h"
+#include "core/run_config.h"
+#include "core/run_recorder.h"
+#include "core/stop_token.h"
+
+#include <torch/torch.h>
+
+#include <functional>
+#include <map>
+#include <string>
+
+namespace distillery {
+
+// What the student may see of its teacher; logits on val/test are computed once.
+struct TeacherOutputs {
+  Classifier model;
+  double flops_per_sample = 0.0;
+  torch::Tensor val_logits;
+  torch::Tensor test_logits;
+};
+
+struct TrainerSettings {
+  int epochs = 1;
+  int batch_size = 128;
+  OptimConfig optim;
+  uint64_t seed = 0;
+  int evals_per_epoch = 4;
+  int log_every = 20;
+  std::string method = "none";
+  std::map<std::string, double> method_params;
+};
+
+struct CostCounters {
+  int64_t step = 0;
+  double epoch = 0.0;
+  double samples = 0.0;
+  double flops = 0.0;
+  double teacher_queries = 0.0;
+};
+
+struct TrainerResult {
+  bool cancelled = false;
+  CostCounters cost;
+  double wall_s = 0.0;
+  double best_val_accuracy = 0.0;
+  double final_val_accuracy = 0.0;
+  double final_val_agreement = -1.0;
+  double final_val_kl = -1.0;
+};
+
+// Thrown when the loss stops being finite; the run then fails as diverged.
+class DivergedError : public std::runtime_error {
+public:
+  using std::runtime_error::runtime_error;
+};
+
+class Trainer {
+public:
+  using ProgressFn = std::function<void(int64_t step, int64_t total_steps, double epoch)>;
+
+  Trainer(const Dataset& data, torch::Device device, RunRecorder& recorder, const StopToken& stop,
+          ProgressFn progress);
+
+  // teacher may be null (supervised training or a method without a teacher).
+  TrainerResult train(const Classifier& model, double model_flops, const TeacherOutputs* teacher,
+                      const TrainerSettings& settings);
+
+  int64_t totalSteps(const TrainerSettings& settings) const;
+
+private:
+  struct Evaluation {
+    double loss = 0.0, accuracy = 0.0, agreement = -1.0, kl = -1.0;
+  };
+  Evaluation evaluate(const Classifier& model, const TensorSplit& split, const torch::Tensor& teacher_logits);
+  void record(const std::string& metric, double value);
+
+  const Dataset& data_;
+  torch::Device device_;
+  RunRecorder& recorder_;
+  const StopToken& stop_;
+  ProgressFn progress_;
+  CostCounters cost_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// Logits of model over a split, in eval mode and chunks, without autograd.
+torch::Tensor predictLogits(const Classifier& model, const torch::Tensor& x, torch::Device device,
+                            int64_t chunk = 1000);
+
+} // namespace distillery

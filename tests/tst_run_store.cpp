@@ -1,0 +1,449 @@
+// The run store as a user relies on it: what goes in comes back out, after a
+// restart too; crashed runs are not left "running" forever; files that are
+// not ours, or are from a newer build, are refused with a message naming them;
+// concurrent writers lose nothing.
+#include "core/errors.h"
+#include "core/run_store.h"
+
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <sqlite3.h>
+
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <string>
+#include <thread>
+
+#include <unistd.h>
+
+using namespace distillery;
+
+namespace {
+
+// Edits a store file behind RunStore's back, as a crash or an older/newer
+// build would leave it.
+void rawExec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  QCOMPARE(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  const std::string msg = err ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  QVERIFY2(rc == SQLITE_OK, msg.c_str());
+}
+
+MetricPoint point(int64_t run, const std::string& metric, int64_t step, double value) {
+  MetricPoint p;
+  p.run_id = run;
+  p.metric = metric;
+  p.step = step;
+  p.epoch = double(step) / 10.0;
+  p.wall_s = double(step) * 0.5;
+  p.samples = double(step) * 64;
+  p.flops = double(step) * 1e9;
+  p.teacher_queries = double(step) * 32;
+  p.value = value;
+  return p;
+}
+
+// Runs f, expecting a StoreError; returns its message ("" if none was thrown).
+template <class F>
+std::string storeErrorOf(F&& f) {
+  try {
+    f();
+  } catch (const StoreError& e) {
+    return e.what();
+  }
+  return {};
+}
+
+// QCOMPARE prints QStrings on failure; it cannot print std::string or
+// RunStatus (whose ADL-found toString returns std::string, not char*).
+QString q(const std::string& s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
+QString word(RunStatus s) { return q(toString(s)); }
+QStringList names(const std::vector<std::string>& v) {
+  QStringList out;
+  for (const auto& s : v) out << q(s);
+  return out;
+}
+QByteArray bytesOf(const std::string& s) { return QByteArray(s.data(), qsizetype(s.size())); }
+
+const QRegularExpression kIsoUtc(QStringLiteral("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$"));
+
+} // namespace
+
+class TestRunStore : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  void statusWordsRoundTrip();
+  void inMemoryStoreWorks();
+  void runAndPointsRoundTrip();
+  void statusChangesStampTimes();
+  void logsRoundTrip();
+  void artifactsKeepBinaryBytes();
+  void summaryTeacherAndRename();
+  void runsAreNewestFirst();
+  void reopenedFileStoreHasEverything();
+  void crashedRunsAreMarkedInterrupted();
+  void garbageFileIsRefused();
+  void foreignDatabaseIsRefused();
+  void unopenablePathIsRefused();
+  void newerSchemaIsRefused();
+  void deleteRunRemovesEverything();
+  void injectionLookingNameIsVerbatim();
+  void concurrentWritersLoseNothing();
+};
+
+void TestRunStore::statusWordsRoundTrip() {
+  for (RunStatus s : {RunStatus::Queued, RunStatus::Running, RunStatus::Finished, RunStatus::Failed,
+                      RunStatus::Cancelled, RunStatus::Interrupted})
+    QVERIFY(runStatusFromString(toString(s)) == std::optional<RunStatus>(s));
+  QCOMPARE(word(RunStatus::Cancelled), QStringLiteral("cancelled"));
+  QCOMPARE(word(RunStatus::Interrupted), QStringLiteral("interrupted"));
+  QVERIFY(!runStatusFromString("Running").has_value());
+  QVERIFY(!runStatusFromString("").has_value());
+}
+
+void TestRunStore::inMemoryStoreWorks() {
+  RunStore store(":memory:");
+  QCOMPARE(store.schemaVersion(), int(SchemaVersion::Latest));
+  QCOMPARE(store.recoveredInterrupted(), 0);
+  QVERIFY(store.runs().empty());
+  QVERIFY(!store.run(1).has_value());
+
+  const int64_t id = store.createRun("baseline", "classify", R"({"epochs":2})");
+  QVERIFY(id > 0);
+  const auto r = store.run(id);
+  QVERIFY(r.has_value());
+  QCOMPARE(r->id, id);
+  QCOMPARE(q(r->name), QStringLiteral("baseline"));
+  QCOMPARE(q(r->task), QStringLiteral("classify"));
+  QCOMPARE(q(r->config_json), q(std::string(R"({"epochs":2})")));
+  QCOMPARE(word(r->status), QStringLiteral("queued"));
+  QVERIFY2(kIsoUtc.match(QString::fromStdString(r->created_at)).hasMatch(), r->created_at.c_str());
+  QVERIFY(r->started_at.empty());
+  QVERIFY(r->finished_at.empty());
+  QVERIFY(r->error.empty());
+  QCOMPARE(r->teacher_run_id, int64_t(0));
+  QCOMPARE(r->parent_run_id, int64_t(0));
+  QVERIFY(r->summary.is_object() && r->summary.empty());
+}
+
+void TestRunStore::runAndPointsRoundTrip() {
+  RunStore store(":memory:");
+  const int64_t id = store.createRun("diverges", "distill", "{}");
+  const double inf = std::numeric_limits<double>::infinity();
+  // Out of step order on purpose: reads come back sorted by step.
+  store.appendPoints({point(id, "loss", 2, 0.5), point(id, "loss", 1, 0.9),
+                      point(id, "loss", 3, std::nan("")), point(id, "loss", 4, inf),
+                      point(id, "loss", 5, -inf), point(id, "accuracy", 1, 0.25)});
+
+  QCOMPARE(store.pointCount(id), int64_t(6));
+  QCOMPARE(names(store.metricNames(id)), (QStringList{"accuracy", "loss"}));
+
+  const auto loss = store.points(id, "loss");
+  QCOMPARE(loss.size(), size_t(5));
+  for (size_t i = 0; i < loss.size(); ++i) {
+    QCOMPARE(loss[i].step, int64_t(i + 1));
+    QCOMPARE(loss[i].run_id, id);
+    QCOMPARE(q(loss[i].metric), QStringLiteral("loss"));
+  }
+  QCOMPARE(loss[0].value, 0.9);
+  QCOMPARE(loss[1].value, 0.5);
+  QVERIFY2(std::isnan(loss[2].value), "NaN must come back as NaN, not 0");
+  QVERIFY(std::isinf(loss[3].value) && loss[3].value > 0);
+  QVERIFY(std::isinf(loss[4].value) && loss[4].value < 0);
+  // The cost counters travel with every point.
+  QCOMPARE(loss[1].epoch, 0.2);
+  QCOMPARE(loss[1].wall_s, 1.0);
+  QCOMPARE(loss[1].samples, 128.0);
+  QCOMPARE(loss[1].flops, 2e9);
+  QCOMPARE(loss[1].teacher_queries, 64.0);
+
+  const auto all = store.points(id);
+  QCOMPARE(all.size(), size_t(6));
+  QCOMPARE(all.front().step, int64_t(1));
+  QCOMPARE(q(all.front().metric), QStringLiteral("loss")); // same step: insertion order
+  QCOMPARE(q(all[1].metric), QStringLiteral("accuracy"));
+
+  QVERIFY(store.points(id, "nope").empty());
+  QCOMPARE(store.pointCount(id + 100), int64_t(0));
+}
+
+void TestRunStore::statusChangesStampTimes() {
+  RunStore store(":memory:");
+  const int64_t id = store.createRun("r", "classify", "{}");
+  store.setStatus(id, RunStatus::Running);
+  auto r = store.run(id);
+  QCOMPARE(word(r->status), QStringLiteral("running"));
+  QVERIFY(kIsoUtc.match(QString::fromStdString(r->started_at)).hasMatch());
+  QVERIFY(r->finished_at.empty());
+
+  store.setStatus(id, RunStatus::Failed, "out of memory");
+  r = store.run(id);
+  QCOMPARE(word(r->status), QStringLiteral("failed"));
+  QCOMPARE(q(r->error), QStringLiteral("out of memory"));
+  QVERIFY(kIsoUtc.match(QString::fromStdString(r->finished_at)).hasMatch());
+  QVERIFY(!r->started_at.empty());
+}
+
+void TestRunStore::logsRoundTrip() {
+  RunStore store(":memory:");
+  const int64_t id = store.createRun("r", "classify", "{}");
+  store.appendLogs({{id, 0.1, "info", "epoch 1"}, {id, 0.2, "warning", "loss rose"}});
+  store.appendLogs({{id, 0.3, "error", "diverged: loss is nan"}});
+  const auto logs = store.logs(id);
+  QCOMPARE(logs.size(), size_t(3));
+  QCOMPARE(q(logs[0].message), QStringLiteral("epoch 1"));
+  QCOMPARE(q(logs[1].level), QStringLiteral("warning"));
+  QCOMPARE(logs[1].wall_s, 0.2);
+  QCOMPARE(q(logs[2].message), QStringLiteral("diverged: loss is nan"));
+  QCOMPARE(logs[2].run_id, id);
+}
+
+void TestRunStore::artifactsKeepBinaryBytes() {
+  RunStore store(":memory:");
+  const int64_t id = store.createRun("r", "classify", "{}");
+  std::string bytes;
+  for (int i = 0; i < 1000; ++i) bytes.push_back(char(i % 7 == 0 ? 0 : i & 0xff));
+  store.saveArtifact(id, "model.pt", bytes);
+  auto loaded = store.loadArtifact(id, "model.pt");
+  QVERIFY(loaded.has_value());
+  QCOMPARE(bytesOf(*loaded), bytesOf(bytes));
+
+  store.saveArtifact(id, "model.pt", std::string("\0v2", 3)); // replaces
+  QCOMPARE(bytesOf(*store.loadArtifact(id, "model.pt")), QByteArray("\0v2", 3));
+
+  store.saveArtifact(id, "empty", "");
+  loaded = store.loadArtifact(id, "empty");
+  QVERIFY2(loaded.has_value(), "an empty artifact exists, it is not missing");
+  QVERIFY(loaded->empty());
+
+  QVERIFY(!store.loadArtifact(id, "missing").has_value());
+  QVERIFY(!store.loadArtifact(id + 1, "model.pt").has_value());
+}
+
+void TestRunStore::summaryTeacherAndRename() {
+  RunStore store(":memory:");
+  const int64_t parent = store.createRun("distill", "distill", "{}");
+  const int64_t teacher = store.createRun("teacher", "classify", "{}", parent);
+  store.setTeacher(parent, teacher);
+  store.setSummary(parent, {{"accuracy", 0.91}, {"params", 12345}, {"name", "ü"}});
+  store.renameRun(parent, "renamed");
+
+  const auto p = store.run(parent);
+  QCOMPARE(p->teacher_run_id, teacher);
+  QCOMPARE(q(p->name), QStringLiteral("renamed"));
+  QCOMPARE(p->summary.at("accuracy").get<double>(), 0.91);
+  QCOMPARE(p->summary.at("params").get<int>(), 12345);
+  QCOMPARE(q(p->summary.at("name").get<std::string>()), QString::fromUtf8("ü"));
+  QCOMPARE(store.run(teacher)->parent_run_id, parent);
+}
+
+void TestRunStore::runsAreNewestFirst() {
+  RunStore store(":memory:");
+  const int64_t a = store.createRun("a", "classify", "{}");
+  const int64_t b = store.createRun("b", "classify", "{}");
+  const int64_t c = store.createRun("c", "classify", "{}");
+  const auto all = store.runs();
+  QCOMPARE(all.size(), size_t(3));
+  QCOMPARE(all[0].id, c);
+  QCOMPARE(all[1].id, b);
+  QCOMPARE(all[2].id, a);
+}
+
+void TestRunStore::reopenedFileStoreHasEverything() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath("runs.sqlite").toStdString();
+  int64_t id = 0;
+  {
+    RunStore store(path);
+    QCOMPARE(q(store.path()), q(path));
+    id = store.createRun("kept", "classify", R"({"lr":0.1})");
+    store.setStatus(id, RunStatus::Running);
+    store.appendPoints({point(id, "loss", 1, 1.5), point(id, "loss", 2, std::nan(""))});
+    store.appendLogs({{id, 1.0, "info", "hello"}});
+    store.saveArtifact(id, "model", std::string("a\0b", 3));
+    store.setSummary(id, {{"accuracy", 0.5}});
+    store.setStatus(id, RunStatus::Finished);
+  }
+  RunStore store(path);
+  QCOMPARE(store.recoveredInterrupted(), 0);
+  QCOMPARE(store.schemaVersion(), int(SchemaVersion::Latest));
+  const auto r = store.run(id);
+  QVERIFY(r.has_value());
+  QCOMPARE(q(r->name), QStringLiteral("kept"));
+  QCOMPARE(q(r->config_json), q(std::string(R"({"lr":0.1})")));
+  QCOMPARE(word(r->status), QStringLiteral("finished"));
+  QCOMPARE(r->summary.at("accuracy").get<double>(), 0.5);
+  const auto pts = store.points(id, "loss");
+  QCOMPARE(pts.size(), size_t(2));
+  QCOMPARE(pts[0].value, 1.5);
+  QVERIFY(std::isnan(pts[1].value));
+  QCOMPARE(store.logs(id).size(), size_t(1));
+  QCOMPARE(bytesOf(*store.loadArtifact(id, "model")), QByteArray("a\0b", 3));
+}
+
+void TestRunStore::crashedRunsAreMarkedInterrupted() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath("runs.sqlite").toStdString();
+  int64_t crashed = 0, no_owner = 0, queued_dead = 0, alive = 0, queued_alive = 0, done = 0;
+  {
+    RunStore store(path);
+    crashed = store.createRun("crashed", "classify", "{}");
+    no_owner = store.createRun("no owner", "classify", "{}");
+    queued_dead = store.createRun("queued by a dead process", "classify", "{}");
+    alive = store.createRun("still running here", "classify", "{}");
+    queued_alive = store.createRun("queued here", "classify", "{}");
+    done = store.createRun("finished", "classify", "{}");
+    for (int64_t id : {crashed, no_owner, alive}) store.setStatus(id, RunStatus::Running);
+    store.setStatus(done, RunStatus::Finished);
+  }
+  // No pid can be this large (Linux caps pid_max at 2^22).
+  const std::string dead = std::to_string(std::numeric_limits<int32_t>::max());
+  rawExec(path, "UPDATE runs SET owner_pid = " + dead + " WHERE id IN (" + std::to_string(crashed) + "," +
+                    std::to_string(queued_dead) + "," + std::to_string(done) + ")");
+  rawExec(path, "UPDATE runs SET owner_pid = NULL WHERE id = " + std::to_string(no_owner));
+  if (QTest::currentTestFailed()) return;
+
+  RunStore store(path);
+  QCOMPARE(store.recoveredInterrupted(), 3);
+  for (int64_t id : {crashed, no_owner, queued_dead}) {
+    const auto r = store.run(id);
+    QCOMPARE(word(r->status), QStringLiteral("interrupted"));
+    QVERIFY2(r->error.find("interrupted") == 0, r->error.c_str());
+  }
+  QCOMPARE(word(store.run(alive)->status), QStringLiteral("running"));
+  QCOMPARE(word(store.run(queued_alive)->status), QStringLiteral("queued"));
+  QCOMPARE(word(store.run(done)->status), QStringLiteral("finished"));
+
+  // Nothing left to recover on the next open.
+  RunStore again(path);
+  QCOMPARE(again.recoveredInterrupted(), 0);
+}
+
+void TestRunStore::garbageFileIsRefused() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath("notes.sqlite").toStdString();
+  {
+    std::ofstream f(path);
+    for (int i = 0; i < 200; ++i) f << "this is a text file, not a database\n";
+  }
+  const std::string msg = storeErrorOf([&] { RunStore store(path); });
+  QVERIFY2(!msg.empty(), "opening a text file must throw StoreError");
+  QVERIFY2(msg.find(path) != std::string::npos, msg.c_str());
+  QVERIFY2(msg.find("not a Distillery store") != std::string::npos, msg.c_str());
+}
+
+void TestRunStore::foreignDatabaseIsRefused() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath("other.sqlite").toStdString();
+  rawExec(path, "CREATE TABLE contacts(name TEXT)");
+  if (QTest::currentTestFailed()) return;
+  const std::string msg = storeErrorOf([&] { RunStore store(path); });
+  QVERIFY2(msg.find(path) != std::string::npos, msg.c_str());
+  QVERIFY2(msg.find("not a Distillery store") != std::string::npos, msg.c_str());
+}
+
+void TestRunStore::unopenablePathIsRefused() {
+  const std::string path = "/nonexistent-distillery-dir/sub/runs.sqlite";
+  const std::string msg = storeErrorOf([&] { RunStore store(path); });
+  QVERIFY2(!msg.empty(), "a store in a missing directory must throw StoreError");
+  QVERIFY2(msg.find(path) != std::string::npos, msg.c_str());
+}
+
+void TestRunStore::newerSchemaIsRefused() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath("runs.sqlite").toStdString();
+  { RunStore store(path); }
+  rawExec(path, "UPDATE schema_version SET version = 99");
+  if (QTest::currentTestFailed()) return;
+  const std::string msg = storeErrorOf([&] { RunStore store(path); });
+  QVERIFY2(msg.find(path) != std::string::npos, msg.c_str());
+  QVERIFY2(msg.find("newer Distillery") != std::string::npos, msg.c_str());
+  QVERIFY2(msg.find("99") != std::string::npos, msg.c_str());
+}
+
+void TestRunStore::deleteRunRemovesEverything() {
+  RunStore store(":memory:");
+  const int64_t gone = store.createRun("gone", "classify", "{}");
+  const int64_t kept = store.createRun("kept", "classify", "{}");
+  for (int64_t id : {gone, kept}) {
+    store.appendPoints({point(id, "loss", 1, 1.0), point(id, "loss", 2, 0.5)});
+    store.appendLogs({{id, 0.0, "info", "x"}});
+    store.saveArtifact(id, "model", "bytes");
+  }
+  store.deleteRun(gone);
+  QVERIFY(!store.run(gone).has_value());
+  QCOMPARE(store.pointCount(gone), int64_t(0));
+  QVERIFY(store.logs(gone).empty());
+  QVERIFY(!store.loadArtifact(gone, "model").has_value());
+  QCOMPARE(store.runs().size(), size_t(1));
+  QCOMPARE(store.pointCount(kept), int64_t(2));
+  QCOMPARE(store.logs(kept).size(), size_t(1));
+  QVERIFY(store.loadArtifact(kept, "model").has_value());
+}
+
+void TestRunStore::injectionLookingNameIsVerbatim() {
+  RunStore store(":memory:");
+  const std::string name = "x'); DROP TABLE runs; --";
+  const int64_t id = store.createRun(name, "classify\"; --", "{}");
+  store.appendPoints({point(id, name, 1, 1.0)});
+  QCOMPARE(q(store.run(id)->name), q(name));
+  QCOMPARE(q(store.run(id)->task), q(std::string("classify\"; --")));
+  QCOMPARE(names(store.metricNames(id)), QStringList{q(name)});
+  store.renameRun(id, name + name);
+  QCOMPARE(q(store.run(id)->name), q(name + name));
+  QCOMPARE(store.runs().size(), size_t(1));
+}
+
+void TestRunStore::concurrentWritersLoseNothing() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath("runs.sqlite").toStdString();
+  int64_t id = 0;
+  {
+    RunStore store(path);
+    id = store.createRun("shared", "classify", "{}");
+  }
+  // QTest macros are not thread-safe: each writer reports an error string.
+  std::string errors[2];
+  auto writer = [&](int w) {
+    try {
+      RunStore store(path); // one connection per thread, opened on it
+      for (int batch = 0; batch < 20; ++batch) {
+        std::vector<MetricPoint> pts;
+        for (int i = 0; i < 100; ++i)
+          pts.push_back(point(id, "w" + std::to_string(w), batch * 100 + i, double(i)));
+        store.appendPoints(pts);
+        store.appendLogs({{id, double(batch), "info", "batch"}});
+      }
+    } catch (const std::exception& e) {
+      errors[w] = e.what();
+    }
+  };
+  std::thread a(writer, 0), b(writer, 1);
+  a.join();
+  b.join();
+  QVERIFY2(errors[0].empty(), errors[0].c_str());
+  QVERIFY2(errors[1].empty(), errors[1].c_str());
+
+  RunStore store(path);
+  QCOMPARE(store.pointCount(id), int64_t(4000));
+  QCOMPARE(store.points(id, "w0").size(), size_t(2000));
+  QCOMPARE(store.points(id, "w1").size(), size_t(2000));
+  QCOMPARE(store.logs(id).size(), size_t(40));
+}
+
+QTEST_GUILESS_MAIN(TestRunStore)
+#include "tst_run_store.moc"
