@@ -68,6 +68,13 @@ std::string ConfigReader::oneOf(const std::string& key, const std::string& fallb
   throw ConfigError(field(key), "unknown value \"" + value + "\"; allowed: " + list);
 }
 
+bool ConfigReader::boolean(const std::string& key, bool fallback) {
+  const auto* v = get(key);
+  if (!v) return fallback;
+  if (!v->is_boolean()) throw ConfigError(field(key), "expected true or false, got " + jsonTypeName(*v));
+  return v->get<bool>();
+}
+
 double ConfigReader::number(const std::string& key, double fallback, double min, double max) {
   const auto* v = get(key);
   if (!v) return fallback;

@@ -112,6 +112,7 @@ private:
     s.seed = config_.seed;
     s.evals_per_epoch = config_.evals_per_epoch;
     s.log_every = config_.log_every;
+    s.select_best = config_.select_best;
     return s;
   }
 
@@ -129,6 +130,7 @@ private:
     s["train_flops"] = r.cost.flops;
     s["teacher_queries"] = r.cost.teacher_queries;
     s["steps"] = r.cost.step;
+    s["selected_step"] = r.selected_step;
     s["epochs"] = r.cost.epoch;
     s["device"] = device_.str();
     s["dataset"] = data_.name;

@@ -159,6 +159,7 @@ RunConfig RunConfig::fromJson(const nlohmann::json& json) {
   c.evals_per_epoch = int(r.integer("evals_per_epoch", c.evals_per_epoch, 1, 1000));
   c.log_every = int(r.integer("log_every", c.log_every, 1, 1 << 20));
   c.threads = int(r.integer("threads", c.threads, 0, 1024));
+  c.select_best = r.boolean("select_best", c.select_best);
   r.finish();
   return c;
 }
@@ -208,6 +209,7 @@ nlohmann::json RunConfig::toJson() const {
   j["evals_per_epoch"] = evals_per_epoch;
   j["log_every"] = log_every;
   j["threads"] = threads;
+  j["select_best"] = select_best;
   return j;
 }
 

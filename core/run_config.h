@@ -69,6 +69,7 @@ struct RunConfig {
   int evals_per_epoch = 4;     // validation passes per epoch, for the curves
   int log_every = 20;          // record the training loss every N steps
   int threads = 0;             // intra-op threads; 0: LibTorch's default
+  bool select_best = true;     // end with the weights of the best validation pass
 
   bool isDistill() const { return task == "distill"; }
   // The model this run trains: the student of a distill run, the model of a train run.

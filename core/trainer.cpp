@@ -96,11 +96,22 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
   double window_samples = 0;
   auto window_start = std::chrono::steady_clock::now();
 
+  std::vector<torch::Tensor> best_state;
+  auto snapshot = [&]() {
+    torch::NoGradGuard no_grad;
+    best_state.clear();
+    for (const auto& t : model->parameters()) best_state.push_back(t.detach().clone());
+    for (const auto& t : model->buffers()) best_state.push_back(t.detach().clone());
+  };
   auto runEvaluation = [&]() {
     Evaluation e = evaluate(model, data_.val, uses_teacher ? teacher->val_logits : torch::Tensor());
     record("val_loss", e.loss);
     record("val_accuracy", e.accuracy);
-    result.best_val_accuracy = std::max(result.best_val_accuracy, e.accuracy);
+    if (e.accuracy > result.best_val_accuracy || best_state.empty()) {
+      result.best_val_accuracy = e.accuracy;
+      result.selected_step = cost_.step;
+      if (s.select_best) snapshot();
+    }
     result.final_val_accuracy = e.accuracy;
     if (e.agreement >= 0) {
       record("val_agreement", e.agreement);
@@ -170,6 +181,17 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
     }
     if (result.cancelled) break;
     runEvaluation();
+  }
+  if (s.select_best && !best_state.empty() && !result.cancelled && result.selected_step != cost_.step) {
+    torch::NoGradGuard no_grad;
+    size_t i = 0;
+    for (auto& t : model->parameters()) t.copy_(best_state[i++]);
+    for (auto& t : model->buffers()) t.copy_(best_state[i++]);
+    recorder_.log("info", "kept the weights of step " + std::to_string(result.selected_step) +
+                              " (best validation accuracy " + std::to_string(result.best_val_accuracy) + ")",
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+  } else {
+    result.selected_step = cost_.step;
   }
   result.cost = cost_;
   result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

@@ -33,6 +33,8 @@ struct TrainerSettings {
   int log_every = 20;
   std::string method = "none";
   std::map<std::string, double> method_params;
+  // Keep the weights of the best validation pass rather than the last step's.
+  bool select_best = true;
 };
 
 struct CostCounters {
@@ -51,6 +53,7 @@ struct TrainerResult {
   double final_val_accuracy = 0.0;
   double final_val_agreement = -1.0;
   double final_val_kl = -1.0;
+  int64_t selected_step = 0; // the step whose weights the model holds at the end
 };
 
 // Thrown when the loss stops being finite; the run then fails as diverged.

@@ -42,7 +42,8 @@ inline void writeSyntheticSplit(const std::string& dir, const std::string& split
                                 uint32_t seed, bool gzip = true) {
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> label(0, 9), noise(0, 60);
-  std::vector<uint8_t> images(size_t(n) * 28 * 28), labels(size_t(n));
+  std::vector<uint8_t> images(size_t(n) * 28 * 28);
+  std::vector<uint8_t> labels(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
     int c = label(rng);
     labels[size_t(i)] = uint8_t(c);

@@ -1,0 +1,63 @@
+// The desktop app: opens the run store on the GUI thread and shows the main
+// window. Runs execute on worker threads, each with its own store connection.
+#include "core/errors.h"
+#include "core/paths.h"
+#include "core/run_config.h"
+#include "core/run_store.h"
+#include "core/version.h"
+#include "widgets/main_window.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QMessageBox>
+#include <QTimer>
+
+#include <exception>
+#include <memory>
+
+int main(int argc, char* argv[]) {
+  QApplication app(argc, argv);
+  QApplication::setApplicationName(QStringLiteral("Distillery"));
+  QApplication::setOrganizationName(QStringLiteral("Distillery"));
+  QApplication::setApplicationVersion(QString::fromStdString(distillery::appVersion()));
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral("Knowledge-distillation workbench"));
+  parser.addHelpOption();
+  parser.addVersionOption();
+  const QCommandLineOption dbOption(
+      QStringLiteral("db"),
+      QStringLiteral("Run store (SQLite file). Default: $DISTILLERY_DB, else "
+                     "$XDG_DATA_HOME/distillery/runs.sqlite."),
+      QStringLiteral("path"));
+  const QCommandLineOption runDefaultOption(
+      QStringLiteral("run-default"),
+      QStringLiteral("Start the built-in default distillation run right away."));
+  parser.addOption(dbOption);
+  parser.addOption(runDefaultOption);
+  parser.process(app);
+
+  std::unique_ptr<distillery::RunStore> store;
+  QString path;
+  try {
+    path = QString::fromStdString(distillery::resolveStorePath(parser.value(dbOption).toStdString()));
+    const QString dir = QFileInfo(path).absolutePath();
+    if (!QDir().mkpath(dir))
+      throw distillery::StoreError(QStringLiteral("%1: cannot create the folder").arg(dir).toStdString());
+    store = std::make_unique<distillery::RunStore>(path.toStdString());
+  } catch (const std::exception& e) {
+    QMessageBox::critical(nullptr, QStringLiteral("Distillery"),
+                          QStringLiteral("Cannot open the run store %1:\n%2").arg(path, QString::fromUtf8(e.what())));
+    return 1;
+  }
+
+  // Declared after the store, so it is destroyed (and its runs joined) first.
+  distillery::gui::MainWindow window(*store);
+  window.show();
+  if (parser.isSet(runDefaultOption)) {
+    QTimer::singleShot(0, &window, [&window] { window.startRun(distillery::RunConfig::defaultDistill()); });
+  }
+  return app.exec();
+}

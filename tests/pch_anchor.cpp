@@ -1,0 +1,1 @@
+// Anchors the precompiled header the core test suites share.

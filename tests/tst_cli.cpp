@@ -1,0 +1,155 @@
+// distillery-cli as scripts use it: exit codes, stdout/stderr contract, JSON and CSV output.
+#include "core/run_store.h"
+#include "test_support.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+using json = nlohmann::json;
+
+class TestCli : public QObject {
+  Q_OBJECT
+
+private:
+  QTemporaryDir dir_;
+  QString db() const { return dir_.filePath("cli.sqlite"); }
+
+  struct Result {
+    int code = -1;
+    QString out, err;
+  };
+
+  Result cli(const QStringList& args) {
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove("DISTILLERY_DB");
+    p.setProcessEnvironment(env);
+    p.start(DISTILLERY_CLI, args);
+    if (!p.waitForFinished(300000)) return {};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+  }
+
+  QString writeConfig(const QString& name, const json& j) {
+    QFile f(dir_.filePath(name));
+    if (!f.open(QIODevice::WriteOnly)) return {};
+    f.write(QByteArray::fromStdString(j.dump(2)));
+    return f.fileName();
+  }
+
+  json config() const {
+    return {{"name", "cli-kd"}, {"task", "distill"},
+            {"data", {{"path", dir_.filePath("data").toStdString()}, {"val_size", 200}}},
+            {"teacher", {{"zoo", "mlp"}, {"hidden", {64}}, {"train", {{"epochs", 1}}}}},
+            {"student", {{"zoo", "mlp"}, {"hidden", {16}}}},
+            {"method", {{"name", "kd"}, {"temperature", 4.0}, {"alpha", 0.9}}},
+            {"optim", {{"name", "adam"}, {"lr", 0.003}}},
+            {"batch_size", 64}, {"epochs", 1}, {"seed", 0}, {"device", "cpu"}};
+  }
+
+private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(QDir().mkpath(dir_.filePath("data")));
+    testsupport::writeSyntheticDataset(dir_.filePath("data").toStdString(), 1500, 300);
+  }
+
+  void runPrintsIdAndMetrics() {
+    Result r = cli({"run", writeConfig("ok.json", config()), "--db", db()});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY(r.out.contains("run_id=1"));
+    QVERIFY(r.out.contains("status=success"));
+    QVERIFY(r.out.contains("test_accuracy="));
+    QVERIFY(r.out.contains("test_agreement="));
+    QVERIFY2(r.err.contains("distill"), qPrintable(r.err)); // progress goes to stderr
+    QVERIFY(!r.out.contains("distill 100"));
+  }
+
+  void badConfigExitsWithOneLineNamingTheField() {
+    json j = config();
+    j["method"]["temperature"] = -1;
+    Result r = cli({"run", writeConfig("bad.json", j), "--db", db()});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("method.temperature"), qPrintable(r.err));
+    QCOMPARE(r.err.trimmed().count('\n'), 0);
+    j = config();
+    j["optimizer"] = "adam";
+    r = cli({"run", writeConfig("bad2.json", j), "--db", db()});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("optimizer") && r.err.contains("unknown key"), qPrintable(r.err));
+    QFile broken(dir_.filePath("broken.json"));
+    QVERIFY(broken.open(QIODevice::WriteOnly));
+    broken.write("{\"name\": ");
+    broken.close();
+    r = cli({"run", broken.fileName(), "--db", db()});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("broken.json") && r.err.contains("JSON"), qPrintable(r.err));
+  }
+
+  void badDataExitsNonZeroNamingTheFile() {
+    json j = config();
+    j["data"]["path"] = dir_.filePath("missing").toStdString();
+    Result r = cli({"run", writeConfig("nodata.json", j), "--db", db()});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(dir_.filePath("missing")), qPrintable(r.err));
+  }
+
+  void runsShowAndMetricsReadTheStore() {
+    Result r = cli({"runs", "--json", "--db", db()});
+    QCOMPARE(r.code, 0);
+    QJsonArray runs = QJsonDocument::fromJson(r.out.toUtf8()).array();
+    QVERIFY(runs.size() >= 2); // the distill run and its teacher at least
+    QSet<QString> names;
+    for (const auto& v : runs) names.insert(v.toObject()["name"].toString());
+    QVERIFY(names.contains("cli-kd") && names.contains("cli-kd-teacher"));
+
+    r = cli({"show", "1", "--json", "--db", db()});
+    QCOMPARE(r.code, 0);
+    QJsonObject run = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(run["status"].toString(), QString("finished"));
+    QCOMPARE(run["config"].toObject()["method"].toObject()["name"].toString(), QString("kd"));
+    QVERIFY(run["summary"].toObject()["test_accuracy"].toDouble() > 0.5);
+
+    r = cli({"metrics", "1", "--csv", "--db", db()});
+    QCOMPARE(r.code, 0);
+    const QStringList lines = r.out.trimmed().split('\n');
+    QCOMPARE(lines.first(), QString("run_id,metric,step,epoch,wall_s,samples,flops,teacher_queries,value"));
+    distillery::RunStore store(db().toStdString());
+    QCOMPARE(qint64(lines.size() - 1), qint64(store.pointCount(1)));
+
+    r = cli({"show", "4242", "--db", db()});
+    QCOMPARE(r.code, 1);
+    QVERIFY(r.err.contains("4242"));
+  }
+
+  void methodsListsSchemas() {
+    Result r = cli({"methods", "--json"});
+    QCOMPARE(r.code, 0);
+    QJsonArray methods = QJsonDocument::fromJson(r.out.toUtf8()).array();
+    bool found = false;
+    for (const auto& m : methods)
+      if (m.toObject()["name"] == "kd") {
+        found = true;
+        QCOMPARE(m.toObject()["params"].toArray().size(), 2);
+      }
+    QVERIFY(found);
+  }
+
+  void storeThatIsNotSqliteIsRefused() {
+    QFile f(dir_.filePath("notadb.sqlite"));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray(4096, 'x'));
+    f.close();
+    Result r = cli({"runs", "--db", f.fileName()});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(f.fileName()), qPrintable(r.err));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "tst_cli.moc"

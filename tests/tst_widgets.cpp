@@ -1,0 +1,322 @@
+// The GUI: the New Run dialog builds the config its widgets describe, runs
+// started through RunController reach the table and the charts, and runs can
+// be cancelled. Runs use tiny generated datasets on the CPU.
+#include "core/method_registry.h"
+#include "core/run_config.h"
+#include "core/run_store.h"
+#include "test_support.h"
+#include "widgets/config_labels.h"
+#include "widgets/main_window.h"
+#include "widgets/method_param_form.h"
+#include "widgets/metric_chart_view.h"
+#include "widgets/model_picker.h"
+#include "widgets/new_run_dialog.h"
+#include "widgets/run_controller.h"
+#include "widgets/run_table_model.h"
+#include "widgets/run_view.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLineEdit>
+#include <QLineSeries>
+#include <QRadioButton>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <cmath>
+#include <limits>
+#include <memory>
+
+using namespace distillery;
+using namespace distillery::gui;
+
+namespace {
+
+template <typename T>
+T* child(QObject* parent, const char* name) {
+  T* widget = parent->findChild<T*>(QString::fromLatin1(name));
+  if (!widget) qWarning("no child named %s", name);
+  return widget;
+}
+
+void selectData(QComboBox* combo, const QString& data) {
+  const int index = combo->findData(data);
+  QVERIFY2(index >= 0, qPrintable(QStringLiteral("combo has no item ") + data));
+  combo->setCurrentIndex(index);
+}
+
+double spinValue(QAbstractSpinBox* box) {
+  if (auto* spin = qobject_cast<QSpinBox*>(box)) return spin->value();
+  if (auto* dspin = qobject_cast<QDoubleSpinBox*>(box)) return dspin->value();
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+// A train run small enough to finish in seconds on one CPU core.
+RunConfig tinyTrainConfig(const QString& dataDir, int epochs) {
+  RunConfig c;
+  c.name = "tiny";
+  c.task = "train";
+  c.model.zoo = "mlp";
+  c.model.hidden = {16};
+  c.data.path = dataDir.toStdString();
+  c.data.val_size = 100;
+  c.epochs = epochs;
+  c.batch_size = 64;
+  c.log_every = 2;
+  c.device = "cpu";
+  c.threads = 1;
+  return c;
+}
+
+MetricPoint point(int64_t run, const char* metric, int64_t step, double value) {
+  MetricPoint p;
+  p.run_id = run;
+  p.metric = metric;
+  p.step = step;
+  p.value = value;
+  return p;
+}
+
+} // namespace
+
+class TestWidgets : public QObject {
+  Q_OBJECT
+
+private:
+  QTemporaryDir tmp_;
+  QString dataDir_;
+
+private Q_SLOTS:
+  void initTestCase();
+  void newRunDialogBuildsConfig();
+  void methodChangeRebuildsParamForm();
+  void pastedJsonFillsDialog();
+  void configLabelsAreShort();
+  void chartSkipsNonFiniteAndMarksDivergence();
+  void runPointsReachChartAndTable();
+  void cancelledRunEndsCancelled();
+  void closingWindowStopsActiveRuns();
+};
+
+void TestWidgets::initTestCase() {
+  QVERIFY(tmp_.isValid());
+  dataDir_ = tmp_.filePath(QStringLiteral("data"));
+  QVERIFY(QDir().mkpath(dataDir_));
+  testsupport::writeSyntheticDataset(dataDir_.toStdString(), 600, 200);
+}
+
+void TestWidgets::newRunDialogBuildsConfig() {
+  RunStore store(":memory:");
+  NewRunDialog dialog(store);
+
+  selectData(child<QComboBox>(&dialog, "taskCombo"), QStringLiteral("distill"));
+  child<QRadioButton>(&dialog, "teacherZooRadio")->setChecked(true);
+  auto* teacher = child<ModelPicker>(&dialog, "teacherPicker");
+  selectData(child<QComboBox>(teacher, "zooCombo"), QStringLiteral("cnn"));
+  child<QLineEdit>(teacher, "channelsEdit")->setText(QStringLiteral("16, 32"));
+  auto* student = child<ModelPicker>(&dialog, "studentPicker");
+  selectData(child<QComboBox>(student, "zooCombo"), QStringLiteral("mlp"));
+  child<QLineEdit>(student, "hiddenEdit")->setText(QStringLiteral("64"));
+  selectData(child<QComboBox>(&dialog, "methodCombo"), QStringLiteral("kd"));
+  auto* temperature = child<QDoubleSpinBox>(&dialog, "param_temperature");
+  QVERIFY(temperature);
+  temperature->setValue(2.0);
+  child<QSpinBox>(&dialog, "epochsSpin")->setValue(3);
+  child<QLineEdit>(&dialog, "nameEdit")->setText(QStringLiteral("kd-t2"));
+
+  const RunConfig c = dialog.config();
+  QCOMPARE(c.task, std::string("distill"));
+  QCOMPARE(c.name, std::string("kd-t2"));
+  QVERIFY(c.teacher.kind == TeacherSource::Kind::Zoo);
+  QCOMPARE(c.teacher.model.zoo, std::string("cnn"));
+  QCOMPARE(c.teacher.model.channels, (std::vector<int>{16, 32}));
+  QCOMPARE(c.student.zoo, std::string("mlp"));
+  QCOMPARE(c.student.hidden, std::vector<int>{64});
+  QCOMPARE(c.method.name, std::string("kd"));
+  QCOMPARE(c.method.params.at("temperature"), 2.0);
+  QCOMPARE(c.method.params.at("alpha"), findMethod("kd")->param("alpha")->default_value);
+  QCOMPARE(c.epochs, 3);
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+
+  // The preview is exactly the config's JSON, and parses back to the same config.
+  const auto json = nlohmann::json::parse(dialog.configJson().toStdString());
+  QCOMPARE(json, c.toJson());
+  QCOMPARE(json["student"]["hidden"], nlohmann::json::array({64}));
+  QCOMPARE(json["method"]["name"].get<std::string>(), std::string("kd"));
+  QCOMPARE(json["method"]["temperature"].get<double>(), 2.0);
+  QCOMPARE(json["teacher"]["zoo"].get<std::string>(), std::string("cnn"));
+  QCOMPARE(json["epochs"].get<int>(), 3);
+  QCOMPARE(RunConfig::fromJson(json).toJson(), json);
+
+  // A spec the zoo cannot build is reported, not accepted.
+  child<QLineEdit>(student, "hiddenEdit")->setText(QStringLiteral("64,x"));
+  QVERIFY(!dialog.validationError().isEmpty());
+  QVERIFY(!student->error().isEmpty());
+}
+
+void TestWidgets::methodChangeRebuildsParamForm() {
+  RunStore store(":memory:");
+  NewRunDialog dialog(store);
+  auto* combo = child<QComboBox>(&dialog, "methodCombo");
+  auto* form = child<MethodParamForm>(&dialog, "methodParams");
+  QCOMPARE(combo->count(), int(methodRegistry().size()));
+
+  // Twice round, so every method is also reached from another one.
+  for (int round = 0; round < 2; ++round) {
+    for (const MethodInfo& method : methodRegistry()) {
+      selectData(combo, QString::fromStdString(method.name));
+      QCOMPARE(form->method(), findMethod(method.name));
+      int boxes = 0;
+      for (QAbstractSpinBox* box : form->findChildren<QAbstractSpinBox*>())
+        if (box->objectName().startsWith(QStringLiteral("param_"))) ++boxes;
+      QCOMPARE(boxes, int(method.params.size()));
+      for (const MethodParam& p : method.params) {
+        auto* box = form->findChild<QAbstractSpinBox*>(QStringLiteral("param_") + QString::fromStdString(p.name));
+        QVERIFY2(box, p.name.c_str());
+        QCOMPARE(spinValue(box), p.default_value);
+        QVERIFY(!box->toolTip().isEmpty());
+        if (p.type == "integer") QVERIFY(qobject_cast<QSpinBox*>(box));
+        else QVERIFY(qobject_cast<QDoubleSpinBox*>(box));
+      }
+      const RunConfig c = dialog.config();
+      QCOMPARE(c.method.name, method.name);
+      QCOMPARE(c.method.params.size(), method.params.size());
+    }
+  }
+}
+
+void TestWidgets::pastedJsonFillsDialog() {
+  RunStore store(":memory:");
+  NewRunDialog dialog(store);
+  RunConfig given = RunConfig::defaultDistill();
+  given.name = "pasted";
+  given.student.hidden = {256, 128};
+  given.method.params["temperature"] = 7.5;
+  given.data.val_size = 1234; // no widget: must survive the round trip
+  dialog.setConfig(given);
+  auto* student = child<ModelPicker>(&dialog, "studentPicker");
+  QCOMPARE(child<QLineEdit>(student, "hiddenEdit")->text(), QStringLiteral("256,128"));
+  QCOMPARE(child<QDoubleSpinBox>(&dialog, "param_temperature")->value(), 7.5);
+  QCOMPARE(dialog.config().toJson(), given.toJson());
+
+  // A train config hides the teacher and method groups.
+  RunConfig train = tinyTrainConfig(dataDir_, 2);
+  dialog.setConfig(train);
+  QVERIFY(child<QWidget>(&dialog, "teacherGroup")->isHidden());
+  QVERIFY(child<QWidget>(&dialog, "methodGroup")->isHidden());
+  QCOMPARE(dialog.config().toJson(), train.toJson());
+}
+
+void TestWidgets::configLabelsAreShort() {
+  RunConfig c = RunConfig::defaultDistill();
+  ConfigLabels labels = configLabels(c.toJson().dump());
+  QCOMPARE(labels.teacher, QStringLiteral("cnn[32,64]fc256"));
+  QCOMPARE(labels.student, QStringLiteral("mlp[128]"));
+  QCOMPARE(labels.method, QStringLiteral("kd T=4 a=0.9"));
+  c.teacher.kind = TeacherSource::Kind::Run;
+  c.teacher.run_id = 7;
+  QCOMPARE(configLabels(c.toJson().dump()).teacher, QStringLiteral("run #7"));
+  QCOMPARE(configLabels(std::string("{not json")).method, QStringLiteral("?"));
+}
+
+void TestWidgets::chartSkipsNonFiniteAndMarksDivergence() {
+  MetricChartView chart(QStringLiteral("loss"), QStringLiteral("loss"), {QStringLiteral("train_loss")});
+  chart.setRuns({1, 2});
+  chart.addPoints({point(1, "train_loss", 1, 2.0), point(1, "train_loss", 2, 1.5),
+                   point(2, "train_loss", 1, 2.2), point(3, "train_loss", 1, 9.0),
+                   point(1, "val_accuracy", 2, 0.5)});
+  QCOMPARE(chart.pointCount(1), 2);
+  QCOMPARE(chart.pointCount(2), 1);
+  QCOMPARE(chart.pointCount(3), 0); // not shown
+  chart.addPoints({point(1, "train_loss", 2, 1.5), // already drawn
+                   point(1, "train_loss", 3, std::numeric_limits<double>::quiet_NaN()),
+                   point(2, "train_loss", 2, 2.0)});
+  QCOMPARE(chart.pointCount(1), 2);
+  QCOMPARE(chart.pointCount(2), 2);
+  QVERIFY(chart.isDiverged(1));
+  QVERIFY(!chart.isDiverged(2));
+  QVERIFY(chart.series(1, QStringLiteral("train_loss"))->name().contains(QStringLiteral("diverged")));
+  chart.setRuns({2});
+  QVERIFY(!chart.series(1, QStringLiteral("train_loss")));
+  QCOMPARE(chart.pointCount(2), 2);
+}
+
+void TestWidgets::runPointsReachChartAndTable() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  MainWindow window(store);
+  RunController* controller = window.controller();
+  QSignalSpy queued(controller, &RunController::runQueued);
+  QSignalSpy finished(controller, &RunController::runFinished);
+  QSignalSpy points(controller, &RunController::pointsArrived);
+
+  const int64_t id = controller->startRun(tinyTrainConfig(dataDir_, 1));
+  QVERIFY(id > 0);
+  QCOMPARE(queued.count(), 1);
+  QVERIFY(window.runModel()->rowOf(id) >= 0); // listed as soon as it is queued
+  window.selectRun(id);
+  QCOMPARE(window.runView()->shownRuns(), QList<int64_t>{id});
+
+  QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
+  QCOMPARE(finished.at(0).at(0).value<qint64>(), qint64(id));
+  QVERIFY2(finished.at(0).at(1).toString() == QStringLiteral("finished"),
+           qPrintable(finished.at(0).at(2).toString()));
+  QVERIFY(points.count() > 0);
+  QCOMPARE(controller->activeCount(), 0);
+
+  QVERIFY(window.runView()->lossChart()->pointCount(id, QStringLiteral("train_loss")) > 0);
+  QVERIFY(window.runView()->accuracyChart()->pointCount(id, QStringLiteral("val_accuracy")) > 0);
+  QCOMPARE(window.runModel()->statusText(id), QStringLiteral("finished"));
+  const QModelIndex best = window.runModel()->index(window.runModel()->rowOf(id), RunTableModel::BestValAccuracyColumn);
+  QVERIFY(!best.data().toString().isEmpty());
+}
+
+void TestWidgets::cancelledRunEndsCancelled() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  RunController controller(store);
+  QSignalSpy progress(&controller, &RunController::progressChanged);
+  QSignalSpy finished(&controller, &RunController::runFinished);
+
+  RunConfig long_run = tinyTrainConfig(dataDir_, 500);
+  long_run.batch_size = 8;
+  const int64_t id = controller.startRun(long_run);
+  QVERIFY(controller.isActive(id));
+  QTRY_VERIFY_WITH_TIMEOUT(progress.count() > 0, 60000); // past data loading, inside the loop
+  QVERIFY(controller.cancelRun(id));
+  QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
+  QCOMPARE(finished.at(0).at(1).toString(), QStringLiteral("cancelled"));
+  QVERIFY(!controller.isActive(id));
+  QVERIFY(!controller.cancelRun(id));
+  const auto record = store.run(id);
+  QVERIFY(record);
+  QCOMPARE(QString::fromStdString(toString(record->status)), QStringLiteral("cancelled"));
+}
+
+void TestWidgets::closingWindowStopsActiveRuns() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath(QStringLiteral("runs.sqlite")).toStdString();
+  RunStore store(path);
+  int64_t id = 0;
+  {
+    MainWindow window(store);
+    QSignalSpy progress(window.controller(), &RunController::progressChanged);
+    RunConfig long_run = tinyTrainConfig(dataDir_, 500);
+    long_run.batch_size = 8;
+    id = window.startRun(long_run);
+    QVERIFY(id > 0);
+    QTRY_VERIFY_WITH_TIMEOUT(progress.count() > 0, 60000);
+    // The destructor stops the run and joins its thread.
+  }
+  const auto record = store.run(id);
+  QVERIFY(record);
+  QCOMPARE(QString::fromStdString(toString(record->status)), QStringLiteral("cancelled"));
+}
+
+QTEST_MAIN(TestWidgets)
+#include "tst_widgets.moc"
