@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Distillery vs the plain-PyTorch reference (../shared/peers/pytorch_kd.py) on
+# the same KD config: cnn [32,64] fc 256 teacher trained 1 epoch, mlp [128]
+# student, KD T=4 alpha=0.9, batch 128, 3 distillation epochs, full
+# Fashion-MNIST, CPU. Runs A B A B ... and prints the median distillation-phase
+# wall time of each, their ratio, and both students' test accuracy.
+# Run by hand, not in CI:  bench/kd_vs_pytorch.sh [PAIRS] [EPOCHS]
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+pairs="${1:-3}"
+epochs="${2:-3}"
+cli="${DISTILLERY_CLI:-${root}/build/app/distillery-cli}"
+peer="${PEER:-${root}/../shared/peers/pytorch_kd.py}"
+data="${DATA:-/usr/share/datasets/fashion-mnist}"
+work="$(mktemp -d)"
+trap 'rm -rf "${work}"' EXIT
+
+[ -x "${cli}" ] || { echo "missing ${cli}: build first (scripts/setup.sh)" >&2; exit 1; }
+[ -f "${peer}" ] || { echo "missing peer script ${peer}" >&2; exit 1; }
+
+# The peer trains on all 60,000 training images and validates nothing, so the
+# Distillery side holds out no validation split and keeps the last weights.
+cat > "${work}/kd.json" <<JSON
+{ "name": "bench-kd", "task": "distill",
+  "data": {"dataset": "fashion-mnist", "path": "${data}", "train_limit": 60000, "val_size": 0},
+  "teacher": {"zoo": "cnn", "channels": [32, 64], "fc": 256, "train": {"epochs": 1}},
+  "student": {"zoo": "mlp", "hidden": [128]},
+  "method": {"name": "kd", "temperature": 4.0, "alpha": 0.9},
+  "optim": {"name": "adam", "lr": 0.001},
+  "batch_size": 128, "epochs": ${epochs}, "seed": 0, "device": "cpu",
+  "evals_per_epoch": 1, "select_best": false }
+JSON
+
+ours_t=(); ours_acc=(); peer_t=(); peer_acc=()
+for ((i = 1; i <= pairs; i++)); do
+  out="$("${cli}" run "${work}/kd.json" --db "${work}/bench-${i}.sqlite" 2>/dev/null)"
+  ours_t+=("$(sed -n 's/^wall_s=//p' <<<"${out}")")
+  ours_acc+=("$(sed -n 's/^test_accuracy=//p' <<<"${out}")")
+  echo "A${i} distillery: distill_s=${ours_t[-1]} student_acc=${ours_acc[-1]}" >&2
+  out="$(/usr/bin/python3 "${peer}" --epochs "${epochs}" --data "${data}")"
+  peer_t+=("$(grep -o 'distill_s=[0-9.]*' <<<"${out}" | cut -d= -f2)")
+  peer_acc+=("$(grep -o 'student_acc=[0-9.]*' <<<"${out}" | cut -d= -f2)")
+  echo "B${i} pytorch:    distill_s=${peer_t[-1]} student_acc=${peer_acc[-1]}" >&2
+done
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+mo="$(median "${ours_t[@]}")"; mp="$(median "${peer_t[@]}")"
+ao="$(median "${ours_acc[@]}")"; ap="$(median "${peer_acc[@]}")"
+echo "distillery_median_distill_s=${mo}"
+echo "pytorch_median_distill_s=${mp}"
+awk -v o="${mo}" -v p="${mp}" 'BEGIN {printf "speedup_ratio=%.2f (pytorch time / distillery time)\n", p / o}'
+echo "distillery_student_acc_median=${ao}"
+echo "pytorch_student_acc_median=${ap}"
+awk -v o="${ao}" -v p="${ap}" 'BEGIN {printf "accuracy_gap_points=%.2f\n", 100 * (o - p)}'
