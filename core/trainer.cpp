@@ -104,6 +104,7 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
     for (const auto& t : model->buffers()) best_state.push_back(t.detach().clone());
   };
   auto runEvaluation = [&]() {
+    if (data_.val.size() == 0) return; // no held-out data: nothing to measure or select on
     Evaluation e = evaluate(model, data_.val, uses_teacher ? teacher->val_logits : torch::Tensor());
     record("val_loss", e.loss);
     record("val_accuracy", e.accuracy);
@@ -141,7 +142,8 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
         cost_.teacher_queries += batch;
         cost_.flops += teacher->flops_per_sample * batch;
       }
-      LossParts loss = methodLoss(s.method, s.method_params, model->forward(x), teacher_logits, y);
+      LossParts loss = methodLoss(s.method, s.method_params, model->forward(x), teacher_logits, y,
+                                  LossContext{cost_.epoch});
       optimizer->zero_grad();
       loss.total.backward();
       optimizer->step();
@@ -176,7 +178,8 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
         window_start = std::chrono::steady_clock::now();
         recorder_.flush(false);
       }
-      if ((b + 1) % eval_interval == 0 && b + 1 != steps_per_epoch) runEvaluation();
+      // Mid-epoch passes for the curves; none just before the epoch-end pass.
+      if ((b + 1) % eval_interval == 0 && steps_per_epoch - (b + 1) >= eval_interval / 2) runEvaluation();
       if (progress_) progress_(cost_.step, total, cost_.epoch);
     }
     if (result.cancelled) break;
