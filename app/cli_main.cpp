@@ -82,8 +82,9 @@ nlohmann::json recordJson(const RunRecord& r) {
           {"summary", r.summary}};
 }
 
-int cmdRun(const std::string& config_path, bool use_default, const std::string& db) {
+int cmdRun(const std::string& config_path, bool use_default, bool baseline, const std::string& db) {
   RunConfig config = use_default ? RunConfig::defaultDistill() : RunConfig::fromJsonText(readFile(config_path));
+  if (baseline) config = config.baseline();
   RunStore store(resolveStorePath(db));
   const int64_t id = queueRun(store, config);
   std::cerr << "run " << id << ": " << config.name << " queued in " << store.path() << "\n";
@@ -174,9 +175,11 @@ int cmdMethods(bool json) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& m : methodRegistry()) {
     nlohmann::json params = nlohmann::json::array();
-    for (const auto& p : m.params)
-      params.push_back({{"name", p.name}, {"type", p.type}, {"default", p.default_value}, {"min", p.min},
-                        {"max", p.max}, {"help", p.help}});
+    for (const auto& p : m.params) {
+      auto value = [&](double v) { return p.type == "integer" ? nlohmann::json(int64_t(v)) : nlohmann::json(v); };
+      params.push_back({{"name", p.name}, {"type", p.type}, {"default", value(p.default_value)},
+                        {"min", value(p.min)}, {"max", value(p.max)}, {"help", p.help}});
+    }
     out.push_back({{"name", m.name}, {"title", m.title}, {"description", m.description},
                    {"teacher_access", m.teacher_access}, {"needs_teacher", m.needs_teacher}, {"params", params}});
   }
@@ -206,6 +209,8 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Execute a run from a JSON config");
   run->add_option("config", config_path, "Run config (JSON)");
   run->add_flag("--default", use_default, "Run the embedded default distillation");
+  bool baseline = false;
+  run->add_flag("--baseline", baseline, "Same student, no teacher: train the config's student on labels only");
   run->add_option("--db", db, "Run store");
 
   bool json = false;
@@ -242,7 +247,7 @@ int main(int argc, char** argv) {
       const auto parent = std::filesystem::path(path).parent_path();
       std::error_code ec;
       if (!parent.empty() && path != ":memory:") std::filesystem::create_directories(parent, ec);
-      return cmdRun(config_path, use_default, db);
+      return cmdRun(config_path, use_default, baseline, db);
     }
     if (*runs) return cmdRuns(db, json);
     if (*show) return cmdShow(db, id, json);

@@ -213,6 +213,18 @@ nlohmann::json RunConfig::toJson() const {
   return j;
 }
 
+RunConfig RunConfig::baseline() const {
+  RunConfig b = *this;
+  if (isDistill()) {
+    b.task = "train";
+    b.model = student;
+    b.name = name + "-baseline";
+    b.method = MethodConfig{};
+    b.teacher = TeacherSource{};
+  }
+  return b;
+}
+
 RunConfig RunConfig::defaultDistill() {
   return fromJson(nlohmann::json::parse(R"({
     "name": "kd-mlp128", "task": "distill",

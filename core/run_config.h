@@ -79,6 +79,9 @@ struct RunConfig {
   static RunConfig fromJson(const nlohmann::json& json);
   static RunConfig fromJsonText(const std::string& text);
   nlohmann::json toJson() const;
+  // "Same student, no teacher": the student trained on labels alone with the
+  // same data, optimiser, epochs and seed; the baseline a distill run must beat.
+  RunConfig baseline() const;
   // The embedded default: cnn teacher trained 1 epoch, mlp [128] student, KD T=4 alpha=0.9.
   static RunConfig defaultDistill();
 };

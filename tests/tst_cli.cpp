@@ -70,6 +70,18 @@ private Q_SLOTS:
     QVERIFY(!r.out.contains("distill 100"));
   }
 
+  void baselineFlagTrainsTheStudentAlone() {
+    Result r = cli({"run", writeConfig("base.json", config()), "--baseline", "--db", db()});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QString id = r.out.section("run_id=", 1).section('\n', 0, 0);
+    r = cli({"show", id, "--json", "--db", db()});
+    QJsonObject run = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(run["task"].toString(), QString("train"));
+    QCOMPARE(run["name"].toString(), QString("cli-kd-baseline"));
+    QCOMPARE(run["summary"].toObject()["teacher_queries"].toDouble(), 0.0);
+    QCOMPARE(run["config"].toObject()["model"].toObject()["hidden"].toArray().first().toInt(), 16);
+  }
+
   void badConfigExitsWithOneLineNamingTheField() {
     json j = config();
     j["method"]["temperature"] = -1;

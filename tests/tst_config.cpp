@@ -119,6 +119,20 @@ private Q_SLOTS:
     QCOMPARE(QString::fromStdString(errorField(j)), QString("teacher"));
   }
 
+  void baselineIsTheSameStudentWithoutTeacher() {
+    RunConfig kd = RunConfig::defaultDistill();
+    RunConfig b = kd.baseline();
+    QCOMPARE(QString::fromStdString(b.task), QString("train"));
+    QCOMPARE(QString::fromStdString(describe(b.model)), QString::fromStdString(describe(kd.student)));
+    QCOMPARE(b.epochs, kd.epochs);
+    QCOMPARE(b.seed, kd.seed);
+    QCOMPARE(b.optim.lr, kd.optim.lr);
+    QCOMPARE(QString::fromStdString(b.name), QString("kd-mlp128-baseline"));
+    // The baseline's JSON is a valid train config of its own.
+    RunConfig again = RunConfig::fromJson(b.toJson());
+    QCOMPARE(QString::fromStdString(again.toJson().dump()), QString::fromStdString(b.toJson().dump()));
+  }
+
   void invalidJsonTextIsAConfigError() {
     try {
       RunConfig::fromJsonText("{\"name\": ");
