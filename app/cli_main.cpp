@@ -4,6 +4,8 @@
 #include "core/method_registry.h"
 #include "core/paths.h"
 #include "core/run_store.h"
+#include "core/sweep_runner.h"
+#include "core/sweep_spec.h"
 
 #include <CLI/CLI.hpp>
 
@@ -78,6 +80,7 @@ nlohmann::json recordJson(const RunRecord& r) {
           {"error", r.error},
           {"teacher_run_id", r.teacher_run_id},
           {"parent_run_id", r.parent_run_id},
+          {"sweep_id", r.sweep_id},
           {"config", nlohmann::json::parse(r.config_json, nullptr, false)},
           {"summary", r.summary}};
 }
@@ -107,6 +110,52 @@ int cmdRun(const std::string& config_path, bool use_default, bool baseline, cons
   }
   if (outcome.kind == RunOutcome::Kind::Cancelled) {
     std::cerr << "run " << id << ": cancelled\n";
+    return 130;
+  }
+  return 0;
+}
+
+// A sweep file: --dry-run lists the runs it expands to; otherwise runs them
+// and prints one line per run on stdout.
+int cmdSweep(const std::string& sweep_path, int parallel, bool dry_run, const std::string& db) {
+  SweepSpec spec = parseSweepText(readFile(sweep_path));
+  SweepPlan plan = planSweep(spec);
+  if (dry_run) {
+    if (plan.teacher) std::cerr << "teacher trained once for the sweep: " << plan.teacher->name << "\n";
+    for (const auto& c : plan.runs) std::cout << c.name << "\n";
+    return 0;
+  }
+  if (parallel < 1) throw ConfigError("--parallel", "expected at least 1");
+  const std::string path = resolveStorePath(db);
+  std::cerr << "sweep " << spec.name << ": " << plan.runs.size() << " runs" << (plan.teacher ? " and 1 teacher" : "")
+            << ", " << parallel << " at a time, in " << path << "\n";
+  StopToken stop;
+  g_stop = &stop;
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
+  StderrObserver observer;
+  SweepOutcome outcome = runSweep(path, spec, parallel, observer, stop);
+  g_stop = nullptr;
+  std::cout << "sweep_id=" << outcome.sweep_id << "\n";
+  if (outcome.teacher_run_id) std::cout << "teacher_run_id=" << outcome.teacher_run_id << "\n";
+  for (const auto& r : outcome.runs) {
+    // The status word the store recorded for this outcome.
+    const RunStatus status = r.outcome.kind == RunOutcome::Kind::Success     ? RunStatus::Finished
+                             : r.outcome.kind == RunOutcome::Kind::Cancelled ? RunStatus::Cancelled
+                                                                             : RunStatus::Failed;
+    auto value = [&](const char* key) {
+      return r.outcome.summary.contains(key) ? summaryValue(r.outcome.summary[key]) : std::string("-");
+    };
+    std::cout << "run_id=" << r.run_id << " name=" << r.name << " status=" << toString(status)
+              << " test_accuracy=" << value("test_accuracy") << " test_agreement=" << value("test_agreement") << "\n";
+    if (r.outcome.kind == RunOutcome::Kind::Failed)
+      std::cerr << "error: run " << r.run_id << " failed: " << r.outcome.message << "\n";
+  }
+  if (outcome.teacher_run_id && outcome.teacher.kind == RunOutcome::Kind::Failed)
+    std::cerr << "error: teacher run " << outcome.teacher_run_id << " failed: " << outcome.teacher.message << "\n";
+  if (outcome.anyFailed()) return 1;
+  if (outcome.anyCancelled()) {
+    std::cerr << "sweep " << outcome.sweep_id << ": cancelled\n";
     return 130;
   }
   return 0;
@@ -150,6 +199,7 @@ int cmdShow(const std::string& db, int64_t id, bool json) {
             << "\n";
   if (r->teacher_run_id) std::cout << "teacher run: " << r->teacher_run_id << "\n";
   if (r->parent_run_id) std::cout << "parent run: " << r->parent_run_id << "\n";
+  if (r->sweep_id) std::cout << "sweep: " << r->sweep_id << "\n";
   if (!r->error.empty()) std::cout << "error: " << r->error << "\n";
   for (auto it = r->summary.begin(); it != r->summary.end(); ++it)
     std::cout << it.key() << ": " << summaryValue(it.value()) << "\n";
@@ -232,6 +282,15 @@ int main(int argc, char** argv) {
   metrics->add_option("--metric", metric, "Only this metric");
   metrics->add_option("--db", db, "Run store");
 
+  std::string sweep_path;
+  int parallel = 1;
+  bool dry_run = false;
+  auto* sweep = app.add_subcommand("sweep", "Run every config of a sweep file (a base config and a grid)");
+  sweep->add_option("sweep", sweep_path, "Sweep file (JSON)")->required();
+  sweep->add_option("--parallel", parallel, "Runs executed at once (default 1)");
+  sweep->add_flag("--dry-run", dry_run, "Print the names of the expanded runs and exit");
+  sweep->add_option("--db", db, "Run store");
+
   auto* methods = app.add_subcommand("methods", "List distillation methods and their parameters");
   methods->add_flag("--json", json, "Machine-readable output");
 
@@ -249,12 +308,22 @@ int main(int argc, char** argv) {
       if (!parent.empty() && path != ":memory:") std::filesystem::create_directories(parent, ec);
       return cmdRun(config_path, use_default, baseline, db);
     }
+    if (*sweep) {
+      if (!dry_run) {
+        const std::string path = resolveStorePath(db);
+        const auto parent = std::filesystem::path(path).parent_path();
+        std::error_code ec;
+        if (!parent.empty() && path != ":memory:") std::filesystem::create_directories(parent, ec);
+      }
+      return cmdSweep(sweep_path, parallel, dry_run, db);
+    }
     if (*runs) return cmdRuns(db, json);
     if (*show) return cmdShow(db, id, json);
     if (*metrics) return cmdMetrics(db, id, metric);
     if (*methods) return cmdMethods(json);
   } catch (const ConfigError& e) {
-    std::cerr << "error: " << (config_path.empty() ? "" : config_path + ": ") << e.what() << "\n";
+    const std::string& file = config_path.empty() ? sweep_path : config_path;
+    std::cerr << "error: " << (file.empty() ? "" : file + ": ") << e.what() << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";

@@ -1,6 +1,12 @@
 #include "core/model_info.h"
 
 #include "core/errors.h"
+#include "core/model_zoo.h"
+
+#include <cctype>
+#include <map>
+#include <mutex>
+#include <sstream>
 
 namespace distillery {
 
@@ -20,19 +26,140 @@ void addLinear(ModelInfo& info, const std::string& name, int64_t in, int64_t out
   info.layers.push_back(l);
 }
 
+const char* kAllowedModels =
+    "mlp, cnn, resnetD with D = 6n+2 (resnet8, resnet14, resnet20, resnet32, resnet44, resnet56, resnet110), "
+    "resnet8x4, resnet32x4 (any resnetDx4), wrn_D_W with D = 6n+4 and widen factor W (wrn_16_1, wrn_16_2, "
+    "wrn_40_1, wrn_40_2), vgg8, vgg11, vgg13, mobilenetv2";
+
+// Digits only, no sign, no leading zero, at most 4 of them; -1 otherwise.
+int parseSmallNumber(const std::string& text) {
+  if (text.empty() || text.size() > 4 || (text.size() > 1 && text[0] == '0')) return -1;
+  for (char ch : text)
+    if (!std::isdigit(static_cast<unsigned char>(ch))) return -1;
+  return std::stoi(text);
+}
+
+bool startsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+std::string stageShape(const torch::Tensor& t) {
+  std::string s;
+  for (int64_t d = 1; d < t.dim(); ++d) s += (d > 1 ? "x" : "") + std::to_string(t.size(d));
+  return s;
+}
+
+ModelInfo describeStaged(const ModelSpec& spec, int64_t channels, int64_t height, int64_t width,
+                         int64_t num_classes) {
+  ModelInfo info;
+  torch::NoGradGuard no_grad;
+  // Building draws initial weights from the global generator; put it back
+  // afterwards so describing a model never shifts a seeded run's stream.
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  torch::Tensor saved;
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    saved = generator.get_state();
+  }
+  Classifier model;
+  try {
+    model = buildModel(spec, InputShape{channels, height, width}, num_classes);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(saved);
+    throw;
+  }
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(saved);
+  }
+  auto* staged = dynamic_cast<StagedClassifierImpl*>(model.get());
+  if (!staged) throw ConfigError("zoo", "\"" + spec.zoo + "\" has no stage layout");
+  model->eval();
+  torch::Tensor x = torch::zeros({1, channels, height, width});
+  for (const auto& stage : staged->stages()) {
+    LayerSummary l;
+    l.name = stage.name;
+    l.kind = stage.kind;
+    torch::nn::Sequential body = stage.body;
+    MacCounter counter;
+    x = body->forward(x);
+    l.flops = 2.0 * counter.macs();
+    l.params = countParameters(*body);
+    l.output = stageShape(x);
+    info.layers.push_back(l);
+  }
+  info.params = countParameters(*model);
+  for (const auto& l : info.layers) info.flops_per_sample += l.flops;
+  return info;
+}
+
 } // namespace
+
+ZooArch parseZooName(const std::string& zoo, const std::string& field) {
+  ZooArch a;
+  auto fail = [&](const std::string& why) -> ZooArch {
+    throw ConfigError(field, (why.empty() ? "" : why + "; ") + "unknown model \"" + zoo +
+                                 "\"; allowed: " + kAllowedModels);
+  };
+  if (zoo == "mlp") {
+    a.family = ZooArch::Family::Mlp;
+  } else if (zoo == "cnn") {
+    a.family = ZooArch::Family::Cnn;
+  } else if (zoo == "mobilenetv2") {
+    a.family = ZooArch::Family::MobileNetV2;
+  } else if (startsWith(zoo, "resnet")) {
+    std::string rest = zoo.substr(6);
+    a.family = ZooArch::Family::ResNet;
+    if (rest.size() > 2 && rest.compare(rest.size() - 2, 2, "x4") == 0) {
+      a.widen = 4;
+      rest.resize(rest.size() - 2);
+    }
+    a.depth = parseSmallNumber(rest);
+    if (a.depth < 0) return fail("");
+    if (a.depth < 8 || (a.depth - 2) % 6 != 0 || a.depth > 1202)
+      return fail("a CIFAR ResNet's depth must be 6n+2 between 8 and 1202, not " + std::to_string(a.depth));
+  } else if (startsWith(zoo, "wrn_")) {
+    const std::string rest = zoo.substr(4);
+    const size_t sep = rest.find('_');
+    if (sep == std::string::npos) return fail("");
+    a.family = ZooArch::Family::WideResNet;
+    a.depth = parseSmallNumber(rest.substr(0, sep));
+    a.widen = parseSmallNumber(rest.substr(sep + 1));
+    if (a.depth < 0 || a.widen < 0) return fail("");
+    if (a.depth < 10 || (a.depth - 4) % 6 != 0 || a.depth > 1000)
+      return fail("a wide ResNet's depth must be 6n+4 between 10 and 1000, not " + std::to_string(a.depth));
+    if (a.widen < 1 || a.widen > 16)
+      return fail("a wide ResNet's widen factor must be 1 to 16, not " + std::to_string(a.widen));
+  } else if (startsWith(zoo, "vgg")) {
+    a.family = ZooArch::Family::Vgg;
+    a.depth = parseSmallNumber(zoo.substr(3));
+    if (!(a.depth == 8 || a.depth == 11 || a.depth == 13))
+      return fail("VGG comes in depths 8, 11 and 13");
+  } else {
+    return fail("");
+  }
+  return a;
+}
+
+const std::vector<std::string>& zooModelNames() {
+  static const std::vector<std::string> names{
+      "mlp",      "cnn",      "resnet8",  "resnet14", "resnet20",  "resnet32", "resnet44",
+      "resnet56", "resnet110", "resnet8x4", "resnet32x4", "wrn_16_1", "wrn_16_2", "wrn_40_1",
+      "wrn_40_2", "vgg8",     "vgg11",    "vgg13",    "mobilenetv2"};
+  return names;
+}
 
 ModelInfo describeModel(const ModelSpec& spec, int64_t channels, int64_t height, int64_t width,
                         int64_t num_classes) {
   ModelInfo info;
-  if (spec.zoo == "mlp") {
+  const ZooArch arch = parseZooName(spec.zoo);
+  if (arch.family == ZooArch::Family::Mlp) {
     int64_t in = channels * height * width;
     for (size_t i = 0; i < spec.hidden.size(); ++i) {
       addLinear(info, "fc" + std::to_string(i + 1), in, spec.hidden[i]);
       in = spec.hidden[i];
     }
     addLinear(info, "out", in, num_classes);
-  } else if (spec.zoo == "cnn") {
+  } else if (arch.family == ZooArch::Family::Cnn) {
     int64_t c = channels, h = height, w = width;
     for (size_t i = 0; i < spec.channels.size(); ++i) {
       const int64_t out = spec.channels[i];
@@ -54,7 +181,25 @@ ModelInfo describeModel(const ModelSpec& spec, int64_t channels, int64_t height,
     addLinear(info, "fc", c * h * w, spec.fc);
     addLinear(info, "out", spec.fc, num_classes);
   } else {
-    throw ConfigError("zoo", "unknown model \"" + spec.zoo + "\"; allowed: mlp, cnn");
+    if (channels < 1 || height < 1 || width < 1 || num_classes < 1)
+      throw ConfigError("zoo", "\"" + spec.zoo + "\" needs a non-empty input and at least one class");
+    // Building and running a network costs up to a few hundred milliseconds; model
+    // pickers ask again on every edit, so keep the answers.
+    static std::mutex cache_mutex;
+    static std::map<std::string, ModelInfo> cache;
+    std::ostringstream key;
+    key << spec.zoo << '|' << (arch.family == ZooArch::Family::MobileNetV2 ? spec.width : 0.0) << '|'
+        << channels << 'x' << height << 'x' << width << '|' << num_classes;
+    {
+      std::lock_guard<std::mutex> lock(cache_mutex);
+      auto it = cache.find(key.str());
+      if (it != cache.end()) return it->second;
+    }
+    info = describeStaged(spec, channels, height, width, num_classes);
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    if (cache.size() > 256) cache.clear();
+    cache[key.str()] = info;
+    return info;
   }
   for (const auto& l : info.layers) {
     info.params += l.params;

@@ -3,8 +3,10 @@
 #include "core/config_reader.h"
 #include "core/errors.h"
 #include "core/method_registry.h"
+#include "core/model_info.h"
 
 #include <cmath>
+#include <sstream>
 
 namespace distillery {
 
@@ -28,14 +30,18 @@ nlohmann::json optimJson(const OptimConfig& o) {
 }
 
 void readModelInto(ConfigReader& r, ModelSpec& spec) {
-  spec.zoo = r.oneOf("zoo", "", {"mlp", "cnn"});
-  if (spec.zoo == "mlp") {
+  spec.zoo = r.string("zoo", "");
+  const ZooArch arch = parseZooName(spec.zoo, r.field("zoo"));
+  if (arch.family == ZooArch::Family::Mlp) {
     spec.hidden = r.intList("hidden", {128}, 1, 1 << 16);
-  } else {
+  } else if (arch.family == ZooArch::Family::Cnn) {
     spec.channels = r.intList("channels", {32, 64}, 1, 4096);
     if (spec.channels.empty()) throw ConfigError(r.field("channels"), "expected at least one conv block");
     spec.fc = int(r.integer("fc", 256, 1, 1 << 16));
+  } else if (arch.family == ZooArch::Family::MobileNetV2) {
+    spec.width = r.number("width", ModelSpec{}.width, 0.1, 4.0);
   }
+  // The other families take no fields beyond their name.
 }
 
 DataConfig readData(const nlohmann::json& json) {
@@ -114,7 +120,9 @@ ModelSpec modelSpecFromJson(const nlohmann::json& json, const std::string& field
 
 nlohmann::json toJson(const ModelSpec& spec) {
   if (spec.zoo == "mlp") return {{"zoo", "mlp"}, {"hidden", spec.hidden}};
-  return {{"zoo", spec.zoo}, {"channels", spec.channels}, {"fc", spec.fc}};
+  if (spec.zoo == "cnn") return {{"zoo", spec.zoo}, {"channels", spec.channels}, {"fc", spec.fc}};
+  if (spec.zoo == "mobilenetv2") return {{"zoo", spec.zoo}, {"width", spec.width}};
+  return {{"zoo", spec.zoo}};
 }
 
 std::string describe(const ModelSpec& spec) {
@@ -124,7 +132,13 @@ std::string describe(const ModelSpec& spec) {
     return "[" + s + "]";
   };
   if (spec.zoo == "mlp") return "mlp" + list(spec.hidden);
-  return spec.zoo + list(spec.channels) + "fc" + std::to_string(spec.fc);
+  if (spec.zoo == "cnn") return spec.zoo + list(spec.channels) + "fc" + std::to_string(spec.fc);
+  if (spec.zoo == "mobilenetv2") {
+    std::ostringstream w;
+    w << spec.width;
+    return spec.zoo + "[w" + w.str() + "]";
+  }
+  return spec.zoo;
 }
 
 RunConfig RunConfig::fromJson(const nlohmann::json& json) {

@@ -13,10 +13,15 @@ namespace distillery {
 inline constexpr int kConfigVersion = 1;
 
 struct ModelSpec {
-  std::string zoo = "mlp";       // "mlp" | "cnn"
+  // "mlp" | "cnn" | a CIFAR benchmark network: "resnet20", "resnet32x4", "wrn_40_2",
+  // "vgg13", "mobilenetv2", ... (the full list: parseZooName in core/model_info.h).
+  std::string zoo = "mlp";
   std::vector<int> hidden{128};  // mlp: hidden layer widths
   std::vector<int> channels{32, 64}; // cnn: conv channels, each block halves H and W
   int fc = 256;                  // cnn: width of the fully connected layer
+  // mobilenetv2: width multiplier. The default 0.5 is RepDistiller's "mobile_half",
+  // the MobileNetV2 of the CIFAR-100 KD tables; 1.0 is the full-width network.
+  double width = 0.5;
 };
 
 struct OptimConfig {
@@ -88,7 +93,7 @@ struct RunConfig {
 
 nlohmann::json toJson(const ModelSpec& spec);
 ModelSpec modelSpecFromJson(const nlohmann::json& json, const std::string& field);
-// Short human label, e.g. "mlp[128]" or "cnn[32,64]fc256".
+// Short human label, e.g. "mlp[128]", "cnn[32,64]fc256", "resnet20" or "mobilenetv2[w0.5]".
 std::string describe(const ModelSpec& spec);
 
 } // namespace distillery

@@ -345,7 +345,18 @@ void RunStore::migrate() {
         exec("INSERT INTO schema_version(version) VALUES (1)");
         current = int(SchemaVersion::Initial);
       }
-      // Later steps go here: if (current < 2) { ...; UPDATE schema_version SET version=2; }
+      if (current < int(SchemaVersion::Sweeps)) {
+        // Runs started together from one sweep file share a sweep id.
+        exec("CREATE TABLE sweeps("
+             " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+             " name TEXT,"
+             " spec_json TEXT,"
+             " created_at TEXT)");
+        exec("ALTER TABLE runs ADD COLUMN sweep_id INTEGER");
+        exec("UPDATE schema_version SET version = 2");
+        current = int(SchemaVersion::Sweeps);
+      }
+      // Later steps go here: if (current < 3) { ...; UPDATE schema_version SET version=3; }
       return current;
     });
   }
@@ -471,11 +482,37 @@ void RunStore::deleteRun(int64_t run_id) {
   });
 }
 
+int64_t RunStore::createSweep(const std::string& name, const std::string& spec_json) {
+  return writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare("INSERT INTO sweeps(name, spec_json, created_at) VALUES (?1, ?2, ?3)"), path_);
+    s.bind(1, name).bind(2, spec_json).bind(3, nowIso8601());
+    s.run();
+    return int64_t(sqlite3_last_insert_rowid(db_));
+  });
+}
+
+void RunStore::setSweep(int64_t run_id, int64_t sweep_id) {
+  writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare("UPDATE runs SET sweep_id = ?1 WHERE id = ?2"), path_);
+    s.bindIdOrNull(1, sweep_id).bind(2, run_id);
+    s.run();
+  });
+}
+
+std::vector<std::pair<int64_t, std::string>> RunStore::sweeps() {
+  return withRetry(path_, [&] {
+    Stmt s(db_, prepare("SELECT id, name FROM sweeps ORDER BY id"), path_);
+    std::vector<std::pair<int64_t, std::string>> out;
+    while (s.step()) out.emplace_back(s.int64(0), s.text(1));
+    return out;
+  });
+}
+
 namespace {
 
 const char* const kRunColumns =
     "SELECT id, name, task, status, config_json, created_at, started_at, finished_at, error,"
-    " teacher_run_id, parent_run_id, summary_json FROM runs ";
+    " teacher_run_id, parent_run_id, summary_json, sweep_id FROM runs ";
 
 RunRecord readRun(const Stmt& s) {
   RunRecord r;
@@ -493,6 +530,7 @@ RunRecord readRun(const Stmt& s) {
   r.parent_run_id = s.isNull(10) ? 0 : s.int64(10);
   nlohmann::json summary = nlohmann::json::parse(s.text(11), nullptr, false);
   r.summary = summary.is_object() ? std::move(summary) : nlohmann::json::object();
+  r.sweep_id = s.isNull(12) ? 0 : s.int64(12);
   return r;
 }
 

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 struct sqlite3;
@@ -21,7 +22,8 @@ namespace distillery {
 enum class SchemaVersion : int {
   None = 0,
   Initial = 1, // runs, metric_points, log_events, artifacts, schema_version
-  Latest = Initial,
+  Sweeps = 2,  // sweeps table; runs.sweep_id
+  Latest = Sweeps,
 };
 
 struct RunRecord {
@@ -36,6 +38,7 @@ struct RunRecord {
   std::string error;
   int64_t teacher_run_id = 0; // the run whose model taught this one (0: none)
   int64_t parent_run_id = 0;  // the distill run that created this teacher run (0: none)
+  int64_t sweep_id = 0;       // the sweep this run belongs to (0: none)
   nlohmann::json summary = nlohmann::json::object(); // final metrics and sizes
 };
 
@@ -60,6 +63,11 @@ public:
   void setSummary(int64_t run_id, const nlohmann::json& summary);
   void renameRun(int64_t run_id, const std::string& name);
   void deleteRun(int64_t run_id); // with its points, logs and artifacts
+
+  // Sweeps group runs started together from one sweep file.
+  int64_t createSweep(const std::string& name, const std::string& spec_json);
+  void setSweep(int64_t run_id, int64_t sweep_id);
+  std::vector<std::pair<int64_t, std::string>> sweeps(); // (id, name), oldest first
 
   std::optional<RunRecord> run(int64_t run_id);
   std::vector<RunRecord> runs(); // newest first

@@ -2,6 +2,7 @@
 // started through RunController reach the table and the charts, and runs can
 // be cancelled. Runs use tiny generated datasets on the CPU.
 #include "core/method_registry.h"
+#include "core/model_info.h"
 #include "core/run_config.h"
 #include "core/run_store.h"
 #include "test_support.h"
@@ -17,6 +18,7 @@
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QRadioButton>
@@ -93,6 +95,7 @@ private Q_SLOTS:
   void newRunDialogBuildsConfig();
   void methodChangeRebuildsParamForm();
   void pastedJsonFillsDialog();
+  void modelPickerOffersTheWholeZoo();
   void configLabelsAreShort();
   void chartSkipsNonFiniteAndMarksDivergence();
   void runPointsReachChartAndTable();
@@ -207,6 +210,35 @@ void TestWidgets::pastedJsonFillsDialog() {
   QVERIFY(child<QWidget>(&dialog, "teacherGroup")->isHidden());
   QVERIFY(child<QWidget>(&dialog, "methodGroup")->isHidden());
   QCOMPARE(dialog.config().toJson(), train.toJson());
+}
+
+void TestWidgets::modelPickerOffersTheWholeZoo() {
+  ModelPicker picker;
+  auto* zoo = child<QComboBox>(&picker, "zooCombo");
+  QCOMPARE(zoo->count(), int(zooModelNames().size()));
+  auto* info = child<QLabel>(&picker, "modelInfoLabel");
+
+  selectData(zoo, QStringLiteral("mlp"));
+  child<QLineEdit>(&picker, "hiddenEdit")->setText(QStringLiteral("256,128"));
+  QVERIFY2(picker.error().isEmpty(), qPrintable(picker.error()));
+  const ModelInfo mlp = describeModel(picker.spec(), 1, 28, 28, 10);
+  QVERIFY(info->text().contains(humanCount(double(mlp.params))));
+
+  selectData(zoo, QStringLiteral("resnet20"));
+  QVERIFY2(picker.error().isEmpty(), qPrintable(picker.error()));
+  QCOMPARE(picker.spec().zoo, std::string("resnet20"));
+  QVERIFY(info->text().contains(QStringLiteral("parameters")));
+
+  selectData(zoo, QStringLiteral("mobilenetv2"));
+  child<QDoubleSpinBox>(&picker, "widthSpin")->setValue(1.0);
+  QCOMPARE(picker.spec().width, 1.0);
+  QVERIFY2(picker.error().isEmpty(), qPrintable(picker.error()));
+
+  // A spec describeModel rejects shows its message instead of the numbers.
+  selectData(zoo, QStringLiteral("cnn"));
+  child<QLineEdit>(&picker, "channelsEdit")->setText(QStringLiteral("8,8,8,8,8,8"));
+  QVERIFY(!picker.error().isEmpty());
+  QCOMPARE(info->text(), picker.error());
 }
 
 void TestWidgets::configLabelsAreShort() {

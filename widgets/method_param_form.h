@@ -1,0 +1,49 @@
+#pragma once
+// An input form generated from a method's parameter schema: one spin box per
+// MethodParam, with its range, default and help text. Adding a method to the
+// registry needs no change here.
+#include "core/method_registry.h"
+
+#include <QWidget>
+
+#include <map>
+#include <string>
+#include <vector>
+
+class QAbstractSpinBox;
+class QFormLayout;
+class QLabel;
+
+namespace distillery::gui {
+
+class MethodParamForm : public QWidget {
+  Q_OBJECT
+public:
+  explicit MethodParamForm(QWidget* parent = nullptr);
+
+  // Rebuilds the form for this method (nullptr: empty), every field at its default.
+  void setMethod(const distillery::MethodInfo* method);
+  const distillery::MethodInfo* method() const { return method_; }
+
+  std::map<std::string, double> values() const;
+  // Fields named in `values` take them; the others keep their current value.
+  void setValues(const std::map<std::string, double>& values);
+  // The spin box of a parameter (a QSpinBox or QDoubleSpinBox), named "param_<name>".
+  QAbstractSpinBox* field(const std::string& name) const;
+
+Q_SIGNALS:
+  void changed();
+
+private:
+  struct Field {
+    std::string name;
+    QAbstractSpinBox* box = nullptr;
+  };
+
+  const distillery::MethodInfo* method_ = nullptr;
+  QFormLayout* form_;
+  QLabel* empty_;
+  std::vector<Field> fields_;
+};
+
+} // namespace distillery::gui

@@ -1,0 +1,265 @@
+#include "widgets/metric_chart_view.h"
+
+#include "widgets/run_colors.h"
+
+#include <QChart>
+#include <QGraphicsLayout>
+#include <QLegend>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QPen>
+#include <QScatterSeries>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <set>
+
+namespace distillery::gui {
+
+namespace {
+
+const QString kDivergedSuffix = QStringLiteral(" (diverged)");
+
+// "train_soft_loss" -> "soft_loss", "val_accuracy" -> "accuracy".
+QString shortMetricName(const QString& metric) {
+  for (const QString& prefix : {QStringLiteral("train_"), QStringLiteral("val_")})
+    if (metric.startsWith(prefix) && metric.size() > prefix.size()) return metric.mid(prefix.size());
+  return metric;
+}
+
+// 1, 2 or 5 times a power of ten, at least span / targetTicks: tick labels
+// then read as round numbers.
+double niceInterval(double span, int targetTicks) {
+  const double raw = span / targetTicks;
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  for (double m : {1.0, 2.0, 5.0})
+    if (m * magnitude >= raw) return m * magnitude;
+  return 10.0 * magnitude;
+}
+
+Qt::PenStyle penStyleFor(int metricIndex) {
+  static const Qt::PenStyle styles[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine};
+  return styles[std::max(0, metricIndex) % 4];
+}
+
+} // namespace
+
+MetricChartView::MetricChartView(const QString& title, const QString& valueTitle,
+                                 const QStringList& metrics, QWidget* parent)
+    : QChartView(parent), metrics_(metrics) {
+  auto* chart = new QChart;
+  // Curves of one run share its colour; with several metrics the line style tells them apart.
+  QStringList key;
+  if (metrics_.size() > 1) {
+    static const char* const styleNames[] = {"solid", "dashed", "dotted", "dash-dot"};
+    for (int i = 0; i < metrics_.size(); ++i)
+      key << QStringLiteral("%1 %2").arg(QLatin1String(styleNames[i % 4]), shortMetricName(metrics_[i]));
+  }
+  chart->setTitle(key.isEmpty() ? title
+                                : QStringLiteral("<p align=\"center\">%1<br><small>%2</small></p>")
+                                      .arg(title, key.join(QStringLiteral(" · "))));
+  QFont titleFont = chart->titleFont();
+  titleFont.setBold(true);
+  chart->setTitleFont(titleFont);
+  chart->setMargins(QMargins(4, 4, 4, 4));
+  chart->layout()->setContentsMargins(0, 0, 0, 0);
+  chart->setBackgroundRoundness(0);
+  chart->legend()->setVisible(true);
+  chart->legend()->setAlignment(Qt::AlignBottom);
+
+  axisX_ = new QValueAxis(chart);
+  axisX_->setTitleText(tr("step"));
+  axisX_->setLabelFormat(QStringLiteral("%.0f"));
+  // Steps are integers: ticks at whole, round intervals from 0.
+  axisX_->setTickType(QValueAxis::TicksDynamic);
+  axisX_->setTickAnchor(0.0);
+  axisX_->setTickInterval(2.0);
+  axisX_->setRange(0, 10);
+  axisY_ = new QValueAxis(chart);
+  axisY_->setTitleText(valueTitle);
+  axisY_->setLabelFormat(QStringLiteral("%.3g"));
+  axisY_->setRange(0, 1);
+  chart->addAxis(axisX_, Qt::AlignBottom);
+  chart->addAxis(axisY_, Qt::AlignLeft);
+
+  divergence_ = new QScatterSeries(chart);
+  divergence_->setName(tr("diverged (NaN/Inf)"));
+  divergence_->setMarkerShape(QScatterSeries::MarkerShapeCircle);
+  divergence_->setMarkerSize(12.0);
+  divergence_->setColor(QColor(0xd62728));
+  divergence_->setBorderColor(QColor(0x7f0000));
+  chart->addSeries(divergence_);
+  divergence_->attachAxis(axisX_);
+  divergence_->attachAxis(axisY_);
+  for (QLegendMarker* marker : chart->legend()->markers(divergence_)) marker->setVisible(false);
+
+  setChart(chart);
+  setRenderHint(QPainter::Antialiasing);
+  // Partial updates leave stale point markers behind when the axes rescale.
+  setViewportUpdateMode(QGraphicsView::FullViewportUpdate);
+  setMinimumSize(260, 200);
+}
+
+QString MetricChartView::runLabel(int64_t runId) const {
+  auto it = runLabels_.find(runId);
+  return it != runLabels_.end() && !it->second.isEmpty() ? it->second : QStringLiteral("#%1").arg(runId);
+}
+
+void MetricChartView::updateLegend() {
+  std::map<int64_t, const Curve*> primary;
+  std::map<int64_t, bool> diverged;
+  for (const QString& metric : metrics_) {
+    for (const auto& [key, c] : curves_) {
+      if (key.second != metric) continue;
+      if (!primary.count(key.first)) primary[key.first] = &c;
+      diverged[key.first] = diverged[key.first] || c.diverged;
+    }
+  }
+  for (const auto& [key, c] : curves_) {
+    const bool stands = primary[key.first] == &c;
+    QString name = stands ? runLabel(key.first) : QStringLiteral("#%1 %2").arg(key.first).arg(shortMetricName(key.second));
+    if (stands ? diverged[key.first] : c.diverged) name += kDivergedSuffix;
+    c.series->setName(name);
+    for (QLegendMarker* marker : chart()->legend()->markers(c.series)) marker->setVisible(stands);
+  }
+}
+
+MetricChartView::Curve& MetricChartView::curve(int64_t runId, const QString& metric) {
+  auto it = curves_.find({runId, metric});
+  if (it != curves_.end()) return it->second;
+
+  Curve c;
+  c.series = new QLineSeries(chart());
+  QPen pen(runColor(runId));
+  pen.setWidthF(1.8);
+  pen.setStyle(penStyleFor(int(metrics_.indexOf(metric))));
+  c.series->setPen(pen);
+  // Evaluations are sparse; their dots show where each value was measured.
+  c.series->setPointsVisible(metric.startsWith(QStringLiteral("val_")));
+  chart()->addSeries(c.series);
+  c.series->attachAxis(axisX_);
+  c.series->attachAxis(axisY_);
+  // Keep the divergence markers drawn above every curve.
+  chart()->removeSeries(divergence_);
+  chart()->addSeries(divergence_);
+  divergence_->attachAxis(axisX_);
+  divergence_->attachAxis(axisY_); // its legend marker is set by rebuildDivergenceMarkers()
+  return curves_.emplace(Key{runId, metric}, std::move(c)).first->second;
+}
+
+void MetricChartView::setRuns(const QList<int64_t>& runIds, const std::map<int64_t, QString>& labels) {
+  runIds_ = runIds;
+  runLabels_ = labels;
+  for (auto it = curves_.begin(); it != curves_.end();) {
+    if (runIds_.contains(it->first.first)) {
+      ++it;
+      continue;
+    }
+    chart()->removeSeries(it->second.series);
+    delete it->second.series;
+    it = curves_.erase(it);
+  }
+  updateLegend();
+  rebuildDivergenceMarkers();
+  updateRanges();
+}
+
+void MetricChartView::clear() { setRuns({}); }
+
+void MetricChartView::addPoints(const std::vector<distillery::MetricPoint>& points) {
+  std::set<Curve*> touched;
+  bool divergedNow = false;
+  const size_t curvesBefore = curves_.size();
+  for (const distillery::MetricPoint& p : points) {
+    if (!runIds_.contains(p.run_id)) continue;
+    const QString metric = QString::fromStdString(p.metric);
+    if (!metrics_.contains(metric)) continue;
+    Curve& c = curve(p.run_id, metric);
+    if (p.step <= c.lastStep) continue;
+    c.lastStep = p.step;
+    if (!std::isfinite(p.value)) {
+      if (!c.diverged) {
+        markDiverged(c);
+        divergedNow = true;
+      }
+      continue;
+    }
+    if (c.points.isEmpty()) {
+      c.minY = c.maxY = p.value;
+    } else {
+      c.minY = std::min(c.minY, p.value);
+      c.maxY = std::max(c.maxY, p.value);
+    }
+    c.points.append(QPointF(double(p.step), p.value));
+    touched.insert(&c);
+  }
+  // One replace per series and batch: a single repaint instead of one per point.
+  for (Curve* c : touched) c->series->replace(c->points);
+  if (divergedNow || curves_.size() != curvesBefore) {
+    updateLegend();
+    rebuildDivergenceMarkers();
+  }
+  if (!touched.empty() || divergedNow) updateRanges();
+}
+
+void MetricChartView::markDiverged(Curve& c) {
+  c.diverged = true;
+  QPen pen = c.series->pen();
+  pen.setWidthF(2.6);
+  c.series->setPen(pen);
+}
+
+void MetricChartView::rebuildDivergenceMarkers() {
+  QList<QPointF> markers;
+  for (const auto& [key, c] : curves_)
+    if (c.diverged && !c.points.isEmpty()) markers.append(c.points.last());
+  divergence_->replace(markers);
+  bool anyDiverged = false;
+  for (const auto& [key, c] : curves_) anyDiverged = anyDiverged || c.diverged;
+  for (QLegendMarker* marker : chart()->legend()->markers(divergence_)) marker->setVisible(anyDiverged);
+}
+
+void MetricChartView::updateRanges() {
+  double maxX = 0.0;
+  double minY = std::numeric_limits<double>::infinity();
+  double maxY = -std::numeric_limits<double>::infinity();
+  for (const auto& [key, c] : curves_) {
+    if (c.points.isEmpty()) continue;
+    maxX = std::max(maxX, c.points.last().x());
+    minY = std::min(minY, c.minY);
+    maxY = std::max(maxY, c.maxY);
+  }
+  const double interval = std::max(1.0, niceInterval(std::max(maxX, 10.0), 5));
+  axisX_->setTickInterval(interval);
+  axisX_->setRange(0.0, std::ceil(std::max(maxX, 10.0) / interval) * interval);
+  if (!(minY <= maxY)) {
+    axisY_->setRange(0.0, 1.0);
+    return;
+  }
+  double span = maxY - minY;
+  if (span < 1e-9) span = std::max(std::fabs(maxY) * 0.1, 1e-3);
+  axisY_->setRange(minY - 0.05 * span, maxY + 0.05 * span);
+  axisY_->applyNiceNumbers();
+}
+
+int MetricChartView::pointCount(int64_t runId, const QString& metric) const {
+  int count = 0;
+  for (const auto& [key, c] : curves_)
+    if (key.first == runId && (metric.isEmpty() || key.second == metric)) count += int(c.series->count());
+  return count;
+}
+
+bool MetricChartView::isDiverged(int64_t runId) const {
+  for (const auto& [key, c] : curves_)
+    if (key.first == runId && c.diverged) return true;
+  return false;
+}
+
+QLineSeries* MetricChartView::series(int64_t runId, const QString& metric) const {
+  auto it = curves_.find({runId, metric});
+  return it == curves_.end() ? nullptr : it->second.series;
+}
+
+} // namespace distillery::gui

@@ -1,0 +1,77 @@
+#pragma once
+// One live chart of a few metrics against the training step, overlaying any
+// number of runs: one series per (run, metric), coloured by run, styled by
+// metric. Points are added in batches with QXYSeries::replace(). Non-finite
+// values are never fed to Qt Charts (which would drop them silently): the
+// series is marked diverged instead, with a red marker at its last finite point.
+#include "core/metric_point.h"
+
+#include <QChartView>
+#include <QList>
+#include <QPointF>
+#include <QString>
+#include <QStringList>
+
+#include <cstdint>
+#include <map>
+#include <utility>
+#include <vector>
+
+class QLineSeries;
+class QScatterSeries;
+class QValueAxis;
+
+namespace distillery::gui {
+
+class MetricChartView : public QChartView {
+  Q_OBJECT
+public:
+  // metrics: the metric names this chart shows, e.g. {"train_loss", "train_soft_loss"}.
+  MetricChartView(const QString& title, const QString& valueTitle, const QStringList& metrics,
+                  QWidget* parent = nullptr);
+
+  const QStringList& metrics() const { return metrics_; }
+  // Which runs are drawn. Series of runs no longer listed are removed; new runs
+  // start empty until their points are added. labels: legend text per run id.
+  void setRuns(const QList<int64_t>& runIds, const std::map<int64_t, QString>& labels = {});
+  QList<int64_t> runs() const { return runIds_; }
+  void clear();
+
+  // Points of runs not shown and metrics not charted here are ignored, as are
+  // points at or before the last step already drawn (so store reads and live
+  // batches may overlap).
+  void addPoints(const std::vector<distillery::MetricPoint>& points);
+
+  // For tests and the status bar: points drawn for a run (all metrics, or one).
+  int pointCount(int64_t runId, const QString& metric = {}) const;
+  bool isDiverged(int64_t runId) const;
+  QLineSeries* series(int64_t runId, const QString& metric) const;
+
+private:
+  struct Curve {
+    QLineSeries* series = nullptr;
+    QList<QPointF> points;
+    int64_t lastStep = -1;
+    double minY = 0.0, maxY = 0.0; // of `points`, valid when it is not empty
+    bool diverged = false;
+  };
+  using Key = std::pair<int64_t, QString>;
+
+  Curve& curve(int64_t runId, const QString& metric);
+  QString runLabel(int64_t runId) const;
+  // One legend entry per run: the curve of its first metric stands for it.
+  void updateLegend();
+  void markDiverged(Curve& curve);
+  void updateRanges();
+  void rebuildDivergenceMarkers();
+
+  QStringList metrics_;
+  QList<int64_t> runIds_;
+  std::map<int64_t, QString> runLabels_;
+  std::map<Key, Curve> curves_;
+  QValueAxis* axisX_;
+  QValueAxis* axisY_;
+  QScatterSeries* divergence_;
+};
+
+} // namespace distillery::gui

@@ -1,0 +1,470 @@
+#include "widgets/new_run_dialog.h"
+
+#include "core/errors.h"
+#include "core/method_registry.h"
+#include "core/run_store.h"
+#include "widgets/method_param_form.h"
+#include "widgets/model_picker.h"
+
+#include <QApplication>
+#include <QButtonGroup>
+#include <QClipboard>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDoubleSpinBox>
+#include <QFile>
+#include <QFileDialog>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <climits>
+#include <exception>
+
+namespace distillery::gui {
+
+namespace {
+
+const QString kDistill = QStringLiteral("distill");
+const QString kTrain = QStringLiteral("train");
+
+QFormLayout* compactForm(QWidget* parent) {
+  auto* form = new QFormLayout(parent);
+  form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+  return form;
+}
+
+// Selects the item with this data, adding it first if the list lacks it, so
+// values from pasted JSON survive a round trip through the form.
+void selectOrAdd(QComboBox* combo, const QString& value) {
+  int index = combo->findData(value);
+  if (index < 0) {
+    combo->addItem(value, value);
+    index = combo->count() - 1;
+  }
+  combo->setCurrentIndex(index);
+}
+
+} // namespace
+
+NewRunDialog::NewRunDialog(distillery::RunStore& store, QWidget* parent) : QDialog(parent) {
+  setWindowTitle(tr("New Run"));
+  setObjectName(QStringLiteral("newRunDialog"));
+
+  auto* left = new QVBoxLayout;
+  left->addWidget(buildGeneralGroup());
+  left->addWidget(buildTeacherGroup());
+  left->addWidget(buildStudentGroup());
+  left->addStretch(1);
+
+  auto* middle = new QVBoxLayout;
+  middle->addWidget(buildMethodGroup());
+  middle->addWidget(buildTrainingGroup());
+  middle->addWidget(buildDataGroup());
+  middle->addStretch(1);
+
+  auto* columns = new QHBoxLayout;
+  columns->addLayout(left, 1);
+  columns->addLayout(middle, 1);
+  columns->addWidget(buildJsonPanel(), 1);
+
+  buttons_ = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+  buttons_->button(QDialogButtonBox::Ok)->setText(tr("Start Run"));
+  connect(buttons_, &QDialogButtonBox::accepted, this, &QDialog::accept);
+  connect(buttons_, &QDialogButtonBox::rejected, this, &QDialog::reject);
+
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(columns, 1);
+  layout->addWidget(errorLabel_);
+  layout->addWidget(buttons_);
+
+  loadFinishedRuns(store);
+
+  // Any edit refreshes the preview; setConfig() suppresses the storm.
+  auto refresh = [this] { updatePreview(); };
+  connect(name_, &QLineEdit::textChanged, this, refresh);
+  connect(task_, &QComboBox::currentIndexChanged, this, [this] {
+    updateVisibility();
+    updatePreview();
+  });
+  connect(teacherFromZoo_, &QRadioButton::toggled, this, [this] {
+    updateVisibility();
+    updatePreview();
+  });
+  connect(teacherPicker_, &ModelPicker::changed, this, refresh);
+  connect(teacherEpochs_, &QSpinBox::valueChanged, this, refresh);
+  connect(teacherRun_, &QComboBox::currentIndexChanged, this, refresh);
+  connect(studentPicker_, &ModelPicker::changed, this, refresh);
+  connect(method_, &QComboBox::currentIndexChanged, this, [this] {
+    selectMethod(method_->currentData().toString());
+  });
+  connect(methodParams_, &MethodParamForm::changed, this, refresh);
+  connect(epochs_, &QSpinBox::valueChanged, this, refresh);
+  connect(batchSize_, &QSpinBox::valueChanged, this, refresh);
+  connect(lr_, &QDoubleSpinBox::valueChanged, this, refresh);
+  connect(optimizer_, &QComboBox::currentIndexChanged, this, refresh);
+  connect(device_, &QComboBox::currentIndexChanged, this, refresh);
+  connect(seed_, &QSpinBox::valueChanged, this, refresh);
+  connect(dataPath_, &QLineEdit::textChanged, this, refresh);
+  connect(trainLimit_, &QSpinBox::valueChanged, this, refresh);
+
+  setConfig(distillery::RunConfig::defaultDistill());
+  resize(1120, 700);
+}
+
+QWidget* NewRunDialog::buildGeneralGroup() {
+  auto* group = new QGroupBox(tr("Run"), this);
+  auto* form = compactForm(group);
+  name_ = new QLineEdit(group);
+  name_->setObjectName(QStringLiteral("nameEdit"));
+  task_ = new QComboBox(group);
+  task_->setObjectName(QStringLiteral("taskCombo"));
+  task_->addItem(tr("Distill a student from a teacher"), kDistill);
+  task_->addItem(tr("Train a model on the labels"), kTrain);
+  form->addRow(tr("Name:"), name_);
+  form->addRow(tr("Task:"), task_);
+  return group;
+}
+
+QWidget* NewRunDialog::buildTeacherGroup() {
+  teacherGroup_ = new QGroupBox(tr("Teacher"), this);
+  teacherGroup_->setObjectName(QStringLiteral("teacherGroup"));
+  auto* layout = new QVBoxLayout(teacherGroup_);
+
+  teacherFromZoo_ = new QRadioButton(tr("Train a new zoo model first"), teacherGroup_);
+  teacherFromZoo_->setObjectName(QStringLiteral("teacherZooRadio"));
+  teacherPicker_ = new ModelPicker(teacherGroup_);
+  teacherPicker_->setObjectName(QStringLiteral("teacherPicker"));
+  teacherEpochs_ = new QSpinBox(teacherGroup_);
+  teacherEpochs_->setObjectName(QStringLiteral("teacherEpochsSpin"));
+  teacherEpochs_->setRange(1, 1000);
+  teacherEpochs_->setToolTip(tr("Epochs to train the teacher; it is recorded as its own run"));
+  auto* epochsRow = new QFormLayout;
+  epochsRow->addRow(tr("Teacher epochs:"), teacherEpochs_);
+
+  teacherFromRun_ = new QRadioButton(tr("Use the model of a finished run"), teacherGroup_);
+  teacherFromRun_->setObjectName(QStringLiteral("teacherRunRadio"));
+  teacherRun_ = new QComboBox(teacherGroup_);
+  teacherRun_->setObjectName(QStringLiteral("teacherRunCombo"));
+  teacherRun_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  teacherRun_->setMinimumContentsLength(20);
+
+  auto* sources = new QButtonGroup(teacherGroup_);
+  sources->addButton(teacherFromZoo_);
+  sources->addButton(teacherFromRun_);
+
+  layout->addWidget(teacherFromZoo_);
+  layout->addWidget(teacherPicker_);
+  layout->addLayout(epochsRow);
+  layout->addWidget(teacherFromRun_);
+  layout->addWidget(teacherRun_);
+  return teacherGroup_;
+}
+
+QWidget* NewRunDialog::buildStudentGroup() {
+  studentGroup_ = new QGroupBox(tr("Student"), this);
+  studentGroup_->setObjectName(QStringLiteral("studentGroup"));
+  auto* layout = new QVBoxLayout(studentGroup_);
+  studentPicker_ = new ModelPicker(studentGroup_);
+  studentPicker_->setObjectName(QStringLiteral("studentPicker"));
+  layout->addWidget(studentPicker_);
+  return studentGroup_;
+}
+
+QWidget* NewRunDialog::buildMethodGroup() {
+  methodGroup_ = new QGroupBox(tr("Distillation method"), this);
+  methodGroup_->setObjectName(QStringLiteral("methodGroup"));
+  auto* layout = new QVBoxLayout(methodGroup_);
+  method_ = new QComboBox(methodGroup_);
+  method_->setObjectName(QStringLiteral("methodCombo"));
+  for (const distillery::MethodInfo& info : distillery::methodRegistry()) {
+    const QString name = QString::fromStdString(info.name);
+    const QString title = QString::fromStdString(info.title);
+    method_->addItem(title.isEmpty() || title == name ? name : QStringLiteral("%1 — %2").arg(name, title),
+                     name);
+    method_->setItemData(method_->count() - 1, QString::fromStdString(info.description),
+                         Qt::ToolTipRole);
+  }
+  methodDescription_ = new QLabel(methodGroup_);
+  methodDescription_->setObjectName(QStringLiteral("methodDescription"));
+  methodDescription_->setWordWrap(true);
+  methodDescription_->setStyleSheet(QStringLiteral("color: #555;"));
+  methodParams_ = new MethodParamForm(methodGroup_);
+  methodParams_->setObjectName(QStringLiteral("methodParams"));
+  layout->addWidget(method_);
+  layout->addWidget(methodDescription_);
+  layout->addWidget(methodParams_);
+  return methodGroup_;
+}
+
+QWidget* NewRunDialog::buildTrainingGroup() {
+  auto* group = new QGroupBox(tr("Training"), this);
+  auto* form = compactForm(group);
+  epochs_ = new QSpinBox(group);
+  epochs_->setObjectName(QStringLiteral("epochsSpin"));
+  epochs_->setRange(1, 1000);
+  batchSize_ = new QSpinBox(group);
+  batchSize_->setObjectName(QStringLiteral("batchSizeSpin"));
+  batchSize_->setRange(1, 65536);
+  lr_ = new QDoubleSpinBox(group);
+  lr_->setObjectName(QStringLiteral("lrSpin"));
+  lr_->setDecimals(6);
+  lr_->setRange(1e-6, 10.0);
+  lr_->setSingleStep(1e-4);
+  lr_->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
+  optimizer_ = new QComboBox(group);
+  optimizer_->setObjectName(QStringLiteral("optimizerCombo"));
+  optimizer_->addItem(QStringLiteral("adam"), QStringLiteral("adam"));
+  optimizer_->addItem(QStringLiteral("sgd"), QStringLiteral("sgd"));
+  device_ = new QComboBox(group);
+  device_->setObjectName(QStringLiteral("deviceCombo"));
+  for (const char* d : {"auto", "cpu", "cuda"}) device_->addItem(QString::fromLatin1(d), QString::fromLatin1(d));
+  device_->setToolTip(tr("auto uses a GPU when LibTorch and the machine have one"));
+  seed_ = new QSpinBox(group);
+  seed_->setObjectName(QStringLiteral("seedSpin"));
+  seed_->setRange(0, INT_MAX);
+  form->addRow(tr("Epochs:"), epochs_);
+  form->addRow(tr("Batch size:"), batchSize_);
+  form->addRow(tr("Learning rate:"), lr_);
+  form->addRow(tr("Optimizer:"), optimizer_);
+  form->addRow(tr("Device:"), device_);
+  form->addRow(tr("Seed:"), seed_);
+  return group;
+}
+
+QWidget* NewRunDialog::buildDataGroup() {
+  auto* group = new QGroupBox(tr("Data"), this);
+  auto* form = compactForm(group);
+  dataPath_ = new QLineEdit(group);
+  dataPath_->setObjectName(QStringLiteral("dataPathEdit"));
+  dataPath_->setToolTip(tr("Folder with the IDX files (train-images-idx3-ubyte[.gz], ...)"));
+  auto* browse = new QPushButton(tr("Browse…"), group);
+  connect(browse, &QPushButton::clicked, this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Dataset folder"), dataPath_->text());
+    if (!dir.isEmpty()) dataPath_->setText(dir);
+  });
+  auto* pathRow = new QHBoxLayout;
+  pathRow->addWidget(dataPath_, 1);
+  pathRow->addWidget(browse);
+  trainLimit_ = new QSpinBox(group);
+  trainLimit_->setObjectName(QStringLiteral("trainLimitSpin"));
+  trainLimit_->setRange(0, INT_MAX);
+  trainLimit_->setSingleStep(1000);
+  trainLimit_->setSpecialValueText(tr("all"));
+  trainLimit_->setToolTip(tr("Use only the first N training samples (0: all)"));
+  form->addRow(tr("Path:"), pathRow);
+  form->addRow(tr("Train limit:"), trainLimit_);
+  return group;
+}
+
+QWidget* NewRunDialog::buildJsonPanel() {
+  auto* group = new QGroupBox(tr("Config JSON"), this);
+  auto* layout = new QVBoxLayout(group);
+  json_ = new QPlainTextEdit(group);
+  json_->setObjectName(QStringLiteral("jsonView"));
+  json_->setReadOnly(true);
+  json_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+  json_->setLineWrapMode(QPlainTextEdit::NoWrap);
+  json_->setMinimumWidth(300);
+
+  auto* copy = new QPushButton(tr("Copy JSON"), group);
+  copy->setObjectName(QStringLiteral("copyJsonButton"));
+  connect(copy, &QPushButton::clicked, this,
+          [this] { QApplication::clipboard()->setText(json_->toPlainText()); });
+  auto* paste = new QPushButton(tr("Paste JSON"), group);
+  paste->setObjectName(QStringLiteral("pasteJsonButton"));
+  paste->setToolTip(tr("Fill the form from a config JSON on the clipboard"));
+  connect(paste, &QPushButton::clicked, this,
+          [this] { applyJsonText(QApplication::clipboard()->text(), tr("Clipboard")); });
+  auto* load = new QPushButton(tr("Load…"), group);
+  load->setToolTip(tr("Fill the form from a config JSON file"));
+  connect(load, &QPushButton::clicked, this, [this] {
+    const QString file = QFileDialog::getOpenFileName(this, tr("Load run config"), {},
+                                                      tr("JSON (*.json);;All files (*)"));
+    if (file.isEmpty()) return;
+    QFile f(file);
+    if (!f.open(QIODevice::ReadOnly)) {
+      errorLabel_->setText(tr("%1: %2").arg(file, f.errorString()));
+      return;
+    }
+    applyJsonText(QString::fromUtf8(f.readAll()), file);
+  });
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(copy);
+  buttons->addWidget(paste);
+  buttons->addWidget(load);
+  buttons->addStretch(1);
+  layout->addWidget(json_, 1);
+  layout->addLayout(buttons);
+
+  errorLabel_ = new QLabel(this);
+  errorLabel_->setObjectName(QStringLiteral("errorLabel"));
+  errorLabel_->setWordWrap(true);
+  errorLabel_->setStyleSheet(QStringLiteral("color: #c0392b;"));
+  return group;
+}
+
+void NewRunDialog::loadFinishedRuns(distillery::RunStore& store) {
+  std::vector<distillery::RunRecord> runs;
+  try {
+    runs = store.runs();
+  } catch (const std::exception& e) {
+    teacherRun_->setToolTip(tr("Could not read the store: %1").arg(QString::fromUtf8(e.what())));
+  }
+  for (const distillery::RunRecord& run : runs) {
+    if (run.status != distillery::RunStatus::Finished) continue;
+    QString text = QStringLiteral("#%1 %2").arg(run.id).arg(QString::fromStdString(run.name));
+    try {
+      const auto config = distillery::RunConfig::fromJsonText(run.config_json);
+      text += QStringLiteral(" — ") + QString::fromStdString(distillery::describe(config.trainedModel()));
+    } catch (const std::exception&) {
+    }
+    for (const char* key : {"test_accuracy", "best_val_accuracy"}) {
+      auto it = run.summary.find(key);
+      if (it != run.summary.end() && it->is_number()) {
+        text += QStringLiteral(" (%1%)").arg(it->get<double>() * 100.0, 0, 'f', 1);
+        break;
+      }
+    }
+    teacherRun_->addItem(text, QVariant::fromValue<qint64>(run.id));
+  }
+  if (teacherRun_->count() == 0) teacherFromRun_->setText(tr("Use the model of a finished run (none yet)"));
+}
+
+void NewRunDialog::selectMethod(const QString& name) {
+  const distillery::MethodInfo* info = distillery::findMethod(name.toStdString());
+  methodDescription_->setText(info ? QString::fromStdString(info->description) : QString());
+  methodDescription_->setVisible(!methodDescription_->text().isEmpty());
+  methodParams_->setMethod(info); // emits changed(), which refreshes the preview
+}
+
+void NewRunDialog::updateVisibility() {
+  const bool distill = task_->currentData().toString() == kDistill;
+  teacherGroup_->setVisible(distill);
+  methodGroup_->setVisible(distill);
+  studentGroup_->setTitle(distill ? tr("Student") : tr("Model"));
+  teacherFromRun_->setEnabled(teacherRun_->count() > 0);
+  const bool zoo = teacherFromZoo_->isChecked();
+  teacherPicker_->setEnabled(zoo);
+  teacherEpochs_->setEnabled(zoo);
+  teacherRun_->setEnabled(!zoo && teacherRun_->count() > 0);
+}
+
+distillery::RunConfig NewRunDialog::config() const {
+  distillery::RunConfig c = base_;
+  c.name = name_->text().trimmed().toStdString();
+  c.task = task_->currentData().toString().toStdString();
+  if (c.isDistill()) {
+    if (teacherFromZoo_->isChecked()) {
+      c.teacher.kind = distillery::TeacherSource::Kind::Zoo;
+      c.teacher.model = teacherPicker_->spec();
+      c.teacher.train_epochs = teacherEpochs_->value();
+    } else {
+      c.teacher.kind = distillery::TeacherSource::Kind::Run;
+      c.teacher.run_id = teacherRun_->currentData().toLongLong();
+    }
+    c.student = studentPicker_->spec();
+    c.method.name = method_->currentData().toString().toStdString();
+    c.method.params = methodParams_->values();
+  } else {
+    c.model = studentPicker_->spec();
+  }
+  c.epochs = epochs_->value();
+  c.batch_size = batchSize_->value();
+  c.optim.name = optimizer_->currentData().toString().toStdString();
+  c.optim.lr = lr_->value();
+  c.device = device_->currentData().toString().toStdString();
+  c.seed = uint64_t(seed_->value());
+  c.data.path = dataPath_->text().trimmed().toStdString();
+  c.data.train_limit = trainLimit_->value();
+  return c;
+}
+
+void NewRunDialog::setConfig(const distillery::RunConfig& c) {
+  base_ = c;
+  updating_ = true;
+  name_->setText(QString::fromStdString(c.name));
+  task_->setCurrentIndex(std::max(0, task_->findData(QString::fromStdString(c.task))));
+
+  teacherPicker_->setSpec(c.teacher.model);
+  teacherEpochs_->setValue(c.teacher.train_epochs);
+  if (c.teacher.kind == distillery::TeacherSource::Kind::Run && c.teacher.run_id > 0) {
+    int index = teacherRun_->findData(QVariant::fromValue<qint64>(c.teacher.run_id));
+    if (index < 0) {
+      teacherRun_->addItem(tr("#%1 (not a finished run in this store)").arg(c.teacher.run_id),
+                           QVariant::fromValue<qint64>(c.teacher.run_id));
+      index = teacherRun_->count() - 1;
+    }
+    teacherRun_->setCurrentIndex(index);
+    teacherFromRun_->setChecked(true);
+  } else {
+    teacherFromZoo_->setChecked(true);
+  }
+  studentPicker_->setSpec(c.trainedModel());
+
+  const QString method = QString::fromStdString(c.method.name);
+  int methodIndex = method_->findData(method);
+  if (methodIndex < 0) methodIndex = 0;
+  method_->setCurrentIndex(methodIndex);
+  selectMethod(method_->currentData().toString()); // rebuild even if the index did not change
+  methodParams_->setValues(c.method.params);
+
+  epochs_->setValue(c.epochs);
+  batchSize_->setValue(c.batch_size);
+  lr_->setValue(c.optim.lr);
+  selectOrAdd(optimizer_, QString::fromStdString(c.optim.name));
+  selectOrAdd(device_, QString::fromStdString(c.device));
+  seed_->setValue(int(std::min<uint64_t>(c.seed, uint64_t(INT_MAX))));
+  dataPath_->setText(QString::fromStdString(c.data.path));
+  trainLimit_->setValue(int(std::min<int64_t>(c.data.train_limit, INT_MAX)));
+  updating_ = false;
+
+  updateVisibility();
+  updatePreview();
+}
+
+QString NewRunDialog::configJson() const { return json_->toPlainText(); }
+
+void NewRunDialog::updatePreview() {
+  if (updating_) return;
+  error_.clear();
+  QString text;
+  try {
+    const distillery::RunConfig c = config();
+    const nlohmann::json json = c.toJson();
+    text = QString::fromStdString(json.dump(2));
+    if (c.isDistill() && teacherFromZoo_->isChecked() && !teacherPicker_->error().isEmpty())
+      error_ = tr("Teacher: %1").arg(teacherPicker_->error());
+    else if (!studentPicker_->error().isEmpty())
+      error_ = (c.isDistill() ? tr("Student: %1") : tr("Model: %1")).arg(studentPicker_->error());
+    else if (c.isDistill() && teacherFromRun_->isChecked() && c.teacher.run_id <= 0)
+      error_ = tr("Teacher: pick a finished run");
+    else
+      distillery::RunConfig::fromJson(json); // the same checks the engine makes
+  } catch (const std::exception& e) {
+    error_ = QString::fromUtf8(e.what());
+  }
+  json_->setPlainText(text);
+  errorLabel_->setText(error_);
+  buttons_->button(QDialogButtonBox::Ok)->setEnabled(error_.isEmpty());
+}
+
+void NewRunDialog::applyJsonText(const QString& text, const QString& origin) {
+  try {
+    setConfig(distillery::RunConfig::fromJsonText(text.toStdString()));
+  } catch (const std::exception& e) {
+    // The form keeps its state; only the message changes.
+    errorLabel_->setText(tr("%1: not a valid run config: %2").arg(origin, QString::fromUtf8(e.what())));
+  }
+}
+
+} // namespace distillery::gui

@@ -1,0 +1,91 @@
+#pragma once
+// The form that builds a RunConfig: task, teacher (a new zoo model, or a
+// finished run from the store), the student, the method with a parameter form
+// generated from its schema, training and data settings. The resulting JSON is
+// shown read-only and can be copied; JSON can also be pasted or loaded.
+#include "core/run_config.h"
+
+#include <QDialog>
+#include <QString>
+
+class QButtonGroup;
+class QComboBox;
+class QDialogButtonBox;
+class QDoubleSpinBox;
+class QGroupBox;
+class QLabel;
+class QLineEdit;
+class QPlainTextEdit;
+class QRadioButton;
+class QSpinBox;
+
+namespace distillery {
+class RunStore;
+}
+
+namespace distillery::gui {
+
+class MethodParamForm;
+class ModelPicker;
+
+class NewRunDialog : public QDialog {
+  Q_OBJECT
+public:
+  // The store lists finished runs as teachers; it is read once, here.
+  explicit NewRunDialog(distillery::RunStore& store, QWidget* parent = nullptr);
+
+  // The config the form describes. Fields without a widget (validation size,
+  // logging cadence, ...) keep the values of the last setConfig().
+  distillery::RunConfig config() const;
+  void setConfig(const distillery::RunConfig& config);
+  // The JSON text shown in the preview.
+  QString configJson() const;
+  // Why the config cannot be started; empty when it can.
+  QString validationError() const { return error_; }
+
+private:
+  QWidget* buildGeneralGroup();
+  QWidget* buildTeacherGroup();
+  QWidget* buildStudentGroup();
+  QWidget* buildMethodGroup();
+  QWidget* buildTrainingGroup();
+  QWidget* buildDataGroup();
+  QWidget* buildJsonPanel();
+  void loadFinishedRuns(distillery::RunStore& store);
+  void selectMethod(const QString& name);
+  void updateVisibility();
+  void updatePreview();
+  void applyJsonText(const QString& text, const QString& origin);
+
+  distillery::RunConfig base_;
+  QString error_;
+  bool updating_ = false;
+
+  QLineEdit* name_ = nullptr;
+  QComboBox* task_ = nullptr;
+  QGroupBox* teacherGroup_ = nullptr;
+  QRadioButton* teacherFromZoo_ = nullptr;
+  QRadioButton* teacherFromRun_ = nullptr;
+  ModelPicker* teacherPicker_ = nullptr;
+  QSpinBox* teacherEpochs_ = nullptr;
+  QComboBox* teacherRun_ = nullptr;
+  QGroupBox* studentGroup_ = nullptr;
+  ModelPicker* studentPicker_ = nullptr;
+  QGroupBox* methodGroup_ = nullptr;
+  QComboBox* method_ = nullptr;
+  QLabel* methodDescription_ = nullptr;
+  MethodParamForm* methodParams_ = nullptr;
+  QSpinBox* epochs_ = nullptr;
+  QSpinBox* batchSize_ = nullptr;
+  QDoubleSpinBox* lr_ = nullptr;
+  QComboBox* optimizer_ = nullptr;
+  QComboBox* device_ = nullptr;
+  QSpinBox* seed_ = nullptr;
+  QLineEdit* dataPath_ = nullptr;
+  QSpinBox* trainLimit_ = nullptr;
+  QPlainTextEdit* json_ = nullptr;
+  QLabel* errorLabel_ = nullptr;
+  QDialogButtonBox* buttons_ = nullptr;
+};
+
+} // namespace distillery::gui

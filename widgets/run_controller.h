@@ -1,0 +1,75 @@
+#pragma once
+// Starts, tracks and cancels runs. Each run gets a RunWorker living on its own
+// QThread; the controller owns both and re-emits the worker's signals on the
+// GUI thread. Several runs may execute at once.
+#include "core/run_config.h"
+#include "widgets/run_meta_types.h"
+
+#include <QList>
+#include <QObject>
+#include <QString>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+class QThread;
+
+namespace distillery {
+class RunStore;
+}
+
+namespace distillery::gui {
+
+class RunWorker;
+
+class RunController : public QObject {
+  Q_OBJECT
+public:
+  // guiStore is the GUI thread's connection, used to queue runs; workers open
+  // their own connections to the same file. An in-memory store cannot be
+  // shared across connections, so it must be a file.
+  explicit RunController(distillery::RunStore& guiStore, QObject* parent = nullptr);
+  // Asks every run to stop and waits for each thread to end.
+  ~RunController() override;
+
+  // Records the run as queued (so it is listed at once), then starts it on a
+  // new thread. Throws ConfigError or StoreError if it cannot even be queued.
+  int64_t startRun(const distillery::RunConfig& config);
+  // Cancels the active run with this id, or the run that created it (a
+  // teacher being trained for a distill run). False if nothing was active.
+  bool cancelRun(int64_t runId);
+  void cancelAll();
+
+  bool isActive(int64_t runId) const;
+  QList<int64_t> activeRuns() const;
+  int activeCount() const { return int(runs_.size()); }
+
+Q_SIGNALS:
+  void runQueued(qint64 runId);
+  void runCreated(qint64 runId, qint64 parentRunId);
+  void runStarted(qint64 runId);
+  void progressChanged(const distillery::RunProgress& progress);
+  void pointsArrived(const distillery::gui::MetricPointBatch& points);
+  void logArrived(const distillery::LogEvent& event);
+  void runFinished(qint64 runId, const QString& status, const QString& message);
+
+private:
+  struct ActiveRun {
+    std::unique_ptr<QThread> thread;
+    std::unique_ptr<RunWorker> worker; // lives on `thread`; deleted after it ends
+    std::set<int64_t> children;        // runs it created, e.g. its teacher
+  };
+
+  const ActiveRun* findOwner(int64_t runId) const;
+  void onWorkerFinished(qint64 runId, const QString& status, const QString& message);
+  static void stopAndJoin(ActiveRun& run);
+
+  distillery::RunStore& store_;
+  std::string storePath_;
+  std::map<int64_t, ActiveRun> runs_;
+};
+
+} // namespace distillery::gui

@@ -1,0 +1,112 @@
+#include "widgets/run_summary_view.h"
+
+#include <QHeaderView>
+#include <QLocale>
+
+#include <cmath>
+
+namespace distillery::gui {
+
+namespace {
+
+// Digit groups separated by thin spaces: unambiguous in every locale.
+QString grouped(double integral) {
+  static const QLocale english(QLocale::English, QLocale::UnitedStates);
+  return english.toString(integral, 'f', 0).replace(u',', QChar(0x2009));
+}
+
+void addJson(QTreeWidgetItem* parent, const QString& key, const nlohmann::json& value) {
+  auto* item = new QTreeWidgetItem(parent, {key});
+  if (value.is_object()) {
+    for (auto it = value.begin(); it != value.end(); ++it)
+      addJson(item, QString::fromStdString(it.key()), it.value());
+    item->setExpanded(true);
+  } else if (value.is_array() && !value.empty() && (value.front().is_object() || value.front().is_array())) {
+    for (size_t i = 0; i < value.size(); ++i) addJson(item, QString::number(i), value[i]);
+    item->setExpanded(true);
+  } else {
+    item->setText(1, formatSummaryValue(value));
+    item->setToolTip(1, QString::fromStdString(value.dump()));
+  }
+}
+
+QTreeWidgetItem* section(QTreeWidget* tree, const QString& title) {
+  auto* item = new QTreeWidgetItem(tree, {title});
+  QFont font = item->font(0);
+  font.setBold(true);
+  item->setFont(0, font);
+  item->setFirstColumnSpanned(true);
+  item->setExpanded(true);
+  return item;
+}
+
+void addText(QTreeWidgetItem* parent, const QString& key, const std::string& value) {
+  if (!value.empty()) new QTreeWidgetItem(parent, {key, QString::fromStdString(value)});
+}
+
+} // namespace
+
+QString formatSummaryValue(const nlohmann::json& value) {
+  if (value.is_string()) return QString::fromStdString(value.get<std::string>());
+  if (value.is_boolean()) return value.get<bool>() ? QStringLiteral("yes") : QStringLiteral("no");
+  if (value.is_number_integer()) return grouped(double(value.get<int64_t>()));
+  if (value.is_number()) {
+    const double v = value.get<double>();
+    if (!std::isfinite(v)) return QString::fromStdString(value.dump());
+    // Counts and FLOPs read better whole and grouped than in exponent form.
+    if (std::fabs(v) >= 1e4) return grouped(std::round(v));
+    return QString::number(v, 'g', 4);
+  }
+  if (value.is_null()) return QStringLiteral("—");
+  return QString::fromStdString(value.dump());
+}
+
+RunSummaryView::RunSummaryView(QWidget* parent) : QTreeWidget(parent) {
+  setColumnCount(2);
+  setHeaderLabels({tr("Key"), tr("Value")});
+  header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+  header()->setStretchLastSection(true);
+  setRootIsDecorated(true);
+  setAlternatingRowColors(true);
+  setUniformRowHeights(true);
+  setSelectionMode(QAbstractItemView::ContiguousSelection);
+}
+
+void RunSummaryView::showNothing(const QString& hint) {
+  clear();
+  auto* item = new QTreeWidgetItem(this, {hint});
+  item->setFirstColumnSpanned(true);
+  item->setForeground(0, QColor(0x777777));
+}
+
+void RunSummaryView::showRun(const distillery::RunRecord& run) {
+  clear();
+  QTreeWidgetItem* record = section(this, tr("Run #%1").arg(run.id));
+  addText(record, tr("name"), run.name);
+  addText(record, tr("status"), distillery::toString(run.status));
+  addText(record, tr("task"), run.task);
+  addText(record, tr("created"), run.created_at);
+  addText(record, tr("started"), run.started_at);
+  addText(record, tr("finished"), run.finished_at);
+  if (run.teacher_run_id) addText(record, tr("teacher run"), "#" + std::to_string(run.teacher_run_id));
+  if (run.parent_run_id) addText(record, tr("teacher of run"), "#" + std::to_string(run.parent_run_id));
+  if (!run.error.empty()) {
+    auto* error = new QTreeWidgetItem(record, {tr("error"), QString::fromStdString(run.error)});
+    error->setForeground(1, QColor(0xc0392b));
+    error->setToolTip(1, QString::fromStdString(run.error));
+  }
+
+  QTreeWidgetItem* summary = section(this, tr("Summary"));
+  if (run.summary.is_object() && !run.summary.empty()) {
+    for (auto it = run.summary.begin(); it != run.summary.end(); ++it)
+      addJson(summary, QString::fromStdString(it.key()), it.value());
+  } else {
+    auto* none = new QTreeWidgetItem(summary, {distillery::isTerminal(run.status)
+                                                   ? tr("(no summary recorded)")
+                                                   : tr("(written when the run ends)")});
+    none->setFirstColumnSpanned(true);
+    none->setForeground(0, QColor(0x777777));
+  }
+}
+
+} // namespace distillery::gui

@@ -1,0 +1,333 @@
+#include "widgets/run_table_model.h"
+
+#include "core/errors.h"
+#include "widgets/run_colors.h"
+
+#include <QBrush>
+#include <QDateTime>
+#include <QFont>
+#include <QTimeZone>
+
+#include <algorithm>
+#include <cmath>
+#include <initializer_list>
+#include <optional>
+#include <set>
+
+namespace distillery::gui {
+
+namespace {
+
+const char* const kValAccuracy = "val_accuracy";
+const char* const kValAgreement = "val_agreement";
+
+// The first of the keys that holds a finite number.
+std::optional<double> summaryNumber(const nlohmann::json& summary,
+                                    std::initializer_list<const char*> keys) {
+  if (!summary.is_object()) return std::nullopt;
+  for (const char* key : keys) {
+    auto it = summary.find(key);
+    if (it != summary.end() && it->is_number()) {
+      const double v = it->get<double>();
+      if (std::isfinite(v)) return v;
+    }
+  }
+  return std::nullopt;
+}
+
+// Store timestamps are ISO-8601 UTC, with or without the "T" and zone suffix.
+QDateTime parseUtc(const std::string& text) {
+  if (text.empty()) return {};
+  QString s = QString::fromStdString(text);
+  if (s.size() > 10 && s.at(10) == u' ') s[10] = u'T';
+  QDateTime t = QDateTime::fromString(s, Qt::ISODateWithMs);
+  if (!t.isValid()) t = QDateTime::fromString(s, Qt::ISODate);
+  if (t.isValid() && t.timeSpec() == Qt::LocalTime) t.setTimeZone(QTimeZone::utc());
+  return t;
+}
+
+QString percent(double fraction) { return QString::number(fraction * 100.0, 'f', 1) + u'%'; }
+
+} // namespace
+
+QString formatDuration(double seconds) {
+  if (!(seconds >= 0.0) || !std::isfinite(seconds)) return {};
+  const auto total = int64_t(std::llround(seconds));
+  const int64_t h = total / 3600, m = (total / 60) % 60, s = total % 60;
+  if (h > 0)
+    return QStringLiteral("%1:%2:%3").arg(h).arg(m, 2, 10, QChar(u'0')).arg(s, 2, 10, QChar(u'0'));
+  return QStringLiteral("%1:%2").arg(m).arg(s, 2, 10, QChar(u'0'));
+}
+
+RunTableModel::RunTableModel(distillery::RunStore& store, QObject* parent)
+    : QAbstractTableModel(parent), store_(store) {}
+
+int RunTableModel::rowCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : int(rows_.size());
+}
+
+int RunTableModel::columnCount(const QModelIndex& parent) const {
+  return parent.isValid() ? 0 : ColumnCount;
+}
+
+QVariant RunTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
+  if (orientation != Qt::Horizontal) return {};
+  if (role == Qt::DisplayRole) {
+    switch (section) {
+      case NameColumn: return tr("Name");
+      case StatusColumn: return tr("Status");
+      case TaskColumn: return tr("Task");
+      case TeacherColumn: return tr("Teacher");
+      case StudentColumn: return tr("Student / model");
+      case MethodColumn: return tr("Method");
+      case ProgressColumn: return tr("Progress");
+      case BestValAccuracyColumn: return tr("Best val acc");
+      case AgreementColumn: return tr("Agreement");
+      case WallTimeColumn: return tr("Wall time");
+    }
+  }
+  if (role == Qt::ToolTipRole) {
+    switch (section) {
+      case BestValAccuracyColumn: return tr("Best validation accuracy of the trained model");
+      case AgreementColumn:
+        return tr("How often the student's top-1 class matches the teacher's");
+      case WallTimeColumn: return tr("Elapsed time from start to end of the run");
+    }
+  }
+  return {};
+}
+
+const ConfigLabels& RunTableModel::labels(const distillery::RunRecord& run) const {
+  auto it = labels_.find(run.id);
+  if (it == labels_.end()) it = labels_.emplace(run.id, configLabels(run.config_json)).first;
+  return it->second;
+}
+
+double RunTableModel::progressFraction(const distillery::RunRecord& run) const {
+  switch (run.status) {
+    case distillery::RunStatus::Finished: return 1.0;
+    case distillery::RunStatus::Queued: return 0.0;
+    default: break;
+  }
+  auto it = progress_.find(run.id);
+  return it == progress_.end() ? -1.0 : std::clamp(it->second.fraction, 0.0, 1.0);
+}
+
+QString RunTableModel::progressText(const distillery::RunRecord& run) const {
+  if (run.status == distillery::RunStatus::Finished) return tr("done");
+  if (run.status == distillery::RunStatus::Queued) return tr("waiting");
+  auto it = progress_.find(run.id);
+  if (run.status != distillery::RunStatus::Running)
+    return it == progress_.end() ? QString() : tr("stopped at %1").arg(percent(it->second.fraction));
+  if (it == progress_.end()) return tr("running");
+  const distillery::RunProgress& p = it->second;
+  QString text = percent(p.fraction);
+  if (!p.phase.empty()) text = QString::fromStdString(p.phase) + u' ' + text;
+  if (p.eta_s >= 0.0) text += tr(" · ETA %1").arg(formatDuration(p.eta_s));
+  return text;
+}
+
+double RunTableModel::bestValAccuracy(const distillery::RunRecord& run) const {
+  if (auto v = summaryNumber(run.summary, {"best_val_accuracy", "val_accuracy"})) return *v;
+  auto it = metrics_.find(run.id);
+  return it == metrics_.end() ? -1.0 : it->second.bestValAccuracy;
+}
+
+double RunTableModel::agreement(const distillery::RunRecord& run) const {
+  if (auto v = summaryNumber(run.summary, {"test_agreement", "agreement", "val_agreement"}))
+    return *v;
+  auto it = metrics_.find(run.id);
+  return it == metrics_.end() ? -1.0 : it->second.lastValAgreement;
+}
+
+double RunTableModel::wallSeconds(const distillery::RunRecord& run) const {
+  // Start to end of the whole run (a distill run includes training its
+  // teacher); the summary's wall_s covers only the final model's training.
+  const QDateTime started = parseUtc(run.started_at);
+  QDateTime ended = parseUtc(run.finished_at);
+  if (started.isValid() && !ended.isValid() && run.status == distillery::RunStatus::Running)
+    ended = QDateTime::currentDateTimeUtc();
+  if (started.isValid() && ended.isValid()) return std::max(0.0, double(started.msecsTo(ended)) / 1000.0);
+  if (auto v = summaryNumber(run.summary, {"wall_s"})) return *v;
+  return -1.0;
+}
+
+QVariant RunTableModel::displayData(const distillery::RunRecord& run, int column) const {
+  switch (column) {
+    case NameColumn: return QStringLiteral("#%1  %2").arg(run.id).arg(QString::fromStdString(run.name));
+    case StatusColumn: return QString::fromStdString(distillery::toString(run.status));
+    case TaskColumn: return QString::fromStdString(run.task);
+    case TeacherColumn: return labels(run).teacher;
+    case StudentColumn: return labels(run).student;
+    case MethodColumn: return labels(run).method;
+    case ProgressColumn: return progressText(run);
+    case BestValAccuracyColumn: {
+      const double v = bestValAccuracy(run);
+      return v < 0 ? QString() : percent(v);
+    }
+    case AgreementColumn: {
+      const double v = agreement(run);
+      return v < 0 ? QString() : percent(v);
+    }
+    case WallTimeColumn: return formatDuration(wallSeconds(run));
+  }
+  return {};
+}
+
+QVariant RunTableModel::data(const QModelIndex& index, int role) const {
+  if (!index.isValid() || index.row() >= int(rows_.size())) return {};
+  const distillery::RunRecord& run = rows_[size_t(index.row())];
+  const int column = index.column();
+  switch (role) {
+    case Qt::DisplayRole: return displayData(run, column);
+    case RunIdRole: return QVariant::fromValue<qint64>(run.id);
+    case ProgressFractionRole: return progressFraction(run);
+    case Qt::DecorationRole:
+      if (column == NameColumn) return runColor(run.id); // matches the run's curves
+      break;
+    case Qt::TextAlignmentRole:
+      if (column == BestValAccuracyColumn || column == AgreementColumn || column == WallTimeColumn)
+        return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+      break;
+    case Qt::ForegroundRole:
+      if (column == StatusColumn) {
+        switch (run.status) {
+          case distillery::RunStatus::Failed: return QBrush(QColor(0xc0392b));
+          case distillery::RunStatus::Running: return QBrush(QColor(0x1f6fb4));
+          case distillery::RunStatus::Finished: return QBrush(QColor(0x2e7d32));
+          default: break;
+        }
+      }
+      break;
+    case Qt::ToolTipRole: {
+      QString tip = QStringLiteral("#%1 %2\ncreated %3")
+                        .arg(run.id)
+                        .arg(QString::fromStdString(run.name), QString::fromStdString(run.created_at));
+      if (run.teacher_run_id) tip += tr("\nteacher: run #%1").arg(run.teacher_run_id);
+      if (run.parent_run_id) tip += tr("\ntrained as the teacher of run #%1").arg(run.parent_run_id);
+      if (!run.error.empty()) tip += tr("\nerror: %1").arg(QString::fromStdString(run.error));
+      return tip;
+    }
+  }
+  return {};
+}
+
+void RunTableModel::rebuildIndex() {
+  rowById_.clear();
+  for (size_t i = 0; i < rows_.size(); ++i) rowById_[rows_[i].id] = int(i);
+}
+
+void RunTableModel::loadMetricsFromStore(int64_t runId) {
+  LiveMetrics m;
+  for (const distillery::MetricPoint& p : store_.points(runId, kValAccuracy))
+    if (std::isfinite(p.value)) m.bestValAccuracy = std::max(m.bestValAccuracy, p.value);
+  const auto agreement = store_.points(runId, kValAgreement);
+  if (!agreement.empty() && std::isfinite(agreement.back().value))
+    m.lastValAgreement = agreement.back().value;
+  metrics_[runId] = m;
+}
+
+void RunTableModel::refresh() {
+  std::vector<distillery::RunRecord> fresh;
+  try {
+    fresh = store_.runs();
+    // Curves of runs seen for the first time (e.g. written by the CLI) come
+    // from the store once; later ones arrive through addPoints().
+    for (const distillery::RunRecord& run : fresh)
+      if (!metrics_.count(run.id)) loadMetricsFromStore(run.id);
+  } catch (const distillery::DistilleryError& e) {
+    Q_EMIT storeError(QString::fromUtf8(e.what()));
+    return;
+  }
+
+  std::set<int64_t> freshIds;
+  for (const auto& run : fresh) freshIds.insert(run.id);
+  for (int row = int(rows_.size()) - 1; row >= 0; --row) {
+    if (freshIds.count(rows_[size_t(row)].id)) continue;
+    beginRemoveRows({}, row, row);
+    rows_.erase(rows_.begin() + row);
+    endRemoveRows();
+  }
+
+  // Both lists are newest first, so what remains is a subsequence of `fresh`
+  // and new runs slot in where they belong.
+  size_t row = 0;
+  for (const distillery::RunRecord& run : fresh) {
+    if (row < rows_.size() && rows_[row].id == run.id) {
+      rows_[row] = run;
+    } else if (!rowById_.count(run.id)) {
+      beginInsertRows({}, int(row), int(row));
+      rows_.insert(rows_.begin() + std::ptrdiff_t(row), run);
+      endInsertRows();
+    } else {
+      // Ordering changed in a way inserts cannot express: start over.
+      beginResetModel();
+      rows_ = std::move(fresh);
+      rebuildIndex();
+      endResetModel();
+      return;
+    }
+    ++row;
+  }
+  rebuildIndex();
+  if (!rows_.empty())
+    Q_EMIT dataChanged(index(0, 0), index(int(rows_.size()) - 1, ColumnCount - 1));
+}
+
+void RunTableModel::emitRowChanged(int row, int firstColumn, int lastColumn) {
+  Q_EMIT dataChanged(index(row, firstColumn), index(row, lastColumn));
+}
+
+void RunTableModel::setProgress(const distillery::RunProgress& progress) {
+  progress_[progress.run_id] = progress;
+  const int row = rowOf(progress.run_id);
+  if (row >= 0) {
+    // A progress report means the run is running, even before the next refresh.
+    if (rows_[size_t(row)].status == distillery::RunStatus::Queued) {
+      rows_[size_t(row)].status = distillery::RunStatus::Running;
+      emitRowChanged(row, StatusColumn, StatusColumn);
+    }
+    emitRowChanged(row, ProgressColumn, ProgressColumn);
+    emitRowChanged(row, WallTimeColumn, WallTimeColumn);
+  }
+}
+
+void RunTableModel::addPoints(const std::vector<distillery::MetricPoint>& points) {
+  std::set<int64_t> touched;
+  for (const distillery::MetricPoint& p : points) {
+    if (!std::isfinite(p.value)) continue;
+    if (p.metric == kValAccuracy) {
+      LiveMetrics& m = metrics_[p.run_id];
+      m.bestValAccuracy = std::max(m.bestValAccuracy, p.value);
+      touched.insert(p.run_id);
+    } else if (p.metric == kValAgreement) {
+      metrics_[p.run_id].lastValAgreement = p.value;
+      touched.insert(p.run_id);
+    }
+  }
+  for (int64_t id : touched) {
+    const int row = rowOf(id);
+    if (row >= 0) emitRowChanged(row, BestValAccuracyColumn, AgreementColumn);
+  }
+}
+
+int RunTableModel::rowOf(int64_t runId) const {
+  auto it = rowById_.find(runId);
+  return it == rowById_.end() ? -1 : it->second;
+}
+
+int64_t RunTableModel::runIdAt(int row) const {
+  return row >= 0 && row < int(rows_.size()) ? rows_[size_t(row)].id : 0;
+}
+
+const distillery::RunRecord* RunTableModel::record(int64_t runId) const {
+  const int row = rowOf(runId);
+  return row < 0 ? nullptr : &rows_[size_t(row)];
+}
+
+QString RunTableModel::statusText(int64_t runId) const {
+  const int row = rowOf(runId);
+  return row < 0 ? QString() : data(index(row, StatusColumn)).toString();
+}
+
+} // namespace distillery::gui

@@ -1,0 +1,69 @@
+#pragma once
+// What the user sees of the selected runs: live loss, accuracy and agreement
+// charts overlaying every selected run, the current run's summary, and the
+// log lines of the shown runs. History comes from the GUI thread's store;
+// live data is pushed in by the main window.
+#include "core/metric_point.h"
+
+#include <QList>
+#include <QString>
+#include <QWidget>
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+class QPlainTextEdit;
+class QLabel;
+
+namespace distillery {
+class RunStore;
+}
+
+namespace distillery::gui {
+
+class MetricChartView;
+class RunSummaryView;
+
+class RunView : public QWidget {
+  Q_OBJECT
+public:
+  explicit RunView(distillery::RunStore& store, QWidget* parent = nullptr);
+
+  // runIds: every run to draw; current: the run whose summary is shown (0: none).
+  // Runs new to the view are read from the store; the others keep their curves.
+  void showRuns(const QList<int64_t>& runIds, int64_t current,
+                const std::map<int64_t, QString>& labels);
+  QList<int64_t> shownRuns() const { return runIds_; }
+  int64_t currentRun() const { return current_; }
+
+  void addPoints(const std::vector<distillery::MetricPoint>& points);
+  void addLog(const distillery::LogEvent& event);
+  // Re-reads the current run's record, e.g. when it ends and gets its summary.
+  void refreshSummary();
+
+  MetricChartView* lossChart() const { return loss_; }
+  MetricChartView* accuracyChart() const { return accuracy_; }
+  MetricChartView* agreementChart() const { return agreement_; }
+  QList<MetricChartView*> charts() const { return {loss_, accuracy_, agreement_}; }
+
+private:
+  struct LogCursor {
+    double wall_s = -1.0;
+    std::string message;
+  };
+  void reloadLogs();
+  void appendLogLine(const distillery::LogEvent& event);
+
+  distillery::RunStore& store_;
+  QList<int64_t> runIds_;
+  int64_t current_ = 0;
+  MetricChartView* loss_;
+  MetricChartView* accuracy_;
+  MetricChartView* agreement_;
+  RunSummaryView* summary_;
+  QPlainTextEdit* log_;
+  std::map<int64_t, LogCursor> logCursors_; // last line shown per run, to skip repeats
+};
+
+} // namespace distillery::gui

@@ -1,0 +1,50 @@
+#include "widgets/run_worker.h"
+
+#include "core/engine.h"
+#include "core/run_status.h"
+#include "core/run_store.h"
+#include "widgets/run_signal_observer.h"
+
+#include <exception>
+#include <utility>
+
+namespace distillery::gui {
+
+namespace {
+
+QString statusName(distillery::RunOutcome::Kind kind) {
+  switch (kind) {
+    case distillery::RunOutcome::Kind::Success:
+      return QString::fromStdString(distillery::toString(distillery::RunStatus::Finished));
+    case distillery::RunOutcome::Kind::Cancelled:
+      return QString::fromStdString(distillery::toString(distillery::RunStatus::Cancelled));
+    case distillery::RunOutcome::Kind::Failed:
+      break;
+  }
+  return QString::fromStdString(distillery::toString(distillery::RunStatus::Failed));
+}
+
+} // namespace
+
+RunWorker::RunWorker(std::string storePath, int64_t runId, distillery::RunConfig config)
+    : storePath_(std::move(storePath)), runId_(runId), config_(std::move(config)) {}
+
+void RunWorker::run() {
+  QString status = QString::fromStdString(distillery::toString(distillery::RunStatus::Failed));
+  QString message;
+  try {
+    // Opened here, on the worker thread, and closed before finished() is sent.
+    distillery::RunStore store(storePath_);
+    RunSignalObserver observer(*this);
+    const distillery::RunOutcome outcome =
+        distillery::executeRun(store, runId_, config_, observer, stop_);
+    status = statusName(outcome.kind);
+    message = QString::fromStdString(outcome.message);
+  } catch (const std::exception& e) {
+    // executeRun reports run errors in its outcome; this is the store failing to open.
+    message = QString::fromUtf8(e.what());
+  }
+  Q_EMIT finished(runId_, status, message);
+}
+
+} // namespace distillery::gui
