@@ -37,8 +37,7 @@ struct RunCancelled {};
 // Parameter initialisation draws from LibTorch's global generator; seeding it
 // and building must not interleave between concurrent runs.
 Classifier buildSeeded(const ModelSpec& spec, const Dataset& data, uint64_t seed) {
-  static std::mutex init_mutex;
-  std::lock_guard<std::mutex> lock(init_mutex);
+  std::lock_guard<std::mutex> lock(modelInitMutex());
   torch::manual_seed(seed);
   return buildModel(spec, data.shape, data.num_classes);
 }
@@ -99,10 +98,7 @@ public:
   RunRecorder& recorder() { return recorder_; }
 
 private:
-  double elapsed() const {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  }
-  void log(const std::string& level, const std::string& message) { recorder_.log(level, message, elapsed()); }
+  void log(const std::string& level, const std::string& message) { recorder_.log(level, message); }
 
   TrainerSettings settingsFor(int epochs, int batch_size, const OptimConfig& optim) const {
     TrainerSettings s;
@@ -335,7 +331,6 @@ private:
   torch::Device device_{torch::kCPU};
   Dataset data_;
   int64_t teacher_steps_ = 0;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
 } // namespace
@@ -361,7 +356,7 @@ RunOutcome executeRun(RunStore& store, int64_t run_id, const RunConfig& config, 
       outcome.message = e.what();
     }
     if (outcome.kind == RunOutcome::Kind::Failed)
-      execution.recorder().log("error", outcome.message, 0.0);
+      execution.recorder().log("error", outcome.message);
     execution.recorder().flush(true);
   } catch (const std::exception& e) {
     // The store itself failed (or the execution could not even start).

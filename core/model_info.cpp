@@ -53,23 +53,26 @@ ModelInfo describeStaged(const ModelSpec& spec, int64_t channels, int64_t height
   torch::NoGradGuard no_grad;
   // Building draws initial weights from the global generator; put it back
   // afterwards so describing a model never shifts a seeded run's stream.
-  at::Generator generator = at::detail::getDefaultCPUGenerator();
-  torch::Tensor saved;
-  {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    saved = generator.get_state();
-  }
   Classifier model;
-  try {
-    model = buildModel(spec, InputShape{channels, height, width}, num_classes);
-  } catch (...) {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(saved);
-    throw;
-  }
   {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(saved);
+    std::lock_guard<std::mutex> init_lock(modelInitMutex());
+    at::Generator generator = at::detail::getDefaultCPUGenerator();
+    torch::Tensor saved;
+    {
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      saved = generator.get_state();
+    }
+    auto restore = [&] {
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      generator.set_state(saved);
+    };
+    try {
+      model = buildModel(spec, InputShape{channels, height, width}, num_classes);
+    } catch (...) {
+      restore();
+      throw;
+    }
+    restore();
   }
   auto* staged = dynamic_cast<StagedClassifierImpl*>(model.get());
   if (!staged) throw ConfigError("zoo", "\"" + spec.zoo + "\" has no stage layout");

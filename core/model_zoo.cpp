@@ -303,6 +303,11 @@ MobileNetV2Impl::MobileNetV2Impl(double width, const InputShape& shape, int64_t 
 
 // ---- Factory ----------------------------------------------------------------------------
 
+std::mutex& modelInitMutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
 Classifier buildModel(const ModelSpec& spec, const InputShape& shape, int64_t classes) {
   const ZooArch arch = parseZooName(spec.zoo);
   switch (arch.family) {

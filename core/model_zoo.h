@@ -5,6 +5,8 @@
 
 #include <torch/torch.h>
 
+#include <mutex>
+
 namespace distillery {
 
 // Every zoo model is a classifier from images [N, C, H, W] to logits [N, classes].
@@ -186,6 +188,11 @@ public:
 TORCH_MODULE(MobileNetV2);
 
 // Throws ConfigError("zoo", ...) for an unknown name (see parseZooName).
+// Building draws initial weights from LibTorch's global generator. Whoever
+// seeds it and builds, or builds and restores it, holds this lock, so runs on
+// other threads and model cards in the GUI never interleave their draws.
+std::mutex& modelInitMutex();
+
 Classifier buildModel(const ModelSpec& spec, const InputShape& shape, int64_t classes);
 
 int64_t countParameters(torch::nn::Module& module);

@@ -19,12 +19,13 @@ OptimConfig readOptim(const nlohmann::json& json, const std::string& path) {
   o.lr = r.number("lr", o.lr, 1e-9, 10.0);
   o.momentum = r.number("momentum", o.momentum, 0.0, 0.999999);
   o.weight_decay = r.number("weight_decay", o.weight_decay, 0.0, 1.0);
+  o.schedule = r.oneOf("schedule", o.schedule, {"constant", "cosine"});
   r.finish();
   return o;
 }
 
 nlohmann::json optimJson(const OptimConfig& o) {
-  nlohmann::json j = {{"name", o.name}, {"lr", o.lr}, {"weight_decay", o.weight_decay}};
+  nlohmann::json j = {{"name", o.name}, {"lr", o.lr}, {"weight_decay", o.weight_decay}, {"schedule", o.schedule}};
   if (o.name == "sgd") j["momentum"] = o.momentum;
   return j;
 }
@@ -244,7 +245,9 @@ RunConfig RunConfig::defaultDistill() {
     "name": "kd-mlp128", "task": "distill",
     "data": {"dataset": "fashion-mnist", "path": "/usr/share/datasets/fashion-mnist",
              "train_limit": 60000, "val_size": 5000},
-    "teacher": {"zoo": "cnn", "channels": [32, 64], "fc": 256, "train": {"epochs": 1}},
+    "teacher": {"zoo": "cnn", "channels": [32, 64], "fc": 256,
+                "train": {"epochs": 1, "batch_size": 64,
+                          "optim": {"name": "adam", "lr": 0.002, "schedule": "cosine"}}},
     "student": {"zoo": "mlp", "hidden": [128]},
     "method": {"name": "kd", "temperature": 4.0, "alpha": 0.9},
     "optim": {"name": "adam", "lr": 0.001},

@@ -29,6 +29,7 @@ struct OptimConfig {
   double lr = 1e-3;
   double momentum = 0.9;     // sgd only
   double weight_decay = 0.0;
+  std::string schedule = "constant"; // "constant" | "cosine" (decays to 0 over the run's steps)
 };
 
 struct DataConfig {

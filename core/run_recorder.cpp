@@ -10,7 +10,8 @@ constexpr auto kMaxBufferAge = std::chrono::milliseconds(500);
 } // namespace
 
 RunRecorder::RunRecorder(RunStore* store, RunObserver* observer, int64_t run_id)
-    : store_(store), observer_(observer), run_id_(run_id), last_flush_(std::chrono::steady_clock::now()) {
+    : store_(store), observer_(observer), run_id_(run_id), last_flush_(std::chrono::steady_clock::now()),
+      start_(last_flush_) {
   points_.reserve(kMaxBufferedPoints);
 }
 
@@ -28,24 +29,21 @@ void RunRecorder::add(MetricPoint point) {
   if (points_.size() >= kMaxBufferedPoints) flush(true);
 }
 
-void RunRecorder::log(const std::string& level, const std::string& message, double wall_s) {
-  LogEvent e{run_id_, wall_s, level, message};
+void RunRecorder::log(const std::string& level, const std::string& message) {
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  LogEvent e{run_id_, wall, level, message};
+  if (store_) store_->appendLogs({e});
   if (observer_) observer_->onLog(e);
-  logs_.push_back(std::move(e));
 }
 
 void RunRecorder::flush(bool force) {
   const auto now = std::chrono::steady_clock::now();
   if (!force && points_.size() < kMaxBufferedPoints && now - last_flush_ < kMaxBufferAge) return;
   last_flush_ = now;
-  if (points_.empty() && logs_.empty()) return;
-  if (store_) {
-    if (!points_.empty()) store_->appendPoints(points_);
-    if (!logs_.empty()) store_->appendLogs(logs_);
-  }
-  if (observer_ && !points_.empty()) observer_->onPoints(points_);
+  if (points_.empty()) return;
+  if (store_) store_->appendPoints(points_);
+  if (observer_) observer_->onPoints(points_);
   points_.clear();
-  logs_.clear();
 }
 
 } // namespace distillery

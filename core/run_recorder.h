@@ -17,7 +17,9 @@ public:
   ~RunRecorder(); // flushes
 
   void add(MetricPoint point); // run_id is filled in
-  void log(const std::string& level, const std::string& message, double wall_s);
+  // Log lines are rare: each is written to the store at once, stamped with the
+  // seconds since this recorder (the run) started, so they sort in one clock.
+  void log(const std::string& level, const std::string& message);
   // Writes if the buffer is large or old enough; force writes regardless.
   void flush(bool force = false);
   int64_t runId() const { return run_id_; }
@@ -27,8 +29,8 @@ private:
   RunObserver* observer_;
   int64_t run_id_;
   std::vector<MetricPoint> points_;
-  std::vector<LogEvent> logs_;
   std::chrono::steady_clock::time_point last_flush_;
+  std::chrono::steady_clock::time_point start_;
 };
 
 } // namespace distillery

@@ -36,6 +36,13 @@ std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const Classifier& model, 
                                               torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
 }
 
+void setLearningRate(torch::optim::Optimizer& optimizer, const OptimConfig& o, double lr) {
+  for (auto& group : optimizer.param_groups()) {
+    if (o.name == "sgd") static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+    else static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  }
+}
+
 } // namespace
 
 Trainer::Trainer(const Dataset& data, torch::Device device, RunRecorder& recorder, const StopToken& stop,
@@ -144,6 +151,9 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
       }
       LossParts loss = methodLoss(s.method, s.method_params, model->forward(x), teacher_logits, y,
                                   LossContext{cost_.epoch});
+      if (s.optim.schedule == "cosine") // half a cosine from lr at step 0 to 0 at the last step
+        setLearningRate(*optimizer, s.optim,
+                        0.5 * s.optim.lr * (1.0 + std::cos(M_PI * double(cost_.step) / double(std::max<int64_t>(1, total)))));
       optimizer->zero_grad();
       loss.total.backward();
       optimizer->step();
@@ -191,8 +201,7 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
     for (auto& t : model->parameters()) t.copy_(best_state[i++]);
     for (auto& t : model->buffers()) t.copy_(best_state[i++]);
     recorder_.log("info", "kept the weights of step " + std::to_string(result.selected_step) +
-                              " (best validation accuracy " + std::to_string(result.best_val_accuracy) + ")",
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+                              " (best validation accuracy " + std::to_string(result.best_val_accuracy) + ")");
   } else {
     result.selected_step = cost_.step;
   }
