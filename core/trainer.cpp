@@ -130,6 +130,7 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
     recorder_.flush(true);
   };
 
+  double lr = s.optim.lr;
   for (int epoch = 0; epoch < s.epochs; ++epoch) {
     auto perm = torch::randperm(n, gen, torch::kLong);
     for (int64_t b = 0; b < steps_per_epoch; ++b) {
@@ -151,9 +152,10 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
       }
       LossParts loss = methodLoss(s.method, s.method_params, model->forward(x), teacher_logits, y,
                                   LossContext{cost_.epoch});
-      if (s.optim.schedule == "cosine") // half a cosine from lr at step 0 to 0 at the last step
-        setLearningRate(*optimizer, s.optim,
-                        0.5 * s.optim.lr * (1.0 + std::cos(M_PI * double(cost_.step) / double(std::max<int64_t>(1, total)))));
+      if (s.optim.schedule == "cosine") { // half a cosine from lr at step 0 to 0 at the last step
+        lr = 0.5 * s.optim.lr * (1.0 + std::cos(M_PI * double(cost_.step) / double(std::max<int64_t>(1, total))));
+        setLearningRate(*optimizer, s.optim, lr);
+      }
       optimizer->zero_grad();
       loss.total.backward();
       optimizer->step();
@@ -183,6 +185,7 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
         if (loss.soft.defined()) record("train_soft_loss", window_soft / window_steps);
         if (loss.hard.defined()) record("train_hard_loss", window_hard / window_steps);
         if (secs > 0) record("samples_per_s", window_samples / secs);
+        record("lr", lr);
         window_loss = window_soft = window_hard = window_samples = 0;
         window_steps = 0;
         window_start = std::chrono::steady_clock::now();

@@ -88,6 +88,10 @@ private Q_SLOTS:
     QVERIFY(loss.back().value < loss.front().value);
     QVERIFY(!store.points(out.run_id, "val_accuracy").empty());
     QCOMPARE(store.points(out.run_id, "test_accuracy").size(), size_t(1));
+    // Log lines are stored on one clock, in order, so viewers can merge them with live ones.
+    auto logs = store.logs(out.run_id);
+    QVERIFY(logs.size() >= 3);
+    for (size_t i = 1; i < logs.size(); ++i) QVERIFY(logs[i].wall_s >= logs[i - 1].wall_s);
   }
 
   void distillTrainsAndLinksTheTeacherThenReusesIt() {
@@ -199,6 +203,24 @@ private Q_SLOTS:
              out.message.c_str());
     auto loss = store.points(out.run_id, "train_loss");
     QVERIFY(!loss.empty() && !std::isfinite(loss.back().value));
+  }
+
+  void cosineScheduleDecaysTheLearningRate() {
+    RunStore store(":memory:");
+    CountingObserver observer;
+    StopToken stop;
+    json j = trainConfig();
+    j["optim"]["schedule"] = "cosine";
+    RunOutcome out = runConfig(store, j, observer, stop);
+    QVERIFY2(out.kind == RunOutcome::Kind::Success, out.message.c_str());
+    auto lr = store.points(out.run_id, "lr");
+    QVERIFY(lr.size() >= 5);
+    QVERIFY2(lr.front().value > 0.9 * 0.003, qPrintable(QString::number(lr.front().value)));
+    QVERIFY2(lr.back().value < 0.05 * 0.003, qPrintable(QString::number(lr.back().value)));
+    for (size_t i = 1; i < lr.size(); ++i) QVERIFY(lr[i].value <= lr[i - 1].value);
+    // Constant keeps the configured rate throughout.
+    RunOutcome flat = runConfig(store, trainConfig(), observer, stop);
+    for (const auto& p : store.points(flat.run_id, "lr")) QCOMPARE(p.value, 0.003);
   }
 
   void sameSeedSameResult() {
