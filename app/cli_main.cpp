@@ -27,6 +27,19 @@ void onSignal(int) {
   if (g_stop) g_stop->requestStop();
 }
 
+// Routes Ctrl-C and SIGTERM to a stop token while it lives, so runs end as cancelled.
+class SignalStopScope {
+public:
+  explicit SignalStopScope(StopToken& stop) {
+    g_stop = &stop;
+    std::signal(SIGINT, onSignal);
+    std::signal(SIGTERM, onSignal);
+  }
+  ~SignalStopScope() { g_stop = nullptr; }
+  SignalStopScope(const SignalStopScope&) = delete;
+  SignalStopScope& operator=(const SignalStopScope&) = delete;
+};
+
 // Progress on stderr, at most a line a second, so logs stay readable.
 class StderrObserver : public RunObserver {
 public:
@@ -92,12 +105,12 @@ int cmdRun(const std::string& config_path, bool use_default, bool baseline, cons
   const int64_t id = queueRun(store, config);
   std::cerr << "run " << id << ": " << config.name << " queued in " << store.path() << "\n";
   StopToken stop;
-  g_stop = &stop;
-  std::signal(SIGINT, onSignal);
-  std::signal(SIGTERM, onSignal);
   StderrObserver observer;
-  RunOutcome outcome = executeRun(store, id, config, observer, stop);
-  g_stop = nullptr;
+  RunOutcome outcome;
+  {
+    SignalStopScope signals(stop);
+    outcome = executeRun(store, id, config, observer, stop);
+  }
   std::cout << "run_id=" << id << "\n";
   std::cout << "status=" << toString(outcome.kind) << "\n";
   for (const auto& key : {"teacher_run_id", "teacher_test_accuracy", "test_accuracy", "best_val_accuracy",
@@ -130,12 +143,12 @@ int cmdSweep(const std::string& sweep_path, int parallel, bool dry_run, const st
   std::cerr << "sweep " << spec.name << ": " << plan.runs.size() << " runs" << (plan.teacher ? " and 1 teacher" : "")
             << ", " << parallel << " at a time, in " << path << "\n";
   StopToken stop;
-  g_stop = &stop;
-  std::signal(SIGINT, onSignal);
-  std::signal(SIGTERM, onSignal);
   StderrObserver observer;
-  SweepOutcome outcome = runSweep(path, spec, parallel, observer, stop);
-  g_stop = nullptr;
+  SweepOutcome outcome;
+  {
+    SignalStopScope signals(stop);
+    outcome = runSweep(path, spec, parallel, observer, stop);
+  }
   std::cout << "sweep_id=" << outcome.sweep_id << "\n";
   if (outcome.teacher_run_id) std::cout << "teacher_run_id=" << outcome.teacher_run_id << "\n";
   for (const auto& r : outcome.runs) {

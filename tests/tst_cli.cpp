@@ -152,6 +152,29 @@ private Q_SLOTS:
     QVERIFY(found);
   }
 
+  void sweepRunsAGridWithOneTeacher() {
+    json sweep = {{"name", "grid"}, {"base", config()}, {"grid", {{"method.name", {"kd", "none"}}, {"seed", {0, 1}}}}};
+    const QString file = writeConfig("sweep.json", sweep);
+    Result dry = cli({"sweep", file, "--dry-run", "--db", db()});
+    QCOMPARE(dry.code, 0);
+    QCOMPARE(dry.out.trimmed().split('\n').size(), 4);
+    QVERIFY(dry.out.contains("grid/method.name=kd,seed=0"));
+
+    const QString sweepDb = dir_.filePath("sweep.sqlite");
+    Result r = cli({"sweep", file, "--parallel", "2", "--db", sweepDb});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QCOMPARE(r.out.count("status=finished"), 4);
+    distillery::RunStore store(sweepDb.toStdString());
+    int teachers = 0;
+    for (const auto& run : store.runs()) teachers += run.task == "train" ? 1 : 0;
+    QCOMPARE(teachers, 1);
+
+    sweep["grid"]["seed"] = json::array();
+    Result bad = cli({"sweep", writeConfig("badsweep.json", sweep), "--db", db()});
+    QCOMPARE(bad.code, 2);
+    QVERIFY2(bad.err.contains("grid") && bad.err.contains("seed"), qPrintable(bad.err));
+  }
+
   void storeThatIsNotSqliteIsRefused() {
     QFile f(dir_.filePath("notadb.sqlite"));
     QVERIFY(f.open(QIODevice::WriteOnly));
