@@ -178,10 +178,9 @@ private:
 
   nlohmann::json trainSupervised() {
     TrainerSettings s = settingsFor(config_.epochs, config_.batch_size, config_.optim);
-    Trainer probe(data_, device_, recorder_, stop_, nullptr);
     TrainerResult r;
     double test_acc = 0;
-    TrainedModel t = trainModel(run_id_, recorder_, config_.model, s, "train", 0, probe.totalSteps(s), nullptr, r,
+    TrainedModel t = trainModel(run_id_, recorder_, config_.model, s, "train", 0, trainingSteps(data_.train.size(), s), nullptr, r,
                                 test_acc);
     store_.saveArtifact(run_id_, "model.pt", saveModelBytes(t.model));
     log("info", "test accuracy " + std::to_string(test_acc));
@@ -233,8 +232,7 @@ private:
     RunRecorder child_recorder(&store_, &observer_, child);
     ProgressReporter child_progress(observer_, child);
     TrainerSettings s = settingsFor(tc.epochs, tc.batch_size, tc.optim);
-    Trainer probe(data_, device_, child_recorder, stop_, nullptr);
-    const int64_t teacher_steps = probe.totalSteps(s);
+    const int64_t teacher_steps = trainingSteps(data_.train.size(), s);
     TrainerResult r;
     double test_acc = 0;
     TrainedModel t;
@@ -263,8 +261,7 @@ private:
     TrainerSettings s = settingsFor(config_.epochs, config_.batch_size, config_.optim);
     s.method = method->name;
     s.method_params = method->resolve(config_.method.params);
-    Trainer probe(data_, device_, recorder_, stop_, nullptr);
-    const int64_t student_steps = probe.totalSteps(s);
+    const int64_t student_steps = trainingSteps(data_.train.size(), s);
 
     TrainedModel teacher = config_.teacher.kind == TeacherSource::Kind::Run ? teacherFromRun(config_.teacher.run_id)
                                                                             : teacherFromZoo(student_steps);

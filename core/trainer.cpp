@@ -49,9 +49,8 @@ Trainer::Trainer(const Dataset& data, torch::Device device, RunRecorder& recorde
                  ProgressFn progress)
     : data_(data), device_(device), recorder_(recorder), stop_(stop), progress_(std::move(progress)) {}
 
-int64_t Trainer::totalSteps(const TrainerSettings& s) const {
-  const int64_t n = data_.train.size();
-  return int64_t(s.epochs) * ((n + s.batch_size - 1) / s.batch_size);
+int64_t trainingSteps(int64_t samples, const TrainerSettings& s) {
+  return int64_t(s.epochs) * ((samples + s.batch_size - 1) / s.batch_size);
 }
 
 void Trainer::record(const std::string& metric, double value) {
@@ -92,7 +91,7 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
 
   const int64_t n = data_.train.size();
   const int64_t steps_per_epoch = (n + s.batch_size - 1) / s.batch_size;
-  const int64_t total = int64_t(s.epochs) * steps_per_epoch;
+  const int64_t total = trainingSteps(n, s);
   const int64_t eval_interval = std::max<int64_t>(1, steps_per_epoch / std::max(1, s.evals_per_epoch));
   const bool uses_teacher = teacher && teacher->model;
   if (uses_teacher) teacher->model->eval();

@@ -73,7 +73,6 @@ public:
   TrainerResult train(const Classifier& model, double model_flops, const TeacherOutputs* teacher,
                       const TrainerSettings& settings);
 
-  int64_t totalSteps(const TrainerSettings& settings) const;
 
 private:
   struct Evaluation {
@@ -90,6 +89,9 @@ private:
   CostCounters cost_;
   std::chrono::steady_clock::time_point start_;
 };
+
+// Optimiser steps that training on `samples` examples with these settings takes.
+int64_t trainingSteps(int64_t samples, const TrainerSettings& settings);
 
 // Logits of model over a split, in eval mode and chunks, without autograd.
 torch::Tensor predictLogits(const Classifier& model, const torch::Tensor& x, torch::Device device,
