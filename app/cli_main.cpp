@@ -1,7 +1,24 @@
-// distillery-cli: the headless runner. Links the core only, no Qt.
+// distillery-cli: the headless runner. Links the core (and distillery_render for PNG/PDF exports); includes no Qt header.
 #include "core/engine.h"
 #include "core/errors.h"
+// exports (issue 3): tables, charts, reports
+#include "core/chart_file_export.h"
+#include "core/config_diff.h"
+#include "core/file_output.h"
+#include "core/point_export.h"
+#include "core/report_content.h"
+#include "core/run_summary_table.h"
+#include "core/table_export.h"
+#include "core/text_report.h"
+#ifdef DISTILLERY_HAVE_RENDER
+#include "render/chart_export.h"
+#include "render/offscreen_gui.h"
+#include "render/report_export.h"
+#endif
+#include "core/generation_comparison.h"
 #include "core/method_registry.h"
+#include "core/model_card.h"   // issue 4: model-card
+#include "core/model_export.h" // issue 4: export
 #include "core/paths.h"
 #include "core/run_store.h"
 #include "core/sweep_runner.h"
@@ -16,6 +33,8 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 using namespace distillery;
@@ -98,8 +117,11 @@ nlohmann::json recordJson(const RunRecord& r) {
           {"summary", r.summary}};
 }
 
-int cmdRun(const std::string& config_path, bool use_default, bool baseline, const std::string& db) {
-  RunConfig config = use_default ? RunConfig::defaultDistill() : RunConfig::fromJsonText(readFile(config_path));
+int cmdRun(const std::string& config_path, bool use_default, bool baseline, const std::string& db,
+           bool use_default_lm = false) {
+  RunConfig config = use_default_lm ? defaultLmConfig()
+                     : use_default  ? RunConfig::defaultDistill()
+                                    : RunConfig::fromJsonText(readFile(config_path));
   if (baseline) config = config.baseline();
   RunStore store(resolveStorePath(db));
   const int64_t id = queueRun(store, config);
@@ -115,8 +137,16 @@ int cmdRun(const std::string& config_path, bool use_default, bool baseline, cons
   std::cout << "status=" << toString(outcome.kind) << "\n";
   for (const auto& key : {"teacher_run_id", "teacher_test_accuracy", "test_accuracy", "best_val_accuracy",
                           "test_agreement", "test_kl", "params", "teacher_params", "compression", "wall_s",
-                          "samples_per_s", "train_flops", "teacher_queries"})
+                          "samples_per_s", "train_flops", "teacher_queries",
+                          // language-model runs
+                          "teacher_val_perplexity", "best_val_perplexity", "final_val_perplexity",
+                          "initial_val_agreement", "val_agreement", "val_kl", "tokens_per_s"})
     if (outcome.summary.contains(key)) std::cout << key << "=" << summaryValue(outcome.summary[key]) << "\n";
+  if (outcome.summary.contains("teacher_cache")) {
+    const auto& tc = outcome.summary["teacher_cache"];
+    if (tc.contains("status")) std::cout << "teacher_cache=" << tc["status"].get<std::string>() << "\n";
+    if (tc.contains("seconds")) std::cout << "teacher_cache_s=" << summaryValue(tc["seconds"]) << "\n";
+  }
   if (outcome.kind == RunOutcome::Kind::Failed) {
     std::cerr << "error: run " << id << " failed: " << outcome.message << "\n";
     return 1;
@@ -234,6 +264,34 @@ int cmdMetrics(const std::string& db, int64_t id, const std::string& metric) {
   return 0;
 }
 
+// ---- generate: side-by-side generations of an LM run and its teacher -------------------
+int cmdGenerate(const std::string& db, int64_t id, const GenerationRequest& request, bool json) {
+  RunStore store(resolveStorePath(db));
+  LmRunGenerator generator(store, id);
+  const auto pairs = generator.generate(request);
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& p : pairs) {
+      nlohmann::json j = {{"prompt", p.prompt}, {"student", p.student.text()}, {"student_agreement", p.student.agreement}};
+      if (generator.hasTeacher()) j.update({{"teacher", p.teacher.text()}, {"teacher_agreement", p.teacher.agreement}});
+      out.push_back(j);
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  for (const auto& p : pairs) {
+    std::cout << "== prompt: " << p.prompt << "\n";
+    if (generator.hasTeacher())
+      std::cout << "-- teacher " << generator.teacherLabel() << " (student agrees on " << std::setprecision(3)
+                << 100.0 * p.teacher.agreement << "% of its tokens):\n" << p.prompt << p.teacher.text() << "\n";
+    std::cout << "-- student " << generator.studentLabel();
+    if (p.student.agreement >= 0)
+      std::cout << " (teacher agrees on " << std::setprecision(3) << 100.0 * p.student.agreement << "% of its tokens)";
+    std::cout << ":\n" << p.prompt << p.student.text() << "\n";
+  }
+  return 0;
+}
+
 int cmdMethods(bool json) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& m : methodRegistry()) {
@@ -244,18 +302,254 @@ int cmdMethods(bool json) {
                         {"min", value(p.min)}, {"max", value(p.max)}, {"help", p.help}});
     }
     out.push_back({{"name", m.name}, {"title", m.title}, {"description", m.description},
-                   {"teacher_access", m.teacher_access}, {"needs_teacher", m.needs_teacher}, {"params", params}});
+                   {"teacher_access", m.teacher_access}, {"needs_teacher", m.needs_teacher}, {"params", params},
+                   {"task", m.task}});
   }
   if (json) {
     std::cout << out.dump(2) << "\n";
     return 0;
   }
-  for (const auto& m : out) {
-    std::cout << m["name"].get<std::string>() << ": " << m["title"].get<std::string>() << "\n";
-    for (const auto& p : m["params"])
-      std::cout << "  " << p["name"].get<std::string>() << " (" << p["type"].get<std::string>() << ", default "
-                << p["default"] << ", range [" << p["min"] << ", " << p["max"] << "])\n";
+  // Image and language-model methods apart ("none" serves both).
+  const std::pair<const char*, const char*> sections[] = {{"distill", "Image classification (task \"distill\")"},
+                                                          {"lm", "Language models (task \"lm\")"}};
+  for (const auto& [task, heading] : sections) {
+    std::cout << heading << ":\n";
+    for (const auto& m : out) {
+      if (m["task"] != task && m["task"] != "any") continue;
+      std::cout << m["name"].get<std::string>() << ": " << m["title"].get<std::string>() << "\n";
+      for (const auto& p : m["params"])
+        std::cout << "  " << p["name"].get<std::string>() << " (" << p["type"].get<std::string>() << ", default "
+                  << p["default"] << ", range [" << p["min"] << ", " << p["max"] << "])\n";
+    }
   }
+  return 0;
+}
+
+// ---- export-chart, report, table: exports fit for a paper -----------------------------
+struct ExportArgs {
+  std::vector<int64_t> runs;
+  std::string metric;
+  std::vector<std::string> metrics;
+  std::string x = "step";
+  bool log_y = false;
+  double smoothing = 0.0;
+  std::optional<double> x_min, x_max, y_min, y_max;
+  int dpi = 200;
+  double width_in = 6.0, height_in = 4.0;
+  std::string out;
+  std::string title;
+  std::string kind = "summary";
+  bool only_differing = false;
+  std::string format = "md";
+};
+
+// Exports read an existing store; opening a mistyped path would create an empty one.
+std::unique_ptr<RunStore> openExistingStore(const std::string& db) {
+  const std::string path = resolveStorePath(db);
+  std::error_code ec;
+  if (path != ":memory:" && !std::filesystem::exists(path, ec))
+    throw ConfigError("--db", "no run store at " + path);
+  auto store = std::make_unique<RunStore>(path);
+  return store;
+}
+
+void requireRuns(RunStore& store, const std::vector<int64_t>& ids) {
+  if (ids.empty()) throw ConfigError("--runs", "expected run ids, e.g. --runs 1,2");
+  for (int64_t id : ids)
+    if (!store.run(id)) throw ConfigError("--runs", "run " + std::to_string(id) + " does not exist in " + store.path());
+}
+
+XAxisKind xAxisArg(const std::string& word) {
+  const auto kind = parseXAxisKind(word);
+  if (!kind) throw ConfigError("--x", "expected step, epoch, wall, flops or queries, not \"" + word + "\"");
+  return *kind;
+}
+
+void requireMetricArg(RunStore& store, const std::vector<int64_t>& ids, const std::string& metric) {
+  try {
+    requireMetric(store, ids, metric);
+  } catch (const std::runtime_error& e) {
+    throw ConfigError("--metric", e.what());
+  }
+}
+
+int cmdExportChart(const std::string& db, const ExportArgs& a) {
+  const std::string ext = fileExtension(a.out);
+  if (ext != "png" && ext != "svg" && ext != "pdf" && ext != "csv" && ext != "json")
+    throw ConfigError("--out", "unknown chart format \"" + ext + "\" in " + a.out + "; expected .png, .svg, .pdf, .csv or .json");
+#ifndef DISTILLERY_HAVE_RENDER
+  if (ext == "png" || ext == "pdf")
+    throw ConfigError("--out", "." + ext + " charts need a distillery-cli built with QtGui (distillery_render); "
+                                         "this build writes .svg, .csv and .json");
+#endif
+  const XAxisKind x = xAxisArg(a.x);
+  if (!(a.smoothing >= 0.0 && a.smoothing < 1.0)) throw ConfigError("--smoothing", "expected a weight in [0, 1), e.g. 0.6");
+  if (a.dpi < 30 || a.dpi > 1200) throw ConfigError("--dpi", "expected 30 to 1200");
+  if (!(a.width_in >= 1 && a.width_in <= 40) || !(a.height_in >= 1 && a.height_in <= 40))
+    throw ConfigError("--width-in/--height-in", "expected 1 to 40 inches");
+  auto store = openExistingStore(db);
+  requireRuns(*store, a.runs);
+  requireMetricArg(*store, a.runs, a.metric);
+
+  int64_t points = 0;
+  if (ext == "csv" || ext == "json") {
+    // Data exports: every stored point with all its counters, whatever --x says.
+    std::ostringstream out;
+    points = ext == "csv" ? writePointsCsv(*store, a.runs, a.metric, out) : writePointsJson(*store, a.runs, a.metric, out);
+    writeTextFile(a.out, out.str());
+  } else {
+    ChartSpec spec = chartSpecFromStore(*store, a.runs, a.metric, x);
+    spec.log_y = a.log_y;
+    spec.smoothing = a.smoothing;
+    spec.x_min = a.x_min;
+    spec.x_max = a.x_max;
+    spec.y_min = a.y_min;
+    spec.y_max = a.y_max;
+    if (!a.title.empty()) spec.title = a.title;
+    for (const ChartCurve& c : spec.curves) points += int64_t(c.raw.size());
+#ifdef DISTILLERY_HAVE_RENDER
+    render::OffscreenGui gui; // fonts for QPainter, without a display
+    render::ChartImageOptions options;
+    options.dpi = a.dpi;
+    options.width_in = a.width_in;
+    options.height_in = a.height_in;
+    render::exportChart(spec, a.out, options);
+#else
+    writeChartFile(spec, a.out, a.width_in, a.height_in);
+#endif
+  }
+  std::cout << "out=" << a.out << "\nruns=" << a.runs.size() << "\npoints=" << points << "\n";
+  return 0;
+}
+
+int cmdReport(const std::string& db, const ExportArgs& a) {
+  const std::string ext = fileExtension(a.out);
+  if (ext != "html" && ext != "htm" && ext != "pdf" && ext != "md" && ext != "tex")
+    throw ConfigError("--out", "unknown report format \"" + ext + "\" in " + a.out + "; expected .html, .pdf, .md or .tex");
+#ifndef DISTILLERY_HAVE_RENDER
+  if (ext == "pdf")
+    throw ConfigError("--out", "PDF reports need a distillery-cli built with QtGui (distillery_render); "
+                               "this build writes .html, .md and .tex");
+#endif
+  const XAxisKind x = xAxisArg(a.x);
+  if (!(a.smoothing >= 0.0 && a.smoothing < 1.0)) throw ConfigError("--smoothing", "expected a weight in [0, 1), e.g. 0.6");
+  auto store = openExistingStore(db);
+  requireRuns(*store, a.runs);
+  for (const std::string& m : a.metrics) requireMetricArg(*store, a.runs, m);
+#ifdef DISTILLERY_HAVE_RENDER
+  render::OffscreenGui gui;
+  render::ReportRequest request;
+  request.run_ids = a.runs;
+  request.metrics = a.metrics;
+  request.x_axis = x;
+  request.smoothing = a.smoothing;
+  if (!a.title.empty()) request.title = a.title;
+  render::exportReport(*store, request, a.out);
+#else
+  ReportOptions options;
+  options.run_ids = a.runs;
+  options.metrics = a.metrics;
+  options.x_axis = x;
+  options.smoothing = a.smoothing;
+  if (!a.title.empty()) options.title = a.title;
+  writeTextReport(buildReportContent(*store, options), a.out);
+#endif
+  std::cout << "out=" << a.out << "\nruns=" << a.runs.size() << "\n";
+  return 0;
+}
+
+int cmdTable(const std::string& db, const ExportArgs& a) {
+  if (a.kind != "summary" && a.kind != "diff") throw ConfigError("--kind", "expected summary or diff, not \"" + a.kind + "\"");
+  if (a.format != "md" && a.format != "tex" && a.format != "csv" && a.format != "html")
+    throw ConfigError("--format", "expected md, tex, csv or html, not \"" + a.format + "\"");
+  auto store = openExistingStore(db);
+  requireRuns(*store, a.runs);
+  TableData table;
+  if (a.kind == "summary") {
+    table = summaryTable(summarizeRuns(*store, a.runs));
+  } else {
+    std::vector<nlohmann::json> configs;
+    std::vector<std::string> labels;
+    for (int64_t id : a.runs) {
+      const auto r = store->run(id);
+      configs.push_back(nlohmann::json::parse(r->config_json, nullptr, false));
+      labels.push_back(runLabel(r->id, r->name));
+    }
+    table = configDiffTable(diffConfigs(configs, a.only_differing), labels);
+    table.caption = a.only_differing ? "Configuration keys that differ" : "Configurations side by side";
+  }
+  if (!a.title.empty()) table.caption = a.title;
+  const std::string text = a.format == "md"    ? tableToMarkdown(table)
+                           : a.format == "tex" ? tableToLatex(table, a.kind == "summary" ? "tab:summary" : "tab:config-diff")
+                           : a.format == "csv" ? tableToCsv(table)
+                                               : tableToHtml(table);
+  if (a.out.empty()) std::cout << text;
+  else {
+    writeTextFile(a.out, text);
+    std::cout << "out=" << a.out << "\n";
+  }
+  return 0;
+}
+
+// ---- models in and out (issue 4): export, resume, model-card ----------------------------
+
+int cmdExport(const std::string& db, int64_t id, const std::string& out_path) {
+  if (out_path.empty()) throw ConfigError("--out", "expected the path of the .pt file to write");
+  RunStore store(resolveStorePath(db));
+  const int64_t bytes = exportRunModel(store, id, out_path);
+  std::cout << "exported=" << out_path << "\nbytes=" << bytes << "\n";
+  std::cerr << "run " << id << ": model written as TorchScript; in Python: torch.jit.load(\"" << out_path << "\")\n";
+  return 0;
+}
+
+int cmdResume(const std::string& db, int64_t id) {
+  RunStore store(resolveStorePath(db));
+  StopToken stop;
+  StderrObserver observer;
+  RunOutcome outcome;
+  {
+    SignalStopScope signals(stop);
+    outcome = resumeRun(store, id, observer, stop);
+  }
+  std::cout << "run_id=" << id << "\nstatus=" << toString(outcome.kind) << "\n";
+  for (const auto& key : {"test_accuracy", "best_val_accuracy", "test_agreement", "steps", "wall_s"})
+    if (outcome.summary.contains(key)) std::cout << key << "=" << summaryValue(outcome.summary[key]) << "\n";
+  if (outcome.summary.contains("teacher_cache")) {
+    const auto& tc = outcome.summary["teacher_cache"];
+    if (tc.contains("status")) std::cout << "teacher_cache=" << tc["status"].get<std::string>() << "\n";
+    if (tc.contains("seconds")) std::cout << "teacher_cache_s=" << summaryValue(tc["seconds"]) << "\n";
+  }
+  if (outcome.kind == RunOutcome::Kind::Failed) {
+    std::cerr << "error: run " << id << " could not be resumed: " << outcome.message << "\n";
+    return 1;
+  }
+  if (outcome.kind == RunOutcome::Kind::Cancelled) return 130;
+  return 0;
+}
+
+struct ModelCardArgs {
+  std::string model, teacher, shape = "1x28x28", device = "cpu";
+  int64_t classes = 10;
+  bool json = false, no_latency = false;
+};
+
+int cmdModelCard(const ModelCardArgs& a) {
+  CardInput input;
+  input.classes = a.classes;
+  char x1 = 0, x2 = 0;
+  std::istringstream shape(a.shape);
+  if (!(shape >> input.channels >> x1 >> input.height >> x2 >> input.width) || x1 != 'x' || x2 != 'x' ||
+      !shape.eof() || input.channels < 1 || input.height < 1 || input.width < 1)
+    throw ConfigError("--shape", "expected CxHxW, e.g. 3x32x32, not \"" + a.shape + "\"");
+  if (input.classes < 1) throw ConfigError("--classes", "expected at least 1");
+  CardOptions options;
+  options.device = a.device;
+  options.measure_latency = !a.no_latency;
+  ModelCard card = makeModelCard(parseModelArgument(a.model, "model"), input, options);
+  if (!a.teacher.empty())
+    compareWithTeacher(card, makeModelCard(parseModelArgument(a.teacher, "--teacher"), input, options));
+  if (a.json) std::cout << toJson(card).dump(2) << "\n";
+  else std::cout << formatModelCard(card);
   return 0;
 }
 
@@ -272,6 +566,9 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Execute a run from a JSON config");
   run->add_option("config", config_path, "Run config (JSON)");
   run->add_flag("--default", use_default, "Run the embedded default distillation");
+  bool use_default_lm = false;
+  run->add_flag("--default-lm", use_default_lm,
+                "Run the embedded default language-model distillation (char GPT teacher on the fortunes corpus)");
   bool baseline = false;
   run->add_flag("--baseline", baseline, "Same student, no teacher: train the config's student on labels only");
   run->add_option("--db", db, "Run store");
@@ -304,22 +601,89 @@ int main(int argc, char** argv) {
   sweep->add_flag("--dry-run", dry_run, "Print the names of the expanded runs and exit");
   sweep->add_option("--db", db, "Run store");
 
+  GenerationRequest gen_request;
+  auto* generate = app.add_subcommand("generate", "Generations of a language-model run and its teacher, side by side");
+  generate->add_option("id", id, "Run id (task lm)")->required();
+  generate->add_option("--prompt", gen_request.prompts, "Prompt (repeatable; default: a few English openings)");
+  generate->add_option("--tokens", gen_request.new_tokens, "Tokens to generate per prompt (default 120)");
+  generate->add_option("--temperature", gen_request.temperature, "Sampling temperature; 0 = most likely (default 0.8)");
+  generate->add_option("--seed", gen_request.seed, "Seed; prompt i samples from seed + i (default 0)");
+  generate->add_flag("--json", json, "Machine-readable output");
+  generate->add_option("--db", db, "Run store");
+
+  ExportArgs ex;
+  auto* export_chart = app.add_subcommand("export-chart", "One metric of some runs as a chart (.png .svg .pdf) or as data (.csv .json)");
+  export_chart->add_option("--runs", ex.runs, "Run ids, e.g. 1,2")->delimiter(',')->required();
+  export_chart->add_option("--metric", ex.metric, "Metric, e.g. val_accuracy")->required();
+  export_chart->add_option("--x", ex.x, "X axis: step, epoch, wall, flops or queries (default step)");
+  export_chart->add_flag("--log-y", ex.log_y, "Logarithmic y axis");
+  export_chart->add_option("--smoothing", ex.smoothing, "Debiased EMA weight in [0, 1); the raw curve is drawn faintly");
+  export_chart->add_option("--x-min", ex.x_min, "Visible x range: lower bound");
+  export_chart->add_option("--x-max", ex.x_max, "Visible x range: upper bound");
+  export_chart->add_option("--y-min", ex.y_min, "Visible y range: lower bound");
+  export_chart->add_option("--y-max", ex.y_max, "Visible y range: upper bound");
+  export_chart->add_option("--dpi", ex.dpi, "PNG resolution (default 200)");
+  export_chart->add_option("--width-in", ex.width_in, "Width in inches (default 6)");
+  export_chart->add_option("--height-in", ex.height_in, "Height in inches (default 4)");
+  export_chart->add_option("--title", ex.title, "Chart title (default: the metric's name)");
+  export_chart->add_option("--out", ex.out, "Output file; the extension picks the format")->required();
+  export_chart->add_option("--db", db, "Run store");
+
+  auto* report = app.add_subcommand("report", "A report on some runs: charts, summary, config diff, provenance");
+  report->add_option("--runs", ex.runs, "Run ids, e.g. 1,2")->delimiter(',')->required();
+  report->add_option("--metrics", ex.metrics, "Charts (default: val_accuracy,val_agreement,train_loss)")->delimiter(',');
+  report->add_option("--x", ex.x, "X axis of the charts: step, epoch, wall, flops or queries");
+  report->add_option("--smoothing", ex.smoothing, "Debiased EMA weight in [0, 1)");
+  report->add_option("--title", ex.title, "Report title");
+  report->add_option("--out", ex.out, "Output: .html (self-contained), .pdf, .md or .tex")->required();
+  report->add_option("--db", db, "Run store");
+
+  auto* table = app.add_subcommand("table", "The summary or config diff of some runs as a Markdown, LaTeX or CSV table");
+  table->add_option("--runs", ex.runs, "Run ids, e.g. 1,2")->delimiter(',')->required();
+  table->add_option("--kind", ex.kind, "summary (default) or diff");
+  table->add_flag("--only-differing", ex.only_differing, "diff: only the keys whose values differ");
+  table->add_option("--format", ex.format, "md (default), tex (booktabs), csv or html");
+  table->add_option("--title", ex.title, "Caption");
+  table->add_option("--out", ex.out, "Output file (default: stdout)");
+  table->add_option("--db", db, "Run store");
+
   auto* methods = app.add_subcommand("methods", "List distillation methods and their parameters");
   methods->add_flag("--json", json, "Machine-readable output");
+
+  // models in and out (issue 4)
+  std::string export_out;
+  auto* export_model = app.add_subcommand("export", "Write a finished run's model as TorchScript for torch.jit.load");
+  export_model->add_option("id", id, "Run id")->required();
+  export_model->add_option("--out", export_out, "TorchScript file to write (.pt)")->required();
+  export_model->add_option("--db", db, "Run store");
+  auto* resume = app.add_subcommand("resume", "Continue a cancelled, interrupted or failed run from its last checkpoint");
+  resume->add_option("id", id, "Run id")->required();
+  resume->add_option("--db", db, "Run store");
+  ModelCardArgs card_args;
+  auto* model_card = app.add_subcommand(
+      "model-card", "Layers, parameters, FLOPs, size and measured latency of a model (zoo name, JSON spec or .pt file)");
+  model_card->add_option("model", card_args.model, "e.g. resnet20, '{\"zoo\":\"mlp\",\"hidden\":[64]}' or teacher.pt")
+      ->required();
+  model_card->add_option("--teacher", card_args.teacher, "Compare with this model: compression and speed-up");
+  model_card->add_option("--shape", card_args.shape, "Input CxHxW (default 1x28x28)");
+  model_card->add_option("--classes", card_args.classes, "Classes (default 10)");
+  model_card->add_option("--device", card_args.device, "Where latency is measured: cpu (default), cuda, auto");
+  model_card->add_flag("--no-latency", card_args.no_latency, "Skip the latency measurement");
+  model_card->add_flag("--json", card_args.json, "Machine-readable output");
 
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (*run) {
-      if (!use_default && config_path.empty()) {
-        std::cerr << "error: run needs a CONFIG.json or --default\n";
+      if (!use_default && !use_default_lm && config_path.empty()) {
+        std::cerr << "error: run needs a CONFIG.json, --default or --default-lm\n";
         return 2;
       }
       const std::string path = resolveStorePath(db);
       const auto parent = std::filesystem::path(path).parent_path();
       std::error_code ec;
       if (!parent.empty() && path != ":memory:") std::filesystem::create_directories(parent, ec);
-      return cmdRun(config_path, use_default, baseline, db);
+      return cmdRun(config_path, use_default, baseline, db, use_default_lm);
     }
     if (*sweep) {
       if (!dry_run) {
@@ -334,6 +698,16 @@ int main(int argc, char** argv) {
     if (*show) return cmdShow(db, id, json);
     if (*metrics) return cmdMetrics(db, id, metric);
     if (*methods) return cmdMethods(json);
+    if (*export_model) return cmdExport(db, id, export_out);
+    if (*resume) return cmdResume(db, id);
+    if (*model_card) return cmdModelCard(card_args);
+    if (*export_chart) return cmdExportChart(db, ex);
+    if (*report) return cmdReport(db, ex);
+    if (*table) return cmdTable(db, ex);
+    if (*generate) {
+      if (gen_request.prompts.empty()) gen_request.prompts = LmRunGenerator::defaultPrompts();
+      return cmdGenerate(db, id, gen_request, json);
+    }
   } catch (const ConfigError& e) {
     const std::string& file = config_path.empty() ? sweep_path : config_path;
     std::cerr << "error: " << (file.empty() ? "" : file + ": ") << e.what() << "\n";

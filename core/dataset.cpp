@@ -1,16 +1,22 @@
 #include "core/dataset.h"
 
+#include "core/cifar_reader.h"
+#include "core/content_hash.h"
+#include "core/csv_table_reader.h"
 #include "core/errors.h"
 #include "core/idx_reader.h"
+#include "core/image_folder_reader.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 
-#include <cstdio>
+#include <cmath>
 #include <filesystem>
 
 namespace distillery {
 
 namespace {
+
+// ---- IDX (MNIST, Fashion-MNIST and their kin) -----------------------------------------
 
 // Fashion-MNIST and MNIST ship the same four file names, gzipped or raw.
 std::string findSplitFile(const std::string& dir, const std::string& stem) {
@@ -23,21 +29,13 @@ std::string findSplitFile(const std::string& dir, const std::string& stem) {
   throw DataError(dir + "/" + stem + "[.gz]", "file not found (expected the IDX files of the dataset here)");
 }
 
-uint64_t fnv1a(uint64_t h, const std::vector<uint8_t>& bytes) {
-  for (uint8_t b : bytes) h = (h ^ b) * 1099511628211ull;
-  return h;
-}
-
-struct RawSplit {
-  torch::Tensor x, y;
-};
-
-RawSplit readSplit(const std::string& dir, const std::string& prefix, uint64_t& hash) {
+RawSplit readIdxSplit(const std::string& dir, const std::string& prefix, ContentHash& hash) {
   const std::string image_file = findSplitFile(dir, prefix + "-images-idx3-ubyte");
   const std::string label_file = findSplitFile(dir, prefix + "-labels-idx1-ubyte");
   auto image_bytes = readMaybeGzipped(image_file);
   auto label_bytes = readMaybeGzipped(label_file);
-  hash = fnv1a(fnv1a(hash, image_bytes), label_bytes);
+  hash.add(image_bytes);
+  hash.add(label_bytes);
   IdxArray images = parseIdx(image_bytes, image_file);
   IdxArray labels = parseIdx(label_bytes, label_file);
   if (images.dims.size() != 3 && images.dims.size() != 4)
@@ -55,55 +53,144 @@ RawSplit readSplit(const std::string& dir, const std::string& prefix, uint64_t& 
   std::vector<int64_t> shape = images.dims;
   if (shape.size() == 3) shape.insert(shape.begin() + 1, 1);
   RawSplit split;
-  split.x = torch::from_blob(images.data.data(), shape, torch::kUInt8).to(torch::kFloat32);
+  split.x = torch::from_blob(images.data.data(), shape, torch::kUInt8).clone();
   split.y = torch::from_blob(labels.data.data(), {labels.dims[0]}, torch::kUInt8).to(torch::kInt64);
   return split;
 }
 
-} // namespace
-
-Dataset loadDataset(const DataConfig& config, uint64_t seed) {
+RawDataset readIdxDataset(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::exists(config.path, ec))
-    throw DataError(config.path, "dataset directory not found (data.path)");
-  if (!fs::is_directory(config.path, ec))
-    throw DataError(config.path, "expected a directory holding the IDX files (data.path)");
+  if (!fs::exists(dir, ec)) throw DataError(dir, "dataset directory not found (data.path)");
+  if (!fs::is_directory(dir, ec)) throw DataError(dir, "expected a directory holding the IDX files (data.path)");
+  RawDataset d;
+  ContentHash hash;
+  d.train = readIdxSplit(dir, "train", hash);
+  d.test = readIdxSplit(dir, "t10k", hash);
+  if (d.train.x.sizes().slice(1) != d.test.x.sizes().slice(1))
+    throw DataError(dir, "train and test images have different shapes");
+  d.num_classes = 10;
+  for (int c = 0; c < 10; ++c) d.class_names.push_back(std::to_string(c));
+  d.content_hash = hash.text();
+  return d;
+}
 
-  uint64_t hash = 1469598103934665603ull;
-  RawSplit train = readSplit(config.path, "train", hash);
-  RawSplit test = readSplit(config.path, "t10k", hash);
-  if (train.x.sizes().slice(1) != test.x.sizes().slice(1))
-    throw DataError(config.path, "train and test images have different shapes");
+// ---- splitting ------------------------------------------------------------------------
 
-  auto normalise = [&](torch::Tensor x) { return ((x / 255.0) - config.mean) / config.std; };
+RawSplit take(const RawSplit& s, const torch::Tensor& idx) {
+  return {s.x.index_select(0, idx), s.y.index_select(0, idx)};
+}
+
+RawSplit prefix(const RawSplit& s, int64_t n) { return {s.x.slice(0, 0, n), s.y.slice(0, 0, n)}; }
+
+// A fixed shuffle for image folders and CSV files, which list samples grouped or
+// sorted by class: limits then take a mix of classes, and a carved-out test split
+// is the same for every run.
+constexpr uint64_t kFixedSplitSeed = 0xd15711e7ull;
+
+RawDataset readRaw(const DataConfig& config) {
+  if (config.dataset == "cifar10") return readCifar10(config.path);
+  if (config.dataset == "cifar100") return readCifar100(config.path, config.labels == "coarse");
+  if (config.dataset == "image-folder") return readImageFolder(config.path, config.image_size, config.channels);
+  if (config.dataset == "csv") return readCsvDataset(config.path, config.label_column);
+  return readIdxDataset(config.path); // fashion-mnist, mnist, idx
+}
+
+} // namespace
+
+std::vector<double> Dataset::paddingFill() const {
+  std::vector<double> fill;
+  for (size_t c = 0; c < normalisation.mean.size(); ++c) fill.push_back(-normalisation.mean[c] / normalisation.std[c]);
+  return fill;
+}
+
+nlohmann::json Dataset::summaryJson() const {
+  nlohmann::json j;
+  j["dataset"] = name;
+  j["path"] = path;
+  j["hash"] = content_hash;
+  j["input_shape"] = {shape.channels, shape.height, shape.width};
+  j["num_classes"] = num_classes;
+  j["class_names"] = class_names;
+  j["sizes"] = {{"train", train.size()}, {"val", val.size()}, {"test", test.size()}};
+  j["preprocessing"] = {{"divide_by", normalisation.divide_by}, {"mean", normalisation.mean}, {"std", normalisation.std}};
+  if (augment.any())
+    j["augment"] = {{"random_crop_padding", augment.random_crop_padding}, {"horizontal_flip", augment.horizontal_flip}};
+  return j;
+}
+
+Dataset loadDataset(const DataConfig& config, uint64_t seed) {
+  RawDataset raw = readRaw(config);
+  const bool own_shuffle = config.dataset == "image-folder" || config.dataset == "csv";
+
+  RawSplit pool = raw.train;
+  RawSplit test = raw.test;
+  if (own_shuffle) {
+    auto fixed = at::make_generator<at::CPUGeneratorImpl>(kFixedSplitSeed);
+    const int64_t n = pool.size();
+    pool = take(pool, torch::randperm(n, fixed, torch::kLong));
+    if (!test.present()) {
+      const int64_t n_test = std::max<int64_t>(1, std::llround(config.test_fraction * double(n)));
+      if (n_test >= n)
+        throw DataError(config.path, "holds only " + std::to_string(n) +
+                                         " samples: too few to hold out a test split (data.test_fraction)");
+      test = {pool.x.slice(0, n - n_test), pool.y.slice(0, n - n_test)};
+      pool = prefix(pool, n - n_test);
+    }
+  }
+
+  int64_t n = pool.size();
+  if (config.train_limit > 0 && config.train_limit < n) n = config.train_limit;
+  pool = prefix(pool, n);
+
+  // Statistics for mean/std "train" come from this pool, before the seeded
+  // validation split, so runs with other seeds (and a teacher trained with
+  // another seed) see identically normalised inputs.
+  const torch::Tensor stats_source = pool.x;
+
+  RawSplit train, val;
+  if (raw.val.present()) {
+    train = pool;
+    val = raw.val;
+  } else {
+    const int64_t n_val = config.val_fraction ? std::llround(*config.val_fraction * double(n)) : config.val_size;
+    const std::string field = config.val_fraction ? "data.val_fraction" : "data.val_size";
+    if (n_val >= n)
+      throw ConfigError(field, std::to_string(n_val) + " validation samples leave no training samples out of " +
+                                   std::to_string(n));
+    // The validation split is a seeded random subset of the (limited) training set.
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(seed ^ 0x5eed5eedull);
+    auto perm = torch::randperm(n, gen, torch::kLong);
+    train = take(pool, perm.slice(0, 0, n - n_val));
+    val = take(pool, perm.slice(0, n - n_val, n));
+  }
+  int64_t nt = test.size();
+  if (config.test_limit > 0 && config.test_limit < nt) nt = config.test_limit;
+  test = prefix(test, nt);
 
   Dataset d;
   d.name = config.dataset;
   d.path = config.path;
-  d.shape = {train.x.size(1), train.x.size(2), train.x.size(3)};
-  d.num_classes = 10;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
-  d.content_hash = std::string("fnv1a64:") + hex;
-
-  int64_t n = train.y.size(0);
-  if (config.train_limit > 0 && config.train_limit < n) n = config.train_limit;
-  if (config.val_size >= n)
-    throw ConfigError("data.val_size", std::to_string(config.val_size) + " leaves no training samples out of " +
-                                           std::to_string(n));
-  auto x = normalise(train.x.slice(0, 0, n));
-  auto y = train.y.slice(0, 0, n);
-  // The validation split is a seeded random subset of the (limited) training set.
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed ^ 0x5eed5eedull);
-  auto perm = torch::randperm(n, gen, torch::kLong);
-  auto train_idx = perm.slice(0, 0, n - config.val_size);
-  auto val_idx = perm.slice(0, n - config.val_size, n);
-  d.train = {x.index_select(0, train_idx).contiguous(), y.index_select(0, train_idx).contiguous()};
-  d.val = {x.index_select(0, val_idx).contiguous(), y.index_select(0, val_idx).contiguous()};
-  int64_t nt = test.y.size(0);
-  if (config.test_limit > 0 && config.test_limit < nt) nt = config.test_limit;
-  d.test = {normalise(test.x.slice(0, 0, nt)).contiguous(), test.y.slice(0, 0, nt).contiguous()};
+  if (train.x.dim() == 2) {
+    d.shape = {1, 1, train.x.size(1)};
+  } else {
+    d.shape = {train.x.size(1), train.x.size(2), train.x.size(3)};
+  }
+  const int64_t channels = train.x.size(1); // colour channels, or the table's features
+  d.num_classes = raw.num_classes;
+  d.class_names = raw.class_names;
+  d.content_hash = raw.content_hash;
+  d.normalisation = resolveNormalisation(config, stats_source, channels);
+  d.augment = config.augment;
+  if (d.augment.any() && train.x.dim() != 4)
+    throw ConfigError("data.augment", "image augmentations need image data, not a table");
+  if (d.augment.random_crop_padding > std::min(d.shape.height, d.shape.width))
+    throw ConfigError("data.augment.random_crop_padding",
+                      std::to_string(d.augment.random_crop_padding) + " pixels is more than the images' size " +
+                          std::to_string(d.shape.height) + "x" + std::to_string(d.shape.width));
+  d.train = {normalise(train.x, d.normalisation).contiguous(), train.y.contiguous()};
+  d.val = {normalise(val.x, d.normalisation).contiguous(), val.y.contiguous()};
+  d.test = {normalise(test.x, d.normalisation).contiguous(), test.y.contiguous()};
   return d;
 }
 

@@ -1,13 +1,19 @@
 #include "core/engine.h"
 
+#include "core/checkpoint.h"
 #include "core/classification_metrics.h"
 #include "core/dataset.h"
 #include "core/device.h"
 #include "core/errors.h"
+#include "core/lm_engine.h"
 #include "core/method_registry.h"
+#include "core/model_artifact.h"
 #include "core/model_zoo.h"
 #include "core/run_recorder.h"
 #include "core/run_store.h"
+#include "core/scripted_classifier.h"
+#include "core/sha256.h"
+#include "core/teacher_output_cache.h"
 #include "core/trainer.h"
 #include "core/version.h"
 
@@ -49,8 +55,10 @@ public:
   // Reports a phase's step within the whole run's budget of steps.
   void report(const std::string& phase, int64_t done, int64_t total, double epoch) {
     auto now = std::chrono::steady_clock::now();
-    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
+    // At most 10 reports a second, but the first of a new phase always goes out.
+    if (done < total && phase == last_phase_ && now - last_ < std::chrono::milliseconds(100)) return;
     last_ = now;
+    last_phase_ = phase;
     RunProgress p;
     p.run_id = run_id_;
     p.step = done;
@@ -68,6 +76,7 @@ private:
   int64_t run_id_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point last_{};
+  std::string last_phase_;
 };
 
 struct TrainedModel {
@@ -75,7 +84,35 @@ struct TrainedModel {
   ModelSpec spec;
   ModelInfo info;
   int64_t run_id = 0;
+  std::string sha256; // of the TorchScript file it came from (empty for zoo models)
 };
+
+// A model about to be trained, or a TorchScript teacher: zoo networks are
+// built from the seed; a TorchScript file is loaded and checked on a real
+// batch of the dataset (`role` names the config field in errors).
+TrainedModel prepareModel(const ModelSpec& spec, const Dataset& data, uint64_t seed, const std::string& role) {
+  TrainedModel t;
+  t.spec = spec;
+  if (!spec.isTorchScript()) {
+    t.model = buildSeeded(spec, data, seed);
+    t.info = describeModel(spec, data.shape.channels, data.shape.height, data.shape.width, data.num_classes);
+    return t;
+  }
+  try {
+    ScriptedClassifier scripted = loadCheckedTorchScript(spec.torchscript, probeBatch(data), data.num_classes);
+    t.info = describeScripted(*scripted, data.shape);
+    t.model = scripted.ptr();
+    t.sha256 = sha256OfFile(spec.torchscript);
+  } catch (const DataError& e) {
+    throw ConfigError(role + ".torchscript", e.what());
+  }
+  return t;
+}
+
+// The provenance of a TorchScript model, for the summary.
+nlohmann::json torchScriptSource(const TrainedModel& t) {
+  return {{"kind", "torchscript"}, {"path", t.spec.torchscript}, {"sha256", t.sha256}};
+}
 
 class RunExecution {
 public:
@@ -86,16 +123,30 @@ public:
 
   nlohmann::json execute() {
     if (config_.threads > 0) torch::set_num_threads(config_.threads);
+    recorder_.setRecordPoints(config_.record_points);
+    if (config_.isLm()) { // language models: core/lm_engine.h
+      LmRunResult lm = executeLmRun(store_, run_id_, config_, observer_, stop_, recorder_);
+      if (lm.cancelled) throw RunCancelled{};
+      return lm.summary;
+    }
     device_ = resolveDevice(config_.device);
     log("info", "device " + device_.str() + ", LibTorch " + libtorchVersion());
     data_ = loadDataset(config_.data, config_.seed);
     log("info", "dataset " + data_.name + " from " + data_.path + ": " + std::to_string(data_.train.size()) +
                     " train, " + std::to_string(data_.val.size()) + " val, " + std::to_string(data_.test.size()) +
                     " test");
+    if (device_.is_cuda()) { // page-locked host memory lets batch copies overlap compute
+      data_.train.x = data_.train.x.pin_memory();
+      data_.train.y = data_.train.y.pin_memory();
+    }
+    if (config_.precision == "bf16" && !device_.is_cuda())
+      log("warning", "precision bf16 applies on CUDA only; this run computes in fp32 on " + device_.str());
     return config_.isDistill() ? distill() : trainSupervised();
   }
 
   RunRecorder& recorder() { return recorder_; }
+  // Continue the run's own training (not a teacher's) from this checkpoint.
+  void resumeFrom(const TrainingCheckpoint* checkpoint) { resume_ = checkpoint; }
 
 private:
   void log(const std::string& level, const std::string& message) { recorder_.log(level, message); }
@@ -109,7 +160,16 @@ private:
     s.evals_per_epoch = config_.evals_per_epoch;
     s.log_every = config_.log_every;
     s.select_best = config_.select_best;
+    s.checkpoint_every = config_.checkpoint_every;
+    s.bf16_autocast = config_.precision == "bf16";
     return s;
+  }
+
+  // Checkpoints of `run_id`'s training go to its "checkpoint" artifact, replacing the last.
+  void checkpointInto(TrainerSettings& s, int64_t run_id) {
+    s.on_checkpoint = [this, run_id](const TrainingCheckpoint& c) {
+      store_.saveArtifact(run_id, kCheckpointArtifact, encodeCheckpoint(c));
+    };
   }
 
   nlohmann::json baseSummary(const TrainedModel& trained, const TrainerResult& r, double test_accuracy) const {
@@ -136,6 +196,8 @@ private:
     s["libtorch_version"] = libtorchVersion();
     s["input_shape"] = {data_.shape.channels, data_.shape.height, data_.shape.width};
     s["num_classes"] = data_.num_classes;
+    if (trained.spec.isTorchScript()) s["source"] = torchScriptSource(trained);
+    s["data"] = data_.summaryJson();
     return s;
   }
 
@@ -157,12 +219,10 @@ private:
   TrainedModel trainModel(int64_t run_id, RunRecorder& recorder, const ModelSpec& spec, TrainerSettings settings,
                           const std::string& phase, int64_t step_offset, int64_t total_steps,
                           ProgressReporter* own_progress, TrainerResult& result, double& test_accuracy) {
-    TrainedModel t;
-    t.spec = spec;
+    TrainedModel t = prepareModel(spec, data_, config_.seed, "model");
     t.run_id = run_id;
-    t.info = describeModel(spec, data_.shape.channels, data_.shape.height, data_.shape.width, data_.num_classes);
-    t.model = buildSeeded(spec, data_, config_.seed);
     settings.method = "none";
+    checkpointInto(settings, run_id);
     Trainer trainer(data_, device_, recorder, stop_, [&](int64_t step, int64_t total, double epoch) {
       progress_.report(phase, step_offset + step, total_steps, epoch);
       if (own_progress) own_progress->report(phase, step, total, epoch);
@@ -178,11 +238,12 @@ private:
 
   nlohmann::json trainSupervised() {
     TrainerSettings s = settingsFor(config_.epochs, config_.batch_size, config_.optim);
+    s.resume = resume_;
     TrainerResult r;
     double test_acc = 0;
     TrainedModel t = trainModel(run_id_, recorder_, config_.model, s, "train", 0, trainingSteps(data_.train.size(), s), nullptr, r,
                                 test_acc);
-    store_.saveArtifact(run_id_, "model.pt", saveModelBytes(t.model));
+    store_.saveArtifact(run_id_, "model.pt", saveTrainedModel(t.model));
     log("info", "test accuracy " + std::to_string(test_acc));
     return baseSummary(t, r, test_acc);
   }
@@ -200,17 +261,31 @@ private:
     TrainedModel t;
     t.run_id = teacher_run_id;
     t.spec = teacher_config.trainedModel();
-    t.info = describeModel(t.spec, data_.shape.channels, data_.shape.height, data_.shape.width, data_.num_classes);
-    t.model = buildSeeded(t.spec, data_, config_.seed);
+    const std::string origin = "the model of run " + std::to_string(teacher_run_id);
     try {
-      loadModelBytes(t.model, *bytes);
-    } catch (const c10::Error& e) {
-      throw ConfigError("teacher.run", "the model of run " + std::to_string(teacher_run_id) +
-                                           " does not fit this dataset's input shape or classes (" +
-                                           e.what_without_backtrace() + ")");
+      t.model = restoreTrainedModel(t.spec, data_.shape, data_.num_classes, *bytes, origin);
+      if (auto* scripted = dynamic_cast<ScriptedClassifierImpl*>(t.model.get())) {
+        probeClassifier(t.model, probeBatch(data_), data_.num_classes, origin);
+        t.info = describeScripted(*scripted, data_.shape);
+      } else {
+        t.info = describeModel(t.spec, data_.shape.channels, data_.shape.height, data_.shape.width, data_.num_classes);
+      }
+    } catch (const DataError& e) {
+      throw ConfigError("teacher.run", std::string(e.what()) + "; this dataset has input " +
+                                           std::to_string(data_.shape.channels) + "x" + std::to_string(data_.shape.height) +
+                                           "x" + std::to_string(data_.shape.width) + " and " +
+                                           std::to_string(data_.num_classes) + " classes");
     }
     t.model->to(device_);
     log("info", "teacher: run #" + std::to_string(teacher_run_id) + " (" + describe(t.spec) + ")");
+    return t;
+  }
+
+  TrainedModel teacherFromTorchScript() {
+    TrainedModel t = prepareModel(config_.teacher.model, data_, 0, "teacher");
+    t.model->to(device_);
+    log("info", "teacher: TorchScript " + t.spec.torchscript + " (sha256 " + t.sha256 + ", " +
+                    std::to_string(t.info.params) + " parameters)");
     return t;
   }
 
@@ -248,7 +323,7 @@ private:
       store_.setStatus(child, RunStatus::Failed, e.what());
       throw;
     }
-    store_.saveArtifact(child, "model.pt", saveModelBytes(t.model));
+    store_.saveArtifact(child, "model.pt", saveTrainedModel(t.model));
     store_.setSummary(child, baseSummary(t, r, test_acc));
     store_.setStatus(child, RunStatus::Finished);
     teacher_steps_ = teacher_steps;
@@ -264,7 +339,8 @@ private:
     const int64_t student_steps = trainingSteps(data_.train.size(), s);
 
     TrainedModel teacher = config_.teacher.kind == TeacherSource::Kind::Run ? teacherFromRun(config_.teacher.run_id)
-                                                                            : teacherFromZoo(student_steps);
+                           : config_.teacher.kind == TeacherSource::Kind::TorchScript ? teacherFromTorchScript()
+                                                                                      : teacherFromZoo(student_steps);
     if (config_.teacher.kind == TeacherSource::Kind::Run) store_.setTeacher(run_id_, teacher.run_id);
 
     // The teacher is fixed: its validation and test logits are computed once.
@@ -276,12 +352,13 @@ private:
     const double teacher_test_acc = accuracy(outputs.test_logits, data_.test.y);
     log("info", "teacher test accuracy " + std::to_string(teacher_test_acc));
 
-    TrainedModel student;
-    student.spec = config_.student;
-    student.info =
-        describeModel(student.spec, data_.shape.channels, data_.shape.height, data_.shape.width, data_.num_classes);
-    student.model = buildSeeded(student.spec, data_, config_.seed + 1);
+    nlohmann::json cache_summary =
+        attachTeacherCache(outputs, teacher, *method, teacher_steps_, teacher_steps_ + student_steps);
+
+    TrainedModel student = prepareModel(config_.student, data_, config_.seed + 1, "student");
     student.run_id = run_id_;
+    checkpointInto(s, run_id_);
+    s.resume = resume_;
     const int64_t offset = teacher_steps_;
     Trainer trainer(data_, device_, recorder_, stop_, [&](int64_t step, int64_t, double epoch) {
       progress_.report("distill", offset + step, offset + student_steps, epoch);
@@ -297,7 +374,7 @@ private:
     recordFinal(recorder_, r.cost, r.wall_s, "test_agreement", test_agree);
     recordFinal(recorder_, r.cost, r.wall_s, "test_kl", test_kl);
     recorder_.flush(true);
-    store_.saveArtifact(run_id_, "model.pt", saveModelBytes(student.model));
+    store_.saveArtifact(run_id_, "model.pt", saveTrainedModel(student.model));
 
     nlohmann::json summary = baseSummary(student, r, test_acc);
     summary["test_agreement"] = test_agree;
@@ -305,6 +382,9 @@ private:
     summary["val_agreement"] = r.final_val_agreement;
     summary["val_kl"] = r.final_val_kl;
     summary["teacher_run_id"] = teacher.run_id;
+    summary["teacher"] = teacher.spec.isTorchScript() && teacher.run_id == 0
+                             ? torchScriptSource(teacher)
+                             : nlohmann::json{{"kind", "run"}, {"run_id", teacher.run_id}};
     summary["teacher_model"] = describe(teacher.spec);
     summary["teacher_test_accuracy"] = teacher_test_acc;
     summary["teacher_params"] = teacher.info.params;
@@ -312,10 +392,76 @@ private:
     summary["compression"] = double(teacher.info.params) / double(std::max<int64_t>(1, student.info.params));
     summary["method"] = method->name;
     summary["teacher_access"] = method->teacher_access;
+    cache_summary["teacher_passes_saved"] = r.cost.teacher_passes_saved;
+    summary["teacher_cache"] = cache_summary;
     // Val/test teacher logits were computed once and count as queries too.
     summary["teacher_queries"] = r.cost.teacher_queries + double(data_.val.size() + data_.test.size());
     log("info", "student test accuracy " + std::to_string(test_acc) + ", agreement " + std::to_string(test_agree));
     return summary;
+  }
+
+  // Hash of what the teacher computes: its architecture, weights and buffers.
+  static std::string teacherDigest(const TrainedModel& teacher) {
+    Sha256 h;
+    h.update(describe(teacher.spec));
+    for (const auto& item : teacher.model->named_parameters()) {
+      h.update(item.key());
+      auto t = item.value().detach().to(torch::kCPU).contiguous();
+      h.update(t.data_ptr(), size_t(t.numel() * t.element_size()));
+    }
+    for (const auto& item : teacher.model->named_buffers()) {
+      h.update(item.key());
+      auto t = item.value().detach().to(torch::kCPU).contiguous();
+      h.update(t.data_ptr(), size_t(t.numel() * t.element_size()));
+    }
+    return h.hexDigest();
+  }
+
+  // Fills outputs.train_cache from the teacher-output cache when the method
+  // reads teacher logits on training batches and those are deterministic.
+  // Returns what the run view and summary show about it.
+  nlohmann::json attachTeacherCache(TeacherOutputs& outputs, const TrainedModel& teacher, const MethodInfo& method,
+                                    int64_t position, int64_t budget) {
+    const TeacherCacheConfig& cc = config_.teacher_cache;
+    nlohmann::json info = {{"enabled", cc.enabled}};
+    if (!method.needs_teacher) return info["status"] = "unused (the method needs no teacher)", info;
+    if (!cc.enabled) return info["status"] = "off", info;
+    if (data_.augment.any()) return info["status"] = "off (augmented inputs are random)", info;
+
+    TeacherCacheKey key;
+    key.teacher = teacherDigest(teacher);
+    key.data = data_.summaryJson().dump();
+    const nlohmann::json data_config = config_.toJson()["data"];
+    key.preprocessing = data_.summaryJson()["preprocessing"].dump();
+    key.samples = "seed=" + std::to_string(config_.seed) + " data=" + data_config.dump();
+    key.format.fp16 = cc.fp16;
+    key.format.topk = cc.topk >= data_.num_classes ? 0 : cc.topk;
+
+    TeacherOutputCache cache(cc.dir.empty() ? TeacherOutputCache::defaultDir() : cc.dir);
+    const int64_t rows = data_.train.size();
+    log("info", "teacher-output cache: looking for " + key.format.describe() + " outputs in " + cache.entryPath(key));
+    const auto started = std::chrono::steady_clock::now();
+    // The fill is not part of the step budget: the bar holds at the student's start.
+    progress_.report("teacher outputs", position, budget, 0.0);
+    TeacherCacheOutcome got = cache.getOrCompute(key, rows, data_.num_classes, [&](int64_t begin, int64_t end) {
+      if (stop_.stopRequested()) throw RunCancelled{};
+      return predictLogits(teacher.model, data_.train.x.slice(0, begin, end), device_).to(torch::kCPU);
+    });
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    outputs.train_cache = got.entry;
+    outputs.cache_queries = double(rows);
+    outputs.cache_rows_computed = double(got.rows_computed);
+    info["status"] = got.hit ? "hit" : got.waited ? "hit (waited for another run)" : "miss (computed)";
+    info["path"] = got.entry->path();
+    info["bytes"] = got.entry->bytes();
+    info["format"] = key.format.describe();
+    info["rows"] = rows;
+    info["rows_computed"] = got.rows_computed;
+    info["seconds"] = secs;
+    log("info", "teacher-output cache " + info["status"].get<std::string>() + ": " +
+                    std::to_string(got.entry->bytes()) + " bytes, " + std::to_string(got.rows_computed) +
+                    " teacher rows computed in " + std::to_string(secs) + " s");
+    return info;
   }
 
   RunStore& store_;
@@ -328,12 +474,15 @@ private:
   torch::Device device_{torch::kCPU};
   Dataset data_;
   int64_t teacher_steps_ = 0;
+  const TrainingCheckpoint* resume_ = nullptr;
 };
 
 } // namespace
 
-RunOutcome executeRun(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
-                      const StopToken& stop) {
+namespace {
+
+RunOutcome executeFrom(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
+                       const StopToken& stop, const TrainingCheckpoint* resume) {
   RunOutcome outcome;
   outcome.run_id = run_id;
   std::string error;
@@ -341,6 +490,7 @@ RunOutcome executeRun(RunStore& store, int64_t run_id, const RunConfig& config, 
     store.setStatus(run_id, RunStatus::Running);
     observer.onStarted(run_id);
     RunExecution execution(store, run_id, config, observer, stop);
+    execution.resumeFrom(resume);
     try {
       outcome.summary = execution.execute();
       outcome.kind = RunOutcome::Kind::Success;
@@ -373,6 +523,52 @@ RunOutcome executeRun(RunStore& store, int64_t run_id, const RunConfig& config, 
     outcome.message += std::string(outcome.message.empty() ? "" : "; ") + "could not record the result: " + e.what();
   }
   return outcome;
+}
+
+} // namespace
+
+RunOutcome executeRun(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
+                      const StopToken& stop) {
+  return executeFrom(store, run_id, config, observer, stop, nullptr);
+}
+
+RunOutcome resumeRun(RunStore& store, int64_t run_id, RunObserver& observer, const StopToken& stop) {
+  RunOutcome refused;
+  refused.run_id = run_id;
+  const std::string run = "run " + std::to_string(run_id);
+  auto record = store.run(run_id);
+  if (!record) {
+    refused.message = run + " does not exist in the store";
+    return refused;
+  }
+  if (!(record->status == RunStatus::Cancelled || record->status == RunStatus::Interrupted ||
+        record->status == RunStatus::Failed)) {
+    refused.message = run + " is " + toString(record->status) +
+                      "; only a cancelled, interrupted or failed run can be resumed";
+    return refused;
+  }
+  auto bytes = store.loadArtifact(run_id, kCheckpointArtifact);
+  if (!bytes) {
+    refused.message = run + " has no checkpoint (it stopped before its training began); start it again instead";
+    return refused;
+  }
+  RunConfig config;
+  TrainingCheckpoint checkpoint;
+  try {
+    config = RunConfig::fromJsonText(record->config_json);
+    checkpoint = decodeCheckpoint(*bytes, "the checkpoint of " + run);
+  } catch (const std::exception& e) {
+    refused.message = e.what();
+    return refused;
+  }
+  // A teacher trained on the way is reused, not trained again.
+  if (config.isDistill() && config.teacher.kind == TeacherSource::Kind::Zoo && record->teacher_run_id) {
+    config.teacher.kind = TeacherSource::Kind::Run;
+    config.teacher.run_id = record->teacher_run_id;
+  }
+  // Points recorded after the checkpoint are redone by the resumed run.
+  store.deletePointsAfter(run_id, checkpoint.step);
+  return executeFrom(store, run_id, config, observer, stop, &checkpoint);
 }
 
 } // namespace distillery

@@ -35,4 +35,12 @@ int64_t queueRun(RunStore& store, const RunConfig& config);
 RunOutcome executeRun(RunStore& store, int64_t run_id, const RunConfig& config,
                       RunObserver& observer, const StopToken& stop);
 
+// Continues a cancelled, interrupted or failed run from its last checkpoint
+// (the "checkpoint" artifact, see checkpoint.h): the stored config, weights,
+// optimiser state, step and cost counters; metric points recorded after the
+// checkpoint's step are dropped, so the curves continue from it. A distill
+// run's teacher is the one it had. Refuses (Failed outcome, store untouched)
+// a run that is finished, running or queued, or has no checkpoint.
+RunOutcome resumeRun(RunStore& store, int64_t run_id, RunObserver& observer, const StopToken& stop);
+
 } // namespace distillery

@@ -59,7 +59,59 @@ const std::vector<MethodInfo>& methodRegistry() {
         {"tail", "integer", 1, 0, 1,
          "1: compare k + 1 bins (top-k plus one tail bucket); 0: spread the missing mass evenly"}}},
       {"none", "No teacher (from scratch)",
-       "Cross-entropy on labels only: the baseline a distilled student must beat", "none", false, {}},
+       "Cross-entropy on labels only (for language models: on the corpus's next tokens): the baseline a "
+       "distilled student must beat",
+       "none", false, {}, "any"},
+      // ---- language models (task "lm"): per-token losses of core/lm_losses.h, averaged over
+      // the positions that carry a target; formulas and conventions in docs/methods.md.
+      {"forward_kl", "Forward KL (token level)",
+       "alpha * T^2 * KL(p_teacher || p_student) per token at temperature T + (1 - alpha) * CE on the "
+       "corpus's next tokens: mean-seeking, the classic KD loss",
+       "logits", true,
+       {{"temperature", "number", 1.0, 0.05, 100.0, "Softmax temperature T for both models"},
+        {"alpha", "number", 1.0, 0.0, 1.0, "Weight of the KL term; 1 - alpha weighs CE on the corpus"}},
+       "lm"},
+      {"reverse_kl", "Reverse KL (token level)",
+       "alpha * T^2 * KL(p_student || p_teacher) per token at temperature T + (1 - alpha) * CE: "
+       "mode-seeking (MiniLLM's divergence, here on corpus text)",
+       "logits", true,
+       {{"temperature", "number", 1.0, 0.05, 100.0, "Softmax temperature T for both models"},
+        {"alpha", "number", 1.0, 0.0, 1.0, "Weight of the KL term; 1 - alpha weighs CE on the corpus"}},
+       "lm"},
+      {"gkd_jsd", "Generalised JSD (GKD, token level)",
+       "alpha * T^2 * JSD_beta + (1 - alpha) * CE, JSD_beta = beta * KL(p_t || m) + (1 - beta) * KL(p_s || m), "
+       "m = beta * p_t + (1 - beta) * p_s (GKD paper, TRL); beta = 0 is forward KL, beta = 1 reverse KL",
+       "logits", true,
+       {{"beta", "number", 0.5, 0.0, 1.0, "Interpolation: 0 = KL(teacher || student), 1 = KL(student || teacher)"},
+        {"temperature", "number", 1.0, 0.05, 100.0, "Softmax temperature T for both models"},
+        {"alpha", "number", 1.0, 0.0, 1.0, "Weight of the JSD term; 1 - alpha weighs CE on the corpus"}},
+       "lm"},
+      {"topk_logits", "Teacher top-k log-probabilities (API view)",
+       "alpha * KL(teacher's top-k + tail || student's same k + tail) per token + (1 - alpha) * CE: only the "
+       "teacher's k most likely tokens and their log-probabilities are seen, as an API exposes them; the "
+       "remaining mass of each model forms one tail bucket",
+       "topk", true,
+       {{"k", "integer", 5, 1, 100000, "Teacher log-probabilities visible per position (clamped to the vocabulary)"},
+        {"alpha", "number", 1.0, 0.0, 1.0, "Weight of the top-k KL; 1 - alpha weighs CE on the corpus"}},
+       "lm"},
+      {"seq_kd", "Sequence-level KD (teacher text)",
+       "CE of the student on text the teacher generated: each batch's first prompt_tokens corpus tokens are "
+       "the prompt, the teacher samples the rest of the window at the given temperature (0: greedy), and "
+       "the student learns the generated tokens. All an API that returns only text allows",
+       "text", true,
+       {{"prompt_tokens", "integer", 8, 1, 100000, "Corpus tokens that prompt each generation (< context)"},
+        {"temperature", "number", 1.0, 0.0, 100.0, "Teacher sampling temperature; 0 picks the most likely token"}},
+       "lm"},
+      {"on_policy", "On-policy GKD (student generates, teacher scores)",
+       "JSD_beta on student-generated text in a fraction lambda of the batches (the student samples after a "
+       "prompt of prompt_tokens corpus tokens and the teacher scores every generated token), and on corpus "
+       "text in the others",
+       "logits", true,
+       {{"lambda", "number", 0.5, 0.0, 1.0, "Fraction of batches the student generates (GKD's lambda)"},
+        {"beta", "number", 0.5, 0.0, 1.0, "JSD interpolation: 0 = forward KL, 1 = reverse KL"},
+        {"temperature", "number", 1.0, 0.0, 100.0, "Student sampling temperature; 0 picks the most likely token"},
+        {"prompt_tokens", "integer", 8, 1, 100000, "Corpus tokens that prompt each generation (< context)"}},
+       "lm"},
   };
   return registry;
 }
@@ -68,6 +120,19 @@ const MethodInfo* findMethod(const std::string& name) {
   for (const auto& m : methodRegistry())
     if (m.name == name) return &m;
   return nullptr;
+}
+
+std::vector<const MethodInfo*> methodsForTask(const std::string& task) {
+  std::vector<const MethodInfo*> out;
+  for (const auto& m : methodRegistry())
+    if (m.appliesTo(task)) out.push_back(&m);
+  return out;
+}
+
+std::vector<std::string> methodNamesForTask(const std::string& task) {
+  std::vector<std::string> names;
+  for (const MethodInfo* m : methodsForTask(task)) names.push_back(m->name);
+  return names;
 }
 
 std::vector<std::string> methodNames() {

@@ -2,6 +2,9 @@
 
 #include "core/errors.h"
 #include "core/model_zoo.h"
+#include "core/scripted_classifier.h"
+
+#include <filesystem>
 
 #include <cctype>
 #include <map>
@@ -95,6 +98,28 @@ ModelInfo describeStaged(const ModelSpec& spec, int64_t channels, int64_t height
   return info;
 }
 
+ModelInfo describeTorchScript(const std::string& path, int64_t channels, int64_t height, int64_t width,
+                              int64_t num_classes) {
+  static std::mutex cache_mutex;
+  static std::map<std::string, ModelInfo> cache;
+  std::error_code ec;
+  std::ostringstream key;
+  key << path << '|' << std::filesystem::file_size(path, ec) << '|'
+      << std::filesystem::last_write_time(path, ec).time_since_epoch().count() << '|' << channels << 'x' << height
+      << 'x' << width << '|' << num_classes;
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex);
+    auto it = cache.find(key.str());
+    if (it != cache.end()) return it->second;
+  }
+  ScriptedClassifier model = loadCheckedTorchScript(path, torch::zeros({2, channels, height, width}), num_classes);
+  const ModelInfo info = describeScripted(*model, InputShape{channels, height, width});
+  std::lock_guard<std::mutex> lock(cache_mutex);
+  if (cache.size() > 64) cache.clear();
+  cache[key.str()] = info;
+  return info;
+}
+
 } // namespace
 
 ZooArch parseZooName(const std::string& zoo, const std::string& field) {
@@ -153,6 +178,7 @@ const std::vector<std::string>& zooModelNames() {
 
 ModelInfo describeModel(const ModelSpec& spec, int64_t channels, int64_t height, int64_t width,
                         int64_t num_classes) {
+  if (spec.isTorchScript()) return describeTorchScript(spec.torchscript, channels, height, width, num_classes);
   ModelInfo info;
   const ZooArch arch = parseZooName(spec.zoo);
   if (arch.family == ZooArch::Family::Mlp) {

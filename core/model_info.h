@@ -49,7 +49,10 @@ const std::vector<std::string>& zooModelNames();
 // one zero image: params are counted from the built module, FLOPs are exact
 // 2*MACs of every convolution and linear layer (BatchNorm, ReLU, pooling and
 // residual additions are not counted), and the layers are the top-level stages.
-// Results are cached per spec and shape.
+// A TorchScript spec is loaded from its file and checked on a blank image;
+// FLOPs are counted from the convolutions and matrix products its forward
+// dispatches, and the layers are its top-level submodules (params only).
+// Results are cached per spec and shape (and the file's size and time).
 ModelInfo describeModel(const ModelSpec& spec, int64_t channels, int64_t height, int64_t width,
                         int64_t num_classes);
 

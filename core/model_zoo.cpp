@@ -1,6 +1,7 @@
 #include "core/model_zoo.h"
 
 #include "core/errors.h"
+#include "core/scripted_classifier.h"
 
 #include <algorithm>
 #include <sstream>
@@ -309,6 +310,10 @@ std::mutex& modelInitMutex() {
 }
 
 Classifier buildModel(const ModelSpec& spec, const InputShape& shape, int64_t classes) {
+  if (spec.isTorchScript()) // loaded, not built: checked on two blank images of the shape
+    return loadCheckedTorchScript(spec.torchscript, torch::zeros({2, shape.channels, shape.height, shape.width}),
+                                  classes)
+        .ptr();
   const ZooArch arch = parseZooName(spec.zoo);
   switch (arch.family) {
   case ZooArch::Family::Mlp:

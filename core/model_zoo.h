@@ -193,6 +193,8 @@ TORCH_MODULE(MobileNetV2);
 // other threads and model cards in the GUI never interleave their draws.
 std::mutex& modelInitMutex();
 
+// A TorchScript spec is loaded from its file and checked on blank images of
+// `shape` (DataError naming the file when it does not fit).
 Classifier buildModel(const ModelSpec& spec, const InputShape& shape, int64_t classes);
 
 int64_t countParameters(torch::nn::Module& module);

@@ -31,6 +31,15 @@ nlohmann::json optimJson(const OptimConfig& o) {
 }
 
 void readModelInto(ConfigReader& r, ModelSpec& spec) {
+  if (r.has("torchscript")) {
+    if (r.has("zoo"))
+      throw ConfigError(r.field("zoo"), "give either \"zoo\" or \"torchscript\", not both");
+    spec.zoo = "torchscript";
+    spec.torchscript = r.string("torchscript", "");
+    if (spec.torchscript.empty())
+      throw ConfigError(r.field("torchscript"), "expected the path of a TorchScript file (.pt)");
+    return;
+  }
   spec.zoo = r.string("zoo", "");
   const ZooArch arch = parseZooName(spec.zoo, r.field("zoo"));
   if (arch.family == ZooArch::Family::Mlp) {
@@ -45,25 +54,146 @@ void readModelInto(ConfigReader& r, ModelSpec& spec) {
   // The other families take no fields beyond their name.
 }
 
+// ---- data (DataConfig) ---------------------------------------------------------------
+
+// Channels known from the config alone; 0 when only the files can tell (idx, csv).
+int64_t configuredChannels(const DataConfig& d) {
+  if (d.dataset == "fashion-mnist" || d.dataset == "mnist") return 1;
+  if (d.dataset == "cifar10" || d.dataset == "cifar100") return 3;
+  if (d.dataset == "image-folder") return d.channels;
+  return 0;
+}
+
+// mean/std: a number, or a list with one number per channel (per feature for csv).
+std::vector<double> readChannelValues(const nlohmann::json& v, const std::string& field, double min,
+                                      int64_t channels) {
+  std::vector<double> out;
+  if (v.is_number()) {
+    out.push_back(v.get<double>());
+  } else if (v.is_array() && !v.empty()) {
+    for (const auto& e : v) {
+      if (!e.is_number()) throw ConfigError(field, "expected numbers, got " + jsonTypeName(e) + " in the list");
+      out.push_back(e.get<double>());
+    }
+  } else {
+    throw ConfigError(field, "expected a number, a list with one number per channel, or \"train\"; got " +
+                                 (v.is_array() ? std::string("an empty list") : jsonTypeName(v)));
+  }
+  for (double x : out)
+    if (!std::isfinite(x) || x < min || x > 1e6)
+      throw ConfigError(field, "value " + std::to_string(x) + " is out of range [" + std::to_string(min) + ", 1e6]");
+  if (channels > 0 && out.size() != 1 && int64_t(out.size()) != channels)
+    throw ConfigError(field, "has " + std::to_string(out.size()) + " values; dataset has " + std::to_string(channels) +
+                                 " channel" + (channels == 1 ? "" : "s") + " (give 1 value or " +
+                                 std::to_string(channels) + ")");
+  return out;
+}
+
+nlohmann::json channelValuesJson(const std::vector<double>& v) {
+  if (v.size() == 1) return v[0];
+  return v;
+}
+
 DataConfig readData(const nlohmann::json& json) {
   ConfigReader r(json, "data");
-  DataConfig d;
-  d.dataset = r.oneOf("dataset", d.dataset, {"fashion-mnist", "mnist", "idx"});
-  if (d.dataset == "mnist") {
-    d.path = "/usr/share/datasets/mnist";
-    d.mean = 0.1307;
-    d.std = 0.3081;
-  }
+  DataConfig d = defaultDataConfig(r.oneOf(
+      "dataset", DataConfig{}.dataset, {"fashion-mnist", "mnist", "idx", "cifar10", "cifar100", "image-folder", "csv"}));
+  const bool generic = d.dataset == "image-folder" || d.dataset == "csv";
+  auto onlyFor = [&](const char* key, bool allowed, const char* which) {
+    if (r.has(key) && !allowed)
+      throw ConfigError(r.field(key), std::string("only used with ") + which + "; data.dataset is \"" + d.dataset + "\"");
+  };
+  onlyFor("labels", d.dataset == "cifar100", "dataset \"cifar100\"");
+  onlyFor("image_size", d.dataset == "image-folder", "dataset \"image-folder\"");
+  onlyFor("channels", d.dataset == "image-folder", "dataset \"image-folder\"");
+  onlyFor("label_column", d.dataset == "csv", "dataset \"csv\"");
+  onlyFor("test_fraction", generic, "datasets \"image-folder\" and \"csv\"");
+  if (d.dataset == "csv" && r.has("augment"))
+    throw ConfigError("data.augment", "image augmentations do not apply to dataset \"csv\"");
+
   d.path = r.string("path", d.path);
-  if (d.path.empty()) throw ConfigError("data.path", "expected a directory holding the IDX files");
+  if (d.path.empty()) {
+    std::string what = "expected a directory holding the IDX files";
+    if (d.dataset == "cifar10") what = "required: the folder holding data_batch_1.bin .. data_batch_5.bin and test_batch.bin";
+    if (d.dataset == "cifar100") what = "required: the folder holding train.bin and test.bin";
+    if (d.dataset == "image-folder")
+      what = "required: a folder with one subfolder per class, or with train/ (and optional val/, test/) holding them";
+    if (d.dataset == "csv") what = "required: a CSV file, or a folder holding train.csv (and optional val.csv, test.csv)";
+    throw ConfigError("data.path", what);
+  }
   d.train_limit = r.integer("train_limit", d.train_limit, 0, int64_t(1) << 40);
+  if (r.has("val_size") && r.has("val_fraction"))
+    throw ConfigError("data.val_fraction", "give either val_size or val_fraction, not both");
+  if (r.has("val_fraction")) d.val_fraction = r.number("val_fraction", 0.1, 0.0, 0.99);
+  else if (r.has("val_size")) d.val_fraction.reset();
   d.val_size = r.integer("val_size", d.val_size, 0, int64_t(1) << 40);
+  r.accept("val_fraction");
   d.test_limit = r.integer("test_limit", d.test_limit, 0, int64_t(1) << 40);
-  d.mean = r.number("mean", d.mean, -1e6, 1e6);
-  d.std = r.number("std", d.std, 1e-9, 1e6);
+  if (generic) d.test_fraction = r.number("test_fraction", d.test_fraction, 0.001, 0.99);
+
+  if (d.dataset == "cifar100") d.labels = r.oneOf("labels", d.labels, {"fine", "coarse"});
+  if (d.dataset == "image-folder") {
+    d.image_size = r.integer("image_size", d.image_size, 1, 4096);
+    d.channels = r.integer("channels", d.channels, 1, 3);
+    if (d.channels == 2) throw ConfigError("data.channels", "expected 1 (grey) or 3 (RGB)");
+  }
+  if (d.dataset == "csv") {
+    d.label_column = r.string("label_column", "");
+    if (d.label_column.empty()) throw ConfigError("data.label_column", "required for dataset \"csv\": the column holding the class");
+  }
+
+  d.divide_by = r.number("divide_by", d.divide_by, 1e-12, 1e12);
+  // mean/std: both numbers (lists) or both "train"; an omitted one keeps the dataset's default.
+  auto isTrain = [](const nlohmann::json& v) { return v.is_string() && v.get<std::string>() == "train"; };
+  const bool mean_train = r.has("mean") ? isTrain(json.at("mean")) : d.stats_from_train;
+  const bool std_train = r.has("std") ? isTrain(json.at("std")) : d.stats_from_train;
+  if (mean_train != std_train)
+    throw ConfigError(r.has("std") && !r.has("mean") ? "data.mean" : "data.std",
+                      "mean and std are either both \"train\" (computed on the training split) or both given");
+  r.accept("mean");
+  r.accept("std");
+  d.stats_from_train = mean_train;
+  if (d.stats_from_train) {
+    d.mean.clear();
+    d.std.clear();
+  } else {
+    const int64_t channels = configuredChannels(d);
+    if (r.has("mean")) d.mean = readChannelValues(json.at("mean"), "data.mean", -1e6, channels);
+    if (r.has("std")) d.std = readChannelValues(json.at("std"), "data.std", 1e-9, channels);
+  }
+
+  if (r.has("augment")) {
+    ConfigReader a(r.object("augment"), "data.augment");
+    d.augment.random_crop_padding = int(a.integer("random_crop_padding", 0, 0, 1024));
+    d.augment.horizontal_flip = a.boolean("horizontal_flip", false);
+    a.finish();
+  }
+  r.accept("augment");
   r.finish();
   return d;
 }
+
+nlohmann::json dataJson(const DataConfig& d) {
+  nlohmann::json j = {{"dataset", d.dataset}, {"path", d.path}, {"train_limit", d.train_limit},
+                      {"test_limit", d.test_limit}, {"divide_by", d.divide_by}};
+  if (d.val_fraction) j["val_fraction"] = *d.val_fraction;
+  else j["val_size"] = d.val_size;
+  if (d.dataset == "image-folder" || d.dataset == "csv") j["test_fraction"] = d.test_fraction;
+  j["mean"] = d.stats_from_train ? nlohmann::json("train") : channelValuesJson(d.mean);
+  j["std"] = d.stats_from_train ? nlohmann::json("train") : channelValuesJson(d.std);
+  if (d.augment.any())
+    j["augment"] = {{"random_crop_padding", d.augment.random_crop_padding},
+                    {"horizontal_flip", d.augment.horizontal_flip}};
+  if (d.dataset == "cifar100") j["labels"] = d.labels;
+  if (d.dataset == "image-folder") {
+    j["image_size"] = d.image_size;
+    j["channels"] = d.channels;
+  }
+  if (d.dataset == "csv") j["label_column"] = d.label_column;
+  return j;
+}
+
+// ---- end of data ----------------------------------------------------------------------
 
 TeacherSource readTeacher(const nlohmann::json& json) {
   ConfigReader r(json, "teacher");
@@ -74,8 +204,14 @@ TeacherSource readTeacher(const nlohmann::json& json) {
     r.finish();
     return t;
   }
+  if (r.has("torchscript")) {
+    t.kind = TeacherSource::Kind::TorchScript;
+    readModelInto(r, t.model);
+    r.finish();
+    return t;
+  }
   if (!r.has("zoo"))
-    throw ConfigError("teacher", "expected {\"run\": ID} or a zoo spec such as "
+    throw ConfigError("teacher", "expected {\"run\": ID}, {\"torchscript\": \"PATH\"} or a zoo spec such as "
                                  "{\"zoo\": \"cnn\", \"train\": {\"epochs\": 1}}");
   t.kind = TeacherSource::Kind::Zoo;
   readModelInto(r, t.model);
@@ -92,10 +228,13 @@ MethodConfig readMethod(const nlohmann::json& json) {
   ConfigReader r(json, "method");
   MethodConfig m;
   std::string allowed;
-  for (const auto& n : methodNames()) allowed += (allowed.empty() ? "" : ", ") + n;
+  for (const auto& n : methodNamesForTask("distill")) allowed += (allowed.empty() ? "" : ", ") + n;
   m.name = r.string("name", m.name);
   const MethodInfo* info = findMethod(m.name);
-  if (!info) throw ConfigError("method.name", "unknown method \"" + m.name + "\"; allowed: " + allowed);
+  if (!info || !info->appliesTo("distill"))
+    throw ConfigError("method.name", "unknown method \"" + m.name + "\"" +
+                                         (info ? " for image runs (it is a language-model method: task \"lm\")" : "") +
+                                         "; allowed: " + allowed);
   for (const auto& p : info->params) {
     if (!r.has(p.name)) {
       m.params[p.name] = p.default_value;
@@ -111,6 +250,40 @@ MethodConfig readMethod(const nlohmann::json& json) {
 
 } // namespace
 
+OptimConfig optimConfigFromJson(const nlohmann::json& json, const std::string& field) {
+  return readOptim(json, field);
+}
+
+nlohmann::json toJson(const OptimConfig& optim) { return optimJson(optim); }
+
+DataConfig defaultDataConfig(const std::string& dataset) {
+  DataConfig d;
+  d.dataset = dataset;
+  // Each known dataset's usual normalisation, so imported teachers see their inputs.
+  if (dataset == "mnist") {
+    d.path = "/usr/share/datasets/mnist";
+    d.mean = {0.1307};
+    d.std = {0.3081};
+  } else if (dataset == "cifar10") {
+    d.path.clear();
+    d.mean = {0.4914, 0.4822, 0.4465};
+    d.std = {0.2470, 0.2435, 0.2616};
+  } else if (dataset == "cifar100") {
+    d.path.clear();
+    d.mean = {0.5071, 0.4865, 0.4409};
+    d.std = {0.2673, 0.2564, 0.2762};
+  } else if (dataset == "image-folder" || dataset == "csv") {
+    // No usual values exist for a user's own data: its training split provides them.
+    d.path.clear();
+    d.mean.clear();
+    d.std.clear();
+    d.stats_from_train = true;
+    d.val_fraction = 0.1;
+    if (dataset == "csv") d.divide_by = 1.0;
+  }
+  return d;
+}
+
 ModelSpec modelSpecFromJson(const nlohmann::json& json, const std::string& field) {
   ConfigReader r(json, field);
   ModelSpec spec;
@@ -120,6 +293,7 @@ ModelSpec modelSpecFromJson(const nlohmann::json& json, const std::string& field
 }
 
 nlohmann::json toJson(const ModelSpec& spec) {
+  if (spec.isTorchScript()) return {{"torchscript", spec.torchscript}};
   if (spec.zoo == "mlp") return {{"zoo", "mlp"}, {"hidden", spec.hidden}};
   if (spec.zoo == "cnn") return {{"zoo", spec.zoo}, {"channels", spec.channels}, {"fc", spec.fc}};
   if (spec.zoo == "mobilenetv2") return {{"zoo", spec.zoo}, {"width", spec.width}};
@@ -132,6 +306,10 @@ std::string describe(const ModelSpec& spec) {
     for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
     return "[" + s + "]";
   };
+  if (spec.isTorchScript()) {
+    const size_t slash = spec.torchscript.find_last_of('/');
+    return "torchscript:" + (slash == std::string::npos ? spec.torchscript : spec.torchscript.substr(slash + 1));
+  }
   if (spec.zoo == "mlp") return "mlp" + list(spec.hidden);
   if (spec.zoo == "cnn") return spec.zoo + list(spec.channels) + "fc" + std::to_string(spec.fc);
   if (spec.zoo == "mobilenetv2") {
@@ -147,7 +325,8 @@ RunConfig RunConfig::fromJson(const nlohmann::json& json) {
   RunConfig c;
   c.version = int(r.integer("version", kConfigVersion, 1, kConfigVersion));
   c.name = r.string("name", c.name);
-  c.task = r.oneOf("task", c.task, {"distill", "train"});
+  c.task = r.oneOf("task", c.task, {"distill", "train", "lm"});
+  if (c.isLm()) return lmRunConfigFromJson(json); // language models: core/lm_config.cpp
   c.data = readData(r.object("data"));
   if (c.isDistill()) {
     if (r.has("model"))
@@ -175,6 +354,18 @@ RunConfig RunConfig::fromJson(const nlohmann::json& json) {
   c.log_every = int(r.integer("log_every", c.log_every, 1, 1 << 20));
   c.threads = int(r.integer("threads", c.threads, 0, 1024));
   c.select_best = r.boolean("select_best", c.select_best);
+  c.checkpoint_every = r.integer("checkpoint_every", c.checkpoint_every, 0, int64_t(1) << 40);
+  c.precision = r.oneOf("precision", c.precision, {"fp32", "bf16"});
+  c.record_points = r.boolean("record_points", c.record_points);
+  if (r.has("teacher_cache")) {
+    if (!c.isDistill()) throw ConfigError("teacher_cache", "used only by task \"distill\"");
+    ConfigReader tc(r.object("teacher_cache"), "teacher_cache");
+    c.teacher_cache.enabled = tc.boolean("enabled", c.teacher_cache.enabled);
+    c.teacher_cache.dir = tc.string("dir", c.teacher_cache.dir);
+    c.teacher_cache.fp16 = tc.boolean("fp16", c.teacher_cache.fp16);
+    c.teacher_cache.topk = int(tc.integer("topk", c.teacher_cache.topk, 0, 1 << 20));
+    tc.finish();
+  }
   r.finish();
   return c;
 }
@@ -190,14 +381,13 @@ RunConfig RunConfig::fromJsonText(const std::string& text) {
 }
 
 nlohmann::json RunConfig::toJson() const {
-  nlohmann::json data = {{"dataset", this->data.dataset}, {"path", this->data.path},
-                         {"train_limit", this->data.train_limit}, {"val_size", this->data.val_size},
-                         {"test_limit", this->data.test_limit}, {"mean", this->data.mean},
-                         {"std", this->data.std}};
-  nlohmann::json j = {{"version", version}, {"name", name}, {"task", task}, {"data", data}};
+  if (isLm()) return lmRunConfigJson(*this);
+  nlohmann::json j = {{"version", version}, {"name", name}, {"task", task}, {"data", dataJson(this->data)}};
   if (isDistill()) {
     if (teacher.kind == TeacherSource::Kind::Run) {
       j["teacher"] = {{"run", teacher.run_id}};
+    } else if (teacher.kind == TeacherSource::Kind::TorchScript) {
+      j["teacher"] = distillery::toJson(teacher.model);
     } else {
       nlohmann::json t = distillery::toJson(teacher.model);
       t["train"] = {{"epochs", teacher.train_epochs}, {"batch_size", teacher.train_batch_size},
@@ -225,6 +415,14 @@ nlohmann::json RunConfig::toJson() const {
   j["log_every"] = log_every;
   j["threads"] = threads;
   j["select_best"] = select_best;
+  j["checkpoint_every"] = checkpoint_every;
+  j["precision"] = precision;
+  j["record_points"] = record_points;
+  if (isDistill()) {
+    nlohmann::json tc = {{"enabled", teacher_cache.enabled}, {"fp16", teacher_cache.fp16}, {"topk", teacher_cache.topk}};
+    if (!teacher_cache.dir.empty()) tc["dir"] = teacher_cache.dir;
+    j["teacher_cache"] = tc;
+  }
   return j;
 }
 

@@ -1,10 +1,14 @@
 #pragma once
 // The one JSON document that describes a run, shared by GUI and CLI and stored
 // with the run. Parsing checks every field and names the one at fault.
+#include "core/lm_config.h"    // task "lm": corpus, GPT teacher and student, steps
+#include "core/optim_config.h" // OptimConfig
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,32 +26,60 @@ struct ModelSpec {
   // mobilenetv2: width multiplier. The default 0.5 is RepDistiller's "mobile_half",
   // the MobileNetV2 of the CIFAR-100 KD tables; 1.0 is the full-width network.
   double width = 0.5;
+  // A TorchScript file (torch.jit.trace or torch.jit.script) instead of a zoo
+  // network: {"torchscript": "PATH"}. Then zoo is "torchscript" and the fields above are unused.
+  std::string torchscript;
+  bool isTorchScript() const { return !torchscript.empty(); }
 };
 
-struct OptimConfig {
-  std::string name = "adam"; // "adam" | "sgd"
-  double lr = 1e-3;
-  double momentum = 0.9;     // sgd only
-  double weight_decay = 0.0;
-  std::string schedule = "constant"; // "constant" | "cosine" (decays to 0 over the run's steps)
+// Random image augmentations, drawn per training batch from the run's seed;
+// validation and test data are never augmented.
+struct AugmentConfig {
+  int random_crop_padding = 0;  // pad by this many pixels, then crop back at a random offset
+  bool horizontal_flip = false; // mirror left-right with probability 1/2
+  bool any() const { return random_crop_padding > 0 || horizontal_flip; }
 };
 
 struct DataConfig {
-  std::string dataset = "fashion-mnist"; // "fashion-mnist" | "mnist" | "idx"
+  // Known datasets, with default path, channels and normalisation:
+  //   "fashion-mnist" | "mnist" (IDX files) | "cifar10" | "cifar100" (binary distribution);
+  // generic formats: "idx" | "image-folder" (one subfolder per class) | "csv".
+  std::string dataset = "fashion-mnist";
   std::string path = "/usr/share/datasets/fashion-mnist";
   int64_t train_limit = 0; // 0: all training samples
   int64_t val_size = 5000;
-  int64_t test_limit = 0;  // 0: all test samples
-  double mean = 0.2860;    // normalisation applied after scaling to [0, 1]
-  double std = 0.3530;
+  // When set, the validation split is this fraction of the training set instead of val_size
+  // (the default for image-folder and csv).
+  std::optional<double> val_fraction;
+  double test_fraction = 0.2; // image-folder/csv without a test split: held out with a fixed seed
+  int64_t test_limit = 0;     // 0: all test samples
+  // Preprocessing: x = (raw / divide_by - mean[c]) / std[c], per channel c (per feature for csv).
+  double divide_by = 255.0;
+  std::vector<double> mean{0.2860}; // one value for every channel, or one per channel
+  std::vector<double> std{0.3530};
+  bool stats_from_train = false;    // "mean"/"std": "train": computed on the training samples
+  AugmentConfig augment;            // images only
+  std::string labels = "fine";      // cifar100: "fine" (100 classes) | "coarse" (20)
+  int64_t image_size = 32;          // image-folder: every image is resized to this square size
+  int64_t channels = 3;             // image-folder: 1 (grey) | 3 (RGB)
+  std::string label_column;         // csv: the column holding the class
+
+  // Training inputs are random (per batch), so teacher outputs on them cannot be cached.
+  bool hasAugmentation() const { return augment.any(); }
 };
+
+// The defaults fromJson starts from for data.dataset (path, normalisation,
+// validation split); a view that switches the dataset starts from these too,
+// since a config's stored mean/std otherwise stay those of the old dataset.
+DataConfig defaultDataConfig(const std::string& dataset);
 
 // Where the teacher of a distill run comes from.
 struct TeacherSource {
-  enum class Kind { Run, Zoo };
+  // Run: a finished run's model; Zoo: trained first; TorchScript: a file, {"torchscript": "PATH"}.
+  enum class Kind { Run, Zoo, TorchScript };
   Kind kind = Kind::Zoo;
   int64_t run_id = 0;     // Kind::Run
-  ModelSpec model;        // Kind::Zoo
+  ModelSpec model;        // Kind::Zoo; Kind::TorchScript: model.torchscript is the path
   int train_epochs = 1;   // Kind::Zoo: trained first, recorded as its own run
   OptimConfig train_optim;
   int train_batch_size = 128;
@@ -58,10 +90,20 @@ struct MethodConfig {
   std::map<std::string, double> params; // validated against the method registry
 };
 
+// Teacher outputs over the training set, computed once and kept on disk
+// (core/teacher_output_cache.h). Used only when the teacher's inputs are
+// deterministic, i.e. without data augmentation.
+struct TeacherCacheConfig {
+  bool enabled = true;
+  std::string dir; // empty: TeacherOutputCache::defaultDir()
+  bool fp16 = false;
+  int topk = 0;    // 0: every logit; k: the k largest, the rest spread evenly
+};
+
 struct RunConfig {
   int version = kConfigVersion;
   std::string name = "run";
-  std::string task = "distill"; // "distill" | "train"
+  std::string task = "distill"; // "distill" | "train" | "lm" (language model: see lm below)
   DataConfig data;
   TeacherSource teacher; // distill only
   ModelSpec student;     // distill only
@@ -76,8 +118,20 @@ struct RunConfig {
   int log_every = 20;          // record the training loss every N steps
   int threads = 0;             // intra-op threads; 0: LibTorch's default
   bool select_best = true;     // end with the weights of the best validation pass
+  // Training checkpoint (weights, optimiser state, position) every N steps,
+  // overwriting the last; 0: at the end of every epoch. A cancelled run also
+  // keeps one at the step it stopped, so `resume` can continue it.
+  int64_t checkpoint_every = 0;
+  TeacherCacheConfig teacher_cache; // distill only
+  // "fp32" | "bf16": bf16 autocast of forward passes on CUDA (fp32 on CPU).
+  std::string precision = "fp32";
+  // false: store no curve points, only the summary and log (and skip observers' points).
+  bool record_points = true;
+
+  LmConfig lm;                 // task "lm" only: corpus, GPT teacher/student, steps (lm_config.h)
 
   bool isDistill() const { return task == "distill"; }
+  bool isLm() const { return task == "lm"; }
   // The model this run trains: the student of a distill run, the model of a train run.
   const ModelSpec& trainedModel() const { return isDistill() ? student : model; }
 
@@ -93,6 +147,9 @@ struct RunConfig {
 };
 
 nlohmann::json toJson(const ModelSpec& spec);
+// {"name", "lr", ...} as under "optim"; field names the object in errors.
+OptimConfig optimConfigFromJson(const nlohmann::json& json, const std::string& field);
+nlohmann::json toJson(const OptimConfig& optim);
 ModelSpec modelSpecFromJson(const nlohmann::json& json, const std::string& field);
 // Short human label, e.g. "mlp[128]", "cnn[32,64]fc256", "resnet20" or "mobilenetv2[w0.5]".
 std::string describe(const ModelSpec& spec);

@@ -24,6 +24,7 @@ RunRecorder::~RunRecorder() {
 }
 
 void RunRecorder::add(MetricPoint point) {
+  if (!record_points_) return;
   point.run_id = run_id_;
   points_.push_back(std::move(point));
   if (points_.size() >= kMaxBufferedPoints) flush(true);

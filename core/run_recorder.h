@@ -23,11 +23,15 @@ public:
   // Writes if the buffer is large or old enough; force writes regardless.
   void flush(bool force = false);
   int64_t runId() const { return run_id_; }
+  // Off: metric points are dropped (log lines still go through). Used to
+  // measure what recording costs, and for runs that need only a summary.
+  void setRecordPoints(bool on) { record_points_ = on; }
 
 private:
   RunStore* store_;
   RunObserver* observer_;
   int64_t run_id_;
+  bool record_points_ = true;
   std::vector<MetricPoint> points_;
   std::chrono::steady_clock::time_point last_flush_;
   std::chrono::steady_clock::time_point start_;

@@ -356,7 +356,15 @@ void RunStore::migrate() {
         exec("UPDATE schema_version SET version = 2");
         current = int(SchemaVersion::Sweeps);
       }
-      // Later steps go here: if (current < 3) { ...; UPDATE schema_version SET version=3; }
+      if (current < int(SchemaVersion::Annotations)) {
+        // Tags as a JSON array, so a tag may hold commas.
+        exec("ALTER TABLE runs ADD COLUMN tags_json TEXT NOT NULL DEFAULT '[]'");
+        exec("ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''");
+        exec("ALTER TABLE runs ADD COLUMN starred INTEGER NOT NULL DEFAULT 0");
+        exec("UPDATE schema_version SET version = 3");
+        current = int(SchemaVersion::Annotations);
+      }
+      // Later steps go here: if (current < 4) { ...; UPDATE schema_version SET version=4; }
       return current;
     });
   }
@@ -482,6 +490,42 @@ void RunStore::deleteRun(int64_t run_id) {
   });
 }
 
+void RunStore::setTags(int64_t run_id, const std::vector<std::string>& tags) {
+  nlohmann::json list = nlohmann::json::array();
+  std::vector<std::string> seen;
+  for (const std::string& raw : tags) {
+    const auto first = raw.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) continue;
+    const auto last = raw.find_last_not_of(" \t\r\n");
+    std::string tag = raw.substr(first, last - first + 1);
+    if (std::find(seen.begin(), seen.end(), tag) != seen.end()) continue;
+    seen.push_back(tag);
+    list.push_back(tag);
+  }
+  const std::string text = list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare("UPDATE runs SET tags_json = ?1 WHERE id = ?2"), path_);
+    s.bind(1, text).bind(2, run_id);
+    s.run();
+  });
+}
+
+void RunStore::setNotes(int64_t run_id, const std::string& notes) {
+  writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare("UPDATE runs SET notes = ?1 WHERE id = ?2"), path_);
+    s.bind(1, notes).bind(2, run_id);
+    s.run();
+  });
+}
+
+void RunStore::setStarred(int64_t run_id, bool starred) {
+  writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare("UPDATE runs SET starred = ?1 WHERE id = ?2"), path_);
+    s.bind(1, int64_t(starred ? 1 : 0)).bind(2, run_id);
+    s.run();
+  });
+}
+
 int64_t RunStore::createSweep(const std::string& name, const std::string& spec_json) {
   return writeTransaction(db_, path_, [&] {
     Stmt s(db_, prepare("INSERT INTO sweeps(name, spec_json, created_at) VALUES (?1, ?2, ?3)"), path_);
@@ -512,7 +556,7 @@ namespace {
 
 const char* const kRunColumns =
     "SELECT id, name, task, status, config_json, created_at, started_at, finished_at, error,"
-    " teacher_run_id, parent_run_id, summary_json, sweep_id FROM runs ";
+    " teacher_run_id, parent_run_id, summary_json, sweep_id, tags_json, notes, starred FROM runs ";
 
 RunRecord readRun(const Stmt& s) {
   RunRecord r;
@@ -531,6 +575,12 @@ RunRecord readRun(const Stmt& s) {
   nlohmann::json summary = nlohmann::json::parse(s.text(11), nullptr, false);
   r.summary = summary.is_object() ? std::move(summary) : nlohmann::json::object();
   r.sweep_id = s.isNull(12) ? 0 : s.int64(12);
+  const nlohmann::json tags = nlohmann::json::parse(s.text(13), nullptr, false);
+  if (tags.is_array())
+    for (const auto& t : tags)
+      if (t.is_string()) r.tags.push_back(t.get<std::string>());
+  r.notes = s.text(14);
+  r.starred = !s.isNull(15) && s.int64(15) != 0;
   return r;
 }
 
@@ -633,6 +683,14 @@ int64_t RunStore::pointCount(int64_t run_id) {
     Stmt s(db_, prepare("SELECT COUNT(*) FROM metric_points WHERE run_id = ?1"), path_);
     s.bind(1, run_id);
     return s.step() ? s.int64(0) : int64_t(0);
+  });
+}
+
+void RunStore::deletePointsAfter(int64_t run_id, int64_t step) {
+  writeTransaction(db_, path_, [&] {
+    Stmt s(db_, prepare("DELETE FROM metric_points WHERE run_id = ?1 AND step > ?2"), path_);
+    s.bind(1, run_id).bind(2, step);
+    s.run();
   });
 }
 

@@ -23,7 +23,8 @@ enum class SchemaVersion : int {
   None = 0,
   Initial = 1, // runs, metric_points, log_events, artifacts, schema_version
   Sweeps = 2,  // sweeps table; runs.sweep_id
-  Latest = Sweeps,
+  Annotations = 3, // runs.tags_json, runs.notes, runs.starred
+  Latest = Annotations,
 };
 
 struct RunRecord {
@@ -40,6 +41,10 @@ struct RunRecord {
   int64_t parent_run_id = 0;  // the distill run that created this teacher run (0: none)
   int64_t sweep_id = 0;       // the sweep this run belongs to (0: none)
   nlohmann::json summary = nlohmann::json::object(); // final metrics and sizes
+  // The researcher's own annotations; never touched by the engine.
+  std::vector<std::string> tags;
+  std::string notes;
+  bool starred = false;
 };
 
 class RunStore {
@@ -63,6 +68,10 @@ public:
   void setSummary(int64_t run_id, const nlohmann::json& summary);
   void renameRun(int64_t run_id, const std::string& name);
   void deleteRun(int64_t run_id); // with its points, logs and artifacts
+  // Tags are trimmed, deduplicated and kept in the order given; empty ones dropped.
+  void setTags(int64_t run_id, const std::vector<std::string>& tags);
+  void setNotes(int64_t run_id, const std::string& notes);
+  void setStarred(int64_t run_id, bool starred);
 
   // Sweeps group runs started together from one sweep file.
   int64_t createSweep(const std::string& name, const std::string& spec_json);
@@ -78,6 +87,8 @@ public:
   std::vector<MetricPoint> points(int64_t run_id, const std::string& metric = {});
   std::vector<std::string> metricNames(int64_t run_id);
   int64_t pointCount(int64_t run_id);
+  // Resuming from a checkpoint: drops the points recorded after its step.
+  void deletePointsAfter(int64_t run_id, int64_t step);
   std::vector<LogEvent> logs(int64_t run_id);
 
   void saveArtifact(int64_t run_id, const std::string& name, const std::string& bytes);

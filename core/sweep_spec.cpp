@@ -213,6 +213,15 @@ std::vector<RunConfig> expandSweep(const SweepSpec& spec) {
   return out;
 }
 
+// Keys that change what the teacher's inputs look like (scaling, size,
+// channels, classes): a teacher trained once could not serve every run.
+static bool variesTeacherInputs(const std::string& key) {
+  for (const char* k : {"data.mean", "data.std", "data.divide_by", "data.image_size", "data.channels", "data.labels",
+                        "data.label_column"})
+    if (startsWithPath(key, k)) return true;
+  return false;
+}
+
 SweepPlan planSweep(const SweepSpec& spec) {
   SweepPlan plan;
   plan.runs = expandSweep(spec);
@@ -220,7 +229,7 @@ SweepPlan planSweep(const SweepSpec& spec) {
   // engine's per-run teacher.
   for (const auto& axis : spec.grid)
     if (startsWithPath(axis.key, "teacher") || axis.key == "data" || startsWithPath(axis.key, "data.path") ||
-        startsWithPath(axis.key, "data.dataset"))
+        startsWithPath(axis.key, "data.dataset") || variesTeacherInputs(axis.key))
       return plan;
   const RunConfig* first = nullptr;
   for (const RunConfig& c : plan.runs)
@@ -231,7 +240,7 @@ SweepPlan planSweep(const SweepSpec& spec) {
   if (!first) return plan;
 
   nlohmann::json t = spec.base;
-  for (const char* key : {"teacher", "student", "method"}) t.erase(key);
+  for (const char* key : {"teacher", "student", "method", "teacher_cache"}) t.erase(key);
   t["task"] = "train";
   t["name"] = spec.name + "/teacher";
   t["model"] = toJson(first->teacher.model);

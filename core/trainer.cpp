@@ -1,14 +1,49 @@
 #include "core/trainer.h"
 
+#include "core/augmentation.h"
 #include "core/classification_metrics.h"
 #include "core/distill_losses.h"
+#include "core/errors.h"
 
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 
 #include <cmath>
 #include <memory>
+#include <optional>
+#include <sstream>
 
 namespace distillery {
+
+namespace {
+
+// Scoped CUDA autocast to bf16; restores the previous state on exit.
+class Bf16Autocast {
+public:
+  explicit Bf16Autocast(bool on) : on_(on) {
+    if (!on_) return;
+    was_enabled_ = at::autocast::is_enabled();
+    previous_dtype_ = at::autocast::get_autocast_gpu_dtype();
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(true);
+  }
+  ~Bf16Autocast() {
+    if (!on_) return;
+    at::autocast::set_enabled(was_enabled_);
+    at::autocast::set_autocast_gpu_dtype(previous_dtype_);
+    at::autocast::clear_cache();
+  }
+  Bf16Autocast(const Bf16Autocast&) = delete;
+  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
+
+private:
+  bool on_;
+  bool was_enabled_ = false;
+  at::ScalarType previous_dtype_ = at::kHalf;
+};
+
+} // namespace
+
 
 namespace F = torch::nn::functional;
 
@@ -41,6 +76,45 @@ void setLearningRate(torch::optim::Optimizer& optimizer, const OptimConfig& o, d
     if (o.name == "sgd") static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
     else static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   }
+}
+
+// ---- checkpoint tensors ----
+
+std::string saveTensors(const std::vector<torch::Tensor>& tensors) {
+  std::ostringstream out;
+  torch::save(tensors, out);
+  return out.str();
+}
+
+std::vector<torch::Tensor> loadTensors(const std::string& bytes) {
+  std::vector<torch::Tensor> tensors;
+  std::istringstream in(bytes);
+  torch::load(tensors, in);
+  return tensors;
+}
+
+// Parameters then buffers, in module order: the layout of a checkpoint's weights.
+std::vector<torch::Tensor> weightsOf(const Classifier& model) {
+  std::vector<torch::Tensor> out;
+  for (const auto& t : model->parameters()) out.push_back(t.detach().clone());
+  for (const auto& t : model->buffers()) out.push_back(t.detach().clone());
+  return out;
+}
+
+void copyWeights(const Classifier& model, const std::vector<torch::Tensor>& weights, const std::string& what) {
+  auto params = model->parameters();
+  auto buffers = model->buffers();
+  if (weights.size() != params.size() + buffers.size())
+    throw DataError("checkpoint", what + " hold " + std::to_string(weights.size()) + " tensors; the model has " +
+                                      std::to_string(params.size() + buffers.size()));
+  torch::NoGradGuard no_grad;
+  size_t i = 0;
+  for (auto* list : {&params, &buffers})
+    for (auto& t : *list) {
+      if (!t.sizes().equals(weights[i].sizes()))
+        throw DataError("checkpoint", what + " do not fit the model (tensor " + std::to_string(i) + ")");
+      t.copy_(weights[i++]);
+    }
 }
 
 } // namespace
@@ -95,14 +169,55 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
   const int64_t eval_interval = std::max<int64_t>(1, steps_per_epoch / std::max(1, s.evals_per_epoch));
   const bool uses_teacher = teacher && teacher->model;
   if (uses_teacher) teacher->model->eval();
+  // Cached logits are valid only for the unaugmented inputs they were computed on.
+  const bool cached_teacher = uses_teacher && teacher->train_cache && !data_.augment.any();
+  if (cached_teacher) {
+    cost_.teacher_queries = teacher->cache_queries;
+    cost_.flops = teacher->flops_per_sample * teacher->cache_rows_computed;
+  }
   auto gen = at::make_generator<at::CPUGeneratorImpl>(s.seed);
+  // ---- data augmentation (training batches only; teacher and student see the same batch)
+  std::optional<BatchAugmenter> augmenter;
+  if (data_.augment.any()) augmenter.emplace(data_.augment, data_.paddingFill(), s.seed);
+  // ---- end of data augmentation
 
-  double window_loss = 0, window_soft = 0, window_hard = 0;
+  // Losses stay on the device until a window is logged: reading one back every
+  // step would make the loop wait for the device each step.
+  std::vector<torch::Tensor> window_losses, window_softs, window_hards;
   int window_steps = 0;
   double window_samples = 0;
   auto window_start = std::chrono::steady_clock::now();
 
   std::vector<torch::Tensor> best_state;
+  double lr = s.optim.lr;
+  // A checkpoint holds everything the loop below needs to continue at cost_.step.
+  auto checkpoint = [&]() {
+    if (!s.on_checkpoint) return;
+    recorder_.flush(true);
+    TrainingCheckpoint c;
+    c.step = cost_.step;
+    c.epoch = cost_.epoch;
+    c.samples = cost_.samples;
+    c.flops = cost_.flops;
+    c.teacher_queries = cost_.teacher_queries;
+    c.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    c.lr = lr;
+    c.total_steps = total;
+    c.best_val_accuracy = result.best_val_accuracy;
+    c.final_val_accuracy = result.final_val_accuracy;
+    c.final_val_agreement = result.final_val_agreement;
+    c.final_val_kl = result.final_val_kl;
+    c.selected_step = result.selected_step;
+    c.optimizer_name = s.optim.name;
+    c.model_state = saveTensors(weightsOf(model));
+    torch::serialize::OutputArchive archive;
+    optimizer->save(archive);
+    std::ostringstream out;
+    archive.save_to(out);
+    c.optimizer_state = out.str();
+    if (!best_state.empty()) c.best_state = saveTensors(best_state);
+    s.on_checkpoint(c);
+  };
   auto snapshot = [&]() {
     torch::NoGradGuard no_grad;
     best_state.clear();
@@ -111,7 +226,8 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
   };
   auto runEvaluation = [&]() {
     if (data_.val.size() == 0) return; // no held-out data: nothing to measure or select on
-    Evaluation e = evaluate(model, data_.val, uses_teacher ? teacher->val_logits : torch::Tensor());
+    // Agreement is measured for every run that has a teacher, even one trained without it (method none).
+    Evaluation e = evaluate(model, data_.val, teacher ? teacher->val_logits : torch::Tensor());
     record("val_loss", e.loss);
     record("val_accuracy", e.accuracy);
     if (e.accuracy > result.best_val_accuracy || best_state.empty()) {
@@ -129,27 +245,74 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
     recorder_.flush(true);
   };
 
-  double lr = s.optim.lr;
-  for (int epoch = 0; epoch < s.epochs; ++epoch) {
+  int64_t first_epoch = 0, first_batch = 0;
+  if (s.resume) {
+    const TrainingCheckpoint& c = *s.resume;
+    if (c.total_steps != total)
+      throw DataError("checkpoint", "was made for a run of " + std::to_string(c.total_steps) +
+                                        " steps; this one has " + std::to_string(total));
+    if (c.optimizer_name != s.optim.name)
+      throw DataError("checkpoint", "holds " + c.optimizer_name + " state; the run uses " + s.optim.name);
+    copyWeights(model, loadTensors(c.model_state), "its weights");
+    torch::serialize::InputArchive archive;
+    std::istringstream in(c.optimizer_state);
+    archive.load_from(in, device_);
+    optimizer->load(archive);
+    if (!c.best_state.empty()) {
+      best_state = loadTensors(c.best_state);
+      for (auto& t : best_state) t = t.to(device_);
+    }
+    cost_ = CostCounters{c.step, c.epoch, c.samples, c.flops, c.teacher_queries,
+                         cached_teacher ? c.samples : 0.0};
+    result.best_val_accuracy = c.best_val_accuracy;
+    result.final_val_accuracy = c.final_val_accuracy;
+    result.final_val_agreement = c.final_val_agreement;
+    result.final_val_kl = c.final_val_kl;
+    result.selected_step = c.selected_step;
+    lr = c.lr;
+    setLearningRate(*optimizer, s.optim, lr);
+    start_ = std::chrono::steady_clock::now() -
+             std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(c.wall_s));
+    first_epoch = c.step / steps_per_epoch;
+    first_batch = c.step % steps_per_epoch;
+    // Draw the finished epochs' orders, so the remaining batches are the ones the run would have seen.
+    for (int64_t e = 0; e < first_epoch; ++e) torch::randperm(n, gen, torch::kLong);
+    recorder_.log("info", "resumed at step " + std::to_string(c.step) + " of " + std::to_string(total) +
+                              " (epoch " + std::to_string(c.epoch) + ")");
+  }
+  for (int epoch = int(first_epoch); epoch < s.epochs; ++epoch) {
     auto perm = torch::randperm(n, gen, torch::kLong);
-    for (int64_t b = 0; b < steps_per_epoch; ++b) {
+    for (int64_t b = epoch == first_epoch ? first_batch : 0; b < steps_per_epoch; ++b) {
       if (stop_.stopRequested()) {
         result.cancelled = true;
+        checkpoint(); // a consistent state between two steps: resume continues from here
         break;
       }
       auto idx = perm.slice(0, b * s.batch_size, std::min(n, (b + 1) * s.batch_size));
       auto x = data_.train.x.index_select(0, idx).to(device_, /*non_blocking=*/true);
       auto y = data_.train.y.index_select(0, idx).to(device_, /*non_blocking=*/true);
+      if (augmenter) x = augmenter->apply(x, cost_.step); // data augmentation
       const double batch = double(idx.size(0));
 
       torch::Tensor teacher_logits;
-      if (uses_teacher) {
+      if (cached_teacher) {
+        teacher_logits = teacher->train_cache->logits(idx).to(device_, /*non_blocking=*/true);
+        cost_.teacher_passes_saved += batch;
+      } else if (uses_teacher) {
         torch::NoGradGuard no_grad;
+        Bf16Autocast autocast(s.bf16_autocast && device_.is_cuda());
         teacher_logits = teacher->model->forward(x);
         cost_.teacher_queries += batch;
         cost_.flops += teacher->flops_per_sample * batch;
       }
-      LossParts loss = methodLoss(s.method, s.method_params, model->forward(x), teacher_logits, y,
+      torch::Tensor student_logits;
+      {
+        Bf16Autocast autocast(s.bf16_autocast && device_.is_cuda());
+        student_logits = model->forward(x);
+      }
+      // Losses in fp32 whatever the forward pass ran in.
+      LossParts loss = methodLoss(s.method, s.method_params, student_logits.to(torch::kFloat),
+                                  teacher_logits.defined() ? teacher_logits.to(torch::kFloat) : teacher_logits, y,
                                   LossContext{cost_.epoch});
       if (s.optim.schedule == "cosine") { // half a cosine from lr at step 0 to 0 at the last step
         lr = 0.5 * s.optim.lr * (1.0 + std::cos(M_PI * double(cost_.step) / double(std::max<int64_t>(1, total))));
@@ -164,28 +327,40 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
       cost_.flops += 3.0 * model_flops * batch; // forward + backward ~ 3x forward
       cost_.epoch = epoch + double(b + 1) / double(steps_per_epoch);
 
-      const double loss_value = loss.total.item<double>();
-      window_loss += loss_value;
-      if (loss.soft.defined()) window_soft += loss.soft.item<double>();
-      if (loss.hard.defined()) window_hard += loss.hard.item<double>();
+      window_losses.push_back(loss.total.detach());
+      if (loss.soft.defined()) window_softs.push_back(loss.soft.detach());
+      if (loss.hard.defined()) window_hards.push_back(loss.hard.detach());
       ++window_steps;
       window_samples += batch;
-      if (!std::isfinite(loss_value)) {
-        record("train_loss", loss_value);
-        recorder_.flush(true);
-        throw DivergedError("diverged: the training loss became " + std::string(std::isnan(loss_value) ? "NaN" : "Inf") +
-                            " at step " + std::to_string(cost_.step) +
-                            "; try a lower learning rate (optim.lr) or a lower temperature");
+      const bool epoch_end = b + 1 == steps_per_epoch;
+      if (window_steps >= s.log_every || epoch_end) {
+        auto losses = torch::stack(window_losses).to(torch::kCPU, torch::kDouble);
+        const auto finite = torch::isfinite(losses);
+        if (!finite.all().item<bool>()) {
+          const int64_t bad = torch::argmin(finite.to(torch::kInt)).item<int64_t>();
+          const double loss_value = losses[bad].item<double>();
+          const int64_t bad_step = cost_.step - int64_t(window_losses.size()) + 1 + bad;
+          record("train_loss", loss_value);
+          recorder_.flush(true);
+          throw DivergedError("diverged: the training loss became " +
+                              std::string(std::isnan(loss_value) ? "NaN" : "Inf") + " at step " +
+                              std::to_string(bad_step) +
+                              "; try a lower learning rate (optim.lr) or a lower temperature");
+        }
       }
       if (window_steps >= s.log_every) {
         const double secs =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
-        record("train_loss", window_loss / window_steps);
-        if (loss.soft.defined()) record("train_soft_loss", window_soft / window_steps);
-        if (loss.hard.defined()) record("train_hard_loss", window_hard / window_steps);
+        auto mean = [](const std::vector<torch::Tensor>& v) { return torch::stack(v).mean().item<double>(); };
+        record("train_loss", mean(window_losses));
+        if (!window_softs.empty()) record("train_soft_loss", mean(window_softs));
+        if (!window_hards.empty()) record("train_hard_loss", mean(window_hards));
         if (secs > 0) record("samples_per_s", window_samples / secs);
         record("lr", lr);
-        window_loss = window_soft = window_hard = window_samples = 0;
+        window_losses.clear();
+        window_softs.clear();
+        window_hards.clear();
+        window_samples = 0;
         window_steps = 0;
         window_start = std::chrono::steady_clock::now();
         recorder_.flush(false);
@@ -193,9 +368,11 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
       // Mid-epoch passes for the curves; none just before the epoch-end pass.
       if ((b + 1) % eval_interval == 0 && steps_per_epoch - (b + 1) >= eval_interval / 2) runEvaluation();
       if (progress_) progress_(cost_.step, total, cost_.epoch);
+      if (s.checkpoint_every > 0 && cost_.step % s.checkpoint_every == 0) checkpoint();
     }
     if (result.cancelled) break;
     runEvaluation();
+    if (s.checkpoint_every == 0) checkpoint();
   }
   if (s.select_best && !best_state.empty() && !result.cancelled && result.selected_step != cost_.step) {
     torch::NoGradGuard no_grad;

@@ -2,11 +2,13 @@
 // The training loop shared by supervised training and distillation: seeded
 // batches by index_select, the method's loss, periodic validation, cost
 // counters, and recording through a RunRecorder.
+#include "core/checkpoint.h"
 #include "core/dataset.h"
 #include "core/model_zoo.h"
 #include "core/run_config.h"
 #include "core/run_recorder.h"
 #include "core/stop_token.h"
+#include "core/teacher_output_cache.h"
 
 #include <torch/torch.h>
 
@@ -22,6 +24,15 @@ struct TeacherOutputs {
   double flops_per_sample = 0.0;
   torch::Tensor val_logits;
   torch::Tensor test_logits;
+  // Training-set logits from the teacher-output cache, rows in the order of
+  // data.train; when set, batches read them instead of running the teacher.
+  std::shared_ptr<TeacherCacheEntry> train_cache;
+  // With a cache, the run obtains the teacher's outputs for every training
+  // sample once, up front: that many queries from step 0, whether this run
+  // computed them or found them cached. Only rows this run computed count as
+  // teacher FLOPs.
+  double cache_queries = 0.0;
+  double cache_rows_computed = 0.0;
 };
 
 struct TrainerSettings {
@@ -35,6 +46,17 @@ struct TrainerSettings {
   std::map<std::string, double> method_params;
   // Keep the weights of the best validation pass rather than the last step's.
   bool select_best = true;
+  // bf16 autocast of forward passes; applies on CUDA devices only.
+  bool bf16_autocast = false;
+  // Checkpoints go to on_checkpoint (none when it is empty): every
+  // checkpoint_every steps, or at the end of every epoch when it is 0, and at
+  // the step where a stop request ends training. Points up to the
+  // checkpoint's step are flushed to the recorder first.
+  int64_t checkpoint_every = 0;
+  std::function<void(const TrainingCheckpoint&)> on_checkpoint;
+  // Continue from this checkpoint (same model, data and settings) instead of
+  // starting at step 0. Throws DataError when it does not fit.
+  const TrainingCheckpoint* resume = nullptr;
 };
 
 struct CostCounters {
@@ -43,6 +65,7 @@ struct CostCounters {
   double samples = 0.0;
   double flops = 0.0;
   double teacher_queries = 0.0;
+  double teacher_passes_saved = 0.0; // teacher forward passes the cache made unnecessary
 };
 
 struct TrainerResult {

@@ -28,13 +28,18 @@ DISTILLERY_PACKAGES=(
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev libqt6opengl6-dev libgl-dev
   # store, config, CLI, IDX files
   libsqlite3-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
+  # image-folder datasets: PNG and JPEG decoding
+  libpng-dev libjpeg62-turbo-dev
   # the default run's data: /usr/share/datasets/fashion-mnist
   dataset-fashion-mnist
+  # the default language-model corpus: ~2.5 MB of English text in /usr/share/games/fortunes
+  fortunes
   # interop tests against PyTorch
   python3-torch python3-numpy
   # GUI smoke tests under a virtual display
   xvfb xauth
-  poppler-utils
+  # exports: the charts' font (DejaVu Sans, also offscreen), pdftotext for the export tests
+  fonts-dejavu-core poppler-utils
 )
 
 distillery_log() { printf '==> %s\n' "$*" >&2; }

@@ -66,6 +66,8 @@ private Q_SLOTS:
   void initTestCase() {
     QVERIFY(dir_.isValid());
     QVERIFY(QDir().mkpath(dir_.filePath("data")));
+    // Teacher outputs go to this test's folder, not the user's cache.
+    qputenv("DISTILLERY_CACHE_DIR", dir_.filePath("teacher-cache").toUtf8());
     testsupport::writeSyntheticDataset(dataPath(), 3000, 500);
   }
 
@@ -110,7 +112,9 @@ private Q_SLOTS:
     QVERIFY(out.summary["teacher_test_accuracy"].get<double>() > 0.8);
     QVERIFY(out.summary["test_accuracy"].get<double>() > 0.8);
     QVERIFY(out.summary["test_agreement"].get<double>() > 0.8);
-    QVERIFY(out.summary["teacher_queries"].get<double>() >= 2 * 2700);
+    // The teacher sees each training sample once, to fill the cache, then the validation and test sets.
+    QCOMPARE(out.summary["teacher_cache"]["status"].get<std::string>(), std::string("miss (computed)"));
+    QCOMPARE(out.summary["teacher_queries"].get<double>(), 2700.0 + 300 + 500);
     QVERIFY(!store.points(out.run_id, "val_agreement").empty());
     QVERIFY(!store.points(out.run_id, "train_soft_loss").empty());
     QVERIFY(!store.points(out.run_id, "val_kl").empty());
@@ -221,6 +225,70 @@ private Q_SLOTS:
     // Constant keeps the configured rate throughout.
     RunOutcome flat = runConfig(store, trainConfig(), observer, stop);
     for (const auto& p : store.points(flat.run_id, "lr")) QCOMPARE(p.value, 0.003);
+  }
+
+  void teacherCacheComputesOnceThenEveryRunReusesIt() {
+    RunStore store(":memory:");
+    CountingObserver observer;
+    StopToken stop;
+    json teacher_config = trainConfig();
+    teacher_config["model"] = {{"zoo", "cnn"}, {"channels", {8}}, {"fc", 32}};
+    teacher_config["epochs"] = 1;
+    RunOutcome teacher = runConfig(store, teacher_config, observer, stop);
+    QVERIFY2(teacher.kind == RunOutcome::Kind::Success, teacher.message.c_str());
+
+    const QString cache_dir = dir_.filePath("cache-reuse");
+    json j = distillConfig();
+    j["teacher"] = {{"run", teacher.run_id}};
+    j["teacher_cache"] = {{"dir", cache_dir.toStdString()}};
+    const double train = 2700, val_test = 300 + 500, epochs = 2;
+
+    RunOutcome cold = runConfig(store, j, observer, stop);
+    QVERIFY2(cold.kind == RunOutcome::Kind::Success, cold.message.c_str());
+    const json& cc = cold.summary["teacher_cache"];
+    QCOMPARE(cc["status"].get<std::string>(), std::string("miss (computed)"));
+    QCOMPARE(cc["rows_computed"].get<double>(), train);
+    QCOMPARE(cc["teacher_passes_saved"].get<double>(), epochs * train);
+    QCOMPARE(cold.summary["teacher_queries"].get<double>(), train + val_test);
+    const QString entry = QString::fromStdString(cc["path"].get<std::string>());
+    QVERIFY2(entry.startsWith(cache_dir), qPrintable(entry));
+    QCOMPARE(QFileInfo(entry).size(), qint64(cc["bytes"].get<int64_t>()));
+    // The query axis starts at the cache fill, not at zero.
+    QCOMPARE(store.points(cold.run_id, "train_loss").front().teacher_queries, train);
+
+    RunOutcome warm = runConfig(store, j, observer, stop);
+    QVERIFY2(warm.kind == RunOutcome::Kind::Success, warm.message.c_str());
+    QCOMPARE(warm.summary["teacher_cache"]["status"].get<std::string>(), std::string("hit"));
+    QCOMPARE(warm.summary["teacher_cache"]["rows_computed"].get<double>(), 0.0);
+    // Still one query per training sample: the outputs were obtained once, by another run.
+    QCOMPARE(warm.summary["teacher_queries"].get<double>(), train + val_test);
+    QVERIFY(warm.summary["train_flops"].get<double>() < cold.summary["train_flops"].get<double>());
+    // Same logits from the same entry: the very same student.
+    QCOMPARE(warm.summary["test_accuracy"].get<double>(), cold.summary["test_accuracy"].get<double>());
+
+    json off = j;
+    off["teacher_cache"]["enabled"] = false;
+    RunOutcome live = runConfig(store, off, observer, stop);
+    QVERIFY2(live.kind == RunOutcome::Kind::Success, live.message.c_str());
+    QCOMPARE(live.summary["teacher_cache"]["status"].get<std::string>(), std::string("off"));
+    QCOMPARE(live.summary["teacher_queries"].get<double>(), epochs * train + val_test);
+    // Live teacher passes give the same logits up to float rounding.
+    QVERIFY(std::abs(live.summary["test_accuracy"].get<double>() - cold.summary["test_accuracy"].get<double>()) < 0.03);
+
+    json augmented = j;
+    augmented["data"]["augment"] = {{"horizontal_flip", true}};
+    RunOutcome aug = runConfig(store, augmented, observer, stop);
+    QVERIFY2(aug.kind == RunOutcome::Kind::Success, aug.message.c_str());
+    QVERIFY(aug.summary["teacher_cache"]["status"].get<std::string>().rfind("off (augmented", 0) == 0);
+    QCOMPARE(aug.summary["teacher_queries"].get<double>(), epochs * train + val_test);
+
+    // Another format is another entry.
+    json half = j;
+    half["teacher_cache"]["fp16"] = true;
+    RunOutcome fp16 = runConfig(store, half, observer, stop);
+    QVERIFY2(fp16.kind == RunOutcome::Kind::Success, fp16.message.c_str());
+    QCOMPARE(fp16.summary["teacher_cache"]["status"].get<std::string>(), std::string("miss (computed)"));
+    QVERIFY(fp16.summary["teacher_cache"]["bytes"].get<int64_t>() < cc["bytes"].get<int64_t>());
   }
 
   void sameSeedSameResult() {

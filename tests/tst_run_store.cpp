@@ -97,6 +97,7 @@ private Q_SLOTS:
   void deleteRunRemovesEverything();
   void injectionLookingNameIsVerbatim();
   void concurrentWritersLoseNothing();
+  void annotationsRoundTrip();
 };
 
 void TestRunStore::statusWordsRoundTrip() {
@@ -443,6 +444,38 @@ void TestRunStore::concurrentWritersLoseNothing() {
   QCOMPARE(store.points(id, "w0").size(), size_t(2000));
   QCOMPARE(store.points(id, "w1").size(), size_t(2000));
   QCOMPARE(store.logs(id).size(), size_t(40));
+}
+
+
+void TestRunStore::annotationsRoundTrip() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath("runs.sqlite").toStdString();
+  int64_t id = 0, other = 0;
+  {
+    RunStore store(path);
+    id = store.createRun("tagged", "train", "{}");
+    other = store.createRun("plain", "train", "{}");
+    store.setTags(id, {" baseline ", "cifar, v2", "baseline", "", "<script>x</script>"});
+    store.setNotes(id, "lr too high?\nsecond line");
+    store.setStarred(id, true);
+  }
+  RunStore store(path);
+  const auto r = store.run(id);
+  QVERIFY(r.has_value());
+  // Trimmed, deduplicated, empty dropped; a comma stays inside its tag.
+  QCOMPARE(int(r->tags.size()), 3);
+  QCOMPARE(q(r->tags[0]), QStringLiteral("baseline"));
+  QCOMPARE(q(r->tags[1]), QStringLiteral("cifar, v2"));
+  QCOMPARE(q(r->tags[2]), QStringLiteral("<script>x</script>"));
+  QCOMPARE(q(r->notes), QStringLiteral("lr too high?\nsecond line"));
+  QVERIFY(r->starred);
+  const auto o = store.run(other);
+  QVERIFY(o->tags.empty() && o->notes.empty() && !o->starred);
+  store.setStarred(id, false);
+  store.setTags(id, {});
+  QVERIFY(!store.run(id)->starred);
+  QVERIFY(store.run(id)->tags.empty());
 }
 
 QTEST_GUILESS_MAIN(TestRunStore)

@@ -276,13 +276,17 @@ private Q_SLOTS:
 
     {
       RunStore store(path);
-      QCOMPARE(store.schemaVersion(), int(SchemaVersion::Sweeps));
-      QCOMPARE(int(SchemaVersion::Latest), 2);
+      // Upgraded step by step to the latest version.
+      QCOMPARE(store.schemaVersion(), int(SchemaVersion::Latest));
+      QCOMPARE(int(SchemaVersion::Latest), 3);
       auto runs = store.runs();
       QCOMPARE(int(runs.size()), 1);
       QCOMPARE(q(runs[0].name), QStringLiteral("old-run"));
       QCOMPARE(q(toString(runs[0].status)), QStringLiteral("finished"));
       QCOMPARE(runs[0].sweep_id, int64_t(0));
+      QVERIFY(runs[0].tags.empty());
+      QVERIFY(runs[0].notes.empty());
+      QVERIFY(!runs[0].starred);
       QCOMPARE(runs[0].summary["test_accuracy"].get<double>(), 0.5);
       QCOMPARE(int(store.pointCount(runs[0].id)), 1);
       QVERIFY(store.sweeps().empty());

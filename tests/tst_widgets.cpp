@@ -6,6 +6,8 @@
 #include "core/run_config.h"
 #include "core/run_store.h"
 #include "test_support.h"
+#include "core/engine.h"
+#include "core/model_export.h"
 #include "widgets/config_labels.h"
 #include "widgets/main_window.h"
 #include "widgets/method_param_form.h"
@@ -18,6 +20,7 @@
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
 #include <QLineSeries>
@@ -25,6 +28,7 @@
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTemporaryDir>
+#include <QToolButton>
 #include <QtTest>
 
 #include <cmath>
@@ -96,6 +100,7 @@ private Q_SLOTS:
   void methodChangeRebuildsParamForm();
   void pastedJsonFillsDialog();
   void modelPickerOffersTheWholeZoo();
+  void modelPickerCardAndTorchScript(); // issue 4: model card, TorchScript teacher in the New Run dialog
   void configLabelsAreShort();
   void chartSkipsNonFiniteAndMarksDivergence();
   void runPointsReachChartAndTable();
@@ -164,11 +169,12 @@ void TestWidgets::methodChangeRebuildsParamForm() {
   NewRunDialog dialog(store);
   auto* combo = child<QComboBox>(&dialog, "methodCombo");
   auto* form = child<MethodParamForm>(&dialog, "methodParams");
-  QCOMPARE(combo->count(), int(methodRegistry().size()));
+  QCOMPARE(combo->count(), int(methodsForTask("distill").size())); // language-model methods have no place here
 
   // Twice round, so every method is also reached from another one.
   for (int round = 0; round < 2; ++round) {
-    for (const MethodInfo& method : methodRegistry()) {
+    for (const MethodInfo* image_method : methodsForTask("distill")) {
+      const MethodInfo& method = *image_method;
       selectData(combo, QString::fromStdString(method.name));
       QCOMPARE(form->method(), findMethod(method.name));
       int boxes = 0;
@@ -215,7 +221,7 @@ void TestWidgets::pastedJsonFillsDialog() {
 void TestWidgets::modelPickerOffersTheWholeZoo() {
   ModelPicker picker;
   auto* zoo = child<QComboBox>(&picker, "zooCombo");
-  QCOMPARE(zoo->count(), int(zooModelNames().size()));
+  QCOMPARE(zoo->count(), int(zooModelNames().size()) + 1); // and "TorchScript file (.pt)…"
   auto* info = child<QLabel>(&picker, "modelInfoLabel");
 
   selectData(zoo, QStringLiteral("mlp"));
@@ -239,6 +245,67 @@ void TestWidgets::modelPickerOffersTheWholeZoo() {
   child<QLineEdit>(&picker, "channelsEdit")->setText(QStringLiteral("8,8,8,8,8,8"));
   QVERIFY(!picker.error().isEmpty());
   QCOMPARE(info->text(), picker.error());
+}
+
+// ---- issue 4: the model card under each picker; TorchScript files as teacher and student
+void TestWidgets::modelPickerCardAndTorchScript() {
+  // A TorchScript file: a tiny trained mlp, exported as Python would load it.
+  RunStore store(":memory:");
+  RunConfig train = tinyTrainConfig(dataDir_, 1);
+  RunObserver quiet;
+  StopToken stop;
+  RunOutcome out = executeRun(store, queueRun(store, train), train, quiet, stop);
+  QVERIFY2(out.kind == RunOutcome::Kind::Success, out.message.c_str());
+  const QString file = tmp_.filePath("tiny.pt");
+  QVERIFY(exportRunModel(store, out.run_id, file.toStdString()) > 0);
+
+  ModelPicker picker;
+  QSignalSpy cards(&picker, &ModelPicker::cardUpdated);
+  auto* zoo = child<QComboBox>(&picker, "zooCombo");
+  selectData(zoo, QStringLiteral("torchscript"));
+  QVERIFY(!picker.error().isEmpty()); // no file chosen yet
+  child<QLineEdit>(&picker, "torchScriptEdit")->setText(file);
+  QVERIFY2(picker.error().isEmpty(), qPrintable(picker.error()));
+  QCOMPARE(picker.spec().torchscript, file.toStdString());
+  const int64_t params = 784 * 16 + 16 + 16 * 10 + 10;
+  QVERIFY2(child<QLabel>(&picker, "modelInfoLabel")->text().contains(humanCount(double(params))),
+           qPrintable(child<QLabel>(&picker, "modelInfoLabel")->text()));
+  // Size and latency arrive from the worker thread, without blocking the form.
+  picker.setComparison(modelSpecFromJson({{"zoo", "cnn"}}, "teacher"));
+  QTRY_VERIFY_WITH_TIMEOUT(!picker.cardText().isEmpty(), 30000);
+  const QString card = child<QLabel>(&picker, "modelCardLabel")->text();
+  QVERIFY2(card.contains("latency on cpu") && card.contains("batch 128") && card.contains("Against cnn"),
+           qPrintable(card));
+  QVERIFY(picker.cardText().contains(QString::number(QFileInfo(file).size()) + " bytes"));
+  child<QLineEdit>(&picker, "torchScriptEdit")->setText(tmp_.filePath("absent.pt"));
+  QVERIFY2(picker.error().contains("no such file"), qPrintable(picker.error()));
+
+  // In the New Run dialog, a TorchScript teacher makes a {"torchscript": PATH} teacher that is not trained.
+  NewRunDialog dialog(store);
+  auto* teacher = child<ModelPicker>(&dialog, "teacherPicker");
+  selectData(child<QComboBox>(teacher, "zooCombo"), QStringLiteral("torchscript"));
+  child<QLineEdit>(teacher, "torchScriptEdit")->setText(file);
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+  const RunConfig c = dialog.config();
+  QVERIFY(c.teacher.kind == TeacherSource::Kind::TorchScript);
+  QCOMPARE(c.toJson()["teacher"], nlohmann::json({{"torchscript", file.toStdString()}}));
+  QVERIFY(!child<QSpinBox>(&dialog, "teacherEpochsSpin")->isEnabled());
+  // The student's card compares it with that teacher.
+  auto* student = child<ModelPicker>(&dialog, "studentPicker");
+  QTRY_VERIFY_WITH_TIMEOUT(student->cardText().contains("against torchscript:tiny.pt"), 30000);
+  QTRY_VERIFY_WITH_TIMEOUT(!teacher->cardText().isEmpty(), 30000);
+  if (qEnvironmentVariableIsSet("DISTILLERY_SHOT_DIR")) {
+    child<QLineEdit>(student, "hiddenEdit")->setText(QStringLiteral("8")); // a student smaller than its teacher
+    QTRY_VERIFY_WITH_TIMEOUT(student->cardText().contains("compression"), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(child<QLabel>(student, "modelCardLabel")->text().contains("smaller"), 30000);
+    child<QToolButton>(student, "layersButton")->setChecked(true);
+    dialog.resize(1280, 900);
+    dialog.show();
+    QCoreApplication::processEvents();
+    dialog.grab().save(qEnvironmentVariable("DISTILLERY_SHOT_DIR") + "/model_card.png");
+  }
+  dialog.setConfig(c); // and back
+  QCOMPARE(dialog.config().toJson(), c.toJson());
 }
 
 void TestWidgets::configLabelsAreShort() {

@@ -43,6 +43,16 @@ QString methodLabel(const distillery::MethodConfig& method) {
 
 ConfigLabels configLabels(const distillery::RunConfig& config) {
   ConfigLabels labels;
+  if (config.isLm()) { // language models: GPT specs (core/lm_config.h)
+    using Kind = distillery::LmTeacherSource::Kind;
+    const auto& teacher = config.lm.teacher;
+    labels.student = QString::fromStdString(distillery::describe(config.lm.student));
+    labels.teacher = teacher.kind == Kind::Run   ? QStringLiteral("run #%1").arg(teacher.run_id)
+                     : teacher.kind == Kind::Zoo ? QString::fromStdString(distillery::describe(teacher.model))
+                                                 : QStringLiteral("—");
+    labels.method = methodLabel(config.method);
+    return labels;
+  }
   labels.student = QString::fromStdString(distillery::describe(config.trainedModel()));
   if (!config.isDistill()) {
     labels.teacher = QStringLiteral("—");

@@ -1,9 +1,13 @@
 #include "widgets/main_window.h"
+#include "widgets/model_io_actions.h" // issue 4: export model, .pt drops
 
 #include "core/errors.h"
 #include "core/run_store.h"
+#include "widgets/compare_view.h"
+#include "widgets/generation_view.h"
+#include "widgets/lm_run_dialog.h"
 #include "widgets/new_run_dialog.h"
-#include "widgets/progress_bar_delegate.h"
+#include "widgets/run_browser.h"
 #include "widgets/run_controller.h"
 #include "widgets/run_table_model.h"
 #include "widgets/run_view.h"
@@ -16,12 +20,14 @@
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
-#include <QTableView>
+#include <QTabWidget>
 #include <QTimer>
 #include <QToolBar>
+#include <QTreeView>
 
 #include <algorithm>
 #include <map>
@@ -38,34 +44,30 @@ MainWindow::MainWindow(distillery::RunStore& store, QWidget* parent)
   resize(1400, 900);
 
   model_ = new RunTableModel(store_, this);
-  table_ = new QTableView(this);
-  table_->setObjectName(QStringLiteral("runTable"));
-  table_->setModel(model_);
-  table_->setSelectionBehavior(QAbstractItemView::SelectRows);
-  table_->setSelectionMode(QAbstractItemView::ExtendedSelection);
-  table_->setAlternatingRowColors(true);
-  table_->setWordWrap(false);
-  table_->setShowGrid(false);
-  table_->verticalHeader()->hide();
-  table_->verticalHeader()->setDefaultSectionSize(table_->fontMetrics().height() + 10);
-  table_->setItemDelegateForColumn(RunTableModel::ProgressColumn,
-                                   new ProgressBarDelegate(RunTableModel::ProgressFractionRole, table_));
-  QHeaderView* header = table_->horizontalHeader();
-  header->setSectionResizeMode(QHeaderView::ResizeToContents);
-  header->setSectionResizeMode(RunTableModel::NameColumn, QHeaderView::Stretch);
-  header->setHighlightSections(false);
-  header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+  // Filter box, group-by and the sortable tree of runs (run_browser.h).
+  browser_ = new RunBrowser(model_, this);
+  table_ = browser_->tree();
 
   view_ = new RunView(store_, this);
 
   auto* split = new QSplitter(Qt::Vertical, this);
-  split->addWidget(table_);
+  split->addWidget(browser_);
   split->addWidget(view_);
   split->setStretchFactor(0, 2);
   split->setStretchFactor(1, 5);
-  split->setSizes({250, 600});
+  split->setSizes({300, 600});
   split->setChildrenCollapsible(false);
-  setCentralWidget(split);
+
+  compare_ = new CompareView(store_, this);
+  compare_->setObjectName(QStringLiteral("compareView"));
+  tabs_ = new QTabWidget(this);
+  tabs_->setObjectName(QStringLiteral("mainTabs"));
+  tabs_->setDocumentMode(true);
+  tabs_->addTab(split, tr("Runs"));
+  tabs_->addTab(compare_, tr("Compare"));
+  setCentralWidget(tabs_);
+  connect(compare_, &CompareView::statusMessage, this,
+          [this](const QString& message) { statusBar()->showMessage(message, kStatusMessageMs); });
 
   activeLabel_ = new QLabel(this);
   statusBar()->addPermanentWidget(activeLabel_);
@@ -73,12 +75,11 @@ MainWindow::MainWindow(distillery::RunStore& store, QWidget* parent)
   createActions();
   connectController();
 
-  connect(table_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] {
+  connect(browser_, &RunBrowser::selectionChanged, this, [this] {
     showSelection();
     updateActions();
   });
-  connect(table_->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
-          [this] { showSelection(); });
+  connect(browser_, &RunBrowser::currentChanged, this, [this] { showSelection(); });
   connect(model_, &RunTableModel::storeError, this, [this](const QString& message) {
     statusBar()->showMessage(tr("Store: %1").arg(message), kStatusMessageMs);
   });
@@ -127,6 +128,26 @@ void MainWindow::createActions() {
   refreshAction_->setToolTip(tr("Re-read the runs from the store"));
   connect(refreshAction_, &QAction::triggered, this, &MainWindow::refresh);
 
+  compareAction_ = new QAction(s->standardIcon(QStyle::SP_FileDialogDetailedView), tr("C&ompare"), this);
+  compareAction_->setShortcut(tr("Ctrl+K"));
+  compareAction_->setToolTip(tr("Compare the selected runs (2 to 12) side by side"));
+  connect(compareAction_, &QAction::triggered, this, &MainWindow::compareSelected);
+
+  starAction_ = new QAction(tr("&Star / Unstar"), this);
+  starAction_->setShortcut(tr("Ctrl+B"));
+  starAction_->setToolTip(tr("Star the selected runs (or unstar them when all are starred)"));
+  connect(starAction_, &QAction::triggered, this, &MainWindow::toggleStarSelected);
+
+  renameAction_ = new QAction(tr("Re&name"), this);
+  renameAction_->setToolTip(tr("Rename the current run (or double-click its name; F2 edits the current cell)"));
+  connect(renameAction_, &QAction::triggered, this, &MainWindow::renameCurrent);
+
+  deleteAction_ = new QAction(s->standardIcon(QStyle::SP_TrashIcon), tr("&Delete…"), this);
+  deleteAction_->setShortcut(QKeySequence::Delete);
+  deleteAction_->setShortcutContext(Qt::WidgetWithChildrenShortcut); // not while editing a cell elsewhere
+  deleteAction_->setToolTip(tr("Delete the selected runs with their points, logs and saved models"));
+  connect(deleteAction_, &QAction::triggered, this, &MainWindow::deleteSelected);
+
   quitAction_ = new QAction(tr("&Quit"), this);
   quitAction_->setShortcut(QKeySequence::Quit);
   quitAction_->setMenuRole(QAction::QuitRole);
@@ -136,6 +157,29 @@ void MainWindow::createActions() {
   runMenu->addAction(newRunAction_);
   runMenu->addAction(duplicateAction_);
   runMenu->addAction(cancelAction_);
+  runMenu->addSeparator();
+  runMenu->addAction(compareAction_);
+  // ---- language models (task "lm"): a new GPT run, and a run's generations beside its teacher's
+  runMenu->addAction(tr("New &Language-Model Run…"), this, [this] {
+    LmRunDialog dialog(store_, this);
+    if (dialog.exec() == QDialog::Accepted) startRun(dialog.config());
+  });
+  runMenu->addAction(tr("&Generations…"), this, [this] { openGenerationView(store_, currentRunId(), this); });
+  // ---- end of language models
+  // ---- models in and out (issue 4): export a run's model; a dropped .pt file teaches a new run
+  runMenu->addAction(tr("E&xport Model…"), this, [this] { exportModelInteractively(store_, currentRunId(), this); });
+  acceptTorchScriptDrops(this, [this](const QString& file) {
+    distillery::RunConfig preset = distillery::RunConfig::defaultDistill();
+    preset.teacher.kind = distillery::TeacherSource::Kind::TorchScript;
+    preset.teacher.model = distillery::ModelSpec{};
+    preset.teacher.model.zoo = "torchscript";
+    preset.teacher.model.torchscript = file.toStdString();
+    openNewRunDialog(&preset);
+  });
+  // ---- end of models in and out
+  runMenu->addAction(starAction_);
+  runMenu->addAction(renameAction_);
+  runMenu->addAction(deleteAction_);
   runMenu->addSeparator();
   runMenu->addAction(refreshAction_);
   runMenu->addSeparator();
@@ -148,10 +192,16 @@ void MainWindow::createActions() {
   toolbar->addAction(newRunAction_);
   toolbar->addAction(duplicateAction_);
   toolbar->addAction(cancelAction_);
+  toolbar->addAction(compareAction_);
   toolbar->addAction(refreshAction_);
 
+  // Exports of the compare view (charts, data, tables, report).
+  menuBar()->addMenu(compare_->exportMenu());
+
   table_->setContextMenuPolicy(Qt::ActionsContextMenu);
-  table_->addActions({duplicateAction_, cancelAction_, refreshAction_});
+  table_->addActions({compareAction_, duplicateAction_, cancelAction_, starAction_, renameAction_, deleteAction_,
+                      refreshAction_});
+
   updateActions();
 }
 
@@ -175,6 +225,7 @@ void MainWindow::connectController() {
           [this](qint64 runId, const QString& status, const QString& message) {
             model_->refresh();
             if (view_->shownRuns().contains(runId)) view_->refreshSummary();
+            if (compare_->runs().contains(runId)) compare_->reload();
             QString text = tr("Run #%1 %2").arg(runId).arg(status);
             if (!message.isEmpty()) text += QStringLiteral(": ") + message;
             statusBar()->showMessage(text, kStatusMessageMs);
@@ -188,21 +239,9 @@ void MainWindow::refresh() {
   updateActions();
 }
 
-QList<int64_t> MainWindow::selectedRunIds() const {
-  QList<int64_t> ids;
-  for (const QModelIndex& index : table_->selectionModel()->selectedRows())
-    ids.append(model_->runIdAt(index.row()));
-  std::sort(ids.begin(), ids.end());
-  return ids;
-}
+QList<int64_t> MainWindow::selectedRunIds() const { return browser_->selectedRunIds(); }
 
-int64_t MainWindow::currentRunId() const {
-  const QModelIndex current = table_->selectionModel()->currentIndex();
-  const QList<int64_t> selected = selectedRunIds();
-  if (current.isValid() && table_->selectionModel()->isRowSelected(current.row(), {}))
-    return model_->runIdAt(current.row());
-  return selected.isEmpty() ? 0 : selected.first();
-}
+int64_t MainWindow::currentRunId() const { return browser_->currentRunId(); }
 
 void MainWindow::showSelection() {
   const QList<int64_t> selected = selectedRunIds();
@@ -223,19 +262,18 @@ void MainWindow::showSelection() {
   view_->showRuns(shown, currentRunId(), labels);
 }
 
-void MainWindow::selectRun(int64_t runId) {
-  const int row = model_->rowOf(runId);
-  if (row < 0) return;
-  table_->selectionModel()->setCurrentIndex(
-      model_->index(row, 0), QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
-  table_->scrollTo(model_->index(row, 0));
-}
+void MainWindow::selectRun(int64_t runId) { browser_->selectRun(runId); }
 
 void MainWindow::updateActions() {
   bool cancellable = false;
   for (int64_t id : selectedRunIds()) cancellable = cancellable || controller_->isActive(id);
   cancelAction_->setEnabled(cancellable);
   duplicateAction_->setEnabled(currentRunId() != 0);
+  const int selected = int(selectedRunIds().size());
+  compareAction_->setEnabled(selected >= CompareView::kMinRuns);
+  deleteAction_->setEnabled(selected > 0);
+  starAction_->setEnabled(selected > 0);
+  renameAction_->setEnabled(currentRunId() != 0);
   updateStatusSummary();
 }
 
@@ -287,6 +325,80 @@ void MainWindow::cancelSelected() {
   if (asked > 0)
     statusBar()->showMessage(tr("Stopping %n run(s) after the current batch…", nullptr, asked),
                              kStatusMessageMs);
+}
+
+void MainWindow::compareSelected() {
+  const QList<int64_t> ids = selectedRunIds();
+  if (ids.size() < CompareView::kMinRuns) {
+    statusBar()->showMessage(tr("Select at least two runs to compare."), kStatusMessageMs);
+    return;
+  }
+  const QString note = compare_->setRuns(ids);
+  tabs_->setCurrentWidget(compare_);
+  if (!note.isEmpty()) statusBar()->showMessage(note, kStatusMessageMs);
+}
+
+void MainWindow::toggleStarSelected() {
+  const QList<int64_t> ids = selectedRunIds();
+  bool allStarred = !ids.isEmpty();
+  for (int64_t id : ids)
+    if (const auto* run = model_->record(id)) allStarred = allStarred && run->starred;
+  for (int64_t id : ids) model_->setStarred(id, !allStarred);
+}
+
+void MainWindow::renameCurrent() {
+  const int64_t id = currentRunId();
+  const int row = model_->rowOf(id);
+  if (row < 0) return;
+  tabs_->setCurrentIndex(0);
+  browser_->selectRun(id);
+  const QModelIndex index = table_->selectionModel()->currentIndex().siblingAtColumn(RunTableModel::NameColumn);
+  if (index.isValid()) table_->edit(index);
+}
+
+void MainWindow::deleteSelected() {
+  const QList<int64_t> ids = selectedRunIds();
+  if (ids.isEmpty()) return;
+  // A running run's worker still writes to it: stop it first, then delete.
+  QStringList active;
+  for (int64_t id : ids)
+    if (controller_->isActive(id)) active << QStringLiteral("#%1").arg(id);
+  if (!active.isEmpty()) {
+    QMessageBox::warning(this, tr("Runs are active"),
+                         tr("%1 still running or queued. Cancel first (Ctrl+.), then delete.")
+                             .arg(active.join(QStringLiteral(", "))));
+    return;
+  }
+  QStringList names, students;
+  for (int64_t id : ids) {
+    const distillery::RunRecord* run = model_->record(id);
+    names << QStringLiteral("#%1 %2").arg(id).arg(run ? QString::fromStdString(run->name) : QString());
+  }
+  // Runs taught by a deleted run keep their results, but lose their teacher's model.
+  for (int row = 0; row < model_->rowCount(); ++row) {
+    const distillery::RunRecord* run = model_->record(model_->runIdAt(row));
+    if (run && run->teacher_run_id && ids.contains(run->teacher_run_id) && !ids.contains(run->id))
+      students << QStringLiteral("#%1").arg(run->id);
+  }
+  const int shownNames = 12;
+  QString text = (ids.size() == 1 ? tr("Delete this run?") : tr("Delete these %1 runs?").arg(ids.size())) +
+                 QStringLiteral("\n\n") + names.mid(0, shownNames).join(u'\n');
+  if (names.size() > shownNames) text += tr("\n… and %1 more").arg(names.size() - shownNames);
+  text += tr("\n\nTheir metric points, logs and saved models are removed from the store. This cannot be undone.");
+  if (!students.isEmpty())
+    text += tr("\n\nRuns %1 were taught by a run being deleted; they keep their results, but the teacher's "
+               "model will be gone.").arg(students.join(QStringLiteral(", ")));
+  QMessageBox box(QMessageBox::Warning, tr("Delete runs"), text, QMessageBox::Cancel, this);
+  QPushButton* remove = box.addButton(tr("Delete"), QMessageBox::DestructiveRole);
+  box.setDefaultButton(QMessageBox::Cancel);
+  box.exec();
+  if (box.clickedButton() != remove) return;
+
+  const int deleted = model_->deleteRuns(ids);
+  for (int64_t id : ids) compare_->removeRun(id);
+  showSelection();
+  updateActions();
+  statusBar()->showMessage(deleted == 1 ? tr("Deleted 1 run.") : tr("Deleted %1 runs.").arg(deleted), kStatusMessageMs);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {

@@ -1,6 +1,6 @@
 #pragma once
 // The main window: the run table on top, the selected runs' charts, summary
-// and log below. Runs execute on worker threads behind RunController; the GUI
+// and log below; a second tab compares 2 to 12 runs side by side. Runs execute on worker threads behind RunController; the GUI
 // thread only reads its own store connection and handles queued updates.
 #include "core/run_config.h"
 
@@ -12,8 +12,9 @@
 
 class QAction;
 class QLabel;
-class QTableView;
+class QTabWidget;
 class QTimer;
+class QTreeView;
 
 namespace distillery {
 class RunStore;
@@ -21,6 +22,8 @@ class RunStore;
 
 namespace distillery::gui {
 
+class CompareView;
+class RunBrowser;
 class RunController;
 class RunTableModel;
 class RunView;
@@ -39,14 +42,24 @@ public:
 
   RunController* controller() const { return controller_.get(); }
   RunTableModel* runModel() const { return model_; }
-  QTableView* runTable() const { return table_; }
+  QTreeView* runTable() const { return table_; }
+  RunBrowser* runBrowser() const { return browser_; }
   RunView* runView() const { return view_; }
+  CompareView* compareView() const { return compare_; }
+  QTabWidget* tabs() const { return tabs_; }
 
 public Q_SLOTS:
   void newRun();
   void duplicateRun();
   void cancelSelected();
   void refresh();
+  // Opens the compare tab on the selected runs (2 to 12).
+  void compareSelected();
+  // Asks, then removes the selected runs with their points, logs and files.
+  // Active runs are refused: cancel them first.
+  void deleteSelected();
+  void toggleStarSelected();
+  void renameCurrent();
 
 protected:
   void closeEvent(QCloseEvent* event) override;
@@ -64,14 +77,21 @@ private:
   distillery::RunStore& store_;
   std::unique_ptr<RunController> controller_;
   RunTableModel* model_ = nullptr;
-  QTableView* table_ = nullptr;
+  RunBrowser* browser_ = nullptr;
+  QTreeView* table_ = nullptr; // the browser's tree
   RunView* view_ = nullptr;
+  CompareView* compare_ = nullptr;
+  QTabWidget* tabs_ = nullptr;
   QLabel* activeLabel_ = nullptr;
   QTimer* pollTimer_ = nullptr;
   QAction* newRunAction_ = nullptr;
   QAction* duplicateAction_ = nullptr;
   QAction* cancelAction_ = nullptr;
   QAction* refreshAction_ = nullptr;
+  QAction* compareAction_ = nullptr;
+  QAction* deleteAction_ = nullptr;
+  QAction* starAction_ = nullptr;
+  QAction* renameAction_ = nullptr;
   QAction* quitAction_ = nullptr;
 };
 

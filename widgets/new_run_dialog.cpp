@@ -37,6 +37,20 @@ namespace {
 const QString kDistill = QStringLiteral("distill");
 const QString kTrain = QStringLiteral("train");
 
+// The input the model cards describe, as far as the config alone tells it.
+distillery::CardInput cardInputFor(const distillery::DataConfig& d) {
+  distillery::CardInput in; // Fashion-MNIST, MNIST, IDX: 1x28x28, 10 classes
+  if (d.dataset == "cifar10" || d.dataset == "cifar100") {
+    in.channels = 3;
+    in.height = in.width = 32;
+    in.classes = d.dataset == "cifar10" ? 10 : d.labels == "coarse" ? 20 : 100;
+  } else if (d.dataset == "image-folder") {
+    in.channels = d.channels;
+    in.height = in.width = d.image_size;
+  }
+  return in;
+}
+
 QFormLayout* compactForm(QWidget* parent) {
   auto* form = new QFormLayout(parent);
   form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
@@ -140,7 +154,8 @@ QWidget* NewRunDialog::buildTeacherGroup() {
   teacherGroup_->setObjectName(QStringLiteral("teacherGroup"));
   auto* layout = new QVBoxLayout(teacherGroup_);
 
-  teacherFromZoo_ = new QRadioButton(tr("Train a new zoo model first"), teacherGroup_);
+  teacherFromZoo_ = new QRadioButton(tr("A zoo model (trained first) or a TorchScript file"), teacherGroup_);
+  teacherFromZoo_->setToolTip(tr("Pick \"TorchScript file (.pt)…\" in the list to distill from a model made in PyTorch"));
   teacherFromZoo_->setObjectName(QStringLiteral("teacherZooRadio"));
   teacherPicker_ = new ModelPicker(teacherGroup_);
   teacherPicker_->setObjectName(QStringLiteral("teacherPicker"));
@@ -186,7 +201,8 @@ QWidget* NewRunDialog::buildMethodGroup() {
   auto* layout = new QVBoxLayout(methodGroup_);
   method_ = new QComboBox(methodGroup_);
   method_->setObjectName(QStringLiteral("methodCombo"));
-  for (const distillery::MethodInfo& info : distillery::methodRegistry()) {
+  for (const distillery::MethodInfo* method : distillery::methodsForTask("distill")) { // image methods only
+    const distillery::MethodInfo& info = *method;
     const QString name = QString::fromStdString(info.name);
     const QString title = QString::fromStdString(info.title);
     method_->addItem(title.isEmpty() || title == name ? name : QStringLiteral("%1 — %2").arg(name, title),
@@ -326,6 +342,7 @@ void NewRunDialog::loadFinishedRuns(distillery::RunStore& store) {
     try {
       const auto config = distillery::RunConfig::fromJsonText(run.config_json);
       text += QStringLiteral(" — ") + QString::fromStdString(distillery::describe(config.trainedModel()));
+      runModels_[run.id] = config.trainedModel();
     } catch (const std::exception&) {
     }
     for (const char* key : {"test_accuracy", "best_val_accuracy"}) {
@@ -355,7 +372,7 @@ void NewRunDialog::updateVisibility() {
   teacherFromRun_->setEnabled(teacherRun_->count() > 0);
   const bool zoo = teacherFromZoo_->isChecked();
   teacherPicker_->setEnabled(zoo);
-  teacherEpochs_->setEnabled(zoo);
+  teacherEpochs_->setEnabled(zoo && !teacherPicker_->spec().isTorchScript()); // a file is not trained
   teacherRun_->setEnabled(!zoo && teacherRun_->count() > 0);
 }
 
@@ -365,8 +382,9 @@ distillery::RunConfig NewRunDialog::config() const {
   c.task = task_->currentData().toString().toStdString();
   if (c.isDistill()) {
     if (teacherFromZoo_->isChecked()) {
-      c.teacher.kind = distillery::TeacherSource::Kind::Zoo;
       c.teacher.model = teacherPicker_->spec();
+      c.teacher.kind = c.teacher.model.isTorchScript() ? distillery::TeacherSource::Kind::TorchScript
+                                                       : distillery::TeacherSource::Kind::Zoo;
       c.teacher.train_epochs = teacherEpochs_->value();
     } else {
       c.teacher.kind = distillery::TeacherSource::Kind::Run;
@@ -440,6 +458,8 @@ void NewRunDialog::updatePreview() {
   QString text;
   try {
     const distillery::RunConfig c = config();
+    updateCards(c);
+    updateVisibility();
     const nlohmann::json json = c.toJson();
     text = QString::fromStdString(json.dump(2));
     if (c.isDistill() && teacherFromZoo_->isChecked() && !teacherPicker_->error().isEmpty())
@@ -456,6 +476,25 @@ void NewRunDialog::updatePreview() {
   json_->setPlainText(text);
   errorLabel_->setText(error_);
   buttons_->button(QDialogButtonBox::Ok)->setEnabled(error_.isEmpty());
+}
+
+std::optional<distillery::ModelSpec> NewRunDialog::teacherSpecForCard(const distillery::RunConfig& c) const {
+  if (!c.isDistill()) return std::nullopt;
+  if (c.teacher.kind == distillery::TeacherSource::Kind::Run) {
+    auto it = runModels_.find(c.teacher.run_id);
+    if (it == runModels_.end()) return std::nullopt;
+    return it->second;
+  }
+  if (!teacherPicker_->error().isEmpty()) return std::nullopt;
+  return c.teacher.model;
+}
+
+void NewRunDialog::updateCards(const distillery::RunConfig& c) {
+  const distillery::CardInput input = cardInputFor(c.data);
+  const QString device = QString::fromStdString(c.device);
+  teacherPicker_->setCardContext(input, device);
+  studentPicker_->setCardContext(input, device);
+  studentPicker_->setComparison(teacherSpecForCard(c));
 }
 
 void NewRunDialog::applyJsonText(const QString& text, const QString& origin) {

@@ -1,12 +1,16 @@
 #pragma once
-// The form that builds a RunConfig: task, teacher (a new zoo model, or a
-// finished run from the store), the student, the method with a parameter form
+// The form that builds a RunConfig: task, teacher (a new zoo model trained
+// first, a TorchScript file, or a finished run from the store), the student
+// (a zoo model or a TorchScript file), each with its model card, the method with a parameter form
 // generated from its schema, training and data settings. The resulting JSON is
 // shown read-only and can be copied; JSON can also be pasted or loaded.
 #include "core/run_config.h"
 
 #include <QDialog>
 #include <QString>
+
+#include <map>
+#include <optional>
 
 class QButtonGroup;
 class QComboBox;
@@ -55,9 +59,13 @@ private:
   void selectMethod(const QString& name);
   void updateVisibility();
   void updatePreview();
+  // The pickers' cards follow the dataset, the device and the teacher.
+  void updateCards(const distillery::RunConfig& config);
+  std::optional<distillery::ModelSpec> teacherSpecForCard(const distillery::RunConfig& config) const;
   void applyJsonText(const QString& text, const QString& origin);
 
   distillery::RunConfig base_;
+  std::map<qint64, distillery::ModelSpec> runModels_; // finished runs' trained models, for the card
   QString error_;
   bool updating_ = false;
 

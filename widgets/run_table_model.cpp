@@ -3,9 +3,12 @@
 #include "core/errors.h"
 #include "widgets/run_colors.h"
 
+#include <QApplication>
 #include <QBrush>
 #include <QDateTime>
 #include <QFont>
+#include <QIcon>
+#include <QStyle>
 #include <QTimeZone>
 
 #include <algorithm>
@@ -48,6 +51,30 @@ QDateTime parseUtc(const std::string& text) {
 
 QString percent(double fraction) { return QString::number(fraction * 100.0, 'f', 1) + u'%'; }
 
+const QChar kStarOn(0x2605), kStarOff(0x2606); // ★ ☆
+
+QString joinTags(const std::vector<std::string>& tags) {
+  QStringList list;
+  for (const std::string& tag : tags) list << QString::fromStdString(tag);
+  return list.join(QStringLiteral(", "));
+}
+
+std::vector<std::string> splitTags(const QString& text) {
+  std::vector<std::string> tags;
+  for (const QString& part : text.split(u',', Qt::SkipEmptyParts)) {
+    const QString tag = part.trimmed();
+    if (!tag.isEmpty()) tags.push_back(tag.toStdString());
+  }
+  return tags;
+}
+
+// What a filter or a group header can see of a run changed: its subject is stale.
+bool sameVisibleState(const distillery::RunRecord& a, const distillery::RunRecord& b) {
+  return a.name == b.name && a.status == b.status && a.tags == b.tags && a.notes == b.notes &&
+         a.starred == b.starred && a.error == b.error && a.finished_at == b.finished_at &&
+         a.teacher_run_id == b.teacher_run_id && a.sweep_id == b.sweep_id && a.summary == b.summary;
+}
+
 } // namespace
 
 QString formatDuration(double seconds) {
@@ -84,10 +111,18 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation orientation, int
       case BestValAccuracyColumn: return tr("Best val acc");
       case AgreementColumn: return tr("Agreement");
       case WallTimeColumn: return tr("Wall time");
+      case TagsColumn: return tr("Tags");
+      case NotesColumn: return tr("Notes");
+      case CreatedColumn: return tr("Created");
+      case StarColumn: return QString(kStarOn);
     }
   }
   if (role == Qt::ToolTipRole) {
     switch (section) {
+      case NameColumn: return tr("Run id and name; double-click or F2 to rename");
+      case TagsColumn: return tr("Comma-separated tags; double-click or F2 to edit");
+      case NotesColumn: return tr("Your notes on the run; double-click or F2 to edit");
+      case StarColumn: return tr("Starred runs; click to star or unstar");
       case BestValAccuracyColumn: return tr("Best validation accuracy of the trained model");
       case AgreementColumn:
         return tr("How often the student's top-1 class matches the teacher's");
@@ -170,8 +205,59 @@ QVariant RunTableModel::displayData(const distillery::RunRecord& run, int column
       return v < 0 ? QString() : percent(v);
     }
     case WallTimeColumn: return formatDuration(wallSeconds(run));
+    case TagsColumn: return joinTags(run.tags);
+    case NotesColumn: return QString::fromStdString(run.notes).section(u'\n', 0, 0);
+    case CreatedColumn: {
+      const QDateTime t = parseUtc(run.created_at);
+      return t.isValid() ? t.toLocalTime().toString(QStringLiteral("yyyy-MM-dd HH:mm"))
+                         : QString::fromStdString(run.created_at);
+    }
+    case StarColumn: return QString(run.starred ? kStarOn : kStarOff);
   }
   return {};
+}
+
+QVariant RunTableModel::sortData(const distillery::RunRecord& run, int column) const {
+  switch (column) {
+    case NameColumn: return QString::fromStdString(run.name).toLower();
+    case ProgressColumn: return progressFraction(run);
+    case BestValAccuracyColumn: {
+      const double v = bestValAccuracy(run);
+      return v < 0 ? QVariant() : QVariant(v);
+    }
+    case AgreementColumn: {
+      const double v = agreement(run);
+      return v < 0 ? QVariant() : QVariant(v);
+    }
+    case WallTimeColumn: {
+      const double v = wallSeconds(run);
+      return v < 0 ? QVariant() : QVariant(v);
+    }
+    case CreatedColumn: return QVariant::fromValue<qint64>(run.id); // ids grow with creation time
+    case StarColumn: return run.starred ? 1 : 0;
+    case NotesColumn: return QString::fromStdString(run.notes).toLower();
+    default: return displayData(run, column).toString().toLower();
+  }
+}
+
+Qt::ItemFlags RunTableModel::flags(const QModelIndex& index) const {
+  Qt::ItemFlags f = QAbstractTableModel::flags(index);
+  if (!index.isValid()) return f;
+  const int c = index.column();
+  if (c == NameColumn || c == TagsColumn || c == NotesColumn) f |= Qt::ItemIsEditable;
+  return f;
+}
+
+bool RunTableModel::setData(const QModelIndex& index, const QVariant& value, int role) {
+  if (!index.isValid() || role != Qt::EditRole || index.row() >= int(rows_.size())) return false;
+  const int64_t id = rows_[size_t(index.row())].id;
+  switch (index.column()) {
+    case NameColumn: return renameRun(id, value.toString());
+    case TagsColumn: return setTags(id, splitTags(value.toString()));
+    case NotesColumn: return setNotes(id, value.toString());
+    case StarColumn: return setStarred(id, value.toBool());
+    default: return false;
+  }
 }
 
 QVariant RunTableModel::data(const QModelIndex& index, int role) const {
@@ -180,16 +266,30 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
   const int column = index.column();
   switch (role) {
     case Qt::DisplayRole: return displayData(run, column);
+    case Qt::EditRole:
+      switch (column) {
+        case NameColumn: return QString::fromStdString(run.name);
+        case NotesColumn: return QString::fromStdString(run.notes);
+        case StarColumn: return run.starred;
+        default: return displayData(run, column);
+      }
+    case SortRole: return sortData(run, column);
     case RunIdRole: return QVariant::fromValue<qint64>(run.id);
     case ProgressFractionRole: return progressFraction(run);
+    case DivergedRole: return isDiverged(run.id);
     case Qt::DecorationRole:
       if (column == NameColumn) return runColor(run.id); // matches the run's curves
+      if (column == StatusColumn && isDiverged(run.id))
+        return QApplication::style()->standardIcon(QStyle::SP_MessageBoxWarning);
       break;
     case Qt::TextAlignmentRole:
       if (column == BestValAccuracyColumn || column == AgreementColumn || column == WallTimeColumn)
         return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+      if (column == StarColumn) return QVariant(Qt::AlignCenter);
       break;
     case Qt::ForegroundRole:
+      if (column == StarColumn) return QBrush(run.starred ? QColor(0xd49b00) : QColor(0xa0a0a0));
+      if (column == StatusColumn && isDiverged(run.id)) return QBrush(QColor(0xc0392b));
       if (column == StatusColumn) {
         switch (run.status) {
           case distillery::RunStatus::Failed: return QBrush(QColor(0xc0392b));
@@ -206,6 +306,9 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
       if (run.teacher_run_id) tip += tr("\nteacher: run #%1").arg(run.teacher_run_id);
       if (run.parent_run_id) tip += tr("\ntrained as the teacher of run #%1").arg(run.parent_run_id);
       if (!run.error.empty()) tip += tr("\nerror: %1").arg(QString::fromStdString(run.error));
+      if (isDiverged(run.id)) tip += tr("\ndiverged: a loss or metric became NaN/Inf");
+      if (column == NotesColumn && !run.notes.empty()) return QString::fromStdString(run.notes);
+      if (column == StarColumn) return run.starred ? tr("Starred; click to unstar") : tr("Click to star");
       return tip;
     }
   }
@@ -219,8 +322,10 @@ void RunTableModel::rebuildIndex() {
 
 void RunTableModel::loadMetricsFromStore(int64_t runId) {
   LiveMetrics m;
-  for (const distillery::MetricPoint& p : store_.points(runId, kValAccuracy))
+  for (const distillery::MetricPoint& p : store_.points(runId, kValAccuracy)) {
     if (std::isfinite(p.value)) m.bestValAccuracy = std::max(m.bestValAccuracy, p.value);
+    else diverged_.insert(runId);
+  }
   const auto agreement = store_.points(runId, kValAgreement);
   if (!agreement.empty() && std::isfinite(agreement.back().value))
     m.lastValAgreement = agreement.back().value;
@@ -232,20 +337,40 @@ void RunTableModel::refresh() {
   try {
     fresh = store_.runs();
     // Curves of runs seen for the first time (e.g. written by the CLI) come
-    // from the store once; later ones arrive through addPoints().
+    // from the store once; later ones arrive through addPoints(). Runs with a
+    // summary already have their figures, which keeps opening 1,000 runs fast.
     for (const distillery::RunRecord& run : fresh)
-      if (!metrics_.count(run.id)) loadMetricsFromStore(run.id);
+      if (!metrics_.count(run.id) && !summaryNumber(run.summary, {"best_val_accuracy", "val_accuracy"}))
+        loadMetricsFromStore(run.id);
   } catch (const distillery::DistilleryError& e) {
     Q_EMIT storeError(QString::fromUtf8(e.what()));
     return;
   }
 
+  // The first load (1,000 runs, say) as one reset instead of one insert per
+  // row, each of which the proxies and the view would process on its own.
+  if (rows_.empty() && !fresh.empty()) {
+    beginResetModel();
+    rows_ = std::move(fresh);
+    subjects_.clear();
+    rebuildIndex();
+    endResetModel();
+    return;
+  }
+
   std::set<int64_t> freshIds;
-  for (const auto& run : fresh) freshIds.insert(run.id);
+  for (const auto& run : fresh) {
+    freshIds.insert(run.id);
+    const int known = rowOf(run.id);
+    if (known >= 0 && !sameVisibleState(rows_[size_t(known)], run)) subjects_.erase(run.id);
+  }
+  for (auto it = subjects_.begin(); it != subjects_.end();)
+    it = freshIds.count(it->first) ? std::next(it) : subjects_.erase(it);
   for (int row = int(rows_.size()) - 1; row >= 0; --row) {
     if (freshIds.count(rows_[size_t(row)].id)) continue;
     beginRemoveRows({}, row, row);
     rows_.erase(rows_.begin() + row);
+    rebuildIndex(); // the proxies look runs up by id while handling the removal
     endRemoveRows();
   }
 
@@ -258,6 +383,7 @@ void RunTableModel::refresh() {
     } else if (!rowById_.count(run.id)) {
       beginInsertRows({}, int(row), int(row));
       rows_.insert(rows_.begin() + std::ptrdiff_t(row), run);
+      rebuildIndex(); // the filter proxy asks for the new run's subject by id
       endInsertRows();
     } else {
       // Ordering changed in a way inserts cannot express: start over.
@@ -295,7 +421,13 @@ void RunTableModel::setProgress(const distillery::RunProgress& progress) {
 void RunTableModel::addPoints(const std::vector<distillery::MetricPoint>& points) {
   std::set<int64_t> touched;
   for (const distillery::MetricPoint& p : points) {
-    if (!std::isfinite(p.value)) continue;
+    if (!std::isfinite(p.value)) {
+      if (diverged_.insert(p.run_id).second) {
+        subjects_.erase(p.run_id);
+        touched.insert(p.run_id);
+      }
+      continue;
+    }
     if (p.metric == kValAccuracy) {
       LiveMetrics& m = metrics_[p.run_id];
       m.bestValAccuracy = std::max(m.bestValAccuracy, p.value);
@@ -307,7 +439,7 @@ void RunTableModel::addPoints(const std::vector<distillery::MetricPoint>& points
   }
   for (int64_t id : touched) {
     const int row = rowOf(id);
-    if (row >= 0) emitRowChanged(row, BestValAccuracyColumn, AgreementColumn);
+    if (row >= 0) emitRowChanged(row, 0, ColumnCount - 1);
   }
 }
 
@@ -323,6 +455,128 @@ int64_t RunTableModel::runIdAt(int row) const {
 const distillery::RunRecord* RunTableModel::record(int64_t runId) const {
   const int row = rowOf(runId);
   return row < 0 ? nullptr : &rows_[size_t(row)];
+}
+
+bool RunTableModel::isDiverged(int64_t runId) const {
+  if (diverged_.count(runId)) return true;
+  const distillery::RunRecord* run = record(runId);
+  return run && run->status == distillery::RunStatus::Failed &&
+         QString::fromStdString(run->error).contains(QStringLiteral("diverged"), Qt::CaseInsensitive);
+}
+
+void RunTableModel::reloadRun(int64_t runId) {
+  const int row = rowOf(runId);
+  if (row < 0) return;
+  if (auto fresh = store_.run(runId)) rows_[size_t(row)] = std::move(*fresh);
+  subjects_.erase(runId);
+  emitRowChanged(row, 0, ColumnCount - 1);
+}
+
+bool RunTableModel::setStarred(int64_t runId, bool starred) {
+  if (rowOf(runId) < 0) return false;
+  try {
+    store_.setStarred(runId, starred);
+    reloadRun(runId);
+  } catch (const distillery::DistilleryError& e) {
+    Q_EMIT storeError(QString::fromUtf8(e.what()));
+    return false;
+  }
+  return true;
+}
+
+bool RunTableModel::setTags(int64_t runId, const std::vector<std::string>& tags) {
+  if (rowOf(runId) < 0) return false;
+  try {
+    store_.setTags(runId, tags);
+    reloadRun(runId);
+  } catch (const distillery::DistilleryError& e) {
+    Q_EMIT storeError(QString::fromUtf8(e.what()));
+    return false;
+  }
+  return true;
+}
+
+bool RunTableModel::setNotes(int64_t runId, const QString& notes) {
+  if (rowOf(runId) < 0) return false;
+  try {
+    store_.setNotes(runId, notes.toStdString());
+    reloadRun(runId);
+  } catch (const distillery::DistilleryError& e) {
+    Q_EMIT storeError(QString::fromUtf8(e.what()));
+    return false;
+  }
+  return true;
+}
+
+bool RunTableModel::renameRun(int64_t runId, const QString& name) {
+  const QString trimmed = name.trimmed();
+  if (rowOf(runId) < 0 || trimmed.isEmpty()) return false; // a run always has a name
+  try {
+    store_.renameRun(runId, trimmed.toStdString());
+    reloadRun(runId);
+  } catch (const distillery::DistilleryError& e) {
+    Q_EMIT storeError(QString::fromUtf8(e.what()));
+    return false;
+  }
+  return true;
+}
+
+int RunTableModel::deleteRuns(const QList<int64_t>& runIds) {
+  int deleted = 0;
+  for (int64_t id : runIds) {
+    try {
+      store_.deleteRun(id);
+      ++deleted;
+    } catch (const distillery::DistilleryError& e) {
+      Q_EMIT storeError(QString::fromUtf8(e.what()));
+    }
+    metrics_.erase(id);
+    progress_.erase(id);
+    diverged_.erase(id);
+  }
+  refresh();
+  return deleted;
+}
+
+const distillery::RunFilterSubject& RunTableModel::filterSubject(int64_t runId) const {
+  auto it = subjects_.find(runId);
+  if (it != subjects_.end()) return it->second;
+  const distillery::RunRecord* run = record(runId);
+  if (!run) {
+    static const distillery::RunFilterSubject unknown; // not cached: the run may arrive later
+    return unknown;
+  }
+  distillery::RunFilterSubject subject = distillery::runFilterSubject(*run);
+  subject.diverged = subject.diverged || diverged_.count(runId) > 0;
+  return subjects_.emplace(runId, std::move(subject)).first->second;
+}
+
+QString RunTableModel::fieldValue(int64_t runId, const std::string& key) const {
+  const distillery::RunFilterSubject& s = filterSubject(runId);
+  const auto it = s.fields.find(key);
+  return it == s.fields.end() ? QString() : QString::fromStdString(it->second);
+}
+
+std::vector<std::string> RunTableModel::groupableKeys() const {
+  std::vector<std::string> keys = {"status", "task", "method.name", "student", "teacher", "data.dataset", "sweep"};
+  // Config keys (not summary figures, which are nearly all distinct) that take
+  // more than one value across the runs.
+  std::map<std::string, std::set<std::string>> values;
+  for (const distillery::RunRecord& run : rows_)
+    for (const auto& [key, value] : filterSubject(run.id).fields)
+      if (key.rfind("summary.", 0) != 0) values[key].insert(value);
+  std::vector<std::string> varying;
+  for (const auto& [key, seen] : values) {
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;
+    static const std::set<std::string> perRun = {"id", "name", "notes", "created", "error", "parent_run", "teacher_run"};
+    if (perRun.count(key)) continue;
+    bool missingSomewhere = false;
+    for (const distillery::RunRecord& run : rows_)
+      if (!filterSubject(run.id).fields.count(key)) missingSomewhere = true;
+    if (seen.size() + (missingSomewhere ? 1 : 0) > 1) varying.push_back(key);
+  }
+  keys.insert(keys.end(), varying.begin(), varying.end());
+  return keys;
 }
 
 QString RunTableModel::statusText(int64_t runId) const {

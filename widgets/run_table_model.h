@@ -1,16 +1,21 @@
 #pragma once
 // The list of runs in the store, newest first, plus what only the live workers
 // know: progress, ETA, and metrics between store refreshes. Records come from
-// the GUI thread's own store connection.
+// the GUI thread's own store connection. Name, tags, notes and the star are
+// edited in place and written to the store at once.
+#include "core/run_filter.h"
 #include "core/run_observer.h"
 #include "core/run_store.h"
 #include "widgets/config_labels.h"
 
 #include <QAbstractTableModel>
+#include <QList>
 #include <QString>
 
 #include <cstdint>
 #include <map>
+#include <set>
+#include <string>
 #include <vector>
 
 namespace distillery::gui {
@@ -29,11 +34,17 @@ public:
     BestValAccuracyColumn,
     AgreementColumn,
     WallTimeColumn,
+    TagsColumn,
+    NotesColumn,
+    CreatedColumn,
+    StarColumn, // shown first; kept last here so the other columns keep their numbers
     ColumnCount
   };
   enum Role {
     RunIdRole = Qt::UserRole + 1,
     ProgressFractionRole, // double in [0, 1]; negative when there is no bar to draw
+    SortRole,             // numbers for numeric columns, so 9% sorts below 10%; invalid when missing
+    DivergedRole,         // bool: the run saw a NaN/Inf loss or metric
   };
 
   explicit RunTableModel(distillery::RunStore& store, QObject* parent = nullptr);
@@ -42,6 +53,9 @@ public:
   int columnCount(const QModelIndex& parent = {}) const override;
   QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
   QVariant headerData(int section, Qt::Orientation orientation, int role) const override;
+  Qt::ItemFlags flags(const QModelIndex& index) const override;
+  // Name, tags ("a, b"), notes and star (EditRole, bool); persisted at once.
+  bool setData(const QModelIndex& index, const QVariant& value, int role = Qt::EditRole) override;
 
   // Re-reads the runs. Rows are inserted and removed individually, so
   // selections and the current row survive a refresh.
@@ -53,6 +67,25 @@ public:
   int64_t runIdAt(int row) const;
   const distillery::RunRecord* record(int64_t runId) const;
   QString statusText(int64_t runId) const;
+  bool isDiverged(int64_t runId) const;
+
+  // Annotations, written to the store first; false (and storeError) on failure.
+  bool setStarred(int64_t runId, bool starred);
+  bool setTags(int64_t runId, const std::vector<std::string>& tags);
+  bool setNotes(int64_t runId, const QString& notes);
+  bool renameRun(int64_t runId, const QString& name);
+  // Removes the runs with their points, logs and artifacts. Returns how many were deleted.
+  int deleteRuns(const QList<int64_t>& runIds);
+
+  // What the filter box and group-by look at; built once per run and kept
+  // until the run's record changes.
+  const distillery::RunFilterSubject& filterSubject(int64_t runId) const;
+  // A field of the run (config key, summary key or run field) as shown in a
+  // group header; empty when the run lacks it.
+  QString fieldValue(int64_t runId, const std::string& key) const;
+  // Keys worth grouping by: a few fixed ones, then every config key whose
+  // value differs between runs.
+  std::vector<std::string> groupableKeys() const;
 
 Q_SIGNALS:
   void storeError(const QString& message);
@@ -74,6 +107,9 @@ private:
   double wallSeconds(const distillery::RunRecord& run) const;
   const ConfigLabels& labels(const distillery::RunRecord& run) const;
   void emitRowChanged(int row, int firstColumn, int lastColumn);
+  QVariant sortData(const distillery::RunRecord& run, int column) const;
+  // Re-reads one run after an edit, so the row shows what the store holds.
+  void reloadRun(int64_t runId);
 
   distillery::RunStore& store_;
   std::vector<distillery::RunRecord> rows_;
@@ -81,6 +117,8 @@ private:
   std::map<int64_t, distillery::RunProgress> progress_;
   std::map<int64_t, LiveMetrics> metrics_;
   mutable std::map<int64_t, ConfigLabels> labels_; // configs never change
+  mutable std::map<int64_t, distillery::RunFilterSubject> subjects_;
+  std::set<int64_t> diverged_; // NaN/Inf seen in live or stored points
 };
 
 // "0:42", "12:05", "1:02:03"; empty for negative values.

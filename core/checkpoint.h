@@ -1,0 +1,45 @@
+#pragma once
+// A training checkpoint: everything the training loop needs to continue a run
+// exactly where it stopped: the weights, the optimiser's state (Adam moments
+// and step counts, SGD momentum), the position (step, epoch) and the cost
+// counters at that step, and the best validation weights kept so far. It is
+// stored as one artifact ("checkpoint"), overwritten each time, so it is
+// always complete.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace distillery {
+
+inline constexpr const char* kCheckpointArtifact = "checkpoint";
+
+struct TrainingCheckpoint {
+  // Position and cost counters (see CostCounters in trainer.h).
+  int64_t step = 0;
+  double epoch = 0.0;
+  double samples = 0.0;
+  double flops = 0.0;
+  double teacher_queries = 0.0;
+  double wall_s = 0.0;
+  double lr = 0.0; // the learning rate the schedule had reached
+  int64_t total_steps = 0;
+  // Model selection so far.
+  double best_val_accuracy = 0.0;
+  double final_val_accuracy = 0.0;
+  double final_val_agreement = -1.0;
+  double final_val_kl = -1.0;
+  int64_t selected_step = 0;
+  // Tensors, each a torch::save'd list: the model's parameters then buffers
+  // (in module order), the optimiser, and the best weights (empty: none yet).
+  std::string model_state;
+  std::string optimizer_state;
+  std::string best_state;
+  std::string optimizer_name; // "adam" | "sgd": what optimizer_state holds
+};
+
+std::string encodeCheckpoint(const TrainingCheckpoint& checkpoint);
+// Throws DataError(origin, ...) for bytes that are not a complete checkpoint.
+TrainingCheckpoint decodeCheckpoint(const std::string& bytes, const std::string& origin);
+
+} // namespace distillery

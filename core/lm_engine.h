@@ -1,0 +1,29 @@
+#pragma once
+// Execution of a language-model run (task "lm"), called by executeRun
+// (engine.h): load and tokenise the corpus, obtain the teacher (a finished
+// LM run, or a GPT trained first as a run of its own), train the student with
+// the method, store the model and vocabulary, and return the summary.
+#include "core/run_config.h"
+#include "core/run_observer.h"
+#include "core/run_recorder.h"
+#include "core/stop_token.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+
+namespace distillery {
+
+class RunStore;
+
+struct LmRunResult {
+  bool cancelled = false;
+  nlohmann::json summary = nlohmann::json::object();
+};
+
+// Throws ConfigError / DataError (e.g. a vocabulary mismatch with the teacher)
+// and LibTorch errors; executeRun turns them into the run's error.
+LmRunResult executeLmRun(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
+                         const StopToken& stop, RunRecorder& recorder);
+
+} // namespace distillery

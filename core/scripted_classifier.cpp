@@ -1,0 +1,195 @@
+#include "core/scripted_classifier.h"
+
+#include "core/errors.h"
+#include "core/op_mac_counter.h"
+#include "core/version.h"
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace distillery {
+
+namespace {
+
+// nn::Module names may not contain dots; the script's "layer1.0.weight" becomes "layer1/0/weight".
+std::string flatName(std::string name) {
+  for (char& c : name)
+    if (c == '.') c = '/';
+  return name;
+}
+
+std::string shapeText(at::IntArrayRef sizes) {
+  std::string s = "[";
+  for (size_t i = 0; i < sizes.size(); ++i) s += (i ? ", " : "") + std::to_string(sizes[i]);
+  return s + "]";
+}
+
+// Turns LibTorch's loader messages into what went wrong for the user.
+[[noreturn]] void rethrowLoadError(const std::string& origin, const c10::Error& e) {
+  const std::string raw = e.what_without_backtrace();
+  const std::string first_line = raw.substr(0, raw.find('\n'));
+  std::string why;
+  if (raw.find("version") != std::string::npos && (raw.find("maximum supported") != std::string::npos ||
+                                                    raw.find("too old") != std::string::npos ||
+                                                    raw.find("newer") != std::string::npos)) {
+    why = "was written by a newer PyTorch than this LibTorch " + libtorchVersion() +
+          " can read; save it again with torch.jit.save from PyTorch " + libtorchVersion() + " or older";
+  } else if (raw.find("central directory") != std::string::npos || raw.find("zip archive") != std::string::npos ||
+             raw.find("reader failed") != std::string::npos ||
+             (raw.find("file not found") == std::string::npos &&
+              raw.find("PytorchStreamReader") != std::string::npos)) {
+    why = "is not a readable TorchScript archive (truncated or corrupt); expected a file written by "
+          "torch.jit.save of a torch.jit.trace'd or torch.jit.script'ed model";
+  } else if (raw.find("constants.pkl") != std::string::npos || raw.find("file not found") != std::string::npos) {
+    why = "is a PyTorch archive but not TorchScript (a state_dict or a model saved with torch.save?); "
+          "expected torch.jit.save(torch.jit.script(model), PATH) or torch.jit.trace";
+  } else {
+    why = "could not be loaded as TorchScript";
+  }
+  throw DataError(origin, why + " (" + first_line + ")");
+}
+
+} // namespace
+
+ScriptedClassifierImpl::ScriptedClassifierImpl(torch::jit::Module module, std::string origin)
+    : module_(std::move(module)), origin_(std::move(origin)) {
+  if (!module_.find_method("forward"))
+    throw DataError(origin_, "the TorchScript module has no forward method");
+  std::set<std::string> names;
+  auto unique = [&](const std::string& name) {
+    if (!names.insert(name).second)
+      throw DataError(origin_, "two tensors of the TorchScript module share the name \"" + name + "\"");
+    return name;
+  };
+  for (const auto& p : module_.named_parameters(/*recurse=*/true))
+    register_parameter(unique(flatName(p.name)), p.value, /*requires_grad=*/true);
+  for (const auto& b : module_.named_buffers(/*recurse=*/true))
+    if (b.value.defined()) register_buffer(unique(flatName(b.name)), b.value);
+  train(module_.is_training());
+}
+
+torch::Tensor ScriptedClassifierImpl::forward(torch::Tensor x) {
+  c10::IValue out = module_.forward({std::move(x)});
+  if (!out.isTensor())
+    throw DataError(origin_, "forward returned a " + out.tagKind() + "; expected a tensor of logits [N, classes]");
+  return out.toTensor();
+}
+
+void ScriptedClassifierImpl::train(bool on) {
+  torch::nn::Module::train(on);
+  module_.train(on);
+}
+
+std::string ScriptedClassifierImpl::saveBytes() {
+  // Python's torch.jit.load should not need a GPU: save a CPU copy.
+  bool on_cpu = true;
+  for (const auto& p : parameters()) on_cpu = on_cpu && p.device().is_cpu();
+  for (const auto& b : buffers()) on_cpu = on_cpu && b.device().is_cpu();
+  std::ostringstream out;
+  if (on_cpu) {
+    module_.save(out);
+  } else {
+    torch::jit::Module copy = module_.clone();
+    copy.to(torch::kCPU);
+    copy.save(out);
+  }
+  return out.str();
+}
+
+ScriptedClassifier loadScriptedFile(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw DataError(path, "no such file; expected a TorchScript model (.pt) written by torch.jit.save");
+  if (std::filesystem::is_directory(path, ec))
+    throw DataError(path, "is a directory; expected a TorchScript model file (.pt)");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path, "cannot be opened for reading");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return loadScriptedBytes(bytes.str(), path);
+}
+
+ScriptedClassifier loadScriptedBytes(const std::string& bytes, const std::string& origin) {
+  if (bytes.empty()) throw DataError(origin, "is empty; expected a TorchScript model written by torch.jit.save");
+  torch::jit::Module module;
+  try {
+    std::istringstream in(bytes);
+    module = torch::jit::load(in, torch::Device(torch::kCPU));
+  } catch (const c10::Error& e) {
+    rethrowLoadError(origin, e);
+  } catch (const std::exception& e) {
+    throw DataError(origin, std::string("could not be loaded as TorchScript (") + e.what() + ")");
+  }
+  return ScriptedClassifier(std::move(module), origin);
+}
+
+void probeClassifier(const Classifier& model, const torch::Tensor& probe, int64_t classes,
+                     const std::string& origin) {
+  const std::string input = shapeText(probe.sizes());
+  const bool was_training = model->is_training();
+  torch::Tensor out;
+  {
+    torch::NoGradGuard no_grad;
+    model->eval();
+    try {
+      out = model->forward(probe);
+    } catch (const DataError&) {
+      model->train(was_training);
+      throw;
+    } catch (const std::exception& e) {
+      model->train(was_training);
+      std::string what = e.what();
+      if (auto* c10_error = dynamic_cast<const c10::Error*>(&e)) what = c10_error->what_without_backtrace();
+      // The interpreter's traceback is long; its last line says what failed.
+      while (!what.empty() && what.back() == '\n') what.pop_back();
+      const size_t last = what.rfind('\n');
+      if (last != std::string::npos) what = what.substr(last + 1);
+      throw DataError(origin, "rejects the dataset's input " + input + " (images [N, C, H, W]): " + what);
+    }
+    model->train(was_training);
+  }
+  if (out.dim() != 2 || out.size(0) != probe.size(0) || out.size(1) != classes)
+    throw DataError(origin, "outputs " + shapeText(out.sizes()) + " for the input " + input + "; expected logits [" +
+                                std::to_string(probe.size(0)) + ", " + std::to_string(classes) +
+                                "], one score per class of the dataset (" + std::to_string(classes) + " classes)");
+  if (!out.is_floating_point())
+    throw DataError(origin, "outputs integers; expected floating-point logits");
+}
+
+ScriptedClassifier loadCheckedTorchScript(const std::string& path, const torch::Tensor& probe, int64_t classes) {
+  ScriptedClassifier model = loadScriptedFile(path);
+  probeClassifier(model.ptr(), probe, classes, path);
+  return model;
+}
+
+ModelInfo describeScripted(ScriptedClassifierImpl& model, const InputShape& shape) {
+  ModelInfo info;
+  info.params = countParameters(model);
+  {
+    torch::NoGradGuard no_grad;
+    const bool was_training = model.is_training();
+    model.eval();
+    const torch::Device device = info.params > 0 ? model.parameters().front().device() : torch::Device(torch::kCPU);
+    torch::Tensor one = torch::zeros({1, shape.channels, shape.height, shape.width}, device);
+    info.flops_per_sample = 2.0 * countOperatorMacs([&] { model.forward(one); });
+    model.train(was_training);
+  }
+  for (const auto& child : model.script().named_children()) {
+    LayerSummary l;
+    l.name = child.name;
+    const auto type_name = child.value.type()->name();
+    l.kind = type_name ? type_name->name() : std::string("Module");
+    for (const auto& p : child.value.parameters()) l.params += p.numel();
+    info.layers.push_back(l);
+  }
+  return info;
+}
+
+torch::Tensor probeBatch(const Dataset& data, int64_t n) {
+  const TensorSplit& split = data.train.size() > 0 ? data.train : data.test;
+  return split.x.slice(0, 0, std::min<int64_t>(n, split.size()));
+}
+
+} // namespace distillery

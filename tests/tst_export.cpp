@@ -1,0 +1,651 @@
+// Exports a researcher puts into a paper: curves that keep every spike, tables
+// that paste into Markdown and LaTeX, charts with legends and axis titles in
+// PNG/SVG/PDF, data at full resolution, reports that escape what users typed.
+// Also drives distillery-cli's export-chart, report and table commands.
+#include "core/axis_ticks.h"
+#include "core/chart_painter.h"
+#include "core/config_diff.h"
+#include "core/ema_smoothing.h"
+#include "core/number_format.h"
+#include "core/pareto_front.h"
+#include "core/point_export.h"
+#include "core/run_store.h"
+#include "core/run_summary_table.h"
+#include "core/series_decimation.h"
+#include "core/svg_canvas.h"
+#include "core/table_export.h"
+#include "render/chart_export.h"
+#include "render/report_export.h"
+
+#include <QDir>
+#include <QFile>
+#include <QImage>
+#include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QXmlStreamReader>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <sstream>
+
+using namespace distillery;
+
+namespace {
+
+const std::string kScriptName = "kd <script>alert(1)</script>";
+const std::string kSpecialName = "base & 50% _x_ #1";
+
+MetricPoint point(int64_t run, const std::string& metric, int64_t step, double value) {
+  MetricPoint p;
+  p.run_id = run;
+  p.metric = metric;
+  p.step = step;
+  p.epoch = double(step) / 100.0;
+  p.wall_s = double(step) * 0.05;
+  p.samples = double(step) * 64;
+  p.flops = double(step) * 3.2e7;
+  p.teacher_queries = double(step) * 64;
+  p.value = value;
+  return p;
+}
+
+nlohmann::json summary(double acc, int64_t params) {
+  return {{"test_accuracy", acc},
+          {"best_val_accuracy", acc + 0.004},
+          {"final_val_accuracy", acc + 0.001},
+          {"test_agreement", 0.93},
+          {"test_kl", 0.0712},
+          {"params", params},
+          {"flops_per_sample", 3.1e6},
+          {"compression", 12.5},
+          {"wall_s", 41.7},
+          {"samples_per_s", 5321.0},
+          {"train_flops", 4.2e12},
+          {"teacher_queries", 3.2e5},
+          {"device", "cpu"},
+          {"dataset", "fashion-mnist"},
+          {"dataset_path", "/data/fashion-mnist"},
+          {"dataset_hash", "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+          {"app_version", "0.1.0"},
+          {"libtorch_version", "1.13.1"},
+          {"method", "kd"},
+          {"teacher", {{"kind", "torchscript"}, {"path", "/models/teacher.pt"}, {"sha256", "abc123def456"}}}};
+}
+
+// Records what the chart painter draws, to check layout decisions.
+class RecordingCanvas : public ChartCanvas {
+public:
+  struct Line {
+    CanvasRole role;
+    int64_t run_id;
+    std::vector<CanvasPoint> points;
+  };
+  struct Text {
+    CanvasRole role;
+    std::string text;
+  };
+  std::vector<Line> lines;
+  std::vector<Text> texts;
+
+  double textWidth(const std::string& s, const TextStyle& st) override { return estimatedTextWidth(s, st.size, st.bold); }
+  void fillRect(const CanvasRect&, uint32_t, double, CanvasRole) override {}
+  void strokeRect(const CanvasRect&, const Stroke&, CanvasRole) override {}
+  void line(CanvasPoint a, CanvasPoint b, const Stroke&, CanvasRole role) override { lines.push_back({role, 0, {a, b}}); }
+  void path(const std::vector<std::vector<CanvasPoint>>& pieces, const Stroke&, CanvasRole role, int64_t run) override {
+    for (const auto& piece : pieces) lines.push_back({role, run, piece});
+  }
+  void text(double, double, const std::string& s, const TextStyle&, CanvasRole role) override { texts.push_back({role, s}); }
+  void pushClip(const CanvasRect&) override {}
+  void popClip() override {}
+};
+
+bool segmentCrossesRect(CanvasPoint a, CanvasPoint b, const CanvasRect& r) {
+  // Sampled finely: enough for a test, independent of the painter's own clipping code.
+  for (int i = 0; i <= 200; ++i) {
+    const double t = i / 200.0;
+    if (r.contains(a.x + t * (b.x - a.x), a.y + t * (b.y - a.y))) return true;
+  }
+  return false;
+}
+
+QString readAll(const QString& path) {
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly)) return {};
+  return QString::fromUtf8(f.readAll());
+}
+
+} // namespace
+
+class TestExport : public QObject {
+  Q_OBJECT
+
+private:
+  QTemporaryDir dir_;
+  std::string db_;
+  int64_t kd_ = 0, base_ = 0, teacher_ = 0;
+  int64_t nan_points_ = 0;
+
+  QString path(const QString& name) const { return dir_.filePath(name); }
+  std::string spath(const QString& name) const { return path(name).toStdString(); }
+
+  struct Cli {
+    int code = -1;
+    QString out, err;
+  };
+  Cli cli(const QStringList& args) {
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove("DISTILLERY_DB");
+    env.remove("QT_QPA_PLATFORM"); // the CLI must pick the offscreen platform itself
+    env.remove("DISPLAY");
+    env.remove("WAYLAND_DISPLAY");
+    p.setProcessEnvironment(env);
+    p.start(DISTILLERY_CLI, args);
+    if (!p.waitForFinished(120000)) return {};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+  }
+
+  ChartSpec spec(const std::string& metric, XAxisKind x = XAxisKind::Step) {
+    RunStore store(db_);
+    return chartSpecFromStore(store, {kd_, base_}, metric, x);
+  }
+
+  std::string pdfText(const QString& pdf) {
+    QProcess p;
+    p.start("pdftotext", {"-layout", pdf, "-"});
+    if (!p.waitForFinished(30000)) return {};
+    return QString::fromUtf8(p.readAllStandardOutput()).toStdString();
+  }
+
+private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    db_ = spath("export.sqlite");
+    RunStore store(db_);
+    teacher_ = store.createRun("teacher-cnn", "train", R"({"name":"teacher-cnn","task":"train","seed":0})");
+    kd_ = store.createRun(kScriptName, "distill",
+                          R"({"name":"kd","task":"distill","method":{"name":"kd","temperature":4},"seed":0,)"
+                          R"("optim":{"lr":0.003},"data":{"path":"/data/fashion-mnist"}})");
+    base_ = store.createRun(kSpecialName, "train",
+                            R"({"name":"base","task":"train","seed":0,"optim":{"lr":0.001},)"
+                            R"("data":{"path":"/data/fashion-mnist"}})");
+    std::vector<MetricPoint> pts;
+    for (int64_t s = 0; s <= 2000; s += 10) {
+      const double t = double(s) / 2000.0;
+      // A loss spike at step 1000 in kd, a NaN at step 1500.
+      double kd_loss = 2.3 * std::exp(-3 * t) + 0.2;
+      if (s == 1000) kd_loss = 9.5;
+      if (s == 1500) kd_loss = std::numeric_limits<double>::quiet_NaN();
+      pts.push_back(point(kd_, "train_loss", s, kd_loss));
+      pts.push_back(point(base_, "train_loss", s, 2.3 * std::exp(-2 * t) + 0.3));
+      pts.push_back(point(teacher_, "train_loss", s, 2.3 * std::exp(-4 * t) + 0.1));
+      if (s % 100 == 0) {
+        pts.push_back(point(kd_, "val_accuracy", s, 0.70 + 0.18 * (1 - std::exp(-4 * t))));
+        pts.push_back(point(base_, "val_accuracy", s, 0.68 + 0.16 * (1 - std::exp(-3 * t))));
+      }
+    }
+    nan_points_ = 1;
+    store.appendPoints(pts);
+    store.setSummary(kd_, summary(0.874, 52000));
+    nlohmann::json base_summary = summary(0.851, 52000);
+    base_summary.erase("teacher");
+    base_summary.erase("compression");
+    base_summary["method"] = nullptr;
+    store.setSummary(base_, base_summary);
+    store.setSummary(teacher_, summary(0.912, 650000));
+    store.setStatus(kd_, RunStatus::Finished);
+    store.setStatus(base_, RunStatus::Finished);
+    store.setTags(kd_, {"<b>bold</b>", "paper"});
+    store.setNotes(kd_, "<script>alert('notes')</script>\nsecond line & more");
+  }
+
+  // ---- decimation and smoothing ----------------------------------------------------
+  void decimationKeepsExtremesAndBoundsCount() {
+    std::mt19937 rng(7);
+    std::normal_distribution<double> noise(0, 1);
+    XYSeries s;
+    for (int i = 0; i < 100000; ++i) {
+      s.x.push_back(i);
+      s.y.push_back(noise(rng));
+    }
+    const int columns = 300;
+    const XYSeries d = decimateMinMax(s, 0, 99999, columns);
+    QVERIFY(d.size() <= size_t(2 * columns + 2));
+    QVERIFY(d.size() > size_t(columns)); // not a trivial reduction either
+    const double lo = *std::min_element(s.y.begin(), s.y.end()), hi = *std::max_element(s.y.begin(), s.y.end());
+    QVERIFY(std::find(d.y.begin(), d.y.end(), lo) != d.y.end());
+    QVERIFY(std::find(d.y.begin(), d.y.end(), hi) != d.y.end());
+    QVERIFY(std::is_sorted(d.x.begin(), d.x.end()));
+  }
+
+  void singleSpikeInAMillionPointsSurvives() {
+    XYSeries s;
+    s.x.resize(1000000);
+    s.y.assign(1000000, 0.5);
+    for (size_t i = 0; i < s.x.size(); ++i) s.x[i] = double(i);
+    s.y[654321] = 40.0;
+    s.y[123457] = -3.0;
+    const XYSeries d = decimateMinMax(s, 0, 999999, 800);
+    QVERIFY(d.size() <= 1602);
+    QVERIFY(std::find(d.y.begin(), d.y.end(), 40.0) != d.y.end());
+    QVERIFY(std::find(d.y.begin(), d.y.end(), -3.0) != d.y.end());
+  }
+
+  void emaIsDebiased() {
+    const std::vector<double> constant(20, 3.5);
+    for (double v : smoothEma(constant, 0.9)) QVERIFY(std::abs(v - 3.5) < 1e-12);
+    // By hand, weight 0.5 on 1, 2, 3: averages 0.5, 1.25, 2.125 over 1 - 0.5^n.
+    const auto s = smoothEma({1, 2, 3}, 0.5);
+    QVERIFY(std::abs(s[0] - 1.0) < 1e-12);
+    QVERIFY(std::abs(s[1] - 1.25 / 0.75) < 1e-12);
+    QVERIFY(std::abs(s[2] - 2.125 / 0.875) < 1e-12);
+    // A NaN stays visible and does not poison what follows.
+    const auto n = smoothEma({1, std::numeric_limits<double>::quiet_NaN(), 3}, 0.5);
+    QVERIFY(std::isnan(n[1]));
+    QVERIFY(std::abs(n[2] - 1.75 / 0.75) < 1e-12);
+  }
+
+  // ---- tables ------------------------------------------------------------------------
+  void configDiffOnlyDiffering() {
+    const nlohmann::json a = {{"name", "a"}, {"seed", 0}, {"method", {{"name", "kd"}, {"temperature", 4.0}}}};
+    const nlohmann::json b = {{"name", "b"}, {"seed", 0}, {"method", {{"name", "kd"}, {"temperature", 2.0}}},
+                              {"extra", true}};
+    const auto all = diffConfigs({a, b}, false);
+    const auto differ = diffConfigs({a, b}, true);
+    QCOMPARE(all.size(), size_t(5));
+    std::vector<std::string> keys;
+    for (const auto& r : differ) keys.push_back(r.key);
+    QCOMPARE(keys, (std::vector<std::string>{"extra", "method.temperature", "name"}));
+    QCOMPARE(differ[0].values, (std::vector<std::string>{"", "true"}));
+    QCOMPARE(differ[1].values, (std::vector<std::string>{"4", "2"}));
+    for (const auto& r : all)
+      if (r.key == "seed" || r.key == "method.name") QVERIFY(!r.differs);
+    const TableData t = configDiffTable(differ, {"#1 a", "#2 b"});
+    QCOMPARE(t.headers.size(), size_t(3));
+    QCOMPARE(t.rows.size(), size_t(3));
+  }
+
+  void paretoFrontKeepsUndominatedRuns() {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const std::vector<CostAccuracyPoint> pts = {
+        {1, 4.0, 0.90}, {2, 1.0, 0.80}, {3, 3.0, 0.84}, {4, 2.0, 0.85}, {5, 2.0, 0.70}, {6, nan, 0.99}, {7, 5.0, 0.90}};
+    const auto front = paretoFront(pts);
+    std::vector<int64_t> ids;
+    for (size_t i : front) ids.push_back(pts[i].run_id);
+    QCOMPARE(ids, (std::vector<int64_t>{2, 4, 1}));
+  }
+
+  void markdownTableIsEscapedAndAligned() {
+    TableData t;
+    t.caption = "Results";
+    t.headers = {"Run", "Acc (%)"};
+    t.numeric = {false, true};
+    t.rows = {{"a|b <script>", "91.20"}, {"x_y*z", "88.00"}};
+    const std::string md = tableToMarkdown(t);
+    std::istringstream lines(md);
+    std::string header, rule, row1;
+    std::getline(lines, header);
+    std::getline(lines, rule);
+    std::getline(lines, row1);
+    QCOMPARE(header, std::string("| Run | Acc (%) |"));
+    QCOMPARE(rule, std::string("| :--- | ---: |"));
+    QCOMPARE(row1, std::string("| a\\|b &lt;script&gt; | 91.20 |"));
+    QVERIFY(md.find("x\\_y\\*z") != std::string::npos);
+    QVERIFY(md.find("<script>") == std::string::npos);
+  }
+
+  void latexTableUsesBooktabsAndEscapes() {
+    TableData t;
+    t.caption = "KD & friends: 50% of_it #1";
+    t.headers = {"Run", "Acc (%)"};
+    t.numeric = {false, true};
+    t.rows = {{"a&b%c_d#e$f", "91.20"}, {"back\\slash {x} ~^", "88.00"}};
+    const std::string tex = tableToLatex(t, "tab:x");
+    for (const char* s : {"\\toprule", "\\midrule", "\\bottomrule", "\\begin{tabular}{lr}", "\\label{tab:x}",
+                          "a\\&b\\%c\\_d\\#e\\$f", "KD \\& friends: 50\\% of\\_it \\#1",
+                          "back\\textbackslash{}slash \\{x\\} \\textasciitilde{}\\textasciicircum{}"})
+      QVERIFY2(tex.find(s) != std::string::npos, s);
+    // Header + 2 rows end with \\ and nothing unescaped slipped through.
+    size_t rows = 0;
+    for (size_t p = tex.find(" \\\\\n"); p != std::string::npos; p = tex.find(" \\\\\n", p + 1)) ++rows;
+    QCOMPARE(rows, size_t(3));
+    QVERIFY(tex.find("a&b") == std::string::npos);
+    const QString pdflatex = QStandardPaths::findExecutable("pdflatex");
+    if (pdflatex.isEmpty()) return; // structural checks only
+    QFile f(path("table.tex"));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write(QByteArray::fromStdString("\\documentclass{article}\\usepackage{booktabs}\\begin{document}\n" + tex +
+                                      "\\end{document}\n"));
+    f.close();
+    QProcess p;
+    p.setWorkingDirectory(dir_.path());
+    p.start(pdflatex, {"-interaction=nonstopmode", "-halt-on-error", "table.tex"});
+    QVERIFY(p.waitForFinished(60000));
+    QVERIFY2(p.exitCode() == 0, p.readAllStandardOutput().constData());
+  }
+
+  void summaryTableFormatsForReading() {
+    RunStore store(db_);
+    const auto rows = summarizeRuns(store, {kd_, base_});
+    QCOMPARE(rows.size(), size_t(2));
+    const TableData t = summaryTable(rows);
+    QCOMPARE(t.headers.size(), summaryColumns().size() + 1);
+    QCOMPARE(t.rows[0][0], "#" + std::to_string(kd_) + " " + kScriptName);
+    auto cell = [&](size_t row, const std::string& key) {
+      for (size_t c = 0; c < summaryColumns().size(); ++c)
+        if (summaryColumns()[c].key == key) return t.rows[row][c + 1];
+      return std::string("?");
+    };
+    QCOMPARE(cell(0, "test_accuracy"), std::string("87.40"));
+    QCOMPARE(cell(0, "params"), std::string("52k"));
+    QCOMPARE(cell(0, "train_flops"), std::string("4.2T"));
+    QCOMPARE(cell(0, "compression"), std::string("12.5x"));
+    QCOMPARE(cell(1, "compression"), std::string("-")); // a run without a teacher
+  }
+
+  void ticksAreRoundAndSiLabelled() {
+    const auto t = linearTicks(0, 1, 5);
+    QCOMPARE(t.size(), size_t(6));
+    QCOMPARE(t[1].label, std::string("0.2"));
+    std::vector<std::string> labels;
+    for (const auto& k : linearTicks(0, 6.4e10, 6)) labels.push_back(k.label);
+    for (const auto& l : labels) QVERIFY2(l.find('e') == std::string::npos, l.c_str());
+    QCOMPARE(labels.back(), std::string("60G"));
+    std::vector<std::string> decades;
+    for (const auto& k : logTicks(0.01, 1000, 6))
+      if (k.major) decades.push_back(k.label);
+    QCOMPARE(decades, (std::vector<std::string>{"0.01", "0.1", "1", "10", "100", "1k"}));
+    QCOMPARE(formatSi(1234567), std::string("1.23M"));
+    QCOMPARE(formatSi(950), std::string("950"));
+  }
+
+  // ---- chart layout --------------------------------------------------------------------
+  void legendNeverCoversACurve() {
+    auto curve = [](int64_t id, auto f) {
+      ChartCurve c;
+      c.run_id = id;
+      c.label = "#" + std::to_string(id) + " run";
+      for (int i = 0; i <= 400; ++i) {
+        c.raw.x.push_back(i);
+        c.raw.y.push_back(f(i));
+      }
+      return c;
+    };
+    auto rising = [](double top) { return [top](int i) { return 0.1 + top * (1 - std::exp(-i / 60.0)); }; };
+    ChartSpec crowded, calm;
+    crowded.metric = calm.metric = "val_accuracy";
+    crowded.title = calm.title = "Validation accuracy";
+    // A zig-zag from bottom to top covers every corner: the legend must go outside.
+    crowded.curves = {curve(1, [](int i) { return i % 2 ? 1.0 : 0.0; }), curve(2, rising(0.8))};
+    // Accuracy-like curves leave the lower right free.
+    calm.curves = {curve(1, rising(0.8)), curve(2, rising(0.7))};
+    for (const ChartSpec* s : {&crowded, &calm}) {
+      RecordingCanvas canvas;
+      const ChartLayout layout = paintChart(*s, canvas);
+      const bool outside = layout.legend_placement == LegendPlacement::OutsideRight ||
+                           layout.legend_placement == LegendPlacement::OutsideBottom;
+      QCOMPARE(outside, s == &crowded);
+      for (const auto& l : canvas.lines) {
+        if (l.role != CanvasRole::Curve && l.role != CanvasRole::RawCurve) continue;
+        for (size_t i = 1; i < l.points.size(); ++i)
+          QVERIFY(!segmentCrossesRect(l.points[i - 1], l.points[i], layout.legend));
+      }
+    }
+  }
+
+  void chartDecimatesToOutputWidthAndKeepsSpike() {
+    ChartSpec s;
+    s.metric = "train_loss";
+    s.title = "Training loss";
+    ChartCurve c;
+    c.run_id = 1;
+    c.label = "#1 long";
+    for (int i = 0; i < 1000000; ++i) {
+      c.raw.x.push_back(i);
+      c.raw.y.push_back(i == 777777 ? 50.0 : 1.0 + 1e-6 * (i % 7));
+    }
+    s.curves.push_back(c);
+    RecordingCanvas canvas;
+    const ChartLayout layout = paintChart(s, canvas);
+    const auto curve = std::find_if(canvas.lines.begin(), canvas.lines.end(),
+                                    [](const auto& l) { return l.role == CanvasRole::Curve; });
+    QVERIFY(curve != canvas.lines.end());
+    QVERIFY(curve->points.size() <= size_t(2 * layout.decimation_columns + 2));
+    double top = 1e9;
+    for (const auto& p : curve->points) top = std::min(top, p.y);
+    QVERIFY(std::abs(top - layout.plot.y) < 1e-6); // the spike reaches the top of the plot
+  }
+
+  // ---- chart files -----------------------------------------------------------------------
+  void svgIsWellFormedWithOneCurvePerRun() {
+    for (double smoothing : {0.0, 0.6}) {
+      ChartSpec s = spec("train_loss", XAxisKind::Flops);
+      s.smoothing = smoothing;
+      const QString file = path(QString("chart-%1.svg").arg(smoothing));
+      render::exportChart(s, file.toStdString());
+      QFile f(file);
+      QVERIFY(f.open(QIODevice::ReadOnly));
+      QXmlStreamReader xml(&f);
+      int curves = 0, raw = 0, marks = 0;
+      QStringList texts;
+      while (!xml.atEnd()) {
+        xml.readNext();
+        if (!xml.isStartElement()) continue;
+        const QString cls = xml.attributes().value("class").toString();
+        if (xml.name() == u"path" && cls == "curve") ++curves;
+        if (xml.name() == u"path" && cls == "raw-curve") ++raw;
+        if (cls == "divergence") ++marks;
+        if (xml.name() == u"text") texts << xml.readElementText();
+      }
+      QVERIFY2(!xml.hasError(), qPrintable(xml.errorString()));
+      QCOMPARE(curves, 2);
+      QCOMPARE(raw, smoothing > 0 ? 2 : 0);
+      QVERIFY(marks >= 3); // the NaN at step 1500: a dashed line and an X
+      QVERIFY(texts.contains(QString::fromStdString("#" + std::to_string(kd_) + " " + kScriptName + " (diverged)")));
+      QVERIFY(texts.contains(QString::fromStdString("#" + std::to_string(base_) + " " + kSpecialName)));
+      QVERIFY(texts.contains("Training compute (FLOPs)"));
+      QVERIFY(texts.contains("Training loss"));
+      for (const QString& t : texts) QVERIFY2(!t.contains("e+"), qPrintable(t)); // 64G, not 6.4e+10
+      QVERIFY(!readAll(file).contains("<script>"));
+    }
+  }
+
+  void pngHasTheSizeTheDpiImplies() {
+    render::ChartImageOptions o;
+    o.width_in = 3.5;
+    o.height_in = 2.5;
+    o.dpi = 300;
+    const QString file = path("chart.png");
+    render::exportChart(spec("val_accuracy"), file.toStdString(), o);
+    QImage image(file);
+    QCOMPARE(image.size(), QSize(1050, 750));
+    QCOMPARE(image.dotsPerMeterX(), int(std::lround(300 / 0.0254)));
+    // Something was drawn in a run's colour (the palette's blue or orange), not just a blank page.
+    int coloured = 0;
+    for (int y = 0; y < image.height(); y += 2)
+      for (int x = 0; x < image.width(); x += 2) {
+        const QColor c = image.pixelColor(x, y);
+        if (c.saturation() > 120) ++coloured;
+      }
+    QVERIFY(coloured > 200);
+  }
+
+  void pdfChartHoldsTitlesAndNames() {
+    if (QStandardPaths::findExecutable("pdftotext").isEmpty()) QSKIP("pdftotext (poppler-utils) not installed");
+    const QString file = path("chart.pdf");
+    render::exportChart(spec("val_accuracy"), file.toStdString());
+    QVERIFY(readAll(file).startsWith("%PDF"));
+    const std::string text = pdfText(file);
+    for (const std::string& s : {std::string("Validation accuracy"), std::string("Training step"), kScriptName, kSpecialName})
+      QVERIFY2(text.find(s) != std::string::npos, (s + " missing in:\n" + text).c_str());
+  }
+
+  void unknownFormatAndUnwritablePathAreErrors() {
+    bool threw = false;
+    try {
+      render::exportChart(spec("val_accuracy"), spath("chart.bmp"));
+    } catch (const std::runtime_error& e) {
+      threw = std::string(e.what()).find("chart.bmp") != std::string::npos;
+    }
+    QVERIFY(threw);
+    threw = false;
+    try {
+      render::exportChart(spec("val_accuracy"), "/nonexistent-dir/chart.png");
+    } catch (const std::runtime_error& e) {
+      threw = std::string(e.what()).find("/nonexistent-dir/chart.png") != std::string::npos;
+    }
+    QVERIFY(threw);
+  }
+
+  // ---- data ----------------------------------------------------------------------------
+  void csvHasOneRowPerStoredPoint() {
+    RunStore store(db_);
+    std::ostringstream all, one;
+    const int64_t n = writePointsCsv(store, {kd_, base_}, "", all);
+    QCOMPARE(n, store.pointCount(kd_) + store.pointCount(base_));
+    const std::string text = all.str();
+    QCOMPARE(int64_t(std::count(text.begin(), text.end(), '\n')), n + 1);
+    QVERIFY(text.find(",nan\n") != std::string::npos);
+    writePointsCsv(store, {kd_}, "val_accuracy", one);
+    const std::string v = one.str();
+    QCOMPARE(int64_t(std::count(v.begin(), v.end(), '\n')), int64_t(store.points(kd_, "val_accuracy").size()) + 1);
+  }
+
+  void jsonKeepsNonFiniteValues() {
+    RunStore store(db_);
+    std::ostringstream out;
+    writePointsJson(store, {kd_}, "train_loss", out);
+    const auto j = nlohmann::json::parse(out.str());
+    QCOMPARE(j["runs"][0]["name"].get<std::string>(), kScriptName);
+    const auto& points = j["runs"][0]["points"];
+    QCOMPARE(points.size(), store.points(kd_, "train_loss").size());
+    int64_t nonfinite = 0;
+    for (const auto& p : points) {
+      if (!p.contains("nonfinite")) continue;
+      ++nonfinite;
+      QVERIFY(p["value"].is_null());
+      QCOMPARE(p["nonfinite"].get<std::string>(), std::string("nan"));
+      QCOMPARE(p["step"].get<int64_t>(), int64_t(1500));
+    }
+    QCOMPARE(nonfinite, nan_points_);
+    // Full precision: values read back exactly.
+    const auto stored = store.points(kd_, "train_loss");
+    QCOMPARE(points[3]["value"].get<double>(), stored[3].value);
+  }
+
+  // ---- reports -------------------------------------------------------------------------
+  void htmlReportIsSelfContainedAndEscaped() {
+    RunStore store(db_);
+    render::ReportRequest r;
+    r.run_ids = {kd_, base_};
+    const QString file = path("report.html");
+    render::exportReport(store, r, file.toStdString());
+    const QString html = readAll(file);
+    QVERIFY(!html.contains("<script"));
+    QVERIFY(!html.contains("<b>bold"));
+    QVERIFY(html.contains("kd &lt;script&gt;alert(1)&lt;/script&gt;"));
+    QVERIFY(html.contains("&lt;script&gt;alert(&#39;notes&#39;)"));
+    for (const char* ref : {"src=", "href=", "url(http", "@import", "<link"}) QVERIFY2(!html.contains(ref), ref);
+    QCOMPARE(html.count("<svg"), 2); // the default charts these runs have: val_accuracy, train_loss
+    for (const char* s : {"Test acc (%)", "Compression", "sha256:9f86d081", "/models/teacher.pt", "abc123def456",
+                          "LibTorch version", "1.13.1", "method.temperature", "Validation accuracy", "Training loss"})
+      QVERIFY2(html.contains(s), s);
+  }
+
+  void pdfReportHoldsNamesAndMetricTitles() {
+    if (QStandardPaths::findExecutable("pdftotext").isEmpty()) QSKIP("pdftotext (poppler-utils) not installed");
+    RunStore store(db_);
+    render::ReportRequest r;
+    r.run_ids = {kd_, base_};
+    r.metrics = {"val_accuracy", "train_loss"};
+    r.smoothing = 0.6;
+    const QString file = path("report.pdf");
+    render::exportReport(store, r, file.toStdString());
+    const std::string text = pdfText(file);
+    for (const std::string& s :
+         {kScriptName, kSpecialName, std::string("Validation accuracy"), std::string("Training loss"),
+          std::string("Distillery report"), std::string("Accuracy and agreement"), std::string("sha256:9f86d081"),
+          std::string("method.temperature"), std::string("87.40")})
+      QVERIFY2(text.find(s) != std::string::npos, (s + " missing").c_str());
+  }
+
+  void markdownAndLatexReportsWriteChartFiles() {
+    RunStore store(db_);
+    render::ReportRequest r;
+    r.run_ids = {kd_, base_};
+    r.metrics = {"val_accuracy"};
+    render::exportReport(store, r, spath("paper.md"));
+    render::exportReport(store, r, spath("paper.tex"));
+    QVERIFY(QFile::exists(path("paper_charts/1-val_accuracy.svg")));
+    QVERIFY(QFile::exists(path("paper_charts/1-val_accuracy.pdf")));
+    const QString md = readAll(path("paper.md"));
+    QVERIFY(md.contains("](paper_charts/1-val_accuracy.svg)"));
+    QVERIFY(!md.contains("<script"));
+    QVERIFY(md.contains("| :--- |"));
+    const QString tex = readAll(path("paper.tex"));
+    for (const char* s : {"\\documentclass", "\\usepackage{booktabs}", "\\includegraphics[width=\\linewidth]{paper_charts/1-val_accuracy.pdf}",
+                          "\\toprule", "\\bottomrule", "kd \\textless{}script\\textgreater{}", "base \\& 50\\% \\_x\\_ \\#1",
+                          "\\end{document}"})
+      QVERIFY2(tex.contains(s), s);
+    QCOMPARE(tex.count("\\begin{longtable}"), tex.count("\\end{longtable}"));
+    QCOMPARE(tex.count("\\begin{table}"), tex.count("\\end{table}"));
+  }
+
+  // ---- the CLI, as scripts use it --------------------------------------------------------
+  void cliExportsChartsAndReports() {
+    const QString db = QString::fromStdString(db_);
+    const QString runs = QString("%1,%2").arg(kd_).arg(base_);
+    Cli c = cli({"export-chart", "--runs", runs, "--metric", "val_accuracy", "--x", "epoch", "--dpi", "100",
+                 "--width-in", "4", "--height-in", "3", "--out", path("cli.png"), "--db", db});
+    QVERIFY2(c.code == 0, qPrintable(c.err));
+    QCOMPARE(QImage(path("cli.png")).size(), QSize(400, 300));
+    c = cli({"export-chart", "--runs", runs, "--metric", "train_loss", "--log-y", "--smoothing", "0.8", "--out",
+             path("cli.svg"), "--db", db});
+    QVERIFY2(c.code == 0, qPrintable(c.err));
+    QCOMPARE(readAll(path("cli.svg")).count("class=\"curve\""), 2);
+    c = cli({"export-chart", "--runs", runs, "--metric", "train_loss", "--out", path("cli.csv"), "--db", db});
+    QVERIFY2(c.code == 0, qPrintable(c.err));
+    RunStore store(db_);
+    const QString csv = readAll(path("cli.csv"));
+    QCOMPARE(qsizetype(csv.count('\n')),
+             qsizetype(store.points(kd_, "train_loss").size() + store.points(base_, "train_loss").size() + 1));
+    c = cli({"report", "--runs", runs, "--metrics", "train_loss,val_accuracy", "--x", "flops", "--out", path("cli.pdf"),
+             "--db", db});
+    QVERIFY2(c.code == 0, qPrintable(c.err));
+    QVERIFY(readAll(path("cli.pdf")).startsWith("%PDF"));
+    c = cli({"table", "--runs", runs, "--kind", "diff", "--only-differing", "--format", "tex", "--db", db});
+    QVERIFY2(c.code == 0, qPrintable(c.err));
+    QVERIFY(c.out.contains("\\toprule"));
+    QVERIFY(c.out.contains("optim.lr"));
+    QVERIFY(!c.out.contains("seed")); // equal in both runs
+  }
+
+  void cliRejectsBadInputClearly() {
+    const QString db = QString::fromStdString(db_);
+    Cli c = cli({"export-chart", "--runs", "1,999", "--metric", "val_accuracy", "--out", path("x.svg"), "--db", db});
+    QCOMPARE(c.code, 2);
+    QVERIFY2(c.err.contains("run 999 does not exist"), qPrintable(c.err));
+    c = cli({"export-chart", "--runs", QString::number(kd_), "--metric", "val_acc", "--out", path("x.svg"), "--db", db});
+    QCOMPARE(c.code, 2);
+    QVERIFY2(c.err.contains("val_acc") && c.err.contains("val_accuracy"), qPrintable(c.err)); // lists what exists
+    c = cli({"export-chart", "--runs", QString::number(kd_), "--metric", "val_accuracy", "--out", path("x.gif"), "--db", db});
+    QCOMPARE(c.code, 2);
+    QVERIFY2(c.err.contains(".png"), qPrintable(c.err));
+    c = cli({"report", "--runs", QString::number(kd_), "--out", "/nonexistent-dir/r.pdf", "--db", db});
+    QCOMPARE(c.code, 1);
+    QVERIFY2(c.err.contains("/nonexistent-dir/r.pdf"), qPrintable(c.err));
+    c = cli({"report", "--runs", "1", "--out", path("r.html"), "--db", path("missing.sqlite")});
+    QCOMPARE(c.code, 2);
+    QVERIFY(!QFile::exists(path("missing.sqlite"))); // no empty store created by a typo
+  }
+};
+
+QTEST_MAIN(TestExport)
+#include "tst_export.moc"

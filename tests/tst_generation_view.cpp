@@ -1,0 +1,147 @@
+// The GUI's side-by-side generations of a language-model run and its teacher:
+// it shows both columns for every prompt, highlights per position whether the
+// other model agrees, follows the form's seed, and refuses runs without a model.
+// With DISTILLERY_SHOT_DIR set it also saves a screenshot of itself there.
+#include "core/engine.h"
+#include "core/generation_comparison.h"
+#include "core/run_config.h"
+#include "core/run_store.h"
+#include "core/method_registry.h"
+#include "widgets/generation_view.h"
+#include "widgets/lm_run_dialog.h"
+
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QTemporaryDir>
+#include <QTextBrowser>
+#include <QtTest>
+
+#include <fstream>
+
+using namespace distillery;
+
+namespace {
+
+class NullObserver : public RunObserver {};
+
+int64_t runLm(RunStore& store, const nlohmann::json& json) {
+  const RunConfig config = RunConfig::fromJson(json);
+  const int64_t id = queueRun(store, config);
+  NullObserver observer;
+  StopToken stop;
+  const RunOutcome out = executeRun(store, id, config, observer, stop);
+  if (out.kind != RunOutcome::Kind::Success) throw std::runtime_error(out.message);
+  return id;
+}
+
+} // namespace
+
+class TestGenerationView : public QObject {
+  Q_OBJECT
+
+  QTemporaryDir dir_;
+  std::unique_ptr<RunStore> store_;
+  int64_t student_ = 0, teacher_ = 0;
+
+private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    const std::string corpus = (dir_.path() + "/text.txt").toStdString();
+    std::ofstream(corpus) << [] {
+      std::string s;
+      for (int i = 0; i < 120; ++i) s += i % 2 ? "the cat sat on the mat. " : "a dog ran in the park. ";
+      return s;
+    }();
+    store_ = std::make_unique<RunStore>((dir_.path() + "/runs.sqlite").toStdString());
+    nlohmann::json c = {{"name", "view"}, {"task", "lm"}, {"corpus", {{"path", corpus}}},
+                        {"teacher", {{"zoo", "gpt"}, {"layers", 1}, {"heads", 2}, {"embed", 32}, {"context", 16},
+                                     {"train", {{"steps", 150}, {"batch_size", 16}, {"optim", {{"lr", 0.01}}}}}}},
+                        {"student", {{"zoo", "gpt"}, {"layers", 1}, {"heads", 1}, {"embed", 16}, {"context", 16}}},
+                        {"method", {{"name", "forward_kl"}}}, {"steps", 40}, {"batch_size", 16},
+                        {"optim", {{"lr", 0.01}}}, {"eval_every", 40}, {"device", "cpu"}};
+    student_ = runLm(*store_, c);
+    teacher_ = store_->run(student_)->teacher_run_id;
+    QVERIFY(teacher_ > 0);
+  }
+
+  void showsBothColumnsWithAgreement() {
+    gui::GenerationView view(*store_, student_);
+    view.findChild<QPlainTextEdit*>("generationPrompts")->setPlainText("the cat\na dog");
+    view.findChild<QSpinBox*>("generationTokens")->setValue(40);
+    view.findChild<QSpinBox*>("generationSeed")->setValue(3);
+    QSignalSpy done(&view, &gui::GenerationView::generated);
+    view.generate();
+    QVERIFY(done.count() == 1 || done.wait(30000));
+    QCOMPARE(view.results().size(), size_t(2));
+    const auto first = view.results();
+    for (const auto& pair : first) {
+      QVERIFY(!pair.teacher.pieces.empty());
+      QVERIFY(pair.teacher.agreement >= 0.0 && pair.student.agreement >= 0.0);
+    }
+    // The output shows each prompt (spaces are kept as non-breaking ones).
+    const QString shown_text = view.findChild<QTextBrowser*>("generationOutput")->toPlainText().replace(QChar(0xa0), ' ');
+    QVERIFY2(shown_text.contains("the cat") && shown_text.contains("a dog"), qPrintable(shown_text.left(300)));
+    // Both highlight colours appear unless the two models agree everywhere (or nowhere).
+    const QString shown = view.resultsHtml();
+    QVERIFY(shown.contains("#c6efce") || shown.contains("#ffd6d6"));
+    if (qEnvironmentVariableIsSet("DISTILLERY_SHOT_DIR")) {
+      view.resize(1000, 560);
+      view.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&view));
+      view.grab().save(qEnvironmentVariable("DISTILLERY_SHOT_DIR") + "/generation_view.png");
+    }
+    // The same seed gives the same text; the view's seed is the core's seed.
+    QSignalSpy again(&view, &gui::GenerationView::generated);
+    view.generate();
+    QVERIFY(again.count() == 1 || again.wait(30000));
+    QCOMPARE(view.results()[0].student.text(), first[0].student.text());
+    GenerationRequest request;
+    request.prompts = {"the cat", "a dog"};
+    request.new_tokens = 40;
+    request.temperature = view.findChild<QDoubleSpinBox*>("generationTemperature")->value();
+    request.seed = 3;
+    LmRunGenerator generator(*store_, student_);
+    QCOMPARE(generator.generate(request)[1].teacher.text(), first[1].teacher.text());
+  }
+
+  // The New Language-Model Run dialog: schema-generated method form, finished LM runs as teachers.
+  void lmRunDialogBuildsValidConfigs() {
+    gui::LmRunDialog dialog(*store_);
+    QVERIFY2(dialog.error().isEmpty(), qPrintable(dialog.error()));
+    auto* method = dialog.findChild<QComboBox*>("lmMethod");
+    auto* teacher = dialog.findChild<QComboBox*>("lmTeacher");
+    QCOMPARE(method->count(), int(methodsForTask("lm").size()));
+    QVERIFY(teacher->findData(QVariant::fromValue<qint64>(teacher_)) >= 0);
+    teacher->setCurrentIndex(teacher->findData(QVariant::fromValue<qint64>(teacher_)));
+    method->setCurrentIndex(method->findData(QStringLiteral("seq_kd")));
+    const RunConfig c = dialog.config();
+    QVERIFY(c.isLm());
+    QCOMPARE(c.method.name, std::string("seq_kd"));
+    QCOMPARE(c.method.params.count("prompt_tokens"), size_t(1));
+    QCOMPARE(c.lm.teacher.run_id, teacher_);
+    dialog.findChild<QLineEdit*>("lmCorpus")->setText("");
+    QVERIFY(dialog.error().contains("corpus.path"));
+  }
+
+  void refusesRunsWithoutAModel() {
+    const int64_t queued = store_->createRun("q", "lm", RunConfig::fromJson(nlohmann::json::parse(
+                                                           store_->run(student_)->config_json)).toJson().dump());
+    QVERIFY_THROWS_EXCEPTION(std::exception, std::make_unique<gui::GenerationView>(*store_, queued));
+    // The teacher run alone opens, with one column.
+    gui::GenerationView solo(*store_, teacher_);
+    solo.findChild<QPlainTextEdit*>("generationPrompts")->setPlainText("the cat"); // in the tiny corpus's vocabulary
+    QSignalSpy done(&solo, &gui::GenerationView::generated);
+    solo.generate();
+    QVERIFY(done.count() == 1 || done.wait(30000));
+    QVERIFY2(solo.resultsHtml().contains("no teacher"),
+             qPrintable(solo.findChild<QLabel*>("generationStatus")->text()));
+  }
+};
+
+QTEST_MAIN(TestGenerationView)
+#include "tst_generation_view.moc"

@@ -1,0 +1,263 @@
+#include "widgets/run_browser.h"
+
+#include "widgets/progress_bar_delegate.h"
+#include "widgets/run_filter_proxy_model.h"
+#include "widgets/run_group_proxy_model.h"
+#include "widgets/run_table_model.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QTimer>
+#include <QTreeView>
+#include <QVBoxLayout>
+
+#include <algorithm>
+
+namespace distillery::gui {
+
+namespace {
+
+const char* const kFilterHelp =
+    "Free text matches name, notes, tags, method and models. Field terms:\n"
+    "  method=kd  student=mlp  teacher=cnn  dataset=cifar10  status!=failed\n"
+    "  method=kd,dkd (any of)   name=sweep*  name~ablation (contains)\n"
+    "  acc>0.8  acc>=80%  lr<1e-3  temperature=4  summary.test_kl<0.3\n"
+    "  tag:baseline  starred  diverged  #12   -term negates, \"quoted values\"\n"
+    "Fields: run fields, any config key (method.temperature) or its last part (temperature).";
+
+} // namespace
+
+RunBrowser::RunBrowser(RunTableModel* runs, QWidget* parent) : QWidget(parent), runs_(runs) {
+  filter_ = new RunFilterProxyModel(runs_, this);
+  group_ = new RunGroupProxyModel(runs_, this);
+  group_->setSourceModel(filter_);
+
+  filterEdit_ = new QLineEdit(this);
+  filterEdit_->setObjectName(QStringLiteral("filterEdit"));
+  filterEdit_->setClearButtonEnabled(true);
+  filterEdit_->setPlaceholderText(tr("Filter runs: text, method=kd student=mlp acc>0.8 tag:baseline starred …"));
+  filterEdit_->setToolTip(tr(kFilterHelp));
+  groupCombo_ = new QComboBox(this);
+  groupCombo_->setObjectName(QStringLiteral("groupCombo"));
+  groupCombo_->setToolTip(tr("Group the runs by a config key; group rows show the best figures of their runs"));
+  groupCombo_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  groupCombo_->addItem(tr("No grouping"), QString());
+  hint_ = new QLabel(this);
+  hint_->setObjectName(QStringLiteral("filterHint"));
+
+  auto* bar = new QHBoxLayout;
+  bar->setContentsMargins(0, 0, 0, 0);
+  bar->addWidget(filterEdit_, 1);
+  bar->addWidget(hint_);
+  bar->addSpacing(8);
+  bar->addWidget(new QLabel(tr("Group by:"), this));
+  bar->addWidget(groupCombo_);
+
+  tree_ = new QTreeView(this);
+  tree_->setObjectName(QStringLiteral("runTable"));
+  tree_->setModel(group_);
+  tree_->setUniformRowHeights(true); // keeps 1,000 rows cheap to lay out
+  tree_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  tree_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+  tree_->setAlternatingRowColors(true);
+  tree_->setWordWrap(false);
+  tree_->setRootIsDecorated(false);
+  tree_->setAllColumnsShowFocus(true);
+  tree_->setEditTriggers(QAbstractItemView::DoubleClicked | QAbstractItemView::EditKeyPressed);
+  tree_->setTreePosition(RunTableModel::NameColumn);
+  tree_->setItemDelegateForColumn(RunTableModel::ProgressColumn,
+                                  new ProgressBarDelegate(RunTableModel::ProgressFractionRole, tree_));
+  tree_->setSortingEnabled(true);
+  QHeaderView* header = tree_->header();
+  header->setSectionsMovable(true);
+  header->setStretchLastSection(true);
+  header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+  header->setResizeContentsPrecision(200);
+  header->moveSection(header->visualIndex(RunTableModel::StarColumn), 0);
+  header->resizeSection(RunTableModel::StarColumn, 28);
+  header->setSectionResizeMode(RunTableModel::StarColumn, QHeaderView::Fixed);
+  header->setSortIndicator(RunTableModel::CreatedColumn, Qt::DescendingOrder); // newest first
+
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(4);
+  layout->addLayout(bar);
+  layout->addWidget(tree_);
+
+  filterTimer_ = new QTimer(this);
+  filterTimer_->setSingleShot(true);
+  filterTimer_->setInterval(120); // one filter pass per pause in typing, not per key
+  connect(filterTimer_, &QTimer::timeout, this, [this] { setFilterText(filterEdit_->text()); });
+  connect(filterEdit_, &QLineEdit::textEdited, filterTimer_, qOverload<>(&QTimer::start));
+  connect(filterEdit_, &QLineEdit::returnPressed, this, [this] { setFilterText(filterEdit_->text()); });
+  connect(filterEdit_, &QLineEdit::textChanged, this, [this](const QString& text) {
+    if (text.isEmpty()) setFilterText(text); // the clear button
+  });
+
+  keysTimer_ = new QTimer(this);
+  keysTimer_->setSingleShot(true);
+  keysTimer_->setInterval(0);
+  connect(keysTimer_, &QTimer::timeout, this, &RunBrowser::refreshGroupKeys);
+  connect(runs_, &QAbstractItemModel::rowsInserted, keysTimer_, qOverload<>(&QTimer::start));
+  connect(runs_, &QAbstractItemModel::rowsRemoved, keysTimer_, qOverload<>(&QTimer::start));
+  connect(runs_, &QAbstractItemModel::modelReset, keysTimer_, qOverload<>(&QTimer::start));
+  connect(groupCombo_, &QComboBox::activated, this,
+          [this] { setGroupKey(groupCombo_->currentData().toString().toStdString()); });
+
+  connect(tree_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { Q_EMIT selectionChanged(); });
+  connect(tree_->selectionModel(), &QItemSelectionModel::currentRowChanged, this, [this] { Q_EMIT currentChanged(); });
+  connect(tree_, &QTreeView::clicked, this, [this](const QModelIndex& index) {
+    if (index.column() != RunTableModel::StarColumn || group_->isGroup(index)) return;
+    const QModelIndex source = filter_->mapToSource(group_->mapToSource(index));
+    if (!source.isValid()) return;
+    const int64_t id = runs_->runIdAt(source.row());
+    if (const auto* run = runs_->record(id)) runs_->setStarred(id, !run->starred);
+  });
+  connect(tree_, &QTreeView::collapsed, this, [this](const QModelIndex& index) {
+    if (group_->isGroup(index)) collapsed_.insert(group_->groupValue(index.row()));
+  });
+  connect(tree_, &QTreeView::expanded, this, [this](const QModelIndex& index) {
+    if (group_->isGroup(index)) collapsed_.erase(group_->groupValue(index.row()));
+  });
+  // New groups (a filter or a new run) open expanded unless the user closed them.
+  connect(group_, &QAbstractItemModel::layoutChanged, this, &RunBrowser::expandGroups);
+  connect(group_, &QAbstractItemModel::modelReset, this, &RunBrowser::expandGroups);
+  connect(filter_, &RunFilterProxyModel::filterApplied, this, &RunBrowser::updateHint);
+  connect(filter_, &QAbstractItemModel::rowsInserted, this, &RunBrowser::updateHint);
+  connect(filter_, &QAbstractItemModel::rowsRemoved, this, &RunBrowser::updateHint);
+  connect(filter_, &QAbstractItemModel::layoutChanged, this, &RunBrowser::updateHint);
+  connect(filter_, &QAbstractItemModel::modelReset, this, &RunBrowser::updateHint);
+
+  // Column widths from the first rows that arrive, then the user's.
+  auto fitColumnsOnce = [this] {
+    if (widthsSet_ || runs_->rowCount() == 0) return;
+    widthsSet_ = true;
+    QTimer::singleShot(0, this, [this] {
+      for (int c = 0; c < RunTableModel::ColumnCount; ++c)
+        if (c != RunTableModel::StarColumn && c != RunTableModel::NotesColumn) tree_->resizeColumnToContents(c);
+      tree_->header()->resizeSection(RunTableModel::NameColumn,
+                                     std::clamp(tree_->header()->sectionSize(RunTableModel::NameColumn), 160, 320));
+      tree_->header()->resizeSection(RunTableModel::ProgressColumn,
+                                     std::max(tree_->header()->sectionSize(RunTableModel::ProgressColumn), 150));
+    });
+  };
+  connect(runs_, &QAbstractItemModel::rowsInserted, this, fitColumnsOnce);
+  connect(runs_, &QAbstractItemModel::modelReset, this, fitColumnsOnce);
+  fitColumnsOnce(); // runs already loaded
+  keysTimer_->start();
+  updateHint();
+}
+
+void RunBrowser::setFilterText(const QString& text) {
+  filterTimer_->stop();
+  if (filterEdit_->text() != text) filterEdit_->setText(text);
+  filter_->setFilterText(text);
+}
+
+void RunBrowser::setGroupKey(const std::string& key) {
+  const QString k = QString::fromStdString(key);
+  int at = groupCombo_->findData(k);
+  if (at < 0) {
+    groupCombo_->addItem(k, k);
+    at = groupCombo_->count() - 1;
+  }
+  groupCombo_->setCurrentIndex(at);
+  if (key == group_->groupKey()) return;
+  const QList<int64_t> selected = selectedRunIds();
+  const int64_t current = currentRunId();
+  collapsed_.clear();
+  group_->setGroupKey(key);
+  tree_->setRootIsDecorated(!key.empty());
+  expandGroups();
+  selectRuns(selected);
+  if (current) {
+    const QModelIndex index = viewIndexOf(current);
+    if (index.isValid()) tree_->selectionModel()->setCurrentIndex(index, QItemSelectionModel::NoUpdate);
+  }
+}
+
+void RunBrowser::refreshGroupKeys() {
+  const QString current = groupCombo_->currentData().toString();
+  QStringList wanted;
+  for (const std::string& key : runs_->groupableKeys()) wanted << QString::fromStdString(key);
+  QStringList have;
+  for (int i = 1; i < groupCombo_->count(); ++i) have << groupCombo_->itemData(i).toString();
+  if (have == wanted) return;
+  groupCombo_->blockSignals(true);
+  while (groupCombo_->count() > 1) groupCombo_->removeItem(1);
+  for (const QString& key : wanted) groupCombo_->addItem(key, key);
+  if (!current.isEmpty() && groupCombo_->findData(current) < 0) groupCombo_->addItem(current, current);
+  groupCombo_->setCurrentIndex(std::max(0, groupCombo_->findData(current)));
+  groupCombo_->blockSignals(false);
+}
+
+void RunBrowser::expandGroups() {
+  if (!group_->isGrouped()) return;
+  for (int g = 0; g < group_->groupCount(); ++g) {
+    const QModelIndex index = group_->index(g, 0);
+    tree_->setExpanded(index, !collapsed_.count(group_->groupValue(g)));
+  }
+}
+
+void RunBrowser::updateHint() {
+  const int shown = filter_->rowCount(), total = runs_->rowCount();
+  const QStringList unknown = filter_->filterText().isEmpty() ? QStringList() : filter_->unknownFields();
+  if (!unknown.isEmpty()) {
+    hint_->setText(tr("no run has %1").arg(unknown.join(QStringLiteral(", "))));
+    hint_->setStyleSheet(QStringLiteral("color: #c0392b;"));
+  } else {
+    const QString runs = total == 1 ? tr("1 run") : tr("%1 runs").arg(total);
+    hint_->setText(shown == total ? runs : tr("%1 of %2").arg(shown).arg(runs));
+    hint_->setStyleSheet(QString());
+  }
+}
+
+QList<int64_t> RunBrowser::selectedRunIds() const {
+  QList<int64_t> ids;
+  for (const QModelIndex& index : tree_->selectionModel()->selectedRows())
+    for (int64_t id : group_->runIds(index))
+      if (!ids.contains(id)) ids.append(id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+int64_t RunBrowser::currentRunId() const {
+  const QModelIndex current = tree_->selectionModel()->currentIndex();
+  if (current.isValid() && !group_->isGroup(current) &&
+      tree_->selectionModel()->isRowSelected(current.row(), current.parent())) {
+    const QList<int64_t> ids = group_->runIds(current);
+    if (!ids.isEmpty()) return ids.first();
+  }
+  const QList<int64_t> selected = selectedRunIds();
+  return selected.isEmpty() ? 0 : selected.first();
+}
+
+QModelIndex RunBrowser::viewIndexOf(int64_t runId, int column) const {
+  const int row = runs_->rowOf(runId);
+  if (row < 0) return {};
+  return group_->mapFromSource(filter_->mapFromSource(runs_->index(row, column)));
+}
+
+void RunBrowser::selectRun(int64_t runId) {
+  const QModelIndex index = viewIndexOf(runId);
+  if (!index.isValid()) return;
+  tree_->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+  tree_->scrollTo(index);
+}
+
+void RunBrowser::selectRuns(const QList<int64_t>& runIds) {
+  QItemSelection selection;
+  for (int64_t id : runIds) {
+    const QModelIndex index = viewIndexOf(id);
+    if (index.isValid()) selection.select(index, index);
+  }
+  tree_->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+}
+
+int RunBrowser::visibleRunCount() const { return filter_->rowCount(); }
+
+} // namespace distillery::gui

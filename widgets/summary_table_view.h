@@ -1,0 +1,42 @@
+#pragma once
+// One row of figures per compared run (core/run_summary_table.h): accuracy
+// kept, agreement and KL with the teacher, size and compression against the
+// teacher, and cost (wall time, throughput, training FLOPs, teacher queries).
+#include "core/run_summary_table.h"
+
+#include <QWidget>
+
+#include <cstdint>
+#include <vector>
+
+class QTableView;
+
+namespace distillery {
+class RunStore;
+}
+
+namespace distillery::gui {
+
+class TableDataModel;
+class TableExportBar;
+
+class SummaryTableView : public QWidget {
+  Q_OBJECT
+public:
+  explicit SummaryTableView(distillery::RunStore& store, QWidget* parent = nullptr);
+
+  void setRuns(const std::vector<int64_t>& runIds);
+  distillery::TableData table() const;
+  const std::vector<distillery::RunSummaryRow>& rows() const { return rows_; }
+  QTableView* view() const { return view_; }
+  TableExportBar* exportBar() const { return bar_; }
+
+private:
+  distillery::RunStore& store_;
+  std::vector<distillery::RunSummaryRow> rows_;
+  QTableView* view_;
+  TableDataModel* model_;
+  TableExportBar* bar_;
+};
+
+} // namespace distillery::gui
