@@ -136,7 +136,7 @@ int cmdRun(const std::string& config_path, bool use_default, bool baseline, cons
   std::cout << "run_id=" << id << "\n";
   std::cout << "status=" << toString(outcome.kind) << "\n";
   for (const auto& key : {"teacher_run_id", "teacher_test_accuracy", "test_accuracy", "best_val_accuracy",
-                          "test_agreement", "test_kl", "params", "teacher_params", "compression", "wall_s",
+                          "test_agreement", "test_kl", "params", "teacher_params", "teacher_flops_per_sample", "compression", "wall_s",
                           "samples_per_s", "train_flops", "teacher_queries",
                           // language-model runs
                           "teacher_val_perplexity", "best_val_perplexity", "final_val_perplexity",

@@ -68,3 +68,23 @@ awk -v o="${mo}" -v p="${mp}" 'BEGIN {printf "speedup_ratio=%.2f (pytorch time /
 echo "distillery_student_acc_median=${ao}"
 echo "pytorch_student_acc_median=${ap}"
 awk -v o="${ao}" -v p="${ap}" 'BEGIN {printf "accuracy_gap_points=%.2f\n", 100 * (o - p)}'
+
+# How close the teacher pass is to the machine's limit: the cold cache fill's
+# teacher throughput, against a single-thread and an all-threads 512x512 fp32 matmul.
+if [ "${cache}" = cold ] && [ -n "${fill:-}" ]; then
+  flops="$(sed -n 's/^teacher_flops_per_sample=//p' <<<"${out}")"
+  awk -v f="${flops}" -v s="${fill}" 'BEGIN {printf "teacher_forward_gflops=%.1f (60000 samples x %.3g FLOP in %.2f s)\n", 60000 * f / s / 1e9, f, s}'
+  /usr/bin/python3 - <<'PY'
+import time, torch
+def rate(threads):
+    torch.set_num_threads(threads)
+    a, b = torch.randn(512, 512), torch.randn(512, 512)
+    for _ in range(3): a @ b
+    n, t0 = 50, time.perf_counter()
+    for _ in range(n): a @ b
+    return n * 2 * 512**3 / (time.perf_counter() - t0) / 1e9
+print(f"matmul_512_gflops_1thread={rate(1):.1f}")
+import os
+print(f"matmul_512_gflops_{os.cpu_count()}threads={rate(os.cpu_count()):.1f}")
+PY
+fi

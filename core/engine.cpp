@@ -14,6 +14,7 @@
 #include "core/scripted_classifier.h"
 #include "core/sha256.h"
 #include "core/teacher_output_cache.h"
+#include "core/transfer_set.h"
 #include "core/trainer.h"
 #include "core/version.h"
 
@@ -135,9 +136,14 @@ public:
     log("info", "dataset " + data_.name + " from " + data_.path + ": " + std::to_string(data_.train.size()) +
                     " train, " + std::to_string(data_.val.size()) + " val, " + std::to_string(data_.test.size()) +
                     " test");
+    student_data_ = makeTransferSet(data_, config_.transfer, config_.seed);
+    if (!config_.transfer.isDefault())
+      log("info", "transfer set: " + transferSummary(student_data_, config_.transfer).dump());
     if (device_.is_cuda()) { // page-locked host memory lets batch copies overlap compute
-      data_.train.x = data_.train.x.pin_memory();
-      data_.train.y = data_.train.y.pin_memory();
+      for (Dataset* d : {&data_, &student_data_}) {
+        d->train.x = d->train.x.pin_memory();
+        d->train.y = d->train.y.pin_memory();
+      }
     }
     if (config_.precision == "bf16" && !device_.is_cuda())
       log("warning", "precision bf16 applies on CUDA only; this run computes in fp32 on " + device_.str());
@@ -216,14 +222,16 @@ private:
   }
 
   // Supervised training of one model under a given run record.
+  // train_data: the run's data, or (the train task) its transfer set.
   TrainedModel trainModel(int64_t run_id, RunRecorder& recorder, const ModelSpec& spec, TrainerSettings settings,
                           const std::string& phase, int64_t step_offset, int64_t total_steps,
-                          ProgressReporter* own_progress, TrainerResult& result, double& test_accuracy) {
+                          ProgressReporter* own_progress, TrainerResult& result, double& test_accuracy,
+                          const Dataset& train_data) {
     TrainedModel t = prepareModel(spec, data_, config_.seed, "model");
     t.run_id = run_id;
     settings.method = "none";
     checkpointInto(settings, run_id);
-    Trainer trainer(data_, device_, recorder, stop_, [&](int64_t step, int64_t total, double epoch) {
+    Trainer trainer(train_data, device_, recorder, stop_, [&](int64_t step, int64_t total, double epoch) {
       progress_.report(phase, step_offset + step, total_steps, epoch);
       if (own_progress) own_progress->report(phase, step, total, epoch);
     });
@@ -241,8 +249,8 @@ private:
     s.resume = resume_;
     TrainerResult r;
     double test_acc = 0;
-    TrainedModel t = trainModel(run_id_, recorder_, config_.model, s, "train", 0, trainingSteps(data_.train.size(), s), nullptr, r,
-                                test_acc);
+    TrainedModel t = trainModel(run_id_, recorder_, config_.model, s, "train", 0,
+                                trainingSteps(student_data_.train.size(), s), nullptr, r, test_acc, student_data_);
     store_.saveArtifact(run_id_, "model.pt", saveTrainedModel(t.model));
     log("info", "test accuracy " + std::to_string(test_acc));
     return baseSummary(t, r, test_acc);
@@ -297,6 +305,7 @@ private:
     tc.epochs = config_.teacher.train_epochs;
     tc.batch_size = config_.teacher.train_batch_size;
     tc.optim = config_.teacher.train_optim;
+    tc.transfer = TransferConfig{}; // the teacher learns from the labelled training split
     const int64_t child = store_.createRun(tc.name, tc.task, tc.toJson().dump(), run_id_);
     store_.setTeacher(run_id_, child);
     observer_.onRunCreated(child, run_id_);
@@ -313,7 +322,7 @@ private:
     TrainedModel t;
     try {
       t = trainModel(child, child_recorder, tc.model, s, "teacher", 0, teacher_steps + student_steps, &child_progress,
-                     r, test_acc);
+                     r, test_acc, data_);
     } catch (const RunCancelled&) {
       child_recorder.flush(true);
       store_.setStatus(child, RunStatus::Cancelled, "cancelled while training");
@@ -336,7 +345,8 @@ private:
     TrainerSettings s = settingsFor(config_.epochs, config_.batch_size, config_.optim);
     s.method = method->name;
     s.method_params = method->resolve(config_.method.params);
-    const int64_t student_steps = trainingSteps(data_.train.size(), s);
+    s.labels_from_teacher = config_.transfer.labelsHidden();
+    const int64_t student_steps = trainingSteps(student_data_.train.size(), s);
 
     TrainedModel teacher = config_.teacher.kind == TeacherSource::Kind::Run ? teacherFromRun(config_.teacher.run_id)
                            : config_.teacher.kind == TeacherSource::Kind::TorchScript ? teacherFromTorchScript()
@@ -360,7 +370,7 @@ private:
     checkpointInto(s, run_id_);
     s.resume = resume_;
     const int64_t offset = teacher_steps_;
-    Trainer trainer(data_, device_, recorder_, stop_, [&](int64_t step, int64_t, double epoch) {
+    Trainer trainer(student_data_, device_, recorder_, stop_, [&](int64_t step, int64_t, double epoch) {
       progress_.report("distill", offset + step, offset + student_steps, epoch);
     });
     TrainerResult r = trainer.train(student.model, student.info.flops_per_sample, &outputs, s);
@@ -393,6 +403,7 @@ private:
     summary["method"] = method->name;
     summary["teacher_access"] = method->teacher_access;
     cache_summary["teacher_passes_saved"] = r.cost.teacher_passes_saved;
+    summary["transfer"] = transferSummary(student_data_, config_.transfer);
     summary["teacher_cache"] = cache_summary;
     // Val/test teacher logits were computed once and count as queries too.
     summary["teacher_queries"] = r.cost.teacher_queries + double(data_.val.size() + data_.test.size());
@@ -426,11 +437,11 @@ private:
     nlohmann::json info = {{"enabled", cc.enabled}};
     if (!method.needs_teacher) return info["status"] = "unused (the method needs no teacher)", info;
     if (!cc.enabled) return info["status"] = "off", info;
-    if (data_.augment.any()) return info["status"] = "off (augmented inputs are random)", info;
+    if (student_data_.augment.any()) return info["status"] = "off (augmented inputs are random)", info;
 
     TeacherCacheKey key;
     key.teacher = teacherDigest(teacher);
-    key.data = data_.summaryJson().dump();
+    key.data = student_data_.summaryJson().dump() + " transfer=" + transferSummary(student_data_, config_.transfer).dump();
     const nlohmann::json data_config = config_.toJson()["data"];
     key.preprocessing = data_.summaryJson()["preprocessing"].dump();
     key.samples = "seed=" + std::to_string(config_.seed) + " data=" + data_config.dump();
@@ -438,14 +449,14 @@ private:
     key.format.topk = cc.topk >= data_.num_classes ? 0 : cc.topk;
 
     TeacherOutputCache cache(cc.dir.empty() ? TeacherOutputCache::defaultDir() : cc.dir);
-    const int64_t rows = data_.train.size();
+    const int64_t rows = student_data_.train.size();
     log("info", "teacher-output cache: looking for " + key.format.describe() + " outputs in " + cache.entryPath(key));
     const auto started = std::chrono::steady_clock::now();
     // The fill is not part of the step budget: the bar holds at the student's start.
     progress_.report("teacher outputs", position, budget, 0.0);
     TeacherCacheOutcome got = cache.getOrCompute(key, rows, data_.num_classes, [&](int64_t begin, int64_t end) {
       if (stop_.stopRequested()) throw RunCancelled{};
-      return predictLogits(teacher.model, data_.train.x.slice(0, begin, end), device_).to(torch::kCPU);
+      return predictLogits(teacher.model, student_data_.train.x.slice(0, begin, end), device_).to(torch::kCPU);
     });
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     outputs.train_cache = got.entry;
@@ -473,6 +484,7 @@ private:
   ProgressReporter progress_;
   torch::Device device_{torch::kCPU};
   Dataset data_;
+  Dataset student_data_; // data_ with the transfer set as its training split
   int64_t teacher_steps_ = 0;
   const TrainingCheckpoint* resume_ = nullptr;
 };

@@ -193,6 +193,31 @@ nlohmann::json dataJson(const DataConfig& d) {
   return j;
 }
 
+TransferConfig readTransfer(const nlohmann::json& json) {
+  ConfigReader r(json, "transfer");
+  TransferConfig t;
+  t.fraction = r.number("fraction", t.fraction, 1e-6, 1.0);
+  t.hide_labels = r.boolean("hide_labels", t.hide_labels);
+  if (r.has("data")) {
+    try {
+      t.data = readData(r.object("data"));
+    } catch (const ConfigError& e) { // readData names fields "data.*"; these live under "transfer.data"
+      const std::string what = std::string(e.what()).substr(e.field().size() + 2);
+      throw ConfigError("transfer." + e.field(), what);
+    }
+    if (t.data->augment.any())
+      throw ConfigError("transfer.data.augment", "augment the run's data (\"data.augment\") instead");
+  }
+  r.finish();
+  return t;
+}
+
+nlohmann::json transferJson(const TransferConfig& t) {
+  nlohmann::json j = {{"fraction", t.fraction}, {"hide_labels", t.hide_labels}};
+  if (t.data) j["data"] = dataJson(*t.data);
+  return j;
+}
+
 // ---- end of data ----------------------------------------------------------------------
 
 TeacherSource readTeacher(const nlohmann::json& json) {
@@ -357,6 +382,16 @@ RunConfig RunConfig::fromJson(const nlohmann::json& json) {
   c.checkpoint_every = r.integer("checkpoint_every", c.checkpoint_every, 0, int64_t(1) << 40);
   c.precision = r.oneOf("precision", c.precision, {"fp32", "bf16"});
   c.record_points = r.boolean("record_points", c.record_points);
+  if (r.has("transfer")) {
+    c.transfer = readTransfer(r.object("transfer"));
+    if (!c.isDistill() && c.transfer.labelsHidden())
+      throw ConfigError(c.transfer.data ? "transfer.data" : "transfer.hide_labels",
+                        "task \"train\" learns from labels; only transfer.fraction applies to it");
+    const MethodInfo* m = findMethod(c.method.name);
+    if (c.transfer.labelsHidden() && m && !m->needs_teacher)
+      throw ConfigError("transfer.hide_labels", "method \"" + c.method.name +
+                                                    "\" learns from labels alone; with labels hidden it has nothing to learn from");
+  }
   if (r.has("teacher_cache")) {
     if (!c.isDistill()) throw ConfigError("teacher_cache", "used only by task \"distill\"");
     ConfigReader tc(r.object("teacher_cache"), "teacher_cache");
@@ -423,6 +458,7 @@ nlohmann::json RunConfig::toJson() const {
     if (!teacher_cache.dir.empty()) tc["dir"] = teacher_cache.dir;
     j["teacher_cache"] = tc;
   }
+  if (!transfer.isDefault()) j["transfer"] = transferJson(transfer);
   return j;
 }
 
@@ -434,6 +470,9 @@ RunConfig RunConfig::baseline() const {
     b.name = name + "-baseline";
     b.method = MethodConfig{};
     b.teacher = TeacherSource{};
+    // The baseline sees as many training samples, with their labels.
+    b.transfer = TransferConfig{};
+    b.transfer.fraction = transfer.fraction;
   }
   return b;
 }

@@ -73,6 +73,18 @@ struct DataConfig {
 // since a config's stored mean/std otherwise stay those of the old dataset.
 DataConfig defaultDataConfig(const std::string& dataset);
 
+// The transfer set: what the student is distilled on, when it is not simply
+// the training split the teacher learned from.
+struct TransferConfig {
+  double fraction = 1.0;    // a seeded random fraction of the distillation inputs
+  bool hide_labels = false; // the student never sees labels: the teacher's top-1 answers take their place
+  // Another dataset's training images as inputs (same shape as data's); the
+  // teacher labels them, so labels are hidden. Preprocessing follows "data".
+  std::optional<DataConfig> data;
+  bool labelsHidden() const { return hide_labels || data.has_value(); }
+  bool isDefault() const { return fraction >= 1.0 && !labelsHidden(); }
+};
+
 // Where the teacher of a distill run comes from.
 struct TeacherSource {
   // Run: a finished run's model; Zoo: trained first; TorchScript: a file, {"torchscript": "PATH"}.
@@ -123,6 +135,7 @@ struct RunConfig {
   // keeps one at the step it stopped, so `resume` can continue it.
   int64_t checkpoint_every = 0;
   TeacherCacheConfig teacher_cache; // distill only
+  TransferConfig transfer;          // distill only
   // "fp32" | "bf16": bf16 autocast of forward passes on CUDA (fp32 on CPU).
   std::string precision = "fp32";
   // false: store no curve points, only the summary and log (and skip observers' points).

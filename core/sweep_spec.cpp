@@ -240,7 +240,7 @@ SweepPlan planSweep(const SweepSpec& spec) {
   if (!first) return plan;
 
   nlohmann::json t = spec.base;
-  for (const char* key : {"teacher", "student", "method", "teacher_cache"}) t.erase(key);
+  for (const char* key : {"teacher", "student", "method", "teacher_cache", "transfer"}) t.erase(key);
   t["task"] = "train";
   t["name"] = spec.name + "/teacher";
   t["model"] = toJson(first->teacher.model);

@@ -305,6 +305,11 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
         cost_.teacher_queries += batch;
         cost_.flops += teacher->flops_per_sample * batch;
       }
+      if (s.labels_from_teacher) {
+        if (!teacher_logits.defined())
+          throw std::logic_error("hidden labels need a teacher's answers, and this method reads none");
+        y = teacher_logits.argmax(1);
+      }
       torch::Tensor student_logits;
       {
         Bf16Autocast autocast(s.bf16_autocast && device_.is_cuda());

@@ -48,6 +48,8 @@ struct TrainerSettings {
   bool select_best = true;
   // bf16 autocast of forward passes; applies on CUDA devices only.
   bool bf16_autocast = false;
+  // Labels hidden (transfer set): the teacher's top-1 answers replace them.
+  bool labels_from_teacher = false;
   // Checkpoints go to on_checkpoint (none when it is empty): every
   // checkpoint_every steps, or at the end of every epoch when it is 0, and at
   // the step where a stop request ends training. Points up to the

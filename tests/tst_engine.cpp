@@ -1,6 +1,7 @@
 // The engine end to end on a small generated dataset: runs learn, teachers are
 // trained and linked, cancellation is prompt, failures become the run's error.
 #include "core/engine.h"
+#include "core/errors.h"
 #include "core/run_store.h"
 #include "test_support.h"
 
@@ -9,6 +10,7 @@
 #include <QtTest>
 
 #include <atomic>
+#include <fstream>
 #include <thread>
 
 using namespace distillery;
@@ -289,6 +291,77 @@ private Q_SLOTS:
     QVERIFY2(fp16.kind == RunOutcome::Kind::Success, fp16.message.c_str());
     QCOMPARE(fp16.summary["teacher_cache"]["status"].get<std::string>(), std::string("miss (computed)"));
     QVERIFY(fp16.summary["teacher_cache"]["bytes"].get<int64_t>() < cc["bytes"].get<int64_t>());
+  }
+
+  void transferSetsTakeAFractionHideLabelsOrBorrowImages() {
+    RunStore store(":memory:");
+    CountingObserver observer;
+    StopToken stop;
+    json teacher_config = trainConfig();
+    teacher_config["model"] = {{"zoo", "cnn"}, {"channels", {8}}, {"fc", 32}};
+    teacher_config["epochs"] = 1;
+    RunOutcome teacher = runConfig(store, teacher_config, observer, stop);
+    QVERIFY2(teacher.kind == RunOutcome::Kind::Success, teacher.message.c_str());
+    json base = distillConfig();
+    base["teacher"] = {{"run", teacher.run_id}};
+    base["epochs"] = 1;
+
+    // A quarter of the training split, labels visible.
+    json quarter = base;
+    quarter["transfer"] = {{"fraction", 0.25}};
+    RunOutcome q = runConfig(store, quarter, observer, stop);
+    QVERIFY2(q.kind == RunOutcome::Kind::Success, q.message.c_str());
+    QCOMPARE(q.summary["transfer"]["samples"].get<int64_t>(), int64_t(675)); // 2700 / 4
+    QCOMPARE(q.summary["samples"].get<double>(), 675.0);
+    QCOMPARE(q.summary["teacher_queries"].get<double>(), 675.0 + 300 + 500);
+    // Its baseline trains on as many labelled samples.
+    RunConfig baseline = RunConfig::fromJson(quarter).baseline();
+    RunOutcome b = executeRun(store, queueRun(store, baseline), baseline, observer, stop);
+    QVERIFY2(b.kind == RunOutcome::Kind::Success, b.message.c_str());
+    QCOMPARE(b.summary["samples"].get<double>(), 675.0);
+
+    // Labels hidden: only the teacher's answers teach, and the student still learns the task.
+    json hidden = base;
+    hidden["transfer"] = {{"hide_labels", true}};
+    hidden["method"] = {{"name", "kd"}, {"alpha", 0.0}}; // the "label" term alone, now the teacher's answers
+    RunOutcome h = runConfig(store, hidden, observer, stop);
+    QVERIFY2(h.kind == RunOutcome::Kind::Success, h.message.c_str());
+    QVERIFY(h.summary["transfer"]["labels_hidden"].get<bool>());
+    QVERIFY2(h.summary["test_agreement"].get<double>() > 0.8, h.summary.dump().c_str());
+
+    // Another dataset's images, labelled by the teacher.
+    const QString other = dir_.filePath("other-images");
+    QVERIFY(QDir().mkpath(other));
+    testsupport::writeSyntheticDataset(other.toStdString(), 1000, 100);
+    json borrowed = base;
+    borrowed["transfer"] = {{"data", {{"path", other.toStdString()}}}};
+    RunOutcome o = runConfig(store, borrowed, observer, stop);
+    QVERIFY2(o.kind == RunOutcome::Kind::Success, o.message.c_str());
+    QCOMPARE(o.summary["transfer"]["samples"].get<int64_t>(), int64_t(1000));
+    QVERIFY(o.summary["transfer"]["source"].get<std::string>().find(other.toStdString()) != std::string::npos);
+
+    // Images of another shape: the error names the file and both shapes.
+    const QString table = dir_.filePath("table.csv");
+    {
+      std::ofstream csv(table.toStdString());
+      csv << "a,b,label\n1,2,0\n3,4,1\n5,6,0\n7,8,1\n";
+    }
+    json wrong = base;
+    wrong["transfer"] = {{"data", {{"dataset", "csv"}, {"path", table.toStdString()}, {"label_column", "label"}}}};
+    RunOutcome w = runConfig(store, wrong, observer, stop);
+    QVERIFY(w.kind == RunOutcome::Kind::Failed);
+    QVERIFY2(w.message.find(table.toStdString()) != std::string::npos && w.message.find("1x28x28") != std::string::npos,
+             w.message.c_str());
+
+    // A method that learns from labels alone cannot hide them.
+    json none = hidden;
+    none["method"] = {{"name", "none"}};
+    try {
+      RunConfig::fromJson(none);
+      QFAIL("hidden labels with method none must be refused");
+    } catch (const ConfigError& e) {
+      QCOMPARE(QString::fromStdString(e.field()), QStringLiteral("transfer.hide_labels"));
+    }
   }
 
   void sameSeedSameResult() {

@@ -18,6 +18,7 @@
 #include "widgets/run_table_model.h"
 #include "widgets/run_view.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFileInfo>
@@ -157,6 +158,20 @@ void TestWidgets::newRunDialogBuildsConfig() {
   QCOMPARE(json["teacher"]["zoo"].get<std::string>(), std::string("cnn"));
   QCOMPARE(json["epochs"].get<int>(), 3);
   QCOMPARE(RunConfig::fromJson(json).toJson(), json);
+
+  // Dataset, augmentation and transfer set.
+  selectData(child<QComboBox>(&dialog, "datasetCombo"), QStringLiteral("cifar10"));
+  child<QCheckBox>(&dialog, "augmentFlipCheck")->setChecked(true);
+  child<QDoubleSpinBox>(&dialog, "transferFractionSpin")->setValue(0.25);
+  child<QCheckBox>(&dialog, "hideLabelsCheck")->setChecked(true);
+  const RunConfig d = dialog.config();
+  QCOMPARE(d.data.dataset, std::string("cifar10"));
+  QCOMPARE(d.data.path, defaultDataConfig("cifar10").path); // the dataset brings its own path
+  QCOMPARE(d.data.mean.size(), size_t(3));                   // and its per-channel statistics
+  QVERIFY(d.data.augment.horizontal_flip && d.data.augment.random_crop_padding == 0);
+  QCOMPARE(d.transfer.fraction, 0.25);
+  QVERIFY(d.transfer.hide_labels);
+  QCOMPARE(RunConfig::fromJson(d.toJson()).toJson(), d.toJson());
 
   // A spec the zoo cannot build is reported, not accepted.
   child<QLineEdit>(student, "hiddenEdit")->setText(QStringLiteral("64,x"));

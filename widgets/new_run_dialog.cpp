@@ -8,6 +8,7 @@
 
 #include <QApplication>
 #include <QButtonGroup>
+#include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -130,6 +131,14 @@ NewRunDialog::NewRunDialog(distillery::RunStore& store, QWidget* parent) : QDial
   connect(seed_, &QSpinBox::valueChanged, this, refresh);
   connect(dataPath_, &QLineEdit::textChanged, this, refresh);
   connect(trainLimit_, &QSpinBox::valueChanged, this, refresh);
+  connect(dataset_, &QComboBox::currentIndexChanged, this, [this, refresh] {
+    if (updating_) return;
+    // Another dataset brings its own path and preprocessing defaults.
+    dataPath_->setText(QString::fromStdString(distillery::defaultDataConfig(dataset_->currentData().toString().toStdString()).path));
+    refresh();
+  });
+  for (QCheckBox* box : {augmentCrop_, augmentFlip_, hideLabels_}) connect(box, &QCheckBox::toggled, this, refresh);
+  connect(transferFraction_, &QDoubleSpinBox::valueChanged, this, refresh);
 
   setConfig(distillery::RunConfig::defaultDistill());
   resize(1120, 700);
@@ -260,6 +269,12 @@ QWidget* NewRunDialog::buildTrainingGroup() {
 QWidget* NewRunDialog::buildDataGroup() {
   auto* group = new QGroupBox(tr("Data"), this);
   auto* form = compactForm(group);
+  dataset_ = new QComboBox(group);
+  dataset_->setObjectName(QStringLiteral("datasetCombo"));
+  for (const char* name : {"fashion-mnist", "mnist", "idx", "cifar10", "cifar100", "image-folder", "csv"})
+    dataset_->addItem(QString::fromLatin1(name), QString::fromLatin1(name));
+  dataset_->setToolTip(tr("The dataset format; known datasets come with their usual path, mean and std"));
+  form->addRow(tr("Dataset:"), dataset_);
   dataPath_ = new QLineEdit(group);
   dataPath_->setObjectName(QStringLiteral("dataPathEdit"));
   dataPath_->setToolTip(tr("Folder with the IDX files (train-images-idx3-ubyte[.gz], ...)"));
@@ -279,6 +294,29 @@ QWidget* NewRunDialog::buildDataGroup() {
   trainLimit_->setToolTip(tr("Use only the first N training samples (0: all)"));
   form->addRow(tr("Path:"), pathRow);
   form->addRow(tr("Train limit:"), trainLimit_);
+  augmentCrop_ = new QCheckBox(tr("random crop (pad 4)"), group);
+  augmentCrop_->setObjectName(QStringLiteral("augmentCropCheck"));
+  augmentFlip_ = new QCheckBox(tr("horizontal flip"), group);
+  augmentFlip_->setObjectName(QStringLiteral("augmentFlipCheck"));
+  auto* augmentRow = new QHBoxLayout;
+  augmentRow->addWidget(augmentCrop_);
+  augmentRow->addWidget(augmentFlip_);
+  augmentRow->addStretch(1);
+  form->addRow(tr("Augment:"), augmentRow);
+  transferFraction_ = new QDoubleSpinBox(group);
+  transferFraction_->setObjectName(QStringLiteral("transferFractionSpin"));
+  transferFraction_->setRange(0.001, 1.0);
+  transferFraction_->setDecimals(3);
+  transferFraction_->setSingleStep(0.05);
+  transferFraction_->setValue(1.0);
+  transferFraction_->setToolTip(tr("Distil on this fraction of the training split (drawn by the seed)"));
+  hideLabels_ = new QCheckBox(tr("hide labels (teacher's answers only)"), group);
+  hideLabels_->setObjectName(QStringLiteral("hideLabelsCheck"));
+  auto* transferRow = new QHBoxLayout;
+  transferRow->addWidget(transferFraction_);
+  transferRow->addWidget(hideLabels_);
+  transferRow->addStretch(1);
+  form->addRow(tr("Transfer set:"), transferRow);
   return group;
 }
 
@@ -374,6 +412,7 @@ void NewRunDialog::updateVisibility() {
   teacherPicker_->setEnabled(zoo);
   teacherEpochs_->setEnabled(zoo && !teacherPicker_->spec().isTorchScript()); // a file is not trained
   teacherRun_->setEnabled(!zoo && teacherRun_->count() > 0);
+  hideLabels_->setEnabled(distill);
 }
 
 distillery::RunConfig NewRunDialog::config() const {
@@ -402,8 +441,16 @@ distillery::RunConfig NewRunDialog::config() const {
   c.optim.lr = lr_->value();
   c.device = device_->currentData().toString().toStdString();
   c.seed = uint64_t(seed_->value());
+  const std::string dataset = dataset_->currentData().toString().toStdString();
+  if (dataset != c.data.dataset) c.data = distillery::defaultDataConfig(dataset);
   c.data.path = dataPath_->text().trimmed().toStdString();
   c.data.train_limit = trainLimit_->value();
+  const int padding = base_.data.augment.random_crop_padding > 0 ? base_.data.augment.random_crop_padding : 4;
+  c.data.augment.random_crop_padding = augmentCrop_->isChecked() ? padding : 0;
+  c.data.augment.horizontal_flip = augmentFlip_->isChecked();
+  c.transfer.fraction = transferFraction_->value();
+  c.transfer.hide_labels = c.isDistill() && hideLabels_->isChecked();
+  if (!c.isDistill()) c.transfer.data.reset();
   return c;
 }
 
@@ -442,8 +489,13 @@ void NewRunDialog::setConfig(const distillery::RunConfig& c) {
   selectOrAdd(optimizer_, QString::fromStdString(c.optim.name));
   selectOrAdd(device_, QString::fromStdString(c.device));
   seed_->setValue(int(std::min<uint64_t>(c.seed, uint64_t(INT_MAX))));
+  selectOrAdd(dataset_, QString::fromStdString(c.data.dataset));
   dataPath_->setText(QString::fromStdString(c.data.path));
   trainLimit_->setValue(int(std::min<int64_t>(c.data.train_limit, INT_MAX)));
+  augmentCrop_->setChecked(c.data.augment.random_crop_padding > 0);
+  augmentFlip_->setChecked(c.data.augment.horizontal_flip);
+  transferFraction_->setValue(c.transfer.fraction);
+  hideLabels_->setChecked(c.transfer.hide_labels);
   updating_ = false;
 
   updateVisibility();

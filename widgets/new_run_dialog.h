@@ -13,6 +13,7 @@
 #include <optional>
 
 class QButtonGroup;
+class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
 class QDoubleSpinBox;
@@ -89,8 +90,13 @@ private:
   QComboBox* optimizer_ = nullptr;
   QComboBox* device_ = nullptr;
   QSpinBox* seed_ = nullptr;
+  QComboBox* dataset_ = nullptr;
   QLineEdit* dataPath_ = nullptr;
   QSpinBox* trainLimit_ = nullptr;
+  QCheckBox* augmentCrop_ = nullptr;
+  QCheckBox* augmentFlip_ = nullptr;
+  QDoubleSpinBox* transferFraction_ = nullptr;
+  QCheckBox* hideLabels_ = nullptr;
   QPlainTextEdit* json_ = nullptr;
   QLabel* errorLabel_ = nullptr;
   QDialogButtonBox* buttons_ = nullptr;
