@@ -297,13 +297,17 @@ int cmdMethods(bool json) {
   for (const auto& m : methodRegistry()) {
     nlohmann::json params = nlohmann::json::array();
     for (const auto& p : m.params) {
+      if (p.isText()) { // a layer name: no range; empty means the model's default layer
+        params.push_back({{"name", p.name}, {"type", p.type}, {"default", p.default_text}, {"help", p.help}});
+        continue;
+      }
       auto value = [&](double v) { return p.type == "integer" ? nlohmann::json(int64_t(v)) : nlohmann::json(v); };
       params.push_back({{"name", p.name}, {"type", p.type}, {"default", value(p.default_value)},
                         {"min", value(p.min)}, {"max", value(p.max)}, {"help", p.help}});
     }
     out.push_back({{"name", m.name}, {"title", m.title}, {"description", m.description},
                    {"teacher_access", m.teacher_access}, {"needs_teacher", m.needs_teacher}, {"params", params},
-                   {"task", m.task}});
+                   {"task", m.task}, {"needs_features", m.needs_features}});
   }
   if (json) {
     std::cout << out.dump(2) << "\n";
@@ -317,9 +321,15 @@ int cmdMethods(bool json) {
     for (const auto& m : out) {
       if (m["task"] != task && m["task"] != "any") continue;
       std::cout << m["name"].get<std::string>() << ": " << m["title"].get<std::string>() << "\n";
-      for (const auto& p : m["params"])
+      for (const auto& p : m["params"]) {
+        if (p["type"] == "layer") {
+          std::cout << "  " << p["name"].get<std::string>() << " (layer name, default: the model's last feature "
+                    << "stage; a wrong name lists the model's layers)\n";
+          continue;
+        }
         std::cout << "  " << p["name"].get<std::string>() << " (" << p["type"].get<std::string>() << ", default "
                   << p["default"] << ", range [" << p["min"] << ", " << p["max"] << "])\n";
+      }
     }
   }
   return 0;

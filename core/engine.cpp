@@ -5,6 +5,7 @@
 #include "core/dataset.h"
 #include "core/device.h"
 #include "core/errors.h"
+#include "core/feature_distiller.h"
 #include "core/lm_engine.h"
 #include "core/method_registry.h"
 #include "core/model_artifact.h"
@@ -345,8 +346,10 @@ private:
     TrainerSettings s = settingsFor(config_.epochs, config_.batch_size, config_.optim);
     s.method = method->name;
     s.method_params = method->resolve(config_.method.params);
+    s.method_text_params = method->resolveText(config_.method.text_params);
     s.labels_from_teacher = config_.transfer.labelsHidden();
     const int64_t student_steps = trainingSteps(student_data_.train.size(), s);
+    if (method->needs_features) checkFeatureLayers(s.method_text_params);
 
     TrainedModel teacher = config_.teacher.kind == TeacherSource::Kind::Run ? teacherFromRun(config_.teacher.run_id)
                            : config_.teacher.kind == TeacherSource::Kind::TorchScript ? teacherFromTorchScript()
@@ -402,6 +405,11 @@ private:
     summary["compression"] = double(teacher.info.params) / double(std::max<int64_t>(1, student.info.params));
     summary["method"] = method->name;
     summary["teacher_access"] = method->teacher_access;
+    if (method->needs_features) {
+      summary["teacher_layer"] = r.teacher_layer;
+      summary["student_layer"] = r.student_layer;
+      summary["method_extra_params"] = r.extra_params; // adapter / heads, trained but not kept
+    }
     cache_summary["teacher_passes_saved"] = r.cost.teacher_passes_saved;
     summary["transfer"] = transferSummary(student_data_, config_.transfer);
     summary["teacher_cache"] = cache_summary;
@@ -409,6 +417,20 @@ private:
     summary["teacher_queries"] = r.cost.teacher_queries + double(data_.val.size() + data_.test.size());
     log("info", "student test accuracy " + std::to_string(test_acc) + ", agreement " + std::to_string(test_agree));
     return summary;
+  }
+
+  // Layer names of zoo networks are known before anything is trained: check
+  // them now rather than after training a teacher (TorchScript models are
+  // checked when the trainer taps them).
+  void checkFeatureLayers(const std::map<std::string, std::string>& text) {
+    auto check = [&](const ModelSpec& spec, const char* key) {
+      if (spec.isTorchScript()) return;
+      const Classifier probe = buildSeeded(spec, data_, 0); // an untrained instance: only its layer names count
+      auto it = text.find(key);
+      resolveFeatureLayer(*probe, it == text.end() ? "" : it->second, std::string("method.") + key);
+    };
+    if (config_.teacher.kind == TeacherSource::Kind::Zoo) check(config_.teacher.model, "teacher_layer");
+    check(config_.student, "student_layer");
   }
 
   // Hash of what the teacher computes: its architecture, weights and buffers.
@@ -436,6 +458,7 @@ private:
     const TeacherCacheConfig& cc = config_.teacher_cache;
     nlohmann::json info = {{"enabled", cc.enabled}};
     if (!method.needs_teacher) return info["status"] = "unused (the method needs no teacher)", info;
+    if (method.needs_features) return info["status"] = "unused (the method reads teacher features)", info;
     if (!cc.enabled) return info["status"] = "off", info;
     if (student_data_.augment.any()) return info["status"] = "off (augmented inputs are random)", info;
 

@@ -11,11 +11,40 @@ const MethodParam* MethodInfo::param(const std::string& key) const {
 std::map<std::string, double> MethodInfo::resolve(const std::map<std::string, double>& given) const {
   std::map<std::string, double> out;
   for (const auto& p : params) {
+    if (p.isText()) continue;
     auto it = given.find(p.name);
     out[p.name] = it == given.end() ? p.default_value : it->second;
   }
   return out;
 }
+
+std::map<std::string, std::string> MethodInfo::resolveText(const std::map<std::string, std::string>& given) const {
+  std::map<std::string, std::string> out;
+  for (const auto& p : params) {
+    if (!p.isText()) continue;
+    auto it = given.find(p.name);
+    out[p.name] = it == given.end() ? p.default_text : it->second;
+  }
+  return out;
+}
+
+namespace {
+
+// The parameters every feature method shares: where to tap and how to mix in CE and KD.
+std::vector<MethodParam> featureParams(std::vector<MethodParam> own) {
+  own.push_back({"ce_weight", "number", 1.0, 0.0, 100.0, "Weight of the cross-entropy on labels (gamma)"});
+  own.push_back({"kd_weight", "number", 0.0, 0.0, 100.0,
+                 "Weight of Hinton KD on the logits (alpha), 0 = feature term and CE only"});
+  own.push_back({"temperature", "number", 4.0, 0.05, 100.0, "Softmax temperature of the optional KD term"});
+  own.push_back({"teacher_layer", "layer", 0, 0, 0,
+                 "Teacher layer to read (e.g. \"layer3\", \"features\"); empty: its last feature stage before the head",
+                 ""});
+  own.push_back({"student_layer", "layer", 0, 0, 0,
+                 "Student layer to read; empty: its last feature stage before the head", ""});
+  return own;
+}
+
+} // namespace
 
 const std::vector<MethodInfo>& methodRegistry() {
   static const std::vector<MethodInfo> registry = {
@@ -62,6 +91,42 @@ const std::vector<MethodInfo>& methodRegistry() {
        "Cross-entropy on labels only (for language models: on the corpus's next tokens): the baseline a "
        "distilled student must beat",
        "none", false, {}, "any"},
+      // ---- feature-based (core/feature_losses.h, core/feature_distiller.h): the teacher runs live
+      // per batch; each adds beta * feature term to ce_weight * CE + kd_weight * KD.
+      {"fitnets", "FitNets hint regression (Romero et al. 2015)",
+       "ce_weight * CE + kd_weight * KD + beta * MSE(adapter(student feature), teacher feature): a 1x1 conv "
+       "(linear for vectors) maps the student's channels to the teacher's, maps are pooled to the smaller size",
+       "features", true,
+       featureParams({{"beta", "number", 100.0, 0.0, 100000.0, "Weight of the hint (feature MSE) term"}}),
+       "distill", true},
+      {"at", "Attention transfer (Zagoruyko & Komodakis 2017)",
+       "ce_weight * CE + kd_weight * KD + beta * mean((a_s - a_t)^2), a = L2-normalised mean over channels of "
+       "|feature|^p per position; needs no adapter, the larger map is pooled to the smaller",
+       "features", true,
+       featureParams({{"beta", "number", 1000.0, 0.0, 100000.0, "Weight of the attention term"},
+                      {"p", "number", 2.0, 1.0, 8.0, "Exponent of the activations in the attention map"}}),
+       "distill", true},
+      {"rkd", "Relational KD (Park et al. 2019)",
+       "ce_weight * CE + kd_weight * KD + beta * (distance_weight * smoothL1(d_s, d_t) + angle_weight * "
+       "smoothL1(angle_s, angle_t)): pairwise distances normalised by their mean and triplet angles of the "
+       "(globally pooled) features in the batch",
+       "features", true,
+       featureParams({{"beta", "number", 1.0, 0.0, 100000.0, "Weight of the relational term"},
+                      {"distance_weight", "number", 25.0, 0.0, 1000.0, "Weight of the distance term"},
+                      {"angle_weight", "number", 50.0, 0.0, 1000.0, "Weight of the angle term"}}),
+       "distill", true},
+      {"crd", "Contrastive representation distillation (Tian et al. 2020)",
+       "ce_weight * CE + kd_weight * KD + beta * (contrast(student -> teacher bank) + contrast(teacher -> "
+       "student bank)): linear embeddings of the pooled features, L2-normalised; softmax at temperature "
+       "nce_t over the positive memory row and k negatives drawn per batch; banks updated with momentum",
+       "features", true,
+       featureParams({{"beta", "number", 0.8, 0.0, 100000.0, "Weight of the contrastive term"},
+                      {"feat_dim", "integer", 128, 2, 4096, "Embedding size of both heads and memory banks"},
+                      {"k", "integer", 16384, 1, 1000000,
+                       "Negatives per batch, drawn from the memory bank (clamped to the training set size)"},
+                      {"nce_t", "number", 0.07, 0.001, 10.0, "Temperature of the contrastive softmax"},
+                      {"momentum", "number", 0.5, 0.0, 1.0, "Memory bank update: m * old + (1 - m) * new"}}),
+       "distill", true},
       // ---- language models (task "lm"): per-token losses of core/lm_losses.h, averaged over
       // the positions that carry a target; formulas and conventions in docs/methods.md.
       {"forward_kl", "Forward KL (token level)",

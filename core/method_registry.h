@@ -10,11 +10,16 @@ namespace distillery {
 
 struct MethodParam {
   std::string name;
-  std::string type = "number"; // "number" | "integer"
-  double default_value = 0.0;
+  // "number" | "integer" | "layer": the name of a layer of the teacher or the
+  // student (core/feature_taps.h); a text value, empty for the model's default.
+  std::string type = "number";
+  double default_value = 0.0; // "number" and "integer" only, like min and max
   double min = 0.0;
   double max = 1.0;
   std::string help;
+  std::string default_text; // "layer" only
+
+  bool isText() const { return type == "layer"; }
 };
 
 struct MethodInfo {
@@ -27,12 +32,16 @@ struct MethodInfo {
   // The runs it applies to: "distill" (image classification), "lm" (language
   // models, core/lm_losses.h) or "any" (both, e.g. "none").
   std::string task = "distill";
+  // Reads intermediate activations ("teacher_layer", "student_layer"): the
+  // teacher runs live on every batch, its outputs are never cached.
+  bool needs_features = false;
 
   bool appliesTo(const std::string& run_task) const { return task == "any" || task == run_task; }
 
   const MethodParam* param(const std::string& key) const;
-  // Schema defaults overlaid with the given values.
+  // Schema defaults overlaid with the given values: numeric parameters, then text ones.
   std::map<std::string, double> resolve(const std::map<std::string, double>& given) const;
+  std::map<std::string, std::string> resolveText(const std::map<std::string, std::string>& given) const;
 };
 
 // Every method, image and language-model ones alike; names are unique.

@@ -22,6 +22,22 @@ MlpImpl::MlpImpl(const std::vector<int>& hidden, int64_t inputs, int64_t classes
 
 torch::Tensor MlpImpl::forward(torch::Tensor x) { return layers_->forward(x.flatten(1)); }
 
+std::vector<std::string> MlpImpl::layerNames() const {
+  std::vector<std::string> names;
+  appendSequentialNames(layers_, "layers", names);
+  return names;
+}
+
+std::string MlpImpl::defaultFeatureLayer() const {
+  // The activation feeding the last Linear; without hidden layers, the logits.
+  const size_t n = layers_->size();
+  return n >= 2 ? "layers." + std::to_string(n - 2) : "layers";
+}
+
+torch::Tensor MlpImpl::forwardTapped(torch::Tensor x, FeatureTaps& taps) {
+  return forwardSequentialTapped(layers_, x.flatten(1), "layers", taps);
+}
+
 CnnImpl::CnnImpl(const std::vector<int>& channels, int fc, const InputShape& shape, int64_t classes) {
   torch::nn::Sequential features;
   int64_t c = shape.channels, h = shape.height, w = shape.width;
@@ -43,6 +59,19 @@ CnnImpl::CnnImpl(const std::vector<int>& channels, int fc, const InputShape& sha
 }
 
 torch::Tensor CnnImpl::forward(torch::Tensor x) { return head_->forward(features_->forward(x)); }
+
+std::vector<std::string> CnnImpl::layerNames() const {
+  std::vector<std::string> names;
+  appendSequentialNames(features_, "features", names);
+  appendSequentialNames(head_, "head", names);
+  return names;
+}
+
+std::string CnnImpl::defaultFeatureLayer() const { return "features"; }
+
+torch::Tensor CnnImpl::forwardTapped(torch::Tensor x, FeatureTaps& taps) {
+  return forwardSequentialTapped(head_, forwardSequentialTapped(features_, x, "features", taps), "head", taps);
+}
 
 // ---- MAC counting ----------------------------------------------------------------
 
@@ -156,6 +185,26 @@ torch::Tensor InvertedResidualImpl::forward(torch::Tensor x) {
 
 torch::Tensor StagedClassifierImpl::forward(torch::Tensor x) {
   for (auto& stage : stages_) x = stage.body->forward(x);
+  return x;
+}
+
+std::vector<std::string> StagedClassifierImpl::layerNames() const {
+  std::vector<std::string> names;
+  for (const auto& stage : stages_) appendSequentialNames(stage.body, stage.name, names);
+  return names;
+}
+
+std::string StagedClassifierImpl::defaultFeatureLayer() const {
+  std::string last;
+  for (const auto& stage : stages_) {
+    if (stage.name == "pool") break;
+    last = stage.name;
+  }
+  return last;
+}
+
+torch::Tensor StagedClassifierImpl::forwardTapped(torch::Tensor x, FeatureTaps& taps) {
+  for (auto& stage : stages_) x = forwardSequentialTapped(stage.body, x, stage.name, taps);
   return x;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 #include "core/dataset.h"
+#include "core/feature_taps.h"
 #include "core/model_info.h"
 #include "core/run_config.h"
 
@@ -13,6 +14,14 @@ namespace distillery {
 class ClassifierImpl : public torch::nn::Module {
 public:
   virtual torch::Tensor forward(torch::Tensor x) = 0;
+  // Layers whose outputs forwardTapped can capture, in forward order, e.g.
+  // "features", "layer2", "layer2.0" (core/feature_taps.h). Empty: none.
+  virtual std::vector<std::string> layerNames() const { return {}; }
+  // The layer feature methods read when the config names none: the last
+  // feature stage before the classifier head ("" when the model has no layers).
+  virtual std::string defaultFeatureLayer() const { return ""; }
+  // forward(x), also storing the outputs of the layers taps asks for.
+  virtual torch::Tensor forwardTapped(torch::Tensor x, FeatureTaps& taps) { return forward(x); }
 };
 using Classifier = std::shared_ptr<ClassifierImpl>;
 
@@ -20,6 +29,10 @@ class MlpImpl : public ClassifierImpl {
 public:
   MlpImpl(const std::vector<int>& hidden, int64_t inputs, int64_t classes);
   torch::Tensor forward(torch::Tensor x) override;
+  // "layers", "layers.0" (first Linear), "layers.1" (its ReLU), ...; default: the last hidden ReLU.
+  std::vector<std::string> layerNames() const override;
+  std::string defaultFeatureLayer() const override;
+  torch::Tensor forwardTapped(torch::Tensor x, FeatureTaps& taps) override;
 
 private:
   torch::nn::Sequential layers_{nullptr};
@@ -31,6 +44,10 @@ class CnnImpl : public ClassifierImpl {
 public:
   CnnImpl(const std::vector<int>& channels, int fc, const InputShape& shape, int64_t classes);
   torch::Tensor forward(torch::Tensor x) override;
+  // "features", "features.0", ..., "head", "head.0", ...; default: "features" (the last pooled map).
+  std::vector<std::string> layerNames() const override;
+  std::string defaultFeatureLayer() const override;
+  torch::Tensor forwardTapped(torch::Tensor x, FeatureTaps& taps) override;
 
 private:
   torch::nn::Sequential features_{nullptr};
@@ -142,6 +159,11 @@ class StagedClassifierImpl : public ClassifierImpl {
 public:
   torch::Tensor forward(torch::Tensor x) override;
   const std::vector<ClassifierStage>& stages() const { return stages_; }
+  // Each stage ("conv1", "layer1", ...) and its blocks ("layer1.0", ...);
+  // default: the stage before "pool".
+  std::vector<std::string> layerNames() const override;
+  std::string defaultFeatureLayer() const override;
+  torch::Tensor forwardTapped(torch::Tensor x, FeatureTaps& taps) override;
 
 protected:
   void addStage(const std::string& name, const std::string& kind, torch::nn::Sequential body);

@@ -261,7 +261,9 @@ MethodConfig readMethod(const nlohmann::json& json) {
                                          (info ? " for image runs (it is a language-model method: task \"lm\")" : "") +
                                          "; allowed: " + allowed);
   for (const auto& p : info->params) {
-    if (!r.has(p.name)) {
+    if (p.isText()) {
+      m.text_params[p.name] = r.string(p.name, p.default_text);
+    } else if (!r.has(p.name)) {
       m.params[p.name] = p.default_value;
     } else if (p.type == "integer") {
       m.params[p.name] = double(r.integer(p.name, int64_t(p.default_value), int64_t(p.min), int64_t(p.max)));
@@ -437,6 +439,7 @@ nlohmann::json RunConfig::toJson() const {
       if (p && p->type == "integer") m[k] = int64_t(std::llround(v));
       else m[k] = v;
     }
+    for (const auto& [k, v] : method.text_params) m[k] = v;
     j["method"] = m;
   } else {
     j["model"] = distillery::toJson(model);

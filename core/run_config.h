@@ -100,6 +100,9 @@ struct TeacherSource {
 struct MethodConfig {
   std::string name = "kd";
   std::map<std::string, double> params; // validated against the method registry
+  // Text parameters ("layer" in the schema, e.g. teacher_layer): layer names,
+  // checked against the models when the run starts.
+  std::map<std::string, std::string> text_params;
 };
 
 // Teacher outputs over the training set, computed once and kept on disk

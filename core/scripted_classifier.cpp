@@ -4,6 +4,8 @@
 #include "core/op_mac_counter.h"
 #include "core/version.h"
 
+#include <torch/csrc/jit/ir/ir.h>
+
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -51,6 +53,32 @@ std::string shapeText(at::IntArrayRef sizes) {
   throw DataError(origin, why + " (" + first_line + ")");
 }
 
+// The dotted path from the graph's self (input 0) to `value` through prim::GetAttr
+// of submodules, or "" when value is not such a chain.
+std::string submodulePath(const torch::jit::Value* value, const torch::jit::Value* self) {
+  std::string path;
+  while (value != self) {
+    const torch::jit::Node* node = value->node();
+    if (node->kind() != c10::prim::GetAttr) return "";
+    path = node->s(c10::attr::name) + (path.empty() ? "" : "." + path);
+    value = node->input(0);
+  }
+  return path;
+}
+
+// Top-level calls of submodules' forward in a graph, in order: (path, node).
+std::vector<std::pair<std::string, torch::jit::Node*>> submoduleCalls(torch::jit::Graph& graph) {
+  std::vector<std::pair<std::string, torch::jit::Node*>> calls;
+  const torch::jit::Value* self = graph.inputs().at(0);
+  for (torch::jit::Node* node : graph.nodes()) {
+    if (node->kind() != c10::prim::CallMethod || node->s(c10::attr::name) != "forward") continue;
+    if (node->outputs().size() != 1) continue;
+    const std::string path = submodulePath(node->input(0), self);
+    if (!path.empty()) calls.emplace_back(path, node);
+  }
+  return calls;
+}
+
 } // namespace
 
 ScriptedClassifierImpl::ScriptedClassifierImpl(torch::jit::Module module, std::string origin)
@@ -68,6 +96,59 @@ ScriptedClassifierImpl::ScriptedClassifierImpl(torch::jit::Module module, std::s
   for (const auto& b : module_.named_buffers(/*recurse=*/true))
     if (b.value.defined()) register_buffer(unique(flatName(b.name)), b.value);
   train(module_.is_training());
+  std::set<std::string> seen;
+  for (const auto& [path, node] : submoduleCalls(*module_.get_method("forward").graph()))
+    if (seen.insert(path).second) layers_.push_back(path);
+}
+
+std::string ScriptedClassifierImpl::defaultFeatureLayer() const {
+  if (layers_.empty()) return "";
+  return layers_.size() >= 2 ? layers_[layers_.size() - 2] : layers_.back();
+}
+
+std::string ScriptedClassifierImpl::tappedMethod(const std::vector<std::string>& layers) {
+  std::string name = "__distillery_tapped";
+  for (const auto& l : layers) {
+    name += "__";
+    for (char c : l) name += c == '.' ? '_' : c;
+  }
+  if (module_.find_method(name)) return name;
+  auto graph = module_.get_method("forward").graph()->copy();
+  std::vector<torch::jit::Value*> outputs{graph->outputs().at(0)};
+  const auto calls = submoduleCalls(*graph);
+  for (const auto& layer : layers) {
+    torch::jit::Value* found = nullptr;
+    for (const auto& [path, node] : calls)
+      if (path == layer) found = node->output(); // the last call wins, as in FeatureTaps
+    if (!found) throw DataError(origin_, "has no directly called submodule \"" + layer + "\"");
+    outputs.push_back(found);
+  }
+  graph->setInsertPoint(graph->return_node());
+  torch::jit::Node* tuple = graph->insertNode(graph->createTuple(outputs));
+  graph->eraseOutput(0);
+  graph->registerOutput(tuple->output());
+  auto cu = module_._ivalue()->compilation_unit();
+  torch::jit::Function* fn = cu->create_function(c10::QualifiedName(*module_.type()->name(), name), graph);
+  module_.type()->addMethod(fn);
+  return name;
+}
+
+torch::Tensor ScriptedClassifierImpl::forwardTapped(torch::Tensor x, FeatureTaps& taps) {
+  std::vector<std::string> wanted;
+  for (const auto& l : layers_)
+    if (taps.wants(l)) wanted.push_back(l);
+  if (wanted.empty()) return forward(std::move(x));
+  c10::IValue out = module_.get_method(tappedMethod(wanted))({std::move(x)});
+  const auto& items = out.toTupleRef().elements();
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    if (!items[i + 1].isTensor())
+      throw DataError(origin_, "layer \"" + wanted[i] + "\" outputs a " + items[i + 1].tagKind() +
+                                   "; feature methods need a tensor");
+    taps.offer(wanted[i], items[i + 1].toTensor());
+  }
+  if (!items[0].isTensor())
+    throw DataError(origin_, "forward returned a " + items[0].tagKind() + "; expected a tensor of logits [N, classes]");
+  return items[0].toTensor();
 }
 
 torch::Tensor ScriptedClassifierImpl::forward(torch::Tensor x) {

@@ -22,6 +22,15 @@ public:
   ScriptedClassifierImpl(torch::jit::Module module, std::string origin);
 
   torch::Tensor forward(torch::Tensor x) override;
+  // Submodules that the script's forward calls directly, as dotted paths
+  // ("features", "layer3", "fc"): their outputs can be tapped. Modules called
+  // only from inside another module's forward (e.g. "layer3.0") cannot.
+  // Default feature layer: the last one called before the final one.
+  std::vector<std::string> layerNames() const override { return layers_; }
+  std::string defaultFeatureLayer() const override;
+  // Runs a copy of forward's graph that also returns the tapped calls'
+  // outputs (a method added to the script's class once per set of layers).
+  torch::Tensor forwardTapped(torch::Tensor x, FeatureTaps& taps) override;
   // Switches the script too (BatchNorm, dropout in scripted modules).
   void train(bool on = true) override;
 
@@ -31,8 +40,12 @@ public:
   std::string saveBytes();
 
 private:
+  // The method name that returns (logits, outputs of `layers`...), added on first use.
+  std::string tappedMethod(const std::vector<std::string>& layers);
+
   torch::jit::Module module_;
   std::string origin_;
+  std::vector<std::string> layers_;
 };
 TORCH_MODULE(ScriptedClassifier);
 

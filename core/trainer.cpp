@@ -4,6 +4,8 @@
 #include "core/classification_metrics.h"
 #include "core/distill_losses.h"
 #include "core/errors.h"
+#include "core/feature_distiller.h"
+#include "core/method_registry.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
@@ -62,13 +64,12 @@ torch::Tensor predictLogits(const Classifier& model, const torch::Tensor& x, tor
 
 namespace {
 
-std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const Classifier& model, const OptimConfig& o) {
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& params,
+                                                       const OptimConfig& o) {
   if (o.name == "sgd")
     return std::make_unique<torch::optim::SGD>(
-        model->parameters(),
-        torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
-  return std::make_unique<torch::optim::Adam>(model->parameters(),
-                                              torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+        params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
+  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
 }
 
 void setLearningRate(torch::optim::Optimizer& optimizer, const OptimConfig& o, double lr) {
@@ -93,17 +94,24 @@ std::vector<torch::Tensor> loadTensors(const std::string& bytes) {
   return tensors;
 }
 
-// Parameters then buffers, in module order: the layout of a checkpoint's weights.
-std::vector<torch::Tensor> weightsOf(const Classifier& model) {
+// Parameters then buffers, in module order, of the model and then of the
+// method's own modules (feature adapters, memory banks): a checkpoint's weights.
+std::vector<torch::Tensor> weightsOf(const std::vector<torch::nn::Module*>& modules) {
   std::vector<torch::Tensor> out;
-  for (const auto& t : model->parameters()) out.push_back(t.detach().clone());
-  for (const auto& t : model->buffers()) out.push_back(t.detach().clone());
+  for (auto* m : modules)
+    for (const auto& t : m->parameters()) out.push_back(t.detach().clone());
+  for (auto* m : modules)
+    for (const auto& t : m->buffers()) out.push_back(t.detach().clone());
   return out;
 }
 
-void copyWeights(const Classifier& model, const std::vector<torch::Tensor>& weights, const std::string& what) {
-  auto params = model->parameters();
-  auto buffers = model->buffers();
+void copyWeights(const std::vector<torch::nn::Module*>& modules, const std::vector<torch::Tensor>& weights,
+                 const std::string& what) {
+  std::vector<torch::Tensor> params, buffers;
+  for (auto* m : modules)
+    for (const auto& t : m->parameters()) params.push_back(t);
+  for (auto* m : modules)
+    for (const auto& t : m->buffers()) buffers.push_back(t);
   if (weights.size() != params.size() + buffers.size())
     throw DataError("checkpoint", what + " hold " + std::to_string(weights.size()) + " tensors; the model has " +
                                       std::to_string(params.size() + buffers.size()));
@@ -161,7 +169,6 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
   TrainerResult result;
   model->to(device_);
   model->train();
-  auto optimizer = makeOptimizer(model, s.optim);
 
   const int64_t n = data_.train.size();
   const int64_t steps_per_epoch = (n + s.batch_size - 1) / s.batch_size;
@@ -169,8 +176,53 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
   const int64_t eval_interval = std::max<int64_t>(1, steps_per_epoch / std::max(1, s.evals_per_epoch));
   const bool uses_teacher = teacher && teacher->model;
   if (uses_teacher) teacher->model->eval();
-  // Cached logits are valid only for the unaugmented inputs they were computed on.
-  const bool cached_teacher = uses_teacher && teacher->train_cache && !data_.augment.any();
+  // ---- feature methods: both models tapped at a named layer, an extra module
+  // (adapter, heads, memory banks) trained alongside the student
+  const MethodInfo* method_info = findMethod(s.method);
+  const bool reads_features = uses_teacher && method_info && method_info->needs_features;
+  FeatureDistiller distiller{nullptr};
+  if (method_info && method_info->needs_features && !uses_teacher)
+    throw ConfigError("method.name", "method \"" + s.method + "\" needs a teacher");
+  if (reads_features) {
+    auto text = [&](const char* key) {
+      auto it = s.method_text_params.find(key);
+      return it == s.method_text_params.end() ? std::string() : it->second;
+    };
+    FeatureLayers layers;
+    layers.teacher = resolveFeatureLayer(*teacher->model, text("teacher_layer"), "method.teacher_layer");
+    layers.student = resolveFeatureLayer(*model, text("student_layer"), "method.student_layer");
+    // Shapes from two training samples, in eval mode and without autograd.
+    torch::Tensor probe_s, probe_t;
+    {
+      torch::NoGradGuard no_grad;
+      auto x = data_.train.x.slice(0, 0, std::min<int64_t>(2, n)).to(device_);
+      FeatureTaps ts({layers.teacher}), ss({layers.student});
+      teacher->model->forwardTapped(x, ts);
+      model->eval();
+      model->forwardTapped(x, ss);
+      model->train();
+      probe_t = ts.get(layers.teacher).to(torch::kFloat);
+      probe_s = ss.get(layers.student).to(torch::kFloat);
+    }
+    distiller = FeatureDistiller(s.method, s.method_params, probe_s, probe_t, layers, n, s.seed + 7);
+    distiller->to(device_);
+    distiller->train();
+    result.teacher_layer = layers.teacher;
+    result.student_layer = layers.student;
+    result.extra_params = countParameters(*distiller);
+    recorder_.log("info", "features: teacher layer \"" + layers.teacher + "\", student layer \"" + layers.student +
+                              "\", " + std::to_string(result.extra_params) + " extra trained parameters");
+  }
+  std::vector<torch::nn::Module*> trained_modules{model.get()};
+  if (distiller) trained_modules.push_back(distiller.get());
+  std::vector<torch::Tensor> trained_params = model->parameters();
+  if (distiller)
+    for (const auto& p : distiller->parameters()) trained_params.push_back(p);
+  auto optimizer = makeOptimizer(trained_params, s.optim);
+  const double extra_flops = distiller ? distiller->flopsPerSample() : 0.0;
+  // Cached logits are valid only for the unaugmented inputs they were computed on;
+  // feature methods need more than logits, so they always run the teacher.
+  const bool cached_teacher = uses_teacher && !reads_features && teacher->train_cache && !data_.augment.any();
   if (cached_teacher) {
     cost_.teacher_queries = teacher->cache_queries;
     cost_.flops = teacher->flops_per_sample * teacher->cache_rows_computed;
@@ -209,7 +261,7 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
     c.final_val_kl = result.final_val_kl;
     c.selected_step = result.selected_step;
     c.optimizer_name = s.optim.name;
-    c.model_state = saveTensors(weightsOf(model));
+    c.model_state = saveTensors(weightsOf(trained_modules));
     torch::serialize::OutputArchive archive;
     optimizer->save(archive);
     std::ostringstream out;
@@ -253,7 +305,7 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
                                         " steps; this one has " + std::to_string(total));
     if (c.optimizer_name != s.optim.name)
       throw DataError("checkpoint", "holds " + c.optimizer_name + " state; the run uses " + s.optim.name);
-    copyWeights(model, loadTensors(c.model_state), "its weights");
+    copyWeights(trained_modules, loadTensors(c.model_state), "its weights");
     torch::serialize::InputArchive archive;
     std::istringstream in(c.optimizer_state);
     archive.load_from(in, device_);
@@ -294,8 +346,16 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
       if (augmenter) x = augmenter->apply(x, cost_.step); // data augmentation
       const double batch = double(idx.size(0));
 
-      torch::Tensor teacher_logits;
-      if (cached_teacher) {
+      torch::Tensor teacher_logits, teacher_feature, student_feature;
+      if (reads_features) {
+        torch::NoGradGuard no_grad;
+        Bf16Autocast autocast(s.bf16_autocast && device_.is_cuda());
+        FeatureTaps taps({result.teacher_layer});
+        teacher_logits = teacher->model->forwardTapped(x, taps);
+        teacher_feature = taps.get(result.teacher_layer);
+        cost_.teacher_queries += batch;
+        cost_.flops += teacher->flops_per_sample * batch;
+      } else if (cached_teacher) {
         teacher_logits = teacher->train_cache->logits(idx).to(device_, /*non_blocking=*/true);
         cost_.teacher_passes_saved += batch;
       } else if (uses_teacher) {
@@ -313,12 +373,22 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
       torch::Tensor student_logits;
       {
         Bf16Autocast autocast(s.bf16_autocast && device_.is_cuda());
-        student_logits = model->forward(x);
+        if (reads_features) {
+          FeatureTaps taps({result.student_layer});
+          student_logits = model->forwardTapped(x, taps);
+          student_feature = taps.get(result.student_layer);
+        } else {
+          student_logits = model->forward(x);
+        }
       }
       // Losses in fp32 whatever the forward pass ran in.
-      LossParts loss = methodLoss(s.method, s.method_params, student_logits.to(torch::kFloat),
-                                  teacher_logits.defined() ? teacher_logits.to(torch::kFloat) : teacher_logits, y,
-                                  LossContext{cost_.epoch});
+      LossParts loss =
+          reads_features
+              ? distiller->loss(student_logits.to(torch::kFloat), student_feature.to(torch::kFloat),
+                                teacher_logits.to(torch::kFloat), teacher_feature.to(torch::kFloat), y, idx)
+              : methodLoss(s.method, s.method_params, student_logits.to(torch::kFloat),
+                           teacher_logits.defined() ? teacher_logits.to(torch::kFloat) : teacher_logits, y,
+                           LossContext{cost_.epoch});
       if (s.optim.schedule == "cosine") { // half a cosine from lr at step 0 to 0 at the last step
         lr = 0.5 * s.optim.lr * (1.0 + std::cos(M_PI * double(cost_.step) / double(std::max<int64_t>(1, total))));
         setLearningRate(*optimizer, s.optim, lr);
@@ -329,7 +399,7 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
 
       ++cost_.step;
       cost_.samples += batch;
-      cost_.flops += 3.0 * model_flops * batch; // forward + backward ~ 3x forward
+      cost_.flops += 3.0 * (model_flops + extra_flops) * batch; // forward + backward ~ 3x forward
       cost_.epoch = epoch + double(b + 1) / double(steps_per_epoch);
 
       window_losses.push_back(loss.total.detach());

@@ -44,6 +44,8 @@ struct TrainerSettings {
   int log_every = 20;
   std::string method = "none";
   std::map<std::string, double> method_params;
+  // Text parameters of the method (feature methods: teacher_layer, student_layer).
+  std::map<std::string, std::string> method_text_params;
   // Keep the weights of the best validation pass rather than the last step's.
   bool select_best = true;
   // bf16 autocast of forward passes; applies on CUDA devices only.
@@ -79,6 +81,10 @@ struct TrainerResult {
   double final_val_agreement = -1.0;
   double final_val_kl = -1.0;
   int64_t selected_step = 0; // the step whose weights the model holds at the end
+  // Feature methods: the layers read and the parameters trained besides the
+  // student (adapter, embedding heads), which the artifact does not keep.
+  std::string teacher_layer, student_layer;
+  int64_t extra_params = 0;
 };
 
 // Thrown when the loss stops being finite; the run then fails as diverged.

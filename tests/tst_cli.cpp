@@ -143,13 +143,20 @@ private Q_SLOTS:
     Result r = cli({"methods", "--json"});
     QCOMPARE(r.code, 0);
     QJsonArray methods = QJsonDocument::fromJson(r.out.toUtf8()).array();
-    bool found = false;
-    for (const auto& m : methods)
+    bool found = false, layers = false;
+    for (const auto& m : methods) {
       if (m.toObject()["name"] == "kd") {
         found = true;
         QCOMPARE(m.toObject()["params"].toArray().size(), 2);
       }
+      if (m.toObject()["name"] == "fitnets")
+        for (const auto& p : m.toObject()["params"].toArray())
+          if (p.toObject()["name"] == "teacher_layer") layers = p.toObject()["type"] == "layer";
+    }
     QVERIFY(found);
+    QVERIFY(layers); // feature methods list their layer parameters
+    Result text = cli({"methods"});
+    QVERIFY(text.out.contains("student_layer (layer name"));
   }
 
   void sweepRunsAGridWithOneTeacher() {

@@ -6,6 +6,7 @@
 #include "test_support.h"
 
 #include <QElapsedTimer>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -57,6 +58,19 @@ private:
             {"method", {{"name", "kd"}, {"temperature", 4.0}, {"alpha", 0.9}}},
             {"optim", {{"name", "adam"}, {"lr", 0.003}}},
             {"batch_size", 64}, {"epochs", 2}, {"seed", 0}, {"device", "cpu"}, {"log_every", 5}};
+  }
+
+  // A tiny feature-method run: 300 training samples, one epoch, a cnn teacher trained first.
+  json featureConfig(const std::string& method, const json& student) const {
+    json j = distillConfig();
+    j["name"] = method + "-small";
+    j["data"] = {{"path", dataPath()}, {"val_size", 100}, {"train_limit", 400}};
+    j["teacher"]["train"]["epochs"] = 1;
+    j["student"] = student;
+    j["method"] = {{"name", method}};
+    j["epochs"] = 1;
+    j["evals_per_epoch"] = 1;
+    return j;
   }
 
   RunOutcome runConfig(RunStore& store, const json& j, RunObserver& observer, const StopToken& stop) {
@@ -362,6 +376,108 @@ private Q_SLOTS:
     } catch (const ConfigError& e) {
       QCOMPARE(QString::fromStdString(e.field()), QStringLiteral("transfer.hide_labels"));
     }
+  }
+
+  // Each feature method end to end: it trains, reports agreement and KL like every method,
+  // counts one teacher query per training sample (the teacher runs live, no cache).
+  void featureMethodsRunEndToEnd() {
+    const json cnn_student = {{"zoo", "cnn"}, {"channels", {4}}, {"fc", 16}};
+    const json mlp_student = {{"zoo", "mlp"}, {"hidden", {16}}};
+    const std::vector<std::tuple<std::string, json, std::string>> runs = {
+        {"fitnets", cnn_student, "features"}, // 4 -> 8 channels: a 1x1 conv adapter
+        {"at", cnn_student, "features"},
+        {"rkd", mlp_student, "layers.1"},     // vectors against the teacher's pooled map
+        {"crd", mlp_student, "layers.1"}};
+    for (const auto& [method, student, student_layer] : runs) {
+      RunStore store(":memory:");
+      CountingObserver observer;
+      StopToken stop;
+      json j = featureConfig(method, student);
+      if (method == "fitnets") j["method"]["beta"] = 1.0;
+      RunOutcome out = runConfig(store, j, observer, stop);
+      QVERIFY2(out.kind == RunOutcome::Kind::Success, (method + ": " + out.message).c_str());
+      const json& sum = out.summary;
+      QVERIFY2(sum["val_agreement"].get<double>() >= 0.0 && sum["val_kl"].get<double>() >= 0.0, method.c_str());
+      QVERIFY2(!store.points(out.run_id, "val_agreement").empty(), method.c_str());
+      QCOMPARE(QString::fromStdString(sum["teacher_cache"]["status"].get<std::string>()),
+               QString("unused (the method reads teacher features)"));
+      QCOMPARE(QString::fromStdString(sum["teacher_layer"].get<std::string>()), QString("features"));
+      QCOMPARE(QString::fromStdString(sum["student_layer"].get<std::string>()), QString::fromStdString(student_layer));
+      // 300 training samples (400 less 100 for validation), each sent to the teacher once.
+      const auto queries = store.points(out.run_id, "train_loss").back().teacher_queries;
+      QCOMPARE(queries, 300.0);
+      QCOMPARE(sum["teacher_queries"].get<double>(), 300.0 + 100.0 + 500.0);
+      if (method == "fitnets" || method == "crd") QVERIFY2(sum["method_extra_params"].get<int64_t>() > 0, method.c_str());
+      if (method == "at" || method == "rkd") QCOMPARE(sum["method_extra_params"].get<int64_t>(), int64_t(0));
+    }
+  }
+
+  // A wrong layer name fails at once (before the teacher is trained), naming the field and the layers.
+  void wrongLayerNameIsAConfigError() {
+    for (const char* field : {"teacher_layer", "student_layer"}) {
+      RunStore store(":memory:");
+      CountingObserver observer;
+      StopToken stop;
+      json j = featureConfig("fitnets", {{"zoo", "cnn"}, {"channels", {4}}, {"fc", 16}});
+      j["method"][field] = "foo";
+      RunOutcome out = runConfig(store, j, observer, stop);
+      QCOMPARE(QString::fromStdString(toString(out.kind)), QString("failed"));
+      const std::string expected = std::string("method.") + field + ": no layer \"foo\"; layers: features, features.0";
+      QVERIFY2(out.message.find(expected) != std::string::npos, out.message.c_str());
+      QCOMPARE(observer.created.load(), 0); // no teacher run was started
+    }
+    // Layer names are text parameters: they survive the config's JSON round trip.
+    json j = featureConfig("at", {{"zoo", "cnn"}, {"channels", {4}}, {"fc", 16}});
+    j["method"]["teacher_layer"] = "features.1";
+    RunConfig c = RunConfig::fromJson(j);
+    QCOMPARE(QString::fromStdString(c.method.text_params.at("teacher_layer")), QString("features.1"));
+    QCOMPARE(QString::fromStdString(c.method.text_params.at("student_layer")), QString(""));
+    QVERIFY(RunConfig::fromJson(c.toJson()).toJson() == c.toJson());
+    j["method"]["teacher_layer"] = 3;
+    QVERIFY_THROWS_EXCEPTION(ConfigError, RunConfig::fromJson(j));
+  }
+
+  // A TorchScript teacher made by PyTorch: its directly called submodules are its layers.
+  void torchScriptTeacherIsTappedByModuleName() {
+    QProcess probe;
+    probe.start("/usr/bin/python3", {"-c", "import torch"});
+    if (!probe.waitForFinished(120000) || probe.exitCode() != 0) QSKIP("/usr/bin/python3 cannot import torch");
+    // torch.jit.script reads the class's source, so the model is defined in a file.
+    const QString script = dir_.filePath("feature_teacher.py"), path = dir_.filePath("feature_teacher.pt");
+    QFile file(script);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write(R"(
+import sys, torch, torch.nn as nn
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 6, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+        self.fc = nn.Linear(6 * 14 * 14, 10)
+    def forward(self, x):
+        return self.fc(torch.flatten(self.features(x), 1))
+torch.manual_seed(0)
+torch.jit.script(Net().eval()).save(sys.argv[1])
+)");
+    file.close();
+    QProcess py;
+    py.start("/usr/bin/python3", {script, path});
+    QVERIFY(py.waitForFinished(120000));
+    QVERIFY2(py.exitCode() == 0, qPrintable(py.readAllStandardError()));
+    RunStore store(":memory:");
+    CountingObserver observer;
+    StopToken stop;
+    json j = featureConfig("fitnets", {{"zoo", "cnn"}, {"channels", {4}}, {"fc", 16}});
+    j["teacher"] = {{"torchscript", path.toStdString()}};
+    j["method"]["beta"] = 1.0;
+    RunOutcome out = runConfig(store, j, observer, stop);
+    QVERIFY2(out.kind == RunOutcome::Kind::Success, out.message.c_str());
+    QCOMPARE(QString::fromStdString(out.summary["teacher_layer"].get<std::string>()), QString("features"));
+    QVERIFY(out.summary["method_extra_params"].get<int64_t>() == 4 * 6 + 6); // 1x1 conv 4 -> 6
+    j["method"]["teacher_layer"] = "features.0"; // called inside features' forward, not tappable
+    out = runConfig(store, j, observer, stop);
+    QCOMPARE(QString::fromStdString(toString(out.kind)), QString("failed"));
+    QVERIFY2(out.message.find("method.teacher_layer: no layer \"features.0\"; layers: features, fc") != std::string::npos,
+             out.message.c_str());
   }
 
   void sameSeedSameResult() {

@@ -2,7 +2,11 @@
 // derivation in plain C++ and, where installed, Debian's python3-torch.
 #include "core/classification_metrics.h"
 #include "core/distill_losses.h"
+#include "core/errors.h"
+#include "core/feature_distiller.h"
+#include "core/feature_losses.h"
 #include "core/method_registry.h"
+#include "core/model_zoo.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -12,7 +16,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numeric>
+#include <tuple>
 
 using namespace distillery;
 
@@ -134,6 +140,52 @@ double handTopkTail(size_t k, double T, double alpha) {
 
 QString describeMismatch(const char* what, double got, double expected) {
   return QString("%1: %2 vs %3").arg(what).arg(got, 0, 'g', 17).arg(expected, 0, 'g', 17);
+}
+
+// ---- feature methods: inputs shared with tests/feature_loss_reference.py ----
+
+// The same formula as fill() in feature_loss_reference.py, in float64.
+torch::Tensor fill(const std::vector<int64_t>& shape, double phase) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  std::vector<double> values(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i)
+    values[size_t(i)] = std::sin(0.37 * double(i) + phase) + 0.5 * std::cos(0.11 * double(i) * double(i) + phase);
+  return torch::tensor(values, torch::kFloat64).reshape(shape);
+}
+
+torch::Tensor unit(const torch::Tensor& x) { return x / x.norm(2, 1, true); }
+
+struct FeatureInputs {
+  torch::Tensor fs = fill({3, 2, 4, 4}, 0.0), ft = fill({3, 3, 2, 2}, 1.0);
+  torch::Tensor es = fill({5, 4}, 2.0), et = fill({5, 6}, 3.0);
+  torch::Tensor anchors = unit(fill({3, 4}, 4.0)), positives = unit(fill({3, 4}, 5.0)),
+                negatives = unit(fill({5, 4}, 6.0));
+  torch::Tensor ls = fill({3, 4}, 7.0), lt = fill({3, 4}, 8.0);
+  torch::Tensor labels = torch::tensor(std::vector<int64_t>{1, 0, 3}, torch::kLong);
+  torch::Tensor w = fill({3, 2, 1, 1}, 9.0), b = fill({3}, 10.0);
+  double checksum() const {
+    double sum = 0;
+    for (const auto& t : {fs, ft, es, et, anchors, positives, negatives, ls, lt, w, b}) sum += t.sum().item<double>();
+    return sum;
+  }
+};
+
+// FitNets through FeatureDistiller with the reference's adapter weights, in float64.
+FeatureDistiller fitnetsWithFixedAdapter(const FeatureInputs& in) {
+  FeatureDistiller d("fitnets",
+                     std::map<std::string, double>{{"beta", 2.0}, {"ce_weight", 0.5}, {"kd_weight", 0.3}, {"temperature", 2.0}},
+                     in.fs, in.ft, FeatureLayers{"t", "s"}, 10, 0);
+  d->to(torch::kFloat64);
+  torch::NoGradGuard no_grad;
+  auto params = d->named_parameters();
+  params["adapter.weight"].copy_(in.w);
+  params["adapter.bias"].copy_(in.b);
+  return d;
+}
+
+LossParts featureMethodLoss(FeatureDistiller& d, const FeatureInputs& in, const torch::Tensor& fs) {
+  return d->loss(in.ls, fs, in.lt, in.ft, in.labels, torch::tensor(std::vector<int64_t>{0, 1, 2}));
 }
 
 } // namespace
@@ -367,6 +419,12 @@ print(repr((a * soft + (1 - a) * F.cross_entropy(s, y)).item()))
         {"hard_label", {"top1", {{"alpha", 1.0}}}},
         {"topk_probs", {"topk", {{"k", 5}, {"temperature", 1.0}, {"alpha", 0.9}, {"tail", 1}}}},
         {"none", {"none", {}}},
+        {"fitnets", {"features", {{"beta", 100.0}, {"ce_weight", 1.0}, {"kd_weight", 0.0}, {"temperature", 4.0}}}},
+        {"at", {"features", {{"beta", 1000.0}, {"p", 2.0}, {"ce_weight", 1.0}, {"kd_weight", 0.0}, {"temperature", 4.0}}}},
+        {"rkd", {"features", {{"beta", 1.0}, {"distance_weight", 25.0}, {"angle_weight", 50.0}, {"ce_weight", 1.0},
+                              {"kd_weight", 0.0}, {"temperature", 4.0}}}},
+        {"crd", {"features", {{"beta", 0.8}, {"feat_dim", 128}, {"k", 16384}, {"nce_t", 0.07}, {"momentum", 0.5},
+                              {"ce_weight", 1.0}, {"kd_weight", 0.0}, {"temperature", 4.0}}}},
     };
     QCOMPARE(methodsForTask("distill").size(), expected.size()); // the language-model ones: tst_lm
     for (const auto& [name, access_params] : expected) {
@@ -376,13 +434,206 @@ print(repr((a * soft + (1 - a) * F.cross_entropy(s, y)).item()))
       QCOMPARE(info->needs_teacher, name != "none");
       QVERIFY2(info->resolve({}) == access_params.second, name.c_str());
       for (const MethodParam& p : info->params) {
-        QVERIFY2(p.min <= p.default_value && p.default_value <= p.max, p.name.c_str());
         QVERIFY(!p.help.empty());
+        if (p.isText()) continue;
+        QVERIFY2(p.min <= p.default_value && p.default_value <= p.max, p.name.c_str());
         if (p.type == "integer") QCOMPARE(std::round(p.default_value), p.default_value);
         else QCOMPARE(p.type, std::string("number"));
       }
+      // Feature methods: both layers are text parameters, empty by default (the models' defaults).
+      QCOMPARE(info->resolveText({}).size(), size_t(info->needs_features ? 2 : 0));
+      if (info->needs_features) {
+        QVERIFY(info->resolveText({}) == (std::map<std::string, std::string>{{"student_layer", ""}, {"teacher_layer", ""}}));
+        continue; // their losses are tested above, through FeatureDistiller
+      }
       LossParts p = methodLoss(name, info->resolve({}), tensorOf(kS), tensorOf(kT), labels6(), {1.0});
       QVERIFY2(std::isfinite(p.total.item<double>()), name.c_str());
+    }
+  }
+
+  // (6) Feature losses against tests/feature_loss_reference.py (RepDistiller / mdistiller formulas).
+  void featureLossesMatchPythonReference() {
+    QProcess probe;
+    probe.start("/usr/bin/python3", {"-c", "import torch"});
+    if (!probe.waitForFinished(120000) || probe.exitStatus() != QProcess::NormalExit || probe.exitCode() != 0)
+      QSKIP("/usr/bin/python3 cannot import torch (install python3-torch)");
+    QProcess py;
+    py.start("/usr/bin/python3", {QStringLiteral(DISTILLERY_SOURCE_DIR) + "/tests/feature_loss_reference.py"});
+    QVERIFY(py.waitForFinished(120000));
+    QVERIFY2(py.exitCode() == 0, qPrintable(py.readAllStandardError()));
+    const QJsonObject ref = QJsonDocument::fromJson(py.readAllStandardOutput()).object();
+    const FeatureInputs in;
+    QVERIFY2(std::abs(ref["_checksum"].toDouble() - in.checksum()) < 1e-9, "inputs differ from the script's");
+
+    FeatureDistiller fitnets = fitnetsWithFixedAdapter(in);
+    FeatureDistiller rkd("rkd", findMethod("rkd")->resolve({}), in.fs, in.ft, FeatureLayers{"t", "s"}, 10, 0);
+    const std::vector<std::pair<const char*, double>> got = {
+        {"fitnets_total", featureMethodLoss(fitnets, in, in.fs).total.item<double>()},
+        {"fitnets_mse", featureMethodLoss(fitnets, in, in.fs).soft.item<double>() / 2.0 -
+                            0.3 / 2.0 * kdLoss(in.ls, in.lt, in.labels, 2.0, 1.0).soft.item<double>()},
+        {"at_p2", attentionLoss(in.fs, in.ft, 2.0).item<double>()},
+        {"at_p3", attentionLoss(in.fs, in.ft, 3.0).item<double>()},
+        {"rkd_distance", rkdDistanceLoss(in.es, in.et).item<double>()},
+        {"rkd_angle", rkdAngleLoss(in.es, in.et).item<double>()},
+        {"rkd_total", featureMethodLoss(rkd, in, in.fs).total.item<double>()},
+        {"contrast_t0.5", contrastiveLoss(in.anchors, in.positives, in.negatives, 0.5).item<double>()},
+    };
+    QCOMPARE(ref.size(), int(got.size()) + 1);
+    for (const auto& [key, value] : got) {
+      QVERIFY2(ref.contains(key), key);
+      QVERIFY2(std::abs(value - ref[key].toDouble()) < 1e-9 * std::max(1.0, std::abs(value)),
+               qPrintable(describeMismatch(key, value, ref[key].toDouble())));
+    }
+  }
+
+  // (6b) Hand derivations: an attention map and RKD distances of points on a line.
+  void featureLossesMatchHandDerivation() {
+    // One channel with values 1..4: A = f^2 / ||f^2|| = (1, 4, 9, 16) / sqrt(354).
+    auto f = torch::tensor(std::vector<double>{1, 2, 3, 4}, torch::kFloat64).reshape({1, 1, 2, 2});
+    auto a = attentionMap(f, 2.0);
+    for (int i = 0; i < 4; ++i)
+      QVERIFY(std::abs(a[0][i].item<double>() - double((i + 1) * (i + 1)) / std::sqrt(354.0)) < 1e-15);
+    // A constant map has the uniform attention 1/2 at each of 4 positions.
+    auto flat = torch::ones({1, 3, 2, 2}, torch::kFloat64);
+    double expected = 0;
+    for (int i = 1; i <= 4; ++i) expected += std::pow(double(i * i) / std::sqrt(354.0) - 0.5, 2) / 4.0;
+    QVERIFY(std::abs(attentionLoss(f, flat, 2.0).item<double>() - expected) < 1e-15);
+    // Student points 0, 1, 3: distances 1, 3, 2, mean 2 -> 0.5, 1.5, 1. Teacher 0, 1, 2:
+    // 1, 2, 1, mean 4/3 -> 0.75, 1.5, 0.75. Smooth L1 (all |diff| < 1: diff^2 / 2) over 9
+    // entries: 4 off-diagonal entries differ by 0.25 -> 4 * 0.03125 / 9.
+    auto s = torch::tensor(std::vector<double>{0, 1, 3}, torch::kFloat64).reshape({3, 1});
+    auto t = torch::tensor(std::vector<double>{0, 1, 2}, torch::kFloat64).reshape({3, 1});
+    QVERIFY(std::abs(rkdDistanceLoss(s, t).item<double>() - 0.125 / 9.0) < 1e-12);
+    // Collinear points: every angle's cosine is +-1 (or 0 at the apex) in both, so no angle loss.
+    QVERIFY(std::abs(rkdAngleLoss(s, t).item<double>()) < 1e-12);
+    // Contrast with one negative: -log(e^(a.p/T) / (e^(a.p/T) + e^(a.n/T))).
+    auto an = torch::tensor(std::vector<double>{1, 0}, torch::kFloat64).reshape({1, 2});
+    auto po = torch::tensor(std::vector<double>{0.6, 0.8}, torch::kFloat64).reshape({1, 2});
+    auto ne = torch::tensor(std::vector<double>{0, 1}, torch::kFloat64).reshape({1, 2});
+    QVERIFY(std::abs(contrastiveLoss(an, po, ne, 0.5).item<double>() - std::log(1 + std::exp((0 - 0.6) / 0.5))) < 1e-14);
+  }
+
+  // (7) d loss / d student activation against central differences, float64.
+  void featureLossGradientsMatchFiniteDifferences() {
+    const FeatureInputs in;
+    FeatureDistiller fitnets = fitnetsWithFixedAdapter(in);
+    FeatureDistiller rkd("rkd", findMethod("rkd")->resolve({}), in.fs, in.ft, FeatureLayers{"t", "s"}, 10, 0);
+    rkd->to(torch::kFloat64);
+    using Fn = std::function<torch::Tensor(const torch::Tensor&)>;
+    const std::vector<std::tuple<const char*, torch::Tensor, Fn>> cases = {
+        {"fitnets mse", fill({3, 3, 2, 2}, 11.0), [&](const torch::Tensor& x) { return fitnetsLoss(x, in.ft); }},
+        {"fitnets method (adapter, pooling, CE, KD)", in.fs,
+         [&](const torch::Tensor& x) { return featureMethodLoss(fitnets, in, x).total; }},
+        {"at p=2", in.fs, [&](const torch::Tensor& x) { return attentionLoss(x, in.ft, 2.0); }},
+        {"at p=3", in.fs, [&](const torch::Tensor& x) { return attentionLoss(x, in.ft, 3.0); }},
+        {"rkd distance", in.es, [&](const torch::Tensor& x) { return rkdDistanceLoss(x, in.et); }},
+        {"rkd angle", in.es, [&](const torch::Tensor& x) { return rkdAngleLoss(x, in.et); }},
+        {"rkd method (pooled maps)", in.fs, [&](const torch::Tensor& x) { return featureMethodLoss(rkd, in, x).total; }},
+        {"contrast", fill({3, 4}, 4.0),
+         [&](const torch::Tensor& x) { return contrastiveLoss(x, in.positives, in.negatives, 0.5); }},
+    };
+    const double eps = 1e-6;
+    for (const auto& [name, x0, fn] : cases) {
+      auto x = x0.clone().requires_grad_(true);
+      fn(x).backward();
+      auto grad = x.grad().flatten();
+      auto flat = x0.flatten();
+      double largest = 0;
+      for (int64_t i = 0; i < flat.numel(); ++i) {
+        auto plus = flat.clone(), minus = flat.clone();
+        plus[i] += eps;
+        minus[i] -= eps;
+        const double numeric = (fn(plus.reshape(x0.sizes())).item<double>() - fn(minus.reshape(x0.sizes())).item<double>()) / (2 * eps);
+        const double analytic = grad[i].item<double>();
+        largest = std::max(largest, std::abs(analytic));
+        QVERIFY2(std::abs(numeric - analytic) <= 1e-6 * std::max(1.0, std::abs(analytic)),
+                 qPrintable(QString("%1 d/dx[%2]: %3 vs %4").arg(name).arg(i).arg(numeric, 0, 'g', 12).arg(analytic, 0, 'g', 12)));
+      }
+      QVERIFY2(largest > 1e-4, name);
+    }
+  }
+
+  // (8) CRD's memory banks: the batch's rows move towards the new embeddings and stay unit
+  // length, the other rows do not change, and the heads receive gradients.
+  void crdUpdatesOnlyTheBatchRowsOfItsMemoryBanks() {
+    const FeatureInputs in;
+    auto params = findMethod("crd")->resolve({{"feat_dim", 4}, {"k", 6}});
+    FeatureDistiller crd("crd", params, in.fs.to(torch::kFloat), in.ft.to(torch::kFloat), FeatureLayers{"t", "s"}, 10, 3);
+    auto buffers = crd->named_buffers();
+    const auto before_s = buffers["memory_student"].clone(), before_t = buffers["memory_teacher"].clone();
+    QCOMPARE(before_s.sizes(), (std::vector<int64_t>{10, 4}));
+    auto idx = torch::tensor(std::vector<int64_t>{2, 5, 7});
+    LossParts p = crd->loss(in.ls.to(torch::kFloat), in.fs.to(torch::kFloat), in.lt.to(torch::kFloat),
+                            in.ft.to(torch::kFloat), in.labels, idx);
+    QVERIFY(std::isfinite(p.soft.item<double>()) && p.soft.item<double>() > 0);
+    p.total.backward();
+    for (const auto& param : crd->parameters()) QVERIFY(param.grad().defined() && param.grad().abs().sum().item<double>() > 0);
+    for (const char* bank : {"memory_student", "memory_teacher"}) {
+      const auto after = buffers[bank];
+      const auto& before = std::string(bank) == "memory_student" ? before_s : before_t;
+      for (int64_t row = 0; row < 10; ++row) {
+        const bool in_batch = row == 2 || row == 5 || row == 7;
+        const double moved = (after[row] - before[row]).abs().max().item<double>();
+        QVERIFY2(in_batch ? moved > 1e-4 : moved == 0.0, qPrintable(QString("%1 row %2").arg(bank).arg(row)));
+        if (in_batch) QVERIFY(std::abs(after[row].norm().item<double>() - 1.0) < 1e-5);
+      }
+    }
+  }
+
+  // (9) Layer taps of every zoo family: names listed, the default among them, tapped
+  // outputs of the documented shape, logits unchanged; a wrong name lists the layers.
+  void zooModelsExposeNamedLayers() {
+    torch::manual_seed(0);
+    const InputShape shape{3, 32, 32};
+    const std::vector<std::pair<std::string, std::string>> expected_default = {
+        {"mlp", "layers.1"},  {"cnn", "features"}, {"resnet8", "layer3"},
+        {"wrn_16_1", "bn"},   {"vgg8", "block4"},  {"mobilenetv2", "conv2"}};
+    for (const auto& [zoo, layer] : expected_default) {
+      ModelSpec spec;
+      spec.zoo = zoo;
+      Classifier model = buildModel(spec, shape, 10);
+      model->eval();
+      QCOMPARE(QString::fromStdString(model->defaultFeatureLayer()), QString::fromStdString(layer));
+      QCOMPARE(QString::fromStdString(resolveFeatureLayer(*model, "", "method.student_layer")),
+               QString::fromStdString(layer));
+      torch::NoGradGuard no_grad;
+      auto x = torch::randn({2, 3, 32, 32});
+      for (const std::string& name : model->layerNames()) {
+        FeatureTaps taps({name});
+        auto logits = model->forwardTapped(x, taps);
+        QVERIFY2(torch::allclose(logits, model->forward(x)), (zoo + " " + name).c_str());
+        QCOMPARE(taps.get(name).size(0), int64_t(2));
+      }
+      try {
+        resolveFeatureLayer(*model, "nope", "method.teacher_layer");
+        QFAIL("a wrong layer name was accepted");
+      } catch (const ConfigError& e) {
+        QCOMPARE(QString::fromStdString(e.field()), QString("method.teacher_layer"));
+        const std::string msg = e.what();
+        QVERIFY2(msg.find("no layer \"nope\"") != std::string::npos && msg.find(layer) != std::string::npos, e.what());
+      }
+    }
+    // Shapes a user relies on when picking layers: resnet8's stages on 32x32 inputs.
+    ModelSpec resnet;
+    resnet.zoo = "resnet8";
+    Classifier r = buildModel(resnet, shape, 10);
+    FeatureTaps taps({"layer1", "layer2", "layer3", "pool"});
+    r->forwardTapped(torch::randn({2, 3, 32, 32}), taps);
+    QCOMPARE(taps.get("layer1").sizes(), (std::vector<int64_t>{2, 16, 32, 32}));
+    QCOMPARE(taps.get("layer2").sizes(), (std::vector<int64_t>{2, 32, 16, 16}));
+    QCOMPARE(taps.get("layer3").sizes(), (std::vector<int64_t>{2, 64, 8, 8}));
+    QCOMPARE(taps.get("pool").sizes(), (std::vector<int64_t>{2, 64}));
+  }
+
+  // (10) Attention transfer needs spatial maps: a vector is refused naming the field.
+  void attentionTransferRefusesVectors() {
+    const FeatureInputs in;
+    try {
+      FeatureDistiller("at", findMethod("at")->resolve({}), in.es, in.ft, FeatureLayers{"layer3", "layers.1"}, 10, 0);
+      QFAIL("accepted a vector");
+    } catch (const ConfigError& e) {
+      QCOMPARE(QString::fromStdString(e.field()), QString("method.student_layer"));
+      QVERIFY2(std::string(e.what()).find("layers.1") != std::string::npos, e.what());
     }
   }
 

@@ -164,9 +164,13 @@ void TestWidgets::newRunDialogBuildsConfig() {
   child<QCheckBox>(&dialog, "augmentFlipCheck")->setChecked(true);
   child<QDoubleSpinBox>(&dialog, "transferFractionSpin")->setValue(0.25);
   child<QCheckBox>(&dialog, "hideLabelsCheck")->setChecked(true);
+  // CIFAR has no default folder: the dialog says so until one is given.
+  QCOMPARE(dialog.config().data.path, defaultDataConfig("cifar10").path);
+  QVERIFY2(dialog.validationError().contains("data.path"), qPrintable(dialog.validationError()));
+  child<QLineEdit>(&dialog, "dataPathEdit")->setText(QStringLiteral("/data/cifar-10-batches-bin"));
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
   const RunConfig d = dialog.config();
   QCOMPARE(d.data.dataset, std::string("cifar10"));
-  QCOMPARE(d.data.path, defaultDataConfig("cifar10").path); // the dataset brings its own path
   QCOMPARE(d.data.mean.size(), size_t(3));                   // and its per-channel statistics
   QVERIFY(d.data.augment.horizontal_flip && d.data.augment.random_crop_padding == 0);
   QCOMPARE(d.transfer.fraction, 0.25);
@@ -195,8 +199,16 @@ void TestWidgets::methodChangeRebuildsParamForm() {
       int boxes = 0;
       for (QAbstractSpinBox* box : form->findChildren<QAbstractSpinBox*>())
         if (box->objectName().startsWith(QStringLiteral("param_"))) ++boxes;
-      QCOMPARE(boxes, int(method.params.size()));
+      int numeric = 0;
+      for (const MethodParam& p : method.params) numeric += p.isText() ? 0 : 1;
+      QCOMPARE(boxes, numeric);
       for (const MethodParam& p : method.params) {
+        if (p.isText()) { // layer names: a line edit, empty for the default layer
+          auto* edit = form->findChild<QLineEdit*>(QStringLiteral("param_") + QString::fromStdString(p.name));
+          QVERIFY2(edit, p.name.c_str());
+          QVERIFY(!edit->toolTip().isEmpty());
+          continue;
+        }
         auto* box = form->findChild<QAbstractSpinBox*>(QStringLiteral("param_") + QString::fromStdString(p.name));
         QVERIFY2(box, p.name.c_str());
         QCOMPARE(spinValue(box), p.default_value);
@@ -206,7 +218,7 @@ void TestWidgets::methodChangeRebuildsParamForm() {
       }
       const RunConfig c = dialog.config();
       QCOMPARE(c.method.name, method.name);
-      QCOMPARE(c.method.params.size(), method.params.size());
+      QCOMPARE(c.method.params.size() + c.method.text_params.size(), method.params.size());
     }
   }
 }

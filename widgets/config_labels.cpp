@@ -31,6 +31,12 @@ QString methodLabel(const distillery::MethodConfig& method) {
     const auto values = info->resolve(method.params);
     // Schema order, so labels of different runs line up.
     for (const distillery::MethodParam& p : info->params) {
+      if (p.isText()) { // layer names: shown when not the model's default
+        auto text = method.text_params.find(p.name);
+        if (text != method.text_params.end() && !text->second.empty())
+          parts << abbreviateParam(p.name) + u'=' + QString::fromStdString(text->second);
+        continue;
+      }
       auto it = values.find(p.name);
       if (it != values.end()) parts << abbreviateParam(p.name) + u'=' + compactNumber(it->second);
     }

@@ -3,6 +3,7 @@
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QLabel>
+#include <QLineEdit>
 #include <QSpinBox>
 
 #include <algorithm>
@@ -60,6 +61,18 @@ void MethodParamForm::setMethod(const distillery::MethodInfo* method) {
     for (const distillery::MethodParam& p : method->params) {
       const QString name = QString::fromStdString(p.name);
       const QString help = QString::fromStdString(p.help);
+      if (p.isText()) {
+        auto* edit = new QLineEdit(QString::fromStdString(p.default_text), this);
+        edit->setObjectName(QStringLiteral("param_") + name);
+        edit->setPlaceholderText(tr("default: last feature stage"));
+        edit->setToolTip(help);
+        connect(edit, &QLineEdit::textChanged, this, &MethodParamForm::changed);
+        auto* label = new QLabel(name + u':', this);
+        label->setToolTip(help);
+        form_->addRow(label, edit);
+        fields_.push_back({p.name, edit});
+        continue;
+      }
       QAbstractSpinBox* box = nullptr;
       if (p.type == "integer") {
         auto* spin = new QSpinBox(this);
@@ -101,6 +114,21 @@ std::map<std::string, double> MethodParamForm::values() const {
   return values;
 }
 
+std::map<std::string, std::string> MethodParamForm::textValues() const {
+  std::map<std::string, std::string> values;
+  for (const Field& f : fields_)
+    if (auto* edit = qobject_cast<QLineEdit*>(f.box)) values[f.name] = edit->text().trimmed().toStdString();
+  return values;
+}
+
+void MethodParamForm::setTextValues(const std::map<std::string, std::string>& values) {
+  for (const Field& f : fields_) {
+    auto it = values.find(f.name);
+    if (auto* edit = qobject_cast<QLineEdit*>(f.box); edit && it != values.end())
+      edit->setText(QString::fromStdString(it->second));
+  }
+}
+
 void MethodParamForm::setValues(const std::map<std::string, double>& values) {
   for (const Field& f : fields_) {
     auto it = values.find(f.name);
@@ -112,7 +140,7 @@ void MethodParamForm::setValues(const std::map<std::string, double>& values) {
 
 QAbstractSpinBox* MethodParamForm::field(const std::string& name) const {
   for (const Field& f : fields_)
-    if (f.name == name) return f.box;
+    if (f.name == name) return qobject_cast<QAbstractSpinBox*>(f.box);
   return nullptr;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // An input form generated from a method's parameter schema: one spin box per
-// MethodParam, with its range, default and help text. Adding a method to the
-// registry needs no change here.
+// numeric MethodParam, with its range, default and help text, and a line edit
+// per text ("layer") parameter. Adding a method to the registry needs no
+// change here.
 #include "core/method_registry.h"
 
 #include <QWidget>
@@ -28,6 +29,9 @@ public:
   std::map<std::string, double> values() const;
   // Fields named in `values` take them; the others keep their current value.
   void setValues(const std::map<std::string, double>& values);
+  // The text parameters (layer names; empty = the model's default layer).
+  std::map<std::string, std::string> textValues() const;
+  void setTextValues(const std::map<std::string, std::string>& values);
   // The spin box of a parameter (a QSpinBox or QDoubleSpinBox), named "param_<name>".
   QAbstractSpinBox* field(const std::string& name) const;
 
@@ -37,7 +41,7 @@ Q_SIGNALS:
 private:
   struct Field {
     std::string name;
-    QAbstractSpinBox* box = nullptr;
+    QWidget* box = nullptr; // a spin box, or a QLineEdit for text parameters
   };
 
   const distillery::MethodInfo* method_ = nullptr;

@@ -432,6 +432,7 @@ distillery::RunConfig NewRunDialog::config() const {
     c.student = studentPicker_->spec();
     c.method.name = method_->currentData().toString().toStdString();
     c.method.params = methodParams_->values();
+    c.method.text_params = methodParams_->textValues();
   } else {
     c.model = studentPicker_->spec();
   }
@@ -482,6 +483,7 @@ void NewRunDialog::setConfig(const distillery::RunConfig& c) {
   method_->setCurrentIndex(methodIndex);
   selectMethod(method_->currentData().toString()); // rebuild even if the index did not change
   methodParams_->setValues(c.method.params);
+  methodParams_->setTextValues(c.method.text_params);
 
   epochs_->setValue(c.epochs);
   batchSize_->setValue(c.batch_size);
