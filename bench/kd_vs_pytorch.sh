@@ -48,6 +48,7 @@ ours_t=(); ours_acc=(); peer_t=(); peer_acc=()
 for ((i = 1; i <= pairs; i++)); do
   [ "${cache}" = cold ] && rm -rf "${work}/cache"
   out="$("${cli}" run "${work}/kd.json" --db "${work}/bench-${i}.sqlite" 2>/dev/null)"
+  ours_out="${out}"
   fill="$(sed -n 's/^teacher_cache_s=//p' <<<"${out}")"
   ours_t+=("$(awk -v w="$(sed -n 's/^wall_s=//p' <<<"${out}")" -v f="${fill:-0}" 'BEGIN {print w + f}')")
   ours_acc+=("$(sed -n 's/^test_accuracy=//p' <<<"${out}")")
@@ -72,7 +73,7 @@ awk -v o="${ao}" -v p="${ap}" 'BEGIN {printf "accuracy_gap_points=%.2f\n", 100 *
 # How close the teacher pass is to the machine's limit: the cold cache fill's
 # teacher throughput, against a single-thread and an all-threads 512x512 fp32 matmul.
 if [ "${cache}" = cold ] && [ -n "${fill:-}" ]; then
-  flops="$(sed -n 's/^teacher_flops_per_sample=//p' <<<"${out}")"
+  flops="$(sed -n 's/^teacher_flops_per_sample=//p' <<<"${ours_out}")"
   awk -v f="${flops}" -v s="${fill}" 'BEGIN {printf "teacher_forward_gflops=%.1f (60000 samples x %.3g FLOP in %.2f s)\n", 60000 * f / s / 1e9, f, s}'
   /usr/bin/python3 - <<'PY'
 import time, torch

@@ -125,7 +125,9 @@ private:
 int64_t trainingSteps(int64_t samples, const TrainerSettings& settings);
 
 // Logits of model over a split, in eval mode and chunks, without autograd.
+// Small chunks are faster on CPU: a conv layer's im2col buffer for 1,024
+// images no longer fits in cache (cnn teacher: 2.3k samples/s at 128, 0.8k at 1,024).
 torch::Tensor predictLogits(const Classifier& model, const torch::Tensor& x, torch::Device device,
-                            int64_t chunk = 1000);
+                            int64_t chunk = 128);
 
 } // namespace distillery
