@@ -242,6 +242,8 @@ void ModelPicker::showPageFor(const QString& zoo) {
     pages_->widget(i)->setSizePolicy(QSizePolicy::Preferred,
                                      i == index ? QSizePolicy::Preferred : QSizePolicy::Ignored);
   pages_->setCurrentIndex(index);
+  // Never squeezed below the shown page's fields when the dialog is short.
+  pages_->setMinimumHeight(pages_->widget(index)->sizeHint().height());
   pages_->adjustSize();
 }
 

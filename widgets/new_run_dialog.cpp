@@ -141,7 +141,7 @@ NewRunDialog::NewRunDialog(distillery::RunStore& store, QWidget* parent) : QDial
   connect(transferFraction_, &QDoubleSpinBox::valueChanged, this, refresh);
 
   setConfig(distillery::RunConfig::defaultDistill());
-  resize(1120, 700);
+  resize(1180, 800); // the left column holds two model cards
 }
 
 QWidget* NewRunDialog::buildGeneralGroup() {
