@@ -22,6 +22,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <chrono>
+#include <thread>
+
 #include <nlohmann/json.hpp>
 
 #include <atomic>
@@ -38,7 +41,13 @@ class StopAtStep : public RunObserver {
 public:
   StopAtStep(StopToken& stop, int64_t step) : stop_(stop), step_(step) {}
   void onProgress(const RunProgress& p) override {
-    if (p.step >= step_) stop_.requestStop();
+    if (p.step >= step_) {
+      stop_.requestStop();
+      return;
+    }
+    // Reports come at most every 100 ms; waiting that long here makes every
+    // step report, so the stop lands at step_ even when a run is faster than that.
+    std::this_thread::sleep_for(std::chrono::milliseconds(110));
   }
 
 private:
