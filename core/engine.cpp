@@ -10,6 +10,7 @@
 #include "core/method_registry.h"
 #include "core/model_artifact.h"
 #include "core/model_zoo.h"
+#include "core/progress_reporter.h"
 #include "core/run_recorder.h"
 #include "core/run_store.h"
 #include "core/scripted_classifier.h"
@@ -49,37 +50,6 @@ Classifier buildSeeded(const ModelSpec& spec, const Dataset& data, uint64_t seed
   torch::manual_seed(seed);
   return buildModel(spec, data.shape, data.num_classes);
 }
-
-class ProgressReporter {
-public:
-  ProgressReporter(RunObserver& observer, int64_t run_id) : observer_(observer), run_id_(run_id) {}
-
-  // Reports a phase's step within the whole run's budget of steps.
-  void report(const std::string& phase, int64_t done, int64_t total, double epoch) {
-    auto now = std::chrono::steady_clock::now();
-    // At most 10 reports a second, but the first of a new phase always goes out.
-    if (done < total && phase == last_phase_ && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    last_phase_ = phase;
-    RunProgress p;
-    p.run_id = run_id_;
-    p.step = done;
-    p.total_steps = total;
-    p.epoch = epoch;
-    p.phase = phase;
-    p.fraction = total > 0 ? double(done) / double(total) : 0.0;
-    const double elapsed = std::chrono::duration<double>(now - start_).count();
-    p.eta_s = done > 0 ? elapsed * double(total - done) / double(done) : -1.0;
-    observer_.onProgress(p);
-  }
-
-private:
-  RunObserver& observer_;
-  int64_t run_id_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_{};
-  std::string last_phase_;
-};
 
 struct TrainedModel {
   Classifier model;

@@ -6,6 +6,7 @@
 #include "core/lm_generation.h"
 #include "core/lm_trainer.h"
 #include "core/method_registry.h"
+#include "core/progress_reporter.h"
 #include "core/run_store.h"
 #include "core/text_corpus.h"
 #include "core/version.h"
@@ -18,33 +19,6 @@ namespace distillery {
 namespace {
 
 struct Cancelled {};
-
-// At most ten progress reports a second, with the phase's share of the run's steps.
-class LmProgress {
-public:
-  LmProgress(RunObserver& observer, int64_t run_id) : observer_(observer), run_id_(run_id) {}
-  void report(const std::string& phase, int64_t done, int64_t total, double epoch) {
-    const auto now = std::chrono::steady_clock::now();
-    if (done < total && now - last_ < std::chrono::milliseconds(100)) return;
-    last_ = now;
-    RunProgress p;
-    p.run_id = run_id_;
-    p.step = done;
-    p.total_steps = total;
-    p.epoch = epoch;
-    p.phase = phase;
-    p.fraction = total > 0 ? double(done) / double(total) : 0.0;
-    const double elapsed = std::chrono::duration<double>(now - start_).count();
-    p.eta_s = done > 0 ? elapsed * double(total - done) / double(done) : -1.0;
-    observer_.onProgress(p);
-  }
-
-private:
-  RunObserver& observer_;
-  int64_t run_id_;
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-  std::chrono::steady_clock::time_point last_{};
-};
 
 struct LmModel {
   Gpt model{nullptr};
@@ -248,7 +222,7 @@ private:
     recorder_.log("info", "training teacher " + describe(source.model) + " as run #" + std::to_string(child));
 
     RunRecorder child_recorder(&store_, &observer_, child);
-    LmProgress child_progress(observer_, child);
+    ProgressReporter child_progress(observer_, child);
     const int64_t total = source.train_steps + config_.lm.steps;
     LmModel t = build(source.model, config_.seed);
     t.run_id = child;
@@ -292,7 +266,7 @@ private:
   RunObserver& observer_;
   const StopToken& stop_;
   RunRecorder& recorder_;
-  LmProgress progress_;
+  ProgressReporter progress_;
   torch::Device device_{torch::kCPU};
   TextCorpus corpus_;
   int64_t teacher_steps_ = 0;
