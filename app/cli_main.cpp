@@ -34,6 +34,7 @@
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -77,8 +78,17 @@ public:
     std::cerr << std::defaultfloat << "\n";
   }
   void onLog(const LogEvent& e) override { std::cerr << "run " << e.run_id << ": " << e.level << ": " << e.message << "\n"; }
+  // Points reach observers after they are committed to the store.
+  void onPoints(const std::vector<MetricPoint>& points) override {
+    for (const auto& p : points) ++committed_[p.run_id];
+  }
+  int64_t committedPoints(int64_t run_id) const {
+    auto it = committed_.find(run_id);
+    return it == committed_.end() ? 0 : it->second;
+  }
 
 private:
+  std::map<int64_t, int64_t> committed_;
   std::chrono::steady_clock::time_point last_{};
   std::string last_phase_;
 };
@@ -135,6 +145,7 @@ int cmdRun(const std::string& config_path, bool use_default, bool baseline, cons
   }
   std::cout << "run_id=" << id << "\n";
   std::cout << "status=" << toString(outcome.kind) << "\n";
+  std::cout << "points=" << observer.committedPoints(id) << "\n";
   for (const auto& key : {"teacher_run_id", "teacher_test_accuracy", "test_accuracy", "best_val_accuracy",
                           "test_agreement", "test_kl", "params", "teacher_params", "teacher_flops_per_sample", "compression", "wall_s",
                           "samples_per_s", "train_flops", "teacher_queries",
@@ -224,6 +235,30 @@ int cmdRuns(const std::string& db, bool json) {
               << "\n";
   }
   return 0;
+}
+
+// After a crash or a full disk: is the store intact, and which runs did it stop?
+int cmdCheck(const std::string& db) {
+  RunStore store(resolveStorePath(db));
+  const std::string integrity = store.integrityCheck();
+  std::cout << "store: " << store.path() << "\n"
+            << "schema: " << store.schemaVersion() << "\n"
+            << "integrity: " << integrity << "\n";
+  if (store.recoveredInterrupted() > 0)
+    std::cout << "marked interrupted now: " << store.recoveredInterrupted() << " run(s) whose process is gone\n";
+  std::map<std::string, int> counts;
+  std::vector<int64_t> resumable;
+  for (const auto& r : store.runs()) {
+    ++counts[toString(r.status)];
+    if (r.status == RunStatus::Interrupted || r.status == RunStatus::Cancelled) resumable.push_back(r.id);
+  }
+  for (const auto& [status, n] : counts) std::cout << status << ": " << n << "\n";
+  if (!resumable.empty()) {
+    std::cout << "resume with: distillery-cli resume ID (";
+    for (size_t i = 0; i < resumable.size(); ++i) std::cout << (i ? ", " : "") << resumable[i];
+    std::cout << ")\n";
+  }
+  return integrity == "ok" ? 0 : 1;
 }
 
 int cmdShow(const std::string& db, int64_t id, bool json) {
@@ -588,6 +623,9 @@ int main(int argc, char** argv) {
   runs->add_flag("--json", json, "Machine-readable output");
   runs->add_option("--db", db, "Run store");
 
+  auto* check = app.add_subcommand("check", "Check the store's integrity and list runs a crash interrupted");
+  check->add_option("--db", db, "Run store");
+
   int64_t id = 0;
   auto* show = app.add_subcommand("show", "Show one run: status, summary and config");
   show->add_option("id", id, "Run id")->required();
@@ -705,6 +743,7 @@ int main(int argc, char** argv) {
       return cmdSweep(sweep_path, parallel, dry_run, db);
     }
     if (*runs) return cmdRuns(db, json);
+    if (*check) return cmdCheck(db);
     if (*show) return cmdShow(db, id, json);
     if (*metrics) return cmdMetrics(db, id, metric);
     if (*methods) return cmdMethods(json);

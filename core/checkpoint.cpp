@@ -58,6 +58,8 @@ std::string encodeCheckpoint(const TrainingCheckpoint& c) {
                            {"final_val_accuracy", c.final_val_accuracy},
                            {"final_val_agreement", c.final_val_agreement},
                            {"final_val_kl", c.final_val_kl},
+                           {"best_test_accuracy", c.best_test_accuracy},
+                           {"best_test_agreement", c.best_test_agreement},
                            {"selected_step", c.selected_step},
                            {"optimizer", c.optimizer_name}};
   std::string out(kMagic);
@@ -89,6 +91,9 @@ TrainingCheckpoint decodeCheckpoint(const std::string& bytes, const std::string&
     c.final_val_accuracy = h.at("final_val_accuracy").get<double>();
     c.final_val_agreement = h.at("final_val_agreement").get<double>();
     c.final_val_kl = h.at("final_val_kl").get<double>();
+    // Absent from checkpoints written before track_test existed.
+    c.best_test_accuracy = h.value("best_test_accuracy", -1.0);
+    c.best_test_agreement = h.value("best_test_agreement", -1.0);
     c.selected_step = h.at("selected_step").get<int64_t>();
     c.optimizer_name = h.at("optimizer").get<std::string>();
   } catch (const nlohmann::json::exception& e) {

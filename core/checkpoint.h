@@ -29,6 +29,8 @@ struct TrainingCheckpoint {
   double final_val_accuracy = 0.0;
   double final_val_agreement = -1.0;
   double final_val_kl = -1.0;
+  double best_test_accuracy = -1.0;
+  double best_test_agreement = -1.0;
   int64_t selected_step = 0;
   // Tensors, each a torch::save'd list: the model's parameters then buffers
   // (in module order), the optimiser, and the best weights (empty: none yet).

@@ -60,22 +60,11 @@ RawSplit concat(const std::vector<RawSplit>& parts) {
 RawSplit readCifarBatch(const std::string& file, const CifarLayout& layout, ContentHash& hash) {
   std::vector<uint8_t> bytes = readMaybeGzipped(file);
   const int64_t record = layout.recordSize();
-  if (bytes.empty()) throw DataError(file, "is empty; expected records of " + std::to_string(record) + " bytes");
-  if (int64_t(bytes.size()) % record != 0)
-    throw DataError(file, "size " + std::to_string(bytes.size()) + " bytes is not a whole number of " +
-                              std::to_string(record) + "-byte records (truncated, or not this CIFAR variant)");
+  const int64_t n = checkCifarRecords(bytes.data(), bytes.size(), layout, file);
   hash.addName(fs::path(file).filename().string());
   hash.add(bytes);
-  const int64_t n = int64_t(bytes.size()) / record;
   auto all = torch::from_blob(bytes.data(), {n, record}, torch::kUInt8);
   auto y = all.select(1, layout.label_index).to(torch::kInt64);
-  const int64_t top = y.max().item<int64_t>();
-  if (top >= layout.num_classes) {
-    const int64_t at = (y >= layout.num_classes).nonzero()[0][0].item<int64_t>();
-    throw DataError(file, "record " + std::to_string(at) + " has label " + std::to_string(y[at].item<int64_t>()) +
-                              ", outside the " + std::to_string(layout.num_classes) + " classes 0.." +
-                              std::to_string(layout.num_classes - 1));
-  }
   auto x = all.narrow(1, layout.label_bytes, 3 * 32 * 32).reshape({n, 3, 32, 32}).clone();
   return {x, y};
 }

@@ -4,19 +4,13 @@
 // bytes) and CIFAR-100 (cifar-100-binary: train.bin, test.bin; records of a
 // coarse and a fine label byte + 3072 pixel bytes). Pixels are stored as three
 // 32x32 planes, red, green, blue, so a record is already [3, 32, 32].
+#include "core/cifar_records.h"
 #include "core/content_hash.h"
 #include "core/raw_dataset.h"
 
 #include <string>
 
 namespace distillery {
-
-struct CifarLayout {
-  int64_t label_bytes = 1;  // bytes before the pixels: 1 (CIFAR-10), 2 (CIFAR-100)
-  int64_t label_index = 0;  // which of them is the label: CIFAR-100 coarse 0, fine 1
-  int64_t num_classes = 10;
-  int64_t recordSize() const { return label_bytes + 3 * 32 * 32; }
-};
 
 // One batch file: x uint8 [N, 3, 32, 32], y int64 [N]. Checks that the size is
 // a whole number of records and every label is in range; errors name the file.

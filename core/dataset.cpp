@@ -24,7 +24,11 @@ std::string findSplitFile(const std::string& dir, const std::string& stem) {
   for (const char* ext : {".gz", ""}) {
     std::string candidate = dir + "/" + stem + ext;
     std::error_code ec;
-    if (fs::exists(candidate, ec)) return candidate;
+    const fs::file_status status = fs::status(candidate, ec);
+    if (!ec && fs::exists(status)) return candidate;
+    // Only "does not exist" means missing; EACCES on the folder is another story.
+    if (ec && ec != std::errc::no_such_file_or_directory)
+      throw DataError(dir, "cannot look inside: " + ec.message() + " (check the folder's permissions)");
   }
   throw DataError(dir + "/" + stem + "[.gz]", "file not found (expected the IDX files of the dataset here)");
 }

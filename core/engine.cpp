@@ -137,7 +137,9 @@ private:
     s.evals_per_epoch = config_.evals_per_epoch;
     s.log_every = config_.log_every;
     s.select_best = config_.select_best;
+    s.track_test = config_.track_test;
     s.checkpoint_every = config_.checkpoint_every;
+    s.checkpoint_seconds = 60.0 * config_.checkpoint_minutes;
     s.bf16_autocast = config_.precision == "bf16";
     return s;
   }
@@ -154,6 +156,8 @@ private:
     s["test_accuracy"] = test_accuracy;
     s["best_val_accuracy"] = r.best_val_accuracy;
     s["final_val_accuracy"] = r.final_val_accuracy;
+    if (r.best_test_accuracy >= 0) s["best_test_accuracy"] = r.best_test_accuracy;
+    if (r.best_test_agreement >= 0) s["best_test_agreement"] = r.best_test_agreement;
     s["params"] = trained.info.params;
     s["flops_per_sample"] = trained.info.flops_per_sample;
     s["model"] = describe(trained.spec);

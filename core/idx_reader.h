@@ -14,6 +14,10 @@ struct IdxArray {
 
 // Reads a whole file, inflating it when it starts with the gzip magic.
 std::vector<uint8_t> readMaybeGzipped(const std::string& path);
+// The bytes themselves, or what they inflate to when they start with the gzip
+// magic (several gzip members are concatenated, as gunzip does). Throws
+// DataError naming file for damaged or truncated gzip data.
+std::vector<uint8_t> inflateIfGzipped(std::vector<uint8_t> bytes, const std::string& file);
 // Parses IDX bytes; file is only used in error messages.
 IdxArray parseIdx(const std::vector<uint8_t>& bytes, const std::string& file);
 IdxArray readIdx(const std::string& path);

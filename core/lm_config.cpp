@@ -108,7 +108,8 @@ RunConfig lmRunConfigFromJson(const nlohmann::json& json) {
       {"model", "the GPT to train goes under \"student\" (with method \"none\" to train it alone)"},
       {"epochs", "task \"lm\" counts optimiser steps: use \"steps\""},
       {"evals_per_epoch", "task \"lm\" validates every \"eval_every\" steps"},
-      {"checkpoint_every", "language-model runs keep no training checkpoints"}};
+      {"checkpoint_every", "language-model runs keep no training checkpoints"},
+      {"checkpoint_minutes", "language-model runs keep no training checkpoints"}};
   for (const auto& [key, hint] : moved)
     if (r.has(key)) throw ConfigError(key, std::string("not used by task \"lm\"; ") + hint);
 

@@ -3,7 +3,22 @@
 #include "core/errors.h"
 #include "core/scripted_classifier.h"
 
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace distillery {
+
+namespace {
+
+std::string shapeText(const std::vector<int64_t>& sizes) {
+  std::string out = "[";
+  for (size_t i = 0; i < sizes.size(); ++i) out += (i ? ", " : "") + std::to_string(sizes[i]);
+  return out + "]";
+}
+
+} // namespace
 
 std::string saveTrainedModel(const Classifier& model) {
   if (auto* scripted = dynamic_cast<ScriptedClassifierImpl*>(model.get())) return scripted->saveBytes();
@@ -19,12 +34,27 @@ Classifier restoreTrainedModel(const ModelSpec& spec, const InputShape& shape, i
     std::lock_guard<std::mutex> lock(modelInitMutex());
     model = buildModel(spec, shape, classes);
   }
+  const auto doesNotFit = [&](const std::string& why) {
+    return DataError(origin, "does not fit a " + describe(spec) + " for input " + std::to_string(shape.channels) + "x" +
+                                 std::to_string(shape.height) + "x" + std::to_string(shape.width) + " and " +
+                                 std::to_string(classes) + " classes (" + why + ")");
+  };
+  // torch::load replaces each tensor whatever its shape: remember the shapes
+  // this data needs and compare, or a mismatch only shows in a forward pass.
+  std::vector<std::pair<std::string, std::vector<int64_t>>> expected;
+  for (const auto& item : model->named_parameters()) expected.emplace_back(item.key(), item.value().sizes().vec());
+  for (const auto& item : model->named_buffers()) expected.emplace_back(item.key(), item.value().sizes().vec());
   try {
     loadModelBytes(model, bytes);
   } catch (const c10::Error& e) {
-    throw DataError(origin, "does not fit a " + describe(spec) + " for input " + std::to_string(shape.channels) + "x" +
-                                std::to_string(shape.height) + "x" + std::to_string(shape.width) + " and " +
-                                std::to_string(classes) + " classes (" + e.what_without_backtrace() + ")");
+    throw doesNotFit(e.what_without_backtrace());
+  }
+  std::map<std::string, std::vector<int64_t>> loaded;
+  for (const auto& item : model->named_parameters()) loaded[item.key()] = item.value().sizes().vec();
+  for (const auto& item : model->named_buffers()) loaded[item.key()] = item.value().sizes().vec();
+  for (const auto& [name, sizes] : expected) {
+    const auto& got = loaded[name];
+    if (got != sizes) throw doesNotFit(name + " is " + shapeText(got) + " in the file, " + shapeText(sizes) + " here");
   }
   return model;
 }

@@ -208,7 +208,7 @@ ModelSpec parseModelArgument(const std::string& text, const std::string& field) 
     nlohmann::json json;
     try {
       json = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) { // parse_error, or out_of_range for a number like 1e400
       throw ConfigError(field, std::string("not valid JSON (") + e.what() + ")");
     }
     return modelSpecFromJson(json, field);

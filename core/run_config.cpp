@@ -3,7 +3,7 @@
 #include "core/config_reader.h"
 #include "core/errors.h"
 #include "core/method_registry.h"
-#include "core/model_info.h"
+#include "core/zoo_name.h"
 
 #include <cmath>
 #include <sstream>
@@ -381,7 +381,9 @@ RunConfig RunConfig::fromJson(const nlohmann::json& json) {
   c.log_every = int(r.integer("log_every", c.log_every, 1, 1 << 20));
   c.threads = int(r.integer("threads", c.threads, 0, 1024));
   c.select_best = r.boolean("select_best", c.select_best);
+  c.track_test = r.boolean("track_test", c.track_test);
   c.checkpoint_every = r.integer("checkpoint_every", c.checkpoint_every, 0, int64_t(1) << 40);
+  c.checkpoint_minutes = r.number("checkpoint_minutes", c.checkpoint_minutes, 0.0, 1e6);
   c.precision = r.oneOf("precision", c.precision, {"fp32", "bf16"});
   c.record_points = r.boolean("record_points", c.record_points);
   if (r.has("transfer")) {
@@ -411,7 +413,7 @@ RunConfig RunConfig::fromJsonText(const std::string& text) {
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) { // parse_error, or out_of_range for a number like 1e400
     throw ConfigError("config", std::string("not valid JSON (") + e.what() + ")");
   }
   return fromJson(json);
@@ -453,7 +455,9 @@ nlohmann::json RunConfig::toJson() const {
   j["log_every"] = log_every;
   j["threads"] = threads;
   j["select_best"] = select_best;
+  j["track_test"] = track_test;
   j["checkpoint_every"] = checkpoint_every;
+  j["checkpoint_minutes"] = checkpoint_minutes;
   j["precision"] = precision;
   j["record_points"] = record_points;
   if (isDistill()) {

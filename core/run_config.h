@@ -133,10 +133,16 @@ struct RunConfig {
   int log_every = 20;          // record the training loss every N steps
   int threads = 0;             // intra-op threads; 0: LibTorch's default
   bool select_best = true;     // end with the weights of the best validation pass
+  // Also measure the test split at every validation pass: test_accuracy (and
+  // test_agreement) curves and best_test_* in the summary, as papers that
+  // report "best test accuracy" do. Costs one test pass per evaluation.
+  bool track_test = false;
   // Training checkpoint (weights, optimiser state, position) every N steps,
   // overwriting the last; 0: at the end of every epoch. A cancelled run also
   // keeps one at the step it stopped, so `resume` can continue it.
   int64_t checkpoint_every = 0;
+  // ...and at the latest this many minutes after the last one (0: no time bound).
+  double checkpoint_minutes = 10.0;
   TeacherCacheConfig teacher_cache; // distill only
   TransferConfig transfer;          // distill only
   // "fp32" | "bf16": bf16 autocast of forward passes on CUDA (fp32 on CPU).

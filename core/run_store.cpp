@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <limits>
 #include <thread>
@@ -15,6 +16,9 @@
 #include <utility>
 
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -139,6 +143,26 @@ private:
 
 // One message format for every SQLite failure: path, what we tried, and
 // SQLite's own words.
+// Less than a megabyte left where the store lives.
+bool diskNearlyFull(const std::string& path) {
+  struct statvfs fs {};
+  const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/') + 1);
+  if (::statvfs(dir.c_str(), &fs) != 0) return false;
+  return double(fs.f_bavail) * double(fs.f_frsize) < 1024.0 * 1024.0;
+}
+
+// The process may not grow the store or its WAL file any further.
+bool fileSizeLimitReached(const std::string& path) {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_FSIZE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return false;
+  const double margin = 64.0 * 1024.0; // a few pages short of the limit counts as reaching it
+  for (const std::string& file : {path, path + "-wal"}) {
+    struct stat st {};
+    if (::stat(file.c_str(), &st) == 0 && double(st.st_size) + margin >= double(limit.rlim_cur)) return true;
+  }
+  return false;
+}
+
 [[noreturn]] void raiseSqlite(sqlite3* db, const std::string& path, int rc, const std::string& what) {
   const std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   switch (rc & 0xff) {
@@ -149,6 +173,21 @@ private:
   case SQLITE_READONLY:
     throw StoreError(path + ": cannot write to the store (" + detail + ")");
   case SQLITE_FULL: throw StoreError(path + ": the disk is full (" + detail + ")");
+  case SQLITE_IOERR: {
+    // A failed write() comes back as an I/O error. SQLite's saved errno is
+    // often overwritten by the rollback, so look at the disk and the limits too.
+    const int err = db ? sqlite3_system_errno(db) : 0;
+    const bool writing = rc == SQLITE_IOERR_WRITE || rc == SQLITE_IOERR_FSYNC || rc == SQLITE_IOERR_TRUNCATE ||
+                         rc == SQLITE_IOERR_SHMSIZE || err == ENOSPC || err == EDQUOT || err == EFBIG;
+    if (writing) {
+      const std::string kept = "; nothing stored before was lost (" + detail + ")";
+      if (err == ENOSPC || err == EDQUOT || diskNearlyFull(path)) throw StoreError(path + ": the disk is full" + kept);
+      if (err == EFBIG || fileSizeLimitReached(path))
+        throw StoreError(path + ": the file size limit (ulimit -f) was reached" + kept);
+      throw StoreError(path + ": cannot write to the store (the disk may be full or failing)" + kept);
+    }
+    throw StoreError(path + ": " + what + " (" + detail + (err ? std::string(": ") + std::strerror(err) : "") + ")");
+  }
   default: throw StoreError(path + ": " + what + " (" + detail + ")");
   }
 }
@@ -276,6 +315,18 @@ int RunStore::schemaVersion() const {
     if (!t.step()) return 0;
     Stmt v(db_, self->prepare("SELECT MAX(version) FROM schema_version"), path_);
     return v.step() && !v.isNull(0) ? int(v.int64(0)) : 0;
+  });
+}
+
+std::string RunStore::integrityCheck() {
+  return withRetry(path_, [&] {
+    Stmt s(db_, prepare("PRAGMA integrity_check"), path_);
+    std::string report;
+    while (s.step()) {
+      if (!report.empty()) report += "\n";
+      report += s.text(0);
+    }
+    return report;
   });
 }
 

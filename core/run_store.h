@@ -58,6 +58,8 @@ public:
 
   const std::string& path() const { return path_; }
   int schemaVersion() const;
+  // SQLite's PRAGMA integrity_check: "ok", or the problems it lists, one per line.
+  std::string integrityCheck();
   // How many runs this open found orphaned and marked interrupted.
   int recoveredInterrupted() const { return recovered_; }
 

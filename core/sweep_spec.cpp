@@ -130,6 +130,16 @@ std::string sweepValueText(const nlohmann::json& value) {
       // Not a valid model spec: validation will say so; show it as written.
     }
   }
+  // A method object: its name, then its parameters, e.g. "dkd(warmup=1)".
+  if (value.is_object() && value.contains("name") && value["name"].is_string()) {
+    std::string text = value["name"].get<std::string>();
+    std::string params;
+    for (auto it = value.begin(); it != value.end(); ++it) {
+      if (it.key() == "name") continue;
+      params += (params.empty() ? "" : ",") + it.key() + "=" + sweepValueText(it.value());
+    }
+    return params.empty() ? text : text + "(" + params + ")";
+  }
   return value.dump();
 }
 
@@ -186,7 +196,7 @@ SweepSpec parseSweepText(const std::string& text) {
   nlohmann::json json;
   try {
     json = nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) { // parse_error, or out_of_range for a number like 1e400
     throw ConfigError("sweep", std::string("not valid JSON (") + e.what() + ")");
   }
   return parseSweep(json);

@@ -243,8 +243,10 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
   std::vector<torch::Tensor> best_state;
   double lr = s.optim.lr;
   // A checkpoint holds everything the loop below needs to continue at cost_.step.
+  auto last_checkpoint = std::chrono::steady_clock::now();
   auto checkpoint = [&]() {
     if (!s.on_checkpoint) return;
+    last_checkpoint = std::chrono::steady_clock::now();
     recorder_.flush(true);
     TrainingCheckpoint c;
     c.step = cost_.step;
@@ -259,6 +261,8 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
     c.final_val_accuracy = result.final_val_accuracy;
     c.final_val_agreement = result.final_val_agreement;
     c.final_val_kl = result.final_val_kl;
+    c.best_test_accuracy = result.best_test_accuracy;
+    c.best_test_agreement = result.best_test_agreement;
     c.selected_step = result.selected_step;
     c.optimizer_name = s.optim.name;
     c.model_state = saveTensors(weightsOf(trained_modules));
@@ -294,6 +298,15 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
       result.final_val_agreement = e.agreement;
       result.final_val_kl = e.kl;
     }
+    if (s.track_test && data_.test.size() > 0) {
+      Evaluation t = evaluate(model, data_.test, teacher ? teacher->test_logits : torch::Tensor());
+      record("test_accuracy", t.accuracy);
+      result.best_test_accuracy = std::max(result.best_test_accuracy, t.accuracy);
+      if (t.agreement >= 0) {
+        record("test_agreement", t.agreement);
+        result.best_test_agreement = std::max(result.best_test_agreement, t.agreement);
+      }
+    }
     recorder_.flush(true);
   };
 
@@ -320,6 +333,8 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
     result.final_val_accuracy = c.final_val_accuracy;
     result.final_val_agreement = c.final_val_agreement;
     result.final_val_kl = c.final_val_kl;
+    result.best_test_accuracy = c.best_test_accuracy;
+    result.best_test_agreement = c.best_test_agreement;
     result.selected_step = c.selected_step;
     lr = c.lr;
     setLearningRate(*optimizer, s.optim, lr);
@@ -443,7 +458,13 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
       // Mid-epoch passes for the curves; none just before the epoch-end pass.
       if ((b + 1) % eval_interval == 0 && steps_per_epoch - (b + 1) >= eval_interval / 2) runEvaluation();
       if (progress_) progress_(cost_.step, total, cost_.epoch);
-      if (s.checkpoint_every > 0 && cost_.step % s.checkpoint_every == 0) checkpoint();
+      if (s.checkpoint_every > 0 && cost_.step % s.checkpoint_every == 0) {
+        checkpoint();
+      } else if (s.checkpoint_seconds > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                                          last_checkpoint).count() >=
+                                                 s.checkpoint_seconds) {
+        checkpoint();
+      }
     }
     if (result.cancelled) break;
     runEvaluation();

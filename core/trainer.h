@@ -48,6 +48,8 @@ struct TrainerSettings {
   std::map<std::string, std::string> method_text_params;
   // Keep the weights of the best validation pass rather than the last step's.
   bool select_best = true;
+  // Evaluate the test split at every validation pass too (best_test_* in the result).
+  bool track_test = false;
   // bf16 autocast of forward passes; applies on CUDA devices only.
   bool bf16_autocast = false;
   // Labels hidden (transfer set): the teacher's top-1 answers replace them.
@@ -57,6 +59,9 @@ struct TrainerSettings {
   // the step where a stop request ends training. Points up to the
   // checkpoint's step are flushed to the recorder first.
   int64_t checkpoint_every = 0;
+  // Also checkpoint once this many seconds passed since the last one (0: no
+  // time limit), so a long epoch loses at most this much work to a crash.
+  double checkpoint_seconds = 600.0;
   std::function<void(const TrainingCheckpoint&)> on_checkpoint;
   // Continue from this checkpoint (same model, data and settings) instead of
   // starting at step 0. Throws DataError when it does not fit.
@@ -81,6 +86,9 @@ struct TrainerResult {
   double final_val_agreement = -1.0;
   double final_val_kl = -1.0;
   int64_t selected_step = 0; // the step whose weights the model holds at the end
+  // With track_test: the best test accuracy and agreement over all passes (-1: not measured).
+  double best_test_accuracy = -1.0;
+  double best_test_agreement = -1.0;
   // Feature methods: the layers read and the parameters trained besides the
   // student (adapter, embedding heads), which the artifact does not keep.
   std::string teacher_layer, student_layer;

@@ -36,6 +36,8 @@ DISTILLERY_PACKAGES=(
   fortunes
   # interop tests against PyTorch
   python3-torch python3-numpy
+  # parser fuzzing (fuzz/): Clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # GUI smoke tests under a virtual display
   xvfb xauth
   # exports: the charts' font (DejaVu Sans, also offscreen), pdftotext for the export tests

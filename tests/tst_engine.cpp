@@ -146,6 +146,42 @@ private Q_SLOTS:
     QCOMPARE(again.summary["teacher_test_accuracy"].get<double>(), out.summary["teacher_test_accuracy"].get<double>());
   }
 
+  // track_test: the test split is measured at every evaluation, so "best test
+  // accuracy" (what RepDistiller-style tables report) is the maximum of that curve.
+  void trackTestRecordsTestCurvesAndTheirBest() {
+    RunStore store(dir_.filePath("track-test.sqlite").toStdString());
+    CountingObserver observer;
+    StopToken stop;
+    json j = distillConfig();
+    j["track_test"] = true;
+    j["select_best"] = false;
+    j["evals_per_epoch"] = 2;
+    RunOutcome out = runConfig(store, j, observer, stop);
+    QVERIFY2(out.kind == RunOutcome::Kind::Success, out.message.c_str());
+    const auto acc = store.points(out.run_id, "test_accuracy");
+    const auto agree = store.points(out.run_id, "test_agreement");
+    // 2 epochs x 2 passes, plus the final measurement.
+    QCOMPARE(int(acc.size()), 5);
+    QCOMPARE(int(agree.size()), 5);
+    double best_acc = 0, best_agree = 0;
+    for (size_t i = 0; i + 1 < acc.size(); ++i) {
+      best_acc = std::max(best_acc, acc[i].value);
+      best_agree = std::max(best_agree, agree[i].value);
+    }
+    QCOMPARE(out.summary["best_test_accuracy"].get<double>(), best_acc);
+    QCOMPARE(out.summary["best_test_agreement"].get<double>(), best_agree);
+    // Without select_best the final model is the last pass's: same test accuracy.
+    QCOMPARE(out.summary["test_accuracy"].get<double>(), acc[acc.size() - 2].value);
+    QVERIFY(out.summary["best_test_accuracy"].get<double>() >= out.summary["test_accuracy"].get<double>());
+    QCOMPARE(RunConfig::fromJson(j).toJson()["track_test"].get<bool>(), true);
+
+    // Off by default: one final test point, no best_test_* in the summary.
+    RunOutcome plain = runConfig(store, distillConfig(), observer, stop);
+    QVERIFY2(plain.kind == RunOutcome::Kind::Success, plain.message.c_str());
+    QCOMPARE(store.points(plain.run_id, "test_accuracy").size(), size_t(1));
+    QVERIFY(!plain.summary.contains("best_test_accuracy"));
+  }
+
   void cancellationTakesEffectAtTheNextBatch() {
     RunStore store(":memory:");
     json j = trainConfig();
@@ -209,6 +245,37 @@ private Q_SLOTS:
              out.message.c_str());
   }
 
+  // A stored teacher trained on other data: its input shape or class count
+  // does not fit, and the error says what the teacher expects and what the data is.
+  void teacherRunForOtherDataIsRefused() {
+    RunStore store(dir_.filePath("mismatch.sqlite").toStdString());
+    CountingObserver observer;
+    StopToken stop;
+    json t = trainConfig();
+    t["epochs"] = 1;
+    RunOutcome teacher = runConfig(store, t, observer, stop);
+    QVERIFY2(teacher.kind == RunOutcome::Kind::Success, teacher.message.c_str());
+    // A table of 3 features and 3 classes.
+    const QString csv = dir_.filePath("table.csv");
+    {
+      QFile f(csv);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write("a,b,c,label\n");
+      for (int i = 0; i < 60; ++i) f.write(QByteArray::number(i % 7) + ",1,2," + QByteArray::number(i % 3) + "\n");
+    }
+    json j = distillConfig();
+    j["data"] = {{"dataset", "csv"}, {"path", csv.toStdString()}, {"label_column", "label"}};
+    j["teacher"] = {{"run", teacher.run_id}};
+    RunOutcome out = runConfig(store, j, observer, stop);
+    QCOMPARE(QString::fromStdString(toString(out.kind)), QString("failed"));
+    QVERIFY2(out.message.find("teacher.run") != std::string::npos &&
+                 out.message.find("this dataset has input") != std::string::npos &&
+                 out.message.find("3 classes") != std::string::npos,
+             out.message.c_str());
+    // The teacher run is untouched.
+    QCOMPARE(status(store, teacher.run_id), QString("finished"));
+  }
+
   void divergenceStopsTheRun() {
     RunStore store(":memory:");
     json j = trainConfig();
@@ -221,6 +288,7 @@ private Q_SLOTS:
     QCOMPARE(QString::fromStdString(toString(out.kind)), QString("failed"));
     QVERIFY2(out.message.find("diverged") != std::string::npos && out.message.find("step") != std::string::npos,
              out.message.c_str());
+    QVERIFY2(out.message.find("optim.lr") != std::string::npos, out.message.c_str()); // the hint
     auto loss = store.points(out.run_id, "train_loss");
     QVERIFY(!loss.empty() && !std::isfinite(loss.back().value));
   }

@@ -64,6 +64,29 @@ private Q_SLOTS:
     expectDataError([&] { readIdx(path("header.idx")); }, {"truncated inside the IDX header"});
   }
 
+  // Found while writing the fuzz target: 2^20 * 2^20 * 2^24 wraps a 64-bit
+  // count to 0, which an empty body then "matched".
+  void rejectsDimensionsWhoseProductOverflows() {
+    const std::vector<uint8_t> header = {0, 0, 8, 4, 0, 0x10, 0, 0, 0, 0x10, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1};
+    expectDataError([&] { parseIdx(header, "wrap.idx"); }, {"wrap.idx", "implausibly large"});
+    // From memory as from a file: gzip handled by inflateIfGzipped.
+    testsupport::writeFile(path("wrap.idx.gz"), header, true);
+    expectDataError([&] { readIdx(path("wrap.idx.gz")); }, {path("wrap.idx.gz"), "implausibly large"});
+  }
+
+  // Two gzip members one after the other are one stream, as gunzip reads them.
+  void readsConcatenatedGzipMembers() {
+    const auto bytes = testsupport::idxBytes({3}, {7, 8, 9});
+    testsupport::writeFile(path("head.gz"), std::vector<uint8_t>(bytes.begin(), bytes.begin() + 5), true);
+    testsupport::writeFile(path("tail.gz"), std::vector<uint8_t>(bytes.begin() + 5, bytes.end()), true);
+    QFile head(dir_.filePath("head.gz")), tail(dir_.filePath("tail.gz"));
+    QVERIFY(head.open(QIODevice::ReadOnly) && tail.open(QIODevice::ReadOnly));
+    QByteArray joined = head.readAll() + tail.readAll();
+    const std::vector<uint8_t> both(joined.begin(), joined.end());
+    const IdxArray a = parseIdx(inflateIfGzipped(both, "both.gz"), "both.gz");
+    QCOMPARE(a.data, (std::vector<uint8_t>{7, 8, 9}));
+  }
+
   void rejectsTrailingBytes() {
     auto bytes = testsupport::idxBytes({3}, {1, 2, 3});
     bytes.push_back(9);

@@ -122,6 +122,9 @@ private Q_SLOTS:
     QCOMPARE(q(archs[0].name), QStringLiteral("arch/data.train_limit=500,student=mlp[16]"));
     QCOMPARE(q(archs[1].name), QStringLiteral("arch/data.train_limit=500,student=cnn[4]fc16"));
     QCOMPARE(q(archs[1].student.zoo), QStringLiteral("cnn"));
+    // Method objects read as the method and its parameters.
+    QCOMPARE(q(sweepValueText(json{{"name", "dkd"}, {"warmup", 1}, {"beta", 8.0}})), QStringLiteral("dkd(beta=8.0,warmup=1)"));
+    QCOMPARE(q(sweepValueText(json{{"name", "none"}})), QStringLiteral("none"));
     QCOMPARE(int(archs[1].data.train_limit), 500);
     QCOMPARE(int(archs[1].data.val_size), 100); // the rest of data comes from the base
 

@@ -7,6 +7,7 @@
 #include "core/run_store.h"
 #include "test_support.h"
 #include "core/engine.h"
+#include "core/errors.h"
 #include "core/model_export.h"
 #include "widgets/config_labels.h"
 #include "widgets/main_window.h"
@@ -107,6 +108,8 @@ private Q_SLOTS:
   void runPointsReachChartAndTable();
   void cancelledRunEndsCancelled();
   void closingWindowStopsActiveRuns();
+  void baselineIsOneClickFromADistillRun(); // issue 5: same student, no teacher
+  void resumeContinuesACancelledRun();      // issue 8: Resume in the GUI
 };
 
 void TestWidgets::initTestCase() {
@@ -442,6 +445,88 @@ void TestWidgets::closingWindowStopsActiveRuns() {
   const auto record = store.run(id);
   QVERIFY(record);
   QCOMPARE(QString::fromStdString(toString(record->status)), QStringLiteral("cancelled"));
+}
+
+void TestWidgets::baselineIsOneClickFromADistillRun() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  RunConfig distill = tinyTrainConfig(dataDir_, 1);
+  distill.name = "kd-tiny";
+  distill.task = "distill";
+  distill.teacher.kind = TeacherSource::Kind::Zoo;
+  distill.teacher.model.zoo = "mlp";
+  distill.teacher.model.hidden = {32};
+  distill.student.zoo = "mlp";
+  distill.student.hidden = {8};
+  distill.method.name = "kd";
+  distill.seed = 7;
+  const int64_t distillId = store.createRun(distill.name, distill.task, distill.toJson().dump());
+
+  MainWindow window(store);
+  window.refresh();
+  QSignalSpy queued(window.controller(), &RunController::runQueued);
+  QSignalSpy finished(window.controller(), &RunController::runFinished);
+  window.selectRun(distillId);
+  QVERIFY(window.baselineAction()->isEnabled());
+  window.baselineAction()->trigger();
+  QCOMPARE(queued.count(), 1);
+  const int64_t baselineId = queued.at(0).at(0).value<qint64>();
+  QVERIFY(baselineId != distillId);
+  QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
+  QCOMPARE(finished.at(0).at(1).toString(), QStringLiteral("finished"));
+
+  const auto record = store.run(baselineId);
+  QVERIFY(record);
+  QCOMPARE(QString::fromStdString(record->task), QStringLiteral("train"));
+  const RunConfig baseline = RunConfig::fromJsonText(record->config_json);
+  QCOMPARE(baseline.model.zoo, std::string("mlp"));
+  QCOMPARE(baseline.model.hidden, std::vector<int>{8}); // the student, not the teacher
+  QCOMPARE(baseline.seed, uint64_t(7));
+  QCOMPARE(baseline.epochs, distill.epochs);
+  QCOMPARE(baseline.optim.lr, distill.optim.lr);
+
+  // A train run has no teacher to drop: the action is off there.
+  window.selectRun(baselineId);
+  QVERIFY(!window.baselineAction()->isEnabled());
+}
+
+void TestWidgets::resumeContinuesACancelledRun() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  MainWindow window(store);
+  RunController* controller = window.controller();
+  QSignalSpy progress(controller, &RunController::progressChanged);
+  QSignalSpy finished(controller, &RunController::runFinished);
+  RunConfig config = tinyTrainConfig(dataDir_, 20);
+  config.batch_size = 8;
+  const int64_t id = window.startRun(config);
+  QTRY_VERIFY_WITH_TIMEOUT(progress.count() > 0, 60000);
+  QVERIFY(controller->cancelRun(id));
+  QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
+  QCOMPARE(finished.at(0).at(1).toString(), QStringLiteral("cancelled"));
+  const size_t pointsBefore = store.points(id, "train_loss").size();
+
+  window.refresh();
+  window.selectRun(id);
+  QVERIFY(window.resumeAction()->isEnabled());
+  window.resumeAction()->trigger();
+  QVERIFY(controller->isActive(id));
+  QVERIFY(!window.resumeAction()->isEnabled()); // not twice
+  QVERIFY_EXCEPTION_THROWN(controller->resumeRun(id), StoreError);
+  QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 2, 120000);
+  QVERIFY2(finished.at(1).at(1).toString() == QStringLiteral("finished"), qPrintable(finished.at(1).at(2).toString()));
+
+  // The curve goes on from where it stopped: more points, steps strictly increasing.
+  const auto points = store.points(id, "train_loss");
+  QVERIFY(points.size() > pointsBefore);
+  for (size_t i = 1; i < points.size(); ++i) QVERIFY(points[i].step > points[i - 1].step);
+  QCOMPARE(QString::fromStdString(toString(store.run(id)->status)), QStringLiteral("finished"));
+  // A finished run has nothing to resume.
+  window.refresh();
+  window.selectRun(id);
+  QVERIFY(!window.resumeAction()->isEnabled());
 }
 
 QTEST_MAIN(TestWidgets)

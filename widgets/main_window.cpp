@@ -79,7 +79,10 @@ MainWindow::MainWindow(distillery::RunStore& store, QWidget* parent)
     showSelection();
     updateActions();
   });
-  connect(browser_, &RunBrowser::currentChanged, this, [this] { showSelection(); });
+  connect(browser_, &RunBrowser::currentChanged, this, [this] {
+    showSelection();
+    updateActions(); // baseline and resume depend on the current run
+  });
   connect(model_, &RunTableModel::storeError, this, [this](const QString& message) {
     statusBar()->showMessage(tr("Store: %1").arg(message), kStatusMessageMs);
   });
@@ -117,6 +120,17 @@ void MainWindow::createActions() {
   duplicateAction_->setShortcut(tr("Ctrl+D"));
   duplicateAction_->setToolTip(tr("Start a new run from the selected run's config"));
   connect(duplicateAction_, &QAction::triggered, this, &MainWindow::duplicateRun);
+
+  baselineAction_ = new QAction(s->standardIcon(QStyle::SP_ArrowDown), tr("Train &Baseline (No Teacher)"), this);
+  baselineAction_->setShortcut(tr("Ctrl+B"));
+  baselineAction_->setToolTip(tr("Start the selected distill run's student from scratch on labels: "
+                                 "same data, optimiser, epochs and seed, no teacher"));
+  connect(baselineAction_, &QAction::triggered, this, &MainWindow::trainBaseline);
+
+  resumeAction_ = new QAction(s->standardIcon(QStyle::SP_MediaPlay), tr("&Resume Run"), this);
+  resumeAction_->setShortcut(tr("Ctrl+R"));
+  resumeAction_->setToolTip(tr("Continue the selected cancelled, interrupted or failed run from its last checkpoint"));
+  connect(resumeAction_, &QAction::triggered, this, &MainWindow::resumeSelected);
 
   cancelAction_ = new QAction(s->standardIcon(QStyle::SP_BrowserStop), tr("&Cancel Run"), this);
   cancelAction_->setShortcut(tr("Ctrl+."));
@@ -156,6 +170,8 @@ void MainWindow::createActions() {
   QMenu* runMenu = menuBar()->addMenu(tr("&Run"));
   runMenu->addAction(newRunAction_);
   runMenu->addAction(duplicateAction_);
+  runMenu->addAction(baselineAction_);
+  runMenu->addAction(resumeAction_);
   runMenu->addAction(cancelAction_);
   runMenu->addSeparator();
   runMenu->addAction(compareAction_);
@@ -191,6 +207,8 @@ void MainWindow::createActions() {
   toolbar->setMovable(false);
   toolbar->addAction(newRunAction_);
   toolbar->addAction(duplicateAction_);
+  toolbar->addAction(baselineAction_);
+  toolbar->addAction(resumeAction_);
   toolbar->addAction(cancelAction_);
   toolbar->addAction(compareAction_);
   toolbar->addAction(refreshAction_);
@@ -199,7 +217,7 @@ void MainWindow::createActions() {
   menuBar()->addMenu(compare_->exportMenu());
 
   table_->setContextMenuPolicy(Qt::ActionsContextMenu);
-  table_->addActions({compareAction_, duplicateAction_, cancelAction_, starAction_, renameAction_, deleteAction_,
+  table_->addActions({compareAction_, duplicateAction_, baselineAction_, resumeAction_, cancelAction_, starAction_, renameAction_, deleteAction_,
                       refreshAction_});
 
   updateActions();
@@ -269,6 +287,12 @@ void MainWindow::updateActions() {
   for (int64_t id : selectedRunIds()) cancellable = cancellable || controller_->isActive(id);
   cancelAction_->setEnabled(cancellable);
   duplicateAction_->setEnabled(currentRunId() != 0);
+  const distillery::RunRecord* current = model_->record(currentRunId());
+  baselineAction_->setEnabled(current && current->task == "distill");
+  using distillery::RunStatus;
+  resumeAction_->setEnabled(current && !controller_->isActive(current->id) &&
+                            (current->status == RunStatus::Cancelled || current->status == RunStatus::Interrupted ||
+                             current->status == RunStatus::Failed));
   const int selected = int(selectedRunIds().size());
   compareAction_->setEnabled(selected >= CompareView::kMinRuns);
   deleteAction_->setEnabled(selected > 0);
@@ -316,6 +340,37 @@ void MainWindow::duplicateRun() {
     QMessageBox::warning(this, tr("Cannot read the config"),
                          tr("Run #%1: %2").arg(run->id).arg(QString::fromUtf8(e.what())));
   }
+}
+
+void MainWindow::trainBaseline() {
+  const distillery::RunRecord* run = model_->record(currentRunId());
+  if (!run || run->task != "distill") {
+    statusBar()->showMessage(tr("Select a distill run: its baseline is its student without the teacher."),
+                             kStatusMessageMs);
+    return;
+  }
+  try {
+    const distillery::RunConfig config = distillery::RunConfig::fromJsonText(run->config_json).baseline();
+    if (startRun(config) != 0)
+      statusBar()->showMessage(tr("Baseline of run #%1 started: same student, no teacher").arg(run->id),
+                               kStatusMessageMs);
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, tr("Cannot read the config"),
+                         tr("Run #%1: %2").arg(run->id).arg(QString::fromUtf8(e.what())));
+  }
+}
+
+void MainWindow::resumeSelected() {
+  const int64_t id = currentRunId();
+  if (id == 0) return;
+  try {
+    controller_->resumeRun(id);
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, tr("Cannot resume the run"), QString::fromUtf8(e.what()));
+    return;
+  }
+  statusBar()->showMessage(tr("Run #%1 resumed from its last checkpoint").arg(id), kStatusMessageMs);
+  updateActions();
 }
 
 void MainWindow::cancelSelected() {

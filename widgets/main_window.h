@@ -47,10 +47,17 @@ public:
   RunView* runView() const { return view_; }
   CompareView* compareView() const { return compare_; }
   QTabWidget* tabs() const { return tabs_; }
+  QAction* baselineAction() const { return baselineAction_; }
+  QAction* resumeAction() const { return resumeAction_; }
 
 public Q_SLOTS:
   void newRun();
   void duplicateRun();
+  // "Same student, no teacher": starts the selected distill run's baseline
+  // (its student trained on labels alone, same data, optimiser, epochs, seed).
+  void trainBaseline();
+  // Continues the selected cancelled, interrupted or failed run from its last checkpoint.
+  void resumeSelected();
   void cancelSelected();
   void refresh();
   // Opens the compare tab on the selected runs (2 to 12).
@@ -86,6 +93,8 @@ private:
   QTimer* pollTimer_ = nullptr;
   QAction* newRunAction_ = nullptr;
   QAction* duplicateAction_ = nullptr;
+  QAction* baselineAction_ = nullptr;
+  QAction* resumeAction_ = nullptr;
   QAction* cancelAction_ = nullptr;
   QAction* refreshAction_ = nullptr;
   QAction* compareAction_ = nullptr;

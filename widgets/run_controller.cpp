@@ -34,11 +34,28 @@ int64_t RunController::startRun(const distillery::RunConfig& config) {
     throw distillery::StoreError("runs need a store file that worker threads can open, not " +
                                  (storePath_.empty() ? std::string("an unnamed store") : storePath_));
   const int64_t runId = distillery::queueRun(store_, config);
+  launch(runId, std::make_unique<RunWorker>(storePath_, runId, config));
+  return runId;
+}
 
+void RunController::resumeRun(int64_t runId) {
+  if (isActive(runId)) throw distillery::StoreError("run " + std::to_string(runId) + " is already running");
+  const auto record = store_.run(runId);
+  if (!record) throw distillery::StoreError("run " + std::to_string(runId) + " does not exist");
+  using distillery::RunStatus;
+  if (record->status != RunStatus::Cancelled && record->status != RunStatus::Interrupted &&
+      record->status != RunStatus::Failed)
+    throw distillery::StoreError("run " + std::to_string(runId) + " is " + distillery::toString(record->status) +
+                                 "; only a cancelled, interrupted or failed run can resume");
+  const distillery::RunConfig config = distillery::RunConfig::fromJsonText(record->config_json);
+  launch(runId, std::make_unique<RunWorker>(storePath_, runId, config, RunWorker::Mode::Resume));
+}
+
+void RunController::launch(int64_t runId, std::unique_ptr<RunWorker> owned) {
   ActiveRun run;
   run.thread = std::make_unique<QThread>();
   run.thread->setObjectName(QStringLiteral("run-%1").arg(runId));
-  run.worker = std::make_unique<RunWorker>(storePath_, runId, config);
+  run.worker = std::move(owned);
   run.worker->moveToThread(run.thread.get());
 
   RunWorker* worker = run.worker.get();
@@ -59,7 +76,6 @@ int64_t RunController::startRun(const distillery::RunConfig& config) {
   runs_.emplace(runId, std::move(run));
   Q_EMIT runQueued(runId);
   thread->start();
-  return runId;
 }
 
 void RunController::onWorkerFinished(qint64 runId, const QString& status, const QString& message) {

@@ -38,6 +38,10 @@ public:
   // Records the run as queued (so it is listed at once), then starts it on a
   // new thread. Throws ConfigError or StoreError if it cannot even be queued.
   int64_t startRun(const distillery::RunConfig& config);
+  // Continues a cancelled, interrupted or failed run from its last checkpoint
+  // on a new thread, under the same id. Throws StoreError when the run does
+  // not exist, is active, or is not in a state that can resume.
+  void resumeRun(int64_t runId);
   // Cancels the active run with this id, or the run that created it (a
   // teacher being trained for a distill run). False if nothing was active.
   bool cancelRun(int64_t runId);
@@ -64,6 +68,7 @@ private:
   };
 
   const ActiveRun* findOwner(int64_t runId) const;
+  void launch(int64_t runId, std::unique_ptr<RunWorker> owned);
   void onWorkerFinished(qint64 runId, const QString& status, const QString& message);
   static void stopAndJoin(ActiveRun& run);
 

@@ -26,8 +26,8 @@ QString statusName(distillery::RunOutcome::Kind kind) {
 
 } // namespace
 
-RunWorker::RunWorker(std::string storePath, int64_t runId, distillery::RunConfig config)
-    : storePath_(std::move(storePath)), runId_(runId), config_(std::move(config)) {}
+RunWorker::RunWorker(std::string storePath, int64_t runId, distillery::RunConfig config, Mode mode)
+    : storePath_(std::move(storePath)), runId_(runId), config_(std::move(config)), mode_(mode) {}
 
 void RunWorker::run() {
   QString status = QString::fromStdString(distillery::toString(distillery::RunStatus::Failed));
@@ -37,7 +37,8 @@ void RunWorker::run() {
     distillery::RunStore store(storePath_);
     RunSignalObserver observer(*this);
     const distillery::RunOutcome outcome =
-        distillery::executeRun(store, runId_, config_, observer, stop_);
+        mode_ == Mode::Resume ? distillery::resumeRun(store, runId_, observer, stop_)
+                              : distillery::executeRun(store, runId_, config_, observer, stop_);
     status = statusName(outcome.kind);
     message = QString::fromStdString(outcome.message);
   } catch (const std::exception& e) {

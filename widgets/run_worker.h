@@ -18,7 +18,10 @@ namespace distillery::gui {
 class RunWorker : public QObject {
   Q_OBJECT
 public:
-  RunWorker(std::string storePath, int64_t runId, distillery::RunConfig config);
+  // Start: execute the queued run from the beginning. Resume: continue a
+  // stopped run from its last checkpoint (config is then only informative).
+  enum class Mode { Start, Resume };
+  RunWorker(std::string storePath, int64_t runId, distillery::RunConfig config, Mode mode = Mode::Start);
 
   int64_t runId() const { return runId_; }
   // Thread-safe: the engine polls the token once per batch.
@@ -41,6 +44,7 @@ private:
   const std::string storePath_;
   const int64_t runId_;
   const distillery::RunConfig config_;
+  const Mode mode_;
   distillery::StopToken stop_;
 };
 

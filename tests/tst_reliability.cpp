@@ -1,0 +1,323 @@
+// Reliability (issue 8): runs killed with SIGKILL keep every committed point
+// and resume from their last checkpoint; GUI threads and CLI processes write
+// to one store without losing points; a full disk, a read-only store and an
+// unreadable data folder end in clear errors that leave the store as it was.
+//
+// The runs are distillery-cli processes, as a researcher starts them, on a
+// small generated dataset.
+#include "core/checkpoint.h"
+#include "core/run_config.h"
+#include "core/run_store.h"
+#include "test_support.h"
+#include "widgets/run_controller.h"
+
+#include <QCryptographicHash>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <map>
+#include <set>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+using json = nlohmann::json;
+using namespace distillery;
+using namespace distillery::gui;
+
+namespace {
+
+struct Result {
+  int code = -1; // -2: killed by a signal
+  QString out, err;
+};
+
+QByteArray fileHash(const QString& path) {
+  QFile f(path);
+  if (!f.open(QIODevice::ReadOnly)) return {};
+  return QCryptographicHash::hash(f.readAll(), QCryptographicHash::Sha256);
+}
+
+} // namespace
+
+class TestReliability : public QObject {
+  Q_OBJECT
+
+private:
+  QTemporaryDir dir_;
+  QString dataDir() const { return dir_.filePath("data"); }
+  // Root reads and writes through any permission bit; permission tests then
+  // run the CLI as nobody (setpriv) to see what a normal user sees.
+  static bool isRoot() { return geteuid() == 0; }
+  // A folder anyone may write, for stores the unprivileged CLI creates.
+  QString sharedDir() const { return dir_.filePath("shared"); }
+
+  json trainConfig(int epochs, int batch, const QString& name = "rel") const {
+    return {{"name", name.toStdString()}, {"task", "train"},
+            {"data", {{"path", dataDir().toStdString()}, {"val_size", 200}}},
+            {"model", {{"zoo", "mlp"}, {"hidden", {64}}}},
+            {"optim", {{"name", "adam"}, {"lr", 0.002}}},
+            {"batch_size", batch}, {"epochs", epochs}, {"seed", 0}, {"device", "cpu"}, {"threads", 1},
+            {"log_every", 1}, {"evals_per_epoch", 1}};
+  }
+
+  QString writeConfig(const QString& name, const json& j) {
+    QFile f(dir_.filePath(name));
+    if (!f.open(QIODevice::WriteOnly)) return {};
+    f.write(QByteArray::fromStdString(j.dump(2)));
+    f.setPermissions(f.permissions() | QFileDevice::ReadOther);
+    return f.fileName();
+  }
+
+  void startCli(QProcess& p, const QStringList& args, bool asNobody = false) {
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove("DISTILLERY_DB");
+    env.insert("OMP_NUM_THREADS", "1");
+    p.setProcessEnvironment(env);
+    if (asNobody && isRoot())
+      p.start("setpriv", QStringList{"--reuid=65534", "--regid=65534", "--clear-groups", DISTILLERY_CLI} + args);
+    else
+      p.start(DISTILLERY_CLI, args);
+  }
+
+  Result cli(const QStringList& args, bool asNobody = false) {
+    QProcess p;
+    startCli(p, args, asNobody);
+    if (!p.waitForFinished(300000)) return {};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+  }
+
+private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    QVERIFY(QDir().mkpath(dataDir()));
+    testsupport::writeSyntheticDataset(dataDir().toStdString(), 6000, 300);
+    // Let an unprivileged CLI (the permission tests) reach the data and configs.
+    QVERIFY(QDir().mkpath(sharedDir()));
+    QVERIFY(::chmod(sharedDir().toLocal8Bit().constData(), 0777) == 0);
+    QFile::setPermissions(dir_.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner |
+                                           QFileDevice::ReadOther | QFileDevice::ExeOther);
+  }
+
+  // kill -9 three times during one run, resuming after each: the store stays
+  // intact, no committed point is lost, the run shows as interrupted, and the
+  // resumed curves continue without gaps or repeats. The epoch is longer than
+  // the whole test, so only the time-bounded checkpoints (checkpoint_minutes)
+  // make resuming possible.
+  void killNineKeepsCommittedPointsAndResumes() {
+    const QString db = dir_.filePath("kill.sqlite");
+    json config = trainConfig(1, 1, "kill-9");
+    config["checkpoint_minutes"] = 0.001; // every 60 ms
+    const QString path = writeConfig("kill.json", config);
+    int64_t id = 0;
+    int kills = 0;
+    int64_t lost_points = 0, redone_steps = 0;
+    for (int round = 0; round < 3; ++round) {
+      QProcess p;
+      if (round == 0)
+        startCli(p, {"run", path, "--db", db});
+      else
+        startCli(p, {"resume", QString::number(id), "--db", db});
+      QVERIFY(p.waitForStarted());
+      // Wait for the process to commit a good number of new points and a checkpoint.
+      int64_t seen = 0;
+      QElapsedTimer clock;
+      clock.start();
+      for (;;) {
+        QVERIFY2(clock.elapsed() < 60000, "the run recorded no progress");
+        QVERIFY2(p.state() == QProcess::Running, qPrintable(p.readAllStandardError()));
+        QTest::qWait(100);
+        RunStore store(db.toStdString());
+        if (id == 0 && !store.runs().empty()) id = store.runs().front().id;
+        if (id == 0) continue;
+        const auto loss = store.points(id, "train_loss");
+        if (loss.size() > size_t(200 * (round + 1)) && store.loadArtifact(id, kCheckpointArtifact)) {
+          seen = store.pointCount(id);
+          break;
+        }
+      }
+      p.kill(); // SIGKILL
+      QVERIFY(p.waitForFinished(10000));
+      QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+      ++kills;
+
+      RunStore store(db.toStdString());
+      QCOMPARE(QString::fromStdString(store.integrityCheck()), QString("ok"));
+      const auto run = store.run(id);
+      QCOMPARE(QString::fromStdString(toString(run->status)), QString("interrupted"));
+      const int64_t now = store.pointCount(id);
+      QVERIFY2(now >= seen, qPrintable(QString("%1 points before the kill, %2 after").arg(seen).arg(now)));
+      lost_points += std::max<int64_t>(0, seen - now);
+      // The checkpoint is a mid-epoch one: only the time bound wrote it.
+      const auto bytes = store.loadArtifact(id, kCheckpointArtifact);
+      QVERIFY(bytes);
+      const TrainingCheckpoint c = decodeCheckpoint(*bytes, "checkpoint");
+      const auto loss = store.points(id, "train_loss");
+      QVERIFY(c.step > 0 && c.step <= loss.back().step);
+      QVERIFY(c.epoch < 1.0);
+      redone_steps += loss.back().step - c.step;
+    }
+    // The CLI's check command sees the same.
+    Result check = cli({"check", "--db", db});
+    QCOMPARE(check.code, 0);
+    QVERIFY2(check.out.contains("integrity: ok") && check.out.contains("interrupted: 1"), qPrintable(check.out));
+
+    // The last resume runs to the end.
+    Result last = cli({"resume", QString::number(id), "--db", db});
+    QVERIFY2(last.code == 0, qPrintable(last.err));
+    RunStore store(db.toStdString());
+    QCOMPARE(QString::fromStdString(toString(store.run(id)->status)), QString("finished"));
+    const auto loss = store.points(id, "train_loss");
+    const int64_t total = store.run(id)->summary["steps"].get<int64_t>();
+    // One point per step (log_every 1), each step once: the curve continues where it stopped.
+    QCOMPARE(int64_t(loss.size()), total);
+    for (size_t i = 0; i < loss.size(); ++i) QCOMPARE(loss[i].step, int64_t(i + 1));
+    qInfo("kill -9: %d kills, %lld committed points lost, %lld steps redone after resuming", kills,
+          static_cast<long long>(lost_points), static_cast<long long>(redone_steps));
+    QCOMPARE(lost_points, int64_t(0));
+  }
+
+  // Two CLI processes and two GUI worker threads write runs into one store at
+  // once: every run finishes, none reports a locked database, and every point
+  // each writer produced is in the store.
+  void guiThreadsAndCliProcessesShareOneStore() {
+    const QString db = dir_.filePath("shared.sqlite");
+    RunStore guiStore(db.toStdString());
+    RunController controller(guiStore);
+    std::map<int64_t, int64_t> delivered; // points each writer reported committed
+    connect(&controller, &RunController::pointsArrived, this, [&](const MetricPointBatch& batch) {
+      for (const auto& p : *batch) ++delivered[p.run_id];
+    });
+    QSignalSpy finished(&controller, &RunController::runFinished);
+
+    QProcess a, b;
+    startCli(a, {"run", writeConfig("cli-a.json", trainConfig(2, 16, "cli-a")), "--db", db});
+    startCli(b, {"run", writeConfig("cli-b.json", trainConfig(2, 16, "cli-b")), "--db", db});
+    RunConfig g1 = RunConfig::fromJson(trainConfig(2, 16, "gui-1"));
+    RunConfig g2 = RunConfig::fromJson(trainConfig(2, 16, "gui-2"));
+    const int64_t gui1 = controller.startRun(g1);
+    const int64_t gui2 = controller.startRun(g2);
+    QVERIFY(a.waitForFinished(300000));
+    QVERIFY(b.waitForFinished(300000));
+    QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 2, 300000);
+    for (QProcess* p : {&a, &b}) {
+      const QString err = QString::fromUtf8(p->readAllStandardError());
+      const QString out = QString::fromUtf8(p->readAllStandardOutput());
+      QVERIFY2(p->exitStatus() == QProcess::NormalExit && p->exitCode() == 0, qPrintable(err));
+      QVERIFY2(!err.contains("locked"), qPrintable(err));
+      // "run_id=N" and "points=M": the points the process saw committed.
+      const auto id = QRegularExpression("run_id=(\\d+)").match(out).captured(1).toLongLong();
+      const auto points = QRegularExpression("points=(\\d+)").match(out).captured(1).toLongLong();
+      QVERIFY2(id > 0 && points > 0, qPrintable(out));
+      delivered[id] = points;
+    }
+    for (int i = 0; i < 2; ++i)
+      QVERIFY2(finished.at(i).at(1).toString() == "finished", qPrintable(finished.at(i).at(2).toString()));
+
+    RunStore store(db.toStdString());
+    QCOMPARE(QString::fromStdString(store.integrityCheck()), QString("ok"));
+    int64_t written = 0, stored = 0;
+    QCOMPARE(int(store.runs().size()), 4);
+    QVERIFY(delivered.count(gui1) && delivered.count(gui2));
+    for (const auto& run : store.runs()) {
+      QCOMPARE(QString::fromStdString(toString(run.status)), QString("finished"));
+      // One train_loss point per step (log_every 1): none missing.
+      QCOMPARE(int64_t(store.points(run.id, "train_loss").size()), run.summary["steps"].get<int64_t>());
+      QVERIFY(delivered.count(run.id));
+      QCOMPARE(store.pointCount(run.id), delivered[run.id]);
+      written += delivered[run.id];
+      stored += store.pointCount(run.id);
+    }
+    QCOMPARE(stored, written);
+    qInfo("concurrency: 2 CLI processes + 2 GUI threads, %lld points written, %lld stored",
+          static_cast<long long>(written), static_cast<long long>(stored));
+  }
+
+  // The store's disk fills up during a run (a file-size limit on the CLI
+  // process stands in for the full disk): the run ends with an error naming
+  // the store, nothing crashes, and the runs stored before are intact.
+  void fullDiskEndsTheRunAndKeepsTheStore() {
+    const QString db = dir_.filePath("full.sqlite");
+    Result first = cli({"run", writeConfig("before.json", trainConfig(1, 64, "before")), "--db", db});
+    QVERIFY2(first.code == 0, qPrintable(first.err));
+    int64_t points_before = 0;
+    {
+      RunStore store(db.toStdString());
+      points_before = store.pointCount(store.runs().front().id);
+    } // the last connection to close folds the WAL into the file
+    QVERIFY(points_before > 0);
+    const qint64 size = QFileInfo(db).size();
+    // Room for a few more pages, not for a run's points and model.
+    const QString limit_kb = QString::number(size / 1024 + 24);
+    const QString big = writeConfig("big.json", trainConfig(3, 4, "too-big"));
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove("DISTILLERY_DB");
+    p.setProcessEnvironment(env);
+    // SIGXFSZ ignored: writes past the limit then fail with EFBIG, as they
+    // fail with ENOSPC on a full disk, instead of killing the process.
+    p.start("bash", {"-c", QString("trap '' XFSZ; ulimit -f %1; exec \"%2\" run \"%3\" --db \"%4\"")
+                               .arg(limit_kb, DISTILLERY_CLI, big, db)});
+    QVERIFY(p.waitForFinished(300000));
+    const QString err = QString::fromUtf8(p.readAllStandardError());
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit); // no crash
+    QVERIFY2(p.exitCode() != 0, qPrintable(err));
+    QVERIFY2(err.contains(db) && (err.contains("size limit") || err.contains("disk is full")), qPrintable(err));
+
+    RunStore store(db.toStdString());
+    QCOMPARE(QString::fromStdString(store.integrityCheck()), QString("ok"));
+    const auto runs = store.runs();
+    const RunRecord& before = runs.back(); // newest first
+    QCOMPARE(QString::fromStdString(before.name), QString("before"));
+    QCOMPARE(QString::fromStdString(toString(before.status)), QString("finished"));
+    QCOMPARE(store.pointCount(before.id), points_before);
+    QVERIFY(store.loadArtifact(before.id, "model.pt"));
+    if (runs.size() == 2) {
+      const QString status = QString::fromStdString(toString(runs.front().status));
+      QVERIFY2(status == "failed" || status == "interrupted", qPrintable(status));
+    }
+  }
+
+  // A write-protected store is refused before any work, and left untouched.
+  void readOnlyStoreIsRefused() {
+    const QString db = sharedDir() + "/readonly.sqlite";
+    Result first = cli({"run", writeConfig("ro.json", trainConfig(1, 64, "kept")), "--db", db});
+    QVERIFY2(first.code == 0, qPrintable(first.err));
+    QVERIFY(!QFile::exists(db + "-wal")); // folded in when the CLI closed the store
+    QVERIFY(QFile::setPermissions(db, QFileDevice::ReadOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther));
+    const QByteArray hash = fileHash(db);
+    Result r = cli({"run", writeConfig("ro2.json", trainConfig(1, 64, "refused")), "--db", db}, true);
+    QVERIFY2(r.code == 1, qPrintable(r.err));
+    QVERIFY2(r.err.contains(db) && r.err.contains("read-only"), qPrintable(r.err));
+    QCOMPARE(fileHash(db), hash);
+    QFile::setPermissions(db, QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+    RunStore store(db.toStdString());
+    QCOMPARE(int(store.runs().size()), 1);
+  }
+
+  // A data folder the user may not read: the error names the folder.
+  void unreadableDataFolderIsNamed() {
+    const QString locked = dir_.filePath("locked-data");
+    QVERIFY(QDir().mkpath(locked));
+    testsupport::writeSyntheticDataset(locked.toStdString(), 300, 100);
+    QVERIFY(::chmod(locked.toLocal8Bit().constData(), 0) == 0);
+    json j = trainConfig(1, 64, "locked");
+    j["data"]["path"] = locked.toStdString();
+    const QString db = sharedDir() + "/locked.sqlite";
+    Result r = cli({"run", writeConfig("locked.json", j), "--db", db}, true);
+    ::chmod(locked.toLocal8Bit().constData(), 0755);
+    QVERIFY2(r.code == 1, qPrintable(r.out + r.err));
+    QVERIFY2(r.err.contains(locked) && r.err.contains("ermission"), qPrintable(r.err));
+  }
+};
+
+QTEST_MAIN(TestReliability)
+#include "tst_reliability.moc"
