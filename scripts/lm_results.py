@@ -101,7 +101,7 @@ def main():
         "Command:",
         "",
         "```sh",
-        "scripts/lm_results.py --cli %s" % ARGS.cli,
+        "scripts/lm_results.py" + ("" if ARGS.cli == DEFAULT_CLI else " --cli %s" % ARGS.cli),
         "```",
         "",
     ]
@@ -113,7 +113,8 @@ def main():
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    parser.add_argument("--cli", default=os.path.join(root, "build", "app", "distillery-cli"))
+    DEFAULT_CLI = os.path.join(root, "build", "app", "distillery-cli")
+    parser.add_argument("--cli", default=DEFAULT_CLI)
     parser.add_argument("--db", default="/tmp/distillery-char-lm.sqlite")
     parser.add_argument("--out", default=os.path.join(root, "docs", "results", "char-lm.md"))
     parser.add_argument("--steps", type=int, default=0, help="student steps (default: the default config's)")
