@@ -14,6 +14,7 @@ const std::vector<SummaryColumn>& summaryColumns() {
       {"test_accuracy", "Test acc (%)"},
       {"test_agreement", "Agreement (%)"},
       {"test_kl", "KL (nats)"},
+      {"final_val_perplexity", "Val perplexity"},
       {"params", "Params"},
       {"flops_per_sample", "FLOPs/sample"},
       {"compression", "Compression"},
@@ -50,6 +51,12 @@ RunSummaryRow summarizeRun(const RunRecord& run, const RunRecord* teacher) {
 
   for (const SummaryColumn& c : summaryColumns())
     if (auto v = number(run.summary, c.key.c_str())) row.values[c.key] = *v;
+  // Language-model runs have no test split: their agreement and KL are the
+  // validation ones (per token), shown in the same columns.
+  if (run.task == "lm") {
+    if (auto v = number(run.summary, "val_agreement")) row.values.emplace("test_agreement", *v);
+    if (auto v = number(run.summary, "val_kl")) row.values.emplace("test_kl", *v);
+  }
 
   // Compression against the teacher, when the summary lacks it but both sizes are known.
   if (!row.values.count("compression") && row.values.count("params") && row.values["params"] > 0) {
@@ -104,6 +111,10 @@ std::string formatSummaryValue(const std::string& key, std::optional<double> val
   if (key == "best_val_accuracy" || key == "final_val_accuracy" || key == "test_accuracy" ||
       key == "test_agreement" || key == "val_agreement" || key == "teacher_test_accuracy") {
     std::snprintf(buf, sizeof buf, "%.2f", 100.0 * v);
+    return buf;
+  }
+  if (key == "final_val_perplexity") {
+    std::snprintf(buf, sizeof buf, "%.2f", v);
     return buf;
   }
   if (key == "test_kl" || key == "val_kl") {

@@ -348,6 +348,21 @@ private Q_SLOTS:
     QCOMPARE(cell(0, "train_flops"), std::string("4.2T"));
     QCOMPARE(cell(0, "compression"), std::string("12.5x"));
     QCOMPARE(cell(1, "compression"), std::string("-")); // a run without a teacher
+
+    // A language-model run: perplexity, and its (validation, per-token) agreement and KL.
+    const int64_t lm = store.createRun("char-lm", "lm", "{}");
+    store.setSummary(lm, {{"final_val_perplexity", 9.934}, {"val_agreement", 0.807}, {"val_kl", 0.0801}});
+    const TableData lt = summaryTable(summarizeRuns(store, {lm}));
+    store.deleteRun(lm);
+    auto lmCell = [&](const std::string& key) {
+      for (size_t c = 0; c < summaryColumns().size(); ++c)
+        if (summaryColumns()[c].key == key) return lt.rows[0][c + 1];
+      return std::string("?");
+    };
+    QCOMPARE(lmCell("final_val_perplexity"), std::string("9.93"));
+    QCOMPARE(lmCell("test_agreement"), std::string("80.70"));
+    QCOMPARE(lmCell("test_kl"), std::string("0.0801"));
+    QCOMPARE(cell(0, "final_val_perplexity"), std::string("-")); // image runs have none
   }
 
   void ticksAreRoundAndSiLabelled() {

@@ -41,8 +41,10 @@ namespace distillery::gui {
 namespace {
 
 // The curves a distillation paper shows first.
-const QStringList kDefaultMetrics = {QStringLiteral("val_accuracy"), QStringLiteral("val_agreement"),
-                                     QStringLiteral("train_loss"), QStringLiteral("val_kl")};
+// Language-model runs have val_perplexity instead of val_accuracy.
+const QStringList kDefaultMetrics = {QStringLiteral("val_accuracy"), QStringLiteral("val_perplexity"),
+                                     QStringLiteral("val_agreement"), QStringLiteral("train_loss"),
+                                     QStringLiteral("val_kl")};
 
 QString metricTitle(const QString& metric) {
   return QString::fromStdString(distillery::metricInfo(metric.toStdString()).title);
