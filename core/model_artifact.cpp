@@ -5,12 +5,19 @@
 
 #include <map>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace distillery {
 
 namespace {
+
+// Every parameter's and buffer's shape, by name.
+std::map<std::string, std::vector<int64_t>> tensorShapes(const Classifier& model) {
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& item : model->named_parameters()) shapes[item.key()] = item.value().sizes().vec();
+  for (const auto& item : model->named_buffers()) shapes[item.key()] = item.value().sizes().vec();
+  return shapes;
+}
 
 std::string shapeText(const std::vector<int64_t>& sizes) {
   std::string out = "[";
@@ -41,19 +48,15 @@ Classifier restoreTrainedModel(const ModelSpec& spec, const InputShape& shape, i
   };
   // torch::load replaces each tensor whatever its shape: remember the shapes
   // this data needs and compare, or a mismatch only shows in a forward pass.
-  std::vector<std::pair<std::string, std::vector<int64_t>>> expected;
-  for (const auto& item : model->named_parameters()) expected.emplace_back(item.key(), item.value().sizes().vec());
-  for (const auto& item : model->named_buffers()) expected.emplace_back(item.key(), item.value().sizes().vec());
+  const auto expected = tensorShapes(model);
   try {
     loadModelBytes(model, bytes);
   } catch (const c10::Error& e) {
     throw doesNotFit(e.what_without_backtrace());
   }
-  std::map<std::string, std::vector<int64_t>> loaded;
-  for (const auto& item : model->named_parameters()) loaded[item.key()] = item.value().sizes().vec();
-  for (const auto& item : model->named_buffers()) loaded[item.key()] = item.value().sizes().vec();
+  const auto loaded = tensorShapes(model); // same names: loading replaces tensors, not modules
   for (const auto& [name, sizes] : expected) {
-    const auto& got = loaded[name];
+    const auto& got = loaded.at(name);
     if (got != sizes) throw doesNotFit(name + " is " + shapeText(got) + " in the file, " + shapeText(sizes) + " here");
   }
   return model;
