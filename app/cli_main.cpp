@@ -1,4 +1,5 @@
 // distillery-cli: the headless runner. Links the core (and distillery_render for PNG/PDF exports); includes no Qt header.
+#include "core/checkpoint.h"
 #include "core/engine.h"
 #include "core/errors.h"
 // exports (issue 3): tables, charts, reports
@@ -131,7 +132,7 @@ int cmdRun(const std::string& config_path, bool use_default, bool baseline, cons
            bool use_default_lm = false) {
   RunConfig config = use_default_lm ? defaultLmConfig()
                      : use_default  ? RunConfig::defaultDistill()
-                                    : RunConfig::fromJsonText(readFile(config_path));
+                                    : RunConfig::fromJsonFile(config_path);
   if (baseline) config = config.baseline();
   RunStore store(resolveStorePath(db));
   const int64_t id = queueRun(store, config);
@@ -157,6 +158,10 @@ int cmdRun(const std::string& config_path, bool use_default, bool baseline, cons
     const auto& tc = outcome.summary["teacher_cache"];
     if (tc.contains("status")) std::cout << "teacher_cache=" << tc["status"].get<std::string>() << "\n";
     if (tc.contains("seconds")) std::cout << "teacher_cache_s=" << summaryValue(tc["seconds"]) << "\n";
+  }
+  if (outcome.kind == RunOutcome::Kind::Diverged) {
+    std::cerr << "error: run " << id << " " << outcome.message << "\n"; // "diverged: ... at step N; hint"
+    return 1;
   }
   if (outcome.kind == RunOutcome::Kind::Failed) {
     std::cerr << "error: run " << id << " failed: " << outcome.message << "\n";
@@ -194,18 +199,16 @@ int cmdSweep(const std::string& sweep_path, int parallel, bool dry_run, const st
   if (outcome.teacher_run_id) std::cout << "teacher_run_id=" << outcome.teacher_run_id << "\n";
   for (const auto& r : outcome.runs) {
     // The status word the store recorded for this outcome.
-    const RunStatus status = r.outcome.kind == RunOutcome::Kind::Success     ? RunStatus::Finished
-                             : r.outcome.kind == RunOutcome::Kind::Cancelled ? RunStatus::Cancelled
-                                                                             : RunStatus::Failed;
+    const RunStatus status = storedStatus(r.outcome.kind);
     auto value = [&](const char* key) {
       return r.outcome.summary.contains(key) ? summaryValue(r.outcome.summary[key]) : std::string("-");
     };
     std::cout << "run_id=" << r.run_id << " name=" << r.name << " status=" << toString(status)
               << " test_accuracy=" << value("test_accuracy") << " test_agreement=" << value("test_agreement") << "\n";
-    if (r.outcome.kind == RunOutcome::Kind::Failed)
-      std::cerr << "error: run " << r.run_id << " failed: " << r.outcome.message << "\n";
+    if (r.outcome.failed())
+      std::cerr << "error: run " << r.run_id << " " << toString(status) << ": " << r.outcome.message << "\n";
   }
-  if (outcome.teacher_run_id && outcome.teacher.kind == RunOutcome::Kind::Failed)
+  if (outcome.teacher_run_id && outcome.teacher.failed())
     std::cerr << "error: teacher run " << outcome.teacher_run_id << " failed: " << outcome.teacher.message << "\n";
   if (outcome.anyFailed()) return 1;
   if (outcome.anyCancelled()) {
@@ -250,7 +253,10 @@ int cmdCheck(const std::string& db) {
   std::vector<int64_t> resumable;
   for (const auto& r : store.runs()) {
     ++counts[toString(r.status)];
-    if (r.status == RunStatus::Interrupted || r.status == RunStatus::Cancelled) resumable.push_back(r.id);
+    // A failed run resumes only when it failed after its first checkpoint (a full disk, say).
+    if (r.status == RunStatus::Interrupted || r.status == RunStatus::Cancelled ||
+        (canResume(r.status) && store.loadArtifact(r.id, kCheckpointArtifact)))
+      resumable.push_back(r.id);
   }
   for (const auto& [status, n] : counts) std::cout << status << ": " << n << "\n";
   if (!resumable.empty()) {
@@ -563,6 +569,10 @@ int cmdResume(const std::string& db, int64_t id) {
     const auto& tc = outcome.summary["teacher_cache"];
     if (tc.contains("status")) std::cout << "teacher_cache=" << tc["status"].get<std::string>() << "\n";
     if (tc.contains("seconds")) std::cout << "teacher_cache_s=" << summaryValue(tc["seconds"]) << "\n";
+  }
+  if (outcome.kind == RunOutcome::Kind::Diverged) {
+    std::cerr << "error: run " << id << " " << outcome.message << "\n";
+    return 1;
   }
   if (outcome.kind == RunOutcome::Kind::Failed) {
     std::cerr << "error: run " << id << " could not be resumed: " << outcome.message << "\n";

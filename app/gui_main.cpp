@@ -35,8 +35,12 @@ int main(int argc, char* argv[]) {
   const QCommandLineOption runDefaultOption(
       QStringLiteral("run-default"),
       QStringLiteral("Start the built-in default distillation run right away."));
+  const QCommandLineOption runOption(
+      QStringLiteral("run"), QStringLiteral("Start the run a config file (JSON, as for distillery-cli run) describes."),
+      QStringLiteral("config"));
   parser.addOption(dbOption);
   parser.addOption(runDefaultOption);
+  parser.addOption(runOption);
   parser.process(app);
 
   std::unique_ptr<distillery::RunStore> store;
@@ -58,6 +62,17 @@ int main(int argc, char* argv[]) {
   window.show();
   if (parser.isSet(runDefaultOption)) {
     QTimer::singleShot(0, &window, [&window] { window.startRun(distillery::RunConfig::defaultDistill()); });
+  }
+  if (parser.isSet(runOption)) {
+    const QString file = parser.value(runOption);
+    QTimer::singleShot(0, &window, [&window, file] {
+      try {
+        window.startRun(distillery::RunConfig::fromJsonFile(file.toStdString()));
+      } catch (const std::exception& e) {
+        QMessageBox::warning(&window, QStringLiteral("Distillery"),
+                             QStringLiteral("Cannot start the run in %1:\n%2").arg(file, QString::fromUtf8(e.what())));
+      }
+    });
   }
   return app.exec();
 }

@@ -10,7 +10,8 @@ namespace distillery {
 namespace {
 
 // Layout: magic line, then length-prefixed sections (8-byte little-endian
-// lengths): a JSON header with the scalars, then the three tensor blobs.
+// lengths): a JSON header with the scalars, then the three tensor blobs, then
+// (since language-model checkpoints) the generator states, absent before.
 constexpr char kMagic[] = "DISTILLERY-CHECKPOINT 1\n";
 
 void putSection(std::string& out, const std::string& bytes) {
@@ -33,6 +34,7 @@ public:
     return out;
   }
   void skip(size_t n) { pos_ += n; }
+  bool atEnd() const { return pos_ >= bytes_.size(); }
 
 private:
   [[noreturn]] void fail(const char* what) {
@@ -61,12 +63,14 @@ std::string encodeCheckpoint(const TrainingCheckpoint& c) {
                            {"best_test_accuracy", c.best_test_accuracy},
                            {"best_test_agreement", c.best_test_agreement},
                            {"selected_step", c.selected_step},
-                           {"optimizer", c.optimizer_name}};
+                           {"optimizer", c.optimizer_name},
+                           {"loop_state", c.loop_state}};
   std::string out(kMagic);
   putSection(out, header.dump());
   putSection(out, c.model_state);
   putSection(out, c.optimizer_state);
   putSection(out, c.best_state);
+  putSection(out, c.rng_state);
   return out;
 }
 
@@ -96,12 +100,15 @@ TrainingCheckpoint decodeCheckpoint(const std::string& bytes, const std::string&
     c.best_test_agreement = h.value("best_test_agreement", -1.0);
     c.selected_step = h.at("selected_step").get<int64_t>();
     c.optimizer_name = h.at("optimizer").get<std::string>();
+    c.loop_state = h.value("loop_state", nlohmann::json::object());
+    if (!c.loop_state.is_object()) throw DataError(origin, "checkpoint header is damaged (loop_state is not an object)");
   } catch (const nlohmann::json::exception& e) {
     throw DataError(origin, std::string("checkpoint header is damaged (") + e.what() + ")");
   }
   c.model_state = reader.next("weights");
   c.optimizer_state = reader.next("optimiser state");
   c.best_state = reader.next("best weights");
+  if (!reader.atEnd()) c.rng_state = reader.next("generator states");
   return c;
 }
 

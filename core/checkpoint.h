@@ -38,6 +38,13 @@ struct TrainingCheckpoint {
   std::string optimizer_state;
   std::string best_state;
   std::string optimizer_name; // "adam" | "sgd": what optimizer_state holds
+  // What only one training loop needs: the language-model loop keeps its
+  // validation bookkeeping here (lm_trainer.cpp). Empty for image runs.
+  nlohmann::json loop_state = nlohmann::json::object();
+  // The loop's random generators (a torch::save'd list of their states), so
+  // the batches drawn after resuming are the ones the run would have drawn.
+  // Empty when the loop rebuilds them itself (image runs redraw their orders).
+  std::string rng_state;
 };
 
 std::string encodeCheckpoint(const TrainingCheckpoint& checkpoint);

@@ -30,8 +30,19 @@ std::string toString(RunOutcome::Kind kind) {
   case RunOutcome::Kind::Success: return "success";
   case RunOutcome::Kind::Cancelled: return "cancelled";
   case RunOutcome::Kind::Failed: return "failed";
+  case RunOutcome::Kind::Diverged: return "diverged";
   }
   return "failed";
+}
+
+RunStatus storedStatus(RunOutcome::Kind kind) {
+  switch (kind) {
+  case RunOutcome::Kind::Success: return RunStatus::Finished;
+  case RunOutcome::Kind::Cancelled: return RunStatus::Cancelled;
+  case RunOutcome::Kind::Failed: return RunStatus::Failed;
+  case RunOutcome::Kind::Diverged: return RunStatus::Diverged;
+  }
+  return RunStatus::Failed;
 }
 
 int64_t queueRun(RunStore& store, const RunConfig& config) {
@@ -97,7 +108,7 @@ public:
     if (config_.threads > 0) torch::set_num_threads(config_.threads);
     recorder_.setRecordPoints(config_.record_points);
     if (config_.isLm()) { // language models: core/lm_engine.h
-      LmRunResult lm = executeLmRun(store_, run_id_, config_, observer_, stop_, recorder_);
+      LmRunResult lm = executeLmRun(store_, run_id_, config_, observer_, stop_, recorder_, resume_);
       if (lm.cancelled) throw RunCancelled{};
       return lm.summary;
     }
@@ -291,6 +302,7 @@ private:
     RunRecorder child_recorder(&store_, &observer_, child);
     ProgressReporter child_progress(observer_, child);
     TrainerSettings s = settingsFor(tc.epochs, tc.batch_size, tc.optim);
+    s.lr_field = "teacher.train.optim.lr";
     const int64_t teacher_steps = trainingSteps(data_.train.size(), s);
     TrainerResult r;
     double test_acc = 0;
@@ -302,6 +314,11 @@ private:
       child_recorder.flush(true);
       store_.setStatus(child, RunStatus::Cancelled, "cancelled while training");
       throw;
+    } catch (const DivergedError& e) {
+      // The teacher diverged; this run fails because it has no teacher.
+      child_recorder.flush(true);
+      store_.setStatus(child, RunStatus::Diverged, e.what());
+      throw DistilleryError("the teacher, run #" + std::to_string(child) + ", " + e.what());
     } catch (const std::exception& e) {
       child_recorder.flush(true);
       store_.setStatus(child, RunStatus::Failed, e.what());
@@ -506,12 +523,15 @@ RunOutcome executeFrom(RunStore& store, int64_t run_id, const RunConfig& config,
     } catch (const RunCancelled&) {
       outcome.kind = RunOutcome::Kind::Cancelled;
       outcome.message = "cancelled by the user";
+    } catch (const DivergedError& e) {
+      outcome.kind = RunOutcome::Kind::Diverged;
+      outcome.message = e.what();
     } catch (const c10::Error& e) {
       outcome.message = e.what_without_backtrace();
     } catch (const std::exception& e) {
       outcome.message = e.what();
     }
-    if (outcome.kind == RunOutcome::Kind::Failed)
+    if (outcome.kind == RunOutcome::Kind::Failed || outcome.kind == RunOutcome::Kind::Diverged)
       execution.recorder().log("error", outcome.message);
     execution.recorder().flush(true);
   } catch (const std::exception& e) {
@@ -524,8 +544,7 @@ RunOutcome executeFrom(RunStore& store, int64_t run_id, const RunConfig& config,
       store.setSummary(run_id, outcome.summary);
       store.setStatus(run_id, RunStatus::Finished);
     } else {
-      store.setStatus(run_id, outcome.kind == RunOutcome::Kind::Cancelled ? RunStatus::Cancelled : RunStatus::Failed,
-                      outcome.message);
+      store.setStatus(run_id, storedStatus(outcome.kind), outcome.message);
     }
   } catch (const std::exception& e) {
     outcome.kind = RunOutcome::Kind::Failed;
@@ -550,10 +569,11 @@ RunOutcome resumeRun(RunStore& store, int64_t run_id, RunObserver& observer, con
     refused.message = run + " does not exist in the store";
     return refused;
   }
-  if (!(record->status == RunStatus::Cancelled || record->status == RunStatus::Interrupted ||
-        record->status == RunStatus::Failed)) {
+  if (!canResume(record->status)) {
     refused.message = run + " is " + toString(record->status) +
                       "; only a cancelled, interrupted or failed run can be resumed";
+    if (record->status == RunStatus::Diverged)
+      refused.message += " (from its checkpoint it would diverge again: start it anew with a lower learning rate)";
     return refused;
   }
   auto bytes = store.loadArtifact(run_id, kCheckpointArtifact);
@@ -574,6 +594,10 @@ RunOutcome resumeRun(RunStore& store, int64_t run_id, RunObserver& observer, con
   if (config.isDistill() && config.teacher.kind == TeacherSource::Kind::Zoo && record->teacher_run_id) {
     config.teacher.kind = TeacherSource::Kind::Run;
     config.teacher.run_id = record->teacher_run_id;
+  }
+  if (config.isLm() && config.lm.teacher.kind == LmTeacherSource::Kind::Zoo && record->teacher_run_id) {
+    config.lm.teacher.kind = LmTeacherSource::Kind::Run;
+    config.lm.teacher.run_id = record->teacher_run_id;
   }
   // Points recorded after the checkpoint are redone by the resumed run.
   store.deletePointsAfter(run_id, checkpoint.step);

@@ -5,6 +5,7 @@
 // boundary, and become the run's error.
 #include "core/run_config.h"
 #include "core/run_observer.h"
+#include "core/run_status.h"
 #include "core/stop_token.h"
 
 #include <nlohmann/json.hpp>
@@ -17,14 +18,17 @@ namespace distillery {
 class RunStore;
 
 struct RunOutcome {
-  enum class Kind { Success, Cancelled, Failed };
+  enum class Kind { Success, Cancelled, Failed, Diverged };
   Kind kind = Kind::Failed;
   std::string message;
   int64_t run_id = 0;
   nlohmann::json summary = nlohmann::json::object();
+  bool failed() const { return kind == Kind::Failed || kind == Kind::Diverged; }
 };
 
 std::string toString(RunOutcome::Kind kind);
+// The status a run with this outcome ends with in the store.
+RunStatus storedStatus(RunOutcome::Kind kind);
 
 // Creates the run's record (status queued) and returns its id.
 int64_t queueRun(RunStore& store, const RunConfig& config);

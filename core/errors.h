@@ -1,6 +1,7 @@
 #pragma once
 // Error types that cross the engine boundary. Each message names the file or
 // field at fault and what was expected, so the CLI can print it as one line.
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -31,6 +32,20 @@ public:
 
 private:
   std::string file_;
+};
+
+// The training loss stopped being finite: the run ends as "diverged". The
+// message names the step and hints at the learning-rate field to lower.
+class DivergedError : public DistilleryError {
+public:
+  DivergedError(double loss, int64_t step, const std::string& hint)
+      : DistilleryError(std::string("diverged: the training loss became ") + (loss != loss ? "NaN" : "Inf") +
+                        " at step " + std::to_string(step) + "; " + hint),
+        step_(step) {}
+  int64_t step() const { return step_; }
+
+private:
+  int64_t step_;
 };
 
 // The run store could not be opened, read or written.

@@ -107,9 +107,7 @@ RunConfig lmRunConfigFromJson(const nlohmann::json& json) {
       {"data", "the text goes under \"corpus\" ({\"path\": ..., \"tokenizer\": \"char\" | \"byte\"})"},
       {"model", "the GPT to train goes under \"student\" (with method \"none\" to train it alone)"},
       {"epochs", "task \"lm\" counts optimiser steps: use \"steps\""},
-      {"evals_per_epoch", "task \"lm\" validates every \"eval_every\" steps"},
-      {"checkpoint_every", "language-model runs keep no training checkpoints"},
-      {"checkpoint_minutes", "language-model runs keep no training checkpoints"}};
+      {"evals_per_epoch", "task \"lm\" validates every \"eval_every\" steps"}};
   for (const auto& [key, hint] : moved)
     if (r.has(key)) throw ConfigError(key, std::string("not used by task \"lm\"; ") + hint);
 
@@ -140,6 +138,9 @@ RunConfig lmRunConfigFromJson(const nlohmann::json& json) {
   c.log_every = int(r.integer("log_every", c.log_every, 1, 1 << 20));
   c.threads = int(r.integer("threads", c.threads, 0, 1024));
   c.select_best = r.boolean("select_best", c.select_best);
+  // 0: a checkpoint after every validation pass, the language-model "epoch end".
+  c.checkpoint_every = r.integer("checkpoint_every", c.checkpoint_every, 0, int64_t(1) << 40);
+  c.checkpoint_minutes = r.number("checkpoint_minutes", c.checkpoint_minutes, 0.0, 1e6);
   r.finish();
   return c;
 }
@@ -159,6 +160,8 @@ nlohmann::json lmRunConfigJson(const RunConfig& c) {
   j["log_every"] = c.log_every;
   j["threads"] = c.threads;
   j["select_best"] = c.select_best;
+  j["checkpoint_every"] = c.checkpoint_every;
+  j["checkpoint_minutes"] = c.checkpoint_minutes;
   return j;
 }
 

@@ -32,9 +32,9 @@ struct LmModel {
 class LmExecution {
 public:
   LmExecution(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer, const StopToken& stop,
-              RunRecorder& recorder)
+              RunRecorder& recorder, const TrainingCheckpoint* resume)
       : store_(store), run_id_(run_id), config_(config), observer_(observer), stop_(stop), recorder_(recorder),
-        progress_(observer, run_id) {}
+        progress_(observer, run_id), resume_(resume) {}
 
   nlohmann::json execute() {
     device_ = resolveDevice(config_.device);
@@ -75,8 +75,15 @@ public:
     });
     recorder_.log("info", "student " + describe(student.spec) + ", " + std::to_string(student.params) +
                               " parameters, method " + method->name);
+    LmTrainSettings student_settings = settings(config_, method->name);
+    student_settings.checkpoint_every = config_.checkpoint_every;
+    student_settings.checkpoint_seconds = 60.0 * config_.checkpoint_minutes;
+    student_settings.on_checkpoint = [this](const TrainingCheckpoint& c) {
+      store_.saveArtifact(run_id_, kCheckpointArtifact, encodeCheckpoint(c));
+    };
+    student_settings.resume = resume_;
     LmTrainResult r = trainer.train(student.model, student.flops_per_token, has_teacher ? &view : nullptr,
-                                    settings(config_, method->name));
+                                    student_settings);
     if (r.cancelled) throw Cancelled{};
     store_.saveArtifact(run_id_, "model.pt", saveGptBytes(student.model));
     logSample(student.model, "student");
@@ -234,7 +241,9 @@ private:
       });
       child_recorder.log("info", "GPT " + describe(t.spec) + ", " + std::to_string(t.params) + " parameters, " +
                                      corpus_.vocab.describe());
-      LmTrainResult r = trainer.train(t.model, t.flops_per_token, nullptr, settings(tc, "none"));
+      LmTrainSettings teacher_settings = settings(tc, "none");
+      teacher_settings.lr_field = "teacher.train.optim.lr";
+      LmTrainResult r = trainer.train(t.model, t.flops_per_token, nullptr, teacher_settings);
       if (r.cancelled) throw Cancelled{};
       store_.saveArtifact(child, "model.pt", saveGptBytes(t.model));
       nlohmann::json s = summary(t, r);
@@ -247,6 +256,11 @@ private:
       child_recorder.flush(true);
       store_.setStatus(child, RunStatus::Cancelled, "cancelled while training");
       throw;
+    } catch (const DivergedError& e) {
+      // The teacher diverged; this run fails because it has no teacher.
+      child_recorder.flush(true);
+      store_.setStatus(child, RunStatus::Diverged, e.what());
+      throw DistilleryError("the teacher, run #" + std::to_string(child) + ", " + e.what());
     } catch (const c10::Error& e) {
       child_recorder.flush(true);
       store_.setStatus(child, RunStatus::Failed, e.what_without_backtrace());
@@ -270,15 +284,15 @@ private:
   torch::Device device_{torch::kCPU};
   TextCorpus corpus_;
   int64_t teacher_steps_ = 0;
-
+  const TrainingCheckpoint* resume_ = nullptr;
 };
 
 } // namespace
 
 LmRunResult executeLmRun(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
-                         const StopToken& stop, RunRecorder& recorder) {
+                         const StopToken& stop, RunRecorder& recorder, const TrainingCheckpoint* resume) {
   LmRunResult result;
-  LmExecution execution(store, run_id, config, observer, stop, recorder);
+  LmExecution execution(store, run_id, config, observer, stop, recorder, resume);
   try {
     result.summary = execution.execute();
   } catch (const Cancelled&) {

@@ -3,6 +3,7 @@
 // (engine.h): load and tokenise the corpus, obtain the teacher (a finished
 // LM run, or a GPT trained first as a run of its own), train the student with
 // the method, store the model and vocabulary, and return the summary.
+#include "core/checkpoint.h"
 #include "core/run_config.h"
 #include "core/run_observer.h"
 #include "core/run_recorder.h"
@@ -22,8 +23,10 @@ struct LmRunResult {
 };
 
 // Throws ConfigError / DataError (e.g. a vocabulary mismatch with the teacher)
-// and LibTorch errors; executeRun turns them into the run's error.
+// and LibTorch errors; executeRun turns them into the run's error. The
+// student's training checkpoints go to the run's "checkpoint" artifact; with
+// `resume` it continues from one (the teacher must then be a finished run).
 LmRunResult executeLmRun(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
-                         const StopToken& stop, RunRecorder& recorder);
+                         const StopToken& stop, RunRecorder& recorder, const TrainingCheckpoint* resume = nullptr);
 
 } // namespace distillery

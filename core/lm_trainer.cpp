@@ -3,7 +3,7 @@
 #include "core/errors.h"
 #include "core/lm_generation.h"
 #include "core/lm_losses.h"
-#include "core/trainer.h" // DivergedError
+#include "core/tensor_bytes.h"
 
 #include <cmath>
 #include <memory>
@@ -66,6 +66,25 @@ torch::Tensor generatedTargetMask(int64_t batch, int64_t context, int64_t prompt
   return m.reshape({-1});
 }
 
+// Validation results in a checkpoint; a non-finite value (JSON has no NaN) reads back as NaN.
+nlohmann::json evaluationJson(const LmEvaluation& e) {
+  auto number = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  return {{"loss", number(e.loss)}, {"agreement", number(e.agreement)}, {"kl", number(e.kl)}};
+}
+
+LmEvaluation evaluationFromJson(const nlohmann::json& j, const LmEvaluation& fallback) {
+  if (!j.is_object()) return fallback;
+  auto number = [&](const char* key, double v) {
+    if (!j.contains(key)) return v;
+    return j[key].is_number() ? j[key].get<double>() : std::nan("");
+  };
+  return {number("loss", fallback.loss), number("agreement", fallback.agreement), number("kl", fallback.kl)};
+}
+
+double secondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 } // namespace
 
 LmTrainer::LmTrainer(const TextCorpus& corpus, torch::Device device, RunRecorder& recorder, const StopToken& stop,
@@ -120,8 +139,10 @@ LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeache
     const auto teacher_start = std::chrono::steady_clock::now();
     teacher_val_logits = windowLogits(teacher_model, val.inputs, device_);
     result.teacher_val_loss = evaluateLogits(teacher_val_logits, val.targets, torch::Tensor()).loss;
-    record("teacher_val_loss", result.teacher_val_loss);
-    record("teacher_val_perplexity", std::exp(result.teacher_val_loss));
+    if (!s.resume) { // a resumed run has these points already
+      record("teacher_val_loss", result.teacher_val_loss);
+      record("teacher_val_perplexity", std::exp(result.teacher_val_loss));
+    }
     eval_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - teacher_start).count();
   }
 
@@ -150,7 +171,75 @@ LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeache
     recorder_.flush(true);
     eval_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
   };
-  evaluate();
+
+  double lr = s.optim.lr;
+  int64_t last_eval_step = 0;
+  // A checkpoint holds everything the loop below needs to continue at cost_.step.
+  auto last_checkpoint = std::chrono::steady_clock::now();
+  auto checkpoint = [&]() {
+    if (!s.on_checkpoint) return;
+    last_checkpoint = std::chrono::steady_clock::now();
+    recorder_.flush(true);
+    TrainingCheckpoint c;
+    c.step = cost_.step;
+    c.epoch = cost_.epoch;
+    c.samples = cost_.tokens;
+    c.flops = cost_.flops;
+    c.teacher_queries = cost_.teacher_queries;
+    c.wall_s = secondsSince(start_);
+    c.lr = lr;
+    c.total_steps = s.steps;
+    c.selected_step = result.selected_step;
+    c.optimizer_name = s.optim.name;
+    c.model_state = saveTensors(weightsOf({student.get()}));
+    c.optimizer_state = saveOptimizerState(*optimizer);
+    if (!best_state.empty()) c.best_state = saveTensors(best_state);
+    c.rng_state = saveTensors({batch_gen.get_state(), sample_gen.get_state()});
+    c.loop_state = {{"initial", evaluationJson(result.initial)},
+                    {"final", evaluationJson(result.final)},
+                    {"eval_s", eval_s},
+                    {"last_eval_step", last_eval_step}};
+    if (std::isfinite(result.best_val_loss)) c.loop_state["best_val_loss"] = result.best_val_loss;
+    s.on_checkpoint(c);
+  };
+
+  if (s.resume) {
+    const TrainingCheckpoint& c = *s.resume;
+    if (c.total_steps != s.steps)
+      throw DataError("checkpoint", "was made for a run of " + std::to_string(c.total_steps) +
+                                        " steps; this one has " + std::to_string(s.steps));
+    if (c.optimizer_name != s.optim.name)
+      throw DataError("checkpoint", "holds " + c.optimizer_name + " state; the run uses " + s.optim.name);
+    copyWeights({student.get()}, loadTensors(c.model_state), "its weights");
+    loadOptimizerState(*optimizer, c.optimizer_state, device_);
+    if (!c.best_state.empty()) {
+      best_state = loadTensors(c.best_state);
+      for (auto& t : best_state) t = t.to(device_);
+    }
+    if (!c.rng_state.empty()) {
+      const auto states = loadTensors(c.rng_state);
+      if (states.size() != 2) throw DataError("checkpoint", "holds " + std::to_string(states.size()) +
+                                                               " generator states; a language-model run has 2");
+      batch_gen.set_state(states[0]);
+      sample_gen.set_state(states[1]);
+    }
+    cost_ = LmCost{c.step, c.epoch, c.samples, c.flops, c.teacher_queries};
+    const nlohmann::json& loop = c.loop_state;
+    result.initial = evaluationFromJson(loop.value("initial", nlohmann::json()), result.initial);
+    result.final = evaluationFromJson(loop.value("final", nlohmann::json()), result.final);
+    if (loop.contains("best_val_loss") && loop["best_val_loss"].is_number())
+      result.best_val_loss = loop["best_val_loss"].get<double>();
+    result.selected_step = c.selected_step;
+    eval_s += loop.value("eval_s", 0.0);
+    last_eval_step = loop.value("last_eval_step", int64_t(0));
+    lr = c.lr;
+    setLearningRate(*optimizer, s.optim, lr);
+    start_ = std::chrono::steady_clock::now() -
+             std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(c.wall_s));
+    recorder_.log("info", "resumed at step " + std::to_string(c.step) + " of " + std::to_string(s.steps));
+  } else {
+    evaluate();
+  }
 
   const std::string& m = s.method;
   const int64_t prompt = int64_t(std::llround(param(s.method_params, "prompt_tokens", 8)));
@@ -163,11 +252,10 @@ LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeache
   int window_steps = 0;
   bool any_soft = false, any_hard = false;
   auto window_start = std::chrono::steady_clock::now();
-  double lr = s.optim.lr;
-  int64_t last_eval_step = 0;
-  for (int64_t step = 0; step < s.steps; ++step) {
+  for (int64_t step = cost_.step; step < s.steps; ++step) {
     if (stop_.stopRequested()) {
       result.cancelled = true;
+      checkpoint(); // a consistent state between two steps: resume continues from here
       break;
     }
     auto window = sampleWindows(corpus_.train, B, C, batch_gen);
@@ -225,15 +313,15 @@ LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeache
     if (!std::isfinite(loss_value)) {
       record("train_loss", loss_value);
       recorder_.flush(true);
-      throw DivergedError("diverged: the training loss became " + std::string(std::isnan(loss_value) ? "NaN" : "Inf") +
-                          " at step " + std::to_string(cost_.step) + "; try a lower learning rate (optim.lr)");
+      throw DivergedError(loss_value, cost_.step, "try a lower learning rate (" + s.lr_field + ")");
     }
     window_loss += loss_value;
     if (loss.soft.defined()) window_soft += loss.soft.item<double>(), any_soft = true;
     if (loss.hard.defined()) window_hard += loss.hard.item<double>(), any_hard = true;
     window_tokens += double(B * C);
     ++window_steps;
-    if (window_steps >= s.log_every) {
+    // On the step grid, so a resumed run logs at the steps the run would have.
+    if (cost_.step % s.log_every == 0) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count() -
                           (eval_s - window_eval_start);
       record("train_loss", window_loss / window_steps);
@@ -253,6 +341,10 @@ LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeache
       last_eval_step = cost_.step;
     }
     if (progress_) progress_(cost_.step, s.steps, cost_.epoch);
+    if (s.checkpoint_every > 0 ? cost_.step % s.checkpoint_every == 0 : last_eval_step == cost_.step)
+      checkpoint();
+    else if (s.checkpoint_seconds > 0 && secondsSince(last_checkpoint) >= s.checkpoint_seconds)
+      checkpoint();
   }
   if (!result.cancelled && last_eval_step != cost_.step) evaluate();
   if (s.select_best && !best_state.empty() && !result.cancelled && result.selected_step != cost_.step) {

@@ -2,8 +2,9 @@
 // The training loop of language-model runs: random windows of the corpus, the
 // method's per-token loss (or, for seq_kd and on_policy, generated batches),
 // periodic validation (perplexity, and with a teacher: top-1 agreement and
-// KL(teacher || student) per token), cost counters in tokens, and recording
-// through a RunRecorder.
+// KL(teacher || student) per token), cost counters in tokens, recording
+// through a RunRecorder, and checkpoints to resume from.
+#include "core/checkpoint.h"
 #include "core/gpt_model.h"
 #include "core/optim_config.h"
 #include "core/run_recorder.h"
@@ -29,6 +30,7 @@ struct LmTrainSettings {
   int batch_size = 32;
   int64_t context = 64;        // window length; the teacher's context must be at least this
   OptimConfig optim;
+  std::string lr_field = "optim.lr"; // where optim.lr is set, for the hint when the loss diverges
   uint64_t seed = 0;
   int64_t eval_every = 100;
   int64_t eval_tokens = 16384; // validation tokens per pass (0: all)
@@ -36,6 +38,18 @@ struct LmTrainSettings {
   bool select_best = true;     // keep the weights of the lowest validation loss
   std::string method = "none";
   std::map<std::string, double> method_params;
+  // Checkpoints go to on_checkpoint (none when it is empty): every
+  // checkpoint_every steps, or after every validation pass when it is 0, at
+  // the latest checkpoint_seconds after the last one (0: no time bound), and
+  // when the run is cancelled. Points up to the checkpoint's step are flushed
+  // to the recorder first.
+  int64_t checkpoint_every = 0;
+  double checkpoint_seconds = 600.0;
+  std::function<void(const TrainingCheckpoint&)> on_checkpoint;
+  // Continue from this checkpoint (same corpus, model and settings) instead
+  // of from step 0; the windows drawn afterwards are the ones the run would
+  // have drawn.
+  const TrainingCheckpoint* resume = nullptr;
 };
 
 // Cost so far; tokens are predicted positions (a window of context + 1 tokens predicts context).

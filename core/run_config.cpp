@@ -5,7 +5,10 @@
 #include "core/method_registry.h"
 #include "core/zoo_name.h"
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <fstream>
 #include <sstream>
 
 namespace distillery {
@@ -417,6 +420,14 @@ RunConfig RunConfig::fromJsonText(const std::string& text) {
     throw ConfigError("config", std::string("not valid JSON (") + e.what() + ")");
   }
   return fromJson(json);
+}
+
+RunConfig RunConfig::fromJsonFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path, std::string("cannot read the config file (") + std::strerror(errno) + ")");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return fromJsonText(text.str());
 }
 
 nlohmann::json RunConfig::toJson() const {

@@ -138,7 +138,8 @@ struct RunConfig {
   // report "best test accuracy" do. Costs one test pass per evaluation.
   bool track_test = false;
   // Training checkpoint (weights, optimiser state, position) every N steps,
-  // overwriting the last; 0: at the end of every epoch. A cancelled run also
+  // overwriting the last; 0: at the end of every epoch (task "lm": after
+  // every validation pass). A cancelled run also
   // keeps one at the step it stopped, so `resume` can continue it.
   int64_t checkpoint_every = 0;
   // ...and at the latest this many minutes after the last one (0: no time bound).
@@ -160,6 +161,8 @@ struct RunConfig {
   // Throws ConfigError naming the field, e.g. "method.temperature: expected a number > 0".
   static RunConfig fromJson(const nlohmann::json& json);
   static RunConfig fromJsonText(const std::string& text);
+  // A config file; an unreadable file is a ConfigError naming the path.
+  static RunConfig fromJsonFile(const std::string& path);
   nlohmann::json toJson() const;
   // "Same student, no teacher": the student trained on labels alone with the
   // same data, optimiser, epochs and seed; the baseline a distill run must beat.

@@ -324,7 +324,7 @@ RunFilterSubject runFilterSubject(const RunRecord& run) {
 
   for (const std::string& tag : run.tags) s.tags.push_back(lower(tag));
   s.starred = run.starred;
-  s.diverged = run.status == RunStatus::Failed && lower(run.error).find("diverged") != std::string::npos;
+  s.diverged = endedDiverged(run);
 
   std::string text = "#" + std::to_string(run.id) + "\n" + run.name + "\n" + run.notes + "\n" + run.task + "\n" +
                      toString(run.status) + "\n" + method + "\n" + student + "\n" + teacher + "\n";

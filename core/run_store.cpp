@@ -32,13 +32,14 @@ std::string toString(RunStatus status) {
   case RunStatus::Failed: return "failed";
   case RunStatus::Cancelled: return "cancelled";
   case RunStatus::Interrupted: return "interrupted";
+  case RunStatus::Diverged: return "diverged";
   }
   return "failed";
 }
 
 std::optional<RunStatus> runStatusFromString(const std::string& text) {
   for (RunStatus s : {RunStatus::Queued, RunStatus::Running, RunStatus::Finished,
-                      RunStatus::Failed, RunStatus::Cancelled, RunStatus::Interrupted})
+                      RunStatus::Failed, RunStatus::Cancelled, RunStatus::Interrupted, RunStatus::Diverged})
     if (toString(s) == text) return s;
   return std::nullopt;
 }

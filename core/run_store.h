@@ -47,6 +47,13 @@ struct RunRecord {
   bool starred = false;
 };
 
+// Whether the run's loss became NaN or Inf: status diverged, or, in stores
+// written before that status existed, failed with a "diverged" error.
+inline bool endedDiverged(const RunRecord& run) {
+  return run.status == RunStatus::Diverged ||
+         (run.status == RunStatus::Failed && run.error.find("diverged") != std::string::npos);
+}
+
 class RunStore {
 public:
   // path may be ":memory:". Creates or upgrades the schema, and marks runs

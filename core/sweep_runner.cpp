@@ -19,9 +19,8 @@ bool SweepOutcome::allSucceeded() const {
 }
 
 bool SweepOutcome::anyFailed() const {
-  if (teacher_run_id && teacher.kind == RunOutcome::Kind::Failed) return true;
-  return std::any_of(runs.begin(), runs.end(),
-                     [](const SweepRunResult& r) { return r.outcome.kind == RunOutcome::Kind::Failed; });
+  if (teacher_run_id && teacher.failed()) return true;
+  return std::any_of(runs.begin(), runs.end(), [](const SweepRunResult& r) { return r.outcome.failed(); });
 }
 
 bool SweepOutcome::anyCancelled() const {
@@ -69,7 +68,7 @@ RunOutcome endUnstarted(RunStore& store, int64_t run_id, RunOutcome::Kind kind, 
   out.kind = kind;
   out.message = message;
   try {
-    store.setStatus(run_id, kind == RunOutcome::Kind::Cancelled ? RunStatus::Cancelled : RunStatus::Failed, message);
+    store.setStatus(run_id, storedStatus(kind), message);
   } catch (const std::exception& e) {
     out.kind = RunOutcome::Kind::Failed;
     out.message += std::string("; could not record it: ") + e.what();

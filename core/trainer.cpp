@@ -6,6 +6,7 @@
 #include "core/errors.h"
 #include "core/feature_distiller.h"
 #include "core/method_registry.h"
+#include "core/tensor_bytes.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
@@ -13,7 +14,6 @@
 #include <cmath>
 #include <memory>
 #include <optional>
-#include <sstream>
 
 namespace distillery {
 
@@ -77,52 +77,6 @@ void setLearningRate(torch::optim::Optimizer& optimizer, const OptimConfig& o, d
     if (o.name == "sgd") static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
     else static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
   }
-}
-
-// ---- checkpoint tensors ----
-
-std::string saveTensors(const std::vector<torch::Tensor>& tensors) {
-  std::ostringstream out;
-  torch::save(tensors, out);
-  return out.str();
-}
-
-std::vector<torch::Tensor> loadTensors(const std::string& bytes) {
-  std::vector<torch::Tensor> tensors;
-  std::istringstream in(bytes);
-  torch::load(tensors, in);
-  return tensors;
-}
-
-// Parameters then buffers, in module order, of the model and then of the
-// method's own modules (feature adapters, memory banks): a checkpoint's weights.
-std::vector<torch::Tensor> weightsOf(const std::vector<torch::nn::Module*>& modules) {
-  std::vector<torch::Tensor> out;
-  for (auto* m : modules)
-    for (const auto& t : m->parameters()) out.push_back(t.detach().clone());
-  for (auto* m : modules)
-    for (const auto& t : m->buffers()) out.push_back(t.detach().clone());
-  return out;
-}
-
-void copyWeights(const std::vector<torch::nn::Module*>& modules, const std::vector<torch::Tensor>& weights,
-                 const std::string& what) {
-  std::vector<torch::Tensor> params, buffers;
-  for (auto* m : modules)
-    for (const auto& t : m->parameters()) params.push_back(t);
-  for (auto* m : modules)
-    for (const auto& t : m->buffers()) buffers.push_back(t);
-  if (weights.size() != params.size() + buffers.size())
-    throw DataError("checkpoint", what + " hold " + std::to_string(weights.size()) + " tensors; the model has " +
-                                      std::to_string(params.size() + buffers.size()));
-  torch::NoGradGuard no_grad;
-  size_t i = 0;
-  for (auto* list : {&params, &buffers})
-    for (auto& t : *list) {
-      if (!t.sizes().equals(weights[i].sizes()))
-        throw DataError("checkpoint", what + " do not fit the model (tensor " + std::to_string(i) + ")");
-      t.copy_(weights[i++]);
-    }
 }
 
 } // namespace
@@ -266,11 +220,7 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
     c.selected_step = result.selected_step;
     c.optimizer_name = s.optim.name;
     c.model_state = saveTensors(weightsOf(trained_modules));
-    torch::serialize::OutputArchive archive;
-    optimizer->save(archive);
-    std::ostringstream out;
-    archive.save_to(out);
-    c.optimizer_state = out.str();
+    c.optimizer_state = saveOptimizerState(*optimizer);
     if (!best_state.empty()) c.best_state = saveTensors(best_state);
     s.on_checkpoint(c);
   };
@@ -319,10 +269,7 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
     if (c.optimizer_name != s.optim.name)
       throw DataError("checkpoint", "holds " + c.optimizer_name + " state; the run uses " + s.optim.name);
     copyWeights(trained_modules, loadTensors(c.model_state), "its weights");
-    torch::serialize::InputArchive archive;
-    std::istringstream in(c.optimizer_state);
-    archive.load_from(in, device_);
-    optimizer->load(archive);
+    loadOptimizerState(*optimizer, c.optimizer_state, device_);
     if (!c.best_state.empty()) {
       best_state = loadTensors(c.best_state);
       for (auto& t : best_state) t = t.to(device_);
@@ -432,10 +379,7 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
           const int64_t bad_step = cost_.step - int64_t(window_losses.size()) + 1 + bad;
           record("train_loss", loss_value);
           recorder_.flush(true);
-          throw DivergedError("diverged: the training loss became " +
-                              std::string(std::isnan(loss_value) ? "NaN" : "Inf") + " at step " +
-                              std::to_string(bad_step) +
-                              "; try a lower learning rate (optim.lr) or a lower temperature");
+          throw DivergedError(loss_value, bad_step, "try a lower learning rate (" + s.lr_field + ") or a lower temperature");
         }
       }
       if (window_steps >= s.log_every) {

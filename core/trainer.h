@@ -39,6 +39,7 @@ struct TrainerSettings {
   int epochs = 1;
   int batch_size = 128;
   OptimConfig optim;
+  std::string lr_field = "optim.lr"; // where optim.lr is set, for the hint when the loss diverges
   uint64_t seed = 0;
   int evals_per_epoch = 4;
   int log_every = 20;
@@ -93,12 +94,6 @@ struct TrainerResult {
   // student (adapter, embedding heads), which the artifact does not keep.
   std::string teacher_layer, student_layer;
   int64_t extra_params = 0;
-};
-
-// Thrown when the loss stops being finite; the run then fails as diverged.
-class DivergedError : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
 };
 
 class Trainer {

@@ -187,7 +187,7 @@ void TestCompare::filterMatchesFieldsTagsAndText() {
   b.hidden = {64};
   b.temperature = 8;
   b.lr = 0.01;
-  b.status = RunStatus::Failed;
+  b.status = RunStatus::Failed; // as stores written before the "diverged" status kept it
   b.error = "diverged: the training loss became NaN at step 12";
   SyntheticRun c;
   c.name = "teacher";
@@ -604,7 +604,7 @@ void TestCompare::divergenceIsMarked() {
   r.name = "stable";
   const int64_t ok = addRun(store, r);
   r.name = "blows-up";
-  r.status = RunStatus::Failed;
+  r.status = RunStatus::Diverged;
   r.error = "diverged: the training loss became NaN at step 301";
   const int64_t bad = addRun(store, r);
   addCurve(store, ok, "train_loss", 400, [](int s) { return 1.0 / s; });

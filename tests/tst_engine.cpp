@@ -285,12 +285,50 @@ private Q_SLOTS:
     CountingObserver observer;
     StopToken stop;
     RunOutcome out = runConfig(store, j, observer, stop);
-    QCOMPARE(QString::fromStdString(toString(out.kind)), QString("failed"));
+    QCOMPARE(QString::fromStdString(toString(out.kind)), QString("diverged"));
     QVERIFY2(out.message.find("diverged") != std::string::npos && out.message.find("step") != std::string::npos,
              out.message.c_str());
     QVERIFY2(out.message.find("optim.lr") != std::string::npos, out.message.c_str()); // the hint
+    // The store says so too, in the status and the error.
+    const auto record = store.run(out.run_id);
+    QCOMPARE(QString::fromStdString(toString(record->status)), QString("diverged"));
+    QCOMPARE(record->error, out.message);
+    QVERIFY(endedDiverged(*record));
     auto loss = store.points(out.run_id, "train_loss");
     QVERIFY(!loss.empty() && !std::isfinite(loss.back().value));
+    // The step in the message lies in the window that last, non-finite point stands for.
+    const auto at = out.message.find("at step ");
+    QVERIFY(at != std::string::npos);
+    const int64_t step = std::stoll(out.message.substr(at + 8));
+    const int64_t window_start = loss.size() > 1 ? loss[loss.size() - 2].step : 0;
+    QVERIFY2(step > window_start && step <= loss.back().step, out.message.c_str());
+    // Resuming would only diverge again; it is refused with the reason.
+    RunOutcome again = resumeRun(store, out.run_id, observer, stop);
+    QCOMPARE(QString::fromStdString(toString(again.kind)), QString("failed"));
+    QVERIFY2(again.message.find("lower learning rate") != std::string::npos, again.message.c_str());
+    QCOMPARE(QString::fromStdString(toString(store.run(out.run_id)->status)), QString("diverged"));
+  }
+
+  // A teacher trained on the way diverges: the teacher's run is the diverged
+  // one, with the hint naming its own learning rate; the distill run fails
+  // because it has no teacher, and says which run diverged.
+  void divergingTeacherIsNamed() {
+    RunStore store(":memory:");
+    json j = distillConfig();
+    j["data"]["mean"] = 0.0;
+    j["data"]["std"] = 1e-8;
+    j["teacher"] = {{"zoo", "mlp"}, {"hidden", {32}},
+                    {"train", {{"epochs", 1}, {"optim", {{"name", "sgd"}, {"lr", 10.0}, {"momentum", 0.99}}}}}};
+    CountingObserver observer;
+    StopToken stop;
+    RunOutcome out = runConfig(store, j, observer, stop);
+    QCOMPARE(QString::fromStdString(toString(out.kind)), QString("failed"));
+    const int64_t teacher = store.run(out.run_id)->teacher_run_id;
+    QVERIFY(teacher > 0);
+    QVERIFY2(out.message.find("teacher, run #" + std::to_string(teacher)) != std::string::npos, out.message.c_str());
+    QVERIFY2(out.message.find("teacher.train.optim.lr") != std::string::npos, out.message.c_str());
+    QCOMPARE(status(store, teacher), QString("diverged"));
+    QCOMPARE(status(store, out.run_id), QString("failed"));
   }
 
   void cosineScheduleDecaysTheLearningRate() {

@@ -335,6 +335,17 @@ private Q_SLOTS:
       QVERIFY2(QString(e.what()).contains("is queued; only a finished run has a trained model"), e.what());
     }
     QVERIFY(!QFile::exists(dir_.filePath("never.pt")));
+    // A folder where the file should go: the error names the path once, with the reason.
+    const QString folder = dir_.filePath("export-into-folder");
+    QVERIFY(QDir().mkpath(folder));
+    const int64_t finished = store.runs().back().id; // the mlp above
+    try {
+      exportRunModel(store, finished, folder.toStdString());
+      QFAIL("exporting onto a folder should throw");
+    } catch (const std::exception& e) {
+      const QString what = QString::fromUtf8(e.what());
+      QVERIFY2(what.count(folder) == 1 && what.contains("directory"), e.what());
+    }
   }
 
   void cliDistillsTorchScriptTeacherAndExports() {

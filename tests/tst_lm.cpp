@@ -3,6 +3,7 @@
 // cache, size), seeded generation, config checks, and end-to-end runs: a tiny
 // teacher overfits a tiny corpus, then every method raises a tiny student's
 // agreement with it; a teacher with another vocabulary is refused by name.
+#include "core/checkpoint.h"
 #include "core/engine.h"
 #include "core/errors.h"
 #include "core/generation_comparison.h"
@@ -97,6 +98,20 @@ nlohmann::json tinyGpt(int layers, int heads, int embed, int context) {
 }
 
 class NullObserver : public RunObserver {};
+
+// Asks the run to stop once it has delivered a train_loss point at or past `step`.
+class StopAtStep : public RunObserver {
+public:
+  StopAtStep(StopToken& stop, int64_t step) : stop_(stop), step_(step) {}
+  void onPoints(const std::vector<MetricPoint>& points) override {
+    for (const auto& p : points)
+      if (p.metric == "train_loss" && p.step >= step_) stop_.requestStop();
+  }
+
+private:
+  StopToken& stop_;
+  int64_t step_;
+};
 
 } // namespace
 
@@ -423,6 +438,84 @@ private Q_SLOTS:
     const auto points = store_->points(out.run_id, "val_agreement");
     QVERIFY(points.size() >= 2);
     QVERIFY(points.back().teacher_queries > points.front().teacher_queries);
+  }
+
+  // Checkpoint bytes keep the language-model fields; checkpoints written
+  // before them (four sections) still read; damaged ones are named.
+  void checkpointBytesRoundTrip() {
+    TrainingCheckpoint c;
+    c.step = 42;
+    c.total_steps = 90;
+    c.optimizer_name = "adam";
+    c.model_state = "weights";
+    c.optimizer_state = "adam state";
+    c.loop_state = {{"eval_s", 1.5}, {"best_val_loss", 0.25}};
+    c.rng_state = "generators";
+    const std::string bytes = encodeCheckpoint(c);
+    const TrainingCheckpoint back = decodeCheckpoint(bytes, "test");
+    QCOMPARE(back.step, int64_t(42));
+    QCOMPARE(back.loop_state["best_val_loss"].get<double>(), 0.25);
+    QCOMPARE(back.rng_state, std::string("generators"));
+    QCOMPARE(back.model_state, std::string("weights"));
+    // Without the last section (an image checkpoint from before): no generator states.
+    const std::string older = bytes.substr(0, bytes.size() - 8 - c.rng_state.size());
+    QVERIFY(decodeCheckpoint(older, "old").rng_state.empty());
+    for (size_t cut : {bytes.size() - 3, size_t(40), size_t(5)}) {
+      try {
+        decodeCheckpoint(bytes.substr(0, cut), "the checkpoint of run 7");
+        QFAIL("a truncated checkpoint was accepted");
+      } catch (const DataError& e) {
+        QVERIFY2(QString(e.what()).startsWith("the checkpoint of run 7: "), e.what());
+      }
+    }
+  }
+
+  // A language-model run cancelled part way resumes from the checkpoint it
+  // kept, and ends exactly where the same run without the break ends: the
+  // same loss at every step (so the weights, the Adam state and both random
+  // generators came back) and one point per step, none lost or repeated.
+  // on_policy draws windows and generates samples, so both generators matter.
+  void cancelledRunResumesAsIfNeverStopped() {
+    if (teacher_run_ == 0) QSKIP("the teacher run failed");
+    nlohmann::json c = lmConfig("on_policy", {{"run", teacher_run_}});
+    c["steps"] = 90;
+    c["log_every"] = 1;
+    c["checkpoint_minutes"] = 0; // checkpoints after validation passes and at the cancel only
+    const RunOutcome whole = run(c);
+    QVERIFY2(whole.kind == RunOutcome::Kind::Success, whole.message.c_str());
+
+    const RunConfig config = RunConfig::fromJson(c);
+    const int64_t id = queueRun(*store_, config);
+    StopToken stop;
+    StopAtStep stopper(stop, 20);
+    const RunOutcome first = executeRun(*store_, id, config, stopper, stop);
+    QCOMPARE(QString::fromStdString(toString(first.kind)), QString("cancelled"));
+    const auto bytes = store_->loadArtifact(id, kCheckpointArtifact);
+    QVERIFY(bytes);
+    const TrainingCheckpoint checkpoint = decodeCheckpoint(*bytes, "checkpoint");
+    QVERIFY2(checkpoint.step >= 20 && checkpoint.step < 90, qPrintable(QString::number(checkpoint.step)));
+    QVERIFY(!checkpoint.rng_state.empty());
+
+    NullObserver observer;
+    StopToken no_stop;
+    const RunOutcome resumed = resumeRun(*store_, id, observer, no_stop);
+    QVERIFY2(resumed.kind == RunOutcome::Kind::Success, resumed.message.c_str());
+    QCOMPARE(QString::fromStdString(toString(store_->run(id)->status)), QString("finished"));
+    const auto expected = store_->points(whole.run_id, "train_loss");
+    const auto got = store_->points(id, "train_loss");
+    QCOMPARE(got.size(), size_t(90));
+    QCOMPARE(got.size(), expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      QCOMPARE(got[i].step, int64_t(i + 1));
+      QVERIFY2(std::abs(got[i].value - expected[i].value) <= 1e-5 * std::max(1.0, std::abs(expected[i].value)),
+               qPrintable(QStringLiteral("step %1: %2 resumed, %3 uninterrupted")
+                              .arg(i + 1).arg(got[i].value).arg(expected[i].value)));
+    }
+    const double a = whole.summary["final_val_loss"].get<double>(), b = resumed.summary["final_val_loss"].get<double>();
+    QVERIFY2(std::abs(a - b) <= 1e-5, qPrintable(QStringLiteral("%1 vs %2").arg(a).arg(b)));
+    // The cost counters continue too: the resumed run counted every token once.
+    QCOMPARE(resumed.summary["tokens"].get<double>(), whole.summary["tokens"].get<double>());
+    QCOMPARE(resumed.summary["teacher_queries"].get<double>(), whole.summary["teacher_queries"].get<double>());
   }
 
   void teacherWithAnotherVocabularyIsRefused() {

@@ -3,8 +3,8 @@
 // to one store without losing points; a full disk, a read-only store and an
 // unreadable data folder end in clear errors that leave the store as it was.
 //
-// The runs are distillery-cli processes, as a researcher starts them, on a
-// small generated dataset.
+// The runs are distillery-cli and distillery processes, as a researcher
+// starts them, on a small generated dataset and a small text corpus.
 #include "core/checkpoint.h"
 #include "core/run_config.h"
 #include "core/run_store.h"
@@ -58,6 +58,7 @@ private:
   static bool isRoot() { return geteuid() == 0; }
   // A folder anyone may write, for stores the unprivileged CLI creates.
   QString sharedDir() const { return dir_.filePath("shared"); }
+  QString corpusPath() const { return dir_.filePath("corpus.txt"); }
 
   json trainConfig(int epochs, int batch, const QString& name = "rel") const {
     return {{"name", name.toStdString()}, {"task", "train"},
@@ -95,6 +96,61 @@ private:
             QString::fromUtf8(p.readAllStandardError())};
   }
 
+  // Waits until process p has committed more than min_loss_points train_loss
+  // points of run id (0: the store's only run, found on the way) and a
+  // checkpoint, kills it with SIGKILL, and checks what a researcher would
+  // after the crash: the store is intact, every point committed before the
+  // kill is still there, the run shows as interrupted, and it kept a
+  // checkpoint from before the kill to resume from. Adds the points lost
+  // and the steps a resume will redo. The caller checks currentTestFailed().
+  void killAfterProgress(QProcess& p, const QString& db, int64_t& id, size_t min_loss_points, int64_t& lost,
+                         int64_t& redone) {
+    QVERIFY(p.waitForStarted());
+    int64_t seen = 0;
+    QElapsedTimer clock;
+    clock.start();
+    for (;;) {
+      QVERIFY2(clock.elapsed() < 120000, "the run recorded no progress");
+      QVERIFY2(p.state() == QProcess::Running, qPrintable(p.readAllStandardError()));
+      QTest::qWait(100);
+      RunStore store(db.toStdString());
+      if (id == 0 && !store.runs().empty()) id = store.runs().front().id;
+      if (id == 0) continue;
+      if (store.points(id, "train_loss").size() > min_loss_points && store.loadArtifact(id, kCheckpointArtifact)) {
+        seen = store.pointCount(id);
+        break;
+      }
+    }
+    p.kill(); // SIGKILL
+    QVERIFY(p.waitForFinished(10000));
+    QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+
+    RunStore store(db.toStdString());
+    QCOMPARE(QString::fromStdString(store.integrityCheck()), QString("ok"));
+    QCOMPARE(QString::fromStdString(toString(store.run(id)->status)), QString("interrupted"));
+    const int64_t now = store.pointCount(id);
+    QVERIFY2(now >= seen, qPrintable(QString("%1 points before the kill, %2 after").arg(seen).arg(now)));
+    lost += std::max<int64_t>(0, seen - now);
+    const auto bytes = store.loadArtifact(id, kCheckpointArtifact);
+    QVERIFY(bytes);
+    const TrainingCheckpoint c = decodeCheckpoint(*bytes, "checkpoint");
+    const auto loss = store.points(id, "train_loss");
+    QVERIFY(c.step > 0 && c.step <= loss.back().step);
+    redone += loss.back().step - c.step;
+  }
+
+  // After the last resume: the run finished with one train_loss point per
+  // step (log_every 1), steps 1..N, each once: the curve continued where it
+  // stopped, without gaps or repeats.
+  void checkFinishedWithEveryStepOnce(const QString& db, int64_t id) {
+    RunStore store(db.toStdString());
+    QCOMPARE(QString::fromStdString(toString(store.run(id)->status)), QString("finished"));
+    const auto loss = store.points(id, "train_loss");
+    const int64_t total = store.run(id)->summary["steps"].get<int64_t>();
+    QCOMPARE(int64_t(loss.size()), total);
+    for (size_t i = 0; i < loss.size(); ++i) QCOMPARE(loss[i].step, int64_t(i + 1));
+  }
+
 private Q_SLOTS:
   void initTestCase() {
     QVERIFY(dir_.isValid());
@@ -105,6 +161,11 @@ private Q_SLOTS:
     QVERIFY(::chmod(sharedDir().toLocal8Bit().constData(), 0777) == 0);
     QFile::setPermissions(dir_.path(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner |
                                            QFileDevice::ReadOther | QFileDevice::ExeOther);
+    // A small text corpus for the language-model run.
+    QFile corpus(corpusPath());
+    QVERIFY(corpus.open(QIODevice::WriteOnly));
+    const char* lines[] = {"the cat sat on the mat. ", "a dog ran to the park. ", "we like tea and cake. "};
+    for (int i = 0; i < 3000; ++i) corpus.write(lines[i % 3]);
   }
 
   // kill -9 three times during one run, resuming after each: the store stays
@@ -117,53 +178,20 @@ private Q_SLOTS:
     json config = trainConfig(1, 1, "kill-9");
     config["checkpoint_minutes"] = 0.001; // every 60 ms
     const QString path = writeConfig("kill.json", config);
-    int64_t id = 0;
+    int64_t id = 0, lost_points = 0, redone_steps = 0;
     int kills = 0;
-    int64_t lost_points = 0, redone_steps = 0;
     for (int round = 0; round < 3; ++round) {
       QProcess p;
       if (round == 0)
         startCli(p, {"run", path, "--db", db});
       else
         startCli(p, {"resume", QString::number(id), "--db", db});
-      QVERIFY(p.waitForStarted());
-      // Wait for the process to commit a good number of new points and a checkpoint.
-      int64_t seen = 0;
-      QElapsedTimer clock;
-      clock.start();
-      for (;;) {
-        QVERIFY2(clock.elapsed() < 60000, "the run recorded no progress");
-        QVERIFY2(p.state() == QProcess::Running, qPrintable(p.readAllStandardError()));
-        QTest::qWait(100);
-        RunStore store(db.toStdString());
-        if (id == 0 && !store.runs().empty()) id = store.runs().front().id;
-        if (id == 0) continue;
-        const auto loss = store.points(id, "train_loss");
-        if (loss.size() > size_t(200 * (round + 1)) && store.loadArtifact(id, kCheckpointArtifact)) {
-          seen = store.pointCount(id);
-          break;
-        }
-      }
-      p.kill(); // SIGKILL
-      QVERIFY(p.waitForFinished(10000));
-      QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+      killAfterProgress(p, db, id, size_t(200 * (round + 1)), lost_points, redone_steps);
+      if (QTest::currentTestFailed()) return;
       ++kills;
-
-      RunStore store(db.toStdString());
-      QCOMPARE(QString::fromStdString(store.integrityCheck()), QString("ok"));
-      const auto run = store.run(id);
-      QCOMPARE(QString::fromStdString(toString(run->status)), QString("interrupted"));
-      const int64_t now = store.pointCount(id);
-      QVERIFY2(now >= seen, qPrintable(QString("%1 points before the kill, %2 after").arg(seen).arg(now)));
-      lost_points += std::max<int64_t>(0, seen - now);
       // The checkpoint is a mid-epoch one: only the time bound wrote it.
-      const auto bytes = store.loadArtifact(id, kCheckpointArtifact);
-      QVERIFY(bytes);
-      const TrainingCheckpoint c = decodeCheckpoint(*bytes, "checkpoint");
-      const auto loss = store.points(id, "train_loss");
-      QVERIFY(c.step > 0 && c.step <= loss.back().step);
-      QVERIFY(c.epoch < 1.0);
-      redone_steps += loss.back().step - c.step;
+      RunStore store(db.toStdString());
+      QVERIFY(decodeCheckpoint(*store.loadArtifact(id, kCheckpointArtifact), "checkpoint").epoch < 1.0);
     }
     // The CLI's check command sees the same.
     Result check = cli({"check", "--db", db});
@@ -173,14 +201,68 @@ private Q_SLOTS:
     // The last resume runs to the end.
     Result last = cli({"resume", QString::number(id), "--db", db});
     QVERIFY2(last.code == 0, qPrintable(last.err));
-    RunStore store(db.toStdString());
-    QCOMPARE(QString::fromStdString(toString(store.run(id)->status)), QString("finished"));
-    const auto loss = store.points(id, "train_loss");
-    const int64_t total = store.run(id)->summary["steps"].get<int64_t>();
-    // One point per step (log_every 1), each step once: the curve continues where it stopped.
-    QCOMPARE(int64_t(loss.size()), total);
-    for (size_t i = 0; i < loss.size(); ++i) QCOMPARE(loss[i].step, int64_t(i + 1));
-    qInfo("kill -9: %d kills, %lld committed points lost, %lld steps redone after resuming", kills,
+    checkFinishedWithEveryStepOnce(db, id);
+    qInfo("kill -9 (CLI): %d kills, %lld committed points lost, %lld steps redone after resuming", kills,
+          static_cast<long long>(lost_points), static_cast<long long>(redone_steps));
+    QCOMPARE(lost_points, int64_t(0));
+  }
+
+  // The desktop app, started on a run (distillery --run CONFIG), is killed
+  // with SIGKILL; the run is then resumed the way Run > Resume does it, by a
+  // RunController on a worker thread.
+  void killNineOfTheAppKeepsPointsAndResumesInTheApp() {
+    const QString db = dir_.filePath("gui-kill.sqlite");
+    json config = trainConfig(1, 1, "gui-kill-9");
+    config["checkpoint_minutes"] = 0.001;
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove("DISTILLERY_DB");
+    env.insert("OMP_NUM_THREADS", "1");
+    env.insert("QT_QPA_PLATFORM", "offscreen");
+    p.setProcessEnvironment(env);
+    p.start(DISTILLERY_GUI, {"--db", db, "--run", writeConfig("gui-kill.json", config)});
+    int64_t id = 0, lost_points = 0, redone_steps = 0;
+    killAfterProgress(p, db, id, 200, lost_points, redone_steps);
+    if (QTest::currentTestFailed()) return;
+
+    RunStore guiStore(db.toStdString());
+    RunController controller(guiStore);
+    QSignalSpy finished(&controller, &RunController::runFinished);
+    controller.resumeRun(id);
+    QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 300000);
+    QVERIFY2(finished.at(0).at(1).toString() == "finished", qPrintable(finished.at(0).at(2).toString()));
+    checkFinishedWithEveryStepOnce(db, id);
+    qInfo("kill -9 (app): 1 kill, %lld committed points lost, %lld steps redone after resuming",
+          static_cast<long long>(lost_points), static_cast<long long>(redone_steps));
+    QCOMPARE(lost_points, int64_t(0));
+  }
+
+  // A language-model run keeps checkpoints too: killed twice, resumed twice,
+  // it ends with every step's point once.
+  void killNineOfALanguageModelRunResumes() {
+    const QString db = dir_.filePath("lm-kill.sqlite");
+    const json config = {{"name", "lm-kill-9"}, {"task", "lm"},
+                         {"corpus", {{"path", corpusPath().toStdString()}, {"val_fraction", 0.1}}},
+                         {"student", {{"zoo", "gpt"}, {"layers", 1}, {"heads", 1}, {"embed", 16}, {"context", 16}}},
+                         {"method", {{"name", "none"}}},
+                         {"steps", 4000}, {"batch_size", 4}, {"eval_every", 1000}, {"eval_tokens", 512},
+                         {"optim", {{"name", "adam"}, {"lr", 0.003}}}, {"log_every", 1},
+                         {"checkpoint_minutes", 0.001}, {"seed", 0}, {"device", "cpu"}, {"threads", 1}};
+    const QString path = writeConfig("lm-kill.json", config);
+    int64_t id = 0, lost_points = 0, redone_steps = 0;
+    for (int round = 0; round < 2; ++round) {
+      QProcess p;
+      if (round == 0)
+        startCli(p, {"run", path, "--db", db});
+      else
+        startCli(p, {"resume", QString::number(id), "--db", db});
+      killAfterProgress(p, db, id, size_t(150 * (round + 1)), lost_points, redone_steps);
+      if (QTest::currentTestFailed()) return;
+    }
+    Result last = cli({"resume", QString::number(id), "--db", db});
+    QVERIFY2(last.code == 0, qPrintable(last.err));
+    checkFinishedWithEveryStepOnce(db, id);
+    qInfo("kill -9 (language model): 2 kills, %lld committed points lost, %lld steps redone after resuming",
           static_cast<long long>(lost_points), static_cast<long long>(redone_steps));
     QCOMPARE(lost_points, int64_t(0));
   }

@@ -102,10 +102,11 @@ private Q_SLOTS:
 
 void TestRunStore::statusWordsRoundTrip() {
   for (RunStatus s : {RunStatus::Queued, RunStatus::Running, RunStatus::Finished, RunStatus::Failed,
-                      RunStatus::Cancelled, RunStatus::Interrupted})
+                      RunStatus::Cancelled, RunStatus::Interrupted, RunStatus::Diverged})
     QVERIFY(runStatusFromString(toString(s)) == std::optional<RunStatus>(s));
   QCOMPARE(word(RunStatus::Cancelled), QStringLiteral("cancelled"));
   QCOMPARE(word(RunStatus::Interrupted), QStringLiteral("interrupted"));
+  QCOMPARE(word(RunStatus::Diverged), QStringLiteral("diverged"));
   QVERIFY(!runStatusFromString("Running").has_value());
   QVERIFY(!runStatusFromString("").has_value());
 }

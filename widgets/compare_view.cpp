@@ -301,9 +301,7 @@ void CompareView::rebuildCharts() {
       if (!curve.divergence_x.empty()) diverged_.insert(curve.run_id);
   for (int64_t id : runIds_) {
     const auto run = store_.run(id);
-    if (run && run->status == distillery::RunStatus::Failed &&
-        QString::fromStdString(run->error).contains(QStringLiteral("diverged"), Qt::CaseInsensitive))
-      diverged_.insert(id);
+    if (run && distillery::endedDiverged(*run)) diverged_.insert(id);
   }
   for (CompareChartView* c : charts_) c->setDivergedRuns(diverged_);
   emptyHint_->setVisible(charts_.isEmpty());

@@ -289,10 +289,7 @@ void MainWindow::updateActions() {
   duplicateAction_->setEnabled(currentRunId() != 0);
   const distillery::RunRecord* current = model_->record(currentRunId());
   baselineAction_->setEnabled(current && current->task == "distill");
-  using distillery::RunStatus;
-  resumeAction_->setEnabled(current && !controller_->isActive(current->id) &&
-                            (current->status == RunStatus::Cancelled || current->status == RunStatus::Interrupted ||
-                             current->status == RunStatus::Failed));
+  resumeAction_->setEnabled(current && !controller_->isActive(current->id) && distillery::canResume(current->status));
   const int selected = int(selectedRunIds().size());
   compareAction_->setEnabled(selected >= CompareView::kMinRuns);
   deleteAction_->setEnabled(selected > 0);

@@ -42,9 +42,7 @@ void RunController::resumeRun(int64_t runId) {
   if (isActive(runId)) throw distillery::StoreError("run " + std::to_string(runId) + " is already running");
   const auto record = store_.run(runId);
   if (!record) throw distillery::StoreError("run " + std::to_string(runId) + " does not exist");
-  using distillery::RunStatus;
-  if (record->status != RunStatus::Cancelled && record->status != RunStatus::Interrupted &&
-      record->status != RunStatus::Failed)
+  if (!distillery::canResume(record->status))
     throw distillery::StoreError("run " + std::to_string(runId) + " is " + distillery::toString(record->status) +
                                  "; only a cancelled, interrupted or failed run can resume");
   const distillery::RunConfig config = distillery::RunConfig::fromJsonText(record->config_json);

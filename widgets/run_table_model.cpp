@@ -292,7 +292,8 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
       if (column == StatusColumn && isDiverged(run.id)) return QBrush(QColor(0xc0392b));
       if (column == StatusColumn) {
         switch (run.status) {
-          case distillery::RunStatus::Failed: return QBrush(QColor(0xc0392b));
+          case distillery::RunStatus::Failed:
+          case distillery::RunStatus::Diverged: return QBrush(QColor(0xc0392b));
           case distillery::RunStatus::Running: return QBrush(QColor(0x1f6fb4));
           case distillery::RunStatus::Finished: return QBrush(QColor(0x2e7d32));
           default: break;
@@ -460,8 +461,7 @@ const distillery::RunRecord* RunTableModel::record(int64_t runId) const {
 bool RunTableModel::isDiverged(int64_t runId) const {
   if (diverged_.count(runId)) return true;
   const distillery::RunRecord* run = record(runId);
-  return run && run->status == distillery::RunStatus::Failed &&
-         QString::fromStdString(run->error).contains(QStringLiteral("diverged"), Qt::CaseInsensitive);
+  return run && distillery::endedDiverged(*run);
 }
 
 void RunTableModel::reloadRun(int64_t runId) {

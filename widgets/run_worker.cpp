@@ -13,15 +13,7 @@ namespace distillery::gui {
 namespace {
 
 QString statusName(distillery::RunOutcome::Kind kind) {
-  switch (kind) {
-    case distillery::RunOutcome::Kind::Success:
-      return QString::fromStdString(distillery::toString(distillery::RunStatus::Finished));
-    case distillery::RunOutcome::Kind::Cancelled:
-      return QString::fromStdString(distillery::toString(distillery::RunStatus::Cancelled));
-    case distillery::RunOutcome::Kind::Failed:
-      break;
-  }
-  return QString::fromStdString(distillery::toString(distillery::RunStatus::Failed));
+  return QString::fromStdString(distillery::toString(distillery::storedStatus(kind)));
 }
 
 } // namespace

@@ -37,7 +37,7 @@ Q_SIGNALS:
   void progressChanged(const distillery::RunProgress& progress);
   void pointsArrived(const distillery::gui::MetricPointBatch& points);
   void logArrived(const distillery::LogEvent& event);
-  // status is a RunStatus name: "finished", "cancelled" or "failed".
+  // status is a RunStatus name: "finished", "cancelled", "failed" or "diverged".
   void finished(qint64 runId, const QString& status, const QString& message);
 
 private:

@@ -1,0 +1,66 @@
+#include "core/tensor_bytes.h"
+
+#include "core/errors.h"
+
+#include <sstream>
+
+namespace distillery {
+
+std::string saveTensors(const std::vector<torch::Tensor>& tensors) {
+  std::ostringstream out;
+  torch::save(tensors, out);
+  return out.str();
+}
+
+std::vector<torch::Tensor> loadTensors(const std::string& bytes) {
+  std::vector<torch::Tensor> tensors;
+  std::istringstream in(bytes);
+  torch::load(tensors, in);
+  return tensors;
+}
+
+std::string saveOptimizerState(torch::optim::Optimizer& optimizer) {
+  torch::serialize::OutputArchive archive;
+  optimizer.save(archive);
+  std::ostringstream out;
+  archive.save_to(out);
+  return out.str();
+}
+
+void loadOptimizerState(torch::optim::Optimizer& optimizer, const std::string& bytes, torch::Device device) {
+  torch::serialize::InputArchive archive;
+  std::istringstream in(bytes);
+  archive.load_from(in, device);
+  optimizer.load(archive);
+}
+
+std::vector<torch::Tensor> weightsOf(const std::vector<torch::nn::Module*>& modules) {
+  std::vector<torch::Tensor> out;
+  for (auto* m : modules)
+    for (const auto& t : m->parameters()) out.push_back(t.detach().clone());
+  for (auto* m : modules)
+    for (const auto& t : m->buffers()) out.push_back(t.detach().clone());
+  return out;
+}
+
+void copyWeights(const std::vector<torch::nn::Module*>& modules, const std::vector<torch::Tensor>& weights,
+                 const std::string& what) {
+  std::vector<torch::Tensor> params, buffers;
+  for (auto* m : modules)
+    for (const auto& t : m->parameters()) params.push_back(t);
+  for (auto* m : modules)
+    for (const auto& t : m->buffers()) buffers.push_back(t);
+  if (weights.size() != params.size() + buffers.size())
+    throw DataError("checkpoint", what + " hold " + std::to_string(weights.size()) + " tensors; the model has " +
+                                      std::to_string(params.size() + buffers.size()));
+  torch::NoGradGuard no_grad;
+  size_t i = 0;
+  for (auto* list : {&params, &buffers})
+    for (auto& t : *list) {
+      if (!t.sizes().equals(weights[i].sizes()))
+        throw DataError("checkpoint", what + " do not fit the model (tensor " + std::to_string(i) + ")");
+      t.copy_(weights[i++]);
+    }
+}
+
+} // namespace distillery
