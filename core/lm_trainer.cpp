@@ -180,20 +180,10 @@ LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeache
     if (!s.on_checkpoint) return;
     last_checkpoint = std::chrono::steady_clock::now();
     recorder_.flush(true);
-    TrainingCheckpoint c;
-    c.step = cost_.step;
-    c.epoch = cost_.epoch;
-    c.samples = cost_.tokens;
-    c.flops = cost_.flops;
-    c.teacher_queries = cost_.teacher_queries;
-    c.wall_s = secondsSince(start_);
-    c.lr = lr;
-    c.total_steps = s.steps;
+    TrainingCheckpoint c = captureCheckpoint(
+        {cost_.step, cost_.epoch, cost_.tokens, cost_.flops, cost_.teacher_queries, secondsSince(start_), lr, s.steps},
+        {student.get()}, *optimizer, s.optim.name, best_state);
     c.selected_step = result.selected_step;
-    c.optimizer_name = s.optim.name;
-    c.model_state = saveTensors(weightsOf({student.get()}));
-    c.optimizer_state = saveOptimizerState(*optimizer);
-    if (!best_state.empty()) c.best_state = saveTensors(best_state);
     c.rng_state = saveTensors({batch_gen.get_state(), sample_gen.get_state()});
     c.loop_state = {{"initial", evaluationJson(result.initial)},
                     {"final", evaluationJson(result.final)},

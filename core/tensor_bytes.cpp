@@ -34,6 +34,25 @@ void loadOptimizerState(torch::optim::Optimizer& optimizer, const std::string& b
   optimizer.load(archive);
 }
 
+TrainingCheckpoint captureCheckpoint(const CheckpointPosition& at, const std::vector<torch::nn::Module*>& modules,
+                                     torch::optim::Optimizer& optimizer, const std::string& optimizer_name,
+                                     const std::vector<torch::Tensor>& best_state) {
+  TrainingCheckpoint c;
+  c.step = at.step;
+  c.epoch = at.epoch;
+  c.samples = at.samples;
+  c.flops = at.flops;
+  c.teacher_queries = at.teacher_queries;
+  c.wall_s = at.wall_s;
+  c.lr = at.lr;
+  c.total_steps = at.total_steps;
+  c.optimizer_name = optimizer_name;
+  c.model_state = saveTensors(weightsOf(modules));
+  c.optimizer_state = saveOptimizerState(optimizer);
+  if (!best_state.empty()) c.best_state = saveTensors(best_state);
+  return c;
+}
+
 std::vector<torch::Tensor> weightsOf(const std::vector<torch::nn::Module*>& modules) {
   std::vector<torch::Tensor> out;
   for (auto* m : modules)

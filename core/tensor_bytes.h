@@ -1,6 +1,8 @@
 #pragma once
 // Weights, tensors and optimiser state as bytes, the form a training
 // checkpoint (checkpoint.h) stores them in. Both training loops use these.
+#include "core/checkpoint.h"
+
 #include <torch/torch.h>
 
 #include <string>
@@ -22,5 +24,24 @@ std::vector<torch::Tensor> weightsOf(const std::vector<torch::nn::Module*>& modu
 // count or a shape differs.
 void copyWeights(const std::vector<torch::nn::Module*>& modules, const std::vector<torch::Tensor>& weights,
                  const std::string& what);
+
+// Where a training loop stands when it writes a checkpoint.
+struct CheckpointPosition {
+  int64_t step = 0;
+  double epoch = 0.0;
+  double samples = 0.0; // tokens for language models
+  double flops = 0.0;
+  double teacher_queries = 0.0;
+  double wall_s = 0.0;
+  double lr = 0.0;
+  int64_t total_steps = 0;
+};
+
+// A checkpoint at `at` holding the weights of `modules` (weightsOf), the
+// optimiser's state and the best weights kept so far (none when empty). The
+// loop adds its model-selection figures.
+TrainingCheckpoint captureCheckpoint(const CheckpointPosition& at, const std::vector<torch::nn::Module*>& modules,
+                                     torch::optim::Optimizer& optimizer, const std::string& optimizer_name,
+                                     const std::vector<torch::Tensor>& best_state);
 
 } // namespace distillery

@@ -202,15 +202,10 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
     if (!s.on_checkpoint) return;
     last_checkpoint = std::chrono::steady_clock::now();
     recorder_.flush(true);
-    TrainingCheckpoint c;
-    c.step = cost_.step;
-    c.epoch = cost_.epoch;
-    c.samples = cost_.samples;
-    c.flops = cost_.flops;
-    c.teacher_queries = cost_.teacher_queries;
-    c.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    c.lr = lr;
-    c.total_steps = total;
+    const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    TrainingCheckpoint c = captureCheckpoint(
+        {cost_.step, cost_.epoch, cost_.samples, cost_.flops, cost_.teacher_queries, wall_s, lr, total},
+        trained_modules, *optimizer, s.optim.name, best_state);
     c.best_val_accuracy = result.best_val_accuracy;
     c.final_val_accuracy = result.final_val_accuracy;
     c.final_val_agreement = result.final_val_agreement;
@@ -218,10 +213,6 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
     c.best_test_accuracy = result.best_test_accuracy;
     c.best_test_agreement = result.best_test_agreement;
     c.selected_step = result.selected_step;
-    c.optimizer_name = s.optim.name;
-    c.model_state = saveTensors(weightsOf(trained_modules));
-    c.optimizer_state = saveOptimizerState(*optimizer);
-    if (!best_state.empty()) c.best_state = saveTensors(best_state);
     s.on_checkpoint(c);
   };
   auto snapshot = [&]() {
@@ -379,7 +370,9 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
           const int64_t bad_step = cost_.step - int64_t(window_losses.size()) + 1 + bad;
           record("train_loss", loss_value);
           recorder_.flush(true);
-          throw DivergedError(loss_value, bad_step, "try a lower learning rate (" + s.lr_field + ") or a lower temperature");
+          std::string hint = "try a lower learning rate (" + s.lr_field + ")";
+          if (s.method_params.count("temperature")) hint += " or a lower temperature (method.temperature)";
+          throw DivergedError(loss_value, bad_step, hint);
         }
       }
       if (window_steps >= s.log_every) {

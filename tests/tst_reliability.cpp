@@ -22,6 +22,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <map>
 #include <set>
 
@@ -104,7 +105,7 @@ private:
   // checkpoint from before the kill to resume from. Adds the points lost
   // and the steps a resume will redo. The caller checks currentTestFailed().
   void killAfterProgress(QProcess& p, const QString& db, int64_t& id, size_t min_loss_points, int64_t& lost,
-                         int64_t& redone) {
+                         int64_t& redone, TrainingCheckpoint* kept = nullptr) {
     QVERIFY(p.waitForStarted());
     int64_t seen = 0;
     QElapsedTimer clock;
@@ -137,6 +138,35 @@ private:
     const auto loss = store.points(id, "train_loss");
     QVERIFY(c.step > 0 && c.step <= loss.back().step);
     redone += loss.back().step - c.step;
+    if (kept) *kept = c;
+  }
+
+  // Starts config_path with `distillery-cli run`, kills it `kills` times,
+  // each time after points_per_round more train_loss points, restarting it
+  // with `distillery-cli resume` in between, then resumes it to the end.
+  // after_kill sees the checkpoint each resume starts from.
+  void killAndResumeWithTheCli(const QString& config_path, const QString& db, int kills, size_t points_per_round,
+                               int64_t& id, int64_t& lost, int64_t& redone,
+                               const std::function<void(const TrainingCheckpoint&)>& after_kill) {
+    for (int round = 0; round < kills; ++round) {
+      QProcess p;
+      if (round == 0)
+        startCli(p, {"run", config_path, "--db", db});
+      else
+        startCli(p, {"resume", QString::number(id), "--db", db});
+      TrainingCheckpoint kept;
+      killAfterProgress(p, db, id, points_per_round * size_t(round + 1), lost, redone, &kept);
+      if (QTest::currentTestFailed()) return;
+      after_kill(kept);
+      if (QTest::currentTestFailed()) return;
+    }
+    // The CLI's check command sees the interrupted run.
+    Result check = cli({"check", "--db", db});
+    QCOMPARE(check.code, 0);
+    QVERIFY2(check.out.contains("integrity: ok") && check.out.contains("interrupted: 1"), qPrintable(check.out));
+    Result last = cli({"resume", QString::number(id), "--db", db});
+    QVERIFY2(last.code == 0, qPrintable(last.err));
+    checkFinishedWithEveryStepOnce(db, id);
   }
 
   // After the last resume: the run finished with one train_loss point per
@@ -177,32 +207,13 @@ private Q_SLOTS:
     const QString db = dir_.filePath("kill.sqlite");
     json config = trainConfig(1, 1, "kill-9");
     config["checkpoint_minutes"] = 0.001; // every 60 ms
-    const QString path = writeConfig("kill.json", config);
     int64_t id = 0, lost_points = 0, redone_steps = 0;
-    int kills = 0;
-    for (int round = 0; round < 3; ++round) {
-      QProcess p;
-      if (round == 0)
-        startCli(p, {"run", path, "--db", db});
-      else
-        startCli(p, {"resume", QString::number(id), "--db", db});
-      killAfterProgress(p, db, id, size_t(200 * (round + 1)), lost_points, redone_steps);
-      if (QTest::currentTestFailed()) return;
-      ++kills;
-      // The checkpoint is a mid-epoch one: only the time bound wrote it.
-      RunStore store(db.toStdString());
-      QVERIFY(decodeCheckpoint(*store.loadArtifact(id, kCheckpointArtifact), "checkpoint").epoch < 1.0);
-    }
-    // The CLI's check command sees the same.
-    Result check = cli({"check", "--db", db});
-    QCOMPARE(check.code, 0);
-    QVERIFY2(check.out.contains("integrity: ok") && check.out.contains("interrupted: 1"), qPrintable(check.out));
-
-    // The last resume runs to the end.
-    Result last = cli({"resume", QString::number(id), "--db", db});
-    QVERIFY2(last.code == 0, qPrintable(last.err));
-    checkFinishedWithEveryStepOnce(db, id);
-    qInfo("kill -9 (CLI): %d kills, %lld committed points lost, %lld steps redone after resuming", kills,
+    // The whole run is one epoch: each checkpoint is a mid-epoch one, which
+    // only the time bound can have written.
+    killAndResumeWithTheCli(writeConfig("kill.json", config), db, 3, 200, id, lost_points, redone_steps,
+                            [](const TrainingCheckpoint& c) { QVERIFY(c.epoch < 1.0); });
+    if (QTest::currentTestFailed()) return;
+    qInfo("kill -9 (CLI): 3 kills, %lld committed points lost, %lld steps redone after resuming",
           static_cast<long long>(lost_points), static_cast<long long>(redone_steps));
     QCOMPARE(lost_points, int64_t(0));
   }
@@ -248,20 +259,16 @@ private Q_SLOTS:
                          {"steps", 4000}, {"batch_size", 4}, {"eval_every", 1000}, {"eval_tokens", 512},
                          {"optim", {{"name", "adam"}, {"lr", 0.003}}}, {"log_every", 1},
                          {"checkpoint_minutes", 0.001}, {"seed", 0}, {"device", "cpu"}, {"threads", 1}};
-    const QString path = writeConfig("lm-kill.json", config);
     int64_t id = 0, lost_points = 0, redone_steps = 0;
-    for (int round = 0; round < 2; ++round) {
-      QProcess p;
-      if (round == 0)
-        startCli(p, {"run", path, "--db", db});
-      else
-        startCli(p, {"resume", QString::number(id), "--db", db});
-      killAfterProgress(p, db, id, size_t(150 * (round + 1)), lost_points, redone_steps);
-      if (QTest::currentTestFailed()) return;
-    }
-    Result last = cli({"resume", QString::number(id), "--db", db});
-    QVERIFY2(last.code == 0, qPrintable(last.err));
-    checkFinishedWithEveryStepOnce(db, id);
+    // Validation (and its checkpoint) comes every 1000 steps: the first
+    // kill's checkpoint, earlier, is one the time bound wrote.
+    int round = 0;
+    killAndResumeWithTheCli(writeConfig("lm-kill.json", config), db, 2, 150, id, lost_points, redone_steps,
+                            [&round](const TrainingCheckpoint& c) {
+                              if (round++ == 0) QVERIFY2(c.step < 1000, qPrintable(QString::number(c.step)));
+                              QVERIFY(!c.rng_state.empty());
+                            });
+    if (QTest::currentTestFailed()) return;
     qInfo("kill -9 (language model): 2 kills, %lld committed points lost, %lld steps redone after resuming",
           static_cast<long long>(lost_points), static_cast<long long>(redone_steps));
     QCOMPARE(lost_points, int64_t(0));
