@@ -331,6 +331,17 @@ void TestCompare::tableGroupsByConfigKey() {
   browser.setGroupKey("");
   QVERIFY(!groups->isGrouped());
   QCOMPARE(groups->rowCount(), 3);
+
+  // A sweep's group reads by the sweep's name, not only its id.
+  const int64_t sweep = store.createSweep("lr-grid", "{}");
+  for (int64_t id : byMethod["kd"]) store.setSweep(id, sweep);
+  model.refresh();
+  browser.setFilterText(QString());
+  browser.setGroupKey("sweep");
+  QCOMPARE(groups->groupValue(0), QString::number(sweep));
+  const QString header = groups->index(0, 0).data().toString();
+  QVERIFY2(header.contains(QStringLiteral("lr-grid (#%1)").arg(sweep)) && header.contains(QStringLiteral("3 runs")),
+           qPrintable(header));
 }
 
 void TestCompare::annotationsPersistInStore() {

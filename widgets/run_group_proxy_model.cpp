@@ -231,7 +231,7 @@ QVariant RunGroupProxyModel::groupData(const Group& group, int column, int role)
   switch (role) {
     case Qt::DisplayRole:
       if (column == RunTableModel::NameColumn) {
-        const QString value = group.value.isEmpty() ? tr("(none)") : group.value;
+        const QString value = group.value.isEmpty() ? tr("(none)") : runs_->groupLabel(key_, group.value);
         const int n = int(group.rows.size());
         return QStringLiteral("%1 = %2  ·  %3").arg(QString::fromStdString(key_), value,
                                                      n == 1 ? tr("1 run") : tr("%1 runs").arg(n));

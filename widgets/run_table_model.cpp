@@ -337,6 +337,8 @@ void RunTableModel::refresh() {
   std::vector<distillery::RunRecord> fresh;
   try {
     fresh = store_.runs();
+    sweepNames_.clear();
+    for (const auto& [id, name] : store_.sweeps()) sweepNames_[id] = name;
     // Curves of runs seen for the first time (e.g. written by the CLI) come
     // from the store once; later ones arrive through addPoints(). Runs with a
     // summary already have their figures, which keeps opening 1,000 runs fast.
@@ -577,6 +579,14 @@ std::vector<std::string> RunTableModel::groupableKeys() const {
   }
   keys.insert(keys.end(), varying.begin(), varying.end());
   return keys;
+}
+
+QString RunTableModel::groupLabel(const std::string& key, const QString& value) const {
+  if (key != "sweep") return value;
+  bool ok = false;
+  const auto it = sweepNames_.find(value.toLongLong(&ok));
+  if (!ok || it == sweepNames_.end() || it->second.empty()) return value;
+  return QStringLiteral("%1 (#%2)").arg(QString::fromStdString(it->second), value);
 }
 
 QString RunTableModel::statusText(int64_t runId) const {

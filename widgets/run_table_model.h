@@ -86,6 +86,9 @@ public:
   // Keys worth grouping by: a few fixed ones, then every config key whose
   // value differs between runs.
   std::vector<std::string> groupableKeys() const;
+  // How a group's value reads in its header: a sweep by its name and id
+  // ("lr-grid (#3)"), any other value as it is.
+  QString groupLabel(const std::string& key, const QString& value) const;
 
 Q_SIGNALS:
   void storeError(const QString& message);
@@ -115,6 +118,7 @@ private:
   std::vector<distillery::RunRecord> rows_;
   std::map<int64_t, int> rowById_;
   std::map<int64_t, distillery::RunProgress> progress_;
+  std::map<int64_t, std::string> sweepNames_;
   std::map<int64_t, LiveMetrics> metrics_;
   mutable std::map<int64_t, ConfigLabels> labels_; // configs never change
   mutable std::map<int64_t, distillery::RunFilterSubject> subjects_;
