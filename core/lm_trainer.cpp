@@ -195,17 +195,7 @@ LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeache
 
   if (s.resume) {
     const TrainingCheckpoint& c = *s.resume;
-    if (c.total_steps != s.steps)
-      throw DataError("checkpoint", "was made for a run of " + std::to_string(c.total_steps) +
-                                        " steps; this one has " + std::to_string(s.steps));
-    if (c.optimizer_name != s.optim.name)
-      throw DataError("checkpoint", "holds " + c.optimizer_name + " state; the run uses " + s.optim.name);
-    copyWeights({student.get()}, loadTensors(c.model_state), "its weights");
-    loadOptimizerState(*optimizer, c.optimizer_state, device_);
-    if (!c.best_state.empty()) {
-      best_state = loadTensors(c.best_state);
-      for (auto& t : best_state) t = t.to(device_);
-    }
+    restoreCheckpoint(c, s.steps, {student.get()}, *optimizer, s.optim.name, device_, best_state);
     if (!c.rng_state.empty()) {
       const auto states = loadTensors(c.rng_state);
       if (states.size() != 2) throw DataError("checkpoint", "holds " + std::to_string(states.size()) +

@@ -53,6 +53,23 @@ TrainingCheckpoint captureCheckpoint(const CheckpointPosition& at, const std::ve
   return c;
 }
 
+void restoreCheckpoint(const TrainingCheckpoint& c, int64_t total_steps, const std::vector<torch::nn::Module*>& modules,
+                       torch::optim::Optimizer& optimizer, const std::string& optimizer_name, torch::Device device,
+                       std::vector<torch::Tensor>& best_state) {
+  if (c.total_steps != total_steps)
+    throw DataError("checkpoint", "was made for a run of " + std::to_string(c.total_steps) + " steps; this one has " +
+                                      std::to_string(total_steps));
+  if (c.optimizer_name != optimizer_name)
+    throw DataError("checkpoint", "holds " + c.optimizer_name + " state; the run uses " + optimizer_name);
+  copyWeights(modules, loadTensors(c.model_state), "its weights");
+  loadOptimizerState(optimizer, c.optimizer_state, device);
+  best_state.clear();
+  if (!c.best_state.empty()) {
+    best_state = loadTensors(c.best_state);
+    for (auto& t : best_state) t = t.to(device);
+  }
+}
+
 std::vector<torch::Tensor> weightsOf(const std::vector<torch::nn::Module*>& modules) {
   std::vector<torch::Tensor> out;
   for (auto* m : modules)

@@ -43,5 +43,12 @@ struct CheckpointPosition {
 TrainingCheckpoint captureCheckpoint(const CheckpointPosition& at, const std::vector<torch::nn::Module*>& modules,
                                      torch::optim::Optimizer& optimizer, const std::string& optimizer_name,
                                      const std::vector<torch::Tensor>& best_state);
+// The reverse: checks that the checkpoint comes from a run of total_steps
+// steps with this optimiser, then loads the weights of `modules`, the
+// optimiser's state and the best weights (onto `device`; left empty when the
+// checkpoint has none). Throws DataError("checkpoint", ...) on a mismatch.
+void restoreCheckpoint(const TrainingCheckpoint& c, int64_t total_steps, const std::vector<torch::nn::Module*>& modules,
+                       torch::optim::Optimizer& optimizer, const std::string& optimizer_name, torch::Device device,
+                       std::vector<torch::Tensor>& best_state);
 
 } // namespace distillery

@@ -254,17 +254,7 @@ TrainerResult Trainer::train(const Classifier& model, double model_flops, const 
   int64_t first_epoch = 0, first_batch = 0;
   if (s.resume) {
     const TrainingCheckpoint& c = *s.resume;
-    if (c.total_steps != total)
-      throw DataError("checkpoint", "was made for a run of " + std::to_string(c.total_steps) +
-                                        " steps; this one has " + std::to_string(total));
-    if (c.optimizer_name != s.optim.name)
-      throw DataError("checkpoint", "holds " + c.optimizer_name + " state; the run uses " + s.optim.name);
-    copyWeights(trained_modules, loadTensors(c.model_state), "its weights");
-    loadOptimizerState(*optimizer, c.optimizer_state, device_);
-    if (!c.best_state.empty()) {
-      best_state = loadTensors(c.best_state);
-      for (auto& t : best_state) t = t.to(device_);
-    }
+    restoreCheckpoint(c, total, trained_modules, *optimizer, s.optim.name, device_, best_state);
     cost_ = CostCounters{c.step, c.epoch, c.samples, c.flops, c.teacher_queries,
                          cached_teacher ? c.samples : 0.0};
     result.best_val_accuracy = c.best_val_accuracy;
