@@ -9,6 +9,9 @@ set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 set(DISTILLERY_WEB_URL "https://distillery.invalid" CACHE STRING
     "Where the project's pages are published (AppStream homepage; screenshots under docs/screenshots/)")
+# Placeholders (.invalid) until the project has a public home and a contact address.
+set(DISTILLERY_MAINTAINER "Distillery Dev <dev@distillery.invalid>" CACHE STRING
+    "The package's Maintainer and the changelog's author")
 set(distillery_docdir "${CMAKE_INSTALL_DATADIR}/doc/distillery")
 set(distillery_packaging_out "${PROJECT_BINARY_DIR}/packaging")
 
@@ -40,8 +43,10 @@ install(FILES "${distillery_packaging_out}/distillery.1.gz" DESTINATION "${CMAKE
 # run instrumented) nor without help2man (scripts/setup.sh installs it).
 find_program(DISTILLERY_HELP2MAN help2man)
 if(DISTILLERY_HELP2MAN AND NOT CMAKE_CXX_FLAGS MATCHES "sanitize")
+  # HOME=~ so the default store path in --help reads ~/.local/share/..., not the builder's home.
   add_custom_command(OUTPUT "${distillery_packaging_out}/distillery-cli.1"
-    COMMAND "${DISTILLERY_HELP2MAN}" --no-info --no-discard-stderr --section=1
+    COMMAND "${CMAKE_COMMAND}" -E env --unset=XDG_DATA_HOME --unset=DISTILLERY_DB "HOME=~"
+            "${DISTILLERY_HELP2MAN}" --no-info --no-discard-stderr --section=1
             "--version-string=${PROJECT_VERSION}" "--include=${PROJECT_SOURCE_DIR}/packaging/distillery-cli.h2m"
             "--output=${distillery_packaging_out}/distillery-cli.1" "$<TARGET_FILE:distillery-cli>"
     DEPENDS distillery-cli "${PROJECT_SOURCE_DIR}/packaging/distillery-cli.h2m" VERBATIM)
@@ -55,10 +60,11 @@ endif()
 # ---- documentation: README and docs/ (Help ▸ Documentation finds them), Debian's copyright and changelog
 install(FILES "${PROJECT_SOURCE_DIR}/README.md" "${PROJECT_SOURCE_DIR}/packaging/copyright" DESTINATION "${distillery_docdir}")
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/docs" DESTINATION "${distillery_docdir}" FILES_MATCHING PATTERN "*.md")
-configure_file("${PROJECT_SOURCE_DIR}/packaging/changelog.in" "${distillery_packaging_out}/changelog.Debian" @ONLY)
-distillery_gzip_file("${distillery_packaging_out}/changelog.Debian" "${distillery_packaging_out}/changelog.Debian.gz")
-list(APPEND distillery_packaging_files "${distillery_packaging_out}/changelog.Debian.gz")
-install(FILES "${distillery_packaging_out}/changelog.Debian.gz" DESTINATION "${distillery_docdir}")
+# A native package (version without a Debian revision): changelog.gz, not changelog.Debian.gz.
+configure_file("${PROJECT_SOURCE_DIR}/packaging/changelog.in" "${distillery_packaging_out}/changelog" @ONLY)
+distillery_gzip_file("${distillery_packaging_out}/changelog" "${distillery_packaging_out}/changelog.gz")
+list(APPEND distillery_packaging_files "${distillery_packaging_out}/changelog.gz")
+install(FILES "${distillery_packaging_out}/changelog.gz" DESTINATION "${distillery_docdir}")
 
 # Built with `all` (scripts/setup.sh), not with the app targets alone (scripts/run.sh).
 add_custom_target(distillery_packaging_files ALL DEPENDS ${distillery_packaging_files})
@@ -67,7 +73,7 @@ add_custom_target(distillery_packaging_files ALL DEPENDS ${distillery_packaging_
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME distillery)
 set(CPACK_PACKAGE_VENDOR "the Distillery developers")
-set(CPACK_PACKAGE_CONTACT "Distillery Dev <dev@distillery.local>")
+set(CPACK_PACKAGE_CONTACT "${DISTILLERY_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "workbench for knowledge-distillation experiments")
 set(CPACK_PACKAGE_DESCRIPTION "Distillery trains a small student network to imitate a larger teacher and
 shows the run live: loss, teacher-student agreement and cost (samples, FLOPs,
