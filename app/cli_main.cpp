@@ -14,6 +14,7 @@
 #ifdef DISTILLERY_HAVE_RENDER
 #include "render/chart_export.h"
 #include "render/offscreen_gui.h"
+#include "render/qt_version.h"
 #include "render/report_export.h"
 #endif
 #include "core/generation_comparison.h"
@@ -24,6 +25,7 @@
 #include "core/run_store.h"
 #include "core/sweep_runner.h"
 #include "core/sweep_spec.h"
+#include "core/version.h"
 
 #include <CLI/CLI.hpp>
 
@@ -608,11 +610,23 @@ int cmdModelCard(const ModelCardArgs& a) {
   return 0;
 }
 
+// The app, LibTorch, Qt and SQLite versions, as `distillery --version` prints them.
+std::string versionString() {
+#ifdef DISTILLERY_HAVE_RENDER
+  std::string text = versionText(render::qtVersion());
+#else
+  std::string text = versionText("");
+#endif
+  text.pop_back(); // CLI11 ends it with a newline
+  return text;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Distillery: knowledge-distillation runs from the command line"};
+  CLI::App app{"Distillery: knowledge-distillation runs from the command line", "distillery-cli"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", versionString, "Print the Distillery, LibTorch, Qt and SQLite versions and exit");
   std::string db;
   app.add_option("--db", db, "Run store (default: $DISTILLERY_DB or " + defaultStorePath() + ")");
 

@@ -5,6 +5,7 @@
 #include "core/run_config.h"
 #include "core/run_store.h"
 #include "core/version.h"
+#include "widgets/app_icon.h"
 #include "widgets/main_window.h"
 
 #include <QApplication>
@@ -14,19 +15,27 @@
 #include <QMessageBox>
 #include <QTimer>
 
+#include <cstdio>
 #include <exception>
 #include <memory>
 
-int main(int argc, char* argv[]) {
-  QApplication app(argc, argv);
-  QApplication::setApplicationName(QStringLiteral("Distillery"));
-  QApplication::setOrganizationName(QStringLiteral("Distillery"));
-  QApplication::setApplicationVersion(QString::fromStdString(distillery::appVersion()));
+namespace {
 
+// The app, LibTorch, Qt and SQLite versions (as Help ▸ About shows them).
+int printVersion() {
+  std::fputs(distillery::versionText(qVersion()).c_str(), stdout);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char* argv[]) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("Knowledge-distillation workbench"));
   parser.addHelpOption();
-  parser.addVersionOption();
+  const QCommandLineOption versionOption(QStringList{QStringLiteral("v"), QStringLiteral("version")},
+                                         QStringLiteral("Displays version information."));
+  parser.addOption(versionOption);
   const QCommandLineOption dbOption(
       QStringLiteral("db"),
       QStringLiteral("Run store (SQLite file). Default: $DISTILLERY_DB, else "
@@ -41,7 +50,20 @@ int main(int argc, char* argv[]) {
   parser.addOption(dbOption);
   parser.addOption(runDefaultOption);
   parser.addOption(runOption);
+
+  // --version before the QApplication, so it works without a display.
+  QStringList arguments;
+  for (int i = 0; i < argc; ++i) arguments << QString::fromLocal8Bit(argv[i]);
+  if (parser.parse(arguments) && parser.isSet(versionOption)) return printVersion();
+
+  QApplication app(argc, argv);
+  QApplication::setApplicationName(QStringLiteral("Distillery"));
+  QApplication::setOrganizationName(QStringLiteral("Distillery"));
+  QApplication::setApplicationVersion(QString::fromStdString(distillery::appVersion()));
+  QApplication::setWindowIcon(distillery::gui::appIcon());
+  QGuiApplication::setDesktopFileName(QStringLiteral("distillery")); // packaging/distillery.desktop
   parser.process(app);
+  if (parser.isSet(versionOption)) return printVersion();
 
   std::unique_ptr<distillery::RunStore> store;
   QString path;

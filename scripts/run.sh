@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Sets Distillery up (scripts/setup.sh), then starts the GUI.
+# Sets Distillery up (scripts/setup.sh --app-only: the app's packages and the
+# two programs, not the test suites), then starts the GUI.
 #
 #   scripts/run.sh [ARGS...]             the GUI, build/app/distillery ARGS...
 #   scripts/run.sh --headless [--db PATH] the embedded default distillation in the CLI
@@ -27,7 +28,7 @@ if [[ -z "${DISPLAY:-}" && -z "${WAYLAND_DISPLAY:-}" ]]; then
   headless=1
 fi
 
-bash "${root}/scripts/setup.sh"
+bash "${root}/scripts/setup.sh" --app-only
 
 if ((headless)); then
   cli="${root}/build/app/distillery-cli"

@@ -5,13 +5,17 @@
 #   scripts/setup.sh               install what is missing, then configure and build
 #   scripts/setup.sh --deps-only   only install what is missing
 #   scripts/setup.sh --build-only  only configure and build
+#   scripts/setup.sh --app-only    only what the app needs: its packages, and the
+#                                  distillery and distillery-cli targets (scripts/run.sh)
 #
 # apt-get runs only when a package is missing, so a second run needs no network.
 # Runs as root, or through sudo when that exists. DISTILLERY_JOBS overrides the
-# number of parallel build jobs (default: nproc).
+# number of parallel build jobs (default: nproc). The build goes through ccache
+# when it is installed.
 #
 # Sourcing this file only defines the functions (distillery_install_deps,
 # distillery_build, distillery_setup); executing it runs them.
+# distillery_install_deps [--app-only]; distillery_build [TARGET...] (default: all).
 
 DISTILLERY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DISTILLERY_BUILD_DIR="${DISTILLERY_ROOT}/build"
@@ -19,9 +23,10 @@ DISTILLERY_BUILD_DIR="${DISTILLERY_ROOT}/build"
 # Debian 12 (bookworm) names. Qt 6.4's Charts and Svg headers are in
 # qt6-charts-dev and qt6-svg-dev; libqt6charts6-dev and libqt6svg6-dev are
 # older names that bookworm no longer offers.
-DISTILLERY_PACKAGES=(
-  # toolchain
-  build-essential cmake ninja-build pkg-config git
+# What building and running the app needs (scripts/run.sh installs only these).
+DISTILLERY_APP_PACKAGES=(
+  # toolchain; ccache makes rebuilds (and builds in a second checkout) fast
+  build-essential cmake ninja-build pkg-config git ccache
   # LibTorch 1.13.1 (CPU); OpenBLAS replaces the slow reference BLAS (~16x on matmul)
   libtorch-dev libopenblas0-pthread
   # Qt 6.4: Widgets, Charts, Svg. Qt6Charts' CMake config needs the OpenGL module.
@@ -34,15 +39,25 @@ DISTILLERY_PACKAGES=(
   dataset-fashion-mnist
   # the default language-model corpus: ~2.5 MB of English text in /usr/share/games/fortunes
   fortunes
+  # exports: the charts' font (DejaVu Sans, also offscreen)
+  fonts-dejavu-core
+)
+# What the tests, the fuzzers and the Debian package need on top.
+DISTILLERY_DEV_PACKAGES=(
   # interop tests against PyTorch
   python3-torch python3-numpy
   # parser fuzzing (fuzz/): Clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # GUI smoke tests under a virtual display
   xvfb xauth
-  # exports: the charts' font (DejaVu Sans, also offscreen), pdftotext for the export tests
-  fonts-dejavu-core poppler-utils
+  # pdftotext for the export tests
+  poppler-utils
+  # the Debian package (scripts/package.sh, packaging/): dpkg-shlibdeps computes
+  # its Depends (CPack runs `file` to find the binaries), help2man writes
+  # distillery-cli's man page; the checks: lintian, desktop-file-validate, appstreamcli
+  dpkg-dev file help2man lintian desktop-file-utils appstream
 )
+DISTILLERY_PACKAGES=("${DISTILLERY_APP_PACKAGES[@]}" "${DISTILLERY_DEV_PACKAGES[@]}")
 
 distillery_log() { printf '==> %s\n' "$*" >&2; }
 distillery_die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -68,12 +83,14 @@ distillery_install_deps() {
     fi
   fi
 
+  local wanted=("${DISTILLERY_PACKAGES[@]}")
+  [[ "${1:-}" == --app-only ]] && wanted=("${DISTILLERY_APP_PACKAGES[@]}")
   local missing=() pkg
-  for pkg in "${DISTILLERY_PACKAGES[@]}"; do
+  for pkg in "${wanted[@]}"; do
     distillery_pkg_installed "${pkg}" || missing+=("${pkg}")
   done
   if ((${#missing[@]} == 0)); then
-    distillery_log "dependencies: all ${#DISTILLERY_PACKAGES[@]} packages installed"
+    distillery_log "dependencies: all ${#wanted[@]} packages installed"
     return 0
   fi
 
@@ -110,26 +127,39 @@ distillery_build() {
   fi
 
   local jobs="${DISTILLERY_JOBS:-$(nproc)}"
-  distillery_log "configure: ${DISTILLERY_BUILD_DIR} (Release, Ninja)"
+  # Set either way, so a cache configured with ccache still builds once it is gone.
+  local launcher=""
+  command -v ccache >/dev/null 2>&1 && launcher=ccache
+  distillery_log "configure: ${DISTILLERY_BUILD_DIR} (Release, Ninja${launcher:+, ccache})"
   cmake -S "${DISTILLERY_ROOT}" -B "${DISTILLERY_BUILD_DIR}" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    "-DCMAKE_CXX_COMPILER_LAUNCHER=${launcher}" \
     || distillery_die "cmake configure failed (see above)"
-  distillery_log "build: ${jobs} job(s)"
-  cmake --build "${DISTILLERY_BUILD_DIR}" --parallel "${jobs}" \
+  local targets=()
+  (($#)) && targets=(--target "$@")
+  distillery_log "build: ${*:-all targets}, ${jobs} job(s)"
+  cmake --build "${DISTILLERY_BUILD_DIR}" --parallel "${jobs}" "${targets[@]}" \
     || distillery_die "build failed (see above)"
   distillery_log "build: done"
 }
 
 distillery_setup() {
-  local deps=1 build=1
+  local deps=1 build=1 app_only=()
   case "${1:-}" in
     "") ;;
     --deps-only) build=0 ;;
     --build-only) deps=0 ;;
-    -h | --help) sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; return 0 ;;
+    --app-only) app_only=(--app-only) ;;
+    -h | --help) sed -n '2,20s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; return 0 ;;
     *) distillery_die "unknown option: $1 (try --help)" ;;
   esac
-  ((deps)) && distillery_install_deps
-  ((build)) && distillery_build
+  ((deps)) && distillery_install_deps "${app_only[@]}"
+  if ((build)); then
+    if ((${#app_only[@]})); then
+      distillery_build distillery distillery-cli
+    else
+      distillery_build
+    fi
+  fi
   return 0
 }
 

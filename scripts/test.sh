@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets Distillery up (scripts/setup.sh), then runs every test suite through
-# ctest under Qt's offscreen platform, then the parser fuzzers (fuzz/, built
+# ctest under Qt's offscreen platform, then checks the Debian package of the
+# build (scripts/package.sh --no-build --check), then the parser fuzzers (fuzz/, built
 # with Clang) for DISTILLERY_FUZZ_SECONDS each (default 20). Extra arguments go
 # to the first ctest (e.g. -R tst_config). Exits non-zero if anything failed.
 #
@@ -29,6 +30,10 @@ bash "${root}/scripts/setup.sh"
 status=0
 echo "==> test: ctest in ${root}/build" >&2
 ctest --test-dir "${root}/build" --output-on-failure --no-tests=error "$@" || status=$?
+
+# The Debian package of this build, unpacked (not installed) and checked.
+echo "==> package: the .deb of ${root}/build, checked (scripts/package.sh --no-build --check)" >&2
+bash "${root}/scripts/package.sh" --no-build --check --out "${root}/build/package-check" || status=1
 
 fuzz_build="${root}/build-fuzz"
 echo "==> fuzz: build the libFuzzer targets in ${fuzz_build} (clang)" >&2

@@ -1,0 +1,70 @@
+# bash completion for distillery-cli: its commands, each command's options,
+# and file names where an option or argument takes a file.
+# Installed as share/bash-completion/completions/distillery-cli. The package
+# check (packaging/check_deb.sh) compares these lists with `distillery-cli
+# COMMAND --help`, so a new command or option without completion fails CI.
+
+_distillery_cli_commands="run runs check show metrics sweep generate export-chart report table methods export resume model-card"
+
+# The options of one command (the top-level options for "").
+_distillery_cli_options() {
+  case "$1" in
+    "") echo "--help --version --db" ;;
+    run) echo "--help --default --default-lm --baseline --db" ;;
+    runs) echo "--help --json --db" ;;
+    check) echo "--help --db" ;;
+    show) echo "--help --json --db" ;;
+    metrics) echo "--help --csv --metric --db" ;;
+    sweep) echo "--help --parallel --dry-run --db" ;;
+    generate) echo "--help --prompt --tokens --temperature --seed --json --db" ;;
+    export-chart)
+      echo "--help --runs --metric --x --log-y --smoothing --x-min --x-max --y-min --y-max --dpi --width-in" \
+           "--height-in --title --out --db" ;;
+    report) echo "--help --runs --metrics --x --smoothing --title --out --db" ;;
+    table) echo "--help --runs --kind --only-differing --format --title --out --db" ;;
+    methods) echo "--help --json" ;;
+    export) echo "--help --out --db" ;;
+    resume) echo "--help --db" ;;
+    model-card) echo "--help --teacher --shape --classes --device --no-latency --json" ;;
+  esac
+}
+
+_distillery_cli() {
+  local cur prev command="" i
+  cur="${COMP_WORDS[COMP_CWORD]}"
+  prev="${COMP_WORDS[COMP_CWORD - 1]}"
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    case " ${_distillery_cli_commands} " in
+      *" ${COMP_WORDS[i]} "*) command="${COMP_WORDS[i]}"; break ;;
+    esac
+  done
+
+  # Values of the options that take one.
+  case "${prev}" in
+    --db | --out | --teacher) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;;
+    --x) mapfile -t COMPREPLY < <(compgen -W "step epoch wall flops queries" -- "${cur}"); return ;;
+    --kind) mapfile -t COMPREPLY < <(compgen -W "summary diff" -- "${cur}"); return ;;
+    --format) mapfile -t COMPREPLY < <(compgen -W "md tex csv html" -- "${cur}"); return ;;
+    --device) mapfile -t COMPREPLY < <(compgen -W "cpu cuda auto" -- "${cur}"); return ;;
+    --runs | --metric | --metrics | --parallel | --prompt | --tokens | --temperature | --seed | --smoothing | \
+    --x-min | --x-max | --y-min | --y-max | --dpi | --width-in | --height-in | --title | --shape | --classes)
+      COMPREPLY=(); return ;;
+  esac
+
+  if [[ -z "${command}" ]]; then
+    mapfile -t COMPREPLY < <(compgen -W "${_distillery_cli_commands} $(_distillery_cli_options "")" -- "${cur}")
+    return
+  fi
+  if [[ "${cur}" == -* ]]; then
+    mapfile -t COMPREPLY < <(compgen -W "$(_distillery_cli_options "${command}")" -- "${cur}")
+    return
+  fi
+  # Positional arguments: config and sweep files, .pt models.
+  case "${command}" in
+    run | sweep) mapfile -t COMPREPLY < <(compgen -f -X '!*.json' -- "${cur}"); compopt -o plusdirs 2>/dev/null ;;
+    model-card) mapfile -t COMPREPLY < <(compgen -f -- "${cur}") ;;
+    *) COMPREPLY=() ;;
+  esac
+}
+
+complete -F _distillery_cli distillery-cli
