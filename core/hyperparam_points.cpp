@@ -110,6 +110,7 @@ HyperparamKeys hyperparamKeys(const std::vector<RunRecord>& runs) {
     const bool varies = seen.size() > 1 || present[key] < runs.size();
     (varies ? keys.config_keys : constant).push_back(key);
   }
+  keys.varying = keys.config_keys.size();
   keys.config_keys.insert(keys.config_keys.end(), constant.begin(), constant.end());
   keys.metrics.assign(metrics.begin(), metrics.end());
   return keys;

@@ -33,6 +33,7 @@ HyperparamScatter hyperparamScatter(const std::vector<RunRecord>& runs, const st
 
 struct HyperparamKeys {
   std::vector<std::string> config_keys; // keys whose value differs between the runs first, then the rest
+  size_t varying = 0;                   // how many of config_keys differ between the runs
   std::vector<std::string> metrics;     // summary keys with a finite number in some run
 };
 HyperparamKeys hyperparamKeys(const std::vector<RunRecord>& runs);

@@ -1041,6 +1041,7 @@ void TestCompare::hyperparameterPointsAndPlot() {
     return std::find(keys.config_keys.begin(), keys.config_keys.end(), k) - keys.config_keys.begin();
   };
   QVERIFY(at("method.temperature") < at("optim.lr"));
+  QVERIFY(size_t(at("method.temperature")) < keys.varying && size_t(at("optim.lr")) >= keys.varying);
   QVERIFY(std::find(keys.metrics.begin(), keys.metrics.end(), "best_val_accuracy") != keys.metrics.end());
 
   const HyperparamScatter numeric = hyperparamScatter(runs, "method.temperature", "best_val_accuracy");
@@ -1060,7 +1061,16 @@ void TestCompare::hyperparameterPointsAndPlot() {
 
   // The view: one sweep, x and y picked in combo boxes, one marker per run.
   HyperparamView view(store);
+  view.setSelectedRuns({ids[0]}); // one run: nothing varies; the sweep then offers a key that does
   QVERIFY(view.showSweep(sweep));
+  std::vector<RunRecord> sweepRuns;
+  for (const RunRecord& run : runs)
+    if (run.sweep_id == sweep) sweepRuns.push_back(run);
+  const HyperparamKeys sweepKeys = hyperparamKeys(sweepRuns);
+  const auto chosen = std::find(sweepKeys.config_keys.begin(), sweepKeys.config_keys.end(),
+                                view.xCombo()->currentText().toStdString());
+  QVERIFY2(chosen - sweepKeys.config_keys.begin() < std::ptrdiff_t(sweepKeys.varying),
+           qPrintable(view.xCombo()->currentText())); // a key that varies in the sweep
   QVERIFY(view.setAxes("method.temperature", "best_val_accuracy"));
   QCOMPARE(view.series()->count(), 3);
   QSet<QPair<double, double>> drawn, expected;

@@ -135,8 +135,10 @@ void HyperparamView::fillKeys() {
   y_->clear();
   for (const std::string& k : keys.config_keys) x_->addItem(QString::fromStdString(k));
   for (const std::string& k : keys.metrics) y_->addItem(QString::fromStdString(k));
-  // Keep the user's choice; otherwise the first varying key and the best accuracy.
-  x_->setCurrentIndex(std::max(0, x_->findText(x)));
+  // Keep the user's choice while it still varies across these runs;
+  // otherwise the first key that does, and the best accuracy.
+  const int xAt = x_->findText(x);
+  x_->setCurrentIndex(xAt >= 0 && size_t(xAt) < keys.varying ? xAt : 0);
   int yAt = y_->findText(y);
   if (yAt < 0) yAt = y_->findText(QStringLiteral("best_val_accuracy"));
   if (yAt < 0) yAt = y_->findText(QStringLiteral("val_accuracy"));
