@@ -88,7 +88,8 @@ void MainWindow::newSweep() {
   const distillery::RunRecord* run = model_->record(currentRunId());
   if (run) {
     dialog.setBaseConfig(run->config_json);
-    dialog.setSweepName(QString::fromStdString(run->name) + QStringLiteral("-sweep"));
+    // A sweep's run is named "<sweep>/<key>=<value>,...": start from its sweep's name, not the whole run name.
+    dialog.setSweepName(QString::fromStdString(run->name).section(u'/', 0, 0) + QStringLiteral("-sweep"));
   } else {
     dialog.setBaseConfig(distillery::RunConfig::defaultDistill().toJson().dump());
   }
