@@ -394,6 +394,7 @@ struct ExportArgs {
   std::string kind = "summary";
   bool only_differing = false;
   std::string format = "md";
+  bool fit_width = false; // table --format tex: \resizebox to the text width
 };
 
 // Exports read an existing store; opening a mistyped path would create an empty one.
@@ -533,7 +534,7 @@ int cmdTable(const std::string& db, const ExportArgs& a) {
   }
   if (!a.title.empty()) table.caption = a.title;
   const std::string text = a.format == "md"    ? tableToMarkdown(table)
-                           : a.format == "tex" ? tableToLatex(table, a.kind == "summary" ? "tab:summary" : "tab:config-diff")
+                           : a.format == "tex" ? tableToLatex(table, a.kind == "summary" ? "tab:summary" : "tab:config-diff", a.fit_width)
                            : a.format == "csv" ? tableToCsv(table)
                                                : tableToHtml(table);
   if (a.out.empty()) std::cout << text;
@@ -716,6 +717,7 @@ int main(int argc, char** argv) {
   table->add_flag("--only-differing", ex.only_differing, "diff: only the keys whose values differ");
   table->add_option("--format", ex.format, "md (default), tex (booktabs), csv or html");
   table->add_option("--title", ex.title, "Caption");
+  table->add_flag("--fit-width", ex.fit_width, "tex: scale the table to the text width (\\resizebox, needs graphicx)");
   table->add_option("--out", ex.out, "Output file (default: stdout)");
   table->add_option("--db", db, "Run store");
 

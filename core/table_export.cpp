@@ -127,12 +127,13 @@ std::string tableToMarkdown(const TableData& t) {
   return out.str();
 }
 
-std::string tableToLatex(const TableData& t, const std::string& label) {
+std::string tableToLatex(const TableData& t, const std::string& label, bool fit_width) {
   std::ostringstream out;
   auto numeric = [&](size_t c) { return c < t.numeric.size() && t.numeric[c]; };
   out << "\\begin{table}[tbp]\n  \\centering\n  \\small\n";
   if (!t.caption.empty()) out << "  \\caption{" << escapeLatex(t.caption) << "}\n";
   if (!label.empty()) out << "  \\label{" << label << "}\n";
+  if (fit_width) out << "  % \\resizebox needs \\usepackage{graphicx}\n  \\resizebox{\\linewidth}{!}{%\n";
   out << "  \\begin{tabular}{";
   for (size_t c = 0; c < t.headers.size(); ++c) out << (numeric(c) ? 'r' : 'l');
   out << "}\n    \\toprule\n    ";
@@ -143,7 +144,7 @@ std::string tableToLatex(const TableData& t, const std::string& label) {
     for (size_t c = 0; c < t.headers.size(); ++c) out << (c ? " & " : "") << (c < row.size() ? escapeLatex(row[c]) : "");
     out << " \\\\\n";
   }
-  out << "    \\bottomrule\n  \\end{tabular}\n\\end{table}\n";
+  out << "    \\bottomrule\n  \\end{tabular}" << (fit_width ? "}" : "") << "\n\\end{table}\n";
   return out.str();
 }
 

@@ -9,8 +9,10 @@ namespace distillery {
 
 std::string tableToMarkdown(const TableData& table);
 // A complete `table` environment (\toprule/\midrule/\bottomrule, caption,
-// label); needs \usepackage{booktabs}.
-std::string tableToLatex(const TableData& table, const std::string& label = "tab:distillery");
+// label); needs \usepackage{booktabs}. fit_width scales the tabular to the
+// text width (\resizebox{\linewidth}{!}{...}, needs \usepackage{graphicx}),
+// for wide tables such as the 14-column summary.
+std::string tableToLatex(const TableData& table, const std::string& label = "tab:distillery", bool fit_width = false);
 std::string escapeLatex(const std::string& text);
 std::string escapeMarkdownCell(const std::string& text);
 // Running Markdown text (names, notes): every character Markdown or HTML

@@ -43,6 +43,25 @@ uint32_t runColour(const ReportContent& report, int64_t run_id) {
   return 0x444444;
 }
 
+// Table cell text with line-break chances (a zero-width space) after / , = _
+// and after a dot before a letter, so a long run name such as
+// "tiny-kd/method.temperature=1.0,seed=0" wraps between its parts: narrow
+// columns broke QTextDocument's layout mid-word ("temperat|ure"). Numbers
+// ("1.0") keep their dots unbroken.
+QString breakable(const std::string& text) {
+  const QString escaped = html(text);
+  QString out;
+  out.reserve(escaped.size() + escaped.size() / 4);
+  for (qsizetype i = 0; i < escaped.size(); ++i) {
+    const QChar c = escaped.at(i);
+    out += c;
+    const bool beforeLetter = i + 1 < escaped.size() && escaped.at(i + 1).isLetter();
+    if (i + 1 < escaped.size() && (c == u'/' || c == u',' || c == u'=' || c == u'_' || (c == u'.' && beforeLetter)))
+      out += QChar(0x200B);
+  }
+  return out;
+}
+
 // Tables for QTextDocument, which knows a subset of HTML 4 and CSS.
 QString qtTable(const TableData& t) {
   QString out = "<p style=\"margin-top:10px\"><b>" + html(t.caption) + "</b></p>"
@@ -50,12 +69,12 @@ QString qtTable(const TableData& t) {
                 "style=\"border-collapse:collapse;border-color:#999999;font-size:8pt\"><thead><tr>";
   auto align = [&](size_t c) { return c < t.numeric.size() && t.numeric[c] ? QString(" align=\"right\"") : QString(); };
   for (size_t c = 0; c < t.headers.size(); ++c)
-    out += "<th bgcolor=\"#eeeeee\"" + align(c) + ">" + html(t.headers[c]) + "</th>";
+    out += "<th bgcolor=\"#eeeeee\"" + align(c) + ">" + breakable(t.headers[c]) + "</th>";
   out += "</tr></thead>";
   for (const auto& row : t.rows) {
     out += "<tr>";
     for (size_t c = 0; c < t.headers.size(); ++c)
-      out += "<td" + align(c) + ">" + (c < row.size() ? html(row[c]) : QString()) + "</td>";
+      out += "<td" + align(c) + ">" + (c < row.size() ? breakable(row[c]) : QString()) + "</td>";
     out += "</tr>";
   }
   return out + "</table>";

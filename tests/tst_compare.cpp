@@ -17,6 +17,30 @@
 #include "widgets/run_filter_proxy_model.h"
 #include "widgets/run_group_proxy_model.h"
 #include "widgets/run_table_model.h"
+// issue 15 (29, 30, 25): columns, group statistics, kept layout, notes, menus, hyperparameters, summary table
+#include "core/group_statistics.h"
+#include "core/hyperparam_points.h"
+#include "widgets/help_menu.h"
+#include "widgets/hyperparam_view.h"
+#include "widgets/notes_editor.h"
+#include "widgets/run_annotation_actions.h"
+#include "widgets/run_summary_view.h"
+#include "widgets/run_table_header_menu.h"
+#include "widgets/run_table_settings.h"
+#include "widgets/summary_table_view.h"
+#include "widgets/table_export_bar.h"
+#include <QMenu>
+#include <QMenuBar>
+#include <QPlainTextEdit>
+#include <QScatterSeries>
+#include <QSettings>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QHeaderView>
+#include <QApplication>
+#include <QFileInfo>
+#include <QTimer>
+#include "core/run_summary_table.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -33,6 +57,8 @@
 #include <QTreeView>
 #include <QValueAxis>
 #include <QtTest>
+#include <QInputDialog>
+#include <QTreeWidgetItemIterator>
 
 #include <cmath>
 #include <fstream>
@@ -154,6 +180,14 @@ private Q_SLOTS:
   void divergenceIsMarked();
   void configDiffShowsOnlyWhatDiffers();
   void costViewIncludesTeachersAndFront();
+  // issue 15
+  void groupRowsShowMeanAndStd();
+  void columnChooserAddsConfigAndSummaryColumns();
+  void tableLayoutPersistsAcrossRestarts();
+  void notesAreMultiLineAndAnnotationsInContextMenu();
+  void viewAndHelpMenus();
+  void hyperparameterPointsAndPlot();
+  void summaryTableSortsAndSavesEveryFormat();
 };
 
 void TestCompare::filterParsesTerms() {
@@ -692,6 +726,409 @@ void TestCompare::costViewIncludesTeachersAndFront() {
   QCOMPARE(view.frontRunIds(), (std::vector<int64_t>{student, teacher})); // "worse" is beaten on both counts
   QVERIFY(view.comparisonText().contains(QStringLiteral("95.6%"))); // 0.86 / 0.90 of the accuracy kept
   QVERIFY(view.comparisonText().contains(QStringLiteral("100")));   // 100x cheaper
+}
+
+// Group rows: mean ± sample std over a group's runs. Reference values from
+// Python's statistics module (independent of our code):
+//   statistics.mean([0.80, 0.82, 0.86]) = 0.8266666666666667
+//   statistics.stdev([0.80, 0.82, 0.86]) = 0.030550504633038912   (n-1)
+//   statistics.mean([0.5, 0.7]) = 0.6, statistics.stdev([0.5, 0.7]) = 0.14142135623730948
+void TestCompare::groupRowsShowMeanAndStd() {
+  const auto stats = groupStatistics({0.80, 0.82, 0.86, kNaN});
+  QVERIFY(stats);
+  QCOMPARE(stats->count, size_t(3)); // NaN is not a value
+  QVERIFY(std::fabs(stats->mean - 0.8266666666666667) < 1e-12);
+  QVERIFY(std::fabs(stats->std - 0.030550504633038912) < 1e-12);
+  QCOMPARE(stats->min, 0.80);
+  QCOMPARE(stats->max, 0.86);
+  // Two values: sample std is |a - b| / sqrt(2).
+  QVERIFY(std::fabs(groupStatistics({0.5, 0.7})->std - 0.2 / std::sqrt(2.0)) < 1e-12);
+  QCOMPARE(groupStatistics({0.5})->std, 0.0);
+  QVERIFY(!groupStatistics({kNaN}));
+  QCOMPARE(parseGroupAggregate("mean_std"), std::optional<GroupAggregate>(GroupAggregate::MeanStd));
+  QVERIFY(!parseGroupAggregate("median"));
+
+  RunStore store(":memory:");
+  const double kdAcc[] = {0.80, 0.82, 0.86}, dkdAcc[] = {0.5, 0.7};
+  const double kdWall[] = {10, 12, 17};
+  for (int i = 0; i < 3; ++i) {
+    SyntheticRun r;
+    r.method = "kd";
+    r.best = kdAcc[i];
+    r.wall_s = kdWall[i];
+    addRun(store, r);
+  }
+  for (double acc : dkdAcc) {
+    SyntheticRun r;
+    r.method = "dkd";
+    r.best = acc;
+    addRun(store, r);
+  }
+  RunTableModel model(store);
+  model.refresh();
+  RunBrowser browser(&model);
+  browser.setGroupKey("method.name");
+  RunGroupProxyModel* groups = browser.groupModel();
+  QCOMPARE(groups->groupValue(1), QStringLiteral("kd"));
+  const int acc = RunTableModel::BestValAccuracyColumn;
+  QCOMPARE(groups->index(1, acc).data().toString(), QStringLiteral("best 86.0%")); // the default is unchanged
+  groups->setAggregate(GroupAggregate::MeanStd);
+  QCOMPARE(groups->index(1, acc).data().toString(), QStringLiteral("82.7 \u00b1 3.1%"));
+  QCOMPARE(groups->index(0, acc).data().toString(), QStringLiteral("60.0 \u00b1 14.1%"));
+  const auto kdStats = groups->groupStatistics(1, acc);
+  QVERIFY(kdStats && std::fabs(kdStats->std - 0.030550504633038912) < 1e-12);
+  QVERIFY(groups->index(1, acc).data(Qt::ToolTipRole).toString().contains(QStringLiteral("3 of 3 runs")));
+  groups->setAggregate(GroupAggregate::Mean);
+  QCOMPARE(groups->index(1, acc).data().toString(), QStringLiteral("mean 82.7%"));
+  groups->setAggregate(GroupAggregate::Min);
+  QCOMPARE(groups->index(1, acc).data().toString(), QStringLiteral("min 80.0%"));
+
+  // Every numeric column aggregates under mean ± std, an added summary column too:
+  // statistics.mean([10, 12, 17]) = 13, statistics.stdev([10, 12, 17]) = 3.605551275463989.
+  groups->setAggregate(GroupAggregate::MeanStd);
+  browser.headerMenu()->setKeyVisible("summary.wall_s", true);
+  const int wallColumn = model.extraColumnOf("summary.wall_s");
+  QVERIFY(wallColumn >= RunTableModel::ColumnCount);
+  QCOMPARE(groups->columnCount(), model.columnCount());
+  QCOMPARE(groups->index(1, wallColumn).data().toString(), QStringLiteral("13 \u00b1 3.606"));
+  // Text columns have no statistics.
+  QVERIFY(groups->index(1, RunTableModel::MethodColumn).data().toString().isEmpty());
+}
+
+void TestCompare::columnChooserAddsConfigAndSummaryColumns() {
+  RunStore store(":memory:");
+  std::vector<int64_t> ids;
+  for (double t : {8.0, 2.0, 4.0}) {
+    SyntheticRun r;
+    r.temperature = t;
+    r.test = t / 10.0;
+    ids.push_back(addRun(store, r));
+  }
+  RunTableModel model(store);
+  model.refresh();
+  RunBrowser browser(&model);
+  browser.resize(1200, 300);
+  browser.show();
+  RunTableHeaderMenu* menu = browser.headerMenu();
+  // The header's menu offers config keys and summary metrics.
+  const auto keys = model.columnableKeys();
+  QVERIFY(std::find(keys.begin(), keys.end(), "method.temperature") != keys.end());
+  QVERIFY(std::find(keys.begin(), keys.end(), "summary.test_accuracy") != keys.end());
+  QMenu qmenu;
+  menu->fillColumnsMenu(&qmenu);
+  QStringList titles;
+  for (QAction* a : qmenu.actions()) titles << a->text();
+  QVERIFY2(titles.contains(QStringLiteral("Config Keys")) && titles.contains(QStringLiteral("Summary Metrics")) &&
+               titles.contains(QStringLiteral("Status")),
+           qPrintable(titles.join(u',')));
+  QCOMPARE(browser.tree()->header()->contextMenuPolicy(), Qt::CustomContextMenu);
+
+  // Checking a key adds its column to the table, with each run's value.
+  const int before = browser.tree()->model()->columnCount();
+  menu->setKeyVisible("method.temperature", true);
+  const int column = model.extraColumnOf("method.temperature");
+  QCOMPARE(column, before);
+  QCOMPARE(browser.tree()->model()->columnCount(), before + 1);
+  QCOMPARE(browser.tree()->model()->headerData(column, Qt::Horizontal).toString(), QStringLiteral("method.temperature"));
+  QCOMPARE(model.index(model.rowOf(ids[1]), column).data().toString(), QStringLiteral("2"));
+  // It sorts as numbers.
+  browser.tree()->sortByColumn(column, Qt::AscendingOrder);
+  QCOMPARE(idsInOrder(*browser.filterModel()), (QList<int64_t>{ids[1], ids[2], ids[0]}));
+  menu->setKeyVisible("summary.test_accuracy", true);
+  QCOMPARE(browser.tree()->model()->headerData(model.extraColumnOf("summary.test_accuracy"), Qt::Horizontal).toString(),
+           QStringLiteral("test_accuracy"));
+  QCOMPARE(menu->visibleKeys(), (std::vector<std::string>{"method.temperature", "summary.test_accuracy"}));
+  // Unchecking hides; fixed columns hide too, except the name.
+  menu->setKeyVisible("method.temperature", false);
+  QVERIFY(browser.tree()->header()->isSectionHidden(column));
+  QCOMPARE(menu->visibleKeys(), std::vector<std::string>{"summary.test_accuracy"});
+  menu->setColumnVisible(RunTableModel::TaskColumn, false);
+  menu->setColumnVisible(RunTableModel::NameColumn, false);
+  QCOMPARE(menu->hiddenColumns(), QList<int>{RunTableModel::TaskColumn});
+  // Grouped, the added column is there too, and a refresh keeps it.
+  browser.setGroupKey("method.name");
+  model.refresh();
+  QCOMPARE(browser.groupModel()->columnCount(), model.columnCount());
+  QVERIFY(!browser.groupModel()->index(0, 0, browser.groupModel()->index(0, 0)).siblingAtColumn(column).data().toString().isEmpty());
+}
+
+void TestCompare::tableLayoutPersistsAcrossRestarts() {
+  QTemporaryDir dir;
+  const QString ini = dir.filePath(QStringLiteral("settings.ini"));
+  RunStore store(":memory:");
+  for (const char* method : {"kd", "dkd", "kd"}) {
+    SyntheticRun r;
+    r.method = method;
+    r.best = 0.7;
+    r.test = 0.6;
+    addRun(store, r);
+  }
+  RunTableModel model(store);
+  model.refresh();
+  {
+    RunBrowser browser(&model);
+    RunTableSettings settings(&browser, ini);
+    settings.restore(); // nothing saved yet: the defaults stay
+    QCOMPARE(browser.tree()->header()->sortIndicatorSection(), int(RunTableModel::CreatedColumn));
+    browser.headerMenu()->setKeyVisible("summary.test_accuracy", true);
+    browser.headerMenu()->setColumnVisible(RunTableModel::TeacherColumn, false);
+    browser.tree()->sortByColumn(model.extraColumnOf("summary.test_accuracy"), Qt::AscendingOrder);
+    browser.setGroupKey("method.name");
+    browser.groupModel()->setAggregate(GroupAggregate::MeanStd);
+    Q_EMIT browser.headerMenu()->changed(); // as the menu does after a choice
+  }
+  QSettings check(ini, QSettings::IniFormat);
+  QCOMPARE(check.value(QStringLiteral("runTable/groupKey")).toString(), QStringLiteral("method.name"));
+  QCOMPARE(check.value(QStringLiteral("runTable/sortColumn")).toString(), QStringLiteral("key:summary.test_accuracy"));
+
+  // A new session: a new model and browser, the same layout.
+  RunTableModel model2(store);
+  model2.refresh();
+  RunBrowser browser(&model2);
+  RunTableSettings settings(&browser, ini);
+  settings.restore();
+  const int column = model2.extraColumnOf("summary.test_accuracy");
+  QVERIFY(column >= RunTableModel::ColumnCount);
+  QVERIFY(!browser.tree()->header()->isSectionHidden(column));
+  QVERIFY(browser.tree()->header()->isSectionHidden(RunTableModel::TeacherColumn));
+  QVERIFY(!browser.tree()->header()->isSectionHidden(RunTableModel::StatusColumn));
+  QCOMPARE(browser.tree()->header()->sortIndicatorSection(), column);
+  QCOMPARE(browser.tree()->header()->sortIndicatorOrder(), Qt::AscendingOrder);
+  QCOMPARE(browser.groupModel()->groupKey(), std::string("method.name"));
+  QCOMPARE(browser.groupCombo()->currentData().toString(), QStringLiteral("method.name"));
+  QCOMPARE(browser.groupModel()->aggregate(), GroupAggregate::MeanStd);
+}
+
+void TestCompare::notesAreMultiLineAndAnnotationsInContextMenu() {
+  RunStore store(":memory:");
+  SyntheticRun r;
+  r.name = "noted";
+  const int64_t id = addRun(store, r);
+  SyntheticRun other;
+  const int64_t otherId = addRun(store, other);
+  store.setTags(otherId, {"mine", "shared"});
+  store.setTags(id, {"shared"});
+  MainWindow window(store);
+  window.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  RunTableModel* model = window.runModel();
+  QTreeView* tree = window.runTable();
+
+  // The table's context menu has tags and notes.
+  RunAnnotationActions* annotations = window.annotationActions();
+  QVERIFY(tree->actions().contains(annotations->editTagsAction()));
+  QVERIFY(tree->actions().contains(annotations->editNotesAction()));
+
+  // In place, the Notes cell edits with a multi-line editor and stores the text as typed.
+  window.selectRun(id);
+  const QModelIndex notes = tree->selectionModel()->currentIndex().siblingAtColumn(RunTableModel::NotesColumn);
+  tree->edit(notes);
+  auto* editor = tree->findChild<QPlainTextEdit*>(QStringLiteral("notesEditor"));
+  QVERIFY(editor);
+  const QString typed = QStringLiteral("lr too high?\n  - try 1e-3\n\nthen T=2");
+  editor->setPlainText(typed);
+  tree->itemDelegateForColumn(RunTableModel::NotesColumn)->setModelData(editor, tree->model(), notes);
+  QCOMPARE(QString::fromStdString(store.run(id)->notes), typed);
+  QCOMPARE(model->index(model->rowOf(id), RunTableModel::NotesColumn).data().toString(), QStringLiteral("lr too high?"));
+  // The dialog starts from the stored text.
+  NotesDialog dialog(QStringLiteral("#1"), typed);
+  QCOMPARE(dialog.notes(), typed);
+
+  // Details show every line, and the tags.
+  RunSummaryView details;
+  details.showRun(*store.run(id));
+  QStringList values;
+  for (QTreeWidgetItemIterator it(&details); *it; ++it) values << (*it)->text(1);
+  QVERIFY2(values.contains(QStringLiteral("lr too high?")) && values.contains(QStringLiteral("  - try 1e-3")) &&
+               values.contains(QStringLiteral("then T=2")) && values.contains(QStringLiteral("shared")),
+           qPrintable(values.join(u'|')));
+
+  // Editing the tags of two runs changes only the shared ones: each keeps its own.
+  window.runBrowser()->selectRuns({id, otherId});
+  QTimer::singleShot(0, [] {
+    auto* input = qobject_cast<QInputDialog*>(QApplication::activeModalWidget());
+    QVERIFY(input);
+    QCOMPARE(input->textValue(), QStringLiteral("shared"));
+    input->setTextValue(QStringLiteral("shared, paper"));
+    input->accept();
+  });
+  annotations->editTagsAction()->trigger();
+  QCOMPARE(store.run(id)->tags, (std::vector<std::string>{"shared", "paper"}));
+  QCOMPARE(store.run(otherId)->tags, (std::vector<std::string>{"mine", "shared", "paper"}));
+}
+
+void TestCompare::viewAndHelpMenus() {
+  RunStore store(":memory:");
+  for (const char* method : {"kd", "dkd"}) {
+    SyntheticRun r;
+    r.method = method;
+    r.best = 0.5;
+    addRun(store, r);
+  }
+  MainWindow window(store);
+  QStringList menus;
+  for (QAction* a : window.menuBar()->actions()) menus << a->text().remove(u'&');
+  QVERIFY2(menus.contains(QStringLiteral("View")) && menus.contains(QStringLiteral("Help")), qPrintable(menus.join(u',')));
+  QVERIFY(menus.indexOf(QStringLiteral("Help")) == menus.size() - 1); // Help last, by convention
+
+  auto* view = window.menuBar()->findChild<QMenu*>(QStringLiteral("viewMenu"));
+  QVERIFY(view);
+  auto submenu = [&](const QString& title) -> QMenu* {
+    for (QAction* a : view->actions())
+      if (a->menu() && a->text().remove(u'&') == title) {
+        Q_EMIT a->menu()->aboutToShow(); // filled when it opens
+        return a->menu();
+      }
+    return nullptr;
+  };
+  auto trigger = [](QMenu* menu, const QString& text) {
+    for (QAction* a : menu->actions())
+      if (a->text().remove(u'&') == text) {
+        a->trigger();
+        return true;
+      }
+    return false;
+  };
+  QMenu* groupBy = submenu(QStringLiteral("Group Runs By"));
+  QVERIFY(groupBy && trigger(groupBy, QStringLiteral("method.name")));
+  QCOMPARE(window.runBrowser()->groupModel()->groupKey(), std::string("method.name"));
+  QMenu* aggregate = submenu(QStringLiteral("Group Rows Show"));
+  QVERIFY(aggregate && trigger(aggregate, QStringLiteral("Mean \u00b1 std (sample, n-1)")));
+  QCOMPARE(window.runBrowser()->groupModel()->aggregate(), GroupAggregate::MeanStd);
+  QMenu* columns = submenu(QStringLiteral("Run Table Columns"));
+  QVERIFY(columns && trigger(columns, QStringLiteral("Task")));
+  QVERIFY(window.runTable()->header()->isSectionHidden(RunTableModel::TaskColumn));
+  QMenu* smoothing = submenu(QStringLiteral("Compare Chart Smoothing"));
+  QVERIFY(smoothing && trigger(smoothing, QStringLiteral("0.9")));
+  QCOMPARE(window.compareView()->smoothing(), 0.9);
+  // Reopening rebuilds the menu without piling up old entries.
+  const int entries = submenu(QStringLiteral("Compare Chart Smoothing"))->actions().size();
+  QCOMPARE(submenu(QStringLiteral("Compare Chart Smoothing"))->actions().size(), entries);
+
+  // Help: the shortcuts list is read from the actions; the docs folder is found from the build tree.
+  const QString shortcuts = shortcutList(&window);
+  QVERIFY2(shortcuts.contains(QKeySequence(QKeySequence::New).toString(QKeySequence::NativeText)) &&
+               shortcuts.contains(QStringLiteral("New Run")) && shortcuts.contains(QStringLiteral("Compare")),
+           qPrintable(shortcuts));
+  QVERIFY(window.findChild<QAction*>(QStringLiteral("aboutAction")));
+  QVERIFY(window.findChild<QAction*>(QStringLiteral("documentationAction")));
+  QVERIFY2(QFileInfo::exists(documentationFolder() + QStringLiteral("/docs/architecture.md")),
+           qPrintable(documentationFolder()));
+}
+
+void TestCompare::hyperparameterPointsAndPlot() {
+  RunStore store(":memory:");
+  const int64_t sweep = store.createSweep("t-grid", "{}");
+  std::vector<int64_t> ids;
+  const double temps[] = {4.0, 1.0, 8.0}, accs[] = {0.81, 0.72, 0.77};
+  for (int i = 0; i < 3; ++i) {
+    SyntheticRun r;
+    r.name = "t-grid/method.temperature=" + std::to_string(int(temps[i]));
+    r.temperature = temps[i];
+    r.best = accs[i];
+    r.method = i == 2 ? "dkd" : "kd";
+    ids.push_back(addRun(store, r));
+    store.setSweep(ids.back(), sweep);
+  }
+  SyntheticRun outside; // no sweep, no accuracy
+  const int64_t outsideId = addRun(store, outside);
+
+  std::vector<RunRecord> runs = store.runs();
+  const HyperparamKeys keys = hyperparamKeys(runs);
+  QVERIFY(std::find(keys.config_keys.begin(), keys.config_keys.end(), "method.temperature") != keys.config_keys.end());
+  // Keys that differ between the runs come before those that do not.
+  const auto at = [&](const std::string& k) {
+    return std::find(keys.config_keys.begin(), keys.config_keys.end(), k) - keys.config_keys.begin();
+  };
+  QVERIFY(at("method.temperature") < at("optim.lr"));
+  QVERIFY(size_t(at("method.temperature")) < keys.varying && size_t(at("optim.lr")) >= keys.varying);
+  QVERIFY(std::find(keys.metrics.begin(), keys.metrics.end(), "best_val_accuracy") != keys.metrics.end());
+
+  const HyperparamScatter numeric = hyperparamScatter(runs, "method.temperature", "best_val_accuracy");
+  QVERIFY(numeric.x_numeric);
+  QCOMPARE(numeric.points.size(), size_t(3));
+  QCOMPARE(numeric.missing, std::vector<int64_t>{outsideId}); // it has no best_val_accuracy
+  for (const HyperparamPoint& p : numeric.points) {
+    const size_t i = size_t(std::find(ids.begin(), ids.end(), p.run_id) - ids.begin());
+    QVERIFY(i < 3);
+    QCOMPARE(p.x, temps[i]);
+    QCOMPARE(p.y, accs[i]);
+  }
+  const HyperparamScatter categorical = hyperparamScatter(runs, "method.name", "best_val_accuracy");
+  QVERIFY(!categorical.x_numeric);
+  QCOMPARE(categorical.categories, (std::vector<std::string>{"dkd", "kd"}));
+  for (const HyperparamPoint& p : categorical.points) QCOMPARE(p.x, p.x_text == "dkd" ? 0.0 : 1.0);
+
+  // The view: one sweep, x and y picked in combo boxes, one marker per run.
+  HyperparamView view(store);
+  view.setSelectedRuns({ids[0]}); // one run: nothing varies; the sweep then offers a key that does
+  QVERIFY(view.showSweep(sweep));
+  std::vector<RunRecord> sweepRuns;
+  for (const RunRecord& run : runs)
+    if (run.sweep_id == sweep) sweepRuns.push_back(run);
+  const HyperparamKeys sweepKeys = hyperparamKeys(sweepRuns);
+  const auto chosen = std::find(sweepKeys.config_keys.begin(), sweepKeys.config_keys.end(),
+                                view.xCombo()->currentText().toStdString());
+  QVERIFY2(chosen - sweepKeys.config_keys.begin() < std::ptrdiff_t(sweepKeys.varying),
+           qPrintable(view.xCombo()->currentText())); // a key that varies in the sweep
+  QVERIFY(view.setAxes("method.temperature", "best_val_accuracy"));
+  QCOMPARE(view.series()->count(), 3);
+  QSet<QPair<double, double>> drawn, expected;
+  for (const QPointF& p : view.series()->points()) drawn.insert({p.x(), p.y()});
+  for (int i = 0; i < 3; ++i) expected.insert({temps[i], accs[i]});
+  QCOMPARE(drawn, expected);
+  view.xCombo()->setCurrentText(QStringLiteral("method.name"));
+  QCOMPARE(view.scatter().x_key, std::string("method.name"));
+  QVERIFY(!view.scatter().x_numeric);
+  // The selected runs instead of a sweep.
+  view.setSelectedRuns({ids[0], ids[1]});
+  QVERIFY(view.setAxes("method.temperature", "best_val_accuracy"));
+  QCOMPARE(view.series()->count(), 2);
+}
+
+void TestCompare::summaryTableSortsAndSavesEveryFormat() {
+  RunStore store(":memory:");
+  std::vector<int64_t> ids;
+  for (double best : {0.09, 0.85, 0.1}) {
+    SyntheticRun r;
+    r.best = best;
+    ids.push_back(addRun(store, r));
+  }
+  SyntheticRun none; // no best accuracy: last in either order
+  const int64_t noneId = addRun(store, none);
+  SummaryTableView view(store);
+  view.setRuns({ids[0], ids[1], ids[2], noneId});
+  QCOMPARE(view.table().rows.size(), size_t(4));
+  QCOMPARE(view.table().rows[0][0], runLabel(ids[0], "run")); // the compare order until a click
+  QVERIFY(view.view()->isSortingEnabled());
+  // A click on "Best val acc" sorts by the figure (9% < 10%), and the export follows.
+  const int bestColumn = 1;
+  QCOMPARE(QString::fromStdString(view.table().headers[bestColumn]).left(8), QStringLiteral("Best val"));
+  view.view()->sortByColumn(bestColumn, Qt::AscendingOrder);
+  std::vector<std::string> order;
+  for (const auto& row : view.table().rows) order.push_back(row[bestColumn]);
+  QCOMPARE(order, (std::vector<std::string>{"9.00", "10.00", "85.00", "-"}));
+  view.view()->sortByColumn(bestColumn, Qt::DescendingOrder);
+  QCOMPARE(view.table().rows.front()[bestColumn], std::string("85.00"));
+  QCOMPARE(view.table().rows.back()[bestColumn], std::string("-"));
+
+  // Save offers and writes what the CLI writes: .tex .md .csv .html.
+  const QString filters = TableExportBar::fileFilters();
+  for (const char* ext : {"*.tex", "*.md", "*.csv", "*.html"}) QVERIFY2(filters.contains(QLatin1String(ext)), ext);
+  QTemporaryDir dir;
+  for (const char* ext : {"tex", "md", "csv", "html"}) {
+    const QString path = dir.filePath(QStringLiteral("summary.") + QLatin1String(ext));
+    QCOMPARE(view.exportBar()->saveTo(path), QString());
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(file.readAll());
+    QVERIFY2(text.contains(QStringLiteral("85.00")), ext);
+    if (QLatin1String(ext) == QLatin1String("csv")) QVERIFY(text.startsWith(QStringLiteral("Run,")));
+    if (QLatin1String(ext) == QLatin1String("html")) QVERIFY(text.contains(QStringLiteral("<table>")));
+    // The summary's 14 columns are scaled to the text width by default.
+    if (QLatin1String(ext) == QLatin1String("tex")) QVERIFY(text.contains(QStringLiteral("\\resizebox{\\linewidth}{!}{%")));
+  }
+  QVERIFY(!view.exportBar()->saveTo(dir.filePath(QStringLiteral("summary.xlsx"))).isEmpty());
 }
 
 QTEST_MAIN(TestCompare)

@@ -591,6 +591,31 @@ private Q_SLOTS:
       QVERIFY2(text.find(s) != std::string::npos, (s + " missing").c_str());
   }
 
+  // issue 15 (25): sweep-style run names wrap between their parts in the PDF's
+  // tables, not mid-word ("method.temperat" / "ure=1.0,seed=0").
+  void pdfReportTablesBreakNamesBetweenWords() {
+    if (QStandardPaths::findExecutable("pdftotext").isEmpty()) QSKIP("pdftotext (poppler-utils) not installed");
+    RunStore store(spath("sweep-names.sqlite"));
+    std::vector<int64_t> ids;
+    for (const char* t : {"1.0", "4.0", "8.0"}) {
+      const std::string name = std::string("tiny-kd/method.temperature=") + t + ",seed=0";
+      const int64_t id = store.createRun(name, "distill",
+                                         R"({"name":"x","task":"distill","method":{"name":"kd","temperature":)" +
+                                             std::string(t) + "}}");
+      store.setSummary(id, summary(0.5, 12700));
+      ids.push_back(id);
+    }
+    render::ReportRequest r;
+    r.run_ids = ids;
+    const QString file = path("sweep-names.pdf");
+    render::exportReport(store, r, file.toStdString());
+    QString text = QString::fromStdString(pdfText(file));
+    text.remove(QChar(0x200B));
+    const qsizetype cut = text.count(QStringLiteral("temperat")) - text.count(QStringLiteral("temperature"));
+    QVERIFY2(cut == 0, qPrintable(text));
+    QVERIFY(text.count(QStringLiteral("temperature")) >= 9); // titles, both summary tables, diff headers
+  }
+
   void markdownAndLatexReportsWriteChartFiles() {
     RunStore store(db_);
     render::ReportRequest r;
@@ -640,6 +665,38 @@ private Q_SLOTS:
     QVERIFY(c.out.contains("\\toprule"));
     QVERIFY(c.out.contains("optim.lr"));
     QVERIFY(!c.out.contains("seed")); // equal in both runs
+    // issue 15 (25): a wide summary scaled to the text width on request.
+    c = cli({"table", "--runs", runs, "--format", "tex", "--fit-width", "--db", db});
+    QVERIFY2(c.code == 0, qPrintable(c.err));
+    QVERIFY(c.out.contains("\\resizebox{\\linewidth}{!}{%"));
+    c = cli({"table", "--runs", runs, "--format", "tex", "--db", db});
+    QVERIFY(!c.out.contains("resizebox"));
+  }
+
+  // issue 15 (25): \resizebox{\linewidth}{!}{...} around the tabular, braces balanced.
+  void latexFitWidthScalesTheTabular() {
+    TableData t;
+    t.headers = {"Run", "A", "B"};
+    t.numeric = {false, true, true};
+    t.rows = {{"x", "1", "2"}};
+    const std::string plain = tableToLatex(t, "tab:x");
+    QVERIFY(plain.find("resizebox") == std::string::npos); // the default is unchanged
+    const std::string fit = tableToLatex(t, "tab:x", true);
+    const size_t box = fit.find("\\resizebox{\\linewidth}{!}{%\n"), begin = fit.find("\\begin{tabular}"),
+                 end = fit.find("\\end{tabular}}\n");
+    QVERIFY(box != std::string::npos && begin != std::string::npos && end != std::string::npos);
+    QVERIFY(box < begin && begin < end);
+    QVERIFY(fit.find("graphicx") != std::string::npos); // the package it needs is named
+    int depth = 0;
+    for (size_t i = 0; i < fit.size(); ++i) {
+      if (fit[i] == '\\' && i + 1 < fit.size()) {
+        ++i; // an escaped character
+        continue;
+      }
+      if (fit[i] == '{') ++depth;
+      if (fit[i] == '}') QVERIFY(--depth >= 0);
+    }
+    QCOMPARE(depth, 0);
   }
 
   void cliRejectsBadInputClearly() {

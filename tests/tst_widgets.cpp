@@ -18,6 +18,12 @@
 #include "widgets/run_controller.h"
 #include "widgets/run_table_model.h"
 #include "widgets/run_view.h"
+#include "widgets/run_browser.h"            // issue 15: sweeps from the GUI
+#include "widgets/run_group_proxy_model.h"
+#include "widgets/sweep_dialog.h"
+#include "widgets/sweep_launcher.h"
+#include <QPushButton>
+#include <QTableWidget>
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -36,6 +42,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <set>
 
 using namespace distillery;
 using namespace distillery::gui;
@@ -110,6 +117,7 @@ private Q_SLOTS:
   void closingWindowStopsActiveRuns();
   void baselineIsOneClickFromADistillRun(); // issue 5: same student, no teacher
   void resumeContinuesACancelledRun();      // issue 8: Resume in the GUI
+  void sweepDialogStartsGridThroughCoreSweep(); // issue 15 (30): sweep launcher
 };
 
 void TestWidgets::initTestCase() {
@@ -527,6 +535,67 @@ void TestWidgets::resumeContinuesACancelledRun() {
   window.refresh();
   window.selectRun(id);
   QVERIFY(!window.resumeAction()->isEnabled());
+}
+
+void TestWidgets::sweepDialogStartsGridThroughCoreSweep() {
+  // Values as typed: numbers and booleans as JSON, other words as strings, "[...]" as a JSON list.
+  QCOMPARE(SweepDialog::parseValues(QStringLiteral("0.1, 1e-3, 2"), "optim.lr"), nlohmann::json::parse("[0.1, 0.001, 2]"));
+  QCOMPARE(SweepDialog::parseValues(QStringLiteral("kd, dkd"), "method.name"), nlohmann::json::parse(R"(["kd", "dkd"])"));
+  QCOMPARE(SweepDialog::parseValues(QStringLiteral(R"([{"zoo": "mlp", "hidden": [8]}])"), "student"),
+           nlohmann::json::parse(R"([{"zoo": "mlp", "hidden": [8]}])"));
+  QVERIFY_THROWS_EXCEPTION(ConfigError, SweepDialog::parseValues(QStringLiteral("1,,2"), "seed"));
+
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  MainWindow window(store);
+
+  // The base config (a run's), two axes: the count is their product.
+  SweepDialog dialog;
+  dialog.setBaseConfig(tinyTrainConfig(dataDir_, 1).toJson().dump());
+  dialog.setSweepName(QStringLiteral("gui-grid"));
+  dialog.addAxis(QStringLiteral("seed"), QStringLiteral("0, 1"));
+  dialog.addAxis(QStringLiteral("optim.lr"), QStringLiteral("0.01, 0.1, 0.3"));
+  QCOMPARE(dialog.runCount(), 6);
+  QVERIFY(dialog.startButton()->isEnabled());
+  QVERIFY2(dialog.countLabel()->text().contains(QStringLiteral("6 runs")), qPrintable(dialog.countLabel()->text()));
+  // A key the config does not have is refused, naming it, before anything is stored.
+  dialog.addAxis(QStringLiteral("optim.lrr"), QStringLiteral("1"));
+  QCOMPARE(dialog.runCount(), 0);
+  QVERIFY2(dialog.problem().contains(QStringLiteral("optim.lrr")), qPrintable(dialog.problem()));
+  QVERIFY(!dialog.startButton()->isEnabled());
+  dialog.axesTable()->removeRow(2);
+  dialog.axesTable()->removeRow(1);
+  dialog.addAxis({}, {}); // an empty row being typed into counts for nothing
+  QCOMPARE(dialog.runCount(), 2);
+  QVERIFY(store.runs().empty());
+
+  // Started through core/sweep_runner.h: runs named as the CLI names them, in one sweep, grouped by it.
+  SweepLauncher* launcher = window.sweepLauncher();
+  QSignalSpy started(launcher, &SweepLauncher::sweepStarted);
+  QSignalSpy finished(launcher, &SweepLauncher::sweepFinished);
+  launcher->start(dialog.sweepDocument(), dialog.parallel());
+  QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 120000);
+  QCOMPARE(started.count(), 1);
+  const qint64 sweepId = started.at(0).at(0).toLongLong();
+  QCOMPARE(finished.at(0).at(0).toLongLong(), sweepId);
+  QVERIFY2(finished.at(0).at(1).toString().contains(QStringLiteral("2 finished")), qPrintable(finished.at(0).at(1).toString()));
+  QCOMPARE(launcher->activeCount(), 0);
+  std::set<std::string> names;
+  for (const RunRecord& run : store.runs()) {
+    QCOMPARE(run.sweep_id, int64_t(sweepId));
+    QVERIFY(run.status == RunStatus::Finished);
+    names.insert(run.name);
+  }
+  QCOMPARE(names, (std::set<std::string>{"gui-grid/seed=0", "gui-grid/seed=1"}));
+  QCOMPARE(window.runModel()->rowCount(), 2); // listed without a manual refresh
+  QCOMPARE(window.runBrowser()->groupModel()->groupKey(), std::string("sweep"));
+  QCOMPARE(window.runBrowser()->groupModel()->groupCount(), 1);
+
+  // An in-memory store cannot be shared with the sweep's threads: a clear error, nothing started.
+  RunStore memory(":memory:");
+  SweepLauncher inMemory(memory);
+  QVERIFY_THROWS_EXCEPTION(StoreError, inMemory.start(dialog.sweepDocument(), 1));
 }
 
 QTEST_MAIN(TestWidgets)

@@ -182,6 +182,7 @@ void MainWindow::createActions() {
   });
   runMenu->addAction(tr("&Generations…"), this, [this] { openGenerationView(store_, currentRunId(), this); });
   // ---- end of language models
+  addSweepAndNoteActions(runMenu); // issue 15: New Sweep…, Hyperparameter Plot…, Edit Tags/Notes…
   // ---- models in and out (issue 4): export a run's model; a dropped .pt file teaches a new run
   runMenu->addAction(tr("E&xport Model…"), this, [this] { exportModelInteractively(store_, currentRunId(), this); });
   acceptTorchScriptDrops(this, [this](const QString& file) {
@@ -219,6 +220,7 @@ void MainWindow::createActions() {
   table_->setContextMenuPolicy(Qt::ActionsContextMenu);
   table_->addActions({compareAction_, duplicateAction_, baselineAction_, resumeAction_, cancelAction_, starAction_, renameAction_, deleteAction_,
                       refreshAction_});
+  addViewAndHelpMenus(); // issue 15: View and Help menus, kept table layout
 
   updateActions();
 }
@@ -285,6 +287,7 @@ void MainWindow::selectRun(int64_t runId) { browser_->selectRun(runId); }
 void MainWindow::updateActions() {
   bool cancellable = false;
   for (int64_t id : selectedRunIds()) cancellable = cancellable || controller_->isActive(id);
+  cancellable = cancellable || cancelSweepsOf(selectedRunIds(), true);
   cancelAction_->setEnabled(cancellable);
   duplicateAction_->setEnabled(currentRunId() != 0);
   const distillery::RunRecord* current = model_->record(currentRunId());
@@ -374,6 +377,7 @@ void MainWindow::cancelSelected() {
   int asked = 0;
   for (int64_t id : selectedRunIds())
     if (controller_->cancelRun(id)) ++asked;
+  if (cancelSweepsOf(selectedRunIds(), false)) ++asked;
   if (asked > 0)
     statusBar()->showMessage(tr("Stopping %n run(s) after the current batch…", nullptr, asked),
                              kStatusMessageMs);

@@ -12,6 +12,7 @@
 
 class QAction;
 class QLabel;
+class QMenu;
 class QTabWidget;
 class QTimer;
 class QTreeView;
@@ -23,10 +24,13 @@ class RunStore;
 namespace distillery::gui {
 
 class CompareView;
+class HyperparamView;
+class RunAnnotationActions;
 class RunBrowser;
 class RunController;
 class RunTableModel;
 class RunView;
+class SweepLauncher;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -48,6 +52,12 @@ public:
   CompareView* compareView() const { return compare_; }
   QTabWidget* tabs() const { return tabs_; }
   QAction* baselineAction() const { return baselineAction_; }
+  SweepLauncher* sweepLauncher() const { return sweeps_; }
+  RunAnnotationActions* annotationActions() const { return annotations_; }
+  // The sweep dialog on the current run's config; starts what it describes.
+  void newSweep();
+  // The hyperparameter plot, on the selected runs (or on the sweep they belong to).
+  HyperparamView* showHyperparameters();
   QAction* resumeAction() const { return resumeAction_; }
 
 public Q_SLOTS:
@@ -80,6 +90,11 @@ private:
   void updateActions();
   void updateStatusSummary();
   void openNewRunDialog(const distillery::RunConfig* preset);
+  // main_window_views.cpp (issue 15: 29, 30): sweeps and notes in the Run
+  // menu and the table's context menu; View and Help menus; kept table layout.
+  void addSweepAndNoteActions(QMenu* runMenu);
+  void addViewAndHelpMenus();
+  bool cancelSweepsOf(const QList<int64_t>& runIds, bool dryRun);
 
   distillery::RunStore& store_;
   std::unique_ptr<RunController> controller_;
@@ -102,6 +117,9 @@ private:
   QAction* starAction_ = nullptr;
   QAction* renameAction_ = nullptr;
   QAction* quitAction_ = nullptr;
+  SweepLauncher* sweeps_ = nullptr;
+  RunAnnotationActions* annotations_ = nullptr;
+  HyperparamView* hyperparams_ = nullptr;
 };
 
 } // namespace distillery::gui

@@ -1,8 +1,10 @@
 #include "widgets/run_browser.h"
 
+#include "widgets/notes_editor.h"
 #include "widgets/progress_bar_delegate.h"
 #include "widgets/run_filter_proxy_model.h"
 #include "widgets/run_group_proxy_model.h"
+#include "widgets/run_table_header_menu.h"
 #include "widgets/run_table_model.h"
 
 #include <QComboBox>
@@ -43,7 +45,8 @@ RunBrowser::RunBrowser(RunTableModel* runs, QWidget* parent) : QWidget(parent), 
   filterEdit_->setToolTip(tr(kFilterHelp));
   groupCombo_ = new QComboBox(this);
   groupCombo_->setObjectName(QStringLiteral("groupCombo"));
-  groupCombo_->setToolTip(tr("Group the runs by a config key; group rows show the best figures of their runs"));
+  groupCombo_->setToolTip(tr("Group the runs by a config key; group rows show the best figures of their runs, or mean ± std, "
+                             "mean, min or max (right-click the header, or View ▸ Group Rows Show)"));
   groupCombo_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
   groupCombo_->addItem(tr("No grouping"), QString());
   hint_ = new QLabel(this);
@@ -71,6 +74,7 @@ RunBrowser::RunBrowser(RunTableModel* runs, QWidget* parent) : QWidget(parent), 
   tree_->setTreePosition(RunTableModel::NameColumn);
   tree_->setItemDelegateForColumn(RunTableModel::ProgressColumn,
                                   new ProgressBarDelegate(RunTableModel::ProgressFractionRole, tree_));
+  tree_->setItemDelegateForColumn(RunTableModel::NotesColumn, new NotesDelegate(tree_)); // multi-line
   tree_->setSortingEnabled(true);
   QHeaderView* header = tree_->header();
   header->setSectionsMovable(true);
@@ -81,6 +85,7 @@ RunBrowser::RunBrowser(RunTableModel* runs, QWidget* parent) : QWidget(parent), 
   header->resizeSection(RunTableModel::StarColumn, 28);
   header->setSectionResizeMode(RunTableModel::StarColumn, QHeaderView::Fixed);
   header->setSortIndicator(RunTableModel::CreatedColumn, Qt::DescendingOrder); // newest first
+  headerMenu_ = new RunTableHeaderMenu(this);
 
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);

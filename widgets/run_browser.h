@@ -23,6 +23,7 @@ namespace distillery::gui {
 
 class RunFilterProxyModel;
 class RunGroupProxyModel;
+class RunTableHeaderMenu;
 class RunTableModel;
 
 class RunBrowser : public QWidget {
@@ -35,6 +36,8 @@ public:
   QComboBox* groupCombo() const { return groupCombo_; }
   RunFilterProxyModel* filterModel() const { return filter_; }
   RunGroupProxyModel* groupModel() const { return group_; }
+  // Right-click on the header: columns shown and what group rows show.
+  RunTableHeaderMenu* headerMenu() const { return headerMenu_; }
 
   // Applies at once (typing in the box applies after a short pause).
   void setFilterText(const QString& text);
@@ -66,6 +69,7 @@ private:
   QComboBox* groupCombo_;
   QLabel* hint_;
   QTreeView* tree_;
+  RunTableHeaderMenu* headerMenu_;
   QTimer* filterTimer_;
   QTimer* keysTimer_;
   std::set<QString> collapsed_; // group values the user collapsed

@@ -53,6 +53,15 @@ void RunGroupProxyModel::setSourceModel(QAbstractItemModel* source) {
     connections_ << connect(source, &QAbstractItemModel::rowsRemoved, this, [this] { endLayout(); });
     connections_ << connect(source, &QAbstractItemModel::rowsAboutToBeMoved, this, [this] { beginLayout(); });
     connections_ << connect(source, &QAbstractItemModel::rowsMoved, this, [this] { endLayout(); });
+    // Added columns (run_table_model.h) are appended at the top level only.
+    connections_ << connect(source, &QAbstractItemModel::columnsAboutToBeInserted, this,
+                            [this](const QModelIndex& parent, int first, int last) {
+                              if (!parent.isValid()) beginInsertColumns({}, first, last);
+                            });
+    connections_ << connect(source, &QAbstractItemModel::columnsInserted, this,
+                            [this](const QModelIndex& parent) {
+                              if (!parent.isValid()) endInsertColumns();
+                            });
     connections_ << connect(source, &QAbstractItemModel::modelAboutToBeReset, this, [this] { beginResetModel(); });
     connections_ << connect(source, &QAbstractItemModel::modelReset, this, [this] {
       rebuild();
@@ -70,6 +79,24 @@ void RunGroupProxyModel::setGroupKey(const std::string& key) {
   key_ = key;
   rebuild();
   endResetModel();
+}
+
+void RunGroupProxyModel::setAggregate(distillery::GroupAggregate aggregate) {
+  if (aggregate == aggregate_) return;
+  aggregate_ = aggregate;
+  if (isGrouped() && !groups_.empty())
+    Q_EMIT dataChanged(index(0, 0), index(int(groups_.size()) - 1, columnCount() - 1));
+}
+
+std::optional<distillery::GroupStatistics> RunGroupProxyModel::groupStatistics(int group, int column) const {
+  if (!sourceModel() || group < 0 || group >= int(groups_.size())) return std::nullopt;
+  std::vector<double> values;
+  for (int row : groups_[size_t(group)].rows) {
+    const QVariant v = sourceModel()->index(row, column).data(RunTableModel::SortRole);
+    // Numbers only: a text column (or a text value in an added column) has no statistics.
+    if (v.isValid() && v.typeId() == QMetaType::Double) values.push_back(v.toDouble());
+  }
+  return distillery::groupStatistics(values);
 }
 
 QString RunGroupProxyModel::valueOfSourceRow(int row) const {
@@ -236,16 +263,7 @@ QVariant RunGroupProxyModel::groupData(const Group& group, int column, int role)
         return QStringLiteral("%1 = %2  ·  %3").arg(QString::fromStdString(key_), value,
                                                      n == 1 ? tr("1 run") : tr("%1 runs").arg(n));
       }
-      if (column == RunTableModel::BestValAccuracyColumn || column == RunTableModel::AgreementColumn) {
-        // The group's best, the figure one compares groups by.
-        double best = -1;
-        for (int row : group.rows) {
-          const QVariant v = sourceModel()->index(row, column).data(RunTableModel::SortRole);
-          if (v.isValid()) best = std::max(best, v.toDouble());
-        }
-        if (best >= 0) return tr("best %1%").arg(best * 100.0, 0, 'f', 1);
-      }
-      return {};
+      return aggregateText(group, column);
     case Qt::FontRole: {
       QFont font = QApplication::font();
       font.setBold(true);
@@ -253,12 +271,55 @@ QVariant RunGroupProxyModel::groupData(const Group& group, int column, int role)
     }
     case Qt::BackgroundRole: return QApplication::palette().brush(QPalette::Button);
     case Qt::TextAlignmentRole:
-      if (column == RunTableModel::BestValAccuracyColumn || column == RunTableModel::AgreementColumn)
-        return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+      if (column != RunTableModel::NameColumn) return QVariant(Qt::AlignRight | Qt::AlignVCenter);
       return {};
-    case Qt::ToolTipRole:
-      return tr("Runs whose %1 is %2; select the row to select them all")
-          .arg(QString::fromStdString(key_), group.value.isEmpty() ? tr("missing") : group.value);
+    case Qt::ToolTipRole: {
+      QString tip = tr("Runs whose %1 is %2; select the row to select them all")
+                        .arg(QString::fromStdString(key_), group.value.isEmpty() ? tr("missing") : group.value);
+      if (column != RunTableModel::NameColumn) {
+        const auto stats = groupStatistics(groupIndex(group), column);
+        if (stats)
+          tip += tr("\n%1 of %2 runs have a value: mean %3, std %4 (sample, n-1), min %5, max %6")
+                     .arg(stats->count)
+                     .arg(group.rows.size())
+                     .arg(stats->mean, 0, 'g', 6)
+                     .arg(stats->std, 0, 'g', 6)
+                     .arg(stats->min, 0, 'g', 6)
+                     .arg(stats->max, 0, 'g', 6);
+      }
+      return tip;
+    }
+  }
+  return {};
+}
+
+int RunGroupProxyModel::groupIndex(const Group& group) const { return int(&group - groups_.data()); }
+
+QString RunGroupProxyModel::formatFigure(int column, double value) const {
+  if (column == RunTableModel::BestValAccuracyColumn || column == RunTableModel::AgreementColumn)
+    return QString::number(value * 100.0, 'f', 1);
+  if (column == RunTableModel::WallTimeColumn) return formatDuration(value);
+  return QString::number(value, 'g', 4);
+}
+
+QString RunGroupProxyModel::aggregateText(const Group& group, int column) const {
+  using distillery::GroupAggregate;
+  const bool percent = column == RunTableModel::BestValAccuracyColumn || column == RunTableModel::AgreementColumn;
+  if (column == RunTableModel::NameColumn) return {};
+  if (column < RunTableModel::ColumnCount && !RunTableModel::isNumericColumn(column)) return {};
+  // "Best" is the higher accuracy or agreement; other columns have no best.
+  if (aggregate_ == GroupAggregate::Best && !percent) return {};
+  const auto stats = groupStatistics(groupIndex(group), column);
+  if (!stats) return {};
+  const QString unit = percent ? QStringLiteral("%") : QString();
+  switch (aggregate_) {
+    case GroupAggregate::Best: return tr("best %1%2").arg(formatFigure(column, stats->max), unit);
+    case GroupAggregate::MeanStd:
+      if (stats->count < 2) return formatFigure(column, stats->mean) + unit; // no spread from one run
+      return QStringLiteral("%1 \u00b1 %2%3").arg(formatFigure(column, stats->mean), formatFigure(column, stats->std), unit);
+    case GroupAggregate::Mean: return tr("mean %1%2").arg(formatFigure(column, stats->mean), unit);
+    case GroupAggregate::Min: return tr("min %1%2").arg(formatFigure(column, stats->min), unit);
+    case GroupAggregate::Max: return tr("max %1%2").arg(formatFigure(column, stats->max), unit);
   }
   return {};
 }

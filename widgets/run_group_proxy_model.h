@@ -4,12 +4,15 @@
 // the order of the model below. Without a key the runs stay a flat list.
 // Structural changes below are passed on as layout changes, so selections,
 // the current row and expanded groups survive filtering, sorting and refreshes.
+#include "core/group_statistics.h"
+
 #include <QAbstractProxyModel>
 #include <QList>
 #include <QPersistentModelIndex>
 #include <QString>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +37,13 @@ public:
   // The run of a run row, or every run of a group row.
   QList<int64_t> runIds(const QModelIndex& index) const;
   int groupCount() const { return int(groups_.size()); }
+  // What a group row shows in its numeric columns (accuracy, agreement, wall
+  // time, numeric added columns): the best run's accuracy and agreement
+  // (the default), or mean ± std, mean, min or max of every numeric column.
+  void setAggregate(distillery::GroupAggregate aggregate);
+  distillery::GroupAggregate aggregate() const { return aggregate_; }
+  // The statistics behind a group cell; nullopt when no run has a value.
+  std::optional<distillery::GroupStatistics> groupStatistics(int group, int column) const;
   QString groupValue(int group) const;
 
   QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
@@ -66,9 +76,13 @@ private:
   void sourceDataChanged(const QModelIndex& topLeft, const QModelIndex& bottomRight, const QList<int>& roles);
   QString valueOfSourceRow(int row) const;
   QVariant groupData(const Group& group, int column, int role) const;
+  QString aggregateText(const Group& group, int column) const;
+  QString formatFigure(int column, double value) const;
+  int groupIndex(const Group& group) const;
 
   RunTableModel* runs_;
   std::string key_;
+  distillery::GroupAggregate aggregate_ = distillery::GroupAggregate::Best;
   std::vector<Group> groups_;
   std::vector<std::pair<int, int>> where_; // per source row: (group, position in group)
   std::vector<Saved> saved_;

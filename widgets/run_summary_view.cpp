@@ -44,6 +44,24 @@ void addText(QTreeWidgetItem* parent, const QString& key, const std::string& val
   if (!value.empty()) new QTreeWidgetItem(parent, {key, QString::fromStdString(value)});
 }
 
+// Tags, the star and the notes, each line of the notes a row of its own
+// (the rows are of uniform height), so multi-line notes read as typed.
+void addNotes(QTreeWidgetItem* record, const distillery::RunRecord& run) {
+  QStringList tags;
+  for (const std::string& tag : run.tags) tags << QString::fromStdString(tag);
+  if (!tags.isEmpty()) new QTreeWidgetItem(record, {QObject::tr("tags"), tags.join(QStringLiteral(", "))});
+  if (run.starred) new QTreeWidgetItem(record, {QObject::tr("starred"), QObject::tr("yes")});
+  if (run.notes.empty()) return;
+  const QString notes = QString::fromStdString(run.notes);
+  const QStringList lines = notes.split(u'\n');
+  auto* item = new QTreeWidgetItem(record, {QObject::tr("notes"), lines.front()});
+  item->setToolTip(1, notes);
+  for (qsizetype i = 1; i < lines.size(); ++i) {
+    auto* line = new QTreeWidgetItem(record, {QString(), lines[i]});
+    line->setToolTip(1, notes);
+  }
+}
+
 } // namespace
 
 QString formatSummaryValue(const nlohmann::json& value) {
@@ -90,6 +108,7 @@ void RunSummaryView::showRun(const distillery::RunRecord& run) {
   addText(record, tr("finished"), run.finished_at);
   if (run.teacher_run_id) addText(record, tr("teacher run"), "#" + std::to_string(run.teacher_run_id));
   if (run.parent_run_id) addText(record, tr("teacher of run"), "#" + std::to_string(run.parent_run_id));
+  addNotes(record, run);
   if (!run.error.empty()) {
     auto* error = new QTreeWidgetItem(record, {tr("error"), QString::fromStdString(run.error)});
     error->setForeground(1, QColor(0xc0392b));

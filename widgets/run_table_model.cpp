@@ -94,11 +94,20 @@ int RunTableModel::rowCount(const QModelIndex& parent) const {
 }
 
 int RunTableModel::columnCount(const QModelIndex& parent) const {
-  return parent.isValid() ? 0 : ColumnCount;
+  return parent.isValid() ? 0 : ColumnCount + int(extra_.size());
 }
 
 QVariant RunTableModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal) return {};
+  if (const std::string key = extraColumnKey(section); !key.empty()) {
+    if (role == Qt::DisplayRole) {
+      const bool summary = key.rfind("summary.", 0) == 0;
+      return QString::fromStdString(summary ? key.substr(8) : key);
+    }
+    if (role == Qt::ToolTipRole) return tr("%1 (a column you added; right-click the header to remove it)")
+                                     .arg(QString::fromStdString(key));
+    return {};
+  }
   if (role == Qt::DisplayRole) {
     switch (section) {
       case NameColumn: return tr("Name");
@@ -264,6 +273,7 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
   if (!index.isValid() || index.row() >= int(rows_.size())) return {};
   const distillery::RunRecord& run = rows_[size_t(index.row())];
   const int column = index.column();
+  if (column >= ColumnCount) return extraData(run, column, role);
   switch (role) {
     case Qt::DisplayRole: return displayData(run, column);
     case Qt::EditRole:
@@ -400,7 +410,7 @@ void RunTableModel::refresh() {
   }
   rebuildIndex();
   if (!rows_.empty())
-    Q_EMIT dataChanged(index(0, 0), index(int(rows_.size()) - 1, ColumnCount - 1));
+    Q_EMIT dataChanged(index(0, 0), index(int(rows_.size()) - 1, columnCount() - 1));
 }
 
 void RunTableModel::emitRowChanged(int row, int firstColumn, int lastColumn) {
@@ -442,7 +452,7 @@ void RunTableModel::addPoints(const std::vector<distillery::MetricPoint>& points
   }
   for (int64_t id : touched) {
     const int row = rowOf(id);
-    if (row >= 0) emitRowChanged(row, 0, ColumnCount - 1);
+    if (row >= 0) emitRowChanged(row, 0, columnCount() - 1);
   }
 }
 
@@ -471,7 +481,7 @@ void RunTableModel::reloadRun(int64_t runId) {
   if (row < 0) return;
   if (auto fresh = store_.run(runId)) rows_[size_t(row)] = std::move(*fresh);
   subjects_.erase(runId);
-  emitRowChanged(row, 0, ColumnCount - 1);
+  emitRowChanged(row, 0, columnCount() - 1);
 }
 
 bool RunTableModel::setStarred(int64_t runId, bool starred) {
@@ -587,6 +597,65 @@ QString RunTableModel::groupLabel(const std::string& key, const QString& value) 
   const auto it = sweepNames_.find(value.toLongLong(&ok));
   if (!ok || it == sweepNames_.end() || it->second.empty()) return value;
   return QStringLiteral("%1 (#%2)").arg(QString::fromStdString(it->second), value);
+}
+
+std::string RunTableModel::extraColumnKey(int column) const {
+  const int i = column - ColumnCount;
+  return i >= 0 && i < int(extra_.size()) ? extra_[size_t(i)] : std::string();
+}
+
+int RunTableModel::extraColumnOf(const std::string& key) const {
+  const auto it = std::find(extra_.begin(), extra_.end(), key);
+  return it == extra_.end() ? -1 : ColumnCount + int(it - extra_.begin());
+}
+
+void RunTableModel::addExtraColumn(const std::string& key) {
+  if (key.empty() || extraColumnOf(key) >= 0) return;
+  const int column = ColumnCount + int(extra_.size());
+  beginInsertColumns({}, column, column);
+  extra_.push_back(key);
+  endInsertColumns();
+}
+
+std::vector<std::string> RunTableModel::columnableKeys() const {
+  std::set<std::string> config, summary;
+  static const std::set<std::string> shownAlready = {"id", "name", "notes", "created", "error", "status", "task"};
+  for (const distillery::RunRecord& run : rows_)
+    for (const auto& [key, value] : filterSubject(run.id).fields) {
+      if (key.rfind("summary.", 0) == 0) summary.insert(key);
+      else if (!shownAlready.count(key)) config.insert(key);
+    }
+  std::vector<std::string> keys(config.begin(), config.end());
+  keys.insert(keys.end(), summary.begin(), summary.end());
+  return keys;
+}
+
+bool RunTableModel::isNumericColumn(int column) {
+  return column == BestValAccuracyColumn || column == AgreementColumn || column == WallTimeColumn;
+}
+
+QVariant RunTableModel::extraData(const distillery::RunRecord& run, int column, int role) const {
+  const std::string key = extraColumnKey(column);
+  if (key.empty()) return {};
+  const QString text = fieldValue(run.id, key);
+  bool isNumber = false;
+  const double number = text.toDouble(&isNumber);
+  switch (role) {
+    case Qt::DisplayRole:
+      // Summary figures such as 0.823456789 read better at four significant digits.
+      if (isNumber && std::isfinite(number) && text.contains(u'.')) return QString::number(number, 'g', 4);
+      return text;
+    case Qt::EditRole:
+    case Qt::ToolTipRole: return text;
+    case SortRole:
+      if (text.isEmpty()) return {};
+      return isNumber ? QVariant(number) : QVariant(text.toLower());
+    case RunIdRole: return QVariant::fromValue<qint64>(run.id);
+    case Qt::TextAlignmentRole:
+      if (isNumber) return QVariant(Qt::AlignRight | Qt::AlignVCenter);
+      break;
+  }
+  return {};
 }
 
 QString RunTableModel::statusText(int64_t runId) const {

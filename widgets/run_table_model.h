@@ -90,6 +90,20 @@ public:
   // ("lr-grid (#3)"), any other value as it is.
   QString groupLabel(const std::string& key, const QString& value) const;
 
+  // Columns the user added after the fixed ones: a config key
+  // ("method.temperature") or a summary figure ("summary.test_accuracy"),
+  // shown as fieldValue(). Columns are only appended (a view hides the ones
+  // it no longer wants), so selections and groups below stay valid.
+  void addExtraColumn(const std::string& key);
+  const std::vector<std::string>& extraColumns() const { return extra_; }
+  // The key of an extra column, "" for a fixed column.
+  std::string extraColumnKey(int column) const;
+  int extraColumnOf(const std::string& key) const; // -1 if not added
+  // Keys worth offering as columns: every config key, then every summary key.
+  std::vector<std::string> columnableKeys() const;
+  // Fixed columns whose SortRole is a number (figures a group can aggregate).
+  static bool isNumericColumn(int column);
+
 Q_SIGNALS:
   void storeError(const QString& message);
 
@@ -111,6 +125,7 @@ private:
   const ConfigLabels& labels(const distillery::RunRecord& run) const;
   void emitRowChanged(int row, int firstColumn, int lastColumn);
   QVariant sortData(const distillery::RunRecord& run, int column) const;
+  QVariant extraData(const distillery::RunRecord& run, int column, int role) const;
   // Re-reads one run after an edit, so the row shows what the store holds.
   void reloadRun(int64_t runId);
 
@@ -123,6 +138,7 @@ private:
   mutable std::map<int64_t, ConfigLabels> labels_; // configs never change
   mutable std::map<int64_t, distillery::RunFilterSubject> subjects_;
   std::set<int64_t> diverged_; // NaN/Inf seen in live or stored points
+  std::vector<std::string> extra_; // extra column keys, in column order after ColumnCount
 };
 
 // "0:42", "12:05", "1:02:03"; empty for negative values.

@@ -2,6 +2,8 @@
 // One row of figures per compared run (core/run_summary_table.h): accuracy
 // kept, agreement and KL with the teacher, size and compression against the
 // teacher, and cost (wall time, throughput, training FLOPs, teacher queries).
+// A click on a header sorts by the figures (not their text; missing last);
+// exports follow the order shown.
 #include "core/run_summary_table.h"
 
 #include <QWidget>
@@ -9,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+class QSortFilterProxyModel;
 class QTableView;
 
 namespace distillery {
@@ -26,7 +29,9 @@ public:
   explicit SummaryTableView(distillery::RunStore& store, QWidget* parent = nullptr);
 
   void setRuns(const std::vector<int64_t>& runIds);
+  // What the view shows, in its current sort order.
   distillery::TableData table() const;
+  QSortFilterProxyModel* sortModel() const { return sort_; }
   const std::vector<distillery::RunSummaryRow>& rows() const { return rows_; }
   QTableView* view() const { return view_; }
   TableExportBar* exportBar() const { return bar_; }
@@ -36,6 +41,7 @@ private:
   std::vector<distillery::RunSummaryRow> rows_;
   QTableView* view_;
   TableDataModel* model_;
+  QSortFilterProxyModel* sort_;
   TableExportBar* bar_;
 };
 

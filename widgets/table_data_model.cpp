@@ -14,7 +14,13 @@ void TableDataModel::setTable(distillery::TableData table, std::vector<QColor> r
   rowColors_ = std::move(rowColors);
   columnColors_ = std::move(columnColors);
   marked_ = std::move(rowsMarked);
+  sortValues_.clear();
   endResetModel();
+}
+
+void TableDataModel::setSortValues(std::vector<std::vector<QVariant>> values) {
+  sortValues_ = std::move(values);
+  if (rowCount() > 0) Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, columnCount() - 1), {SortRole});
 }
 
 int TableDataModel::rowCount(const QModelIndex& parent) const {
@@ -33,6 +39,9 @@ QVariant TableDataModel::data(const QModelIndex& index, int role) const {
   switch (role) {
     case Qt::DisplayRole:
     case Qt::ToolTipRole: return QString::fromStdString(table_.rows[r][c]);
+    case SortRole:
+      if (r < sortValues_.size() && c < sortValues_[r].size()) return sortValues_[r][c];
+      return QString::fromStdString(table_.rows[r][c]).toLower();
     case Qt::DecorationRole:
       if (c == 0 && r < rowColors_.size() && rowColors_[r].isValid()) return rowColors_[r];
       break;

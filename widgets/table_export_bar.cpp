@@ -3,6 +3,7 @@
 #include "core/table_export.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QClipboard>
 #include <QFile>
 #include <QFileDialog>
@@ -10,6 +11,7 @@
 #include <QHBoxLayout>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QRegularExpression>
 
 namespace distillery::gui {
 
@@ -23,13 +25,18 @@ TableExportBar::TableExportBar(std::function<distillery::TableData()> table, con
   latex->setToolTip(tr("Copy the table as a LaTeX table with booktabs rules (\\usepackage{booktabs})"));
   auto* save = new QPushButton(tr("Save…"), this);
   save->setObjectName(QStringLiteral("saveTableButton"));
-  save->setToolTip(tr("Save the table as Markdown (.md) or LaTeX (.tex)"));
+  save->setToolTip(tr("Save the table as LaTeX (.tex), Markdown (.md), CSV (.csv) or HTML (.html)"));
+  fitWidth_ = new QCheckBox(tr("Fit LaTeX to width"), this);
+  fitWidth_->setObjectName(QStringLiteral("latexFitWidth"));
+  fitWidth_->setToolTip(tr("Scale the LaTeX table to the text width: \\resizebox{\\linewidth}{!}{...}, "
+                           "needs \\usepackage{graphicx}"));
   connect(markdown, &QPushButton::clicked, this, &TableExportBar::copyMarkdown);
   connect(latex, &QPushButton::clicked, this, &TableExportBar::copyLatex);
   connect(save, &QPushButton::clicked, this, &TableExportBar::saveAs);
   auto* row = new QHBoxLayout(this);
   row->setContentsMargins(0, 0, 0, 0);
   row->addStretch(1);
+  row->addWidget(fitWidth_);
   row->addWidget(markdown);
   row->addWidget(latex);
   row->addWidget(save);
@@ -41,15 +48,18 @@ void TableExportBar::copyMarkdown() {
 
 void TableExportBar::copyLatex() {
   QApplication::clipboard()->setText(
-      QString::fromStdString(distillery::tableToLatex(table_(), "tab:" + label_.toStdString())));
+      QString::fromStdString(distillery::tableToLatex(table_(), "tab:" + label_.toStdString(), latexFitWidth())));
 }
 
 QString TableExportBar::saveTo(const QString& path) {
   const QString suffix = QFileInfo(path).suffix().toLower();
   std::string text;
   if (suffix == QStringLiteral("md")) text = distillery::tableToMarkdown(table_());
-  else if (suffix == QStringLiteral("tex")) text = distillery::tableToLatex(table_(), "tab:" + label_.toStdString());
-  else return tr("%1: unknown table format \"%2\"; use .md or .tex").arg(path, suffix);
+  else if (suffix == QStringLiteral("tex"))
+    text = distillery::tableToLatex(table_(), "tab:" + label_.toStdString(), latexFitWidth());
+  else if (suffix == QStringLiteral("csv")) text = distillery::tableToCsv(table_());
+  else if (suffix == QStringLiteral("html") || suffix == QStringLiteral("htm")) text = distillery::tableToHtml(table_());
+  else return tr("%1: unknown table format \"%2\"; use .tex, .md, .csv or .html").arg(path, suffix);
   QFile file(path);
   if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate))
     return tr("%1: cannot write (%2)").arg(path, file.errorString());
@@ -58,11 +68,25 @@ QString TableExportBar::saveTo(const QString& path) {
 }
 
 void TableExportBar::saveAs() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Save table"), label_ + QStringLiteral(".tex"),
-                                                    tr("LaTeX (*.tex);;Markdown (*.md)"));
+  QString chosenFilter;
+  QString path = QFileDialog::getSaveFileName(this, tr("Save table"), label_ + QStringLiteral(".tex"),
+                                              fileFilters(), &chosenFilter);
   if (path.isEmpty()) return;
+  // A name typed without extension takes the chosen format's ("(*.csv)" -> .csv).
+  if (QFileInfo(path).suffix().isEmpty()) {
+    const int star = chosenFilter.indexOf(QStringLiteral("*."));
+    if (star >= 0) path += chosenFilter.mid(star + 1).section(QRegularExpression(QStringLiteral("[ )]")), 0, 0);
+  }
   const QString error = saveTo(path);
   if (!error.isEmpty()) QMessageBox::warning(this, tr("Cannot save the table"), error);
 }
+
+QString TableExportBar::fileFilters() {
+  return tr("LaTeX (*.tex);;Markdown (*.md);;CSV (*.csv);;HTML (*.html *.htm)");
+}
+
+void TableExportBar::setLatexFitWidth(bool fit) { fitWidth_->setChecked(fit); }
+
+bool TableExportBar::latexFitWidth() const { return fitWidth_->isChecked(); }
 
 } // namespace distillery::gui
