@@ -50,7 +50,8 @@ std::vector<AxisTick> logTicks(double lo, double hi, int target_count) {
   int labelled_count = 0;
   for (int d = d0; d <= d1; ++d)
     if (inRange(std::pow(10.0, d))) ++labelled_count;
-  if (labelled_count < 2) labelled = {1.0, 2.0, 5.0};
+  // Under three labelled decades (a loss from 0.02 to 2) 2 and 5 are labelled too.
+  if (labelled_count < 3) labelled = {1.0, 2.0, 5.0};
   const int every = std::max(1, int(std::ceil(double(decades) / std::max(2, target_count))));
 
   for (int d = d0; d <= d1; ++d) {

@@ -38,7 +38,7 @@ struct TextStyle {
 
 // What an element shows; the SVG writer writes it as the element's class, so
 // tests and readers can pick out e.g. the one curve path of each run.
-enum class CanvasRole { Background, Frame, Grid, Tick, TickLabel, AxisTitle, Title, Curve, RawCurve, Marker, Legend, Note };
+enum class CanvasRole { Background, Frame, Grid, Tick, TickLabel, AxisTitle, Title, Curve, RawCurve, Marker, Legend, Note, Point };
 const char* roleName(CanvasRole role);
 
 class ChartCanvas {
@@ -53,6 +53,9 @@ public:
   // plot's edges); run_id names the run it belongs to (0: none).
   virtual void path(const std::vector<std::vector<CanvasPoint>>& pieces, const Stroke& stroke, CanvasRole role,
                     int64_t run_id) = 0;
+  // A filled disc: a measured value with no neighbour to join (a one-point
+  // metric such as test accuracy), which a line alone would not show.
+  virtual void dot(CanvasPoint centre, double radius, uint32_t rgb, CanvasRole role, int64_t run_id) = 0;
   // (x, y) is the baseline point the alignment refers to; vertical text turns around it.
   virtual void text(double x, double y, const std::string& utf8, const TextStyle& style, CanvasRole role) = 0;
   // Clips everything drawn until the matching popClip.

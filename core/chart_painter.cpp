@@ -22,6 +22,7 @@ const char* roleName(CanvasRole role) {
   case CanvasRole::Marker: return "divergence";
   case CanvasRole::Legend: return "legend";
   case CanvasRole::Note: return "note";
+  case CanvasRole::Point: return "point";
   }
   return "";
 }
@@ -51,7 +52,7 @@ constexpr uint32_t kWhite = 0xffffff, kText = 0x222222, kFrame = 0x555555, kGrid
 constexpr uint32_t kDiverged = 0xe00000;
 constexpr double kTitleSize = 11, kAxisTitleSize = 9, kTickSize = 8, kLegendSize = 8;
 constexpr double kMargin = 6, kTickLength = 3, kGap = 3;
-constexpr double kCurveWidth = 1.3, kRawWidth = 0.8, kRawOpacity = 0.28;
+constexpr double kCurveWidth = 1.3, kRawWidth = 0.8, kRawOpacity = 0.28, kPointRadius = 2.6;
 constexpr size_t kMaxLabelChars = 40;
 
 // One axis from data to canvas coordinates; log axes map log10 of the value.
@@ -80,13 +81,15 @@ struct PreparedCurve {
   std::vector<double> marks_y; // the value shown just before it (NaN: none)
 };
 
+// Long labels lose their middle: "#12" at the start and the end of the name,
+// where runs of a sweep differ ("...-seed1", "...-seed2"), both stay.
 std::string truncated(const std::string& s) {
-  size_t chars = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
-    if (++chars > kMaxLabelChars) return s.substr(0, i) + "\u2026";
-  }
-  return s;
+  std::vector<size_t> starts; // byte offset of each UTF-8 character
+  for (size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
+  if (starts.size() <= kMaxLabelChars) return s;
+  const size_t head = (kMaxLabelChars - 1) / 2, tail = kMaxLabelChars - 1 - head;
+  return s.substr(0, starts[head]) + "\u2026" + s.substr(starts[starts.size() - tail]);
 }
 
 // Cohen-Sutherland style test: does the segment a-b touch the rectangle?
@@ -373,8 +376,15 @@ ChartLayout paintChart(const ChartSpec& spec, ChartCanvas& canvas, const ChartPa
   }
   for (const PreparedCurve& c : curves) {
     if (c.shown.empty()) continue;
-    std::vector<CanvasPoint> pts = mapped(c.shown, sx, sy);
-    if (pts.size() == 1) pts.push_back({pts[0].x + 0.01, pts[0].y}); // a lone point still shows as a dot
+    const std::vector<CanvasPoint> pts = mapped(c.shown, sx, sy);
+    if (pts.size() == 1) {
+      // A metric measured once (test accuracy at the end) has no line to draw: a disc marks it.
+      if (plot.contains(pts[0].x, pts[0].y)) {
+        canvas.dot(pts[0], kPointRadius, c.rgb, CanvasRole::Point, c.run_id);
+        ++drawn;
+      }
+      continue;
+    }
     const auto pieces = clippedPieces(pts, plot);
     if (pieces.empty()) continue;
     canvas.path(pieces, {c.rgb, kCurveWidth, 1.0, false}, CanvasRole::Curve, c.run_id);

@@ -24,12 +24,13 @@ ChartSpec chartSpecFromStore(RunStore& store, const std::vector<int64_t>& run_id
   spec.metric = metric;
   spec.title = metricInfo(metric).title;
   spec.x_axis = x_axis;
+  const auto colors = runRgbs(run_ids); // unique within the compared set
   for (int64_t id : run_ids) {
     ChartCurve c;
     c.run_id = id;
     const auto run = store.run(id);
     c.label = "#" + std::to_string(id) + (run ? " " + run->name : std::string(" (deleted)"));
-    c.rgb = runRgb(id);
+    c.rgb = colors.at(id);
     if (run) {
       c.raw = seriesFromPoints(store.points(id, metric), x_axis);
       c.divergence_x = nonFiniteXs(c.raw);
@@ -47,8 +48,10 @@ std::vector<double> displayedValues(const ChartSpec& spec, const ChartCurve& cur
 ChartBounds chartBounds(const ChartSpec& spec) {
   const double inf = std::numeric_limits<double>::infinity();
   double x0 = inf, x1 = -inf, y0 = inf, y1 = -inf;
+  bool points_only = true; // every curve a single value: dots, which the frame must not cut
   for (const ChartCurve& c : spec.curves) {
     const std::vector<double> ys = displayedValues(spec, c);
+    size_t finite = 0;
     for (size_t i = 0; i < c.raw.size(); ++i) {
       const double x = c.raw.x[i];
       if (!std::isfinite(x)) continue;
@@ -56,21 +59,41 @@ ChartBounds chartBounds(const ChartSpec& spec) {
       if (spec.x_max && x > *spec.x_max) continue;
       x0 = std::min(x0, x);
       x1 = std::max(x1, x);
+      if (std::isfinite(c.raw.y[i])) ++finite;
       for (double y : {ys[i], c.raw.y[i]}) {
         if (!std::isfinite(y) || (spec.log_y && y <= 0)) continue;
         y0 = std::min(y0, y);
         y1 = std::max(y1, y);
       }
     }
+    points_only = points_only && finite <= 1;
   }
   ChartBounds b;
   if (x0 <= x1) { b.x_min = x0; b.x_max = x1; }
   if (y0 <= y1) { b.y_min = y0; b.y_max = y1; }
+  if (points_only) {
+    if (x1 > x0) {
+      b.x_min -= 0.05 * (x1 - x0);
+      b.x_max += 0.05 * (x1 - x0);
+    }
+    if (y1 > y0 && !spec.log_y) {
+      b.y_min -= 0.05 * (y1 - y0);
+      b.y_max += 0.05 * (y1 - y0);
+    } else if (y1 > y0) {
+      const double f = std::pow(y1 / y0, 0.05);
+      b.y_min /= f;
+      b.y_max *= f;
+    }
+  }
   if (spec.x_min) b.x_min = *spec.x_min;
   if (spec.x_max) b.x_max = *spec.x_max;
   if (spec.y_min) b.y_min = *spec.y_min;
   if (spec.y_max) b.y_max = *spec.y_max;
-  if (b.x_max <= b.x_min) b.x_max = b.x_min + 1.0;
+  if (b.x_max <= b.x_min) { // one x (a metric measured once): centre it
+    const double pad = b.x_min != 0 ? std::abs(b.x_min) * 0.05 : 0.5;
+    b.x_min -= pad;
+    b.x_max += pad;
+  }
   if (b.y_max <= b.y_min) {
     const double pad = b.y_min != 0 ? std::abs(b.y_min) * 0.05 : 0.5;
     b.y_min -= pad;

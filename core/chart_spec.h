@@ -17,7 +17,7 @@ class RunStore;
 struct ChartCurve {
   int64_t run_id = 0;
   std::string label;  // legend text, e.g. "#12 kd-T4"
-  uint32_t rgb = 0;   // 0xRRGGBB, runRgb(run_id) by default
+  uint32_t rgb = 0;   // 0xRRGGBB; chartSpecFromStore: runRgbs(run_ids), unique within the chart
   XYSeries raw;       // full resolution, x in the spec's axis
   std::vector<double> divergence_x; // where the value was NaN/Inf
 };

@@ -111,6 +111,13 @@ void SvgCanvas::path(const std::vector<std::vector<CanvasPoint>>& pieces, const 
   body_ << "\"" << strokeAttributes(s) << " stroke-linejoin=\"round\" stroke-linecap=\"round\"/>\n";
 }
 
+void SvgCanvas::dot(CanvasPoint c, double radius, uint32_t rgb, CanvasRole role, int64_t run_id) {
+  body_ << "<circle class=\"" << roleName(role) << "\"";
+  if (run_id) body_ << " data-run=\"" << run_id << "\"";
+  body_ << " cx=\"" << num(c.x) << "\" cy=\"" << num(c.y) << "\" r=\"" << num(radius) << "\" fill=\"" << colour(rgb)
+        << "\"/>\n";
+}
+
 void SvgCanvas::text(double x, double y, const std::string& utf8, const TextStyle& st, CanvasRole role) {
   const char* anchor = st.align == TextAlign::Left ? "start" : st.align == TextAlign::Center ? "middle" : "end";
   body_ << "<text class=\"" << roleName(role) << "\" x=\"" << num(x) << "\" y=\"" << num(y) << "\" font-size=\""

@@ -89,6 +89,13 @@ void QPainterCanvas::path(const std::vector<std::vector<CanvasPoint>>& pieces, c
   painter_.drawPath(path);
 }
 
+void QPainterCanvas::dot(CanvasPoint c, double radius, uint32_t rgb, CanvasRole, int64_t) {
+  painter_.setPen(Qt::NoPen);
+  painter_.setBrush(qcolour(rgb, 1.0));
+  painter_.drawEllipse(QPointF(c.x, c.y), radius, radius);
+  painter_.setBrush(Qt::NoBrush);
+}
+
 void QPainterCanvas::text(double x, double y, const std::string& utf8, const TextStyle& st, CanvasRole) {
   const QString text = QString::fromStdString(utf8);
   const QFont f = font(st);

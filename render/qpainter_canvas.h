@@ -18,6 +18,7 @@ public:
   void line(CanvasPoint a, CanvasPoint b, const Stroke& stroke, CanvasRole role) override;
   void path(const std::vector<std::vector<CanvasPoint>>& pieces, const Stroke& stroke, CanvasRole role,
             int64_t run_id) override;
+  void dot(CanvasPoint centre, double radius, uint32_t rgb, CanvasRole role, int64_t run_id) override;
   void text(double x, double y, const std::string& utf8, const TextStyle& style, CanvasRole role) override;
   void pushClip(const CanvasRect& rect) override;
   void popClip() override;

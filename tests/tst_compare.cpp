@@ -41,6 +41,8 @@
 #include <QFileInfo>
 #include <QTimer>
 #include "core/run_summary_table.h"
+#include "widgets/legend_label.h"
+#include "widgets/summary_table_view.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -50,8 +52,10 @@
 #include <QLegendMarker>
 #include <QLineEdit>
 #include <QLineSeries>
-#include <QLogValueAxis>
+#include <QCategoryAxis>
+#include <QScatterSeries>
 #include <QSlider>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QToolButton>
 #include <QTreeView>
@@ -188,6 +192,12 @@ private Q_SLOTS:
   void viewAndHelpMenus();
   void hyperparameterPointsAndPlot();
   void summaryTableSortsAndSavesEveryFormat();
+  void coloursAreUniqueWithinTheComparedSet();
+  void onePointMetricShowsADot();
+  void axesHaveRoundTicksWithSiLabels();
+  void costAxisHasSiLabelsOnNarrowLogRanges();
+  void legendShowsNamesAsPlainTextWithTheirEnds();
+  void readoutFollowsZoomPanAndReset();
 };
 
 void TestCompare::filterParsesTerms() {
@@ -588,7 +598,7 @@ void TestCompare::compareViewFollowsControls() {
   // Log y.
   view.findChild<QCheckBox*>(QStringLiteral("logYCheck"))->setChecked(true);
   QVERIFY(loss->spec().log_y);
-  QVERIFY(qobject_cast<QLogValueAxis*>(loss->yAxis()));
+  QVERIFY(loss->yTickLabels().size() >= 2);
   QVERIFY(view.chart(QStringLiteral("val_accuracy"))->spec().log_y);
 
   // Smoothing: the smoothed line differs from the raw one, which stays drawn faintly.
@@ -1129,6 +1139,247 @@ void TestCompare::summaryTableSortsAndSavesEveryFormat() {
     if (QLatin1String(ext) == QLatin1String("tex")) QVERIFY(text.contains(QStringLiteral("\\resizebox{\\linewidth}{!}{%")));
   }
   QVERIFY(!view.exportBar()->saveTo(dir.filePath(QStringLiteral("summary.xlsx"))).isEmpty());
+}
+
+// #2 and #14 share a palette entry (id mod 12): compared together they must
+// not share a colour, in the charts, the chips, the tables and the cost plot.
+void TestCompare::coloursAreUniqueWithinTheComparedSet() {
+  RunStore store(":memory:");
+  QList<int64_t> all;
+  for (int i = 1; i <= 26; ++i) {
+    SyntheticRun r;
+    r.name = "r" + std::to_string(i);
+    r.test = 0.5 + 0.01 * i;
+    r.flops_per_sample = 1e5 * i;
+    const int64_t id = addRun(store, r);
+    addCurve(store, id, "train_loss", 20, [i](int s) { return 1.0 / (s + i); });
+    all << id;
+  }
+  QCOMPARE(all.front(), int64_t(1));
+  CompareView view(store);
+  view.resize(1200, 800);
+  view.show();
+  for (const QList<int64_t>& ids : QList<QList<int64_t>>{{2, 14}, {1, 13, 25}, {1, 2, 3, 13, 14, 15, 25, 26, 4, 16, 5, 17}}) {
+    view.setRuns(ids);
+    CompareChartView* loss = view.chart(QStringLiteral("train_loss"));
+    QVERIFY(loss);
+    QSet<QRgb> curves, summary, cost;
+    for (int64_t id : ids) curves.insert(loss->curveSeries(id)->pen().color().rgb());
+    QCOMPARE(curves.size(), ids.size());
+    // The summary table's colour swatches and the cost plot's dots match the curves.
+    const auto* table = view.summaryView()->view();
+    QVERIFY(table);
+    for (int row = 0; row < table->model()->rowCount(); ++row) {
+      const QVariant c = table->model()->index(row, 0).data(Qt::DecorationRole);
+      if (c.canConvert<QColor>()) summary.insert(c.value<QColor>().rgb());
+    }
+    QCOMPARE(summary, curves);
+    view.costView()->setCost(CostView::Cost::InferenceFlops);
+    for (int64_t id : ids) {
+      QCOMPARE(view.costView()->colorOf(id).rgb(), loss->curveSeries(id)->pen().color().rgb());
+      cost.insert(view.costView()->colorOf(id).rgb());
+    }
+    QCOMPARE(cost.size(), ids.size());
+    // The run chips above the charts use the same colours.
+    const QString chips = view.findChild<QLabel*>(QStringLiteral("compareRunsLabel"))->text();
+    for (QRgb c : curves) QVERIFY(chips.contains(QColor(c).name()));
+  }
+}
+
+// Test accuracy is measured once per run: each run's one point shows as a dot.
+void TestCompare::onePointMetricShowsADot() {
+  RunStore store(":memory:");
+  SyntheticRun r;
+  const int64_t a = addRun(store, r), b = addRun(store, r);
+  addCurve(store, a, "test_accuracy", 1, [](int) { return 0.83; });
+  addCurve(store, b, "test_accuracy", 1, [](int) { return 0.86; });
+  addCurve(store, a, "train_loss", 50, [](int s) { return 1.0 / s; });
+  CompareView view(store);
+  view.resize(1000, 700);
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  view.setRuns({a, b});
+  view.setMetrics({QStringLiteral("test_accuracy"), QStringLiteral("train_loss")});
+  CompareChartView* test = view.chart(QStringLiteral("test_accuracy"));
+  QVERIFY(test);
+  QCoreApplication::processEvents();
+  test->redraw();
+  for (int64_t id : {a, b}) {
+    QScatterSeries* dots = test->pointSeries(id);
+    QVERIFY(dots && dots->isVisible());
+    QCOMPARE(dots->count(), 1);
+    QCOMPARE(dots->color().rgb(), test->curveSeries(id)->pen().color().rgb());
+    QVERIFY(dots->markerSize() >= 6);
+    // Inside the plot, not on its frame.
+    const QPointF at = test->chart()->mapToPosition(dots->at(0), dots);
+    QVERIFY(test->chart()->plotArea().adjusted(3, 3, -3, -3).contains(at));
+    for (QLegendMarker* m : test->chart()->legend()->markers(dots)) QVERIFY(!m->isVisible());
+  }
+  // A curve of many points gets no dot.
+  QCOMPARE(view.chart(QStringLiteral("train_loss"))->pointSeries(a)->count(), 0);
+}
+
+void TestCompare::axesHaveRoundTicksWithSiLabels() {
+  RunStore store(":memory:");
+  SyntheticRun r;
+  const int64_t a = addRun(store, r), b = addRun(store, r);
+  addCurve(store, a, "val_accuracy", 40, [](int s) { return 0.82 + s * 0.003; });
+  addCurve(store, b, "val_accuracy", 40, [](int s) { return 0.80 + s * 0.0035; });
+  addCurve(store, a, "val_agreement", 40, [](int s) { return 0.91 + s * 0.002; });
+  addCurve(store, b, "val_agreement", 40, [](int s) { return 0.92 + s * 0.002; });
+  addCurve(store, a, "train_loss", 400, [](int s) { return 0.02 + 2.0 / s; });
+  addCurve(store, b, "train_loss", 400, [](int s) { return 0.01 + 1.5 / s; });
+  CompareView view(store);
+  view.resize(1200, 900);
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  view.setRuns({a, b});
+  view.setMetrics({QStringLiteral("val_accuracy"), QStringLiteral("val_agreement"), QStringLiteral("train_loss")});
+  QCoreApplication::processEvents();
+  for (CompareChartView* c : view.charts()) c->redraw();
+
+  // Loss: no axis below zero when every value is >= 0.
+  CompareChartView* loss = view.chart(QStringLiteral("train_loss"));
+  QVERIFY2(loss->visibleRange().y_min >= 0, qPrintable(QString::number(loss->visibleRange().y_min)));
+  for (const QString& l : loss->yTickLabels()) QVERIFY2(!l.startsWith(u'-'), qPrintable(l));
+  // Agreement: a fraction, never above 1.
+  QVERIFY(view.chart(QStringLiteral("val_agreement"))->visibleRange().y_max <= 1.0);
+
+  // Log y over narrow ranges: several labels each, all inside the range.
+  view.setLogY(true);
+  for (const QString& metric : {QStringLiteral("val_accuracy"), QStringLiteral("val_agreement"), QStringLiteral("train_loss")}) {
+    CompareChartView* c = view.chart(metric);
+    c->redraw();
+    const QStringList labels = c->yTickLabels();
+    QVERIFY2(labels.size() >= 3, qPrintable(metric + QStringLiteral(": ") + labels.join(u' ')));
+    for (const QString& l : labels) {
+      bool ok = false;
+      const double v = l.toDouble(&ok);
+      QVERIFY2(ok, qPrintable(l));
+      QVERIFY2(v >= c->visibleRange().y_min * 0.999 && v <= c->visibleRange().y_max * 1.001, qPrintable(metric + QStringLiteral(": ") + l));
+    }
+  }
+  // FLOPs on x: SI prefixes, never 1e+10.
+  view.setXAxis(XAxisKind::Flops);
+  CompareChartView* flops = view.chart(QStringLiteral("train_loss"));
+  QCoreApplication::processEvents(); // laid out at its real width
+  flops->redraw();
+  const QStringList x = flops->xTickLabels();
+  QVERIFY2(x.size() >= 3, qPrintable(x.join(u' ')));
+  for (const QString& l : x) QVERIFY2(!l.contains(u'e'), qPrintable(l));
+  QVERIFY2(x.join(u' ').contains(u'G'), qPrintable(x.join(u' '))); // 400 steps x 3e8 = 120G
+}
+
+void TestCompare::costAxisHasSiLabelsOnNarrowLogRanges() {
+  RunStore store(":memory:");
+  QList<int64_t> ids;
+  for (double flops : {3e4, 8e4, 2.5e5}) {
+    SyntheticRun r;
+    r.test = 0.8 + flops * 1e-7;
+    r.flops_per_sample = flops;
+    r.train_flops = flops * 1e5;
+    ids << addRun(store, r);
+  }
+  CostView view(store);
+  view.resize(900, 600);
+  view.show();
+  view.setRuns(ids);
+  view.setCost(CostView::Cost::InferenceFlops); // log x by default
+  QStringList labels = view.xTickLabels();
+  QVERIFY2(labels.size() >= 3, qPrintable(labels.join(u' ')));
+  for (const QString& l : labels) QVERIFY2(!l.contains(QStringLiteral("e+")), qPrintable(l));
+  QVERIFY2(labels.contains(QStringLiteral("100k")), qPrintable(labels.join(u' ')));
+  view.setCost(CostView::Cost::TrainingFlops); // 3G .. 25G
+  labels = view.xTickLabels();
+  QVERIFY2(labels.size() >= 3, qPrintable(labels.join(u' ')));
+  QVERIFY2(labels.contains(QStringLiteral("10G")), qPrintable(labels.join(u' ')));
+  view.setLogX(false);
+  labels = view.xTickLabels();
+  QVERIFY2(labels.size() >= 3, qPrintable(labels.join(u' ')));
+  for (const QString& l : labels) QVERIFY2(!l.contains(u'e'), qPrintable(l));
+}
+
+// Run names are text, not HTML; long ones keep "#id" and the end that tells
+// them apart; with smoothing on every legend swatch still has a label.
+void TestCompare::legendShowsNamesAsPlainTextWithTheirEnds() {
+  RunStore store(":memory:");
+  SyntheticRun r;
+  r.name = "<b>bold</b>";
+  const int64_t html = addRun(store, r);
+  QList<int64_t> ids{html};
+  for (int seed = 1; seed <= 4; ++seed) {
+    r.name = "kd-resnet8-from-resnet32-temperature4-alpha0.9-lr0.05-cosine-seed" + std::to_string(seed);
+    ids << addRun(store, r);
+  }
+  for (int64_t id : ids) addCurve(store, id, "train_loss", 100, [id](int s) { return 1.0 / (s + double(id)); });
+  CompareView view(store);
+  view.resize(900, 700);
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  view.setRuns(ids);
+  CompareChartView* loss = view.chart(QStringLiteral("train_loss"));
+  QVERIFY(loss);
+  QCoreApplication::processEvents();
+  // The label Qt renders as HTML reads as the name, tags and all.
+  QCOMPARE(legendLabelText(loss->curveSeries(html)->name()), QStringLiteral("#%1 <b>bold</b>").arg(html));
+  QStringList shown;
+  for (int i = 1; i <= 4; ++i) {
+    const QString text = legendLabelText(loss->curveSeries(ids[i])->name());
+    QVERIFY2(text.startsWith(QStringLiteral("#%1 ").arg(ids[i])), qPrintable(text));
+    QVERIFY2(text.endsWith(QStringLiteral("seed%1").arg(i)), qPrintable(text));
+    shown << text;
+  }
+  QCOMPARE(QSet<QString>(shown.begin(), shown.end()).size(), 4);
+
+  auto visibleMarkers = [&] {
+    QStringList labels;
+    for (QLegendMarker* m : loss->chart()->legend()->markers())
+      if (m->isVisible()) labels << m->label();
+    return labels;
+  };
+  QCOMPARE(visibleMarkers().size(), ids.size());
+  view.setSmoothing(0.6);
+  loss->redraw();
+  const QStringList smoothed = visibleMarkers();
+  QCOMPARE(smoothed.size(), ids.size()); // no swatch for the faint raw curves
+  for (const QString& l : smoothed) QVERIFY(!l.trimmed().isEmpty());
+}
+
+// The hover read-out stands at a data x: after a zoom, pan or reset it moves
+// with that x, or goes when the x leaves the view.
+void TestCompare::readoutFollowsZoomPanAndReset() {
+  RunStore store(":memory:");
+  SyntheticRun r;
+  const int64_t a = addRun(store, r), b = addRun(store, r);
+  addCurve(store, a, "train_loss", 200, [](int s) { return 1.0 / s; });
+  addCurve(store, b, "train_loss", 200, [](int s) { return 2.0 / s; });
+  CompareView view(store);
+  view.resize(1000, 700);
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  view.setRuns({a, b});
+  view.setMetrics({QStringLiteral("train_loss")});
+  CompareChartView* loss = view.chart(QStringLiteral("train_loss"));
+  QCoreApplication::processEvents();
+  loss->redraw();
+  auto* label = loss->findChild<QLabel*>(QStringLiteral("readout"));
+  QVERIFY(label);
+
+  loss->showReadoutAt(100.0);
+  QVERIFY(label->isVisible());
+  const int before = label->x();
+  const int lineBefore = int(loss->chart()->mapToPosition(QPointF(100.0, 0)).x());
+  loss->pan(0.2, 0); // x=100 moves left on screen
+  QVERIFY(label->isVisible());
+  QCOMPARE(loss->readoutX().value_or(-1), 100.0);
+  QVERIFY2(label->x() < before - 20, qPrintable(QStringLiteral("%1 -> %2").arg(before).arg(label->x())));
+  QVERIFY(int(loss->chart()->mapToPosition(QPointF(100.0, 0)).x()) < lineBefore - 20);
+
+  loss->resetZoom();
+  QCOMPARE(label->x(), before); // back where x=100 is drawn again
+  loss->zoomTo(150, 190, 0.001, 0.02); // x=100 is no longer shown
+  QVERIFY(!label->isVisible());
+  QVERIFY(!loss->readoutX());
 }
 
 QTEST_MAIN(TestCompare)

@@ -6,9 +6,11 @@
 #include "core/chart_painter.h"
 #include "core/config_diff.h"
 #include "core/ema_smoothing.h"
+#include "core/metric_catalog.h"
 #include "core/number_format.h"
 #include "core/pareto_front.h"
 #include "core/point_export.h"
+#include "core/run_palette.h"
 #include "core/run_store.h"
 #include "core/run_summary_table.h"
 #include "core/series_decimation.h"
@@ -32,6 +34,7 @@
 #include <cmath>
 #include <limits>
 #include <random>
+#include <set>
 #include <sstream>
 
 using namespace distillery;
@@ -90,8 +93,15 @@ public:
     CanvasRole role;
     std::string text;
   };
+  struct Dot {
+    CanvasPoint centre;
+    double radius;
+    uint32_t rgb;
+    int64_t run_id;
+  };
   std::vector<Line> lines;
   std::vector<Text> texts;
+  std::vector<Dot> dots;
 
   double textWidth(const std::string& s, const TextStyle& st) override { return estimatedTextWidth(s, st.size, st.bold); }
   void fillRect(const CanvasRect&, uint32_t, double, CanvasRole) override {}
@@ -100,6 +110,7 @@ public:
   void path(const std::vector<std::vector<CanvasPoint>>& pieces, const Stroke&, CanvasRole role, int64_t run) override {
     for (const auto& piece : pieces) lines.push_back({role, run, piece});
   }
+  void dot(CanvasPoint c, double r, uint32_t rgb, CanvasRole, int64_t run) override { dots.push_back({c, r, rgb, run}); }
   void text(double, double, const std::string& s, const TextStyle&, CanvasRole role) override { texts.push_back({role, s}); }
   void pushClip(const CanvasRect&) override {}
   void popClip() override {}
@@ -379,6 +390,175 @@ private Q_SLOTS:
     QCOMPARE(decades, (std::vector<std::string>{"0.01", "0.1", "1", "10", "100", "1k"}));
     QCOMPARE(formatSi(1234567), std::string("1.23M"));
     QCOMPARE(formatSi(950), std::string("950"));
+  }
+
+  // Narrow ranges on log axes (accuracy 0.82-0.95, agreement 0.9-1, a cost
+  // plot's 30k-600k) still get several labels inside the range, and large
+  // values read with SI prefixes, never 1e+05.
+  void logTicksLabelNarrowRanges() {
+    struct Case {
+      double lo, hi;
+      size_t at_least;
+    };
+    for (const Case& c : {Case{0.82, 0.95, 3}, Case{0.9, 1.0, 3}, Case{0.93, 0.97, 2}, Case{3e4, 6e5, 3},
+                          Case{2e9, 3e10, 3}, Case{1.2, 1.9, 3}, Case{0.0137, 2.02, 3}}) {
+      std::vector<std::string> labels;
+      for (const AxisTick& t : logTicks(c.lo, c.hi, 5)) {
+        if (!t.major || t.label.empty()) continue;
+        QVERIFY2(t.value >= c.lo * (1 - 1e-9) && t.value <= c.hi * (1 + 1e-9), t.label.c_str());
+        QVERIFY2(t.label.find("e+") == std::string::npos, t.label.c_str());
+        labels.push_back(t.label);
+      }
+      QVERIFY2(labels.size() >= c.at_least, (std::to_string(c.lo) + ".." + std::to_string(c.hi) + ": " +
+                                             std::to_string(labels.size()) + " labels")
+                                                .c_str());
+    }
+    std::vector<std::string> flops;
+    for (const AxisTick& t : logTicks(2e9, 3e10, 5))
+      if (t.major) flops.push_back(t.label);
+    QVERIFY(std::find(flops.begin(), flops.end(), "10G") != flops.end());
+    QCOMPARE(formatSi(1e10), std::string("10G"));
+    QCOMPARE(formatSi(1e5), std::string("100k"));
+  }
+
+  // A metric measured once (test accuracy) is a disc at its point, in every
+  // format: a line of one point would draw nothing.
+  void onePointSeriesIsDrawnAsADot() {
+    ChartSpec s;
+    s.metric = "test_accuracy";
+    s.title = "Test accuracy";
+    for (int64_t id : {3, 4}) {
+      ChartCurve c;
+      c.run_id = id;
+      c.label = "#" + std::to_string(id);
+      c.rgb = id == 3 ? 0x1f77b4 : 0xff7f0e;
+      c.raw.x = {2000.0 + double(id)};
+      c.raw.y = {0.8 + 0.01 * double(id)};
+      s.curves.push_back(c);
+    }
+    RecordingCanvas canvas;
+    const ChartLayout layout = paintChart(s, canvas);
+    QCOMPARE(canvas.dots.size(), size_t(2));
+    for (const auto& d : canvas.dots) {
+      QVERIFY(d.radius >= 2.0);
+      QVERIFY(layout.plot.contains(d.centre.x, d.centre.y));
+    }
+    // Also for one run alone: its one x is centred, not cut by the frame.
+    ChartSpec one = s;
+    one.curves.resize(1);
+    RecordingCanvas lone;
+    const ChartLayout lone_layout = paintChart(one, lone);
+    QCOMPARE(lone.dots.size(), size_t(1));
+    QVERIFY(std::abs(lone.dots[0].centre.x - (lone_layout.plot.x + lone_layout.plot.w / 2)) < 1.0);
+
+    // The SVG holds a circle at the point, in the run's colour.
+    const std::string svg = chartToSvg(one, 6, 4);
+    QXmlStreamReader xml(QString::fromStdString(svg));
+    int circles = 0;
+    while (!xml.atEnd()) {
+      xml.readNext();
+      if (!xml.isStartElement() || xml.name() != u"circle") continue;
+      if (xml.attributes().value("class") != u"point") continue;
+      ++circles;
+      QCOMPARE(xml.attributes().value("fill").toString(), QStringLiteral("#1f77b4"));
+      QVERIFY(std::abs(xml.attributes().value("cx").toDouble() - lone.dots[0].centre.x) < 0.01);
+      QVERIFY(std::abs(xml.attributes().value("cy").toDouble() - lone.dots[0].centre.y) < 0.01);
+    }
+    QVERIFY(!xml.hasError());
+    QCOMPARE(circles, 1);
+
+    // The PNG shows it: pixels of the run's colour around the point.
+    render::ChartImageOptions o;
+    o.dpi = 100;
+    const QString file = path("one-point.png");
+    render::exportChart(one, file.toStdString(), o);
+    const QImage image(file);
+    const double scale = o.dpi / 72.0;
+    const QPoint centre(int(lone.dots[0].centre.x * scale), int(lone.dots[0].centre.y * scale));
+    QCOMPARE(image.pixelColor(centre).rgb() & 0xffffff, QRgb(0x1f77b4));
+  }
+
+  // Runs whose ids collide modulo the palette (2 and 14) get different
+  // colours; any 12 runs get 12, in the spec every export draws from.
+  void coloursAreUniqueWithinAChart() {
+    QVERIFY(runRgb(2) == runRgb(14)); // the old per-id colour collided
+    const auto pair = runRgbs({2, 14});
+    QVERIFY(pair.at(2) != pair.at(14));
+    QCOMPARE(pair.at(2), runRgb(2)); // the smaller id keeps its own colour
+    QCOMPARE(runRgbs({14, 2}), pair); // the set decides, not its order
+    std::mt19937 rng(3);
+    std::uniform_int_distribution<int64_t> id(1, 200);
+    for (int trial = 0; trial < 500; ++trial) {
+      std::vector<int64_t> ids;
+      for (int draw = 0; ids.size() < 12; ++draw) {
+        // In odd trials every other id collides (mod 12) with one already chosen.
+        const int64_t next = !ids.empty() && trial % 2 && draw % 2 ? ids[size_t(id(rng)) % ids.size()] + 12 * (1 + draw % 5)
+                                                                   : id(rng);
+        if (std::find(ids.begin(), ids.end(), next) == ids.end()) ids.push_back(next);
+      }
+      const auto colours = runRgbs(ids);
+      std::set<uint32_t> distinct;
+      for (const auto& [run, rgb] : colours) distinct.insert(rgb);
+      QCOMPARE(distinct.size(), size_t(12));
+      // Teachers added later take colours of their own while there are any left.
+      std::vector<int64_t> few(ids.begin(), ids.begin() + 5);
+      const auto with_extra = runRgbs(few, {ids[6], ids[7]});
+      std::set<uint32_t> seven;
+      for (const auto& [run, rgb] : with_extra) seven.insert(rgb);
+      QCOMPARE(seven.size(), size_t(7));
+      for (int64_t r : few) QCOMPARE(with_extra.at(r), runRgbs(few).at(r));
+    }
+
+    // The export path: a store with runs 1..26, charted 12 at a time.
+    const QString db = path("palette.sqlite");
+    RunStore store(db.toStdString());
+    std::vector<MetricPoint> pts;
+    for (int i = 1; i <= 26; ++i) {
+      const int64_t run = store.createRun("r" + std::to_string(i), "train", R"({"name":"r","task":"train"})");
+      for (int64_t step : {1, 2, 3}) pts.push_back(point(run, "train_loss", step, 1.0 / double(step + i)));
+    }
+    store.appendPoints(pts);
+    for (const std::vector<int64_t>& ids : std::vector<std::vector<int64_t>>{
+             {2, 14}, {1, 13, 25}, {1, 2, 3, 13, 14, 15, 25, 26, 4, 16, 5, 17}}) {
+      const ChartSpec chart = chartSpecFromStore(store, ids, "train_loss", XAxisKind::Step);
+      const std::string svg = chartToSvg(chart, 6, 4);
+      std::set<std::string> strokes;
+      QXmlStreamReader xml(QString::fromStdString(svg));
+      while (!xml.atEnd()) {
+        xml.readNext();
+        if (xml.isStartElement() && xml.name() == u"path" && xml.attributes().value("class") == u"curve")
+          strokes.insert(xml.attributes().value("stroke").toString().toStdString());
+      }
+      QCOMPARE(strokes.size(), ids.size());
+    }
+  }
+
+  // Long run names lose their middle in the legend, so what tells runs apart
+  // (the id at the start, the seed at the end) stays.
+  void legendKeepsTheEndsOfLongNames() {
+    ChartSpec s;
+    s.metric = "train_loss";
+    s.title = "Training loss";
+    for (int64_t id : {31, 32}) {
+      ChartCurve c;
+      c.run_id = id;
+      c.label = "#" + std::to_string(id) + " kd-resnet8-from-resnet32-temperature4-alpha0.9-seed" + std::to_string(id);
+      c.raw.x = {0, 1, 2};
+      c.raw.y = {1.0, 0.5, 0.25};
+      s.curves.push_back(c);
+    }
+    RecordingCanvas canvas;
+    paintChart(s, canvas);
+    std::vector<std::string> legend;
+    for (const auto& t : canvas.texts)
+      if (t.role == CanvasRole::Legend) legend.push_back(t.text);
+    QCOMPARE(legend.size(), size_t(2));
+    for (size_t i = 0; i < 2; ++i) {
+      const std::string id = std::to_string(31 + i);
+      QVERIFY2(legend[i].rfind("#" + id, 0) == 0, legend[i].c_str());
+      QVERIFY2(legend[i].size() >= 5 && legend[i].substr(legend[i].size() - 6) == "seed" + id, legend[i].c_str());
+      QVERIFY2(legend[i].find("\u2026") != std::string::npos, legend[i].c_str());
+    }
   }
 
   // ---- chart layout --------------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include "widgets/config_labels.h"
 #include "widgets/main_window.h"
 #include "widgets/method_param_form.h"
+#include "widgets/legend_label.h"
 #include "widgets/metric_chart_view.h"
 #include "widgets/model_picker.h"
 #include "widgets/new_run_dialog.h"
@@ -112,6 +113,9 @@ private Q_SLOTS:
   void modelPickerCardAndTorchScript(); // issue 4: model card, TorchScript teacher in the New Run dialog
   void configLabelsAreShort();
   void chartSkipsNonFiniteAndMarksDivergence();
+  void liveChartsKeepAxesWithinTheMetricsRange();
+  void liveChartsGiveEachShownRunItsOwnColour();
+  void runsTabPanelsFollowTheTask();
   void runPointsReachChartAndTable();
   void cancelledRunEndsCancelled();
   void closingWindowStopsActiveRuns();
@@ -378,6 +382,76 @@ void TestWidgets::chartSkipsNonFiniteAndMarksDivergence() {
   chart.setRuns({2});
   QVERIFY(!chart.series(1, QStringLiteral("train_loss")));
   QCOMPARE(chart.pointCount(2), 2);
+}
+
+// Losses are >= 0 and fractions <= 1: the axes do not pad past those bounds
+// (a loss axis from -0.05, an agreement axis up to 1.2).
+void TestWidgets::liveChartsKeepAxesWithinTheMetricsRange() {
+  MetricChartView loss(QStringLiteral("loss"), QStringLiteral("loss"), {QStringLiteral("train_loss")});
+  MetricChartView agreement(QStringLiteral("agreement"), QStringLiteral("agreement"), {QStringLiteral("val_agreement")});
+  loss.setRuns({1});
+  agreement.setRuns({1});
+  std::vector<MetricPoint> points;
+  for (int step = 1; step <= 50; ++step) {
+    points.push_back(point(1, "train_loss", step, 0.01 + 2.0 / step));
+    points.push_back(point(1, "val_agreement", step, step < 10 ? 0.9 + 0.01 * step : 1.0)); // a tiny LM: 100%
+  }
+  loss.addPoints(points);
+  agreement.addPoints(points);
+  QVERIFY2(loss.yMin() >= 0.0, qPrintable(QString::number(loss.yMin())));
+  QVERIFY(loss.yMax() >= 2.01);
+  for (const QString& l : loss.yTickLabels()) QVERIFY2(!l.startsWith(u'-'), qPrintable(l));
+  QVERIFY2(agreement.yMax() <= 1.0, qPrintable(QString::number(agreement.yMax())));
+  QVERIFY(agreement.yMin() <= 0.91);
+  QVERIFY(agreement.yTickLabels().size() >= 2);
+  for (const QString& l : agreement.yTickLabels()) QVERIFY2(l.toDouble() <= 1.0, qPrintable(l));
+}
+
+// Runs #2 and #14 share a palette entry; shown together they get two colours.
+// Names are legend text, not HTML.
+void TestWidgets::liveChartsGiveEachShownRunItsOwnColour() {
+  MetricChartView chart(QStringLiteral("loss"), QStringLiteral("loss"), {QStringLiteral("train_loss")});
+  chart.setRuns({2, 14}, {{2, QStringLiteral("#2 <b>bold</b>")}, {14, QStringLiteral("#14 plain")}});
+  chart.addPoints({point(2, "train_loss", 1, 1.0), point(2, "train_loss", 2, 0.5), point(14, "train_loss", 1, 0.9),
+                   point(14, "train_loss", 2, 0.4)});
+  const QColor a = chart.series(2, QStringLiteral("train_loss"))->pen().color();
+  const QColor b = chart.series(14, QStringLiteral("train_loss"))->pen().color();
+  QVERIFY(a != b);
+  QCOMPARE(a, chart.colorOf(2));
+  QCOMPARE(legendLabelText(chart.series(2, QStringLiteral("train_loss"))->name()), QStringLiteral("#2 <b>bold</b>"));
+  // Twelve runs, ids colliding modulo 12: twelve colours.
+  QList<int64_t> ids{1, 13, 25, 2, 14, 26, 3, 15, 27, 4, 16, 28};
+  chart.setRuns(ids);
+  std::vector<MetricPoint> points;
+  for (int64_t id : ids) points.push_back(point(id, "train_loss", 1, 1.0));
+  chart.addPoints(points);
+  QSet<QRgb> colours;
+  for (int64_t id : ids) colours.insert(chart.series(id, QStringLiteral("train_loss"))->pen().color().rgb());
+  QCOMPARE(colours.size(), 12);
+}
+
+// Language-model runs record perplexity, not accuracy: the Runs tab shows the
+// panels the selected runs have.
+void TestWidgets::runsTabPanelsFollowTheTask() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  const int64_t lm = store.createRun("gpt-kd", "lm", R"({"name":"gpt-kd","task":"lm"})");
+  const int64_t image = store.createRun("mlp-kd", "distill", R"({"name":"mlp-kd","task":"distill"})");
+  store.appendPoints({point(lm, "val_perplexity", 10, 12.5), point(lm, "val_perplexity", 20, 9.0),
+                      point(lm, "val_agreement", 10, 1.0), point(image, "val_accuracy", 10, 0.8)});
+  RunView view(store);
+  view.showRuns({lm}, lm, {});
+  QVERIFY(!view.perplexityChart()->isHidden());
+  QVERIFY(view.accuracyChart()->isHidden());
+  QCOMPARE(view.perplexityChart()->pointCount(lm, QStringLiteral("val_perplexity")), 2);
+  QVERIFY(view.agreementChart()->yMax() <= 1.0);
+  view.showRuns({image}, image, {});
+  QVERIFY(view.perplexityChart()->isHidden());
+  QVERIFY(!view.accuracyChart()->isHidden());
+  view.showRuns({image, lm}, image, {});
+  QVERIFY(!view.perplexityChart()->isHidden());
+  QVERIFY(!view.accuracyChart()->isHidden());
 }
 
 void TestWidgets::runPointsReachChartAndTable() {

@@ -1,22 +1,25 @@
 #include "widgets/compare_chart_view.h"
 
 #include "core/ema_smoothing.h"
+#include "core/metric_catalog.h"
 #include "core/series_decimation.h"
+#include "widgets/chart_axis_ticks.h"
+#include "widgets/legend_label.h"
 
+#include <QCategoryAxis>
 #include <QChart>
 #include <QGraphicsLayout>
 #include <QGraphicsLineItem>
+#include <QCursor>
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
-#include <QLogValueAxis>
 #include <QMouseEvent>
 #include <QPen>
 #include <QScatterSeries>
 #include <QTimer>
-#include <QValueAxis>
 #include <QWheelEvent>
 
 #include <algorithm>
@@ -29,26 +32,6 @@ namespace {
 
 const QColor kDivergenceRed(0xd62728);
 
-// 1, 2 or 5 times a power of ten, the one closest to span / targetTicks.
-double niceInterval(double span, int targetTicks) {
-  const double raw = span / std::max(1, targetTicks);
-  if (!(raw > 0) || !std::isfinite(raw)) return 1.0;
-  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-  double best = magnitude;
-  for (double m : {1.0, 2.0, 5.0, 10.0})
-    if (std::fabs(std::log(m * magnitude / raw)) < std::fabs(std::log(best / raw))) best = m * magnitude;
-  return best;
-}
-
-// printf format for tick labels: as many decimals as the interval needs,
-// exponent notation for very large or very small values.
-QString tickFormat(double lo, double hi, double interval) {
-  const double largest = std::max(std::fabs(lo), std::fabs(hi));
-  if (largest >= 1e6 || (largest > 0 && largest < 1e-3)) return QStringLiteral("%.3g");
-  const int decimals = std::clamp(int(-std::floor(std::log10(interval))), 0, 6);
-  return QStringLiteral("%.") + QString::number(decimals) + u'f';
-}
-
 QColor colorOf(uint32_t rgb) { return QColor(QRgb(rgb)); }
 
 // Axis titles a little smaller than the chart title, so long ones fit beside a short plot.
@@ -57,25 +40,6 @@ void styleAxis(QAbstractAxis* axis) {
   font.setPointSizeF(std::max(7.0, font.pointSizeF() - 1.0));
   font.setBold(false);
   axis->setTitleFont(font);
-}
-
-QList<QPointF> toPoints(const distillery::XYSeries& s) {
-  QList<QPointF> points;
-  points.reserve(qsizetype(s.size()));
-  for (size_t i = 0; i < s.size(); ++i) points.append(QPointF(s.x[i], s.y[i]));
-  return points;
-}
-
-double axisMin(const QAbstractAxis* axis) {
-  if (auto* v = qobject_cast<const QValueAxis*>(axis)) return v->min();
-  if (auto* l = qobject_cast<const QLogValueAxis*>(axis)) return l->min();
-  return 0;
-}
-
-double axisMax(const QAbstractAxis* axis) {
-  if (auto* v = qobject_cast<const QValueAxis*>(axis)) return v->max();
-  if (auto* l = qobject_cast<const QLogValueAxis*>(axis)) return l->max();
-  return 1;
 }
 
 bool near(double a, double b, double span) { return std::fabs(a - b) <= 1e-9 * std::max(1e-300, std::fabs(span)); }
@@ -92,9 +56,10 @@ CompareChartView::CompareChartView(QWidget* parent) : QChartView(parent) {
   chart->setBackgroundRoundness(0);
   chart->legend()->setVisible(true);
   chart->legend()->setAlignment(Qt::AlignBottom);
+  chart->legend()->setShowToolTips(true); // the full label where Qt still has to cut one
 
-  axisX_ = new QValueAxis(chart);
-  axisY_ = new QValueAxis(chart);
+  axisX_ = newTickAxis(chart);
+  axisY_ = newTickAxis(chart);
   styleAxis(axisX_);
   styleAxis(axisY_);
   chart->addAxis(axisX_, Qt::AlignBottom);
@@ -168,24 +133,32 @@ void CompareChartView::setSpec(distillery::ChartSpec spec) {
   // The finite x extent, the default visible range.
   const double inf = std::numeric_limits<double>::infinity();
   double x0 = inf, x1 = -inf;
+  bool pointsOnly = true; // every curve one value (test accuracy): dots the frame must not cut
   for (const distillery::ChartCurve& c : spec_.curves) {
-    for (double x : c.raw.x) {
+    size_t finite = 0;
+    for (size_t i = 0; i < c.raw.size(); ++i) {
+      const double x = c.raw.x[i];
       if (!std::isfinite(x)) continue;
       x0 = std::min(x0, x);
       x1 = std::max(x1, x);
+      if (std::isfinite(c.raw.y[i])) ++finite;
     }
+    pointsOnly = pointsOnly && finite <= 1;
   }
   dataBounds_ = {};
   if (x0 <= x1) {
-    dataBounds_.x_min = x0;
-    dataBounds_.x_max = x1 > x0 ? x1 : x0 + 1.0;
+    // One x: centred; dots only: a margin on both sides.
+    const double pad = x1 > x0 ? (pointsOnly ? 0.05 * (x1 - x0) : 0.0) : (x0 != 0 ? std::fabs(x0) * 0.05 : 0.5);
+    dataBounds_.x_min = x0 - pad;
+    dataBounds_.x_max = x1 + pad;
   }
   redraw();
 }
 
 void CompareChartView::buildSeries() {
   for (Drawn& d : drawn_) {
-    for (QLineSeries* s : {d.raw, d.line}) {
+    for (QXYSeries* s : {static_cast<QXYSeries*>(d.raw), static_cast<QXYSeries*>(d.line),
+                         static_cast<QXYSeries*>(d.dots)}) {
       chart()->removeSeries(s);
       delete s;
     }
@@ -204,6 +177,11 @@ void CompareChartView::buildSeries() {
     QPen pen(color);
     pen.setWidthF(1.8);
     d.line->setPen(pen);
+    d.dots = new QScatterSeries(chart());
+    d.dots->setMarkerShape(QScatterSeries::MarkerShapeCircle);
+    d.dots->setMarkerSize(9.0);
+    d.dots->setColor(color);
+    d.dots->setBorderColor(color.darker(130));
     d.hasNonFinite = !c.divergence_x.empty();
     for (size_t i = 0; i < c.raw.size(); ++i) {
       if (!std::isfinite(c.raw.y[i])) break;
@@ -214,12 +192,13 @@ void CompareChartView::buildSeries() {
   // Raw curves first (behind), then the smoothed ones, then the markers on top.
   for (const Drawn& d : drawn_) chart()->addSeries(d.raw);
   for (const Drawn& d : drawn_) chart()->addSeries(d.line);
+  for (const Drawn& d : drawn_) chart()->addSeries(d.dots);
   for (QScatterSeries* s : {lastFinite_, nanMarks_}) {
     chart()->removeSeries(s);
     chart()->addSeries(s);
   }
   for (QAbstractSeries* s : chart()->series()) {
-    for (QAbstractAxis* axis : {static_cast<QAbstractAxis*>(axisX_), axisY_})
+    for (QAbstractAxis* axis : {static_cast<QAbstractAxis*>(axisX_), static_cast<QAbstractAxis*>(axisY_)})
       if (!s->attachedAxes().contains(axis)) s->attachAxis(axis);
   }
   // Many runs: a column of full names to the right reads better than a row of elided ones.
@@ -235,44 +214,52 @@ void CompareChartView::setDivergedRuns(const std::set<int64_t>& runIds) {
 
 void CompareChartView::updateLegend() {
   QLegend* legend = chart()->legend();
-  bool anyNonFinite = false;
+  // Qt draws legend labels as HTML and cuts them at the end: escape the run's
+  // name and elide it in the middle, so "#id" and the name's end both stay.
+  const bool side = drawn_.size() > 4;
+  const int chartWidth = std::max(200, width());
+  const int perEntry = side ? int(chartWidth * 0.3) - 30
+                            : chartWidth / int(std::max<size_t>(1, drawn_.size())) - 40;
   for (size_t i = 0; i < drawn_.size(); ++i) {
     Drawn& d = drawn_[i];
     const distillery::ChartCurve& c = spec_.curves[i];
     d.diverged = d.hasNonFinite || divergedRuns_.count(c.run_id) > 0;
-    anyNonFinite = anyNonFinite || d.hasNonFinite;
-    QString name = QString::fromStdString(c.label);
-    if (c.raw.empty()) name += tr(" (no data)");
-    if (d.diverged) name += tr(" (diverged)");
-    d.line->setName(name);
-    for (QLegendMarker* m : legend->markers(d.raw)) m->setVisible(false);
+    QString note;
+    if (c.raw.empty()) note += tr(" (no data)");
+    if (d.diverged) note += tr(" (diverged)");
+    d.line->setName(legendLabelHtml(QString::fromStdString(c.label), legend->font(), perEntry, note));
     for (QLegendMarker* m : legend->markers(d.line)) m->setLabelBrush(d.diverged ? QBrush(kDivergenceRed) : legend->labelBrush());
+  }
+  hideHelperMarkers();
+}
+
+void CompareChartView::hideHelperMarkers() {
+  // Qt shows a series' marker again whenever the series is shown: run after every setVisible.
+  QLegend* legend = chart()->legend();
+  bool anyNonFinite = false;
+  for (const Drawn& d : drawn_) {
+    anyNonFinite = anyNonFinite || d.hasNonFinite;
+    for (QAbstractSeries* helper : {static_cast<QAbstractSeries*>(d.raw), static_cast<QAbstractSeries*>(d.dots)})
+      for (QLegendMarker* m : legend->markers(helper)) m->setVisible(false);
   }
   for (QLegendMarker* m : legend->markers(lastFinite_)) m->setVisible(false);
   for (QLegendMarker* m : legend->markers(nanMarks_)) m->setVisible(anyNonFinite);
 }
 
 void CompareChartView::replaceYAxis() {
-  const bool wantLog = spec_.log_y;
-  const bool isLog = qobject_cast<QLogValueAxis*>(axisY_) != nullptr;
-  if (wantLog != isLog) {
-    const QList<QAbstractSeries*> series = chart()->series();
-    for (QAbstractSeries* s : series) s->detachAxis(axisY_);
-    chart()->removeAxis(axisY_);
-    delete axisY_;
-    if (wantLog) {
-      auto* axis = new QLogValueAxis(chart());
-      axis->setLabelFormat(QStringLiteral("%.3g"));
-      axis->setMinorTickCount(-1); // minor ticks at each multiple within a decade
-      axisY_ = axis;
-    } else {
-      axisY_ = new QValueAxis(chart());
-    }
-    styleAxis(axisY_);
-    chart()->addAxis(axisY_, Qt::AlignLeft);
-    for (QAbstractSeries* s : series) s->attachAxis(axisY_);
-  }
+  // One linear axis serves both scales: on a log scale it spans log10 of the values.
   axisY_->setTitleText(QString::fromStdString(spec_.yTitle()));
+}
+
+double CompareChartView::yToAxis(double y) const {
+  return toAxis(y, spec_.log_y ? AxisScale::Log : AxisScale::Linear);
+}
+
+QList<QPointF> CompareChartView::toPoints(const distillery::XYSeries& s) const {
+  QList<QPointF> points;
+  points.reserve(qsizetype(s.size()));
+  for (size_t i = 0; i < s.size(); ++i) points.append(QPointF(s.x[i], yToAxis(s.y[i])));
+  return points;
 }
 
 void CompareChartView::recomputeShown() {
@@ -298,6 +285,7 @@ void CompareChartView::recomputeShown() {
     }
     d.raw->setVisible(smooth);
   }
+  hideHelperMarkers();
 }
 
 const distillery::XYSeries& CompareChartView::shownOf(size_t i) const {
@@ -349,6 +337,9 @@ void CompareChartView::redraw() {
     const distillery::XYSeries line = distillery::decimateMinMax(shownOf(i), x0, x1, columns);
     extend(line, d.diverged);
     d.line->replace(toPoints(line));
+    // A line of one point draws nothing: a dot shows it.
+    if (line.size() == 1) d.dots->replace(toPoints(line));
+    else if (d.dots->count() > 0) d.dots->clear();
     if (smooth) {
       const distillery::XYSeries raw = distillery::decimateMinMax(rawShownOf(i), x0, x1, columns);
       extend(raw, d.diverged);
@@ -399,6 +390,11 @@ void CompareChartView::redraw() {
       if (span <= 0) span = std::max(std::fabs(y1) * 0.1, 1e-6);
       b.y_min = y0 - 0.04 * span;
       b.y_max = y1 + 0.04 * span;
+      // The padding does not invent values the metric cannot take: a loss
+      // stays at or above 0, a fraction (accuracy, agreement) at or below 1.
+      if (y0 >= 0) b.y_min = std::max(b.y_min, 0.0);
+      if (distillery::metricInfo(spec_.metric).fraction && y1 <= 1.0) b.y_max = std::min(b.y_max, 1.0);
+      if (!(b.y_max > b.y_min)) b.y_max = b.y_min + span;
     }
   } else if (spec_.log_y) {
     b.y_min = 0.1;
@@ -411,36 +407,20 @@ void CompareChartView::redraw() {
   shownRange_ = b;
   applyAxes(b);
   updateDivergenceMarkers(b, columns);
+  refreshReadout();
 }
 
 void CompareChartView::applyAxes(const distillery::ChartBounds& b) {
   settingAxes_ = true;
-  const int xTicks = std::clamp(plotWidthPixels() / 100, 4, 10);
-  const double xInterval = niceInterval(b.x_max - b.x_min, xTicks);
-  // Range and interval change together: switch to fixed ticks meanwhile, or
-  // an old small interval over a new wide range asks for millions of ticks.
-  axisX_->setTickType(QValueAxis::TicksFixed);
-  axisX_->setRange(b.x_min, b.x_max);
-  axisX_->setTickAnchor(std::ceil(b.x_min / xInterval) * xInterval);
-  axisX_->setTickInterval(xInterval);
-  axisX_->setLabelFormat(tickFormat(b.x_min, b.x_max, xInterval));
-  axisX_->setTickType(QValueAxis::TicksDynamic);
-  if (auto* y = qobject_cast<QValueAxis*>(axisY_)) {
-    const int yTicks = std::clamp(int(chart()->plotArea().height()) / 45, 4, 8);
-    const double yInterval = niceInterval(b.y_max - b.y_min, yTicks);
-    y->setTickType(QValueAxis::TicksFixed);
-    y->setRange(b.y_min, b.y_max);
-    y->setTickAnchor(std::ceil(b.y_min / yInterval) * yInterval);
-    y->setTickInterval(yInterval);
-    y->setLabelFormat(tickFormat(b.y_min, b.y_max, yInterval));
-    y->setTickType(QValueAxis::TicksDynamic);
-  } else if (auto* log = qobject_cast<QLogValueAxis*>(axisY_)) {
-    // Powers of ten label nothing inside one decade; powers of two then do.
-    log->setBase(std::log10(b.y_max / b.y_min) >= 2.0 ? 10.0 : 2.0);
-    log->setRange(b.y_min, b.y_max);
-  }
+  // About one label per 70 px across and 45 px up, as the exports space them.
+  setAxisTicks(axisX_, b.x_min, b.x_max, AxisScale::Linear, std::clamp(plotWidthPixels() / 70, 3, 12));
+  setAxisTicks(axisY_, b.y_min, b.y_max, spec_.log_y ? AxisScale::Log : AxisScale::Linear,
+               std::clamp(int(chart()->plotArea().height()) / 45, 3, 8));
   settingAxes_ = false;
 }
+
+QStringList CompareChartView::xTickLabels() const { return axisTickLabels(axisX_); }
+QStringList CompareChartView::yTickLabels() const { return axisTickLabels(axisY_); }
 
 void CompareChartView::updateDivergenceMarkers(const distillery::ChartBounds& b, int columns) {
   QList<QPointF> marks, last;
@@ -455,13 +435,13 @@ void CompareChartView::updateDivergenceMarkers(const distillery::ChartBounds& b,
       const int column = std::min(columns - 1, int(double(columns) * (x - b.x_min) / width));
       if (column == lastColumn) continue; // one mark per pixel column is all the eye can tell apart
       lastColumn = column;
-      marks.append(QPointF(x, top));
+      marks.append(QPointF(x, yToAxis(top)));
     }
     const Drawn& d = drawn_[i];
     if (d.hasNonFinite && d.lastFinite >= 0) {
       const distillery::XYSeries& s = shownOf(i);
       const double x = s.x[size_t(d.lastFinite)], y = s.y[size_t(d.lastFinite)];
-      if (std::isfinite(y) && x >= b.x_min && x <= b.x_max && y >= b.y_min && y <= b.y_max) last.append(QPointF(x, y));
+      if (std::isfinite(y) && x >= b.x_min && x <= b.x_max && y >= b.y_min && y <= b.y_max) last.append(QPointF(x, yToAxis(y)));
     }
   }
   nanMarks_->replace(marks);
@@ -580,7 +560,8 @@ void CompareChartView::pan(double dx, double dy) {
 
 void CompareChartView::takeRangeFromAxes() {
   const double x0 = axisX_->min(), x1 = axisX_->max();
-  const double y0 = axisMin(axisY_), y1 = axisMax(axisY_);
+  const AxisScale scale = spec_.log_y ? AxisScale::Log : AxisScale::Linear;
+  const double y0 = fromAxis(axisY_->min(), scale), y1 = fromAxis(axisY_->max(), scale);
   const distillery::ChartBounds& r = shownRange_;
   const bool moved = !near(x0, r.x_min, r.x_max - r.x_min) || !near(x1, r.x_max, r.x_max - r.x_min) ||
                      !near(y0, r.y_min, r.y_max - r.y_min) || !near(y1, r.y_max, r.y_max - r.y_min);
@@ -634,10 +615,12 @@ QString CompareChartView::readoutAt(double x) const {
 
 void CompareChartView::showReadoutAt(double x) {
   if (drawn_.empty()) return;
+  readoutFromMouse_ = false;
+  readoutX_ = x;
   readout_->setText(readoutAt(x));
   readout_->adjustSize();
   const QRectF area = chart()->plotArea();
-  const QPointF at = chart()->mapToPosition(QPointF(x, shownRange_.y_min), nanMarks_);
+  const QPointF at = chart()->mapToPosition(QPointF(x, yToAxis(shownRange_.y_min)), nanMarks_);
   cursorLine_->setLine(at.x(), area.top(), at.x(), area.bottom());
   cursorLine_->show();
   const QPoint viewAt = mapFromScene(chart()->mapToScene(QPointF(at.x(), area.top())));
@@ -651,6 +634,33 @@ void CompareChartView::showReadoutAt(double x) {
 void CompareChartView::hideReadout() {
   readout_->hide();
   cursorLine_->hide();
+  readoutX_.reset();
+  readoutFromMouse_ = false;
+}
+
+std::optional<double> CompareChartView::readoutX() const {
+  return readout_->isVisibleTo(this) ? readoutX_ : std::nullopt;
+}
+
+void CompareChartView::refreshReadout() {
+  // After a zoom, pan or reset the read-out would stand at its old pixel
+  // with old values: it follows the mouse if the mouse is over the plot,
+  // else its x if that is still shown, else it goes.
+  if (!readoutX_) return;
+  if (readoutFromMouse_) {
+    const QPoint pos = viewport()->mapFromGlobal(QCursor::pos());
+    const QPointF inChart = chart()->mapFromScene(mapToScene(pos));
+    if (viewport()->rect().contains(pos) && chart()->plotArea().contains(inChart)) {
+      showReadoutAt(chart()->mapToValue(inChart, nanMarks_).x());
+      readoutFromMouse_ = true;
+    } else {
+      hideReadout();
+    }
+    return;
+  }
+  const double x = *readoutX_;
+  if (x >= shownRange_.x_min && x <= shownRange_.x_max) showReadoutAt(x);
+  else hideReadout();
 }
 
 int CompareChartView::drawnPointCount(int64_t runId) const {
@@ -673,6 +683,12 @@ bool CompareChartView::isDiverged(int64_t runId) const {
   return false;
 }
 
+QScatterSeries* CompareChartView::pointSeries(int64_t runId) const {
+  for (size_t i = 0; i < drawn_.size(); ++i)
+    if (spec_.curves[i].run_id == runId) return drawn_[i].dots;
+  return nullptr;
+}
+
 QLineSeries* CompareChartView::curveSeries(int64_t runId) const {
   for (size_t i = 0; i < drawn_.size(); ++i)
     if (spec_.curves[i].run_id == runId) return drawn_[i].line;
@@ -681,6 +697,7 @@ QLineSeries* CompareChartView::curveSeries(int64_t runId) const {
 
 void CompareChartView::resizeEvent(QResizeEvent* event) {
   QChartView::resizeEvent(event);
+  updateLegend(); // the room for labels changed
   scheduleRedraw();
 }
 
@@ -689,7 +706,8 @@ void CompareChartView::wheelEvent(QWheelEvent* event) {
   if (steps == 0) return;
   const double factor = std::pow(0.85, steps);
   const QPointF value = chart()->mapToValue(chart()->mapFromScene(mapToScene(event->position().toPoint())), nanMarks_);
-  if (event->modifiers() & Qt::ControlModifier) zoomY(factor, value.y());
+  if (event->modifiers() & Qt::ControlModifier)
+    zoomY(factor, fromAxis(value.y(), spec_.log_y ? AxisScale::Log : AxisScale::Linear));
   else zoomX(factor, value.x());
   event->accept();
 }
@@ -717,8 +735,12 @@ void CompareChartView::mouseMoveEvent(QMouseEvent* event) {
   }
   QChartView::mouseMoveEvent(event);
   const QPointF inChart = chart()->mapFromScene(mapToScene(pos));
-  if (chart()->plotArea().contains(inChart)) showReadoutAt(chart()->mapToValue(inChart, nanMarks_).x());
-  else hideReadout();
+  if (chart()->plotArea().contains(inChart)) {
+    showReadoutAt(chart()->mapToValue(inChart, nanMarks_).x());
+    readoutFromMouse_ = true;
+  } else {
+    hideReadout();
+  }
 }
 
 void CompareChartView::mouseReleaseEvent(QMouseEvent* event) {

@@ -10,13 +10,19 @@
 // Interaction: rubber band (left drag) zooms, the wheel zooms x around the
 // cursor (Ctrl+wheel: y), right or middle drag pans, arrow keys pan, +/-
 // zoom, double-click or Home resets. Hovering shows every run's value at the
-// cursor. NaN/Inf values, which Qt Charts would drop silently, are marked:
+// cursor; the read-out follows when the axes change.
+// Axes carry the core's round ticks with SI labels (chart_axis_ticks.h); a
+// log y axis is linear over log10 of the values. A curve of one point (a
+// metric measured once) shows as a dot.
+// Legend labels are plain text (escaped, elided in the middle); helper
+// series (raw curves, dots, last-finite marks) have no legend entry. NaN/Inf values, which Qt Charts would drop silently, are marked:
 // a red dot at each diverged curve's last finite value and red triangles
 // along the top edge at the x of each non-finite value.
 #include "core/chart_spec.h"
 
 #include <QChartView>
 #include <QPointF>
+#include <QStringList>
 
 #include <cstdint>
 #include <optional>
@@ -24,12 +30,12 @@
 #include <vector>
 
 class QAbstractAxis;
+class QCategoryAxis;
 class QGraphicsLineItem;
 class QLabel;
 class QLineSeries;
 class QScatterSeries;
 class QTimer;
-class QValueAxis;
 
 namespace distillery::gui {
 
@@ -74,9 +80,14 @@ public:
   int rawPointCount(int64_t runId) const;   // the faint raw curve; 0 without smoothing
   int divergenceMarkerCount() const;        // triangles at the top edge plus last-finite dots
   bool isDiverged(int64_t runId) const;
-  QAbstractAxis* yAxis() const { return axisY_; }
-  QValueAxis* xAxis() const { return axisX_; }
+  QCategoryAxis* yAxis() const { return axisY_; }
+  QCategoryAxis* xAxis() const { return axisX_; }
+  QStringList xTickLabels() const;
+  QStringList yTickLabels() const;
   QLineSeries* curveSeries(int64_t runId) const;
+  QScatterSeries* pointSeries(int64_t runId) const; // dots for curves of one point
+  // Where the hover read-out stands (data x), when it is shown.
+  std::optional<double> readoutX() const;
   // Recomputes the decimated series now (normally done on the next event loop pass).
   void redraw();
 
@@ -98,6 +109,7 @@ private:
   struct Drawn {
     QLineSeries* line = nullptr; // smoothed (or raw when not smoothing)
     QLineSeries* raw = nullptr;  // faint, behind, only while smoothing
+    QScatterSeries* dots = nullptr; // the point of a one-point curve, which a line cannot show
     // What is drawn, at full resolution: x plus displayed y, with values a
     // log axis cannot show set to NaN. Empty when the spec's raw is used as is.
     distillery::XYSeries shown;
@@ -110,6 +122,10 @@ private:
 
   void buildSeries();
   void updateLegend();
+  void hideHelperMarkers();
+  void refreshReadout();
+  QList<QPointF> toPoints(const distillery::XYSeries& s) const;
+  double yToAxis(double y) const;
   void recomputeShown();
   void replaceYAxis();
   const distillery::XYSeries& shownOf(size_t curve) const;
@@ -124,12 +140,14 @@ private:
   std::vector<Drawn> drawn_;
   distillery::ChartBounds dataBounds_; // finite x extent of all curves
   distillery::ChartBounds shownRange_; // what the axes show now
-  QValueAxis* axisX_ = nullptr;
-  QAbstractAxis* axisY_ = nullptr;
+  QCategoryAxis* axisX_ = nullptr;
+  QCategoryAxis* axisY_ = nullptr;
   QScatterSeries* nanMarks_ = nullptr;
   QScatterSeries* lastFinite_ = nullptr;
   QGraphicsLineItem* cursorLine_ = nullptr;
   QLabel* readout_ = nullptr;
+  std::optional<double> readoutX_; // data x of the shown read-out
+  bool readoutFromMouse_ = false;  // placed by hovering (else by showReadoutAt)
   QTimer* redrawTimer_ = nullptr;
   bool settingAxes_ = false;
   QPoint panFrom_;

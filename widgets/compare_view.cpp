@@ -352,12 +352,13 @@ void CompareView::updateRunsLabel() {
     return;
   }
   QStringList chips;
+  const auto colors = runColors(runIds_); // as the curves
   for (int64_t id : runIds_) {
     QString name;
     const bool diverged = diverged_.count(id) > 0;
     if (auto run = store_.run(id)) name = QString::fromStdString(run->name).toHtmlEscaped();
     QString chip = QStringLiteral("<span style=\"color:%1; font-size:large\">&#9632;</span>&nbsp;#%2&nbsp;%3")
-                       .arg(runColor(id).name())
+                       .arg(colors.at(id).name())
                        .arg(id)
                        .arg(name);
     if (diverged) chip += QStringLiteral("&nbsp;<span style=\"color:#c0392b\"><b>&#9888;&nbsp;diverged</b></span>");

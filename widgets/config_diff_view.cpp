@@ -58,6 +58,9 @@ void ConfigDiffView::rebuild() {
   std::vector<nlohmann::json> configs;
   std::vector<std::string> headers;
   std::vector<QColor> colors{QColor()};
+  QList<int64_t> ids;
+  for (const distillery::RunRecord& run : runs_) ids.append(run.id);
+  const auto runColorOf = runColors(ids); // as the compared runs' curves
   for (const distillery::RunRecord& run : runs_) {
     nlohmann::json config;
     try {
@@ -69,7 +72,7 @@ void ConfigDiffView::rebuild() {
     config.erase("name");
     configs.push_back(std::move(config));
     headers.push_back("#" + std::to_string(run.id) + " " + run.name);
-    colors.push_back(runColor(run.id));
+    colors.push_back(runColorOf.at(run.id));
   }
   const auto rows = distillery::diffConfigs(configs, only_->isChecked());
   distillery::TableData table = distillery::configDiffTable(rows, headers);

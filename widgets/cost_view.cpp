@@ -3,8 +3,11 @@
 #include "core/errors.h"
 #include "core/pareto_front.h"
 #include "core/run_store.h"
+#include "widgets/chart_axis_ticks.h"
+#include "widgets/legend_label.h"
 #include "widgets/run_colors.h"
 
+#include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
 #include <QCheckBox>
@@ -15,7 +18,6 @@
 #include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
-#include <QLogValueAxis>
 #include <QScatterSeries>
 #include <QValueAxis>
 #include <QVBoxLayout>
@@ -131,6 +133,17 @@ std::vector<int64_t> CostView::frontRunIds() const {
 
 QString CostView::comparisonText() const { return comparison_->text(); }
 
+QStringList CostView::xTickLabels() const {
+  const auto axes = chartView_->chart()->axes(Qt::Horizontal);
+  auto* axis = axes.isEmpty() ? nullptr : qobject_cast<QCategoryAxis*>(axes.front());
+  return axis ? axisTickLabels(axis) : QStringList();
+}
+
+QColor CostView::colorOf(int64_t runId) const {
+  const auto it = colors_.find(runId);
+  return it != colors_.end() ? it->second : runColor(runId);
+}
+
 void CostView::rebuild() {
   const Cost cost = Cost(costCombo_->currentData().toInt());
   const Accuracy accuracy = Accuracy(accuracyCombo_->currentData().toInt());
@@ -138,10 +151,10 @@ void CostView::rebuild() {
 
   // The compared runs, then the teachers they name.
   std::vector<std::pair<distillery::RunRecord, bool>> runs;
+  QList<int64_t> teachers;
   try {
     for (int64_t id : runIds_)
       if (auto run = store_.run(id)) runs.emplace_back(std::move(*run), false);
-    std::vector<int64_t> teachers;
     for (const auto& [run, isTeacher] : runs) {
       const int64_t t = teacherOf(run);
       if (t && !runIds_.contains(t) && std::find(teachers.begin(), teachers.end(), t) == teachers.end())
@@ -157,6 +170,8 @@ void CostView::rebuild() {
     missing_->setText(tr("Store: %1").arg(QString::fromUtf8(e.what())));
   }
 
+  // The compared runs keep the colours of their curves; added teachers take free ones.
+  colors_ = runColors(runIds_, teachers);
   points_.clear();
   QStringList missing;
   std::map<int64_t, int64_t> teacherOfRun;
@@ -191,7 +206,10 @@ void CostView::rebuild() {
   chart->setBackgroundRoundness(0);
   chart->legend()->setAlignment(Qt::AlignBottom);
 
-  QAbstractAxis* axisX = nullptr;
+  // Round ticks with SI labels (10G, 200k): on a log axis 1-2-5 within a
+  // decade where decades alone would leave one label; x is log10(cost) there.
+  const AxisScale scale = logX ? AxisScale::Log : AxisScale::Linear;
+  QCategoryAxis* axisX = newTickAxis();
   const QString xTitle = cost == Cost::WallTime        ? tr("Training wall time (s)")
                          : cost == Cost::TrainingFlops ? tr("Training compute (FLOPs)")
                          : cost == Cost::InferenceFlops ? tr("Inference cost (FLOPs per sample)")
@@ -208,19 +226,10 @@ void CostView::rebuild() {
     }
   }
   if (logX) {
-    auto* log = new QLogValueAxis;
-    log->setBase(10);
-    log->setLabelFormat(QStringLiteral("%.2g"));
-    log->setMinorTickCount(-1);
-    log->setRange(c0 / 1.8, c1 * 1.8);
-    axisX = log;
+    setAxisTicks(axisX, c0 / 1.8, c1 * 1.8, scale, 6);
   } else {
-    auto* lin = new QValueAxis;
     const double pad = std::max((c1 - c0) * 0.08, std::fabs(c1) * 0.05 + 1e-9);
-    lin->setRange(std::max(0.0, c0 - pad), c1 + pad);
-    lin->applyNiceNumbers(); // ticks at round values: 0, 5, 10 rather than 0, 5.25, 10.5
-    lin->setLabelFormat(c1 >= 1e5 ? QStringLiteral("%.2g") : QStringLiteral("%g"));
-    axisX = lin;
+    setAxisTicks(axisX, std::max(0.0, c0 - pad), c1 + pad, scale, 6);
   }
   axisX->setTitleText(xTitle);
   auto* axisY = new QValueAxis;
@@ -243,12 +252,10 @@ void CostView::rebuild() {
     line->setPen(pen);
     for (size_t k = 0; k < front_.size(); ++k) {
       const Point& p = points_[front_[k]];
-      if (k > 0) line->append(p.cost, points_[front_[k - 1]].accuracy * 100);
-      line->append(p.cost, p.accuracy * 100);
+      if (k > 0) line->append(toAxis(p.cost, scale), points_[front_[k - 1]].accuracy * 100);
+      line->append(toAxis(p.cost, scale), p.accuracy * 100);
     }
-    const auto* logAxis = qobject_cast<QLogValueAxis*>(axisX);
-    const double rightEdge = logAxis ? logAxis->max() : qobject_cast<QValueAxis*>(axisX)->max();
-    line->append(rightEdge, points_[front_.back()].accuracy * 100);
+    line->append(axisX->max(), points_[front_.back()].accuracy * 100);
     chart->addSeries(line);
     line->attachAxis(axisX);
     line->attachAxis(axisY);
@@ -256,12 +263,14 @@ void CostView::rebuild() {
   for (size_t i = 0; i < points_.size(); ++i) {
     const Point& p = points_[i];
     auto* dot = new QScatterSeries;
-    dot->setName(p.teacher ? tr("%1 (teacher)").arg(p.label) : p.label);
-    dot->setColor(runColor(p.run_id));
+    // Legend labels are HTML to Qt: a run's name is escaped, and elided in the middle.
+    dot->setName(legendLabelHtml(p.label, chart->legend()->font(), std::max(200, chartView_->width() / 3),
+                                 p.teacher ? tr(" (teacher)") : QString()));
+    dot->setColor(colorOf(p.run_id));
     dot->setBorderColor(std::find(front_.begin(), front_.end(), i) != front_.end() ? QColor(0x202020) : QColor(0xffffff));
     dot->setMarkerShape(p.teacher ? QScatterSeries::MarkerShapeRectangle : QScatterSeries::MarkerShapeCircle);
     dot->setMarkerSize(p.teacher ? 15.0 : 13.0);
-    dot->append(p.cost, p.accuracy * 100);
+    dot->append(toAxis(p.cost, scale), p.accuracy * 100);
     // The run id next to the dot; the legend has the full name. '@' would start a placeholder.
     QString tag = QStringLiteral("#%1").arg(p.run_id);
     if (p.teacher) tag += tr(" teacher");
@@ -291,7 +300,7 @@ void CostView::rebuild() {
     const double kept = s.accuracy / it->accuracy, ratio = s.cost / it->cost;
     QString line = tr("<span style=\"color:%1\">&#9679;</span> <b>%2</b> keeps <b>%3%</b> of teacher #%4's accuracy "
                       "(%5% vs %6%) at <b>%7×</b> its %8")
-                       .arg(runColor(s.run_id).name(), s.label.toHtmlEscaped())
+                       .arg(colorOf(s.run_id).name(), s.label.toHtmlEscaped())
                        .arg(kept * 100, 0, 'f', 1)
                        .arg(t)
                        .arg(s.accuracy * 100, 0, 'f', 2)

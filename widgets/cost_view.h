@@ -3,10 +3,13 @@
 // run in its colour, labelled, teachers as squares, and the Pareto front
 // (core/pareto_front.h) as a step line. Below the chart, each distilled
 // student is set against its teacher: the accuracy it keeps for the cost it saves.
+#include <QColor>
 #include <QList>
+#include <QStringList>
 #include <QWidget>
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 class QCheckBox;
@@ -46,6 +49,10 @@ public:
   std::vector<int64_t> frontRunIds() const;
   QChartView* chartView() const { return chartView_; }
   QString comparisonText() const;
+  // The cost axis's labels as shown (SI: "10G"), for tests.
+  QStringList xTickLabels() const;
+  // The colour of a plotted run: its curves' colour in the compare view.
+  QColor colorOf(int64_t runId) const;
 
 private:
   void rebuild();
@@ -54,6 +61,7 @@ private:
   QList<int64_t> runIds_;
   std::vector<Point> points_;
   std::vector<size_t> front_;
+  std::map<int64_t, QColor> colors_;
   QComboBox* costCombo_;
   QComboBox* accuracyCombo_;
   QCheckBox* logX_;

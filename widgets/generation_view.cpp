@@ -50,6 +50,19 @@ QString percent(double fraction) {
   return fraction < 0 ? QStringLiteral("—") : QString::number(100.0 * fraction, 'f', 1) + QLatin1Char('%');
 }
 
+// What the highlight and the percentages measure, and why they are lower than
+// the charts' val_agreement (docs/methods.md, "Two agreements").
+QString highlightLegend() {
+  return QCoreApplication::translate(
+             "GenerationView",
+             "Highlight: <span style='background-color:%1'>&nbsp;the other model's most likely next token is the "
+             "same&nbsp;</span> <span style='background-color:%2'>&nbsp;it is not&nbsp;</span><br><small>Measured "
+             "on sampled text: a sampled token is often not even its own model's top choice, so these shares run "
+             "far below the charts' <i>val_agreement</i>, which compares both models' top choices on held-out "
+             "text.</small>")
+      .arg(QLatin1String(kAgreeColor), QLatin1String(kDisagreeColor));
+}
+
 // Generation with the store connection of the calling thread.
 std::vector<distillery::GenerationPair> runGeneration(distillery::RunStore& store, int64_t run_id,
                                                       const distillery::GenerationRequest& request) {
@@ -113,9 +126,8 @@ GenerationView::GenerationView(distillery::RunStore& store, int64_t run_id, QWid
 
   status_ = new QLabel(this);
   status_->setObjectName(QStringLiteral("generationStatus"));
-  status_->setText(tr("Highlight: <span style='background-color:%1'>&nbsp;the other model's most likely next "
-                      "token is the same&nbsp;</span> <span style='background-color:%2'>&nbsp;it is not&nbsp;</span>")
-                       .arg(QLatin1String(kAgreeColor), QLatin1String(kDisagreeColor)));
+  status_->setWordWrap(true);
+  status_->setText(highlightLegend());
   output_ = new QTextBrowser(this);
   output_->setObjectName(QStringLiteral("generationOutput"));
   output_->setOpenLinks(false);
@@ -177,9 +189,7 @@ void GenerationView::showResults(std::vector<distillery::GenerationPair> results
   if (!error.isEmpty()) {
     status_->setText(tr("<span style='color:#b00'>%1</span>").arg(error.toHtmlEscaped()));
   } else {
-    status_->setText(tr("Highlight: <span style='background-color:%1'>&nbsp;the other model's most likely next "
-                        "token is the same&nbsp;</span> <span style='background-color:%2'>&nbsp;it is not&nbsp;</span>")
-                         .arg(QLatin1String(kAgreeColor), QLatin1String(kDisagreeColor)));
+    status_->setText(highlightLegend());
   }
   output_->setHtml(resultsHtml());
   Q_EMIT generated();
@@ -193,14 +203,16 @@ QString GenerationView::resultsHtml() const {
   for (const auto& pair : results_) {
     html += QStringLiteral("<tr><td valign='top'>");
     if (has_teacher_) {
-      html += tr("<small>student agrees on %1 of the teacher's tokens</small><br>").arg(percent(pair.teacher.agreement));
+      html += tr("<small>student's top choice = the teacher's sampled token at %1 of positions</small><br>")
+                  .arg(percent(pair.teacher.agreement));
       html += textCell(pair.prompt, pair.teacher, true);
     } else {
       html += tr("<i>no teacher</i>");
     }
     html += QStringLiteral("</td><td valign='top'>");
     if (has_teacher_)
-      html += tr("<small>teacher agrees on %1 of the student's tokens</small><br>").arg(percent(pair.student.agreement));
+      html += tr("<small>teacher's top choice = the student's sampled token at %1 of positions</small><br>")
+                  .arg(percent(pair.student.agreement));
     html += textCell(pair.prompt, pair.student, has_teacher_);
     html += QStringLiteral("</td></tr>");
   }

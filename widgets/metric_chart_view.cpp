@@ -1,7 +1,12 @@
 #include "widgets/metric_chart_view.h"
 
+#include "core/axis_ticks.h"
+#include "core/metric_catalog.h"
+#include "widgets/chart_axis_ticks.h"
+#include "widgets/legend_label.h"
 #include "widgets/run_colors.h"
 
+#include <QCategoryAxis>
 #include <QChart>
 #include <QGraphicsLayout>
 #include <QLegend>
@@ -9,7 +14,6 @@
 #include <QLineSeries>
 #include <QPen>
 #include <QScatterSeries>
-#include <QValueAxis>
 
 #include <algorithm>
 #include <cmath>
@@ -27,16 +31,6 @@ QString shortMetricName(const QString& metric) {
   for (const QString& prefix : {QStringLiteral("train_"), QStringLiteral("val_")})
     if (metric.startsWith(prefix) && metric.size() > prefix.size()) return metric.mid(prefix.size());
   return metric;
-}
-
-// 1, 2 or 5 times a power of ten, at least span / targetTicks: tick labels
-// then read as round numbers.
-double niceInterval(double span, int targetTicks) {
-  const double raw = span / targetTicks;
-  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-  for (double m : {1.0, 2.0, 5.0})
-    if (m * magnitude >= raw) return m * magnitude;
-  return 10.0 * magnitude;
 }
 
 Qt::PenStyle penStyleFor(int metricIndex) {
@@ -69,18 +63,15 @@ MetricChartView::MetricChartView(const QString& title, const QString& valueTitle
   chart->legend()->setVisible(true);
   chart->legend()->setAlignment(Qt::AlignBottom);
 
-  axisX_ = new QValueAxis(chart);
+  // Round ticks with SI labels (20k steps), as the compare charts and exports have.
+  axisX_ = newTickAxis(chart);
   axisX_->setTitleText(tr("step"));
-  axisX_->setLabelFormat(QStringLiteral("%.0f"));
-  // Steps are integers: ticks at whole, round intervals from 0.
-  axisX_->setTickType(QValueAxis::TicksDynamic);
-  axisX_->setTickAnchor(0.0);
-  axisX_->setTickInterval(2.0);
-  axisX_->setRange(0, 10);
-  axisY_ = new QValueAxis(chart);
+  setAxisTicks(axisX_, 0, 10, AxisScale::Linear, 5);
+  axisY_ = newTickAxis(chart);
   axisY_->setTitleText(valueTitle);
-  axisY_->setLabelFormat(QStringLiteral("%.3g"));
-  axisY_->setRange(0, 1);
+  setAxisTicks(axisY_, 0, 1, AxisScale::Linear, 5);
+  // Accuracy and agreement are fractions: their axis never passes 1.
+  bounded_ = !metrics_.isEmpty() && distillery::metricInfo(metrics_.front().toStdString()).fraction;
   chart->addAxis(axisX_, Qt::AlignBottom);
   chart->addAxis(axisY_, Qt::AlignLeft);
 
@@ -117,11 +108,13 @@ void MetricChartView::updateLegend() {
       diverged[key.first] = diverged[key.first] || c.diverged;
     }
   }
+  // Qt draws legend labels as HTML and cuts them at the end: escape names, elide in the middle.
+  const int perEntry = std::max(200, width()) / int(std::max<size_t>(1, primary.size())) - 40;
   for (const auto& [key, c] : curves_) {
     const bool stands = primary[key.first] == &c;
-    QString name = stands ? runLabel(key.first) : QStringLiteral("#%1 %2").arg(key.first).arg(shortMetricName(key.second));
-    if (stands ? diverged[key.first] : c.diverged) name += kDivergedSuffix;
-    c.series->setName(name);
+    const QString name = stands ? runLabel(key.first) : QStringLiteral("#%1 %2").arg(key.first).arg(shortMetricName(key.second));
+    const bool flagged = stands ? diverged[key.first] : c.diverged;
+    c.series->setName(legendLabelHtml(name, chart()->legend()->font(), perEntry, flagged ? kDivergedSuffix : QString()));
     for (QLegendMarker* marker : chart()->legend()->markers(c.series)) marker->setVisible(stands);
   }
 }
@@ -132,7 +125,7 @@ MetricChartView::Curve& MetricChartView::curve(int64_t runId, const QString& met
 
   Curve c;
   c.series = new QLineSeries(chart());
-  QPen pen(runColor(runId));
+  QPen pen(colorOf(runId));
   pen.setWidthF(1.8);
   pen.setStyle(penStyleFor(int(metrics_.indexOf(metric))));
   c.series->setPen(pen);
@@ -149,9 +142,21 @@ MetricChartView::Curve& MetricChartView::curve(int64_t runId, const QString& met
   return curves_.emplace(Key{runId, metric}, std::move(c)).first->second;
 }
 
+QColor MetricChartView::colorOf(int64_t runId) const {
+  const auto it = colors_.find(runId);
+  return it != colors_.end() ? it->second : runColor(runId);
+}
+
 void MetricChartView::setRuns(const QList<int64_t>& runIds, const std::map<int64_t, QString>& labels) {
   runIds_ = runIds;
   runLabels_ = labels;
+  // Colours unique within the shown runs; a run kept from the last selection may change colour.
+  colors_ = runColors(runIds_);
+  for (auto& [key, c] : curves_) {
+    QPen pen = c.series->pen();
+    pen.setColor(colorOf(key.first));
+    c.series->setPen(pen);
+  }
   for (auto it = curves_.begin(); it != curves_.end();) {
     if (runIds_.contains(it->first.first)) {
       ++it;
@@ -231,18 +236,31 @@ void MetricChartView::updateRanges() {
     minY = std::min(minY, c.minY);
     maxY = std::max(maxY, c.maxY);
   }
-  const double interval = std::max(1.0, niceInterval(std::max(maxX, 10.0), 5));
-  axisX_->setTickInterval(interval);
-  axisX_->setRange(0.0, std::ceil(std::max(maxX, 10.0) / interval) * interval);
+  // x from step 0 to a round step at or past the last point.
+  const double xStep = std::max(1.0, distillery::niceStep(std::max(maxX, 10.0), 5));
+  setAxisTicks(axisX_, 0.0, std::ceil(std::max(maxX, 10.0) / xStep) * xStep, AxisScale::Linear, 5);
   if (!(minY <= maxY)) {
-    axisY_->setRange(0.0, 1.0);
+    setAxisTicks(axisY_, 0.0, 1.0, AxisScale::Linear, 5);
     return;
   }
   double span = maxY - minY;
   if (span < 1e-9) span = std::max(std::fabs(maxY) * 0.1, 1e-3);
-  axisY_->setRange(minY - 0.05 * span, maxY + 0.05 * span);
-  axisY_->applyNiceNumbers();
+  // Out to round values, but never below 0 for values that are all >= 0 (a
+  // loss) nor above 1 for a fraction (accuracy, agreement).
+  const double step = distillery::niceStep(span * 1.1, 5);
+  double lo = std::floor((minY - 0.05 * span) / step) * step;
+  double hi = std::ceil((maxY + 0.05 * span) / step) * step;
+  if (minY >= 0) lo = std::max(lo, 0.0);
+  if (bounded_ && maxY <= 1.0) hi = std::min(hi, 1.0);
+  if (!(hi > lo)) hi = lo + step;
+  setAxisTicks(axisY_, lo, hi, AxisScale::Linear, 5);
 }
+
+QStringList MetricChartView::yTickLabels() const { return axisTickLabels(axisY_); }
+
+double MetricChartView::yMin() const { return axisY_->min(); }
+
+double MetricChartView::yMax() const { return axisY_->max(); }
 
 int MetricChartView::pointCount(int64_t runId, const QString& metric) const {
   int count = 0;

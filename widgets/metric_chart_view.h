@@ -7,6 +7,7 @@
 #include "core/metric_point.h"
 
 #include <QChartView>
+#include <QColor>
 #include <QList>
 #include <QPointF>
 #include <QString>
@@ -19,7 +20,7 @@
 
 class QLineSeries;
 class QScatterSeries;
-class QValueAxis;
+class QCategoryAxis;
 
 namespace distillery::gui {
 
@@ -46,6 +47,12 @@ public:
   int pointCount(int64_t runId, const QString& metric = {}) const;
   bool isDiverged(int64_t runId) const;
   QLineSeries* series(int64_t runId, const QString& metric) const;
+  // The y axis as shown, for tests.
+  QStringList yTickLabels() const;
+  double yMin() const;
+  double yMax() const;
+  // The colour of a shown run's curves: unique among the shown runs (up to 12).
+  QColor colorOf(int64_t runId) const;
 
 private:
   struct Curve {
@@ -68,9 +75,11 @@ private:
   QStringList metrics_;
   QList<int64_t> runIds_;
   std::map<int64_t, QString> runLabels_;
+  std::map<int64_t, QColor> colors_;
   std::map<Key, Curve> curves_;
-  QValueAxis* axisX_;
-  QValueAxis* axisY_;
+  QCategoryAxis* axisX_;
+  QCategoryAxis* axisY_;
+  bool bounded_ = false; // a fraction: the y axis stops at 1
   QScatterSeries* divergence_;
 };
 

@@ -24,6 +24,11 @@ RunView::RunView(distillery::RunStore& store, QWidget* parent) : QWidget(parent)
   accuracy_ = new MetricChartView(tr("Validation accuracy"), tr("accuracy"),
                                   {QStringLiteral("val_accuracy")}, this);
   accuracy_->setObjectName(QStringLiteral("accuracyChart"));
+  // Language-model runs measure perplexity where image runs measure accuracy.
+  perplexity_ = new MetricChartView(tr("Validation perplexity"), tr("perplexity"),
+                                    {QStringLiteral("val_perplexity")}, this);
+  perplexity_->setObjectName(QStringLiteral("perplexityChart"));
+  perplexity_->hide();
   agreement_ = new MetricChartView(tr("Teacher agreement (validation)"), tr("top-1 agreement"),
                                    {QStringLiteral("val_agreement")}, this);
   agreement_->setObjectName(QStringLiteral("agreementChart"));
@@ -32,7 +37,7 @@ RunView::RunView(distillery::RunStore& store, QWidget* parent) : QWidget(parent)
   auto* chartRow = new QHBoxLayout(charts);
   chartRow->setContentsMargins(0, 0, 0, 0);
   chartRow->setSpacing(4);
-  for (MetricChartView* chart : {loss_, accuracy_, agreement_}) chartRow->addWidget(chart, 1);
+  for (MetricChartView* chart : {loss_, accuracy_, perplexity_, agreement_}) chartRow->addWidget(chart, 1);
 
   summary_ = new RunSummaryView(this);
   summary_->setObjectName(QStringLiteral("summaryView"));
@@ -71,6 +76,7 @@ void RunView::showRuns(const QList<int64_t>& runIds, int64_t current,
   const bool logsChanged = runIds != runIds_;
   runIds_ = runIds;
   current_ = current;
+  showPanelsForTasks();
 
   for (MetricChartView* chart : charts()) chart->setRuns(runIds_, labels);
   for (int64_t id : added) {
@@ -83,6 +89,21 @@ void RunView::showRuns(const QList<int64_t>& runIds, int64_t current,
   }
   if (logsChanged) reloadLogs();
   refreshSummary();
+}
+
+void RunView::showPanelsForTasks() {
+  // The panels follow the runs' task: accuracy for image runs, perplexity for
+  // language models, both for a mixed selection; with nothing shown, accuracy.
+  bool lm = false, image = false;
+  for (int64_t id : runIds_) {
+    try {
+      if (auto run = store_.run(id)) (run->task == "lm" ? lm : image) = true;
+    } catch (const distillery::DistilleryError&) {
+      image = true; // unreadable: the usual panels
+    }
+  }
+  accuracy_->setVisible(image || !lm);
+  perplexity_->setVisible(lm);
 }
 
 void RunView::addPoints(const std::vector<distillery::MetricPoint>& points) {

@@ -1,6 +1,6 @@
 #pragma once
-// What the user sees of the selected runs: live loss, accuracy and agreement
-// charts overlaying every selected run, the current run's summary, and the
+// What the user sees of the selected runs: live loss, accuracy (image runs)
+// or perplexity (language-model runs) and agreement charts overlaying every selected run, the current run's summary, and the
 // log lines of the shown runs. History comes from the GUI thread's store;
 // live data is pushed in by the main window.
 #include "core/metric_point.h"
@@ -44,8 +44,9 @@ public:
 
   MetricChartView* lossChart() const { return loss_; }
   MetricChartView* accuracyChart() const { return accuracy_; }
+  MetricChartView* perplexityChart() const { return perplexity_; }
   MetricChartView* agreementChart() const { return agreement_; }
-  QList<MetricChartView*> charts() const { return {loss_, accuracy_, agreement_}; }
+  QList<MetricChartView*> charts() const { return {loss_, accuracy_, perplexity_, agreement_}; }
 
 private:
   struct LogCursor {
@@ -53,6 +54,7 @@ private:
     std::string message;
   };
   void reloadLogs();
+  void showPanelsForTasks();
   void appendLogLine(const distillery::LogEvent& event);
 
   distillery::RunStore& store_;
@@ -60,6 +62,7 @@ private:
   int64_t current_ = 0;
   MetricChartView* loss_;
   MetricChartView* accuracy_;
+  MetricChartView* perplexity_;
   MetricChartView* agreement_;
   RunSummaryView* summary_;
   QPlainTextEdit* log_;

@@ -62,8 +62,13 @@ void SummaryTableView::setRuns(const std::vector<int64_t>& runIds) {
   } catch (const distillery::DistilleryError&) {
     rows_.clear(); // the store is unreadable; the compare view reports that itself
   }
+  // As the compared runs' curves: colours unique within the set.
+  const auto colorOf = runColors(QList<int64_t>(runIds.begin(), runIds.end()));
   std::vector<QColor> colors;
-  for (const auto& row : rows_) colors.push_back(runColor(row.run_id));
+  for (const auto& row : rows_) {
+    const auto it = colorOf.find(row.run_id);
+    colors.push_back(it != colorOf.end() ? it->second : runColor(row.run_id));
+  }
   model_->setTable(distillery::summaryTable(rows_), std::move(colors));
   // Sort keys: the run id for the run column, the raw figures for the others
   // (summaryTable(rows) has one column per summaryColumns() entry, in order).
