@@ -22,6 +22,7 @@
 #include "core/model_card.h"   // issue 4: model-card
 #include "core/model_export.h" // issue 4: export
 #include "core/paths.h"
+#include "core/run_preflight.h"
 #include "core/run_store.h"
 #include "core/sweep_runner.h"
 #include "core/sweep_spec.h"
@@ -137,6 +138,7 @@ int cmdRun(const std::string& config_path, bool use_default, bool baseline, cons
                                     : RunConfig::fromJsonFile(config_path);
   if (baseline) config = config.baseline();
   RunStore store(resolveStorePath(db));
+  preflightRun(config, &store); // a config that cannot start leaves no failed row
   const int64_t id = queueRun(store, config);
   std::cerr << "run " << id << ": " << config.name << " queued in " << store.path() << "\n";
   StopToken stop;

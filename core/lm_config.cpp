@@ -121,6 +121,12 @@ RunConfig lmRunConfigFromJson(const nlohmann::json& json) {
     throw ConfigError("student", "required: the GPT this run trains, e.g. {\"zoo\": \"gpt\", \"layers\": 2, "
                                  "\"heads\": 2, \"embed\": 64, \"context\": 64}");
   c.lm.student = gptSpecFromJson(r.object("student"), "student");
+  // The teacher scores every position the student reads (the trainer checks a
+  // stored teacher's context too; run_preflight.h before the run is created).
+  if (c.lm.teacher.kind == LmTeacherSource::Kind::Zoo && c.lm.teacher.model.context < c.lm.student.context)
+    throw ConfigError("student.context", "is " + std::to_string(c.lm.student.context) + ", longer than the teacher's " +
+                                             std::to_string(c.lm.teacher.model.context) +
+                                             " (teacher.context): a teacher must score every position the student reads");
   const auto prompt = c.method.params.find("prompt_tokens");
   if (prompt != c.method.params.end() && prompt->second >= c.lm.student.context)
     throw ConfigError("method.prompt_tokens", "is " + std::to_string(int64_t(prompt->second)) +

@@ -1,6 +1,7 @@
 #include "core/sweep_runner.h"
 
 #include "core/errors.h"
+#include "core/run_preflight.h"
 #include "core/run_store.h"
 
 #include <ATen/Parallel.h>
@@ -87,6 +88,8 @@ SweepOutcome runSweep(const std::string& store_path, const SweepSpec& spec, int 
   // Everything is validated before anything is written.
   SweepPlan plan = planSweep(spec);
   RunStore store(store_path);
+  if (plan.teacher) preflightRun(*plan.teacher, &store);
+  for (const RunConfig& c : plan.runs) preflightRun(c, &store);
   SerialObserver serial(observer);
   SweepOutcome out;
 

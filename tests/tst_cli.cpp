@@ -107,8 +107,44 @@ private Q_SLOTS:
     json j = config();
     j["data"]["path"] = dir_.filePath("missing").toStdString();
     Result r = cli({"run", writeConfig("nodata.json", j), "--db", db()});
-    QCOMPARE(r.code, 1);
-    QVERIFY2(r.err.contains(dir_.filePath("missing")), qPrintable(r.err));
+    QCOMPARE(r.code, 2); // refused before the run is created (issue 15.6)
+    QVERIFY2(r.err.contains("data.path") && r.err.contains(dir_.filePath("missing")), qPrintable(r.err));
+  }
+
+  // Issues 15.6 and 15.21: a config that cannot start is refused with the field
+  // named, and leaves no run row behind (no failed run to clean up).
+  void configThatCannotStartLeavesNoRow() {
+    const auto runCount = [this] { return distillery::RunStore(db().toStdString()).runs().size(); };
+    const size_t before = runCount();
+    struct Case {
+      const char* file;
+      json config;
+      QString field;
+    };
+    std::vector<Case> cases;
+    json j = config();
+    j["data"]["path"] = dir_.filePath("nowhere").toStdString();
+    cases.push_back({"missing-data.json", j, "data.path"});
+    j = config();
+    j["method"] = {{"name", "fitnets"}, {"teacher_layer", "bogus"}};
+    cases.push_back({"bogus-layer.json", j, "method.teacher_layer"});
+    j = config();
+    j["data"]["train_limit"] = 200;
+    j["data"]["val_size"] = 200;
+    cases.push_back({"val-size.json", j, "data.val_size"});
+    j = config();
+    j["name"] = "  ";
+    cases.push_back({"no-name.json", j, "name"});
+    j = config();
+    j["teacher"] = {{"run", 4242}};
+    cases.push_back({"no-teacher.json", j, "teacher.run"});
+    for (const Case& c : cases) {
+      Result r = cli({"run", writeConfig(c.file, c.config), "--db", db()});
+      QVERIFY2(r.code == 2, qPrintable(QString(c.file) + ": " + r.err));
+      QVERIFY2(r.err.contains(c.field + ": "), qPrintable(QString(c.file) + ": " + r.err));
+      QCOMPARE(r.err.trimmed().count('\n'), 0);
+    }
+    QCOMPARE(runCount(), before);
   }
 
   void runsShowAndMetricsReadTheStore() {

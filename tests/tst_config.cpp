@@ -1,9 +1,15 @@
 // Run configs: the documented JSON parses, round-trips, and every error names its field.
+#include "core/data_probe.h"
 #include "core/errors.h"
 #include "core/model_info.h"
 #include "core/run_config.h"
+#include "core/run_preflight.h"
+#include "core/run_store.h"
+#include "test_support.h"
 
 #include <QtTest>
+
+#include <fstream>
 
 using namespace distillery;
 using json = nlohmann::json;
@@ -20,6 +26,24 @@ private:
       "method": {"name": "kd", "temperature": 4.0, "alpha": 0.9},
       "optim": {"name": "adam", "lr": 0.001},
       "batch_size": 128, "epochs": 1, "seed": 0, "device": "auto" })");
+  }
+
+  // Runs the preflight and returns the ConfigError's field ("<no error>" when it passes).
+  static std::string preflightField(const RunConfig& c, RunStore* store, std::string* message = nullptr,
+                                    PreflightDepth depth = PreflightDepth::Full) {
+    try {
+      preflightRun(c, store, depth);
+    } catch (const ConfigError& e) {
+      if (message) *message = e.what();
+      return e.field();
+    }
+    return "<no error>";
+  }
+
+  static json lmConfig(const std::string& corpus, int student_context) {
+    return {{"name", "lm"}, {"task", "lm"}, {"corpus", {{"path", corpus}}},
+            {"student", {{"zoo", "gpt"}, {"layers", 1}, {"heads", 1}, {"embed", 16}, {"context", student_context}}},
+            {"method", {{"name", "none"}}}};
   }
 
   // Parses and returns the ConfigError's field; fails the test when parsing succeeds.
@@ -168,6 +192,150 @@ private Q_SLOTS:
     QCOMPARE(int(c.layers.size()), 4);
     cnn.channels = {8, 8, 8, 8, 8};
     QVERIFY_THROWS_EXCEPTION(ConfigError, describeModel(cnn, 1, 28, 28, 10));
+  }
+
+  // Issue 15.3: a GPT teacher trained on the way must cover the student's context.
+  void lmStudentContextLongerThanItsTeachersIsRefused() {
+    json j = lmConfig("/tmp/corpus.txt", 64);
+    j["method"] = {{"name", "forward_kl"}};
+    j["teacher"] = {{"zoo", "gpt"}, {"layers", 1}, {"heads", 1}, {"embed", 16}, {"context", 32}, {"train", {{"steps", 10}}}};
+    std::string msg;
+    QCOMPARE(QString::fromStdString(errorField(j, &msg)), QString("student.context"));
+    QVERIFY2(msg.find("32") != std::string::npos && msg.find("teacher.context") != std::string::npos, msg.c_str());
+    j["teacher"]["context"] = 64;
+    QCOMPARE(QString::fromStdString(errorField(j)), QString("<no error>"));
+  }
+
+  // Issues 15.6 and 15.21: what a config cannot start with is refused before a run row exists.
+  void preflightRefusesWhatCannotStart() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const std::string data = dir.filePath("data").toStdString();
+    QVERIFY(QDir().mkpath(QString::fromStdString(data)));
+    testsupport::writeSyntheticDataset(data, 600, 100);
+    RunConfig good = RunConfig::defaultDistill();
+    good.data.path = data;
+    good.data.train_limit = 0;
+    good.data.val_size = 100;
+    QCOMPARE(QString::fromStdString(preflightField(good, nullptr)), QString("<no error>"));
+
+    std::string msg;
+    RunConfig c = good;
+    c.name = "  ";
+    QCOMPARE(QString::fromStdString(preflightField(c, nullptr, &msg)), QString("name"));
+
+    c = good;
+    c.data.path = data + "/missing";
+    QCOMPARE(QString::fromStdString(preflightField(c, nullptr, &msg, PreflightDepth::Quick)), QString("data.path"));
+    QVERIFY2(msg.find(data + "/missing") != std::string::npos, msg.c_str());
+
+    QVERIFY(QFile::remove(QString::fromStdString(data + "/t10k-labels-idx1-ubyte.gz")));
+    QCOMPARE(QString::fromStdString(preflightField(good, nullptr, &msg)), QString("data.path"));
+    QVERIFY2(msg.find("t10k-labels-idx1-ubyte") != std::string::npos, msg.c_str());
+    testsupport::writeSyntheticDataset(data, 600, 100);
+
+    // The validation split must leave training samples: under the train limit,
+    // and under the file's own size (read from the IDX header: 600 here).
+    c = good;
+    c.data.train_limit = 300;
+    c.data.val_size = 300;
+    QCOMPARE(QString::fromStdString(preflightField(c, nullptr, &msg, PreflightDepth::Quick)), QString("data.val_size"));
+    QVERIFY2(msg.find("out of 300 (data.train_limit)") != std::string::npos, msg.c_str());
+    c.data.train_limit = 3000; // more than the file holds: its 600 samples count
+    c.data.val_size = 5000;
+    QCOMPARE(QString::fromStdString(preflightField(c, nullptr, &msg, PreflightDepth::Quick)), QString("data.val_size"));
+    QVERIFY2(msg.find("out of 600") != std::string::npos, msg.c_str());
+    c.data.train_limit = 0;
+    QCOMPARE(QString::fromStdString(preflightField(c, nullptr, &msg, PreflightDepth::Quick)), QString("data.val_size"));
+    QVERIFY2(msg.find("out of 600") != std::string::npos, msg.c_str());
+    c.data.val_size = 599;
+    QCOMPARE(QString::fromStdString(preflightField(c, nullptr)), QString("<no error>"));
+
+    // Layer names exist on the models (built for this data's shape).
+    c = good;
+    c.method = RunConfig::fromJson(json{{"task", "distill"}, {"data", {{"path", data}}}, {"teacher", {{"run", 1}}},
+                                        {"student", {{"zoo", "mlp"}}}, {"method", {{"name", "fitnets"}}}})
+                   .method;
+    QCOMPARE(QString::fromStdString(preflightField(c, nullptr)), QString("<no error>"));
+    c.method.text_params["teacher_layer"] = "bogus";
+    QCOMPARE(QString::fromStdString(preflightField(c, nullptr, &msg)), QString("method.teacher_layer"));
+    QVERIFY2(msg.find("bogus") != std::string::npos, msg.c_str());
+    c.method.text_params["teacher_layer"] = "";
+    c.method.text_params["student_layer"] = "layers.9";
+    QCOMPARE(QString::fromStdString(preflightField(c, nullptr, &msg)), QString("method.student_layer"));
+
+    c = good;
+    c.teacher.kind = TeacherSource::Kind::TorchScript;
+    c.teacher.model.torchscript = data + "/absent.pt";
+    QCOMPARE(QString::fromStdString(preflightField(c, nullptr, &msg, PreflightDepth::Quick)),
+             QString("teacher.torchscript"));
+  }
+
+  // Issues 15.2 and 15.3: a teacher run must be finished, of the same kind of
+  // task, and hold a model that fits the data (image) or the student (language model).
+  void teacherRunMustFitTheTaskAndData() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const std::string data = dir.filePath("data").toStdString();
+    QVERIFY(QDir().mkpath(QString::fromStdString(data)));
+    testsupport::writeSyntheticDataset(data, 300, 50);
+    const std::string corpus = dir.filePath("text.txt").toStdString();
+    std::ofstream(corpus) << "the cat sat on the mat. a dog ran in the park.\n";
+
+    RunStore store(":memory:");
+    auto finished = [&](const std::string& task, const json& config, const json& summary) {
+      const int64_t id = store.createRun("r", task, config.dump());
+      store.setSummary(id, summary);
+      store.setStatus(id, RunStatus::Finished);
+      return id;
+    };
+    RunConfig image = RunConfig::defaultDistill();
+    image.data.path = data;
+    image.data.val_size = 50;
+    const json image_config = image.baseline().toJson();
+    const int64_t fits = finished("train", image_config, {{"model", "mlp[128]"}, {"input_shape", {1, 28, 28}}, {"num_classes", 10}});
+    const int64_t cifar = finished("train", image_config, {{"model", "resnet20"}, {"input_shape", {3, 32, 32}}, {"num_classes", 100}});
+    const int64_t lm32 = finished("lm", lmConfig(corpus, 32), {{"model", "gpt L1 H1 d16 ctx32"}});
+    const int64_t running = store.createRun("busy", "train", image_config.dump());
+
+    const DataProbe probe = probeData(image.data);
+    QVERIFY(teacherRunMismatch(*store.run(fits), image, probe).empty());
+    const std::string lm_why = teacherRunMismatch(*store.run(lm32), image, probe);
+    QVERIFY2(lm_why.find("language-model") != std::string::npos, lm_why.c_str());
+    const std::string cifar_why = teacherRunMismatch(*store.run(cifar), image, probe);
+    QVERIFY2(cifar_why.find("3x32x32") != std::string::npos && cifar_why.find("1x28x28") != std::string::npos,
+             cifar_why.c_str());
+    QVERIFY(!teacherRunMismatch(*store.run(running), image, probe).empty());
+
+    std::string msg;
+    image.teacher.kind = TeacherSource::Kind::Run;
+    image.teacher.run_id = lm32;
+    QCOMPARE(QString::fromStdString(preflightField(image, &store, &msg, PreflightDepth::Quick)), QString("teacher.run"));
+    image.teacher.run_id = 999;
+    QCOMPARE(QString::fromStdString(preflightField(image, &store, &msg, PreflightDepth::Quick)), QString("teacher.run"));
+    QVERIFY2(msg.find("does not exist") != std::string::npos, msg.c_str());
+    image.teacher.run_id = fits;
+    QCOMPARE(QString::fromStdString(preflightField(image, &store, &msg, PreflightDepth::Quick)), QString("<no error>"));
+
+    // A language-model student reads 64 positions; a context-32 teacher cannot score them.
+    json lm = lmConfig(corpus, 64);
+    lm["method"] = {{"name", "forward_kl"}};
+    lm["teacher"] = {{"run", lm32}};
+    QCOMPARE(QString::fromStdString(preflightField(RunConfig::fromJson(lm), &store, &msg, PreflightDepth::Quick)),
+             QString("teacher.run"));
+    QVERIFY2(msg.find("context 32") != std::string::npos && msg.find("64") != std::string::npos, msg.c_str());
+    lm["student"]["context"] = 32;
+    QCOMPARE(QString::fromStdString(preflightField(RunConfig::fromJson(lm), &store, &msg, PreflightDepth::Quick)),
+             QString("<no error>"));
+    lm["corpus"]["tokenizer"] = "byte";
+    QCOMPARE(QString::fromStdString(preflightField(RunConfig::fromJson(lm), &store, &msg, PreflightDepth::Quick)),
+             QString("teacher.run"));
+    QVERIFY2(msg.find("tokenizer") != std::string::npos, msg.c_str());
+    lm["teacher"] = {{"run", fits}};
+    lm["corpus"]["tokenizer"] = "char";
+    QCOMPARE(QString::fromStdString(preflightField(RunConfig::fromJson(lm), &store, &msg, PreflightDepth::Quick)),
+             QString("teacher.run"));
+    QVERIFY2(msg.find("image run") != std::string::npos, msg.c_str());
   }
 };
 

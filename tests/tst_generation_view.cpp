@@ -8,9 +8,12 @@
 #include "core/run_store.h"
 #include "core/method_registry.h"
 #include "widgets/generation_view.h"
+#include "widgets/gpt_spec_form.h"
 #include "widgets/lm_run_dialog.h"
 
 #include <QComboBox>
+#include <QDialogButtonBox>
+#include <QPushButton>
 #include <QDoubleSpinBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -116,16 +119,86 @@ private Q_SLOTS:
     auto* method = dialog.findChild<QComboBox*>("lmMethod");
     auto* teacher = dialog.findChild<QComboBox*>("lmTeacher");
     QCOMPARE(method->count(), int(methodsForTask("lm").size()));
+    // The default student reads 64 tokens; this store's teacher only 16: not offered (issue 15.3).
+    QVERIFY(teacher->findData(QVariant::fromValue<qint64>(teacher_)) < 0);
+    auto* student = dialog.findChild<gui::GptSpecForm*>("lmStudentSpec");
+    student->findChild<QSpinBox*>("contextSpin")->setValue(16);
     QVERIFY(teacher->findData(QVariant::fromValue<qint64>(teacher_)) >= 0);
+    QVERIFY(teacher->findData(QVariant::fromValue<qint64>(student_)) >= 0);
+    QCOMPARE(dialog.offeredTeacherRuns().size(), size_t(2));
     teacher->setCurrentIndex(teacher->findData(QVariant::fromValue<qint64>(teacher_)));
     method->setCurrentIndex(method->findData(QStringLiteral("seq_kd")));
+    // What a short comparison needs: batch, learning rate, evaluation cadence.
+    dialog.findChild<QSpinBox*>("lmSteps")->setValue(50);
+    dialog.findChild<QSpinBox*>("lmBatch")->setValue(8);
+    dialog.findChild<QDoubleSpinBox*>("lmLr")->setValue(0.005);
+    dialog.findChild<QSpinBox*>("lmEvalEvery")->setValue(10);
+    dialog.findChild<QSpinBox*>("lmEvalTokens")->setValue(512);
+    student->findChild<QSpinBox*>("layersSpin")->setValue(3);
+    QVERIFY2(dialog.error().isEmpty(), qPrintable(dialog.error()));
     const RunConfig c = dialog.config();
     QVERIFY(c.isLm());
     QCOMPARE(c.method.name, std::string("seq_kd"));
     QCOMPARE(c.method.params.count("prompt_tokens"), size_t(1));
     QCOMPARE(c.lm.teacher.run_id, teacher_);
+    QCOMPARE(c.lm.steps, int64_t(50));
+    QCOMPARE(c.batch_size, 8);
+    QCOMPARE(c.optim.lr, 0.005);
+    QCOMPARE(c.lm.eval_every, int64_t(10));
+    QCOMPARE(c.lm.eval_tokens, int64_t(512));
+    QCOMPARE(c.lm.student.layers, 3);
+    QCOMPARE(c.lm.student.context, 16);
+    // Every key of the form reaches the JSON the run stores, and back.
+    const auto json = nlohmann::json::parse(dialog.findChild<QPlainTextEdit*>("lmJson")->toPlainText().toStdString());
+    QCOMPARE(json, c.toJson());
     dialog.findChild<QLineEdit*>("lmCorpus")->setText("");
     QVERIFY(dialog.error().contains("corpus.path"));
+  }
+
+  // Issue 15.3: impossible pairings are refused in the dialog, before a run exists.
+  void lmRunDialogRefusesImpossiblePairings() {
+    const size_t runs_before = store_->runs().size();
+    gui::LmRunDialog dialog(*store_);
+    auto* ok = dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+    RunConfig c = RunConfig::fromJson(nlohmann::json::parse(store_->run(student_)->config_json));
+    c.name = "pairing";
+    c.lm.teacher = LmTeacherSource{};
+    c.lm.teacher.kind = LmTeacherSource::Kind::Run;
+    c.lm.teacher.run_id = teacher_;
+    dialog.setConfig(c);
+    QVERIFY2(dialog.error().isEmpty(), qPrintable(dialog.error()));
+    QVERIFY(ok->isEnabled());
+
+    // A student reading 64 tokens with the context-16 teacher (e.g. from pasted JSON).
+    c.lm.student.context = 64;
+    dialog.setConfig(c);
+    QVERIFY2(dialog.error().startsWith("teacher.run: ") && dialog.error().contains("context 16") &&
+                 dialog.error().contains("64"),
+             qPrintable(dialog.error()));
+    QVERIFY(!ok->isEnabled());
+    dialog.accept();
+    QVERIFY(dialog.result() != QDialog::Accepted);
+
+    // Another tokenizer than the teacher's.
+    c.lm.student.context = 16;
+    c.lm.corpus.tokenizer = "byte";
+    dialog.setConfig(c);
+    QVERIFY2(dialog.error().contains("tokenizer"), qPrintable(dialog.error()));
+    QVERIFY(!ok->isEnabled());
+
+    // A teacher trained on the way with a shorter context than the student's.
+    auto* teacher = dialog.findChild<QComboBox*>("lmTeacher");
+    dialog.setConfig(defaultLmConfig());
+    teacher->setCurrentIndex(teacher->findData(QVariant::fromValue<qint64>(0)));
+    dialog.findChild<gui::GptSpecForm*>("lmTeacherSpec")->findChild<QSpinBox*>("contextSpin")->setValue(32);
+    QVERIFY2(dialog.error().startsWith("student.context: "), qPrintable(dialog.error()));
+    QVERIFY(!ok->isEnabled());
+
+    // An empty name (issue 15.21).
+    dialog.setConfig(defaultLmConfig());
+    dialog.findChild<QLineEdit*>("lmName")->setText("  ");
+    QVERIFY2(dialog.error().startsWith("name: "), qPrintable(dialog.error()));
+    QCOMPARE(store_->runs().size(), runs_before);
   }
 
   void refusesRunsWithoutAModel() {

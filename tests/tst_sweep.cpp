@@ -412,7 +412,10 @@ private Q_SLOTS:
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const std::string db = dir.filePath("cancel.sqlite").toStdString();
-    SweepSpec spec = parseSweep({{"name", "c"}, {"base", distillBase("/nonexistent")}, {"grid", {{"seed", {0, 1, 2}}}}});
+    const std::string data = dir.filePath("data").toStdString();
+    QVERIFY(QDir().mkpath(q(data)));
+    testsupport::writeSyntheticDataset(data, 300, 50);
+    SweepSpec spec = parseSweep({{"name", "c"}, {"base", distillBase(data)}, {"grid", {{"seed", {0, 1, 2}}}}});
     ThreadRecorder observer;
     StopToken stop;
     stop.requestStop();
@@ -422,6 +425,27 @@ private Q_SLOTS:
     QCOMPARE(int(store.runs().size()), 4); // all queued first, so all are listed
     for (const auto& r : store.runs()) QCOMPARE(q(toString(r.status)), QStringLiteral("cancelled"));
     for (const auto& r : out.runs) QCOMPARE(q(toString(r.outcome.kind)), QStringLiteral("cancelled"));
+  }
+
+  // Issue 15.6: a sweep whose runs cannot start is refused before anything is stored.
+  void sweepThatCannotStartStoresNothing() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const std::string db = dir.filePath("refused.sqlite").toStdString();
+    const std::string missing = dir.filePath("no-such-data").toStdString();
+    SweepSpec spec = parseSweep({{"name", "r"}, {"base", distillBase(missing)}, {"grid", {{"seed", {0, 1}}}}});
+    ThreadRecorder observer;
+    StopToken stop;
+    try {
+      runSweep(db, spec, 2, observer, stop);
+      QFAIL("a sweep on a missing data folder was accepted");
+    } catch (const ConfigError& e) {
+      QCOMPARE(q(e.field()), QStringLiteral("data.path"));
+      QVERIFY2(QString::fromUtf8(e.what()).contains(q(missing)), e.what());
+    }
+    RunStore store(db);
+    QCOMPARE(int(store.runs().size()), 0);
+    QCOMPARE(int(store.sweeps().size()), 0);
   }
 };
 

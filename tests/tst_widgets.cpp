@@ -27,8 +27,12 @@
 #include <QTableWidget>
 
 #include <QCheckBox>
+#include <QDialogButtonBox>
+#include <QPlainTextEdit>
+#include <QPushButton>
 #include <QComboBox>
 #include <QDoubleSpinBox>
+#include <QFile>
 #include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
@@ -122,6 +126,10 @@ private Q_SLOTS:
   void baselineIsOneClickFromADistillRun(); // issue 5: same student, no teacher
   void resumeContinuesACancelledRun();      // issue 8: Resume in the GUI
   void sweepDialogStartsGridThroughCoreSweep(); // issue 15 (30): sweep launcher
+  void teacherRunsFitTheTaskAndData();      // issue 15.2
+  void newRunDialogSetsEveryDataAndTrainingKey(); // issue 15.6
+  void newRunDialogRefusesWhatCannotStart();      // issue 15.6
+  void emptyRunNameIsRefused();                   // issue 15.21
 };
 
 void TestWidgets::initTestCase() {
@@ -182,7 +190,17 @@ void TestWidgets::newRunDialogBuildsConfig() {
   // CIFAR has no default folder: the dialog says so until one is given.
   QCOMPARE(dialog.config().data.path, defaultDataConfig("cifar10").path);
   QVERIFY2(dialog.validationError().contains("data.path"), qPrintable(dialog.validationError()));
-  child<QLineEdit>(&dialog, "dataPathEdit")->setText(QStringLiteral("/data/cifar-10-batches-bin"));
+  // A folder with the files CIFAR-10 needs (empty: only the dialog's checks look at them).
+  QTemporaryDir cifar;
+  QVERIFY(cifar.isValid());
+  for (const char* file : {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin",
+                           "data_batch_5.bin", "test_batch.bin"}) {
+    QFile f(cifar.filePath(QString::fromLatin1(file)));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+  }
+  child<QLineEdit>(&dialog, "dataPathEdit")->setText(cifar.filePath(QStringLiteral("missing")));
+  QVERIFY2(dialog.validationError().startsWith(QStringLiteral("data.path: ")), qPrintable(dialog.validationError()));
+  child<QLineEdit>(&dialog, "dataPathEdit")->setText(cifar.path());
   QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
   const RunConfig d = dialog.config();
   QCOMPARE(d.data.dataset, std::string("cifar10"));
@@ -670,6 +688,167 @@ void TestWidgets::sweepDialogStartsGridThroughCoreSweep() {
   RunStore memory(":memory:");
   SweepLauncher inMemory(memory);
   QVERIFY_THROWS_EXCEPTION(StoreError, inMemory.start(dialog.sweepDocument(), 1));
+}
+
+namespace {
+
+// A finished run as the engine leaves it: config, summary and status.
+int64_t finishedRun(RunStore& store, const std::string& task, const nlohmann::json& config, const nlohmann::json& summary) {
+  const int64_t id = store.createRun("r" + std::to_string(store.runs().size() + 1), task, config.dump());
+  store.setSummary(id, summary);
+  store.setStatus(id, RunStatus::Finished);
+  return id;
+}
+
+bool okEnabled(QDialog& dialog) {
+  auto* box = dialog.findChild<QDialogButtonBox*>();
+  return box && box->button(QDialogButtonBox::Ok)->isEnabled();
+}
+
+} // namespace
+
+void TestWidgets::teacherRunsFitTheTaskAndData() {
+  RunStore store(":memory:");
+  RunConfig image = tinyTrainConfig(dataDir_, 1);
+  const int64_t fits = finishedRun(store, "train", image.toJson(),
+                                   {{"model", "mlp[16]"}, {"input_shape", {1, 28, 28}}, {"num_classes", 10},
+                                    {"test_accuracy", 0.8}});
+  const int64_t cifar = finishedRun(store, "train", image.toJson(),
+                                    {{"model", "resnet20"}, {"input_shape", {3, 32, 32}}, {"num_classes", 10}});
+  // A language-model run: its config has no image model; the old list labelled it "mlp[128]".
+  const nlohmann::json lm = {{"name", "lm"}, {"task", "lm"}, {"corpus", {{"path", "/tmp"}}},
+                             {"student", {{"zoo", "gpt"}, {"layers", 2}, {"heads", 2}, {"embed", 64}, {"context", 64}}},
+                             {"method", {{"name", "none"}}}};
+  const int64_t lmRun = finishedRun(store, "lm", lm, {{"model", "gpt L2 H2 d64 ctx64"}});
+
+  NewRunDialog dialog(store);
+  RunConfig c = RunConfig::defaultDistill();
+  c.data = image.data;
+  dialog.setConfig(c);
+  QCOMPARE(dialog.offeredTeacherRuns(), std::vector<qint64>{fits});
+  auto* runs = child<QComboBox>(&dialog, "teacherRunCombo");
+  QVERIFY2(runs->itemText(0).contains(QStringLiteral("mlp[16]")), qPrintable(runs->itemText(0)));
+
+  // CIFAR-shaped data: now the resnet fits and the Fashion-MNIST model does not.
+  selectData(child<QComboBox>(&dialog, "datasetCombo"), QStringLiteral("cifar10"));
+  QCOMPARE(dialog.offeredTeacherRuns(), std::vector<qint64>{cifar});
+
+  // A config naming the LM run as teacher (pasted, duplicated) shows why it cannot teach.
+  c.teacher.kind = TeacherSource::Kind::Run;
+  c.teacher.run_id = lmRun;
+  dialog.setConfig(c);
+  QVERIFY2(dialog.validationError().contains(QStringLiteral("teacher.run")) &&
+               dialog.validationError().contains(QStringLiteral("language-model")),
+           qPrintable(dialog.validationError()));
+  QVERIFY(!okEnabled(dialog));
+  c.teacher.run_id = fits;
+  dialog.setConfig(c);
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+  QCOMPARE(dialog.config().teacher.run_id, fits);
+}
+
+void TestWidgets::newRunDialogSetsEveryDataAndTrainingKey() {
+  RunStore store(":memory:");
+  NewRunDialog dialog(store);
+  RunConfig c = tinyTrainConfig(dataDir_, 1);
+  dialog.setConfig(c);
+  QCOMPARE(child<QSpinBox>(&dialog, "valSizeSpin")->value(), 100);
+  child<QSpinBox>(&dialog, "valSizeSpin")->setValue(250);
+  selectData(child<QComboBox>(&dialog, "scheduleCombo"), QStringLiteral("cosine"));
+  child<QDoubleSpinBox>(&dialog, "weightDecaySpin")->setValue(5e-4);
+  child<QCheckBox>(&dialog, "trackTestCheck")->setChecked(true);
+  child<QSpinBox>(&dialog, "evalsPerEpochSpin")->setValue(2);
+  RunConfig got = dialog.config();
+  QCOMPARE(got.data.val_size, int64_t(250));
+  QCOMPARE(got.optim.schedule, std::string("cosine"));
+  QCOMPARE(got.optim.weight_decay, 5e-4);
+  QVERIFY(got.track_test);
+  QCOMPARE(got.evals_per_epoch, 2);
+  const auto json = nlohmann::json::parse(dialog.configJson().toStdString());
+  QCOMPARE(json["data"]["val_size"].get<int>(), 250);
+  QCOMPARE(json["track_test"].get<bool>(), true);
+
+  // A validation fraction instead of a size.
+  selectData(child<QComboBox>(&dialog, "valModeCombo"), QStringLiteral("fraction"));
+  child<QDoubleSpinBox>(&dialog, "valFractionSpin")->setValue(0.2);
+  QVERIFY(dialog.config().data.val_fraction && *dialog.config().data.val_fraction == 0.2);
+
+  // CSV: the label column is a field of its own (data.label_column).
+  auto* label = child<QLineEdit>(&dialog, "labelColumnEdit");
+  QVERIFY(!label->isEnabled());
+  selectData(child<QComboBox>(&dialog, "datasetCombo"), QStringLiteral("csv"));
+  QVERIFY(label->isEnabled());
+  label->setText(QStringLiteral("species"));
+  QCOMPARE(dialog.config().data.label_column, std::string("species"));
+
+  // Any key through the editable JSON: Apply fills the form (and keys without a widget).
+  dialog.setConfig(c);
+  auto jsonEdit = nlohmann::json::parse(dialog.configJson().toStdString());
+  jsonEdit["evals_per_epoch"] = 7;
+  jsonEdit["log_every"] = 3;
+  child<QPlainTextEdit>(&dialog, "jsonView")->setPlainText(QString::fromStdString(jsonEdit.dump(2)));
+  child<QPushButton>(&dialog, "applyJsonButton")->click();
+  QCOMPARE(child<QSpinBox>(&dialog, "evalsPerEpochSpin")->value(), 7);
+  QCOMPARE(dialog.config().log_every, 3);
+}
+
+void TestWidgets::newRunDialogRefusesWhatCannotStart() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  NewRunDialog dialog(store);
+  RunConfig c = tinyTrainConfig(dataDir_, 1);
+  dialog.setConfig(c);
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+
+  // A missing data folder: named in the dialog, Start is off.
+  child<QLineEdit>(&dialog, "dataPathEdit")->setText(dir.filePath(QStringLiteral("nowhere")));
+  QVERIFY2(dialog.validationError().startsWith(QStringLiteral("data.path: ")), qPrintable(dialog.validationError()));
+  QVERIFY(!okEnabled(dialog));
+  child<QLineEdit>(&dialog, "dataPathEdit")->setText(dataDir_);
+
+  // Every sample in validation (the old default of 5,000 with a train limit of 5,000).
+  child<QSpinBox>(&dialog, "trainLimitSpin")->setValue(300);
+  child<QSpinBox>(&dialog, "valSizeSpin")->setValue(300);
+  QVERIFY2(dialog.validationError().startsWith(QStringLiteral("data.val_size: ")), qPrintable(dialog.validationError()));
+  QVERIFY(!okEnabled(dialog));
+  child<QSpinBox>(&dialog, "valSizeSpin")->setValue(100);
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+
+  // A layer name the teacher lacks: found when Start is pressed (the models are built then);
+  // the dialog stays open, says why, and no run exists.
+  RunConfig fitnets = RunConfig::defaultDistill();
+  fitnets.data = c.data;
+  fitnets.method = RunConfig::fromJson({{"task", "distill"}, {"data", {{"path", dataDir_.toStdString()}}},
+                                        {"teacher", {{"run", 1}}}, {"student", {{"zoo", "mlp"}}},
+                                        {"method", {{"name", "fitnets"}, {"teacher_layer", "bogus"}}}})
+                       .method;
+  dialog.setConfig(fitnets);
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+  dialog.accept();
+  QVERIFY(dialog.result() != QDialog::Accepted);
+  QVERIFY2(dialog.validationError().startsWith(QStringLiteral("method.teacher_layer: ")),
+           qPrintable(dialog.validationError()));
+  QVERIFY(child<QLabel>(&dialog, "errorLabel")->text().contains(QStringLiteral("bogus")));
+  QCOMPARE(int(store.runs().size()), 0);
+
+  // The GUI's one way to start a run checks the same, so nothing reaches the store.
+  RunController controller(store);
+  QVERIFY_THROWS_EXCEPTION(ConfigError, controller.startRun(fitnets));
+  QCOMPARE(int(store.runs().size()), 0);
+}
+
+void TestWidgets::emptyRunNameIsRefused() {
+  RunStore store(":memory:");
+  NewRunDialog dialog(store);
+  RunConfig c = tinyTrainConfig(dataDir_, 1);
+  dialog.setConfig(c);
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+  child<QLineEdit>(&dialog, "nameEdit")->setText(QStringLiteral("   "));
+  QVERIFY2(dialog.validationError().startsWith(QStringLiteral("name: ")), qPrintable(dialog.validationError()));
+  QVERIFY(!okEnabled(dialog));
+  dialog.accept();
+  QVERIFY(dialog.result() != QDialog::Accepted);
 }
 
 QTEST_MAIN(TestWidgets)

@@ -1,8 +1,11 @@
 #include "widgets/new_run_dialog.h"
 
+#include "core/data_probe.h"
 #include "core/errors.h"
 #include "core/method_registry.h"
+#include "core/run_preflight.h"
 #include "core/run_store.h"
+#include "widgets/fit_to_screen.h"
 #include "widgets/method_param_form.h"
 #include "widgets/model_picker.h"
 
@@ -24,6 +27,9 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QScrollArea>
+#include <QSignalBlocker>
+#include <QSplitter>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
@@ -38,18 +44,36 @@ namespace {
 const QString kDistill = QStringLiteral("distill");
 const QString kTrain = QStringLiteral("train");
 
-// The input the model cards describe, as far as the config alone tells it.
-distillery::CardInput cardInputFor(const distillery::DataConfig& d) {
-  distillery::CardInput in; // Fashion-MNIST, MNIST, IDX: 1x28x28, 10 classes
-  if (d.dataset == "cifar10" || d.dataset == "cifar100") {
-    in.channels = 3;
-    in.height = in.width = 32;
-    in.classes = d.dataset == "cifar10" ? 10 : d.labels == "coarse" ? 20 : 100;
-  } else if (d.dataset == "image-folder") {
-    in.channels = d.channels;
-    in.height = in.width = d.image_size;
+// The input the model cards describe, as far as the config and a look at the files tell it
+// (the 1x28x28, 10-class default where they cannot).
+distillery::CardInput cardInputFor(const distillery::DataProbe& probe) {
+  distillery::CardInput in;
+  if (probe.shapeKnown()) {
+    in.channels = probe.channels;
+    in.height = probe.height;
+    in.width = probe.width;
   }
+  if (probe.classes > 0) in.classes = probe.classes;
   return in;
+}
+
+// What a finished run's model is: the summary says what it trained; older runs, their config.
+QString heldModel(const distillery::RunRecord& run) {
+  const auto it = run.summary.find("model");
+  if (it != run.summary.end() && it->is_string()) return QString::fromStdString(it->get<std::string>());
+  try {
+    const auto config = distillery::RunConfig::fromJsonText(run.config_json);
+    if (!config.isLm()) return QString::fromStdString(distillery::describe(config.trainedModel()));
+  } catch (const std::exception&) {
+  }
+  return QString();
+}
+
+// The data a teacher run has to fit: the dataset's shape depends on these alone.
+std::string teacherDataKey(const distillery::RunConfig& c) {
+  const auto& d = c.data;
+  return c.task + "|" + d.dataset + "|" + d.path + "|" + d.labels + "|" + std::to_string(d.image_size) + "|" +
+         std::to_string(d.channels);
 }
 
 QFormLayout* compactForm(QWidget* parent) {
@@ -71,7 +95,7 @@ void selectOrAdd(QComboBox* combo, const QString& value) {
 
 } // namespace
 
-NewRunDialog::NewRunDialog(distillery::RunStore& store, QWidget* parent) : QDialog(parent) {
+NewRunDialog::NewRunDialog(distillery::RunStore& store, QWidget* parent) : QDialog(parent), store_(store) {
   setWindowTitle(tr("New Run"));
   setObjectName(QStringLiteral("newRunDialog"));
 
@@ -87,22 +111,30 @@ NewRunDialog::NewRunDialog(distillery::RunStore& store, QWidget* parent) : QDial
   middle->addWidget(buildDataGroup());
   middle->addStretch(1);
 
-  auto* columns = new QHBoxLayout;
-  columns->addLayout(left, 1);
-  columns->addLayout(middle, 1);
-  columns->addWidget(buildJsonPanel(), 1);
+  auto* formColumns = new QWidget(this);
+  auto* formLayout = new QHBoxLayout(formColumns);
+  formLayout->setContentsMargins(0, 0, 0, 0);
+  formLayout->addLayout(left, 1);
+  formLayout->addLayout(middle, 1);
+  // The form scrolls on small screens; the JSON panel beside it can be dragged narrower.
+  auto* columns = new QSplitter(Qt::Horizontal, this);
+  columns->addWidget(scrollableForm(formColumns, columns));
+  columns->addWidget(buildJsonPanel());
+  columns->setStretchFactor(0, 3);
+  columns->setStretchFactor(1, 1);
+  columns->setChildrenCollapsible(false);
 
   buttons_ = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
   buttons_->button(QDialogButtonBox::Ok)->setText(tr("Start Run"));
-  connect(buttons_, &QDialogButtonBox::accepted, this, &QDialog::accept);
+  connect(buttons_, &QDialogButtonBox::accepted, this, &NewRunDialog::accept);
   connect(buttons_, &QDialogButtonBox::rejected, this, &QDialog::reject);
 
   auto* layout = new QVBoxLayout(this);
-  layout->addLayout(columns, 1);
+  layout->addWidget(columns, 1);
   layout->addWidget(errorLabel_);
   layout->addWidget(buttons_);
 
-  loadFinishedRuns(store);
+  loadFinishedRuns();
 
   // Any edit refreshes the preview; setConfig() suppresses the storm.
   auto refresh = [this] { updatePreview(); };
@@ -127,21 +159,34 @@ NewRunDialog::NewRunDialog(distillery::RunStore& store, QWidget* parent) : QDial
   connect(batchSize_, &QSpinBox::valueChanged, this, refresh);
   connect(lr_, &QDoubleSpinBox::valueChanged, this, refresh);
   connect(optimizer_, &QComboBox::currentIndexChanged, this, refresh);
+  connect(schedule_, &QComboBox::currentIndexChanged, this, refresh);
+  connect(weightDecay_, &QDoubleSpinBox::valueChanged, this, refresh);
+  connect(evalsPerEpoch_, &QSpinBox::valueChanged, this, refresh);
+  connect(trackTest_, &QCheckBox::toggled, this, refresh);
+  connect(valMode_, &QComboBox::currentIndexChanged, this, refresh);
+  connect(valSize_, &QSpinBox::valueChanged, this, refresh);
+  connect(valFraction_, &QDoubleSpinBox::valueChanged, this, refresh);
+  connect(labelColumn_, &QLineEdit::textChanged, this, refresh);
   connect(device_, &QComboBox::currentIndexChanged, this, refresh);
   connect(seed_, &QSpinBox::valueChanged, this, refresh);
   connect(dataPath_, &QLineEdit::textChanged, this, refresh);
   connect(trainLimit_, &QSpinBox::valueChanged, this, refresh);
   connect(dataset_, &QComboBox::currentIndexChanged, this, [this, refresh] {
     if (updating_) return;
-    // Another dataset brings its own path and preprocessing defaults.
-    dataPath_->setText(QString::fromStdString(distillery::defaultDataConfig(dataset_->currentData().toString().toStdString()).path));
+    // Another dataset brings its own path, validation split and preprocessing defaults.
+    const distillery::DataConfig d = distillery::defaultDataConfig(dataset_->currentData().toString().toStdString());
+    updating_ = true;
+    dataPath_->setText(QString::fromStdString(d.path));
+    valMode_->setCurrentIndex(valMode_->findData(d.val_fraction ? QStringLiteral("fraction") : QStringLiteral("size")));
+    if (d.val_fraction) valFraction_->setValue(*d.val_fraction);
+    updating_ = false;
     refresh();
   });
   for (QCheckBox* box : {augmentCrop_, augmentFlip_, hideLabels_}) connect(box, &QCheckBox::toggled, this, refresh);
   connect(transferFraction_, &QDoubleSpinBox::valueChanged, this, refresh);
 
   setConfig(distillery::RunConfig::defaultDistill());
-  resize(1180, 800); // the left column holds two model cards
+  resizeWithinScreen(this, QSize(1180, 800)); // the left column holds two model cards
 }
 
 QWidget* NewRunDialog::buildGeneralGroup() {
@@ -257,12 +302,47 @@ QWidget* NewRunDialog::buildTrainingGroup() {
   seed_ = new QSpinBox(group);
   seed_->setObjectName(QStringLiteral("seedSpin"));
   seed_->setRange(0, INT_MAX);
-  form->addRow(tr("Epochs:"), epochs_);
-  form->addRow(tr("Batch size:"), batchSize_);
-  form->addRow(tr("Learning rate:"), lr_);
-  form->addRow(tr("Optimizer:"), optimizer_);
-  form->addRow(tr("Device:"), device_);
-  form->addRow(tr("Seed:"), seed_);
+  schedule_ = new QComboBox(group);
+  schedule_->setObjectName(QStringLiteral("scheduleCombo"));
+  schedule_->addItem(tr("constant"), QStringLiteral("constant"));
+  schedule_->addItem(tr("cosine"), QStringLiteral("cosine"));
+  schedule_->setToolTip(tr("Learning-rate schedule (optim.schedule)"));
+  weightDecay_ = new QDoubleSpinBox(group);
+  weightDecay_->setObjectName(QStringLiteral("weightDecaySpin"));
+  weightDecay_->setDecimals(6);
+  weightDecay_->setRange(0.0, 1.0);
+  weightDecay_->setSingleStep(1e-4);
+  weightDecay_->setStepType(QAbstractSpinBox::AdaptiveDecimalStepType);
+  weightDecay_->setToolTip(tr("optim.weight_decay"));
+  evalsPerEpoch_ = new QSpinBox(group);
+  evalsPerEpoch_->setObjectName(QStringLiteral("evalsPerEpochSpin"));
+  evalsPerEpoch_->setRange(1, 1000);
+  evalsPerEpoch_->setToolTip(tr("Validation passes per epoch, the points of the validation curves (evals_per_epoch)"));
+  trackTest_ = new QCheckBox(tr("also measure the test split at each validation pass"), group);
+  trackTest_->setObjectName(QStringLiteral("trackTestCheck"));
+  trackTest_->setToolTip(tr("track_test: test_accuracy curves and best_test_* in the summary"));
+  auto* optimRow = new QHBoxLayout;
+  optimRow->addWidget(optimizer_, 1);
+  optimRow->addWidget(new QLabel(tr("schedule"), group));
+  optimRow->addWidget(schedule_, 1);
+  auto* lrRow = new QHBoxLayout;
+  lrRow->addWidget(lr_, 1);
+  lrRow->addWidget(new QLabel(tr("decay"), group));
+  lrRow->addWidget(weightDecay_, 1);
+  auto* seedRow = new QHBoxLayout;
+  seedRow->addWidget(device_, 1);
+  seedRow->addWidget(new QLabel(tr("seed"), group));
+  seedRow->addWidget(seed_, 1);
+  auto* epochRow = new QHBoxLayout;
+  epochRow->addWidget(epochs_, 1);
+  epochRow->addWidget(new QLabel(tr("batch"), group));
+  epochRow->addWidget(batchSize_, 1);
+  form->addRow(tr("Epochs:"), epochRow);
+  form->addRow(tr("Learning rate:"), lrRow);
+  form->addRow(tr("Optimizer:"), optimRow);
+  form->addRow(tr("Device:"), seedRow);
+  form->addRow(tr("Evals/epoch:"), evalsPerEpoch_);
+  form->addRow(QString(), trackTest_);
   return group;
 }
 
@@ -292,8 +372,36 @@ QWidget* NewRunDialog::buildDataGroup() {
   trainLimit_->setSingleStep(1000);
   trainLimit_->setSpecialValueText(tr("all"));
   trainLimit_->setToolTip(tr("Use only the first N training samples (0: all)"));
+  valMode_ = new QComboBox(group);
+  valMode_->setObjectName(QStringLiteral("valModeCombo"));
+  valMode_->addItem(tr("samples"), QStringLiteral("size"));
+  valMode_->addItem(tr("fraction"), QStringLiteral("fraction"));
+  valMode_->setToolTip(tr("The validation split, drawn from the training set by the seed: a number of samples "
+                          "(data.val_size) or a fraction of it (data.val_fraction)"));
+  valSize_ = new QSpinBox(group);
+  valSize_->setObjectName(QStringLiteral("valSizeSpin"));
+  valSize_->setRange(0, INT_MAX);
+  valSize_->setSingleStep(500);
+  valFraction_ = new QDoubleSpinBox(group);
+  valFraction_->setObjectName(QStringLiteral("valFractionSpin"));
+  valFraction_->setRange(0.0, 0.99);
+  valFraction_->setDecimals(3);
+  valFraction_->setSingleStep(0.05);
+  auto* valRow = new QHBoxLayout;
+  valRow->addWidget(valSize_, 1);
+  valRow->addWidget(valFraction_, 1);
+  valRow->addWidget(valMode_);
+  labelColumn_ = new QLineEdit(group);
+  labelColumn_->setObjectName(QStringLiteral("labelColumnEdit"));
+  labelColumn_->setPlaceholderText(tr("the column holding the class (csv)"));
+  labelColumn_->setToolTip(tr("data.label_column: the header name of the CSV column holding the class"));
+  auto* limitRow = new QHBoxLayout;
+  limitRow->addWidget(trainLimit_, 1);
+  limitRow->addWidget(new QLabel(tr("validation"), group));
+  limitRow->addLayout(valRow, 2);
   form->addRow(tr("Path:"), pathRow);
-  form->addRow(tr("Train limit:"), trainLimit_);
+  form->addRow(tr("Train limit:"), limitRow);
+  form->addRow(tr("Label column:"), labelColumn_);
   augmentCrop_ = new QCheckBox(tr("random crop (pad 4)"), group);
   augmentCrop_->setObjectName(QStringLiteral("augmentCropCheck"));
   augmentFlip_ = new QCheckBox(tr("horizontal flip"), group);
@@ -325,10 +433,10 @@ QWidget* NewRunDialog::buildJsonPanel() {
   auto* layout = new QVBoxLayout(group);
   json_ = new QPlainTextEdit(group);
   json_->setObjectName(QStringLiteral("jsonView"));
-  json_->setReadOnly(true);
+  json_->setToolTip(tr("Edit any key here, then Apply JSON to fill the form from it"));
   json_->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
   json_->setLineWrapMode(QPlainTextEdit::NoWrap);
-  json_->setMinimumWidth(300);
+  json_->setMinimumWidth(180);
 
   auto* copy = new QPushButton(tr("Copy JSON"), group);
   copy->setObjectName(QStringLiteral("copyJsonButton"));
@@ -339,6 +447,10 @@ QWidget* NewRunDialog::buildJsonPanel() {
   paste->setToolTip(tr("Fill the form from a config JSON on the clipboard"));
   connect(paste, &QPushButton::clicked, this,
           [this] { applyJsonText(QApplication::clipboard()->text(), tr("Clipboard")); });
+  auto* apply = new QPushButton(tr("Apply JSON"), group);
+  apply->setObjectName(QStringLiteral("applyJsonButton"));
+  apply->setToolTip(tr("Fill the form from the JSON as edited above"));
+  connect(apply, &QPushButton::clicked, this, [this] { applyJsonText(json_->toPlainText(), tr("JSON")); });
   auto* load = new QPushButton(tr("Load…"), group);
   load->setToolTip(tr("Fill the form from a config JSON file"));
   connect(load, &QPushButton::clicked, this, [this] {
@@ -353,6 +465,7 @@ QWidget* NewRunDialog::buildJsonPanel() {
     applyJsonText(QString::fromUtf8(f.readAll()), file);
   });
   auto* buttons = new QHBoxLayout;
+  buttons->addWidget(apply);
   buttons->addWidget(copy);
   buttons->addWidget(paste);
   buttons->addWidget(load);
@@ -367,32 +480,73 @@ QWidget* NewRunDialog::buildJsonPanel() {
   return group;
 }
 
-void NewRunDialog::loadFinishedRuns(distillery::RunStore& store) {
-  std::vector<distillery::RunRecord> runs;
+NewRunDialog::~NewRunDialog() = default;
+
+void NewRunDialog::loadFinishedRuns() {
   try {
-    runs = store.runs();
+    for (distillery::RunRecord& run : store_.runs())
+      if (run.status == distillery::RunStatus::Finished) finishedRuns_.push_back(std::move(run));
   } catch (const std::exception& e) {
     teacherRun_->setToolTip(tr("Could not read the store: %1").arg(QString::fromUtf8(e.what())));
   }
-  for (const distillery::RunRecord& run : runs) {
-    if (run.status != distillery::RunStatus::Finished) continue;
-    QString text = QStringLiteral("#%1 %2").arg(run.id).arg(QString::fromStdString(run.name));
+  for (const distillery::RunRecord& run : finishedRuns_) {
     try {
       const auto config = distillery::RunConfig::fromJsonText(run.config_json);
-      text += QStringLiteral(" — ") + QString::fromStdString(distillery::describe(config.trainedModel()));
-      runModels_[run.id] = config.trainedModel();
+      if (!config.isLm()) runModels_[run.id] = config.trainedModel();
     } catch (const std::exception&) {
     }
-    for (const char* key : {"test_accuracy", "best_val_accuracy"}) {
-      auto it = run.summary.find(key);
+  }
+}
+
+void NewRunDialog::updateTeacherRuns(const distillery::RunConfig& c) {
+  const std::string key = teacherDataKey(c);
+  const qint64 wanted = c.teacher.kind == distillery::TeacherSource::Kind::Run ? c.teacher.run_id : 0;
+  const bool listed = wanted == 0 || teacherRun_->findData(QVariant::fromValue<qint64>(wanted)) >= 0;
+  if (key == teacherRunsKey_ && listed) {
+    if (wanted > 0) { // the config names one of the offered runs: show it
+      const QSignalBlocker blocker(teacherRun_);
+      teacherRun_->setCurrentIndex(teacherRun_->findData(QVariant::fromValue<qint64>(wanted)));
+    }
+    return;
+  }
+  teacherRunsKey_ = key;
+  const qint64 picked = teacherRun_->currentData().toLongLong();
+  const bool was = teacherRun_->blockSignals(true);
+  teacherRun_->clear();
+  const distillery::DataProbe probe = distillery::probeData(c.data);
+  for (const distillery::RunRecord& run : finishedRuns_) {
+    const std::string why = distillery::teacherRunMismatch(run, c, probe);
+    if (!why.empty() && run.id != wanted) continue;
+    QString text = QStringLiteral("#%1 %2").arg(run.id).arg(QString::fromStdString(run.name));
+    const QString model = heldModel(run);
+    if (!model.isEmpty()) text += QStringLiteral(" — ") + model;
+    for (const char* metric : {"test_accuracy", "best_val_accuracy"}) {
+      auto it = run.summary.find(metric);
       if (it != run.summary.end() && it->is_number()) {
         text += QStringLiteral(" (%1%)").arg(it->get<double>() * 100.0, 0, 'f', 1);
         break;
       }
     }
+    if (!why.empty()) text += tr(" — cannot teach this run");
     teacherRun_->addItem(text, QVariant::fromValue<qint64>(run.id));
+    if (!why.empty()) teacherRun_->setItemData(teacherRun_->count() - 1, QString::fromStdString(why), Qt::ToolTipRole);
   }
-  if (teacherRun_->count() == 0) teacherFromRun_->setText(tr("Use the model of a finished run (none yet)"));
+  if (wanted > 0 && teacherRun_->findData(QVariant::fromValue<qint64>(wanted)) < 0)
+    teacherRun_->addItem(tr("#%1 (not a finished run in this store)").arg(wanted), QVariant::fromValue<qint64>(wanted));
+  // The config's teacher run, else the one picked before, if it is still offered.
+  const int index = teacherRun_->findData(QVariant::fromValue<qint64>(wanted > 0 ? wanted : picked));
+  teacherRun_->setCurrentIndex(index >= 0 ? index : 0);
+  teacherRun_->blockSignals(was);
+  teacherFromRun_->setText(teacherRun_->count() > 0
+                               ? tr("Use the model of a finished run")
+                               : finishedRuns_.empty() ? tr("Use the model of a finished run (none yet)")
+                                                       : tr("Use the model of a finished run (none fits this data)"));
+}
+
+std::vector<qint64> NewRunDialog::offeredTeacherRuns() const {
+  std::vector<qint64> ids;
+  for (int i = 0; i < teacherRun_->count(); ++i) ids.push_back(teacherRun_->itemData(i).toLongLong());
+  return ids;
 }
 
 void NewRunDialog::selectMethod(const QString& name) {
@@ -413,6 +567,10 @@ void NewRunDialog::updateVisibility() {
   teacherEpochs_->setEnabled(zoo && !teacherPicker_->spec().isTorchScript()); // a file is not trained
   teacherRun_->setEnabled(!zoo && teacherRun_->count() > 0);
   hideLabels_->setEnabled(distill);
+  labelColumn_->setEnabled(dataset_->currentData().toString() == QLatin1String("csv"));
+  const bool fraction = valMode_->currentData().toString() == QLatin1String("fraction");
+  valSize_->setVisible(!fraction);
+  valFraction_->setVisible(fraction);
 }
 
 distillery::RunConfig NewRunDialog::config() const {
@@ -440,12 +598,20 @@ distillery::RunConfig NewRunDialog::config() const {
   c.batch_size = batchSize_->value();
   c.optim.name = optimizer_->currentData().toString().toStdString();
   c.optim.lr = lr_->value();
+  c.optim.schedule = schedule_->currentData().toString().toStdString();
+  c.optim.weight_decay = weightDecay_->value();
+  c.evals_per_epoch = evalsPerEpoch_->value();
+  c.track_test = trackTest_->isChecked();
   c.device = device_->currentData().toString().toStdString();
   c.seed = uint64_t(seed_->value());
   const std::string dataset = dataset_->currentData().toString().toStdString();
   if (dataset != c.data.dataset) c.data = distillery::defaultDataConfig(dataset);
   c.data.path = dataPath_->text().trimmed().toStdString();
   c.data.train_limit = trainLimit_->value();
+  c.data.val_size = valSize_->value();
+  if (valMode_->currentData().toString() == QLatin1String("fraction")) c.data.val_fraction = valFraction_->value();
+  else c.data.val_fraction.reset();
+  if (c.data.dataset == "csv") c.data.label_column = labelColumn_->text().trimmed().toStdString();
   const int padding = base_.data.augment.random_crop_padding > 0 ? base_.data.augment.random_crop_padding : 4;
   c.data.augment.random_crop_padding = augmentCrop_->isChecked() ? padding : 0;
   c.data.augment.horizontal_flip = augmentFlip_->isChecked();
@@ -464,13 +630,7 @@ void NewRunDialog::setConfig(const distillery::RunConfig& c) {
   teacherPicker_->setSpec(c.teacher.model);
   teacherEpochs_->setValue(c.teacher.train_epochs);
   if (c.teacher.kind == distillery::TeacherSource::Kind::Run && c.teacher.run_id > 0) {
-    int index = teacherRun_->findData(QVariant::fromValue<qint64>(c.teacher.run_id));
-    if (index < 0) {
-      teacherRun_->addItem(tr("#%1 (not a finished run in this store)").arg(c.teacher.run_id),
-                           QVariant::fromValue<qint64>(c.teacher.run_id));
-      index = teacherRun_->count() - 1;
-    }
-    teacherRun_->setCurrentIndex(index);
+    updateTeacherRuns(c); // lists this run even when it cannot teach, so the reason shows
     teacherFromRun_->setChecked(true);
   } else {
     teacherFromZoo_->setChecked(true);
@@ -489,11 +649,19 @@ void NewRunDialog::setConfig(const distillery::RunConfig& c) {
   batchSize_->setValue(c.batch_size);
   lr_->setValue(c.optim.lr);
   selectOrAdd(optimizer_, QString::fromStdString(c.optim.name));
+  selectOrAdd(schedule_, QString::fromStdString(c.optim.schedule));
+  weightDecay_->setValue(c.optim.weight_decay);
+  evalsPerEpoch_->setValue(c.evals_per_epoch);
+  trackTest_->setChecked(c.track_test);
   selectOrAdd(device_, QString::fromStdString(c.device));
   seed_->setValue(int(std::min<uint64_t>(c.seed, uint64_t(INT_MAX))));
   selectOrAdd(dataset_, QString::fromStdString(c.data.dataset));
   dataPath_->setText(QString::fromStdString(c.data.path));
   trainLimit_->setValue(int(std::min<int64_t>(c.data.train_limit, INT_MAX)));
+  valSize_->setValue(int(std::min<int64_t>(c.data.val_size, INT_MAX)));
+  valFraction_->setValue(c.data.val_fraction.value_or(0.1));
+  valMode_->setCurrentIndex(valMode_->findData(c.data.val_fraction ? QStringLiteral("fraction") : QStringLiteral("size")));
+  labelColumn_->setText(QString::fromStdString(c.data.label_column));
   augmentCrop_->setChecked(c.data.augment.random_crop_padding > 0);
   augmentFlip_->setChecked(c.data.augment.horizontal_flip);
   transferFraction_->setValue(c.transfer.fraction);
@@ -511,7 +679,9 @@ void NewRunDialog::updatePreview() {
   error_.clear();
   QString text;
   try {
-    const distillery::RunConfig c = config();
+    distillery::RunConfig c = config();
+    updateTeacherRuns(c);
+    c = config(); // the runs offered as teachers follow the task and the data
     updateCards(c);
     updateVisibility();
     const nlohmann::json json = c.toJson();
@@ -522,14 +692,27 @@ void NewRunDialog::updatePreview() {
       error_ = (c.isDistill() ? tr("Student: %1") : tr("Model: %1")).arg(studentPicker_->error());
     else if (c.isDistill() && teacherFromRun_->isChecked() && c.teacher.run_id <= 0)
       error_ = tr("Teacher: pick a finished run");
-    else
-      distillery::RunConfig::fromJson(json); // the same checks the engine makes
+    else // the checks the engine makes, and the cheap ones of the world it will meet
+      distillery::preflightRun(distillery::RunConfig::fromJson(json), &store_, distillery::PreflightDepth::Quick);
   } catch (const std::exception& e) {
     error_ = QString::fromUtf8(e.what());
   }
   json_->setPlainText(text);
   errorLabel_->setText(error_);
   buttons_->button(QDialogButtonBox::Ok)->setEnabled(error_.isEmpty());
+}
+
+void NewRunDialog::accept() {
+  updatePreview();
+  if (error_.isEmpty()) {
+    try { // models built or loaded, layer names looked up: only when the run is about to start
+      distillery::preflightRun(config(), &store_, distillery::PreflightDepth::Full);
+    } catch (const std::exception& e) {
+      error_ = QString::fromUtf8(e.what());
+      errorLabel_->setText(error_);
+    }
+  }
+  if (error_.isEmpty()) QDialog::accept();
 }
 
 std::optional<distillery::ModelSpec> NewRunDialog::teacherSpecForCard(const distillery::RunConfig& c) const {
@@ -544,7 +727,7 @@ std::optional<distillery::ModelSpec> NewRunDialog::teacherSpecForCard(const dist
 }
 
 void NewRunDialog::updateCards(const distillery::RunConfig& c) {
-  const distillery::CardInput input = cardInputFor(c.data);
+  const distillery::CardInput input = cardInputFor(distillery::probeData(c.data));
   const QString device = QString::fromStdString(c.device);
   teacherPicker_->setCardContext(input, device);
   studentPicker_->setCardContext(input, device);

@@ -3,7 +3,11 @@
 // first, a TorchScript file, or a finished run from the store), the student
 // (a zoo model or a TorchScript file), each with its model card, the method with a parameter form
 // generated from its schema, training and data settings. The resulting JSON is
-// shown read-only and can be copied; JSON can also be pasted or loaded.
+// shown and can be copied; it can also be edited and applied, pasted or
+// loaded, so any config key can be set. Every edit runs the quick preflight
+// checks (core/run_preflight.h) and shows the first problem under the form;
+// Start Run runs the full ones, so a config that cannot start creates no run.
+// Only finished runs whose model fits the task and the chosen data are offered as teachers.
 #include "core/run_config.h"
 
 #include <QDialog>
@@ -11,6 +15,8 @@
 
 #include <map>
 #include <optional>
+#include <string>
+#include <vector>
 
 class QButtonGroup;
 class QCheckBox;
@@ -26,7 +32,8 @@ class QSpinBox;
 
 namespace distillery {
 class RunStore;
-}
+struct RunRecord;
+} // namespace distillery
 
 namespace distillery::gui {
 
@@ -38,15 +45,22 @@ class NewRunDialog : public QDialog {
 public:
   // The store lists finished runs as teachers; it is read once, here.
   explicit NewRunDialog(distillery::RunStore& store, QWidget* parent = nullptr);
+  ~NewRunDialog() override; // where RunRecord is complete
 
-  // The config the form describes. Fields without a widget (validation size,
-  // logging cadence, ...) keep the values of the last setConfig().
+  // The config the form describes. Fields without a widget (logging cadence,
+  // checkpoints, ...) keep the values of the last setConfig().
   distillery::RunConfig config() const;
   void setConfig(const distillery::RunConfig& config);
   // The JSON text shown in the preview.
   QString configJson() const;
   // Why the config cannot be started; empty when it can.
   QString validationError() const { return error_; }
+  // Ids of the finished runs offered as teachers for the current task and data.
+  std::vector<qint64> offeredTeacherRuns() const;
+
+public Q_SLOTS:
+  // Runs the full preflight checks first; stays open, showing why, when they fail.
+  void accept() override;
 
 private:
   QWidget* buildGeneralGroup();
@@ -56,7 +70,9 @@ private:
   QWidget* buildTrainingGroup();
   QWidget* buildDataGroup();
   QWidget* buildJsonPanel();
-  void loadFinishedRuns(distillery::RunStore& store);
+  void loadFinishedRuns();
+  // Offers the finished runs that can teach `config` (same task family, model fits the data).
+  void updateTeacherRuns(const distillery::RunConfig& config);
   void selectMethod(const QString& name);
   void updateVisibility();
   void updatePreview();
@@ -65,7 +81,10 @@ private:
   std::optional<distillery::ModelSpec> teacherSpecForCard(const distillery::RunConfig& config) const;
   void applyJsonText(const QString& text, const QString& origin);
 
+  distillery::RunStore& store_;
   distillery::RunConfig base_;
+  std::vector<distillery::RunRecord> finishedRuns_;
+  std::string teacherRunsKey_;                        // the data the offered teacher runs were chosen for
   std::map<qint64, distillery::ModelSpec> runModels_; // finished runs' trained models, for the card
   QString error_;
   bool updating_ = false;
@@ -88,11 +107,19 @@ private:
   QSpinBox* batchSize_ = nullptr;
   QDoubleSpinBox* lr_ = nullptr;
   QComboBox* optimizer_ = nullptr;
+  QComboBox* schedule_ = nullptr;
+  QDoubleSpinBox* weightDecay_ = nullptr;
+  QSpinBox* evalsPerEpoch_ = nullptr;
+  QCheckBox* trackTest_ = nullptr;
   QComboBox* device_ = nullptr;
   QSpinBox* seed_ = nullptr;
   QComboBox* dataset_ = nullptr;
   QLineEdit* dataPath_ = nullptr;
   QSpinBox* trainLimit_ = nullptr;
+  QComboBox* valMode_ = nullptr; // validation split: a number of samples or a fraction of the training set
+  QSpinBox* valSize_ = nullptr;
+  QDoubleSpinBox* valFraction_ = nullptr;
+  QLineEdit* labelColumn_ = nullptr;
   QCheckBox* augmentCrop_ = nullptr;
   QCheckBox* augmentFlip_ = nullptr;
   QDoubleSpinBox* transferFraction_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include "core/engine.h"
 #include "core/errors.h"
+#include "core/run_preflight.h"
 #include "core/run_status.h"
 #include "core/run_store.h"
 #include "widgets/run_worker.h"
@@ -33,6 +34,7 @@ int64_t RunController::startRun(const distillery::RunConfig& config) {
   if (storePath_.empty() || storePath_ == ":memory:")
     throw distillery::StoreError("runs need a store file that worker threads can open, not " +
                                  (storePath_.empty() ? std::string("an unnamed store") : storePath_));
+  distillery::preflightRun(config, &store_); // a config that cannot start leaves no failed row
   const int64_t runId = distillery::queueRun(store_, config);
   launch(runId, std::make_unique<RunWorker>(storePath_, runId, config));
   return runId;
