@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace distillery {
 
@@ -11,8 +12,8 @@ namespace F = torch::nn::functional;
 
 namespace {
 
-// Floor for probabilities that are summed before their log is taken (DKD's
-// binary distributions, the student's tail bucket in topk_probs).
+// Floor for probabilities that are summed before their log is taken (the
+// student's tail bucket in topk_probs).
 constexpr double kProbFloor = 1e-12;
 // Added to the denominators of DIST's Pearson correlations.
 constexpr double kPearsonEps = 1e-8;
@@ -34,15 +35,19 @@ torch::Tensor oneHot(const torch::Tensor& like, const torch::Tensor& labels) {
 LossParts dkdLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
                   double alpha, double beta, double T, double warmup, double ce_weight, double epoch) {
   const auto gt = oneHot(student, labels);
-  const auto other = 1.0 - gt;
   const auto zs = student / T, zt = teacher / T;
-  const auto ps = torch::softmax(zs, 1), pt = torch::softmax(zt, 1);
-  // Target class versus the rest: two-bin distributions, summed then clamped before the log.
-  auto binary = [&](const torch::Tensor& p) {
-    return torch::stack({(p * gt).sum(1), (p * other).sum(1)}, 1).clamp_min(kProbFloor);
+  // Target class versus the rest: two-bin log-distributions [N, 2]. The rest
+  // bin is a logsumexp over the non-target classes, so a confident model's
+  // rest bin (e^-40 and far below) keeps its exact log and its gradient.
+  const auto is_target = gt.to(torch::kBool);
+  auto binaryLog = [&](const torch::Tensor& z) {
+    const auto log_p = torch::log_softmax(z, 1);
+    const auto log_target = log_p.gather(1, labels.reshape({-1, 1})).squeeze(1);
+    const auto log_rest = torch::logsumexp(log_p.masked_fill(is_target, -std::numeric_limits<double>::infinity()), 1);
+    return torch::stack({log_target, log_rest}, 1);
   };
-  const auto bs = binary(ps), bt = binary(pt);
-  const auto tckd = (bt * (bt.log() - bs.log())).sum(1).mean() * (T * T);
+  const auto log_bs = binaryLog(zs), log_bt = binaryLog(zt);
+  const auto tckd = (log_bt.exp() * (log_bt - log_bs)).sum(1).mean() * (T * T);
   // Distributions over the non-target classes only.
   const auto log_qs = torch::log_softmax(zs - kMaskShift * gt, 1);
   const auto qt = torch::softmax(zt - kMaskShift * gt, 1);

@@ -44,14 +44,30 @@ def kd(T, alpha):
     return alpha * soft + (1 - alpha) * ce(s, y)
 
 
-def dkd(alpha, beta, T, warmup, ce_weight, epoch):
-    # TCKD: two bins per sample, p(target) and p(not target), probabilities summed then clamped.
+def dkd_tckd(student, teacher, labels, T):
+    """TCKD: two bins per sample, p(target) and p(not target), probabilities summed, then their log."""
+    classes = student.shape[1]
+
     def bins(logits):
         p = F.softmax(logits / T, dim=1)
-        p_target = p.gather(1, y[:, None])
-        p_rest = p.masked_fill(F.one_hot(y, C).bool(), 0.0).sum(dim=1, keepdim=True)
-        return torch.cat([p_target, p_rest], dim=1).clamp_min(1e-12)
-    tckd = kl_batchmean(bins(s).log(), bins(t)) * T ** 2
+        p_target = p.gather(1, labels[:, None])
+        p_rest = p.masked_fill(F.one_hot(labels, classes).bool(), 0.0).sum(dim=1, keepdim=True)
+        return torch.cat([p_target, p_rest], dim=1)
+    return kl_batchmean(bins(student).log(), bins(teacher)) * T ** 2
+
+
+def dkd_saturated(classes, T, margin):
+    student = torch.zeros(1, classes)
+    student[0, 0] = margin
+    student.requires_grad_(True)
+    tckd = dkd_tckd(student, torch.zeros(1, classes), torch.tensor([0]), T)
+    tckd.backward()
+    return {"classes": classes, "temperature": T, "margin": margin,
+            "value": tckd.item(), "grad_norm": student.grad.norm().item()}
+
+
+def dkd(alpha, beta, T, warmup, ce_weight, epoch):
+    tckd = dkd_tckd(s, t, y, T)
     # NCKD: the target column removed outright, softmax over the remaining C - 1 classes.
     keep = ~F.one_hot(y, C).bool()
     s_nt = s[keep].reshape(N, C - 1)
@@ -111,5 +127,7 @@ values = {
     "none": ce(s, y),
 }
 out = {name: v.item() for name, v in values.items()}
+out["_dkd_saturated"] = [dkd_saturated(classes, T, margin)
+                         for classes in (10, 1000) for T in (1.0, 4.0) for margin in (25.0, 30.0, 35.0, 40.0, 120.0)]
 out["_inputs"] = {"student": STUDENT, "teacher": TEACHER, "labels": LABELS}
 print(json.dumps(out))

@@ -193,6 +193,29 @@ LossParts featureMethodLoss(FeatureDistiller& d, const FeatureInputs& in, const 
 class TestLosses : public QObject {
   Q_OBJECT
 
+  // tests/loss_reference.py's output, run once (a python3-torch start costs seconds).
+  QJsonObject lossReference_;
+
+  // Fills lossReference_. Returns why it could not (empty: it did); `missing`
+  // says python3-torch is absent, which skips rather than fails.
+  QString loadLossReference(bool& missing) {
+    missing = false;
+    if (!lossReference_.isEmpty()) return {};
+    QProcess probe;
+    probe.start("/usr/bin/python3", {"-c", "import torch"});
+    if (!probe.waitForFinished(120000) || probe.exitStatus() != QProcess::NormalExit || probe.exitCode() != 0) {
+      missing = true;
+      return "/usr/bin/python3 cannot import torch (install python3-torch)";
+    }
+    QProcess py;
+    py.start("/usr/bin/python3", {QStringLiteral(DISTILLERY_SOURCE_DIR) + "/tests/loss_reference.py"});
+    if (!py.waitForFinished(120000)) return "tests/loss_reference.py did not finish";
+    if (py.exitCode() != 0) return QString::fromUtf8(py.readAllStandardError());
+    QJsonParseError error;
+    lossReference_ = QJsonDocument::fromJson(py.readAllStandardOutput(), &error).object();
+    return error.error == QJsonParseError::NoError ? QString() : error.errorString();
+  }
+
 private Q_SLOTS:
   void kdMatchesHandDerivation() {
     for (double T : {1.0, 2.0, 4.0})
@@ -257,17 +280,11 @@ print(repr((a * soft + (1 - a) * F.cross_entropy(s, y)).item()))
   // (1) Every method's value against tests/loss_reference.py, an independent
   // PyTorch computation from the published formulas.
   void methodsMatchPythonReference() {
-    QProcess probe;
-    probe.start("/usr/bin/python3", {"-c", "import torch"});
-    if (!probe.waitForFinished(120000) || probe.exitStatus() != QProcess::NormalExit || probe.exitCode() != 0)
-      QSKIP("/usr/bin/python3 cannot import torch (install python3-torch)");
-    QProcess py;
-    py.start("/usr/bin/python3", {QStringLiteral(DISTILLERY_SOURCE_DIR) + "/tests/loss_reference.py"});
-    QVERIFY(py.waitForFinished(120000));
-    QVERIFY2(py.exitCode() == 0, qPrintable(py.readAllStandardError()));
-    QJsonParseError error;
-    const QJsonObject ref = QJsonDocument::fromJson(py.readAllStandardOutput(), &error).object();
-    QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+    bool missing = false;
+    const QString why = loadLossReference(missing);
+    if (missing) QSKIP(qPrintable(why));
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    const QJsonObject& ref = lossReference_;
 
     // Both sides must still use the same inputs.
     const QJsonObject inputs = ref["_inputs"].toObject();
@@ -287,12 +304,55 @@ print(repr((a * soft + (1 - a) * F.cross_entropy(s, y)).item()))
     QCOMPARE(y.size(), int(kY.size()));
     for (size_t i = 0; i < kY.size(); ++i) QCOMPARE(int64_t(y[int(i)].toInt()), kY[i]);
 
-    QCOMPARE(ref.size(), int(variants().size()) + 1);
+    int values = 0; // keys that are not "_"-prefixed extras
+    for (auto it = ref.begin(); it != ref.end(); ++it) values += it.key().startsWith('_') ? 0 : 1;
+    QCOMPARE(values, int(variants().size()));
     for (const Variant& v : variants()) {
       QVERIFY2(ref.contains(v.key), v.key);
       const double expected = ref[v.key].toDouble();
       const double got = lossOf(v, tensorOf(kS), tensorOf(kT), labels6()).total.item<double>();
       QVERIFY2(std::abs(got - expected) < 1e-9, qPrintable(describeMismatch(v.key, got, expected)));
+    }
+  }
+
+  // (1a) DKD's target term (TCKD) for an over-confident student, logits
+  // [m, 0, ..., 0] against an all-zero teacher (issue 22): its value keeps
+  // growing with the margin and its gradient keeps teaching, as in the
+  // reference formula in float64, also where the student's "rest" bin is far
+  // below any probability floor (e^-120), and in float32 too, where summing
+  // the probabilities first would underflow to log(0).
+  void dkdTargetTermMatchesReferenceForOverConfidentStudents() {
+    bool missing = false;
+    const QString why = loadLossReference(missing);
+    if (missing) QSKIP(qPrintable(why));
+    QVERIFY2(why.isEmpty(), qPrintable(why));
+    const QJsonArray cases = lossReference_["_dkd_saturated"].toArray();
+    QCOMPARE(cases.size(), 20);
+    for (const auto& item : cases) {
+      const QJsonObject c = item.toObject();
+      const int64_t classes = c["classes"].toInt();
+      const double T = c["temperature"].toDouble(), margin = c["margin"].toDouble();
+      const double value = c["value"].toDouble(), grad_norm = c["grad_norm"].toDouble();
+      const std::map<std::string, double> tckd_only = {
+          {"alpha", 1.0}, {"beta", 0.0}, {"temperature", T}, {"warmup", 0}, {"ce_weight", 0.0}};
+      for (auto dtype : {torch::kFloat64, torch::kFloat32}) {
+        auto s = torch::zeros({1, classes}, dtype);
+        s[0][0] = margin;
+        s.requires_grad_(true);
+        LossParts p = methodLoss("dkd", tckd_only, s, torch::zeros({1, classes}, dtype),
+                                 torch::zeros({1}, torch::kLong), {});
+        p.soft.backward();
+        const double got = p.soft.item<double>();
+        const double got_norm = s.grad().norm().item<double>();
+        const double tol = dtype == torch::kFloat64 ? 1e-9 : 1e-5;
+        const QString where = QString("C=%1 T=%2 margin=%3 %4").arg(classes).arg(T).arg(margin)
+                                  .arg(dtype == torch::kFloat64 ? "float64" : "float32");
+        QVERIFY2(std::abs(got - value) <= tol * std::abs(value),
+                 qPrintable(where + QString(": TCKD %1, reference %2").arg(got, 0, 'g', 12).arg(value, 0, 'g', 12)));
+        QVERIFY2(std::abs(got_norm - grad_norm) <= tol * 10 * grad_norm,
+                 qPrintable(where + QString(": gradient norm %1, reference %2").arg(got_norm, 0, 'g', 12)
+                                        .arg(grad_norm, 0, 'g', 12)));
+      }
     }
   }
 
