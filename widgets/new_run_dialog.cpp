@@ -3,6 +3,7 @@
 #include "core/errors.h"
 #include "core/method_registry.h"
 #include "core/run_store.h"
+#include "widgets/file_dialogs.h"
 #include "widgets/method_param_form.h"
 #include "widgets/model_picker.h"
 
@@ -14,7 +15,6 @@
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFile>
-#include <QFileDialog>
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -280,7 +280,7 @@ QWidget* NewRunDialog::buildDataGroup() {
   dataPath_->setToolTip(tr("Folder with the IDX files (train-images-idx3-ubyte[.gz], ...)"));
   auto* browse = new QPushButton(tr("Browse…"), group);
   connect(browse, &QPushButton::clicked, this, [this] {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Dataset folder"), dataPath_->text());
+    const QString dir = existingDirectory(this, tr("Dataset folder"), dataPath_->text());
     if (!dir.isEmpty()) dataPath_->setText(dir);
   });
   auto* pathRow = new QHBoxLayout;
@@ -342,7 +342,7 @@ QWidget* NewRunDialog::buildJsonPanel() {
   auto* load = new QPushButton(tr("Load…"), group);
   load->setToolTip(tr("Fill the form from a config JSON file"));
   connect(load, &QPushButton::clicked, this, [this] {
-    const QString file = QFileDialog::getOpenFileName(this, tr("Load run config"), {},
+    const QString file = openFileName(this, tr("Load run config"), {},
                                                       tr("JSON (*.json);;All files (*)"));
     if (file.isEmpty()) return;
     QFile f(file);

@@ -1,11 +1,11 @@
 #include "widgets/table_export_bar.h"
 
 #include "core/table_export.h"
+#include "widgets/file_dialogs.h"
 
 #include <QApplication>
 #include <QClipboard>
 #include <QFile>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QMessageBox>
@@ -58,7 +58,7 @@ QString TableExportBar::saveTo(const QString& path) {
 }
 
 void TableExportBar::saveAs() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Save table"), label_ + QStringLiteral(".tex"),
+  const QString path = saveFileName(this, tr("Save table"), label_ + QStringLiteral(".tex"),
                                                     tr("LaTeX (*.tex);;Markdown (*.md)"));
   if (path.isEmpty()) return;
   const QString error = saveTo(path);
