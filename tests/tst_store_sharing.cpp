@@ -93,7 +93,7 @@ private:
   // model has listed the folder and asks it for every entry's icon and type.
   void showDialogOn(const QString& folder) {
     std::unique_ptr<QFileDialog> dialog(createFileDialog(nullptr, "Export report", folder + "/report.html",
-                                                         "HTML (*.html)", QFileDialog::AcceptSave,
+                                                         "All files (*)", QFileDialog::AcceptSave,
                                                          QFileDialog::AnyFile));
     auto* model = dialog->findChild<QFileSystemModel*>();
     QVERIFY(model);
