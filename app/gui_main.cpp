@@ -6,6 +6,7 @@
 #include "core/run_store.h"
 #include "core/version.h"
 #include "widgets/app_icon.h"
+#include "widgets/file_dialogs.h"
 #include "widgets/main_window.h"
 
 #include <QApplication>
@@ -73,6 +74,7 @@ int main(int argc, char* argv[]) {
     if (!QDir().mkpath(dir))
       throw distillery::StoreError(QStringLiteral("%1: cannot create the folder").arg(dir).toStdString());
     store = std::make_unique<distillery::RunStore>(path.toStdString());
+    distillery::gui::setDefaultDialogFolder(dir); // until a dialog has been used
   } catch (const std::exception& e) {
     QMessageBox::critical(nullptr, QStringLiteral("Distillery"),
                           QStringLiteral("Cannot open the run store %1:\n%2").arg(path, QString::fromUtf8(e.what())));

@@ -7,18 +7,25 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <limits>
+#include <map>
+#include <mutex>
 #include <thread>
 #include <type_traits>
 #include <utility>
 
+#include <dirent.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -48,6 +55,11 @@ namespace {
 
 const char* const kInterruptedMessage =
     "interrupted: the process running it ended (crash or kill) before it finished";
+
+const char* const kWalDeletedMessage =
+    "another program deleted the store's write-ahead log (-wal/-shm files) while this Distillery process "
+    "had it open; nothing was written, to keep the store intact. Restart Distillery (or close its other "
+    "runs on this store) and try again";
 
 // Thrown when another connection holds the lock; the retry loops catch it.
 // It is a StoreError so that, should it ever escape, callers see the usual type.
@@ -219,15 +231,141 @@ auto withRetry(const std::string& path, F&& body) -> decltype(body()) {
 
 // ---------------------------------------------------------------------------
 
+// Sharing a store. SQLite keeps its WAL locks as POSIX record locks, which
+// belong to the process: closing *any* descriptor of the store's files (a file
+// dialog sniffing store.sqlite-shm for an icon, say) silently drops all of
+// them. Another process then believes it is the last user; on closing, SQLite
+// would delete store.sqlite-wal and -shm while this process still writes into
+// them, and those writes vanish. Three defences:
+//  1. Nothing in Distillery opens the store's files except SQLite (the GUI's
+//     file dialogs read no file content: widgets/file_dialogs.h).
+//  2. Every connection sets SQLITE_FCNTL_PERSIST_WAL, so no Distillery process
+//     ever deletes the -wal and -shm files, whatever locks it sees. The last
+//     connection of a process truncates the WAL instead (a TRUNCATE checkpoint,
+//     which waits for readers through locks taken per transaction, so it is
+//     safe even when the long-lived locks were lost).
+//  3. Before each write, a connection checks that no descriptor of this
+//     process points at a deleted -wal or -shm (another program, e.g. the
+//     sqlite3 shell, may still delete them). If one does and this is the
+//     process's only connection to the store, it reopens without checkpointing
+//     the orphaned files over the store, and the write goes to the live files.
+//     SQLite shares one -shm mapping among all connections of a process, so a
+//     reopen is not safe while others stay open; the write then fails with a
+//     StoreError saying to restart, rather than being lost in silence. A sole
+//     connection whose locks were lost (nothing deleted yet) also reopens, to
+//     hold them again.
+namespace {
+
+std::mutex& registryMutex() {
+  static std::mutex m;
+  return m;
+}
+
+// Open RunStore connections of this process, by canonical store path.
+std::map<std::string, int>& openConnections() {
+  static std::map<std::string, int> counts;
+  return counts;
+}
+
+int connectionsTo(const std::string& canonical) {
+  std::lock_guard<std::mutex> lock(registryMutex());
+  const auto it = openConnections().find(canonical);
+  return it == openConnections().end() ? 0 : it->second;
+}
+
+void countConnection(const std::string& canonical, int delta) {
+  if (canonical.empty()) return;
+  std::lock_guard<std::mutex> lock(registryMutex());
+  int& n = openConnections()[canonical];
+  n += delta;
+  if (n <= 0) openConnections().erase(canonical);
+}
+
+std::string canonicalPath(const std::string& path) {
+  if (path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0) return {};
+  char resolved[PATH_MAX];
+  return ::realpath(path.c_str(), resolved) ? std::string(resolved) : std::string();
+}
+
+// Whether a descriptor of this process still points at the store's -wal or
+// -shm file after someone deleted it. Linux names such a descriptor's target
+// "<path> (deleted)" in /proc/self/fd; elsewhere the check finds nothing.
+bool walFilesDeleted(const std::string& canonical) {
+  if (canonical.empty()) return false;
+  DIR* fds = ::opendir("/proc/self/fd");
+  if (!fds) return false;
+  const std::string wal = canonical + "-wal (deleted)";
+  const std::string shm = canonical + "-shm (deleted)";
+  bool deleted = false;
+  while (const dirent* entry = ::readdir(fds)) {
+    if (entry->d_name[0] == '.') continue;
+    const std::string link = std::string("/proc/self/fd/") + entry->d_name;
+    char target[PATH_MAX + 16];
+    const ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+    if (n <= 0) continue;
+    target[n] = '\0';
+    if (wal == target || shm == target) {
+      deleted = true;
+      break;
+    }
+  }
+  ::closedir(fds);
+  return deleted;
+}
+
+// Whether this process holds no POSIX lock on the store file any more, though
+// an open WAL-mode connection always holds a shared one: someone closed a
+// descriptor of the file. Linux lists locks in /proc/locks as
+// "1: POSIX  ADVISORY  READ <pid> <major:minor:inode> <start> <end>", device
+// numbers in hex; elsewhere the check finds nothing.
+bool locksLost(const std::string& canonical) {
+  struct stat st {};
+  if (canonical.empty() || ::stat(canonical.c_str(), &st) != 0) return false;
+  std::FILE* locks = std::fopen("/proc/locks", "r");
+  if (!locks) return false;
+  char device[32];
+  std::snprintf(device, sizeof device, "%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev),
+                static_cast<unsigned long long>(st.st_ino));
+  const long pid = long(::getpid());
+  bool held = false;
+  char line[256];
+  while (!held && std::fgets(line, sizeof line, locks)) {
+    long lockPid = 0;
+    char lockDevice[64];
+    // The "->" of a blocked request shifts the fields; such a line is not ours to count.
+    if (std::sscanf(line, "%*s %*s %*s %*s %ld %63s", &lockPid, lockDevice) == 2 && lockPid == pid &&
+        std::strcmp(lockDevice, device) == 0)
+      held = true;
+  }
+  std::fclose(locks);
+  return !held;
+}
+
+} // namespace
+
 RunStore::RunStore(const std::string& path) : path_(path) {
-  const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  openConnection();
+  countConnection(canonicalPath_, +1);
+  // The destructor will not run if the constructor throws: close here.
+  try {
+    migrate();
+    recoverOrphans();
+  } catch (...) {
+    countConnection(canonicalPath_, -1);
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+void RunStore::openConnection() {
+  const int rc = sqlite3_open_v2(path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   if (rc != SQLITE_OK) {
     const std::string detail = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     sqlite3_close(db_);
     db_ = nullptr;
-    throw StoreError(path + ": cannot open the run store (" + detail + ")");
+    throw StoreError(path_ + ": cannot open the run store (" + detail + ")");
   }
-  // The destructor will not run if the constructor throws: close here.
   try {
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, 10000);
@@ -235,18 +373,25 @@ RunStore::RunStore(const std::string& path) : path_(path) {
     // a store we cannot write would only fail later, mid-run.
     if (sqlite3_db_readonly(db_, "main") == 1)
       fail("the file is read-only; the run store needs write access");
-    if (path != ":memory:" && !path.empty()) {
+    if (path_ != ":memory:" && !path_.empty()) {
+      canonicalPath_ = canonicalPath(path_);
+      // A connection opened now would share the other connections' mapping
+      // of the deleted -shm file (see "Sharing a store" above).
+      if (walFilesDeleted(canonicalPath_)) fail(std::string(kWalDeletedMessage));
+      int persist = 1; // never delete -wal/-shm on close (see above)
+      sqlite3_file_control(db_, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
       // The first real read: a non-database file fails here with NOTADB.
       // Switching to WAL needs a brief exclusive lock, hence the retry.
       withRetry(path_, [&] {
         Stmt s(db_, prepare("PRAGMA journal_mode=WAL"), path_);
         s.run();
       });
+      // The connection holds its shared lock now; where /proc/locks does not
+      // show it (another OS, some overlay file systems) the check stays off.
+      lockCheckWorks_ = !locksLost(canonicalPath_);
     }
     exec("PRAGMA synchronous=NORMAL");
     exec("PRAGMA foreign_keys=ON");
-    migrate();
-    recoverOrphans();
   } catch (...) {
     sqlite3_close_v2(db_);
     db_ = nullptr;
@@ -255,12 +400,51 @@ RunStore::RunStore(const std::string& path) : path_(path) {
 }
 
 RunStore::~RunStore() {
-  if (db_) sqlite3_close_v2(db_);
+  if (!db_) { // a reopen failed
+    countConnection(canonicalPath_, -1);
+    return;
+  }
+  // The process's last connection folds the WAL into the store and empties
+  // it, since PERSIST_WAL keeps the file; briefly, as others may be writing.
+  if (walFilesDeleted(canonicalPath_)) {
+    // Orphaned files: never checkpoint them over the live store.
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  } else if (connectionsTo(canonicalPath_) == 1) {
+    sqlite3_busy_timeout(db_, 50);
+    sqlite3_exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  }
+  countConnection(canonicalPath_, -1);
+  sqlite3_close_v2(db_);
+}
+
+void RunStore::reopenIfOrphaned() {
+  if (walFilesDeleted(canonicalPath_)) {
+    if (connectionsTo(canonicalPath_) > 1) fail(std::string(kWalDeletedMessage));
+    // Closing must neither checkpoint the orphaned WAL over the live store
+    // (others may have written since) nor delete the live -wal/-shm files.
+    sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
+  } else if (!lockCheckWorks_ || !locksLost(canonicalPath_) || connectionsTo(canonicalPath_) > 1) {
+    // Lost locks with other connections open cannot be taken back (SQLite
+    // believes it still holds them); PERSIST_WAL keeps the files meanwhile.
+    return;
+  }
+  sqlite3_close_v2(db_);
+  db_ = nullptr;
+  openConnection();
+}
+
+int64_t RunStore::dataVersion() {
+  reopenIfOrphaned(); // a watcher polling this heals the connection before the next edit
+  return withRetry(path_, [&] {
+    Stmt s(db_, prepare("PRAGMA data_version"), path_);
+    return s.step() ? s.int64(0) : int64_t(0);
+  });
 }
 
 [[noreturn]] void RunStore::fail(const std::string& what) { throw StoreError(path_ + ": " + what); }
 
 sqlite3_stmt* RunStore::prepare(const char* sql) {
+  if (!db_) fail("the connection to the store was lost; restart Distillery");
   sqlite3_stmt* stmt = nullptr;
   const int rc = sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr);
   if (rc != SQLITE_OK) {
@@ -271,17 +455,19 @@ sqlite3_stmt* RunStore::prepare(const char* sql) {
 }
 
 void RunStore::exec(const char* sql) {
+  if (!db_) fail("the connection to the store was lost; restart Distillery");
   const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) raiseSqlite(db_, path_, rc, std::string("cannot run \"") + sql + "\"");
 }
 
-namespace {
-
 // BEGIN IMMEDIATE takes the write lock up front, so two writers queue on the
 // busy handler instead of deadlocking when both try to upgrade a read lock.
 template <class F>
-auto writeTransaction(sqlite3* db, const std::string& path, F&& body) -> decltype(body()) {
-  return withRetry(path, [&]() -> decltype(body()) {
+auto RunStore::writeTransaction(F&& body) -> decltype(body()) {
+  return withRetry(path_, [&]() -> decltype(body()) {
+    reopenIfOrphaned();
+    sqlite3* db = db_;
+    const std::string& path = path_;
     const int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
     if (rc != SQLITE_OK) raiseSqlite(db, path, rc, "cannot start a write transaction");
     try {
@@ -302,8 +488,6 @@ auto writeTransaction(sqlite3* db, const std::string& path, F&& body) -> decltyp
     }
   });
 }
-
-} // namespace
 
 // ---------------------------------------------------------------------------
 // Schema
@@ -344,7 +528,7 @@ void RunStore::migrate() {
   while (v < latest) {
     // Each step is its own transaction and re-reads the version inside it,
     // since another process may have upgraded the file meanwhile.
-    v = writeTransaction(db_, path_, [&] {
+    v = writeTransaction([&] {
       int current = schemaVersion();
       refuseNewer(current);
       if (current >= latest) return current;
@@ -442,7 +626,7 @@ void RunStore::recoverOrphans() {
     }
   });
   if (orphans.empty()) return;
-  recovered_ = writeTransaction(db_, path_, [&] {
+  recovered_ = writeTransaction([&] {
     // Only if nobody touched the run since we looked: another process may
     // have picked it up in between.
     Stmt u(db_, prepare("UPDATE runs SET status = 'interrupted', error = ?1 "
@@ -468,7 +652,7 @@ void RunStore::recoverOrphans() {
 
 int64_t RunStore::createRun(const std::string& name, const std::string& task,
                             const std::string& config_json, int64_t parent_run_id) {
-  return writeTransaction(db_, path_, [&] {
+  return writeTransaction([&] {
     Stmt s(db_, prepare("INSERT INTO runs(name, task, status, config_json, created_at, parent_run_id,"
                         " summary_json, owner_pid) VALUES (?1, ?2, 'queued', ?3, ?4, ?5, '{}', ?6)"),
            path_);
@@ -490,7 +674,7 @@ void RunStore::setStatus(int64_t run_id, RunStatus status, const std::string& er
     sql = "UPDATE runs SET status = ?1, error = ?2, finished_at = ?3 WHERE id = ?5";
   else
     sql = "UPDATE runs SET status = ?1, error = ?2, finished_at = NULL, owner_pid = ?4 WHERE id = ?5";
-  writeTransaction(db_, path_, [&] {
+  writeTransaction([&] {
     Stmt s(db_, prepare(sql), path_);
     s.bind(1, toString(status)).bindTextOrNull(2, error);
     if (status == RunStatus::Running || isTerminal(status)) s.bind(3, nowIso8601());
@@ -501,7 +685,7 @@ void RunStore::setStatus(int64_t run_id, RunStatus status, const std::string& er
 }
 
 void RunStore::setTeacher(int64_t run_id, int64_t teacher_run_id) {
-  writeTransaction(db_, path_, [&] {
+  writeTransaction([&] {
     Stmt s(db_, prepare("UPDATE runs SET teacher_run_id = ?1 WHERE id = ?2"), path_);
     s.bindIdOrNull(1, teacher_run_id).bind(2, run_id);
     s.run();
@@ -512,7 +696,7 @@ void RunStore::setSummary(int64_t run_id, const nlohmann::json& summary) {
   // Replace invalid UTF-8 rather than throwing: a summary is never worth
   // losing a finished run over.
   const std::string text = summary.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  writeTransaction(db_, path_, [&] {
+  writeTransaction([&] {
     Stmt s(db_, prepare("UPDATE runs SET summary_json = ?1 WHERE id = ?2"), path_);
     s.bind(1, text).bind(2, run_id);
     s.run();
@@ -520,7 +704,7 @@ void RunStore::setSummary(int64_t run_id, const nlohmann::json& summary) {
 }
 
 void RunStore::renameRun(int64_t run_id, const std::string& name) {
-  writeTransaction(db_, path_, [&] {
+  writeTransaction([&] {
     Stmt s(db_, prepare("UPDATE runs SET name = ?1 WHERE id = ?2"), path_);
     s.bind(1, name).bind(2, run_id);
     s.run();
@@ -530,7 +714,7 @@ void RunStore::renameRun(int64_t run_id, const std::string& name) {
 void RunStore::deleteRun(int64_t run_id) {
   // Explicit deletes as well as the cascades, so the result does not depend
   // on foreign_keys being on for whoever wrote the file.
-  writeTransaction(db_, path_, [&] {
+  writeTransaction([&] {
     for (const char* sql : {"DELETE FROM metric_points WHERE run_id = ?1",
                             "DELETE FROM log_events WHERE run_id = ?1",
                             "DELETE FROM artifacts WHERE run_id = ?1",
@@ -555,7 +739,7 @@ void RunStore::setTags(int64_t run_id, const std::vector<std::string>& tags) {
     list.push_back(tag);
   }
   const std::string text = list.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  writeTransaction(db_, path_, [&] {
+  writeTransaction([&] {
     Stmt s(db_, prepare("UPDATE runs SET tags_json = ?1 WHERE id = ?2"), path_);
     s.bind(1, text).bind(2, run_id);
     s.run();
@@ -563,7 +747,7 @@ void RunStore::setTags(int64_t run_id, const std::vector<std::string>& tags) {
 }
 
 void RunStore::setNotes(int64_t run_id, const std::string& notes) {
-  writeTransaction(db_, path_, [&] {
+  writeTransaction([&] {
     Stmt s(db_, prepare("UPDATE runs SET notes = ?1 WHERE id = ?2"), path_);
     s.bind(1, notes).bind(2, run_id);
     s.run();
@@ -571,7 +755,7 @@ void RunStore::setNotes(int64_t run_id, const std::string& notes) {
 }
 
 void RunStore::setStarred(int64_t run_id, bool starred) {
-  writeTransaction(db_, path_, [&] {
+  writeTransaction([&] {
     Stmt s(db_, prepare("UPDATE runs SET starred = ?1 WHERE id = ?2"), path_);
     s.bind(1, int64_t(starred ? 1 : 0)).bind(2, run_id);
     s.run();
@@ -579,7 +763,7 @@ void RunStore::setStarred(int64_t run_id, bool starred) {
 }
 
 int64_t RunStore::createSweep(const std::string& name, const std::string& spec_json) {
-  return writeTransaction(db_, path_, [&] {
+  return writeTransaction([&] {
     Stmt s(db_, prepare("INSERT INTO sweeps(name, spec_json, created_at) VALUES (?1, ?2, ?3)"), path_);
     s.bind(1, name).bind(2, spec_json).bind(3, nowIso8601());
     s.run();
@@ -588,7 +772,7 @@ int64_t RunStore::createSweep(const std::string& name, const std::string& spec_j
 }
 
 void RunStore::setSweep(int64_t run_id, int64_t sweep_id) {
-  writeTransaction(db_, path_, [&] {
+  writeTransaction([&] {
     Stmt s(db_, prepare("UPDATE runs SET sweep_id = ?1 WHERE id = ?2"), path_);
     s.bindIdOrNull(1, sweep_id).bind(2, run_id);
     s.run();
@@ -662,7 +846,7 @@ std::vector<RunRecord> RunStore::runs() {
 
 void RunStore::appendPoints(const std::vector<MetricPoint>& points) {
   if (points.empty()) return;
-  writeTransaction(db_, path_, [&] {
+  writeTransaction([&] {
     Stmt s(db_, prepare("INSERT INTO metric_points(run_id, metric, step, epoch, wall_s, samples, flops,"
                         " teacher_queries, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
            path_);
@@ -678,7 +862,7 @@ void RunStore::appendPoints(const std::vector<MetricPoint>& points) {
 void RunStore::appendLogs(const std::vector<LogEvent>& events) {
   if (events.empty()) return;
   const std::string now = nowIso8601();
-  writeTransaction(db_, path_, [&] {
+  writeTransaction([&] {
     Stmt s(db_, prepare("INSERT INTO log_events(run_id, wall_s, level, message, created_at)"
                         " VALUES (?1, ?2, ?3, ?4, ?5)"),
            path_);
@@ -739,7 +923,7 @@ int64_t RunStore::pointCount(int64_t run_id) {
 }
 
 void RunStore::deletePointsAfter(int64_t run_id, int64_t step) {
-  writeTransaction(db_, path_, [&] {
+  writeTransaction([&] {
     Stmt s(db_, prepare("DELETE FROM metric_points WHERE run_id = ?1 AND step > ?2"), path_);
     s.bind(1, run_id).bind(2, step);
     s.run();
@@ -769,7 +953,7 @@ std::vector<LogEvent> RunStore::logs(int64_t run_id) {
 // Artifacts
 
 void RunStore::saveArtifact(int64_t run_id, const std::string& name, const std::string& bytes) {
-  writeTransaction(db_, path_, [&] {
+  writeTransaction([&] {
     Stmt s(db_, prepare("INSERT OR REPLACE INTO artifacts(run_id, name, data) VALUES (?1, ?2, ?3)"),
            path_);
     s.bind(1, run_id).bind(2, name).bindBlob(3, bytes);

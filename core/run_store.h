@@ -1,7 +1,9 @@
 #pragma once
 // The run store: one SQLite file holding runs, their metric points, log
 // events and model artifacts. One RunStore is one connection; open one per
-// thread, on that thread.
+// thread, on that thread. Sharing a store between processes safely (why the
+// -wal and -shm files are kept, and what happens when another program deletes
+// them): docs/architecture.md, "Sharing a store".
 #include "core/metric_point.h"
 #include "core/run_status.h"
 
@@ -69,6 +71,9 @@ public:
   std::string integrityCheck();
   // How many runs this open found orphaned and marked interrupted.
   int recoveredInterrupted() const { return recovered_; }
+  // Changes whenever another connection (another thread or process) commits
+  // to the store; cheap enough to poll every second. SQLite's PRAGMA data_version.
+  int64_t dataVersion();
 
   int64_t createRun(const std::string& name, const std::string& task,
                     const std::string& config_json, int64_t parent_run_id = 0);
@@ -104,6 +109,14 @@ public:
   std::optional<std::string> loadArtifact(int64_t run_id, const std::string& name);
 
 private:
+  void openConnection();
+  // Before each write: if another program deleted the -wal/-shm files this
+  // process still has open, writing would go to unlinked files and be lost;
+  // if the process lost its locks, the next CLI may delete them. Reopens.
+  void reopenIfOrphaned();
+  // BEGIN IMMEDIATE ... COMMIT around body, retried while the store is busy.
+  template <class F>
+  auto writeTransaction(F&& body) -> decltype(body());
   void exec(const char* sql);
   void migrate();
   void recoverOrphans();
@@ -111,7 +124,9 @@ private:
   [[noreturn]] void fail(const std::string& what);
 
   std::string path_;
+  std::string canonicalPath_; // absolute, symlinks resolved; empty for ":memory:"
   sqlite3* db_ = nullptr;
+  bool lockCheckWorks_ = false; // /proc/locks showed this connection's lock when it opened
   int recovered_ = 0;
 };
 

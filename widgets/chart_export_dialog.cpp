@@ -1,10 +1,10 @@
 #include "widgets/chart_export_dialog.h"
+#include "widgets/file_dialogs.h"
 
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QDoubleSpinBox>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -113,7 +113,7 @@ void ChartExportDialog::formatChanged() {
 }
 
 void ChartExportDialog::browse() {
-  const QString chosen = QFileDialog::getSaveFileName(this, tr("Export chart to"), path(),
+  const QString chosen = saveFileName(this, tr("Export chart to"), path(),
                                                       tr("Chart files (*.png *.svg *.pdf *.csv *.json)"));
   if (!chosen.isEmpty()) setPath(chosen);
 }

@@ -10,6 +10,7 @@
 #include "widgets/compare_chart_view.h"
 #include "widgets/config_diff_view.h"
 #include "widgets/cost_view.h"
+#include "widgets/file_dialogs.h"
 #include "widgets/run_colors.h"
 #include "widgets/summary_table_view.h"
 #include "widgets/table_export_bar.h"
@@ -18,7 +19,6 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -461,16 +461,14 @@ void CompareView::exportChartInteractive() {
 }
 
 void CompareView::exportDataInteractive() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export every point"),
-                                                    QDir::home().filePath(QStringLiteral("points.csv")),
+  const QString path = saveFileName(this, tr("Export every point"), QStringLiteral("points.csv"),
                                                     tr("CSV (*.csv);;JSON (*.json)"));
   if (path.isEmpty()) return;
   reportResult(exportData(path), tr("Points saved to %1").arg(path));
 }
 
 void CompareView::exportReportInteractive() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export report"),
-                                                    QDir::home().filePath(QStringLiteral("report.html")),
+  const QString path = saveFileName(this, tr("Export report"), QStringLiteral("report.html"),
                                                     tr("HTML, self-contained (*.html);;PDF (*.pdf);;Markdown (*.md);;LaTeX (*.tex)"));
   if (path.isEmpty()) return;
   reportResult(exportReport(path), tr("Report saved to %1").arg(path));

@@ -2,12 +2,12 @@
 
 #include "core/model_export.h"
 #include "core/run_store.h"
+#include "widgets/file_dialogs.h"
 
 #include <QApplication>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QEvent>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QMessageBox>
 #include <QMimeData>
@@ -23,7 +23,7 @@ QString exportModelInteractively(distillery::RunStore& store, int64_t runId, QWi
     QMessageBox::information(parent, QObject::tr("Export Model"), QObject::tr("Select a finished run first."));
     return {};
   }
-  const QString file = QFileDialog::getSaveFileName(parent, QObject::tr("Export the model of run #%1").arg(runId),
+  const QString file = saveFileName(parent, QObject::tr("Export the model of run #%1").arg(runId),
                                                     QStringLiteral("run%1.pt").arg(runId),
                                                     QObject::tr("TorchScript (*.pt)"));
   if (file.isEmpty()) return {};

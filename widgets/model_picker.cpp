@@ -2,11 +2,11 @@
 
 #include "core/errors.h"
 #include "core/model_info.h"
+#include "widgets/file_dialogs.h"
 #include "widgets/model_card_worker.h"
 
 #include <QComboBox>
 #include <QDoubleSpinBox>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -148,7 +148,7 @@ ModelPicker::ModelPicker(QWidget* parent) : QWidget(parent) {
   auto* browse = new QPushButton(tr("Browse…"), this);
   browse->setObjectName(QStringLiteral("torchScriptBrowse"));
   connect(browse, &QPushButton::clicked, this, [this] {
-    const QString file = QFileDialog::getOpenFileName(this, tr("TorchScript model"), scriptPath_->text(),
+    const QString file = openFileName(this, tr("TorchScript model"), scriptPath_->text(),
                                                       tr("TorchScript (*.pt *.pth);;All files (*)"));
     if (!file.isEmpty()) scriptPath_->setText(file);
   });

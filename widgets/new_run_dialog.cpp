@@ -6,6 +6,7 @@
 #include "core/run_preflight.h"
 #include "core/run_store.h"
 #include "widgets/fit_to_screen.h"
+#include "widgets/file_dialogs.h"
 #include "widgets/method_param_form.h"
 #include "widgets/model_picker.h"
 
@@ -17,7 +18,6 @@
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFile>
-#include <QFileDialog>
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QGroupBox>
@@ -360,7 +360,7 @@ QWidget* NewRunDialog::buildDataGroup() {
   dataPath_->setToolTip(tr("Folder with the IDX files (train-images-idx3-ubyte[.gz], ...)"));
   auto* browse = new QPushButton(tr("Browse…"), group);
   connect(browse, &QPushButton::clicked, this, [this] {
-    const QString dir = QFileDialog::getExistingDirectory(this, tr("Dataset folder"), dataPath_->text());
+    const QString dir = existingDirectory(this, tr("Dataset folder"), dataPath_->text());
     if (!dir.isEmpty()) dataPath_->setText(dir);
   });
   auto* pathRow = new QHBoxLayout;
@@ -454,7 +454,7 @@ QWidget* NewRunDialog::buildJsonPanel() {
   auto* load = new QPushButton(tr("Load…"), group);
   load->setToolTip(tr("Fill the form from a config JSON file"));
   connect(load, &QPushButton::clicked, this, [this] {
-    const QString file = QFileDialog::getOpenFileName(this, tr("Load run config"), {},
+    const QString file = openFileName(this, tr("Load run config"), {},
                                                       tr("JSON (*.json);;All files (*)"));
     if (file.isEmpty()) return;
     QFile f(file);

@@ -9,6 +9,7 @@
 #include <QFont>
 #include <QIcon>
 #include <QStyle>
+#include <QTimer>
 #include <QTimeZone>
 
 #include <algorithm>
@@ -87,7 +88,22 @@ QString formatDuration(double seconds) {
 }
 
 RunTableModel::RunTableModel(distillery::RunStore& store, QObject* parent)
-    : QAbstractTableModel(parent), store_(store) {}
+    : QAbstractTableModel(parent), store_(store) {
+  auto* watch = new QTimer(this);
+  watch->setInterval(1000);
+  connect(watch, &QTimer::timeout, this, &RunTableModel::refreshIfStoreChanged);
+  watch->start();
+}
+
+void RunTableModel::refreshIfStoreChanged() {
+  try {
+    if (store_.dataVersion() == seenDataVersion_) return;
+  } catch (const distillery::DistilleryError& e) {
+    Q_EMIT storeError(QString::fromUtf8(e.what()));
+    return;
+  }
+  refresh();
+}
 
 int RunTableModel::rowCount(const QModelIndex& parent) const {
   return parent.isValid() ? 0 : int(rows_.size());
@@ -346,6 +362,7 @@ void RunTableModel::loadMetricsFromStore(int64_t runId) {
 void RunTableModel::refresh() {
   std::vector<distillery::RunRecord> fresh;
   try {
+    seenDataVersion_ = store_.dataVersion(); // before reading: a commit in between is seen next time
     fresh = store_.runs();
     sweepNames_.clear();
     for (const auto& [id, name] : store_.sweeps()) sweepNames_[id] = name;

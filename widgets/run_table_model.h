@@ -60,6 +60,10 @@ public:
   // Re-reads the runs. Rows are inserted and removed individually, so
   // selections and the current row survive a refresh.
   void refresh();
+  // Refreshes when another connection (a CLI run, a worker) committed to the
+  // store since the last refresh. A timer calls it every second, so runs
+  // started elsewhere show up without Refresh.
+  void refreshIfStoreChanged();
   void setProgress(const distillery::RunProgress& progress);
   void addPoints(const std::vector<distillery::MetricPoint>& points);
 
@@ -139,6 +143,7 @@ private:
   mutable std::map<int64_t, distillery::RunFilterSubject> subjects_;
   std::set<int64_t> diverged_; // NaN/Inf seen in live or stored points
   std::vector<std::string> extra_; // extra column keys, in column order after ColumnCount
+  int64_t seenDataVersion_ = -1; // the store's data_version at the last refresh
 };
 
 // "0:42", "12:05", "1:02:03"; empty for negative values.

@@ -1,12 +1,12 @@
 #include "widgets/table_export_bar.h"
 
 #include "core/table_export.h"
+#include "widgets/file_dialogs.h"
 
 #include <QApplication>
 #include <QCheckBox>
 #include <QClipboard>
 #include <QFile>
-#include <QFileDialog>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QMessageBox>
@@ -69,8 +69,7 @@ QString TableExportBar::saveTo(const QString& path) {
 
 void TableExportBar::saveAs() {
   QString chosenFilter;
-  QString path = QFileDialog::getSaveFileName(this, tr("Save table"), label_ + QStringLiteral(".tex"),
-                                              fileFilters(), &chosenFilter);
+  QString path = saveFileName(this, tr("Save table"), label_ + QStringLiteral(".tex"), fileFilters(), &chosenFilter);
   if (path.isEmpty()) return;
   // A name typed without extension takes the chosen format's ("(*.csv)" -> .csv).
   if (QFileInfo(path).suffix().isEmpty()) {
