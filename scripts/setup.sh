@@ -34,8 +34,8 @@ DISTILLERY_PACKAGES=(
   dataset-fashion-mnist
   # the default language-model corpus: ~2.5 MB of English text in /usr/share/games/fortunes
   fortunes
-  # interop tests against PyTorch
-  python3-torch python3-numpy
+  # interop tests against PyTorch; image decoding checked against PIL (tests/image_reference.py)
+  python3-torch python3-numpy python3-pil
   # parser fuzzing (fuzz/): Clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # GUI smoke tests under a virtual display
