@@ -25,7 +25,22 @@ std::string trimmed(const std::string& s) {
 }
 
 std::string cellPlace(int64_t line, size_t column, const std::string& name) {
-  return "line " + std::to_string(line) + ", column " + std::to_string(column + 1) + " (\"" + name + "\")";
+  const std::string place = "line " + std::to_string(line) + ", column " + std::to_string(column + 1);
+  return name.empty() ? place : place + " (\"" + name + "\")";
+}
+
+std::string separatorName(char c) {
+  if (c == '\t') return "\"\\t\" (tab)";
+  return std::string("\"") + c + "\"";
+}
+
+// When a file's first row came out as one column, it was likely split by another separator.
+std::string separatorHint(const std::vector<std::string>& first_row, char used) {
+  if (first_row.size() != 1) return "";
+  for (char c : {',', ';', '\t', '|'})
+    if (c != used && first_row[0].find(c) != std::string::npos)
+      return " (the row holds " + separatorName(c) + ": set data.separator to it, or to \"auto\")";
+  return "";
 }
 
 bool isClassNumber(const std::string& s) {
@@ -39,22 +54,46 @@ struct CsvSplit {
   int64_t rows = 0;
 };
 
-CsvSplit readSplit(const std::string& file, const std::string& label_column, const std::vector<std::string>* expected_header,
-                   const std::string& expected_from, ContentHash& hash, std::vector<std::string>& header_out) {
+size_t labelIndex(const CsvTable& table, const CsvLabelColumn& label, const std::string& file, char separator) {
+  const int64_t columns = int64_t(table.header.size());
+  if (label.index) {
+    const int64_t i = *label.index < 0 ? *label.index + columns : *label.index;
+    if (i < 0 || i >= columns)
+      throw DataError(file, "data.label_column " + std::to_string(*label.index) + " is out of range: the file has " +
+                                std::to_string(columns) + (columns == 1 ? " column" : " columns") + " (indices 0.." +
+                                std::to_string(columns - 1) + ", or -1 for the last)" +
+                                separatorHint(table.rows.empty() ? table.header : table.rows.front(), separator));
+    return size_t(i);
+  }
+  auto it = std::find(table.header.begin(), table.header.end(), label.name);
+  if (it == table.header.end()) {
+    std::string names;
+    for (const auto& h : table.header) names += (names.empty() ? "" : ", ") + h;
+    throw DataError(file, "line 1: no column named \"" + label.name + "\" (data.label_column); columns: " + names +
+                              separatorHint(table.header, separator));
+  }
+  return size_t(it - table.header.begin());
+}
+
+CsvSplit readSplit(const std::string& file, const CsvLabelColumn& label, CsvFormat format,
+                   const std::vector<std::string>* expected_header, const std::string& expected_from, ContentHash& hash,
+                   std::vector<std::string>& header_out) {
   std::vector<uint8_t> bytes = readMaybeGzipped(file);
   hash.addName(fs::path(file).filename().string());
   hash.add(bytes);
-  CsvTable table = parseCsv(std::string(bytes.begin(), bytes.end()), file);
-  if (expected_header && table.header != *expected_header)
+  const std::string text(bytes.begin(), bytes.end());
+  if (format.separator == 0) format.separator = sniffCsvSeparator(text);
+  CsvTable table = parseCsv(text, file, format);
+  if (expected_header && format.header && table.header != *expected_header)
     throw DataError(file, "line 1: its columns differ from those of " + expected_from + "; every file needs the same header");
-  auto label_it = std::find(table.header.begin(), table.header.end(), label_column);
-  if (label_it == table.header.end()) {
-    std::string names;
-    for (const auto& h : table.header) names += (names.empty() ? "" : ", ") + h;
-    throw DataError(file, "line 1: no column named \"" + label_column + "\" (data.label_column); columns: " + names);
-  }
-  const size_t label_index = size_t(label_it - table.header.begin());
-  if (table.header.size() < 2) throw DataError(file, "line 1: no feature columns besides the label column");
+  if (expected_header && !format.header && table.header.size() != expected_header->size())
+    throw DataError(file, "line " + std::to_string(table.lines.front()) + ": has " + std::to_string(table.header.size()) +
+                              " columns; " + expected_from + " has " + std::to_string(expected_header->size()) +
+                              " (every file needs the same columns)");
+  const size_t label_index = labelIndex(table, label, file, format.separator);
+  if (table.header.size() < 2)
+    throw DataError(file, "line 1: no feature columns besides the label column" +
+                              separatorHint(table.rows.empty() ? table.header : table.rows.front(), format.separator));
   if (table.rows.empty()) throw DataError(file, "holds a header but no data rows");
 
   CsvSplit split;
@@ -86,7 +125,29 @@ CsvSplit readSplit(const std::string& file, const std::string& label_column, con
 
 } // namespace
 
-CsvTable parseCsv(const std::string& text, const std::string& file) {
+char sniffCsvSeparator(const std::string& text) {
+  const char candidates[] = {',', ';', '\t', '|'};
+  size_t counts[4] = {0, 0, 0, 0};
+  bool in_quotes = false, started = false;
+  for (size_t i = text.rfind("\xEF\xBB\xBF", 0) == 0 ? 3 : 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (ch == '"') in_quotes = !in_quotes; // "" inside quotes toggles twice: no change
+    if (in_quotes) continue;
+    if (ch == '\n' || ch == '\r') {
+      if (started) break;
+      continue;
+    }
+    started = true;
+    for (int c = 0; c < 4; ++c) counts[c] += ch == candidates[c];
+  }
+  int best = 0;
+  for (int c = 1; c < 4; ++c)
+    if (counts[c] > counts[best]) best = c;
+  return candidates[best];
+}
+
+CsvTable parseCsv(const std::string& text, const std::string& file, const CsvFormat& format) {
+  const char separator = format.separator ? format.separator : sniffCsvSeparator(text);
   CsvTable table;
   std::vector<std::string> record;
   std::string cell;
@@ -100,6 +161,9 @@ CsvTable parseCsv(const std::string& text, const std::string& file) {
     cell_quoted = false;
     const bool blank = record.size() == 1 && record[0].empty() && !record_started;
     if (!blank) {
+      if (table.header.empty() && !format.header) {
+        table.header.assign(record.size(), std::string()); // header-less: the first row sets the width
+      }
       if (table.header.empty()) {
         for (auto& h : record) h = trimmed(h);
         std::set<std::string> seen;
@@ -109,7 +173,9 @@ CsvTable parseCsv(const std::string& text, const std::string& file) {
       } else {
         if (record.size() != table.header.size())
           throw DataError(file, "line " + std::to_string(record_line) + " has " + std::to_string(record.size()) +
-                                    " cells; the header has " + std::to_string(table.header.size()));
+                                    " cells; the " + (format.header ? "header" : "first row") + " has " +
+                                    std::to_string(table.header.size()) +
+                                    (format.header ? separatorHint(table.header, separator) : std::string()));
         table.rows.push_back(record);
         table.lines.push_back(record_line);
       }
@@ -142,7 +208,7 @@ CsvTable parseCsv(const std::string& text, const std::string& file) {
       cell.clear(); // spaces before an opening quote are not content
       in_quotes = true;
       cell_quoted = true;
-    } else if (ch == ',') {
+    } else if (ch == separator) {
       record.push_back(cell);
       cell.clear();
       cell_quoted = false;
@@ -159,11 +225,12 @@ CsvTable parseCsv(const std::string& text, const std::string& file) {
   }
   if (in_quotes) throw DataError(file, "line " + std::to_string(record_line) + ": a quoted cell is never closed");
   if (record_started || !record.empty() || !cell.empty()) endRecord();
-  if (table.header.empty()) throw DataError(file, "is empty; expected a header row naming the columns");
+  if (table.header.empty())
+    throw DataError(file, format.header ? "is empty; expected a header row naming the columns" : "is empty; expected rows of data");
   return table;
 }
 
-RawDataset readCsvDataset(const std::string& path, const std::string& label_column) {
+RawDataset readCsvDataset(const std::string& path, const CsvLabelColumn& label, const CsvFormat& format) {
   std::error_code ec;
   if (!fs::exists(path, ec)) throw DataError(path, "not found (data.path: a CSV file, or a folder holding train.csv)");
   std::vector<std::string> files; // train, then val and test when present ("" when absent)
@@ -186,7 +253,7 @@ RawDataset readCsvDataset(const std::string& path, const std::string& label_colu
       continue;
     }
     std::vector<std::string> this_header;
-    splits.push_back(readSplit(file, label_column, header.empty() ? nullptr : &header, files[0], hash, this_header));
+    splits.push_back(readSplit(file, label, format, header.empty() ? nullptr : &header, files[0], hash, this_header));
     if (header.empty()) header = this_header;
   }
 

@@ -96,7 +96,12 @@ RawDataset readRaw(const DataConfig& config) {
   if (config.dataset == "cifar10") return readCifar10(config.path);
   if (config.dataset == "cifar100") return readCifar100(config.path, config.labels == "coarse");
   if (config.dataset == "image-folder") return readImageFolder(config.path, config.image_size, config.channels);
-  if (config.dataset == "csv") return readCsvDataset(config.path, config.label_column);
+  if (config.dataset == "csv") {
+    CsvFormat format;
+    format.separator = config.separator == "auto" ? char(0) : config.separator.at(0);
+    format.header = config.header;
+    return readCsvDataset(config.path, {config.label_column, config.label_index}, format);
+  }
   return readIdxDataset(config.path); // fashion-mnist, mnist, idx
 }
 
@@ -120,6 +125,7 @@ nlohmann::json Dataset::summaryJson() const {
   j["preprocessing"] = {{"divide_by", normalisation.divide_by}, {"mean", normalisation.mean}, {"std", normalisation.std}};
   if (augment.any())
     j["augment"] = {{"random_crop_padding", augment.random_crop_padding}, {"horizontal_flip", augment.horizontal_flip}};
+  if (!skipped.empty()) j["skipped"] = skippedJson(skipped);
   return j;
 }
 
@@ -184,6 +190,7 @@ Dataset loadDataset(const DataConfig& config, uint64_t seed) {
   d.num_classes = raw.num_classes;
   d.class_names = raw.class_names;
   d.content_hash = raw.content_hash;
+  d.skipped = raw.skipped;
   d.normalisation = resolveNormalisation(config, stats_source, channels);
   d.augment = config.augment;
   if (d.augment.any() && train.x.dim() != 4)

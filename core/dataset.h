@@ -3,6 +3,7 @@
 // and test, with the preprocessing and augmentation that produced its inputs.
 #include "core/preprocessing.h"
 #include "core/run_config.h"
+#include "core/skipped_files.h"
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
@@ -35,11 +36,13 @@ struct Dataset {
   std::string content_hash;    // of the raw files, recorded with the run
   Normalisation normalisation; // effective values, one per channel
   AugmentConfig augment;       // applied to training batches by the trainer
+  std::vector<SkippedFile> skipped; // files in data.path that were not read, with the reason
 
   // Per channel, the normalised value of a zero (black) pixel: what crop padding fills in.
   std::vector<double> paddingFill() const;
   // The data facts a run records: format, path, hash, shape, classes, split
-  // sizes, the effective preprocessing and the augmentation.
+  // sizes, the effective preprocessing, the augmentation and (when there are
+  // any) the skipped files.
   nlohmann::json summaryJson() const;
 };
 

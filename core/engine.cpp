@@ -118,6 +118,7 @@ public:
     log("info", "dataset " + data_.name + " from " + data_.path + ": " + std::to_string(data_.train.size()) +
                     " train, " + std::to_string(data_.val.size()) + " val, " + std::to_string(data_.test.size()) +
                     " test");
+    if (!data_.skipped.empty()) log("warning", "dataset " + data_.path + ": " + describeSkipped(data_.skipped));
     student_data_ = makeTransferSet(data_, config_.transfer, config_.seed);
     if (!config_.transfer.isDefault())
       log("info", "transfer set: " + transferSummary(student_data_, config_.transfer).dump());

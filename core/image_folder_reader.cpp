@@ -4,6 +4,7 @@
 #include "core/errors.h"
 #include "core/idx_reader.h"
 #include "core/image_decoder.h"
+#include "core/skipped_files.h"
 
 #include <ATen/Parallel.h>
 
@@ -25,15 +26,27 @@ bool isDir(const fs::path& p) {
 
 bool hidden(const fs::path& p) { return p.filename().string().rfind('.', 0) == 0; }
 
-bool isImageName(const fs::path& p) {
+std::string lowerExtension(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  return ext;
+}
+
+bool isImageName(const fs::path& p) {
+  const std::string ext = lowerExtension(p);
   return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
 }
 
-// Sorted by name, so class indices and sample order do not depend on the file system.
-std::vector<fs::path> sortedEntries(const fs::path& dir, bool want_dirs) {
-  std::vector<fs::path> out;
+// A folder's visible entries, sorted by name, so class indices and sample order
+// do not depend on the file system. Hidden entries (".DS_Store", ".git") are
+// left out without a word; other files and folders each go to one list.
+struct FolderEntries {
+  std::vector<fs::path> dirs;
+  std::vector<fs::path> files;
+};
+
+FolderEntries listFolder(const fs::path& dir) {
+  FolderEntries out;
   std::error_code ec;
   fs::directory_iterator it(dir, ec);
   if (ec) throw DataError(dir.string(), "cannot list the folder: " + ec.message());
@@ -41,10 +54,40 @@ std::vector<fs::path> sortedEntries(const fs::path& dir, bool want_dirs) {
     const fs::path& p = entry.path();
     if (hidden(p)) continue;
     std::error_code e2;
-    if (want_dirs ? entry.is_directory(e2) : (entry.is_regular_file(e2) && isImageName(p))) out.push_back(p);
+    if (entry.is_directory(e2)) out.dirs.push_back(p);
+    else if (entry.is_regular_file(e2)) out.files.push_back(p);
   }
-  std::sort(out.begin(), out.end());
+  std::sort(out.dirs.begin(), out.dirs.end());
+  std::sort(out.files.begin(), out.files.end());
   return out;
+}
+
+// Every file that is not read is recorded with its reason (skipped_files.h).
+class SkipList {
+public:
+  explicit SkipList(fs::path root) : root_(std::move(root)) {}
+
+  void add(const fs::path& p, SkipReason reason, const std::string& group) {
+    skipped_.push_back({relative(p), reason, group});
+  }
+  // A folder that is not read: each visible file in it, at any depth.
+  void addTree(const fs::path& dir, SkipReason reason, const std::string& group) {
+    const FolderEntries e = listFolder(dir);
+    for (const auto& f : e.files) add(f, reason, group);
+    for (const auto& d : e.dirs) addTree(d, reason, group);
+  }
+  std::string relative(const fs::path& p) const { return p.lexically_relative(root_).generic_string(); }
+  std::vector<SkippedFile> take() { return std::move(skipped_); }
+
+private:
+  fs::path root_;
+  std::vector<SkippedFile> skipped_;
+};
+
+// A split folder's name as shown in messages: "train/", or "" for the dataset folder.
+std::string splitLabel(const SkipList& skips, const fs::path& dir) {
+  const std::string rel = skips.relative(dir);
+  return rel == "." ? std::string() : rel + "/";
 }
 
 struct ImageList {
@@ -52,23 +95,38 @@ struct ImageList {
   std::vector<int64_t> labels;
 };
 
-ImageList listSplit(const fs::path& dir, const std::map<std::string, int64_t>& classes, bool require_every_class) {
+ImageList listSplit(const fs::path& dir, const std::map<std::string, int64_t>& classes, bool require_every_class,
+                    SkipList& skips) {
   ImageList list;
-  const auto subdirs = sortedEntries(dir, true);
-  if (subdirs.empty())
+  const FolderEntries top = listFolder(dir);
+  if (top.dirs.empty())
     throw DataError(dir.string(), "no class subfolders (expected one folder per class holding PNG or JPEG images)");
-  for (const fs::path& sub : subdirs) {
+  for (const fs::path& f : top.files) skips.add(f, SkipReason::NotInClassFolder, splitLabel(skips, dir));
+  for (const fs::path& sub : top.dirs) {
     const std::string name = sub.filename().string();
     auto it = classes.find(name);
     if (it == classes.end())
       throw DataError(sub.string(), "class \"" + name + "\" is not one of the training folder's classes");
-    const auto files = sortedEntries(sub, false);
-    if (files.empty() && require_every_class)
-      throw DataError(sub.string(), "holds no PNG or JPEG images (.png, .jpg, .jpeg)");
-    for (const fs::path& f : files) {
+    const FolderEntries entries = listFolder(sub);
+    for (const fs::path& d : entries.dirs) skips.addTree(d, SkipReason::InNestedFolder, "");
+    size_t images = 0, others = 0;
+    for (const fs::path& f : entries.files) {
+      if (!isImageName(f)) {
+        skips.add(f, SkipReason::UnsupportedFormat, lowerExtension(f));
+        ++others;
+        continue;
+      }
       list.files.push_back(f);
       list.labels.push_back(it->second);
+      ++images;
     }
+    if (images == 0 && require_every_class)
+      throw DataError(sub.string(), "holds no PNG or JPEG images (.png, .jpg, .jpeg)" +
+                                        (others > 0 || !entries.dirs.empty()
+                                             ? std::string("; its ") + std::to_string(others) +
+                                                   " other file(s) are in formats not read" +
+                                                   (entries.dirs.empty() ? "" : ", and subfolders are not read")
+                                             : std::string()));
   }
   if (list.files.empty()) throw DataError(dir.string(), "holds no PNG or JPEG images in its class subfolders");
   return list;
@@ -125,8 +183,9 @@ RawDataset readImageFolder(const std::string& root_text, int64_t image_size, int
   const bool has_splits = isDir(root / "train");
   const fs::path train_dir = has_splits ? root / "train" : root;
   RawDataset d;
+  SkipList skips(root);
   std::map<std::string, int64_t> classes;
-  for (const fs::path& sub : sortedEntries(train_dir, true)) {
+  for (const fs::path& sub : listFolder(train_dir).dirs) {
     classes.emplace(sub.filename().string(), int64_t(d.class_names.size()));
     d.class_names.push_back(sub.filename().string());
   }
@@ -135,12 +194,22 @@ RawDataset readImageFolder(const std::string& root_text, int64_t image_size, int
   d.num_classes = int64_t(classes.size());
 
   ContentHash hash;
-  d.train = loadSplit(listSplit(train_dir, classes, true), root, image_size, channels, hash);
+  d.train = loadSplit(listSplit(train_dir, classes, true, skips), root, image_size, channels, hash);
   if (has_splits) {
-    if (isDir(root / "val")) d.val = loadSplit(listSplit(root / "val", classes, false), root, image_size, channels, hash);
-    if (isDir(root / "test")) d.test = loadSplit(listSplit(root / "test", classes, false), root, image_size, channels, hash);
+    if (isDir(root / "val"))
+      d.val = loadSplit(listSplit(root / "val", classes, false, skips), root, image_size, channels, hash);
+    if (isDir(root / "test"))
+      d.test = loadSplit(listSplit(root / "test", classes, false, skips), root, image_size, channels, hash);
+    const FolderEntries top = listFolder(root);
+    for (const fs::path& f : top.files) skips.add(f, SkipReason::NotInClassFolder, "");
+    for (const fs::path& dir : top.dirs) {
+      const std::string name = dir.filename().string();
+      if (name != "train" && name != "val" && name != "test")
+        skips.addTree(dir, SkipReason::OutsideSplitFolders, name + "/");
+    }
   }
   d.content_hash = hash.text();
+  d.skipped = skips.take();
   return d;
 }
 

@@ -3,8 +3,10 @@
 // every image resized to image_size x image_size. Either
 //   ROOT/<class>/*.png|jpg|jpeg                      (one pool, split later), or
 //   ROOT/train/<class>/..., optional ROOT/val/<class>/..., ROOT/test/<class>/...
-// Classes are the training folder's subfolders in sorted order; hidden entries
-// and files of other types are skipped.
+// Classes are the training folder's subfolders in sorted order. Hidden entries
+// are ignored; every other file that is not read (another format, not in a
+// class folder, in a class folder's subfolder, beside train/) is listed in
+// RawDataset::skipped with its reason.
 #include "core/raw_dataset.h"
 
 #include <string>

@@ -1,6 +1,8 @@
 #pragma once
 // What a format reader hands to loadDataset: the files' samples before any
 // limit, split or normalisation, with their class names and content hash.
+#include "core/skipped_files.h"
+
 #include <torch/torch.h>
 
 #include <string>
@@ -22,6 +24,7 @@ struct RawDataset {
   int64_t num_classes = 0;
   std::vector<std::string> class_names; // index -> name
   std::string content_hash;             // of the raw files, see content_hash.h
+  std::vector<SkippedFile> skipped;     // files seen but not read (image folders)
 };
 
 } // namespace distillery

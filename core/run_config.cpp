@@ -97,6 +97,32 @@ nlohmann::json channelValuesJson(const std::vector<double>& v) {
   return v;
 }
 
+// csv: separator, header, and the label column by name or by index.
+void readCsvKeys(ConfigReader& r, const nlohmann::json& json, DataConfig& d) {
+  d.separator = r.string("separator", d.separator);
+  if (d.separator == "tab") d.separator = "\t";
+  if (!(d.separator == "," || d.separator == ";" || d.separator == "\t" || d.separator == "|" || d.separator == "auto"))
+    throw ConfigError("data.separator", "unknown separator \"" + d.separator +
+                                            "\"; allowed: \",\", \";\", \"\\t\" (or \"tab\"), \"|\", \"auto\"");
+  d.header = r.boolean("header", d.header);
+  const std::string required = "required for dataset \"csv\": the column holding the class, by name (\"species\") or "
+                               "by 0-based index (0: the first column, -1: the last)";
+  if (!r.has("label_column")) throw ConfigError("data.label_column", required);
+  const nlohmann::json& label = json.at("label_column");
+  if (label.is_number_integer()) {
+    d.label_index = r.integer("label_column", 0, -(int64_t(1) << 20), int64_t(1) << 20);
+    d.label_column.clear();
+  } else if (label.is_string()) {
+    d.label_column = r.string("label_column", "");
+    if (d.label_column.empty()) throw ConfigError("data.label_column", required);
+    if (!d.header)
+      throw ConfigError("data.label_column", "a file without a header row (data.header false) has no column names: "
+                                             "give the label column's 0-based index, e.g. 0 or -1 for the last");
+  } else {
+    throw ConfigError("data.label_column", "expected a column name or a 0-based column index, got " + jsonTypeName(label));
+  }
+}
+
 DataConfig readData(const nlohmann::json& json) {
   ConfigReader r(json, "data");
   DataConfig d = defaultDataConfig(r.oneOf(
@@ -110,6 +136,8 @@ DataConfig readData(const nlohmann::json& json) {
   onlyFor("image_size", d.dataset == "image-folder", "dataset \"image-folder\"");
   onlyFor("channels", d.dataset == "image-folder", "dataset \"image-folder\"");
   onlyFor("label_column", d.dataset == "csv", "dataset \"csv\"");
+  onlyFor("separator", d.dataset == "csv", "dataset \"csv\"");
+  onlyFor("header", d.dataset == "csv", "dataset \"csv\"");
   onlyFor("test_fraction", generic, "datasets \"image-folder\" and \"csv\"");
   if (d.dataset == "csv" && r.has("augment"))
     throw ConfigError("data.augment", "image augmentations do not apply to dataset \"csv\"");
@@ -140,10 +168,7 @@ DataConfig readData(const nlohmann::json& json) {
     d.channels = r.integer("channels", d.channels, 1, 3);
     if (d.channels == 2) throw ConfigError("data.channels", "expected 1 (grey) or 3 (RGB)");
   }
-  if (d.dataset == "csv") {
-    d.label_column = r.string("label_column", "");
-    if (d.label_column.empty()) throw ConfigError("data.label_column", "required for dataset \"csv\": the column holding the class");
-  }
+  if (d.dataset == "csv") readCsvKeys(r, json, d);
 
   d.divide_by = r.number("divide_by", d.divide_by, 1e-12, 1e12);
   // mean/std: both numbers (lists) or both "train"; an omitted one keeps the dataset's default.
@@ -192,7 +217,11 @@ nlohmann::json dataJson(const DataConfig& d) {
     j["image_size"] = d.image_size;
     j["channels"] = d.channels;
   }
-  if (d.dataset == "csv") j["label_column"] = d.label_column;
+  if (d.dataset == "csv") {
+    j["label_column"] = d.label_index ? nlohmann::json(*d.label_index) : nlohmann::json(d.label_column);
+    j["separator"] = d.separator;
+    j["header"] = d.header;
+  }
   return j;
 }
 

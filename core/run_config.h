@@ -62,7 +62,10 @@ struct DataConfig {
   std::string labels = "fine";      // cifar100: "fine" (100 classes) | "coarse" (20)
   int64_t image_size = 32;          // image-folder: every image is resized to this square size
   int64_t channels = 3;             // image-folder: 1 (grey) | 3 (RGB)
-  std::string label_column;         // csv: the column holding the class
+  std::string label_column;         // csv: the column holding the class, by name...
+  std::optional<int64_t> label_index; // ...or by 0-based index (negative: from the end); then label_column is ""
+  std::string separator = ",";      // csv: "," | ";" | "\t" | "|" | "auto" (sniffed from the first row)
+  bool header = true;               // csv: false: no header row, label_column must be an index
 
   // Training inputs are random (per batch), so teacher outputs on them cannot be cached.
   bool hasAugmentation() const { return augment.any(); }

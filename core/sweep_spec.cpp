@@ -227,7 +227,7 @@ std::vector<RunConfig> expandSweep(const SweepSpec& spec) {
 // channels, classes): a teacher trained once could not serve every run.
 static bool variesTeacherInputs(const std::string& key) {
   for (const char* k : {"data.mean", "data.std", "data.divide_by", "data.image_size", "data.channels", "data.labels",
-                        "data.label_column"})
+                        "data.label_column", "data.separator", "data.header"})
     if (startsWithPath(key, k)) return true;
   return false;
 }

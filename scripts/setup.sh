@@ -44,8 +44,8 @@ DISTILLERY_APP_PACKAGES=(
 )
 # What the tests, the fuzzers and the Debian package need on top.
 DISTILLERY_DEV_PACKAGES=(
-  # interop tests against PyTorch
-  python3-torch python3-numpy
+  # interop tests against PyTorch; image decoding checked against PIL (tests/image_reference.py)
+  python3-torch python3-numpy python3-pil
   # parser fuzzing (fuzz/): Clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # GUI smoke tests under a virtual display

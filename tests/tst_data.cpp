@@ -8,6 +8,7 @@
 #include "core/dataset.h"
 #include "core/engine.h"
 #include "core/errors.h"
+#include "core/image_decoder.h"
 #include "core/run_store.h"
 
 #include <png.h>
@@ -17,6 +18,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -85,6 +87,68 @@ void writePng(const std::string& path, int w, int h, int channels, const std::ve
   QVERIFY2(png_image_write_to_file(&image, path.c_str(), 0, pixels.data(), 0, nullptr), image.message);
 }
 
+// A PNG through libpng's full API, for what the simplified one cannot write:
+// 16-bit samples (given as values, written big-endian), bit depths below 8
+// (packed rows given as bytes), a gAMA chunk, tRNS, interlacing.
+struct PngSpec {
+  int width = 0, height = 0, bit_depth = 8, colour_type = PNG_COLOR_TYPE_GRAY;
+  std::vector<uint16_t> samples; // row-major, channels interleaved (bit depth 8 or 16)
+  std::vector<uint8_t> packed;   // bit depths 1, 2, 4: the rows as stored
+  png_fixed_point gamma = 0;     // gAMA in units of 1/100000; 0: no chunk
+  bool interlaced = false;
+  int transparent_grey = -1; // tRNS for a grey image
+};
+
+void writePngSpec(const std::string& path, const PngSpec& spec) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  QVERIFY(f);
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png_create_info_struct(png);
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_write_struct(&png, &info);
+    std::fclose(f);
+    QFAIL("libpng could not write the test image");
+  }
+  png_init_io(png, f);
+  png_set_IHDR(png, info, png_uint_32(spec.width), png_uint_32(spec.height), spec.bit_depth, spec.colour_type,
+               spec.interlaced ? PNG_INTERLACE_ADAM7 : PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+               PNG_FILTER_TYPE_DEFAULT);
+  if (spec.gamma) png_set_gAMA_fixed(png, info, spec.gamma);
+  if (spec.transparent_grey >= 0) {
+    png_color_16 grey{};
+    grey.gray = png_uint_16(spec.transparent_grey);
+    png_set_tRNS(png, info, nullptr, 0, &grey);
+  }
+  png_write_info(png, info);
+  const int channels = png_get_channels(png, info);
+  std::vector<uint8_t> bytes = spec.packed;
+  if (bytes.empty())
+    for (uint16_t v : spec.samples) {
+      if (spec.bit_depth == 16) bytes.push_back(uint8_t(v >> 8));
+      bytes.push_back(uint8_t(v & 0xff));
+    }
+  const size_t stride = bytes.size() / size_t(spec.height);
+  QCOMPARE(stride, size_t(png_get_rowbytes(png, info)));
+  Q_UNUSED(channels);
+  std::vector<png_bytep> rows;
+  for (int y = 0; y < spec.height; ++y) rows.push_back(bytes.data() + size_t(y) * stride);
+  png_write_image(png, rows.data());
+  png_write_end(png, nullptr);
+  png_destroy_write_struct(&png, &info);
+  std::fclose(f);
+}
+
+// Deterministic pseudo-random samples in [0, max].
+std::vector<uint16_t> noise(size_t n, uint32_t max, uint32_t seed) {
+  std::vector<uint16_t> out;
+  uint32_t state = seed * 2654435761u + 1;
+  for (size_t i = 0; i < n; ++i) {
+    state = state * 1664525u + 1013904223u;
+    out.push_back(uint16_t((state >> 8) % (max + 1)));
+  }
+  return out;
+}
+
 void writeJpeg(const std::string& path, int w, int h, int channels, const std::vector<uint8_t>& pixels) {
   FILE* f = std::fopen(path.c_str(), "wb");
   QVERIFY(f);
@@ -96,7 +160,8 @@ void writeJpeg(const std::string& path, int w, int h, int channels, const std::v
   info.image_width = JDIMENSION(w);
   info.image_height = JDIMENSION(h);
   info.input_components = channels;
-  info.in_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+  // Four channels: CMYK as stored; libjpeg marks the file as Adobe's, whose readers take it as inverted.
+  info.in_color_space = channels == 1 ? JCS_GRAYSCALE : channels == 3 ? JCS_RGB : JCS_CMYK;
   jpeg_set_defaults(&info);
   jpeg_set_quality(&info, 95, TRUE);
   jpeg_start_compress(&info, TRUE);
@@ -134,6 +199,53 @@ void expectError(const std::function<void()>& fn, const std::vector<std::string>
 }
 
 class SilentObserver : public RunObserver {};
+
+// What PIL cannot write; image_reference.py decodes these too.
+void writeCppReferenceImages(const std::string& dir) {
+  PngSpec grey_gamma{4, 3, 8, PNG_COLOR_TYPE_GRAY, noise(12, 255, 1)};
+  grey_gamma.samples[0] = 128;
+  grey_gamma.gamma = 100000; // gamma 1.0: a decoder that applies it turns 128 into 186
+  writePngSpec(dir + "/cpp_grey_gama.png", grey_gamma);
+  PngSpec rgb_gamma{5, 2, 8, PNG_COLOR_TYPE_RGB, noise(30, 255, 2)};
+  rgb_gamma.gamma = 45455;
+  writePngSpec(dir + "/cpp_rgb_gama.png", rgb_gamma);
+  PngSpec grey16{6, 2, 16, PNG_COLOR_TYPE_GRAY, noise(12, 65535, 3)};
+  grey16.samples[0] = 128 * 257;
+  grey16.gamma = 100000;
+  writePngSpec(dir + "/cpp_grey16_gama.png", grey16);
+  PngSpec rgb16{4, 3, 16, PNG_COLOR_TYPE_RGB, noise(36, 65535, 4)};
+  rgb16.samples[0] = 128 * 257;
+  writePngSpec(dir + "/cpp_rgb16.png", rgb16);
+  writePngSpec(dir + "/cpp_rgba16.png", {3, 3, 16, PNG_COLOR_TYPE_RGB_ALPHA, noise(36, 65535, 5)});
+  writePngSpec(dir + "/cpp_grey_alpha16.png", {3, 2, 16, PNG_COLOR_TYPE_GRAY_ALPHA, noise(12, 65535, 6)});
+  PngSpec interlaced{9, 7, 8, PNG_COLOR_TYPE_RGB, noise(9 * 7 * 3, 255, 7)};
+  interlaced.interlaced = true;
+  writePngSpec(dir + "/cpp_rgb_interlaced.png", interlaced);
+  PngSpec grey2{8, 2, 2, PNG_COLOR_TYPE_GRAY};
+  grey2.packed = {0x1b, 0xe4, 0x6c, 0x93}; // every 2-bit value 0..3 in both rows
+  writePngSpec(dir + "/cpp_grey2bit.png", grey2);
+  PngSpec grey_trns{4, 2, 8, PNG_COLOR_TYPE_GRAY, {0, 50, 100, 150, 200, 250, 50, 50}};
+  grey_trns.transparent_grey = 50;
+  writePngSpec(dir + "/cpp_grey_trns.png", grey_trns);
+  // CMYK as libjpeg writes it: with an Adobe marker, so readers invert the stored values.
+  std::vector<uint8_t> cmyk;
+  for (int y = 0; y < 16; ++y)
+    for (int x = 0; x < 16; ++x)
+      cmyk.insert(cmyk.end(), {uint8_t(255 - 10 * x), uint8_t(255 - 12 * y), uint8_t(60 + 5 * x), uint8_t(255 - 4 * (x + y))});
+  writeJpeg(dir + "/cpp_cmyk.jpg", 16, 16, 4, cmyk);
+}
+
+std::string runCapture(const QString& program, const QStringList& args, int& exit_code, QString& errors) {
+  QProcess p;
+  p.start(program, args);
+  if (!p.waitForFinished(120000)) {
+    exit_code = -1;
+    return {};
+  }
+  exit_code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+  errors = QString::fromLocal8Bit(p.readAllStandardError());
+  return p.readAllStandardOutput().toStdString();
+}
 
 } // namespace
 
@@ -419,6 +531,142 @@ private Q_SLOTS:
         {"missing", "not found"});
   }
 
+  // ---- decoding as PyTorch users see it (PIL, torchvision.io) ---------------------------
+
+  // Every pixel of PNGs and JPEGs written by PIL and by libpng/libjpeg (16-bit,
+  // gAMA, alpha, palette with tRNS, 1- and 2-bit grey, interlaced, CMYK) against
+  // tests/image_reference.py, which decodes them with PIL's convert("L"/"RGB").
+  // PNGs match exactly; JPEGs within 1 (the same libjpeg, but PIL may pick
+  // another IDCT or upsampling path), CMYK included.
+  void decodedPixelsMatchPil() {
+    int code = 0;
+    QString errors;
+    runCapture("/usr/bin/python3", {"-c", "import PIL, numpy"}, code, errors);
+    if (code != 0) QSKIP("/usr/bin/python3 cannot import PIL and numpy (install python3-pil python3-numpy)");
+    mkdir("pilref");
+    writeCppReferenceImages(path("pilref"));
+    const std::string out = runCapture(
+        "/usr/bin/python3", {QStringLiteral(DISTILLERY_SOURCE_DIR) + "/tests/image_reference.py", QString::fromStdString(path("pilref"))},
+        code, errors);
+    QVERIFY2(code == 0, qPrintable(errors));
+    const json ref = json::parse(out);
+    for (const char* name : {"cpp_grey_gama.png", "cpp_grey16_gama.png", "cpp_rgb16.png", "cpp_cmyk.jpg", "pil_rgb.png",
+                             "pil_rgba.png", "pil_grey16.png", "pil_palette_trns.png", "pil_cmyk.jpg", "pil_rgb.jpg"})
+      QVERIFY2(ref.contains(name), name);
+    QCOMPARE(ref.size(), size_t(20));
+    for (const auto& [name, r] : ref.items()) {
+      const auto bytes = readBytes(path("pilref/" + name));
+      const bool jpeg = name.size() > 4 && name.substr(name.size() - 4) == ".jpg";
+      for (int64_t channels : {1, 3}) {
+        const DecodedImage img = decodeImage(bytes, channels, name);
+        QCOMPARE(img.width, r["width"].get<int64_t>());
+        QCOMPARE(img.height, r["height"].get<int64_t>());
+        const auto expected = r[channels == 1 ? "L" : "RGB"].get<std::vector<int>>();
+        QCOMPARE(img.pixels.size(), expected.size());
+        int worst = 0;
+        size_t at = 0;
+        for (size_t i = 0; i < expected.size(); ++i) {
+          const int diff = std::abs(int(img.pixels[i]) - expected[i]);
+          if (diff > worst) worst = diff, at = i;
+        }
+        QVERIFY2(worst <= (jpeg ? 1 : 0),
+                 qPrintable(QString("%1 as %2 channel(s): sample %3 is %4, PIL gives %5 (mode %6)")
+                                .arg(QString::fromStdString(name)).arg(channels).arg(at).arg(img.pixels[at])
+                                .arg(expected[at]).arg(QString::fromStdString(r["mode"].get<std::string>()))));
+      }
+    }
+  }
+
+  // The issue's examples, with the values PIL gives (no Python needed).
+  void issueExamplesDecodeAsPilDoes() {
+    mkdir("examples");
+    auto decode = [&](const std::string& name, int64_t channels) {
+      return decodeImage(readBytes(path("examples/" + name)), channels, name).pixels;
+    };
+    // 16-bit grey 128 * 257 is 128, not (v / 65535)^(1 / 2.2) = 186.
+    writePngSpec(path("examples/g16.png"), {1, 1, 16, PNG_COLOR_TYPE_GRAY, {128 * 257}});
+    QCOMPARE(decode("g16.png", 1), std::vector<uint8_t>{128});
+    // Pure red, green, blue to grey: ITU-R 601-2 luma, as for JPEGs.
+    writePng(path("examples/rgb.png"), 3, 1, 3, {255, 0, 0, 0, 255, 0, 0, 0, 255});
+    QCOMPARE(decode("rgb.png", 1), (std::vector<uint8_t>{76, 150, 29}));
+    // A gAMA chunk is ignored: grey 128 with gamma 1.0 stays 128.
+    PngSpec gama{1, 1, 8, PNG_COLOR_TYPE_GRAY, {128}};
+    gama.gamma = 100000;
+    writePngSpec(path("examples/gama.png"), gama);
+    QCOMPARE(decode("gama.png", 1), std::vector<uint8_t>{128});
+    // Alpha is dropped, as PIL's convert("RGB"): half-transparent red is red.
+    writePng(path("examples/rgba.png"), 1, 1, 4, {255, 0, 0, 128});
+    QCOMPARE(decode("rgba.png", 3), (std::vector<uint8_t>{255, 0, 0}));
+    // A CMYK JPEG decodes: Adobe-inverted C=0 M=255 Y=255 K=0 is red.
+    writeJpeg(path("examples/cmyk.jpg"), 8, 8, 4, solid(8, 8, {255, 0, 0, 255}));
+    const auto red = decode("cmyk.jpg", 3);
+    QCOMPARE(red.size(), size_t(8 * 8 * 3));
+    for (size_t i = 0; i < red.size(); i += 3)
+      QVERIFY(red[i] >= 253 && red[i + 1] <= 2 && red[i + 2] <= 2);
+  }
+
+  // Files an image folder does not read are counted, with their reason, in the
+  // run's log and in its summary (data.skipped); a CMYK JPEG among the images loads.
+  void skippedImagesAreReportedInLogAndSummary() {
+    for (const char* d : {"skip/train/cat", "skip/train/dog/persian", "skip/notes"}) mkdir(d);
+    for (int i = 0; i < 5; ++i) {
+      writePng(path("skip/train/cat/" + std::to_string(i) + ".png"), 4, 4, 3, solid(4, 4, {200, uint8_t(i), 10}));
+      writePng(path("skip/train/dog/" + std::to_string(i) + ".png"), 4, 4, 3, solid(4, 4, {10, uint8_t(i), 200}));
+    }
+    writeJpeg(path("skip/train/dog/cmyk.jpg"), 8, 8, 4, solid(8, 8, {0, 0, 255, 255}));
+    writeText(path("skip/train/cat/a.webp"), "RIFF");
+    writeText(path("skip/train/dog/b.webp"), "RIFF");
+    writeText(path("skip/train/cat/c.BMP"), "BM");
+    writePng(path("skip/train/stray.png"), 4, 4, 3, solid(4, 4, {1, 2, 3}));
+    writePng(path("skip/train/dog/persian/p.png"), 4, 4, 3, solid(4, 4, {1, 2, 3}));
+    writePng(path("skip/notes/n.png"), 4, 4, 3, solid(4, 4, {1, 2, 3}));
+    writeText(path("skip/train/cat/.DS_Store"), "hidden: ignored without a word");
+
+    RunStore store(":memory:");
+    SilentObserver observer;
+    StopToken stop;
+    RunConfig c = RunConfig::fromJson(
+        {{"name", "skips"}, {"task", "train"},
+         {"data", {{"dataset", "image-folder"}, {"path", path("skip")}, {"image_size", 4}, {"val_size", 1}}},
+         {"model", {{"zoo", "mlp"}, {"hidden", {4}}}}, {"batch_size", 4}, {"epochs", 1}, {"device", "cpu"}});
+    RunOutcome out = executeRun(store, queueRun(store, c), c, observer, stop);
+    QVERIFY2(out.kind == RunOutcome::Kind::Success, out.message.c_str());
+    QCOMPARE(out.summary["data"]["sizes"]["train"].get<int64_t>() + out.summary["data"]["sizes"]["val"].get<int64_t>() +
+                 out.summary["data"]["sizes"]["test"].get<int64_t>(),
+             int64_t(11));
+    std::string warning;
+    for (const LogEvent& e : store.logs(out.run_id))
+      if (e.message.find("skipped") != std::string::npos) warning = e.level + ": " + e.message;
+    for (const std::string& part : {std::string("warning: dataset ") + path("skip") + ": skipped 6 files: ",
+                                    std::string("1 .bmp (unsupported format"), std::string("2 .webp (unsupported format"),
+                                    std::string("1 in train/ itself (not in a class folder)"),
+                                    std::string("1 in subfolders of class folders, e.g. train/dog/persian/p.png"),
+                                    std::string("1 in notes/ (beside train/, val/ and test/)")})
+      QVERIFY2(warning.find(part) != std::string::npos, qPrintable(QString::fromStdString("\"" + part + "\" not in: " + warning)));
+    const json skipped = out.summary["data"]["skipped"];
+    QCOMPARE(skipped["count"], json(6));
+    std::map<std::string, int> by_reason;
+    for (const auto& g : skipped["groups"]) by_reason[g["reason"].get<std::string>() + " " + g["group"].get<std::string>()] += g["count"].get<int>();
+    QCOMPARE(by_reason, (std::map<std::string, int>{{"unsupported_format .webp", 2},
+                                                   {"unsupported_format .bmp", 1},
+                                                   {"not_in_class_folder train/", 1},
+                                                   {"in_nested_folder ", 1},
+                                                   {"outside_split_folders notes/", 1}}));
+    QCOMPARE(skipped["groups"][0]["examples"], json({"train/cat/c.BMP"}));
+
+    // Nothing skipped: nothing said, and the summary has no "skipped".
+    for (const char* cls : {"a", "b"})
+      for (int i = 0; i < 2; ++i) {
+        mkdir(std::string("clean/") + cls);
+        writePng(path(std::string("clean/") + cls + "/" + std::to_string(i) + ".png"), 4, 4, 1, solid(4, 4, {uint8_t(i)}));
+      }
+    Dataset clean = loadDataset(dataConfig({{"dataset", "image-folder"}, {"path", path("clean")}, {"image_size", 4},
+                                            {"channels", 1}, {"val_size", 1}}),
+                                0);
+    QVERIFY(clean.skipped.empty());
+    QVERIFY(!clean.summaryJson().contains("skipped"));
+  }
+
   // ---- CSV -------------------------------------------------------------------------------
 
   void csvLoadsStringLabelsAsSortedClasses() {
@@ -488,6 +736,105 @@ private Q_SLOTS:
     expectError<DataError>(
         [&] { loadDataset(dataConfig({{"dataset", "csv"}, {"path", path("notab")}, {"label_column", "label"}}), 0); },
         {"notab/train.csv", "not found"});
+  }
+
+  // Semicolons, tabs and pipes as separators (given, or sniffed with "auto"), and
+  // header-less files whose label column is named by its 0-based index.
+  void csvReadsOtherSeparatorsAndHeaderlessFiles() {
+    mkdir("sep");
+    auto write = [&](const std::string& name, const std::string& sep, bool header) {
+      std::string text = header ? "a" + sep + "b" + sep + "kind\n" : "";
+      for (int i = 0; i < 20; ++i) // the second class's name holds every separator, quoted
+        text += std::to_string(i) + "." + std::to_string(i % 4) + sep + std::to_string(i * 3 % 7) + sep +
+                (i % 3 ? "cat" : "\"d;o,g|\"") + "\n";
+      writeText(path("sep/" + name), text);
+    };
+    write("comma.csv", ",", true);
+    write("semi.csv", ";", true);
+    write("tab.tsv", "\t", true);
+    write("pipe.csv", "|", true);
+    write("bare.csv", ",", false);
+    write("bare_semi.csv", ";", false);
+    auto load = [&](const std::string& file, const json& keys) {
+      json data = {{"dataset", "csv"}, {"path", path("sep/" + file)}, {"val_size", 0}, {"mean", 0.0}, {"std", 1.0}};
+      data.update(keys);
+      return loadDataset(dataConfig(data), 0);
+    };
+    const Dataset ref = load("comma.csv", {{"label_column", "kind"}});
+    QCOMPARE(ref.class_names, (std::vector<std::string>{"cat", "d;o,g|"}));
+    QCOMPARE(ref.shape.numel(), int64_t(2));
+    QCOMPARE(ref.train.size() + ref.test.size(), int64_t(20));
+    auto same = [&](const Dataset& d) {
+      return d.class_names == ref.class_names && torch::equal(d.train.x, ref.train.x) &&
+             torch::equal(d.train.y, ref.train.y) && torch::equal(d.test.x, ref.test.x) && torch::equal(d.test.y, ref.test.y);
+    };
+    QVERIFY(same(load("semi.csv", {{"label_column", "kind"}, {"separator", ";"}})));
+    QVERIFY(same(load("tab.tsv", {{"label_column", "kind"}, {"separator", "\t"}})));
+    QVERIFY(same(load("tab.tsv", {{"label_column", "kind"}, {"separator", "tab"}})));
+    QVERIFY(same(load("pipe.csv", {{"label_column", "kind"}, {"separator", "|"}})));
+    for (const char* file : {"comma.csv", "semi.csv", "tab.tsv", "pipe.csv"})
+      QVERIFY2(same(load(file, {{"label_column", "kind"}, {"separator", "auto"}})), file);
+    QVERIFY(same(load("comma.csv", {{"label_column", 2}})));
+    QVERIFY(same(load("bare.csv", {{"label_column", 2}, {"header", false}})));
+    QVERIFY(same(load("bare.csv", {{"label_column", -1}, {"header", false}})));
+    QVERIFY(same(load("bare_semi.csv", {{"label_column", -1}, {"header", false}, {"separator", "auto"}})));
+
+    // The stored config keeps the index as a number and the separator as given.
+    RunConfig c = RunConfig::fromJson({{"task", "train"}, {"model", {{"zoo", "mlp"}}},
+                                       {"data", {{"dataset", "csv"}, {"path", "/t.tsv"}, {"label_column", -1},
+                                                 {"header", false}, {"separator", "tab"}}}});
+    QCOMPARE(c.toJson()["data"]["label_column"], json(-1));
+    QCOMPARE(c.toJson()["data"]["separator"], json("\t"));
+    QCOMPARE(c.toJson()["data"]["header"], json(false));
+    QCOMPARE(RunConfig::fromJson(c.toJson()).toJson().dump(), c.toJson().dump());
+
+    // A file read with the wrong separator says which one to set.
+    writeText(path("sep/plain_semi.csv"), "a;b;kind\n1;2;x\n3;4;y\n");
+    expectError<DataError>([&] { load("plain_semi.csv", {{"label_column", "kind"}}); },
+                           {"plain_semi.csv", "no column named \"kind\"", "set data.separator", "\";\""});
+    expectError<DataError>([&] { load("plain_semi.csv", {{"label_column", 1}}); },
+                           {"plain_semi.csv", "data.label_column 1 is out of range", "\";\""});
+    expectError<DataError>([&] { load("semi.csv", {{"label_column", "kind"}}); },
+                           {"semi.csv", "line 2 has 2 cells", "set data.separator", "\";\""});
+    expectError<DataError>([&] { load("bare.csv", {{"label_column", 3}, {"header", false}}); },
+                           {"bare.csv", "data.label_column 3 is out of range", "3 columns", "0..2"});
+    expectError<DataError>([&] { load("bare.csv", {{"label_column", -4}, {"header", false}}); },
+                           {"bare.csv", "data.label_column -4 is out of range"});
+  }
+
+  void badCsvKeysNameTheirField() {
+    auto field = [](const json& keys) {
+      json data = {{"dataset", "csv"}, {"path", "/t.csv"}};
+      data.update(keys);
+      try {
+        dataConfig(data);
+      } catch (const ConfigError& e) {
+        return e.field() + " | " + e.what();
+      }
+      return std::string("(accepted)");
+    };
+    auto check = [&](const json& keys, const std::string& expected_field, const std::string& fragment) {
+      const std::string got = field(keys);
+      QVERIFY2(got.rfind(expected_field + " | ", 0) == 0 && got.find(fragment) != std::string::npos,
+               qPrintable(QString::fromStdString(keys.dump() + " gave " + got)));
+    };
+    check({{"label_column", "y"}, {"separator", "x"}}, "data.separator", "allowed: \",\", \";\"");
+    check({{"label_column", "y"}, {"separator", ""}}, "data.separator", "unknown separator");
+    check({{"label_column", "y"}, {"separator", 1}}, "data.separator", "expected");
+    check({{"label_column", "y"}, {"header", "no"}}, "data.header", "expected");
+    check({{"label_column", "y"}, {"header", false}}, "data.label_column", "0-based index");
+    check({{"label_column", 1.5}}, "data.label_column", "column name or a 0-based column index");
+    check({{"label_column", true}}, "data.label_column", "column name or a 0-based column index");
+    check({{"header", false}}, "data.label_column", "0-based index");
+    check({{"label_column", ""}}, "data.label_column", "required");
+    QCOMPARE(field({{"label_column", 0}, {"header", false}, {"separator", ";"}}), std::string("(accepted)"));
+    QVERIFY_THROWS_EXCEPTION(ConfigError, dataConfig({{"dataset", "image-folder"}, {"path", "/x"}, {"separator", ";"}}));
+    try {
+      dataConfig({{"dataset", "mnist"}, {"header", false}});
+      QFAIL("accepted data.header for mnist");
+    } catch (const ConfigError& e) {
+      QCOMPARE(e.field(), std::string("data.header"));
+    }
   }
 
   // ---- augmentation ----------------------------------------------------------------------

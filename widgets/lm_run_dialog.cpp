@@ -1,5 +1,7 @@
 #include "widgets/lm_run_dialog.h"
 
+#include "widgets/file_dialogs.h"
+
 #include "core/data_probe.h"
 #include "core/errors.h"
 #include "core/method_registry.h"
@@ -279,7 +281,7 @@ QWidget* LmRunDialog::buildJsonPanel() {
   auto* load = new QPushButton(tr("Load JSON…"), group);
   load->setObjectName(QStringLiteral("lmLoadJson"));
   connect(load, &QPushButton::clicked, this, [this] {
-    const QString file = QFileDialog::getOpenFileName(this, tr("Load run config"), {}, tr("JSON (*.json);;All files (*)"));
+    const QString file = openFileName(this, tr("Load run config"), {}, tr("JSON (*.json);;All files (*)"));
     if (file.isEmpty()) return;
     QFile f(file);
     if (!f.open(QIODevice::ReadOnly)) {
