@@ -59,13 +59,8 @@ void ConfigDiffView::rebuild() {
   std::vector<std::string> headers;
   std::vector<QColor> colors{QColor()};
   for (const distillery::RunRecord& run : runs_) {
-    nlohmann::json config;
-    try {
-      config = nlohmann::json::parse(run.config_json);
-    } catch (const std::exception&) {
-      config = nlohmann::json::object(); // shown as missing keys rather than failing the view
-    }
-    // The stored config carries the name at creation; show the run's current one.
+    // Unreadable configs show as missing keys; the name is in the column header.
+    nlohmann::json config = distillery::currentRunConfig(run);
     config.erase("name");
     configs.push_back(std::move(config));
     headers.push_back("#" + std::to_string(run.id) + " " + run.name);

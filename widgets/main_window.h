@@ -49,6 +49,8 @@ public:
   QTabWidget* tabs() const { return tabs_; }
   QAction* baselineAction() const { return baselineAction_; }
   QAction* resumeAction() const { return resumeAction_; }
+  QAction* starAction() const { return starAction_; }
+  QAction* generationsAction() const { return generationsAction_; }
 
 public Q_SLOTS:
   void newRun();
@@ -102,6 +104,8 @@ private:
   QAction* starAction_ = nullptr;
   QAction* renameAction_ = nullptr;
   QAction* quitAction_ = nullptr;
+  QAction* filterAction_ = nullptr;      // Ctrl+F: the filter box
+  QAction* generationsAction_ = nullptr; // finished language-model runs only
 };
 
 } // namespace distillery::gui
