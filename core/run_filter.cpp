@@ -168,8 +168,11 @@ std::vector<std::string> splitValues(const std::string& value, const std::vector
   if (value.empty() || value[0] == '[') return {value};
   std::vector<std::string> out;
   std::string part;
+  int depth = 0; // inside a model label's brackets: cnn[8,16]fc64 is one value
   for (size_t i = 0; i < value.size(); ++i) {
-    if (value[i] == ',' && !quoted[i]) {
+    if (!quoted[i] && value[i] == '[') ++depth;
+    if (!quoted[i] && value[i] == ']' && depth > 0) --depth;
+    if (value[i] == ',' && !quoted[i] && depth == 0) {
       if (!part.empty()) out.push_back(part);
       part.clear();
     } else {

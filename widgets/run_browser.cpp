@@ -117,6 +117,8 @@ RunBrowser::RunBrowser(RunTableModel* runs, QWidget* parent) : QWidget(parent), 
   connect(filter_, &RunFilterProxyModel::filterApplied, this, &RunBrowser::updateHint);
   connect(filter_, &QAbstractItemModel::rowsInserted, this, &RunBrowser::updateHint);
   connect(filter_, &QAbstractItemModel::rowsRemoved, this, &RunBrowser::updateHint);
+  // The proxy drops its rows before the source does ("6 of 7 runs"): count again after.
+  connect(runs_, &QAbstractItemModel::rowsRemoved, this, &RunBrowser::updateHint);
   connect(filter_, &QAbstractItemModel::layoutChanged, this, &RunBrowser::updateHint);
   connect(filter_, &QAbstractItemModel::modelReset, this, &RunBrowser::updateHint);
 
