@@ -127,6 +127,9 @@ nlohmann::json recordJson(const RunRecord& r) {
           {"teacher_run_id", r.teacher_run_id},
           {"parent_run_id", r.parent_run_id},
           {"sweep_id", r.sweep_id},
+          {"tags", r.tags},
+          {"notes", r.notes},
+          {"starred", r.starred},
           {"config", nlohmann::json::parse(r.config_json, nullptr, false)},
           {"summary", r.summary}};
 }
@@ -289,6 +292,19 @@ int cmdShow(const std::string& db, int64_t id, bool json) {
   if (r->parent_run_id) std::cout << "parent run: " << r->parent_run_id << "\n";
   if (r->sweep_id) std::cout << "sweep: " << r->sweep_id << "\n";
   if (!r->error.empty()) std::cout << "error: " << r->error << "\n";
+  // The researcher's annotations, as the GUI shows them.
+  std::cout << "starred: " << (r->starred ? "yes" : "no") << "\n";
+  if (!r->tags.empty()) {
+    std::cout << "tags: ";
+    for (size_t i = 0; i < r->tags.size(); ++i) std::cout << (i ? ", " : "") << r->tags[i];
+    std::cout << "\n";
+  }
+  if (!r->notes.empty()) {
+    // Multi-line notes stay readable: continuation lines are indented.
+    std::string notes = r->notes;
+    for (size_t at = notes.find('\n'); at != std::string::npos; at = notes.find('\n', at + 3)) notes.insert(at + 1, "  ");
+    std::cout << "notes: " << notes << "\n";
+  }
   for (auto it = r->summary.begin(); it != r->summary.end(); ++it)
     std::cout << it.key() << ": " << summaryValue(it.value()) << "\n";
   std::cout << "config: " << nlohmann::json::parse(r->config_json, nullptr, false).dump(2) << "\n";
@@ -528,7 +544,7 @@ int cmdTable(const std::string& db, const ExportArgs& a) {
     std::vector<std::string> labels;
     for (int64_t id : a.runs) {
       const auto r = store->run(id);
-      configs.push_back(nlohmann::json::parse(r->config_json, nullptr, false));
+      configs.push_back(currentRunConfig(*r)); // a renamed run shows its new name
       labels.push_back(runLabel(r->id, r->name));
     }
     table = configDiffTable(diffConfigs(configs, a.only_differing), labels);
@@ -605,9 +621,21 @@ int cmdModelCard(const ModelCardArgs& a) {
   CardOptions options;
   options.device = a.device;
   options.measure_latency = !a.no_latency;
-  ModelCard card = makeModelCard(parseModelArgument(a.model, "model"), input, options);
-  if (!a.teacher.empty())
-    compareWithTeacher(card, makeModelCard(parseModelArgument(a.teacher, "--teacher"), input, options));
+  // A TorchScript model that rejects its probe was given --shape's input, not a dataset's: say so.
+  auto card_of = [&](const std::string& model, const std::string& field) {
+    try {
+      return makeModelCard(parseModelArgument(model, field), input, options);
+    } catch (const DataError& e) {
+      std::string what = std::string(e.what()).substr(e.file().size() + 2);
+      const std::string dataset = "the dataset's input";
+      const size_t at = what.find(dataset);
+      if (at == std::string::npos) throw;
+      what.replace(at, dataset.size(), "the input from --shape " + a.shape);
+      throw DataError(e.file(), what + "; give the shape the model expects, e.g. --shape 3x224x224");
+    }
+  };
+  ModelCard card = card_of(a.model, "model");
+  if (!a.teacher.empty()) compareWithTeacher(card, card_of(a.teacher, "--teacher"));
   if (a.json) std::cout << toJson(card).dump(2) << "\n";
   else std::cout << formatModelCard(card);
   return 0;

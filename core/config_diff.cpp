@@ -1,11 +1,19 @@
 #include "core/config_diff.h"
 
 #include "core/json_flatten.h"
+#include "core/run_store.h"
 
 #include <map>
 #include <set>
 
 namespace distillery {
+
+nlohmann::json currentRunConfig(const RunRecord& run) {
+  nlohmann::json config = nlohmann::json::parse(run.config_json, nullptr, false);
+  if (config.is_discarded() || !config.is_object()) return nlohmann::json::object();
+  if (config.contains("name")) config["name"] = run.name;
+  return config;
+}
 
 std::vector<ConfigDiffRow> diffConfigs(const std::vector<nlohmann::json>& configs, bool only_differing) {
   std::vector<std::map<std::string, std::string>> flat;

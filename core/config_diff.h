@@ -10,6 +10,13 @@
 
 namespace distillery {
 
+struct RunRecord;
+
+// A run's stored config with the run's current name in "name" (a rename
+// changes the run, not the config it was created with); an unreadable config
+// gives an empty object, shown as missing keys.
+nlohmann::json currentRunConfig(const RunRecord& run);
+
 struct ConfigDiffRow {
   std::string key;                 // dotted, e.g. "method.params.temperature"
   std::vector<std::string> values; // one per run; "" where a run lacks the key

@@ -149,6 +149,7 @@ nlohmann::json toJson(const ModelCard& c) {
   nlohmann::json j = {{"model", c.label},
                       {"params", c.info.params},
                       {"flops_per_sample", c.info.flops_per_sample},
+                      {"macs_per_sample", c.info.flops_per_sample / 2.0}, // FLOPs = 2 x multiply-adds
                       {"size_bytes", c.size_bytes},
                       {"layers", layers}};
   if (c.latency_ms_batch1 >= 0) {
@@ -170,7 +171,8 @@ std::string formatModelCard(const ModelCard& c) {
   std::ostringstream out;
   out << "model: " << c.label << "\n"
       << "parameters: " << c.info.params << " (" << humanCount(double(c.info.params)) << ")\n"
-      << "FLOPs per sample: " << humanCount(c.info.flops_per_sample) << "\n"
+      << "FLOPs per sample: " << humanCount(c.info.flops_per_sample) << " (2 x " << humanCount(c.info.flops_per_sample / 2.0)
+      << " multiply-adds; torchvision and fvcore list multiply-adds as \"FLOPs\")\n"
       << "size on disk: " << humanBytes(c.size_bytes) << " (" << c.size_bytes << " bytes)\n";
   if (c.latency_ms_batch1 >= 0)
     out << "latency on " << c.device << ": batch 1 " << ms(c.latency_ms_batch1) << ", batch 128 "

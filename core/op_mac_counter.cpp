@@ -1,6 +1,7 @@
 #include "core/op_mac_counter.h"
 
 #include <ATen/record_function.h>
+#include <torch/csrc/jit/runtime/interpreter.h>
 #include <torch/torch.h>
 
 #include <cstring>
@@ -30,6 +31,7 @@ OpKind kindOf(const char* name) {
 struct CountState {
   double macs = 0.0;
   int open = 0; // counted operators currently running (their inner calls don't count)
+  std::map<std::string, double>* by_module = nullptr; // set: attribute each operator's MACs
 };
 thread_local CountState* active = nullptr;
 
@@ -37,7 +39,26 @@ thread_local CountState* active = nullptr;
 struct CountedCall : at::ObserverContext {
   double macs_per_output = 0.0; // multiplied by the output's element count at the end
   double macs = 0.0;            // or a total known at the start
+  std::string module;           // the submodule running it, when attributing
 };
+
+// The interpreter's hierarchy reads ["TOP(Net)::forward", "model(ResNet)::forward",
+// "layer1(Sequential)::forward", "SELF(Conv2d)::_conv_forward", "::relu"]: the
+// instance names after TOP, without calls on SELF or free functions, are the
+// submodule's path.
+std::string currentModulePath() {
+  std::string path;
+  const std::vector<std::string> frames = torch::jit::currentModuleHierarchy();
+  for (size_t i = 1; i < frames.size(); ++i) {
+    const std::string& frame = frames[i];
+    const size_t paren = frame.find('(');
+    if (paren == std::string::npos || paren == 0) continue;
+    const std::string name = frame.substr(0, paren);
+    if (name == "SELF" || name == "INSTANCE_NAME_UNKNOWN") continue;
+    path += (path.empty() ? "" : ".") + name;
+  }
+  return path;
+}
 
 // The i-th argument of the operator. Boxed calls from the TorchScript
 // interpreter hand the callback the interpreter's whole stack, with the
@@ -94,6 +115,7 @@ std::unique_ptr<at::ObserverContext> onStart(const at::RecordFunction& fn) {
   }
   case OpKind::Other: return nullptr;
   }
+  if (active->by_module) call->module = currentModulePath();
   ++active->open;
   return call;
 }
@@ -108,12 +130,12 @@ void onEnd(const at::RecordFunction& fn, at::ObserverContext* context) {
     if (!outputs.empty() && outputs[0].isTensor()) macs = call->macs_per_output * double(outputs[0].toTensor().numel());
   }
   active->macs += macs;
+  if (active->by_module) (*active->by_module)[call->module] += macs;
 }
 
-} // namespace
-
-double countOperatorMacs(const std::function<void()>& forward) {
+double count(const std::function<void()>& forward, std::map<std::string, double>* by_module) {
   CountState state;
+  state.by_module = by_module;
   CountState* outer = active;
   active = &state;
   at::RecordFunctionCallback callback(onStart, onEnd);
@@ -129,6 +151,16 @@ double countOperatorMacs(const std::function<void()>& forward) {
   at::removeCallback(handle);
   active = outer;
   return state.macs;
+}
+
+} // namespace
+
+double countOperatorMacs(const std::function<void()>& forward) { return count(forward, nullptr); }
+
+ModuleMacs countOperatorMacsByModule(const std::function<void()>& forward) {
+  ModuleMacs result;
+  result.total = count(forward, &result.by_module);
+  return result;
 }
 
 } // namespace distillery

@@ -64,8 +64,7 @@ ReportContent buildReportContent(RunStore& store, const ReportOptions& options) 
     r.record = *record;
     r.label = runLabel(record->id, record->name);
     r.provenance = runProvenance(*record, &store);
-    nlohmann::json config = nlohmann::json::parse(record->config_json, nullptr, false);
-    if (config.is_discarded()) config = nlohmann::json::object();
+    const nlohmann::json config = currentRunConfig(*record); // with the name it has now
     r.config_pretty = config.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
     r.config_flat = flattenJson(config);
     configs.push_back(config);

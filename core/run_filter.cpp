@@ -68,12 +68,31 @@ bool valueEquals(const std::string& fieldValue, const std::string& pattern) {
   return false;
 }
 
+// Keys holding a model's label (describe(): "cnn[8,16]fc64", "mlp[128]",
+// "torchscript:t.pt"), where "=cnn" means the model family.
+bool isModelLabelKey(const std::string& key) {
+  return key == "student" || key == "teacher" || key == "summary.model" || key == "summary.teacher_model";
+}
+
+// The family of a model label: its leading name, "cnn" of "cnn[8,16]fc64".
+std::string modelFamily(const std::string& label) {
+  size_t end = 0;
+  while (end < label.size() && (std::isalnum(static_cast<unsigned char>(label[end])) || label[end] == '_')) ++end;
+  return lower(label.substr(0, end));
+}
+
+bool keyValueEquals(const std::string& key, const std::string& fieldValue, const std::string& pattern) {
+  if (valueEquals(fieldValue, pattern)) return true;
+  return isModelLabelKey(key) && pattern.find('*') == std::string::npos && !pattern.empty() &&
+         modelFamily(fieldValue) == pattern;
+}
+
 const std::map<std::string, std::vector<std::string>>& aliases() {
   static const std::map<std::string, std::vector<std::string>> table = {
       {"method", {"method.name"}},
       {"student", {"student", "student.zoo", "model.zoo"}},
       {"model", {"student", "model.zoo", "student.zoo"}},
-      {"teacher", {"teacher", "teacher.zoo", "teacher.run"}},
+      {"teacher", {"teacher", "teacher.zoo", "teacher.run", "summary.teacher_model"}},
       {"dataset", {"data.dataset"}},
       {"data", {"data.dataset", "data.path"}},
       {"lr", {"optim.lr"}},
@@ -112,7 +131,7 @@ struct Token {
   std::vector<bool> quoted; // per character: was it inside quotes
 };
 
-std::vector<Token> tokenize(const std::string& input) {
+std::vector<Token> tokenize(const std::string& input, bool& unclosedQuote) {
   std::vector<Token> tokens;
   Token current;
   bool inQuotes = false, started = false;
@@ -133,6 +152,7 @@ std::vector<Token> tokenize(const std::string& input) {
     started = true;
   }
   if (started) tokens.push_back(std::move(current));
+  unclosedQuote = inQuotes;
   return tokens;
 }
 
@@ -148,8 +168,11 @@ std::vector<std::string> splitValues(const std::string& value, const std::vector
   if (value.empty() || value[0] == '[') return {value};
   std::vector<std::string> out;
   std::string part;
+  int depth = 0; // inside a model label's brackets: cnn[8,16]fc64 is one value
   for (size_t i = 0; i < value.size(); ++i) {
-    if (value[i] == ',' && !quoted[i]) {
+    if (!quoted[i] && value[i] == '[') ++depth;
+    if (!quoted[i] && value[i] == ']' && depth > 0) --depth;
+    if (value[i] == ',' && !quoted[i] && depth == 0) {
       if (!part.empty()) out.push_back(part);
       part.clear();
     } else {
@@ -161,7 +184,33 @@ std::vector<std::string> splitValues(const std::string& value, const std::vector
   return out;
 }
 
-RunFilterTerm parseToken(const Token& token) {
+bool isOperatorChar(char c) { return c == '=' || c == '<' || c == '>' || c == '~' || c == ':' || c == '!'; }
+
+// Why a field term cannot mean anything, or "" when it is fine.
+std::string termError(const RunFilterTerm& term, const std::string& typed, const std::string& op,
+                      const std::string& value) {
+  const std::string quotedTerm = "\"" + typed + "\"";
+  const bool numeric = term.op == RunFilterTerm::Op::Less || term.op == RunFilterTerm::Op::LessEqual ||
+                       term.op == RunFilterTerm::Op::Greater || term.op == RunFilterTerm::Op::GreaterEqual;
+  if (!value.empty() && isOperatorChar(value[0]))
+    return quotedTerm + ": \"" + std::string(1, value[0]) + "\" after \"" + op +
+           "\"; one operator per term (=, !=, ~, <, <=, >, >=)";
+  if (value.empty() && (numeric || term.op == RunFilterTerm::Op::Contains || term.kind == RunFilterTerm::Kind::Tag))
+    return quotedTerm + ": a value is missing after \"" + op + "\"";
+  if (numeric)
+    for (const std::string& v : term.values)
+      if (!number(v))
+        return quotedTerm + ": \"" + v + "\" is not a number; " + op + " compares numbers, e.g. " + term.field + op +
+               "0.8 (or 80% for an accuracy)";
+  if (term.field == "status" && (term.op == RunFilterTerm::Op::Equal || term.op == RunFilterTerm::Op::NotEqual))
+    for (const std::string& v : term.values)
+      if (v.find('*') == std::string::npos && !runStatusFromString(v))
+        return quotedTerm + ": no status \"" + v +
+               "\"; expected queued, running, finished, failed, cancelled, interrupted or diverged";
+  return {};
+}
+
+RunFilterTerm parseToken(const Token& token, std::string& error) {
   RunFilterTerm term;
   std::string text = lower(token.text);
   std::vector<bool> quoted = token.quoted;
@@ -231,6 +280,7 @@ RunFilterTerm parseToken(const Token& token) {
     // is:running, is:failed; is:starred and is:diverged were handled above.
     term.field = "status";
   }
+  error = termError(term, token.text, op, value);
   return term;
 }
 
@@ -246,20 +296,23 @@ bool compareNumbers(double a, RunFilterTerm::Op op, double b) {
 
 bool matchField(const RunFilterTerm& term, const RunFilterSubject& run) {
   const std::vector<std::string> keys = RunFilter::resolveField(term.field, run);
+  const std::string* currentKey = nullptr;
   auto anyValue = [&](auto&& predicate) {
     for (const std::string& key : keys) {
+      currentKey = &key;
       const std::string& fieldValue = run.fields.at(key);
       for (const std::string& wanted : term.values)
         if (predicate(fieldValue, wanted)) return true;
     }
     return false;
   };
+  auto equals = [&](const std::string& v, const std::string& w) { return keyValueEquals(*currentKey, v, w); };
   switch (term.op) {
     case RunFilterTerm::Op::Equal:
       // "notes=" finds runs without notes, also runs that lack the field.
       if (keys.empty()) return term.values.size() == 1 && term.values[0].empty();
-      return anyValue(valueEquals);
-    case RunFilterTerm::Op::NotEqual: return !anyValue(valueEquals);
+      return anyValue(equals);
+    case RunFilterTerm::Op::NotEqual: return !anyValue(equals);
     case RunFilterTerm::Op::Contains:
       return anyValue([](const std::string& v, const std::string& w) { return lower(v).find(w) != std::string::npos; });
     default:
@@ -334,12 +387,27 @@ RunFilterSubject runFilterSubject(const RunRecord& run) {
   return s;
 }
 
+const char* runFilterHelp() {
+  return "Free text matches name, notes, tags, method and models. Field terms:\n"
+         "  method=kd  student=mlp  teacher=cnn  dataset=cifar10  status!=failed\n"
+         "  method=kd,dkd (any of)   name=sweep* (wildcard)   name~ablation (contains)\n"
+         "  teacher=cnn is the model family (cnn[8,16]fc64 ...); teacher=cnn[8,16]fc64 the exact model\n"
+         "  acc>0.8  acc>=80%  lr<1e-3  temperature=4  summary.test_kl<0.3\n"
+         "  tag:baseline  starred  diverged  #12   -term negates, \"quoted values\"\n"
+         "Fields: run fields, any config key (method.temperature) or its last part (temperature).";
+}
+
 RunFilter RunFilter::parse(const std::string& text) {
   RunFilter filter;
-  for (const Token& token : tokenize(text)) {
+  bool unclosedQuote = false;
+  for (const Token& token : tokenize(text, unclosedQuote)) {
     if (token.text.empty()) continue;
-    filter.terms_.push_back(parseToken(token));
+    std::string error;
+    RunFilterTerm term = parseToken(token, error);
+    if (error.empty()) filter.terms_.push_back(std::move(term));
+    else filter.errors_.push_back(std::move(error));
   }
+  if (unclosedQuote) filter.errors_.push_back("a quote is not closed: add the closing \"");
   return filter;
 }
 

@@ -5,6 +5,7 @@
 //   kd mlp                  free text: name, notes, tags, method, models, "#id"
 //   "kd run"                a quoted phrase
 //   method=kd student=mlp   a field equals a value (case-insensitive; numbers numerically)
+//   teacher=cnn             a model field also equals its family: cnn[8,16]fc64 is a cnn
 //   method=kd,dkd           any of several values
 //   name=kd*                wildcards
 //   name~sweep              a field contains the text
@@ -18,6 +19,10 @@
 // acc, ...), the run's own fields (name, status, task, notes, id, ...), any
 // dotted config key ("method.temperature", "optim.lr") or summary key
 // ("summary.test_accuracy"), or the last part of one ("temperature").
+//
+// A term that cannot mean anything (acc>abc, acc>, an unclosed quote) is
+// left out of the filter and reported by errors(), so the box can say what
+// is wrong instead of silently showing nothing.
 #include "core/run_store.h"
 
 #include <map>
@@ -50,14 +55,21 @@ struct RunFilterTerm {
   std::vector<std::string> values; // lower-case; several: any of them
 };
 
+// The filter box's tooltip: the syntax with examples that tests/tst_compare.cpp
+// checks against runs, so every example does what it says.
+const char* runFilterHelp();
+
 class RunFilter {
 public:
   RunFilter() = default;
-  // Never fails: what is not a field term is free text.
+  // Never throws: what is not a field term is free text; what is malformed
+  // goes to errors() and is not a term.
   static RunFilter parse(const std::string& text);
 
   bool empty() const { return terms_.empty(); }
   const std::vector<RunFilterTerm>& terms() const { return terms_; }
+  // One message per malformed term, naming it and saying what was expected.
+  const std::vector<std::string>& errors() const { return errors_; }
   bool matches(const RunFilterSubject& run) const;
 
   // Field names of the terms that none of the given runs has, to tell the
@@ -69,6 +81,7 @@ public:
 
 private:
   std::vector<RunFilterTerm> terms_;
+  std::vector<std::string> errors_;
 };
 
 } // namespace distillery

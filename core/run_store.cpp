@@ -668,8 +668,9 @@ void RunStore::setStatus(int64_t run_id, RunStatus status, const std::string& er
   // its owner still lives); terminal states stamp the end time.
   const char* sql = nullptr;
   if (status == RunStatus::Running)
-    sql = "UPDATE runs SET status = ?1, error = ?2, started_at = ?3, finished_at = NULL, owner_pid = ?4 "
-          "WHERE id = ?5";
+    // The first start stays: a resume must not make the run look younger than it is.
+    sql = "UPDATE runs SET status = ?1, error = ?2, started_at = COALESCE(started_at, ?3), finished_at = NULL, "
+          "owner_pid = ?4 WHERE id = ?5";
   else if (isTerminal(status))
     sql = "UPDATE runs SET status = ?1, error = ?2, finished_at = ?3 WHERE id = ?5";
   else

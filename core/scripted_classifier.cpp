@@ -209,6 +209,7 @@ ScriptedClassifier loadScriptedBytes(const std::string& bytes, const std::string
 void probeClassifier(const Classifier& model, const torch::Tensor& probe, int64_t classes,
                      const std::string& origin) {
   const std::string input = shapeText(probe.sizes());
+  const std::string layout = probe.dim() == 2 ? "table rows [N, F]" : "images [N, C, H, W]";
   const bool was_training = model->is_training();
   torch::Tensor out;
   {
@@ -227,7 +228,7 @@ void probeClassifier(const Classifier& model, const torch::Tensor& probe, int64_
       while (!what.empty() && what.back() == '\n') what.pop_back();
       const size_t last = what.rfind('\n');
       if (last != std::string::npos) what = what.substr(last + 1);
-      throw DataError(origin, "rejects the dataset's input " + input + " (images [N, C, H, W]): " + what);
+      throw DataError(origin, "rejects the dataset's input " + input + " (" + layout + "): " + what);
     }
     model->train(was_training);
   }
@@ -248,21 +249,49 @@ ScriptedClassifier loadCheckedTorchScript(const std::string& path, const torch::
 ModelInfo describeScripted(ScriptedClassifierImpl& model, const InputShape& shape) {
   ModelInfo info;
   info.params = countParameters(model);
+  ModuleMacs macs;
   {
     torch::NoGradGuard no_grad;
     const bool was_training = model.is_training();
     model.eval();
     const torch::Device device = info.params > 0 ? model.parameters().front().device() : torch::Device(torch::kCPU);
     torch::Tensor one = torch::zeros({1, shape.channels, shape.height, shape.width}, device);
-    info.flops_per_sample = 2.0 * countOperatorMacs([&] { model.forward(one); });
+    macs = countOperatorMacsByModule([&] { model.forward(one); });
+    info.flops_per_sample = 2.0 * macs.total;
     model.train(was_training);
   }
-  for (const auto& child : model.script().named_children()) {
+  // The rows are the top-level submodules; a wrapper holding one submodule
+  // (a network saved inside a preprocessing shell, say) is looked through, so
+  // they are the wrapped network's stages.
+  torch::jit::Module level = model.script();
+  std::string prefix;
+  for (;;) {
+    std::vector<torch::jit::NameModule> children;
+    for (const auto& child : level.named_children()) children.push_back(child);
+    if (children.size() != 1 || children.front().value.named_children().size() == 0) break;
+    prefix += children.front().name + ".";
+    level = children.front().value;
+  }
+  double attributed = 0.0;
+  for (const auto& child : level.named_children()) {
     LayerSummary l;
-    l.name = child.name;
+    l.name = prefix + child.name;
     const auto type_name = child.value.type()->name();
     l.kind = type_name ? type_name->name() : std::string("Module");
     for (const auto& p : child.value.parameters()) l.params += p.numel();
+    // FLOPs of the operators the interpreter ran inside this submodule (op_mac_counter.h).
+    for (const auto& [path, m] : macs.by_module)
+      if (path == l.name || path.rfind(l.name + ".", 0) == 0) l.flops += 2.0 * m;
+    attributed += l.flops;
+    info.layers.push_back(l);
+  }
+  // Operators in forward itself (torch.mm on a parameter, say) belong to no submodule.
+  const double rest = info.flops_per_sample - attributed;
+  if (rest > 0.5) {
+    LayerSummary l;
+    l.name = "(rest)";
+    l.kind = info.layers.empty() ? "forward (no submodules)" : "forward, outside these submodules";
+    l.flops = rest;
     info.layers.push_back(l);
   }
   return info;

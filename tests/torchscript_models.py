@@ -5,7 +5,8 @@
       Writes, in OUT_DIR: teacher_trace.pt (a small net with BatchNorm and a
       residual block, briefly trained on DATA_DIR's Fashion-MNIST-named IDX
       files, then torch.jit.trace'd in eval mode), teacher_script.pt (the same
-      weights through torch.jit.script), wrong_classes.pt (5 outputs),
+      weights through torch.jit.script), wrapped_trace.pt (the same net in a
+      one-child wrapper module, traced), wrong_classes.pt (5 outputs),
       wrong_channels.pt (expects 3-channel images), student_script.pt (an
       untrained scripted net to be trained by Distillery) and
       teacher_trace.test.f32 (the traced teacher's logits on the first 64
@@ -89,6 +90,17 @@ class ScriptedStudent(nn.Module):
         return self.fc2(F.relu(self.bn(self.fc1(torch.flatten(x, 1)))))
 
 
+class Wrapped(nn.Module):
+    """A network inside a shell, as models are often saved (the shell might add preprocessing)."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x)
+
+
 def make(data_dir, out_dir):
     torch.manual_seed(0)
     torch.set_num_threads(1)
@@ -106,6 +118,7 @@ def make(data_dir, out_dir):
     example = x[:4]
     torch.jit.trace(net, example).save(os.path.join(out_dir, "teacher_trace.pt"))
     torch.jit.script(net).save(os.path.join(out_dir, "teacher_script.pt"))
+    torch.jit.trace(Wrapped(net), example).save(os.path.join(out_dir, "wrapped_trace.pt"))
     torch.jit.script(SmallNet(classes=5).eval()).save(os.path.join(out_dir, "wrong_classes.pt"))
     torch.jit.script(SmallNet(in_channels=3).eval()).save(os.path.join(out_dir, "wrong_channels.pt"))
     torch.jit.script(ScriptedStudent()).save(os.path.join(out_dir, "student_script.pt"))

@@ -175,6 +175,48 @@ private Q_SLOTS:
     QVERIFY(r.err.contains("4242"));
   }
 
+  // Issue 15 item 27: what the GUI annotates (tags, notes, star) is in show and runs --json too.
+  void showAndRunsIncludeAnnotations() {
+    {
+      distillery::RunStore store(db().toStdString());
+      store.setTags(1, {"paper", "kd-best"});
+      store.setNotes(1, "keep this one\nteacher was undertrained");
+      store.setStarred(1, true);
+    }
+    Result r = cli({"show", "1", "--json", "--db", db()});
+    QCOMPARE(r.code, 0);
+    QJsonObject run = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QCOMPARE(run["tags"].toArray(), (QJsonArray{"paper", "kd-best"}));
+    QCOMPARE(run["notes"].toString(), QString("keep this one\nteacher was undertrained"));
+    QCOMPARE(run["starred"].toBool(), true);
+
+    r = cli({"runs", "--json", "--db", db()});
+    QCOMPARE(r.code, 0);
+    bool seenStarred = false, seenPlain = false;
+    for (const auto& v : QJsonDocument::fromJson(r.out.toUtf8()).array()) {
+      const QJsonObject o = v.toObject();
+      QVERIFY2(o.contains("tags") && o.contains("notes") && o.contains("starred"), qPrintable(r.out.left(400)));
+      if (o["id"].toInt() == 1) {
+        seenStarred = o["starred"].toBool() && o["tags"].toArray().size() == 2 && o["notes"].toString().startsWith("keep");
+      } else {
+        seenPlain = seenPlain || (!o["starred"].toBool() && o["tags"].toArray().isEmpty() && o["notes"].toString().isEmpty());
+      }
+    }
+    QVERIFY(seenStarred && seenPlain);
+
+    r = cli({"show", "1", "--db", db()});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains("starred: yes\n") && r.out.contains("tags: paper, kd-best\n") &&
+                 r.out.contains("notes: keep this one\n  teacher was undertrained\n"),
+             qPrintable(r.out.left(600)));
+    {
+      distillery::RunStore store(db().toStdString());
+      store.setTags(1, {});
+      store.setNotes(1, "");
+      store.setStarred(1, false);
+    }
+  }
+
   void methodsListsSchemas() {
     Result r = cli({"methods", "--json"});
     QCOMPARE(r.code, 0);

@@ -4,6 +4,8 @@
 // config diff and cost view. Runs are synthetic: written straight into a
 // temporary store, no training.
 #include "core/chart_spec.h"
+#include "core/config_diff.h"
+#include "core/report_content.h"
 #include "core/run_config.h"
 #include "core/run_filter.h"
 #include "core/run_store.h"
@@ -43,6 +45,9 @@
 #include "core/run_summary_table.h"
 #include "widgets/legend_label.h"
 #include "widgets/summary_table_view.h"
+#include "widgets/run_summary_view.h"
+#include "widgets/run_view.h"
+#include "widgets/metric_chart_view.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -59,6 +64,7 @@
 #include <QTemporaryDir>
 #include <QToolButton>
 #include <QTreeView>
+#include <QTreeWidget>
 #include <QValueAxis>
 #include <QtTest>
 #include <QInputDialog>
@@ -198,6 +204,15 @@ private Q_SLOTS:
   void costAxisHasSiLabelsOnNarrowLogRanges();
   void legendShowsNamesAsPlainTextWithTheirEnds();
   void readoutFollowsZoomPanAndReset();
+  // ---- issue 15 (window): filter semantics and errors, stale views, wall time, progress
+  void filterModelFamilyAndTooltipExamples();
+  void filterReportsMalformedTerms();
+  void filterErrorShowsInTheBox();
+  void hintCountsAfterDelete();
+  void renameReachesDetailsLegendsAndDiff();
+  void detailsFollowStatusChanges();
+  void wallTimeIsOneFigure();
+  void teacherProgressMatchesTeacherRow();
 };
 
 void TestCompare::filterParsesTerms() {
@@ -1380,6 +1395,354 @@ void TestCompare::readoutFollowsZoomPanAndReset() {
   loss->zoomTo(150, 190, 0.001, 0.02); // x=100 is no longer shown
   QVERIFY(!label->isVisible());
   QVERIFY(!loss->readoutX());
+}
+
+// ---- issue 15 (window) -----------------------------------------------------------------
+
+namespace {
+
+// A distill run whose config is given as JSON (teacher and student specs as a user writes them).
+int64_t addDistillRun(RunStore& store, const std::string& name, const nlohmann::json& teacher,
+                      const nlohmann::json& summary = nlohmann::json::object()) {
+  nlohmann::json c = RunConfig::defaultDistill().toJson();
+  c["name"] = name;
+  c["teacher"] = teacher;
+  const int64_t id = store.createRun(name, "distill", c.dump());
+  store.setSummary(id, summary);
+  store.setStatus(id, RunStatus::Running);
+  store.setStatus(id, RunStatus::Finished);
+  return id;
+}
+
+// The text of the summary tree's row whose key is `key` (first match), or a null string.
+QString summaryValue(QTreeWidget* tree, const QString& key) {
+  for (QTreeWidgetItemIterator it(tree); *it; ++it)
+    if ((*it)->text(0) == key) return (*it)->text(1);
+  return {};
+}
+
+} // namespace
+
+void TestCompare::filterModelFamilyAndTooltipExamples() {
+  RunStore store(":memory:");
+  const nlohmann::json cnn = {{"zoo", "cnn"}, {"channels", {8, 16}}, {"fc", 64}, {"train", {{"epochs", 1}}}};
+  const int64_t a = addDistillRun(store, "sweep-a", cnn);
+  const int64_t b = addDistillRun(store, "sweep-b", cnn);
+  // Taught by a stored run: the finished run's summary names the teacher's model.
+  const int64_t byRun =
+      addDistillRun(store, "ablation-run-teacher", {{"run", a}}, {{"teacher_model", "cnn[8,16]fc64"}});
+  const int64_t mlpTaught = addDistillRun(store, "mlp-teacher", {{"zoo", "mlp"}, {"hidden", {256}}, {"train", {{"epochs", 1}}}});
+  const std::vector<RunRecord> runs = store.runs();
+
+  // "=" on a model field is the model family, or the exact model; "~" contains.
+  QCOMPARE(matching("teacher=cnn", runs), (QSet<int64_t>{a, b, byRun}));
+  QCOMPARE(matching("teacher=cnn[8,16]fc64", runs), (QSet<int64_t>{a, b, byRun}));
+  QCOMPARE(matching("teacher=cnn[8,16]fc32", runs), QSet<int64_t>{});
+  QCOMPARE(matching("teacher=mlp", runs), (QSet<int64_t>{mlpTaught}));
+  QCOMPARE(matching("teacher!=cnn", runs), (QSet<int64_t>{mlpTaught}));
+  QCOMPARE(matching("teacher~16", runs), (QSet<int64_t>{a, b, byRun}));
+  QCOMPARE(matching("student=mlp", runs), (QSet<int64_t>{a, b, byRun, mlpTaught}));
+  // A family is a whole name, not any prefix; other fields stay exact.
+  QCOMPARE(matching("teacher=cn", runs), QSet<int64_t>{});
+  QCOMPARE(matching("name=sweep", runs), QSet<int64_t>{});
+
+  // Every example of the tooltip parses, and each does what the tooltip says on these runs.
+  const std::string help = runFilterHelp();
+  QVERIFY(help.find("teacher=cnn") != std::string::npos);
+  store.setTags(b, {"baseline"});
+  store.setStarred(b, true);
+  SyntheticRun failed;
+  failed.name = "failed-dkd";
+  failed.method = "dkd";
+  failed.status = RunStatus::Failed;
+  failed.error = "diverged: the training loss became NaN at step 3";
+  const int64_t f = addRun(store, failed);
+  nlohmann::json cifar = RunConfig::defaultDistill().toJson();
+  cifar["data"]["dataset"] = "cifar10";
+  cifar["method"] = {{"name", "kd"}, {"temperature", 4.0}, {"alpha", 0.9}};
+  const int64_t c10 = store.createRun("cifar", "distill", cifar.dump());
+  store.setSummary(c10, {{"best_val_accuracy", 0.85}, {"test_kl", 0.2}});
+  const std::vector<RunRecord> all = store.runs();
+  QSet<int64_t> ids;
+  for (const RunRecord& r : all) ids.insert(r.id);
+  const std::map<std::string, QSet<int64_t>> expected = {
+      {"method=kd", ids - QSet<int64_t>{f}},
+      {"method=kd,dkd", ids},
+      {"student=mlp", ids},
+      {"teacher=cnn", ids - QSet<int64_t>{mlpTaught}},
+      {"dataset=cifar10", {c10}},
+      {"status!=failed", ids - QSet<int64_t>{f}},
+      {"name=sweep*", {a, b}},
+      {"name~ablation", {byRun}},
+      {"acc>0.8", {c10}},
+      {"acc>=80%", {c10}},
+      {"lr<1e-3", {}},
+      {"lr<1e-2", ids},
+      {"temperature=4", ids},
+      {"summary.test_kl<0.3", {c10}},
+      {"tag:baseline", {b}},
+      {"starred", {b}},
+      {"diverged", {f}},
+      {"#" + std::to_string(a), {a}},
+      {"-tag:baseline", ids - QSet<int64_t>{b}},
+  };
+  for (const auto& [text, want] : expected) {
+    const RunFilter filter = RunFilter::parse(text);
+    QVERIFY2(filter.errors().empty(), text.c_str());
+    QVERIFY2(matching(text, all) == want, text.c_str());
+    // Each example term (before its #id) appears in the tooltip.
+    if (text[0] != '#' && text[0] != '-' && text != "lr<1e-2")
+      QVERIFY2(help.find(text) != std::string::npos, text.c_str());
+  }
+}
+
+void TestCompare::filterReportsMalformedTerms() {
+  RunStore store(":memory:");
+  SyntheticRun r;
+  r.best = 0.9;
+  const int64_t id = addRun(store, r);
+  const std::vector<RunRecord> runs = store.runs();
+  struct Case {
+    const char* text;
+    const char* says; // part of the message
+  };
+  for (const Case& c : {Case{"acc>abc", "\"abc\" is not a number"}, Case{"acc>", "a value is missing after \">\""},
+                        Case{"acc=>0.8", "one operator per term"}, Case{"name~", "a value is missing"},
+                        Case{"status=runing", "no status \"runing\""}, Case{"\"two words", "quote is not closed"},
+                        Case{"lr<=1e-3,x", "\"x\" is not a number"}}) {
+    const RunFilter f = RunFilter::parse(c.text);
+    QVERIFY2(f.errors().size() == 1, c.text);
+    QVERIFY2(f.errors()[0].find(c.says) != std::string::npos, f.errors()[0].c_str());
+  }
+  // The message names the term; the malformed term is left out, the rest still filters.
+  const RunFilter f = RunFilter::parse("acc>abc method=kd");
+  QVERIFY(f.errors()[0].find("\"acc>abc\"") != std::string::npos);
+  QCOMPARE(int(f.terms().size()), 1);
+  QCOMPARE(matching("acc>abc method=kd", runs), QSet<int64_t>{id});
+  QCOMPARE(matching("acc>abc method=dkd", runs), QSet<int64_t>{});
+  // Well-formed terms report nothing, including an empty "notes=" and a status wildcard.
+  for (const char* ok : {"acc>0.8", "acc>=80%", "notes=", "status=fin*", "is:running", "tag:x", "name=\"a b\"", "kd"})
+    QVERIFY2(RunFilter::parse(ok).errors().empty(), ok);
+}
+
+void TestCompare::filterErrorShowsInTheBox() {
+  RunStore store(":memory:");
+  SyntheticRun r;
+  r.best = 0.9;
+  addRun(store, r);
+  r.best = 0.5;
+  addRun(store, r);
+  RunTableModel model(store);
+  model.refresh();
+  RunBrowser browser(&model);
+  browser.resize(1100, 300);
+  browser.show();
+  auto* hint = browser.findChild<QLabel*>(QStringLiteral("filterHint"));
+  QVERIFY(hint);
+  browser.setFilterText(QStringLiteral("acc>abc"));
+  QVERIFY2(hint->text().contains(QStringLiteral("not a number")), qPrintable(hint->text()));
+  QVERIFY(browser.filterEdit()->styleSheet().contains(QStringLiteral("#c0392b")));
+  QVERIFY(browser.filterEdit()->toolTip().startsWith(QStringLiteral("\"acc>abc\"")));
+  QCOMPARE(browser.visibleRunCount(), 2); // the term is left out, not a silent "nothing"
+  browser.setFilterText(QStringLiteral("acc>0.8"));
+  QCOMPARE(browser.visibleRunCount(), 1);
+  QCOMPARE(hint->text(), QStringLiteral("1 of 2 runs"));
+  QVERIFY(browser.filterEdit()->styleSheet().isEmpty());
+  QCOMPARE(browser.filterEdit()->toolTip(), QString::fromUtf8(runFilterHelp()));
+}
+
+void TestCompare::hintCountsAfterDelete() {
+  RunStore store(":memory:");
+  QList<int64_t> ids;
+  for (int i = 0; i < 7; ++i) {
+    SyntheticRun r;
+    r.name = "r" + std::to_string(i);
+    ids << addRun(store, r);
+  }
+  RunTableModel model(store);
+  model.refresh();
+  RunBrowser browser(&model);
+  browser.resize(1100, 300);
+  browser.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&browser));
+  auto* hint = browser.findChild<QLabel*>(QStringLiteral("filterHint"));
+  QCOMPARE(hint->text(), QStringLiteral("7 runs"));
+  browser.selectRun(ids[3]);
+  QCOMPARE(model.deleteRuns({ids[3]}), 1);
+  QCoreApplication::processEvents();
+  QCOMPARE(hint->text(), QStringLiteral("6 runs"));
+  // And after a filter was typed and cleared.
+  browser.setFilterText(QStringLiteral("r1"));
+  QCOMPARE(hint->text(), QStringLiteral("1 of 6 runs"));
+  browser.setFilterText(QString());
+  QCOMPARE(model.deleteRuns({ids[0], ids[1]}), 2);
+  QCoreApplication::processEvents();
+  QCOMPARE(hint->text(), QStringLiteral("4 runs"));
+}
+
+void TestCompare::renameReachesDetailsLegendsAndDiff() {
+  RunStore store(":memory:");
+  SyntheticRun r;
+  r.name = "old-a";
+  const int64_t a = addRun(store, r);
+  r.name = "old-b";
+  r.temperature = 2;
+  const int64_t b = addRun(store, r);
+  addCurve(store, a, "train_loss", 20, [](int s) { return 1.0 / s; });
+  addCurve(store, b, "train_loss", 20, [](int s) { return 2.0 / s; });
+  MainWindow window(store);
+  window.resize(1300, 850);
+  window.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  window.runBrowser()->selectRuns({a, b});
+  window.selectRun(a);
+  window.runBrowser()->selectRuns({a, b});
+  window.compareSelected();
+  QCOMPARE(window.compareView()->runs().size(), 2);
+  window.tabs()->setCurrentIndex(0);
+  window.selectRun(a);
+  auto* details = window.runView()->findChild<QTreeWidget*>(QStringLiteral("summaryView"));
+  QVERIFY(details);
+  QCOMPARE(summaryValue(details, QStringLiteral("name")), QStringLiteral("old-a"));
+
+  // Renamed as the user does it: an edit in the table.
+  const int row = window.runModel()->rowOf(a);
+  QVERIFY(window.runModel()->setData(window.runModel()->index(row, RunTableModel::NameColumn), QStringLiteral("new-a")));
+  QCOMPARE(summaryValue(details, QStringLiteral("name")), QStringLiteral("new-a"));
+  QLineSeries* curve = window.runView()->lossChart()->series(a, QStringLiteral("train_loss"));
+  QVERIFY(curve);
+  QVERIFY2(curve->name().contains(QStringLiteral("new-a")), qPrintable(curve->name()));
+  // The compare view's diff headers and charts.
+  const TableData diff = window.compareView()->configDiffView()->table();
+  bool header = false;
+  for (const std::string& h : diff.headers) header = header || h.find("new-a") != std::string::npos;
+  QVERIFY(header);
+  bool compareLegend = false;
+  for (CompareChartView* chart : window.compareView()->charts())
+    for (QAbstractSeries* series : chart->chart()->series())
+      compareLegend = compareLegend || series->name().contains(QStringLiteral("new-a"));
+  QVERIFY(compareLegend);
+
+  // The report's config diff and each run's config carry the current name, not the one at creation.
+  ReportOptions options;
+  options.run_ids = {a, b};
+  const ReportContent content = buildReportContent(store, options);
+  bool nameRow = false;
+  for (const auto& cells : content.diff_table.rows) {
+    if (cells[0] != "name") continue;
+    nameRow = true;
+    QCOMPARE(QString::fromStdString(cells[1]), QStringLiteral("new-a"));
+    QCOMPARE(QString::fromStdString(cells[2]), QStringLiteral("old-b"));
+  }
+  QVERIFY(nameRow);
+  QVERIFY(content.runs[0].config_pretty.find("\"new-a\"") != std::string::npos);
+  QCOMPARE(QString::fromStdString(currentRunConfig(*store.run(a))["name"].get<std::string>()), QStringLiteral("new-a"));
+}
+
+void TestCompare::detailsFollowStatusChanges() {
+  QTemporaryDir dir;
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  const int64_t id = store.createRun("queued-then-running", "distill", configJson(SyntheticRun{}));
+  MainWindow window(store);
+  window.show();
+  window.selectRun(id);
+  auto* details = window.runView()->findChild<QTreeWidget*>(QStringLiteral("summaryView"));
+  QCOMPARE(summaryValue(details, QStringLiteral("status")), QStringLiteral("queued"));
+  // The worker marks it running in the store; the window refreshes its model (runStarted).
+  store.setStatus(id, RunStatus::Running);
+  window.runModel()->refresh();
+  QCOMPARE(summaryValue(details, QStringLiteral("status")), QStringLiteral("running"));
+  store.setStatus(id, RunStatus::Cancelled);
+  window.runModel()->refresh();
+  QCOMPARE(summaryValue(details, QStringLiteral("status")), QStringLiteral("cancelled"));
+  // Resumed: running again, with its first start time kept.
+  const std::string started = store.run(id)->started_at;
+  store.setStatus(id, RunStatus::Running);
+  window.runModel()->refresh();
+  QCOMPARE(summaryValue(details, QStringLiteral("status")), QStringLiteral("running"));
+  QCOMPARE(summaryValue(details, QStringLiteral("started")), QString::fromStdString(started));
+}
+
+void TestCompare::wallTimeIsOneFigure() {
+  QTemporaryDir dir;
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  // Finished: 0.8 s of training, though started..finished spans longer (data loading, tests).
+  SyntheticRun r;
+  r.wall_s = 0.8;
+  const int64_t quick = addRun(store, r);
+  // A resumed teacher: 50.2 s of training over two sessions.
+  r.wall_s = 50.2;
+  const int64_t resumed = addRun(store, r);
+  // Running, no summary yet: its latest point says 12.5 s.
+  const int64_t running = store.createRun("live", "distill", configJson(SyntheticRun{}));
+  store.setStatus(running, RunStatus::Running);
+  addCurve(store, running, "train_loss", 10, [](int s) { return 1.0 / s; }); // wall_s = 0.01 * step
+  MetricPoint late;
+  late.run_id = running;
+  late.metric = "train_loss";
+  late.step = 11;
+  late.wall_s = 12.5;
+  late.value = 0.1;
+  store.appendPoints({late});
+
+  MainWindow window(store);
+  window.show();
+  RunTableModel* model = window.runModel();
+  auto cell = [&](int64_t id) { return model->index(model->rowOf(id), RunTableModel::WallTimeColumn).data().toString(); };
+  QCOMPARE(cell(quick), QStringLiteral("0.8 s"));
+  QCOMPARE(cell(resumed), QStringLiteral("50.2 s"));
+  QCOMPARE(cell(running), QStringLiteral("12.5 s"));
+  auto* details = window.runView()->findChild<QTreeWidget*>(QStringLiteral("summaryView"));
+  for (int64_t id : {quick, resumed, running}) {
+    window.selectRun(id);
+    QCOMPARE(summaryValue(details, QStringLiteral("wall time")), cell(id));
+  }
+  QCOMPARE(summaryValue(details, QStringLiteral("wall_s")), QString()); // no summary yet
+  // Live points move both on.
+  MetricPoint next = late;
+  next.step = 12;
+  next.wall_s = 75.0;
+  window.runModel()->addPoints({next});
+  window.runView()->addPoints({next});
+  QCOMPARE(cell(running), QStringLiteral("1:15"));
+  QCOMPARE(summaryValue(details, QStringLiteral("wall time")), QStringLiteral("1:15"));
+  QCOMPARE(formatWallTime(3725.0), QStringLiteral("1:02:05"));
+}
+
+void TestCompare::teacherProgressMatchesTeacherRow() {
+  RunStore store(":memory:");
+  const int64_t parent = store.createRun("kd", "distill", configJson(SyntheticRun{}));
+  SyntheticRun t;
+  t.train = true;
+  const int64_t teacher = store.createRun("kd-teacher", "train", configJson(t), parent);
+  store.setTeacher(parent, teacher);
+  store.setStatus(parent, RunStatus::Running);
+  store.setStatus(teacher, RunStatus::Running);
+  RunTableModel model(store);
+  model.refresh();
+  // As the engine reports them: the teacher's steps within its own training,
+  // and the same steps within the whole run's budget (teacher + distillation).
+  RunProgress own;
+  own.run_id = teacher;
+  own.phase = "teacher";
+  own.step = 164;
+  own.total_steps = 1000;
+  own.fraction = 0.164;
+  RunProgress whole = own;
+  whole.run_id = parent;
+  whole.total_steps = 1500;
+  whole.fraction = 164.0 / 1500.0; // 10.9%
+  model.setProgress(own);
+  model.setProgress(whole);
+  const QString teacherText = model.index(model.rowOf(teacher), RunTableModel::ProgressColumn).data().toString();
+  const QString parentText = model.index(model.rowOf(parent), RunTableModel::ProgressColumn).data().toString();
+  QVERIFY2(teacherText.startsWith(QStringLiteral("teacher 16.4%")), qPrintable(teacherText));
+  QVERIFY2(parentText.startsWith(QStringLiteral("teacher 16.4%")), qPrintable(parentText));
+  // The bar and the tooltip keep the whole run's share.
+  QCOMPARE(model.index(model.rowOf(parent), RunTableModel::ProgressColumn).data(RunTableModel::ProgressFractionRole).toDouble(),
+           whole.fraction);
+  QVERIFY(model.index(model.rowOf(parent), RunTableModel::ProgressColumn).data(Qt::ToolTipRole).toString().contains(
+      QStringLiteral("10.9% of the whole run")));
 }
 
 QTEST_MAIN(TestCompare)

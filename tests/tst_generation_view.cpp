@@ -10,7 +10,9 @@
 #include "widgets/generation_view.h"
 #include "widgets/gpt_spec_form.h"
 #include "widgets/lm_run_dialog.h"
+#include "widgets/main_window.h"
 
+#include <QAction>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QPushButton>
@@ -213,6 +215,51 @@ private Q_SLOTS:
     QVERIFY(done.count() == 1 || done.wait(30000));
     QVERIFY2(solo.resultsHtml().contains("no teacher"),
              qPrintable(solo.findChild<QLabel*>("generationStatus")->text()));
+  }
+
+  // Issue 15 item 22: the window closes by its Close button, Esc and Ctrl+W, wherever the focus is.
+  void closesByButtonEscAndCtrlW() {
+    auto openView = [&] {
+      auto view = std::make_unique<gui::GenerationView>(*store_, student_);
+      view->show();
+      view->activateWindow();
+      return view;
+    };
+    for (const QKeySequence& key : {QKeySequence(Qt::Key_Escape), QKeySequence(Qt::CTRL | Qt::Key_W)}) {
+      for (const char* focus : {"generationPrompts", "generationOutput", "generationSeed"}) {
+        auto view = openView();
+        QVERIFY(QTest::qWaitForWindowActive(view.get()));
+        QWidget* target = view->findChild<QWidget*>(focus);
+        QVERIFY(target);
+        target->setFocus();
+        QTest::keySequence(target, key);
+        QTRY_VERIFY2(!view->isVisible(), qPrintable(key.toString() + " with focus in " + focus));
+      }
+    }
+    auto view = openView();
+    auto* buttons = view->findChild<QDialogButtonBox*>("generationButtons");
+    QVERIFY(buttons);
+    QPushButton* close = buttons->button(QDialogButtonBox::Close);
+    QVERIFY(close);
+    QTest::mouseClick(close, Qt::LeftButton);
+    QVERIFY(!view->isVisible());
+  }
+
+  // Run > Generations is offered only for finished language-model runs.
+  void generationsOnlyForLanguageModelRuns() {
+    const int64_t image = store_->createRun("image", "distill", RunConfig::defaultDistill().toJson().dump());
+    store_->setStatus(image, RunStatus::Running);
+    store_->setStatus(image, RunStatus::Finished);
+    gui::MainWindow window(*store_);
+    QAction* generations = window.generationsAction();
+    QVERIFY(generations);
+    window.selectRun(image);
+    QVERIFY(!generations->isEnabled());
+    window.selectRun(student_);
+    QVERIFY(generations->isEnabled());
+    window.selectRun(teacher_);
+    QVERIFY(generations->isEnabled());
+    store_->deleteRun(image);
   }
 };
 

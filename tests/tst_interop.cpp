@@ -460,6 +460,60 @@ private Q_SLOTS:
              again.message.c_str());
   }
 
+  // Issue 15 item 28: a TorchScript model's card has FLOPs per submodule (a
+  // one-child wrapper looked through), FLOPs are said to be 2 x multiply-adds,
+  // and input errors name where the input came from and its layout.
+  void modelCardBreaksDownTorchScriptLayers() {
+    if (!python_) QSKIP(qPrintable(python_why_));
+    // SmallNet by hand (as above): stem 1->8 3x3 and two 8->8 3x3 convs at 28x28, fc 392->10.
+    const double stem = 2.0 * 8 * 9 * 784, block = 2.0 * 2 * 8 * 8 * 9 * 784, fc = 2.0 * 392 * 10;
+    struct Want {
+      const char* file;
+      const char* prefix;
+    };
+    for (const Want& w : {Want{"wrapped_trace.pt", "net."}, Want{"teacher_trace.pt", ""}, Want{"teacher_script.pt", ""}}) {
+      const ModelInfo info =
+          describeModel(modelSpecFromJson({{"torchscript", model(w.file).toStdString()}}, "m"), 1, 28, 28, 10);
+      std::map<std::string, double> flops;
+      double sum = 0;
+      for (const auto& l : info.layers) {
+        flops[l.name] = l.flops;
+        sum += l.flops;
+      }
+      const std::string p = w.prefix;
+      QVERIFY2(flops.count(p + "stem") && flops.count(p + "block") && flops.count(p + "fc"), w.file);
+      QCOMPARE(flops[p + "stem"], stem);
+      QCOMPARE(flops[p + "block"], block);
+      QCOMPARE(flops[p + "fc"], fc);
+      QCOMPARE(flops[p + "bn"], 0.0);
+      QCOMPARE(sum, info.flops_per_sample); // nothing lost, nothing counted twice
+      QVERIFY2(!flops.count("(rest)"), w.file); // SmallNet's forward runs no conv/linear of its own
+    }
+    ProcessResult card = runProcess(DISTILLERY_CLI, {"model-card", model("wrapped_trace.pt"), "--no-latency"});
+    QVERIFY2(card.code == 0, qPrintable(card.err));
+    QVERIFY2(card.out.contains("net.block") && card.out.contains("multiply-adds"), qPrintable(card.out));
+    ProcessResult json_card =
+        runProcess(DISTILLERY_CLI, {"model-card", model("wrapped_trace.pt"), "--no-latency", "--json"});
+    const json j = json::parse(json_card.out.toStdString());
+    QCOMPARE(j["macs_per_sample"].get<double>() * 2.0, j["flops_per_sample"].get<double>());
+
+    // --shape gave the input, not a dataset.
+    ProcessResult bad = runProcess(DISTILLERY_CLI, {"model-card", model("wrong_channels.pt"), "--no-latency"});
+    QCOMPARE(bad.code, 1);
+    QVERIFY2(bad.err.contains("--shape 1x28x28") && !bad.err.contains("dataset"), qPrintable(bad.err));
+    QVERIFY2(bad.err.contains("images [N, C, H, W]"), qPrintable(bad.err));
+    // A table's rows are not called images.
+    ScriptedClassifier loaded = loadScriptedFile(model("teacher_trace.pt").toStdString());
+    try {
+      probeClassifier(loaded.ptr(), torch::zeros({4, 13}), 10, "t.pt");
+      QFAIL("a [4, 13] input was accepted by an image model");
+    } catch (const DataError& e) {
+      const QString what = QString::fromUtf8(e.what());
+      QVERIFY2(what.contains("the dataset's input [4, 13] (table rows [N, F])") && !what.contains("images"),
+               qPrintable(what));
+    }
+  }
+
   void modelCardMeasuresAndCompares() {
     CardInput input; // 1x28x28, 10 classes
     CardOptions options;

@@ -192,6 +192,15 @@ void TestRunStore::statusChangesStampTimes() {
   QCOMPARE(q(r->error), QStringLiteral("out of memory"));
   QVERIFY(kIsoUtc.match(QString::fromStdString(r->finished_at)).hasMatch());
   QVERIFY(!r->started_at.empty());
+
+  // Issue 15 item 24: a resume (running again, a second later) keeps the first start.
+  const std::string firstStart = r->started_at;
+  QTest::qWait(1100); // timestamps have whole seconds
+  store.setStatus(id, RunStatus::Running);
+  r = store.run(id);
+  QCOMPARE(q(r->started_at), q(firstStart));
+  QVERIFY(r->finished_at.empty());
+
 }
 
 void TestRunStore::logsRoundTrip() {

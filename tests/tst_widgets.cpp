@@ -25,6 +25,7 @@
 #include "widgets/sweep_launcher.h"
 #include <QPushButton>
 #include <QTableWidget>
+#include "widgets/run_browser.h"
 
 #include <QCheckBox>
 #include <QDialogButtonBox>
@@ -38,13 +39,18 @@
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QRadioButton>
+#include <QMenuBar>
+#include <QShortcut>
 #include <QSignalSpy>
 #include <QSpinBox>
 #include <QTemporaryDir>
 #include <QToolButton>
+#include <QTreeView>
+#include <QTreeWidget>
 #include <QtTest>
 
 #include <cmath>
+#include <map>
 #include <limits>
 #include <memory>
 #include <set>
@@ -130,6 +136,9 @@ private Q_SLOTS:
   void newRunDialogSetsEveryDataAndTrainingKey(); // issue 15.6
   void newRunDialogRefusesWhatCannotStart();      // issue 15.6
   void emptyRunNameIsRefused();                   // issue 15.21
+  // ---- issue 15 (window)
+  void shortcutsAreUniqueAndWork();
+  void wallTimeMatchesSummaryAfterARealRun();
 };
 
 void TestWidgets::initTestCase() {
@@ -707,6 +716,31 @@ bool okEnabled(QDialog& dialog) {
 
 } // namespace
 
+namespace {
+
+// Every key sequence bound to more than one action or shortcut of the same
+// window: Qt calls that an "ambiguous shortcut overload" and runs neither.
+QStringList duplicateShortcuts(QWidget* top) {
+  std::map<std::pair<QWidget*, QString>, QStringList> owners;
+  auto windowOf = [](QObject* o) -> QWidget* {
+    for (; o; o = o->parent())
+      if (auto* w = qobject_cast<QWidget*>(o)) return w->window();
+    return nullptr;
+  };
+  for (QAction* a : top->findChildren<QAction*>())
+    for (const QKeySequence& key : a->shortcuts())
+      if (!key.isEmpty()) owners[{windowOf(a), key.toString()}] << a->text();
+  for (QShortcut* sc : top->findChildren<QShortcut*>())
+    for (const QKeySequence& key : sc->keys())
+      if (!key.isEmpty()) owners[{windowOf(sc), key.toString()}] << QStringLiteral("QShortcut ") + sc->objectName();
+  QStringList out;
+  for (const auto& [key, names] : owners)
+    if (names.size() > 1) out << key.second + QStringLiteral(": ") + names.join(QStringLiteral(" / "));
+  return out;
+}
+
+} // namespace
+
 void TestWidgets::teacherRunsFitTheTaskAndData() {
   RunStore store(":memory:");
   RunConfig image = tinyTrainConfig(dataDir_, 1);
@@ -849,6 +883,78 @@ void TestWidgets::emptyRunNameIsRefused() {
   QVERIFY(!okEnabled(dialog));
   dialog.accept();
   QVERIFY(dialog.result() != QDialog::Accepted);
+}
+
+void TestWidgets::shortcutsAreUniqueAndWork() {
+  QTemporaryDir dir;
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  RunConfig distill = tinyTrainConfig(dataDir_, 1);
+  distill.task = "distill";
+  distill.teacher.kind = TeacherSource::Kind::Zoo;
+  distill.teacher.model.zoo = "mlp";
+  distill.teacher.model.hidden = {32};
+  distill.student.zoo = "mlp";
+  distill.student.hidden = {8};
+  const int64_t id = store.createRun("kd", "distill", distill.toJson().dump());
+  store.setStatus(id, RunStatus::Running);
+  store.setStatus(id, RunStatus::Finished);
+
+  MainWindow window(store);
+  window.resize(1200, 800);
+  window.show();
+  window.activateWindow();
+  QVERIFY(QTest::qWaitForWindowActive(&window));
+  // The compare view builds its export menu's actions up front; the run menu holds the rest.
+  QVERIFY(window.menuBar()->actions().size() >= 2);
+  const QStringList clashes = duplicateShortcuts(&window);
+  QVERIFY2(clashes.isEmpty(), qPrintable(clashes.join(QStringLiteral("; "))));
+
+  // Each key reaches its one action. Ctrl+B: Train Baseline (its slot is
+  // swapped for a spy, so no run starts).
+  window.selectRun(id);
+  window.runBrowser()->tree()->setFocus();
+  QVERIFY(window.baselineAction()->isEnabled());
+  QObject::disconnect(window.baselineAction(), &QAction::triggered, &window, nullptr);
+  QSignalSpy baseline(window.baselineAction(), &QAction::triggered);
+  QTest::keyClick(&window, Qt::Key_B, Qt::ControlModifier);
+  QCOMPARE(baseline.count(), 1);
+  QVERIFY(!store.run(id)->starred);
+  // Star / Unstar has a key of its own, and it toggles.
+  const QKeySequence star = window.starAction()->shortcut();
+  QVERIFY(!star.isEmpty() && star != QKeySequence(Qt::CTRL | Qt::Key_B));
+  QTest::keySequence(&window, star);
+  QVERIFY(store.run(id)->starred);
+  QTest::keySequence(&window, star);
+  QVERIFY(!store.run(id)->starred);
+  // Ctrl+F puts the cursor in the filter box, from the Compare tab too.
+  window.tabs()->setCurrentIndex(1);
+  QTest::keyClick(&window, Qt::Key_F, Qt::ControlModifier);
+  QCOMPARE(window.tabs()->currentIndex(), 0);
+  QTRY_VERIFY(window.runBrowser()->filterEdit()->hasFocus());
+}
+
+void TestWidgets::wallTimeMatchesSummaryAfterARealRun() {
+  QTemporaryDir dir;
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  MainWindow window(store);
+  QSignalSpy finished(window.controller(), &RunController::runFinished);
+  const int64_t id = window.startRun(tinyTrainConfig(dataDir_, 1));
+  QVERIFY(id > 0);
+  QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
+  const auto record = store.run(id);
+  QVERIFY(record && record->summary.contains("wall_s"));
+  const double wall = record->summary["wall_s"].get<double>();
+  RunTableModel* model = window.runModel();
+  // The table, the details and the summary give the one figure: the training's wall_s.
+  const QString cell = model->index(model->rowOf(id), RunTableModel::WallTimeColumn).data().toString();
+  QCOMPARE(cell, formatWallTime(wall));
+  window.selectRun(id);
+  auto* details = window.runView()->findChild<QTreeWidget*>(QStringLiteral("summaryView"));
+  QVERIFY(details);
+  QString shown;
+  for (QTreeWidgetItemIterator it(details); *it; ++it)
+    if ((*it)->text(0) == QStringLiteral("wall time")) shown = (*it)->text(1);
+  QCOMPARE(shown, cell);
 }
 
 QTEST_MAIN(TestWidgets)

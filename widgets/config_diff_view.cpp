@@ -62,13 +62,8 @@ void ConfigDiffView::rebuild() {
   for (const distillery::RunRecord& run : runs_) ids.append(run.id);
   const auto runColorOf = runColors(ids); // as the compared runs' curves
   for (const distillery::RunRecord& run : runs_) {
-    nlohmann::json config;
-    try {
-      config = nlohmann::json::parse(run.config_json);
-    } catch (const std::exception&) {
-      config = nlohmann::json::object(); // shown as missing keys rather than failing the view
-    }
-    // The stored config carries the name at creation; show the run's current one.
+    // Unreadable configs show as missing keys; the name is in the column header.
+    nlohmann::json config = distillery::currentRunConfig(run);
     config.erase("name");
     configs.push_back(std::move(config));
     headers.push_back("#" + std::to_string(run.id) + " " + run.name);

@@ -5,6 +5,7 @@
 #include "core/run_store.h"
 
 #include <QCoreApplication>
+#include <QDialogButtonBox>
 #include <QDoubleSpinBox>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -12,6 +13,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QShortcut>
 #include <QSpinBox>
 #include <QTextBrowser>
 #include <QThread>
@@ -132,11 +134,23 @@ GenerationView::GenerationView(distillery::RunStore& store, int64_t run_id, QWid
   output_->setObjectName(QStringLiteral("generationOutput"));
   output_->setOpenLinks(false);
 
+  // A non-modal window of its own: a Close button, and Esc or Ctrl+W close it
+  // wherever the focus is (the text fields would otherwise keep those keys).
+  auto* buttons = new QDialogButtonBox(QDialogButtonBox::Close, this);
+  buttons->setObjectName(QStringLiteral("generationButtons"));
+  connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+  for (const QKeySequence& key : {QKeySequence(Qt::Key_Escape), QKeySequence(Qt::CTRL | Qt::Key_W)}) {
+    auto* shortcut = new QShortcut(key, this);
+    shortcut->setContext(Qt::WindowShortcut);
+    connect(shortcut, &QShortcut::activated, this, &QDialog::reject);
+  }
+
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(header_);
   layout->addLayout(controls);
   layout->addWidget(status_);
   layout->addWidget(output_, 1);
+  layout->addWidget(buttons);
   resize(980, 640);
 }
 

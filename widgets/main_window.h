@@ -59,6 +59,8 @@ public:
   // The hyperparameter plot, on the selected runs (or on the sweep they belong to).
   HyperparamView* showHyperparameters();
   QAction* resumeAction() const { return resumeAction_; }
+  QAction* starAction() const { return starAction_; }
+  QAction* generationsAction() const { return generationsAction_; }
 
 public Q_SLOTS:
   void newRun();
@@ -120,6 +122,8 @@ private:
   SweepLauncher* sweeps_ = nullptr;
   RunAnnotationActions* annotations_ = nullptr;
   HyperparamView* hyperparams_ = nullptr;
+  QAction* filterAction_ = nullptr;      // Ctrl+F: the filter box
+  QAction* generationsAction_ = nullptr; // finished language-model runs only
 };
 
 } // namespace distillery::gui

@@ -21,18 +21,6 @@
 
 namespace distillery::gui {
 
-namespace {
-
-const char* const kFilterHelp =
-    "Free text matches name, notes, tags, method and models. Field terms:\n"
-    "  method=kd  student=mlp  teacher=cnn  dataset=cifar10  status!=failed\n"
-    "  method=kd,dkd (any of)   name=sweep*  name~ablation (contains)\n"
-    "  acc>0.8  acc>=80%  lr<1e-3  temperature=4  summary.test_kl<0.3\n"
-    "  tag:baseline  starred  diverged  #12   -term negates, \"quoted values\"\n"
-    "Fields: run fields, any config key (method.temperature) or its last part (temperature).";
-
-} // namespace
-
 RunBrowser::RunBrowser(RunTableModel* runs, QWidget* parent) : QWidget(parent), runs_(runs) {
   filter_ = new RunFilterProxyModel(runs_, this);
   group_ = new RunGroupProxyModel(runs_, this);
@@ -42,7 +30,7 @@ RunBrowser::RunBrowser(RunTableModel* runs, QWidget* parent) : QWidget(parent), 
   filterEdit_->setObjectName(QStringLiteral("filterEdit"));
   filterEdit_->setClearButtonEnabled(true);
   filterEdit_->setPlaceholderText(tr("Filter runs: text, method=kd student=mlp acc>0.8 tag:baseline starred …"));
-  filterEdit_->setToolTip(tr(kFilterHelp));
+  filterEdit_->setToolTip(QString::fromUtf8(distillery::runFilterHelp()));
   groupCombo_ = new QComboBox(this);
   groupCombo_->setObjectName(QStringLiteral("groupCombo"));
   groupCombo_->setToolTip(tr("Group the runs by a config key; group rows show the best figures of their runs, or mean ± std, "
@@ -134,6 +122,8 @@ RunBrowser::RunBrowser(RunTableModel* runs, QWidget* parent) : QWidget(parent), 
   connect(filter_, &RunFilterProxyModel::filterApplied, this, &RunBrowser::updateHint);
   connect(filter_, &QAbstractItemModel::rowsInserted, this, &RunBrowser::updateHint);
   connect(filter_, &QAbstractItemModel::rowsRemoved, this, &RunBrowser::updateHint);
+  // The proxy drops its rows before the source does ("6 of 7 runs"): count again after.
+  connect(runs_, &QAbstractItemModel::rowsRemoved, this, &RunBrowser::updateHint);
   connect(filter_, &QAbstractItemModel::layoutChanged, this, &RunBrowser::updateHint);
   connect(filter_, &QAbstractItemModel::modelReset, this, &RunBrowser::updateHint);
 
@@ -148,6 +138,7 @@ RunBrowser::RunBrowser(RunTableModel* runs, QWidget* parent) : QWidget(parent), 
                                      std::clamp(tree_->header()->sectionSize(RunTableModel::NameColumn), 160, 320));
       tree_->header()->resizeSection(RunTableModel::ProgressColumn,
                                      std::max(tree_->header()->sectionSize(RunTableModel::ProgressColumn), 150));
+      fitFiguresInView();
     });
   };
   connect(runs_, &QAbstractItemModel::rowsInserted, this, fitColumnsOnce);
@@ -161,6 +152,38 @@ void RunBrowser::setFilterText(const QString& text) {
   filterTimer_->stop();
   if (filterEdit_->text() != text) filterEdit_->setText(text);
   filter_->setFilterText(text);
+}
+
+void RunBrowser::fitFiguresInView() {
+  // On a small screen (1024 px) the contents-wide text columns would push
+  // accuracy, agreement and wall time out of view: narrow the text columns
+  // (they elide) until every column up to Wall time fits.
+  QHeaderView* header = tree_->header();
+  const int available = tree_->viewport()->width();
+  if (available <= 0) return;
+  struct Shrinkable {
+    int column, minimum;
+  };
+  const Shrinkable shrinkable[] = {{RunTableModel::NameColumn, 110},    {RunTableModel::TeacherColumn, 80},
+                                   {RunTableModel::StudentColumn, 80},  {RunTableModel::MethodColumn, 80},
+                                   {RunTableModel::ProgressColumn, 110}};
+  const int lastVisual = header->visualIndex(RunTableModel::WallTimeColumn);
+  int needed = 0, slack = 0;
+  for (int v = 0; v <= lastVisual; ++v) needed += header->sectionSize(header->logicalIndex(v));
+  for (const Shrinkable& c : shrinkable)
+    if (header->visualIndex(c.column) <= lastVisual) slack += std::max(0, header->sectionSize(c.column) - c.minimum);
+  const int excess = needed - available;
+  if (excess <= 0 || slack <= 0) return;
+  const double keep = 1.0 - std::min(1.0, double(excess) / double(slack));
+  for (const Shrinkable& c : shrinkable) {
+    const int size = header->sectionSize(c.column);
+    if (size > c.minimum) header->resizeSection(c.column, c.minimum + int((size - c.minimum) * keep));
+  }
+}
+
+void RunBrowser::focusFilter() {
+  filterEdit_->setFocus(Qt::ShortcutFocusReason);
+  filterEdit_->selectAll();
 }
 
 void RunBrowser::setGroupKey(const std::string& key) {
@@ -211,12 +234,25 @@ void RunBrowser::expandGroups() {
 void RunBrowser::updateHint() {
   const int shown = filter_->rowCount(), total = runs_->rowCount();
   const QStringList unknown = filter_->filterText().isEmpty() ? QStringList() : filter_->unknownFields();
-  if (!unknown.isEmpty()) {
+  // A malformed term: the box turns red and says why, in the hint and its tooltip.
+  const QStringList errors = filter_->errors();
+  const QString help = QString::fromUtf8(distillery::runFilterHelp());
+  filterEdit_->setStyleSheet(errors.isEmpty() ? QString()
+                                              : QStringLiteral("QLineEdit { border: 1px solid #c0392b; "
+                                                               "background: #fdecea; }"));
+  filterEdit_->setToolTip(errors.isEmpty() ? help : errors.join(u'\n') + QStringLiteral("\n\n") + help);
+  if (!errors.isEmpty()) {
+    hint_->setText(hint_->fontMetrics().elidedText(errors.front(), Qt::ElideRight, 420));
+    hint_->setToolTip(errors.join(u'\n'));
+    hint_->setStyleSheet(QStringLiteral("color: #c0392b;"));
+  } else if (!unknown.isEmpty()) {
     hint_->setText(tr("no run has %1").arg(unknown.join(QStringLiteral(", "))));
+    hint_->setToolTip(QString());
     hint_->setStyleSheet(QStringLiteral("color: #c0392b;"));
   } else {
     const QString runs = total == 1 ? tr("1 run") : tr("%1 runs").arg(total);
     hint_->setText(shown == total ? runs : tr("%1 of %2").arg(shown).arg(runs));
+    hint_->setToolTip(QString());
     hint_->setStyleSheet(QString());
   }
 }

@@ -41,6 +41,8 @@ public:
 
   // Applies at once (typing in the box applies after a short pause).
   void setFilterText(const QString& text);
+  // Puts the cursor in the filter box with its text selected (Ctrl+F).
+  void focusFilter();
   // "" for no grouping; keys not in the combo are added to it.
   void setGroupKey(const std::string& key);
 
@@ -58,6 +60,7 @@ Q_SIGNALS:
 
 private:
   void updateHint();
+  void fitFiguresInView();
   void refreshGroupKeys();
   void expandGroups();
   QModelIndex viewIndexOf(int64_t runId, int column = 0) const;

@@ -30,6 +30,12 @@ QStringList RunFilterProxyModel::unknownFields() const {
   return out;
 }
 
+QStringList RunFilterProxyModel::errors() const {
+  QStringList out;
+  for (const std::string& error : filter_.errors()) out << QString::fromStdString(error);
+  return out;
+}
+
 bool RunFilterProxyModel::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const {
   if (sourceParent.isValid()) return false;
   if (filter_.empty()) return true;

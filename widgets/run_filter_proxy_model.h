@@ -20,6 +20,8 @@ public:
   QString filterText() const { return text_; }
   // Fields of the filter that no run has (likely typos), for a hint under the box.
   QStringList unknownFields() const;
+  // What is malformed in the filter text (acc>abc); those terms are left out.
+  QStringList errors() const;
   RunTableModel* runModel() const { return runs_; }
 
 Q_SIGNALS:

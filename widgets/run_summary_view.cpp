@@ -1,8 +1,11 @@
 #include "widgets/run_summary_view.h"
 
+#include "widgets/run_table_model.h"
+
 #include <QHeaderView>
 #include <QLocale>
 
+#include <algorithm>
 #include <cmath>
 
 namespace distillery::gui {
@@ -82,8 +85,11 @@ QString formatSummaryValue(const nlohmann::json& value) {
 RunSummaryView::RunSummaryView(QWidget* parent) : QTreeWidget(parent) {
   setColumnCount(2);
   setHeaderLabels({tr("Key"), tr("Value")});
-  header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+  // Keys as wide as they need, but never more than ~half the panel: a narrow
+  // panel (1024 px screens) keeps the values readable; long keys elide.
+  header()->setSectionResizeMode(0, QHeaderView::Interactive);
   header()->setStretchLastSection(true);
+  setTextElideMode(Qt::ElideMiddle);
   setRootIsDecorated(true);
   setAlternatingRowColors(true);
   setUniformRowHeights(true);
@@ -92,20 +98,26 @@ RunSummaryView::RunSummaryView(QWidget* parent) : QTreeWidget(parent) {
 
 void RunSummaryView::showNothing(const QString& hint) {
   clear();
+  record_ = wallTime_ = nullptr;
+  shown_ = {};
   auto* item = new QTreeWidgetItem(this, {hint});
   item->setFirstColumnSpanned(true);
   item->setForeground(0, QColor(0x777777));
 }
 
-void RunSummaryView::showRun(const distillery::RunRecord& run) {
+void RunSummaryView::showRun(const distillery::RunRecord& run, double latestPointWallS) {
   clear();
+  shown_ = run;
+  wallTime_ = nullptr;
   QTreeWidgetItem* record = section(this, tr("Run #%1").arg(run.id));
+  record_ = record;
   addText(record, tr("name"), run.name);
   addText(record, tr("status"), distillery::toString(run.status));
   addText(record, tr("task"), run.task);
   addText(record, tr("created"), run.created_at);
   addText(record, tr("started"), run.started_at);
   addText(record, tr("finished"), run.finished_at);
+  setLatestPointWallSeconds(latestPointWallS);
   if (run.teacher_run_id) addText(record, tr("teacher run"), "#" + std::to_string(run.teacher_run_id));
   if (run.parent_run_id) addText(record, tr("teacher of run"), "#" + std::to_string(run.parent_run_id));
   addNotes(record, run);
@@ -126,6 +138,34 @@ void RunSummaryView::showRun(const distillery::RunRecord& run) {
     none->setFirstColumnSpanned(true);
     none->setForeground(0, QColor(0x777777));
   }
+  fitKeyColumn();
+}
+
+void RunSummaryView::fitKeyColumn() {
+  resizeColumnToContents(0);
+  const int cap = std::max(90, viewport()->width() * 11 / 20);
+  if (columnWidth(0) > cap) setColumnWidth(0, cap);
+}
+
+void RunSummaryView::resizeEvent(QResizeEvent* event) {
+  QTreeWidget::resizeEvent(event);
+  fitKeyColumn();
+}
+
+void RunSummaryView::setLatestPointWallSeconds(double seconds) {
+  if (!record_) return;
+  const double wall = runWallSeconds(shown_, seconds);
+  if (wall < 0) return;
+  if (!wallTime_) {
+    // Right after "finished", where the table's Wall time column reads the same.
+    wallTime_ = new QTreeWidgetItem({tr("wall time"), QString()});
+    int at = record_->childCount();
+    for (int i = 0; i < record_->childCount(); ++i)
+      if (record_->child(i)->text(0) == tr("finished") || record_->child(i)->text(0) == tr("started")) at = i + 1;
+    record_->insertChild(at, wallTime_);
+    wallTime_->setToolTip(0, tr("Training time of this run's model, summed over resumes (summary wall_s)"));
+  }
+  wallTime_->setText(1, formatWallTime(wall));
 }
 
 } // namespace distillery::gui

@@ -12,8 +12,22 @@ class RunSummaryView : public QTreeWidget {
 public:
   explicit RunSummaryView(QWidget* parent = nullptr);
 
-  void showRun(const distillery::RunRecord& run);
+  // latestPointWallS: the wall_s of the run's latest point, for a run without
+  // a summary yet (runWallSeconds in run_table_model.h).
+  void showRun(const distillery::RunRecord& run, double latestPointWallS = -1.0);
   void showNothing(const QString& hint);
+  // Live update of the shown run's wall time while it trains.
+  void setLatestPointWallSeconds(double seconds);
+
+protected:
+  void resizeEvent(QResizeEvent* event) override;
+
+private:
+  void fitKeyColumn();
+
+  QTreeWidgetItem* record_ = nullptr;   // the "Run #N" section
+  QTreeWidgetItem* wallTime_ = nullptr; // its "wall time" row, once known
+  distillery::RunRecord shown_;
 };
 
 // Number formatting for summary values: integers with digit grouping, others

@@ -87,6 +87,17 @@ QString formatDuration(double seconds) {
   return QStringLiteral("%1:%2").arg(m).arg(s, 2, 10, QChar(u'0'));
 }
 
+QString formatWallTime(double seconds) {
+  if (!(seconds >= 0.0) || !std::isfinite(seconds)) return {};
+  if (seconds < 59.95) return QString::number(seconds, 'f', 1) + QStringLiteral(" s");
+  return formatDuration(seconds);
+}
+
+double runWallSeconds(const distillery::RunRecord& run, double latestPointWallS) {
+  if (auto v = summaryNumber(run.summary, {"wall_s"})) return *v;
+  return latestPointWallS;
+}
+
 RunTableModel::RunTableModel(distillery::RunStore& store, QObject* parent)
     : QAbstractTableModel(parent), store_(store) {
   auto* watch = new QTimer(this);
@@ -151,7 +162,9 @@ QVariant RunTableModel::headerData(int section, Qt::Orientation orientation, int
       case BestValAccuracyColumn: return tr("Best validation accuracy of the trained model");
       case AgreementColumn:
         return tr("How often the student's top-1 class matches the teacher's");
-      case WallTimeColumn: return tr("Elapsed time from start to end of the run");
+      case WallTimeColumn:
+        return tr("Training time of the run's own model, summed over resumes (the summary's wall_s; "
+                  "live: its latest point). A distill run's teacher counts in the teacher's own row");
     }
   }
   return {};
@@ -181,7 +194,14 @@ QString RunTableModel::progressText(const distillery::RunRecord& run) const {
     return it == progress_.end() ? QString() : tr("stopped at %1").arg(percent(it->second.fraction));
   if (it == progress_.end()) return tr("running");
   const distillery::RunProgress& p = it->second;
-  QString text = percent(p.fraction);
+  // While a distill run trains its teacher, its text gives the teacher's own
+  // progress, as the teacher's row does; the bar and ETA stay the whole run's.
+  double shown = p.fraction;
+  if (p.phase == "teacher" && run.teacher_run_id) {
+    auto teacher = progress_.find(run.teacher_run_id);
+    if (teacher != progress_.end() && teacher->second.phase == "teacher") shown = teacher->second.fraction;
+  }
+  QString text = percent(shown);
   if (!p.phase.empty()) text = QString::fromStdString(p.phase) + u' ' + text;
   if (p.eta_s >= 0.0) text += tr(" · ETA %1").arg(formatDuration(p.eta_s));
   return text;
@@ -201,15 +221,15 @@ double RunTableModel::agreement(const distillery::RunRecord& run) const {
 }
 
 double RunTableModel::wallSeconds(const distillery::RunRecord& run) const {
-  // Start to end of the whole run (a distill run includes training its
-  // teacher); the summary's wall_s covers only the final model's training.
-  const QDateTime started = parseUtc(run.started_at);
-  QDateTime ended = parseUtc(run.finished_at);
-  if (started.isValid() && !ended.isValid() && run.status == distillery::RunStatus::Running)
-    ended = QDateTime::currentDateTimeUtc();
-  if (started.isValid() && ended.isValid()) return std::max(0.0, double(started.msecsTo(ended)) / 1000.0);
-  if (auto v = summaryNumber(run.summary, {"wall_s"})) return *v;
-  return -1.0;
+  // One definition everywhere (runWallSeconds): not started..finished, which
+  // would count the time a cancelled run waited before its resume.
+  auto it = metrics_.find(run.id);
+  return runWallSeconds(run, it == metrics_.end() ? -1.0 : it->second.wallS);
+}
+
+double RunTableModel::wallSeconds(int64_t runId) const {
+  const distillery::RunRecord* run = record(runId);
+  return run ? wallSeconds(*run) : -1.0;
 }
 
 QVariant RunTableModel::displayData(const distillery::RunRecord& run, int column) const {
@@ -229,7 +249,7 @@ QVariant RunTableModel::displayData(const distillery::RunRecord& run, int column
       const double v = agreement(run);
       return v < 0 ? QString() : percent(v);
     }
-    case WallTimeColumn: return formatDuration(wallSeconds(run));
+    case WallTimeColumn: return formatWallTime(wallSeconds(run));
     case TagsColumn: return joinTags(run.tags);
     case NotesColumn: return QString::fromStdString(run.notes).section(u'\n', 0, 0);
     case CreatedColumn: {
@@ -335,6 +355,14 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
       if (!run.error.empty()) tip += tr("\nerror: %1").arg(QString::fromStdString(run.error));
       if (isDiverged(run.id)) tip += tr("\ndiverged: a loss or metric became NaN/Inf");
       if (column == NotesColumn && !run.notes.empty()) return QString::fromStdString(run.notes);
+      if (column == ProgressColumn && run.status == distillery::RunStatus::Running) {
+        auto it = progress_.find(run.id);
+        if (it != progress_.end())
+          return tr("%1 of the whole run (%2 of %3 steps)")
+              .arg(percent(it->second.fraction))
+              .arg(it->second.step)
+              .arg(it->second.total_steps);
+      }
       if (column == StarColumn) return run.starred ? tr("Starred; click to unstar") : tr("Click to star");
       return tip;
     }
@@ -356,6 +384,7 @@ void RunTableModel::loadMetricsFromStore(int64_t runId) {
   const auto agreement = store_.points(runId, kValAgreement);
   if (!agreement.empty() && std::isfinite(agreement.back().value))
     m.lastValAgreement = agreement.back().value;
+  for (const distillery::MetricPoint& p : store_.points(runId)) m.wallS = std::max(m.wallS, p.wall_s);
   metrics_[runId] = m;
 }
 
@@ -406,9 +435,12 @@ void RunTableModel::refresh() {
 
   // Both lists are newest first, so what remains is a subsequence of `fresh`
   // and new runs slot in where they belong.
+  std::vector<int64_t> updated, renamed; // told after the rows are consistent again
   size_t row = 0;
   for (const distillery::RunRecord& run : fresh) {
     if (row < rows_.size() && rows_[row].id == run.id) {
+      if (!sameVisibleState(rows_[row], run) || rows_[row].started_at != run.started_at) updated.push_back(run.id);
+      if (rows_[row].name != run.name) renamed.push_back(run.id);
       rows_[row] = run;
     } else if (!rowById_.count(run.id)) {
       beginInsertRows({}, int(row), int(row));
@@ -428,6 +460,8 @@ void RunTableModel::refresh() {
   rebuildIndex();
   if (!rows_.empty())
     Q_EMIT dataChanged(index(0, 0), index(int(rows_.size()) - 1, columnCount() - 1));
+  for (int64_t id : updated) Q_EMIT runUpdated(id);
+  for (int64_t id : renamed) Q_EMIT runRenamed(id);
 }
 
 void RunTableModel::emitRowChanged(int row, int firstColumn, int lastColumn) {
@@ -445,12 +479,20 @@ void RunTableModel::setProgress(const distillery::RunProgress& progress) {
     }
     emitRowChanged(row, ProgressColumn, ProgressColumn);
     emitRowChanged(row, WallTimeColumn, WallTimeColumn);
+    // The distill run that trains this teacher shows the same percentage.
+    const int parent = rowOf(rows_[size_t(row)].parent_run_id);
+    if (parent >= 0) emitRowChanged(parent, ProgressColumn, ProgressColumn);
   }
 }
 
 void RunTableModel::addPoints(const std::vector<distillery::MetricPoint>& points) {
   std::set<int64_t> touched;
   for (const distillery::MetricPoint& p : points) {
+    LiveMetrics& live = metrics_[p.run_id];
+    if (p.wall_s > live.wallS) {
+      live.wallS = p.wall_s;
+      touched.insert(p.run_id);
+    }
     if (!std::isfinite(p.value)) {
       if (diverged_.insert(p.run_id).second) {
         subjects_.erase(p.run_id);
@@ -496,9 +538,12 @@ bool RunTableModel::isDiverged(int64_t runId) const {
 void RunTableModel::reloadRun(int64_t runId) {
   const int row = rowOf(runId);
   if (row < 0) return;
+  const std::string oldName = rows_[size_t(row)].name;
   if (auto fresh = store_.run(runId)) rows_[size_t(row)] = std::move(*fresh);
   subjects_.erase(runId);
   emitRowChanged(row, 0, columnCount() - 1);
+  Q_EMIT runUpdated(runId);
+  if (rows_[size_t(row)].name != oldName) Q_EMIT runRenamed(runId);
 }
 
 bool RunTableModel::setStarred(int64_t runId, bool starred) {

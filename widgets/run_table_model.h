@@ -72,6 +72,8 @@ public:
   const distillery::RunRecord* record(int64_t runId) const;
   QString statusText(int64_t runId) const;
   bool isDiverged(int64_t runId) const;
+  // The run's wall time as the Wall time column has it (runWallSeconds); -1 when unknown.
+  double wallSeconds(int64_t runId) const;
 
   // Annotations, written to the store first; false (and storeError) on failure.
   bool setStarred(int64_t runId, bool starred);
@@ -110,12 +112,18 @@ public:
 
 Q_SIGNALS:
   void storeError(const QString& message);
+  // A listed run's record changed (status, summary, annotations), after a
+  // refresh or an edit; views showing it re-read it.
+  void runUpdated(qint64 runId);
+  // Its name changed: legends, summaries and compared runs show the new one.
+  void runRenamed(qint64 runId);
 
 private:
   // Metrics taken from points, for runs whose summary does not have them yet.
   struct LiveMetrics {
     double bestValAccuracy = -1.0;
     double lastValAgreement = -1.0;
+    double wallS = -1.0; // training wall time of the latest point (see wallSeconds)
   };
 
   void rebuildIndex();
@@ -148,5 +156,12 @@ private:
 
 // "0:42", "12:05", "1:02:03"; empty for negative values.
 QString formatDuration(double seconds);
+// A run's wall time as the table, the details and the log show it: "0.8 s"
+// under a minute (the summary's wall_s to a tenth), else as formatDuration.
+QString formatWallTime(double seconds);
+// A run's wall time (docs: README "Wall time"): the training time of its own
+// model summed over resumes, the summary's wall_s once it has one, else the
+// wall_s of its latest metric point (live); negative when unknown.
+double runWallSeconds(const distillery::RunRecord& run, double latestPointWallS);
 
 } // namespace distillery::gui

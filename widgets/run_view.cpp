@@ -13,6 +13,8 @@
 #include <QSplitter>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace distillery::gui {
 
 RunView::RunView(distillery::RunStore& store, QWidget* parent) : QWidget(parent), store_(store) {
@@ -108,6 +110,10 @@ void RunView::showPanelsForTasks() {
 
 void RunView::addPoints(const std::vector<distillery::MetricPoint>& points) {
   for (MetricChartView* chart : charts()) chart->addPoints(points);
+  double wall = -1.0;
+  for (const distillery::MetricPoint& p : points)
+    if (p.run_id == current_) wall = std::max(wall, p.wall_s);
+  if (wall >= 0) summary_->setLatestPointWallSeconds(wall);
 }
 
 void RunView::reloadLogs() {
@@ -152,7 +158,12 @@ void RunView::refreshSummary() {
     return;
   }
   try {
-    if (auto run = store_.run(current_)) summary_->showRun(*run);
+    if (auto run = store_.run(current_)) {
+      double latest = -1.0; // the training time so far of a run without a summary
+      if (!run->summary.contains("wall_s"))
+        for (const distillery::MetricPoint& p : store_.points(current_)) latest = std::max(latest, p.wall_s);
+      summary_->showRun(*run, latest);
+    }
     else summary_->showNothing(tr("Run #%1 is not in the store.").arg(current_));
   } catch (const distillery::DistilleryError& e) {
     summary_->showNothing(tr("Could not read run #%1: %2").arg(current_).arg(QString::fromUtf8(e.what())));
