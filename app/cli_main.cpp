@@ -1,32 +1,32 @@
 // distillery-cli: the headless runner. Links the core (and distillery_render for PNG/PDF exports); includes no Qt header.
-#include "core/checkpoint.h"
-#include "core/engine.h"
-#include "core/errors.h"
+#include "core/store/checkpoint.h"
+#include "core/training/engine.h"
+#include "core/base/errors.h"
 // exports (issue 3): tables, charts, reports
-#include "core/chart_file_export.h"
-#include "core/config_diff.h"
-#include "core/file_output.h"
-#include "core/point_export.h"
-#include "core/report_content.h"
-#include "core/run_summary_table.h"
-#include "core/table_export.h"
-#include "core/text_report.h"
+#include "core/export/chart_file_export.h"
+#include "core/analysis/config_diff.h"
+#include "core/base/file_output.h"
+#include "core/export/point_export.h"
+#include "core/export/report_content.h"
+#include "core/analysis/run_summary_table.h"
+#include "core/export/table_export.h"
+#include "core/export/text_report.h"
 #ifdef DISTILLERY_HAVE_RENDER
 #include "render/chart_export.h"
 #include "render/offscreen_gui.h"
 #include "render/qt_version.h"
 #include "render/report_export.h"
 #endif
-#include "core/generation_comparison.h"
-#include "core/method_registry.h"
-#include "core/model_card.h"   // issue 4: model-card
-#include "core/model_export.h" // issue 4: export
-#include "core/paths.h"
-#include "core/run_preflight.h"
-#include "core/run_store.h"
-#include "core/sweep_runner.h"
-#include "core/sweep_spec.h"
-#include "core/version.h"
+#include "core/lm/generation_comparison.h"
+#include "core/methods/method_registry.h"
+#include "core/models/model_card.h"   // issue 4: model-card
+#include "core/models/model_export.h" // issue 4: export
+#include "core/base/paths.h"
+#include "core/training/run_preflight.h"
+#include "core/store/run_store.h"
+#include "core/training/sweep_runner.h"
+#include "core/config/sweep_spec.h"
+#include "core/base/version.h"
 
 #include <CLI/CLI.hpp>
 

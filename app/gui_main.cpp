@@ -1,10 +1,10 @@
 // The desktop app: opens the run store on the GUI thread and shows the main
 // window. Runs execute on worker threads, each with its own store connection.
-#include "core/errors.h"
-#include "core/paths.h"
-#include "core/run_config.h"
-#include "core/run_store.h"
-#include "core/version.h"
+#include "core/base/errors.h"
+#include "core/base/paths.h"
+#include "core/config/run_config.h"
+#include "core/store/run_store.h"
+#include "core/base/version.h"
 #include "widgets/app_icon.h"
 #include "widgets/file_dialogs.h"
 #include "widgets/main_window.h"

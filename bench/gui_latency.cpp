@@ -4,8 +4,8 @@
 // is the time an input event would have waited. Prints p50/p99/max in ms.
 //
 //   gui_latency [--train-limit N] [--epochs N] [--seconds S]   (under Xvfb or -platform offscreen)
-#include "core/run_config.h"
-#include "core/run_store.h"
+#include "core/config/run_config.h"
+#include "core/store/run_store.h"
 #include "widgets/main_window.h"
 #include "widgets/run_controller.h"
 

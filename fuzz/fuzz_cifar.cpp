@@ -1,8 +1,8 @@
 // libFuzzer target: CIFAR binary batches. The first byte picks the layout
 // (CIFAR-10, CIFAR-100 coarse or fine labels), the rest is the file. Valid
 // input gives the record count; anything invalid must be a DataError.
-#include "core/cifar_records.h"
-#include "core/errors.h"
+#include "core/data/cifar_records.h"
+#include "core/base/errors.h"
 
 #include <cstdlib>
 

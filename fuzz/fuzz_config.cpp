@@ -1,8 +1,8 @@
 // libFuzzer target: run configs (JSON text), image and language-model tasks.
 // Bad input must be a ConfigError. A config that parses must survive its own
 // round trip: what toJson writes parses again to the same JSON.
-#include "core/errors.h"
-#include "core/run_config.h"
+#include "core/base/errors.h"
+#include "core/config/run_config.h"
 
 #include <cstdlib>
 #include <string>

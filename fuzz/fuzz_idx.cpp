@@ -1,8 +1,8 @@
 // libFuzzer target: IDX files as read from disk, gzipped or raw. Any input
 // must end in an IdxArray whose size matches its dimensions, or a DataError;
 // anything else (a crash, another exception, a sanitizer report) is a finding.
-#include "core/errors.h"
-#include "core/idx_reader.h"
+#include "core/base/errors.h"
+#include "core/data/idx_reader.h"
 
 #include <cstdlib>
 

@@ -1,7 +1,7 @@
 // libFuzzer target: sweep files. Bad input must be a ConfigError; a sweep that
 // parses has a bounded size, and each run it expands to is a valid config.
-#include "core/errors.h"
-#include "core/sweep_spec.h"
+#include "core/base/errors.h"
+#include "core/config/sweep_spec.h"
 
 #include <cstdlib>
 #include <string>

@@ -21,7 +21,7 @@ _distillery_cli_options() {
       echo "--help --runs --metric --x --log-y --smoothing --x-min --x-max --y-min --y-max --dpi --width-in" \
            "--height-in --title --out --db" ;;
     report) echo "--help --runs --metrics --x --smoothing --title --out --db" ;;
-    table) echo "--help --runs --kind --only-differing --format --title --out --db" ;;
+    table) echo "--help --runs --kind --only-differing --fit-width --format --title --out --db" ;;
     methods) echo "--help --json" ;;
     export) echo "--help --out --db" ;;
     resume) echo "--help --db" ;;

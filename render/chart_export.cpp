@@ -1,9 +1,9 @@
 #include "render/chart_export.h"
 
-#include "core/chart_file_export.h"
-#include "core/chart_painter.h"
-#include "core/file_output.h"
-#include "core/version.h"
+#include "core/export/chart_file_export.h"
+#include "core/export/chart_painter.h"
+#include "core/base/file_output.h"
+#include "core/base/version.h"
 #include "render/offscreen_gui.h"
 #include "render/qpainter_canvas.h"
 

@@ -3,7 +3,7 @@
 // vectors, each with title, legend, axis titles with units, divergence marks.
 // Uses QtGui only (QPainter), no widgets, so distillery-cli can export
 // offscreen. The same ChartSpec the compare view shows is what gets drawn.
-#include "core/chart_spec.h"
+#include "core/export/chart_spec.h"
 
 #include <string>
 

@@ -1,7 +1,7 @@
 #pragma once
 // The chart canvas on a QPainter: PNG (QImage) and PDF (QPdfWriter) share it.
 // The painter must already map one unit to one typographic point.
-#include "core/chart_canvas.h"
+#include "core/export/chart_canvas.h"
 
 class QPainter;
 class QFont;

@@ -2,7 +2,7 @@
 // A report on some runs: charts, the summary table, each run's config and
 // provenance (teacher source and file hash, dataset path and hash, app and
 // LibTorch versions, device, dates). User text is escaped.
-#include "core/chart_series.h"
+#include "core/export/chart_series.h"
 
 #include <cstdint>
 #include <string>

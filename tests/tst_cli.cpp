@@ -1,5 +1,5 @@
 // distillery-cli as scripts use it: exit codes, stdout/stderr contract, JSON and CSV output.
-#include "core/run_store.h"
+#include "core/store/run_store.h"
 #include "test_support.h"
 
 #include <QJsonArray>

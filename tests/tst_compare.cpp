@@ -3,13 +3,13 @@
 // compare view's charts (axis, log, smoothing, zoom, decimation, divergence),
 // config diff and cost view. Runs are synthetic: written straight into a
 // temporary store, no training.
-#include "core/chart_spec.h"
-#include "core/config_diff.h"
-#include "core/report_content.h"
-#include "core/run_config.h"
-#include "core/run_filter.h"
-#include "core/run_store.h"
-#include "core/series_decimation.h"
+#include "core/export/chart_spec.h"
+#include "core/analysis/config_diff.h"
+#include "core/export/report_content.h"
+#include "core/config/run_config.h"
+#include "core/analysis/run_filter.h"
+#include "core/store/run_store.h"
+#include "core/export/series_decimation.h"
 #include "widgets/compare_chart_view.h"
 #include "widgets/compare_view.h"
 #include "widgets/config_diff_view.h"
@@ -20,8 +20,8 @@
 #include "widgets/run_group_proxy_model.h"
 #include "widgets/run_table_model.h"
 // issue 15 (29, 30, 25): columns, group statistics, kept layout, notes, menus, hyperparameters, summary table
-#include "core/group_statistics.h"
-#include "core/hyperparam_points.h"
+#include "core/analysis/group_statistics.h"
+#include "core/analysis/hyperparam_points.h"
 #include "widgets/help_menu.h"
 #include "widgets/hyperparam_view.h"
 #include "widgets/notes_editor.h"
@@ -42,7 +42,7 @@
 #include <QApplication>
 #include <QFileInfo>
 #include <QTimer>
-#include "core/run_summary_table.h"
+#include "core/analysis/run_summary_table.h"
 #include "widgets/legend_label.h"
 #include "widgets/summary_table_view.h"
 #include "widgets/run_summary_view.h"

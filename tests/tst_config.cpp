@@ -1,10 +1,10 @@
 // Run configs: the documented JSON parses, round-trips, and every error names its field.
-#include "core/data_probe.h"
-#include "core/errors.h"
-#include "core/model_info.h"
-#include "core/run_config.h"
-#include "core/run_preflight.h"
-#include "core/run_store.h"
+#include "core/data/data_probe.h"
+#include "core/base/errors.h"
+#include "core/models/model_info.h"
+#include "core/config/run_config.h"
+#include "core/training/run_preflight.h"
+#include "core/store/run_store.h"
 #include "test_support.h"
 
 #include <QtTest>

@@ -2,14 +2,14 @@
 // folders and CSV tables written here load with the right shapes, labels and
 // normalisation; each kind of bad input is rejected naming the file (and line
 // and column for CSV); augmentations are exact and seeded; tiny runs finish.
-#include "core/augmentation.h"
-#include "core/cifar_reader.h"
-#include "core/csv_table_reader.h"
-#include "core/dataset.h"
-#include "core/engine.h"
-#include "core/errors.h"
-#include "core/image_decoder.h"
-#include "core/run_store.h"
+#include "core/data/augmentation.h"
+#include "core/data/cifar_reader.h"
+#include "core/data/csv_table_reader.h"
+#include "core/data/dataset.h"
+#include "core/training/engine.h"
+#include "core/base/errors.h"
+#include "core/data/image_decoder.h"
+#include "core/store/run_store.h"
 
 #include <png.h>
 // jpeglib.h needs FILE and size_t declared first.

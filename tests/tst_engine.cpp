@@ -1,8 +1,8 @@
 // The engine end to end on a small generated dataset: runs learn, teachers are
 // trained and linked, cancellation is prompt, failures become the run's error.
-#include "core/engine.h"
-#include "core/errors.h"
-#include "core/run_store.h"
+#include "core/training/engine.h"
+#include "core/base/errors.h"
+#include "core/store/run_store.h"
 #include "test_support.h"
 
 #include <QElapsedTimer>

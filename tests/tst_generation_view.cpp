@@ -2,11 +2,11 @@
 // it shows both columns for every prompt, highlights per position whether the
 // other model agrees, follows the form's seed, and refuses runs without a model.
 // With DISTILLERY_SHOT_DIR set it also saves a screenshot of itself there.
-#include "core/engine.h"
-#include "core/generation_comparison.h"
-#include "core/run_config.h"
-#include "core/run_store.h"
-#include "core/method_registry.h"
+#include "core/training/engine.h"
+#include "core/lm/generation_comparison.h"
+#include "core/config/run_config.h"
+#include "core/store/run_store.h"
+#include "core/methods/method_registry.h"
 #include "widgets/generation_view.h"
 #include "widgets/gpt_spec_form.h"
 #include "widgets/lm_run_dialog.h"

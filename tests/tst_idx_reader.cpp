@@ -1,8 +1,8 @@
 // The IDX reader and dataset loader: good files load, bad ones are rejected
 // with a message naming the file and the fault.
-#include "core/dataset.h"
-#include "core/errors.h"
-#include "core/idx_reader.h"
+#include "core/data/dataset.h"
+#include "core/base/errors.h"
+#include "core/data/idx_reader.h"
 #include "test_support.h"
 
 #include <QTemporaryDir>

@@ -3,18 +3,18 @@
 // app's outputs, checkpoints that resume with their optimiser state, the
 // operator FLOP counter and the model card. Python parts need /usr/bin/python3
 // with torch (python3-torch); without it they are skipped, saying so.
-#include "core/checkpoint.h"
-#include "core/dataset.h"
-#include "core/engine.h"
-#include "core/errors.h"
-#include "core/model_card.h"
-#include "core/model_export.h"
-#include "core/model_zoo.h"
-#include "core/op_mac_counter.h"
-#include "core/run_store.h"
-#include "core/scripted_classifier.h"
-#include "core/sha256.h"
-#include "core/stored_model.h"
+#include "core/store/checkpoint.h"
+#include "core/data/dataset.h"
+#include "core/training/engine.h"
+#include "core/base/errors.h"
+#include "core/models/model_card.h"
+#include "core/models/model_export.h"
+#include "core/models/model_zoo.h"
+#include "core/models/op_mac_counter.h"
+#include "core/store/run_store.h"
+#include "core/models/scripted_classifier.h"
+#include "core/base/sha256.h"
+#include "core/models/stored_model.h"
 #include "test_support.h"
 
 #include <QFile>

@@ -3,18 +3,18 @@
 // cache, size), seeded generation, config checks, and end-to-end runs: a tiny
 // teacher overfits a tiny corpus, then every method raises a tiny student's
 // agreement with it; a teacher with another vocabulary is refused by name.
-#include "core/checkpoint.h"
-#include "core/engine.h"
-#include "core/errors.h"
-#include "core/generation_comparison.h"
-#include "core/gpt_model.h"
-#include "core/lm_config.h"
-#include "core/lm_generation.h"
-#include "core/lm_losses.h"
-#include "core/method_registry.h"
-#include "core/run_config.h"
-#include "core/run_store.h"
-#include "core/text_corpus.h"
+#include "core/store/checkpoint.h"
+#include "core/training/engine.h"
+#include "core/base/errors.h"
+#include "core/lm/generation_comparison.h"
+#include "core/lm/gpt_model.h"
+#include "core/config/lm_config.h"
+#include "core/lm/lm_generation.h"
+#include "core/lm/lm_losses.h"
+#include "core/methods/method_registry.h"
+#include "core/config/run_config.h"
+#include "core/store/run_store.h"
+#include "core/lm/text_corpus.h"
 
 #include <QJsonDocument>
 #include <QJsonObject>

@@ -1,12 +1,12 @@
 // Distillation losses and metrics against independent computations: a hand
 // derivation in plain C++ and, where installed, Debian's python3-torch.
-#include "core/classification_metrics.h"
-#include "core/distill_losses.h"
-#include "core/errors.h"
-#include "core/feature_distiller.h"
-#include "core/feature_losses.h"
-#include "core/method_registry.h"
-#include "core/model_zoo.h"
+#include "core/training/classification_metrics.h"
+#include "core/methods/distill_losses.h"
+#include "core/base/errors.h"
+#include "core/methods/feature_distiller.h"
+#include "core/methods/feature_losses.h"
+#include "core/methods/method_registry.h"
+#include "core/models/model_zoo.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -1,10 +1,10 @@
 // The model zoo: every network runs on CIFAR- and MNIST-shaped inputs, matches the
 // parameter counts of the CIFAR-100 KD literature, is described exactly, saves
 // and loads with its BatchNorm statistics, and bad names are ConfigErrors.
-#include "core/errors.h"
-#include "core/model_info.h"
-#include "core/model_zoo.h"
-#include "core/run_config.h"
+#include "core/base/errors.h"
+#include "core/models/model_info.h"
+#include "core/models/model_zoo.h"
+#include "core/config/run_config.h"
 
 #include <QtTest>
 

@@ -5,9 +5,9 @@
 //
 // The runs are distillery-cli and distillery processes, as a researcher
 // starts them, on a small generated dataset and a small text corpus.
-#include "core/checkpoint.h"
-#include "core/run_config.h"
-#include "core/run_store.h"
+#include "core/store/checkpoint.h"
+#include "core/config/run_config.h"
+#include "core/store/run_store.h"
 #include "test_support.h"
 #include "widgets/run_controller.h"
 

@@ -2,8 +2,8 @@
 // restart too; crashed runs are not left "running" forever; files that are
 // not ours, or are from a newer build, are refused with a message naming them;
 // concurrent writers lose nothing.
-#include "core/errors.h"
-#include "core/run_store.h"
+#include "core/base/errors.h"
+#include "core/store/run_store.h"
 
 #include <QRegularExpression>
 #include <QTemporaryDir>

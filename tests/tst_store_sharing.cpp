@@ -6,8 +6,8 @@
 //
 // Also here: file dialogs that start in the last folder used (item 25), and
 // runs written by another connection showing up without Refresh (item 23).
-#include "core/errors.h"
-#include "core/run_store.h"
+#include "core/base/errors.h"
+#include "core/store/run_store.h"
 #include "widgets/file_dialogs.h"
 #include "widgets/run_table_model.h"
 

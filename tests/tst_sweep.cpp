@@ -2,10 +2,10 @@
 // are refused naming the field; a real sweep trains its teacher once and runs
 // the students on worker threads, each with its own store connection; v1
 // stores gain the sweep tables in place.
-#include "core/errors.h"
-#include "core/run_store.h"
-#include "core/sweep_runner.h"
-#include "core/sweep_spec.h"
+#include "core/base/errors.h"
+#include "core/store/run_store.h"
+#include "core/training/sweep_runner.h"
+#include "core/config/sweep_spec.h"
 #include "test_support.h"
 
 #include <QDir>

@@ -1,6 +1,6 @@
 // The teacher-output cache: computed once, reused, invalidated by any part of
 // its key, never read half-written, and computed once under concurrency.
-#include "core/teacher_output_cache.h"
+#include "core/methods/teacher_output_cache.h"
 
 #include <QTemporaryDir>
 #include <QtTest>

@@ -1,14 +1,14 @@
 // The GUI: the New Run dialog builds the config its widgets describe, runs
 // started through RunController reach the table and the charts, and runs can
 // be cancelled. Runs use tiny generated datasets on the CPU.
-#include "core/method_registry.h"
-#include "core/model_info.h"
-#include "core/run_config.h"
-#include "core/run_store.h"
+#include "core/methods/method_registry.h"
+#include "core/models/model_info.h"
+#include "core/config/run_config.h"
+#include "core/store/run_store.h"
 #include "test_support.h"
-#include "core/engine.h"
-#include "core/errors.h"
-#include "core/model_export.h"
+#include "core/training/engine.h"
+#include "core/base/errors.h"
+#include "core/models/model_export.h"
 #include "widgets/config_labels.h"
 #include "widgets/main_window.h"
 #include "widgets/method_param_form.h"
@@ -671,7 +671,7 @@ void TestWidgets::sweepDialogStartsGridThroughCoreSweep() {
   QCOMPARE(dialog.runCount(), 2);
   QVERIFY(store.runs().empty());
 
-  // Started through core/sweep_runner.h: runs named as the CLI names them, in one sweep, grouped by it.
+  // Started through core/training/sweep_runner.h: runs named as the CLI names them, in one sweep, grouped by it.
   SweepLauncher* launcher = window.sweepLauncher();
   QSignalSpy started(launcher, &SweepLauncher::sweepStarted);
   QSignalSpy finished(launcher, &SweepLauncher::sweepFinished);

@@ -1,6 +1,6 @@
 #include "widgets/about_text.h"
 
-#include "core/version.h"
+#include "core/base/version.h"
 
 #include <QObject>
 

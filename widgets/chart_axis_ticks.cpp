@@ -1,6 +1,6 @@
 #include "widgets/chart_axis_ticks.h"
 
-#include "core/axis_ticks.h"
+#include "core/export/axis_ticks.h"
 
 #include <QCategoryAxis>
 

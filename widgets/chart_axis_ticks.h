@@ -2,7 +2,7 @@
 // Round, readable tick labels on Qt Charts axes. A QValueAxis formats labels
 // with printf (1e+10, not 10G) and a QLogValueAxis labels only powers of its
 // base (one label, or none, on a narrow log range). A QCategoryAxis with
-// labels on values shows the core's ticks instead (core/axis_ticks.h: 1-2-5
+// labels on values shows the core's ticks instead (core/export/axis_ticks.h: 1-2-5
 // steps; log decades, 1-2-5 within them, or linear steps on narrow log
 // ranges; SI suffixes), the same ticks the exported charts draw.
 //

@@ -1,8 +1,8 @@
 #include "widgets/compare_chart_view.h"
 
-#include "core/ema_smoothing.h"
-#include "core/metric_catalog.h"
-#include "core/series_decimation.h"
+#include "core/export/ema_smoothing.h"
+#include "core/analysis/metric_catalog.h"
+#include "core/export/series_decimation.h"
 #include "widgets/chart_axis_ticks.h"
 #include "widgets/legend_label.h"
 

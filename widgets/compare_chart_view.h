@@ -1,6 +1,6 @@
 #pragma once
 // One chart of the compare view: a metric of several runs against a chosen x
-// axis, kept as a ChartSpec (core/chart_spec.h) so exports draw what is shown.
+// axis, kept as a ChartSpec (core/export/chart_spec.h) so exports draw what is shown.
 //
 // The curves are held at full resolution; what Qt Charts gets is, on every
 // range or size change, the min/max of each pixel column over the visible x
@@ -18,7 +18,7 @@
 // series (raw curves, dots, last-finite marks) have no legend entry. NaN/Inf values, which Qt Charts would drop silently, are marked:
 // a red dot at each diverged curve's last finite value and red triangles
 // along the top edge at the x of each non-finite value.
-#include "core/chart_spec.h"
+#include "core/export/chart_spec.h"
 
 #include <QChartView>
 #include <QPointF>

@@ -4,7 +4,7 @@
 // smoothing, and tabs for the summary table, the config diff and the cost
 // view. Everything can be exported as shown: charts (PNG/SVG/PDF/CSV/JSON)
 // from each chart's ChartSpec, the points, the tables and a report.
-#include "core/chart_series.h"
+#include "core/export/chart_series.h"
 #include "render/chart_export.h"
 
 #include <QList>

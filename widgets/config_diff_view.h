@@ -2,8 +2,8 @@
 // The configs of the compared runs side by side, one column per run, with
 // "only what differs" on by default: the keys that explain why two runs
 // differ, without the dozens that are the same.
-#include "core/config_diff.h"
-#include "core/run_store.h"
+#include "core/analysis/config_diff.h"
+#include "core/store/run_store.h"
 
 #include <QWidget>
 

@@ -1,7 +1,7 @@
 #include "widgets/config_labels.h"
 
-#include "core/method_registry.h"
-#include "core/run_config.h"
+#include "core/methods/method_registry.h"
+#include "core/config/run_config.h"
 
 #include <QStringList>
 
@@ -49,7 +49,7 @@ QString methodLabel(const distillery::MethodConfig& method) {
 
 ConfigLabels configLabels(const distillery::RunConfig& config) {
   ConfigLabels labels;
-  if (config.isLm()) { // language models: GPT specs (core/lm_config.h)
+  if (config.isLm()) { // language models: GPT specs (core/config/lm_config.h)
     using Kind = distillery::LmTeacherSource::Kind;
     const auto& teacher = config.lm.teacher;
     labels.student = QString::fromStdString(distillery::describe(config.lm.student));

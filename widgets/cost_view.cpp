@@ -1,8 +1,8 @@
 #include "widgets/cost_view.h"
 
-#include "core/errors.h"
-#include "core/pareto_front.h"
-#include "core/run_store.h"
+#include "core/base/errors.h"
+#include "core/analysis/pareto_front.h"
+#include "core/store/run_store.h"
 #include "widgets/chart_axis_ticks.h"
 #include "widgets/legend_label.h"
 #include "widgets/run_colors.h"

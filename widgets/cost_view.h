@@ -1,7 +1,7 @@
 #pragma once
 // Accuracy against cost for the compared runs and their teachers: one dot per
 // run in its colour, labelled, teachers as squares, and the Pareto front
-// (core/pareto_front.h) as a step line. Below the chart, each distilled
+// (core/analysis/pareto_front.h) as a step line. Below the chart, each distilled
 // student is set against its teacher: the accuracy it keeps for the cost it saves.
 #include <QColor>
 #include <QList>

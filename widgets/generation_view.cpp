@@ -1,8 +1,8 @@
 #include "widgets/generation_view.h"
 
-#include "core/errors.h"
-#include "core/generation_comparison.h"
-#include "core/run_store.h"
+#include "core/base/errors.h"
+#include "core/lm/generation_comparison.h"
+#include "core/store/run_store.h"
 
 #include <QCoreApplication>
 #include <QDialogButtonBox>

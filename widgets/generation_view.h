@@ -2,7 +2,7 @@
 // Side by side, the generations of a finished language-model run (the student)
 // and of its teacher for the same prompts, temperature and seed. Each generated
 // character is highlighted by whether the other model's most likely next token
-// on the same prefix is the same (core/generation_comparison.h). Generation
+// on the same prefix is the same (core/lm/generation_comparison.h). Generation
 // runs on a worker thread with its own store connection.
 #include <QDialog>
 

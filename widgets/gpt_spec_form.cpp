@@ -1,6 +1,6 @@
 #include "widgets/gpt_spec_form.h"
 
-#include "core/number_format.h"
+#include "core/base/number_format.h"
 
 #include <QCheckBox>
 #include <QDoubleSpinBox>

@@ -1,9 +1,9 @@
 #pragma once
-// The fields of a GPT spec (core/gpt_spec.h) as a small form: layers, heads,
+// The fields of a GPT spec (core/config/gpt_spec.h) as a small form: layers, heads,
 // width, context, dropout and weight tying, with the parameter count for the
 // corpus's vocabulary as a hint. The LM run dialog has one for the student and
 // one for a teacher trained on the way.
-#include "core/gpt_spec.h"
+#include "core/config/gpt_spec.h"
 
 #include <QWidget>
 

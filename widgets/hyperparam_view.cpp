@@ -1,7 +1,7 @@
 #include "widgets/hyperparam_view.h"
 
-#include "core/errors.h"
-#include "core/run_store.h"
+#include "core/base/errors.h"
+#include "core/store/run_store.h"
 
 #include <QCategoryAxis>
 #include <QChart>

@@ -2,8 +2,8 @@
 // Hyperparameter plot: one point per run, any config key on x against any
 // summary metric on y, for the selected runs or one sweep. Numeric keys use a
 // value axis (log scale on request), other keys (method, student, ...) one
-// category each. The points come from core/hyperparam_points.h.
-#include "core/hyperparam_points.h"
+// category each. The points come from core/analysis/hyperparam_points.h.
+#include "core/analysis/hyperparam_points.h"
 
 #include <QList>
 #include <QWidget>

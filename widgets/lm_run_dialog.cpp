@@ -2,11 +2,11 @@
 
 #include "widgets/file_dialogs.h"
 
-#include "core/data_probe.h"
-#include "core/errors.h"
-#include "core/method_registry.h"
-#include "core/run_preflight.h"
-#include "core/run_store.h"
+#include "core/data/data_probe.h"
+#include "core/base/errors.h"
+#include "core/methods/method_registry.h"
+#include "core/training/run_preflight.h"
+#include "core/store/run_store.h"
 #include "widgets/fit_to_screen.h"
 #include "widgets/gpt_spec_form.h"
 #include "widgets/method_param_form.h"

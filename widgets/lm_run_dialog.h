@@ -1,18 +1,18 @@
 #pragma once
 // "New Language-Model Run": a GPT teacher and student on a text corpus (task
 // "lm"). Starts from the embedded default (defaultLmConfig) and exposes every
-// key of the LM config (core/lm_config.h): corpus and tokenizer, the teacher
+// key of the LM config (core/config/lm_config.h): corpus and tokenizer, the teacher
 // (a GPT trained first with its spec, steps, batch and learning rate; a
 // finished LM run; or none), the student's spec, the method with its
 // schema-generated parameter form, and training: steps, batch, optimiser,
 // evaluation cadence, seed, device, checkpoints. The JSON the run will store is
 // shown beside the form; it can be edited and applied, or loaded from a file.
-// Every edit runs the quick preflight checks (core/run_preflight.h), Start
+// Every edit runs the quick preflight checks (core/training/run_preflight.h), Start
 // the full ones, so an impossible pairing (a teacher whose context is shorter
 // than the student's, another tokenizer or vocabulary) is refused, with the
 // reason, before a run is created. Only finished LM runs that can teach the
 // student as configured are offered.
-#include "core/run_config.h"
+#include "core/config/run_config.h"
 
 #include <QDialog>
 

@@ -1,8 +1,8 @@
 #include "widgets/main_window.h"
 #include "widgets/model_io_actions.h" // issue 4: export model, .pt drops
 
-#include "core/errors.h"
-#include "core/run_store.h"
+#include "core/base/errors.h"
+#include "core/store/run_store.h"
 #include "widgets/compare_view.h"
 #include "widgets/generation_view.h"
 #include "widgets/lm_run_dialog.h"

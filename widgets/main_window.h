@@ -2,7 +2,7 @@
 // The main window: the run table on top, the selected runs' charts, summary
 // and log below; a second tab compares 2 to 12 runs side by side. Runs execute on worker threads behind RunController; the GUI
 // thread only reads its own store connection and handles queued updates.
-#include "core/run_config.h"
+#include "core/config/run_config.h"
 
 #include <QList>
 #include <QMainWindow>

@@ -2,8 +2,8 @@
 // (issue 15, items 29 and 30), kept apart from main_window.cpp's run actions.
 #include "widgets/main_window.h"
 
-#include "core/errors.h"
-#include "core/run_store.h"
+#include "core/base/errors.h"
+#include "core/store/run_store.h"
 #include "widgets/compare_view.h"
 #include "widgets/help_menu.h"
 #include "widgets/hyperparam_view.h"

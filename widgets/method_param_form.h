@@ -3,7 +3,7 @@
 // numeric MethodParam, with its range, default and help text, and a line edit
 // per text ("layer") parameter. Adding a method to the registry needs no
 // change here.
-#include "core/method_registry.h"
+#include "core/methods/method_registry.h"
 
 #include <QWidget>
 

@@ -1,7 +1,7 @@
 #include "widgets/metric_chart_view.h"
 
-#include "core/axis_ticks.h"
-#include "core/metric_catalog.h"
+#include "core/export/axis_ticks.h"
+#include "core/analysis/metric_catalog.h"
 #include "widgets/chart_axis_ticks.h"
 #include "widgets/legend_label.h"
 #include "widgets/run_colors.h"

@@ -4,7 +4,7 @@
 // metric. Points are added in batches with QXYSeries::replace(). Non-finite
 // values are never fed to Qt Charts (which would drop them silently): the
 // series is marked diverged instead, with a red marker at its last finite point.
-#include "core/metric_point.h"
+#include "core/store/metric_point.h"
 
 #include <QChartView>
 #include <QColor>

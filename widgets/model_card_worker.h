@@ -1,11 +1,11 @@
 #pragma once
-// Measures model cards (core/model_card.h) off the GUI thread: building a
+// Measures model cards (core/models/model_card.h) off the GUI thread: building a
 // network and timing forwards at batch 128 takes from milliseconds to
 // seconds. One worker lives on its own QThread per model picker; requests
 // arrive by queued calls, answers leave by a queued signal, and a newer
 // request makes older ones obsolete (they are skipped, or abandoned between
 // two timed forwards).
-#include "core/model_card.h"
+#include "core/models/model_card.h"
 
 #include <QObject>
 #include <QString>

@@ -1,7 +1,7 @@
 #include "widgets/model_io_actions.h"
 
-#include "core/model_export.h"
-#include "core/run_store.h"
+#include "core/models/model_export.h"
+#include "core/store/run_store.h"
 #include "widgets/file_dialogs.h"
 
 #include <QApplication>

@@ -1,6 +1,6 @@
 #pragma once
 // Models in and out from the main window: "Export Model…" writes a finished
-// run's model as TorchScript (core/model_export.h) to a file the user picks,
+// run's model as TorchScript (core/models/model_export.h) to a file the user picks,
 // and TorchScript files dropped on the window become the teacher of a new run.
 #include <QString>
 

@@ -1,7 +1,7 @@
 #include "widgets/model_picker.h"
 
-#include "core/errors.h"
-#include "core/model_info.h"
+#include "core/base/errors.h"
+#include "core/models/model_info.h"
 #include "widgets/file_dialogs.h"
 #include "widgets/model_card_worker.h"
 

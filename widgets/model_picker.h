@@ -8,8 +8,8 @@
 // for comparison, compression and speed-up; those are measured on a worker
 // thread (model_card_worker.h) so the form never waits. The layer summary
 // unfolds under "Layers".
-#include "core/model_card.h"
-#include "core/run_config.h"
+#include "core/models/model_card.h"
+#include "core/config/run_config.h"
 
 #include <QString>
 #include <QWidget>

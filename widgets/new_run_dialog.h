@@ -5,10 +5,10 @@
 // generated from its schema, training and data settings. The resulting JSON is
 // shown and can be copied; it can also be edited and applied, pasted or
 // loaded, so any config key can be set. Every edit runs the quick preflight
-// checks (core/run_preflight.h) and shows the first problem under the form;
+// checks (core/training/run_preflight.h) and shows the first problem under the form;
 // Start Run runs the full ones, so a config that cannot start creates no run.
 // Only finished runs whose model fits the task and the chosen data are offered as teachers.
-#include "core/run_config.h"
+#include "core/config/run_config.h"
 
 #include <QDialog>
 #include <QString>

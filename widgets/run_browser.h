@@ -1,5 +1,5 @@
 #pragma once
-// The run table as the user works with it: a filter box (core/run_filter.h
+// The run table as the user works with it: a filter box (core/analysis/run_filter.h
 // syntax), a group-by combo and a tree of runs, sortable on every column.
 // Stack: RunTableModel -> RunFilterProxyModel (filter, sort) ->
 // RunGroupProxyModel (group rows) -> QTreeView. Names, tags and notes are

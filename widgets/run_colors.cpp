@@ -1,6 +1,6 @@
 #include "widgets/run_colors.h"
 
-#include "core/run_palette.h"
+#include "core/export/run_palette.h"
 
 #include <vector>
 

@@ -7,7 +7,7 @@
 
 namespace distillery::gui {
 
-// A run's own colour, where it is shown alone (core/run_palette.h: runRgb).
+// A run's own colour, where it is shown alone (core/export/run_palette.h: runRgb).
 QColor runColor(int64_t runId);
 
 // Colours for runs shown together: unique within the set for up to 12 runs,

@@ -1,10 +1,10 @@
 #include "widgets/run_controller.h"
 
-#include "core/engine.h"
-#include "core/errors.h"
-#include "core/run_preflight.h"
-#include "core/run_status.h"
-#include "core/run_store.h"
+#include "core/training/engine.h"
+#include "core/base/errors.h"
+#include "core/training/run_preflight.h"
+#include "core/store/run_status.h"
+#include "core/store/run_store.h"
 #include "widgets/run_worker.h"
 
 #include <QThread>

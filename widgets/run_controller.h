@@ -2,7 +2,7 @@
 // Starts, tracks and cancels runs. Each run gets a RunWorker living on its own
 // QThread; the controller owns both and re-emits the worker's signals on the
 // GUI thread. Several runs may execute at once.
-#include "core/run_config.h"
+#include "core/config/run_config.h"
 #include "widgets/run_meta_types.h"
 
 #include <QList>

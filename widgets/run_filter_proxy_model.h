@@ -1,8 +1,8 @@
 #pragma once
 // Sorts and filters the run table: the filter box text is parsed by
-// core/run_filter.h and matched against each run's cached filter subject;
+// core/analysis/run_filter.h and matched against each run's cached filter subject;
 // numeric columns sort as numbers, missing values last in either order.
-#include "core/run_filter.h"
+#include "core/analysis/run_filter.h"
 
 #include <QSortFilterProxyModel>
 #include <QStringList>

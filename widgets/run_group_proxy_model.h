@@ -4,7 +4,7 @@
 // the order of the model below. Without a key the runs stay a flat list.
 // Structural changes below are passed on as layout changes, so selections,
 // the current row and expanded groups survive filtering, sorting and refreshes.
-#include "core/group_statistics.h"
+#include "core/analysis/group_statistics.h"
 
 #include <QAbstractProxyModel>
 #include <QList>

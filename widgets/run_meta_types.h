@@ -2,8 +2,8 @@
 // Types that travel through queued signals from a run's worker thread to the
 // GUI thread. Point batches are shared and immutable so a batch is copied once,
 // however many receivers it has.
-#include "core/metric_point.h"
-#include "core/run_observer.h"
+#include "core/store/metric_point.h"
+#include "core/store/run_observer.h"
 
 #include <QMetaType>
 

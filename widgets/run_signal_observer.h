@@ -2,7 +2,7 @@
 // The engine's observer for a GUI run: called on the worker thread, it only
 // copies what it receives into owned values and emits the worker's signals,
 // which Qt queues to the GUI thread.
-#include "core/run_observer.h"
+#include "core/store/run_observer.h"
 
 namespace distillery::gui {
 

@@ -1,7 +1,7 @@
 #pragma once
 // A run's record and its summary JSON (final accuracies, agreement, KL, sizes,
 // wall time, whatever the engine wrote) as a key/value tree.
-#include "core/run_store.h"
+#include "core/store/run_store.h"
 
 #include <QTreeWidget>
 

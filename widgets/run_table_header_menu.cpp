@@ -1,6 +1,6 @@
 #include "widgets/run_table_header_menu.h"
 
-#include "core/group_statistics.h"
+#include "core/analysis/group_statistics.h"
 #include "widgets/run_browser.h"
 #include "widgets/run_filter_proxy_model.h"
 #include "widgets/run_group_proxy_model.h"

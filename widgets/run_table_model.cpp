@@ -1,6 +1,6 @@
 #include "widgets/run_table_model.h"
 
-#include "core/errors.h"
+#include "core/base/errors.h"
 #include "widgets/run_colors.h"
 
 #include <QApplication>

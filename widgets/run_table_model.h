@@ -3,9 +3,9 @@
 // know: progress, ETA, and metrics between store refreshes. Records come from
 // the GUI thread's own store connection. Name, tags, notes and the star are
 // edited in place and written to the store at once.
-#include "core/run_filter.h"
-#include "core/run_observer.h"
-#include "core/run_store.h"
+#include "core/analysis/run_filter.h"
+#include "core/store/run_observer.h"
+#include "core/store/run_store.h"
 #include "widgets/config_labels.h"
 
 #include <QAbstractTableModel>

@@ -1,7 +1,7 @@
 #include "widgets/run_view.h"
 
-#include "core/errors.h"
-#include "core/run_store.h"
+#include "core/base/errors.h"
+#include "core/store/run_store.h"
 #include "widgets/metric_chart_view.h"
 #include "widgets/run_summary_view.h"
 #include "widgets/run_table_model.h"

@@ -3,7 +3,7 @@
 // or perplexity (language-model runs) and agreement charts overlaying every selected run, the current run's summary, and the
 // log lines of the shown runs. History comes from the GUI thread's store;
 // live data is pushed in by the main window.
-#include "core/metric_point.h"
+#include "core/store/metric_point.h"
 
 #include <QList>
 #include <QString>

@@ -1,8 +1,8 @@
 #include "widgets/run_worker.h"
 
-#include "core/engine.h"
-#include "core/run_status.h"
-#include "core/run_store.h"
+#include "core/training/engine.h"
+#include "core/store/run_status.h"
+#include "core/store/run_store.h"
 #include "widgets/run_signal_observer.h"
 
 #include <exception>

@@ -3,8 +3,8 @@
 // RunController; run() opens the worker's own store connection (SQLite
 // connections must stay on the thread that made them) and blocks in the engine
 // until the run ends. Everything the engine reports leaves as queued signals.
-#include "core/run_config.h"
-#include "core/stop_token.h"
+#include "core/config/run_config.h"
+#include "core/base/stop_token.h"
 #include "widgets/run_meta_types.h"
 
 #include <QObject>

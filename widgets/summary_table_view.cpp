@@ -1,6 +1,6 @@
 #include "widgets/summary_table_view.h"
 
-#include "core/errors.h"
+#include "core/base/errors.h"
 #include "widgets/run_colors.h"
 #include "widgets/table_data_model.h"
 #include "widgets/table_export_bar.h"

@@ -1,10 +1,10 @@
 #pragma once
-// One row of figures per compared run (core/run_summary_table.h): accuracy
+// One row of figures per compared run (core/analysis/run_summary_table.h): accuracy
 // kept, agreement and KL with the teacher, size and compression against the
 // teacher, and cost (wall time, throughput, training FLOPs, teacher queries).
 // A click on a header sorts by the figures (not their text; missing last);
 // exports follow the order shown.
-#include "core/run_summary_table.h"
+#include "core/analysis/run_summary_table.h"
 
 #include <QWidget>
 

@@ -1,7 +1,7 @@
 #include "widgets/sweep_dialog.h"
 
-#include "core/errors.h"
-#include "core/sweep_spec.h"
+#include "core/base/errors.h"
+#include "core/config/sweep_spec.h"
 
 #include <QDialogButtonBox>
 #include <QFormLayout>

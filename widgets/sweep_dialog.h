@@ -2,7 +2,7 @@
 // Configures a sweep in the GUI: a base run config (e.g. the selected run's),
 // one or more grid axes (a config key and its values), a name and how many
 // runs execute at once. It builds the same sweep document a sweep file holds
-// (core/sweep_spec.h) and checks it with the same code as `distillery-cli
+// (core/config/sweep_spec.h) and checks it with the same code as `distillery-cli
 // sweep`, showing how many runs it expands to or what is wrong.
 #include <nlohmann/json.hpp>
 

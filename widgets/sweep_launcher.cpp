@@ -1,10 +1,10 @@
 #include "widgets/sweep_launcher.h"
 
-#include "core/errors.h"
-#include "core/run_store.h"
-#include "core/stop_token.h"
-#include "core/sweep_runner.h"
-#include "core/sweep_spec.h"
+#include "core/base/errors.h"
+#include "core/store/run_store.h"
+#include "core/base/stop_token.h"
+#include "core/training/sweep_runner.h"
+#include "core/config/sweep_spec.h"
 
 #include <QPointer>
 #include <QThread>

@@ -1,5 +1,5 @@
 #pragma once
-// Runs sweeps started from the GUI through core/sweep_runner.h, the code
+// Runs sweeps started from the GUI through core/training/sweep_runner.h, the code
 // behind `distillery-cli sweep`, on a thread of their own (runSweep blocks
 // until the whole sweep is done). Progress and points reach the GUI thread as
 // queued signals; the runs are in the store, grouped by their sweep.

@@ -1,7 +1,7 @@
 #pragma once
-// A read-only Qt model over a TableData (core/table_data.h), the form every
+// A read-only Qt model over a TableData (core/export/table_data.h), the form every
 // exported table takes, so the screen shows exactly what Markdown and LaTeX get.
-#include "core/table_data.h"
+#include "core/export/table_data.h"
 
 #include <QAbstractTableModel>
 #include <QColor>

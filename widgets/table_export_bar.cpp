@@ -1,6 +1,6 @@
 #include "widgets/table_export_bar.h"
 
-#include "core/table_export.h"
+#include "core/export/table_export.h"
 #include "widgets/file_dialogs.h"
 
 #include <QApplication>

@@ -4,7 +4,7 @@
 // table comes from a callback, so it is always what the view shows at that
 // moment (its sort order included). "Fit LaTeX to width" wraps the tabular in
 // \resizebox{\linewidth}{!}{...} for wide tables.
-#include "core/table_data.h"
+#include "core/export/table_data.h"
 
 #include <QString>
 #include <QWidget>

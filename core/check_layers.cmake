@@ -1,0 +1,50 @@
+# Fails when distillery_base would need LibTorch: walks every core/ header a
+# base source includes, directly or through other headers, and refuses
+#   - an include of a torch, ATen, c10 or caffe2 header, and
+#   - an include of a header whose .cpp is in distillery_engine.
+# Run by core/CMakeLists.txt before distillery_base compiles:
+#   cmake -DCORE_DIR=core -DBASE_SOURCES=a.cpp,b.cpp -DSTAMP=out -P check_layers.cmake
+cmake_minimum_required(VERSION 3.25)
+string(REPLACE "," ";" base_sources "${BASE_SOURCES}")
+set(errors "")
+set(seen "")
+set(queue "")
+foreach(src IN LISTS base_sources)
+  list(APPEND queue "${src}")
+  string(REGEX REPLACE "\\.cpp$" ".h" header "${src}")
+  if(EXISTS "${CORE_DIR}/${header}")
+    list(APPEND queue "${header}")
+  endif()
+endforeach()
+
+while(queue)
+  list(POP_FRONT queue file)
+  if(file IN_LIST seen)
+    continue()
+  endif()
+  list(APPEND seen "${file}")
+  if(NOT EXISTS "${CORE_DIR}/${file}")
+    string(APPEND errors "  core/${file}: included by a base file but missing\n")
+    continue()
+  endif()
+  file(STRINGS "${CORE_DIR}/${file}" lines REGEX "^[ \t]*#[ \t]*include")
+  foreach(line IN LISTS lines)
+    if(line MATCHES "#[ \t]*include[ \t]*<(torch|ATen|c10|caffe2)/")
+      string(APPEND errors "  core/${file}: ${line} (a LibTorch header in distillery_base)\n")
+    elseif(line MATCHES "#[ \t]*include[ \t]*\"core/([^\"]+)\"")
+      set(target "${CMAKE_MATCH_1}")
+      string(REGEX REPLACE "\\.h$" ".cpp" target_cpp "${target}")
+      if(EXISTS "${CORE_DIR}/${target_cpp}" AND NOT target_cpp IN_LIST base_sources)
+        string(APPEND errors "  core/${file}: includes core/${target}, which belongs to distillery_engine\n")
+      else()
+        list(APPEND queue "${target}")
+      endif()
+    endif()
+  endforeach()
+endwhile()
+
+if(errors)
+  message(FATAL_ERROR "distillery_base must build without LibTorch:\n${errors}"
+          "Move the file to DISTILLERY_ENGINE_SOURCES, or move the torch-dependent part out of it.")
+endif()
+file(WRITE "${STAMP}" "ok\n")

@@ -1,0 +1,167 @@
+#include "core/data/data_probe.h"
+
+#include <zlib.h>
+
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+namespace distillery {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool isDir(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec);
+}
+
+bool isFile(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec);
+}
+
+bool exists(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+
+// The IDX file `stem` with or without .gz, as the reader looks for it; "" when neither exists.
+std::string idxFile(const std::string& dir, const std::string& stem) {
+  for (const char* ext : {".gz", ""})
+    if (isFile(dir + "/" + stem + ext)) return dir + "/" + stem + ext;
+  return "";
+}
+
+// The dimensions in an IDX header; gzread reads gzipped and raw files alike,
+// and only the first bytes are inflated. Empty when the header is not IDX.
+std::vector<int64_t> idxDims(const std::string& file) {
+  gzFile f = gzopen(file.c_str(), "rb");
+  if (!f) return {};
+  unsigned char head[4 + 4 * 4] = {};
+  const int got = gzread(f, head, sizeof head);
+  gzclose(f);
+  if (got < 4 || head[0] != 0 || head[1] != 0 || head[3] < 1 || head[3] > 4 || got < 4 + 4 * head[3]) return {};
+  std::vector<int64_t> dims;
+  for (int i = 0; i < head[3]; ++i) {
+    const unsigned char* d = head + 4 + 4 * i;
+    dims.push_back((int64_t(d[0]) << 24) | (int64_t(d[1]) << 16) | (int64_t(d[2]) << 8) | int64_t(d[3]));
+  }
+  return dims;
+}
+
+// What the config alone tells: the known datasets' shapes, an image folder's resize.
+void fromConfig(const DataConfig& data, DataProbe& p) {
+  if (data.dataset == "fashion-mnist" || data.dataset == "mnist") {
+    p.channels = 1;
+    p.height = p.width = 28;
+  }
+  if (data.dataset == "fashion-mnist" || data.dataset == "mnist" || data.dataset == "idx")
+    p.classes = 10; // the IDX reader takes labels 0..9
+  if (data.dataset == "cifar10" || data.dataset == "cifar100") {
+    p.channels = 3;
+    p.height = p.width = 32;
+    p.classes = data.dataset == "cifar10" ? 10 : data.labels == "coarse" ? 20 : 100;
+    p.train_samples = 50000;
+  }
+  if (data.dataset == "image-folder") {
+    p.channels = data.channels;
+    p.height = p.width = data.image_size;
+  }
+}
+
+void probeIdx(const DataConfig& data, DataProbe& p) {
+  for (const char* stem : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                           "t10k-labels-idx1-ubyte"}) {
+    if (idxFile(data.path, stem).empty()) {
+      p.problem = data.path + "/" + stem + "[.gz]: file not found (expected the IDX files of the dataset here)";
+      return;
+    }
+  }
+  const std::vector<int64_t> dims = idxDims(idxFile(data.path, "train-images-idx3-ubyte"));
+  if (dims.size() == 3 || dims.size() == 4) {
+    p.train_samples = dims[0];
+    p.channels = dims.size() == 4 ? dims[1] : 1;
+    p.height = dims[dims.size() - 2];
+    p.width = dims.back();
+  }
+}
+
+// CIFAR: the folder of .bin files itself, or the folder the archive was unpacked in.
+void probeCifar(const DataConfig& data, DataProbe& p) {
+  const bool ten = data.dataset == "cifar10";
+  const std::vector<std::string> files =
+      ten ? std::vector<std::string>{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin",
+                                     "data_batch_5.bin", "test_batch.bin"}
+          : std::vector<std::string>{"train.bin", "test.bin"};
+  std::string dir = data.path;
+  const std::string unpacked = data.path + (ten ? "/cifar-10-batches-bin" : "/cifar-100-binary");
+  if (!isFile(dir + "/" + files[0]) && isFile(unpacked + "/" + files[0])) dir = unpacked;
+  for (const std::string& file : files)
+    if (!isFile(dir + "/" + file)) {
+      p.problem = dir + "/" + file + ": file not found (expected the binary version of the dataset here)";
+      return;
+    }
+}
+
+void probeImageFolder(const DataConfig& data, DataProbe& p) {
+  const fs::path root(data.path);
+  const bool splits = isDir(root / "train");
+  const fs::path train = splits ? root / "train" : root;
+  p.has_val_split = splits && isDir(root / "val");
+  std::error_code ec;
+  for (fs::directory_iterator it(train, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code e2;
+    if (it->is_directory(e2) && it->path().filename().string().rfind('.', 0) != 0) ++p.classes;
+  }
+  if (ec) p.problem = train.string() + ": cannot list the folder (" + ec.message() + ")";
+  else if (p.classes == 0)
+    p.problem = train.string() + ": no class subfolders (expected one folder per class holding images)";
+}
+
+void probeCsv(const DataConfig& data, DataProbe& p) {
+  if (isDir(data.path)) {
+    if (!isFile(data.path + "/train.csv"))
+      p.problem = data.path + "/train.csv: file not found (a CSV folder needs train.csv; val.csv and test.csv are optional)";
+    p.has_val_split = isFile(data.path + "/val.csv");
+  } else if (!isFile(data.path)) {
+    p.problem = data.path + ": not a file (expected a CSV file, or a folder holding train.csv)";
+  }
+}
+
+} // namespace
+
+std::string DataProbe::describe() const {
+  std::string s;
+  if (shapeKnown()) s = std::to_string(channels) + "x" + std::to_string(height) + "x" + std::to_string(width);
+  if (classes > 0) s += (s.empty() ? "" : ", ") + std::to_string(classes) + " classes";
+  return s;
+}
+
+DataProbe probeData(const DataConfig& data) {
+  DataProbe p;
+  fromConfig(data, p);
+  if (data.path.empty()) {
+    p.problem = "no path given";
+    return p;
+  }
+  if (!exists(data.path)) {
+    p.problem = data.path + ": not found";
+    return p;
+  }
+  if (data.dataset == "csv") {
+    probeCsv(data, p);
+    return p;
+  }
+  if (!isDir(data.path)) {
+    p.problem = data.path + ": not a folder (expected the folder holding the " + data.dataset + " files)";
+    return p;
+  }
+  if (data.dataset == "cifar10" || data.dataset == "cifar100") probeCifar(data, p);
+  else if (data.dataset == "image-folder") probeImageFolder(data, p);
+  else probeIdx(data, p);
+  return p;
+}
+
+} // namespace distillery

@@ -1,0 +1,54 @@
+#pragma once
+// A chart as the researcher sees it: which runs, which metric against which
+// x axis, log or linear y, smoothing, and the zoomed range. The compare view
+// keeps one per chart and hands it to the exporters, so an export shows what
+// the screen shows. Torch-free and Qt-free.
+#include "core/export/chart_series.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace distillery {
+
+class RunStore;
+
+struct ChartCurve {
+  int64_t run_id = 0;
+  std::string label;  // legend text, e.g. "#12 kd-T4"
+  uint32_t rgb = 0;   // 0xRRGGBB; chartSpecFromStore: runRgbs(run_ids), unique within the chart
+  XYSeries raw;       // full resolution, x in the spec's axis
+  std::vector<double> divergence_x; // where the value was NaN/Inf
+};
+
+struct ChartSpec {
+  std::string metric;  // "val_accuracy"
+  std::string title;   // shown above the plot; metricInfo(metric).title by default
+  XAxisKind x_axis = XAxisKind::Step;
+  bool log_y = false;
+  double smoothing = 0.0; // debiased EMA weight in [0, 1); > 0 also draws the raw curve faintly
+  // The visible range; unset bounds fit the data.
+  std::optional<double> x_min, x_max, y_min, y_max;
+  std::vector<ChartCurve> curves;
+
+  std::string xTitle() const;  // axisTitle(x_axis)
+  std::string yTitle() const;  // metricAxisTitle(metric), with "(log scale)" when log_y
+};
+
+// Loads the metric of each run at full resolution (the store keeps every point).
+// Runs without that metric get an empty curve, so the legend still lists them.
+ChartSpec chartSpecFromStore(RunStore& store, const std::vector<int64_t>& run_ids, const std::string& metric,
+                             XAxisKind x_axis);
+
+// The curve as drawn: EMA-smoothed when smoothing > 0, raw otherwise.
+std::vector<double> displayedValues(const ChartSpec& spec, const ChartCurve& curve);
+
+// Data bounds of what would be drawn (finite values only; positive only for log y),
+// then overridden by the spec's explicit range. Falls back to [0, 1] when empty.
+struct ChartBounds {
+  double x_min = 0, x_max = 1, y_min = 0, y_max = 1;
+};
+ChartBounds chartBounds(const ChartSpec& spec);
+
+} // namespace distillery

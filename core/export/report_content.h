@@ -1,0 +1,54 @@
+#pragma once
+// Everything a report on some runs shows, gathered once from the store, so the
+// HTML, Markdown, LaTeX and PDF writers all tell the same story.
+#include "core/export/chart_spec.h"
+#include "core/store/run_provenance.h"
+#include "core/export/table_data.h"
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace distillery {
+
+struct ReportOptions {
+  std::vector<int64_t> run_ids;
+  // Charts; empty: val_accuracy, val_agreement, train_loss, those any run recorded.
+  std::vector<std::string> metrics;
+  XAxisKind x_axis = XAxisKind::Step;
+  double smoothing = 0.0;
+  std::string title = "Distillery report";
+};
+
+struct ReportRun {
+  RunRecord record;
+  std::string label; // "#12 kd-T4"
+  std::vector<ProvenanceItem> provenance;
+  std::string config_pretty;                       // indented JSON
+  std::map<std::string, std::string> config_flat;  // dotted keys
+};
+
+struct ReportContent {
+  std::string title;
+  std::string generated_at; // ISO-8601 UTC
+  std::string generator;    // "Distillery 0.1.0, LibTorch 1.13.1"
+  std::vector<ReportRun> runs;
+  std::vector<ChartSpec> charts;
+  TableData accuracy_table; // accuracy and mimicry columns of the summary
+  TableData cost_table;     // size and cost columns
+  TableData diff_table;     // only the config keys that differ
+};
+
+// Throws std::runtime_error for no runs, a run id the store lacks, or a
+// requested metric that none of the runs recorded (naming those they did).
+ReportContent buildReportContent(RunStore& store, const ReportOptions& options);
+
+// The default chart metrics the runs have, in that order.
+std::vector<std::string> defaultReportMetrics(RunStore& store, const std::vector<int64_t>& run_ids);
+
+// Checks that some run recorded the metric; else throws std::runtime_error
+// listing what they did record.
+void requireMetric(RunStore& store, const std::vector<int64_t>& run_ids, const std::string& metric);
+
+} // namespace distillery

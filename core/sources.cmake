@@ -1,0 +1,102 @@
+# The sources of the two core libraries, relative to core/. Included by
+# core/CMakeLists.txt and by fuzz/CMakeLists.txt (which builds the base list
+# with Clang and sanitizers). A new file goes into the list of the library it
+# belongs to: base when it needs no LibTorch, engine otherwise.
+
+set(DISTILLERY_BASE_SOURCES
+  # base/
+  base/content_hash.cpp
+  base/file_output.cpp
+  base/json_flatten.cpp
+  base/number_format.cpp
+  base/paths.cpp
+  base/sha256.cpp
+  base/version.cpp
+  # config/
+  config/config_reader.cpp
+  config/gpt_spec.cpp
+  config/lm_config.cpp
+  config/run_config.cpp
+  config/sweep_spec.cpp
+  config/zoo_name.cpp
+  # store/
+  store/checkpoint.cpp
+  store/run_provenance.cpp
+  store/run_recorder.cpp
+  store/run_store.cpp
+  # data/
+  data/cifar_records.cpp
+  data/data_probe.cpp
+  data/idx_reader.cpp
+  data/image_decoder.cpp
+  data/skipped_files.cpp
+  # methods/
+  methods/method_registry.cpp
+  # lm/
+  lm/text_vocabulary.cpp
+  # analysis/
+  analysis/config_diff.cpp
+  analysis/group_statistics.cpp
+  analysis/hyperparam_points.cpp
+  analysis/metric_catalog.cpp
+  analysis/pareto_front.cpp
+  analysis/run_filter.cpp
+  analysis/run_summary_table.cpp
+  # export/
+  export/axis_ticks.cpp
+  export/chart_file_export.cpp
+  export/chart_painter.cpp
+  export/chart_series.cpp
+  export/chart_spec.cpp
+  export/ema_smoothing.cpp
+  export/point_export.cpp
+  export/report_content.cpp
+  export/run_palette.cpp
+  export/series_decimation.cpp
+  export/svg_canvas.cpp
+  export/table_export.cpp
+  export/text_report.cpp
+)
+
+set(DISTILLERY_ENGINE_SOURCES
+  # data/
+  data/augmentation.cpp
+  data/cifar_reader.cpp
+  data/csv_table_reader.cpp
+  data/dataset.cpp
+  data/image_folder_reader.cpp
+  data/preprocessing.cpp
+  # models/
+  models/feature_taps.cpp
+  models/model_artifact.cpp
+  models/model_card.cpp
+  models/model_export.cpp
+  models/model_info.cpp
+  models/model_zoo.cpp
+  models/op_mac_counter.cpp
+  models/scripted_classifier.cpp
+  models/stored_model.cpp
+  models/tensor_bytes.cpp
+  models/torchscript_export.cpp
+  # methods/
+  methods/distill_losses.cpp
+  methods/feature_distiller.cpp
+  methods/feature_losses.cpp
+  methods/teacher_output_cache.cpp
+  methods/transfer_set.cpp
+  # training/
+  training/classification_metrics.cpp
+  training/device.cpp
+  training/engine.cpp
+  training/run_preflight.cpp
+  training/sweep_runner.cpp
+  training/trainer.cpp
+  # lm/
+  lm/generation_comparison.cpp
+  lm/gpt_model.cpp
+  lm/lm_engine.cpp
+  lm/lm_generation.cpp
+  lm/lm_losses.cpp
+  lm/lm_trainer.cpp
+  lm/text_corpus.cpp
+)

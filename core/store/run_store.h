@@ -1,0 +1,133 @@
+#pragma once
+// The run store: one SQLite file holding runs, their metric points, log
+// events and model artifacts. One RunStore is one connection; open one per
+// thread, on that thread. Sharing a store between processes safely (why the
+// -wal and -shm files are kept, and what happens when another program deletes
+// them): docs/architecture.md, "Sharing a store".
+#include "core/store/metric_point.h"
+#include "core/store/run_status.h"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace distillery {
+
+// Schema versions; each upgrade step moves one version forward.
+enum class SchemaVersion : int {
+  None = 0,
+  Initial = 1, // runs, metric_points, log_events, artifacts, schema_version
+  Sweeps = 2,  // sweeps table; runs.sweep_id
+  Annotations = 3, // runs.tags_json, runs.notes, runs.starred
+  Latest = Annotations,
+};
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string task;
+  RunStatus status = RunStatus::Queued;
+  std::string config_json;
+  std::string created_at; // ISO-8601 UTC
+  std::string started_at;
+  std::string finished_at;
+  std::string error;
+  int64_t teacher_run_id = 0; // the run whose model taught this one (0: none)
+  int64_t parent_run_id = 0;  // the distill run that created this teacher run (0: none)
+  int64_t sweep_id = 0;       // the sweep this run belongs to (0: none)
+  nlohmann::json summary = nlohmann::json::object(); // final metrics and sizes
+  // The researcher's own annotations; never touched by the engine.
+  std::vector<std::string> tags;
+  std::string notes;
+  bool starred = false;
+};
+
+// Whether the run's loss became NaN or Inf: status diverged, or, in stores
+// written before that status existed, failed with a "diverged" error.
+inline bool endedDiverged(const RunRecord& run) {
+  return run.status == RunStatus::Diverged ||
+         (run.status == RunStatus::Failed && run.error.find("diverged") != std::string::npos);
+}
+
+class RunStore {
+public:
+  // path may be ":memory:". Creates or upgrades the schema, and marks runs
+  // left "running" by a process that no longer exists as interrupted.
+  explicit RunStore(const std::string& path);
+  ~RunStore();
+  RunStore(const RunStore&) = delete;
+  RunStore& operator=(const RunStore&) = delete;
+
+  const std::string& path() const { return path_; }
+  int schemaVersion() const;
+  // SQLite's PRAGMA integrity_check: "ok", or the problems it lists, one per line.
+  std::string integrityCheck();
+  // How many runs this open found orphaned and marked interrupted.
+  int recoveredInterrupted() const { return recovered_; }
+  // Changes whenever another connection (another thread or process) commits
+  // to the store; cheap enough to poll every second. SQLite's PRAGMA data_version.
+  int64_t dataVersion();
+
+  int64_t createRun(const std::string& name, const std::string& task,
+                    const std::string& config_json, int64_t parent_run_id = 0);
+  void setStatus(int64_t run_id, RunStatus status, const std::string& error = {});
+  void setTeacher(int64_t run_id, int64_t teacher_run_id);
+  void setSummary(int64_t run_id, const nlohmann::json& summary);
+  void renameRun(int64_t run_id, const std::string& name);
+  void deleteRun(int64_t run_id); // with its points, logs and artifacts
+  // Tags are trimmed, deduplicated and kept in the order given; empty ones dropped.
+  void setTags(int64_t run_id, const std::vector<std::string>& tags);
+  void setNotes(int64_t run_id, const std::string& notes);
+  void setStarred(int64_t run_id, bool starred);
+
+  // Sweeps group runs started together from one sweep file.
+  int64_t createSweep(const std::string& name, const std::string& spec_json);
+  void setSweep(int64_t run_id, int64_t sweep_id);
+  std::vector<std::pair<int64_t, std::string>> sweeps(); // (id, name), oldest first
+
+  std::optional<RunRecord> run(int64_t run_id);
+  std::vector<RunRecord> runs(); // newest first
+
+  // Written in one transaction.
+  void appendPoints(const std::vector<MetricPoint>& points);
+  void appendLogs(const std::vector<LogEvent>& events);
+  std::vector<MetricPoint> points(int64_t run_id, const std::string& metric = {});
+  std::vector<std::string> metricNames(int64_t run_id);
+  int64_t pointCount(int64_t run_id);
+  // Resuming from a checkpoint: drops the points recorded after its step.
+  void deletePointsAfter(int64_t run_id, int64_t step);
+  std::vector<LogEvent> logs(int64_t run_id);
+
+  void saveArtifact(int64_t run_id, const std::string& name, const std::string& bytes);
+  std::optional<std::string> loadArtifact(int64_t run_id, const std::string& name);
+
+private:
+  void openConnection();
+  // Before each write: if another program deleted the -wal/-shm files this
+  // process still has open, writing would go to unlinked files and be lost;
+  // if the process lost its locks, the next CLI may delete them. Reopens.
+  void reopenIfOrphaned();
+  // BEGIN IMMEDIATE ... COMMIT around body, retried while the store is busy.
+  template <class F>
+  auto writeTransaction(F&& body) -> decltype(body());
+  void exec(const char* sql);
+  void migrate();
+  void recoverOrphans();
+  sqlite3_stmt* prepare(const char* sql);
+  [[noreturn]] void fail(const std::string& what);
+
+  std::string path_;
+  std::string canonicalPath_; // absolute, symlinks resolved; empty for ":memory:"
+  sqlite3* db_ = nullptr;
+  bool lockCheckWorks_ = false; // /proc/locks showed this connection's lock when it opened
+  int recovered_ = 0;
+};
+
+} // namespace distillery

@@ -1,0 +1,608 @@
+#include "core/training/engine.h"
+
+#include "core/store/checkpoint.h"
+#include "core/training/classification_metrics.h"
+#include "core/data/dataset.h"
+#include "core/training/device.h"
+#include "core/base/errors.h"
+#include "core/methods/feature_distiller.h"
+#include "core/lm/lm_engine.h"
+#include "core/methods/method_registry.h"
+#include "core/models/model_artifact.h"
+#include "core/models/model_zoo.h"
+#include "core/base/progress_reporter.h"
+#include "core/store/run_recorder.h"
+#include "core/store/run_store.h"
+#include "core/models/scripted_classifier.h"
+#include "core/base/sha256.h"
+#include "core/methods/teacher_output_cache.h"
+#include "core/methods/transfer_set.h"
+#include "core/training/trainer.h"
+#include "core/base/version.h"
+
+#include <chrono>
+#include <mutex>
+
+namespace distillery {
+
+std::string toString(RunOutcome::Kind kind) {
+  switch (kind) {
+  case RunOutcome::Kind::Success: return "success";
+  case RunOutcome::Kind::Cancelled: return "cancelled";
+  case RunOutcome::Kind::Failed: return "failed";
+  case RunOutcome::Kind::Diverged: return "diverged";
+  }
+  return "failed";
+}
+
+RunStatus storedStatus(RunOutcome::Kind kind) {
+  switch (kind) {
+  case RunOutcome::Kind::Success: return RunStatus::Finished;
+  case RunOutcome::Kind::Cancelled: return RunStatus::Cancelled;
+  case RunOutcome::Kind::Failed: return RunStatus::Failed;
+  case RunOutcome::Kind::Diverged: return RunStatus::Diverged;
+  }
+  return RunStatus::Failed;
+}
+
+int64_t queueRun(RunStore& store, const RunConfig& config) {
+  return store.createRun(config.name, config.task, config.toJson().dump());
+}
+
+namespace {
+
+// Cancellation unwinds the run from deep inside a phase.
+struct RunCancelled {};
+
+// Parameter initialisation draws from LibTorch's global generator; seeding it
+// and building must not interleave between concurrent runs.
+Classifier buildSeeded(const ModelSpec& spec, const Dataset& data, uint64_t seed) {
+  std::lock_guard<std::mutex> lock(modelInitMutex());
+  torch::manual_seed(seed);
+  return buildModel(spec, data.shape, data.num_classes);
+}
+
+struct TrainedModel {
+  Classifier model;
+  ModelSpec spec;
+  ModelInfo info;
+  int64_t run_id = 0;
+  std::string sha256; // of the TorchScript file it came from (empty for zoo models)
+};
+
+// A model about to be trained, or a TorchScript teacher: zoo networks are
+// built from the seed; a TorchScript file is loaded and checked on a real
+// batch of the dataset (`role` names the config field in errors).
+TrainedModel prepareModel(const ModelSpec& spec, const Dataset& data, uint64_t seed, const std::string& role) {
+  TrainedModel t;
+  t.spec = spec;
+  if (!spec.isTorchScript()) {
+    t.model = buildSeeded(spec, data, seed);
+    t.info = describeModel(spec, data.shape.channels, data.shape.height, data.shape.width, data.num_classes);
+    return t;
+  }
+  try {
+    ScriptedClassifier scripted = loadCheckedTorchScript(spec.torchscript, probeBatch(data), data.num_classes);
+    t.info = describeScripted(*scripted, data.shape);
+    t.model = scripted.ptr();
+    t.sha256 = sha256OfFile(spec.torchscript);
+  } catch (const DataError& e) {
+    throw ConfigError(role + ".torchscript", e.what());
+  }
+  return t;
+}
+
+// The provenance of a TorchScript model, for the summary.
+nlohmann::json torchScriptSource(const TrainedModel& t) {
+  return {{"kind", "torchscript"}, {"path", t.spec.torchscript}, {"sha256", t.sha256}};
+}
+
+class RunExecution {
+public:
+  RunExecution(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
+               const StopToken& stop)
+      : store_(store), run_id_(run_id), config_(config), observer_(observer), stop_(stop),
+        recorder_(&store, &observer, run_id), progress_(observer, run_id) {}
+
+  nlohmann::json execute() {
+    if (config_.threads > 0) torch::set_num_threads(config_.threads);
+    recorder_.setRecordPoints(config_.record_points);
+    if (config_.isLm()) { // language models: core/lm/lm_engine.h
+      LmRunResult lm = executeLmRun(store_, run_id_, config_, observer_, stop_, recorder_, resume_);
+      if (lm.cancelled) throw RunCancelled{};
+      return lm.summary;
+    }
+    device_ = resolveDevice(config_.device);
+    log("info", "device " + device_.str() + ", LibTorch " + libtorchVersion());
+    data_ = loadDataset(config_.data, config_.seed);
+    log("info", "dataset " + data_.name + " from " + data_.path + ": " + std::to_string(data_.train.size()) +
+                    " train, " + std::to_string(data_.val.size()) + " val, " + std::to_string(data_.test.size()) +
+                    " test");
+    if (!data_.skipped.empty()) log("warning", "dataset " + data_.path + ": " + describeSkipped(data_.skipped));
+    student_data_ = makeTransferSet(data_, config_.transfer, config_.seed);
+    if (!config_.transfer.isDefault())
+      log("info", "transfer set: " + transferSummary(student_data_, config_.transfer).dump());
+    if (device_.is_cuda()) { // page-locked host memory lets batch copies overlap compute
+      for (Dataset* d : {&data_, &student_data_}) {
+        d->train.x = d->train.x.pin_memory();
+        d->train.y = d->train.y.pin_memory();
+      }
+    }
+    if (config_.precision == "bf16" && !device_.is_cuda())
+      log("warning", "precision bf16 applies on CUDA only; this run computes in fp32 on " + device_.str());
+    return config_.isDistill() ? distill() : trainSupervised();
+  }
+
+  RunRecorder& recorder() { return recorder_; }
+  // Continue the run's own training (not a teacher's) from this checkpoint.
+  void resumeFrom(const TrainingCheckpoint* checkpoint) { resume_ = checkpoint; }
+
+private:
+  void log(const std::string& level, const std::string& message) { recorder_.log(level, message); }
+
+  TrainerSettings settingsFor(int epochs, int batch_size, const OptimConfig& optim) const {
+    TrainerSettings s;
+    s.epochs = epochs;
+    s.batch_size = batch_size;
+    s.optim = optim;
+    s.seed = config_.seed;
+    s.evals_per_epoch = config_.evals_per_epoch;
+    s.log_every = config_.log_every;
+    s.select_best = config_.select_best;
+    s.track_test = config_.track_test;
+    s.checkpoint_every = config_.checkpoint_every;
+    s.checkpoint_seconds = 60.0 * config_.checkpoint_minutes;
+    s.bf16_autocast = config_.precision == "bf16";
+    return s;
+  }
+
+  // Checkpoints of `run_id`'s training go to its "checkpoint" artifact, replacing the last.
+  void checkpointInto(TrainerSettings& s, int64_t run_id) {
+    s.on_checkpoint = [this, run_id](const TrainingCheckpoint& c) {
+      store_.saveArtifact(run_id, kCheckpointArtifact, encodeCheckpoint(c));
+    };
+  }
+
+  nlohmann::json baseSummary(const TrainedModel& trained, const TrainerResult& r, double test_accuracy) const {
+    nlohmann::json s;
+    s["test_accuracy"] = test_accuracy;
+    s["best_val_accuracy"] = r.best_val_accuracy;
+    s["final_val_accuracy"] = r.final_val_accuracy;
+    if (r.best_test_accuracy >= 0) s["best_test_accuracy"] = r.best_test_accuracy;
+    if (r.best_test_agreement >= 0) s["best_test_agreement"] = r.best_test_agreement;
+    s["params"] = trained.info.params;
+    s["flops_per_sample"] = trained.info.flops_per_sample;
+    s["model"] = describe(trained.spec);
+    s["wall_s"] = r.wall_s;
+    s["samples"] = r.cost.samples;
+    s["samples_per_s"] = r.wall_s > 0 ? r.cost.samples / r.wall_s : 0.0;
+    s["train_flops"] = r.cost.flops;
+    s["teacher_queries"] = r.cost.teacher_queries;
+    s["steps"] = r.cost.step;
+    s["selected_step"] = r.selected_step;
+    s["epochs"] = r.cost.epoch;
+    s["device"] = device_.str();
+    s["dataset"] = data_.name;
+    s["dataset_path"] = data_.path;
+    s["dataset_hash"] = data_.content_hash;
+    s["app_version"] = appVersion();
+    s["libtorch_version"] = libtorchVersion();
+    s["input_shape"] = {data_.shape.channels, data_.shape.height, data_.shape.width};
+    s["num_classes"] = data_.num_classes;
+    if (trained.spec.isTorchScript()) s["source"] = torchScriptSource(trained);
+    s["data"] = data_.summaryJson();
+    return s;
+  }
+
+  void recordFinal(RunRecorder& recorder, const CostCounters& c, double wall, const std::string& metric,
+                   double value) {
+    MetricPoint p;
+    p.metric = metric;
+    p.step = c.step;
+    p.epoch = c.epoch;
+    p.wall_s = wall;
+    p.samples = c.samples;
+    p.flops = c.flops;
+    p.teacher_queries = c.teacher_queries;
+    p.value = value;
+    recorder.add(std::move(p));
+  }
+
+  // Supervised training of one model under a given run record.
+  // train_data: the run's data, or (the train task) its transfer set.
+  TrainedModel trainModel(int64_t run_id, RunRecorder& recorder, const ModelSpec& spec, TrainerSettings settings,
+                          const std::string& phase, int64_t step_offset, int64_t total_steps,
+                          ProgressReporter* own_progress, TrainerResult& result, double& test_accuracy,
+                          const Dataset& train_data) {
+    TrainedModel t = prepareModel(spec, data_, config_.seed, "model");
+    t.run_id = run_id;
+    settings.method = "none";
+    checkpointInto(settings, run_id);
+    Trainer trainer(train_data, device_, recorder, stop_, [&](int64_t step, int64_t total, double epoch) {
+      progress_.report(phase, step_offset + step, total_steps, epoch);
+      if (own_progress) own_progress->report(phase, step, total, epoch);
+    });
+    result = trainer.train(t.model, t.info.flops_per_sample, nullptr, settings);
+    if (result.cancelled) throw RunCancelled{};
+    auto logits = predictLogits(t.model, data_.test.x, device_);
+    test_accuracy = accuracy(logits, data_.test.y);
+    recordFinal(recorder, result.cost, result.wall_s, "test_accuracy", test_accuracy);
+    recorder.flush(true);
+    return t;
+  }
+
+  nlohmann::json trainSupervised() {
+    TrainerSettings s = settingsFor(config_.epochs, config_.batch_size, config_.optim);
+    s.resume = resume_;
+    TrainerResult r;
+    double test_acc = 0;
+    TrainedModel t = trainModel(run_id_, recorder_, config_.model, s, "train", 0,
+                                trainingSteps(student_data_.train.size(), s), nullptr, r, test_acc, student_data_);
+    store_.saveArtifact(run_id_, "model.pt", saveTrainedModel(t.model));
+    log("info", "test accuracy " + std::to_string(test_acc));
+    return baseSummary(t, r, test_acc);
+  }
+
+  TrainedModel teacherFromRun(int64_t teacher_run_id) {
+    auto record = store_.run(teacher_run_id);
+    const std::string where = "teacher.run " + std::to_string(teacher_run_id);
+    if (!record) throw ConfigError("teacher.run", "run " + std::to_string(teacher_run_id) + " does not exist in the store");
+    if (record->status != RunStatus::Finished)
+      throw ConfigError("teacher.run", "run " + std::to_string(teacher_run_id) + " is " + toString(record->status) +
+                                           "; only a finished run can teach");
+    auto bytes = store_.loadArtifact(teacher_run_id, "model.pt");
+    if (!bytes) throw ConfigError("teacher.run", "run " + std::to_string(teacher_run_id) + " has no saved model");
+    RunConfig teacher_config = RunConfig::fromJsonText(record->config_json);
+    TrainedModel t;
+    t.run_id = teacher_run_id;
+    t.spec = teacher_config.trainedModel();
+    const std::string origin = "the model of run " + std::to_string(teacher_run_id);
+    try {
+      t.model = restoreTrainedModel(t.spec, data_.shape, data_.num_classes, *bytes, origin);
+      if (auto* scripted = dynamic_cast<ScriptedClassifierImpl*>(t.model.get())) {
+        probeClassifier(t.model, probeBatch(data_), data_.num_classes, origin);
+        t.info = describeScripted(*scripted, data_.shape);
+      } else {
+        t.info = describeModel(t.spec, data_.shape.channels, data_.shape.height, data_.shape.width, data_.num_classes);
+      }
+    } catch (const DataError& e) {
+      throw ConfigError("teacher.run", std::string(e.what()) + "; this dataset has input " +
+                                           std::to_string(data_.shape.channels) + "x" + std::to_string(data_.shape.height) +
+                                           "x" + std::to_string(data_.shape.width) + " and " +
+                                           std::to_string(data_.num_classes) + " classes");
+    }
+    t.model->to(device_);
+    log("info", "teacher: run #" + std::to_string(teacher_run_id) + " (" + describe(t.spec) + ")");
+    return t;
+  }
+
+  TrainedModel teacherFromTorchScript() {
+    TrainedModel t = prepareModel(config_.teacher.model, data_, 0, "teacher");
+    t.model->to(device_);
+    log("info", "teacher: TorchScript " + t.spec.torchscript + " (sha256 " + t.sha256 + ", " +
+                    std::to_string(t.info.params) + " parameters)");
+    return t;
+  }
+
+  TrainedModel teacherFromZoo(int64_t student_steps) {
+    RunConfig tc = config_;
+    tc.task = "train";
+    tc.name = config_.name + "-teacher";
+    tc.model = config_.teacher.model;
+    tc.epochs = config_.teacher.train_epochs;
+    tc.batch_size = config_.teacher.train_batch_size;
+    tc.optim = config_.teacher.train_optim;
+    tc.transfer = TransferConfig{}; // the teacher learns from the labelled training split
+    const int64_t child = store_.createRun(tc.name, tc.task, tc.toJson().dump(), run_id_);
+    store_.setTeacher(run_id_, child);
+    observer_.onRunCreated(child, run_id_);
+    store_.setStatus(child, RunStatus::Running);
+    observer_.onStarted(child);
+    log("info", "training teacher " + describe(tc.model) + " as run #" + std::to_string(child));
+
+    RunRecorder child_recorder(&store_, &observer_, child);
+    ProgressReporter child_progress(observer_, child);
+    TrainerSettings s = settingsFor(tc.epochs, tc.batch_size, tc.optim);
+    s.lr_field = "teacher.train.optim.lr";
+    const int64_t teacher_steps = trainingSteps(data_.train.size(), s);
+    TrainerResult r;
+    double test_acc = 0;
+    TrainedModel t;
+    try {
+      t = trainModel(child, child_recorder, tc.model, s, "teacher", 0, teacher_steps + student_steps, &child_progress,
+                     r, test_acc, data_);
+    } catch (const RunCancelled&) {
+      child_recorder.flush(true);
+      store_.setStatus(child, RunStatus::Cancelled, "cancelled while training");
+      throw;
+    } catch (const DivergedError& e) {
+      // The teacher diverged; this run fails because it has no teacher.
+      child_recorder.flush(true);
+      store_.setStatus(child, RunStatus::Diverged, e.what());
+      throw DistilleryError("the teacher, run #" + std::to_string(child) + ", " + e.what());
+    } catch (const std::exception& e) {
+      child_recorder.flush(true);
+      store_.setStatus(child, RunStatus::Failed, e.what());
+      throw;
+    }
+    store_.saveArtifact(child, "model.pt", saveTrainedModel(t.model));
+    store_.setSummary(child, baseSummary(t, r, test_acc));
+    store_.setStatus(child, RunStatus::Finished);
+    teacher_steps_ = teacher_steps;
+    return t;
+  }
+
+  nlohmann::json distill() {
+    const MethodInfo* method = findMethod(config_.method.name);
+    if (!method) throw ConfigError("method.name", "unknown method \"" + config_.method.name + "\"");
+    TrainerSettings s = settingsFor(config_.epochs, config_.batch_size, config_.optim);
+    s.method = method->name;
+    s.method_params = method->resolve(config_.method.params);
+    s.method_text_params = method->resolveText(config_.method.text_params);
+    s.labels_from_teacher = config_.transfer.labelsHidden();
+    const int64_t student_steps = trainingSteps(student_data_.train.size(), s);
+    if (method->needs_features) checkFeatureLayers(s.method_text_params);
+
+    TrainedModel teacher = config_.teacher.kind == TeacherSource::Kind::Run ? teacherFromRun(config_.teacher.run_id)
+                           : config_.teacher.kind == TeacherSource::Kind::TorchScript ? teacherFromTorchScript()
+                                                                                      : teacherFromZoo(student_steps);
+    if (config_.teacher.kind == TeacherSource::Kind::Run) store_.setTeacher(run_id_, teacher.run_id);
+
+    // The teacher is fixed: its validation and test logits are computed once.
+    TeacherOutputs outputs;
+    outputs.model = method->needs_teacher ? teacher.model : nullptr;
+    outputs.flops_per_sample = teacher.info.flops_per_sample;
+    outputs.val_logits = predictLogits(teacher.model, data_.val.x, device_);
+    outputs.test_logits = predictLogits(teacher.model, data_.test.x, device_);
+    const double teacher_test_acc = accuracy(outputs.test_logits, data_.test.y);
+    log("info", "teacher test accuracy " + std::to_string(teacher_test_acc));
+
+    nlohmann::json cache_summary =
+        attachTeacherCache(outputs, teacher, *method, teacher_steps_, teacher_steps_ + student_steps);
+
+    TrainedModel student = prepareModel(config_.student, data_, config_.seed + 1, "student");
+    student.run_id = run_id_;
+    checkpointInto(s, run_id_);
+    s.resume = resume_;
+    const int64_t offset = teacher_steps_;
+    Trainer trainer(student_data_, device_, recorder_, stop_, [&](int64_t step, int64_t, double epoch) {
+      progress_.report("distill", offset + step, offset + student_steps, epoch);
+    });
+    TrainerResult r = trainer.train(student.model, student.info.flops_per_sample, &outputs, s);
+    if (r.cancelled) throw RunCancelled{};
+
+    auto logits = predictLogits(student.model, data_.test.x, device_);
+    const double test_acc = accuracy(logits, data_.test.y);
+    const double test_agree = agreement(logits, outputs.test_logits);
+    const double test_kl = teacherStudentKl(logits, outputs.test_logits);
+    recordFinal(recorder_, r.cost, r.wall_s, "test_accuracy", test_acc);
+    recordFinal(recorder_, r.cost, r.wall_s, "test_agreement", test_agree);
+    recordFinal(recorder_, r.cost, r.wall_s, "test_kl", test_kl);
+    recorder_.flush(true);
+    store_.saveArtifact(run_id_, "model.pt", saveTrainedModel(student.model));
+
+    nlohmann::json summary = baseSummary(student, r, test_acc);
+    summary["test_agreement"] = test_agree;
+    summary["test_kl"] = test_kl;
+    summary["val_agreement"] = r.final_val_agreement;
+    summary["val_kl"] = r.final_val_kl;
+    summary["teacher_run_id"] = teacher.run_id;
+    summary["teacher"] = teacher.spec.isTorchScript() && teacher.run_id == 0
+                             ? torchScriptSource(teacher)
+                             : nlohmann::json{{"kind", "run"}, {"run_id", teacher.run_id}};
+    summary["teacher_model"] = describe(teacher.spec);
+    summary["teacher_test_accuracy"] = teacher_test_acc;
+    summary["teacher_params"] = teacher.info.params;
+    summary["teacher_flops_per_sample"] = teacher.info.flops_per_sample;
+    summary["compression"] = double(teacher.info.params) / double(std::max<int64_t>(1, student.info.params));
+    summary["method"] = method->name;
+    summary["teacher_access"] = method->teacher_access;
+    if (method->needs_features) {
+      summary["teacher_layer"] = r.teacher_layer;
+      summary["student_layer"] = r.student_layer;
+      summary["method_extra_params"] = r.extra_params; // adapter / heads, trained but not kept
+    }
+    cache_summary["teacher_passes_saved"] = r.cost.teacher_passes_saved;
+    summary["transfer"] = transferSummary(student_data_, config_.transfer);
+    summary["teacher_cache"] = cache_summary;
+    // Val/test teacher logits were computed once and count as queries too.
+    summary["teacher_queries"] = r.cost.teacher_queries + double(data_.val.size() + data_.test.size());
+    log("info", "student test accuracy " + std::to_string(test_acc) + ", agreement " + std::to_string(test_agree));
+    return summary;
+  }
+
+  // Layer names of zoo networks are known before anything is trained: check
+  // them now rather than after training a teacher (TorchScript models are
+  // checked when the trainer taps them).
+  void checkFeatureLayers(const std::map<std::string, std::string>& text) {
+    auto check = [&](const ModelSpec& spec, const char* key) {
+      if (spec.isTorchScript()) return;
+      const Classifier probe = buildSeeded(spec, data_, 0); // an untrained instance: only its layer names count
+      auto it = text.find(key);
+      resolveFeatureLayer(*probe, it == text.end() ? "" : it->second, std::string("method.") + key);
+    };
+    if (config_.teacher.kind == TeacherSource::Kind::Zoo) check(config_.teacher.model, "teacher_layer");
+    check(config_.student, "student_layer");
+  }
+
+  // Hash of what the teacher computes: its architecture, weights and buffers.
+  static std::string teacherDigest(const TrainedModel& teacher) {
+    Sha256 h;
+    h.update(describe(teacher.spec));
+    for (const auto& item : teacher.model->named_parameters()) {
+      h.update(item.key());
+      auto t = item.value().detach().to(torch::kCPU).contiguous();
+      h.update(t.data_ptr(), size_t(t.numel() * t.element_size()));
+    }
+    for (const auto& item : teacher.model->named_buffers()) {
+      h.update(item.key());
+      auto t = item.value().detach().to(torch::kCPU).contiguous();
+      h.update(t.data_ptr(), size_t(t.numel() * t.element_size()));
+    }
+    return h.hexDigest();
+  }
+
+  // Fills outputs.train_cache from the teacher-output cache when the method
+  // reads teacher logits on training batches and those are deterministic.
+  // Returns what the run view and summary show about it.
+  nlohmann::json attachTeacherCache(TeacherOutputs& outputs, const TrainedModel& teacher, const MethodInfo& method,
+                                    int64_t position, int64_t budget) {
+    const TeacherCacheConfig& cc = config_.teacher_cache;
+    nlohmann::json info = {{"enabled", cc.enabled}};
+    if (!method.needs_teacher) return info["status"] = "unused (the method needs no teacher)", info;
+    if (method.needs_features) return info["status"] = "unused (the method reads teacher features)", info;
+    if (!cc.enabled) return info["status"] = "off", info;
+    if (student_data_.augment.any()) return info["status"] = "off (augmented inputs are random)", info;
+
+    TeacherCacheKey key;
+    key.teacher = teacherDigest(teacher);
+    key.data = student_data_.summaryJson().dump() + " transfer=" + transferSummary(student_data_, config_.transfer).dump();
+    const nlohmann::json data_config = config_.toJson()["data"];
+    key.preprocessing = data_.summaryJson()["preprocessing"].dump();
+    key.samples = "seed=" + std::to_string(config_.seed) + " data=" + data_config.dump();
+    key.format.fp16 = cc.fp16;
+    key.format.topk = cc.topk >= data_.num_classes ? 0 : cc.topk;
+
+    TeacherOutputCache cache(cc.dir.empty() ? TeacherOutputCache::defaultDir() : cc.dir);
+    const int64_t rows = student_data_.train.size();
+    log("info", "teacher-output cache: looking for " + key.format.describe() + " outputs in " + cache.entryPath(key));
+    const auto started = std::chrono::steady_clock::now();
+    // The fill is not part of the step budget: the bar holds at the student's start.
+    progress_.report("teacher outputs", position, budget, 0.0);
+    TeacherCacheOutcome got = cache.getOrCompute(key, rows, data_.num_classes, [&](int64_t begin, int64_t end) {
+      if (stop_.stopRequested()) throw RunCancelled{};
+      return predictLogits(teacher.model, student_data_.train.x.slice(0, begin, end), device_).to(torch::kCPU);
+    });
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    outputs.train_cache = got.entry;
+    outputs.cache_queries = double(rows);
+    outputs.cache_rows_computed = double(got.rows_computed);
+    info["status"] = got.hit ? "hit" : got.waited ? "hit (waited for another run)" : "miss (computed)";
+    info["path"] = got.entry->path();
+    info["bytes"] = got.entry->bytes();
+    info["format"] = key.format.describe();
+    info["rows"] = rows;
+    info["rows_computed"] = got.rows_computed;
+    info["seconds"] = secs;
+    log("info", "teacher-output cache " + info["status"].get<std::string>() + ": " +
+                    std::to_string(got.entry->bytes()) + " bytes, " + std::to_string(got.rows_computed) +
+                    " teacher rows computed in " + std::to_string(secs) + " s");
+    return info;
+  }
+
+  RunStore& store_;
+  int64_t run_id_;
+  const RunConfig& config_;
+  RunObserver& observer_;
+  const StopToken& stop_;
+  RunRecorder recorder_;
+  ProgressReporter progress_;
+  torch::Device device_{torch::kCPU};
+  Dataset data_;
+  Dataset student_data_; // data_ with the transfer set as its training split
+  int64_t teacher_steps_ = 0;
+  const TrainingCheckpoint* resume_ = nullptr;
+};
+
+} // namespace
+
+namespace {
+
+RunOutcome executeFrom(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
+                       const StopToken& stop, const TrainingCheckpoint* resume) {
+  RunOutcome outcome;
+  outcome.run_id = run_id;
+  std::string error;
+  try {
+    store.setStatus(run_id, RunStatus::Running);
+    observer.onStarted(run_id);
+    RunExecution execution(store, run_id, config, observer, stop);
+    execution.resumeFrom(resume);
+    try {
+      outcome.summary = execution.execute();
+      outcome.kind = RunOutcome::Kind::Success;
+    } catch (const RunCancelled&) {
+      outcome.kind = RunOutcome::Kind::Cancelled;
+      outcome.message = "cancelled by the user";
+    } catch (const DivergedError& e) {
+      outcome.kind = RunOutcome::Kind::Diverged;
+      outcome.message = e.what();
+    } catch (const c10::Error& e) {
+      outcome.message = e.what_without_backtrace();
+    } catch (const std::exception& e) {
+      outcome.message = e.what();
+    }
+    if (outcome.kind == RunOutcome::Kind::Failed || outcome.kind == RunOutcome::Kind::Diverged)
+      execution.recorder().log("error", outcome.message);
+    execution.recorder().flush(true);
+  } catch (const std::exception& e) {
+    // The store itself failed (or the execution could not even start).
+    outcome.kind = RunOutcome::Kind::Failed;
+    outcome.message = e.what();
+  }
+  try {
+    if (outcome.kind == RunOutcome::Kind::Success) {
+      store.setSummary(run_id, outcome.summary);
+      store.setStatus(run_id, RunStatus::Finished);
+    } else {
+      store.setStatus(run_id, storedStatus(outcome.kind), outcome.message);
+    }
+  } catch (const std::exception& e) {
+    outcome.kind = RunOutcome::Kind::Failed;
+    outcome.message += std::string(outcome.message.empty() ? "" : "; ") + "could not record the result: " + e.what();
+  }
+  return outcome;
+}
+
+} // namespace
+
+RunOutcome executeRun(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
+                      const StopToken& stop) {
+  return executeFrom(store, run_id, config, observer, stop, nullptr);
+}
+
+RunOutcome resumeRun(RunStore& store, int64_t run_id, RunObserver& observer, const StopToken& stop) {
+  RunOutcome refused;
+  refused.run_id = run_id;
+  const std::string run = "run " + std::to_string(run_id);
+  auto record = store.run(run_id);
+  if (!record) {
+    refused.message = run + " does not exist in the store";
+    return refused;
+  }
+  if (!canResume(record->status)) {
+    refused.message = run + " is " + toString(record->status) +
+                      "; only a cancelled, interrupted or failed run can be resumed";
+    if (record->status == RunStatus::Diverged)
+      refused.message += " (from its checkpoint it would diverge again: start it anew with a lower learning rate)";
+    return refused;
+  }
+  auto bytes = store.loadArtifact(run_id, kCheckpointArtifact);
+  if (!bytes) {
+    refused.message = run + " has no checkpoint (it stopped before its training began); start it again instead";
+    return refused;
+  }
+  RunConfig config;
+  TrainingCheckpoint checkpoint;
+  try {
+    config = RunConfig::fromJsonText(record->config_json);
+    checkpoint = decodeCheckpoint(*bytes, "the checkpoint of " + run);
+  } catch (const std::exception& e) {
+    refused.message = e.what();
+    return refused;
+  }
+  // A teacher trained on the way is reused, not trained again.
+  if (config.isDistill() && config.teacher.kind == TeacherSource::Kind::Zoo && record->teacher_run_id) {
+    config.teacher.kind = TeacherSource::Kind::Run;
+    config.teacher.run_id = record->teacher_run_id;
+  }
+  if (config.isLm() && config.lm.teacher.kind == LmTeacherSource::Kind::Zoo && record->teacher_run_id) {
+    config.lm.teacher.kind = LmTeacherSource::Kind::Run;
+    config.lm.teacher.run_id = record->teacher_run_id;
+  }
+  // Points recorded after the checkpoint are redone by the resumed run.
+  store.deletePointsAfter(run_id, checkpoint.step);
+  return executeFrom(store, run_id, config, observer, stop, &checkpoint);
+}
+
+} // namespace distillery
