@@ -8,7 +8,10 @@
       weights through torch.jit.script), wrapped_trace.pt (the same net in a
       one-child wrapper module, traced), wrong_classes.pt (5 outputs),
       wrong_channels.pt (expects 3-channel images), student_script.pt (an
-      untrained scripted net to be trained by Distillery) and
+      untrained scripted net to be trained by Distillery),
+      student_trace_train.pt and student_trace_eval.pt (that net traced in
+      train and in eval mode: BatchNorm fixed in that mode), teacher_trace_train.pt
+      (the trained net traced in train mode: outputs depend on the batch) and
       teacher_trace.test.f32 (the traced teacher's logits on the first 64
       test images, for comparing with Distillery's), and two files that are not
       usable TorchScript: state_dict.pt (torch.save of a state_dict) and
@@ -22,6 +25,7 @@
 
 Inputs are normalised as Distillery does by default: (x/255 - 0.2860) / 0.3530.
 """
+import copy
 import gzip
 import os
 import struct
@@ -122,6 +126,10 @@ def make(data_dir, out_dir):
     torch.jit.script(SmallNet(classes=5).eval()).save(os.path.join(out_dir, "wrong_classes.pt"))
     torch.jit.script(SmallNet(in_channels=3).eval()).save(os.path.join(out_dir, "wrong_channels.pt"))
     torch.jit.script(ScriptedStudent()).save(os.path.join(out_dir, "student_script.pt"))
+    # Tracing records BatchNorm's mode as a constant; copies, since a train-mode trace updates running stats.
+    torch.jit.trace(ScriptedStudent().train(), example).save(os.path.join(out_dir, "student_trace_train.pt"))
+    torch.jit.trace(ScriptedStudent().eval(), example).save(os.path.join(out_dir, "student_trace_eval.pt"))
+    torch.jit.trace(copy.deepcopy(net).train(), example).save(os.path.join(out_dir, "teacher_trace_train.pt"))
     # Not TorchScript: a state_dict saved with torch.save.
     torch.save(net.state_dict(), os.path.join(out_dir, "state_dict.pt"))
     # TorchScript whose format version (archive/version) claims a future PyTorch.

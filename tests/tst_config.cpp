@@ -228,6 +228,12 @@ private Q_SLOTS:
     c.data.path = data + "/missing";
     QCOMPARE(QString::fromStdString(preflightField(c, nullptr, &msg, PreflightDepth::Quick)), QString("data.path"));
     QVERIFY2(msg.find(data + "/missing") != std::string::npos, msg.c_str());
+    // A path below a regular file (which root meets too): the file in the way is named.
+    c.data.path = data + "/train-labels-idx1-ubyte.gz/images";
+    QCOMPARE(QString::fromStdString(preflightField(c, nullptr, &msg, PreflightDepth::Quick)), QString("data.path"));
+    QVERIFY2(msg.find(c.data.path + ": not found (" + data + "/train-labels-idx1-ubyte.gz is a file, not a folder)") !=
+                 std::string::npos,
+             msg.c_str());
 
     QVERIFY(QFile::remove(QString::fromStdString(data + "/t10k-labels-idx1-ubyte.gz")));
     QCOMPARE(QString::fromStdString(preflightField(good, nullptr, &msg)), QString("data.path"));

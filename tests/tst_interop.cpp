@@ -6,6 +6,7 @@
 #include "core/store/checkpoint.h"
 #include "core/data/dataset.h"
 #include "core/training/engine.h"
+#include "core/training/run_preflight.h"
 #include "core/base/errors.h"
 #include "core/models/model_card.h"
 #include "core/models/model_export.h"
@@ -314,6 +315,117 @@ private Q_SLOTS:
     QVERIFY2(taught.kind == RunOutcome::Kind::Success, taught.message.c_str());
     QVERIFY2(taught.summary["test_agreement"].get<double>() > 0.7, taught.summary.dump().c_str());
     queueExport(store, out.run_id, "scripted_student");
+  }
+
+  // Issue 15 item 7: a traced model's BatchNorm keeps the mode it was traced
+  // in. Traced in train mode its outputs depend on the batch; traced in eval
+  // mode its running statistics never update. What the files do is checked
+  // first, then that the graph check finds it and the preflight refuses them.
+  void tracedBatchNormIsFoundInTheGraph() {
+    if (!python_) QSKIP(qPrintable(python_why_));
+    torch::NoGradGuard no_grad;
+    const torch::Tensor batch = data_.test.x.slice(0, 0, 8);
+    auto firstRowAlone = [&](ScriptedClassifier& m) {
+      return torch::allclose(m->forward(batch)[0], m->forward(batch.slice(0, 0, 1))[0], 1e-4, 1e-5);
+    };
+    ScriptedClassifier train_traced = loadScriptedFile(model("teacher_trace_train.pt").toStdString());
+    ScriptedClassifier eval_traced = loadScriptedFile(model("teacher_trace.pt").toStdString());
+    train_traced->eval();
+    eval_traced->eval();
+    QVERIFY2(!firstRowAlone(train_traced), "a train-mode trace should answer differently at batch 1, even in eval()");
+    QVERIFY(firstRowAlone(eval_traced));
+    // In train(), a scripted student's running mean moves; an eval-mode trace's stays.
+    for (const char* file : {"student_script.pt", "student_trace_eval.pt"}) {
+      ScriptedClassifier student = loadScriptedFile(model(file).toStdString());
+      student->train();
+      const torch::Tensor before = student->script().attr("bn").toModule().attr("running_mean").toTensor().clone();
+      student->forward(batch);
+      const torch::Tensor after = student->script().attr("bn").toModule().attr("running_mean").toTensor();
+      QCOMPARE(torch::equal(before, after), file == std::string("student_trace_eval.pt"));
+    }
+
+    auto layers = [&](const char* file, bool train_mode) {
+      const FixedBatchNorm bn = findFixedBatchNorm(loadScriptedFile(model(file).toStdString())->script());
+      QStringList names;
+      for (const auto& l : train_mode ? bn.train_mode : bn.eval_mode) names << QString::fromStdString(l);
+      return names.join(",");
+    };
+    QCOMPARE(layers("teacher_trace_train.pt", true), QString("bn,block.bn1,block.bn2"));
+    QCOMPARE(layers("teacher_trace_train.pt", false), QString());
+    QCOMPARE(layers("teacher_trace.pt", false), QString("bn,block.bn1,block.bn2"));
+    QCOMPARE(layers("wrapped_trace.pt", false), QString("net.bn,net.block.bn1,net.block.bn2"));
+    QCOMPARE(layers("student_trace_train.pt", true), QString("bn"));
+    QCOMPARE(layers("student_trace_eval.pt", false), QString("bn"));
+    for (const char* scripted : {"teacher_script.pt", "student_script.pt"}) {
+      QCOMPARE(layers(scripted, true), QString());
+      QCOMPARE(layers(scripted, false), QString());
+    }
+  }
+
+  void tracedBatchNormIsRefusedByThePreflight_data() {
+    QTest::addColumn<QString>("task");
+    QTest::addColumn<QString>("teacher"); // a file of models/, or "" for a zoo teacher
+    QTest::addColumn<QString>("student");
+    QTest::addColumn<QString>("field");
+    QTest::addColumn<QString>("expected"); // parts separated by |
+    QTest::newRow("student traced in train mode")
+        << "distill" << "teacher_script.pt" << "student_trace_train.pt" << "student.torchscript"
+        << "(bn) fixed in train mode, as torch.jit.trace records the mode the model was in: it always normalises by "
+           "the statistics of the batch it is given, so its outputs change with the other samples of a batch";
+    QTest::newRow("student traced in eval mode")
+        << "distill" << "teacher_script.pt" << "student_trace_eval.pt" << "student.torchscript"
+        << "(bn) fixed in eval mode, as torch.jit.trace (or torch.jit.freeze) records it: it always uses its running "
+           "statistics, which training would never update; to train it, save it with torch.jit.script(model)";
+    QTest::newRow("model traced in eval mode")
+        << "train" << "" << "student_trace_eval.pt" << "model.torchscript" << "torch.jit.script(model)";
+    QTest::newRow("teacher traced in train mode")
+        << "distill" << "teacher_trace_train.pt" << "" << "teacher.torchscript"
+        << "(bn, block.bn1, block.bn2) fixed in train mode|an exported model answers differently at batch 1); "
+           "trace it after model.eval() (torch.jit.freeze may follow), or save it with torch.jit.script(model)";
+  }
+
+  void tracedBatchNormIsRefusedByThePreflight() {
+    QFETCH(QString, task);
+    QFETCH(QString, teacher);
+    QFETCH(QString, student);
+    QFETCH(QString, field);
+    QFETCH(QString, expected);
+    if (!python_) QSKIP(qPrintable(python_why_));
+    const json zoo = {{"zoo", "mlp"}, {"hidden", {16}}};
+    const json student_spec = student.isEmpty() ? zoo : json{{"torchscript", model(qPrintable(student)).toStdString()}};
+    const json cfg = task == "train" ? trainConfig(student_spec)
+                                     : distillConfig({{"torchscript", model(qPrintable(teacher)).toStdString()}}, student_spec);
+    const QString file = model(qPrintable(field.startsWith("teacher") ? teacher : student));
+    const QString config = dir_.filePath("traced_bn.json");
+    std::ofstream(config.toStdString()) << cfg.dump();
+    const QString db = dir_.filePath("traced_bn.sqlite");
+    ProcessResult run = runProcess(DISTILLERY_CLI, {"run", config, "--db", db});
+    QCOMPARE(run.code, 2);
+    QVERIFY2(run.err.contains(field + ": " + file + ": has its BatchNorm"), qPrintable(run.err));
+    for (const QString& part : expected.split(u'|')) QVERIFY2(run.err.contains(part), qPrintable(run.err));
+    // Refused before the run's row is stored.
+    RunStore store(db.toStdString());
+    QCOMPARE(int(store.runs().size()), 0);
+    // The engine refuses it too when a run skips the preflight.
+    RunStore memory(":memory:");
+    RunOutcome out = execute(memory, cfg);
+    QVERIFY(out.kind == RunOutcome::Kind::Failed);
+    QVERIFY2(QString::fromStdString(out.message).contains(field + ": " + file + ": has its BatchNorm"), out.message.c_str());
+  }
+
+  void scriptedAndEvalTracedModelsPassThePreflight() {
+    if (!python_) QSKIP(qPrintable(python_why_));
+    // A scripted BatchNorm student follows train()/eval(); a teacher traced in eval mode only teaches.
+    const json student = {{"torchscript", model("student_script.pt").toStdString()}};
+    for (const char* teacher : {"teacher_trace.pt", "wrapped_trace.pt", "teacher_script.pt"}) {
+      const RunConfig c = RunConfig::fromJson(distillConfig({{"torchscript", model(teacher).toStdString()}}, student));
+      try {
+        preflightRun(c, nullptr, PreflightDepth::Full);
+      } catch (const std::exception& e) {
+        QFAIL(qPrintable(QString(teacher) + ": " + e.what()));
+      }
+    }
+    preflightRun(RunConfig::fromJson(trainConfig(student)), nullptr, PreflightDepth::Full);
   }
 
   void zooModelsExport() {

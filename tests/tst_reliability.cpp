@@ -404,7 +404,25 @@ private Q_SLOTS:
     Result r = cli({"run", writeConfig("locked.json", j), "--db", db}, true);
     ::chmod(locked.toLocal8Bit().constData(), 0755);
     QVERIFY2(r.code == 2, qPrintable(r.out + r.err));
-    QVERIFY2(r.err.contains(locked), qPrintable(r.err));
+    // Issue 15 regression: the folder exists, so "not found" would send the user looking in vain.
+    QVERIFY2(r.err.contains(locked + ": cannot read the folder (Permission denied"), qPrintable(r.err));
+    QVERIFY2(!r.err.contains("not found"), qPrintable(r.err));
+  }
+
+  // A data file the user may not read: named, with why, not called missing.
+  void unreadableDataFileIsNamed() {
+    const QString data = dir_.filePath("locked-file-data");
+    QVERIFY(QDir().mkpath(data));
+    testsupport::writeSyntheticDataset(data.toStdString(), 300, 100);
+    const QString file = data + "/train-labels-idx1-ubyte.gz";
+    QVERIFY(QFile::exists(file));
+    QVERIFY(::chmod(file.toLocal8Bit().constData(), 0) == 0);
+    json j = trainConfig(1, 64, "locked-file");
+    j["data"]["path"] = data.toStdString();
+    Result r = cli({"run", writeConfig("locked-file.json", j), "--db", sharedDir() + "/locked-file.sqlite"}, true);
+    ::chmod(file.toLocal8Bit().constData(), 0644);
+    QVERIFY2(r.code == 2, qPrintable(r.out + r.err));
+    QVERIFY2(r.err.contains("data.path: " + file + ": cannot be read (Permission denied)"), qPrintable(r.err));
   }
 };
 

@@ -34,6 +34,8 @@
 #include <QComboBox>
 #include <QDoubleSpinBox>
 #include <QFile>
+#include <QHeaderView>
+#include <QScrollBar>
 #include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
@@ -139,6 +141,7 @@ private Q_SLOTS:
   // ---- issue 15 (window)
   void shortcutsAreUniqueAndWork();
   void wallTimeMatchesSummaryAfterARealRun();
+  void smallWindowShowsFiguresAndValues(); // issue 15 item 26
 };
 
 void TestWidgets::initTestCase() {
@@ -955,6 +958,82 @@ void TestWidgets::wallTimeMatchesSummaryAfterARealRun() {
   for (QTreeWidgetItemIterator it(details); *it; ++it)
     if ((*it)->text(0) == QStringLiteral("wall time")) shown = (*it)->text(1);
   QCOMPARE(shown, cell);
+}
+
+// Issue 15 item 26: at 1024x700 the run table's accuracy and agreement
+// columns and the details' Value column were cut off. The window is shown
+// large first, as on a big screen, then made small: the fit must follow.
+void TestWidgets::smallWindowShowsFiguresAndValues() {
+  QTemporaryDir dir;
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  RunConfig distill = tinyTrainConfig(dataDir_, 1);
+  distill.task = "distill";
+  distill.teacher.kind = TeacherSource::Kind::Zoo;
+  distill.teacher.model.zoo = "cnn";
+  distill.teacher.model.channels = {32, 64, 128};
+  distill.teacher.model.hidden = {256};
+  distill.student.zoo = "mlp";
+  distill.student.hidden = {256, 128, 64};
+  int64_t last = 0;
+  for (const char* name : {"kd-wide-teacher-long-name-for-a-small-screen", "kd-second-run-with-notes", "baseline"}) {
+    last = store.createRun(name, "distill", distill.toJson().dump());
+    store.setSummary(last, {{"best_val_accuracy", 0.8125}, {"test_accuracy", 0.79921875}, {"test_agreement", 0.8437},
+                            {"wall_s", 312.5}, {"student_params", 235146}, {"teacher_flops_per_sample", 31415926.0},
+                            {"teacher_test_accuracy", 0.90234375}, {"model", "mlp[256,128,64]"}});
+    store.setStatus(last, RunStatus::Running);
+    store.setStatus(last, RunStatus::Finished);
+  }
+  MainWindow window(store);
+  window.resize(1600, 1000);
+  window.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&window));
+  window.selectRun(last);
+  QTest::qWait(50);
+  window.resize(1024, 700);
+  QTest::qWait(50);
+  QCOMPARE(window.size(), QSize(1024, 700)); // no minimum size wider than the screen
+
+  QTreeView* table = window.runBrowser()->tree();
+  QHeaderView* header = table->header();
+  QVERIFY(!table->viewport()->size().isEmpty());
+  for (int column : {int(RunTableModel::BestValAccuracyColumn), int(RunTableModel::AgreementColumn),
+                     int(RunTableModel::WallTimeColumn)}) {
+    const int left = header->sectionViewportPosition(column), width = header->sectionSize(column);
+    const QString what = QStringLiteral("column %1 at %2 + %3 in a viewport of %4")
+                             .arg(header->model()->headerData(column, Qt::Horizontal).toString())
+                             .arg(left).arg(width).arg(table->viewport()->width());
+    QVERIFY2(left >= 0 && left + width <= table->viewport()->width(), qPrintable(what));
+    // Not elided: every cell's text, with the item's margins, fits its column.
+    for (int row = 0; row < table->model()->rowCount(); ++row) {
+      const QString text = table->model()->index(row, column).data().toString();
+      QVERIFY2(width >= table->fontMetrics().horizontalAdvance(text) + 6, qPrintable(what + QStringLiteral(": ") + text));
+    }
+  }
+  QCOMPARE(table->horizontalScrollBar()->value(), 0);
+
+  auto* details = window.runView()->findChild<QTreeWidget*>(QStringLiteral("summaryView"));
+  QVERIFY(details);
+  QVERIFY(details->isVisible());
+  QHeaderView* keys = details->header();
+  const int valueLeft = keys->sectionViewportPosition(1), valueWidth = keys->sectionSize(1);
+  const QString where = QStringLiteral("Value at %1 + %2 in a viewport of %3 (details %4 px wide)")
+                            .arg(valueLeft).arg(valueWidth).arg(details->viewport()->width()).arg(details->width());
+  QVERIFY2(valueLeft > 0 && valueLeft + valueWidth <= details->viewport()->width(), qPrintable(where));
+  // Every value (status, timestamps, the summary's figures, counts and model) reads whole.
+  int values = 0;
+  for (QTreeWidgetItemIterator it(details); *it; ++it) {
+    if ((*it)->parent() == nullptr || (*it)->text(1).isEmpty()) continue;
+    ++values;
+    const int needed = details->fontMetrics().horizontalAdvance((*it)->text(1)) + 6;
+    QVERIFY2(valueWidth >= needed, qPrintable(where + QStringLiteral(": ") + (*it)->text(0) + QStringLiteral(" = ") +
+                                              (*it)->text(1) + QStringLiteral(" needs %1").arg(needed)));
+  }
+  QVERIFY2(values >= 8 + 5, qPrintable(QString::number(values))); // the record's name, status, ... and the summary
+
+  // Wider again: the narrowed text columns widen back.
+  const int narrowed = header->sectionSize(RunTableModel::NameColumn);
+  window.resize(1600, 1000);
+  QTRY_VERIFY(header->sectionSize(RunTableModel::NameColumn) > narrowed);
 }
 
 QTEST_MAIN(TestWidgets)

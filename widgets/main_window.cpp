@@ -1,9 +1,11 @@
 #include "widgets/main_window.h"
+
 #include "widgets/model_io_actions.h" // issue 4: export model, .pt drops
 
 #include "core/base/errors.h"
 #include "core/store/run_store.h"
 #include "widgets/compare_view.h"
+#include "widgets/fit_to_screen.h"
 #include "widgets/generation_view.h"
 #include "widgets/lm_run_dialog.h"
 #include "widgets/new_run_dialog.h"
@@ -41,7 +43,8 @@ constexpr int kStatusMessageMs = 8000;
 MainWindow::MainWindow(distillery::RunStore& store, QWidget* parent)
     : QMainWindow(parent), store_(store), controller_(std::make_unique<RunController>(store)) {
   setWindowTitle(tr("Distillery"));
-  resize(1400, 900);
+  // A 1024x700 screen gets a window that fits it (the table then fits its figures into that).
+  resizeWithinScreen(this, QSize(1400, 900));
 
   model_ = new RunTableModel(store_, this);
   // Filter box, group-by and the sortable tree of runs (run_browser.h).

@@ -90,7 +90,8 @@ MetricChartView::MetricChartView(const QString& title, const QString& valueTitle
   setRenderHint(QPainter::Antialiasing);
   // Partial updates leave stale point markers behind when the axes rescale.
   setViewportUpdateMode(QGraphicsView::FullViewportUpdate);
-  setMinimumSize(260, 200);
+  // Four charts and the details panel side by side fit a 1024 px screen.
+  setMinimumSize(180, 180);
 }
 
 QString MetricChartView::runLabel(int64_t runId) const {

@@ -8,6 +8,7 @@
 #include "widgets/run_table_model.h"
 
 #include <QComboBox>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -127,17 +128,32 @@ RunBrowser::RunBrowser(RunTableModel* runs, QWidget* parent) : QWidget(parent), 
   connect(filter_, &QAbstractItemModel::layoutChanged, this, &RunBrowser::updateHint);
   connect(filter_, &QAbstractItemModel::modelReset, this, &RunBrowser::updateHint);
 
-  // Column widths from the first rows that arrive, then the user's.
+  // Column widths from the first rows that arrive, then the user's; the
+  // figures are fitted into view again whenever the table changes width.
+  fitTimer_ = new QTimer(this);
+  fitTimer_->setSingleShot(true);
+  fitTimer_->setInterval(0);
+  connect(fitTimer_, &QTimer::timeout, this, &RunBrowser::fitFiguresInView);
+  tree_->viewport()->installEventFilter(this);
+  connect(header, &QHeaderView::sectionResized, this, [this](int column, int, int size) {
+    if (!fitting_ && naturalWidths_.count(column)) naturalWidths_[column] = size; // a drag by the user
+  });
   auto fitColumnsOnce = [this] {
     if (widthsSet_ || runs_->rowCount() == 0) return;
     widthsSet_ = true;
     QTimer::singleShot(0, this, [this] {
+      fitting_ = true;
       for (int c = 0; c < RunTableModel::ColumnCount; ++c)
         if (c != RunTableModel::StarColumn && c != RunTableModel::NotesColumn) tree_->resizeColumnToContents(c);
-      tree_->header()->resizeSection(RunTableModel::NameColumn,
-                                     std::clamp(tree_->header()->sectionSize(RunTableModel::NameColumn), 160, 320));
-      tree_->header()->resizeSection(RunTableModel::ProgressColumn,
-                                     std::max(tree_->header()->sectionSize(RunTableModel::ProgressColumn), 150));
+      QHeaderView* header = tree_->header();
+      header->resizeSection(RunTableModel::NameColumn,
+                            std::clamp(header->sectionSize(RunTableModel::NameColumn), 160, 320));
+      header->resizeSection(RunTableModel::ProgressColumn,
+                            std::max(header->sectionSize(RunTableModel::ProgressColumn), 150));
+      for (int c : {RunTableModel::NameColumn, RunTableModel::TeacherColumn, RunTableModel::StudentColumn,
+                    RunTableModel::MethodColumn, RunTableModel::ProgressColumn})
+        naturalWidths_[c] = header->sectionSize(c);
+      fitting_ = false;
       fitFiguresInView();
     });
   };
@@ -154,31 +170,52 @@ void RunBrowser::setFilterText(const QString& text) {
   filter_->setFilterText(text);
 }
 
+bool RunBrowser::eventFilter(QObject* watched, QEvent* event) {
+  // A window shown at one size and then fitted to a small screen (1024 px),
+  // or resized by the user, fits the figures again.
+  if (watched == tree_->viewport() && event->type() == QEvent::Resize && widthsSet_) fitTimer_->start();
+  return QWidget::eventFilter(watched, event);
+}
+
 void RunBrowser::fitFiguresInView() {
   // On a small screen (1024 px) the contents-wide text columns would push
   // accuracy, agreement and wall time out of view: narrow the text columns
-  // (they elide) until every column up to Wall time fits.
+  // (they elide) until every column up to Wall time fits. Each fit starts
+  // from the natural widths, so a wider window widens them again.
   QHeaderView* header = tree_->header();
   const int available = tree_->viewport()->width();
-  if (available <= 0) return;
+  if (available <= 0 || naturalWidths_.empty()) return;
   struct Shrinkable {
     int column, minimum;
   };
   const Shrinkable shrinkable[] = {{RunTableModel::NameColumn, 110},    {RunTableModel::TeacherColumn, 80},
                                    {RunTableModel::StudentColumn, 80},  {RunTableModel::MethodColumn, 80},
                                    {RunTableModel::ProgressColumn, 110}};
-  const int lastVisual = header->visualIndex(RunTableModel::WallTimeColumn);
+  // The last figure column shown; hidden sections take no width.
+  int lastVisual = -1;
+  for (int c : {RunTableModel::BestValAccuracyColumn, RunTableModel::AgreementColumn, RunTableModel::WallTimeColumn})
+    if (!header->isSectionHidden(c)) lastVisual = std::max(lastVisual, header->visualIndex(c));
+  auto naturalWidth = [&](int column) {
+    auto it = naturalWidths_.find(column);
+    return it == naturalWidths_.end() ? header->sectionSize(column) : it->second;
+  };
   int needed = 0, slack = 0;
-  for (int v = 0; v <= lastVisual; ++v) needed += header->sectionSize(header->logicalIndex(v));
-  for (const Shrinkable& c : shrinkable)
-    if (header->visualIndex(c.column) <= lastVisual) slack += std::max(0, header->sectionSize(c.column) - c.minimum);
-  const int excess = needed - available;
-  if (excess <= 0 || slack <= 0) return;
-  const double keep = 1.0 - std::min(1.0, double(excess) / double(slack));
-  for (const Shrinkable& c : shrinkable) {
-    const int size = header->sectionSize(c.column);
-    if (size > c.minimum) header->resizeSection(c.column, c.minimum + int((size - c.minimum) * keep));
+  for (int v = 0; v <= lastVisual; ++v) {
+    const int column = header->logicalIndex(v);
+    if (!header->isSectionHidden(column)) needed += naturalWidth(column);
   }
+  for (const Shrinkable& c : shrinkable)
+    if (!header->isSectionHidden(c.column) && header->visualIndex(c.column) <= lastVisual)
+      slack += std::max(0, naturalWidth(c.column) - c.minimum);
+  const int excess = needed - available;
+  const double keep = excess <= 0 || slack <= 0 ? 1.0 : 1.0 - std::min(1.0, double(excess) / double(slack));
+  fitting_ = true;
+  for (const Shrinkable& c : shrinkable) {
+    const int natural = naturalWidth(c.column);
+    // Rounded down, so the narrowed columns never overshoot by a pixel.
+    header->resizeSection(c.column, natural > c.minimum ? c.minimum + int((natural - c.minimum) * keep) : natural);
+  }
+  fitting_ = false;
 }
 
 void RunBrowser::focusFilter() {

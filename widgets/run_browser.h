@@ -9,6 +9,7 @@
 #include <QWidget>
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 
@@ -58,8 +59,13 @@ Q_SIGNALS:
   void selectionChanged();
   void currentChanged();
 
+protected:
+  bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
   void updateHint();
+  // Narrows the text columns from their natural widths until every column up
+  // to Wall time fits the viewport; on the first rows and on every resize.
   void fitFiguresInView();
   void refreshGroupKeys();
   void expandGroups();
@@ -77,6 +83,9 @@ private:
   QTimer* keysTimer_;
   std::set<QString> collapsed_; // group values the user collapsed
   bool widthsSet_ = false;
+  bool fitting_ = false;              // our own resizes, not the user's
+  std::map<int, int> naturalWidths_;  // the narrowable columns' widths before fitting: content or the user's
+  QTimer* fitTimer_;                  // one fit per burst of resizes
 };
 
 } // namespace distillery::gui

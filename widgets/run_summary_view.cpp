@@ -2,7 +2,9 @@
 
 #include "widgets/run_table_model.h"
 
+#include <QEvent>
 #include <QHeaderView>
+#include <QStyle>
 #include <QLocale>
 
 #include <algorithm>
@@ -85,8 +87,7 @@ QString formatSummaryValue(const nlohmann::json& value) {
 RunSummaryView::RunSummaryView(QWidget* parent) : QTreeWidget(parent) {
   setColumnCount(2);
   setHeaderLabels({tr("Key"), tr("Value")});
-  // Keys as wide as they need, but never more than ~half the panel: a narrow
-  // panel (1024 px screens) keeps the values readable; long keys elide.
+  // The key column is fitted (fitKeyColumn); the value takes the rest.
   header()->setSectionResizeMode(0, QHeaderView::Interactive);
   header()->setStretchLastSection(true);
   setTextElideMode(Qt::ElideMiddle);
@@ -141,15 +142,33 @@ void RunSummaryView::showRun(const distillery::RunRecord& run, double latestPoin
   fitKeyColumn();
 }
 
+namespace {
+constexpr int kKeyMinimum = 90;
+}
+
+int RunSummaryView::valueMinimum() const {
+  // A timestamp (created, started) is the widest of the usual values.
+  return fontMetrics().horizontalAdvance(QStringLiteral("2026-12-31T23:59:59Z")) + 16;
+}
+
+QSize RunSummaryView::minimumSizeHint() const {
+  const int scrollBar = style()->pixelMetric(QStyle::PM_ScrollBarExtent, nullptr, this);
+  return {kKeyMinimum + valueMinimum() + scrollBar + 2 * frameWidth(), QTreeWidget::minimumSizeHint().height()};
+}
+
 void RunSummaryView::fitKeyColumn() {
   resizeColumnToContents(0);
-  const int cap = std::max(90, viewport()->width() * 11 / 20);
+  // Keys as wide as they need, up to ~half the panel, and never so wide that
+  // the value loses its least width; long keys elide.
+  const int width = viewport()->width();
+  const int cap = std::max(kKeyMinimum, std::min(width * 11 / 20, width - valueMinimum()));
   if (columnWidth(0) > cap) setColumnWidth(0, cap);
 }
 
-void RunSummaryView::resizeEvent(QResizeEvent* event) {
-  QTreeWidget::resizeEvent(event);
-  fitKeyColumn();
+bool RunSummaryView::viewportEvent(QEvent* event) {
+  const bool handled = QTreeWidget::viewportEvent(event);
+  if (event->type() == QEvent::Resize) fitKeyColumn();
+  return handled;
 }
 
 void RunSummaryView::setLatestPointWallSeconds(double seconds) {

@@ -19,11 +19,17 @@ public:
   // Live update of the shown run's wall time while it trains.
   void setLatestPointWallSeconds(double seconds);
 
+  // Wide enough for a short key and a whole timestamp or figure as its value,
+  // so a splitter on a small screen (1024 px) cannot squeeze the values away.
+  QSize minimumSizeHint() const override;
+
 protected:
-  void resizeEvent(QResizeEvent* event) override;
+  // The viewport narrows when the vertical scroll bar appears, without a resize of the view.
+  bool viewportEvent(QEvent* event) override;
 
 private:
   void fitKeyColumn();
+  int valueMinimum() const; // the Value column's least width
 
   QTreeWidgetItem* record_ = nullptr;   // the "Run #N" section
   QTreeWidgetItem* wallTime_ = nullptr; // its "wall time" row, once known

@@ -1,7 +1,10 @@
 #include "core/data/data_probe.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include <cerrno>
 #include <filesystem>
 #include <system_error>
 #include <vector>
@@ -22,9 +25,40 @@ bool isFile(const fs::path& p) {
   return fs::is_regular_file(p, ec);
 }
 
-bool exists(const fs::path& p) {
+// Why `p` cannot be looked at, "" when it exists. Missing, behind a folder
+// this user may not enter, and below a file are different problems to fix.
+std::string whyNotThere(const fs::path& p) {
   std::error_code ec;
-  return fs::exists(p, ec);
+  fs::status(p, ec);
+  if (!ec) return "";
+  if (ec == std::errc::permission_denied)
+    return "cannot be reached (permission denied on a folder above it; check its permissions)";
+  if (ec == std::errc::not_a_directory)
+    for (fs::path up = p.parent_path(); !up.empty() && up != up.parent_path(); up = up.parent_path())
+      if (isFile(up)) return "not found (" + up.string() + " is a file, not a folder)";
+  if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) return "not found";
+  return "cannot be read (" + ec.message() + ")";
+}
+
+// Why the files of folder `dir` cannot be read, "" when they can: a folder
+// without read or search permission must not look empty or its files missing.
+std::string unreadableFolder(const fs::path& dir) {
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec); // needs read permission
+  if (!ec && ::access(dir.c_str(), X_OK) != 0) ec = std::error_code(errno, std::generic_category()); // opening files in it
+  if (!ec) return "";
+  return "cannot read the folder (" + ec.message() + "; it needs read and execute permission for this user: " +
+         "chmod u+rx, or run as its owner)";
+}
+
+// "" when `file` opens for reading; else why not (permission denied, ...).
+std::string unreadableFile(const std::string& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::close(fd);
+    return "";
+  }
+  return "cannot be read (" + std::error_code(errno, std::generic_category()).message() + ")";
 }
 
 // The IDX file `stem` with or without .gz, as the reader looks for it; "" when neither exists.
@@ -74,8 +108,14 @@ void fromConfig(const DataConfig& data, DataProbe& p) {
 void probeIdx(const DataConfig& data, DataProbe& p) {
   for (const char* stem : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                            "t10k-labels-idx1-ubyte"}) {
-    if (idxFile(data.path, stem).empty()) {
+    const std::string file = idxFile(data.path, stem);
+    if (file.empty()) {
       p.problem = data.path + "/" + stem + "[.gz]: file not found (expected the IDX files of the dataset here)";
+      return;
+    }
+    const std::string why = unreadableFile(file);
+    if (!why.empty()) {
+      p.problem = file + ": " + why;
       return;
     }
   }
@@ -102,6 +142,9 @@ void probeCifar(const DataConfig& data, DataProbe& p) {
     if (!isFile(dir + "/" + file)) {
       p.problem = dir + "/" + file + ": file not found (expected the binary version of the dataset here)";
       return;
+    } else if (const std::string why = unreadableFile(dir + "/" + file); !why.empty()) {
+      p.problem = dir + "/" + file + ": " + why;
+      return;
     }
 }
 
@@ -122,11 +165,17 @@ void probeImageFolder(const DataConfig& data, DataProbe& p) {
 
 void probeCsv(const DataConfig& data, DataProbe& p) {
   if (isDir(data.path)) {
-    if (!isFile(data.path + "/train.csv"))
+    if (const std::string why = unreadableFolder(data.path); !why.empty())
+      p.problem = data.path + ": " + why;
+    else if (!isFile(data.path + "/train.csv"))
       p.problem = data.path + "/train.csv: file not found (a CSV folder needs train.csv; val.csv and test.csv are optional)";
+    else if (const std::string why = unreadableFile(data.path + "/train.csv"); !why.empty())
+      p.problem = data.path + "/train.csv: " + why;
     p.has_val_split = isFile(data.path + "/val.csv");
   } else if (!isFile(data.path)) {
     p.problem = data.path + ": not a file (expected a CSV file, or a folder holding train.csv)";
+  } else if (const std::string why = unreadableFile(data.path); !why.empty()) {
+    p.problem = data.path + ": " + why;
   }
 }
 
@@ -146,8 +195,8 @@ DataProbe probeData(const DataConfig& data) {
     p.problem = "no path given";
     return p;
   }
-  if (!exists(data.path)) {
-    p.problem = data.path + ": not found";
+  if (const std::string why = whyNotThere(data.path); !why.empty()) {
+    p.problem = data.path + ": " + why;
     return p;
   }
   if (data.dataset == "csv") {
@@ -156,6 +205,10 @@ DataProbe probeData(const DataConfig& data) {
   }
   if (!isDir(data.path)) {
     p.problem = data.path + ": not a folder (expected the folder holding the " + data.dataset + " files)";
+    return p;
+  }
+  if (const std::string why = unreadableFolder(data.path); !why.empty()) {
+    p.problem = data.path + ": " + why;
     return p;
   }
   if (data.dataset == "cifar10" || data.dataset == "cifar100") probeCifar(data, p);

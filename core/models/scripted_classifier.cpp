@@ -4,7 +4,10 @@
 #include "core/models/op_mac_counter.h"
 #include "core/base/version.h"
 
+#include <torch/csrc/jit/ir/constants.h>
 #include <torch/csrc/jit/ir/ir.h>
+#include <torch/csrc/jit/ir/scope.h>
+#include <torch/csrc/jit/passes/inliner.h>
 
 #include <filesystem>
 #include <fstream>
@@ -244,6 +247,69 @@ ScriptedClassifier loadCheckedTorchScript(const std::string& path, const torch::
   ScriptedClassifier model = loadScriptedFile(path);
   probeClassifier(model.ptr(), probe, classes, path);
   return model;
+}
+
+namespace {
+
+// The submodule path a node was inlined from ("block.bn1"), "forward" for the top module's own code.
+std::string inlinedModulePath(const torch::jit::Node* node) {
+  std::string path;
+  if (auto stack = node->callstack())
+    for (const auto& frame : (*stack)->vec())
+      if (const auto& module = std::get<2>(frame); module && !module->instance_name().empty())
+        path += (path.empty() ? "" : ".") + module->instance_name();
+  return path.empty() ? "forward" : path;
+}
+
+void collectFixedBatchNorm(torch::jit::Block* block, FixedBatchNorm& found) {
+  static const std::set<c10::Symbol> kinds{c10::Symbol::fromQualString("aten::batch_norm"),
+                                           c10::Symbol::fromQualString("aten::_batch_norm_impl_index"),
+                                           c10::Symbol::fromQualString("aten::native_batch_norm")};
+  for (torch::jit::Node* node : block->nodes()) {
+    for (torch::jit::Block* inner : node->blocks()) collectFixedBatchNorm(inner, found);
+    if (!kinds.count(node->kind()) || node->inputs().size() < 6) continue;
+    // Input 5 is `training`: a constant in a traced graph, self.training in a scripted one.
+    const c10::optional<bool> training = torch::jit::constant_as<bool>(node->input(5));
+    if (!training) continue;
+    (*training ? found.train_mode : found.eval_mode).push_back(inlinedModulePath(node));
+  }
+}
+
+std::string layerList(const std::vector<std::string>& layers) {
+  std::string s;
+  for (size_t i = 0; i < layers.size() && i < 3; ++i) s += (i ? ", " : "") + layers[i];
+  if (layers.size() > 3) s += " and " + std::to_string(layers.size() - 3) + " more";
+  return s;
+}
+
+} // namespace
+
+FixedBatchNorm findFixedBatchNorm(const torch::jit::Module& module) {
+  FixedBatchNorm found;
+  auto forward = module.find_method("forward");
+  if (!forward) return found;
+  // Submodules' forwards and functions are separate graphs until inlined into a copy.
+  std::shared_ptr<torch::jit::Graph> graph = forward->graph()->copy();
+  torch::jit::Inline(*graph);
+  collectFixedBatchNorm(graph->block(), found);
+  return found;
+}
+
+std::string fixedBatchNormProblem(const torch::jit::Module& model, bool trains) {
+  const FixedBatchNorm bn = findFixedBatchNorm(model);
+  const std::string script = "save it with torch.jit.script(model), whose BatchNorm follows train() and eval()";
+  if (!bn.train_mode.empty())
+    return "has its BatchNorm (" + layerList(bn.train_mode) +
+           ") fixed in train mode, as torch.jit.trace records the mode the model was in: it always normalises by "
+           "the statistics of the batch it is given, so its outputs change with the other samples of a batch (and "
+           "an exported model answers differently at batch 1); " +
+           (trains ? script : "trace it after model.eval() (torch.jit.freeze may follow), or " + script);
+  if (trains && !bn.eval_mode.empty())
+    return "has its BatchNorm (" + layerList(bn.eval_mode) +
+           ") fixed in eval mode, as torch.jit.trace (or torch.jit.freeze) records it: it always uses its running "
+           "statistics, which training would never update; to train it, " + script +
+           " (a model fixed in eval mode can only teach)";
+  return "";
 }
 
 ModelInfo describeScripted(ScriptedClassifierImpl& model, const InputShape& shape) {

@@ -67,6 +67,22 @@ void probeClassifier(const Classifier& model, const torch::Tensor& probe, int64_
 // dataset's input (`probe`, a batch of its images) and class count.
 ScriptedClassifier loadCheckedTorchScript(const std::string& path, const torch::Tensor& probe, int64_t classes);
 
+// BatchNorm layers whose mode the graph fixes. torch.jit.trace records each
+// aten::batch_norm with the mode the model was in as a constant, where a
+// scripted BatchNorm reads self.training; a traced one ignores train()/eval().
+struct FixedBatchNorm {
+  std::vector<std::string> train_mode; // always the batch's own statistics (outputs depend on the batch)
+  std::vector<std::string> eval_mode;  // always the running statistics (training never updates them)
+};
+// The layers of forward (and what it calls) by submodule path ("block.bn1";
+// "forward" for a call in the top module's own code).
+FixedBatchNorm findFixedBatchNorm(const torch::jit::Module& module);
+
+// "" when `model` (from `origin`, a file) can take its part; else what is
+// wrong and the remedy. trains: the run trains it (student, model); else it
+// only teaches, where BatchNorm fixed in eval mode is what is wanted.
+std::string fixedBatchNormProblem(const torch::jit::Module& model, bool trains);
+
 // Parameters, FLOPs per sample (counted from the operators one forward of a
 // blank image dispatches, see op_mac_counter.h) and the top-level submodules
 // as layers (name, class, parameters).

@@ -83,6 +83,9 @@ TrainedModel prepareModel(const ModelSpec& spec, const Dataset& data, uint64_t s
   }
   try {
     ScriptedClassifier scripted = loadCheckedTorchScript(spec.torchscript, probeBatch(data), data.num_classes);
+    // The preflight refuses these too; a run queued without it must not train on them either.
+    const std::string batch_norm = fixedBatchNormProblem(scripted->script(), role != "teacher");
+    if (!batch_norm.empty()) throw DataError(spec.torchscript, batch_norm);
     t.info = describeScripted(*scripted, data.shape);
     t.model = scripted.ptr();
     t.sha256 = sha256OfFile(spec.torchscript);

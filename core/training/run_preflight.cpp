@@ -66,8 +66,10 @@ InputShape shapeOf(const DataProbe& probe) {
 
 // The model a spec describes, for its layer names and a probe; null when the
 // data's shape is unknown or the zoo cannot build it for this shape (the
-// engine then reports it when the run starts).
-Classifier loadForCheck(const ModelSpec& spec, const DataProbe& probe, const std::string& field) {
+// engine then reports it when the run starts). trains: the run trains it
+// (a TorchScript file with BatchNorm fixed by tracing is refused then, and as
+// a teacher when traced in train mode).
+Classifier loadForCheck(const ModelSpec& spec, const DataProbe& probe, const std::string& field, bool trains) {
   if (spec.isTorchScript()) {
     try {
       ScriptedClassifier scripted = probe.shapeKnown() && probe.classes > 0
@@ -75,6 +77,8 @@ Classifier loadForCheck(const ModelSpec& spec, const DataProbe& probe, const std
                                                                  torch::zeros({8, probe.channels, probe.height, probe.width}),
                                                                  probe.classes)
                                         : loadScriptedFile(spec.torchscript);
+      const std::string batch_norm = fixedBatchNormProblem(scripted->script(), trains);
+      if (!batch_norm.empty()) throw ConfigError(field, spec.torchscript + ": " + batch_norm);
       return scripted.ptr();
     } catch (const DataError& e) {
       throw ConfigError(field, e.what());
@@ -110,7 +114,7 @@ void checkImageRun(const RunConfig& c, RunStore* store, PreflightDepth depth) {
   const std::string model_field = c.isDistill() ? "student" : "model";
   checkTorchScriptFile(c.trainedModel(), model_field + ".torchscript");
   if (!c.isDistill()) {
-    if (depth == PreflightDepth::Full && c.model.isTorchScript()) loadForCheck(c.model, probe, "model.torchscript");
+    if (depth == PreflightDepth::Full && c.model.isTorchScript()) loadForCheck(c.model, probe, "model.torchscript", true);
     return;
   }
 
@@ -125,16 +129,16 @@ void checkImageRun(const RunConfig& c, RunStore* store, PreflightDepth depth) {
 
   const MethodInfo* method = findMethod(c.method.name);
   const bool layers = method && method->needs_features;
-  Classifier student = layers || c.student.isTorchScript() ? loadForCheck(c.student, probe, "student.torchscript") : nullptr;
+  Classifier student = layers || c.student.isTorchScript() ? loadForCheck(c.student, probe, "student.torchscript", true) : nullptr;
   Classifier teacher;
   if (c.teacher.kind == TeacherSource::Kind::TorchScript) {
-    teacher = loadForCheck(c.teacher.model, probe, "teacher.torchscript");
+    teacher = loadForCheck(c.teacher.model, probe, "teacher.torchscript", false);
   } else if (layers) {
     std::optional<ModelSpec> spec = c.teacher.kind == TeacherSource::Kind::Zoo ? std::optional<ModelSpec>(c.teacher.model)
                                     : store ? storedTeacherSpec(*store, c.teacher.run_id)
                                             : std::nullopt;
     // A stored TorchScript teacher lives in the store, not in its file: the engine checks it.
-    if (spec && !spec->isTorchScript()) teacher = loadForCheck(*spec, probe, "teacher");
+    if (spec && !spec->isTorchScript()) teacher = loadForCheck(*spec, probe, "teacher", false);
   }
   if (!layers) return;
   auto layer = [&](const char* key) {
