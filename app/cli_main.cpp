@@ -4,6 +4,7 @@
 #include "core/base/errors.h"
 // exports (issue 3): tables, charts, reports
 #include "core/export/chart_file_export.h"
+#include "core/export/cost_chart.h"
 #include "core/analysis/config_diff.h"
 #include "core/base/file_output.h"
 #include "core/export/point_export.h"
@@ -396,7 +397,7 @@ int cmdMethods(bool json) {
   return 0;
 }
 
-// ---- export-chart, report, table: exports fit for a paper -----------------------------
+// ---- export-chart, export-cost-chart, report, table: exports fit for a paper -----------
 struct ExportArgs {
   std::vector<int64_t> runs;
   std::string metric;
@@ -413,6 +414,9 @@ struct ExportArgs {
   bool only_differing = false;
   std::string format = "md";
   bool fit_width = false; // table --format tex: \resizebox to the text width
+  std::string cost;              // export-cost-chart --cost (default wall), report --cost (default flops)
+  std::string accuracy = "test"; // export-cost-chart --accuracy
+  std::string x_scale;           // export-cost-chart: log or linear; empty: log except for wall time
 };
 
 // Exports read an existing store; opening a mistyped path would create an empty one.
@@ -445,7 +449,8 @@ void requireMetricArg(RunStore& store, const std::vector<int64_t>& ids, const st
   }
 }
 
-int cmdExportChart(const std::string& db, const ExportArgs& a) {
+// The format and size, as export-chart and export-cost-chart take them; throws ConfigError naming the option.
+void checkChartOutput(const ExportArgs& a) {
   const std::string ext = fileExtension(a.out);
   if (ext != "png" && ext != "svg" && ext != "pdf" && ext != "csv" && ext != "json")
     throw ConfigError("--out", "unknown chart format \"" + ext + "\" in " + a.out + "; expected .png, .svg, .pdf, .csv or .json");
@@ -454,11 +459,30 @@ int cmdExportChart(const std::string& db, const ExportArgs& a) {
     throw ConfigError("--out", "." + ext + " charts need a distillery-cli built with QtGui (distillery_render); "
                                          "this build writes .svg, .csv and .json");
 #endif
-  const XAxisKind x = xAxisArg(a.x);
-  if (!(a.smoothing >= 0.0 && a.smoothing < 1.0)) throw ConfigError("--smoothing", "expected a weight in [0, 1), e.g. 0.6");
   if (a.dpi < 30 || a.dpi > 1200) throw ConfigError("--dpi", "expected 30 to 1200");
   if (!(a.width_in >= 1 && a.width_in <= 40) || !(a.height_in >= 1 && a.height_in <= 40))
     throw ConfigError("--width-in/--height-in", "expected 1 to 40 inches");
+}
+
+// A drawn chart (.png .svg .pdf) at the asked size.
+void writeChartImage(const ChartSpec& spec, const ExportArgs& a) {
+#ifdef DISTILLERY_HAVE_RENDER
+  render::OffscreenGui gui; // fonts for QPainter, without a display
+  render::ChartImageOptions options;
+  options.dpi = a.dpi;
+  options.width_in = a.width_in;
+  options.height_in = a.height_in;
+  render::exportChart(spec, a.out, options);
+#else
+  writeChartFile(spec, a.out, a.width_in, a.height_in);
+#endif
+}
+
+int cmdExportChart(const std::string& db, const ExportArgs& a) {
+  checkChartOutput(a);
+  const std::string ext = fileExtension(a.out);
+  const XAxisKind x = xAxisArg(a.x);
+  if (!(a.smoothing >= 0.0 && a.smoothing < 1.0)) throw ConfigError("--smoothing", "expected a weight in [0, 1), e.g. 0.6");
   auto store = openExistingStore(db);
   requireRuns(*store, a.runs);
   requireMetricArg(*store, a.runs, a.metric);
@@ -479,18 +503,49 @@ int cmdExportChart(const std::string& db, const ExportArgs& a) {
     spec.y_max = a.y_max;
     if (!a.title.empty()) spec.title = a.title;
     for (const ChartCurve& c : spec.curves) points += int64_t(c.raw.size());
-#ifdef DISTILLERY_HAVE_RENDER
-    render::OffscreenGui gui; // fonts for QPainter, without a display
-    render::ChartImageOptions options;
-    options.dpi = a.dpi;
-    options.width_in = a.width_in;
-    options.height_in = a.height_in;
-    render::exportChart(spec, a.out, options);
-#else
-    writeChartFile(spec, a.out, a.width_in, a.height_in);
-#endif
+    writeChartImage(spec, a);
   }
   std::cout << "out=" << a.out << "\nruns=" << a.runs.size() << "\npoints=" << points << "\n";
+  return 0;
+}
+
+CostKind costArg(const std::string& word) {
+  const auto kind = parseCostKind(word);
+  if (!kind) throw ConfigError("--cost", "expected wall, flops, inference-flops or params, not \"" + word + "\"");
+  return *kind;
+}
+
+int cmdExportCostChart(const std::string& db, const ExportArgs& a) {
+  checkChartOutput(a);
+  const CostKind cost = costArg(a.cost.empty() ? "wall" : a.cost);
+  const auto accuracy = parseCostAccuracy(a.accuracy);
+  if (!accuracy) throw ConfigError("--accuracy", "expected test or best-val, not \"" + a.accuracy + "\"");
+  if (!a.x_scale.empty() && a.x_scale != "log" && a.x_scale != "linear")
+    throw ConfigError("--x-scale", "expected log or linear, not \"" + a.x_scale + "\"");
+  const bool log_x = a.x_scale.empty() ? costDefaultsToLog(cost) : a.x_scale == "log";
+  auto store = openExistingStore(db);
+  requireRuns(*store, a.runs);
+  const CostChart chart = costChartFromStore(*store, a.runs, cost, *accuracy, log_x);
+  if (chart.points.empty())
+    throw ConfigError("--runs", std::string("no run has both ") + costSummaryKey(cost) + " and " +
+                                    costAccuracySummaryKey(*accuracy) + " in its summary" +
+                                    (log_x ? " (a log axis needs a positive cost)" : "") + "; finished runs have them");
+  const std::string ext = fileExtension(a.out);
+  if (ext == "csv" || ext == "json") {
+    std::ostringstream out;
+    if (ext == "csv") writeCostChartCsv(chart, out);
+    else writeCostChartJson(chart, out);
+    writeTextFile(a.out, out.str());
+  } else {
+    ChartSpec spec = costChartSpec(chart);
+    if (!a.title.empty()) spec.title = a.title;
+    writeChartImage(spec, a);
+  }
+  std::string front, missing;
+  for (int64_t id : chart.frontRunIds()) front += (front.empty() ? "" : ",") + std::to_string(id);
+  for (int64_t id : chart.missing) missing += (missing.empty() ? "" : ",") + std::to_string(id);
+  std::cout << "out=" << a.out << "\nruns=" << a.runs.size() << "\npoints=" << chart.points.size() << "\nfront=" << front
+            << "\nmissing=" << missing << "\n";
   return 0;
 }
 
@@ -505,6 +560,7 @@ int cmdReport(const std::string& db, const ExportArgs& a) {
 #endif
   const XAxisKind x = xAxisArg(a.x);
   if (!(a.smoothing >= 0.0 && a.smoothing < 1.0)) throw ConfigError("--smoothing", "expected a weight in [0, 1), e.g. 0.6");
+  const CostKind cost = costArg(a.cost.empty() ? "flops" : a.cost);
   auto store = openExistingStore(db);
   requireRuns(*store, a.runs);
   for (const std::string& m : a.metrics) requireMetricArg(*store, a.runs, m);
@@ -515,6 +571,7 @@ int cmdReport(const std::string& db, const ExportArgs& a) {
   request.metrics = a.metrics;
   request.x_axis = x;
   request.smoothing = a.smoothing;
+  request.cost = cost;
   if (!a.title.empty()) request.title = a.title;
   render::exportReport(*store, request, a.out);
 #else
@@ -523,6 +580,7 @@ int cmdReport(const std::string& db, const ExportArgs& a) {
   options.metrics = a.metrics;
   options.x_axis = x;
   options.smoothing = a.smoothing;
+  options.cost = cost;
   if (!a.title.empty()) options.title = a.title;
   writeTextReport(buildReportContent(*store, options), a.out);
 #endif
@@ -732,11 +790,27 @@ int main(int argc, char** argv) {
   export_chart->add_option("--out", ex.out, "Output file; the extension picks the format")->required();
   export_chart->add_option("--db", db, "Run store");
 
+  auto* export_cost_chart = app.add_subcommand(
+      "export-cost-chart", "Accuracy against cost with the Pareto front, teachers included, as a chart or as data");
+  export_cost_chart->add_option("--runs", ex.runs, "Run ids, e.g. 1,2; the teachers they name join the chart")
+      ->delimiter(',')
+      ->required();
+  export_cost_chart->add_option("--cost", ex.cost, "X axis: wall (default), flops, inference-flops or params");
+  export_cost_chart->add_option("--accuracy", ex.accuracy, "Y axis: test (default) or best-val");
+  export_cost_chart->add_option("--x-scale", ex.x_scale, "log or linear (default: log, linear for wall)");
+  export_cost_chart->add_option("--dpi", ex.dpi, "PNG resolution (default 200)");
+  export_cost_chart->add_option("--width-in", ex.width_in, "Width in inches (default 6)");
+  export_cost_chart->add_option("--height-in", ex.height_in, "Height in inches (default 4)");
+  export_cost_chart->add_option("--title", ex.title, "Chart title (default: Accuracy against cost)");
+  export_cost_chart->add_option("--out", ex.out, "Output file: .png .svg .pdf, or the points as .csv .json")->required();
+  export_cost_chart->add_option("--db", db, "Run store");
+
   auto* report = app.add_subcommand("report", "A report on some runs: charts, summary, config diff, provenance");
   report->add_option("--runs", ex.runs, "Run ids, e.g. 1,2")->delimiter(',')->required();
   report->add_option("--metrics", ex.metrics, "Charts (default: val_accuracy,val_agreement,train_loss)")->delimiter(',');
   report->add_option("--x", ex.x, "X axis of the charts: step, epoch, wall, flops or queries");
   report->add_option("--smoothing", ex.smoothing, "Debiased EMA weight in [0, 1)");
+  report->add_option("--cost", ex.cost, "X axis of the cost chart: flops (default), wall, inference-flops or params");
   report->add_option("--title", ex.title, "Report title");
   report->add_option("--out", ex.out, "Output: .html (self-contained), .pdf, .md or .tex")->required();
   report->add_option("--db", db, "Run store");
@@ -807,6 +881,7 @@ int main(int argc, char** argv) {
     if (*resume) return cmdResume(db, id);
     if (*model_card) return cmdModelCard(card_args);
     if (*export_chart) return cmdExportChart(db, ex);
+    if (*export_cost_chart) return cmdExportCostChart(db, ex);
     if (*report) return cmdReport(db, ex);
     if (*table) return cmdTable(db, ex);
     if (*generate) {

@@ -48,6 +48,7 @@ set(DISTILLERY_BASE_SOURCES
   export/chart_painter.cpp
   export/chart_series.cpp
   export/chart_spec.cpp
+  export/cost_chart.cpp
   export/ema_smoothing.cpp
   export/point_export.cpp
   export/report_content.cpp

@@ -4,7 +4,7 @@
 # check (packaging/check_deb.sh) compares these lists with `distillery-cli
 # COMMAND --help`, so a new command or option without completion fails CI.
 
-_distillery_cli_commands="run runs check show metrics sweep generate export-chart report table methods export resume model-card"
+_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card"
 
 # The options of one command (the top-level options for "").
 _distillery_cli_options() {
@@ -20,7 +20,9 @@ _distillery_cli_options() {
     export-chart)
       echo "--help --runs --metric --x --log-y --smoothing --x-min --x-max --y-min --y-max --dpi --width-in" \
            "--height-in --title --out --db" ;;
-    report) echo "--help --runs --metrics --x --smoothing --title --out --db" ;;
+    export-cost-chart)
+      echo "--help --runs --cost --accuracy --x-scale --dpi --width-in --height-in --title --out --db" ;;
+    report) echo "--help --runs --metrics --x --smoothing --cost --title --out --db" ;;
     table) echo "--help --runs --kind --only-differing --fit-width --format --title --out --db" ;;
     methods) echo "--help --json" ;;
     export) echo "--help --out --db" ;;
@@ -43,6 +45,9 @@ _distillery_cli() {
   case "${prev}" in
     --db | --out | --teacher) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;;
     --x) mapfile -t COMPREPLY < <(compgen -W "step epoch wall flops queries" -- "${cur}"); return ;;
+    --cost) mapfile -t COMPREPLY < <(compgen -W "wall flops inference-flops params" -- "${cur}"); return ;;
+    --accuracy) mapfile -t COMPREPLY < <(compgen -W "test best-val" -- "${cur}"); return ;;
+    --x-scale) mapfile -t COMPREPLY < <(compgen -W "log linear" -- "${cur}"); return ;;
     --kind) mapfile -t COMPREPLY < <(compgen -W "summary diff" -- "${cur}"); return ;;
     --format) mapfile -t COMPREPLY < <(compgen -W "md tex csv html" -- "${cur}"); return ;;
     --device) mapfile -t COMPREPLY < <(compgen -W "cpu cuda auto" -- "${cur}"); return ;;

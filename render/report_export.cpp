@@ -253,6 +253,7 @@ void exportReport(RunStore& store, const ReportRequest& request, const std::stri
   options.metrics = request.metrics;
   options.x_axis = request.x_axis;
   options.smoothing = request.smoothing;
+  options.cost = request.cost;
   options.title = request.title;
   const ReportContent report = buildReportContent(store, options);
   if (ext == "pdf") return writePdfReport(report, path);

@@ -3,6 +3,7 @@
 // provenance (teacher source and file hash, dataset path and hash, app and
 // LibTorch versions, device, dates). User text is escaped.
 #include "core/export/chart_series.h"
+#include "core/export/cost_chart.h"
 
 #include <cstdint>
 #include <string>
@@ -20,6 +21,7 @@ struct ReportRequest {
   std::vector<std::string> metrics;
   XAxisKind x_axis = XAxisKind::Step;
   double smoothing = 0.0;
+  CostKind cost = CostKind::TrainingFlops; // the cost chart's x axis (ReportOptions::cost)
   std::string title = "Distillery report";
 };
 

@@ -1,10 +1,28 @@
 #pragma once
-// Shared by the suites: tiny generated datasets, so tests never need the
-// real Fashion-MNIST files and stay fast.
+// Shared by the suites, so each helper exists once: tiny generated datasets
+// (tests never need the real Fashion-MNIST files and stay fast), metric points
+// and synthetic runs written straight into a store, a small distill config
+// whose teacher trains in seconds, and runners for distillery-cli and for the
+// Python reference scripts. Needs QtCore and distillery_base only.
+#include "core/config/run_config.h"
+#include "core/export/chart_spec.h"
+#include "core/store/metric_point.h"
+#include "core/store/run_status.h"
+#include "core/store/run_store.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+
+#include <nlohmann/json.hpp>
 #include <zlib.h>
 
+#include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -64,4 +82,220 @@ inline void writeSyntheticDataset(const std::string& dir, int train = 3000, int 
   writeSyntheticSplit(dir, "t10k", test, 2, gzip);
 }
 
+// ---- stored runs ---------------------------------------------------------------------
+
+// A point of one metric at a step, with every cost counter a multiple of the
+// step (each a different one, so a swapped column shows).
+inline distillery::MetricPoint point(int64_t run, const std::string& metric, int64_t step, double value) {
+  distillery::MetricPoint p;
+  p.run_id = run;
+  p.metric = metric;
+  p.step = step;
+  p.epoch = double(step) / 100.0;
+  p.wall_s = double(step) * 0.05;
+  p.samples = double(step) * 64;
+  p.flops = double(step) * 3.2e7;
+  p.teacher_queries = double(step) * 32;
+  p.value = value;
+  return p;
+}
+
+// A finished (or failed) run as the store holds it, without training: its
+// config, and the summary figures the run table, filter and cost chart read.
+struct SyntheticRun {
+  std::string name = "run";
+  std::string method = "kd";
+  std::vector<int> hidden{128};
+  double temperature = 4.0;
+  double lr = 1e-3;
+  bool train = false;
+  distillery::RunStatus status = distillery::RunStatus::Finished;
+  std::string error;
+  std::optional<double> best; // best_val_accuracy in the summary
+  std::optional<double> test;
+  double wall_s = 10, train_flops = 1e12, flops_per_sample = 1e5, params = 1e5;
+  int64_t teacher = 0;
+};
+
+inline std::string configJson(const SyntheticRun& r) {
+  distillery::RunConfig c = distillery::RunConfig::defaultDistill();
+  c.name = r.name;
+  if (r.train) {
+    c.task = "train";
+    c.model.zoo = "cnn";
+  } else {
+    c.student.hidden = r.hidden;
+    c.method.name = r.method;
+    c.method.params = {{"temperature", r.temperature}, {"alpha", 0.9}};
+    if (r.method == "dkd") c.method.params = {{"temperature", r.temperature}};
+  }
+  c.optim.lr = r.lr;
+  nlohmann::json j = c.toJson();
+  if (!r.train && r.method == "dkd") j["method"] = {{"name", "dkd"}, {"temperature", r.temperature}};
+  return j.dump();
+}
+
+inline int64_t addRun(distillery::RunStore& store, const SyntheticRun& r) {
+  const int64_t id = store.createRun(r.name, r.train ? "train" : "distill", configJson(r));
+  nlohmann::json summary = nlohmann::json::object();
+  if (r.best) summary["best_val_accuracy"] = *r.best;
+  if (r.test) summary["test_accuracy"] = *r.test;
+  summary["wall_s"] = r.wall_s;
+  summary["train_flops"] = r.train_flops;
+  summary["flops_per_sample"] = r.flops_per_sample;
+  summary["params"] = r.params;
+  if (r.teacher) {
+    summary["teacher_run_id"] = r.teacher;
+    store.setTeacher(id, r.teacher);
+  }
+  store.setSummary(id, summary);
+  store.setStatus(id, distillery::RunStatus::Running);
+  store.setStatus(id, r.status, r.error);
+  return id;
+}
+
+// The cost chart's case: a teacher and two students it taught. "student" keeps
+// most of the accuracy for a hundredth of the inference cost; "worse" is
+// beaten by it on both counts. Training compute turns the order round (the
+// teacher's outputs cost the students' training more).
+struct TeacherAndStudents {
+  int64_t teacher = 0, student = 0, worse = 0;
+};
+
+inline TeacherAndStudents addTeacherAndStudents(distillery::RunStore& store) {
+  auto add = [&](const char* name, double test, double best, double flops_per_sample, double train_flops,
+                 int64_t teacher) {
+    SyntheticRun r;
+    r.name = name;
+    r.train = teacher == 0;
+    r.test = test;
+    r.best = best;
+    r.flops_per_sample = flops_per_sample;
+    r.train_flops = train_flops;
+    r.teacher = teacher;
+    return addRun(store, r);
+  };
+  TeacherAndStudents ids;
+  ids.teacher = add("teacher", 0.90, 0.91, 1e8, 4e12, 0);
+  ids.student = add("student", 0.86, 0.87, 1e6, 6e12, ids.teacher);
+  ids.worse = add("worse", 0.80, 0.82, 2e6, 5e12, ids.teacher);
+  return ids;
+}
+
+// A distill run that trains its own small teacher first (mlp[64], one epoch)
+// and then an mlp[16] student for one epoch: seconds on one CPU core.
+inline nlohmann::json smallDistillConfig(const std::string& data_path, int val_size = 200) {
+  return {{"name", "small-kd"}, {"task", "distill"},
+          {"data", {{"path", data_path}, {"val_size", val_size}}},
+          {"teacher", {{"zoo", "mlp"}, {"hidden", {64}}, {"train", {{"epochs", 1}}}}},
+          {"student", {{"zoo", "mlp"}, {"hidden", {16}}}},
+          {"method", {{"name", "kd"}, {"temperature", 4.0}, {"alpha", 0.9}}},
+          {"optim", {{"name", "adam"}, {"lr", 0.003}}},
+          {"batch_size", 64}, {"epochs", 1}, {"seed", 0}, {"device", "cpu"}};
+}
+
+// A training-loss chart of one run (#1) with a million points, a gentle wave
+// around 1 and one spike of 50 at step 777777, which decimation must keep.
+inline distillery::ChartSpec millionPointsWithOneSpike() {
+  distillery::ChartSpec spec;
+  spec.metric = "train_loss";
+  spec.title = "Training loss";
+  distillery::ChartCurve curve;
+  curve.run_id = 1;
+  curve.label = "#1 long";
+  curve.rgb = 0x1f77b4;
+  const size_t n = 1000000;
+  curve.raw.x.resize(n);
+  curve.raw.y.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    curve.raw.x[i] = double(i);
+    curve.raw.y[i] = 1.0 + 0.1 * std::sin(double(i) * 0.001);
+  }
+  curve.raw.y[777777] = 50.0;
+  spec.curves.push_back(std::move(curve));
+  return spec;
+}
+
+// ---- processes -------------------------------------------------------------------------
+
+struct ProcessResult {
+  int code = -1; // -1: did not finish in time; -2: killed by a signal
+  QString out, err;
+};
+
+// Waits for a started process and collects what it printed.
+inline ProcessResult waitForResult(QProcess& p, int timeout_ms) {
+  if (!p.waitForFinished(timeout_ms)) return {};
+  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
+          QString::fromUtf8(p.readAllStandardError())};
+}
+
+// The caller's environment without DISTILLERY_DB, so no store of the machine
+// running the tests leaks into them.
+inline QProcessEnvironment cliEnvironment() {
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.remove(QStringLiteral("DISTILLERY_DB"));
+  return env;
+}
+
+inline ProcessResult runProcess(const QString& program, const QStringList& args, int timeout_ms = 120000,
+                                const QProcessEnvironment& env = cliEnvironment()) {
+  QProcess p;
+  p.setProcessEnvironment(env);
+  p.start(program, args);
+  return waitForResult(p, timeout_ms);
+}
+
+#ifdef DISTILLERY_CLI
+// distillery-cli as a script runs it.
+inline ProcessResult runCli(const QStringList& args, int timeout_ms = 300000,
+                            const QProcessEnvironment& env = cliEnvironment()) {
+  return runProcess(QStringLiteral(DISTILLERY_CLI), args, timeout_ms, env);
+}
+#endif
+
+// ---- the Python reference --------------------------------------------------------------
+
+constexpr const char* kPython = "/usr/bin/python3";
+
+// Why Debian's python3-torch cannot serve as the independent reference (empty:
+// it can). Asked once per suite, since starting torch costs seconds.
+inline QString pythonTorchMissing() {
+  static const QString why = [] {
+    QProcess probe;
+    probe.start(QString::fromLatin1(kPython), {QStringLiteral("-c"), QStringLiteral("import torch")});
+    if (!probe.waitForFinished(120000) || probe.exitStatus() != QProcess::NormalExit || probe.exitCode() != 0)
+      return QStringLiteral("/usr/bin/python3 cannot import torch (install python3-torch)");
+    return QString();
+  }();
+  return why;
+}
+
+// Runs python3 with these arguments (a script path, or -c CODE).
+inline ProcessResult runPython(const QStringList& args, int timeout_ms = 120000) {
+  return runProcess(QString::fromLatin1(kPython), args, timeout_ms);
+}
+
+// Runs tests/SCRIPT (a *_reference.py) and reads the one JSON object it
+// prints. On failure the object is empty and error says why, naming the script.
+inline QJsonObject pythonReference(const QString& script, QString& error) {
+  const ProcessResult r = runPython({QStringLiteral(DISTILLERY_SOURCE_DIR "/tests/") + script});
+  if (r.code != 0) {
+    error = QStringLiteral("tests/%1 %2: %3").arg(script, r.code == -1 ? QStringLiteral("did not finish")
+                                                                        : QStringLiteral("failed"), r.err);
+    return {};
+  }
+  QJsonParseError parse;
+  const QJsonObject out = QJsonDocument::fromJson(r.out.toUtf8(), &parse).object();
+  if (parse.error != QJsonParseError::NoError) error = QStringLiteral("tests/%1: %2").arg(script, parse.errorString());
+  return out;
+}
+
 } // namespace testsupport
+
+// Skips the test, saying why, when python3-torch is not there to compare with.
+#define SKIP_WITHOUT_PYTHON_TORCH()                                      \
+  do {                                                                   \
+    const QString why_python_ = testsupport::pythonTorchMissing();       \
+    if (!why_python_.isEmpty()) QSKIP(qPrintable(why_python_));          \
+  } while (0)

@@ -20,21 +20,8 @@ private:
   QTemporaryDir dir_;
   QString db() const { return dir_.filePath("cli.sqlite"); }
 
-  struct Result {
-    int code = -1;
-    QString out, err;
-  };
-
-  Result cli(const QStringList& args) {
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove("DISTILLERY_DB");
-    p.setProcessEnvironment(env);
-    p.start(DISTILLERY_CLI, args);
-    if (!p.waitForFinished(300000)) return {};
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-  }
+  using Result = testsupport::ProcessResult;
+  static Result cli(const QStringList& args) { return testsupport::runCli(args); }
 
   QString writeConfig(const QString& name, const json& j) {
     QFile f(dir_.filePath(name));
@@ -44,13 +31,9 @@ private:
   }
 
   json config() const {
-    return {{"name", "cli-kd"}, {"task", "distill"},
-            {"data", {{"path", dir_.filePath("data").toStdString()}, {"val_size", 200}}},
-            {"teacher", {{"zoo", "mlp"}, {"hidden", {64}}, {"train", {{"epochs", 1}}}}},
-            {"student", {{"zoo", "mlp"}, {"hidden", {16}}}},
-            {"method", {{"name", "kd"}, {"temperature", 4.0}, {"alpha", 0.9}}},
-            {"optim", {{"name", "adam"}, {"lr", 0.003}}},
-            {"batch_size", 64}, {"epochs", 1}, {"seed", 0}, {"device", "cpu"}};
+    json j = testsupport::smallDistillConfig(dir_.filePath("data").toStdString());
+    j["name"] = "cli-kd";
+    return j;
   }
 
 private Q_SLOTS:

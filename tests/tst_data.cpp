@@ -16,6 +16,8 @@
 #include <cstdio>
 #include <jpeglib.h>
 
+#include "test_support.h"
+
 #include <QDir>
 #include <QFile>
 #include <QProcess>
@@ -233,18 +235,6 @@ void writeCppReferenceImages(const std::string& dir) {
     for (int x = 0; x < 16; ++x)
       cmyk.insert(cmyk.end(), {uint8_t(255 - 10 * x), uint8_t(255 - 12 * y), uint8_t(60 + 5 * x), uint8_t(255 - 4 * (x + y))});
   writeJpeg(dir + "/cpp_cmyk.jpg", 16, 16, 4, cmyk);
-}
-
-std::string runCapture(const QString& program, const QStringList& args, int& exit_code, QString& errors) {
-  QProcess p;
-  p.start(program, args);
-  if (!p.waitForFinished(120000)) {
-    exit_code = -1;
-    return {};
-  }
-  exit_code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  errors = QString::fromLocal8Bit(p.readAllStandardError());
-  return p.readAllStandardOutput().toStdString();
 }
 
 } // namespace
@@ -539,17 +529,14 @@ private Q_SLOTS:
   // PNGs match exactly; JPEGs within 1 (the same libjpeg, but PIL may pick
   // another IDCT or upsampling path), CMYK included.
   void decodedPixelsMatchPil() {
-    int code = 0;
-    QString errors;
-    runCapture("/usr/bin/python3", {"-c", "import PIL, numpy"}, code, errors);
-    if (code != 0) QSKIP("/usr/bin/python3 cannot import PIL and numpy (install python3-pil python3-numpy)");
+    if (testsupport::runPython({"-c", "import PIL, numpy"}).code != 0)
+      QSKIP("/usr/bin/python3 cannot import PIL and numpy (install python3-pil python3-numpy)");
     mkdir("pilref");
     writeCppReferenceImages(path("pilref"));
-    const std::string out = runCapture(
-        "/usr/bin/python3", {QStringLiteral(DISTILLERY_SOURCE_DIR) + "/tests/image_reference.py", QString::fromStdString(path("pilref"))},
-        code, errors);
-    QVERIFY2(code == 0, qPrintable(errors));
-    const json ref = json::parse(out);
+    const testsupport::ProcessResult py = testsupport::runPython(
+        {QStringLiteral(DISTILLERY_SOURCE_DIR) + "/tests/image_reference.py", QString::fromStdString(path("pilref"))});
+    QVERIFY2(py.code == 0, qPrintable(py.err));
+    const json ref = json::parse(py.out.toStdString());
     for (const char* name : {"cpp_grey_gama.png", "cpp_grey16_gama.png", "cpp_rgb16.png", "cpp_cmyk.jpg", "pil_rgb.png",
                              "pil_rgba.png", "pil_grey16.png", "pil_palette_trns.png", "pil_cmyk.jpg", "pil_rgb.jpg"})
       QVERIFY2(ref.contains(name), name);

@@ -545,9 +545,7 @@ private Q_SLOTS:
 
   // A TorchScript teacher made by PyTorch: its directly called submodules are its layers.
   void torchScriptTeacherIsTappedByModuleName() {
-    QProcess probe;
-    probe.start("/usr/bin/python3", {"-c", "import torch"});
-    if (!probe.waitForFinished(120000) || probe.exitCode() != 0) QSKIP("/usr/bin/python3 cannot import torch");
+    SKIP_WITHOUT_PYTHON_TORCH();
     // torch.jit.script reads the class's source, so the model is defined in a file.
     const QString script = dir_.filePath("feature_teacher.py"), path = dir_.filePath("feature_teacher.pt");
     QFile file(script);
@@ -565,10 +563,8 @@ torch.manual_seed(0)
 torch.jit.script(Net().eval()).save(sys.argv[1])
 )");
     file.close();
-    QProcess py;
-    py.start("/usr/bin/python3", {script, path});
-    QVERIFY(py.waitForFinished(120000));
-    QVERIFY2(py.exitCode() == 0, qPrintable(py.readAllStandardError()));
+    const testsupport::ProcessResult py = testsupport::runPython({script, path});
+    QVERIFY2(py.code == 0, qPrintable(py.err));
     RunStore store(":memory:");
     CountingObserver observer;
     StopToken stop;

@@ -4,6 +4,7 @@
 // Also drives distillery-cli's export-chart, report and table commands.
 #include "core/export/axis_ticks.h"
 #include "core/export/chart_painter.h"
+#include "core/export/cost_chart.h"
 #include "core/analysis/config_diff.h"
 #include "core/export/ema_smoothing.h"
 #include "core/analysis/metric_catalog.h"
@@ -18,6 +19,7 @@
 #include "core/export/table_export.h"
 #include "render/chart_export.h"
 #include "render/report_export.h"
+#include "test_support.h"
 
 #include <QDir>
 #include <QFile>
@@ -44,19 +46,7 @@ namespace {
 const std::string kScriptName = "kd <script>alert(1)</script>";
 const std::string kSpecialName = "base & 50% _x_ #1";
 
-MetricPoint point(int64_t run, const std::string& metric, int64_t step, double value) {
-  MetricPoint p;
-  p.run_id = run;
-  p.metric = metric;
-  p.step = step;
-  p.epoch = double(step) / 100.0;
-  p.wall_s = double(step) * 0.05;
-  p.samples = double(step) * 64;
-  p.flops = double(step) * 3.2e7;
-  p.teacher_queries = double(step) * 64;
-  p.value = value;
-  return p;
-}
+using testsupport::point;
 
 nlohmann::json summary(double acc, int64_t params) {
   return {{"test_accuracy", acc},
@@ -145,22 +135,12 @@ private:
   QString path(const QString& name) const { return dir_.filePath(name); }
   std::string spath(const QString& name) const { return path(name).toStdString(); }
 
-  struct Cli {
-    int code = -1;
-    QString out, err;
-  };
-  Cli cli(const QStringList& args) {
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove("DISTILLERY_DB");
-    env.remove("QT_QPA_PLATFORM"); // the CLI must pick the offscreen platform itself
-    env.remove("DISPLAY");
-    env.remove("WAYLAND_DISPLAY");
-    p.setProcessEnvironment(env);
-    p.start(DISTILLERY_CLI, args);
-    if (!p.waitForFinished(120000)) return {};
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
+  using Cli = testsupport::ProcessResult;
+  static Cli cli(const QStringList& args) {
+    QProcessEnvironment env = testsupport::cliEnvironment();
+    // The CLI must pick the offscreen platform itself.
+    for (const char* name : {"QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"}) env.remove(QString::fromLatin1(name));
+    return testsupport::runCli(args, 120000, env);
   }
 
   ChartSpec spec(const std::string& metric, XAxisKind x = XAxisKind::Step) {
@@ -596,17 +576,7 @@ private Q_SLOTS:
   }
 
   void chartDecimatesToOutputWidthAndKeepsSpike() {
-    ChartSpec s;
-    s.metric = "train_loss";
-    s.title = "Training loss";
-    ChartCurve c;
-    c.run_id = 1;
-    c.label = "#1 long";
-    for (int i = 0; i < 1000000; ++i) {
-      c.raw.x.push_back(i);
-      c.raw.y.push_back(i == 777777 ? 50.0 : 1.0 + 1e-6 * (i % 7));
-    }
-    s.curves.push_back(c);
+    const ChartSpec s = testsupport::millionPointsWithOneSpike();
     RecordingCanvas canvas;
     const ChartLayout layout = paintChart(s, canvas);
     const auto curve = std::find_if(canvas.lines.begin(), canvas.lines.end(),
@@ -748,7 +718,9 @@ private Q_SLOTS:
     QVERIFY(html.contains("kd &lt;script&gt;alert(1)&lt;/script&gt;"));
     QVERIFY(html.contains("&lt;script&gt;alert(&#39;notes&#39;)"));
     for (const char* ref : {"src=", "href=", "url(http", "@import", "<link"}) QVERIFY2(!html.contains(ref), ref);
-    QCOMPARE(html.count("<svg"), 2); // the default charts these runs have: val_accuracy, train_loss
+    // The default charts these runs have (val_accuracy, train_loss), then the cost chart.
+    QCOMPARE(html.count("<svg"), 3);
+    QVERIFY(html.contains("Test accuracy against Training compute (FLOPs)"));
     for (const char* s : {"Test acc (%)", "Compression", "sha256:9f86d081", "/models/teacher.pt", "abc123def456",
                           "LibTorch version", "1.13.1", "method.temperature", "Validation accuracy", "Training loss"})
       QVERIFY2(html.contains(s), s);
@@ -851,6 +823,144 @@ private Q_SLOTS:
     QVERIFY(c.out.contains("\\resizebox{\\linewidth}{!}{%"));
     c = cli({"table", "--runs", runs, "--format", "tex", "--db", db});
     QVERIFY(!c.out.contains("resizebox"));
+  }
+
+  // ---- the cost chart (issue 16, item 5) ------------------------------------------------
+private:
+  // A teacher and two students it taught (testsupport), and a run without a test accuracy yet.
+  struct CostStore {
+    std::string db;
+    int64_t teacher = 0, student = 0, worse = 0, unfinished = 0;
+  };
+  CostStore cost_;
+  const CostStore& costStore() {
+    if (cost_.teacher) return cost_; // written once, read by each test
+    CostStore& c = cost_;
+    c.db = spath("cost.sqlite");
+    RunStore store(c.db);
+    const testsupport::TeacherAndStudents runs = testsupport::addTeacherAndStudents(store);
+    c.teacher = runs.teacher;
+    c.student = runs.student;
+    c.worse = runs.worse;
+    testsupport::SyntheticRun s;
+    s.name = "unfinished";
+    s.status = RunStatus::Running;
+    c.unfinished = testsupport::addRun(store, s);
+    return c;
+  }
+
+  // The figures straight from the store's summaries, not through the cost chart's code.
+  static double stored(RunStore& store, int64_t id, const char* key) { return store.run(id)->summary.at(key).get<double>(); }
+
+private Q_SLOTS:
+
+  void cliExportsTheCostChartAsCsvAndSvg() {
+    const CostStore& c = costStore();
+    const QString db = QString::fromStdString(c.db);
+    const QString runs = QString("%1,%2,%3").arg(c.student).arg(c.worse).arg(c.unfinished);
+    Cli r = cli({"export-cost-chart", "--runs", runs, "--cost", "inference-flops", "--out", path("cost.csv"), "--db", db});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    // student (1e6 FLOPs, 86%) and its teacher (1e8, 90%) are optimal; worse (2e6, 80%) is not.
+    QVERIFY2(r.out.contains(QString("front=%1,%2\n").arg(c.student).arg(c.teacher)), qPrintable(r.out));
+    QVERIFY2(r.out.contains(QString("missing=%1\n").arg(c.unfinished)), qPrintable(r.out));
+
+    RunStore store(c.db);
+    QStringList lines = readAll(path("cost.csv")).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.takeFirst(), QString("run_id,run,role,teacher_run_id,flops_per_sample,test_accuracy,front"));
+    QCOMPARE(lines.size(), 3); // the two students and the teacher they name; not the unfinished run
+    std::map<int64_t, QStringList> rows;
+    for (const QString& line : lines) rows[line.section(',', 0, 0).toLongLong()] = line.split(',');
+    const std::map<int64_t, QString> front = {{c.student, "1"}, {c.worse, ""}, {c.teacher, "2"}};
+    for (const auto& [id, rank] : front) {
+      QVERIFY2(rows.count(id), qPrintable(QString::number(id)));
+      const QStringList& row = rows[id];
+      QCOMPARE(row[1], QString::fromStdString("#" + std::to_string(id) + " " + store.run(id)->name));
+      QCOMPARE(row[2], QString(id == c.teacher ? "teacher" : "run"));
+      QCOMPARE(row[3], id == c.teacher ? QString() : QString::number(c.teacher));
+      QCOMPARE(row[4].toDouble(), stored(store, id, "flops_per_sample"));
+      QCOMPARE(row[5].toDouble(), stored(store, id, "test_accuracy"));
+      QCOMPARE(row[6], rank);
+    }
+
+    r = cli({"export-cost-chart", "--runs", runs, "--cost", "inference-flops", "--out", path("cost.svg"), "--db", db});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QFile f(path("cost.svg"));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QXmlStreamReader xml(&f);
+    std::map<int64_t, CanvasPoint> dots;
+    std::vector<CanvasPoint> staircase;
+    QStringList texts;
+    while (!xml.atEnd()) {
+      xml.readNext();
+      if (!xml.isStartElement()) continue;
+      const auto a = xml.attributes();
+      if (xml.name() == u"circle" && a.value("class") == u"point")
+        dots[a.value("data-run").toLongLong()] = {a.value("cx").toDouble(), a.value("cy").toDouble()};
+      if (xml.name() == u"path" && a.value("class") == u"curve" && !a.hasAttribute("data-run")) {
+        QVERIFY(a.hasAttribute("stroke-dasharray")); // the front is dashed
+        const QStringList numbers = a.value("d").toString().remove('M').replace('L', ' ').split(' ', Qt::SkipEmptyParts);
+        for (qsizetype i = 0; i + 1 < numbers.size(); i += 2) staircase.push_back({numbers[i].toDouble(), numbers[i + 1].toDouble()});
+      }
+      if (xml.name() == u"text") texts << xml.readElementText();
+    }
+    QVERIFY2(!xml.hasError(), qPrintable(xml.errorString()));
+    QCOMPARE(int(dots.size()), 3);
+    QVERIFY(dots.count(c.student) && dots.count(c.worse) && dots.count(c.teacher));
+    // Positions follow the stored figures: x on a log axis, y linear (down the page).
+    const CanvasPoint s = dots[c.student], w = dots[c.worse], t = dots[c.teacher];
+    const double xs = std::log10(stored(store, c.student, "flops_per_sample")),
+                 xw = std::log10(stored(store, c.worse, "flops_per_sample")),
+                 xt = std::log10(stored(store, c.teacher, "flops_per_sample"));
+    QVERIFY2(std::abs((w.x - s.x) / (t.x - s.x) - (xw - xs) / (xt - xs)) < 1e-3, "x is not log10 of the cost");
+    const double as = stored(store, c.student, "test_accuracy"), aw = stored(store, c.worse, "test_accuracy"),
+                 at = stored(store, c.teacher, "test_accuracy");
+    QVERIFY2(std::abs((s.y - t.y) / (w.y - t.y) - (as - at) / (aw - at)) < 1e-3, "y is not the accuracy");
+    QVERIFY(t.y < s.y && s.y < w.y);
+    // The front runs through the student and then the teacher, and on to the right.
+    QCOMPARE(int(staircase.size()), 4);
+    auto near = [](CanvasPoint a, CanvasPoint b) { return std::abs(a.x - b.x) < 0.01 && std::abs(a.y - b.y) < 0.01; };
+    QVERIFY(near(staircase[0], s));
+    QVERIFY(near(staircase[1], {t.x, s.y}));
+    QVERIFY(near(staircase[2], t));
+    QVERIFY(staircase[3].x > t.x && std::abs(staircase[3].y - t.y) < 0.01);
+    for (const char* title : {"Inference cost (FLOPs per sample)", "Test accuracy (%)", "Accuracy against cost", "Pareto front"})
+      QVERIFY2(texts.contains(title), title);
+    QVERIFY(texts.contains(QString("#%1 teacher (teacher)").arg(c.teacher)));
+    for (const QString& label : texts) QVERIFY2(!label.contains("e+"), qPrintable(label)); // 10M, not 1e+07
+
+    // PNG through the same spec; clear errors for bad words and runs without figures.
+    r = cli({"export-cost-chart", "--runs", runs, "--out", path("cost.png"), "--dpi", "100", "--db", db});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QCOMPARE(QImage(path("cost.png")).size(), QSize(600, 400));
+    r = cli({"export-cost-chart", "--runs", runs, "--cost", "joules", "--out", path("x.svg"), "--db", db});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--cost") && r.err.contains("inference-flops"), qPrintable(r.err));
+    r = cli({"export-cost-chart", "--runs", QString::number(c.unfinished), "--out", path("x.svg"), "--db", db});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("test_accuracy"), qPrintable(r.err));
+    QVERIFY(!QFile::exists(path("x.svg")));
+  }
+
+  void reportsIncludeTheCostChart() {
+    const CostStore& c = costStore();
+    const QString db = QString::fromStdString(c.db);
+    Cli r = cli({"report", "--runs", QString("%1,%2").arg(c.student).arg(c.worse), "--out", path("cost-report.html"),
+                 "--db", db});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QString html = readAll(path("cost-report.html"));
+    QCOMPARE(html.count("<svg"), 1); // no metric points, only the cost chart
+    QVERIFY(html.contains("Figure 1: Test accuracy against Training compute (FLOPs)."));
+    for (int64_t id : {c.student, c.worse, c.teacher})
+      QVERIFY2(html.contains(QString("class=\"point\" data-run=\"%1\"").arg(id)), qPrintable(QString::number(id)));
+    r = cli({"report", "--runs", QString::number(c.student), "--cost", "inference-flops", "--out", path("cost-report.md"),
+             "--db", db});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY(readAll(path("cost-report.md")).contains("](cost-report_charts/1-cost_flops_per_sample.svg)"));
+    QVERIFY(readAll(path("cost-report_charts/1-cost_flops_per_sample.svg")).contains("Inference cost (FLOPs per sample)"));
+    // Runs without the figures get no cost chart.
+    r = cli({"report", "--runs", QString::number(c.unfinished), "--out", path("no-cost.html"), "--db", db});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY(!readAll(path("no-cost.html")).contains("Pareto front"));
   }
 
   // issue 15 (25): \resizebox{\linewidth}{!}{...} around the tabular, braces balanced.

@@ -36,7 +36,7 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr const char* kPython = "/usr/bin/python3";
+using testsupport::kPython;
 
 class StopAtStep : public RunObserver {
 public:
@@ -56,21 +56,12 @@ private:
   int64_t step_;
 };
 
-struct ProcessResult {
-  int code = -1;
-  QString out, err;
-};
+using testsupport::ProcessResult;
 
 ProcessResult runProcess(const QString& program, const QStringList& args, int timeout_ms = 120000) {
-  QProcess p;
-  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-  env.remove("DISTILLERY_DB");
+  QProcessEnvironment env = testsupport::cliEnvironment();
   env.insert("OMP_NUM_THREADS", "2");
-  p.setProcessEnvironment(env);
-  p.start(program, args);
-  if (!p.waitForFinished(timeout_ms)) return {};
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
-          QString::fromUtf8(p.readAllStandardError())};
+  return testsupport::runProcess(program, args, timeout_ms, env);
 }
 
 void writeFloats(const QString& path, const torch::Tensor& t) {

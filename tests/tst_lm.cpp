@@ -16,6 +16,8 @@
 #include "core/store/run_store.h"
 #include "core/lm/text_corpus.h"
 
+#include "test_support.h"
+
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -160,15 +162,10 @@ private Q_SLOTS:
   // ---- losses ---------------------------------------------------------------------------
 
   void lossesMatchPythonReference() {
-    QProcess probe;
-    probe.start("/usr/bin/python3", {"-c", "import torch"});
-    if (!probe.waitForFinished(120000) || probe.exitStatus() != QProcess::NormalExit || probe.exitCode() != 0)
-      QSKIP("/usr/bin/python3 cannot import torch (install python3-torch)");
-    QProcess py;
-    py.start("/usr/bin/python3", {QStringLiteral(DISTILLERY_SOURCE_DIR) + "/tests/lm_loss_reference.py"});
-    QVERIFY(py.waitForFinished(120000));
-    QVERIFY2(py.exitCode() == 0, qPrintable(py.readAllStandardError()));
-    const QJsonObject ref = QJsonDocument::fromJson(py.readAllStandardOutput()).object();
+    SKIP_WITHOUT_PYTHON_TORCH();
+    QString error;
+    const QJsonObject ref = testsupport::pythonReference(QStringLiteral("lm_loss_reference.py"), error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
     const QJsonObject inputs = ref["_inputs"].toObject();
     QCOMPARE(inputs["student"].toArray().size(), int(kS.size()));
     QCOMPARE(inputs["student"].toArray()[4].toArray()[6].toDouble(), kS[4][6]);

@@ -8,6 +8,8 @@
 #include "core/methods/method_registry.h"
 #include "core/models/model_zoo.h"
 
+#include "test_support.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -201,19 +203,14 @@ class TestLosses : public QObject {
   QString loadLossReference(bool& missing) {
     missing = false;
     if (!lossReference_.isEmpty()) return {};
-    QProcess probe;
-    probe.start("/usr/bin/python3", {"-c", "import torch"});
-    if (!probe.waitForFinished(120000) || probe.exitStatus() != QProcess::NormalExit || probe.exitCode() != 0) {
+    const QString why = testsupport::pythonTorchMissing();
+    if (!why.isEmpty()) {
       missing = true;
-      return "/usr/bin/python3 cannot import torch (install python3-torch)";
+      return why;
     }
-    QProcess py;
-    py.start("/usr/bin/python3", {QStringLiteral(DISTILLERY_SOURCE_DIR) + "/tests/loss_reference.py"});
-    if (!py.waitForFinished(120000)) return "tests/loss_reference.py did not finish";
-    if (py.exitCode() != 0) return QString::fromUtf8(py.readAllStandardError());
-    QJsonParseError error;
-    lossReference_ = QJsonDocument::fromJson(py.readAllStandardOutput(), &error).object();
-    return error.error == QJsonParseError::NoError ? QString() : error.errorString();
+    QString error;
+    lossReference_ = testsupport::pythonReference(QStringLiteral("loss_reference.py"), error);
+    return error;
   }
 
 private Q_SLOTS:
@@ -227,9 +224,8 @@ private Q_SLOTS:
   }
 
   void kdMatchesPyTorch() {
-    if (!QFileInfo::exists("/usr/bin/python3")) QSKIP("no /usr/bin/python3");
-    QProcess py;
-    py.start("/usr/bin/python3", {"-c", R"(
+    SKIP_WITHOUT_PYTHON_TORCH();
+    const testsupport::ProcessResult py = testsupport::runPython({"-c", R"(
 import torch, torch.nn.functional as F
 s = torch.tensor([[1.0, 2.0, 3.0], [0.5, -1.0, 2.5]], dtype=torch.float64)
 t = torch.tensor([[3.0, 1.0, 0.5], [0.0, 0.2, 4.0]], dtype=torch.float64)
@@ -238,9 +234,8 @@ T, a = 4.0, 0.9
 soft = F.kl_div(F.log_softmax(s / T, 1), F.softmax(t / T, 1), reduction='batchmean') * T * T
 print(repr((a * soft + (1 - a) * F.cross_entropy(s, y)).item()))
 )"});
-    QVERIFY(py.waitForFinished(120000));
-    if (py.exitCode() != 0) QSKIP(qPrintable("python3-torch unavailable: " + py.readAllStandardError()));
-    const double expected = py.readAllStandardOutput().trimmed().toDouble();
+    QVERIFY2(py.code == 0, qPrintable(py.err));
+    const double expected = py.out.trimmed().toDouble();
     const double got = kdLoss(tensorOf(kStudent), tensorOf(kTeacher), labels(), 4.0, 0.9).total.item<double>();
     QVERIFY2(std::abs(got - expected) < 1e-12, qPrintable(QString("%1 vs %2").arg(got).arg(expected)));
   }
@@ -513,15 +508,10 @@ print(repr((a * soft + (1 - a) * F.cross_entropy(s, y)).item()))
 
   // (6) Feature losses against tests/feature_loss_reference.py (RepDistiller / mdistiller formulas).
   void featureLossesMatchPythonReference() {
-    QProcess probe;
-    probe.start("/usr/bin/python3", {"-c", "import torch"});
-    if (!probe.waitForFinished(120000) || probe.exitStatus() != QProcess::NormalExit || probe.exitCode() != 0)
-      QSKIP("/usr/bin/python3 cannot import torch (install python3-torch)");
-    QProcess py;
-    py.start("/usr/bin/python3", {QStringLiteral(DISTILLERY_SOURCE_DIR) + "/tests/feature_loss_reference.py"});
-    QVERIFY(py.waitForFinished(120000));
-    QVERIFY2(py.exitCode() == 0, qPrintable(py.readAllStandardError()));
-    const QJsonObject ref = QJsonDocument::fromJson(py.readAllStandardOutput()).object();
+    SKIP_WITHOUT_PYTHON_TORCH();
+    QString error;
+    const QJsonObject ref = testsupport::pythonReference(QStringLiteral("feature_loss_reference.py"), error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
     const FeatureInputs in;
     QVERIFY2(std::abs(ref["_checksum"].toDouble() - in.checksum()) < 1e-9, "inputs differ from the script's");
 

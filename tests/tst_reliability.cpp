@@ -35,10 +35,7 @@ using namespace distillery::gui;
 
 namespace {
 
-struct Result {
-  int code = -1; // -2: killed by a signal
-  QString out, err;
-};
+using Result = testsupport::ProcessResult;
 
 QByteArray fileHash(const QString& path) {
   QFile f(path);
@@ -92,9 +89,7 @@ private:
   Result cli(const QStringList& args, bool asNobody = false) {
     QProcess p;
     startCli(p, args, asNobody);
-    if (!p.waitForFinished(300000)) return {};
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
+    return testsupport::waitForResult(p, 300000);
   }
 
   // Waits until process p has committed more than min_loss_points train_loss

@@ -5,6 +5,8 @@
 #include "core/base/errors.h"
 #include "core/store/run_store.h"
 
+#include "test_support.h"
+
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -36,19 +38,7 @@ void rawExec(const std::string& path, const std::string& sql) {
   QVERIFY2(rc == SQLITE_OK, msg.c_str());
 }
 
-MetricPoint point(int64_t run, const std::string& metric, int64_t step, double value) {
-  MetricPoint p;
-  p.run_id = run;
-  p.metric = metric;
-  p.step = step;
-  p.epoch = double(step) / 10.0;
-  p.wall_s = double(step) * 0.5;
-  p.samples = double(step) * 64;
-  p.flops = double(step) * 1e9;
-  p.teacher_queries = double(step) * 32;
-  p.value = value;
-  return p;
-}
+using testsupport::point;
 
 // Runs f, expecting a StoreError; returns its message ("" if none was thrown).
 template <class F>
@@ -160,11 +150,11 @@ void TestRunStore::runAndPointsRoundTrip() {
   QVERIFY2(std::isnan(loss[2].value), "NaN must come back as NaN, not 0");
   QVERIFY(std::isinf(loss[3].value) && loss[3].value > 0);
   QVERIFY(std::isinf(loss[4].value) && loss[4].value < 0);
-  // The cost counters travel with every point.
-  QCOMPARE(loss[1].epoch, 0.2);
-  QCOMPARE(loss[1].wall_s, 1.0);
+  // The cost counters travel with every point (testsupport::point: step 2's).
+  QCOMPARE(loss[1].epoch, 0.02);
+  QCOMPARE(loss[1].wall_s, 0.1);
   QCOMPARE(loss[1].samples, 128.0);
-  QCOMPARE(loss[1].flops, 2e9);
+  QCOMPARE(loss[1].flops, 6.4e7);
   QCOMPARE(loss[1].teacher_queries, 64.0);
 
   const auto all = store.points(id);

@@ -11,6 +11,8 @@
 #include "widgets/file_dialogs.h"
 #include "widgets/run_table_model.h"
 
+#include "test_support.h"
+
 #include <QApplication>
 #include <QDir>
 #include <QFile>
@@ -59,18 +61,9 @@ void sniff(const QString& file) {
   ::close(fd);
 }
 
-MetricPoint point(int64_t run, int64_t step, double value) {
-  MetricPoint p;
-  p.run_id = run;
-  p.metric = "train_loss";
-  p.step = step;
-  p.value = value;
-  return p;
-}
-
 std::vector<MetricPoint> points(int64_t run, int n) {
   std::vector<MetricPoint> out;
-  for (int i = 0; i < n; ++i) out.push_back(point(run, i, 1.0 / (i + 1)));
+  for (int i = 0; i < n; ++i) out.push_back(testsupport::point(run, "train_loss", i, 1.0 / (i + 1)));
   return out;
 }
 
@@ -108,17 +101,6 @@ private:
     }
     QTest::qWait(300); // the model fetches icons on a thread of its own
     dialog->hide();
-  }
-
-  QProcess::ExitStatus runCli(const QStringList& args, QString* err) {
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.remove("DISTILLERY_DB");
-    p.setProcessEnvironment(env);
-    p.start(DISTILLERY_CLI, args);
-    if (!p.waitForFinished(60000)) return QProcess::CrashExit;
-    *err = QString::fromUtf8(p.readAllStandardError());
-    return p.exitCode() == 0 ? p.exitStatus() : QProcess::CrashExit;
   }
 
   // A SQLite client that is not Distillery (Python's), opening the store
@@ -175,8 +157,8 @@ private Q_SLOTS:
     for (const QString& file : {db, db + "-wal", db + "-shm"}) sniff(file);
     QCOMPARE(locksHeldOn(db), 0); // what the sniffer did: this process's locks are gone
 
-    QString err;
-    QCOMPARE(runCli({"runs", "--db", db}, &err), QProcess::NormalExit);
+    const testsupport::ProcessResult cli = testsupport::runCli({"runs", "--db", db}, 60000);
+    QVERIFY2(cli.code == 0, qPrintable(cli.err));
     QVERIFY2(QFile::exists(db + "-wal"), "the CLI deleted the WAL the GUI writes into");
     QVERIFY(QFile::exists(db + "-shm"));
 

@@ -98,14 +98,7 @@ RunConfig tinyTrainConfig(const QString& dataDir, int epochs) {
   return c;
 }
 
-MetricPoint point(int64_t run, const char* metric, int64_t step, double value) {
-  MetricPoint p;
-  p.run_id = run;
-  p.metric = metric;
-  p.step = step;
-  p.value = value;
-  return p;
-}
+using testsupport::point;
 
 } // namespace
 

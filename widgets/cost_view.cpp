@@ -1,7 +1,6 @@
 #include "widgets/cost_view.h"
 
 #include "core/base/errors.h"
-#include "core/analysis/pareto_front.h"
 #include "core/store/run_store.h"
 #include "widgets/chart_axis_ticks.h"
 #include "widgets/legend_label.h"
@@ -24,38 +23,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <optional>
 
 namespace distillery::gui {
-
-namespace {
-
-std::optional<double> summaryNumber(const nlohmann::json& summary, const char* key) {
-  if (!summary.is_object()) return std::nullopt;
-  const auto it = summary.find(key);
-  if (it == summary.end() || !it->is_number()) return std::nullopt;
-  const double v = it->get<double>();
-  return std::isfinite(v) ? std::optional<double>(v) : std::nullopt;
-}
-
-const char* costKey(CostView::Cost cost) {
-  switch (cost) {
-    case CostView::Cost::WallTime: return "wall_s";
-    case CostView::Cost::TrainingFlops: return "train_flops";
-    case CostView::Cost::InferenceFlops: return "flops_per_sample";
-    case CostView::Cost::Parameters: return "params";
-  }
-  return "wall_s";
-}
-
-int64_t teacherOf(const distillery::RunRecord& run) {
-  if (run.teacher_run_id) return run.teacher_run_id;
-  if (auto id = summaryNumber(run.summary, "teacher_run_id")) return int64_t(*id);
-  return 0;
-}
-
-} // namespace
 
 CostView::CostView(distillery::RunStore& store, QWidget* parent) : QWidget(parent), store_(store) {
   costCombo_ = new QComboBox(this);
@@ -125,12 +94,6 @@ void CostView::setAccuracy(Accuracy accuracy) {
 
 void CostView::setLogX(bool logX) { logX_->setChecked(logX); }
 
-std::vector<int64_t> CostView::frontRunIds() const {
-  std::vector<int64_t> ids;
-  for (size_t i : front_) ids.push_back(points_[i].run_id);
-  return ids;
-}
-
 QString CostView::comparisonText() const { return comparison_->text(); }
 
 QStringList CostView::xTickLabels() const {
@@ -140,8 +103,12 @@ QStringList CostView::xTickLabels() const {
 }
 
 QColor CostView::colorOf(int64_t runId) const {
-  const auto it = colors_.find(runId);
-  return it != colors_.end() ? it->second : runColor(runId);
+  for (const distillery::CostPoint& p : chart_.points)
+    if (p.run_id == runId) return QColor(QRgb(p.rgb));
+  // A compared run without a point keeps the colour of its curves.
+  const auto colours = runColors(runIds_);
+  const auto it = colours.find(runId);
+  return it != colours.end() ? it->second : runColor(runId);
 }
 
 void CostView::rebuild() {
@@ -149,52 +116,16 @@ void CostView::rebuild() {
   const Accuracy accuracy = Accuracy(accuracyCombo_->currentData().toInt());
   const bool logX = logX_->isChecked();
 
-  // The compared runs, then the teachers they name.
-  std::vector<std::pair<distillery::RunRecord, bool>> runs;
-  QList<int64_t> teachers;
+  QString storeError;
   try {
-    for (int64_t id : runIds_)
-      if (auto run = store_.run(id)) runs.emplace_back(std::move(*run), false);
-    for (const auto& [run, isTeacher] : runs) {
-      const int64_t t = teacherOf(run);
-      if (t && !runIds_.contains(t) && std::find(teachers.begin(), teachers.end(), t) == teachers.end())
-        teachers.push_back(t);
-    }
-    for (int64_t t : teachers)
-      if (auto run = store_.run(t)) runs.emplace_back(std::move(*run), true);
-    // A compared run that teaches another compared run is drawn as a teacher too.
-    for (auto& [run, isTeacher] : runs)
-      for (const auto& other : runs)
-        if (teacherOf(other.first) == run.id) isTeacher = true;
+    chart_ = distillery::costChartFromStore(store_, std::vector<int64_t>(runIds_.begin(), runIds_.end()), cost,
+                                            accuracy, logX);
   } catch (const distillery::DistilleryError& e) {
-    missing_->setText(tr("Store: %1").arg(QString::fromUtf8(e.what())));
+    chart_ = distillery::CostChart{};
+    storeError = tr("Store: %1").arg(QString::fromUtf8(e.what()));
   }
-
-  // The compared runs keep the colours of their curves; added teachers take free ones.
-  colors_ = runColors(runIds_, teachers);
-  points_.clear();
-  QStringList missing;
-  std::map<int64_t, int64_t> teacherOfRun;
-  for (const auto& [run, isTeacher] : runs) {
-    const auto c = summaryNumber(run.summary, costKey(cost));
-    auto a = accuracy == Accuracy::Test ? summaryNumber(run.summary, "test_accuracy")
-                                        : summaryNumber(run.summary, "best_val_accuracy");
-    if (!c || !a || (logX && *c <= 0)) {
-      missing << QStringLiteral("#%1").arg(run.id);
-      continue;
-    }
-    Point p;
-    p.run_id = run.id;
-    p.label = QStringLiteral("#%1 %2").arg(run.id).arg(QString::fromStdString(run.name));
-    p.cost = *c;
-    p.accuracy = *a;
-    p.teacher = isTeacher;
-    points_.push_back(p);
-    if (const int64_t t = teacherOf(run)) teacherOfRun[run.id] = t;
-  }
-  std::vector<distillery::CostAccuracyPoint> pareto;
-  for (const Point& p : points_) pareto.push_back({p.run_id, p.cost, p.accuracy});
-  front_ = distillery::paretoFront(pareto);
+  const std::vector<distillery::CostPoint>& points = chart_.points;
+  const std::vector<size_t>& front = chart_.front;
 
   auto* chart = new QChart;
   chart->setTitle(tr("Accuracy against cost"));
@@ -210,64 +141,44 @@ void CostView::rebuild() {
   // decade where decades alone would leave one label; x is log10(cost) there.
   const AxisScale scale = logX ? AxisScale::Log : AxisScale::Linear;
   QCategoryAxis* axisX = newTickAxis();
-  const QString xTitle = cost == Cost::WallTime        ? tr("Training wall time (s)")
-                         : cost == Cost::TrainingFlops ? tr("Training compute (FLOPs)")
-                         : cost == Cost::InferenceFlops ? tr("Inference cost (FLOPs per sample)")
-                                                        : tr("Parameters");
-  double c0 = 1, c1 = 10, a0 = 0, a1 = 100;
-  if (!points_.empty()) {
-    c0 = c1 = points_.front().cost;
-    a0 = a1 = points_.front().accuracy * 100;
-    for (const Point& p : points_) {
-      c0 = std::min(c0, p.cost);
-      c1 = std::max(c1, p.cost);
-      a0 = std::min(a0, p.accuracy * 100);
-      a1 = std::max(a1, p.accuracy * 100);
-    }
-  }
-  if (logX) {
-    setAxisTicks(axisX, c0 / 1.8, c1 * 1.8, scale, 6);
-  } else {
-    const double pad = std::max((c1 - c0) * 0.08, std::fabs(c1) * 0.05 + 1e-9);
-    setAxisTicks(axisX, std::max(0.0, c0 - pad), c1 + pad, scale, 6);
-  }
-  axisX->setTitleText(xTitle);
+  const distillery::ChartBounds range = distillery::costChartRange(chart_);
+  setAxisTicks(axisX, range.x_min, range.x_max, scale, 6);
+  axisX->setTitleText(QString::fromStdString(distillery::costAxisTitle(cost)));
   auto* axisY = new QValueAxis;
-  const double padY = std::max((a1 - a0) * 0.08, 0.5);
-  axisY->setRange(a0 - padY, std::min(100.0 + padY, a1 + padY));
+  axisY->setRange(range.y_min, range.y_max);
   axisY->applyNiceNumbers();
   axisY->setLabelFormat(QStringLiteral("%.1f"));
-  axisY->setTitleText(accuracy == Accuracy::Test ? tr("Test accuracy (%)") : tr("Best validation accuracy (%)"));
+  axisY->setTitleText(QString::fromStdString(distillery::costAccuracyAxisTitle(accuracy)));
   chart->addAxis(axisX, Qt::AlignBottom);
   chart->addAxis(axisY, Qt::AlignLeft);
 
   // The front first, so the dots sit on top of it: a staircase through the
   // optimal runs, flat to the right edge (more cost buys nothing there).
-  if (!front_.empty()) {
+  if (!front.empty()) {
     auto* line = new QLineSeries;
     line->setName(tr("Pareto front"));
     QPen pen(QColor(0x505050));
     pen.setStyle(Qt::DashLine);
     pen.setWidthF(1.5);
     line->setPen(pen);
-    for (size_t k = 0; k < front_.size(); ++k) {
-      const Point& p = points_[front_[k]];
-      if (k > 0) line->append(toAxis(p.cost, scale), points_[front_[k - 1]].accuracy * 100);
+    for (size_t k = 0; k < front.size(); ++k) {
+      const distillery::CostPoint& p = points[front[k]];
+      if (k > 0) line->append(toAxis(p.cost, scale), points[front[k - 1]].accuracy * 100);
       line->append(toAxis(p.cost, scale), p.accuracy * 100);
     }
-    line->append(axisX->max(), points_[front_.back()].accuracy * 100);
+    line->append(axisX->max(), points[front.back()].accuracy * 100);
     chart->addSeries(line);
     line->attachAxis(axisX);
     line->attachAxis(axisY);
   }
-  for (size_t i = 0; i < points_.size(); ++i) {
-    const Point& p = points_[i];
+  for (size_t i = 0; i < points.size(); ++i) {
+    const distillery::CostPoint& p = points[i];
     auto* dot = new QScatterSeries;
     // Legend labels are HTML to Qt: a run's name is escaped, and elided in the middle.
-    dot->setName(legendLabelHtml(p.label, chart->legend()->font(), std::max(200, chartView_->width() / 3),
+    dot->setName(legendLabelHtml(QString::fromStdString(p.label), chart->legend()->font(), std::max(200, chartView_->width() / 3),
                                  p.teacher ? tr(" (teacher)") : QString()));
     dot->setColor(colorOf(p.run_id));
-    dot->setBorderColor(std::find(front_.begin(), front_.end(), i) != front_.end() ? QColor(0x202020) : QColor(0xffffff));
+    dot->setBorderColor(std::find(front.begin(), front.end(), i) != front.end() ? QColor(0x202020) : QColor(0xffffff));
     dot->setMarkerShape(p.teacher ? QScatterSeries::MarkerShapeRectangle : QScatterSeries::MarkerShapeCircle);
     dot->setMarkerSize(p.teacher ? 15.0 : 13.0);
     dot->append(toAxis(p.cost, scale), p.accuracy * 100);
@@ -288,34 +199,31 @@ void CostView::rebuild() {
 
   // Student against teacher, in words.
   QStringList lines;
-  const QString costWord = cost == Cost::WallTime        ? tr("training time")
-                           : cost == Cost::TrainingFlops ? tr("training compute")
-                           : cost == Cost::InferenceFlops ? tr("inference FLOPs per sample")
-                                                          : tr("parameters");
-  for (const Point& s : points_) {
-    if (s.teacher || !teacherOfRun.count(s.run_id)) continue;
-    const int64_t t = teacherOfRun[s.run_id];
-    const auto it = std::find_if(points_.begin(), points_.end(), [&](const Point& p) { return p.run_id == t; });
-    if (it == points_.end() || it->accuracy <= 0 || it->cost <= 0) continue;
-    const double kept = s.accuracy / it->accuracy, ratio = s.cost / it->cost;
+  const QString costWord = QString::fromStdString(distillery::costNoun(cost));
+  for (const distillery::CostComparison& c : distillery::teacherComparisons(chart_)) {
+    const distillery::CostPoint& s = points[c.student];
+    const distillery::CostPoint& t = points[c.teacher];
     QString line = tr("<span style=\"color:%1\">&#9679;</span> <b>%2</b> keeps <b>%3%</b> of teacher #%4's accuracy "
                       "(%5% vs %6%) at <b>%7×</b> its %8")
-                       .arg(colorOf(s.run_id).name(), s.label.toHtmlEscaped())
-                       .arg(kept * 100, 0, 'f', 1)
-                       .arg(t)
+                       .arg(colorOf(s.run_id).name(), QString::fromStdString(s.label).toHtmlEscaped())
+                       .arg(c.kept * 100, 0, 'f', 1)
+                       .arg(t.run_id)
                        .arg(s.accuracy * 100, 0, 'f', 2)
-                       .arg(it->accuracy * 100, 0, 'f', 2)
-                       .arg(ratio, 0, 'g', 3)
+                       .arg(t.accuracy * 100, 0, 'f', 2)
+                       .arg(c.cost_ratio, 0, 'g', 3)
                        .arg(costWord);
-    if (ratio > 0 && ratio < 1) line += tr(" (%1× cheaper)").arg(1.0 / ratio, 0, 'g', 3);
+    if (c.cost_ratio > 0 && c.cost_ratio < 1) line += tr(" (%1× cheaper)").arg(1.0 / c.cost_ratio, 0, 'g', 3);
     lines << line;
   }
   comparison_->setText(lines.join(QStringLiteral("<br>")));
   comparison_->setVisible(!lines.isEmpty());
-  missing_->setText(missing.isEmpty() ? QString()
-                                      : tr("Not plotted (no %1 or accuracy yet): %2")
-                                            .arg(costWord, missing.join(QStringLiteral(", "))));
-  missing_->setVisible(!missing.isEmpty());
+  QStringList missing;
+  for (int64_t id : chart_.missing) missing << QStringLiteral("#%1").arg(id);
+  QString missingText = storeError;
+  if (!missing.isEmpty())
+    missingText = tr("Not plotted (no %1 or accuracy yet): %2").arg(costWord, missing.join(QStringLiteral(", ")));
+  missing_->setText(missingText);
+  missing_->setVisible(!missingText.isEmpty());
 }
 
 } // namespace distillery::gui

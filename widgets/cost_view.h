@@ -1,15 +1,18 @@
 #pragma once
 // Accuracy against cost for the compared runs and their teachers: one dot per
-// run in its colour, labelled, teachers as squares, and the Pareto front
-// (core/analysis/pareto_front.h) as a step line. Below the chart, each distilled
-// student is set against its teacher: the accuracy it keeps for the cost it saves.
+// run in its colour, labelled, teachers as squares, and the Pareto front as a
+// step line. Which runs and points, the front and the ranges come from
+// core/export/cost_chart.h, which the CLI and the reports export too. Below the
+// chart, each distilled student is set against its teacher: the accuracy it
+// keeps for the cost it saves.
+#include "core/export/cost_chart.h"
+
 #include <QColor>
 #include <QList>
 #include <QStringList>
 #include <QWidget>
 
 #include <cstdint>
-#include <map>
 #include <vector>
 
 class QCheckBox;
@@ -28,8 +31,8 @@ namespace distillery::gui {
 class CostView : public QWidget {
   Q_OBJECT
 public:
-  enum class Cost { WallTime, TrainingFlops, InferenceFlops, Parameters };
-  enum class Accuracy { Test, BestValidation };
+  using Cost = distillery::CostKind;
+  using Accuracy = distillery::CostAccuracy;
 
   explicit CostView(distillery::RunStore& store, QWidget* parent = nullptr);
 
@@ -39,14 +42,8 @@ public:
   void setLogX(bool logX);
 
   // What is plotted, for tests: every run with both figures, teachers included.
-  struct Point {
-    int64_t run_id = 0;
-    QString label;
-    double cost = 0, accuracy = 0; // accuracy as a fraction
-    bool teacher = false;          // added as the teacher of a compared run
-  };
-  const std::vector<Point>& points() const { return points_; }
-  std::vector<int64_t> frontRunIds() const;
+  const std::vector<distillery::CostPoint>& points() const { return chart_.points; }
+  std::vector<int64_t> frontRunIds() const { return chart_.frontRunIds(); }
   QChartView* chartView() const { return chartView_; }
   QString comparisonText() const;
   // The cost axis's labels as shown (SI: "10G"), for tests.
@@ -59,9 +56,7 @@ private:
 
   distillery::RunStore& store_;
   QList<int64_t> runIds_;
-  std::vector<Point> points_;
-  std::vector<size_t> front_;
-  std::map<int64_t, QColor> colors_;
+  distillery::CostChart chart_;
   QComboBox* costCombo_;
   QComboBox* accuracyCombo_;
   QCheckBox* logX_;

@@ -71,11 +71,13 @@ struct LegendEntry {
   std::string text;
   uint32_t rgb = 0;
   bool diverged = false;
+  bool dashed = false;
 };
 
 struct PreparedCurve {
   int64_t run_id = 0;
   uint32_t rgb = 0;
+  bool dashed = false;
   XYSeries shown, raw;         // decimated, data coordinates
   std::vector<double> marks_x; // first x of each stretch of non-finite values
   std::vector<double> marks_y; // the value shown just before it (NaN: none)
@@ -171,6 +173,7 @@ PreparedCurve prepareCurve(const ChartSpec& spec, const ChartCurve& curve, const
   PreparedCurve p;
   p.run_id = curve.run_id;
   p.rgb = curve.rgb;
+  p.dashed = curve.dashed;
   const std::vector<double> shown = displayedValues(spec, curve);
   XYSeries s{curve.raw.x, shown};
   XYSeries raw = curve.raw;
@@ -178,6 +181,9 @@ PreparedCurve prepareCurve(const ChartSpec& spec, const ChartCurve& curve, const
     for (double& y : s.y) if (y <= 0) y = NAN;
     for (double& y : raw.y) if (y <= 0) y = NAN;
   }
+  if (spec.log_x) // nor at zero or negative x
+    for (size_t i = 0; i < s.size(); ++i)
+      if (s.x[i] <= 0) s.y[i] = raw.y[i] = NAN;
   p.shown = decimateMinMax(s, b.x_min, b.x_max, columns);
   if (spec.smoothing > 0) p.raw = decimateMinMax(raw, b.x_min, b.x_max, columns);
 
@@ -228,7 +234,7 @@ ChartLayout paintChart(const ChartSpec& spec, ChartCanvas& canvas, const ChartPa
     for (double y : c.raw.y) diverged = diverged || !std::isfinite(y);
     // A run without this metric stays in the legend, so the reader knows it was compared.
     const char* note = diverged ? " (diverged)" : c.raw.empty() ? " (no data)" : "";
-    entries.push_back({truncated(c.label) + note, c.rgb, diverged});
+    entries.push_back({truncated(c.label) + note, c.rgb, diverged, c.dashed});
   }
   const TextStyle legend_style{kLegendSize, false, kText, TextAlign::Left, false};
   const double swatch = 14, pad = 4;
@@ -251,7 +257,10 @@ ChartLayout paintChart(const ChartSpec& spec, ChartCanvas& canvas, const ChartPa
     const int target = std::max(2, int(plot_h / 38));
     return spec.log_y ? logTicks(b.y_min, b.y_max, target) : linearTicks(b.y_min, b.y_max, target);
   };
-  auto xTicksFor = [&](double plot_w) { return linearTicks(b.x_min, b.x_max, std::max(2, int(plot_w / 60))); };
+  auto xTicksFor = [&](double plot_w) {
+    const int target = std::max(2, int(plot_w / 60));
+    return spec.log_x ? logTicks(b.x_min, b.x_max, target) : linearTicks(b.x_min, b.x_max, target);
+  };
 
   // The plot rectangle for a legend placement: outside placements take room from it.
   auto plotFor = [&](LegendPlacement placement, LegendBox& box) {
@@ -287,7 +296,7 @@ ChartLayout paintChart(const ChartSpec& spec, ChartCanvas& canvas, const ChartPa
   bool any_data = false;
   for (const PreparedCurve& c : curves) any_data = any_data || !c.shown.empty() || !c.marks_x.empty();
 
-  Scale sx{b.x_min, b.x_max, 0, 0, false}, sy{b.y_min, b.y_max, 0, 0, spec.log_y};
+  Scale sx{b.x_min, b.x_max, 0, 0, spec.log_x}, sy{b.y_min, b.y_max, 0, 0, spec.log_y};
   auto setScales = [&](const CanvasRect& r) {
     sx.p0 = r.x;
     sx.p1 = r.right();
@@ -360,7 +369,7 @@ ChartLayout paintChart(const ChartSpec& spec, ChartCanvas& canvas, const ChartPa
   }
   for (const AxisTick& t : xticks) {
     const double x = sx.map(t.value);
-    canvas.line({x, plot.y}, {x, plot.bottom()}, grid, CanvasRole::Grid);
+    if (t.major) canvas.line({x, plot.y}, {x, plot.bottom()}, grid, CanvasRole::Grid);
   }
 
   // Curves, clipped to the visible range: faint raw data first, the shown curve on top.
@@ -387,7 +396,7 @@ ChartLayout paintChart(const ChartSpec& spec, ChartCanvas& canvas, const ChartPa
     }
     const auto pieces = clippedPieces(pts, plot);
     if (pieces.empty()) continue;
-    canvas.path(pieces, {c.rgb, kCurveWidth, 1.0, false}, CanvasRole::Curve, c.run_id);
+    canvas.path(pieces, {c.rgb, kCurveWidth, 1.0, c.dashed}, CanvasRole::Curve, c.run_id);
     for (const auto& p : pieces) drawn += p.size();
   }
   // Divergence: a dashed red line where values became NaN/Inf and a red X at
@@ -430,7 +439,9 @@ ChartLayout paintChart(const ChartSpec& spec, ChartCanvas& canvas, const ChartPa
   }
   for (const AxisTick& t : xticks) {
     const double x = sx.map(t.value);
-    canvas.line({x, plot.bottom()}, {x, plot.bottom() + kTickLength}, tick, CanvasRole::Tick);
+    canvas.line({x, plot.bottom()}, {x, plot.bottom() + (t.major ? kTickLength : kTickLength * 0.6)}, tick,
+                CanvasRole::Tick);
+    if (t.label.empty()) continue; // a log axis's minor tick
     canvas.text(x, plot.bottom() + kTickLength + kGap + kTickSize * 0.8, t.label, tick_style, CanvasRole::TickLabel);
   }
 
@@ -457,7 +468,7 @@ ChartLayout paintChart(const ChartSpec& spec, ChartCanvas& canvas, const ChartPa
       const int col = int(i % size_t(cols)), row = int(i / size_t(cols));
       const double ex = legend_rect.x + pad + col * (legend.col_w + 12);
       const double ey = legend_rect.y + pad + row * legend.row + legend.row / 2;
-      canvas.line({ex, ey}, {ex + swatch, ey}, {entries[i].rgb, 2.2, 1.0, false}, CanvasRole::Legend);
+      canvas.line({ex, ey}, {ex + swatch, ey}, {entries[i].rgb, 2.2, 1.0, entries[i].dashed}, CanvasRole::Legend);
       if (entries[i].diverged) {
         const double r = 2.4, cx = ex + swatch / 2;
         canvas.line({cx - r, ey - r}, {cx + r, ey + r}, {kDiverged, 1.1, 1.0, false}, CanvasRole::Legend);

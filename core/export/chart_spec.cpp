@@ -10,10 +10,10 @@
 
 namespace distillery {
 
-std::string ChartSpec::xTitle() const { return axisTitle(x_axis); }
+std::string ChartSpec::xTitle() const { return x_title.empty() ? axisTitle(x_axis) : x_title; }
 
 std::string ChartSpec::yTitle() const {
-  std::string t = metricAxisTitle(metric);
+  std::string t = y_title.empty() ? metricAxisTitle(metric) : y_title;
   if (log_y) t += ", log scale";
   return t;
 }
@@ -54,7 +54,7 @@ ChartBounds chartBounds(const ChartSpec& spec) {
     size_t finite = 0;
     for (size_t i = 0; i < c.raw.size(); ++i) {
       const double x = c.raw.x[i];
-      if (!std::isfinite(x)) continue;
+      if (!std::isfinite(x) || (spec.log_x && x <= 0)) continue;
       if (spec.x_min && x < *spec.x_min) continue;
       if (spec.x_max && x > *spec.x_max) continue;
       x0 = std::min(x0, x);
@@ -72,9 +72,13 @@ ChartBounds chartBounds(const ChartSpec& spec) {
   if (x0 <= x1) { b.x_min = x0; b.x_max = x1; }
   if (y0 <= y1) { b.y_min = y0; b.y_max = y1; }
   if (points_only) {
-    if (x1 > x0) {
+    if (x1 > x0 && !spec.log_x) {
       b.x_min -= 0.05 * (x1 - x0);
       b.x_max += 0.05 * (x1 - x0);
+    } else if (x1 > x0) {
+      const double f = std::pow(x1 / x0, 0.05);
+      b.x_min /= f;
+      b.x_max *= f;
     }
     if (y1 > y0 && !spec.log_y) {
       b.y_min -= 0.05 * (y1 - y0);
@@ -99,6 +103,7 @@ ChartBounds chartBounds(const ChartSpec& spec) {
     b.y_min -= pad;
     b.y_max += pad;
   }
+  if (spec.log_x && b.x_min <= 0) b.x_min = b.x_max > 0 ? b.x_max * 1e-3 : 1e-3;
   if (spec.log_y && b.y_min <= 0) b.y_min = b.y_max > 0 ? b.y_max * 1e-3 : 1e-3;
   return b;
 }

@@ -20,6 +20,7 @@ struct ChartCurve {
   uint32_t rgb = 0;   // 0xRRGGBB; chartSpecFromStore: runRgbs(run_ids), unique within the chart
   XYSeries raw;       // full resolution, x in the spec's axis
   std::vector<double> divergence_x; // where the value was NaN/Inf
+  bool dashed = false; // a guide rather than a run's data (the cost chart's Pareto front)
 };
 
 struct ChartSpec {
@@ -27,13 +28,16 @@ struct ChartSpec {
   std::string title;   // shown above the plot; metricInfo(metric).title by default
   XAxisKind x_axis = XAxisKind::Step;
   bool log_y = false;
+  bool log_x = false; // costs (FLOPs, parameters) span orders of magnitude
   double smoothing = 0.0; // debiased EMA weight in [0, 1); > 0 also draws the raw curve faintly
   // The visible range; unset bounds fit the data.
   std::optional<double> x_min, x_max, y_min, y_max;
   std::vector<ChartCurve> curves;
+  // Axis titles for charts whose axes are no XAxisKind or stored metric (the cost chart); empty: derived.
+  std::string x_title, y_title;
 
-  std::string xTitle() const;  // axisTitle(x_axis)
-  std::string yTitle() const;  // metricAxisTitle(metric), with "(log scale)" when log_y
+  std::string xTitle() const;  // x_title, else axisTitle(x_axis)
+  std::string yTitle() const;  // y_title, else metricAxisTitle(metric), with "(log scale)" when log_y
 };
 
 // Loads the metric of each run at full resolution (the store keeps every point).
@@ -44,7 +48,7 @@ ChartSpec chartSpecFromStore(RunStore& store, const std::vector<int64_t>& run_id
 // The curve as drawn: EMA-smoothed when smoothing > 0, raw otherwise.
 std::vector<double> displayedValues(const ChartSpec& spec, const ChartCurve& curve);
 
-// Data bounds of what would be drawn (finite values only; positive only for log y),
+// Data bounds of what would be drawn (finite values only; positive only on log axes),
 // then overridden by the spec's explicit range. Falls back to [0, 1] when empty.
 struct ChartBounds {
   double x_min = 0, x_max = 1, y_min = 0, y_max = 1;

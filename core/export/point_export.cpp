@@ -1,11 +1,13 @@
 #include "core/export/point_export.h"
 
 #include "core/export/chart_spec.h"
+#include "core/export/cost_chart.h"
 #include "core/export/ema_smoothing.h"
 #include "core/store/run_store.h"
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -130,6 +132,45 @@ int64_t writeChartJson(const ChartSpec& spec, std::ostream& out) {
   }
   out << "\n]}\n";
   return n;
+}
+
+namespace {
+// 1-based rank of point i on the front, 0 when off it.
+size_t frontRank(const CostChart& chart, size_t i) {
+  const auto it = std::find(chart.front.begin(), chart.front.end(), i);
+  return it == chart.front.end() ? 0 : size_t(it - chart.front.begin()) + 1;
+}
+} // namespace
+
+int64_t writeCostChartCsv(const CostChart& chart, std::ostream& out) {
+  out << "run_id,run,role,teacher_run_id," << costSummaryKey(chart.cost) << ',' << costAccuracySummaryKey(chart.accuracy)
+      << ",front\n";
+  for (size_t i = 0; i < chart.points.size(); ++i) {
+    const CostPoint& p = chart.points[i];
+    const size_t rank = frontRank(chart, i);
+    out << p.run_id << ',' << csvText(p.label) << ',' << (p.teacher ? "teacher" : "run") << ','
+        << (p.teacher_run_id ? std::to_string(p.teacher_run_id) : std::string()) << ',' << exactNumber(p.cost) << ','
+        << exactNumber(p.accuracy) << ',' << (rank ? std::to_string(rank) : std::string()) << '\n';
+  }
+  return int64_t(chart.points.size());
+}
+
+int64_t writeCostChartJson(const CostChart& chart, std::ostream& out) {
+  out << "{\"cost\":" << jsonText(costSummaryKey(chart.cost)) << ",\"accuracy\":"
+      << jsonText(costAccuracySummaryKey(chart.accuracy)) << ",\"log_x\":" << (chart.log_x ? "true" : "false")
+      << ",\"points\":[";
+  for (size_t i = 0; i < chart.points.size(); ++i) {
+    const CostPoint& p = chart.points[i];
+    out << (i ? "," : "") << "\n{\"id\":" << p.run_id << ",\"name\":" << jsonText(p.label)
+        << ",\"teacher\":" << (p.teacher ? "true" : "false") << ",\"teacher_run_id\":" << p.teacher_run_id
+        << ",\"cost\":" << jsonNumber(p.cost) << ",\"accuracy\":" << jsonNumber(p.accuracy) << "}";
+  }
+  out << "],\n\"front\":[";
+  for (size_t k = 0; k < chart.front.size(); ++k) out << (k ? "," : "") << chart.points[chart.front[k]].run_id;
+  out << "],\"missing\":[";
+  for (size_t k = 0; k < chart.missing.size(); ++k) out << (k ? "," : "") << chart.missing[k];
+  out << "]}\n";
+  return int64_t(chart.points.size());
 }
 
 } // namespace distillery

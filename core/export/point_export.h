@@ -9,6 +9,7 @@ namespace distillery {
 
 class RunStore;
 struct ChartSpec;
+struct CostChart;
 
 // CSV columns: run_id,run_name,metric,step,epoch,wall_s,samples,flops,teacher_queries,value
 // (one header line, then one line per point; NaN/Inf written as nan/inf).
@@ -26,6 +27,14 @@ int64_t writeChartCsv(const ChartSpec& spec, std::ostream& out);
 // {"metric":..,"x_axis":..,"smoothing":..,"runs":[{"id":..,"name":<legend label>,"x":[..],"value":[..]}]},
 // non-finite values as null plus "nonfinite":[{"index":i,"value":"nan"}].
 int64_t writeChartJson(const ChartSpec& spec, std::ostream& out);
+
+// The cost chart's points, as stored (accuracy a fraction): columns
+// run_id,run,role (run|teacher),teacher_run_id,<cost summary key>,<accuracy summary key>,front
+// (the point's rank on the Pareto front by increasing cost, 1-based; empty when off it).
+int64_t writeCostChartCsv(const CostChart& chart, std::ostream& out);
+// {"cost":<summary key>,"accuracy":<summary key>,"log_x":..,"points":[{"id","name","teacher","teacher_run_id",
+// "cost","accuracy"}],"front":[run ids by increasing cost],"missing":[run ids without the figures]}.
+int64_t writeCostChartJson(const CostChart& chart, std::ostream& out);
 
 // Shortest text that reads back as the same double; nan, inf, -inf otherwise.
 std::string exactNumber(double value);

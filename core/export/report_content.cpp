@@ -80,6 +80,15 @@ ReportContent buildReportContent(RunStore& store, const ReportOptions& options) 
     spec.smoothing = options.smoothing;
     content.charts.push_back(std::move(spec));
   }
+  for (CostAccuracy accuracy : {CostAccuracy::Test, CostAccuracy::BestValidation}) {
+    const CostChart cost = costChartFromStore(store, options.run_ids, options.cost, accuracy, costDefaultsToLog(options.cost));
+    if (cost.points.empty()) continue;
+    ChartSpec spec = costChartSpec(cost);
+    // The caption reads "<title> against <x title>".
+    spec.title = accuracy == CostAccuracy::Test ? "Test accuracy" : "Best validation accuracy";
+    content.charts.push_back(std::move(spec));
+    break;
+  }
 
   const auto rows = summarizeRuns(store, options.run_ids);
   content.accuracy_table = summaryTable(

@@ -2,6 +2,7 @@
 // Everything a report on some runs shows, gathered once from the store, so the
 // HTML, Markdown, LaTeX and PDF writers all tell the same story.
 #include "core/export/chart_spec.h"
+#include "core/export/cost_chart.h"
 #include "core/store/run_provenance.h"
 #include "core/export/table_data.h"
 
@@ -18,6 +19,9 @@ struct ReportOptions {
   std::vector<std::string> metrics;
   XAxisKind x_axis = XAxisKind::Step;
   double smoothing = 0.0;
+  // The cost chart's x axis; the chart follows the metric charts when some run
+  // (or a teacher it names) has that cost and a test (else best validation) accuracy.
+  CostKind cost = CostKind::TrainingFlops;
   std::string title = "Distillery report";
 };
 
@@ -34,7 +38,7 @@ struct ReportContent {
   std::string generated_at; // ISO-8601 UTC
   std::string generator;    // "Distillery 0.1.0, LibTorch 1.13.1"
   std::vector<ReportRun> runs;
-  std::vector<ChartSpec> charts;
+  std::vector<ChartSpec> charts; // the metric charts, then the cost chart when there is one
   TableData accuracy_table; // accuracy and mimicry columns of the summary
   TableData cost_table;     // size and cost columns
   TableData diff_table;     // only the config keys that differ

@@ -1,0 +1,365 @@
+// The analyses behind the run table and the charts, without a GUI (links
+// distillery_base only): the run filter's syntax and matching, and the cost
+// chart's points, Pareto front, ranges and export (core/export/cost_chart.h),
+// checked against values worked out by hand. Runs are synthetic: written
+// straight into an in-memory store.
+#include "core/analysis/run_filter.h"
+#include "core/config/run_config.h"
+#include "core/export/cost_chart.h"
+#include "core/export/point_export.h"
+#include "core/export/run_palette.h"
+#include "core/store/run_store.h"
+#include "test_support.h"
+
+#include <QSet>
+#include <QtTest>
+
+#include <map>
+#include <sstream>
+
+using namespace distillery;
+using testsupport::addRun;
+using testsupport::SyntheticRun;
+
+namespace {
+
+QSet<int64_t> matching(const std::string& filter, const std::vector<RunRecord>& runs) {
+  const RunFilter f = RunFilter::parse(filter);
+  QSet<int64_t> ids;
+  for (const RunRecord& r : runs)
+    if (f.matches(runFilterSubject(r))) ids.insert(r.id);
+  return ids;
+}
+
+// A distill run whose config is given as JSON (teacher and student specs as a user writes them).
+int64_t addDistillRun(RunStore& store, const std::string& name, const nlohmann::json& teacher,
+                      const nlohmann::json& summary = nlohmann::json::object()) {
+  nlohmann::json c = RunConfig::defaultDistill().toJson();
+  c["name"] = name;
+  c["teacher"] = teacher;
+  const int64_t id = store.createRun(name, "distill", c.dump());
+  store.setSummary(id, summary);
+  store.setStatus(id, RunStatus::Running);
+  store.setStatus(id, RunStatus::Finished);
+  return id;
+}
+
+} // namespace
+
+class TestAnalysis : public QObject {
+  Q_OBJECT
+
+private Q_SLOTS:
+  // run filter (moved from tst_compare: core code, tested without widgets)
+  void filterParsesTerms();
+  void filterMatchesFieldsTagsAndText();
+  void filterModelFamilyAndTooltipExamples();
+  void filterReportsMalformedTerms();
+  // cost chart
+  void costChartAddsTeachersAndFindsTheFront();
+  void costChartLeavesOutRunsWithoutFigures();
+  void costChartSpecDrawsDotsAndAStaircase();
+  void costChartCsvHoldsTheStoredFigures();
+};
+
+void TestAnalysis::filterParsesTerms() {
+  const RunFilter f = RunFilter::parse("kd method=kd,dkd -tag:old \"two words\" acc>=80% !starred name~swe");
+  QCOMPARE(int(f.terms().size()), 7);
+  const auto& t = f.terms();
+  QVERIFY(t[0].kind == RunFilterTerm::Kind::Text && t[0].values[0] == "kd");
+  QVERIFY(t[1].kind == RunFilterTerm::Kind::Field && t[1].field == "method");
+  QCOMPARE(t[1].values, (std::vector<std::string>{"kd", "dkd"}));
+  QVERIFY(t[2].kind == RunFilterTerm::Kind::Tag && t[2].negated);
+  QVERIFY(t[3].kind == RunFilterTerm::Kind::Text && t[3].values[0] == "two words");
+  QVERIFY(t[4].op == RunFilterTerm::Op::GreaterEqual && t[4].values[0] == "80%");
+  QVERIFY(t[5].kind == RunFilterTerm::Kind::Starred && t[5].negated);
+  QVERIFY(t[6].op == RunFilterTerm::Op::Contains && t[6].field == "name");
+  // Not a field term: an operator without a field name before it, or a quoted operator.
+  QVERIFY(RunFilter::parse("=5").terms()[0].kind == RunFilterTerm::Kind::Text);
+  QVERIFY(RunFilter::parse("\"a=b\"").terms()[0].kind == RunFilterTerm::Kind::Text);
+  QVERIFY(RunFilter::parse("name=\"kd, T=4\"").terms()[0].values.size() == 1); // quoted comma
+  QVERIFY(RunFilter::parse("hidden=[128,64]").terms()[0].values.size() == 1);  // JSON array
+  QVERIFY(RunFilter::parse("   ").empty());
+}
+
+
+void TestAnalysis::filterMatchesFieldsTagsAndText() {
+  RunStore store(":memory:");
+  SyntheticRun a;
+  a.name = "kd-T4";
+  a.best = 0.85;
+  SyntheticRun b;
+  b.name = "dkd-hot";
+  b.method = "dkd";
+  b.hidden = {64};
+  b.temperature = 8;
+  b.lr = 0.01;
+  b.status = RunStatus::Failed; // as stores written before the "diverged" status kept it
+  b.error = "diverged: the training loss became NaN at step 12";
+  SyntheticRun c;
+  c.name = "teacher";
+  c.train = true;
+  c.best = 0.9;
+  const int64_t ia = addRun(store, a), ib = addRun(store, b), ic = addRun(store, c);
+  store.setTags(ia, {"baseline", "paper"});
+  store.setStarred(ia, true);
+  store.setNotes(ib, "try a lower lr next time");
+  const std::vector<RunRecord> runs = store.runs();
+
+  QCOMPARE(matching("method=kd", runs), (QSet<int64_t>{ia}));
+  QCOMPARE(matching("method=KD,dkd", runs), (QSet<int64_t>{ia, ib}));
+  QCOMPARE(matching("student=mlp", runs), (QSet<int64_t>{ia, ib}));        // zoo name
+  QCOMPARE(matching("student=mlp[64]", runs), (QSet<int64_t>{ib}));        // full label
+  QCOMPARE(matching("model=cnn", runs), (QSet<int64_t>{ic}));
+  QCOMPARE(matching("status!=failed", runs), (QSet<int64_t>{ia, ic}));
+  QCOMPARE(matching("status:failed", runs), (QSet<int64_t>{ib}));
+  QCOMPARE(matching("acc>0.8", runs), (QSet<int64_t>{ia, ic}));
+  QCOMPARE(matching("acc>=86%", runs), (QSet<int64_t>{ic}));
+  QCOMPARE(matching("lr<0.005", runs), (QSet<int64_t>{ia, ic}));
+  QCOMPARE(matching("lr=1e-3 task=distill", runs), (QSet<int64_t>{ia}));  // numeric equality
+  QCOMPARE(matching("temperature=8", runs), (QSet<int64_t>{ib}));         // last part of method.temperature
+  QCOMPARE(matching("summary.best_val_accuracy>0.86", runs), (QSet<int64_t>{ic}));
+  QCOMPARE(matching("tag:baseline", runs), (QSet<int64_t>{ia}));
+  QCOMPARE(matching("-tag:baseline", runs), (QSet<int64_t>{ib, ic}));
+  QCOMPARE(matching("starred", runs), (QSet<int64_t>{ia}));
+  QCOMPARE(matching("diverged", runs), (QSet<int64_t>{ib}));
+  QCOMPARE(matching("\"lower lr\"", runs), (QSet<int64_t>{ib}));          // notes, as a phrase
+  QCOMPARE(matching("PAPER", runs), (QSet<int64_t>{ia}));                 // tags are free text too
+  QCOMPARE(matching("name=*T4", runs), (QSet<int64_t>{ia}));
+  QCOMPARE(matching("name~hot", runs), (QSet<int64_t>{ib}));
+  QCOMPARE(matching(QStringLiteral("#%1").arg(ic).toStdString(), runs), (QSet<int64_t>{ic}));
+  QCOMPARE(matching("notes=", runs), (QSet<int64_t>{ia, ic}));
+  QCOMPARE(matching("", runs), (QSet<int64_t>{ia, ib, ic}));
+  QCOMPARE(matching("kd status=finished", runs), (QSet<int64_t>{ia}));
+
+  // A typo matches nothing, and is reported as such.
+  QVERIFY(matching("methd=kd", runs).isEmpty());
+  std::vector<RunFilterSubject> subjects;
+  for (const RunRecord& r : runs) subjects.push_back(runFilterSubject(r));
+  std::vector<const RunFilterSubject*> pointers;
+  for (const auto& s : subjects) pointers.push_back(&s);
+  QCOMPARE(RunFilter::parse("methd=kd lr<1").unknownFields(pointers), std::vector<std::string>{"methd"});
+}
+
+
+void TestAnalysis::filterModelFamilyAndTooltipExamples() {
+  RunStore store(":memory:");
+  const nlohmann::json cnn = {{"zoo", "cnn"}, {"channels", {8, 16}}, {"fc", 64}, {"train", {{"epochs", 1}}}};
+  const int64_t a = addDistillRun(store, "sweep-a", cnn);
+  const int64_t b = addDistillRun(store, "sweep-b", cnn);
+  // Taught by a stored run: the finished run's summary names the teacher's model.
+  const int64_t byRun =
+      addDistillRun(store, "ablation-run-teacher", {{"run", a}}, {{"teacher_model", "cnn[8,16]fc64"}});
+  const int64_t mlpTaught = addDistillRun(store, "mlp-teacher", {{"zoo", "mlp"}, {"hidden", {256}}, {"train", {{"epochs", 1}}}});
+  const std::vector<RunRecord> runs = store.runs();
+
+  // "=" on a model field is the model family, or the exact model; "~" contains.
+  QCOMPARE(matching("teacher=cnn", runs), (QSet<int64_t>{a, b, byRun}));
+  QCOMPARE(matching("teacher=cnn[8,16]fc64", runs), (QSet<int64_t>{a, b, byRun}));
+  QCOMPARE(matching("teacher=cnn[8,16]fc32", runs), QSet<int64_t>{});
+  QCOMPARE(matching("teacher=mlp", runs), (QSet<int64_t>{mlpTaught}));
+  QCOMPARE(matching("teacher!=cnn", runs), (QSet<int64_t>{mlpTaught}));
+  QCOMPARE(matching("teacher~16", runs), (QSet<int64_t>{a, b, byRun}));
+  QCOMPARE(matching("student=mlp", runs), (QSet<int64_t>{a, b, byRun, mlpTaught}));
+  // A family is a whole name, not any prefix; other fields stay exact.
+  QCOMPARE(matching("teacher=cn", runs), QSet<int64_t>{});
+  QCOMPARE(matching("name=sweep", runs), QSet<int64_t>{});
+
+  // Every example of the tooltip parses, and each does what the tooltip says on these runs.
+  const std::string help = runFilterHelp();
+  QVERIFY(help.find("teacher=cnn") != std::string::npos);
+  store.setTags(b, {"baseline"});
+  store.setStarred(b, true);
+  SyntheticRun failed;
+  failed.name = "failed-dkd";
+  failed.method = "dkd";
+  failed.status = RunStatus::Failed;
+  failed.error = "diverged: the training loss became NaN at step 3";
+  const int64_t f = addRun(store, failed);
+  nlohmann::json cifar = RunConfig::defaultDistill().toJson();
+  cifar["data"]["dataset"] = "cifar10";
+  cifar["method"] = {{"name", "kd"}, {"temperature", 4.0}, {"alpha", 0.9}};
+  const int64_t c10 = store.createRun("cifar", "distill", cifar.dump());
+  store.setSummary(c10, {{"best_val_accuracy", 0.85}, {"test_kl", 0.2}});
+  const std::vector<RunRecord> all = store.runs();
+  QSet<int64_t> ids;
+  for (const RunRecord& r : all) ids.insert(r.id);
+  const std::map<std::string, QSet<int64_t>> expected = {
+      {"method=kd", ids - QSet<int64_t>{f}},
+      {"method=kd,dkd", ids},
+      {"student=mlp", ids},
+      {"teacher=cnn", ids - QSet<int64_t>{mlpTaught}},
+      {"dataset=cifar10", {c10}},
+      {"status!=failed", ids - QSet<int64_t>{f}},
+      {"name=sweep*", {a, b}},
+      {"name~ablation", {byRun}},
+      {"acc>0.8", {c10}},
+      {"acc>=80%", {c10}},
+      {"lr<1e-3", {}},
+      {"lr<1e-2", ids},
+      {"temperature=4", ids},
+      {"summary.test_kl<0.3", {c10}},
+      {"tag:baseline", {b}},
+      {"starred", {b}},
+      {"diverged", {f}},
+      {"#" + std::to_string(a), {a}},
+      {"-tag:baseline", ids - QSet<int64_t>{b}},
+  };
+  for (const auto& [text, want] : expected) {
+    const RunFilter filter = RunFilter::parse(text);
+    QVERIFY2(filter.errors().empty(), text.c_str());
+    QVERIFY2(matching(text, all) == want, text.c_str());
+    // Each example term (before its #id) appears in the tooltip.
+    if (text[0] != '#' && text[0] != '-' && text != "lr<1e-2")
+      QVERIFY2(help.find(text) != std::string::npos, text.c_str());
+  }
+}
+
+
+void TestAnalysis::filterReportsMalformedTerms() {
+  RunStore store(":memory:");
+  SyntheticRun r;
+  r.best = 0.9;
+  const int64_t id = addRun(store, r);
+  const std::vector<RunRecord> runs = store.runs();
+  struct Case {
+    const char* text;
+    const char* says; // part of the message
+  };
+  for (const Case& c : {Case{"acc>abc", "\"abc\" is not a number"}, Case{"acc>", "a value is missing after \">\""},
+                        Case{"acc=>0.8", "one operator per term"}, Case{"name~", "a value is missing"},
+                        Case{"status=runing", "no status \"runing\""}, Case{"\"two words", "quote is not closed"},
+                        Case{"lr<=1e-3,x", "\"x\" is not a number"}}) {
+    const RunFilter f = RunFilter::parse(c.text);
+    QVERIFY2(f.errors().size() == 1, c.text);
+    QVERIFY2(f.errors()[0].find(c.says) != std::string::npos, f.errors()[0].c_str());
+  }
+  // The message names the term; the malformed term is left out, the rest still filters.
+  const RunFilter f = RunFilter::parse("acc>abc method=kd");
+  QVERIFY(f.errors()[0].find("\"acc>abc\"") != std::string::npos);
+  QCOMPARE(int(f.terms().size()), 1);
+  QCOMPARE(matching("acc>abc method=kd", runs), QSet<int64_t>{id});
+  QCOMPARE(matching("acc>abc method=dkd", runs), QSet<int64_t>{});
+  // Well-formed terms report nothing, including an empty "notes=" and a status wildcard.
+  for (const char* ok : {"acc>0.8", "acc>=80%", "notes=", "status=fin*", "is:running", "tag:x", "name=\"a b\"", "kd"})
+    QVERIFY2(RunFilter::parse(ok).errors().empty(), ok);
+}
+
+
+using CostRuns = testsupport::TeacherAndStudents;
+using testsupport::addTeacherAndStudents;
+
+void TestAnalysis::costChartAddsTeachersAndFindsTheFront() {
+  RunStore store(":memory:");
+  const CostRuns r = addTeacherAndStudents(store);
+  const CostChart chart = costChartFromStore(store, {r.student, r.worse}, CostKind::InferenceFlops, CostAccuracy::Test, true);
+  // The compared runs in order, then the teacher they name.
+  QCOMPARE(int(chart.points.size()), 3);
+  QCOMPARE(chart.points[0].run_id, r.student);
+  QCOMPARE(chart.points[1].run_id, r.worse);
+  QCOMPARE(chart.points[2].run_id, r.teacher);
+  QVERIFY(!chart.points[0].teacher && !chart.points[1].teacher && chart.points[2].teacher);
+  QCOMPARE(chart.points[0].teacher_run_id, r.teacher);
+  QCOMPARE(chart.points[0].cost, 1e6);
+  QCOMPARE(chart.points[0].accuracy, 0.86);
+  QCOMPARE(QString::fromStdString(chart.points[2].label), QStringLiteral("#%1 teacher").arg(r.teacher));
+  // student (1e6, 86%) and teacher (1e8, 90%) are optimal; worse (2e6, 80%) is beaten by student.
+  QCOMPARE(chart.frontRunIds(), (std::vector<int64_t>{r.student, r.teacher}));
+  QVERIFY(chart.missing.empty());
+  // The compared runs keep their curves' colours; the teacher takes another.
+  const auto colours = runRgbs({r.student, r.worse});
+  QCOMPARE(chart.points[0].rgb, colours.at(r.student));
+  QCOMPARE(chart.points[1].rgb, colours.at(r.worse));
+  QVERIFY(chart.points[2].rgb != chart.points[0].rgb && chart.points[2].rgb != chart.points[1].rgb);
+
+  // Each student against its teacher: 0.86 / 0.90 of the accuracy at 1e6 / 1e8 of the cost.
+  const std::vector<CostComparison> cmp = teacherComparisons(chart);
+  QCOMPARE(int(cmp.size()), 2);
+  QCOMPARE(cmp[0].student, size_t(0));
+  QCOMPARE(cmp[0].teacher, size_t(2));
+  QVERIFY(std::abs(cmp[0].kept - 0.86 / 0.90) < 1e-15);
+  QVERIFY(std::abs(cmp[0].cost_ratio - 0.01) < 1e-15);
+  QVERIFY(std::abs(cmp[1].kept - 0.80 / 0.90) < 1e-15);
+
+  // Training compute turns the order round: the teacher is cheapest and best.
+  const CostChart train = costChartFromStore(store, {r.student, r.worse}, CostKind::TrainingFlops, CostAccuracy::Test, true);
+  QCOMPARE(train.frontRunIds(), (std::vector<int64_t>{r.teacher}));
+  // A compared run that teaches another compared run is a teacher too, and is not added twice.
+  const CostChart both = costChartFromStore(store, {r.teacher, r.student}, CostKind::InferenceFlops,
+                                            CostAccuracy::BestValidation, false);
+  QCOMPARE(int(both.points.size()), 2);
+  QVERIFY(both.points[0].teacher);
+  QCOMPARE(both.points[1].accuracy, 0.87);
+}
+
+void TestAnalysis::costChartLeavesOutRunsWithoutFigures() {
+  RunStore store(":memory:");
+  const CostRuns r = addTeacherAndStudents(store);
+  SyntheticRun running;
+  running.name = "no-test-yet";
+  running.status = RunStatus::Running;
+  const int64_t noTest = addRun(store, running); // no test_accuracy in its summary
+  SyntheticRun zero;
+  zero.name = "free";
+  zero.test = 0.5;
+  zero.wall_s = 0;
+  const int64_t free = addRun(store, zero);
+  const CostChart log = costChartFromStore(store, {r.student, noTest, free}, CostKind::WallTime, CostAccuracy::Test, true);
+  QCOMPARE(log.missing, (std::vector<int64_t>{noTest, free})); // no accuracy; a zero cost on a log axis
+  const CostChart linear = costChartFromStore(store, {r.student, noTest, free}, CostKind::WallTime, CostAccuracy::Test, false);
+  QCOMPARE(linear.missing, (std::vector<int64_t>{noTest}));
+  QCOMPARE(int(linear.points.size()), 3); // student, free, and the teacher
+  // A run the store lacks is skipped, not an error.
+  QCOMPARE(int(costChartFromStore(store, {999}, CostKind::WallTime, CostAccuracy::Test, false).points.size()), 0);
+}
+
+void TestAnalysis::costChartSpecDrawsDotsAndAStaircase() {
+  RunStore store(":memory:");
+  const CostRuns r = addTeacherAndStudents(store);
+  const CostChart chart = costChartFromStore(store, {r.student, r.worse}, CostKind::InferenceFlops, CostAccuracy::Test, true);
+  // The visible range: a factor 1.8 around the costs on a log axis; accuracy
+  // 80..90% padded by 8% of the span.
+  const ChartBounds range = costChartRange(chart);
+  QCOMPARE(range.x_min, 1e6 / 1.8);
+  QCOMPARE(range.x_max, 1e8 * 1.8);
+  QVERIFY(std::abs(range.y_min - 79.2) < 1e-9);
+  QVERIFY(std::abs(range.y_max - 90.8) < 1e-9);
+
+  const ChartSpec spec = costChartSpec(chart);
+  QVERIFY(spec.log_x);
+  QCOMPARE(QString::fromStdString(spec.xTitle()), QStringLiteral("Inference cost (FLOPs per sample)"));
+  QCOMPARE(QString::fromStdString(spec.yTitle()), QStringLiteral("Test accuracy (%)"));
+  QCOMPARE(int(spec.curves.size()), 4); // the front, then a dot per run
+  const ChartCurve& front = spec.curves[0];
+  QVERIFY(front.dashed);
+  QCOMPARE(front.run_id, int64_t(0));
+  // Up from the student to the teacher, then flat to the right edge.
+  QCOMPARE(front.raw.x, (std::vector<double>{1e6, 1e8, 1e8, 1e8 * 1.8}));
+  QCOMPARE(front.raw.y, (std::vector<double>{86, 86, 90, 90}));
+  for (size_t i = 0; i < chart.points.size(); ++i) {
+    const ChartCurve& dot = spec.curves[i + 1];
+    QCOMPARE(dot.run_id, chart.points[i].run_id);
+    QCOMPARE(dot.raw.x, std::vector<double>{chart.points[i].cost});
+    QCOMPARE(dot.raw.y, std::vector<double>{chart.points[i].accuracy * 100});
+  }
+  QVERIFY(QString::fromStdString(spec.curves[3].label).endsWith(QStringLiteral(" (teacher)")));
+}
+
+void TestAnalysis::costChartCsvHoldsTheStoredFigures() {
+  RunStore store(":memory:");
+  const CostRuns r = addTeacherAndStudents(store);
+  const CostChart chart = costChartFromStore(store, {r.student, r.worse}, CostKind::TrainingFlops, CostAccuracy::Test, true);
+  std::ostringstream csv;
+  QCOMPARE(writeCostChartCsv(chart, csv), int64_t(3));
+  const QString want = QStringLiteral("run_id,run,role,teacher_run_id,train_flops,test_accuracy,front\n"
+                                      "%1,#%1 student,run,%3,6e+12,0.86,\n"
+                                      "%2,#%2 worse,run,%3,5e+12,0.8,\n"
+                                      "%3,#%3 teacher,teacher,,4e+12,0.9,1\n")
+                           .arg(r.student)
+                           .arg(r.worse)
+                           .arg(r.teacher);
+  QCOMPARE(QString::fromStdString(csv.str()), want);
+}
+
+QTEST_GUILESS_MAIN(TestAnalysis)
+#include "tst_analysis.moc"
