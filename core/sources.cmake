@@ -14,8 +14,10 @@ set(DISTILLERY_BASE_SOURCES
   base/version.cpp
   # config/
   config/config_reader.cpp
+  config/data_config.cpp
   config/gpt_spec.cpp
   config/lm_config.cpp
+  config/model_spec.cpp
   config/run_config.cpp
   config/sweep_spec.cpp
   config/zoo_name.cpp
@@ -27,6 +29,7 @@ set(DISTILLERY_BASE_SOURCES
   # data/
   data/cifar_records.cpp
   data/data_probe.cpp
+  data/dataset_formats.cpp
   data/idx_reader.cpp
   data/image_decoder.cpp
   data/skipped_files.cpp
@@ -65,6 +68,8 @@ set(DISTILLERY_ENGINE_SOURCES
   data/cifar_reader.cpp
   data/csv_table_reader.cpp
   data/dataset.cpp
+  data/dataset_readers.cpp
+  data/idx_dataset_reader.cpp
   data/image_folder_reader.cpp
   data/preprocessing.cpp
   # models/
@@ -83,6 +88,7 @@ set(DISTILLERY_ENGINE_SOURCES
   methods/distill_losses.cpp
   methods/feature_distiller.cpp
   methods/feature_losses.cpp
+  methods/method_losses.cpp
   methods/teacher_output_cache.cpp
   methods/transfer_set.cpp
   # training/

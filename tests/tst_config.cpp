@@ -1,5 +1,6 @@
 // Run configs: the documented JSON parses, round-trips, and every error names its field.
 #include "core/data/data_probe.h"
+#include "core/data/dataset_formats.h"
 #include "core/base/errors.h"
 #include "core/models/model_info.h"
 #include "core/config/run_config.h"
@@ -9,7 +10,10 @@
 
 #include <QtTest>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
+#include <set>
 
 using namespace distillery;
 using json = nlohmann::json;
@@ -342,6 +346,87 @@ private Q_SLOTS:
     QCOMPARE(QString::fromStdString(preflightField(RunConfig::fromJson(lm), &store, &msg, PreflightDepth::Quick)),
              QString("teacher.run"));
     QVERIFY2(msg.find("image run") != std::string::npos, msg.c_str());
+  }
+  // Issue 16 item 4: the format table's allowed keys are exactly what parsing
+  // accepts. For every format and every key any format reads (plus one no format
+  // reads): accepted when allowedDataKeys lists it, else refused naming
+  // data.<key>; an unknown key's message lists the keys read, which must be the
+  // table's. Format keys survive a round trip through toJson.
+  void formatKeysAreWhatTheConfigAccepts() {
+    const std::map<std::string, json> examples = {
+        {"path", "/data"}, {"train_limit", 100}, {"val_size", 10}, {"val_fraction", 0.2}, {"test_limit", 5},
+        {"divide_by", 255.0}, {"mean", 0.5}, {"std", 0.25}, {"test_fraction", 0.3},
+        {"augment", {{"horizontal_flip", true}}}, {"labels", "coarse"}, {"image_size", 16}, {"channels", 1},
+        {"label_column", "species"}, {"separator", ";"}, {"header", true}, {"never_a_key", 1}};
+    std::set<std::string> every_key = {"never_a_key"};
+    for (const DatasetFormat& f : datasetFormats())
+      for (const std::string& k : allowedDataKeys(f)) every_key.insert(k);
+    every_key.erase("dataset");
+    for (const std::string& k : every_key)
+      QVERIFY2(examples.count(k), ("give the test an example value for data." + k).c_str());
+
+    for (const DatasetFormat& f : datasetFormats()) {
+      const std::vector<std::string> allowed = allowedDataKeys(f);
+      auto allows = [&](const std::string& k) { return std::count(allowed.begin(), allowed.end(), k) > 0; };
+      // The smallest accepted object: dataset and path, plus the keys the format requires.
+      json base = {{"dataset", f.name}, {"path", "/data"}};
+      for (int tries = 0;; ++tries) {
+        try {
+          dataConfigFromJson(base);
+          break;
+        } catch (const ConfigError& e) {
+          const std::string key = e.field().substr(std::string("data.").size());
+          QVERIFY2(tries < 5 && allows(key) && examples.count(key) && !base.contains(key), e.what());
+          base[key] = examples.at(key);
+        }
+      }
+      for (const std::string& key : every_key) {
+        json d = base;
+        d[key] = examples.at(key);
+        if (key == "mean" || key == "std") d["mean"] = examples.at("mean"), d["std"] = examples.at("std"); // a pair
+        const std::string what = f.name + " with data." + key;
+        if (allows(key)) {
+          try {
+            const DataConfig parsed = dataConfigFromJson(d);
+            const json written = toJson(parsed);
+            if (std::count(f.keys.begin(), f.keys.end(), key)) QVERIFY2(written.contains(key), what.c_str());
+            QCOMPARE(toJson(dataConfigFromJson(written)), written);
+          } catch (const ConfigError& e) {
+            QFAIL((what + " refused: " + e.what()).c_str());
+          }
+        } else {
+          try {
+            dataConfigFromJson(d);
+            QFAIL((what + " accepted; the table does not allow it").c_str());
+          } catch (const ConfigError& e) {
+            QCOMPARE(QString::fromStdString(e.field()), QString::fromStdString("data." + key));
+            if (key == "never_a_key") { // the message lists every key parsing read: the table's
+              std::set<std::string> listed(allowed.begin(), allowed.end());
+              std::string expected;
+              for (const std::string& k : listed) expected += (expected.empty() ? "" : ", ") + k;
+              QVERIFY2(std::string(e.what()).find("allowed here: " + expected) != std::string::npos, e.what());
+            }
+          }
+        }
+      }
+    }
+    // Another format's key is refused naming the formats that read it.
+    try {
+      dataConfigFromJson({{"dataset", "mnist"}, {"test_fraction", 0.1}});
+      QFAIL("test_fraction accepted for mnist");
+    } catch (const ConfigError& e) {
+      QVERIFY2(std::string(e.what()).find("only used with datasets \"image-folder\" and \"csv\"") != std::string::npos,
+               e.what());
+    }
+    // Under transfer.data the same checks name that object.
+    try {
+      RunConfig::fromJson({{"task", "distill"}, {"teacher", {{"run", 1}}}, {"student", {{"zoo", "mlp"}}},
+                           {"transfer", {{"data", {{"dataset", "mnist"}, {"labels", "fine"}}}}}});
+      QFAIL("labels accepted for mnist");
+    } catch (const ConfigError& e) {
+      QCOMPARE(QString::fromStdString(e.field()), QString("transfer.data.labels"));
+      QVERIFY2(std::string(e.what()).find("only used with dataset \"cifar100\"") != std::string::npos, e.what());
+    }
   }
 };
 

@@ -6,6 +6,8 @@
 #include "core/data/cifar_reader.h"
 #include "core/data/csv_table_reader.h"
 #include "core/data/dataset.h"
+#include "core/data/dataset_formats.h"
+#include "core/data/dataset_readers.h"
 #include "core/training/engine.h"
 #include "core/base/errors.h"
 #include "core/data/image_decoder.h"
@@ -901,6 +903,17 @@ private Q_SLOTS:
     QVERIFY2(tab.kind == RunOutcome::Kind::Success, tab.message.c_str());
     QCOMPARE(tab.summary["num_classes"], json(3));
     QCOMPARE(tab.summary["input_shape"], json({1, 1, 3}));
+  }
+  // Issue 16 item 4: every format of the table has a reader, and every reader
+  // belongs to a format of the table (a misspelt name in either is caught here).
+  void everyFormatHasAReader() {
+    for (const DatasetFormat& f : datasetFormats())
+      QVERIFY2(findDatasetReader(f.name) != nullptr, ("no reader for dataset format " + f.name).c_str());
+    for (const DatasetReaderEntry& r : datasetReaders()) {
+      QVERIFY2(findDatasetFormat(r.format) != nullptr, ("a reader for " + r.format + ", which is no format").c_str());
+      QVERIFY(r.read != nullptr);
+    }
+    QCOMPARE(datasetReaders().size(), datasetFormats().size());
   }
 };
 

@@ -11,6 +11,7 @@
 #include "core/config/lm_config.h"
 #include "core/lm/lm_generation.h"
 #include "core/lm/lm_losses.h"
+#include "core/methods/method_losses.h"
 #include "core/methods/method_registry.h"
 #include "core/config/run_config.h"
 #include "core/store/run_store.h"

@@ -5,6 +5,7 @@
 #include "core/base/errors.h"
 #include "core/methods/feature_distiller.h"
 #include "core/methods/feature_losses.h"
+#include "core/methods/method_losses.h"
 #include "core/methods/method_registry.h"
 #include "core/models/model_zoo.h"
 
@@ -698,6 +699,28 @@ print(repr((a * soft + (1 - a) * F.cross_entropy(s, y)).item()))
       for (size_t c = 0; c < ps.size(); ++c) kl += pt[c] * std::log(pt[c] / ps[c]);
     }
     QVERIFY(std::abs(teacherStudentKl(s, t) - kl / 2) < 1e-12);
+  }
+  // Issue 16 item 4: every method of the registry is tied to its loss, and no
+  // loss lacks a registry entry. Image methods have a logit loss or a feature
+  // term (the latter exactly when the registry says they read features);
+  // language-model methods have a token loss; "none" serves both.
+  void everyMethodHasALoss() {
+    for (const MethodInfo& info : methodRegistry()) {
+      const MethodLoss* loss = findMethodLoss(info.name);
+      QVERIFY2(loss, ("no loss for method " + info.name + " (core/methods/method_losses.cpp)").c_str());
+      const bool feature = loss->features != FeatureTerm::None;
+      if (info.appliesTo("distill")) {
+        QVERIFY2((loss->logits != nullptr) != feature, info.name.c_str()); // one or the other
+        QCOMPARE(feature, info.needs_features);
+      } else {
+        QVERIFY2(!loss->logits && !feature, ("image loss for a language-model method: " + info.name).c_str());
+      }
+      if (info.appliesTo("lm")) QVERIFY2(loss->tokens != nullptr, info.name.c_str());
+      else QVERIFY2(!loss->tokens, ("token loss for an image method: " + info.name).c_str());
+    }
+    for (const MethodLoss& loss : methodLosses())
+      QVERIFY2(findMethod(loss.method), ("a loss for " + loss.method + ", which the registry lacks").c_str());
+    QCOMPARE(methodLosses().size(), methodRegistry().size());
   }
 };
 

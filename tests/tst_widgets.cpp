@@ -1,6 +1,7 @@
 // The GUI: the New Run dialog builds the config its widgets describe, runs
 // started through RunController reach the table and the charts, and runs can
 // be cancelled. Runs use tiny generated datasets on the CPU.
+#include "core/data/dataset_formats.h"
 #include "core/methods/method_registry.h"
 #include "core/models/model_info.h"
 #include "core/config/run_config.h"
@@ -51,6 +52,7 @@
 #include <QTreeWidget>
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <limits>
@@ -131,6 +133,7 @@ private Q_SLOTS:
   void newRunDialogSetsEveryDataAndTrainingKey(); // issue 15.6
   void newRunDialogRefusesWhatCannotStart();      // issue 15.6
   void emptyRunNameIsRefused();                   // issue 15.21
+  void newRunDialogListsTheFormatTable();         // issue 16.4
   // ---- issue 15 (window)
   void shortcutsAreUniqueAndWork();
   void wallTimeMatchesSummaryAfterARealRun();
@@ -820,6 +823,31 @@ void TestWidgets::newRunDialogSetsEveryDataAndTrainingKey() {
   child<QPushButton>(&dialog, "applyJsonButton")->click();
   QCOMPARE(child<QSpinBox>(&dialog, "evalsPerEpochSpin")->value(), 7);
   QCOMPARE(dialog.config().log_every, 3);
+}
+
+// The dataset combo is the format table: every format, in its order, with its
+// summary as tooltip; picking one brings its defaults, its path hint, and the
+// label-column field only where the format reads data.label_column.
+void TestWidgets::newRunDialogListsTheFormatTable() {
+  RunStore store(":memory:");
+  NewRunDialog dialog(store);
+  auto* combo = child<QComboBox>(&dialog, "datasetCombo");
+  auto* label = child<QLineEdit>(&dialog, "labelColumnEdit");
+  auto* path = child<QLineEdit>(&dialog, "dataPathEdit");
+  QCOMPARE(combo->count(), int(datasetFormats().size()));
+  for (int i = 0; i < combo->count(); ++i) {
+    const DatasetFormat& f = datasetFormats()[size_t(i)];
+    QCOMPARE(combo->itemData(i).toString().toStdString(), f.name);
+    QCOMPARE(combo->itemData(i, Qt::ToolTipRole).toString().toStdString(), f.summary);
+    combo->setCurrentIndex(i);
+    const bool reads_label = std::count(f.keys.begin(), f.keys.end(), "label_column") > 0;
+    QCOMPARE(label->isEnabled(), reads_label);
+    QCOMPARE(path->toolTip().toStdString(), f.path_hint);
+    const RunConfig c = dialog.config();
+    QCOMPARE(c.data.dataset, f.name);
+    QCOMPARE(c.data.path, defaultDataConfig(f.name).path);
+    QCOMPARE(c.data.mean, defaultDataConfig(f.name).mean);
+  }
 }
 
 void TestWidgets::newRunDialogRefusesWhatCannotStart() {

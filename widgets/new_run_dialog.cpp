@@ -1,6 +1,7 @@
 #include "widgets/new_run_dialog.h"
 
 #include "core/data/data_probe.h"
+#include "core/data/dataset_formats.h"
 #include "core/base/errors.h"
 #include "core/methods/method_registry.h"
 #include "core/training/run_preflight.h"
@@ -69,11 +70,19 @@ QString heldModel(const distillery::RunRecord& run) {
   return QString();
 }
 
-// The data a teacher run has to fit: the dataset's shape depends on these alone.
+// The data a teacher run has to fit: the dataset's shape depends on these alone
+// (the format, its files, and the keys of that format, such as an image folder's size).
 std::string teacherDataKey(const distillery::RunConfig& c) {
   const auto& d = c.data;
-  return c.task + "|" + d.dataset + "|" + d.path + "|" + d.labels + "|" + std::to_string(d.image_size) + "|" +
-         std::to_string(d.channels);
+  nlohmann::json format_keys = nlohmann::json::object();
+  if (const distillery::DatasetFormat* format = distillery::findDatasetFormat(d.dataset); format && format->write_keys)
+    format->write_keys(d, format_keys);
+  return c.task + "|" + d.dataset + "|" + d.path + "|" + format_keys.dump();
+}
+
+// Whether the format reads this key under "data" (a field of the form applies to it).
+bool formatReads(const distillery::DatasetFormat& format, const std::string& key) {
+  return std::find(format.keys.begin(), format.keys.end(), key) != format.keys.end();
 }
 
 QFormLayout* compactForm(QWidget* parent) {
@@ -351,13 +360,15 @@ QWidget* NewRunDialog::buildDataGroup() {
   auto* form = compactForm(group);
   dataset_ = new QComboBox(group);
   dataset_->setObjectName(QStringLiteral("datasetCombo"));
-  for (const char* name : {"fashion-mnist", "mnist", "idx", "cifar10", "cifar100", "image-folder", "csv"})
-    dataset_->addItem(QString::fromLatin1(name), QString::fromLatin1(name));
+  for (const distillery::DatasetFormat& format : distillery::datasetFormats()) {
+    const QString name = QString::fromStdString(format.name);
+    dataset_->addItem(name, name);
+    dataset_->setItemData(dataset_->count() - 1, QString::fromStdString(format.summary), Qt::ToolTipRole);
+  }
   dataset_->setToolTip(tr("The dataset format; known datasets come with their usual path, mean and std"));
   form->addRow(tr("Dataset:"), dataset_);
   dataPath_ = new QLineEdit(group);
   dataPath_->setObjectName(QStringLiteral("dataPathEdit"));
-  dataPath_->setToolTip(tr("Folder with the IDX files (train-images-idx3-ubyte[.gz], ...)"));
   auto* browse = new QPushButton(tr("Browse…"), group);
   connect(browse, &QPushButton::clicked, this, [this] {
     const QString dir = existingDirectory(this, tr("Dataset folder"), dataPath_->text());
@@ -567,7 +578,10 @@ void NewRunDialog::updateVisibility() {
   teacherEpochs_->setEnabled(zoo && !teacherPicker_->spec().isTorchScript()); // a file is not trained
   teacherRun_->setEnabled(!zoo && teacherRun_->count() > 0);
   hideLabels_->setEnabled(distill);
-  labelColumn_->setEnabled(dataset_->currentData().toString() == QLatin1String("csv"));
+  const distillery::DatasetFormat* format = distillery::findDatasetFormat(dataset_->currentData().toString().toStdString());
+  labelColumn_->setEnabled(format && formatReads(*format, "label_column"));
+  // What the path must hold, in the format's words (e.g. the IDX files, a folder per class).
+  dataPath_->setToolTip(format ? QString::fromStdString(format->path_hint) : QString());
   const bool fraction = valMode_->currentData().toString() == QLatin1String("fraction");
   valSize_->setVisible(!fraction);
   valFraction_->setVisible(fraction);
@@ -611,7 +625,8 @@ distillery::RunConfig NewRunDialog::config() const {
   c.data.val_size = valSize_->value();
   if (valMode_->currentData().toString() == QLatin1String("fraction")) c.data.val_fraction = valFraction_->value();
   else c.data.val_fraction.reset();
-  if (c.data.dataset == "csv") c.data.label_column = labelColumn_->text().trimmed().toStdString();
+  const distillery::DatasetFormat* format = distillery::findDatasetFormat(c.data.dataset);
+  if (format && formatReads(*format, "label_column")) c.data.label_column = labelColumn_->text().trimmed().toStdString();
   const int padding = base_.data.augment.random_crop_padding > 0 ? base_.data.augment.random_crop_padding : 4;
   c.data.augment.random_crop_padding = augmentCrop_->isChecked() ? padding : 0;
   c.data.augment.horizontal_flip = augmentFlip_->isChecked();

@@ -68,6 +68,18 @@ std::string ConfigReader::oneOf(const std::string& key, const std::string& fallb
   throw ConfigError(field(key), "unknown value \"" + value + "\"; allowed: " + list);
 }
 
+std::string ConfigReader::oneOf(const std::string& key, const std::string& fallback,
+                                const std::vector<std::string>& allowed) {
+  std::string value = string(key, fallback);
+  std::string list;
+  for (const std::string& a : allowed) {
+    if (value == a) return value;
+    list += list.empty() ? "" : ", ";
+    list += a;
+  }
+  throw ConfigError(field(key), "unknown value \"" + value + "\"; allowed: " + list);
+}
+
 bool ConfigReader::boolean(const std::string& key, bool fallback) {
   const auto* v = get(key);
   if (!v) return fallback;

@@ -20,6 +20,7 @@ public:
   std::string string(const std::string& key, const std::string& fallback);
   std::string oneOf(const std::string& key, const std::string& fallback,
                     std::initializer_list<const char*> allowed);
+  std::string oneOf(const std::string& key, const std::string& fallback, const std::vector<std::string>& allowed);
   bool boolean(const std::string& key, bool fallback);
   double number(const std::string& key, double fallback, double min, double max);
   int64_t integer(const std::string& key, int64_t fallback, int64_t min, int64_t max);

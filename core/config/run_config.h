@@ -1,7 +1,9 @@
 #pragma once
 // The one JSON document that describes a run, shared by GUI and CLI and stored
 // with the run. Parsing checks every field and names the one at fault.
+#include "core/config/data_config.h"  // DataConfig: the "data" object
 #include "core/config/lm_config.h"    // task "lm": corpus, GPT teacher and student, steps
+#include "core/config/model_spec.h"   // ModelSpec: student, model, zoo teacher
 #include "core/config/optim_config.h" // OptimConfig
 
 #include <nlohmann/json.hpp>
@@ -15,66 +17,6 @@
 namespace distillery {
 
 inline constexpr int kConfigVersion = 1;
-
-struct ModelSpec {
-  // "mlp" | "cnn" | a CIFAR benchmark network: "resnet20", "resnet32x4", "wrn_40_2",
-  // "vgg13", "mobilenetv2", ... (the full list: parseZooName in core/models/model_info.h).
-  std::string zoo = "mlp";
-  std::vector<int> hidden{128};  // mlp: hidden layer widths
-  std::vector<int> channels{32, 64}; // cnn: conv channels, each block halves H and W
-  int fc = 256;                  // cnn: width of the fully connected layer
-  // mobilenetv2: width multiplier. The default 0.5 is RepDistiller's "mobile_half",
-  // the MobileNetV2 of the CIFAR-100 KD tables; 1.0 is the full-width network.
-  double width = 0.5;
-  // A TorchScript file (torch.jit.trace or torch.jit.script) instead of a zoo
-  // network: {"torchscript": "PATH"}. Then zoo is "torchscript" and the fields above are unused.
-  std::string torchscript;
-  bool isTorchScript() const { return !torchscript.empty(); }
-};
-
-// Random image augmentations, drawn per training batch from the run's seed;
-// validation and test data are never augmented.
-struct AugmentConfig {
-  int random_crop_padding = 0;  // pad by this many pixels, then crop back at a random offset
-  bool horizontal_flip = false; // mirror left-right with probability 1/2
-  bool any() const { return random_crop_padding > 0 || horizontal_flip; }
-};
-
-struct DataConfig {
-  // Known datasets, with default path, channels and normalisation:
-  //   "fashion-mnist" | "mnist" (IDX files) | "cifar10" | "cifar100" (binary distribution);
-  // generic formats: "idx" | "image-folder" (one subfolder per class) | "csv".
-  std::string dataset = "fashion-mnist";
-  std::string path = "/usr/share/datasets/fashion-mnist";
-  int64_t train_limit = 0; // 0: all training samples
-  int64_t val_size = 5000;
-  // When set, the validation split is this fraction of the training set instead of val_size
-  // (the default for image-folder and csv).
-  std::optional<double> val_fraction;
-  double test_fraction = 0.2; // image-folder/csv without a test split: held out with a fixed seed
-  int64_t test_limit = 0;     // 0: all test samples
-  // Preprocessing: x = (raw / divide_by - mean[c]) / std[c], per channel c (per feature for csv).
-  double divide_by = 255.0;
-  std::vector<double> mean{0.2860}; // one value for every channel, or one per channel
-  std::vector<double> std{0.3530};
-  bool stats_from_train = false;    // "mean"/"std": "train": computed on the training samples
-  AugmentConfig augment;            // images only
-  std::string labels = "fine";      // cifar100: "fine" (100 classes) | "coarse" (20)
-  int64_t image_size = 32;          // image-folder: every image is resized to this square size
-  int64_t channels = 3;             // image-folder: 1 (grey) | 3 (RGB)
-  std::string label_column;         // csv: the column holding the class, by name...
-  std::optional<int64_t> label_index; // ...or by 0-based index (negative: from the end); then label_column is ""
-  std::string separator = ",";      // csv: "," | ";" | "\t" | "|" | "auto" (sniffed from the first row)
-  bool header = true;               // csv: false: no header row, label_column must be an index
-
-  // Training inputs are random (per batch), so teacher outputs on them cannot be cached.
-  bool hasAugmentation() const { return augment.any(); }
-};
-
-// The defaults fromJson starts from for data.dataset (path, normalisation,
-// validation split); a view that switches the dataset starts from these too,
-// since a config's stored mean/std otherwise stay those of the old dataset.
-DataConfig defaultDataConfig(const std::string& dataset);
 
 // The transfer set: what the student is distilled on, when it is not simply
 // the training split the teacher learned from.
@@ -174,12 +116,8 @@ struct RunConfig {
   static RunConfig defaultDistill();
 };
 
-nlohmann::json toJson(const ModelSpec& spec);
 // {"name", "lr", ...} as under "optim"; field names the object in errors.
 OptimConfig optimConfigFromJson(const nlohmann::json& json, const std::string& field);
 nlohmann::json toJson(const OptimConfig& optim);
-ModelSpec modelSpecFromJson(const nlohmann::json& json, const std::string& field);
-// Short human label, e.g. "mlp[128]", "cnn[32,64]fc256", "resnet20" or "mobilenetv2[w0.5]".
-std::string describe(const ModelSpec& spec);
 
 } // namespace distillery

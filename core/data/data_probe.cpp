@@ -1,5 +1,7 @@
 #include "core/data/data_probe.h"
 
+#include "core/data/dataset_formats.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -85,27 +87,40 @@ std::vector<int64_t> idxDims(const std::string& file) {
   return dims;
 }
 
-// What the config alone tells: the known datasets' shapes, an image folder's resize.
-void fromConfig(const DataConfig& data, DataProbe& p) {
-  if (data.dataset == "fashion-mnist" || data.dataset == "mnist") {
-    p.channels = 1;
-    p.height = p.width = 28;
+// The formats whose data.path is a folder: say so when it is not.
+bool requireFolder(const DataConfig& data, DataProbe& p) {
+  if (!isDir(data.path)) {
+    p.problem = data.path + ": not a folder (expected the folder holding the " + data.dataset + " files)";
+    return false;
   }
-  if (data.dataset == "fashion-mnist" || data.dataset == "mnist" || data.dataset == "idx")
-    p.classes = 10; // the IDX reader takes labels 0..9
-  if (data.dataset == "cifar10" || data.dataset == "cifar100") {
-    p.channels = 3;
-    p.height = p.width = 32;
-    p.classes = data.dataset == "cifar10" ? 10 : data.labels == "coarse" ? 20 : 100;
-    p.train_samples = 50000;
+  if (const std::string why = unreadableFolder(data.path); !why.empty()) {
+    p.problem = data.path + ": " + why;
+    return false;
   }
-  if (data.dataset == "image-folder") {
-    p.channels = data.channels;
-    p.height = p.width = data.image_size;
-  }
+  return true;
 }
 
-void probeIdx(const DataConfig& data, DataProbe& p) {
+// CIFAR: the folder of .bin files itself, or the folder the archive was unpacked in.
+void probeCifarFiles(const DataConfig& data, DataProbe& p, const std::vector<std::string>& files,
+                     const std::string& unpacked_folder) {
+  if (!requireFolder(data, p)) return;
+  std::string dir = data.path;
+  const std::string unpacked = data.path + "/" + unpacked_folder;
+  if (!isFile(dir + "/" + files[0]) && isFile(unpacked + "/" + files[0])) dir = unpacked;
+  for (const std::string& file : files)
+    if (!isFile(dir + "/" + file)) {
+      p.problem = dir + "/" + file + ": file not found (expected the binary version of the dataset here)";
+      return;
+    } else if (const std::string why = unreadableFile(dir + "/" + file); !why.empty()) {
+      p.problem = dir + "/" + file + ": " + why;
+      return;
+    }
+}
+
+} // namespace
+
+void probeIdxFiles(const DataConfig& data, DataProbe& p) {
+  if (!requireFolder(data, p)) return;
   for (const char* stem : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                            "t10k-labels-idx1-ubyte"}) {
     const std::string file = idxFile(data.path, stem);
@@ -128,27 +143,19 @@ void probeIdx(const DataConfig& data, DataProbe& p) {
   }
 }
 
-// CIFAR: the folder of .bin files itself, or the folder the archive was unpacked in.
-void probeCifar(const DataConfig& data, DataProbe& p) {
-  const bool ten = data.dataset == "cifar10";
-  const std::vector<std::string> files =
-      ten ? std::vector<std::string>{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin",
-                                     "data_batch_5.bin", "test_batch.bin"}
-          : std::vector<std::string>{"train.bin", "test.bin"};
-  std::string dir = data.path;
-  const std::string unpacked = data.path + (ten ? "/cifar-10-batches-bin" : "/cifar-100-binary");
-  if (!isFile(dir + "/" + files[0]) && isFile(unpacked + "/" + files[0])) dir = unpacked;
-  for (const std::string& file : files)
-    if (!isFile(dir + "/" + file)) {
-      p.problem = dir + "/" + file + ": file not found (expected the binary version of the dataset here)";
-      return;
-    } else if (const std::string why = unreadableFile(dir + "/" + file); !why.empty()) {
-      p.problem = dir + "/" + file + ": " + why;
-      return;
-    }
+void probeCifar10Files(const DataConfig& data, DataProbe& p) {
+  probeCifarFiles(data, p,
+                  {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin",
+                   "test_batch.bin"},
+                  "cifar-10-batches-bin");
 }
 
-void probeImageFolder(const DataConfig& data, DataProbe& p) {
+void probeCifar100Files(const DataConfig& data, DataProbe& p) {
+  probeCifarFiles(data, p, {"train.bin", "test.bin"}, "cifar-100-binary");
+}
+
+void probeImageFolderFiles(const DataConfig& data, DataProbe& p) {
+  if (!requireFolder(data, p)) return;
   const fs::path root(data.path);
   const bool splits = isDir(root / "train");
   const fs::path train = splits ? root / "train" : root;
@@ -163,7 +170,7 @@ void probeImageFolder(const DataConfig& data, DataProbe& p) {
     p.problem = train.string() + ": no class subfolders (expected one folder per class holding images)";
 }
 
-void probeCsv(const DataConfig& data, DataProbe& p) {
+void probeCsvFiles(const DataConfig& data, DataProbe& p) {
   if (isDir(data.path)) {
     if (const std::string why = unreadableFolder(data.path); !why.empty())
       p.problem = data.path + ": " + why;
@@ -179,8 +186,6 @@ void probeCsv(const DataConfig& data, DataProbe& p) {
   }
 }
 
-} // namespace
-
 std::string DataProbe::describe() const {
   std::string s;
   if (shapeKnown()) s = std::to_string(channels) + "x" + std::to_string(height) + "x" + std::to_string(width);
@@ -189,8 +194,12 @@ std::string DataProbe::describe() const {
 }
 
 DataProbe probeData(const DataConfig& data) {
-  DataProbe p;
-  fromConfig(data, p);
+  DataProbe p = shapeFromConfig(data);
+  const DatasetFormat* format = findDatasetFormat(data.dataset);
+  if (!format) {
+    p.problem = "unknown dataset format \"" + data.dataset + "\"";
+    return p;
+  }
   if (data.path.empty()) {
     p.problem = "no path given";
     return p;
@@ -199,21 +208,7 @@ DataProbe probeData(const DataConfig& data) {
     p.problem = data.path + ": " + why;
     return p;
   }
-  if (data.dataset == "csv") {
-    probeCsv(data, p);
-    return p;
-  }
-  if (!isDir(data.path)) {
-    p.problem = data.path + ": not a folder (expected the folder holding the " + data.dataset + " files)";
-    return p;
-  }
-  if (const std::string why = unreadableFolder(data.path); !why.empty()) {
-    p.problem = data.path + ": " + why;
-    return p;
-  }
-  if (data.dataset == "cifar10" || data.dataset == "cifar100") probeCifar(data, p);
-  else if (data.dataset == "image-folder") probeImageFolder(data, p);
-  else probeIdx(data, p);
+  if (format->probe_files) format->probe_files(data, p);
   return p;
 }
 

@@ -4,7 +4,8 @@
 // known datasets, from the IDX header, from the class folders of an image
 // folder). The preflight checks (run_preflight.h) and the New Run dialog use
 // it; the readers (dataset.h) still check everything when the run loads the data.
-#include "core/config/run_config.h"
+// Which look a format gets is its entry's probe_files (dataset_formats.h).
+#include "core/config/data_config.h"
 
 #include <cstdint>
 #include <string>
@@ -25,5 +26,14 @@ struct DataProbe {
 
 // Never throws: what cannot be read becomes `problem`.
 DataProbe probeData(const DataConfig& data);
+
+// The looks of the formats (DatasetFormat::probe_files), called by probeData
+// once data.path exists: each sets `problem` when the layout is wrong and fills
+// in what the files tell.
+void probeIdxFiles(const DataConfig& data, DataProbe& p);         // the four IDX files, shape from the header
+void probeCifar10Files(const DataConfig& data, DataProbe& p);     // data_batch_1..5.bin, test_batch.bin
+void probeCifar100Files(const DataConfig& data, DataProbe& p);    // train.bin, test.bin
+void probeImageFolderFiles(const DataConfig& data, DataProbe& p); // class subfolders, optional train/ val/
+void probeCsvFiles(const DataConfig& data, DataProbe& p);         // a file, or a folder with train.csv
 
 } // namespace distillery

@@ -2,7 +2,7 @@
 // A labelled dataset held in contiguous tensors, split into train, validation
 // and test, with the preprocessing and augmentation that produced its inputs.
 #include "core/data/preprocessing.h"
-#include "core/config/run_config.h"
+#include "core/config/data_config.h"
 #include "core/data/skipped_files.h"
 
 #include <nlohmann/json.hpp>
@@ -46,11 +46,12 @@ struct Dataset {
   nlohmann::json summaryJson() const;
 };
 
-// Reads data.path in the format of data.dataset, then limits, splits and
-// normalises according to config. Splits the files do not provide are drawn
-// from the training set: validation by a shuffle seeded by `seed`; for
-// image-folder and csv, the test split by a fixed seed, so every run on the
-// same files is tested on the same samples.
+// Reads data.path with the reader of data.dataset (dataset_readers.h), then
+// limits, splits and normalises according to config. Splits the files do not
+// provide are drawn from the training set: validation by a shuffle seeded by
+// `seed`; for formats without a test split of their own (DatasetFormat::
+// own_test_split: image-folder, csv), the test split by a fixed seed, so every
+// run on the same files is tested on the same samples.
 Dataset loadDataset(const DataConfig& config, uint64_t seed);
 
 } // namespace distillery

@@ -1,7 +1,5 @@
 #include "core/lm/lm_losses.h"
 
-#include "core/base/errors.h"
-
 #include <cmath>
 #include <limits>
 
@@ -74,37 +72,6 @@ torch::Tensor topkTailKl(const torch::Tensor& student, const TopkLogprobs& teach
     per_token = per_token + torch::where(pt_tail > 0, pt_tail * (safe.log() - ls_tail), torch::zeros_like(pt_tail));
   }
   return maskedTokenMean(per_token, mask);
-}
-
-LmLossParts lmTokenLoss(const std::string& method, const std::map<std::string, double>& params,
-                        const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& targets,
-                        const torch::Tensor& mask) {
-  auto param = [&](const char* key, double fallback) {
-    auto it = params.find(key);
-    return it == params.end() ? fallback : it->second;
-  };
-  LmLossParts parts;
-  if (method == "none") {
-    parts.total = parts.hard = tokenCrossEntropy(student, targets, mask);
-    return parts;
-  }
-  const double alpha = param("alpha", 1.0);
-  const double T = param("temperature", 1.0);
-  torch::Tensor soft;
-  if (method == "forward_kl") soft = T * T * forwardKl(student, teacher, mask, T);
-  else if (method == "reverse_kl") soft = T * T * reverseKl(student, teacher, mask, T);
-  else if (method == "gkd_jsd") soft = T * T * generalizedJsd(student, teacher, mask, param("beta", 0.5), T);
-  else if (method == "topk_logits")
-    soft = topkTailKl(student, teacherTopk(teacher, int64_t(std::llround(param("k", 5)))), mask);
-  else throw ConfigError("method.name", "\"" + method + "\" has no token-level loss");
-  parts.soft = soft;
-  if (alpha < 1.0) {
-    parts.hard = tokenCrossEntropy(student, targets, mask);
-    parts.total = alpha * soft + (1.0 - alpha) * parts.hard;
-  } else {
-    parts.total = soft;
-  }
-  return parts;
 }
 
 double top1Agreement(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& mask) {

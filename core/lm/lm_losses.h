@@ -6,8 +6,6 @@
 // Formulas and conventions: docs/methods.md ("Language models").
 #include <torch/torch.h>
 
-#include <map>
-#include <string>
 
 namespace distillery {
 
@@ -45,14 +43,8 @@ struct LmLossParts {
   torch::Tensor hard; // the corpus CE term, when there is one
 };
 
-// The token-level loss of a method of the registry (task "lm") on one batch:
-// "none" is CE; forward_kl, reverse_kl, gkd_jsd and topk_logits are
-// alpha * (T^2 *) divergence + (1 - alpha) * CE. teacher may be undefined for "none".
-// Throws ConfigError for a method without a token-level loss (seq_kd, on_policy
-// build their batches first and then use tokenCrossEntropy / generalizedJsd).
-LmLossParts lmTokenLoss(const std::string& method, const std::map<std::string, double>& params,
-                        const torch::Tensor& student_logits, const torch::Tensor& teacher_logits,
-                        const torch::Tensor& targets, const torch::Tensor& mask);
+// Which method uses which of these, and the dispatch by method name
+// (lmTokenLoss): core/methods/method_losses.h.
 
 // Fraction of masked positions where both models' most likely token is the same.
 double top1Agreement(const torch::Tensor& student_logits, const torch::Tensor& teacher_logits, const torch::Tensor& mask);

@@ -3,6 +3,8 @@
 #include "core/base/errors.h"
 #include "core/lm/lm_generation.h"
 #include "core/lm/lm_losses.h"
+#include "core/methods/method_losses.h"
+#include "core/methods/method_registry.h"
 #include "core/models/tensor_bytes.h"
 
 #include <cmath>
@@ -116,7 +118,17 @@ LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeache
                                       " tokens; windows of context + 1 = " + std::to_string(C + 1) + " need more");
   const bool has_teacher = teacher && teacher->model;
   Gpt teacher_model = has_teacher ? teacher->model : Gpt(nullptr); // a holder: copies share the module
-  if (s.method != "none" && !has_teacher) throw ConfigError("teacher", "method \"" + s.method + "\" needs a teacher");
+  const MethodInfo* method_info = findMethod(s.method);
+  const MethodLoss* method_loss = findMethodLoss(s.method);
+  if (!method_info || !method_loss || !method_loss->tokens)
+    throw ConfigError("method.name", "no loss implemented for method \"" + s.method + "\" in language-model runs");
+  if (method_info->needs_teacher && !has_teacher)
+    throw ConfigError("teacher", "method \"" + s.method + "\" needs a teacher");
+  // Whose text the batches hold: the teacher writes every one, the student some, or none is written.
+  const bool teacher_writes = method_loss->text == BatchText::Teacher;
+  const bool student_writes_some = method_loss->text == BatchText::StudentSometimes;
+  // The teacher's logits are read unless it only writes text (or there is no teacher term).
+  const bool reads_teacher_logits = method_info->needs_teacher && !teacher_writes;
   if (has_teacher && teacher_model->spec().context < C)
     throw ConfigError("teacher", "the teacher's context (" + std::to_string(teacher_model->spec().context) +
                                      ") is shorter than the student's (" + std::to_string(C) + ")");
@@ -221,11 +233,9 @@ LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeache
     evaluate();
   }
 
-  const std::string& m = s.method;
   const int64_t prompt = int64_t(std::llround(param(s.method_params, "prompt_tokens", 8)));
   const double sample_temperature = param(s.method_params, "temperature", 1.0);
   const double lambda = param(s.method_params, "lambda", 0.5);
-  const double beta = param(s.method_params, "beta", 0.5);
   const double teacher_flops = has_teacher ? teacher->flops_per_token : 0.0;
 
   double window_loss = 0, window_soft = 0, window_hard = 0, window_tokens = 0, window_eval_start = eval_s;
@@ -242,16 +252,17 @@ LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeache
     torch::Tensor inputs = window.slice(1, 0, C), targets = window.slice(1, 1, C + 1);
     torch::Tensor mask = torch::ones({B * C});
     LmLossParts loss;
-    if (m == "seq_kd" || (m == "on_policy" && std::floor(double(step + 1) * lambda) > std::floor(double(step) * lambda))) {
+    if (teacher_writes ||
+        (student_writes_some && std::floor(double(step + 1) * lambda) > std::floor(double(step) * lambda))) {
       // A generated batch: the window's first tokens prompt, a model writes the rest.
-      Gpt writer = m == "seq_kd" ? teacher_model : student;
+      Gpt writer = teacher_writes ? teacher_model : student;
       auto sequence = generateTokens(writer, inputs.slice(1, 0, prompt), C + 1 - prompt, sample_temperature,
                                      sample_gen, device_);
       inputs = sequence.slice(1, 0, C);
       targets = sequence.slice(1, 1, C + 1);
       mask = generatedTargetMask(B, C, prompt);
       const double generated = double(B * (C + 1 - prompt));
-      if (m == "seq_kd") {
+      if (teacher_writes) {
         cost_.teacher_queries += double(B * (C + 1)); // prompt read + tokens written
         cost_.flops += teacher_flops * double(B * C);
       } else {
@@ -262,19 +273,14 @@ LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeache
     auto student_logits = student->forward(x).reshape({B * C, -1});
     auto flat_targets = targets.reshape({-1}).to(device_);
     auto flat_mask = mask.to(device_);
-    if (m == "seq_kd") {
-      loss.total = loss.hard = tokenCrossEntropy(student_logits, flat_targets, flat_mask);
-    } else {
-      torch::Tensor teacher_logits;
-      if (m != "none") {
-        torch::NoGradGuard no_grad;
-        teacher_logits = teacher_model->forward(x).reshape({B * C, -1});
-        cost_.teacher_queries += double(B * C);
-        cost_.flops += teacher_flops * double(B * C);
-      }
-      if (m == "on_policy") loss.total = loss.soft = generalizedJsd(student_logits, teacher_logits, flat_mask, beta);
-      else loss = lmTokenLoss(m, s.method_params, student_logits, teacher_logits, flat_targets, flat_mask);
+    torch::Tensor teacher_logits;
+    if (reads_teacher_logits) {
+      torch::NoGradGuard no_grad;
+      teacher_logits = teacher_model->forward(x).reshape({B * C, -1});
+      cost_.teacher_queries += double(B * C);
+      cost_.flops += teacher_flops * double(B * C);
     }
+    loss = method_loss->tokens(s.method_params, student_logits, teacher_logits, flat_targets, flat_mask);
     if (s.optim.schedule == "cosine") {
       lr = 0.5 * s.optim.lr * (1.0 + std::cos(M_PI * double(step) / double(std::max<int64_t>(1, s.steps))));
       setLearningRate(*optimizer, s.optim, lr);
@@ -305,8 +311,9 @@ LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeache
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count() -
                           (eval_s - window_eval_start);
       record("train_loss", window_loss / window_steps);
-      if (any_soft && m != "none") record("train_soft_loss", window_soft / window_steps);
-      if (any_hard && m != "none" && m != "seq_kd") record("train_hard_loss", window_hard / window_steps);
+      if (any_soft) record("train_soft_loss", window_soft / window_steps);
+      // CE gets a curve of its own only beside a teacher term; alone it is train_loss.
+      if (any_hard && any_soft) record("train_hard_loss", window_hard / window_steps);
       if (secs > 0) record("tokens_per_s", window_tokens / secs);
       record("lr", lr);
       window_loss = window_soft = window_hard = window_tokens = 0;

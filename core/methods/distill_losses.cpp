@@ -1,7 +1,5 @@
 #include "core/methods/distill_losses.h"
 
-#include "core/base/errors.h"
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -31,7 +29,8 @@ torch::Tensor oneHot(const torch::Tensor& like, const torch::Tensor& labels) {
   return torch::zeros_like(like).scatter_(1, labels.reshape({-1, 1}), 1.0);
 }
 
-// Decoupled KD (Zhao et al., CVPR 2022).
+} // namespace
+
 LossParts dkdLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
                   double alpha, double beta, double T, double warmup, double ce_weight, double epoch) {
   const auto gt = oneHot(student, labels);
@@ -60,6 +59,8 @@ LossParts dkdLoss(const torch::Tensor& student, const torch::Tensor& teacher, co
   return parts;
 }
 
+namespace {
+
 // Pearson correlation between matching rows of a and b, [N].
 torch::Tensor rowPearson(const torch::Tensor& a, const torch::Tensor& b) {
   const auto ac = a - a.mean(1, true), bc = b - b.mean(1, true);
@@ -68,7 +69,8 @@ torch::Tensor rowPearson(const torch::Tensor& a, const torch::Tensor& b) {
   return (ac * bc).sum(1) / (na * nb + kPearsonEps);
 }
 
-// DIST (Huang et al., NeurIPS 2022).
+} // namespace
+
 LossParts distLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
                    double beta, double gamma, double tau, double ce_weight) {
   const auto ys = torch::softmax(student / tau, 1), yt = torch::softmax(teacher / tau, 1);
@@ -82,7 +84,7 @@ LossParts distLoss(const torch::Tensor& student, const torch::Tensor& teacher, c
 }
 
 // Only the teacher's k highest probabilities at temperature T are visible.
-LossParts topkLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
+LossParts topkProbsLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
                    double k_param, double T, double alpha, bool tail) {
   const int64_t C = student.size(1);
   const int64_t k = std::clamp<int64_t>(std::llround(k_param), 1, C);
@@ -114,8 +116,6 @@ LossParts topkLoss(const torch::Tensor& student, const torch::Tensor& teacher, c
   return parts;
 }
 
-} // namespace
-
 LossParts kdLoss(const torch::Tensor& student, const torch::Tensor& teacher,
                  const torch::Tensor& labels, double temperature, double alpha) {
   const double t = temperature;
@@ -130,48 +130,22 @@ LossParts kdLoss(const torch::Tensor& student, const torch::Tensor& teacher,
   return parts;
 }
 
-LossParts methodLoss(const std::string& method, const std::map<std::string, double>& params,
-                     const torch::Tensor& student, const torch::Tensor& teacher_logits,
-                     const torch::Tensor& labels, const LossContext& context) {
-  auto get = [&](const char* key) {
-    auto it = params.find(key);
-    if (it == params.end()) throw ConfigError(std::string("method.") + key, "missing parameter");
-    return it->second;
-  };
-  if (method == "none") {
-    LossParts parts;
-    parts.hard = F::cross_entropy(student, labels);
-    parts.total = parts.hard;
-    return parts;
-  }
-  if (!teacher_logits.defined())
-    throw ConfigError("method.name", "method \"" + method + "\" needs the teacher's logits");
-  const torch::Tensor teacher = teacher_logits.detach();
-  if (method == "kd") return kdLoss(student, teacher, labels, get("temperature"), get("alpha"));
-  if (method == "dkd")
-    return dkdLoss(student, teacher, labels, get("alpha"), get("beta"), get("temperature"), get("warmup"),
-                   get("ce_weight"), context.epoch);
-  if (method == "dist")
-    return distLoss(student, teacher, labels, get("beta"), get("gamma"), get("tau"), get("ce_weight"));
-  if (method == "logit_mse") {
-    const double alpha = get("alpha");
-    LossParts parts;
-    parts.soft = (student - teacher).pow(2).mean();
-    parts.hard = F::cross_entropy(student, labels);
-    parts.total = alpha * parts.soft + (1.0 - alpha) * parts.hard;
-    return parts;
-  }
-  if (method == "hard_label") {
-    const double alpha = get("alpha");
-    LossParts parts;
-    parts.soft = F::cross_entropy(student, teacher.argmax(1));
-    parts.hard = F::cross_entropy(student, labels);
-    parts.total = alpha * parts.soft + (1.0 - alpha) * parts.hard;
-    return parts;
-  }
-  if (method == "topk_probs")
-    return topkLoss(student, teacher, labels, get("k"), get("temperature"), get("alpha"), get("tail") != 0.0);
-  throw ConfigError("method.name", "no loss implemented for method \"" + method + "\"");
+LossParts logitMseLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
+                       double alpha) {
+  LossParts parts;
+  parts.soft = (student - teacher).pow(2).mean();
+  parts.hard = F::cross_entropy(student, labels);
+  parts.total = alpha * parts.soft + (1.0 - alpha) * parts.hard;
+  return parts;
+}
+
+LossParts hardLabelLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
+                        double alpha) {
+  LossParts parts;
+  parts.soft = F::cross_entropy(student, teacher.argmax(1));
+  parts.hard = F::cross_entropy(student, labels);
+  parts.total = alpha * parts.soft + (1.0 - alpha) * parts.hard;
+  return parts;
 }
 
 } // namespace distillery

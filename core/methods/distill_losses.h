@@ -3,8 +3,6 @@
 // Formulas, parameters and the choices made where sources disagree: docs/methods.md.
 #include <torch/torch.h>
 
-#include <map>
-#include <string>
 
 namespace distillery {
 
@@ -25,18 +23,25 @@ struct LossContext {
 LossParts kdLoss(const torch::Tensor& student, const torch::Tensor& teacher,
                  const torch::Tensor& labels, double temperature, double alpha);
 
-// Dispatches on the method name with its resolved parameters. teacher may be
-// undefined for methods that do not need one.
-//   kd          total = alpha * soft + (1 - alpha) * hard, soft = T^2 KL
-//   dkd         total = ce_weight * hard + min(epoch / warmup, 1) * soft,
-//               soft = alpha * TCKD + beta * NCKD (before the warm-up factor)
-//   dist        total = ce_weight * hard + soft, soft = tau^2 (beta inter + gamma intra)
-//   logit_mse   total = alpha * soft + (1 - alpha) * hard, soft = MSE(s, t)
-//   hard_label  total = alpha * soft + (1 - alpha) * hard, soft = CE(s, argmax t)
-//   topk_probs  total = alpha * soft + (1 - alpha) * hard, soft = T^2 KL(top-k view)
-//   none        total = hard
-LossParts methodLoss(const std::string& method, const std::map<std::string, double>& params,
-                     const torch::Tensor& student, const torch::Tensor& teacher,
-                     const torch::Tensor& labels, const LossContext& context);
+// Decoupled KD (Zhao et al., CVPR 2022): ce_weight * CE(s, y) + min(epoch / warmup, 1) *
+// (alpha * TCKD + beta * NCKD), both KLs times T^2; soft is the term before the warm-up factor.
+LossParts dkdLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
+                  double alpha, double beta, double temperature, double warmup, double ce_weight, double epoch);
+// DIST (Huang et al., NeurIPS 2022): ce_weight * CE(s, y) + tau^2 * (beta * inter + gamma * intra).
+LossParts distLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
+                   double beta, double gamma, double tau, double ce_weight);
+// alpha * mean((s - t)^2) + (1 - alpha) * CE(s, y).
+LossParts logitMseLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
+                       double alpha);
+// alpha * CE(s, argmax t) + (1 - alpha) * CE(s, y).
+LossParts hardLabelLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
+                        double alpha);
+// alpha * T^2 * KL(teacher's top-k view || student's) + (1 - alpha) * CE(s, y); k is
+// clamped to the classes; tail: k + 1 bins with a tail bucket, else the missing
+// mass spread evenly over the other classes.
+LossParts topkProbsLoss(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& labels,
+                        double k, double temperature, double alpha, bool tail);
+
+// Which method uses which of these, and the dispatch by method name: method_losses.h.
 
 } // namespace distillery

@@ -40,9 +40,11 @@ FeatureDistillerImpl::FeatureDistillerImpl(std::string method, std::map<std::str
                                            const FeatureLayers& layers, int64_t train_size, uint64_t seed)
     : method_(std::move(method)), params_(std::move(params)),
       negatives_generator_(at::make_generator<at::CPUGeneratorImpl>(seed)) {
+  const MethodLoss* entry = findMethodLoss(method_);
+  term_ = entry ? entry->features : FeatureTerm::None;
   const std::string s_what = "student layer \"" + layers.student + "\" gives " + shapeText(s);
   const std::string t_what = "teacher layer \"" + layers.teacher + "\" gives " + shapeText(t);
-  if (method_ == "fitnets") {
+  if (term_ == FeatureTerm::HintRegression) {
     if (s.dim() == 4 && t.dim() == 4) {
       const int64_t h = std::min(s.size(2), t.size(2)), w = std::min(s.size(3), t.size(3));
       if (s.size(1) != t.size(1)) {
@@ -54,14 +56,14 @@ FeatureDistillerImpl::FeatureDistillerImpl(std::string method, std::map<std::str
       linear_adapter_ = register_module("adapter", torch::nn::Linear(vectorSize(s), vectorSize(t)));
       flops_ = 2.0 * double(vectorSize(s) * vectorSize(t));
     }
-  } else if (method_ == "at") {
+  } else if (term_ == FeatureTerm::AttentionMaps) {
     if (s.dim() != 4)
       throw ConfigError("method.student_layer", "attention transfer compares spatial maps [N, C, H, W]; " + s_what +
                                                     "; pick a convolutional layer");
     if (t.dim() != 4)
       throw ConfigError("method.teacher_layer", "attention transfer compares spatial maps [N, C, H, W]; " + t_what +
                                                     "; pick a convolutional layer");
-  } else if (method_ == "crd") {
+  } else if (term_ == FeatureTerm::Contrastive) {
     const int64_t dim = int64_t(param("feat_dim"));
     embed_student_ = register_module("embed_student", torch::nn::Linear(vectorSize(s), dim));
     embed_teacher_ = register_module("embed_teacher", torch::nn::Linear(vectorSize(t), dim));
@@ -75,7 +77,7 @@ FeatureDistillerImpl::FeatureDistillerImpl(std::string method, std::map<std::str
     memory_teacher_ = register_buffer("memory_teacher", init());
     const double k = std::clamp<double>(param("k"), 1.0, double(std::max<int64_t>(1, train_size)));
     flops_ = 2.0 * double(dim) * double(vectorSize(s) + vectorSize(t)) + 2.0 * 2.0 * double(dim) * (k + 1.0);
-  } else if (method_ != "rkd") {
+  } else if (term_ != FeatureTerm::Relations) {
     throw ConfigError("method.name", "\"" + method_ + "\" is not a feature method");
   }
 }
@@ -131,7 +133,8 @@ LossParts FeatureDistillerImpl::loss(const torch::Tensor& student_logits, const 
                                      const torch::Tensor& labels, const torch::Tensor& indices) {
   const torch::Tensor t = teacher_feature.detach();
   torch::Tensor term;
-  if (method_ == "fitnets") {
+  switch (term_) {
+  case FeatureTerm::HintRegression: {
     torch::Tensor target = t;
     if (t.dim() == 4 && student_feature.dim() == 4) {
       const int64_t h = std::min(student_feature.size(2), t.size(2)), w = std::min(student_feature.size(3), t.size(3));
@@ -140,13 +143,21 @@ LossParts FeatureDistillerImpl::loss(const torch::Tensor& student_logits, const 
       target = featureVector(t);
     }
     term = fitnetsLoss(adapt(student_feature, t), target);
-  } else if (method_ == "at") {
+    break;
+  }
+  case FeatureTerm::AttentionMaps:
     term = attentionLoss(student_feature, t, param("p"));
-  } else if (method_ == "rkd") {
+    break;
+  case FeatureTerm::Relations: {
     const auto s = featureVector(student_feature), tv = featureVector(t);
     term = param("distance_weight") * rkdDistanceLoss(s, tv) + param("angle_weight") * rkdAngleLoss(s, tv);
-  } else { // crd
+    break;
+  }
+  case FeatureTerm::Contrastive:
     term = crdTerm(student_feature, t, indices);
+    break;
+  case FeatureTerm::None: // refused by the constructor
+    break;
   }
   LossParts parts;
   parts.hard = F::cross_entropy(student_logits, labels);

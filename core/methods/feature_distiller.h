@@ -5,6 +5,7 @@
 // student (its parameters join the optimiser) and checkpointed with it; the
 // model artifact stays the student alone.
 #include "core/methods/distill_losses.h"
+#include "core/methods/method_losses.h" // FeatureTerm
 #include "core/models/model_zoo.h"
 
 #include <torch/torch.h>
@@ -25,7 +26,8 @@ struct FeatureLayers {
 
 class FeatureDistillerImpl : public torch::nn::Module {
 public:
-  // method: "fitnets" | "at" | "rkd" | "crd"; params: resolved schema values.
+  // method: a method whose loss entry (method_losses.h) has a FeatureTerm;
+  // params: resolved schema values.
   // train_size: rows of the memory banks (crd). Throws ConfigError naming
   // method.student_layer or method.teacher_layer when the activations cannot
   // be compared (e.g. attention transfer on a vector).
@@ -49,6 +51,7 @@ private:
                         const torch::Tensor& indices);
 
   std::string method_;
+  FeatureTerm term_ = FeatureTerm::None;
   std::map<std::string, double> params_;
   torch::nn::Conv2d conv_adapter_{nullptr};
   torch::nn::Linear linear_adapter_{nullptr};

@@ -1,6 +1,8 @@
 #pragma once
 // Distillation methods and their parameter schemas. The GUI form and the CLI
 // validation are generated from these entries, so a new method touches no GUI code.
+// Torch-free; each entry's loss is the entry of the same name in
+// core/methods/method_losses.h (tst_losses checks that none lacks one).
 #include <map>
 #include <optional>
 #include <string>

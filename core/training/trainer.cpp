@@ -2,7 +2,7 @@
 
 #include "core/data/augmentation.h"
 #include "core/training/classification_metrics.h"
-#include "core/methods/distill_losses.h"
+#include "core/methods/method_losses.h"
 #include "core/base/errors.h"
 #include "core/methods/feature_distiller.h"
 #include "core/methods/method_registry.h"
