@@ -23,6 +23,7 @@ set(DISTILLERY_BASE_SOURCES
   config/zoo_name.cpp
   # store/
   store/checkpoint.cpp
+  store/cost_counters.cpp
   store/run_provenance.cpp
   store/run_recorder.cpp
   store/run_store.cpp
@@ -92,9 +93,12 @@ set(DISTILLERY_ENGINE_SOURCES
   methods/teacher_output_cache.cpp
   methods/transfer_set.cpp
   # training/
+  training/checkpoint_capture.cpp
   training/classification_metrics.cpp
   training/device.cpp
   training/engine.cpp
+  training/loss_window.cpp
+  training/optimizer_setup.cpp
   training/run_preflight.cpp
   training/sweep_runner.cpp
   training/trainer.cpp

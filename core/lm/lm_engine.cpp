@@ -145,11 +145,11 @@ private:
     s["flops_per_sample"] = m.flops_per_token; // a sample is a token here
     s["model"] = describe(m.spec);
     s["wall_s"] = r.wall_s;
-    s["samples"] = r.cost.tokens;
-    s["tokens"] = r.cost.tokens;
-    s["samples_per_s"] = r.wall_s > 0 ? r.cost.tokens / r.wall_s : 0.0;
+    s["samples"] = r.cost.samples;
+    s["tokens"] = r.cost.samples;
+    s["samples_per_s"] = r.wall_s > 0 ? r.cost.samples / r.wall_s : 0.0;
     // Training throughput: validation passes left out.
-    s["tokens_per_s"] = r.wall_s > r.eval_s ? r.cost.tokens / (r.wall_s - r.eval_s) : 0.0;
+    s["tokens_per_s"] = r.wall_s > r.eval_s ? r.cost.samples / (r.wall_s - r.eval_s) : 0.0;
     s["eval_s"] = r.eval_s;
     s["train_flops"] = r.cost.flops;
     s["teacher_queries"] = r.cost.teacher_queries;

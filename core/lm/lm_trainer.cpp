@@ -6,6 +6,10 @@
 #include "core/methods/method_losses.h"
 #include "core/methods/method_registry.h"
 #include "core/models/tensor_bytes.h"
+#include "core/training/checkpoint_capture.h"
+#include "core/training/chunked_inference.h"
+#include "core/training/loss_window.h"
+#include "core/training/optimizer_setup.h"
 
 #include <cmath>
 #include <memory>
@@ -13,15 +17,7 @@
 namespace distillery {
 
 torch::Tensor windowLogits(Gpt model, const torch::Tensor& inputs, torch::Device device, int64_t chunk) {
-  torch::NoGradGuard no_grad;
-  const bool was_training = model->is_training();
-  model->eval();
-  std::vector<torch::Tensor> parts;
-  for (int64_t i = 0; i < inputs.size(0); i += chunk)
-    parts.push_back(model->forward(inputs.slice(0, i, std::min(i + chunk, inputs.size(0))).to(device)).to(torch::kCPU));
-  model->train(was_training);
-  if (parts.empty()) return torch::empty({0, 0, 0});
-  return torch::cat(parts);
+  return inferInChunks(model, inputs, device, chunk, {0, 0, 0});
 }
 
 LmEvaluation evaluateLogits(const torch::Tensor& student, const torch::Tensor& targets, const torch::Tensor& teacher) {
@@ -39,21 +35,6 @@ LmEvaluation evaluateLogits(const torch::Tensor& student, const torch::Tensor& t
 }
 
 namespace {
-
-std::unique_ptr<torch::optim::Optimizer> makeOptimizer(Gpt model, const OptimConfig& o) {
-  if (o.name == "sgd")
-    return std::make_unique<torch::optim::SGD>(
-        model->parameters(), torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
-  return std::make_unique<torch::optim::Adam>(model->parameters(),
-                                              torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
-}
-
-void setLearningRate(torch::optim::Optimizer& optimizer, const OptimConfig& o, double lr) {
-  for (auto& group : optimizer.param_groups()) {
-    if (o.name == "sgd") static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-    else static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-  }
-}
 
 double param(const std::map<std::string, double>& params, const char* key, double fallback) {
   auto it = params.find(key);
@@ -89,267 +70,310 @@ double secondsSince(std::chrono::steady_clock::time_point t) {
 
 } // namespace
 
-LmTrainer::LmTrainer(const TextCorpus& corpus, torch::Device device, RunRecorder& recorder, const StopToken& stop,
-                     ProgressFn progress)
-    : corpus_(corpus), device_(device), recorder_(recorder), stop_(stop), progress_(std::move(progress)) {}
+// One call of LmTrainer::train: the loop's state and its steps, each a method.
+class LmTrainingLoop {
+public:
+  LmTrainingLoop(LmTrainer& trainer, Gpt student, double student_flops, const LmTeacherModel* teacher,
+                 const LmTrainSettings& s)
+      : t_(trainer), corpus_(trainer.corpus_), device_(trainer.device_), student_(student),
+        student_flops_(student_flops), s_(s), B_(s.batch_size), C_(s.context), train_tokens_(corpus_.train.numel()),
+        has_teacher_(teacher && teacher->model), teacher_model_(has_teacher_ ? teacher->model : Gpt(nullptr)),
+        teacher_flops_(has_teacher_ ? teacher->flops_per_token : 0.0), batch_gen_(seededGenerator(s.seed)),
+        sample_gen_(seededGenerator(s.seed ^ 0x5eedf00dULL)), // generation draws apart from window draws
+        lr_(s.optim.lr), prompt_(int64_t(std::llround(param(s.method_params, "prompt_tokens", 8)))),
+        sample_temperature_(param(s.method_params, "temperature", 1.0)),
+        lambda_(param(s.method_params, "lambda", 0.5)) {}
 
-void LmTrainer::record(const std::string& metric, double value) {
-  MetricPoint p;
-  p.metric = metric;
-  p.step = cost_.step;
-  p.epoch = cost_.epoch;
-  p.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  p.samples = cost_.tokens;
-  p.flops = cost_.flops;
-  p.teacher_queries = cost_.teacher_queries;
-  p.value = value;
-  recorder_.add(std::move(p));
-}
-
-LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeacherModel* teacher,
-                               const LmTrainSettings& s) {
-  start_ = std::chrono::steady_clock::now();
-  cost_ = {};
-  LmTrainResult result;
-  const int64_t B = s.batch_size, C = s.context;
-  const int64_t train_tokens = corpus_.train.numel();
-  if (train_tokens <= C + 1)
-    throw DataError(corpus_.path, "the training split holds " + std::to_string(train_tokens) +
-                                      " tokens; windows of context + 1 = " + std::to_string(C + 1) + " need more");
-  const bool has_teacher = teacher && teacher->model;
-  Gpt teacher_model = has_teacher ? teacher->model : Gpt(nullptr); // a holder: copies share the module
-  const MethodInfo* method_info = findMethod(s.method);
-  const MethodLoss* method_loss = findMethodLoss(s.method);
-  if (!method_info || !method_loss || !method_loss->tokens)
-    throw ConfigError("method.name", "no loss implemented for method \"" + s.method + "\" in language-model runs");
-  if (method_info->needs_teacher && !has_teacher)
-    throw ConfigError("teacher", "method \"" + s.method + "\" needs a teacher");
-  // Whose text the batches hold: the teacher writes every one, the student some, or none is written.
-  const bool teacher_writes = method_loss->text == BatchText::Teacher;
-  const bool student_writes_some = method_loss->text == BatchText::StudentSometimes;
-  // The teacher's logits are read unless it only writes text (or there is no teacher term).
-  const bool reads_teacher_logits = method_info->needs_teacher && !teacher_writes;
-  if (has_teacher && teacher_model->spec().context < C)
-    throw ConfigError("teacher", "the teacher's context (" + std::to_string(teacher_model->spec().context) +
-                                     ") is shorter than the student's (" + std::to_string(C) + ")");
-  student->to(device_);
-  student->train();
-  if (has_teacher) {
-    teacher_model->to(device_);
-    teacher_model->eval();
+  LmTrainResult run() {
+    t_.start_ = std::chrono::steady_clock::now();
+    cost_ = {};
+    checkSetup();
+    student_->to(device_);
+    student_->train();
+    if (has_teacher_) {
+      teacher_model_->to(device_);
+      teacher_model_->eval();
+    }
+    optimizer_ = makeOptimizer(student_->parameters(), s_.optim);
+    prepareValidation();
+    last_checkpoint_ = std::chrono::steady_clock::now();
+    if (s_.resume) restore(*s_.resume);
+    else evaluate();
+    window_start_ = std::chrono::steady_clock::now();
+    window_eval_start_ = eval_s_;
+    for (int64_t step = cost_.step; step < s_.steps; ++step) {
+      if (t_.stop_.stopRequested()) {
+        result_.cancelled = true;
+        checkpoint(); // a consistent state between two steps: resume continues from here
+        break;
+      }
+      trainStep(step);
+      afterStep();
+    }
+    checkNotDiverged(); // the steps since the last log line
+    if (!result_.cancelled && last_eval_step_ != cost_.step) evaluate();
+    keepSelectedWeights();
+    result_.cost = cost_;
+    result_.wall_s = secondsSince(t_.start_);
+    result_.eval_s = eval_s_;
+    t_.recorder_.flush(true);
+    return result_;
   }
-  auto optimizer = makeOptimizer(student, s.optim);
-  auto batch_gen = seededGenerator(s.seed);
-  auto sample_gen = seededGenerator(s.seed ^ 0x5eedf00dULL); // generation draws apart from window draws
+
+private:
+  void record(const std::string& metric, double value) {
+    t_.recorder_.add(metricPointAt(cost_, secondsSince(t_.start_), metric, value));
+  }
+
+  void checkSetup() {
+    if (train_tokens_ <= C_ + 1)
+      throw DataError(corpus_.path, "the training split holds " + std::to_string(train_tokens_) +
+                                        " tokens; windows of context + 1 = " + std::to_string(C_ + 1) + " need more");
+    const MethodInfo* method_info = findMethod(s_.method);
+    method_loss_ = findMethodLoss(s_.method);
+    if (!method_info || !method_loss_ || !method_loss_->tokens)
+      throw ConfigError("method.name", "no loss implemented for method \"" + s_.method + "\" in language-model runs");
+    if (method_info->needs_teacher && !has_teacher_)
+      throw ConfigError("teacher", "method \"" + s_.method + "\" needs a teacher");
+    // Whose text the batches hold: the teacher writes every one, the student some, or none is written.
+    teacher_writes_ = method_loss_->text == BatchText::Teacher;
+    student_writes_some_ = method_loss_->text == BatchText::StudentSometimes;
+    // The teacher's logits are read unless it only writes text (or there is no teacher term).
+    reads_teacher_logits_ = method_info->needs_teacher && !teacher_writes_;
+    if (has_teacher_ && teacher_model_->spec().context < C_)
+      throw ConfigError("teacher", "the teacher's context (" + std::to_string(teacher_model_->spec().context) +
+                                       ") is shorter than the student's (" + std::to_string(C_) + ")");
+  }
 
   // Validation windows and the teacher's logits on them are fixed: computed once.
-  const LmWindows val = makeWindows(corpus_.val, C, s.eval_tokens);
-  result.val_tokens = val.tokens();
-  torch::Tensor teacher_val_logits;
-  double eval_s = 0.0; // time spent validating, kept out of tokens/s
-  if (has_teacher && val.tokens() > 0) {
+  void prepareValidation() {
+    val_ = makeWindows(corpus_.val, C_, s_.eval_tokens);
+    result_.val_tokens = val_.tokens();
+    if (!has_teacher_ || val_.tokens() == 0) return;
     const auto teacher_start = std::chrono::steady_clock::now();
-    teacher_val_logits = windowLogits(teacher_model, val.inputs, device_);
-    result.teacher_val_loss = evaluateLogits(teacher_val_logits, val.targets, torch::Tensor()).loss;
-    if (!s.resume) { // a resumed run has these points already
-      record("teacher_val_loss", result.teacher_val_loss);
-      record("teacher_val_perplexity", std::exp(result.teacher_val_loss));
+    teacher_val_logits_ = windowLogits(teacher_model_, val_.inputs, device_);
+    result_.teacher_val_loss = evaluateLogits(teacher_val_logits_, val_.targets, torch::Tensor()).loss;
+    if (!s_.resume) { // a resumed run has these points already
+      record("teacher_val_loss", result_.teacher_val_loss);
+      record("teacher_val_perplexity", std::exp(result_.teacher_val_loss));
     }
-    eval_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - teacher_start).count();
+    eval_s_ += secondsSince(teacher_start);
   }
 
-  std::vector<torch::Tensor> best_state;
-  auto evaluate = [&]() {
-    if (val.tokens() == 0) return;
+  void evaluate() {
+    if (val_.tokens() == 0) return;
     const auto eval_start = std::chrono::steady_clock::now();
-    LmEvaluation e = evaluateLogits(windowLogits(student, val.inputs, device_), val.targets, teacher_val_logits);
+    LmEvaluation e = evaluateLogits(windowLogits(student_, val_.inputs, device_), val_.targets, teacher_val_logits_);
     record("val_loss", e.loss);
     record("val_perplexity", std::exp(e.loss));
     if (e.agreement >= 0) {
       record("val_agreement", e.agreement);
       record("val_kl", e.kl);
     }
-    if (cost_.step == 0) result.initial = e;
-    if (e.loss < result.best_val_loss || best_state.empty()) {
-      result.best_val_loss = e.loss;
-      result.selected_step = cost_.step;
-      if (s.select_best) {
+    if (cost_.step == 0) result_.initial = e;
+    if (e.loss < result_.best_val_loss || best_state_.empty()) {
+      result_.best_val_loss = e.loss;
+      result_.selected_step = cost_.step;
+      if (s_.select_best) {
         torch::NoGradGuard no_grad;
-        best_state.clear();
-        for (const auto& t : student->parameters()) best_state.push_back(t.detach().clone());
+        best_state_.clear();
+        for (const auto& t : student_->parameters()) best_state_.push_back(t.detach().clone());
       }
     }
-    result.final = e;
-    recorder_.flush(true);
-    eval_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_start).count();
-  };
+    result_.final = e;
+    t_.recorder_.flush(true);
+    eval_s_ += secondsSince(eval_start);
+  }
 
-  double lr = s.optim.lr;
-  int64_t last_eval_step = 0;
-  // A checkpoint holds everything the loop below needs to continue at cost_.step.
-  auto last_checkpoint = std::chrono::steady_clock::now();
-  auto checkpoint = [&]() {
-    if (!s.on_checkpoint) return;
-    last_checkpoint = std::chrono::steady_clock::now();
-    recorder_.flush(true);
-    TrainingCheckpoint c = captureCheckpoint(
-        {cost_.step, cost_.epoch, cost_.tokens, cost_.flops, cost_.teacher_queries, secondsSince(start_), lr, s.steps},
-        {student.get()}, *optimizer, s.optim.name, best_state);
-    c.selected_step = result.selected_step;
-    c.rng_state = saveTensors({batch_gen.get_state(), sample_gen.get_state()});
-    c.loop_state = {{"initial", evaluationJson(result.initial)},
-                    {"final", evaluationJson(result.final)},
-                    {"eval_s", eval_s},
-                    {"last_eval_step", last_eval_step}};
-    if (std::isfinite(result.best_val_loss)) c.loop_state["best_val_loss"] = result.best_val_loss;
-    s.on_checkpoint(c);
-  };
+  // A checkpoint holds everything the loop needs to continue at cost_.step.
+  void checkpoint() {
+    if (!s_.on_checkpoint) return;
+    checkNotDiverged(); // never keep a diverged model to resume from
+    last_checkpoint_ = std::chrono::steady_clock::now();
+    t_.recorder_.flush(true);
+    TrainingCheckpoint c = captureCheckpoint(cost_, secondsSince(t_.start_), lr_, s_.steps, {student_.get()},
+                                             *optimizer_, s_.optim.name, best_state_);
+    c.selected_step = result_.selected_step;
+    c.rng_state = saveTensors({batch_gen_.get_state(), sample_gen_.get_state()});
+    c.loop_state = {{"initial", evaluationJson(result_.initial)},
+                    {"final", evaluationJson(result_.final)},
+                    {"eval_s", eval_s_},
+                    {"last_eval_step", last_eval_step_}};
+    if (std::isfinite(result_.best_val_loss)) c.loop_state["best_val_loss"] = result_.best_val_loss;
+    s_.on_checkpoint(c);
+  }
 
-  if (s.resume) {
-    const TrainingCheckpoint& c = *s.resume;
-    restoreCheckpoint(c, s.steps, {student.get()}, *optimizer, s.optim.name, device_, best_state);
+  void restore(const TrainingCheckpoint& c) {
+    restoreCheckpoint(c, s_.steps, {student_.get()}, *optimizer_, s_.optim.name, device_, best_state_);
     if (!c.rng_state.empty()) {
       const auto states = loadTensors(c.rng_state);
       if (states.size() != 2) throw DataError("checkpoint", "holds " + std::to_string(states.size()) +
                                                                " generator states; a language-model run has 2");
-      batch_gen.set_state(states[0]);
-      sample_gen.set_state(states[1]);
+      batch_gen_.set_state(states[0]);
+      sample_gen_.set_state(states[1]);
     }
-    cost_ = LmCost{c.step, c.epoch, c.samples, c.flops, c.teacher_queries};
+    cost_ = c;
+    cost_.teacher_passes_saved = 0.0;
     const nlohmann::json& loop = c.loop_state;
-    result.initial = evaluationFromJson(loop.value("initial", nlohmann::json()), result.initial);
-    result.final = evaluationFromJson(loop.value("final", nlohmann::json()), result.final);
+    result_.initial = evaluationFromJson(loop.value("initial", nlohmann::json()), result_.initial);
+    result_.final = evaluationFromJson(loop.value("final", nlohmann::json()), result_.final);
     if (loop.contains("best_val_loss") && loop["best_val_loss"].is_number())
-      result.best_val_loss = loop["best_val_loss"].get<double>();
-    result.selected_step = c.selected_step;
-    eval_s += loop.value("eval_s", 0.0);
-    last_eval_step = loop.value("last_eval_step", int64_t(0));
-    lr = c.lr;
-    setLearningRate(*optimizer, s.optim, lr);
-    start_ = std::chrono::steady_clock::now() -
-             std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(c.wall_s));
-    recorder_.log("info", "resumed at step " + std::to_string(c.step) + " of " + std::to_string(s.steps));
-  } else {
-    evaluate();
+      result_.best_val_loss = loop["best_val_loss"].get<double>();
+    result_.selected_step = c.selected_step;
+    eval_s_ += loop.value("eval_s", 0.0);
+    last_eval_step_ = loop.value("last_eval_step", int64_t(0));
+    lr_ = c.lr;
+    setLearningRate(*optimizer_, s_.optim, lr_);
+    t_.start_ = std::chrono::steady_clock::now() -
+                std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(c.wall_s));
+    t_.recorder_.log("info", "resumed at step " + std::to_string(c.step) + " of " + std::to_string(s_.steps));
   }
 
-  const int64_t prompt = int64_t(std::llround(param(s.method_params, "prompt_tokens", 8)));
-  const double sample_temperature = param(s.method_params, "temperature", 1.0);
-  const double lambda = param(s.method_params, "lambda", 0.5);
-  const double teacher_flops = has_teacher ? teacher->flops_per_token : 0.0;
+  // seq_kd and (a lambda share of) on_policy steps train on generated batches.
+  bool generatesBatch(int64_t step) const {
+    return teacher_writes_ ||
+           (student_writes_some_ && std::floor(double(step + 1) * lambda_) > std::floor(double(step) * lambda_));
+  }
 
-  double window_loss = 0, window_soft = 0, window_hard = 0, window_tokens = 0, window_eval_start = eval_s;
-  int window_steps = 0;
-  bool any_soft = false, any_hard = false;
-  auto window_start = std::chrono::steady_clock::now();
-  for (int64_t step = cost_.step; step < s.steps; ++step) {
-    if (stop_.stopRequested()) {
-      result.cancelled = true;
-      checkpoint(); // a consistent state between two steps: resume continues from here
-      break;
-    }
-    auto window = sampleWindows(corpus_.train, B, C, batch_gen);
-    torch::Tensor inputs = window.slice(1, 0, C), targets = window.slice(1, 1, C + 1);
-    torch::Tensor mask = torch::ones({B * C});
-    LmLossParts loss;
-    if (teacher_writes ||
-        (student_writes_some && std::floor(double(step + 1) * lambda) > std::floor(double(step) * lambda))) {
+  void trainStep(int64_t step) {
+    auto window = sampleWindows(corpus_.train, B_, C_, batch_gen_);
+    torch::Tensor inputs = window.slice(1, 0, C_), targets = window.slice(1, 1, C_ + 1);
+    torch::Tensor mask = torch::ones({B_ * C_});
+    if (generatesBatch(step)) {
       // A generated batch: the window's first tokens prompt, a model writes the rest.
-      Gpt writer = teacher_writes ? teacher_model : student;
-      auto sequence = generateTokens(writer, inputs.slice(1, 0, prompt), C + 1 - prompt, sample_temperature,
-                                     sample_gen, device_);
-      inputs = sequence.slice(1, 0, C);
-      targets = sequence.slice(1, 1, C + 1);
-      mask = generatedTargetMask(B, C, prompt);
-      const double generated = double(B * (C + 1 - prompt));
-      if (teacher_writes) {
-        cost_.teacher_queries += double(B * (C + 1)); // prompt read + tokens written
-        cost_.flops += teacher_flops * double(B * C);
+      Gpt writer = teacher_writes_ ? teacher_model_ : student_;
+      auto sequence = generateTokens(writer, inputs.slice(1, 0, prompt_), C_ + 1 - prompt_, sample_temperature_,
+                                     sample_gen_, device_);
+      inputs = sequence.slice(1, 0, C_);
+      targets = sequence.slice(1, 1, C_ + 1);
+      mask = generatedTargetMask(B_, C_, prompt_);
+      if (teacher_writes_) {
+        cost_.teacher_queries += double(B_ * (C_ + 1)); // prompt read + tokens written
+        cost_.flops += teacher_flops_ * double(B_ * C_);
       } else {
-        cost_.flops += student_flops * generated;
+        cost_.flops += student_flops_ * double(B_ * (C_ + 1 - prompt_));
       }
     }
     auto x = inputs.to(device_);
-    auto student_logits = student->forward(x).reshape({B * C, -1});
+    auto student_logits = student_->forward(x).reshape({B_ * C_, -1});
     auto flat_targets = targets.reshape({-1}).to(device_);
     auto flat_mask = mask.to(device_);
     torch::Tensor teacher_logits;
-    if (reads_teacher_logits) {
+    if (reads_teacher_logits_) {
       torch::NoGradGuard no_grad;
-      teacher_logits = teacher_model->forward(x).reshape({B * C, -1});
-      cost_.teacher_queries += double(B * C);
-      cost_.flops += teacher_flops * double(B * C);
+      teacher_logits = teacher_model_->forward(x).reshape({B_ * C_, -1});
+      cost_.teacher_queries += double(B_ * C_);
+      cost_.flops += teacher_flops_ * double(B_ * C_);
     }
-    loss = method_loss->tokens(s.method_params, student_logits, teacher_logits, flat_targets, flat_mask);
-    if (s.optim.schedule == "cosine") {
-      lr = 0.5 * s.optim.lr * (1.0 + std::cos(M_PI * double(step) / double(std::max<int64_t>(1, s.steps))));
-      setLearningRate(*optimizer, s.optim, lr);
+    LmLossParts loss = method_loss_->tokens(s_.method_params, student_logits, teacher_logits, flat_targets, flat_mask);
+    if (s_.optim.schedule == "cosine") {
+      lr_ = scheduledLearningRate(s_.optim, step, s_.steps);
+      setLearningRate(*optimizer_, s_.optim, lr_);
     }
-    optimizer->zero_grad();
+    optimizer_->zero_grad();
     loss.total.backward();
-    torch::nn::utils::clip_grad_norm_(student->parameters(), 1.0);
-    optimizer->step();
+    torch::nn::utils::clip_grad_norm_(student_->parameters(), 1.0);
+    optimizer_->step();
 
     ++cost_.step;
-    cost_.tokens += double(B * C);
-    cost_.flops += 3.0 * student_flops * double(B * C);
-    cost_.epoch = cost_.tokens / double(train_tokens);
+    cost_.samples += double(B_ * C_);
+    cost_.flops += 3.0 * student_flops_ * double(B_ * C_);
+    cost_.epoch = cost_.samples / double(train_tokens_);
+    window_.add(loss.total, loss.soft, loss.hard, double(B_ * C_));
+  }
 
-    const double loss_value = loss.total.item<double>();
-    if (!std::isfinite(loss_value)) {
-      record("train_loss", loss_value);
-      recorder_.flush(true);
-      throw DivergedError(loss_value, cost_.step, "try a lower learning rate (" + s.lr_field + ")");
-    }
-    window_loss += loss_value;
-    if (loss.soft.defined()) window_soft += loss.soft.item<double>(), any_soft = true;
-    if (loss.hard.defined()) window_hard += loss.hard.item<double>(), any_hard = true;
-    window_tokens += double(B * C);
-    ++window_steps;
+  void afterStep() {
     // On the step grid, so a resumed run logs at the steps the run would have.
-    if (cost_.step % s.log_every == 0) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count() -
-                          (eval_s - window_eval_start);
-      record("train_loss", window_loss / window_steps);
-      if (any_soft) record("train_soft_loss", window_soft / window_steps);
-      // CE gets a curve of its own only beside a teacher term; alone it is train_loss.
-      if (any_hard && any_soft) record("train_hard_loss", window_hard / window_steps);
-      if (secs > 0) record("tokens_per_s", window_tokens / secs);
-      record("lr", lr);
-      window_loss = window_soft = window_hard = window_tokens = 0;
-      window_steps = 0;
-      any_soft = any_hard = false;
-      window_start = std::chrono::steady_clock::now();
-      window_eval_start = eval_s;
-      recorder_.flush(false);
+    if (cost_.step % s_.log_every == 0) {
+      checkNotDiverged();
+      logWindow();
     }
-    if (cost_.step % s.eval_every == 0 || cost_.step == s.steps) {
+    if (cost_.step % s_.eval_every == 0 || cost_.step == s_.steps) {
+      checkNotDiverged(); // a diverged model is not worth a validation pass
       evaluate();
-      last_eval_step = cost_.step;
+      last_eval_step_ = cost_.step;
     }
-    if (progress_) progress_(cost_.step, s.steps, cost_.epoch);
-    if (s.checkpoint_every > 0 ? cost_.step % s.checkpoint_every == 0 : last_eval_step == cost_.step)
+    if (t_.progress_) t_.progress_(cost_.step, s_.steps, cost_.epoch);
+    if (s_.checkpoint_every > 0 ? cost_.step % s_.checkpoint_every == 0 : last_eval_step_ == cost_.step)
       checkpoint();
-    else if (s.checkpoint_seconds > 0 && secondsSince(last_checkpoint) >= s.checkpoint_seconds)
+    else if (s_.checkpoint_seconds > 0 && secondsSince(last_checkpoint_) >= s_.checkpoint_seconds)
       checkpoint();
   }
-  if (!result.cancelled && last_eval_step != cost_.step) evaluate();
-  if (s.select_best && !best_state.empty() && !result.cancelled && result.selected_step != cost_.step) {
-    torch::NoGradGuard no_grad;
-    size_t i = 0;
-    for (auto& t : student->parameters()) t.copy_(best_state[i++]);
-    recorder_.log("info", "kept the weights of step " + std::to_string(result.selected_step) +
-                              " (lowest validation loss " + std::to_string(result.best_val_loss) + ")");
-    // The final evaluation describes the weights kept.
-    result.final = evaluateLogits(windowLogits(student, val.inputs, device_), val.targets, teacher_val_logits);
-  } else {
-    result.selected_step = cost_.step;
+
+  void checkNotDiverged() {
+    auto bad = window_.firstNonFinite(cost_.step);
+    if (!bad) return;
+    record("train_loss", bad->value);
+    t_.recorder_.flush(true);
+    throw DivergedError(bad->value, bad->step, "try a lower learning rate (" + s_.lr_field + ")");
   }
-  result.cost = cost_;
-  result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  result.eval_s = eval_s;
-  recorder_.flush(true);
-  return result;
+
+  void logWindow() {
+    const double secs = secondsSince(window_start_) - (eval_s_ - window_eval_start_);
+    record("train_loss", window_.meanTotal());
+    if (window_.hasSoft()) record("train_soft_loss", window_.meanSoft());
+    // CE gets a curve of its own only beside a teacher term; alone it is train_loss.
+    if (window_.hasHard() && window_.hasSoft()) record("train_hard_loss", window_.meanHard());
+    if (secs > 0) record("tokens_per_s", window_.samples() / secs);
+    record("lr", lr_);
+    window_.clear();
+    window_start_ = std::chrono::steady_clock::now();
+    window_eval_start_ = eval_s_;
+    t_.recorder_.flush(false);
+  }
+
+  void keepSelectedWeights() {
+    if (s_.select_best && !best_state_.empty() && !result_.cancelled && result_.selected_step != cost_.step) {
+      torch::NoGradGuard no_grad;
+      size_t i = 0;
+      for (auto& t : student_->parameters()) t.copy_(best_state_[i++]);
+      t_.recorder_.log("info", "kept the weights of step " + std::to_string(result_.selected_step) +
+                                   " (lowest validation loss " + std::to_string(result_.best_val_loss) + ")");
+      // The final evaluation describes the weights kept.
+      result_.final =
+          evaluateLogits(windowLogits(student_, val_.inputs, device_), val_.targets, teacher_val_logits_);
+    } else {
+      result_.selected_step = cost_.step;
+    }
+  }
+
+  LmTrainer& t_;
+  const TextCorpus& corpus_;
+  torch::Device device_;
+  Gpt student_;
+  double student_flops_;
+  const LmTrainSettings& s_;
+  const int64_t B_, C_, train_tokens_;
+  const bool has_teacher_;
+  Gpt teacher_model_; // a holder: copies share the module
+  const double teacher_flops_;
+  at::Generator batch_gen_, sample_gen_;
+  double lr_;
+  const int64_t prompt_;
+  const double sample_temperature_, lambda_;
+  const MethodLoss* method_loss_ = nullptr;
+  bool teacher_writes_ = false, student_writes_some_ = false, reads_teacher_logits_ = false;
+
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  CostCounters& cost_ = t_.cost_;
+  LmTrainResult result_;
+  LmWindows val_;
+  torch::Tensor teacher_val_logits_;
+  double eval_s_ = 0.0; // time spent validating, kept out of tokens/s
+  int64_t last_eval_step_ = 0;
+  std::vector<torch::Tensor> best_state_;
+  LossWindow window_;
+  std::chrono::steady_clock::time_point window_start_, last_checkpoint_;
+  double window_eval_start_ = 0.0;
+};
+
+LmTrainer::LmTrainer(const TextCorpus& corpus, torch::Device device, RunRecorder& recorder, const StopToken& stop,
+                     ProgressFn progress)
+    : corpus_(corpus), device_(device), recorder_(recorder), stop_(stop), progress_(std::move(progress)) {}
+
+LmTrainResult LmTrainer::train(Gpt student, double student_flops, const LmTeacherModel* teacher,
+                               const LmTrainSettings& settings) {
+  return LmTrainingLoop(*this, student, student_flops, teacher, settings).run();
 }
 
 } // namespace distillery

@@ -5,6 +5,7 @@
 // KL(teacher || student) per token), cost counters in tokens, recording
 // through a RunRecorder, and checkpoints to resume from.
 #include "core/store/checkpoint.h"
+#include "core/store/cost_counters.h"
 #include "core/lm/gpt_model.h"
 #include "core/config/optim_config.h"
 #include "core/store/run_recorder.h"
@@ -52,15 +53,6 @@ struct LmTrainSettings {
   const TrainingCheckpoint* resume = nullptr;
 };
 
-// Cost so far; tokens are predicted positions (a window of context + 1 tokens predicts context).
-struct LmCost {
-  int64_t step = 0;
-  double epoch = 0.0; // training tokens seen / training tokens in the corpus
-  double tokens = 0.0;
-  double flops = 0.0;           // student training (3x forward) + teacher forward and generation
-  double teacher_queries = 0.0; // tokens the teacher generated or scored
-};
-
 struct LmEvaluation {
   double loss = 0.0;       // student CE per token, nats
   double agreement = -1.0; // top-1 agreement with the teacher (-1: no teacher)
@@ -69,7 +61,7 @@ struct LmEvaluation {
 
 struct LmTrainResult {
   bool cancelled = false;
-  LmCost cost;
+  CostCounters cost; // samples are predicted tokens (a window of context + 1 tokens predicts context)
   double wall_s = 0.0;
   double eval_s = 0.0; // of wall_s, spent validating (and on the teacher's validation logits)
   double best_val_loss = std::numeric_limits<double>::infinity();
@@ -91,14 +83,14 @@ public:
                       const LmTrainSettings& settings);
 
 private:
-  void record(const std::string& metric, double value);
+  friend class LmTrainingLoop; // the loop of one train() call (lm_trainer.cpp)
 
   const TextCorpus& corpus_;
   torch::Device device_;
   RunRecorder& recorder_;
   const StopToken& stop_;
   ProgressFn progress_;
-  LmCost cost_;
+  CostCounters cost_;
   std::chrono::steady_clock::time_point start_;
 };
 

@@ -5,6 +5,8 @@
 // counters at that step, and the best validation weights kept so far. It is
 // stored as one artifact ("checkpoint"), overwritten each time, so it is
 // always complete.
+#include "core/store/cost_counters.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -14,13 +16,8 @@ namespace distillery {
 
 inline constexpr const char* kCheckpointArtifact = "checkpoint";
 
-struct TrainingCheckpoint {
-  // Position and cost counters (see CostCounters in trainer.h).
-  int64_t step = 0;
-  double epoch = 0.0;
-  double samples = 0.0;
-  double flops = 0.0;
-  double teacher_queries = 0.0;
+// The position and cost counters are the loop's CostCounters at the checkpoint's step.
+struct TrainingCheckpoint : CostCounters {
   double wall_s = 0.0;
   double lr = 0.0; // the learning rate the schedule had reached
   int64_t total_steps = 0;

@@ -199,16 +199,7 @@ private:
 
   void recordFinal(RunRecorder& recorder, const CostCounters& c, double wall, const std::string& metric,
                    double value) {
-    MetricPoint p;
-    p.metric = metric;
-    p.step = c.step;
-    p.epoch = c.epoch;
-    p.wall_s = wall;
-    p.samples = c.samples;
-    p.flops = c.flops;
-    p.teacher_queries = c.teacher_queries;
-    p.value = value;
-    recorder.add(std::move(p));
+    recorder.add(metricPointAt(c, wall, metric, value));
   }
 
   // Supervised training of one model under a given run record.

@@ -6,7 +6,10 @@
 #include "core/base/errors.h"
 #include "core/methods/feature_distiller.h"
 #include "core/methods/method_registry.h"
-#include "core/models/tensor_bytes.h"
+#include "core/training/checkpoint_capture.h"
+#include "core/training/chunked_inference.h"
+#include "core/training/loss_window.h"
+#include "core/training/optimizer_setup.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/autocast_mode.h>
@@ -51,56 +54,354 @@ namespace F = torch::nn::functional;
 
 torch::Tensor predictLogits(const Classifier& model, const torch::Tensor& x, torch::Device device,
                             int64_t chunk) {
-  torch::NoGradGuard no_grad;
-  const bool was_training = model->is_training();
-  model->eval();
-  std::vector<torch::Tensor> parts;
-  for (int64_t i = 0; i < x.size(0); i += chunk)
-    parts.push_back(model->forward(x.slice(0, i, std::min(i + chunk, x.size(0))).to(device)).to(torch::kCPU));
-  model->train(was_training);
-  if (parts.empty()) return torch::empty({0, 0});
-  return torch::cat(parts);
+  return inferInChunks(model, x, device, chunk, {0, 0});
 }
-
-namespace {
-
-std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& params,
-                                                       const OptimConfig& o) {
-  if (o.name == "sgd")
-    return std::make_unique<torch::optim::SGD>(
-        params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
-  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
-}
-
-void setLearningRate(torch::optim::Optimizer& optimizer, const OptimConfig& o, double lr) {
-  for (auto& group : optimizer.param_groups()) {
-    if (o.name == "sgd") static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
-    else static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-  }
-}
-
-} // namespace
-
-Trainer::Trainer(const Dataset& data, torch::Device device, RunRecorder& recorder, const StopToken& stop,
-                 ProgressFn progress)
-    : data_(data), device_(device), recorder_(recorder), stop_(stop), progress_(std::move(progress)) {}
 
 int64_t trainingSteps(int64_t samples, const TrainerSettings& s) {
   return int64_t(s.epochs) * ((samples + s.batch_size - 1) / s.batch_size);
 }
 
-void Trainer::record(const std::string& metric, double value) {
-  MetricPoint p;
-  p.metric = metric;
-  p.step = cost_.step;
-  p.epoch = cost_.epoch;
-  p.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  p.samples = cost_.samples;
-  p.flops = cost_.flops;
-  p.teacher_queries = cost_.teacher_queries;
-  p.value = value;
-  recorder_.add(std::move(p));
-}
+// One call of Trainer::train: the loop's state and its steps, each a method.
+class ImageTrainingLoop {
+public:
+  ImageTrainingLoop(Trainer& trainer, const Classifier& model, double model_flops, const TeacherOutputs* teacher,
+                    const TrainerSettings& s)
+      : t_(trainer), data_(trainer.data_), device_(trainer.device_), model_(model), model_flops_(model_flops),
+        teacher_(teacher), s_(s), n_(data_.train.size()), steps_per_epoch_((n_ + s.batch_size - 1) / s.batch_size),
+        total_(trainingSteps(n_, s)),
+        eval_interval_(std::max<int64_t>(1, steps_per_epoch_ / std::max(1, s.evals_per_epoch))),
+        uses_teacher_(teacher && teacher->model), gen_(at::make_generator<at::CPUGeneratorImpl>(s.seed)),
+        lr_(s.optim.lr) {}
+
+  TrainerResult run() {
+    t_.start_ = std::chrono::steady_clock::now();
+    cost_ = {};
+    model_->to(device_);
+    model_->train();
+    if (uses_teacher_) teacher_->model->eval();
+    setUpFeatureMethod();
+    setUpOptimizer();
+    setUpTeacherCache();
+    if (data_.augment.any()) augmenter_.emplace(data_.augment, data_.paddingFill(), s_.seed);
+    int64_t first_epoch = 0, first_batch = 0;
+    if (s_.resume) restore(*s_.resume, first_epoch, first_batch);
+    window_start_ = last_checkpoint_ = std::chrono::steady_clock::now();
+    for (int epoch = int(first_epoch); epoch < s_.epochs && !result_.cancelled; ++epoch) {
+      runEpoch(epoch, epoch == first_epoch ? first_batch : 0);
+      if (result_.cancelled) break;
+      evaluate();
+      if (s_.checkpoint_every == 0) checkpoint();
+    }
+    keepSelectedWeights();
+    result_.cost = cost_;
+    result_.wall_s = secondsSinceStart();
+    t_.recorder_.flush(true);
+    return result_;
+  }
+
+private:
+  double secondsSinceStart() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_.start_).count();
+  }
+  void record(const std::string& metric, double value) {
+    t_.recorder_.add(metricPointAt(cost_, secondsSinceStart(), metric, value));
+  }
+
+  // Feature methods: both models tapped at a named layer, an extra module
+  // (adapter, heads, memory banks) trained alongside the student.
+  void setUpFeatureMethod() {
+    const MethodInfo* method_info = findMethod(s_.method);
+    const bool needs_features = method_info && method_info->needs_features;
+    if (needs_features && !uses_teacher_)
+      throw ConfigError("method.name", "method \"" + s_.method + "\" needs a teacher");
+    reads_features_ = uses_teacher_ && needs_features;
+    if (!reads_features_) return;
+    auto text = [&](const char* key) {
+      auto it = s_.method_text_params.find(key);
+      return it == s_.method_text_params.end() ? std::string() : it->second;
+    };
+    FeatureLayers layers;
+    layers.teacher = resolveFeatureLayer(*teacher_->model, text("teacher_layer"), "method.teacher_layer");
+    layers.student = resolveFeatureLayer(*model_, text("student_layer"), "method.student_layer");
+    // Shapes from two training samples, in eval mode and without autograd.
+    torch::Tensor probe_s, probe_t;
+    {
+      torch::NoGradGuard no_grad;
+      auto x = data_.train.x.slice(0, 0, std::min<int64_t>(2, n_)).to(device_);
+      FeatureTaps ts({layers.teacher}), ss({layers.student});
+      teacher_->model->forwardTapped(x, ts);
+      model_->eval();
+      model_->forwardTapped(x, ss);
+      model_->train();
+      probe_t = ts.get(layers.teacher).to(torch::kFloat);
+      probe_s = ss.get(layers.student).to(torch::kFloat);
+    }
+    distiller_ = FeatureDistiller(s_.method, s_.method_params, probe_s, probe_t, layers, n_, s_.seed + 7);
+    distiller_->to(device_);
+    distiller_->train();
+    result_.teacher_layer = layers.teacher;
+    result_.student_layer = layers.student;
+    result_.extra_params = countParameters(*distiller_);
+    t_.recorder_.log("info", "features: teacher layer \"" + layers.teacher + "\", student layer \"" + layers.student +
+                                 "\", " + std::to_string(result_.extra_params) + " extra trained parameters");
+  }
+
+  void setUpOptimizer() {
+    trained_modules_ = {model_.get()};
+    if (distiller_) trained_modules_.push_back(distiller_.get());
+    std::vector<torch::Tensor> params = model_->parameters();
+    if (distiller_)
+      for (const auto& p : distiller_->parameters()) params.push_back(p);
+    optimizer_ = makeOptimizer(params, s_.optim);
+    extra_flops_ = distiller_ ? distiller_->flopsPerSample() : 0.0;
+  }
+
+  // Cached logits are valid only for the unaugmented inputs they were computed on;
+  // feature methods need more than logits, so they always run the teacher.
+  void setUpTeacherCache() {
+    cached_teacher_ = uses_teacher_ && !reads_features_ && teacher_->train_cache && !data_.augment.any();
+    if (!cached_teacher_) return;
+    cost_.teacher_queries = teacher_->cache_queries;
+    cost_.flops = teacher_->flops_per_sample * teacher_->cache_rows_computed;
+  }
+
+  void restore(const TrainingCheckpoint& c, int64_t& first_epoch, int64_t& first_batch) {
+    restoreCheckpoint(c, total_, trained_modules_, *optimizer_, s_.optim.name, device_, best_state_);
+    cost_ = c;
+    cost_.teacher_passes_saved = cached_teacher_ ? c.samples : 0.0;
+    result_.best_val_accuracy = c.best_val_accuracy;
+    result_.final_val_accuracy = c.final_val_accuracy;
+    result_.final_val_agreement = c.final_val_agreement;
+    result_.final_val_kl = c.final_val_kl;
+    result_.best_test_accuracy = c.best_test_accuracy;
+    result_.best_test_agreement = c.best_test_agreement;
+    result_.selected_step = c.selected_step;
+    lr_ = c.lr;
+    setLearningRate(*optimizer_, s_.optim, lr_);
+    t_.start_ = std::chrono::steady_clock::now() -
+                std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(c.wall_s));
+    first_epoch = c.step / steps_per_epoch_;
+    first_batch = c.step % steps_per_epoch_;
+    // Draw the finished epochs' orders, so the remaining batches are the ones the run would have seen.
+    for (int64_t e = 0; e < first_epoch; ++e) torch::randperm(n_, gen_, torch::kLong);
+    t_.recorder_.log("info", "resumed at step " + std::to_string(c.step) + " of " + std::to_string(total_) +
+                                 " (epoch " + std::to_string(c.epoch) + ")");
+  }
+
+  void runEpoch(int epoch, int64_t first_batch) {
+    auto perm = torch::randperm(n_, gen_, torch::kLong);
+    for (int64_t b = first_batch; b < steps_per_epoch_; ++b) {
+      if (t_.stop_.stopRequested()) {
+        result_.cancelled = true;
+        checkpoint(); // a consistent state between two steps: resume continues from here
+        return;
+      }
+      auto idx = perm.slice(0, b * s_.batch_size, std::min(n_, (b + 1) * s_.batch_size));
+      trainStep(idx);
+      cost_.epoch = epoch + double(b + 1) / double(steps_per_epoch_);
+      afterStep(b + 1 == steps_per_epoch_, b + 1);
+    }
+  }
+
+  // The teacher's logits (and feature) for a batch, from the cache or a forward pass.
+  void teacherOutputs(const torch::Tensor& x, const torch::Tensor& idx, double batch, torch::Tensor& logits,
+                      torch::Tensor& feature) {
+    if (reads_features_) {
+      torch::NoGradGuard no_grad;
+      Bf16Autocast autocast(s_.bf16_autocast && device_.is_cuda());
+      FeatureTaps taps({result_.teacher_layer});
+      logits = teacher_->model->forwardTapped(x, taps);
+      feature = taps.get(result_.teacher_layer);
+    } else if (cached_teacher_) {
+      logits = teacher_->train_cache->logits(idx).to(device_, /*non_blocking=*/true);
+      cost_.teacher_passes_saved += batch;
+      return;
+    } else if (uses_teacher_) {
+      torch::NoGradGuard no_grad;
+      Bf16Autocast autocast(s_.bf16_autocast && device_.is_cuda());
+      logits = teacher_->model->forward(x);
+    } else {
+      return;
+    }
+    cost_.teacher_queries += batch;
+    cost_.flops += teacher_->flops_per_sample * batch;
+  }
+
+  void trainStep(const torch::Tensor& idx) {
+    auto x = data_.train.x.index_select(0, idx).to(device_, /*non_blocking=*/true);
+    auto y = data_.train.y.index_select(0, idx).to(device_, /*non_blocking=*/true);
+    if (augmenter_) x = augmenter_->apply(x, cost_.step); // teacher and student see the same batch
+    const double batch = double(idx.size(0));
+    torch::Tensor teacher_logits, teacher_feature, student_feature;
+    teacherOutputs(x, idx, batch, teacher_logits, teacher_feature);
+    if (s_.labels_from_teacher) {
+      if (!teacher_logits.defined())
+        throw std::logic_error("hidden labels need a teacher's answers, and this method reads none");
+      y = teacher_logits.argmax(1);
+    }
+    torch::Tensor student_logits;
+    {
+      Bf16Autocast autocast(s_.bf16_autocast && device_.is_cuda());
+      if (reads_features_) {
+        FeatureTaps taps({result_.student_layer});
+        student_logits = model_->forwardTapped(x, taps);
+        student_feature = taps.get(result_.student_layer);
+      } else {
+        student_logits = model_->forward(x);
+      }
+    }
+    // Losses in fp32 whatever the forward pass ran in.
+    LossParts loss =
+        reads_features_
+            ? distiller_->loss(student_logits.to(torch::kFloat), student_feature.to(torch::kFloat),
+                               teacher_logits.to(torch::kFloat), teacher_feature.to(torch::kFloat), y, idx)
+            : methodLoss(s_.method, s_.method_params, student_logits.to(torch::kFloat),
+                         teacher_logits.defined() ? teacher_logits.to(torch::kFloat) : teacher_logits, y,
+                         LossContext{cost_.epoch});
+    if (s_.optim.schedule == "cosine") {
+      lr_ = scheduledLearningRate(s_.optim, cost_.step, total_);
+      setLearningRate(*optimizer_, s_.optim, lr_);
+    }
+    optimizer_->zero_grad();
+    loss.total.backward();
+    optimizer_->step();
+
+    ++cost_.step;
+    cost_.samples += batch;
+    cost_.flops += 3.0 * (model_flops_ + extra_flops_) * batch; // forward + backward ~ 3x forward
+    window_.add(loss.total, loss.soft, loss.hard, batch);
+  }
+
+  // Logging, mid-epoch validation, progress and checkpoints after step `batch_in_epoch` of an epoch.
+  void afterStep(bool epoch_end, int64_t batch_in_epoch) {
+    if (window_.steps() >= s_.log_every || epoch_end) checkNotDiverged();
+    if (window_.steps() >= s_.log_every) logWindow();
+    // Mid-epoch passes for the curves; none just before the epoch-end pass.
+    if (batch_in_epoch % eval_interval_ == 0 && steps_per_epoch_ - batch_in_epoch >= eval_interval_ / 2) evaluate();
+    if (t_.progress_) t_.progress_(cost_.step, total_, cost_.epoch);
+    const double since_checkpoint =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint_).count();
+    if (s_.checkpoint_every > 0 && cost_.step % s_.checkpoint_every == 0) checkpoint();
+    else if (s_.checkpoint_seconds > 0 && since_checkpoint >= s_.checkpoint_seconds) checkpoint();
+  }
+
+  void checkNotDiverged() {
+    auto bad = window_.firstNonFinite(cost_.step);
+    if (!bad) return;
+    record("train_loss", bad->value);
+    t_.recorder_.flush(true);
+    std::string hint = "try a lower learning rate (" + s_.lr_field + ")";
+    if (s_.method_params.count("temperature")) hint += " or a lower temperature (method.temperature)";
+    throw DivergedError(bad->value, bad->step, hint);
+  }
+
+  void logWindow() {
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start_).count();
+    record("train_loss", window_.meanTotal());
+    if (window_.hasSoft()) record("train_soft_loss", window_.meanSoft());
+    if (window_.hasHard()) record("train_hard_loss", window_.meanHard());
+    if (secs > 0) record("samples_per_s", window_.samples() / secs);
+    record("lr", lr_);
+    window_.clear();
+    window_start_ = std::chrono::steady_clock::now();
+    t_.recorder_.flush(false);
+  }
+
+  void snapshotWeights() {
+    torch::NoGradGuard no_grad;
+    best_state_.clear();
+    for (const auto& t : model_->parameters()) best_state_.push_back(t.detach().clone());
+    for (const auto& t : model_->buffers()) best_state_.push_back(t.detach().clone());
+  }
+
+  void evaluate() {
+    if (data_.val.size() == 0) return; // no held-out data: nothing to measure or select on
+    // Agreement is measured for every run that has a teacher, even one trained without it (method none).
+    Trainer::Evaluation e = t_.evaluate(model_, data_.val, teacher_ ? teacher_->val_logits : torch::Tensor());
+    record("val_loss", e.loss);
+    record("val_accuracy", e.accuracy);
+    if (e.accuracy > result_.best_val_accuracy || best_state_.empty()) {
+      result_.best_val_accuracy = e.accuracy;
+      result_.selected_step = cost_.step;
+      if (s_.select_best) snapshotWeights();
+    }
+    result_.final_val_accuracy = e.accuracy;
+    if (e.agreement >= 0) {
+      record("val_agreement", e.agreement);
+      record("val_kl", e.kl);
+      result_.final_val_agreement = e.agreement;
+      result_.final_val_kl = e.kl;
+    }
+    if (s_.track_test && data_.test.size() > 0) {
+      Trainer::Evaluation te = t_.evaluate(model_, data_.test, teacher_ ? teacher_->test_logits : torch::Tensor());
+      record("test_accuracy", te.accuracy);
+      result_.best_test_accuracy = std::max(result_.best_test_accuracy, te.accuracy);
+      if (te.agreement >= 0) {
+        record("test_agreement", te.agreement);
+        result_.best_test_agreement = std::max(result_.best_test_agreement, te.agreement);
+      }
+    }
+    t_.recorder_.flush(true);
+  }
+
+  // A checkpoint holds everything the loop needs to continue at cost_.step.
+  void checkpoint() {
+    if (!s_.on_checkpoint) return;
+    last_checkpoint_ = std::chrono::steady_clock::now();
+    t_.recorder_.flush(true);
+    TrainingCheckpoint c = captureCheckpoint(cost_, secondsSinceStart(), lr_, total_, trained_modules_, *optimizer_,
+                                             s_.optim.name, best_state_);
+    c.best_val_accuracy = result_.best_val_accuracy;
+    c.final_val_accuracy = result_.final_val_accuracy;
+    c.final_val_agreement = result_.final_val_agreement;
+    c.final_val_kl = result_.final_val_kl;
+    c.best_test_accuracy = result_.best_test_accuracy;
+    c.best_test_agreement = result_.best_test_agreement;
+    c.selected_step = result_.selected_step;
+    s_.on_checkpoint(c);
+  }
+
+  void keepSelectedWeights() {
+    if (s_.select_best && !best_state_.empty() && !result_.cancelled && result_.selected_step != cost_.step) {
+      torch::NoGradGuard no_grad;
+      size_t i = 0;
+      for (auto& t : model_->parameters()) t.copy_(best_state_[i++]);
+      for (auto& t : model_->buffers()) t.copy_(best_state_[i++]);
+      t_.recorder_.log("info", "kept the weights of step " + std::to_string(result_.selected_step) +
+                                   " (best validation accuracy " + std::to_string(result_.best_val_accuracy) + ")");
+    } else {
+      result_.selected_step = cost_.step;
+    }
+  }
+
+  Trainer& t_;
+  const Dataset& data_;
+  torch::Device device_;
+  const Classifier& model_;
+  double model_flops_;
+  const TeacherOutputs* teacher_;
+  const TrainerSettings& s_;
+  const int64_t n_, steps_per_epoch_, total_, eval_interval_;
+  const bool uses_teacher_;
+  at::Generator gen_;
+
+  bool reads_features_ = false, cached_teacher_ = false;
+  FeatureDistiller distiller_{nullptr};
+  double extra_flops_ = 0.0;
+  std::vector<torch::nn::Module*> trained_modules_;
+  std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::optional<BatchAugmenter> augmenter_;
+  CostCounters& cost_ = t_.cost_;
+  TrainerResult result_;
+  double lr_;
+  std::vector<torch::Tensor> best_state_;
+  LossWindow window_;
+  std::chrono::steady_clock::time_point window_start_, last_checkpoint_;
+};
+
+Trainer::Trainer(const Dataset& data, torch::Device device, RunRecorder& recorder, const StopToken& stop,
+                 ProgressFn progress)
+    : data_(data), device_(device), recorder_(recorder), stop_(stop), progress_(std::move(progress)) {}
 
 Trainer::Evaluation Trainer::evaluate(const Classifier& model, const TensorSplit& split,
                                       const torch::Tensor& teacher_logits) {
@@ -117,300 +418,8 @@ Trainer::Evaluation Trainer::evaluate(const Classifier& model, const TensorSplit
 }
 
 TrainerResult Trainer::train(const Classifier& model, double model_flops, const TeacherOutputs* teacher,
-                             const TrainerSettings& s) {
-  start_ = std::chrono::steady_clock::now();
-  cost_ = {};
-  TrainerResult result;
-  model->to(device_);
-  model->train();
-
-  const int64_t n = data_.train.size();
-  const int64_t steps_per_epoch = (n + s.batch_size - 1) / s.batch_size;
-  const int64_t total = trainingSteps(n, s);
-  const int64_t eval_interval = std::max<int64_t>(1, steps_per_epoch / std::max(1, s.evals_per_epoch));
-  const bool uses_teacher = teacher && teacher->model;
-  if (uses_teacher) teacher->model->eval();
-  // ---- feature methods: both models tapped at a named layer, an extra module
-  // (adapter, heads, memory banks) trained alongside the student
-  const MethodInfo* method_info = findMethod(s.method);
-  const bool reads_features = uses_teacher && method_info && method_info->needs_features;
-  FeatureDistiller distiller{nullptr};
-  if (method_info && method_info->needs_features && !uses_teacher)
-    throw ConfigError("method.name", "method \"" + s.method + "\" needs a teacher");
-  if (reads_features) {
-    auto text = [&](const char* key) {
-      auto it = s.method_text_params.find(key);
-      return it == s.method_text_params.end() ? std::string() : it->second;
-    };
-    FeatureLayers layers;
-    layers.teacher = resolveFeatureLayer(*teacher->model, text("teacher_layer"), "method.teacher_layer");
-    layers.student = resolveFeatureLayer(*model, text("student_layer"), "method.student_layer");
-    // Shapes from two training samples, in eval mode and without autograd.
-    torch::Tensor probe_s, probe_t;
-    {
-      torch::NoGradGuard no_grad;
-      auto x = data_.train.x.slice(0, 0, std::min<int64_t>(2, n)).to(device_);
-      FeatureTaps ts({layers.teacher}), ss({layers.student});
-      teacher->model->forwardTapped(x, ts);
-      model->eval();
-      model->forwardTapped(x, ss);
-      model->train();
-      probe_t = ts.get(layers.teacher).to(torch::kFloat);
-      probe_s = ss.get(layers.student).to(torch::kFloat);
-    }
-    distiller = FeatureDistiller(s.method, s.method_params, probe_s, probe_t, layers, n, s.seed + 7);
-    distiller->to(device_);
-    distiller->train();
-    result.teacher_layer = layers.teacher;
-    result.student_layer = layers.student;
-    result.extra_params = countParameters(*distiller);
-    recorder_.log("info", "features: teacher layer \"" + layers.teacher + "\", student layer \"" + layers.student +
-                              "\", " + std::to_string(result.extra_params) + " extra trained parameters");
-  }
-  std::vector<torch::nn::Module*> trained_modules{model.get()};
-  if (distiller) trained_modules.push_back(distiller.get());
-  std::vector<torch::Tensor> trained_params = model->parameters();
-  if (distiller)
-    for (const auto& p : distiller->parameters()) trained_params.push_back(p);
-  auto optimizer = makeOptimizer(trained_params, s.optim);
-  const double extra_flops = distiller ? distiller->flopsPerSample() : 0.0;
-  // Cached logits are valid only for the unaugmented inputs they were computed on;
-  // feature methods need more than logits, so they always run the teacher.
-  const bool cached_teacher = uses_teacher && !reads_features && teacher->train_cache && !data_.augment.any();
-  if (cached_teacher) {
-    cost_.teacher_queries = teacher->cache_queries;
-    cost_.flops = teacher->flops_per_sample * teacher->cache_rows_computed;
-  }
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(s.seed);
-  // ---- data augmentation (training batches only; teacher and student see the same batch)
-  std::optional<BatchAugmenter> augmenter;
-  if (data_.augment.any()) augmenter.emplace(data_.augment, data_.paddingFill(), s.seed);
-  // ---- end of data augmentation
-
-  // Losses stay on the device until a window is logged: reading one back every
-  // step would make the loop wait for the device each step.
-  std::vector<torch::Tensor> window_losses, window_softs, window_hards;
-  int window_steps = 0;
-  double window_samples = 0;
-  auto window_start = std::chrono::steady_clock::now();
-
-  std::vector<torch::Tensor> best_state;
-  double lr = s.optim.lr;
-  // A checkpoint holds everything the loop below needs to continue at cost_.step.
-  auto last_checkpoint = std::chrono::steady_clock::now();
-  auto checkpoint = [&]() {
-    if (!s.on_checkpoint) return;
-    last_checkpoint = std::chrono::steady_clock::now();
-    recorder_.flush(true);
-    const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    TrainingCheckpoint c = captureCheckpoint(
-        {cost_.step, cost_.epoch, cost_.samples, cost_.flops, cost_.teacher_queries, wall_s, lr, total},
-        trained_modules, *optimizer, s.optim.name, best_state);
-    c.best_val_accuracy = result.best_val_accuracy;
-    c.final_val_accuracy = result.final_val_accuracy;
-    c.final_val_agreement = result.final_val_agreement;
-    c.final_val_kl = result.final_val_kl;
-    c.best_test_accuracy = result.best_test_accuracy;
-    c.best_test_agreement = result.best_test_agreement;
-    c.selected_step = result.selected_step;
-    s.on_checkpoint(c);
-  };
-  auto snapshot = [&]() {
-    torch::NoGradGuard no_grad;
-    best_state.clear();
-    for (const auto& t : model->parameters()) best_state.push_back(t.detach().clone());
-    for (const auto& t : model->buffers()) best_state.push_back(t.detach().clone());
-  };
-  auto runEvaluation = [&]() {
-    if (data_.val.size() == 0) return; // no held-out data: nothing to measure or select on
-    // Agreement is measured for every run that has a teacher, even one trained without it (method none).
-    Evaluation e = evaluate(model, data_.val, teacher ? teacher->val_logits : torch::Tensor());
-    record("val_loss", e.loss);
-    record("val_accuracy", e.accuracy);
-    if (e.accuracy > result.best_val_accuracy || best_state.empty()) {
-      result.best_val_accuracy = e.accuracy;
-      result.selected_step = cost_.step;
-      if (s.select_best) snapshot();
-    }
-    result.final_val_accuracy = e.accuracy;
-    if (e.agreement >= 0) {
-      record("val_agreement", e.agreement);
-      record("val_kl", e.kl);
-      result.final_val_agreement = e.agreement;
-      result.final_val_kl = e.kl;
-    }
-    if (s.track_test && data_.test.size() > 0) {
-      Evaluation t = evaluate(model, data_.test, teacher ? teacher->test_logits : torch::Tensor());
-      record("test_accuracy", t.accuracy);
-      result.best_test_accuracy = std::max(result.best_test_accuracy, t.accuracy);
-      if (t.agreement >= 0) {
-        record("test_agreement", t.agreement);
-        result.best_test_agreement = std::max(result.best_test_agreement, t.agreement);
-      }
-    }
-    recorder_.flush(true);
-  };
-
-  int64_t first_epoch = 0, first_batch = 0;
-  if (s.resume) {
-    const TrainingCheckpoint& c = *s.resume;
-    restoreCheckpoint(c, total, trained_modules, *optimizer, s.optim.name, device_, best_state);
-    cost_ = CostCounters{c.step, c.epoch, c.samples, c.flops, c.teacher_queries,
-                         cached_teacher ? c.samples : 0.0};
-    result.best_val_accuracy = c.best_val_accuracy;
-    result.final_val_accuracy = c.final_val_accuracy;
-    result.final_val_agreement = c.final_val_agreement;
-    result.final_val_kl = c.final_val_kl;
-    result.best_test_accuracy = c.best_test_accuracy;
-    result.best_test_agreement = c.best_test_agreement;
-    result.selected_step = c.selected_step;
-    lr = c.lr;
-    setLearningRate(*optimizer, s.optim, lr);
-    start_ = std::chrono::steady_clock::now() -
-             std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(c.wall_s));
-    first_epoch = c.step / steps_per_epoch;
-    first_batch = c.step % steps_per_epoch;
-    // Draw the finished epochs' orders, so the remaining batches are the ones the run would have seen.
-    for (int64_t e = 0; e < first_epoch; ++e) torch::randperm(n, gen, torch::kLong);
-    recorder_.log("info", "resumed at step " + std::to_string(c.step) + " of " + std::to_string(total) +
-                              " (epoch " + std::to_string(c.epoch) + ")");
-  }
-  for (int epoch = int(first_epoch); epoch < s.epochs; ++epoch) {
-    auto perm = torch::randperm(n, gen, torch::kLong);
-    for (int64_t b = epoch == first_epoch ? first_batch : 0; b < steps_per_epoch; ++b) {
-      if (stop_.stopRequested()) {
-        result.cancelled = true;
-        checkpoint(); // a consistent state between two steps: resume continues from here
-        break;
-      }
-      auto idx = perm.slice(0, b * s.batch_size, std::min(n, (b + 1) * s.batch_size));
-      auto x = data_.train.x.index_select(0, idx).to(device_, /*non_blocking=*/true);
-      auto y = data_.train.y.index_select(0, idx).to(device_, /*non_blocking=*/true);
-      if (augmenter) x = augmenter->apply(x, cost_.step); // data augmentation
-      const double batch = double(idx.size(0));
-
-      torch::Tensor teacher_logits, teacher_feature, student_feature;
-      if (reads_features) {
-        torch::NoGradGuard no_grad;
-        Bf16Autocast autocast(s.bf16_autocast && device_.is_cuda());
-        FeatureTaps taps({result.teacher_layer});
-        teacher_logits = teacher->model->forwardTapped(x, taps);
-        teacher_feature = taps.get(result.teacher_layer);
-        cost_.teacher_queries += batch;
-        cost_.flops += teacher->flops_per_sample * batch;
-      } else if (cached_teacher) {
-        teacher_logits = teacher->train_cache->logits(idx).to(device_, /*non_blocking=*/true);
-        cost_.teacher_passes_saved += batch;
-      } else if (uses_teacher) {
-        torch::NoGradGuard no_grad;
-        Bf16Autocast autocast(s.bf16_autocast && device_.is_cuda());
-        teacher_logits = teacher->model->forward(x);
-        cost_.teacher_queries += batch;
-        cost_.flops += teacher->flops_per_sample * batch;
-      }
-      if (s.labels_from_teacher) {
-        if (!teacher_logits.defined())
-          throw std::logic_error("hidden labels need a teacher's answers, and this method reads none");
-        y = teacher_logits.argmax(1);
-      }
-      torch::Tensor student_logits;
-      {
-        Bf16Autocast autocast(s.bf16_autocast && device_.is_cuda());
-        if (reads_features) {
-          FeatureTaps taps({result.student_layer});
-          student_logits = model->forwardTapped(x, taps);
-          student_feature = taps.get(result.student_layer);
-        } else {
-          student_logits = model->forward(x);
-        }
-      }
-      // Losses in fp32 whatever the forward pass ran in.
-      LossParts loss =
-          reads_features
-              ? distiller->loss(student_logits.to(torch::kFloat), student_feature.to(torch::kFloat),
-                                teacher_logits.to(torch::kFloat), teacher_feature.to(torch::kFloat), y, idx)
-              : methodLoss(s.method, s.method_params, student_logits.to(torch::kFloat),
-                           teacher_logits.defined() ? teacher_logits.to(torch::kFloat) : teacher_logits, y,
-                           LossContext{cost_.epoch});
-      if (s.optim.schedule == "cosine") { // half a cosine from lr at step 0 to 0 at the last step
-        lr = 0.5 * s.optim.lr * (1.0 + std::cos(M_PI * double(cost_.step) / double(std::max<int64_t>(1, total))));
-        setLearningRate(*optimizer, s.optim, lr);
-      }
-      optimizer->zero_grad();
-      loss.total.backward();
-      optimizer->step();
-
-      ++cost_.step;
-      cost_.samples += batch;
-      cost_.flops += 3.0 * (model_flops + extra_flops) * batch; // forward + backward ~ 3x forward
-      cost_.epoch = epoch + double(b + 1) / double(steps_per_epoch);
-
-      window_losses.push_back(loss.total.detach());
-      if (loss.soft.defined()) window_softs.push_back(loss.soft.detach());
-      if (loss.hard.defined()) window_hards.push_back(loss.hard.detach());
-      ++window_steps;
-      window_samples += batch;
-      const bool epoch_end = b + 1 == steps_per_epoch;
-      if (window_steps >= s.log_every || epoch_end) {
-        auto losses = torch::stack(window_losses).to(torch::kCPU, torch::kDouble);
-        const auto finite = torch::isfinite(losses);
-        if (!finite.all().item<bool>()) {
-          const int64_t bad = torch::argmin(finite.to(torch::kInt)).item<int64_t>();
-          const double loss_value = losses[bad].item<double>();
-          const int64_t bad_step = cost_.step - int64_t(window_losses.size()) + 1 + bad;
-          record("train_loss", loss_value);
-          recorder_.flush(true);
-          std::string hint = "try a lower learning rate (" + s.lr_field + ")";
-          if (s.method_params.count("temperature")) hint += " or a lower temperature (method.temperature)";
-          throw DivergedError(loss_value, bad_step, hint);
-        }
-      }
-      if (window_steps >= s.log_every) {
-        const double secs =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start).count();
-        auto mean = [](const std::vector<torch::Tensor>& v) { return torch::stack(v).mean().item<double>(); };
-        record("train_loss", mean(window_losses));
-        if (!window_softs.empty()) record("train_soft_loss", mean(window_softs));
-        if (!window_hards.empty()) record("train_hard_loss", mean(window_hards));
-        if (secs > 0) record("samples_per_s", window_samples / secs);
-        record("lr", lr);
-        window_losses.clear();
-        window_softs.clear();
-        window_hards.clear();
-        window_samples = 0;
-        window_steps = 0;
-        window_start = std::chrono::steady_clock::now();
-        recorder_.flush(false);
-      }
-      // Mid-epoch passes for the curves; none just before the epoch-end pass.
-      if ((b + 1) % eval_interval == 0 && steps_per_epoch - (b + 1) >= eval_interval / 2) runEvaluation();
-      if (progress_) progress_(cost_.step, total, cost_.epoch);
-      if (s.checkpoint_every > 0 && cost_.step % s.checkpoint_every == 0) {
-        checkpoint();
-      } else if (s.checkpoint_seconds > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                                          last_checkpoint).count() >=
-                                                 s.checkpoint_seconds) {
-        checkpoint();
-      }
-    }
-    if (result.cancelled) break;
-    runEvaluation();
-    if (s.checkpoint_every == 0) checkpoint();
-  }
-  if (s.select_best && !best_state.empty() && !result.cancelled && result.selected_step != cost_.step) {
-    torch::NoGradGuard no_grad;
-    size_t i = 0;
-    for (auto& t : model->parameters()) t.copy_(best_state[i++]);
-    for (auto& t : model->buffers()) t.copy_(best_state[i++]);
-    recorder_.log("info", "kept the weights of step " + std::to_string(result.selected_step) +
-                              " (best validation accuracy " + std::to_string(result.best_val_accuracy) + ")");
-  } else {
-    result.selected_step = cost_.step;
-  }
-  result.cost = cost_;
-  result.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  recorder_.flush(true);
-  return result;
+                             const TrainerSettings& settings) {
+  return ImageTrainingLoop(*this, model, model_flops, teacher, settings).run();
 }
 
 } // namespace distillery

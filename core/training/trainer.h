@@ -3,6 +3,7 @@
 // batches by index_select, the method's loss, periodic validation, cost
 // counters, and recording through a RunRecorder.
 #include "core/store/checkpoint.h"
+#include "core/store/cost_counters.h"
 #include "core/data/dataset.h"
 #include "core/models/model_zoo.h"
 #include "core/config/run_config.h"
@@ -69,15 +70,6 @@ struct TrainerSettings {
   const TrainingCheckpoint* resume = nullptr;
 };
 
-struct CostCounters {
-  int64_t step = 0;
-  double epoch = 0.0;
-  double samples = 0.0;
-  double flops = 0.0;
-  double teacher_queries = 0.0;
-  double teacher_passes_saved = 0.0; // teacher forward passes the cache made unnecessary
-};
-
 struct TrainerResult {
   bool cancelled = false;
   CostCounters cost;
@@ -109,11 +101,11 @@ public:
 
 
 private:
+  friend class ImageTrainingLoop; // the loop of one train() call (trainer.cpp)
   struct Evaluation {
     double loss = 0.0, accuracy = 0.0, agreement = -1.0, kl = -1.0;
   };
   Evaluation evaluate(const Classifier& model, const TensorSplit& split, const torch::Tensor& teacher_logits);
-  void record(const std::string& metric, double value);
 
   const Dataset& data_;
   torch::Device device_;
