@@ -218,104 +218,129 @@ struct LegendBox {
   int columns = 1;
 };
 
-} // namespace
+constexpr double kSwatch = 14, kLegendPad = 4;
 
-ChartLayout paintChart(const ChartSpec& spec, ChartCanvas& canvas, const ChartPaintOptions& options) {
-  ChartLayout layout;
-  const double W = std::max(60.0, options.width_pt), H = std::max(60.0, options.height_pt);
-  const ChartBounds b = chartBounds(spec);
-  layout.bounds = b;
-  canvas.fillRect({0, 0, W, H}, kWhite, 1.0, CanvasRole::Background);
+// One paintChart call: what it measured and decided, and its steps in order.
+class ChartPainting {
+public:
+  ChartPainting(const ChartSpec& spec, ChartCanvas& canvas, const ChartPaintOptions& options)
+      : spec_(spec), canvas_(canvas), options_(options), W_(std::max(60.0, options.width_pt)),
+        H_(std::max(60.0, options.height_pt)), b_(chartBounds(spec)), sx_{b_.x_min, b_.x_max, 0, 0, spec.log_x},
+        sy_{b_.y_min, b_.y_max, 0, 0, spec.log_y} {}
 
-  // Legend entries and size.
-  std::vector<LegendEntry> entries;
-  for (const ChartCurve& c : spec.curves) {
-    bool diverged = !c.divergence_x.empty();
-    for (double y : c.raw.y) diverged = diverged || !std::isfinite(y);
-    // A run without this metric stays in the legend, so the reader knows it was compared.
-    const char* note = diverged ? " (diverged)" : c.raw.empty() ? " (no data)" : "";
-    entries.push_back({truncated(c.label) + note, c.rgb, diverged, c.dashed});
+  ChartLayout paint() {
+    layout_.bounds = b_;
+    canvas_.fillRect({0, 0, W_, H_}, kWhite, 1.0, CanvasRole::Background);
+    measureLegend();
+    measureMargins();
+    LegendBox inside_box = legend_;
+    plot_ = plotFor(LegendPlacement::TopRight, inside_box);
+    prepareCurves();
+    placeLegend();
+    setScales(plot_);
+    layout_.plot = plot_;
+    layout_.legend = legend_rect_;
+    layout_.legend_placement = placement_;
+    const auto xticks = xTicksFor(plot_.w);
+    const auto yticks = yTicksFor(plot_.h);
+    drawGrid(xticks, yticks);
+    canvas_.pushClip(plot_);
+    drawCurves();
+    drawDivergenceMarks();
+    canvas_.popClip();
+    drawNoDataNote();
+    canvas_.strokeRect(plot_, {kFrame, 0.8, 1.0, false}, CanvasRole::Frame);
+    drawTicks(xticks, yticks);
+    drawTitles();
+    drawLegend();
+    return layout_;
   }
-  const TextStyle legend_style{kLegendSize, false, kText, TextAlign::Left, false};
-  const double swatch = 14, pad = 4;
-  LegendBox legend;
-  legend.row = kLegendSize * 1.45;
-  double widest = 0;
-  for (const LegendEntry& e : entries) widest = std::max(widest, canvas.textWidth(e.text, legend_style));
-  legend.col_w = swatch + 4 + widest;
-  legend.w = 2 * pad + legend.col_w;
-  legend.h = 2 * pad + legend.row * double(entries.size());
+
+private:
+  // Legend entries and the size of a one-column legend.
+  void measureLegend() {
+    for (const ChartCurve& c : spec_.curves) {
+      bool diverged = !c.divergence_x.empty();
+      for (double y : c.raw.y) diverged = diverged || !std::isfinite(y);
+      // A run without this metric stays in the legend, so the reader knows it was compared.
+      const char* note = diverged ? " (diverged)" : c.raw.empty() ? " (no data)" : "";
+      entries_.push_back({truncated(c.label) + note, c.rgb, diverged, c.dashed});
+    }
+    legend_.row = kLegendSize * 1.45;
+    double widest = 0;
+    for (const LegendEntry& e : entries_) widest = std::max(widest, canvas_.textWidth(e.text, legend_style_));
+    legend_.col_w = kSwatch + 4 + widest;
+    legend_.w = 2 * kLegendPad + legend_.col_w;
+    legend_.h = 2 * kLegendPad + legend_.row * double(entries_.size());
+  }
 
   // Vertical space: title on top, tick labels and the x title below.
-  double top = kMargin;
-  if (!spec.title.empty()) top += kTitleSize * 1.3;
-  top += 4;
-  const double bottom_base = kMargin + kAxisTitleSize * 1.25 + kGap + kTickSize * 1.25 + kTickLength + kGap;
+  void measureMargins() {
+    top_ = kMargin;
+    if (!spec_.title.empty()) top_ += kTitleSize * 1.3;
+    top_ += 4;
+    bottom_base_ = kMargin + kAxisTitleSize * 1.25 + kGap + kTickSize * 1.25 + kTickLength + kGap;
+  }
 
-  const TextStyle tick_style{kTickSize, false, kTickText, TextAlign::Center, false};
-  auto yTicksFor = [&](double plot_h) {
+  std::vector<AxisTick> yTicksFor(double plot_h) const {
     const int target = std::max(2, int(plot_h / 38));
-    return spec.log_y ? logTicks(b.y_min, b.y_max, target) : linearTicks(b.y_min, b.y_max, target);
-  };
-  auto xTicksFor = [&](double plot_w) {
+    return spec_.log_y ? logTicks(b_.y_min, b_.y_max, target) : linearTicks(b_.y_min, b_.y_max, target);
+  }
+  std::vector<AxisTick> xTicksFor(double plot_w) const {
     const int target = std::max(2, int(plot_w / 60));
-    return spec.log_x ? logTicks(b.x_min, b.x_max, target) : linearTicks(b.x_min, b.x_max, target);
-  };
+    return spec_.log_x ? logTicks(b_.x_min, b_.x_max, target) : linearTicks(b_.x_min, b_.x_max, target);
+  }
 
   // The plot rectangle for a legend placement: outside placements take room from it.
-  auto plotFor = [&](LegendPlacement placement, LegendBox& box) {
-    double bottom = bottom_base;
+  CanvasRect plotFor(LegendPlacement placement, LegendBox& box) const {
+    double bottom = bottom_base_;
     double right = kMargin + 8;
     if (placement == LegendPlacement::OutsideBottom) {
-      box.columns = std::max(1, int((W - 2 * kMargin) / (box.col_w + 12)));
-      const int rows = int((entries.size() + size_t(box.columns) - 1) / size_t(box.columns));
-      box.w = 2 * pad + box.columns * box.col_w + (box.columns - 1) * 12;
-      box.h = 2 * pad + rows * box.row;
+      box.columns = std::max(1, int((W_ - 2 * kMargin) / (box.col_w + 12)));
+      const int rows = int((entries_.size() + size_t(box.columns) - 1) / size_t(box.columns));
+      box.w = 2 * kLegendPad + box.columns * box.col_w + (box.columns - 1) * 12;
+      box.h = 2 * kLegendPad + rows * box.row;
       bottom += box.h + 4;
     }
     if (placement == LegendPlacement::OutsideRight) right += box.w + 4;
-    const double plot_h_guess = std::max(20.0, H - top - bottom);
+    const double plot_h_guess = std::max(20.0, H_ - top_ - bottom);
     double widest_y = 0;
     for (const AxisTick& t : yTicksFor(plot_h_guess))
-      if (!t.label.empty()) widest_y = std::max(widest_y, canvas.textWidth(t.label, tick_style));
+      if (!t.label.empty()) widest_y = std::max(widest_y, canvas_.textWidth(t.label, tick_style_));
     const double left = kMargin + kAxisTitleSize * 1.25 + kGap + widest_y + kGap + kTickLength;
     // The last x label is centred on the frame's edge: leave it room.
-    const auto xt = xTicksFor(std::max(20.0, W - left - right));
+    const auto xt = xTicksFor(std::max(20.0, W_ - left - right));
     if (!xt.empty() && placement != LegendPlacement::OutsideRight)
-      right = std::max(right, kMargin + canvas.textWidth(xt.back().label, tick_style) / 2);
-    return CanvasRect{left, top, std::max(20.0, W - left - right), std::max(20.0, H - top - bottom)};
-  };
+      right = std::max(right, kMargin + canvas_.textWidth(xt.back().label, tick_style_) / 2);
+    return CanvasRect{left, top_, std::max(20.0, W_ - left - right), std::max(20.0, H_ - top_ - bottom)};
+  }
 
-  LegendBox inside_box = legend;
-  CanvasRect plot = plotFor(LegendPlacement::TopRight, inside_box);
-  const int columns = std::max(1, int(std::ceil(plot.w * options.resolution_dpi / 72.0)));
-  layout.decimation_columns = columns;
+  // Each curve decimated to the plot's pixel columns (min/max per column).
+  void prepareCurves() {
+    const int columns = std::max(1, int(std::ceil(plot_.w * options_.resolution_dpi / 72.0)));
+    layout_.decimation_columns = columns;
+    for (const ChartCurve& c : spec_.curves) curves_.push_back(prepareCurve(spec_, c, b_, columns));
+    for (const PreparedCurve& c : curves_) any_data_ = any_data_ || !c.shown.empty() || !c.marks_x.empty();
+  }
 
-  std::vector<PreparedCurve> curves;
-  for (const ChartCurve& c : spec.curves) curves.push_back(prepareCurve(spec, c, b, columns));
-  bool any_data = false;
-  for (const PreparedCurve& c : curves) any_data = any_data || !c.shown.empty() || !c.marks_x.empty();
+  void setScales(const CanvasRect& r) {
+    sx_.p0 = r.x;
+    sx_.p1 = r.right();
+    sy_.p0 = r.bottom();
+    sy_.p1 = r.y;
+  }
 
-  Scale sx{b.x_min, b.x_max, 0, 0, spec.log_x}, sy{b.y_min, b.y_max, 0, 0, spec.log_y};
-  auto setScales = [&](const CanvasRect& r) {
-    sx.p0 = r.x;
-    sx.p1 = r.right();
-    sy.p0 = r.bottom();
-    sy.p1 = r.y;
-  };
-
-  // Legend: inside a corner that no curve touches, else outside the plot.
-  LegendPlacement placement = LegendPlacement::None;
-  CanvasRect legend_rect;
-  if (!entries.empty()) {
-    setScales(plot);
+  // Inside a corner that no curve touches, else outside the plot.
+  void placeLegend() {
+    if (entries_.empty()) return;
+    setScales(plot_);
     std::vector<std::vector<CanvasPoint>> lines;
-    for (const PreparedCurve& c : curves) {
-      lines.push_back(mapped(c.shown, sx, sy));
-      lines.push_back(mapped(c.raw, sx, sy));
+    for (const PreparedCurve& c : curves_) {
+      lines.push_back(mapped(c.shown, sx_, sy_));
+      lines.push_back(mapped(c.raw, sx_, sy_));
       for (size_t i = 0; i < c.marks_x.size(); ++i) {
-        const double mx = sx.map(c.marks_x[i]);
-        lines.push_back({{mx, plot.y}, {mx, plot.bottom()}}); // the divergence line spans the plot
+        const double mx = sx_.map(c.marks_x[i]);
+        lines.push_back({{mx, plot_.y}, {mx, plot_.bottom()}}); // the divergence line spans the plot
       }
     }
     auto free = [&](const CanvasRect& r) {
@@ -328,156 +353,182 @@ ChartLayout paintChart(const ChartSpec& spec, ChartCanvas& canvas, const ChartPa
       return true;
     };
     const double inset = 5;
+    const LegendBox& l = legend_;
     // Any size may go inside as long as it covers no data; only a legend that fills the plot may not.
-    const bool fits_inside = legend.w < plot.w * 0.85 && legend.h < plot.h * 0.85;
+    const bool fits_inside = l.w < plot_.w * 0.85 && l.h < plot_.h * 0.85;
     const std::pair<LegendPlacement, CanvasRect> corners[] = {
-        {LegendPlacement::TopRight, {plot.right() - inset - legend.w, plot.y + inset, legend.w, legend.h}},
-        {LegendPlacement::TopLeft, {plot.x + inset, plot.y + inset, legend.w, legend.h}},
-        {LegendPlacement::BottomRight,
-         {plot.right() - inset - legend.w, plot.bottom() - inset - legend.h, legend.w, legend.h}},
-        {LegendPlacement::BottomLeft, {plot.x + inset, plot.bottom() - inset - legend.h, legend.w, legend.h}},
+        {LegendPlacement::TopRight, {plot_.right() - inset - l.w, plot_.y + inset, l.w, l.h}},
+        {LegendPlacement::TopLeft, {plot_.x + inset, plot_.y + inset, l.w, l.h}},
+        {LegendPlacement::BottomRight, {plot_.right() - inset - l.w, plot_.bottom() - inset - l.h, l.w, l.h}},
+        {LegendPlacement::BottomLeft, {plot_.x + inset, plot_.bottom() - inset - l.h, l.w, l.h}},
     };
     if (fits_inside)
       for (const auto& [where, rect] : corners)
         if (free(rect)) {
-          placement = where;
-          legend_rect = rect;
-          break;
+          placement_ = where;
+          legend_rect_ = rect;
+          return;
         }
-    if (placement == LegendPlacement::None) {
-      placement = legend.w <= W * 0.3 ? LegendPlacement::OutsideRight : LegendPlacement::OutsideBottom;
-      plot = plotFor(placement, legend);
-      if (placement == LegendPlacement::OutsideRight)
-        legend_rect = {W - kMargin - legend.w, plot.y, legend.w, legend.h};
-      else
-        legend_rect = {std::max(kMargin, plot.x + (plot.w - legend.w) / 2), H - kMargin - legend.h, legend.w, legend.h};
+    placement_ = legend_.w <= W_ * 0.3 ? LegendPlacement::OutsideRight : LegendPlacement::OutsideBottom;
+    plot_ = plotFor(placement_, legend_);
+    if (placement_ == LegendPlacement::OutsideRight)
+      legend_rect_ = {W_ - kMargin - legend_.w, plot_.y, legend_.w, legend_.h};
+    else
+      legend_rect_ = {std::max(kMargin, plot_.x + (plot_.w - legend_.w) / 2), H_ - kMargin - legend_.h, legend_.w,
+                      legend_.h};
+  }
+
+  void drawGrid(const std::vector<AxisTick>& xticks, const std::vector<AxisTick>& yticks) {
+    const Stroke grid{kGrid, 0.5, 1.0, false};
+    for (const AxisTick& t : yticks) {
+      const double y = sy_.map(t.value);
+      if (t.major) canvas_.line({plot_.x, y}, {plot_.right(), y}, grid, CanvasRole::Grid);
+    }
+    for (const AxisTick& t : xticks) {
+      const double x = sx_.map(t.value);
+      if (t.major) canvas_.line({x, plot_.y}, {x, plot_.bottom()}, grid, CanvasRole::Grid);
     }
   }
-  setScales(plot);
-  layout.plot = plot;
-  layout.legend = legend_rect;
-  layout.legend_placement = placement;
 
-  // Grid and ticks.
-  const auto xticks = xTicksFor(plot.w);
-  const auto yticks = yTicksFor(plot.h);
-  const Stroke grid{kGrid, 0.5, 1.0, false};
-  const Stroke tick{kFrame, 0.6, 1.0, false};
-  for (const AxisTick& t : yticks) {
-    const double y = sy.map(t.value);
-    if (t.major) canvas.line({plot.x, y}, {plot.right(), y}, grid, CanvasRole::Grid);
-  }
-  for (const AxisTick& t : xticks) {
-    const double x = sx.map(t.value);
-    if (t.major) canvas.line({x, plot.y}, {x, plot.bottom()}, grid, CanvasRole::Grid);
-  }
-
-  // Curves, clipped to the visible range: faint raw data first, the shown curve on top.
+  // Clipped to the visible range: faint raw data first, the shown curve on top.
   // Clipped here too, not only by the canvas, so SVG viewers without clip paths agree.
-  canvas.pushClip(plot);
-  size_t drawn = 0;
-  for (const PreparedCurve& c : curves) {
-    if (c.raw.size() < 2) continue;
-    const auto pieces = clippedPieces(mapped(c.raw, sx, sy), plot);
-    if (pieces.empty()) continue;
-    canvas.path(pieces, {c.rgb, kRawWidth, kRawOpacity, false}, CanvasRole::RawCurve, c.run_id);
-    for (const auto& p : pieces) drawn += p.size();
-  }
-  for (const PreparedCurve& c : curves) {
-    if (c.shown.empty()) continue;
-    const std::vector<CanvasPoint> pts = mapped(c.shown, sx, sy);
-    if (pts.size() == 1) {
-      // A metric measured once (test accuracy at the end) has no line to draw: a disc marks it.
-      if (plot.contains(pts[0].x, pts[0].y)) {
-        canvas.dot(pts[0], kPointRadius, c.rgb, CanvasRole::Point, c.run_id);
-        ++drawn;
+  void drawCurves() {
+    size_t drawn = 0;
+    for (const PreparedCurve& c : curves_) {
+      if (c.raw.size() < 2) continue;
+      const auto pieces = clippedPieces(mapped(c.raw, sx_, sy_), plot_);
+      if (pieces.empty()) continue;
+      canvas_.path(pieces, {c.rgb, kRawWidth, kRawOpacity, false}, CanvasRole::RawCurve, c.run_id);
+      for (const auto& p : pieces) drawn += p.size();
+    }
+    for (const PreparedCurve& c : curves_) {
+      if (c.shown.empty()) continue;
+      const std::vector<CanvasPoint> pts = mapped(c.shown, sx_, sy_);
+      if (pts.size() == 1) {
+        // A metric measured once (test accuracy at the end) has no line to draw: a disc marks it.
+        if (plot_.contains(pts[0].x, pts[0].y)) {
+          canvas_.dot(pts[0], kPointRadius, c.rgb, CanvasRole::Point, c.run_id);
+          ++drawn;
+        }
+        continue;
       }
-      continue;
+      const auto pieces = clippedPieces(pts, plot_);
+      if (pieces.empty()) continue;
+      canvas_.path(pieces, {c.rgb, kCurveWidth, 1.0, c.dashed}, CanvasRole::Curve, c.run_id);
+      for (const auto& p : pieces) drawn += p.size();
     }
-    const auto pieces = clippedPieces(pts, plot);
-    if (pieces.empty()) continue;
-    canvas.path(pieces, {c.rgb, kCurveWidth, 1.0, c.dashed}, CanvasRole::Curve, c.run_id);
-    for (const auto& p : pieces) drawn += p.size();
+    layout_.drawn_points = drawn;
   }
-  // Divergence: a dashed red line where values became NaN/Inf and a red X at
-  // the last value before it; charts elsewhere silently drop such points.
-  const Stroke mark_line{kDiverged, 0.7, 0.55, true};
-  const Stroke mark_x{kDiverged, 1.3, 1.0, false};
-  for (const PreparedCurve& c : curves) {
-    double last_px = -1e9;
-    for (size_t i = 0; i < c.marks_x.size(); ++i) {
-      const double px = sx.map(c.marks_x[i]);
-      if (std::abs(px - last_px) < 3) continue; // marks closer than 3 pt read as one
-      last_px = px;
-      canvas.line({px, plot.y}, {px, plot.bottom()}, mark_line, CanvasRole::Marker);
-      double py = std::isfinite(c.marks_y[i]) ? sy.map(c.marks_y[i]) : plot.y + 6;
-      py = std::clamp(py, plot.y + 4, plot.bottom() - 4);
-      const double r = 3.2;
-      canvas.line({px - r, py - r}, {px + r, py + r}, mark_x, CanvasRole::Marker);
-      canvas.line({px - r, py + r}, {px + r, py - r}, mark_x, CanvasRole::Marker);
-    }
-  }
-  canvas.popClip();
-  layout.drawn_points = drawn;
 
-  if (!any_data) {
+  // A dashed red line where values became NaN/Inf and a red X at the last
+  // value before it; charts elsewhere silently drop such points.
+  void drawDivergenceMarks() {
+    const Stroke mark_line{kDiverged, 0.7, 0.55, true};
+    const Stroke mark_x{kDiverged, 1.3, 1.0, false};
+    for (const PreparedCurve& c : curves_) {
+      double last_px = -1e9;
+      for (size_t i = 0; i < c.marks_x.size(); ++i) {
+        const double px = sx_.map(c.marks_x[i]);
+        if (std::abs(px - last_px) < 3) continue; // marks closer than 3 pt read as one
+        last_px = px;
+        canvas_.line({px, plot_.y}, {px, plot_.bottom()}, mark_line, CanvasRole::Marker);
+        double py = std::isfinite(c.marks_y[i]) ? sy_.map(c.marks_y[i]) : plot_.y + 6;
+        py = std::clamp(py, plot_.y + 4, plot_.bottom() - 4);
+        const double r = 3.2;
+        canvas_.line({px - r, py - r}, {px + r, py + r}, mark_x, CanvasRole::Marker);
+        canvas_.line({px - r, py + r}, {px + r, py - r}, mark_x, CanvasRole::Marker);
+      }
+    }
+  }
+
+  void drawNoDataNote() {
+    if (any_data_) return;
     TextStyle note{kAxisTitleSize, false, 0x888888, TextAlign::Center, false};
-    canvas.text(plot.x + plot.w / 2, plot.y + plot.h / 2, spec.curves.empty() ? "No runs" : "No data for this metric",
-                note, CanvasRole::Note);
+    canvas_.text(plot_.x + plot_.w / 2, plot_.y + plot_.h / 2,
+                 spec_.curves.empty() ? "No runs" : "No data for this metric", note, CanvasRole::Note);
   }
-
-  canvas.strokeRect(plot, {kFrame, 0.8, 1.0, false}, CanvasRole::Frame);
 
   // Tick marks and labels, outside the frame.
-  TextStyle ylabel = tick_style;
-  ylabel.align = TextAlign::Right;
-  for (const AxisTick& t : yticks) {
-    const double y = sy.map(t.value);
-    canvas.line({plot.x - (t.major ? kTickLength : kTickLength * 0.6), y}, {plot.x, y}, tick, CanvasRole::Tick);
-    if (!t.label.empty())
-      canvas.text(plot.x - kTickLength - kGap, y + kTickSize * 0.35, t.label, ylabel, CanvasRole::TickLabel);
-  }
-  for (const AxisTick& t : xticks) {
-    const double x = sx.map(t.value);
-    canvas.line({x, plot.bottom()}, {x, plot.bottom() + (t.major ? kTickLength : kTickLength * 0.6)}, tick,
-                CanvasRole::Tick);
-    if (t.label.empty()) continue; // a log axis's minor tick
-    canvas.text(x, plot.bottom() + kTickLength + kGap + kTickSize * 0.8, t.label, tick_style, CanvasRole::TickLabel);
+  void drawTicks(const std::vector<AxisTick>& xticks, const std::vector<AxisTick>& yticks) {
+    const Stroke tick{kFrame, 0.6, 1.0, false};
+    TextStyle ylabel = tick_style_;
+    ylabel.align = TextAlign::Right;
+    for (const AxisTick& t : yticks) {
+      const double y = sy_.map(t.value);
+      canvas_.line({plot_.x - (t.major ? kTickLength : kTickLength * 0.6), y}, {plot_.x, y}, tick, CanvasRole::Tick);
+      if (!t.label.empty())
+        canvas_.text(plot_.x - kTickLength - kGap, y + kTickSize * 0.35, t.label, ylabel, CanvasRole::TickLabel);
+    }
+    for (const AxisTick& t : xticks) {
+      const double x = sx_.map(t.value);
+      canvas_.line({x, plot_.bottom()}, {x, plot_.bottom() + (t.major ? kTickLength : kTickLength * 0.6)}, tick,
+                   CanvasRole::Tick);
+      if (t.label.empty()) continue; // a log axis's minor tick
+      canvas_.text(x, plot_.bottom() + kTickLength + kGap + kTickSize * 0.8, t.label, tick_style_,
+                   CanvasRole::TickLabel);
+    }
   }
 
   // Axis titles and the chart title.
-  const TextStyle xtitle{kAxisTitleSize, false, kText, TextAlign::Center, false};
-  const double x_title_y = plot.bottom() + kTickLength + kGap + kTickSize * 1.25 + kGap + kAxisTitleSize * 0.85;
-  canvas.text(plot.x + plot.w / 2, x_title_y, spec.xTitle(), xtitle, CanvasRole::AxisTitle);
-  const TextStyle ytitle{kAxisTitleSize, false, kText, TextAlign::Center, true};
-  canvas.text(kMargin + kAxisTitleSize * 0.85, plot.y + plot.h / 2, spec.yTitle(), ytitle, CanvasRole::AxisTitle);
-  if (!spec.title.empty()) {
-    const TextStyle title{kTitleSize, true, kText, TextAlign::Center, false};
-    canvas.text(plot.x + plot.w / 2, kMargin + kTitleSize * 0.95, spec.title, title, CanvasRole::Title);
+  void drawTitles() {
+    const TextStyle xtitle{kAxisTitleSize, false, kText, TextAlign::Center, false};
+    const double x_title_y = plot_.bottom() + kTickLength + kGap + kTickSize * 1.25 + kGap + kAxisTitleSize * 0.85;
+    canvas_.text(plot_.x + plot_.w / 2, x_title_y, spec_.xTitle(), xtitle, CanvasRole::AxisTitle);
+    const TextStyle ytitle{kAxisTitleSize, false, kText, TextAlign::Center, true};
+    canvas_.text(kMargin + kAxisTitleSize * 0.85, plot_.y + plot_.h / 2, spec_.yTitle(), ytitle,
+                 CanvasRole::AxisTitle);
+    if (!spec_.title.empty()) {
+      const TextStyle title{kTitleSize, true, kText, TextAlign::Center, false};
+      canvas_.text(plot_.x + plot_.w / 2, kMargin + kTitleSize * 0.95, spec_.title, title, CanvasRole::Title);
+    }
   }
 
-  // The legend, on a white ground.
-  if (placement != LegendPlacement::None) {
-    const bool inside = placement != LegendPlacement::OutsideRight && placement != LegendPlacement::OutsideBottom;
+  // The legend, on a white ground when it sits inside the plot.
+  void drawLegend() {
+    if (placement_ == LegendPlacement::None) return;
+    const bool inside = placement_ != LegendPlacement::OutsideRight && placement_ != LegendPlacement::OutsideBottom;
     if (inside) {
-      canvas.fillRect(legend_rect, kWhite, 0.9, CanvasRole::Legend);
-      canvas.strokeRect(legend_rect, {0xbbbbbb, 0.5, 1.0, false}, CanvasRole::Legend);
+      canvas_.fillRect(legend_rect_, kWhite, 0.9, CanvasRole::Legend);
+      canvas_.strokeRect(legend_rect_, {0xbbbbbb, 0.5, 1.0, false}, CanvasRole::Legend);
     }
-    const int cols = placement == LegendPlacement::OutsideBottom ? legend.columns : 1;
-    for (size_t i = 0; i < entries.size(); ++i) {
+    const int cols = placement_ == LegendPlacement::OutsideBottom ? legend_.columns : 1;
+    for (size_t i = 0; i < entries_.size(); ++i) {
       const int col = int(i % size_t(cols)), row = int(i / size_t(cols));
-      const double ex = legend_rect.x + pad + col * (legend.col_w + 12);
-      const double ey = legend_rect.y + pad + row * legend.row + legend.row / 2;
-      canvas.line({ex, ey}, {ex + swatch, ey}, {entries[i].rgb, 2.2, 1.0, entries[i].dashed}, CanvasRole::Legend);
-      if (entries[i].diverged) {
-        const double r = 2.4, cx = ex + swatch / 2;
-        canvas.line({cx - r, ey - r}, {cx + r, ey + r}, {kDiverged, 1.1, 1.0, false}, CanvasRole::Legend);
-        canvas.line({cx - r, ey + r}, {cx + r, ey - r}, {kDiverged, 1.1, 1.0, false}, CanvasRole::Legend);
+      const double ex = legend_rect_.x + kLegendPad + col * (legend_.col_w + 12);
+      const double ey = legend_rect_.y + kLegendPad + row * legend_.row + legend_.row / 2;
+      canvas_.line({ex, ey}, {ex + kSwatch, ey}, {entries_[i].rgb, 2.2, 1.0, entries_[i].dashed}, CanvasRole::Legend);
+      if (entries_[i].diverged) {
+        const double r = 2.4, cx = ex + kSwatch / 2;
+        canvas_.line({cx - r, ey - r}, {cx + r, ey + r}, {kDiverged, 1.1, 1.0, false}, CanvasRole::Legend);
+        canvas_.line({cx - r, ey + r}, {cx + r, ey - r}, {kDiverged, 1.1, 1.0, false}, CanvasRole::Legend);
       }
-      canvas.text(ex + swatch + 4, ey + kLegendSize * 0.35, entries[i].text, legend_style, CanvasRole::Legend);
+      canvas_.text(ex + kSwatch + 4, ey + kLegendSize * 0.35, entries_[i].text, legend_style_, CanvasRole::Legend);
     }
   }
-  return layout;
+
+  const ChartSpec& spec_;
+  ChartCanvas& canvas_;
+  const ChartPaintOptions& options_;
+  const double W_, H_;
+  const ChartBounds b_;
+  const TextStyle legend_style_{kLegendSize, false, kText, TextAlign::Left, false};
+  const TextStyle tick_style_{kTickSize, false, kTickText, TextAlign::Center, false};
+  ChartLayout layout_;
+  std::vector<LegendEntry> entries_;
+  LegendBox legend_;
+  double top_ = 0, bottom_base_ = 0;
+  CanvasRect plot_;
+  std::vector<PreparedCurve> curves_;
+  bool any_data_ = false;
+  Scale sx_, sy_;
+  LegendPlacement placement_ = LegendPlacement::None;
+  CanvasRect legend_rect_;
+};
+
+} // namespace
+
+ChartLayout paintChart(const ChartSpec& spec, ChartCanvas& canvas, const ChartPaintOptions& options) {
+  return ChartPainting(spec, canvas, options).paint();
 }
 
 } // namespace distillery
