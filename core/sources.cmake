@@ -21,6 +21,7 @@ set(DISTILLERY_BASE_SOURCES
   config/zoo_name.cpp
   # store/
   store/checkpoint.cpp
+  store/resume_check.cpp
   store/run_provenance.cpp
   store/run_recorder.cpp
   store/run_store.cpp
@@ -88,6 +89,7 @@ set(DISTILLERY_ENGINE_SOURCES
   training/classification_metrics.cpp
   training/device.cpp
   training/engine.cpp
+  training/teacher_run.cpp
   training/run_preflight.cpp
   training/sweep_runner.cpp
   training/trainer.cpp
