@@ -669,6 +669,13 @@ void TestWidgets::resumeIsEnabledExactlyWhenItWillWork() {
     store.setTeacher(id, teacher);
     return id;
   };
+  // A student of a sweep, cancelled before it started, whose shared teacher ran first.
+  auto addWithTeacherRun = [&](RunStatus teacher_status) {
+    const int64_t teacher = add(train, teacher_status);
+    nlohmann::json j = nlohmann::json::parse(distill);
+    j["teacher"] = {{"run", teacher}};
+    return add(j.dump(), RunStatus::Cancelled);
+  };
   struct Case {
     const char* what;
     int64_t id;
@@ -685,6 +692,8 @@ void TestWidgets::resumeIsEnabledExactlyWhenItWillWork() {
       {"interrupted after its teacher finished", addDistill(RunStatus::Interrupted, RunStatus::Finished), true},
       {"failed: its teacher diverged", addDistill(RunStatus::Failed, RunStatus::Diverged), false},
       {"interrupted: its teacher is running elsewhere", addDistill(RunStatus::Interrupted, RunStatus::Running), false},
+      {"cancelled: its {\"run\": ID} teacher was cancelled too", addWithTeacherRun(RunStatus::Cancelled), false},
+      {"cancelled: its {\"run\": ID} teacher finished", addWithTeacherRun(RunStatus::Finished), true},
   };
   MainWindow window(store);
   for (const Case& c : cases) {

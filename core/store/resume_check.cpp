@@ -26,20 +26,35 @@ std::string resumeRefusal(RunStore& store, const RunRecord& run) {
       why += " (from its checkpoint it would diverge again: start it anew with a lower learning rate)";
     return why;
   }
-  if (store.hasArtifact(run.id, kCheckpointArtifact)) return {};
+  const bool checkpoint = store.hasArtifact(run.id, kCheckpointArtifact);
   std::optional<RunRecord> child;
+  int64_t teacher = 0; // a stored run whose model must teach the resumed run
   try {
+    const RunConfig config = RunConfig::fromJsonText(run.config_json);
+    if (config.isDistill() && config.teacher.kind == TeacherSource::Kind::Run) teacher = config.teacher.run_id;
+    if (config.isLm() && config.lm.teacher.kind == LmTeacherSource::Kind::Run) teacher = config.lm.teacher.run_id;
     child = teacherChildRun(store, run);
+    // Past its first checkpoint, a run had its teacher child finished: resuming reuses it.
+    if (checkpoint && run.teacher_run_id && !teacher && !child) teacher = run.teacher_run_id;
+    if (checkpoint && child) teacher = child->id;
   } catch (const std::exception& e) {
     return name + ": " + e.what();
   }
+  if (teacher) {
+    const auto record = store.run(teacher);
+    if (!record) return name + ": its teacher, run " + std::to_string(teacher) + ", no longer exists";
+    if (record->status != RunStatus::Finished)
+      return name + ": its teacher, run " + std::to_string(teacher) + ", is " + toString(record->status) +
+             "; only a finished run can teach" + (canResume(record->status) ? " (resume that run first)" : "");
+  }
+  if (checkpoint) return {};
   if (child && child->status != RunStatus::Finished) {
-    const std::string teacher = "its teacher, run " + std::to_string(child->id);
+    const std::string which = "its teacher, run " + std::to_string(child->id);
     if (!isTerminal(child->status))
-      return name + " cannot resume while " + teacher + ", is " + toString(child->status) +
+      return name + " cannot resume while " + which + ", is " + toString(child->status) +
              "; resume it when that run has ended";
     const std::string why = resumeRefusal(store, *child);
-    if (!why.empty()) return name + " stopped while training " + teacher + ", which cannot resume: " + why;
+    if (!why.empty()) return name + " stopped while training " + which + ", which cannot resume: " + why;
     return {};
   }
   if (run.status == RunStatus::Failed)

@@ -19,7 +19,9 @@ std::optional<RunRecord> teacherChildRun(RunStore& store, const RunRecord& run);
 // from step 0. A failed run resumes only from a checkpoint: failing before
 // one, it would fail the same way again. A run stopped while training its
 // teacher child (no checkpoint of its own, the child unfinished) resumes when
-// that child can; a finished child is reused.
+// that child can; a finished child is reused. A run whose teacher is a stored
+// run ({"run": ID}, or its child once past its first checkpoint) needs that
+// run finished (a sweep's students, say, whose shared teacher was cancelled).
 std::string resumeRefusal(RunStore& store, const RunRecord& run);
 std::string resumeRefusal(RunStore& store, int64_t run_id);
 
