@@ -239,7 +239,7 @@ private:
       QVERIFY2(t.code == 0, qPrintable(t.err));
     }
     Result r = cli({"resume", QString::number(id), "--db", db});
-    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.code == 0, qPrintable(QString("exit %1: %2").arg(r.code).arg(r.err.right(2000))));
     QVERIFY2(r.out.contains(QString("run_id=%1\n").arg(id)), qPrintable(r.out));
     RunStore store(db.toStdString());
     QCOMPARE(int(store.runs().size()), 2);
@@ -405,7 +405,7 @@ private Q_SLOTS:
     Result check = cli({"check", "--db", db});
     QVERIFY2(check.out.contains(QString("resume with: distillery-cli resume ID (%1)").arg(id)), qPrintable(check.out));
     Result r = cli({"resume", QString::number(id), "--db", db});
-    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QVERIFY2(r.code == 0, qPrintable(QString("exit %1: %2").arg(r.code).arg(r.err.right(2000))));
     QVERIFY2(r.out.contains(QString("run_id=%1\n").arg(id)), qPrintable(r.out));
     checkFinishedWithEveryStepOnce(db, id);
     RunStore store(db.toStdString());
