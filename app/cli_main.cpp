@@ -1,5 +1,5 @@
 // distillery-cli: the headless runner. Links the core (and distillery_render for PNG/PDF exports); includes no Qt header.
-#include "core/store/checkpoint.h"
+#include "core/store/resume_check.h"
 #include "core/training/engine.h"
 #include "core/base/errors.h"
 // exports (issue 3): tables, charts, reports
@@ -69,7 +69,7 @@ public:
 class StderrObserver : public RunObserver {
 public:
   void onRunCreated(int64_t run_id, int64_t parent) override {
-    std::cerr << "run " << parent << ": created run " << run_id << " for the teacher\n";
+    std::cerr << "run " << parent << ": its teacher trains as run " << run_id << "\n";
   }
   void onProgress(const RunProgress& p) override {
     auto now = std::chrono::steady_clock::now();
@@ -261,10 +261,8 @@ int cmdCheck(const std::string& db) {
   std::vector<int64_t> resumable;
   for (const auto& r : store.runs()) {
     ++counts[toString(r.status)];
-    // A failed run resumes only when it failed after its first checkpoint (a full disk, say).
-    if (r.status == RunStatus::Interrupted || r.status == RunStatus::Cancelled ||
-        (canResume(r.status) && store.loadArtifact(r.id, kCheckpointArtifact)))
-      resumable.push_back(r.id);
+    // The runs `resume` will take (a failed one only past its first checkpoint: a full disk, say).
+    if (canResume(r.status) && resumeRefusal(store, r).empty()) resumable.push_back(r.id);
   }
   for (const auto& [status, n] : counts) std::cout << status << ": " << n << "\n";
   if (!resumable.empty()) {

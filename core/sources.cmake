@@ -24,6 +24,7 @@ set(DISTILLERY_BASE_SOURCES
   # store/
   store/checkpoint.cpp
   store/cost_counters.cpp
+  store/resume_check.cpp
   store/run_provenance.cpp
   store/run_recorder.cpp
   store/run_store.cpp
@@ -99,6 +100,7 @@ set(DISTILLERY_ENGINE_SOURCES
   training/engine.cpp
   training/loss_window.cpp
   training/optimizer_setup.cpp
+  training/teacher_run.cpp
   training/run_preflight.cpp
   training/sweep_runner.cpp
   training/trainer.cpp

@@ -2,6 +2,7 @@
 // trained and linked, cancellation is prompt, failures become the run's error.
 #include "core/training/engine.h"
 #include "core/base/errors.h"
+#include "core/store/checkpoint.h"
 #include "core/store/run_store.h"
 #include "test_support.h"
 
@@ -32,6 +33,33 @@ public:
 };
 
 QString status(RunStore& store, int64_t id) { return QString::fromStdString(toString(store.run(id)->status)); }
+
+// Asks the run to stop at its first progress report of `phase`.
+class StopInPhase : public RunObserver {
+public:
+  StopInPhase(StopToken& stop, std::string phase) : stop_(stop), phase_(std::move(phase)) {}
+  void onProgress(const RunProgress& p) override {
+    if (p.phase == phase_) stop_.requestStop();
+  }
+
+private:
+  StopToken& stop_;
+  std::string phase_;
+};
+
+// The run finished with one train_loss point per step (log_every 1), steps 1..N, each once.
+void checkEveryStepOnce(RunStore& store, int64_t id) {
+  QCOMPARE(status(store, id), QString("finished"));
+  const auto loss = store.points(id, "train_loss");
+  QCOMPARE(int64_t(loss.size()), store.run(id)->summary["steps"].get<int64_t>());
+  for (size_t i = 0; i < loss.size(); ++i) QCOMPARE(loss[i].step, int64_t(i + 1));
+}
+
+bool logHas(RunStore& store, int64_t id, const std::string& text) {
+  for (const auto& e : store.logs(id))
+    if (e.message.find(text) != std::string::npos) return true;
+  return false;
+}
 
 } // namespace
 
@@ -329,6 +357,60 @@ private Q_SLOTS:
     QVERIFY2(out.message.find("teacher.train.optim.lr") != std::string::npos, out.message.c_str());
     QCOMPARE(status(store, teacher), QString("diverged"));
     QCOMPARE(status(store, out.run_id), QString("failed"));
+    // Its teacher would diverge again: resuming the distill run is refused, naming the teacher's run.
+    RunOutcome again = resumeRun(store, out.run_id, observer, stop);
+    QCOMPARE(QString::fromStdString(toString(again.kind)), QString("failed"));
+    QVERIFY2(again.message.find("teacher, run " + std::to_string(teacher)) != std::string::npos &&
+                 again.message.find("diverge") != std::string::npos,
+             again.message.c_str());
+    QCOMPARE(status(store, out.run_id), QString("failed"));
+    QCOMPARE(int(store.runs().size()), 2);
+  }
+
+  // Issue 15 item 4 / issue 23: a distill run cancelled while its teacher
+  // trains resumes by resuming that teacher run (same id, every step's point
+  // once), then distils from step 0; or, when the teacher run was resumed on
+  // its own first, by reusing it. No second teacher is trained.
+  void distillCancelledInItsTeacherPhaseResumes_data() {
+    QTest::addColumn<bool>("teacherFirst");
+    QTest::newRow("resume the distill run") << false;
+    QTest::newRow("resume the teacher run, then the distill run") << true;
+  }
+  void distillCancelledInItsTeacherPhaseResumes() {
+    QFETCH(bool, teacherFirst);
+    RunStore store(":memory:");
+    json j = distillConfig();
+    j["data"]["train_limit"] = 800;
+    j["teacher"]["train"]["batch_size"] = 16;
+    j["epochs"] = 1;
+    j["log_every"] = 1;
+    StopToken stop;
+    StopInPhase stopper(stop, "teacher");
+    const RunOutcome first = runConfig(store, j, stopper, stop);
+    QCOMPARE(QString::fromStdString(toString(first.kind)), QString("cancelled"));
+    const int64_t id = first.run_id;
+    const int64_t teacher = store.run(id)->teacher_run_id;
+    QVERIFY(teacher > 0);
+    QCOMPARE(status(store, teacher), QString("cancelled"));
+    QCOMPARE(store.pointCount(id), int64_t(0));
+    QVERIFY(!store.loadArtifact(id, kCheckpointArtifact)); // the distill run never reached its own training
+
+    CountingObserver observer;
+    StopToken no_stop;
+    if (teacherFirst) {
+      const RunOutcome t = resumeRun(store, teacher, observer, no_stop);
+      QVERIFY2(t.kind == RunOutcome::Kind::Success, t.message.c_str());
+    }
+    const RunOutcome resumed = resumeRun(store, id, observer, no_stop);
+    QVERIFY2(resumed.kind == RunOutcome::Kind::Success, resumed.message.c_str());
+    QCOMPARE(int(store.runs().size()), 2);
+    QCOMPARE(store.run(id)->teacher_run_id, teacher);
+    QCOMPARE(store.run(teacher)->parent_run_id, id);
+    checkEveryStepOnce(store, teacher);
+    checkEveryStepOnce(store, id);
+    QVERIFY(logHas(store, id, "restarted from step 0"));
+    QVERIFY(logHas(store, id, teacherFirst ? "is reused" : "resuming it from step"));
+    QCOMPARE(resumed.summary["teacher_run_id"].get<int64_t>(), teacher);
   }
 
   void cosineScheduleDecaysTheLearningRate() {

@@ -116,6 +116,19 @@ private:
   int64_t step_;
 };
 
+// Asks the run to stop at its first progress report of `phase`.
+class StopInPhase : public RunObserver {
+public:
+  StopInPhase(StopToken& stop, std::string phase) : stop_(stop), phase_(std::move(phase)) {}
+  void onProgress(const RunProgress& p) override {
+    if (p.phase == phase_) stop_.requestStop();
+  }
+
+private:
+  StopToken& stop_;
+  std::string phase_;
+};
+
 } // namespace
 
 class TestLm : public QObject {
@@ -514,6 +527,47 @@ private Q_SLOTS:
     // The cost counters continue too: the resumed run counted every token once.
     QCOMPARE(resumed.summary["tokens"].get<double>(), whole.summary["tokens"].get<double>());
     QCOMPARE(resumed.summary["teacher_queries"].get<double>(), whole.summary["teacher_queries"].get<double>());
+  }
+
+  // Issue 15 item 4 / issue 23, for language models: a distill run cancelled
+  // while its GPT teacher trains as a child run resumes that teacher run
+  // (same id, from the checkpoint it kept at the cancel, every step's point
+  // once), then distils from step 0; no second teacher is trained.
+  void distillCancelledInItsTeacherPhaseResumes() {
+    nlohmann::json teacher = tinyGpt(1, 1, 16, 16);
+    teacher["train"] = {{"steps", 40}, {"batch_size", 8}};
+    nlohmann::json c = lmConfig("forward_kl", teacher);
+    c["name"] = "tiny-teacher-phase";
+    c["steps"] = 20;
+    c["eval_every"] = 20;
+    c["log_every"] = 1;
+    c["checkpoint_minutes"] = 0;
+    const RunConfig config = RunConfig::fromJson(c);
+    const int64_t id = queueRun(*store_, config);
+    StopToken stop;
+    StopInPhase stopper(stop, "teacher");
+    const RunOutcome first = executeRun(*store_, id, config, stopper, stop);
+    QCOMPARE(QString::fromStdString(toString(first.kind)), QString("cancelled"));
+    const int64_t child = store_->run(id)->teacher_run_id;
+    QVERIFY(child > 0);
+    QCOMPARE(QString::fromStdString(toString(store_->run(child)->status)), QString("cancelled"));
+    QVERIFY(store_->loadArtifact(child, kCheckpointArtifact)); // the teacher's checkpoint at the cancel
+    QVERIFY(!store_->loadArtifact(id, kCheckpointArtifact));
+    const size_t runs_before = store_->runs().size();
+
+    NullObserver observer;
+    StopToken no_stop;
+    const RunOutcome resumed = resumeRun(*store_, id, observer, no_stop);
+    QVERIFY2(resumed.kind == RunOutcome::Kind::Success, resumed.message.c_str());
+    QCOMPARE(store_->runs().size(), runs_before);
+    QCOMPARE(store_->run(id)->teacher_run_id, child);
+    QCOMPARE(resumed.summary["teacher_run_id"].get<int64_t>(), child);
+    for (const auto& [run, steps] : {std::pair<int64_t, int64_t>{child, 40}, std::pair<int64_t, int64_t>{id, 20}}) {
+      QCOMPARE(QString::fromStdString(toString(store_->run(run)->status)), QString("finished"));
+      const auto loss = store_->points(run, "train_loss");
+      QCOMPARE(int64_t(loss.size()), steps);
+      for (size_t i = 0; i < loss.size(); ++i) QCOMPARE(loss[i].step, int64_t(i + 1));
+    }
   }
 
   void teacherWithAnotherVocabularyIsRefused() {

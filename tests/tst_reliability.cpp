@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <map>
 #include <set>
 
@@ -176,6 +177,76 @@ private:
     for (size_t i = 0; i < loss.size(); ++i) QCOMPARE(loss[i].step, int64_t(i + 1));
   }
 
+  // Polls the store every 10 ms until `ready` holds, then kills p with
+  // SIGKILL (or asks it to stop with SIGTERM, as Ctrl+C does, when `cancel`).
+  void stopWhen(QProcess& p, const QString& db, const std::function<bool(RunStore&)>& ready, bool cancel = false) {
+    QVERIFY(p.waitForStarted());
+    QElapsedTimer clock;
+    clock.start();
+    for (;;) {
+      QVERIFY2(clock.elapsed() < 120000, "the run never reached the moment to stop it");
+      QVERIFY2(p.state() == QProcess::Running, qPrintable(p.readAllStandardError()));
+      RunStore store(db.toStdString());
+      if (ready(store)) break;
+      QTest::qWait(10);
+    }
+    if (cancel) {
+      p.terminate(); // SIGTERM: the CLI stops the run after its current batch
+      QVERIFY(p.waitForFinished(60000));
+      QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+      QCOMPARE(p.exitCode(), 130);
+    } else {
+      p.kill();
+      QVERIFY(p.waitForFinished(10000));
+      QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+    }
+  }
+
+  static bool logHas(RunStore& store, int64_t id, const QString& text) {
+    for (const auto& e : store.logs(id))
+      if (QString::fromStdString(e.message).contains(text)) return true;
+    return false;
+  }
+
+  // The first run of the store (0: none yet) and its teacher child (0: none yet).
+  static int64_t firstRun(RunStore& store) {
+    const auto runs = store.runs();
+    return runs.empty() ? 0 : runs.back().id;
+  }
+  static int64_t teacherOf(RunStore& store, int64_t id) {
+    const auto run = id ? store.run(id) : std::nullopt;
+    return run ? run->teacher_run_id : 0;
+  }
+
+  // A distill run (image or LM) stopped in its teacher phase is resumed with
+  // `distillery-cli resume` (after its teacher run, when teacher_first): no
+  // second teacher is trained, and both runs finish with every step's point once.
+  void resumeTeacherPhaseWithTheCli(const QString& db, int64_t id, int64_t teacher, bool teacher_first) {
+    {
+      RunStore store(db.toStdString());
+      QCOMPARE(QString::fromStdString(toString(store.run(id)->status)),
+               QString::fromStdString(toString(store.run(teacher)->status)));
+      QVERIFY(!store.loadArtifact(id, kCheckpointArtifact));
+      QCOMPARE(store.pointCount(id), int64_t(0));
+    }
+    if (teacher_first) {
+      Result t = cli({"resume", QString::number(teacher), "--db", db});
+      QVERIFY2(t.code == 0, qPrintable(t.err));
+    }
+    Result r = cli({"resume", QString::number(id), "--db", db});
+    QVERIFY2(r.code == 0, qPrintable(QString("exit %1: %2").arg(r.code).arg(r.err.right(2000))));
+    QVERIFY2(r.out.contains(QString("run_id=%1\n").arg(id)), qPrintable(r.out));
+    RunStore store(db.toStdString());
+    QCOMPARE(int(store.runs().size()), 2);
+    QCOMPARE(store.run(id)->teacher_run_id, teacher);
+    QCOMPARE(store.run(id)->summary["teacher_run_id"].get<int64_t>(), teacher);
+    QVERIFY(logHas(store, id, "restarted from step 0"));
+    QVERIFY(logHas(store, id, teacher_first ? "is reused" : "its teacher, run #" + QString::number(teacher)));
+    checkFinishedWithEveryStepOnce(db, teacher);
+    if (QTest::currentTestFailed()) return;
+    checkFinishedWithEveryStepOnce(db, id);
+  }
+
 private Q_SLOTS:
   void initTestCase() {
     QVERIFY(dir_.isValid());
@@ -267,6 +338,153 @@ private Q_SLOTS:
     qInfo("kill -9 (language model): 2 kills, %lld committed points lost, %lld steps redone after resuming",
           static_cast<long long>(lost_points), static_cast<long long>(redone_steps));
     QCOMPARE(lost_points, int64_t(0));
+  }
+
+  // Issue 23: a run killed with SIGKILL while loading its data, before its
+  // first checkpoint, or after it, resumes to finished under the same id:
+  // without a checkpoint it starts again from step 0 (its partial points
+  // replaced, its log saying so), with one it continues from it. Either way
+  // every step's point is there exactly once.
+  void killedRunResumesFromAnyMoment_data() {
+    QTest::addColumn<QString>("moment");
+    QTest::newRow("during data loading") << "loading";
+    QTest::newRow("before the first checkpoint") << "before";
+    QTest::newRow("after the first checkpoint") << "after";
+  }
+  void killedRunResumesFromAnyMoment() {
+    QFETCH(QString, moment);
+    const QString db = dir_.filePath("moment-" + moment + ".sqlite");
+    json config = trainConfig(1, 1, "moment-" + moment);
+    std::function<bool(RunStore&)> ready;
+    if (moment == "loading") {
+      // Fashion-MNIST's 60000 gzipped images take a while to read (the
+      // issue's case); the synthetic set loads too fast to be caught at it.
+      const QString fm = "/usr/share/datasets/fashion-mnist";
+      if (!QFileInfo::exists(fm + "/train-images-idx3-ubyte.gz")) QSKIP("Fashion-MNIST is not installed");
+      config = trainConfig(1, 64, "moment-loading");
+      config["data"] = {{"dataset", "fashion-mnist"}, {"path", fm.toStdString()}, {"train_limit", 2000},
+                        {"test_limit", 500}, {"val_size", 200}};
+      // Running, but no "dataset ..." line in its log yet: still loading.
+      ready = [](RunStore& store) {
+        const int64_t id = firstRun(store);
+        return id && store.run(id)->status == RunStatus::Running;
+      };
+    } else if (moment == "before") {
+      config["checkpoint_every"] = 0; // at the epoch's end, later than the kill
+      ready = [](RunStore& store) {
+        const int64_t id = firstRun(store);
+        return id && store.points(id, "train_loss").size() > 50;
+      };
+    } else {
+      config["checkpoint_every"] = 25;
+      ready = [](RunStore& store) {
+        const int64_t id = firstRun(store);
+        return id && store.hasArtifact(id, kCheckpointArtifact) && store.points(id, "train_loss").size() > 50;
+      };
+    }
+    QProcess p;
+    startCli(p, {"run", writeConfig("moment-" + moment + ".json", config), "--db", db});
+    stopWhen(p, db, ready);
+    if (QTest::currentTestFailed()) return;
+    int64_t id = 0;
+    {
+      RunStore store(db.toStdString());
+      id = firstRun(store);
+      QCOMPARE(QString::fromStdString(toString(store.run(id)->status)), QString("interrupted"));
+      QCOMPARE(store.hasArtifact(id, kCheckpointArtifact), moment == "after");
+      if (moment == "loading") {
+        QCOMPARE(store.pointCount(id), int64_t(0));
+        QVERIFY2(!logHas(store, id, "dataset "), "killed after the data had loaded");
+      }
+    }
+    Result check = cli({"check", "--db", db});
+    QVERIFY2(check.out.contains(QString("resume with: distillery-cli resume ID (%1)").arg(id)), qPrintable(check.out));
+    Result r = cli({"resume", QString::number(id), "--db", db});
+    QVERIFY2(r.code == 0, qPrintable(QString("exit %1: %2").arg(r.code).arg(r.err.right(2000))));
+    QVERIFY2(r.out.contains(QString("run_id=%1\n").arg(id)), qPrintable(r.out));
+    checkFinishedWithEveryStepOnce(db, id);
+    RunStore store(db.toStdString());
+    QCOMPARE(int(store.runs().size()), 1);
+    QCOMPARE(logHas(store, id, "restarted from step 0"), moment != "after");
+    QCOMPARE(logHas(store, id, "resumed at step"), moment == "after");
+  }
+
+  // Issue 23 / issue 15 item 4: a distill run killed (SIGKILL) or cancelled
+  // (SIGTERM) while its teacher trains as a child run resumes by resuming
+  // that teacher run, from its checkpoint or from step 0, or, once the
+  // teacher run was resumed on its own, by reusing it; then it distils.
+  void distillStoppedInItsTeacherPhaseResumes_data() {
+    QTest::addColumn<QString>("how");
+    QTest::addColumn<bool>("teacherFirst");
+    QTest::newRow("killed before the teacher's first checkpoint") << "kill-before" << false;
+    QTest::newRow("killed after the teacher's checkpoint") << "kill-after" << false;
+    QTest::newRow("cancelled") << "cancel" << false;
+    QTest::newRow("cancelled, the teacher run resumed first") << "cancel" << true;
+  }
+  void distillStoppedInItsTeacherPhaseResumes() {
+    QFETCH(QString, how);
+    QFETCH(bool, teacherFirst);
+    const QString tag = how + (teacherFirst ? "-tf" : "");
+    const QString db = dir_.filePath("teacher-phase-" + tag + ".sqlite");
+    json config = trainConfig(1, 64, "teacher-phase-" + tag);
+    config["task"] = "distill";
+    config.erase("model");
+    config["teacher"] = {{"zoo", "mlp"}, {"hidden", {32}}, {"train", {{"epochs", 1}, {"batch_size", 1}}}};
+    config["student"] = {{"zoo", "mlp"}, {"hidden", {16}}};
+    config["method"] = {{"name", "kd"}};
+    config["teacher_cache"] = {{"dir", dir_.filePath("teacher-cache").toStdString()}};
+    config["checkpoint_every"] = 0;
+    if (how == "kill-after") config["checkpoint_minutes"] = 0.001;
+    QProcess p;
+    startCli(p, {"run", writeConfig("teacher-phase-" + tag + ".json", config), "--db", db});
+    stopWhen(
+        p, db,
+        [&](RunStore& store) {
+          const int64_t teacher = teacherOf(store, firstRun(store));
+          if (!teacher || store.points(teacher, "train_loss").size() <= 50) return false;
+          return how != "kill-after" || store.hasArtifact(teacher, kCheckpointArtifact);
+        },
+        how == "cancel");
+    if (QTest::currentTestFailed()) return;
+    int64_t id = 0, teacher = 0;
+    {
+      RunStore store(db.toStdString());
+      id = firstRun(store);
+      teacher = teacherOf(store, id);
+      QCOMPARE(QString::fromStdString(toString(store.run(id)->status)),
+               QString(how == "cancel" ? "cancelled" : "interrupted"));
+      // Killed before its first checkpoint, the teacher run starts again from step 0.
+      QCOMPARE(store.hasArtifact(teacher, kCheckpointArtifact), how != "kill-before");
+    }
+    resumeTeacherPhaseWithTheCli(db, id, teacher, teacherFirst);
+    if (QTest::currentTestFailed() || how != "kill-before") return;
+    RunStore store(db.toStdString());
+    QVERIFY(logHas(store, teacher, "restarted from step 0"));
+  }
+
+  // The same for a language-model run whose GPT teacher trains as a child run.
+  void languageModelDistillKilledInItsTeacherPhaseResumes() {
+    const QString db = dir_.filePath("lm-teacher-phase.sqlite");
+    const json gpt = {{"zoo", "gpt"}, {"layers", 1}, {"heads", 1}, {"embed", 16}, {"context", 16}};
+    json teacher = gpt;
+    teacher["train"] = {{"steps", 1500}, {"batch_size", 4}};
+    const json config = {{"name", "lm-teacher-phase"}, {"task", "lm"},
+                         {"corpus", {{"path", corpusPath().toStdString()}, {"val_fraction", 0.1}}},
+                         {"teacher", teacher}, {"student", gpt},
+                         {"method", {{"name", "forward_kl"}}},
+                         {"steps", 40}, {"batch_size", 4}, {"eval_every", 1000}, {"eval_tokens", 256},
+                         {"optim", {{"name", "adam"}, {"lr", 0.003}}}, {"log_every", 1},
+                         {"checkpoint_minutes", 0.001}, {"seed", 0}, {"device", "cpu"}, {"threads", 1}};
+    QProcess p;
+    startCli(p, {"run", writeConfig("lm-teacher-phase.json", config), "--db", db});
+    stopWhen(p, db, [](RunStore& store) {
+      const int64_t teacher = teacherOf(store, firstRun(store));
+      return teacher && store.points(teacher, "train_loss").size() > 100;
+    });
+    if (QTest::currentTestFailed()) return;
+    RunStore store(db.toStdString());
+    const int64_t id = firstRun(store);
+    resumeTeacherPhaseWithTheCli(db, id, teacherOf(store, id), false);
   }
 
   // Two CLI processes and two GUI worker threads write runs into one store at

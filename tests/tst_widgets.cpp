@@ -5,6 +5,7 @@
 #include "core/methods/method_registry.h"
 #include "core/models/model_info.h"
 #include "core/config/run_config.h"
+#include "core/store/checkpoint.h"
 #include "core/store/run_store.h"
 #include "test_support.h"
 #include "core/training/engine.h"
@@ -128,6 +129,8 @@ private Q_SLOTS:
   void closingWindowStopsActiveRuns();
   void baselineIsOneClickFromADistillRun(); // issue 5: same student, no teacher
   void resumeContinuesACancelledRun();      // issue 8: Resume in the GUI
+  void resumeIsEnabledExactlyWhenItWillWork();   // issue 15 item 4, issue 23
+  void teacherPhaseCancelResumesInTheWindow();  // issue 15 item 4
   void sweepDialogStartsGridThroughCoreSweep(); // issue 15 (30): sweep launcher
   void teacherRunsFitTheTaskAndData();      // issue 15.2
   void newRunDialogSetsEveryDataAndTrainingKey(); // issue 15.6
@@ -635,6 +638,128 @@ void TestWidgets::resumeContinuesACancelledRun() {
   window.refresh();
   window.selectRun(id);
   QVERIFY(!window.resumeAction()->isEnabled());
+}
+
+// Issue 15 item 4 / issue 23: Resume is enabled exactly when resuming will
+// start the run, whatever the table's status column says. Runs in each state
+// are written to the store directly; one that will resume is then resumed.
+void TestWidgets::resumeIsEnabledExactlyWhenItWillWork() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  const std::string train = tinyTrainConfig(dataDir_, 1).toJson().dump();
+  nlohmann::json distill_json = tinyTrainConfig(dataDir_, 1).toJson();
+  distill_json["task"] = "distill";
+  distill_json.erase("model");
+  distill_json["student"] = {{"zoo", "mlp"}, {"hidden", {8}}};
+  distill_json["teacher"] = {{"zoo", "mlp"}, {"hidden", {16}}, {"train", {{"epochs", 1}}}};
+  distill_json["method"] = {{"name", "kd"}};
+  const std::string distill = RunConfig::fromJson(distill_json).toJson().dump();
+  auto add = [&](const std::string& config, RunStatus status, bool checkpoint = false, int64_t parent = 0) {
+    const int64_t id = store.createRun("r", parent ? "train" : RunConfig::fromJsonText(config).task, config, parent);
+    if (status != RunStatus::Queued) store.setStatus(id, status, status == RunStatus::Failed ? "broke" : "");
+    if (checkpoint) store.saveArtifact(id, kCheckpointArtifact, "bytes");
+    return id;
+  };
+  // A distill run stopped in its teacher phase, and its teacher child.
+  auto addDistill = [&](RunStatus status, RunStatus teacher_status) {
+    const int64_t id = add(distill, status);
+    const int64_t teacher = add(train, teacher_status, false, id);
+    store.setTeacher(id, teacher);
+    return id;
+  };
+  // A student of a sweep, cancelled before it started, whose shared teacher ran first.
+  auto addWithTeacherRun = [&](RunStatus teacher_status) {
+    const int64_t teacher = add(train, teacher_status);
+    nlohmann::json j = nlohmann::json::parse(distill);
+    j["teacher"] = {{"run", teacher}};
+    return add(j.dump(), RunStatus::Cancelled);
+  };
+  struct Case {
+    const char* what;
+    int64_t id;
+    bool enabled;
+  };
+  const std::vector<Case> cases = {
+      {"cancelled, no checkpoint: starts again from step 0", add(train, RunStatus::Cancelled), true},
+      {"interrupted, no checkpoint: starts again from step 0", add(train, RunStatus::Interrupted), true},
+      {"failed with a checkpoint", add(train, RunStatus::Failed, true), true},
+      {"failed before its first checkpoint: would fail again", add(train, RunStatus::Failed), false},
+      {"finished", add(train, RunStatus::Finished, true), false},
+      {"diverged", add(train, RunStatus::Diverged, true), false},
+      {"cancelled while its teacher trained", addDistill(RunStatus::Cancelled, RunStatus::Cancelled), true},
+      {"interrupted after its teacher finished", addDistill(RunStatus::Interrupted, RunStatus::Finished), true},
+      {"failed: its teacher diverged", addDistill(RunStatus::Failed, RunStatus::Diverged), false},
+      {"interrupted: its teacher is running elsewhere", addDistill(RunStatus::Interrupted, RunStatus::Running), false},
+      {"cancelled: its {\"run\": ID} teacher was cancelled too", addWithTeacherRun(RunStatus::Cancelled), false},
+      {"cancelled: its {\"run\": ID} teacher finished", addWithTeacherRun(RunStatus::Finished), true},
+  };
+  MainWindow window(store);
+  for (const Case& c : cases) {
+    window.refresh();
+    window.selectRun(c.id);
+    QVERIFY2(window.resumeAction()->isEnabled() == c.enabled, c.what);
+    QCOMPARE(window.controller()->resumeRefusal(c.id).empty(), c.enabled);
+    if (!c.enabled) {
+      QVERIFY_EXCEPTION_THROWN(window.controller()->resumeRun(c.id), StoreError);
+      QVERIFY2(window.resumeAction()->toolTip().contains(QStringLiteral("Unavailable")), c.what);
+    }
+  }
+  // Resumed, the cancelled train run runs again from step 0, and the table follows it to finished.
+  QSignalSpy finished(window.controller(), &RunController::runFinished);
+  window.selectRun(cases[0].id);
+  window.resumeAction()->trigger();
+  QVERIFY(!window.resumeAction()->isEnabled());
+  QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 120000);
+  QVERIFY2(finished.at(0).at(1).toString() == QStringLiteral("finished"), qPrintable(finished.at(0).at(2).toString()));
+  QCOMPARE(window.runModel()->statusText(cases[0].id), QStringLiteral("finished"));
+  QVERIFY(!window.resumeAction()->isEnabled());
+}
+
+// Issue 15 item 4: a distill run cancelled while its teacher trains resumes
+// in the window: its teacher run continues, then it distils; the table shows
+// both finished, and Resume is off again.
+void TestWidgets::teacherPhaseCancelResumesInTheWindow() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  MainWindow window(store);
+  RunController* controller = window.controller();
+  QSignalSpy finished(controller, &RunController::runFinished);
+  nlohmann::json j = tinyTrainConfig(dataDir_, 1).toJson();
+  j["task"] = "distill";
+  j.erase("model");
+  j["student"] = {{"zoo", "mlp"}, {"hidden", {8}}};
+  j["teacher"] = {{"zoo", "mlp"}, {"hidden", {16}}, {"train", {{"epochs", 6}, {"batch_size", 1}}}};
+  j["method"] = {{"name", "kd"}};
+  j["teacher_cache"] = {{"dir", dir.filePath(QStringLiteral("cache")).toStdString()}};
+  bool cancelled = false;
+  connect(controller, &RunController::progressChanged, this, [&](const RunProgress& p) {
+    if (p.phase == "teacher" && !cancelled) cancelled = controller->cancelRun(p.run_id);
+  });
+  const int64_t id = window.startRun(RunConfig::fromJson(j));
+  QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 1, 60000);
+  QCOMPARE(finished.at(0).at(1).toString(), QStringLiteral("cancelled"));
+  const int64_t teacher = store.run(id)->teacher_run_id;
+  QVERIFY(teacher > 0);
+  QCOMPARE(QString::fromStdString(toString(store.run(teacher)->status)), QStringLiteral("cancelled"));
+
+  window.refresh();
+  window.selectRun(id);
+  QVERIFY(window.resumeAction()->isEnabled());
+  window.resumeAction()->trigger();
+  QVERIFY(controller->isActive(id));
+  QVERIFY(!window.resumeAction()->isEnabled());
+  QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 2, 120000);
+  QVERIFY2(finished.at(1).at(1).toString() == QStringLiteral("finished"), qPrintable(finished.at(1).at(2).toString()));
+  QCOMPARE(int(store.runs().size()), 2); // no second teacher
+  QCOMPARE(window.runModel()->statusText(id), QStringLiteral("finished"));
+  QCOMPARE(window.runModel()->statusText(teacher), QStringLiteral("finished"));
+  QVERIFY(!window.resumeAction()->isEnabled());
+  // The teacher's curve went on from its cancel: steps strictly increasing.
+  const auto points = store.points(teacher, "train_loss");
+  QVERIFY(!points.empty());
+  for (size_t i = 1; i < points.size(); ++i) QVERIFY(points[i].step > points[i - 1].step);
 }
 
 void TestWidgets::sweepDialogStartsGridThroughCoreSweep() {

@@ -142,7 +142,6 @@ void MainWindow::createActions() {
 
   resumeAction_ = new QAction(s->standardIcon(QStyle::SP_MediaPlay), tr("&Resume Run"), this);
   resumeAction_->setShortcut(tr("Ctrl+R"));
-  resumeAction_->setToolTip(tr("Continue the selected cancelled, interrupted or failed run from its last checkpoint"));
   connect(resumeAction_, &QAction::triggered, this, &MainWindow::resumeSelected);
 
   cancelAction_ = new QAction(s->standardIcon(QStyle::SP_BrowserStop), tr("&Cancel Run"), this);
@@ -253,7 +252,11 @@ void MainWindow::createActions() {
 void MainWindow::connectController() {
   RunController* c = controller_.get();
   connect(c, &RunController::runQueued, this, [this] { refresh(); });
-  connect(c, &RunController::runStarted, this, [this] { model_->refresh(); });
+  connect(c, &RunController::runStarted, this, [this](qint64 runId) {
+    model_->refresh();
+    view_->reloadRun(runId); // a resume dropped the points it redoes
+    updateActions();
+  });
   connect(c, &RunController::runCreated, this, [this](qint64, qint64 parent) {
     model_->refresh();
     // A teacher trained for a shown run joins its charts.
@@ -317,7 +320,7 @@ void MainWindow::updateActions() {
   duplicateAction_->setEnabled(currentRunId() != 0);
   const distillery::RunRecord* current = model_->record(currentRunId());
   baselineAction_->setEnabled(current && current->task == "distill");
-  resumeAction_->setEnabled(current && !controller_->isActive(current->id) && distillery::canResume(current->status));
+  updateResumeAction(current);
   const int selected = int(selectedRunIds().size());
   compareAction_->setEnabled(selected >= CompareView::kMinRuns);
   deleteAction_->setEnabled(selected > 0);
@@ -326,6 +329,24 @@ void MainWindow::updateActions() {
                                  current->status == distillery::RunStatus::Finished);
   renameAction_->setEnabled(currentRunId() != 0);
   updateStatusSummary();
+}
+
+// Enabled exactly when Resume will start the run (the controller asks the
+// store, not the table's cached record); the tooltip says why not.
+void MainWindow::updateResumeAction(const distillery::RunRecord* current) {
+  std::string why = "select a stopped run";
+  if (current) {
+    try {
+      why = controller_->resumeRefusal(current->id);
+    } catch (const std::exception& e) {
+      why = e.what();
+    }
+  }
+  resumeAction_->setEnabled(why.empty());
+  const QString tip = tr("Continue the selected cancelled, interrupted or failed run from its last checkpoint "
+                         "(or from step 0 when it stopped before its first one)");
+  resumeAction_->setToolTip(why.empty() || !current ? tip : tip + QStringLiteral("\n") +
+                                                                    tr("Unavailable: %1").arg(QString::fromStdString(why)));
 }
 
 void MainWindow::updateStatusSummary() {
@@ -396,7 +417,8 @@ void MainWindow::resumeSelected() {
     QMessageBox::warning(this, tr("Cannot resume the run"), QString::fromUtf8(e.what()));
     return;
   }
-  statusBar()->showMessage(tr("Run #%1 resumed from its last checkpoint").arg(id), kStatusMessageMs);
+  statusBar()->showMessage(tr("Run #%1 resumed (from its last checkpoint, or from step 0 if it stopped before one)").arg(id),
+                           kStatusMessageMs);
   updateActions();
 }
 

@@ -19,6 +19,7 @@ class QTreeView;
 
 namespace distillery {
 class RunStore;
+struct RunRecord;
 }
 
 namespace distillery::gui {
@@ -91,6 +92,7 @@ private:
   void showSelection();
   void updateActions();
   void updateStatusSummary();
+  void updateResumeAction(const distillery::RunRecord* current);
   void openNewRunDialog(const distillery::RunConfig* preset);
   // main_window_views.cpp (issue 15: 29, 30): sweeps and notes in the Run
   // menu and the table's context menu; View and Help menus; kept table layout.

@@ -174,6 +174,21 @@ void MetricChartView::setRuns(const QList<int64_t>& runIds, const std::map<int64
 
 void MetricChartView::clear() { setRuns({}); }
 
+void MetricChartView::forgetPoints(int64_t runId) {
+  for (auto it = curves_.begin(); it != curves_.end();) {
+    if (it->first.first != runId) {
+      ++it;
+      continue;
+    }
+    chart()->removeSeries(it->second.series);
+    delete it->second.series;
+    it = curves_.erase(it);
+  }
+  updateLegend();
+  rebuildDivergenceMarkers();
+  updateRanges();
+}
+
 void MetricChartView::addPoints(const std::vector<distillery::MetricPoint>& points) {
   std::set<Curve*> touched;
   bool divergedNow = false;

@@ -37,6 +37,10 @@ public:
   void setRuns(const QList<int64_t>& runIds, const std::map<int64_t, QString>& labels = {});
   QList<int64_t> runs() const { return runIds_; }
   void clear();
+  // Drops the run's drawn points (it stays shown): a resumed run redoes the
+  // steps after its checkpoint, or all of them, and addPoints would ignore
+  // those as already drawn.
+  void forgetPoints(int64_t runId);
 
   // Points of runs not shown and metrics not charted here are ignored, as are
   // points at or before the last step already drawn (so store reads and live

@@ -3,6 +3,7 @@
 #include "core/training/engine.h"
 #include "core/base/errors.h"
 #include "core/training/run_preflight.h"
+#include "core/store/resume_check.h"
 #include "core/store/run_status.h"
 #include "core/store/run_store.h"
 #include "widgets/run_worker.h"
@@ -40,14 +41,21 @@ int64_t RunController::startRun(const distillery::RunConfig& config) {
   return runId;
 }
 
-void RunController::resumeRun(int64_t runId) {
-  if (isActive(runId)) throw distillery::StoreError("run " + std::to_string(runId) + " is already running");
+std::string RunController::resumeRefusal(int64_t runId) const {
+  const std::string run = "run " + std::to_string(runId);
+  if (isActive(runId)) return run + " is already running";
   const auto record = store_.run(runId);
-  if (!record) throw distillery::StoreError("run " + std::to_string(runId) + " does not exist");
-  if (!distillery::canResume(record->status))
-    throw distillery::StoreError("run " + std::to_string(runId) + " is " + distillery::toString(record->status) +
-                                 "; only a cancelled, interrupted or failed run can resume");
-  const distillery::RunConfig config = distillery::RunConfig::fromJsonText(record->config_json);
+  if (!record) return run + " does not exist";
+  // Its teacher child, active under another run of this window (resumed on its own, say).
+  if (record->teacher_run_id && isActive(record->teacher_run_id))
+    return run + " cannot resume while its teacher, run " + std::to_string(record->teacher_run_id) + ", is running";
+  return distillery::resumeRefusal(store_, *record);
+}
+
+void RunController::resumeRun(int64_t runId) {
+  const std::string why = resumeRefusal(runId);
+  if (!why.empty()) throw distillery::StoreError(why);
+  const distillery::RunConfig config = distillery::RunConfig::fromJsonText(store_.run(runId)->config_json);
   launch(runId, std::make_unique<RunWorker>(storePath_, runId, config, RunWorker::Mode::Resume));
 }
 

@@ -39,9 +39,13 @@ public:
   // new thread. Throws ConfigError or StoreError if it cannot even be queued.
   int64_t startRun(const distillery::RunConfig& config);
   // Continues a cancelled, interrupted or failed run from its last checkpoint
-  // on a new thread, under the same id. Throws StoreError when the run does
-  // not exist, is active, or is not in a state that can resume.
+  // (or, having none, from step 0) on a new thread, under the same id. Throws
+  // StoreError with resumeRefusal's reason when it cannot resume.
   void resumeRun(int64_t runId);
+  // Empty when resumeRun(runId) will start the run, else why not: it (or its
+  // teacher, or the run training it as its teacher) is active here, or
+  // distillery::resumeRefusal (core/store/resume_check.h) refuses it.
+  std::string resumeRefusal(int64_t runId) const;
   // Cancels the active run with this id, or the run that created it (a
   // teacher being trained for a distill run). False if nothing was active.
   bool cancelRun(int64_t runId);

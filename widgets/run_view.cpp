@@ -116,6 +116,18 @@ void RunView::addPoints(const std::vector<distillery::MetricPoint>& points) {
   if (wall >= 0) summary_->setLatestPointWallSeconds(wall);
 }
 
+void RunView::reloadRun(int64_t runId) {
+  if (!runIds_.contains(runId)) return;
+  for (MetricChartView* chart : charts()) chart->forgetPoints(runId);
+  try {
+    const auto points = store_.points(runId);
+    for (MetricChartView* chart : charts()) chart->addPoints(points);
+  } catch (const distillery::DistilleryError& e) {
+    log_->appendPlainText(tr("[#%1] could not read points: %2").arg(runId).arg(QString::fromUtf8(e.what())));
+  }
+  reloadLogs();
+}
+
 void RunView::reloadLogs() {
   log_->clear();
   logCursors_.clear();

@@ -38,6 +38,9 @@ public:
   int64_t currentRun() const { return current_; }
 
   void addPoints(const std::vector<distillery::MetricPoint>& points);
+  // A shown run (re)started: its curves are redrawn from the store, which now
+  // holds only the points its resume kept.
+  void reloadRun(int64_t runId);
   void addLog(const distillery::LogEvent& event);
   // Re-reads the current run's record, e.g. when it ends and gets its summary.
   void refreshSummary();

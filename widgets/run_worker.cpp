@@ -33,6 +33,11 @@ void RunWorker::run() {
                               : distillery::executeRun(store, runId_, config_, observer, stop_);
     status = statusName(outcome.kind);
     message = QString::fromStdString(outcome.message);
+    // A refused resume leaves the run as it was (cancelled, say): report the
+    // status the store holds, so what the window shows follows the run.
+    if (mode_ == Mode::Resume && outcome.kind == distillery::RunOutcome::Kind::Failed)
+      if (const auto record = store.run(runId_); record && distillery::isTerminal(record->status))
+        status = QString::fromStdString(distillery::toString(record->status));
   } catch (const std::exception& e) {
     // executeRun reports run errors in its outcome; this is the store failing to open.
     message = QString::fromUtf8(e.what());

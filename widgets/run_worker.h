@@ -37,7 +37,8 @@ Q_SIGNALS:
   void progressChanged(const distillery::RunProgress& progress);
   void pointsArrived(const distillery::gui::MetricPointBatch& points);
   void logArrived(const distillery::LogEvent& event);
-  // status is a RunStatus name: "finished", "cancelled", "failed" or "diverged".
+  // status is a RunStatus name: "finished", "cancelled", "failed" or
+  // "diverged"; after a refused resume, the status the run kept.
   void finished(qint64 runId, const QString& status, const QString& message);
 
 private:

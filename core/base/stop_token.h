@@ -14,4 +14,9 @@ private:
   std::atomic<bool> stop_{false};
 };
 
+// Thrown once a run saw its token's stop request, to unwind it from deep inside
+// a phase (a teacher's training, a cache fill); executeRun turns it into the
+// Cancelled outcome, and trainTeacherRun marks the teacher's run cancelled.
+struct RunCancelled {};
+
 } // namespace distillery

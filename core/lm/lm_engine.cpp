@@ -10,6 +10,7 @@
 #include "core/store/run_store.h"
 #include "core/lm/text_corpus.h"
 #include "core/base/version.h"
+#include "core/training/teacher_run.h"
 
 #include <chrono>
 #include <cmath>
@@ -17,8 +18,6 @@
 namespace distillery {
 
 namespace {
-
-struct Cancelled {};
 
 struct LmModel {
   Gpt model{nullptr};
@@ -84,7 +83,7 @@ public:
     student_settings.resume = resume_;
     LmTrainResult r = trainer.train(student.model, student.flops_per_token, has_teacher ? &view : nullptr,
                                     student_settings);
-    if (r.cancelled) throw Cancelled{};
+    if (r.cancelled) throw RunCancelled{};
     store_.saveArtifact(run_id_, "model.pt", saveGptBytes(student.model));
     logSample(student.model, "student");
 
@@ -182,12 +181,9 @@ private:
 
   LmModel teacherFromRun(int64_t id) {
     const std::string which = "run " + std::to_string(id);
-    auto record = store_.run(id);
-    if (!record) throw ConfigError("teacher.run", which + " does not exist in the store");
-    if (record->status != RunStatus::Finished)
-      throw ConfigError("teacher.run", which + " is " + toString(record->status) + "; only a finished run can teach");
-    if (record->task != "lm")
-      throw ConfigError("teacher.run", which + " is an image run (task \"" + record->task +
+    const RunRecord record = finishedTeacherRun(store_, id);
+    if (record.task != "lm")
+      throw ConfigError("teacher.run", which + " is an image run (task \"" + record.task +
                                            "\"); a language-model teacher comes from a task \"lm\" run");
     auto vocab_bytes = store_.loadArtifact(id, "vocab.json");
     auto model_bytes = store_.loadArtifact(id, "model.pt");
@@ -196,7 +192,7 @@ private:
         TextVocabulary::fromJson(nlohmann::json::parse(*vocab_bytes, nullptr, false), which + " vocab.json");
     const std::string mismatch = vocabularyMismatch(vocab, corpus_.vocab);
     if (!mismatch.empty()) throw ConfigError("teacher.run", which + ": " + mismatch);
-    const RunConfig tc = RunConfig::fromJsonText(record->config_json);
+    const RunConfig tc = RunConfig::fromJsonText(record.config_json);
     LmModel t = build(tc.lm.student, config_.seed);
     t.run_id = id;
     try {
@@ -221,55 +217,38 @@ private:
     tc.lm.steps = source.train_steps;
     tc.batch_size = source.train_batch_size;
     tc.optim = source.train_optim;
-    const int64_t child = store_.createRun(tc.name, tc.task, tc.toJson().dump(), run_id_);
-    store_.setTeacher(run_id_, child);
-    observer_.onRunCreated(child, run_id_);
-    store_.setStatus(child, RunStatus::Running);
-    observer_.onStarted(child);
-    recorder_.log("info", "training teacher " + describe(source.model) + " as run #" + std::to_string(child));
-
-    RunRecorder child_recorder(&store_, &observer_, child);
-    ProgressReporter child_progress(observer_, child);
     const int64_t total = source.train_steps + config_.lm.steps;
-    LmModel t = build(source.model, config_.seed);
-    t.run_id = child;
-    try {
-      store_.saveArtifact(child, "vocab.json", corpus_.vocab.toJson().dump());
-      LmTrainer trainer(corpus_, device_, child_recorder, stop_, [&](int64_t step, int64_t steps, double epoch) {
-        progress_.report("teacher", step, total, epoch);
-        child_progress.report("train", step, steps, epoch);
-      });
-      child_recorder.log("info", "GPT " + describe(t.spec) + ", " + std::to_string(t.params) + " parameters, " +
-                                     corpus_.vocab.describe());
-      LmTrainSettings teacher_settings = settings(tc, "none");
-      teacher_settings.lr_field = "teacher.train.optim.lr";
-      LmTrainResult r = trainer.train(t.model, t.flops_per_token, nullptr, teacher_settings);
-      if (r.cancelled) throw Cancelled{};
-      store_.saveArtifact(child, "model.pt", saveGptBytes(t.model));
-      nlohmann::json s = summary(t, r);
-      s["method"] = "none";
-      s["teacher_access"] = "none";
-      child_recorder.flush(true);
-      store_.setSummary(child, s);
-      store_.setStatus(child, RunStatus::Finished);
-    } catch (const Cancelled&) {
-      child_recorder.flush(true);
-      store_.setStatus(child, RunStatus::Cancelled, "cancelled while training");
-      throw;
-    } catch (const DivergedError& e) {
-      // The teacher diverged; this run fails because it has no teacher.
-      child_recorder.flush(true);
-      store_.setStatus(child, RunStatus::Diverged, e.what());
-      throw DistilleryError("the teacher, run #" + std::to_string(child) + ", " + e.what());
-    } catch (const c10::Error& e) {
-      child_recorder.flush(true);
-      store_.setStatus(child, RunStatus::Failed, e.what_without_backtrace());
-      throw;
-    } catch (const std::exception& e) {
-      child_recorder.flush(true);
-      store_.setStatus(child, RunStatus::Failed, e.what());
-      throw;
-    }
+    LmModel t;
+    const TeacherRun child = trainTeacherRun(
+        store_, observer_, recorder_, run_id_, tc, describe(source.model),
+        [&](int64_t id, RunRecorder& child_recorder, const TrainingCheckpoint* resume) {
+          t = build(source.model, config_.seed);
+          t.run_id = id;
+          ProgressReporter child_progress(observer_, id);
+          store_.saveArtifact(id, "vocab.json", corpus_.vocab.toJson().dump());
+          LmTrainer trainer(corpus_, device_, child_recorder, stop_, [&](int64_t step, int64_t steps, double epoch) {
+            progress_.report("teacher", step, total, epoch);
+            child_progress.report("train", step, steps, epoch);
+          });
+          child_recorder.log("info", "GPT " + describe(t.spec) + ", " + std::to_string(t.params) + " parameters, " +
+                                         corpus_.vocab.describe());
+          LmTrainSettings teacher_settings = settings(tc, "none");
+          teacher_settings.lr_field = "teacher.train.optim.lr";
+          teacher_settings.checkpoint_every = tc.checkpoint_every;
+          teacher_settings.checkpoint_seconds = 60.0 * tc.checkpoint_minutes;
+          teacher_settings.on_checkpoint = [this, id](const TrainingCheckpoint& c) {
+            store_.saveArtifact(id, kCheckpointArtifact, encodeCheckpoint(c));
+          };
+          teacher_settings.resume = resume;
+          LmTrainResult r = trainer.train(t.model, t.flops_per_token, nullptr, teacher_settings);
+          if (r.cancelled) throw RunCancelled{};
+          store_.saveArtifact(id, "model.pt", saveGptBytes(t.model));
+          nlohmann::json s = summary(t, r);
+          s["method"] = "none";
+          s["teacher_access"] = "none";
+          return s;
+        });
+    if (child.reused) t = teacherFromRun(child.run_id);
     teacher_steps_ = source.train_steps;
     return t;
   }
@@ -295,7 +274,7 @@ LmRunResult executeLmRun(RunStore& store, int64_t run_id, const RunConfig& confi
   LmExecution execution(store, run_id, config, observer, stop, recorder, resume);
   try {
     result.summary = execution.execute();
-  } catch (const Cancelled&) {
+  } catch (const RunCancelled&) {
     result.cancelled = true;
   }
   return result;

@@ -971,4 +971,12 @@ std::optional<std::string> RunStore::loadArtifact(int64_t run_id, const std::str
   });
 }
 
+bool RunStore::hasArtifact(int64_t run_id, const std::string& name) {
+  return withRetry(path_, [&] {
+    Stmt s(db_, prepare("SELECT 1 FROM artifacts WHERE run_id = ?1 AND name = ?2"), path_);
+    s.bind(1, run_id).bind(2, name);
+    return s.step();
+  });
+}
+
 } // namespace distillery

@@ -101,12 +101,15 @@ public:
   std::vector<MetricPoint> points(int64_t run_id, const std::string& metric = {});
   std::vector<std::string> metricNames(int64_t run_id);
   int64_t pointCount(int64_t run_id);
-  // Resuming from a checkpoint: drops the points recorded after its step.
+  // Resuming from a checkpoint: drops the points recorded after its step
+  // (step -1: all of them, for a run that starts again from step 0).
   void deletePointsAfter(int64_t run_id, int64_t step);
   std::vector<LogEvent> logs(int64_t run_id);
 
   void saveArtifact(int64_t run_id, const std::string& name, const std::string& bytes);
   std::optional<std::string> loadArtifact(int64_t run_id, const std::string& name);
+  // Without reading its bytes (a checkpoint may be large; the GUI asks on every selection).
+  bool hasArtifact(int64_t run_id, const std::string& name);
 
 private:
   void openConnection();

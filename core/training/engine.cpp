@@ -12,16 +12,19 @@
 #include "core/models/model_zoo.h"
 #include "core/base/progress_reporter.h"
 #include "core/store/run_recorder.h"
+#include "core/store/resume_check.h"
 #include "core/store/run_store.h"
 #include "core/models/scripted_classifier.h"
 #include "core/base/sha256.h"
 #include "core/methods/teacher_output_cache.h"
 #include "core/methods/transfer_set.h"
+#include "core/training/teacher_run.h"
 #include "core/training/trainer.h"
 #include "core/base/version.h"
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 
 namespace distillery {
 
@@ -50,9 +53,6 @@ int64_t queueRun(RunStore& store, const RunConfig& config) {
 }
 
 namespace {
-
-// Cancellation unwinds the run from deep inside a phase.
-struct RunCancelled {};
 
 // Parameter initialisation draws from LibTorch's global generator; seeding it
 // and building must not interleave between concurrent runs.
@@ -238,15 +238,10 @@ private:
   }
 
   TrainedModel teacherFromRun(int64_t teacher_run_id) {
-    auto record = store_.run(teacher_run_id);
-    const std::string where = "teacher.run " + std::to_string(teacher_run_id);
-    if (!record) throw ConfigError("teacher.run", "run " + std::to_string(teacher_run_id) + " does not exist in the store");
-    if (record->status != RunStatus::Finished)
-      throw ConfigError("teacher.run", "run " + std::to_string(teacher_run_id) + " is " + toString(record->status) +
-                                           "; only a finished run can teach");
+    const RunRecord record = finishedTeacherRun(store_, teacher_run_id);
     auto bytes = store_.loadArtifact(teacher_run_id, "model.pt");
     if (!bytes) throw ConfigError("teacher.run", "run " + std::to_string(teacher_run_id) + " has no saved model");
-    RunConfig teacher_config = RunConfig::fromJsonText(record->config_json);
+    RunConfig teacher_config = RunConfig::fromJsonText(record.config_json);
     TrainedModel t;
     t.run_id = teacher_run_id;
     t.spec = teacher_config.trainedModel();
@@ -287,41 +282,23 @@ private:
     tc.batch_size = config_.teacher.train_batch_size;
     tc.optim = config_.teacher.train_optim;
     tc.transfer = TransferConfig{}; // the teacher learns from the labelled training split
-    const int64_t child = store_.createRun(tc.name, tc.task, tc.toJson().dump(), run_id_);
-    store_.setTeacher(run_id_, child);
-    observer_.onRunCreated(child, run_id_);
-    store_.setStatus(child, RunStatus::Running);
-    observer_.onStarted(child);
-    log("info", "training teacher " + describe(tc.model) + " as run #" + std::to_string(child));
-
-    RunRecorder child_recorder(&store_, &observer_, child);
-    ProgressReporter child_progress(observer_, child);
     TrainerSettings s = settingsFor(tc.epochs, tc.batch_size, tc.optim);
     s.lr_field = "teacher.train.optim.lr";
     const int64_t teacher_steps = trainingSteps(data_.train.size(), s);
-    TrainerResult r;
-    double test_acc = 0;
     TrainedModel t;
-    try {
-      t = trainModel(child, child_recorder, tc.model, s, "teacher", 0, teacher_steps + student_steps, &child_progress,
-                     r, test_acc, data_);
-    } catch (const RunCancelled&) {
-      child_recorder.flush(true);
-      store_.setStatus(child, RunStatus::Cancelled, "cancelled while training");
-      throw;
-    } catch (const DivergedError& e) {
-      // The teacher diverged; this run fails because it has no teacher.
-      child_recorder.flush(true);
-      store_.setStatus(child, RunStatus::Diverged, e.what());
-      throw DistilleryError("the teacher, run #" + std::to_string(child) + ", " + e.what());
-    } catch (const std::exception& e) {
-      child_recorder.flush(true);
-      store_.setStatus(child, RunStatus::Failed, e.what());
-      throw;
-    }
-    store_.saveArtifact(child, "model.pt", saveTrainedModel(t.model));
-    store_.setSummary(child, baseSummary(t, r, test_acc));
-    store_.setStatus(child, RunStatus::Finished);
+    const TeacherRun child = trainTeacherRun(
+        store_, observer_, recorder_, run_id_, tc, describe(tc.model),
+        [&](int64_t id, RunRecorder& child_recorder, const TrainingCheckpoint* resume) {
+          ProgressReporter child_progress(observer_, id);
+          TrainerResult r;
+          double test_acc = 0;
+          s.resume = resume;
+          t = trainModel(id, child_recorder, tc.model, s, "teacher", 0, teacher_steps + student_steps,
+                         &child_progress, r, test_acc, data_);
+          store_.saveArtifact(id, "model.pt", saveTrainedModel(t.model));
+          return baseSummary(t, r, test_acc);
+        });
+    if (child.reused) t = teacherFromRun(child.run_id);
     teacher_steps_ = teacher_steps;
     return t;
   }
@@ -502,8 +479,9 @@ private:
 
 namespace {
 
+// restart_note: the log line of a run that starts again from step 0.
 RunOutcome executeFrom(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
-                       const StopToken& stop, const TrainingCheckpoint* resume) {
+                       const StopToken& stop, const TrainingCheckpoint* resume, const std::string& restart_note = {}) {
   RunOutcome outcome;
   outcome.run_id = run_id;
   std::string error;
@@ -512,6 +490,7 @@ RunOutcome executeFrom(RunStore& store, int64_t run_id, const RunConfig& config,
     observer.onStarted(run_id);
     RunExecution execution(store, run_id, config, observer, stop);
     execution.resumeFrom(resume);
+    if (!restart_note.empty()) execution.recorder().log("info", restart_note);
     try {
       outcome.summary = execution.execute();
       outcome.kind = RunOutcome::Kind::Success;
@@ -564,28 +543,29 @@ RunOutcome resumeRun(RunStore& store, int64_t run_id, RunObserver& observer, con
     refused.message = run + " does not exist in the store";
     return refused;
   }
-  if (!canResume(record->status)) {
-    refused.message = run + " is " + toString(record->status) +
-                      "; only a cancelled, interrupted or failed run can be resumed";
-    if (record->status == RunStatus::Diverged)
-      refused.message += " (from its checkpoint it would diverge again: start it anew with a lower learning rate)";
-    return refused;
-  }
-  auto bytes = store.loadArtifact(run_id, kCheckpointArtifact);
-  if (!bytes) {
-    refused.message = run + " has no checkpoint (it stopped before its training began); start it again instead";
-    return refused;
-  }
+  refused.message = resumeRefusal(store, *record);
+  if (!refused.message.empty()) return refused;
   RunConfig config;
-  TrainingCheckpoint checkpoint;
+  std::optional<TrainingCheckpoint> checkpoint;
   try {
     config = RunConfig::fromJsonText(record->config_json);
-    checkpoint = decodeCheckpoint(*bytes, "the checkpoint of " + run);
+    if (auto bytes = store.loadArtifact(run_id, kCheckpointArtifact))
+      checkpoint = decodeCheckpoint(*bytes, "the checkpoint of " + run);
   } catch (const std::exception& e) {
     refused.message = e.what();
     return refused;
   }
-  // A teacher trained on the way is reused, not trained again.
+  if (!checkpoint) {
+    // It stopped before its first checkpoint: it starts again from step 0,
+    // same id, config and seed, its partial points dropped. A teacher it was
+    // training as a child run is reused or resumed first (teacher_run.h).
+    const int64_t dropped = store.pointCount(run_id);
+    store.deletePointsAfter(run_id, -1);
+    return executeFrom(store, run_id, config, observer, stop, nullptr,
+                       "no checkpoint (it stopped before its first one): restarted from step 0 with the same "
+                       "config and seed; its " + std::to_string(dropped) + " earlier point(s) were replaced");
+  }
+  // Past its first checkpoint, a teacher trained on the way had finished: it is reused, not trained again.
   if (config.isDistill() && config.teacher.kind == TeacherSource::Kind::Zoo && record->teacher_run_id) {
     config.teacher.kind = TeacherSource::Kind::Run;
     config.teacher.run_id = record->teacher_run_id;
@@ -595,8 +575,8 @@ RunOutcome resumeRun(RunStore& store, int64_t run_id, RunObserver& observer, con
     config.lm.teacher.run_id = record->teacher_run_id;
   }
   // Points recorded after the checkpoint are redone by the resumed run.
-  store.deletePointsAfter(run_id, checkpoint.step);
-  return executeFrom(store, run_id, config, observer, stop, &checkpoint);
+  store.deletePointsAfter(run_id, checkpoint->step);
+  return executeFrom(store, run_id, config, observer, stop, &*checkpoint);
 }
 
 } // namespace distillery

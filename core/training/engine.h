@@ -43,8 +43,12 @@ RunOutcome executeRun(RunStore& store, int64_t run_id, const RunConfig& config,
 // (the "checkpoint" artifact, see checkpoint.h): the stored config, weights,
 // optimiser state, step and cost counters; metric points recorded after the
 // checkpoint's step are dropped, so the curves continue from it. A distill
-// run's teacher is the one it had. Refuses (Failed outcome, store untouched)
-// a run that is finished, running or queued, or has no checkpoint.
+// run's teacher is the one it had. A run that stopped before its first
+// checkpoint starts again from step 0 under the same id, config and seed, its
+// points dropped and its log saying so; one stopped while training its
+// teacher as a child run first reuses (finished) or resumes that child
+// (teacher_run.h). Refuses (Failed outcome, store untouched) what
+// resumeRefusal (resume_check.h) refuses.
 RunOutcome resumeRun(RunStore& store, int64_t run_id, RunObserver& observer, const StopToken& stop);
 
 } // namespace distillery
