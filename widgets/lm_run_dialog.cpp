@@ -8,6 +8,7 @@
 #include "core/training/run_preflight.h"
 #include "core/store/run_store.h"
 #include "widgets/fit_to_screen.h"
+#include "widgets/run_dialog_frame.h"
 #include "widgets/gpt_spec_form.h"
 #include "widgets/method_param_form.h"
 
@@ -85,40 +86,11 @@ LmRunDialog::LmRunDialog(distillery::RunStore& store, QWidget* parent)
   setObjectName(QStringLiteral("lmRunDialog"));
   setWindowTitle(tr("New Language-Model Run"));
 
-  auto* left = new QVBoxLayout;
-  left->addWidget(buildCorpusGroup());
-  left->addWidget(buildTeacherGroup(store));
-  left->addStretch(1);
-  auto* middle = new QVBoxLayout;
-  middle->addWidget(buildStudentGroup());
-  middle->addWidget(buildTrainingGroup());
-  middle->addStretch(1);
-  auto* formColumns = new QWidget(this);
-  auto* columns = new QHBoxLayout(formColumns);
-  columns->setContentsMargins(0, 0, 0, 0);
-  columns->addLayout(left, 1);
-  columns->addLayout(middle, 1);
-
-  // The form scrolls on small screens; the JSON panel beside it can be dragged narrower.
-  auto* body = new QSplitter(Qt::Horizontal, this);
-  body->addWidget(scrollableForm(formColumns, body));
-  body->addWidget(buildJsonPanel());
-  body->setStretchFactor(0, 3);
-  body->setStretchFactor(1, 1);
-  body->setChildrenCollapsible(false);
-
-  error_ = new QLabel(this);
-  error_->setObjectName(QStringLiteral("lmError"));
-  error_->setWordWrap(true);
-  error_->setStyleSheet(QStringLiteral("color: #c0392b;"));
-  buttons_ = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
-  buttons_->button(QDialogButtonBox::Ok)->setText(tr("Start"));
-  connect(buttons_, &QDialogButtonBox::accepted, this, &LmRunDialog::accept);
-  connect(buttons_, &QDialogButtonBox::rejected, this, &QDialog::reject);
-  auto* layout = new QVBoxLayout(this);
-  layout->addWidget(body, 1);
-  layout->addWidget(error_);
-  layout->addWidget(buttons_);
+  std::vector<QWidget*> left{buildCorpusGroup(), buildTeacherGroup(store)};
+  std::vector<QWidget*> middle{buildStudentGroup(), buildTrainingGroup()};
+  error_ = runDialogErrorLabel(this, QStringLiteral("lmError"));
+  QWidget* json_panel = buildJsonPanel();
+  buttons_ = layOutRunDialog(this, left, middle, json_panel, error_, tr("Start"));
 
   // Every edit refreshes the JSON and the checks; setConfig() suppresses the storm.
   auto refresh = [this] { update(); };

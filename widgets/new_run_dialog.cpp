@@ -7,6 +7,7 @@
 #include "core/training/run_preflight.h"
 #include "core/store/run_store.h"
 #include "widgets/fit_to_screen.h"
+#include "widgets/run_dialog_frame.h"
 #include "widgets/file_dialogs.h"
 #include "widgets/method_param_form.h"
 #include "widgets/model_picker.h"
@@ -108,40 +109,11 @@ NewRunDialog::NewRunDialog(distillery::RunStore& store, QWidget* parent) : QDial
   setWindowTitle(tr("New Run"));
   setObjectName(QStringLiteral("newRunDialog"));
 
-  auto* left = new QVBoxLayout;
-  left->addWidget(buildGeneralGroup());
-  left->addWidget(buildTeacherGroup());
-  left->addWidget(buildStudentGroup());
-  left->addStretch(1);
-
-  auto* middle = new QVBoxLayout;
-  middle->addWidget(buildMethodGroup());
-  middle->addWidget(buildTrainingGroup());
-  middle->addWidget(buildDataGroup());
-  middle->addStretch(1);
-
-  auto* formColumns = new QWidget(this);
-  auto* formLayout = new QHBoxLayout(formColumns);
-  formLayout->setContentsMargins(0, 0, 0, 0);
-  formLayout->addLayout(left, 1);
-  formLayout->addLayout(middle, 1);
-  // The form scrolls on small screens; the JSON panel beside it can be dragged narrower.
-  auto* columns = new QSplitter(Qt::Horizontal, this);
-  columns->addWidget(scrollableForm(formColumns, columns));
-  columns->addWidget(buildJsonPanel());
-  columns->setStretchFactor(0, 3);
-  columns->setStretchFactor(1, 1);
-  columns->setChildrenCollapsible(false);
-
-  buttons_ = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
-  buttons_->button(QDialogButtonBox::Ok)->setText(tr("Start Run"));
-  connect(buttons_, &QDialogButtonBox::accepted, this, &NewRunDialog::accept);
-  connect(buttons_, &QDialogButtonBox::rejected, this, &QDialog::reject);
-
-  auto* layout = new QVBoxLayout(this);
-  layout->addWidget(columns, 1);
-  layout->addWidget(errorLabel_);
-  layout->addWidget(buttons_);
+  // The groups first (they create the widgets the JSON panel and checks read).
+  std::vector<QWidget*> left{buildGeneralGroup(), buildTeacherGroup(), buildStudentGroup()};
+  std::vector<QWidget*> middle{buildMethodGroup(), buildTrainingGroup(), buildDataGroup()};
+  QWidget* json_panel = buildJsonPanel(); // makes errorLabel_ too
+  buttons_ = layOutRunDialog(this, left, middle, json_panel, errorLabel_, tr("Start Run"));
 
   loadFinishedRuns();
 
@@ -484,10 +456,7 @@ QWidget* NewRunDialog::buildJsonPanel() {
   layout->addWidget(json_, 1);
   layout->addLayout(buttons);
 
-  errorLabel_ = new QLabel(this);
-  errorLabel_->setObjectName(QStringLiteral("errorLabel"));
-  errorLabel_->setWordWrap(true);
-  errorLabel_->setStyleSheet(QStringLiteral("color: #c0392b;"));
+  errorLabel_ = runDialogErrorLabel(this, QStringLiteral("errorLabel"));
   return group;
 }
 

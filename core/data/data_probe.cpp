@@ -31,7 +31,7 @@ bool isFile(const fs::path& p) {
 // this user may not enter, and below a file are different problems to fix.
 std::string whyNotThere(const fs::path& p) {
   std::error_code ec;
-  fs::status(p, ec);
+  (void)fs::status(p, ec); // only the error tells: missing, not allowed, below a file
   if (!ec) return "";
   if (ec == std::errc::permission_denied)
     return "cannot be reached (permission denied on a folder above it; check its permissions)";
