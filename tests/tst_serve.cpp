@@ -252,6 +252,7 @@ private Q_SLOTS:
         {"{\"dtype\": ", 400, "body"},
         {"[1, 2]", 400, "body"},
         {R"({"dtype":"uint8","shape":[1,1,2,2],"data":"AAAAAA==","extra":1})", 400, "extra"},
+        {R"({"": 1})", 400, "body"}, // found by fuzz_serve_request: an empty key name is no field
         {R"({"shape":[1,1,2,2],"data":"AAAAAA=="})", 400, "dtype"},
         {R"({"dtype":"int64","shape":[1,1,2,2],"data":"AAAAAA=="})", 400, "dtype"},
         {R"({"dtype":"uint8","data":"AAAAAA=="})", 400, "shape"},

@@ -55,7 +55,8 @@ ClassifyRequest parseClassifyRequest(const std::string& body, const std::vector<
   if (!j.is_object()) throw RequestError(400, "body", "expected a JSON object, got " + typeName(j));
   for (auto it = j.begin(); it != j.end(); ++it)
     if (it.key() != "dtype" && it.key() != "shape" && it.key() != "data")
-      throw RequestError(400, it.key(), "unknown key; allowed: dtype, shape, data");
+      throw RequestError(400, it.key().empty() ? "body" : it.key(),
+                         "unknown key " + nlohmann::json(it.key()).dump() + "; allowed: dtype, shape, data");
 
   ClassifyRequest r;
   if (!j.contains("dtype")) throw RequestError(400, "dtype", "missing; expected \"uint8\" or \"float32\"");
