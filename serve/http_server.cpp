@@ -44,6 +44,10 @@ void runHttpServer(ClassifyService& service, const HttpServerOptions& options, S
   const int threads = options.threads;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(size_t(threads)); };
   server.set_payload_max_length(size_t(options.max_body_bytes));
+  // Replies go out as headers then body; with Nagle's algorithm a keep-alive
+  // client waits for the delayed ACK (~40 ms) between them.
+  server.set_tcp_nodelay(true);
+  server.set_keep_alive_max_count(1000);
   server.Post("/v1/classify", endpoint([&](const httplib::Request& req) { return service.classify(meta(req), req.body); }));
   server.Get("/v1/info", endpoint([&](const httplib::Request& req) { return service.info(meta(req)); }));
   server.Get("/healthz", endpoint([&](const httplib::Request& req) { return service.health(meta(req)); }));
