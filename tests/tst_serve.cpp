@@ -606,6 +606,10 @@ private Q_SLOTS:
     r = cli({"serve", "42", "--config", writeJson("serve-ok.json", config), "--port", "0", "--db", db()});
     QCOMPARE(r.code, 2);
     QVERIFY2(r.err.contains("TEACHER") && r.err.contains("run 42"), qPrintable(r.err));
+    r = cli({"serve", "1", "--config", writeJson("serve-ok.json", config), "--port", "0", "--db",
+             dir_.filePath("no-store.sqlite")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--db") && !QFile::exists(dir_.filePath("no-store.sqlite")), qPrintable(r.err));
     config["input"] = {{"shape", {1, 28, 28}}, {"classes", 10}};
     r = cli({"serve", dir_.filePath("missing.pt"), "--config", writeJson("serve-missing.json", config), "--port", "0"});
     QVERIFY(r.code != 0);

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 
@@ -86,9 +87,17 @@ ServedModel loadServedModel(const std::string& teacher, const std::string& store
       throw ConfigError("input", "the teacher is a run, which records its input shape, classes and preprocessing; "
                                  "leave \"input\" out");
     const int64_t run_id = std::stoll(teacher);
+    std::error_code ec;
+    if (store_path != ":memory:" && !std::filesystem::exists(store_path, ec))
+      throw ConfigError("--db", "no run store at " + store_path + " (TEACHER " + teacher + " is a run id)");
     RunStore store(store_path);
+    const auto record = store.run(run_id);
+    // A language-model run has no image or table input to serve; say so before loading it.
+    if (record && record->status == RunStatus::Finished && !record->summary.contains("input_shape"))
+      throw ConfigError("TEACHER", "run " + teacher + " is not an image or table classifier (task " + record->task +
+                                       "); serve answers classification queries");
     StoredModel stored = loadStoredModel(store, run_id, "TEACHER");
-    served.input = runInput(store.run(run_id)->summary, run_id);
+    served.input = runInput(record->summary, run_id);
     shared->model = stored.model;
     served.teacher = {{"run", run_id}, {"model", toJson(stored.spec)}};
   } else {
