@@ -28,6 +28,9 @@
 #include "core/training/sweep_runner.h"
 #include "core/config/sweep_spec.h"
 #include "core/base/version.h"
+#include "core/serve/request_log.h"  // issue 17: serve
+#include "core/serve/served_model.h"
+#include "serve/http_server.h"
 
 #include <CLI/CLI.hpp>
 
@@ -697,6 +700,38 @@ int cmdModelCard(const ModelCardArgs& a) {
   return 0;
 }
 
+// ---- the teacher server (issue 17) -------------------------------------------------------
+
+struct ServeArgs {
+  std::string teacher, config, host = "127.0.0.1";
+  int port = 8080;
+};
+
+int cmdServe(const std::string& db, const ServeArgs& a) {
+  if (a.port < 0 || a.port > 65535) throw ConfigError("--port", "expected 0 (any free port) to 65535");
+  const ServeConfig config = ServeConfig::fromJsonFile(a.config);
+  ServedModel model = loadServedModel(a.teacher, resolveStorePath(db), config.input);
+  RequestLog log(config.log_path);
+  ClassifyService service(config, model.input, model.teacher, model.forward, log);
+  HttpServerOptions options;
+  options.host = a.host;
+  options.port = a.port;
+  options.threads = config.threads;
+  options.max_body_bytes = config.max_body_bytes;
+  StopToken stop;
+  SignalStopScope signals(stop);
+  runHttpServer(service, options, stop, [&](int port) {
+    // Scripts and tests read the bound port from here (--port 0 picks a free one).
+    std::cout << "listening=http://" << a.host << ":" << port << "\nport=" << port << "\nlog=" << log.path()
+              << "\noutput=" << service.output().mode << std::endl;
+    std::cerr << "serving " << model.teacher.dump() << " on " << a.host << ":" << port << "; Ctrl-C stops\n";
+    if (a.host != "127.0.0.1" && a.host != "localhost" && a.host != "::1")
+      std::cerr << "warning: listening on " << a.host << ", not only on this machine; the API has no TLS\n";
+  });
+  std::cerr << "stopped; " << log.requestCount() << " requests in " << log.path() << "\n";
+  return 0;
+}
+
 // The app, LibTorch, Qt and SQLite versions, as `distillery --version` prints them.
 std::string versionString() {
 #ifdef DISTILLERY_HAVE_RENDER
@@ -847,6 +882,14 @@ int main(int argc, char** argv) {
   model_card->add_flag("--no-latency", card_args.no_latency, "Skip the latency measurement");
   model_card->add_flag("--json", card_args.json, "Machine-readable output");
 
+  ServeArgs serve_args;
+  auto* serve = app.add_subcommand("serve", "Serve a finished run or a TorchScript model over HTTP (the teacher API)");
+  serve->add_option("teacher", serve_args.teacher, "Run id, or a TorchScript file (.pt)")->required();
+  serve->add_option("--config", serve_args.config, "Serve config (JSON): keys, budgets, price, output mode")->required();
+  serve->add_option("--port", serve_args.port, "TCP port (default 8080; 0: any free port, printed as port=)");
+  serve->add_option("--host", serve_args.host, "Address to bind (default 127.0.0.1: this machine only)");
+  serve->add_option("--db", db, "Run store (for a run id)");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -878,6 +921,7 @@ int main(int argc, char** argv) {
     if (*export_model) return cmdExport(db, id, export_out);
     if (*resume) return cmdResume(db, id);
     if (*model_card) return cmdModelCard(card_args);
+    if (*serve) return cmdServe(db, serve_args);
     if (*export_chart) return cmdExportChart(db, ex);
     if (*export_cost_chart) return cmdExportCostChart(db, ex);
     if (*report) return cmdReport(db, ex);

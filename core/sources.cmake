@@ -5,6 +5,7 @@
 
 set(DISTILLERY_BASE_SOURCES
   # base/
+  base/base64.cpp
   base/content_hash.cpp
   base/file_output.cpp
   base/json_flatten.cpp
@@ -39,6 +40,15 @@ set(DISTILLERY_BASE_SOURCES
   methods/method_registry.cpp
   # lm/
   lm/text_vocabulary.cpp
+  # serve/ (issue 17: the teacher server, without HTTP or the model)
+  serve/classify_request.cpp
+  serve/classify_service.cpp
+  serve/input_sketch.cpp
+  serve/key_ledger.cpp
+  serve/output_modes.cpp
+  serve/request_log.cpp
+  serve/serve_config.cpp
+  serve/token_bucket.cpp
   # analysis/
   analysis/config_diff.cpp
   analysis/group_statistics.cpp
@@ -112,4 +122,6 @@ set(DISTILLERY_ENGINE_SOURCES
   lm/lm_losses.cpp
   lm/lm_trainer.cpp
   lm/text_corpus.cpp
+  # serve/
+  serve/served_model.cpp
 )

@@ -4,7 +4,7 @@
 # check (packaging/check_deb.sh) compares these lists with `distillery-cli
 # COMMAND --help`, so a new command or option without completion fails CI.
 
-_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card"
+_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve"
 
 # The options of one command (the top-level options for "").
 _distillery_cli_options() {
@@ -28,6 +28,7 @@ _distillery_cli_options() {
     export) echo "--help --out --db" ;;
     resume) echo "--help --db" ;;
     model-card) echo "--help --teacher --shape --classes --device --no-latency --json" ;;
+    serve) echo "--help --config --port --host --db" ;;
   esac
 }
 
@@ -43,7 +44,7 @@ _distillery_cli() {
 
   # Values of the options that take one.
   case "${prev}" in
-    --db | --out | --teacher) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;;
+    --db | --out | --teacher | --config) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;;
     --x) mapfile -t COMPREPLY < <(compgen -W "step epoch wall flops queries" -- "${cur}"); return ;;
     --cost) mapfile -t COMPREPLY < <(compgen -W "wall flops inference-flops params" -- "${cur}"); return ;;
     --accuracy) mapfile -t COMPREPLY < <(compgen -W "test best-val" -- "${cur}"); return ;;
@@ -52,7 +53,8 @@ _distillery_cli() {
     --format) mapfile -t COMPREPLY < <(compgen -W "md tex csv html" -- "${cur}"); return ;;
     --device) mapfile -t COMPREPLY < <(compgen -W "cpu cuda auto" -- "${cur}"); return ;;
     --runs | --metric | --metrics | --parallel | --prompt | --tokens | --temperature | --seed | --smoothing | \
-    --x-min | --x-max | --y-min | --y-max | --dpi | --width-in | --height-in | --title | --shape | --classes)
+    --x-min | --x-max | --y-min | --y-max | --dpi | --width-in | --height-in | --title | --shape | --classes | \
+    --port | --host)
       COMPREPLY=(); return ;;
   esac
 
@@ -64,10 +66,10 @@ _distillery_cli() {
     mapfile -t COMPREPLY < <(compgen -W "$(_distillery_cli_options "${command}")" -- "${cur}")
     return
   fi
-  # Positional arguments: config and sweep files, .pt models.
+  # Positional arguments: config and sweep files, .pt models (serve: a run id or a .pt file).
   case "${command}" in
     run | sweep) mapfile -t COMPREPLY < <(compgen -f -X '!*.json' -- "${cur}"); compopt -o plusdirs 2>/dev/null ;;
-    model-card) mapfile -t COMPREPLY < <(compgen -f -- "${cur}") ;;
+    model-card | serve) mapfile -t COMPREPLY < <(compgen -f -- "${cur}") ;;
     *) COMPREPLY=() ;;
   esac
 }

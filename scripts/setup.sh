@@ -33,6 +33,8 @@ DISTILLERY_APP_PACKAGES=(
   qt6-base-dev qt6-base-dev-tools qt6-charts-dev qt6-svg-dev libqt6opengl6-dev libgl-dev
   # store, config, CLI, IDX files
   libsqlite3-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
+  # the teacher server (distillery-cli serve): HTTP through cpp-httplib
+  libcpp-httplib-dev
   # image-folder datasets: PNG and JPEG decoding
   libpng-dev libjpeg62-turbo-dev
   # the default run's data: /usr/share/datasets/fashion-mnist

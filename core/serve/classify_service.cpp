@@ -1,0 +1,157 @@
+#include "core/serve/classify_service.h"
+
+#include "core/base/errors.h"
+#include "core/base/sha256.h"
+#include "core/base/version.h"
+
+#include <chrono>
+#include <cmath>
+
+namespace distillery {
+
+double steadySeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+int64_t unixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+ClassifyService::ClassifyService(const ServeConfig& config, ServedInput input, nlohmann::json teacher, Forward forward,
+                                 RequestLog& log)
+    : config_(config), input_(std::move(input)), teacher_(std::move(teacher)), forward_(std::move(forward)),
+      log_(log), ledger_(config.keys, log.spentByKey(), steadySeconds()),
+      output_(buildOutputPipeline(config.output, int64_t(input_.class_names.size()))) {}
+
+LoggedRequest ClassifyService::row(const ServeRequest& request, const ApiKey* key) const {
+  LoggedRequest r;
+  r.time_ms = unixMillis();
+  r.key = key ? key->name : "";
+  r.method = request.method;
+  r.path = request.path;
+  r.peer = request.peer;
+  return r;
+}
+
+void ClassifyService::record(LoggedRequest& row, int status) {
+  row.status = status;
+  log_.append(row);
+}
+
+ServeReply ClassifyService::error(const ServeRequest&, LoggedRequest& row, int status, const std::string& field,
+                                  const std::string& message) {
+  row.error = field.empty() ? message : field + ": " + message;
+  record(row, status);
+  ServeReply reply;
+  reply.status = status;
+  nlohmann::json e = {{"status", status}, {"message", row.error}};
+  if (!field.empty()) e["field"] = field;
+  reply.body = nlohmann::json{{"error", e}}.dump();
+  if (status == 401) reply.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"distillery\"");
+  return reply;
+}
+
+ServeReply ClassifyService::classify(const ServeRequest& request, const std::string& body) {
+  const ApiKey* key = ledger_.authenticate(request.authorization);
+  LoggedRequest r = row(request, key);
+  r.output_mode = output_.mode;
+  if (!key)
+    return error(request, r, 401, "Authorization",
+                 request.authorization.empty() ? "missing; send \"Authorization: Bearer KEY\"" : "unknown API key");
+  const Admission rate = ledger_.admitRequest(*key, steadySeconds());
+  if (rate.status != 200) {
+    ServeReply reply = error(request, r, rate.status, "", rate.message);
+    reply.headers.emplace_back("Retry-After", std::to_string(int64_t(std::ceil(rate.retry_after_s))));
+    return reply;
+  }
+  if (int64_t(body.size()) > config_.max_body_bytes)
+    return error(request, r, 413, "body",
+                 std::to_string(body.size()) + " bytes; at most " + std::to_string(config_.max_body_bytes));
+  ClassifyRequest parsed;
+  try {
+    parsed = parseClassifyRequest(body, input_.shape, config_.max_batch);
+  } catch (const RequestError& e) {
+    const std::string what = e.what();
+    return error(request, r, e.status(), e.field(), what.substr(e.field().size() + 2));
+  }
+  r.dtype = parsed.dtype;
+  const Admission budget = ledger_.reserve(*key, parsed.batch);
+  if (budget.status != 200) return error(request, r, budget.status, "", budget.message);
+
+  nlohmann::json outputs;
+  try {
+    outputs = output_.apply(forward_(parsed));
+    if (int64_t(outputs.size()) != parsed.batch) throw std::runtime_error("the model answered the wrong number of inputs");
+  } catch (const std::exception& e) { // the worker boundary: a model failure is this request's 500
+    ledger_.refund(*key, parsed.batch);
+    return error(request, r, 500, "", std::string("the model failed: ") + e.what());
+  }
+  r.batch = parsed.batch;
+  for (int64_t i = 0; i < parsed.batch; ++i)
+    r.inputs.push_back({sha256Hex(parsed.inputBytes(i)),
+                        sketchInput(parsed.values.data() + i * parsed.inputNumel(), input_.shape)});
+  try {
+    record(r, 200);
+  } catch (const StoreError& e) { // unlogged means unanswered: the caller is not charged
+    ledger_.refund(*key, parsed.batch);
+    ServeReply reply;
+    reply.status = 500;
+    reply.body = nlohmann::json{{"error", {{"status", 500}, {"message", e.what()}}}}.dump();
+    return reply;
+  }
+  ServeReply reply;
+  reply.body = nlohmann::json{{"outputs", outputs},
+                              {"output", output_.parameters},
+                              {"queries", parsed.batch},
+                              {"cost", double(parsed.batch) * config_.price_per_1000 / 1000.0},
+                              {"remaining_budget", ledger_.remaining(*key)}}
+                   .dump();
+  return reply;
+}
+
+ServeReply ClassifyService::info(const ServeRequest& request) {
+  const ApiKey* key = ledger_.authenticate(request.authorization);
+  LoggedRequest r = row(request, key);
+  if (!key)
+    return error(request, r, 401, "Authorization",
+                 request.authorization.empty() ? "missing; send \"Authorization: Bearer KEY\"" : "unknown API key");
+  const Admission rate = ledger_.admitRequest(*key, steadySeconds());
+  if (rate.status != 200) {
+    ServeReply reply = error(request, r, rate.status, "", rate.message);
+    reply.headers.emplace_back("Retry-After", std::to_string(int64_t(std::ceil(rate.retry_after_s))));
+    return reply;
+  }
+  record(r, 200);
+  nlohmann::json j;
+  j["api_version"] = "v1";
+  j["server"] = "distillery " + appVersion();
+  j["teacher"] = teacher_;
+  j["input"] = {{"shape", input_.shape},
+                {"dtypes", {"uint8", "float32"}},
+                {"preprocessing", {{"divide_by", input_.divide_by}, {"mean", input_.mean}, {"std", input_.std}}}};
+  j["classes"] = input_.class_names;
+  j["output"] = output_.parameters;
+  j["price"] = {{"per_1000_queries", config_.price_per_1000}, {"currency", config_.currency}};
+  j["limits"] = {{"max_batch", config_.max_batch},
+                 {"max_body_bytes", config_.max_body_bytes},
+                 {"rate_per_s", key->rate_per_s},
+                 {"burst", key->burst}};
+  j["key"] = key->name;
+  j["budget"] = {{"total", key->budget}, {"remaining", ledger_.remaining(*key)}};
+  return {200, j.dump(), {}};
+}
+
+ServeReply ClassifyService::health(const ServeRequest& request) {
+  LoggedRequest r = row(request, ledger_.authenticate(request.authorization));
+  record(r, 200);
+  return {200, nlohmann::json{{"status", "ok"}}.dump(), {}};
+}
+
+void ClassifyService::logUnrouted(const ServeRequest& request, int status, const std::string& error) {
+  LoggedRequest r = row(request, ledger_.authenticate(request.authorization));
+  r.error = error;
+  record(r, status);
+}
+
+} // namespace distillery

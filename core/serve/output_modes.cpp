@@ -1,0 +1,92 @@
+#include "core/serve/output_modes.h"
+
+#include "core/base/errors.h"
+#include "core/config/config_reader.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace distillery {
+
+const std::vector<OutputProcessorInfo>& outputProcessors() {
+  using K = OutputProcessorInfo::Kind;
+  static const std::vector<OutputProcessorInfo> list = {
+      {"probs", K::Mode, "the full distribution over the classes, and the argmax", {}},
+      {"topk", K::Mode, "the k most probable classes with their probabilities, most probable first",
+       {{"k", "integer", 1, 1e6, 5, "how many classes (at most the number of classes)"}}},
+      {"rounded", K::Mode, "the full distribution rounded to a number of decimals, and the argmax",
+       {{"decimals", "integer", 0, 9, 2, "decimal places kept"}}},
+      {"label", K::Mode, "only the argmax class", {}},
+  };
+  return list;
+}
+
+namespace {
+
+// The first index of the largest value: ties go to the lower class, as torch.argmax does on CPU.
+int64_t argmax(const double* p, int64_t n) { return int64_t(std::max_element(p, p + n) - p); }
+
+double roundTo(double v, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  return std::round(v * scale) / scale;
+}
+
+} // namespace
+
+nlohmann::json OutputPipeline::apply(ProbBatch batch) const {
+  for (const auto& t : transforms) batch = t(std::move(batch));
+  nlohmann::json out = nlohmann::json::array();
+  for (int64_t r = 0; r < batch.rows; ++r) out.push_back(render(batch, r));
+  return out;
+}
+
+OutputPipeline buildOutputPipeline(const nlohmann::json& output, int64_t classes, const std::string& path) {
+  const nlohmann::json empty = nlohmann::json::object();
+  ConfigReader reader(output.is_null() ? empty : output, path);
+  const std::string mode = reader.oneOf("mode", "probs", {"probs", "topk", "rounded", "label"});
+  if (reader.has("transforms")) {
+    const auto& t = output["transforms"];
+    if (!t.is_array() || !t.empty())
+      throw ConfigError(reader.field("transforms"), "no output transforms exist yet; give [] or leave it out");
+    reader.accept("transforms");
+  }
+  OutputPipeline pipe;
+  pipe.mode = mode;
+  pipe.parameters = {{"mode", mode}};
+  if (mode == "probs") {
+    pipe.render = [](const ProbBatch& b, int64_t r) {
+      const double* p = b.row(r);
+      return nlohmann::json{{"label", argmax(p, b.classes)}, {"probs", std::vector<double>(p, p + b.classes)}};
+    };
+  } else if (mode == "topk") {
+    const int64_t k = reader.integer("k", std::min<int64_t>(5, classes), 1, classes);
+    pipe.parameters["k"] = k;
+    pipe.render = [k](const ProbBatch& b, int64_t r) {
+      const double* p = b.row(r);
+      std::vector<int64_t> order(size_t(b.classes));
+      std::iota(order.begin(), order.end(), 0);
+      // Stable: equal probabilities keep class order, as torch.topk's reference does with sorted ties.
+      std::stable_sort(order.begin(), order.end(), [p](int64_t a, int64_t c) { return p[a] > p[c]; });
+      order.resize(size_t(k));
+      std::vector<double> probs;
+      for (int64_t c : order) probs.push_back(p[c]);
+      return nlohmann::json{{"label", order.front()}, {"classes", order}, {"probs", probs}};
+    };
+  } else if (mode == "rounded") {
+    const int decimals = int(reader.integer("decimals", 2, 0, 9));
+    pipe.parameters["decimals"] = decimals;
+    pipe.render = [decimals](const ProbBatch& b, int64_t r) {
+      const double* p = b.row(r);
+      std::vector<double> probs;
+      for (int64_t c = 0; c < b.classes; ++c) probs.push_back(roundTo(p[c], decimals));
+      return nlohmann::json{{"label", argmax(p, b.classes)}, {"probs", probs}};
+    };
+  } else {
+    pipe.render = [](const ProbBatch& b, int64_t r) { return nlohmann::json{{"label", argmax(b.row(r), b.classes)}}; };
+  }
+  reader.finish();
+  return pipe;
+}
+
+} // namespace distillery

@@ -1,0 +1,621 @@
+// The teacher server (issue 17 items 1-2): distillery-cli serve on 127.0.0.1
+// with a free port, spoken to over real HTTP (cpp-httplib's client). Every
+// output mode is checked against PyTorch (tests/serve_reference.py), the
+// argmax against the stored run's test accuracy, the refusals (401, 400, 413,
+// 429, 402) by status and field, the request log under 8 concurrent clients
+// and after kill -9. The torch-free parts (base64, token bucket, request
+// parser, serve config, output modes) are tested directly.
+#include "core/base/base64.h"
+#include "core/base/errors.h"
+#include "core/serve/classify_request.h"
+#include "core/serve/output_modes.h"
+#include "core/serve/serve_config.h"
+#include "core/serve/token_bucket.h"
+#include "test_support.h"
+
+#include <httplib.h>
+#include <sqlite3.h>
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <thread>
+
+using json = nlohmann::json;
+using namespace distillery;
+
+namespace {
+
+constexpr const char* kPython = "/usr/bin/python3"; // Debian's, with python3-torch
+const char* kAlice = "alice-secret-0001";
+const char* kBob = "bob-secret-0002";
+const char* kCarol = "carol-secret-0003";
+
+// The first n images of an IDX file (gzipped), as raw bytes.
+std::string idxImages(const std::string& path, int n) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  std::string header(16, '\0');
+  gzread(f, header.data(), 16);
+  std::string pixels(size_t(n) * 784, '\0');
+  gzread(f, pixels.data(), unsigned(pixels.size()));
+  gzclose(f);
+  return pixels;
+}
+
+std::vector<int> idxLabels(const std::string& path, int n) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  std::string bytes(size_t(8 + n), '\0');
+  gzread(f, bytes.data(), unsigned(bytes.size()));
+  gzclose(f);
+  std::vector<int> out;
+  for (int i = 0; i < n; ++i) out.push_back(uint8_t(bytes[size_t(8 + i)]));
+  return out;
+}
+
+std::string classifyBody(const std::string& dtype, const std::vector<int64_t>& shape, const std::string& bytes) {
+  return json{{"dtype", dtype}, {"shape", shape}, {"data", encodeBase64(bytes)}}.dump();
+}
+
+// The same pixels as little-endian float32 values.
+std::string asFloat32(const std::string& pixels) {
+  std::string out(pixels.size() * 4, '\0');
+  for (size_t i = 0; i < pixels.size(); ++i) {
+    const float v = float(uint8_t(pixels[i]));
+    uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    for (int b = 0; b < 4; ++b) out[4 * i + size_t(b)] = char((bits >> (8 * b)) & 0xFF);
+  }
+  return out;
+}
+
+httplib::Headers bearer(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
+
+int64_t scalar(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+  int64_t v = -1;
+  if (s && sqlite3_step(s) == SQLITE_ROW) v = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return v;
+}
+
+std::string text(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr);
+  std::string v;
+  if (s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+    v = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+  return v;
+}
+
+} // namespace
+
+class TestServe : public QObject {
+  Q_OBJECT
+
+private:
+  QTemporaryDir dir_;
+  QString db() const { return dir_.filePath("runs.sqlite"); }
+  QString data() const { return dir_.filePath("data"); }
+  std::string testImages() const { return data().toStdString() + "/t10k-images-idx3-ubyte.gz"; }
+  json summary_;
+
+  struct Result {
+    int code = -1;
+    QString out, err;
+  };
+
+  Result cli(const QStringList& args) {
+    QProcess p;
+    p.start(DISTILLERY_CLI, args);
+    if (!p.waitForFinished(120000)) return {};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
+  }
+
+  QString writeJson(const QString& name, const json& j) {
+    QFile f(dir_.filePath(name));
+    if (!f.open(QIODevice::WriteOnly)) return {};
+    f.write(QByteArray::fromStdString(j.dump(2)));
+    return f.fileName();
+  }
+
+  json serveConfig(const std::string& log, const json& output) const {
+    return {{"keys",
+             {{{"name", "alice"}, {"key", kAlice}, {"budget", 1000000}, {"rate_per_s", 100000}, {"burst", 100000}},
+              {{"name", "bob"}, {"key", kBob}, {"budget", 1000000}, {"rate_per_s", 0.5}, {"burst", 2}},
+              {{"name", "carol"}, {"key", kCarol}, {"budget", 5}, {"rate_per_s", 1000}, {"burst", 1000}}}},
+            {"price_per_1000", 0.25},
+            {"max_batch", 64},
+            {"max_body_bytes", 1 << 20},
+            {"output", output},
+            {"log", dir_.filePath(QString::fromStdString(log)).toStdString()}};
+  }
+
+  // A running `distillery-cli serve`, stopped (SIGTERM) when it goes out of scope.
+  struct Server {
+    std::unique_ptr<QProcess> process;
+    int port = 0;
+    QString out;
+    ~Server() {
+      if (process && process->state() != QProcess::NotRunning) {
+        process->terminate();
+        if (!process->waitForFinished(10000)) process->kill();
+        process->waitForFinished(5000);
+      }
+    }
+  };
+
+  // Starts the server on a free port (--port 0; it prints the bound one) and waits for it.
+  std::unique_ptr<Server> serve(const QString& teacher, const QString& config) {
+    auto s = std::make_unique<Server>();
+    s->process = std::make_unique<QProcess>();
+    s->process->start(DISTILLERY_CLI, {"serve", teacher, "--config", config, "--port", "0", "--db", db()});
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < 60000 && s->port == 0) {
+      if (!s->process->waitForReadyRead(200) && s->process->state() == QProcess::NotRunning) break;
+      s->out += QString::fromUtf8(s->process->readAllStandardOutput());
+      if (s->out.contains("port=")) s->port = s->out.section("port=", 1).section('\n', 0, 0).toInt();
+    }
+    if (s->port == 0)
+      qWarning("serve did not start: %s", qPrintable(QString::fromUtf8(s->process->readAllStandardError())));
+    return s;
+  }
+
+  json classify(int port, const std::string& key, const std::string& body, int expect = 200) {
+    httplib::Client client("127.0.0.1", port);
+    auto res = client.Post("/v1/classify", bearer(key), body, "application/json");
+    if (!res) return json{{"transport_error", int(res.error())}};
+    if (res->status != expect) return json{{"unexpected_status", res->status}, {"body", res->body}};
+    return json::parse(res->body);
+  }
+
+private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(QDir().mkpath(data()));
+    testsupport::writeSyntheticDataset(data().toStdString(), 1500, 300);
+    const json run = {{"name", "served"}, {"task", "train"},
+                      {"data", {{"path", data().toStdString()}, {"val_size", 200}}},
+                      {"model", {{"zoo", "mlp"}, {"hidden", {32}}}},
+                      {"optim", {{"name", "adam"}, {"lr", 0.003}}},
+                      {"batch_size", 64}, {"epochs", 1}, {"seed", 0}, {"device", "cpu"}};
+    Result r = cli({"run", writeJson("run.json", run), "--db", db()});
+    QVERIFY2(r.code == 0 && r.out.contains("run_id=1"), qPrintable(r.err));
+    r = cli({"show", "1", "--json", "--db", db()});
+    QCOMPARE(r.code, 0);
+    summary_ = json::parse(r.out.toStdString())["summary"];
+    r = cli({"export", "1", "--out", dir_.filePath("model.pt"), "--db", db()});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+  }
+
+  // ---- torch-free parts -------------------------------------------------------
+
+  void base64MatchesRfc4648AndIsStrict() {
+    const std::vector<std::pair<std::string, std::string>> vectors = {
+        {"", ""}, {"f", "Zg=="}, {"fo", "Zm8="}, {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+        {"foobar", "Zm9vYmFy"}};
+    for (const auto& [plain, encoded] : vectors) {
+      QCOMPARE(encodeBase64(plain), encoded);
+      QCOMPARE(decodeBase64(encoded).value_or("<none>"), plain);
+    }
+    QCOMPARE(decodeBase64("Zm8").value_or("<none>"), std::string("fo")); // padding may be left out
+    QVERIFY(!decodeBase64("Zm9v!"));   // outside the alphabet
+    QVERIFY(!decodeBase64("Zg=a"));    // padding in the middle
+    QVERIFY(!decodeBase64("Z"));       // no length encodes this
+    QVERIFY(!decodeBase64("Zh=="));    // non-zero leftover bits: not what any encoder writes
+    QVERIFY(!decodeBase64("Zg==Zg==")); // two encodings glued together
+    std::string all;
+    for (int i = 0; i < 256; ++i) all += char(i);
+    QCOMPARE(decodeBase64(encodeBase64(all)).value_or(""), all);
+  }
+
+  void tokenBucketRefillsAtItsRate() {
+    TokenBucket b(2.0, 3.0, 100.0); // 2 tokens/s, bucket of 3
+    QCOMPARE(b.take(100.0), 0.0);
+    QCOMPARE(b.take(100.0), 0.0);
+    QCOMPARE(b.take(100.0), 0.0);
+    QCOMPARE(b.take(100.0), 0.5); // empty: a token in 0.5 s
+    QCOMPARE(b.take(100.25), 0.25);
+    QCOMPARE(b.take(100.5), 0.0);
+    QCOMPARE(b.tokens(200.0), 3.0); // never above the burst
+    QCOMPARE(b.tokens(150.0), 3.0); // a clock read out of order takes nothing
+  }
+
+  void requestParserNamesTheField() {
+    const std::vector<int64_t> shape{1, 2, 2};
+    const std::string four(4, '\x7f');
+    ClassifyRequest r = parseClassifyRequest(classifyBody("uint8", {2, 1, 2, 2}, four + four), shape, 8);
+    QCOMPARE(r.batch, int64_t(2));
+    QCOMPARE(r.values.size(), size_t(8));
+    QCOMPARE(r.values[3], 127.0f);
+    QCOMPARE(r.inputBytes(1), four);
+    r = parseClassifyRequest(classifyBody("float32", {1, 1, 2, 2}, asFloat32("\x01\x02\x03\xff")), shape, 8);
+    QCOMPARE(r.values[3], 255.0f);
+    struct Case {
+      std::string body;
+      int status;
+      std::string field;
+    };
+    const float nan = std::nanf("");
+    std::string nan_bytes(16, '\0');
+    std::memcpy(nan_bytes.data() + 4, &nan, 4);
+    const std::vector<Case> cases = {
+        {"{\"dtype\": ", 400, "body"},
+        {"[1, 2]", 400, "body"},
+        {R"({"dtype":"uint8","shape":[1,1,2,2],"data":"AAAAAA==","extra":1})", 400, "extra"},
+        {R"({"": 1})", 400, "body"}, // found by fuzz_serve_request: an empty key name is no field
+        {R"({"shape":[1,1,2,2],"data":"AAAAAA=="})", 400, "dtype"},
+        {R"({"dtype":"int64","shape":[1,1,2,2],"data":"AAAAAA=="})", 400, "dtype"},
+        {R"({"dtype":"uint8","data":"AAAAAA=="})", 400, "shape"},
+        {R"({"dtype":"uint8","shape":[1,2,2],"data":"AAAAAA=="})", 400, "shape"},
+        {R"({"dtype":"uint8","shape":[1,1,2,3],"data":"AAAAAA=="})", 400, "shape[3]"},
+        {R"({"dtype":"uint8","shape":[1,1,2.5,2],"data":"AAAAAA=="})", 400, "shape[2]"},
+        {R"({"dtype":"uint8","shape":[0,1,2,2],"data":""})", 400, "shape[0]"},
+        {R"({"dtype":"uint8","shape":[9,1,2,2],"data":""})", 413, "shape[0]"},
+        {R"({"dtype":"uint8","shape":[1,1,2,2]})", 400, "data"},
+        {R"({"dtype":"uint8","shape":[1,1,2,2],"data":5})", 400, "data"},
+        {R"({"dtype":"uint8","shape":[1,1,2,2],"data":"AA$A"})", 400, "data"},
+        {R"({"dtype":"uint8","shape":[1,1,2,2],"data":"AAAA"})", 400, "data"}, // 3 bytes, not 4
+        {classifyBody("float32", {1, 1, 2, 2}, nan_bytes), 400, "data"},
+    };
+    for (const auto& c : cases) {
+      try {
+        parseClassifyRequest(c.body, shape, 8);
+        QFAIL(qPrintable(QString::fromStdString("accepted: " + c.body)));
+      } catch (const RequestError& e) {
+        QVERIFY2(e.status() == c.status && e.field() == c.field,
+                 qPrintable(QString::fromStdString(c.body + " -> " + std::to_string(e.status()) + " " + e.what())));
+      }
+    }
+  }
+
+  void serveConfigErrorsNameTheField() {
+    json ok = serveConfig("x.sqlite", {{"mode", "label"}});
+    ServeConfig c = ServeConfig::fromJson(ok, "/tmp/some/serve.json");
+    QCOMPARE(c.keys.size(), size_t(3));
+    QCOMPARE(c.keys[1].burst, 2.0);
+    ok.erase("log");
+    QCOMPARE(ServeConfig::fromJson(ok, "/tmp/some/serve.json").log_path, std::string("/tmp/some/serve.log.sqlite"));
+    const std::vector<std::pair<std::function<void(json&)>, std::string>> cases = {
+        {[](json& j) { j.erase("keys"); }, "keys"},
+        {[](json& j) { j["keys"][1].erase("budget"); }, "keys[1].budget"},
+        {[](json& j) { j["keys"][2]["rate_per_s"] = -1; }, "keys[2].rate_per_s"},
+        {[](json& j) { j["keys"][0]["key"] = "short"; }, "keys[0].key"},
+        {[](json& j) { j["keys"][1]["key"] = kAlice; }, "keys[1].key"},
+        {[](json& j) { j["keys"][1]["name"] = "alice"; }, "keys[1].name"},
+        {[](json& j) { j["max_batch"] = 0; }, "max_batch"},
+        {[](json& j) { j["price"] = 1; }, "price"},
+        {[](json& j) { j["input"] = {{"shape", {1, 28, 28}}, {"classes", 10}, {"preprocessing", {{"mean", {0.1, 0.2}}}}}; },
+         "input.preprocessing.mean"},
+    };
+    for (const auto& [edit, field] : cases) {
+      json j = serveConfig("x.sqlite", {{"mode", "label"}});
+      edit(j);
+      try {
+        ServeConfig::fromJson(j, "serve.json");
+        QFAIL(qPrintable(QString::fromStdString("accepted a config with a bad " + field)));
+      } catch (const ConfigError& e) {
+        QVERIFY2(e.field() == field, e.what());
+      }
+    }
+    // Output modes: unknown names and k beyond the classes are refused by field.
+    QVERIFY_THROWS_EXCEPTION(ConfigError, buildOutputPipeline({{"mode", "logits"}}, 10));
+    try {
+      buildOutputPipeline({{"mode", "topk"}, {"k", 11}}, 10);
+      QFAIL("k = 11 of 10 classes accepted");
+    } catch (const ConfigError& e) {
+      QCOMPARE(e.field(), std::string("output.k"));
+    }
+  }
+
+  // ---- the server over HTTP ---------------------------------------------------
+
+  // Every mode, on uint8 and on float32 inputs, against PyTorch's answer on the exported model.
+  void everyModeMatchesThePyTorchReference() {
+    const int n = 16, k = 3, decimals = 2;
+    const auto& pre = summary_["data"]["preprocessing"];
+    QProcess probe;
+    probe.start(kPython, {"-c", "import torch"});
+    if (!probe.waitForFinished(60000) || probe.exitStatus() != QProcess::NormalExit || probe.exitCode() != 0)
+      QSKIP("python3-torch is not installed (/usr/bin/python3 cannot import torch)");
+    QProcess py;
+    py.start(kPython, {QString(DISTILLERY_SOURCE_DIR) + "/tests/serve_reference.py", dir_.filePath("model.pt"),
+                         QString::fromStdString(testImages()), QString::number(n),
+                         QString::number(pre["divide_by"].get<double>(), 'g', 17),
+                         QString::number(pre["mean"][0].get<double>(), 'g', 17),
+                         QString::number(pre["std"][0].get<double>(), 'g', 17), QString::number(k),
+                         QString::number(decimals)});
+    QVERIFY(py.waitForFinished(120000));
+    QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+    const json ref = json::parse(py.readAllStandardOutput().toStdString());
+    const std::string pixels = idxImages(testImages(), n);
+
+    const std::vector<json> modes = {{{"mode", "probs"}},
+                                     {{"mode", "topk"}, {"k", k}},
+                                     {{"mode", "rounded"}, {"decimals", decimals}},
+                                     {{"mode", "label"}}};
+    for (const json& mode : modes) {
+      const std::string name = mode["mode"];
+      auto server = serve("1", writeJson(QString::fromStdString("serve-" + name + ".json"),
+                                         serveConfig("modes-" + name + ".sqlite", mode)));
+      QVERIFY(server->port > 0);
+      for (const std::string dtype : {"uint8", "float32"}) {
+        const std::string bytes = dtype == "uint8" ? pixels : asFloat32(pixels);
+        const json reply = classify(server->port, kAlice, classifyBody(dtype, {n, 1, 28, 28}, bytes));
+        QVERIFY2(reply.contains("outputs"), reply.dump().c_str());
+        QCOMPARE(reply["output"], mode);
+        QCOMPARE(reply["queries"].get<int>(), n);
+        QCOMPARE(reply["cost"].get<double>(), n * 0.25 / 1000);
+        for (int i = 0; i < n; ++i) {
+          const json& out = reply["outputs"][size_t(i)];
+          const std::string where = name + " " + dtype + " input " + std::to_string(i) + ": " + out.dump();
+          QVERIFY2(out["label"] == ref["label"][size_t(i)], where.c_str());
+          if (name == "label") QVERIFY2(out.size() == 1, where.c_str()); // the argmax and nothing else
+          if (name == "probs")
+            for (int c = 0; c < 10; ++c)
+              QVERIFY2(std::abs(out["probs"][size_t(c)].get<double>() - ref["probs"][size_t(i)][size_t(c)].get<double>()) < 1e-6,
+                       where.c_str());
+          if (name == "topk") {
+            QVERIFY2(out["classes"] == ref["topk"]["classes"][size_t(i)], where.c_str());
+            for (int c = 0; c < k; ++c)
+              QVERIFY2(std::abs(out["probs"][size_t(c)].get<double>() - ref["topk"]["probs"][size_t(i)][size_t(c)].get<double>()) < 1e-6,
+                       where.c_str());
+          }
+          if (name == "rounded")
+            for (int c = 0; c < 10; ++c) {
+              const double got = out["probs"][size_t(c)].get<double>(), want = ref["rounded"][size_t(i)][size_t(c)].get<double>();
+              // Equal, unless PyTorch's unrounded value lies within float noise of a rounding midpoint.
+              const double exact = ref["probs"][size_t(i)][size_t(c)].get<double>() * 100;
+              const bool midpoint = std::abs(exact - std::floor(exact) - 0.5) < 1e-4;
+              QVERIFY2(std::abs(got - want) < 1e-12 || midpoint, where.c_str());
+              QVERIFY2(std::abs(got * 100 - std::round(got * 100)) < 1e-9, where.c_str()); // really 2 decimals
+            }
+        }
+      }
+    }
+  }
+
+  // The server's argmax over the whole test split gives the run's recorded test accuracy:
+  // the served model sees the inputs preprocessed as in training.
+  void argmaxReproducesTheRunsTestAccuracy() {
+    auto server = serve("1", writeJson("serve-acc.json", serveConfig("acc.sqlite", {{"mode", "label"}})));
+    QVERIFY(server->port > 0);
+    const int n = 300;
+    const std::string pixels = idxImages(testImages(), n);
+    const std::vector<int> labels = idxLabels(data().toStdString() + "/t10k-labels-idx1-ubyte.gz", n);
+    int correct = 0;
+    for (int start = 0; start < n; start += 64) {
+      const int b = std::min(64, n - start);
+      const json reply = classify(server->port, kAlice,
+                                  classifyBody("uint8", {b, 1, 28, 28}, pixels.substr(size_t(start) * 784, size_t(b) * 784)));
+      QVERIFY2(reply.contains("outputs"), reply.dump().c_str());
+      for (int i = 0; i < b; ++i) correct += reply["outputs"][size_t(i)]["label"].get<int>() == labels[size_t(start + i)];
+    }
+    const double accuracy = double(correct) / n;
+    QVERIFY2(std::abs(accuracy - summary_["test_accuracy"].get<double>()) < 1e-9,
+             qPrintable(QString("served %1, run recorded %2").arg(accuracy).arg(summary_["test_accuracy"].get<double>())));
+    QVERIFY(accuracy > 0.3); // a model that learned something, so the check has teeth
+  }
+
+  // The same model as a TorchScript file, with the run's preprocessing in the serve config.
+  void torchScriptTeacherAnswersAsTheRun() {
+    const auto& pre = summary_["data"]["preprocessing"];
+    json config = serveConfig("ts.sqlite", {{"mode", "probs"}});
+    Result r = cli({"serve", dir_.filePath("model.pt"), "--config", writeJson("serve-ts-noinput.json", config), "--port", "0"});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("input"), qPrintable(r.err));
+    config["input"] = {{"shape", {1, 28, 28}}, {"classes", 10}, {"preprocessing", pre}};
+    auto ts = serve(dir_.filePath("model.pt"), writeJson("serve-ts.json", config));
+    auto run = serve("1", writeJson("serve-run.json", serveConfig("run.sqlite", {{"mode", "probs"}})));
+    QVERIFY(ts->port > 0 && run->port > 0);
+    const std::string body = classifyBody("uint8", {8, 1, 28, 28}, idxImages(testImages(), 8));
+    const json a = classify(ts->port, kAlice, body), b = classify(run->port, kAlice, body);
+    QVERIFY2(a.contains("outputs") && b.contains("outputs"), (a.dump() + b.dump()).c_str());
+    for (int i = 0; i < 8; ++i)
+      for (int c = 0; c < 10; ++c)
+        QVERIFY(std::abs(a["outputs"][size_t(i)]["probs"][size_t(c)].get<double>() -
+                         b["outputs"][size_t(i)]["probs"][size_t(c)].get<double>()) < 1e-6);
+    httplib::Client client("127.0.0.1", ts->port);
+    auto info = client.Get("/v1/info", bearer(kAlice));
+    QVERIFY(info && info->status == 200);
+    QVERIFY(json::parse(info->body)["teacher"].contains("sha256"));
+  }
+
+  void refusalsHaveTheirStatusAndField() {
+    auto server = serve("1", writeJson("serve-refuse.json", serveConfig("refuse.sqlite", {{"mode", "label"}})));
+    QVERIFY(server->port > 0);
+    httplib::Client client("127.0.0.1", server->port);
+    const std::string one = classifyBody("uint8", {1, 1, 28, 28}, std::string(784, '\0'));
+    auto post = [&](const httplib::Headers& h, const std::string& body) {
+      return client.Post("/v1/classify", h, body, "application/json");
+    };
+    auto errorOf = [](const httplib::Result& res) { return json::parse(res->body)["error"]; };
+
+    auto res = post({}, one); // no key
+    QVERIFY(res && res->status == 401);
+    QCOMPARE(errorOf(res)["field"], json("Authorization"));
+    QVERIFY(res->has_header("WWW-Authenticate"));
+    res = post(bearer("wrong-secret-123"), one);
+    QVERIFY(res && res->status == 401);
+    res = client.Get("/v1/info");
+    QVERIFY(res && res->status == 401);
+
+    res = post(bearer(kAlice), "{\"dtype\": \"uint8\", ");
+    QVERIFY(res && res->status == 400);
+    QCOMPARE(errorOf(res)["field"], json("body"));
+    res = post(bearer(kAlice), classifyBody("uint8", {1, 3, 28, 28}, std::string(3 * 784, '\0')));
+    QVERIFY(res && res->status == 400);
+    QCOMPARE(errorOf(res)["field"], json("shape[1]"));
+    res = post(bearer(kAlice), classifyBody("float64", {1, 1, 28, 28}, std::string(8 * 784, '\0')));
+    QVERIFY(res && res->status == 400);
+    QCOMPARE(errorOf(res)["field"], json("dtype"));
+    res = post(bearer(kAlice), classifyBody("float32", {1, 1, 28, 28}, std::string(784, '\0')));
+    QVERIFY(res && res->status == 400);
+    QCOMPARE(errorOf(res)["field"], json("data"));
+
+    res = post(bearer(kAlice), classifyBody("uint8", {65, 1, 28, 28}, std::string(65 * 784, '\0')));
+    QVERIFY(res && res->status == 413); // the batch limit
+    QCOMPARE(errorOf(res)["field"], json("shape[0]"));
+    res = post(bearer(kAlice), std::string((1 << 20) + 1, ' ')); // the body limit, refused before it is read
+    QVERIFY(res && res->status == 413);
+
+    // Rate: bob's bucket holds 2 requests and refills at 0.5/s.
+    QCOMPARE(post(bearer(kBob), one)->status, 200);
+    QCOMPARE(post(bearer(kBob), one)->status, 200);
+    res = post(bearer(kBob), one);
+    QVERIFY(res && res->status == 429);
+    QCOMPARE(res->get_header_value("Retry-After"), std::string("2"));
+
+    // Budget: carol may make 5 queries.
+    auto three = classifyBody("uint8", {3, 1, 28, 28}, std::string(3 * 784, '\0'));
+    res = post(bearer(kCarol), three);
+    QVERIFY(res && res->status == 200);
+    QCOMPARE(json::parse(res->body)["remaining_budget"].get<int>(), 2);
+    res = post(bearer(kCarol), three);
+    QVERIFY(res && res->status == 402);
+    QVERIFY(errorOf(res)["message"].get<std::string>().find("budget") != std::string::npos);
+    res = client.Get("/v1/info", bearer(kCarol));
+    QVERIFY(res && res->status == 200);
+    const json info = json::parse(res->body);
+    QCOMPARE(info["budget"]["remaining"].get<int>(), 2);
+    QCOMPARE(info["key"], json("carol"));
+    QCOMPARE(info["price"]["per_1000_queries"].get<double>(), 0.25);
+    QCOMPARE(info["input"]["shape"], json({1, 28, 28}));
+    QCOMPARE(info["output"]["mode"], json("label"));
+    QCOMPARE(info["classes"].size(), size_t(10));
+    QCOMPARE(json::parse(client.Get("/healthz")->body)["status"], json("ok"));
+    QCOMPARE(client.Get("/v2/nothing")->status, 404);
+    server.reset(); // SIGTERM: the log is complete once it exits
+
+    sqlite3* log = nullptr;
+    QCOMPARE(sqlite3_open(dir_.filePath("refuse.sqlite").toUtf8().constData(), &log), SQLITE_OK);
+    for (const auto& [status, count] : std::vector<std::pair<int, int>>{{401, 3}, {400, 4}, {413, 2}, {429, 1}, {402, 1}, {404, 1}})
+      QCOMPARE(scalar(log, "SELECT COUNT(*) FROM requests WHERE status = " + std::to_string(status)), int64_t(count));
+    QCOMPARE(scalar(log, "SELECT SUM(batch) FROM requests WHERE key = 'carol' AND status = 200"), int64_t(3));
+    QCOMPARE(text(log, "SELECT error FROM requests WHERE status = 400 AND error LIKE 'shape%'").substr(0, 8),
+             std::string("shape[1]"));
+    sqlite3_close(log);
+  }
+
+  // 8 clients at once: every answered request and each of its inputs has its log row.
+  void concurrentClientsLoseNoLogRow() {
+    auto server = serve("1", writeJson("serve-conc.json", serveConfig("conc.sqlite", {{"mode", "topk"}, {"k", 2}})));
+    QVERIFY(server->port > 0);
+    const std::string pixels = idxImages(testImages(), 2);
+    const std::string body = classifyBody("uint8", {2, 1, 28, 28}, pixels);
+    std::atomic<int> ok{0}, failed{0};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 8; ++t)
+      clients.emplace_back([&] {
+        httplib::Client client("127.0.0.1", server->port);
+        for (int i = 0; i < 25; ++i) {
+          auto res = client.Post("/v1/classify", bearer(kAlice), body, "application/json");
+          (res && res->status == 200 ? ok : failed)++;
+        }
+      });
+    for (auto& c : clients) c.join();
+    QCOMPARE(failed.load(), 0);
+    QCOMPARE(ok.load(), 200);
+    server.reset();
+    sqlite3* log = nullptr;
+    QCOMPARE(sqlite3_open(dir_.filePath("conc.sqlite").toUtf8().constData(), &log), SQLITE_OK);
+    QCOMPARE(scalar(log, "SELECT COUNT(*) FROM requests WHERE status = 200 AND path = '/v1/classify'"), int64_t(200));
+    QCOMPARE(scalar(log, "SELECT COUNT(*) FROM inputs"), int64_t(400));
+    // Two distinct images, each hashed the same way every time; sketches are 8x8 float32.
+    QCOMPARE(scalar(log, "SELECT COUNT(DISTINCT sha256) FROM inputs"), int64_t(2));
+    QCOMPARE(scalar(log, "SELECT MIN(length(sketch)) FROM inputs"), int64_t(8 * 8 * 4));
+    QCOMPARE(text(log, "SELECT DISTINCT output_mode FROM requests WHERE status = 200"), std::string("topk"));
+    QCOMPARE(text(log, "PRAGMA journal_mode"), std::string("wal"));
+    sqlite3_close(log);
+  }
+
+  // kill -9 in the middle of traffic: the log passes integrity_check, holds a
+  // row for every answer a client got, and a restarted server charges the
+  // budget from it.
+  void logSurvivesKill9() {
+    json config = serveConfig("kill.sqlite", {{"mode", "label"}});
+    config["keys"][2]["budget"] = 1000000;
+    const QString path = writeJson("serve-kill.json", config);
+    auto server = serve("1", path);
+    QVERIFY(server->port > 0);
+    const std::string body = classifyBody("uint8", {1, 1, 28, 28}, idxImages(testImages(), 1));
+    std::atomic<int> answered{0};
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 4; ++t)
+      clients.emplace_back([&] {
+        httplib::Client client("127.0.0.1", server->port);
+        while (!stop) {
+          auto res = client.Post("/v1/classify", bearer(kCarol), body, "application/json");
+          if (res && res->status == 200) answered++;
+        }
+      });
+    while (answered < 50) QThread::msleep(10);
+    server->process->kill(); // SIGKILL
+    QVERIFY(server->process->waitForFinished(10000));
+    stop = true;
+    for (auto& c : clients) c.join();
+
+    sqlite3* log = nullptr;
+    QCOMPARE(sqlite3_open(dir_.filePath("kill.sqlite").toUtf8().constData(), &log), SQLITE_OK);
+    QCOMPARE(text(log, "PRAGMA integrity_check"), std::string("ok"));
+    const int64_t logged = scalar(log, "SELECT COUNT(*) FROM requests WHERE status = 200 AND key = 'carol'");
+    QVERIFY2(logged >= answered.load(), qPrintable(QString("%1 logged, %2 answered").arg(logged).arg(answered.load())));
+    QCOMPARE(scalar(log, "SELECT COUNT(*) FROM inputs"), logged);
+    sqlite3_close(log);
+
+    auto again = serve("1", path);
+    QVERIFY(again->port > 0);
+    httplib::Client client("127.0.0.1", again->port);
+    auto res = client.Get("/v1/info", bearer(kCarol));
+    QVERIFY(res && res->status == 200);
+    QCOMPARE(json::parse(res->body)["budget"]["remaining"].get<int64_t>(), 1000000 - logged);
+  }
+
+  void sigtermStopsGracefully() {
+    auto server = serve("1", writeJson("serve-term.json", serveConfig("term.sqlite", {{"mode", "label"}})));
+    QVERIFY(server->port > 0);
+    httplib::Client client("127.0.0.1", server->port);
+    QCOMPARE(client.Get("/healthz")->status, 200);
+    server->process->terminate();
+    QVERIFY(server->process->waitForFinished(10000));
+    QCOMPARE(server->process->exitStatus(), QProcess::NormalExit);
+    QCOMPARE(server->process->exitCode(), 0);
+    QVERIFY(QString::fromUtf8(server->process->readAllStandardError()).contains("stopped; 1 requests"));
+    QVERIFY(server->out.contains("listening=http://127.0.0.1:"));
+  }
+
+  void badTeacherOrConfigExitsNamingIt() {
+    Result r = cli({"serve", "1", "--config", dir_.filePath("nowhere.json"), "--port", "0", "--db", db()});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("nowhere.json"), qPrintable(r.err));
+    json config = serveConfig("bad.sqlite", {{"mode", "topk"}, {"k", 0}});
+    r = cli({"serve", "1", "--config", writeJson("serve-bad.json", config), "--port", "0", "--db", db()});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("output.k"), qPrintable(r.err));
+    config = serveConfig("bad.sqlite", {{"mode", "label"}});
+    r = cli({"serve", "42", "--config", writeJson("serve-ok.json", config), "--port", "0", "--db", db()});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("TEACHER") && r.err.contains("run 42"), qPrintable(r.err));
+    r = cli({"serve", "1", "--config", writeJson("serve-ok.json", config), "--port", "0", "--db",
+             dir_.filePath("no-store.sqlite")});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("--db") && !QFile::exists(dir_.filePath("no-store.sqlite")), qPrintable(r.err));
+    config["input"] = {{"shape", {1, 28, 28}}, {"classes", 10}};
+    r = cli({"serve", dir_.filePath("missing.pt"), "--config", writeJson("serve-missing.json", config), "--port", "0"});
+    QVERIFY(r.code != 0);
+    QVERIFY2(r.err.contains("missing.pt"), qPrintable(r.err));
+  }
+};
+
+QTEST_GUILESS_MAIN(TestServe)
+#include "tst_serve.moc"
