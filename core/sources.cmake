@@ -110,8 +110,11 @@ set(DISTILLERY_ENGINE_SOURCES
   training/engine.cpp
   training/loss_window.cpp
   training/optimizer_setup.cpp
+  training/prepared_model.cpp
   training/teacher_run.cpp
+  training/teacher_sources.cpp
   training/run_preflight.cpp
+  training/run_summary_json.cpp
   training/sweep_runner.cpp
   training/trainer.cpp
   # lm/

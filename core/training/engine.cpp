@@ -15,15 +15,16 @@
 #include "core/store/resume_check.h"
 #include "core/store/run_store.h"
 #include "core/models/scripted_classifier.h"
-#include "core/base/sha256.h"
 #include "core/methods/teacher_output_cache.h"
 #include "core/methods/transfer_set.h"
+#include "core/training/prepared_model.h"
+#include "core/training/run_summary_json.h"
 #include "core/training/teacher_run.h"
+#include "core/training/teacher_sources.h"
 #include "core/training/trainer.h"
 #include "core/base/version.h"
 
 #include <chrono>
-#include <mutex>
 #include <optional>
 
 namespace distillery {
@@ -53,52 +54,6 @@ int64_t queueRun(RunStore& store, const RunConfig& config) {
 }
 
 namespace {
-
-// Parameter initialisation draws from LibTorch's global generator; seeding it
-// and building must not interleave between concurrent runs.
-Classifier buildSeeded(const ModelSpec& spec, const Dataset& data, uint64_t seed) {
-  std::lock_guard<std::mutex> lock(modelInitMutex());
-  torch::manual_seed(seed);
-  return buildModel(spec, data.shape, data.num_classes);
-}
-
-struct TrainedModel {
-  Classifier model;
-  ModelSpec spec;
-  ModelInfo info;
-  int64_t run_id = 0;
-  std::string sha256; // of the TorchScript file it came from (empty for zoo models)
-};
-
-// A model about to be trained, or a TorchScript teacher: zoo networks are
-// built from the seed; a TorchScript file is loaded and checked on a real
-// batch of the dataset (`role` names the config field in errors).
-TrainedModel prepareModel(const ModelSpec& spec, const Dataset& data, uint64_t seed, const std::string& role) {
-  TrainedModel t;
-  t.spec = spec;
-  if (!spec.isTorchScript()) {
-    t.model = buildSeeded(spec, data, seed);
-    t.info = describeModel(spec, data.shape.channels, data.shape.height, data.shape.width, data.num_classes);
-    return t;
-  }
-  try {
-    ScriptedClassifier scripted = loadCheckedTorchScript(spec.torchscript, probeBatch(data), data.num_classes);
-    // The preflight refuses these too; a run queued without it must not train on them either.
-    const std::string batch_norm = fixedBatchNormProblem(scripted->script(), role != "teacher");
-    if (!batch_norm.empty()) throw DataError(spec.torchscript, batch_norm);
-    t.info = describeScripted(*scripted, data.shape);
-    t.model = scripted.ptr();
-    t.sha256 = sha256OfFile(spec.torchscript);
-  } catch (const DataError& e) {
-    throw ConfigError(role + ".torchscript", e.what());
-  }
-  return t;
-}
-
-// The provenance of a TorchScript model, for the summary.
-nlohmann::json torchScriptSource(const TrainedModel& t) {
-  return {{"kind", "torchscript"}, {"path", t.spec.torchscript}, {"sha256", t.sha256}};
-}
 
 class RunExecution {
 public:
@@ -167,34 +122,7 @@ private:
   }
 
   nlohmann::json baseSummary(const TrainedModel& trained, const TrainerResult& r, double test_accuracy) const {
-    nlohmann::json s;
-    s["test_accuracy"] = test_accuracy;
-    s["best_val_accuracy"] = r.best_val_accuracy;
-    s["final_val_accuracy"] = r.final_val_accuracy;
-    if (r.best_test_accuracy >= 0) s["best_test_accuracy"] = r.best_test_accuracy;
-    if (r.best_test_agreement >= 0) s["best_test_agreement"] = r.best_test_agreement;
-    s["params"] = trained.info.params;
-    s["flops_per_sample"] = trained.info.flops_per_sample;
-    s["model"] = describe(trained.spec);
-    s["wall_s"] = r.wall_s;
-    s["samples"] = r.cost.samples;
-    s["samples_per_s"] = r.wall_s > 0 ? r.cost.samples / r.wall_s : 0.0;
-    s["train_flops"] = r.cost.flops;
-    s["teacher_queries"] = r.cost.teacher_queries;
-    s["steps"] = r.cost.step;
-    s["selected_step"] = r.selected_step;
-    s["epochs"] = r.cost.epoch;
-    s["device"] = device_.str();
-    s["dataset"] = data_.name;
-    s["dataset_path"] = data_.path;
-    s["dataset_hash"] = data_.content_hash;
-    s["app_version"] = appVersion();
-    s["libtorch_version"] = libtorchVersion();
-    s["input_shape"] = {data_.shape.channels, data_.shape.height, data_.shape.width};
-    s["num_classes"] = data_.num_classes;
-    if (trained.spec.isTorchScript()) s["source"] = torchScriptSource(trained);
-    s["data"] = data_.summaryJson();
-    return s;
+    return trainingSummary(trained, r, test_accuracy, device_, data_);
   }
 
   void recordFinal(RunRecorder& recorder, const CostCounters& c, double wall, const std::string& metric,
@@ -238,36 +166,13 @@ private:
   }
 
   TrainedModel teacherFromRun(int64_t teacher_run_id) {
-    const RunRecord record = finishedTeacherRun(store_, teacher_run_id);
-    auto bytes = store_.loadArtifact(teacher_run_id, "model.pt");
-    if (!bytes) throw ConfigError("teacher.run", "run " + std::to_string(teacher_run_id) + " has no saved model");
-    RunConfig teacher_config = RunConfig::fromJsonText(record.config_json);
-    TrainedModel t;
-    t.run_id = teacher_run_id;
-    t.spec = teacher_config.trainedModel();
-    const std::string origin = "the model of run " + std::to_string(teacher_run_id);
-    try {
-      t.model = restoreTrainedModel(t.spec, data_.shape, data_.num_classes, *bytes, origin);
-      if (auto* scripted = dynamic_cast<ScriptedClassifierImpl*>(t.model.get())) {
-        probeClassifier(t.model, probeBatch(data_), data_.num_classes, origin);
-        t.info = describeScripted(*scripted, data_.shape);
-      } else {
-        t.info = describeModel(t.spec, data_.shape.channels, data_.shape.height, data_.shape.width, data_.num_classes);
-      }
-    } catch (const DataError& e) {
-      throw ConfigError("teacher.run", std::string(e.what()) + "; this dataset has input " +
-                                           std::to_string(data_.shape.channels) + "x" + std::to_string(data_.shape.height) +
-                                           "x" + std::to_string(data_.shape.width) + " and " +
-                                           std::to_string(data_.num_classes) + " classes");
-    }
-    t.model->to(device_);
+    TrainedModel t = teacherFromStoredRun(store_, teacher_run_id, data_, device_);
     log("info", "teacher: run #" + std::to_string(teacher_run_id) + " (" + describe(t.spec) + ")");
     return t;
   }
 
   TrainedModel teacherFromTorchScript() {
-    TrainedModel t = prepareModel(config_.teacher.model, data_, 0, "teacher");
-    t.model->to(device_);
+    TrainedModel t = distillery::teacherFromTorchScript(config_.teacher.model, data_, device_);
     log("info", "teacher: TorchScript " + t.spec.torchscript + " (sha256 " + t.sha256 + ", " +
                     std::to_string(t.info.params) + " parameters)");
     return t;
@@ -353,31 +258,14 @@ private:
     store_.saveArtifact(run_id_, "model.pt", saveTrainedModel(student.model));
 
     nlohmann::json summary = baseSummary(student, r, test_acc);
-    summary["test_agreement"] = test_agree;
-    summary["test_kl"] = test_kl;
-    summary["val_agreement"] = r.final_val_agreement;
-    summary["val_kl"] = r.final_val_kl;
-    summary["teacher_run_id"] = teacher.run_id;
-    summary["teacher"] = teacher.spec.isTorchScript() && teacher.run_id == 0
-                             ? torchScriptSource(teacher)
-                             : nlohmann::json{{"kind", "run"}, {"run_id", teacher.run_id}};
-    summary["teacher_model"] = describe(teacher.spec);
-    summary["teacher_test_accuracy"] = teacher_test_acc;
-    summary["teacher_params"] = teacher.info.params;
-    summary["teacher_flops_per_sample"] = teacher.info.flops_per_sample;
-    summary["compression"] = double(teacher.info.params) / double(std::max<int64_t>(1, student.info.params));
-    summary["method"] = method->name;
-    summary["teacher_access"] = method->teacher_access;
-    if (method->needs_features) {
-      summary["teacher_layer"] = r.teacher_layer;
-      summary["student_layer"] = r.student_layer;
-      summary["method_extra_params"] = r.extra_params; // adapter / heads, trained but not kept
-    }
-    cache_summary["teacher_passes_saved"] = r.cost.teacher_passes_saved;
-    summary["transfer"] = transferSummary(student_data_, config_.transfer);
-    summary["teacher_cache"] = cache_summary;
-    // Val/test teacher logits were computed once and count as queries too.
-    summary["teacher_queries"] = r.cost.teacher_queries + double(data_.val.size() + data_.test.size());
+    DistillFigures figures{teacher, student, r, *method};
+    figures.test_agreement = test_agree;
+    figures.test_kl = test_kl;
+    figures.teacher_test_accuracy = teacher_test_acc;
+    figures.transfer = transferSummary(student_data_, config_.transfer);
+    figures.teacher_cache = cache_summary;
+    figures.teacher_logit_rows = data_.val.size() + data_.test.size();
+    addDistillSummary(summary, figures);
     log("info", "student test accuracy " + std::to_string(test_acc) + ", agreement " + std::to_string(test_agree));
     return summary;
   }
@@ -394,23 +282,6 @@ private:
     };
     if (config_.teacher.kind == TeacherSource::Kind::Zoo) check(config_.teacher.model, "teacher_layer");
     check(config_.student, "student_layer");
-  }
-
-  // Hash of what the teacher computes: its architecture, weights and buffers.
-  static std::string teacherDigest(const TrainedModel& teacher) {
-    Sha256 h;
-    h.update(describe(teacher.spec));
-    for (const auto& item : teacher.model->named_parameters()) {
-      h.update(item.key());
-      auto t = item.value().detach().to(torch::kCPU).contiguous();
-      h.update(t.data_ptr(), size_t(t.numel() * t.element_size()));
-    }
-    for (const auto& item : teacher.model->named_buffers()) {
-      h.update(item.key());
-      auto t = item.value().detach().to(torch::kCPU).contiguous();
-      h.update(t.data_ptr(), size_t(t.numel() * t.element_size()));
-    }
-    return h.hexDigest();
   }
 
   // Fills outputs.train_cache from the teacher-output cache when the method
