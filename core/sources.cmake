@@ -7,6 +7,7 @@ set(DISTILLERY_BASE_SOURCES
   # base/
   base/base64.cpp
   base/content_hash.cpp
+  base/file_checks.cpp
   base/file_output.cpp
   base/json_flatten.cpp
   base/number_format.cpp

@@ -1,5 +1,7 @@
 #include "core/data/cifar_reader.h"
 
+#include "core/base/file_checks.h"
+
 #include "core/base/errors.h"
 #include "core/data/idx_reader.h"
 
@@ -12,18 +14,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool isFile(const std::string& path) {
-  std::error_code ec;
-  return fs::is_regular_file(path, ec);
-}
-
 // Accepts the folder of .bin files itself or the folder the archive was unpacked in.
 std::string resolveDir(const std::string& dir, const std::string& probe, const std::string& archive_dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) throw DataError(dir, "dataset directory not found (data.path)");
   if (!fs::is_directory(dir, ec)) throw DataError(dir, "expected a directory holding the CIFAR .bin files (data.path)");
-  if (isFile(dir + "/" + probe)) return dir;
-  if (isFile(dir + "/" + archive_dir + "/" + probe)) return dir + "/" + archive_dir;
+  if (isRegularFile(dir + "/" + probe)) return dir;
+  if (isRegularFile(dir + "/" + archive_dir + "/" + probe)) return dir + "/" + archive_dir;
   throw DataError(dir + "/" + probe, "file not found (expected the binary version of the dataset here, or in " +
                                          archive_dir + "/ below it)");
 }

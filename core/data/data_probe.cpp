@@ -1,5 +1,7 @@
 #include "core/data/data_probe.h"
 
+#include "core/base/file_checks.h"
+
 #include "core/data/dataset_formats.h"
 
 #include <fcntl.h>
@@ -17,16 +19,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool isDir(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_directory(p, ec);
-}
-
-bool isFile(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_regular_file(p, ec);
-}
-
 // Why `p` cannot be looked at, "" when it exists. Missing, behind a folder
 // this user may not enter, and below a file are different problems to fix.
 std::string whyNotThere(const fs::path& p) {
@@ -37,7 +29,7 @@ std::string whyNotThere(const fs::path& p) {
     return "cannot be reached (permission denied on a folder above it; check its permissions)";
   if (ec == std::errc::not_a_directory)
     for (fs::path up = p.parent_path(); !up.empty() && up != up.parent_path(); up = up.parent_path())
-      if (isFile(up)) return "not found (" + up.string() + " is a file, not a folder)";
+      if (isRegularFile(up)) return "not found (" + up.string() + " is a file, not a folder)";
   if (ec == std::errc::no_such_file_or_directory || ec == std::errc::not_a_directory) return "not found";
   return "cannot be read (" + ec.message() + ")";
 }
@@ -66,7 +58,7 @@ std::string unreadableFile(const std::string& file) {
 // The IDX file `stem` with or without .gz, as the reader looks for it; "" when neither exists.
 std::string idxFile(const std::string& dir, const std::string& stem) {
   for (const char* ext : {".gz", ""})
-    if (isFile(dir + "/" + stem + ext)) return dir + "/" + stem + ext;
+    if (isRegularFile(dir + "/" + stem + ext)) return dir + "/" + stem + ext;
   return "";
 }
 
@@ -89,7 +81,7 @@ std::vector<int64_t> idxDims(const std::string& file) {
 
 // The formats whose data.path is a folder: say so when it is not.
 bool requireFolder(const DataConfig& data, DataProbe& p) {
-  if (!isDir(data.path)) {
+  if (!isFolder(data.path)) {
     p.problem = data.path + ": not a folder (expected the folder holding the " + data.dataset + " files)";
     return false;
   }
@@ -106,9 +98,9 @@ void probeCifarFiles(const DataConfig& data, DataProbe& p, const std::vector<std
   if (!requireFolder(data, p)) return;
   std::string dir = data.path;
   const std::string unpacked = data.path + "/" + unpacked_folder;
-  if (!isFile(dir + "/" + files[0]) && isFile(unpacked + "/" + files[0])) dir = unpacked;
+  if (!isRegularFile(dir + "/" + files[0]) && isRegularFile(unpacked + "/" + files[0])) dir = unpacked;
   for (const std::string& file : files)
-    if (!isFile(dir + "/" + file)) {
+    if (!isRegularFile(dir + "/" + file)) {
       p.problem = dir + "/" + file + ": file not found (expected the binary version of the dataset here)";
       return;
     } else if (const std::string why = unreadableFile(dir + "/" + file); !why.empty()) {
@@ -157,9 +149,9 @@ void probeCifar100Files(const DataConfig& data, DataProbe& p) {
 void probeImageFolderFiles(const DataConfig& data, DataProbe& p) {
   if (!requireFolder(data, p)) return;
   const fs::path root(data.path);
-  const bool splits = isDir(root / "train");
+  const bool splits = isFolder(root / "train");
   const fs::path train = splits ? root / "train" : root;
-  p.has_val_split = splits && isDir(root / "val");
+  p.has_val_split = splits && isFolder(root / "val");
   std::error_code ec;
   for (fs::directory_iterator it(train, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code e2;
@@ -171,15 +163,15 @@ void probeImageFolderFiles(const DataConfig& data, DataProbe& p) {
 }
 
 void probeCsvFiles(const DataConfig& data, DataProbe& p) {
-  if (isDir(data.path)) {
+  if (isFolder(data.path)) {
     if (const std::string why = unreadableFolder(data.path); !why.empty())
       p.problem = data.path + ": " + why;
-    else if (!isFile(data.path + "/train.csv"))
+    else if (!isRegularFile(data.path + "/train.csv"))
       p.problem = data.path + "/train.csv: file not found (a CSV folder needs train.csv; val.csv and test.csv are optional)";
     else if (const std::string why = unreadableFile(data.path + "/train.csv"); !why.empty())
       p.problem = data.path + "/train.csv: " + why;
-    p.has_val_split = isFile(data.path + "/val.csv");
-  } else if (!isFile(data.path)) {
+    p.has_val_split = isRegularFile(data.path + "/val.csv");
+  } else if (!isRegularFile(data.path)) {
     p.problem = data.path + ": not a file (expected a CSV file, or a folder holding train.csv)";
   } else if (const std::string why = unreadableFile(data.path); !why.empty()) {
     p.problem = data.path + ": " + why;

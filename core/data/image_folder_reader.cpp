@@ -1,5 +1,7 @@
 #include "core/data/image_folder_reader.h"
 
+#include "core/base/file_checks.h"
+
 #include "core/base/content_hash.h"
 #include "core/base/errors.h"
 #include "core/data/idx_reader.h"
@@ -18,11 +20,6 @@ namespace distillery {
 namespace fs = std::filesystem;
 
 namespace {
-
-bool isDir(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_directory(p, ec);
-}
 
 bool hidden(const fs::path& p) { return p.filename().string().rfind('.', 0) == 0; }
 
@@ -178,9 +175,9 @@ RawDataset readImageFolder(const std::string& root_text, int64_t image_size, int
   const fs::path root(root_text);
   std::error_code ec;
   if (!fs::exists(root, ec)) throw DataError(root_text, "dataset directory not found (data.path)");
-  if (!isDir(root)) throw DataError(root_text, "expected a folder with one subfolder per class (data.path)");
+  if (!isFolder(root)) throw DataError(root_text, "expected a folder with one subfolder per class (data.path)");
 
-  const bool has_splits = isDir(root / "train");
+  const bool has_splits = isFolder(root / "train");
   const fs::path train_dir = has_splits ? root / "train" : root;
   RawDataset d;
   SkipList skips(root);
@@ -196,9 +193,9 @@ RawDataset readImageFolder(const std::string& root_text, int64_t image_size, int
   ContentHash hash;
   d.train = loadSplit(listSplit(train_dir, classes, true, skips), root, image_size, channels, hash);
   if (has_splits) {
-    if (isDir(root / "val"))
+    if (isFolder(root / "val"))
       d.val = loadSplit(listSplit(root / "val", classes, false, skips), root, image_size, channels, hash);
-    if (isDir(root / "test"))
+    if (isFolder(root / "test"))
       d.test = loadSplit(listSplit(root / "test", classes, false, skips), root, image_size, channels, hash);
     const FolderEntries top = listFolder(root);
     for (const fs::path& f : top.files) skips.add(f, SkipReason::NotInClassFolder, "");

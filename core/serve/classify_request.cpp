@@ -1,5 +1,7 @@
 #include "core/serve/classify_request.h"
 
+#include "core/config/config_reader.h"
+
 #include "core/base/base64.h"
 
 #include <nlohmann/json.hpp>
@@ -15,17 +17,6 @@ std::string ClassifyRequest::inputBytes(int64_t i) const {
 }
 
 namespace {
-
-std::string typeName(const nlohmann::json& v) {
-  switch (v.type()) {
-  case nlohmann::json::value_t::null: return "null";
-  case nlohmann::json::value_t::boolean: return "a boolean";
-  case nlohmann::json::value_t::string: return "a string";
-  case nlohmann::json::value_t::array: return "an array";
-  case nlohmann::json::value_t::object: return "an object";
-  default: return "a number";
-  }
-}
 
 std::string shapeText(const std::vector<int64_t>& shape) {
   std::string s = "[N";
@@ -52,7 +43,7 @@ ClassifyRequest parseClassifyRequest(const std::string& body, const std::vector<
   } catch (const nlohmann::json::exception& e) {
     throw RequestError(400, "body", std::string("not valid JSON (") + e.what() + ")");
   }
-  if (!j.is_object()) throw RequestError(400, "body", "expected a JSON object, got " + typeName(j));
+  if (!j.is_object()) throw RequestError(400, "body", "expected a JSON object, got " + jsonTypeName(j));
   for (auto it = j.begin(); it != j.end(); ++it)
     if (it.key() != "dtype" && it.key() != "shape" && it.key() != "data")
       throw RequestError(400, it.key().empty() ? "body" : it.key(),
@@ -67,7 +58,7 @@ ClassifyRequest parseClassifyRequest(const std::string& body, const std::vector<
   const std::string expected = "expected " + shapeText(input_shape);
   if (!j.contains("shape")) throw RequestError(400, "shape", "missing; " + expected);
   const auto& shape = j["shape"];
-  if (!shape.is_array()) throw RequestError(400, "shape", expected + ", got " + typeName(shape));
+  if (!shape.is_array()) throw RequestError(400, "shape", expected + ", got " + jsonTypeName(shape));
   if (shape.size() != input_shape.size() + 1)
     throw RequestError(400, "shape", expected + ", got " + std::to_string(shape.size()) + " dimensions");
   for (size_t d = 0; d < shape.size(); ++d) {
@@ -89,7 +80,7 @@ ClassifyRequest parseClassifyRequest(const std::string& body, const std::vector<
   }
 
   if (!j.contains("data")) throw RequestError(400, "data", "missing; expected the inputs as base64");
-  if (!j["data"].is_string()) throw RequestError(400, "data", "expected a base64 string, got " + typeName(j["data"]));
+  if (!j["data"].is_string()) throw RequestError(400, "data", "expected a base64 string, got " + jsonTypeName(j["data"]));
   auto bytes = decodeBase64(j["data"].get_ref<const std::string&>());
   if (!bytes) throw RequestError(400, "data", "not valid base64 (standard alphabet, optional '=' padding)");
   int64_t numel = 1;
