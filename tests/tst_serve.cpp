@@ -811,11 +811,11 @@ private Q_SLOTS:
         QVERIFY2(e.field() == field, e.what());
       }
     }
-    // And from the serve config file, at start: exit 2 naming the field.
+    // And from the serve config file, at start: exit 2 naming the file and the field.
     json config = serveConfig("bad-defense.sqlite", {{"mode", "label"}, {"transforms", {{{"name", "reverse_sigmoid"}, {"beta", 1}}}}});
     Result r = cli({"serve", "1", "--config", writeJson("serve-bad-defense.json", config), "--port", "0", "--db", db()});
     QCOMPARE(r.code, 2);
-    QVERIFY2(r.err.contains("output.transforms[0].gamma"), qPrintable(r.err));
+    QVERIFY2(r.err.contains("serve-bad-defense.json") && r.err.contains("output.transforms[0].gamma"), qPrintable(r.err));
   }
 
   // reverse_sigmoid then adaptive_misinformation then topk, on the running server:
