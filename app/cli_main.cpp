@@ -29,6 +29,7 @@
 #include "core/config/sweep_spec.h"
 #include "core/base/version.h"
 #include "core/serve/request_log.h"  // issue 17: serve
+#include "core/serve/output_modes.h"
 #include "core/serve/served_model.h"
 #include "serve/http_server.h"
 
@@ -711,6 +712,14 @@ int cmdServe(const std::string& db, const ServeArgs& a) {
   if (a.port < 0 || a.port > 65535) throw ConfigError("--port", "expected 0 (any free port) to 65535");
   const ServeConfig config = ServeConfig::fromJsonFile(a.config);
   ServedModel model = loadServedModel(a.teacher, resolveStorePath(db), config.input);
+  // The output pipeline needs the model's classes (topk's k); checked before the log is
+  // opened, and named like the config's other errors: "serve.json: output.transforms[0].beta: ...".
+  try {
+    buildOutputPipeline(config.output, int64_t(model.input.class_names.size()));
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    throw ConfigError(a.config + ": " + e.field(), what.substr(e.field().size() + 2));
+  }
   RequestLog log(config.log_path);
   ClassifyService service(config, model.input, model.teacher, model.forward, log);
   HttpServerOptions options;

@@ -46,6 +46,7 @@ set(DISTILLERY_BASE_SOURCES
   serve/classify_service.cpp
   serve/input_sketch.cpp
   serve/key_ledger.cpp
+  serve/output_defenses.cpp
   serve/output_modes.cpp
   serve/request_log.cpp
   serve/serve_config.cpp

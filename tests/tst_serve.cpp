@@ -1,6 +1,8 @@
-// The teacher server (issue 17 items 1-2): distillery-cli serve on 127.0.0.1
-// with a free port, spoken to over real HTTP (cpp-httplib's client). Every
-// output mode is checked against PyTorch (tests/serve_reference.py), the
+// The teacher server (issue 17 items 1-2, and part 2's defenses): distillery-cli
+// serve on 127.0.0.1 with a free port, spoken to over real HTTP (cpp-httplib's
+// client). Every output mode is checked against PyTorch (tests/serve_reference.py),
+// every defense and their composition with a mode against
+// tests/defense_reference.py, the
 // argmax against the stored run's test accuracy, the refusals (401, 400, 413,
 // 429, 402) by status and field, the request log under 8 concurrent clients
 // and after kill -9. The torch-free parts (base64, token bucket, request
@@ -8,6 +10,7 @@
 #include "core/base/base64.h"
 #include "core/base/errors.h"
 #include "core/serve/classify_request.h"
+#include "core/serve/output_defenses.h"
 #include "core/serve/output_modes.h"
 #include "core/serve/serve_config.h"
 #include "core/serve/token_bucket.h"
@@ -72,6 +75,48 @@ std::string asFloat32(const std::string& pixels) {
     std::memcpy(&bits, &v, 4);
     for (int b = 0; b < 4; ++b) out[4 * i + size_t(b)] = char((bits >> (8 * b)) & 0xFF);
   }
+  return out;
+}
+
+// Runs one of the tests' Python references with `input` on stdin; its stdout as JSON,
+// or {"python_error": stderr}.
+json runReference(const QString& script, const QStringList& args, const std::string& input) {
+  QProcess py;
+  py.start(kPython, QStringList{QString(DISTILLERY_SOURCE_DIR) + "/tests/" + script} + args);
+  py.write(input.data(), qint64(input.size()));
+  py.closeWriteChannel();
+  if (!py.waitForFinished(120000) || py.exitCode() != 0)
+    return json{{"python_error", py.readAllStandardError().toStdString()}};
+  return json::parse(py.readAllStandardOutput().toStdString());
+}
+
+bool pythonHasTorch() {
+  QProcess probe;
+  probe.start(kPython, {"-c", "import torch"});
+  return probe.waitForFinished(60000) && probe.exitStatus() == QProcess::NormalExit && probe.exitCode() == 0;
+}
+
+// Fixed probability rows over 6 classes: confident, near uniform, a near tie,
+// almost one-hot, spread, and one with classes at 1e-12 (the clip's side).
+ProbBatch fixedBatch() {
+  const std::vector<std::vector<double>> rows = {
+      {0.9, 0.05, 0.02, 0.015, 0.01, 0.005},
+      {0.2, 0.18, 0.17, 0.16, 0.15, 0.14},
+      {0.45, 0.44, 0.05, 0.03, 0.02, 0.01},
+      {0.999999, 4e-7, 3e-7, 1.5e-7, 1e-7, 5e-8},
+      {0.3, 0.25, 0.2, 0.15, 0.07, 0.03},
+      {0.6, 0.4 - 1e-11, 4e-12, 3e-12, 2e-12, 1e-12}};
+  ProbBatch b;
+  b.rows = int64_t(rows.size());
+  b.classes = 6;
+  for (const auto& r : rows) b.p.insert(b.p.end(), r.begin(), r.end());
+  return b;
+}
+
+json rowsOf(const std::vector<double>& values, int64_t classes) {
+  json out = json::array();
+  for (size_t i = 0; i < values.size(); i += size_t(classes))
+    out.push_back(std::vector<double>(values.begin() + long(i), values.begin() + long(i) + classes));
   return out;
 }
 
@@ -614,6 +659,216 @@ private Q_SLOTS:
     r = cli({"serve", dir_.filePath("missing.pt"), "--config", writeJson("serve-missing.json", config), "--port", "0"});
     QVERIFY(r.code != 0);
     QVERIFY2(r.err.contains("missing.pt"), qPrintable(r.err));
+  }
+
+  // ---- defenses (issue 17 part 2) --------------------------------------------
+
+  // Every defense, alone and chained, then the probs and topk modes, against
+  // tests/defense_reference.py on fixed rows; gaussian_noise's draws are handed over.
+  void defensesMatchTheTorchReference() {
+    if (!pythonHasTorch()) QSKIP("python3-torch is not installed (/usr/bin/python3 cannot import torch)");
+    const ProbBatch batch = fixedBatch();
+    const uint64_t seed = 7;
+    const json noisy = {{"name", "gaussian_noise"}, {"scale", 0.05}, {"seed", seed}};
+    const json rough = {{"name", "gaussian_noise"}, {"scale", 0.3}, {"seed", seed}}; // clips many classes to 0
+    const json rs = {{"name", "reverse_sigmoid"}, {"beta", 0.7}, {"gamma", 0.3}};
+    const json rs_strong = {{"name", "reverse_sigmoid"}, {"beta", 2.0}, {"gamma", 1.5}};
+    const json am = {{"name", "adaptive_misinformation"}, {"tau", 0.5}}; // nu at its default, 1000
+    const json am_soft = {{"name", "adaptive_misinformation"}, {"tau", 0.7}, {"nu", 10}};
+    const std::vector<json> cases = {
+        json::array({noisy}), json::array({rough}), json::array({rs}), json::array({rs_strong}),
+        json::array({am}), json::array({am_soft}), json::array({noisy, rs}), json::array({rs, am_soft})};
+    const int k = 3;
+    json spec = {{"probs", rowsOf(batch.p, batch.classes)},
+                 {"noise", rowsOf(gaussianNoise(seed, batch), batch.classes)},
+                 {"k", k},
+                 {"cases", cases}};
+    const json ref = runReference("defense_reference.py", {}, spec.dump());
+    QVERIFY2(ref.contains("cases"), ref.dump().c_str());
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const json probs = buildOutputPipeline({{"mode", "probs"}, {"transforms", cases[i]}}, 6).apply(batch);
+      const json topk = buildOutputPipeline({{"mode", "topk"}, {"k", k}, {"transforms", cases[i]}}, 6).apply(batch);
+      const json& want = ref["cases"][i];
+      bool changed = false;
+      for (int64_t r = 0; r < batch.rows; ++r) {
+        const std::string where = cases[i].dump() + " row " + std::to_string(r) + ": " + probs[size_t(r)].dump() +
+                                  " vs " + want["probs"][size_t(r)].dump();
+        double sum = 0;
+        for (int64_t c = 0; c < batch.classes; ++c) {
+          const double got = probs[size_t(r)]["probs"][size_t(c)].get<double>();
+          QVERIFY2(std::abs(got - want["probs"][size_t(r)][size_t(c)].get<double>()) < 1e-12, where.c_str());
+          QVERIFY2(got >= 0, where.c_str());
+          changed |= std::abs(got - batch.row(r)[c]) > 1e-4;
+          sum += got;
+        }
+        QVERIFY2(std::abs(sum - 1) < 1e-12, where.c_str());
+        // Classes by their reference probability: noise can clip several to 0, and torch.topk orders ties freely.
+        const json& classes = topk[size_t(r)]["classes"];
+        QVERIFY2(classes.size() == size_t(k) && classes[0] == probs[size_t(r)]["label"], (where + classes.dump()).c_str());
+        for (int c = 0; c < k; ++c) {
+          const double want_c = want["topk"]["probs"][size_t(r)][size_t(c)].get<double>();
+          QVERIFY2(std::abs(topk[size_t(r)]["probs"][size_t(c)].get<double>() - want_c) < 1e-12, where.c_str());
+          QVERIFY2(std::abs(want["probs"][size_t(r)][classes[size_t(c)].get<size_t>()].get<double>() - want_c) < 1e-12,
+                   (where + classes.dump()).c_str());
+          for (int d = 0; d < c; ++d) QVERIFY2(classes[size_t(d)] != classes[size_t(c)], where.c_str());
+        }
+      }
+      QVERIFY2(changed, qPrintable(QString::fromStdString(cases[i].dump() + " left every row as it was")));
+    }
+  }
+
+  // The noise the reference is handed must itself be standard normal, fixed by
+  // the seed and the row (a repeated query gets the same noise), and new per seed.
+  void gaussianNoiseIsSeededAndStandardNormal() {
+    ProbBatch b;
+    b.classes = 10;
+    b.rows = 2000;
+    for (int64_t r = 0; r < b.rows; ++r) {
+      std::vector<double> row(10);
+      double sum = 0;
+      for (int c = 0; c < 10; ++c) sum += row[size_t(c)] = 1.0 + double((c * 13) % 17) + double(r * (c + 1)) / 1000;
+      for (double v : row) b.p.push_back(v / sum);
+    }
+    b.p.insert(b.p.end(), b.p.begin(), b.p.begin() + 10); // row 0 again, as a repeated query
+    ++b.rows;
+    const std::vector<double> z = gaussianNoise(42, b);
+    const size_t draws = z.size() - 10; // all but the repeat
+    double mean = 0, var = 0, within1 = 0, within2 = 0;
+    for (size_t i = 0; i < draws; ++i) mean += z[i];
+    mean /= double(draws);
+    for (size_t i = 0; i < draws; ++i) {
+      const double v = z[i];
+      var += (v - mean) * (v - mean);
+      within1 += std::abs(v) < 1;
+      within2 += std::abs(v) < 2;
+    }
+    var /= double(draws - 1);
+    within1 /= double(draws);
+    within2 /= double(draws);
+    // 20,000 draws: bounds at about 5 standard errors.
+    QVERIFY2(std::abs(mean) < 0.035, qPrintable(QString::number(mean)));
+    QVERIFY2(std::abs(var - 1) < 0.05, qPrintable(QString::number(var)));
+    QVERIFY2(std::abs(within1 - 0.6827) < 0.017, qPrintable(QString::number(within1)));
+    QVERIFY2(std::abs(within2 - 0.9545) < 0.008, qPrintable(QString::number(within2)));
+    QVERIFY(gaussianNoise(42, b) == z);
+    const std::vector<double> other = gaussianNoise(43, b);
+    QVERIFY(other != z);
+    QVERIFY(std::equal(z.begin(), z.begin() + 10, z.end() - 10)); // the repeated row: the same noise
+    QVERIFY(!std::equal(z.begin(), z.begin() + 10, z.begin() + 10));
+  }
+
+  // What the references cannot reach: zeros, the switch of adaptive_misinformation, no reported seed.
+  void defenseEdgeCases() {
+    ProbBatch b;
+    b.rows = 2;
+    b.classes = 4;
+    b.p = {0.97, 0.03, 0.0, 0.0, 0.4, 0.3, 0.2, 0.1};
+    // A top probability far above tau: the answer is the model's; far below: the misinformation,
+    // which with classes at exactly 0 shares all its mass between them.
+    const ProbBatch am = adaptiveMisinformationDefense(b, 0.5, 1000);
+    for (int c = 0; c < 4; ++c) QCOMPARE(am.p[size_t(c)], b.p[size_t(c)]);
+    const ProbBatch all = adaptiveMisinformationDefense(b, 1.0, 1e6);
+    QCOMPARE(all.p[2], 0.5);
+    QCOMPARE(all.p[3], 0.5);
+    QVERIFY(std::abs(all.p[4] - (1 / 0.4) / (1 / 0.4 + 1 / 0.3 + 1 / 0.2 + 1 / 0.1)) < 1e-15);
+    // Noise that wipes out a row leaves it uniform, not undefended.
+    const ProbBatch wiped = gaussianNoiseDefense(b, 1e9, 1);
+    for (double v : wiped.p) QVERIFY(std::isfinite(v) && v >= 0);
+    for (int64_t r = 0; r < 2; ++r) {
+      double sum = 0;
+      for (int c = 0; c < 4; ++c) sum += wiped.row(r)[c];
+      QVERIFY(std::abs(sum - 1) < 1e-12);
+    }
+    const OutputPipeline pipe = buildOutputPipeline(
+        {{"mode", "label"}, {"transforms", {{{"name", "gaussian_noise"}, {"scale", 0.1}, {"seed", 99}}}}}, 4);
+    QCOMPARE(pipe.parameters["transforms"], json::parse(R"([{"name": "gaussian_noise", "scale": 0.1}])"));
+    QVERIFY(!buildOutputPipeline({{"mode", "label"}}, 4).parameters.contains("transforms"));
+  }
+
+  void defenseConfigErrorsNameTheField() {
+    const json rs = {{"name", "reverse_sigmoid"}, {"beta", 0.7}, {"gamma", 0.3}};
+    const std::vector<std::pair<json, std::string>> cases = {
+        {{{"name", "reverse_sigmoid"}}, "output.transforms"}, // an object, not a list
+        {json::array({"reverse_sigmoid"}), "output.transforms[0]"},
+        {json::array({{{"name", "blur"}}}), "output.transforms[0].name"},
+        {json::array({{{"beta", 1}}}), "output.transforms[0].name"},
+        {json::array({{{"name", "reverse_sigmoid"}, {"beta", 0.5}}}), "output.transforms[0].gamma"},
+        {json::array({{{"name", "reverse_sigmoid"}, {"beta", -1}, {"gamma", 1}}}), "output.transforms[0].beta"},
+        {json::array({{{"name", "gaussian_noise"}}}), "output.transforms[0].scale"},
+        {json::array({{{"name", "gaussian_noise"}, {"scale", 0.1}, {"sd", 1}}}), "output.transforms[0].sd"},
+        {json::array({{{"name", "gaussian_noise"}, {"scale", 0.1}, {"seed", 0.5}}}), "output.transforms[0].seed"},
+        {json::array({rs, {{"name", "adaptive_misinformation"}, {"tau", 1.5}}}), "output.transforms[1].tau"},
+        {json::array({rs, {{"name", "adaptive_misinformation"}}}), "output.transforms[1].tau"},
+        {json::array({{{"name", "adaptive_misinformation"}, {"tau", 0.5}, {"nu", 0}}}), "output.transforms[0].nu"},
+        {json::array({{{"name", "adaptive_misinformation"}, {"tau", 0.5}, {"misinformation", "model"}}}),
+         "output.transforms[0].misinformation"},
+    };
+    for (const auto& [transforms, field] : cases) {
+      try {
+        buildOutputPipeline({{"mode", "topk"}, {"k", 3}, {"transforms", transforms}}, 10);
+        QFAIL(qPrintable(QString::fromStdString("accepted " + transforms.dump())));
+      } catch (const ConfigError& e) {
+        QVERIFY2(e.field() == field, e.what());
+      }
+    }
+    // And from the serve config file, at start: exit 2 naming the file and the field.
+    json config = serveConfig("bad-defense.sqlite", {{"mode", "label"}, {"transforms", {{{"name", "reverse_sigmoid"}, {"beta", 1}}}}});
+    Result r = cli({"serve", "1", "--config", writeJson("serve-bad-defense.json", config), "--port", "0", "--db", db()});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("serve-bad-defense.json") && r.err.contains("output.transforms[0].gamma"), qPrintable(r.err));
+  }
+
+  // reverse_sigmoid then adaptive_misinformation then topk, on the running server:
+  // PyTorch's probabilities of the exported model through the defense reference.
+  void defendedServerMatchesTheReference() {
+    if (!pythonHasTorch()) QSKIP("python3-torch is not installed (/usr/bin/python3 cannot import torch)");
+    const int n = 16, k = 3;
+    const auto& pre = summary_["data"]["preprocessing"];
+    QProcess py;
+    py.start(kPython, {QString(DISTILLERY_SOURCE_DIR) + "/tests/serve_reference.py", dir_.filePath("model.pt"),
+                       QString::fromStdString(testImages()), QString::number(n),
+                       QString::number(pre["divide_by"].get<double>(), 'g', 17),
+                       QString::number(pre["mean"][0].get<double>(), 'g', 17),
+                       QString::number(pre["std"][0].get<double>(), 'g', 17), QString::number(k), "2"});
+    QVERIFY(py.waitForFinished(120000));
+    QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+    const json model = json::parse(py.readAllStandardOutput().toStdString());
+    const json defenses = {{{"name", "reverse_sigmoid"}, {"beta", 0.7}, {"gamma", 0.3}},
+                           {{"name", "adaptive_misinformation"}, {"tau", 0.6}, {"nu", 50}}};
+    const json spec = {{"probs", model["probs"]},
+                       {"noise", rowsOf(std::vector<double>(size_t(n) * 10, 0.0), 10)},
+                       {"k", k},
+                       {"cases", {defenses}}};
+    const json ref = runReference("defense_reference.py", {}, spec.dump());
+    QVERIFY2(ref.contains("cases"), ref.dump().c_str());
+    const json& want = ref["cases"][0]["topk"];
+
+    const json output = {{"mode", "topk"}, {"k", k}, {"transforms", defenses}};
+    auto server = serve("1", writeJson("serve-defended.json", serveConfig("defended.sqlite", output)));
+    QVERIFY(server->port > 0);
+    const json reply = classify(server->port, kAlice, classifyBody("uint8", {n, 1, 28, 28}, idxImages(testImages(), n)));
+    QVERIFY2(reply.contains("outputs"), reply.dump().c_str());
+    json reported = defenses;
+    reported[1]["misinformation"] = "reverse"; // the misinformation distribution, by its default name
+    QCOMPARE(reply["output"]["transforms"], reported);
+    double moved = 0;
+    for (int i = 0; i < n; ++i) {
+      const json& out = reply["outputs"][size_t(i)];
+      const std::string where = "input " + std::to_string(i) + ": " + out.dump() + " vs " + want["probs"][size_t(i)].dump();
+      QVERIFY2(out["classes"] == want["classes"][size_t(i)], where.c_str());
+      QVERIFY2(out["label"] == want["classes"][size_t(i)][0], where.c_str());
+      for (int c = 0; c < k; ++c) {
+        QVERIFY2(std::abs(out["probs"][size_t(c)].get<double>() - want["probs"][size_t(i)][size_t(c)].get<double>()) < 1e-6,
+                 where.c_str());
+        moved = std::max(moved, std::abs(out["probs"][size_t(c)].get<double>() -
+                                         model["topk"]["probs"][size_t(i)][size_t(c)].get<double>()));
+      }
+    }
+    QVERIFY2(moved > 1e-3, "the defended answers equal the undefended ones");
+    httplib::Client client("127.0.0.1", server->port);
+    auto info = client.Get("/v1/info", bearer(kAlice));
+    QVERIFY(info && info->status == 200);
+    QCOMPARE(json::parse(info->body)["output"], reply["output"]);
   }
 };
 

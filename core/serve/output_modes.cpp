@@ -2,6 +2,7 @@
 
 #include "core/base/errors.h"
 #include "core/config/config_reader.h"
+#include "core/serve/output_defenses.h"
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +19,16 @@ const std::vector<OutputProcessorInfo>& outputProcessors() {
       {"rounded", K::Mode, "the full distribution rounded to a number of decimals, and the argmax",
        {{"decimals", "integer", 0, 9, 2, "decimal places kept"}}},
       {"label", K::Mode, "only the argmax class", {}},
+      {"gaussian_noise", K::Transform, "adds seeded Gaussian noise to each probability, clips at 0, renormalises",
+       {{"scale", "number", 1e-12, 100, 0, "standard deviation of the noise (required)"},
+        {"seed", "integer", 0, 4.6e18, 0, "noise seed (default: drawn at start; never reported)"}}},
+      {"reverse_sigmoid", K::Transform, "subtracts beta * (sigmoid(gamma * logit(p)) - 1/2), clips to [0, 1], renormalises",
+       {{"beta", "number", 1e-12, 1e6, 0, "magnitude of the perturbation (required)"},
+        {"gamma", "number", 1e-12, 1e6, 0, "convergence (steepness) of the sigmoid (required)"}}},
+      {"adaptive_misinformation", K::Transform,
+       "blends in a misinformation distribution when the top probability is under tau",
+       {{"tau", "number", 0, 1, 0, "threshold on the top probability (required)"},
+        {"nu", "number", 1e-12, 1e9, 1000, "steepness of the switch around tau"}}},
   };
   return list;
 }
@@ -45,15 +56,23 @@ OutputPipeline buildOutputPipeline(const nlohmann::json& output, int64_t classes
   const nlohmann::json empty = nlohmann::json::object();
   ConfigReader reader(output.is_null() ? empty : output, path);
   const std::string mode = reader.oneOf("mode", "probs", {"probs", "topk", "rounded", "label"});
-  if (reader.has("transforms")) {
-    const auto& t = output["transforms"];
-    if (!t.is_array() || !t.empty())
-      throw ConfigError(reader.field("transforms"), "no output transforms exist yet; give [] or leave it out");
-    reader.accept("transforms");
-  }
   OutputPipeline pipe;
   pipe.mode = mode;
   pipe.parameters = {{"mode", mode}};
+  if (reader.has("transforms")) {
+    reader.accept("transforms");
+    const auto& list = output["transforms"];
+    if (!list.is_array())
+      throw ConfigError(reader.field("transforms"), "expected a list of defenses: [{\"name\": ..., parameters...}]");
+    nlohmann::json reported = nlohmann::json::array();
+    for (size_t i = 0; i < list.size(); ++i) {
+      nlohmann::json one;
+      pipe.transforms.push_back(buildDefense(list[i], reader.field("transforms") + "[" + std::to_string(i) + "]", one));
+      reported.push_back(std::move(one));
+    }
+    // Reported only when there are any, so an undefended server's "output" is the mode alone.
+    if (!reported.empty()) pipe.parameters["transforms"] = reported;
+  }
   if (mode == "probs") {
     pipe.render = [](const ProbBatch& b, int64_t r) {
       const double* p = b.row(r);

@@ -4,15 +4,15 @@
 //
 // A post-processor has a name, a parameter schema and a function on a
 // probability batch. Two kinds exist:
-//   transform  ProbBatch -> ProbBatch (a defense that perturbs, smooths or
-//              truncates the distribution; none are registered yet), and
+//   transform  ProbBatch -> ProbBatch (a defense that perturbs the
+//              distribution: output_defenses.h), and
 //   mode       ProbBatch -> one JSON answer per input: probs, topk, rounded, label.
 // An output pipeline is any number of transforms followed by exactly one mode,
 // so a later defense composes in front of whichever mode the server uses.
 //
 // Config (the serve config's "output"): {"mode": "topk", "k": 3}, with the
-// mode's parameters beside its name; "transforms": [{"name": ..., ...}] is
-// reserved for the defenses.
+// mode's parameters beside its name; "transforms": [{"name": ..., ...}]
+// lists the defenses, applied in order before the mode.
 #include "core/serve/prob_batch.h"
 
 #include <nlohmann/json.hpp>
@@ -25,7 +25,7 @@ namespace distillery {
 
 struct OutputParam {
   std::string name;
-  std::string type; // "integer"
+  std::string type; // "integer" or "number"
   double min = 0, max = 0, fallback = 0;
   std::string help;
 };
