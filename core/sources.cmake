@@ -53,6 +53,7 @@ set(DISTILLERY_BASE_SOURCES
   serve/token_bucket.cpp
   # analysis/
   analysis/config_diff.cpp
+  analysis/copy_name.cpp
   analysis/group_statistics.cpp
   analysis/hyperparam_points.cpp
   analysis/metric_catalog.cpp

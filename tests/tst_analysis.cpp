@@ -3,6 +3,7 @@
 // chart's points, Pareto front, ranges and export (core/export/cost_chart.h),
 // checked against values worked out by hand. Runs are synthetic: written
 // straight into an in-memory store.
+#include "core/analysis/copy_name.h"
 #include "core/analysis/run_filter.h"
 #include "core/config/run_config.h"
 #include "core/export/cost_chart.h"
@@ -55,6 +56,7 @@ private Q_SLOTS:
   void filterMatchesFieldsTagsAndText();
   void filterModelFamilyAndTooltipExamples();
   void filterReportsMalformedTerms();
+  void copiesGetTheFirstFreeNumber();
   // cost chart
   void costChartAddsTeachersAndFindsTheFront();
   void costChartLeavesOutRunsWithoutFigures();
@@ -115,6 +117,11 @@ void TestAnalysis::filterMatchesFieldsTagsAndText() {
   QCOMPARE(matching("status:failed", runs), (QSet<int64_t>{ib}));
   QCOMPARE(matching("acc>0.8", runs), (QSet<int64_t>{ia, ic}));
   QCOMPARE(matching("acc>=86%", runs), (QSet<int64_t>{ic}));
+  // As the table shows them: a bare number over 1 is a percentage for accuracies and agreements.
+  QCOMPARE(matching("acc>80", runs), (QSet<int64_t>{ia, ic}));
+  QCOMPARE(matching("acc>=86", runs), (QSet<int64_t>{ic}));
+  QCOMPARE(matching("acc<86", runs), matching("acc<0.86", runs));
+  QCOMPARE(matching("lr<5", runs), (QSet<int64_t>{ia, ib, ic})); // not an accuracy: no scaling
   QCOMPARE(matching("lr<0.005", runs), (QSet<int64_t>{ia, ic}));
   QCOMPARE(matching("lr=1e-3 task=distill", runs), (QSet<int64_t>{ia}));  // numeric equality
   QCOMPARE(matching("temperature=8", runs), (QSet<int64_t>{ib}));         // last part of method.temperature
@@ -195,6 +202,7 @@ void TestAnalysis::filterModelFamilyAndTooltipExamples() {
       {"name~ablation", {byRun}},
       {"acc>0.8", {c10}},
       {"acc>=80%", {c10}},
+      {"acc>80", {c10}},
       {"lr<1e-3", {}},
       {"lr<1e-2", ids},
       {"temperature=4", ids},
@@ -215,6 +223,17 @@ void TestAnalysis::filterModelFamilyAndTooltipExamples() {
   }
 }
 
+
+void TestAnalysis::copiesGetTheFirstFreeNumber() {
+  QCOMPARE(copyName("gui-kd-1", {"gui-kd-1"}), std::string("gui-kd-1 (2)"));
+  QCOMPARE(copyName("gui-kd-1", {"gui-kd-1", "gui-kd-1 (2)", "gui-kd-1 (3)"}), std::string("gui-kd-1 (4)"));
+  // A copy of a copy counts on from its number; gaps are not refilled below it.
+  QCOMPARE(copyName("kd (2)", {"kd", "kd (2)"}), std::string("kd (3)"));
+  QCOMPARE(copyName("kd (5)", {"kd (5)"}), std::string("kd (6)"));
+  // Parentheses that are not a copy number stay part of the name.
+  QCOMPARE(copyName("resnet (cifar)", {"resnet (cifar)"}), std::string("resnet (cifar) (2)"));
+  QCOMPARE(copyName("", {}), std::string("copy (2)"));
+}
 
 void TestAnalysis::filterReportsMalformedTerms() {
   RunStore store(":memory:");

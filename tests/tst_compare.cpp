@@ -566,6 +566,17 @@ void TestCompare::configDiffShowsOnlyWhatDiffers() {
   QVERIFY(hasTemperature);
   diff.setOnlyDiffering(false);
   QVERIFY(diff.rowCount() > differing + 5);
+
+  // The same keys differ here as in the CLI's `table --kind diff` and the reports
+  // (both diff currentRunConfig): a renamed run's name is one of them.
+  store.renameRun(b, "kd-t2");
+  diff.setRuns({*store.run(a), *store.run(b)});
+  diff.setOnlyDiffering(true);
+  const auto core = diffConfigs({currentRunConfig(*store.run(a)), currentRunConfig(*store.run(b))}, true);
+  QCOMPARE(diff.rowCount(), int(core.size()));
+  bool hasName = false;
+  for (const auto& row : diff.table().rows) hasName = hasName || row[0] == "name";
+  QVERIFY(hasName);
 }
 
 void TestCompare::costViewIncludesTeachersAndFront() {

@@ -502,6 +502,7 @@ private Q_SLOTS:
     RunStore store(dir_.filePath("resume.sqlite").toStdString());
     json cfg = trainConfig({{"zoo", "mlp"}, {"hidden", {16}}}, 3);
     cfg["evals_per_epoch"] = 2;
+    cfg["log_every"] = 7; // the stop at step 30 falls between two log steps
     RunConfig config = RunConfig::fromJson(cfg);
     const int64_t id = queueRun(store, config);
     StopToken stop;
@@ -554,6 +555,11 @@ private Q_SLOTS:
     }
     QVERIFY(after);
     QVERIFY(losses.back().step <= c.total_steps);
+    // On the uninterrupted run's grid: every log_every steps counted from step 0, also after the resume.
+    QVERIFY2(c.step % config.log_every != 0, "the stop must fall between two log steps for this check");
+    for (const MetricPoint& p : losses)
+      QVERIFY2(p.step % config.log_every == 0,
+               qPrintable(QString("train_loss at step %1, log_every %2").arg(p.step).arg(config.log_every)));
     QVERIFY2(resumed.summary["test_accuracy"].get<double>() > 0.8, resumed.summary.dump().c_str());
 
     // Only a stopped run resumes.

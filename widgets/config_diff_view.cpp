@@ -62,10 +62,9 @@ void ConfigDiffView::rebuild() {
   for (const distillery::RunRecord& run : runs_) ids.append(run.id);
   const auto runColorOf = runColors(ids); // as the compared runs' curves
   for (const distillery::RunRecord& run : runs_) {
-    // Unreadable configs show as missing keys; the name is in the column header.
-    nlohmann::json config = distillery::currentRunConfig(run);
-    config.erase("name");
-    configs.push_back(std::move(config));
+    // Unreadable configs show as missing keys. The name stays a row, as in
+    // `distillery-cli table --kind diff` and the reports: the same keys differ everywhere.
+    configs.push_back(distillery::currentRunConfig(run));
     headers.push_back("#" + std::to_string(run.id) + " " + run.name);
     colors.push_back(runColorOf.at(run.id));
   }

@@ -1,5 +1,7 @@
 #include "widgets/main_window.h"
 
+#include "core/analysis/copy_name.h"
+
 #include "widgets/model_io_actions.h" // issue 4: export model, .pt drops
 
 #include "core/base/errors.h"
@@ -382,7 +384,11 @@ void MainWindow::duplicateRun() {
   const distillery::RunRecord* run = model_->record(currentRunId());
   if (!run) return;
   try {
-    const distillery::RunConfig config = distillery::RunConfig::fromJsonText(run->config_json);
+    distillery::RunConfig config = distillery::RunConfig::fromJsonText(run->config_json);
+    std::vector<std::string> taken;
+    for (int row = 0; row < model_->rowCount(); ++row)
+      if (const distillery::RunRecord* other = model_->record(model_->runIdAt(row))) taken.push_back(other->name);
+    config.name = distillery::copyName(run->name.empty() ? config.name : run->name, taken);
     openNewRunDialog(&config);
   } catch (const std::exception& e) {
     QMessageBox::warning(this, tr("Cannot read the config"),

@@ -23,6 +23,7 @@
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QGroupBox>
+#include <QGridLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -447,12 +448,12 @@ QWidget* NewRunDialog::buildJsonPanel() {
     }
     applyJsonText(QString::fromUtf8(f.readAll()), file);
   });
-  auto* buttons = new QHBoxLayout;
-  buttons->addWidget(apply);
-  buttons->addWidget(copy);
-  buttons->addWidget(paste);
-  buttons->addWidget(load);
-  buttons->addStretch(1);
+  // Two rows of two, so the panel can be narrow and leave the form its width.
+  auto* buttons = new QGridLayout;
+  buttons->addWidget(apply, 0, 0);
+  buttons->addWidget(load, 0, 1);
+  buttons->addWidget(copy, 1, 0);
+  buttons->addWidget(paste, 1, 1);
   layout->addWidget(json_, 1);
   layout->addLayout(buttons);
 

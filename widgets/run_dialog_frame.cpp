@@ -11,6 +11,7 @@
 #include <QSplitter>
 #include <QVBoxLayout>
 
+
 namespace distillery::gui {
 
 namespace {

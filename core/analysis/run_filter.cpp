@@ -38,6 +38,11 @@ std::optional<double> number(const std::string& text) {
   return v * scale;
 }
 
+// Summary metrics stored as fractions of 1 that the views show as percentages.
+bool isFractionKey(const std::string& key) {
+  return key.find("accuracy") != std::string::npos || key.find("agreement") != std::string::npos;
+}
+
 // '*' matches any run of characters.
 bool wildcardMatch(const std::string& text, const std::string& pattern) {
   size_t t = 0, p = 0, star = std::string::npos, mark = 0;
@@ -317,7 +322,10 @@ bool matchField(const RunFilterTerm& term, const RunFilterSubject& run) {
       return anyValue([](const std::string& v, const std::string& w) { return lower(v).find(w) != std::string::npos; });
     default:
       return anyValue([&](const std::string& v, const std::string& w) {
-        const auto a = number(v), b = number(w);
+        const auto a = number(v);
+        auto b = number(w);
+        // The table shows accuracies and agreements as percentages, so "acc>80" means 80 %.
+        if (b && isFractionKey(*currentKey) && !w.empty() && w.back() != '%' && *b > 1.0 && *b <= 100.0) *b /= 100.0;
         return a && b && compareNumbers(*a, term.op, *b);
       });
   }
@@ -392,7 +400,7 @@ const char* runFilterHelp() {
          "  method=kd  student=mlp  teacher=cnn  dataset=cifar10  status!=failed\n"
          "  method=kd,dkd (any of)   name=sweep* (wildcard)   name~ablation (contains)\n"
          "  teacher=cnn is the model family (cnn[8,16]fc64 ...); teacher=cnn[8,16]fc64 the exact model\n"
-         "  acc>0.8  acc>=80%  lr<1e-3  temperature=4  summary.test_kl<0.3\n"
+         "  acc>0.8  acc>=80%  acc>80 (accuracies as fractions or percentages)  lr<1e-3  temperature=4  summary.test_kl<0.3\n"
          "  tag:baseline  starred  diverged  #12   -term negates, \"quoted values\"\n"
          "Fields: run fields, any config key (method.temperature) or its last part (temperature).";
 }

@@ -274,8 +274,10 @@ private:
 
   // Logging, mid-epoch validation, progress and checkpoints after step `batch_in_epoch` of an epoch.
   void afterStep(bool epoch_end, int64_t batch_in_epoch) {
-    if (window_.steps() >= s_.log_every || epoch_end) checkNotDiverged();
-    if (window_.steps() >= s_.log_every) logWindow();
+    // On the step grid, so a resumed run logs at the steps the run would have.
+    const bool log_step = cost_.step % s_.log_every == 0;
+    if (log_step || epoch_end) checkNotDiverged();
+    if (log_step) logWindow();
     // Mid-epoch passes for the curves; none just before the epoch-end pass.
     if (batch_in_epoch % eval_interval_ == 0 && steps_per_epoch_ - batch_in_epoch >= eval_interval_ / 2) evaluate();
     if (t_.progress_) t_.progress_(cost_.step, total_, cost_.epoch);
