@@ -35,12 +35,16 @@
 #include <QMenuBar>
 #include <QPlainTextEdit>
 #include <QScatterSeries>
+#include <QScrollBar>
 #include <QSettings>
+#include <QTreeView>
 #include <QSortFilterProxyModel>
 #include <QTableView>
 #include <QHeaderView>
 #include <QApplication>
+#include <QFile>
 #include <QFileInfo>
+#include <QTemporaryDir>
 #include <QTimer>
 #include "core/analysis/run_summary_table.h"
 #include "widgets/legend_label.h"
@@ -132,6 +136,8 @@ private Q_SLOTS:
   void divergenceIsMarked();
   void configDiffShowsOnlyWhatDiffers();
   void costViewIncludesTeachersAndFront();
+  void addedAccuracyColumnReadsAsPercentAndShows(); // GUI walk item 5
+  void exportOffersTheCostChart(); // GUI walk item 4
   // issue 15
   void groupRowsShowMeanAndStd();
   void columnChooserAddsConfigAndSummaryColumns();
@@ -579,6 +585,46 @@ void TestCompare::configDiffShowsOnlyWhatDiffers() {
   QVERIFY(hasName);
 }
 
+// Export ▸ Chart offered only the metric charts, even on the Cost tab; the
+// CLI's export-cost-chart had no GUI counterpart.
+void TestCompare::exportOffersTheCostChart() {
+  RunStore store(":memory:");
+  SyntheticRun t;
+  t.name = "teacher";
+  t.train = true;
+  t.test = 0.90;
+  t.flops_per_sample = 1e8;
+  const int64_t teacher = addRun(store, t);
+  SyntheticRun s;
+  s.name = "student";
+  s.test = 0.86;
+  s.flops_per_sample = 1e6;
+  s.teacher = teacher;
+  const int64_t student = addRun(store, s);
+  addCurve(store, student, "train_loss", 50, [](int step) { return 1.0 / step; });
+
+  CompareView view(store);
+  view.resize(1000, 700);
+  view.show();
+  view.setRuns({student});
+  view.tabs()->setCurrentWidget(view.costView());
+  view.costView()->setCost(CostView::Cost::InferenceFlops);
+  const QStringList titles = view.exportChartTitles();
+  QVERIFY2(titles.contains(QStringLiteral("Cost chart")), qPrintable(titles.join(u',')));
+  const int cost = int(titles.indexOf(QStringLiteral("Cost chart")));
+  QCOMPARE(view.exportChartCurrent(), cost);
+  QTemporaryDir dir;
+  const QString svg = dir.filePath(QStringLiteral("cost.svg"));
+  const QString error = view.exportChart(cost, svg);
+  QVERIFY2(error.isEmpty(), qPrintable(error));
+  QFile file(svg);
+  QVERIFY(file.open(QIODevice::ReadOnly));
+  const QString text = QString::fromUtf8(file.readAll());
+  // The cost tab's chart (a FLOPs axis, the teacher's dot), not a metric chart.
+  QVERIFY2(text.contains(QStringLiteral("FLOPs")), qPrintable(text.left(400)));
+  QVERIFY(text.contains(QStringLiteral("teacher")));
+}
+
 void TestCompare::costViewIncludesTeachersAndFront() {
   RunStore store(":memory:");
   SyntheticRun t;
@@ -677,6 +723,48 @@ void TestCompare::groupRowsShowMeanAndStd() {
   QCOMPARE(groups->index(1, wallColumn).data().toString(), QStringLiteral("13 \u00b1 3.606"));
   // Text columns have no statistics.
   QVERIFY(groups->index(1, RunTableModel::MethodColumn).data().toString().isEmpty());
+}
+
+// The walk added Summary Metrics ▸ test_accuracy: the column appeared past the
+// right edge, reading 0.7466 beside the table's 80.8%.
+void TestCompare::addedAccuracyColumnReadsAsPercentAndShows() {
+  RunStore store(":memory:");
+  SyntheticRun r;
+  r.test = 0.7466;
+  r.best = 0.808;
+  const int64_t id = addRun(store, r);
+  RunTableModel model(store);
+  model.refresh();
+  RunBrowser browser(&model);
+  browser.resize(700, 300);
+  browser.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&browser));
+  QTreeView* tree = browser.tree();
+  QCOMPARE(tree->horizontalScrollBar()->value(), 0);
+  // As the user does it: the header menu's Summary Metrics ▸ test_accuracy.
+  QMenu menu;
+  browser.headerMenu()->fillColumnsMenu(&menu);
+  QAction* add = nullptr;
+  for (QAction* a : menu.findChildren<QAction*>())
+    if (a->text() == QStringLiteral("test_accuracy")) add = a;
+  QVERIFY(add);
+  add->trigger();
+  const int column = model.extraColumnOf("summary.test_accuracy");
+  QVERIFY(column >= 0);
+  QCOMPARE(model.index(model.rowOf(id), column).data().toString(), QStringLiteral("74.7%"));
+  QCOMPARE(model.index(model.rowOf(id), RunTableModel::BestValAccuracyColumn).data().toString(), QStringLiteral("80.8%"));
+  // Sorting still uses the stored fraction; a non-fraction figure keeps its digits.
+  QCOMPARE(model.index(model.rowOf(id), column).data(RunTableModel::SortRole).toDouble(), 0.7466);
+  browser.headerMenu()->setKeyVisible("summary.wall_s", true);
+  QVERIFY(!model.index(model.rowOf(id), model.extraColumnOf("summary.wall_s")).data().toString().endsWith(u'%'));
+  // The column chosen in the menu is in view.
+  const int last = column;
+  QHeaderView* header = tree->header();
+  QTRY_VERIFY2(header->sectionViewportPosition(last) >= 0 &&
+                   header->sectionViewportPosition(last) + header->sectionSize(last) <= tree->viewport()->width(),
+               qPrintable(QStringLiteral("column at %1 + %2, viewport %3")
+                              .arg(header->sectionViewportPosition(last)).arg(header->sectionSize(last))
+                              .arg(tree->viewport()->width())));
 }
 
 void TestCompare::columnChooserAddsConfigAndSummaryColumns() {

@@ -16,6 +16,7 @@
 #include "widgets/method_param_form.h"
 #include "widgets/legend_label.h"
 #include "widgets/metric_chart_view.h"
+#include "widgets/chart_axis_ticks.h"
 #include "widgets/model_picker.h"
 #include "widgets/new_run_dialog.h"
 #include "widgets/run_controller.h"
@@ -41,7 +42,12 @@
 #include <QFileInfo>
 #include <QLabel>
 #include <QLineEdit>
+#include <QCategoryAxis>
+#include <QChart>
+#include <QLegend>
 #include <QLineSeries>
+#include <QTextDocumentFragment>
+#include <QScatterSeries>
 #include <QRadioButton>
 #include <QMenuBar>
 #include <QShortcut>
@@ -123,6 +129,10 @@ private Q_SLOTS:
   void chartSkipsNonFiniteAndMarksDivergence();
   void liveChartsKeepAxesWithinTheMetricsRange();
   void liveChartsGiveEachShownRunItsOwnColour();
+  void liveChartDrawsASinglePointAsADot();        // GUI walk item 1
+  void liveChartKeepsTheLastStepLabelInside();    // GUI walk item 2
+  void runsTabLegendNamesEveryShownRun();         // GUI walk item 3
+  void teacherRunShowsItsPhaseLogLines();         // GUI walk item 6
   void runsTabPanelsFollowTheTask();
   void runPointsReachChartAndTable();
   void cancelledRunEndsCancelled();
@@ -457,6 +467,101 @@ void TestWidgets::liveChartsGiveEachShownRunItsOwnColour() {
   QSet<QRgb> colours;
   for (int64_t id : ids) colours.insert(chart.series(id, QStringLiteral("train_loss"))->pen().color().rgb());
   QCOMPARE(colours.size(), 12);
+}
+
+// 36 steps logged every 20: one loss point, which a line cannot draw. A dot
+// shows it, and goes once the line has two points.
+void TestWidgets::liveChartDrawsASinglePointAsADot() {
+  MetricChartView chart(QStringLiteral("loss"), QStringLiteral("loss"), {QStringLiteral("train_loss")});
+  chart.setRuns({7});
+  chart.addPoints({point(7, "train_loss", 20, 0.8)});
+  QScatterSeries* dot = chart.dotSeries(7, QStringLiteral("train_loss"));
+  QVERIFY(dot);
+  QVERIFY(dot->isVisible());
+  QCOMPARE(dot->count(), 1);
+  QCOMPARE(dot->at(0), QPointF(20, 0.8));
+  QCOMPARE(dot->color(), chart.colorOf(7));
+  QVERIFY(chart.chart()->series().contains(dot));
+  chart.addPoints({point(7, "train_loss", 40, 0.6)});
+  QCOMPARE(dot->count(), 0);
+  QCOMPARE(chart.pointCount(7), 2);
+}
+
+// The last x label ("150") is centred on the plot's right edge: the chart
+// leaves room for its right half instead of clipping it to "15".
+void TestWidgets::liveChartKeepsTheLastStepLabelInside() {
+  MetricChartView chart(QStringLiteral("loss"), QStringLiteral("loss"), {QStringLiteral("train_loss")});
+  chart.resize(260, 220);
+  chart.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&chart));
+  chart.setRuns({1});
+  std::vector<MetricPoint> points;
+  for (int step = 10; step <= 150; step += 10) points.push_back(point(1, "train_loss", step, 1.0 / step));
+  chart.addPoints(points);
+  QCoreApplication::processEvents();
+  auto* axisX = qobject_cast<QCategoryAxis*>(chart.chart()->axes(Qt::Horizontal).value(0));
+  QVERIFY(axisX);
+  const QStringList labels = axisTickLabels(axisX);
+  QCOMPARE(labels.last(), QStringLiteral("150"));
+  const double half = QFontMetrics(axisX->labelsFont()).horizontalAdvance(labels.last()) / 2.0;
+  const QRectF plot = chart.chart()->plotArea();
+  QVERIFY2(plot.right() + half <= chart.chart()->size().width(),
+           qPrintable(QStringLiteral("plot right %1 + %2 > %3").arg(plot.right()).arg(half).arg(chart.chart()->size().width())));
+}
+
+// Two runs and their teachers in charts a third of the window wide: each
+// chart's legend row elided the names to "#10…". One legend below the charts
+// wraps whole names instead.
+void TestWidgets::runsTabLegendNamesEveryShownRun() {
+  QTemporaryDir dir;
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  RunView view(store);
+  view.resize(1280, 420);
+  view.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+  const std::map<int64_t, QString> labels{{7, QStringLiteral("#7 gui-kd-1")},
+                                          {8, QStringLiteral("#8 gui-kd-1-teacher")},
+                                          {9, QStringLiteral("#9 gui-kd-2 <i>")},
+                                          {10, QStringLiteral("#10 gui-kd-2-teacher")}};
+  view.showRuns({9, 7, 10, 8}, 9, labels);
+  QLabel* legend = view.findChild<QLabel*>(QStringLiteral("runLegend"));
+  QVERIFY(legend);
+  QVERIFY(legend->isVisible());
+  const QString text = QTextDocumentFragment::fromHtml(legend->text()).toPlainText();
+  for (const auto& [id, label] : labels) QVERIFY2(text.contains(label), qPrintable(text));
+  QVERIFY(legend->text().contains(view.lossChart()->colorOf(10).name()));
+  // The charts' own rows would only repeat the names, elided.
+  for (MetricChartView* chart : view.charts()) QVERIFY(!chart->chart()->legend()->isVisible());
+  // Whole names fit: the label wraps within the charts' width rather than widening them.
+  QVERIFY(legend->width() <= view.width());
+  view.addPoints({point(10, "train_loss", 20, 0.5), point(10, "train_loss", 40, std::numeric_limits<double>::quiet_NaN())});
+  QVERIFY(QTextDocumentFragment::fromHtml(legend->text()).toPlainText().contains(QStringLiteral("gui-kd-2-teacher (diverged)")));
+}
+
+// A distill run trains its teacher as a child run, and the teacher phase logs
+// under the distill run: selecting only the (cancelled) teacher showed an
+// empty log pane. Its distill run's lines come with it, stored and live.
+void TestWidgets::teacherRunShowsItsPhaseLogLines() {
+  QTemporaryDir dir;
+  RunStore store(dir.filePath(QStringLiteral("runs.sqlite")).toStdString());
+  const std::string config = tinyTrainConfig(dataDir_, 1).toJson().dump();
+  const int64_t distill = store.createRun("gui-kd-2", "distill", config);
+  const int64_t teacher = store.createRun("gui-kd-2-teacher", "train", config, distill);
+  const int64_t other = store.createRun("unrelated", "train", config);
+  store.appendLogs({{distill, 0.1, "info", "training teacher cnn as run #" + std::to_string(teacher)},
+                    {distill, 2.0, "warning", "cancelled at step 60"},
+                    {other, 0.5, "info", "someone else's line"}});
+  RunView view(store);
+  view.showRuns({teacher}, teacher, {{teacher, QStringLiteral("#%1 gui-kd-2-teacher").arg(teacher)}});
+  auto* log = view.findChild<QPlainTextEdit*>(QStringLiteral("logView"));
+  QVERIFY(log);
+  QVERIFY2(log->toPlainText().contains(QStringLiteral("cancelled at step 60")), qPrintable(log->toPlainText()));
+  QVERIFY(log->toPlainText().contains(QStringLiteral("#%1 ").arg(distill))); // whose line it is
+  QVERIFY(!log->toPlainText().contains(QStringLiteral("someone else")));
+  view.addLog({distill, 3.0, "info", "resumed at step 60"});
+  QVERIFY(log->toPlainText().contains(QStringLiteral("resumed at step 60")));
+  view.addLog({other, 3.0, "info", "not shown"});
+  QVERIFY(!log->toPlainText().contains(QStringLiteral("not shown")));
 }
 
 // Language-model runs record perplexity, not accuracy: the Runs tab shows the

@@ -9,6 +9,7 @@
 #include "widgets/chart_export_dialog.h"
 #include "widgets/compare_chart_view.h"
 #include "widgets/config_diff_view.h"
+#include "core/export/cost_chart.h"
 #include "widgets/cost_view.h"
 #include "widgets/file_dialogs.h"
 #include "widgets/run_colors.h"
@@ -379,13 +380,29 @@ void CompareView::updateEnabled() {
   metricsButton_->setEnabled(!available_.isEmpty());
 }
 
+QStringList CompareView::exportChartTitles() const {
+  QStringList titles;
+  for (CompareChartView* c : charts_) titles << metricTitle(QString::fromStdString(c->spec().metric));
+  // The cost chart, as distillery-cli export-cost-chart draws it, with the cost tab's settings.
+  if (!runIds_.isEmpty()) titles << tr("Cost chart");
+  return titles;
+}
+
+int CompareView::exportChartCurrent() const {
+  if (tabs_->currentWidget() == cost_ && !runIds_.isEmpty()) return int(charts_.size());
+  return lastFocused_ ? std::max(0, int(charts_.indexOf(lastFocused_))) : 0;
+}
+
 QString CompareView::exportChart(int chartIndex, const QString& path,
                                  const distillery::render::ChartImageOptions& options) {
-  if (chartIndex < 0 || chartIndex >= charts_.size()) return tr("No chart to export.");
+  const bool cost = chartIndex == charts_.size() && !runIds_.isEmpty();
+  if (chartIndex < 0 || (chartIndex >= charts_.size() && !cost)) return tr("No chart to export.");
   try {
     // We never turn on OpenGL for series; the exporter paints with QPainter,
     // so what the screen shows and what the file gets come from one ChartSpec.
-    distillery::render::exportChart(charts_[chartIndex]->exportSpec(), path.toStdString(), options);
+    const distillery::ChartSpec spec =
+        cost ? distillery::costChartSpec(cost_->costChart()) : charts_[chartIndex]->exportSpec();
+    distillery::render::exportChart(spec, path.toStdString(), options);
   } catch (const std::exception& e) {
     return QString::fromUtf8(e.what());
   }
@@ -428,16 +445,17 @@ void CompareView::reportResult(const QString& error, const QString& done) {
 }
 
 void CompareView::exportChartInteractive() {
-  if (charts_.isEmpty()) {
+  const QStringList titles = exportChartTitles();
+  if (titles.isEmpty()) {
     QMessageBox::information(this, tr("Export chart"), tr("There is no chart to export yet."));
     return;
   }
-  QStringList titles;
-  for (CompareChartView* c : charts_) titles << metricTitle(QString::fromStdString(c->spec().metric));
-  const int current = lastFocused_ ? int(charts_.indexOf(lastFocused_)) : 0;
+  const int current = exportChartCurrent();
   ChartExportDialog dialog(titles, current, this);
-  const QString metric = QString::fromStdString(charts_[std::max(0, current)]->spec().metric);
-  dialog.setPath(QDir::home().filePath(metric + QStringLiteral(".pdf")));
+  const auto fileStem = [this](int i) {
+    return i < charts_.size() ? QString::fromStdString(charts_[i]->spec().metric) : QStringLiteral("cost");
+  };
+  dialog.setPath(QDir::home().filePath(fileStem(current) + QStringLiteral(".pdf")));
   if (dialog.exec() != QDialog::Accepted || dialog.path().isEmpty()) return;
   const QString path = dialog.path();
   if (dialog.chartIndex() >= 0) {
@@ -447,9 +465,8 @@ void CompareView::exportChartInteractive() {
   // Every chart: name_metric.ext next to the chosen path.
   const QFileInfo info(path);
   QStringList written;
-  for (int i = 0; i < charts_.size(); ++i) {
-    const QString file = info.dir().filePath(info.completeBaseName() + u'_' +
-                                             QString::fromStdString(charts_[i]->spec().metric) + u'.' + info.suffix());
+  for (int i = 0; i < titles.size(); ++i) {
+    const QString file = info.dir().filePath(info.completeBaseName() + u'_' + fileStem(i) + u'.' + info.suffix());
     const QString error = exportChart(i, file, dialog.options());
     if (!error.isEmpty()) {
       reportResult(error, {});

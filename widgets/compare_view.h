@@ -73,6 +73,11 @@ public:
   QMenu* exportMenu() const { return exportMenu_; }
 
   // Exports without asking; each returns an error message, empty on success.
+  // What Export ▸ Chart offers: the metric charts in order, then the cost chart
+  // (index exportChartTitles().size() - 1 when it has runs); exportChartCurrent()
+  // is the chart last focused, or the cost chart while its tab shows.
+  QStringList exportChartTitles() const;
+  int exportChartCurrent() const;
   QString exportChart(int chartIndex, const QString& path, const distillery::render::ChartImageOptions& options = {});
   QString exportData(const QString& path);
   QString exportReport(const QString& path);

@@ -44,6 +44,8 @@ public:
   // What is plotted, for tests: every run with both figures, teachers included.
   const std::vector<distillery::CostPoint>& points() const { return chart_.points; }
   std::vector<int64_t> frontRunIds() const { return chart_.frontRunIds(); }
+  // The chart as plotted, for export (distillery::costChartSpec).
+  const distillery::CostChart& costChart() const { return chart_; }
   QChartView* chartView() const { return chartView_; }
   QString comparisonText() const;
   // The cost axis's labels as shown (SI: "10G"), for tests.

@@ -12,6 +12,7 @@
 #include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
+#include <QFontMetrics>
 #include <QPen>
 #include <QScatterSeries>
 
@@ -87,6 +88,7 @@ MetricChartView::MetricChartView(const QString& title, const QString& valueTitle
   for (QLegendMarker* marker : chart->legend()->markers(divergence_)) marker->setVisible(false);
 
   setChart(chart);
+  fitRightMargin();
   setRenderHint(QPainter::Antialiasing);
   // Partial updates leave stale point markers behind when the axes rescale.
   setViewportUpdateMode(QGraphicsView::FullViewportUpdate);
@@ -117,6 +119,7 @@ void MetricChartView::updateLegend() {
     const bool flagged = stands ? diverged[key.first] : c.diverged;
     c.series->setName(legendLabelHtml(name, chart()->legend()->font(), perEntry, flagged ? kDivergedSuffix : QString()));
     for (QLegendMarker* marker : chart()->legend()->markers(c.series)) marker->setVisible(stands);
+    for (QLegendMarker* marker : chart()->legend()->markers(c.dot)) marker->setVisible(false);
   }
 }
 
@@ -135,6 +138,15 @@ MetricChartView::Curve& MetricChartView::curve(int64_t runId, const QString& met
   chart()->addSeries(c.series);
   c.series->attachAxis(axisX_);
   c.series->attachAxis(axisY_);
+  c.dot = new QScatterSeries(chart());
+  c.dot->setMarkerShape(QScatterSeries::MarkerShapeCircle);
+  c.dot->setMarkerSize(8.0);
+  c.dot->setColor(colorOf(runId));
+  c.dot->setBorderColor(colorOf(runId).darker(130));
+  chart()->addSeries(c.dot);
+  c.dot->attachAxis(axisX_);
+  c.dot->attachAxis(axisY_);
+  for (QLegendMarker* marker : chart()->legend()->markers(c.dot)) marker->setVisible(false);
   // Keep the divergence markers drawn above every curve.
   chart()->removeSeries(divergence_);
   chart()->addSeries(divergence_);
@@ -157,19 +169,29 @@ void MetricChartView::setRuns(const QList<int64_t>& runIds, const std::map<int64
     QPen pen = c.series->pen();
     pen.setColor(colorOf(key.first));
     c.series->setPen(pen);
+    c.dot->setColor(colorOf(key.first));
+    c.dot->setBorderColor(colorOf(key.first).darker(130));
   }
   for (auto it = curves_.begin(); it != curves_.end();) {
     if (runIds_.contains(it->first.first)) {
       ++it;
       continue;
     }
-    chart()->removeSeries(it->second.series);
-    delete it->second.series;
+    removeCurve(it->second);
     it = curves_.erase(it);
   }
   updateLegend();
   rebuildDivergenceMarkers();
   updateRanges();
+}
+
+void MetricChartView::removeCurve(Curve& c) {
+  for (QXYSeries* s : {static_cast<QXYSeries*>(c.series), static_cast<QXYSeries*>(c.dot)}) {
+    chart()->removeSeries(s);
+    delete s;
+  }
+  c.series = nullptr;
+  c.dot = nullptr;
 }
 
 void MetricChartView::clear() { setRuns({}); }
@@ -180,8 +202,7 @@ void MetricChartView::forgetPoints(int64_t runId) {
       ++it;
       continue;
     }
-    chart()->removeSeries(it->second.series);
-    delete it->second.series;
+    removeCurve(it->second);
     it = curves_.erase(it);
   }
   updateLegend();
@@ -217,7 +238,11 @@ void MetricChartView::addPoints(const std::vector<distillery::MetricPoint>& poin
     touched.insert(&c);
   }
   // One replace per series and batch: a single repaint instead of one per point.
-  for (Curve* c : touched) c->series->replace(c->points);
+  for (Curve* c : touched) {
+    c->series->replace(c->points);
+    // A line of one point draws nothing: a dot shows it until the second point comes.
+    c->dot->replace(c->points.size() == 1 ? c->points : QList<QPointF>{});
+  }
   if (divergedNow || curves_.size() != curvesBefore) {
     updateLegend();
     rebuildDivergenceMarkers();
@@ -255,6 +280,7 @@ void MetricChartView::updateRanges() {
   // x from step 0 to a round step at or past the last point.
   const double xStep = std::max(1.0, distillery::niceStep(std::max(maxX, 10.0), 5));
   setAxisTicks(axisX_, 0.0, std::ceil(std::max(maxX, 10.0) / xStep) * xStep, AxisScale::Linear, 5);
+  fitRightMargin();
   if (!(minY <= maxY)) {
     setAxisTicks(axisY_, 0.0, 1.0, AxisScale::Linear, 5);
     return;
@@ -270,6 +296,14 @@ void MetricChartView::updateRanges() {
   if (bounded_ && maxY <= 1.0) hi = std::min(hi, 1.0);
   if (!(hi > lo)) hi = lo + step;
   setAxisTicks(axisY_, lo, hi, AxisScale::Linear, 5);
+}
+
+void MetricChartView::fitRightMargin() {
+  const QStringList labels = axisTickLabels(axisX_);
+  const int half = labels.isEmpty() ? 0 : QFontMetrics(axisX_->labelsFont()).horizontalAdvance(labels.last()) / 2 + 2;
+  QMargins margins = chart()->margins();
+  margins.setRight(std::max(4, half));
+  if (margins != chart()->margins()) chart()->setMargins(margins);
 }
 
 QStringList MetricChartView::yTickLabels() const { return axisTickLabels(axisY_); }
@@ -289,6 +323,11 @@ bool MetricChartView::isDiverged(int64_t runId) const {
   for (const auto& [key, c] : curves_)
     if (key.first == runId && c.diverged) return true;
   return false;
+}
+
+QScatterSeries* MetricChartView::dotSeries(int64_t runId, const QString& metric) const {
+  auto it = curves_.find({runId, metric});
+  return it == curves_.end() ? nullptr : it->second.dot;
 }
 
 QLineSeries* MetricChartView::series(int64_t runId, const QString& metric) const {

@@ -51,6 +51,8 @@ public:
   int pointCount(int64_t runId, const QString& metric = {}) const;
   bool isDiverged(int64_t runId) const;
   QLineSeries* series(int64_t runId, const QString& metric) const;
+  // The dot that stands for a curve of a single point (a line of one point draws nothing).
+  QScatterSeries* dotSeries(int64_t runId, const QString& metric) const;
   // The y axis as shown, for tests.
   QStringList yTickLabels() const;
   double yMin() const;
@@ -61,6 +63,7 @@ public:
 private:
   struct Curve {
     QLineSeries* series = nullptr;
+    QScatterSeries* dot = nullptr; // holds the point while the curve has only one
     QList<QPointF> points;
     int64_t lastStep = -1;
     double minY = 0.0, maxY = 0.0; // of `points`, valid when it is not empty
@@ -69,6 +72,9 @@ private:
   using Key = std::pair<int64_t, QString>;
 
   Curve& curve(int64_t runId, const QString& metric);
+  void removeCurve(Curve& curve);
+  // Room right of the plot for half of the last x label, which is centred on the plot's edge.
+  void fitRightMargin();
   QString runLabel(int64_t runId) const;
   // One legend entry per run: the curve of its first metric stands for it.
   void updateLegend();

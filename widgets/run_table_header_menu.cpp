@@ -10,7 +10,11 @@
 #include <QAction>
 #include <QHeaderView>
 #include <QMenu>
+#include <QScrollBar>
+#include <QTimer>
 #include <QTreeView>
+
+#include <algorithm>
 
 #include <map>
 
@@ -72,6 +76,20 @@ void RunTableHeaderMenu::setKeyVisible(const std::string& key, bool visible) {
   if (column >= 0) setColumnVisible(column, visible);
 }
 
+void RunTableHeaderMenu::revealColumn(int column) {
+  if (column < 0) return;
+  // Once the view has laid out its new scroll range.
+  QTreeView* tree = browser_->tree();
+  QTimer::singleShot(0, tree, [tree, column] {
+    QHeaderView* header = tree->header();
+    QScrollBar* bar = tree->horizontalScrollBar();
+    const int left = header->sectionPosition(column), right = left + header->sectionSize(column);
+    const int width = tree->viewport()->width();
+    if (right - bar->value() > width) bar->setValue(std::min(left, right - width));
+    else if (left < bar->value()) bar->setValue(left);
+  });
+}
+
 std::vector<std::string> RunTableHeaderMenu::visibleKeys() const {
   std::vector<std::string> keys;
   const RunTableModel* model = browser_->filterModel()->runModel();
@@ -120,7 +138,10 @@ void RunTableHeaderMenu::fillColumnsMenu(QMenu* menu) {
     action->setCheckable(true);
     const int column = model->extraColumnOf(key);
     action->setChecked(column >= 0 && isColumnVisible(column));
-    connect(action, &QAction::toggled, this, [this, key](bool on) { setKeyVisible(key, on); });
+    connect(action, &QAction::toggled, this, [this, key](bool on) {
+      setKeyVisible(key, on);
+      if (on) revealColumn(browser_->filterModel()->runModel()->extraColumnOf(key));
+    });
   }
   config->setEnabled(!config->isEmpty());
   summary->setEnabled(!summary->isEmpty());

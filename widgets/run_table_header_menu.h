@@ -27,6 +27,9 @@ public:
   // Shows a config key ("optim.lr") or summary key ("summary.test_accuracy")
   // as a column, adding it to the model first; hiding keeps it in the model.
   void setKeyVisible(const std::string& key, bool visible);
+  // Scrolls the table to a column: one the user adds goes at the right end,
+  // often past the viewport. (Restoring a saved layout does not scroll.)
+  void revealColumn(int column);
   std::vector<std::string> visibleKeys() const; // added columns shown, in column order
   QList<int> hiddenColumns() const;             // fixed columns hidden
 

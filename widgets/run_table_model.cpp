@@ -1,5 +1,6 @@
 #include "widgets/run_table_model.h"
 
+#include "core/analysis/metric_catalog.h"
 #include "core/base/errors.h"
 #include "widgets/run_colors.h"
 
@@ -51,6 +52,17 @@ QDateTime parseUtc(const std::string& text) {
 }
 
 QString percent(double fraction) { return QString::number(fraction * 100.0, 'f', 1) + u'%'; }
+
+// A summary figure stored as a fraction: a catalogued one (test_accuracy) or
+// one named like it (best_val_accuracy, teacher_test_accuracy).
+bool isFractionKey(const std::string& key) {
+  if (key.rfind("summary.", 0) != 0) return false;
+  const std::string name = key.substr(8);
+  const auto endsWith = [&name](const std::string& tail) {
+    return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  return distillery::metricInfo(name).fraction || endsWith("accuracy") || endsWith("agreement");
+}
 
 const QChar kStarOn(0x2605), kStarOff(0x2606); // ★ ☆
 
@@ -704,6 +716,8 @@ QVariant RunTableModel::extraData(const distillery::RunRecord& run, int column, 
   const double number = text.toDouble(&isNumber);
   switch (role) {
     case Qt::DisplayRole:
+      // Accuracy and agreement read as the built-in columns do: 80.8%, not 0.808.
+      if (isNumber && number >= 0.0 && number <= 1.0 && isFractionKey(key)) return percent(number);
       // Summary figures such as 0.823456789 read better at four significant digits.
       if (isNumber && std::isfinite(number) && text.contains(u'.')) return QString::number(number, 'g', 4);
       return text;

@@ -8,7 +8,9 @@
 
 #include <QFontDatabase>
 #include <QHBoxLayout>
+#include <QChart>
 #include <QLabel>
+#include <QLegend>
 #include <QPlainTextEdit>
 #include <QSplitter>
 #include <QVBoxLayout>
@@ -36,10 +38,22 @@ RunView::RunView(distillery::RunStore& store, QWidget* parent) : QWidget(parent)
   agreement_->setObjectName(QStringLiteral("agreementChart"));
 
   auto* charts = new QWidget(this);
-  auto* chartRow = new QHBoxLayout(charts);
-  chartRow->setContentsMargins(0, 0, 0, 0);
+  auto* chartColumn = new QVBoxLayout(charts);
+  chartColumn->setContentsMargins(0, 0, 0, 0);
+  chartColumn->setSpacing(2);
+  auto* chartRow = new QHBoxLayout;
   chartRow->setSpacing(4);
-  for (MetricChartView* chart : {loss_, accuracy_, perplexity_, agreement_}) chartRow->addWidget(chart, 1);
+  for (MetricChartView* chart : {loss_, accuracy_, perplexity_, agreement_}) {
+    chartRow->addWidget(chart, 1);
+    chart->chart()->legend()->hide(); // the shared legend below names the runs
+  }
+  chartColumn->addLayout(chartRow, 1);
+  legend_ = new QLabel(charts);
+  legend_->setObjectName(QStringLiteral("runLegend"));
+  legend_->setTextFormat(Qt::RichText);
+  legend_->setWordWrap(true);
+  legend_->setContentsMargins(6, 0, 6, 2);
+  chartColumn->addWidget(legend_);
 
   summary_ = new RunSummaryView(this);
   summary_->setObjectName(QStringLiteral("summaryView"));
@@ -75,9 +89,19 @@ void RunView::showRuns(const QList<int64_t>& runIds, int64_t current,
   QList<int64_t> added;
   for (int64_t id : runIds)
     if (!runIds_.contains(id)) added.append(id);
-  const bool logsChanged = runIds != runIds_;
   runIds_ = runIds;
   current_ = current;
+  QList<int64_t> logRunIds = runIds_;
+  for (int64_t id : runIds_) {
+    try {
+      const auto run = store_.run(id);
+      if (run && run->parent_run_id && !logRunIds.contains(run->parent_run_id)) logRunIds.append(run->parent_run_id);
+    } catch (const distillery::DistilleryError&) {
+      // unreadable: its own lines only; reloadLogs reports the error
+    }
+  }
+  const bool logsChanged = logRunIds != logRunIds_;
+  logRunIds_ = logRunIds;
   showPanelsForTasks();
 
   for (MetricChartView* chart : charts()) chart->setRuns(runIds_, labels);
@@ -89,8 +113,33 @@ void RunView::showRuns(const QList<int64_t>& runIds, int64_t current,
       log_->appendPlainText(tr("[#%1] could not read points: %2").arg(id).arg(QString::fromUtf8(e.what())));
     }
   }
+  labels_ = labels;
+  updateLegend();
   if (logsChanged) reloadLogs();
   refreshSummary();
+}
+
+void RunView::updateLegend() {
+  // Entries break between runs, never inside a name.
+  QStringList entries;
+  bool anyDiverged = false;
+  for (int64_t id : runIds_) {
+    const auto it = labels_.find(id);
+    const QString name = it != labels_.end() && !it->second.isEmpty() ? it->second : QStringLiteral("#%1").arg(id);
+    bool diverged = false;
+    for (MetricChartView* chart : charts()) diverged = diverged || chart->isDiverged(id);
+    anyDiverged = anyDiverged || diverged;
+    QString entry = QStringLiteral("<span style=\"color:%1\">&#9632;</span>&nbsp;%2")
+                        .arg(loss_->colorOf(id).name(), name.toHtmlEscaped().replace(u' ', QStringLiteral("&nbsp;")));
+    if (diverged) entry += QStringLiteral("&nbsp;<span style=\"color:#d62728\">%1</span>").arg(tr("(diverged)"));
+    entries << entry;
+  }
+  if (anyDiverged)
+    entries << QStringLiteral("<span style=\"color:#d62728\">&#9679;</span>&nbsp;%1")
+                   .arg(tr("diverged (NaN/Inf)").replace(u' ', QStringLiteral("&nbsp;")));
+  const QString text = entries.join(QStringLiteral(" &nbsp; "));
+  if (text != legend_->text()) legend_->setText(text);
+  legend_->setVisible(!entries.isEmpty());
 }
 
 void RunView::showPanelsForTasks() {
@@ -110,6 +159,7 @@ void RunView::showPanelsForTasks() {
 
 void RunView::addPoints(const std::vector<distillery::MetricPoint>& points) {
   for (MetricChartView* chart : charts()) chart->addPoints(points);
+  updateLegend(); // a run may have diverged
   double wall = -1.0;
   for (const distillery::MetricPoint& p : points)
     if (p.run_id == current_) wall = std::max(wall, p.wall_s);
@@ -125,13 +175,14 @@ void RunView::reloadRun(int64_t runId) {
   } catch (const distillery::DistilleryError& e) {
     log_->appendPlainText(tr("[#%1] could not read points: %2").arg(runId).arg(QString::fromUtf8(e.what())));
   }
+  updateLegend();
   reloadLogs();
 }
 
 void RunView::reloadLogs() {
   log_->clear();
   logCursors_.clear();
-  for (int64_t id : runIds_) {
+  for (int64_t id : logRunIds_) {
     try {
       for (const distillery::LogEvent& event : store_.logs(id)) appendLogLine(event);
     } catch (const distillery::DistilleryError& e) {
@@ -141,7 +192,7 @@ void RunView::reloadLogs() {
 }
 
 void RunView::addLog(const distillery::LogEvent& event) {
-  if (!runIds_.contains(event.run_id)) return;
+  if (!logRunIds_.contains(event.run_id)) return;
   // A line read from the store may still arrive through the live queue.
   auto it = logCursors_.find(event.run_id);
   if (it != logCursors_.end() &&
@@ -157,7 +208,7 @@ void RunView::appendLogLine(const distillery::LogEvent& event) {
   QString color = palette().color(QPalette::Text).name();
   if (event.level == "error") color = QStringLiteral("#c0392b");
   else if (event.level == "warning") color = QStringLiteral("#b9770e");
-  const QString prefix = runIds_.size() > 1 ? QStringLiteral("#%1 ").arg(event.run_id) : QString();
+  const QString prefix = logRunIds_.size() > 1 ? QStringLiteral("#%1 ").arg(event.run_id) : QString();
   const QString line = QStringLiteral("%1%2  %3")
                            .arg(prefix, formatDuration(event.wall_s),
                                 QString::fromStdString(event.message).toHtmlEscaped());

@@ -50,6 +50,10 @@ public:
   MetricChartView* perplexityChart() const { return perplexity_; }
   MetricChartView* agreementChart() const { return agreement_; }
   QList<MetricChartView*> charts() const { return {loss_, accuracy_, perplexity_, agreement_}; }
+  // One legend for the charts, which all draw the same runs in the same colours:
+  // a wrapping row of whole names below them (a chart's own legend row elided
+  // four names to "#10…").
+  QLabel* legend() const { return legend_; }
 
 private:
   struct LogCursor {
@@ -57,16 +61,22 @@ private:
     std::string message;
   };
   void reloadLogs();
+  void updateLegend();
   void showPanelsForTasks();
   void appendLogLine(const distillery::LogEvent& event);
 
   distillery::RunStore& store_;
   QList<int64_t> runIds_;
+  // Whose log lines the pane shows: the shown runs and the distill runs that
+  // trained a shown teacher, since the teacher phase logs under its distill run.
+  QList<int64_t> logRunIds_;
   int64_t current_ = 0;
   MetricChartView* loss_;
   MetricChartView* accuracy_;
   MetricChartView* perplexity_;
   MetricChartView* agreement_;
+  QLabel* legend_;
+  std::map<int64_t, QString> labels_;
   RunSummaryView* summary_;
   QPlainTextEdit* log_;
   std::map<int64_t, LogCursor> logCursors_; // last line shown per run, to skip repeats
