@@ -1,5 +1,7 @@
 #include "widgets/run_summary_view.h"
 
+#include <QTreeWidgetItemIterator>
+
 #include "widgets/run_table_model.h"
 
 #include <QEvent>
@@ -139,6 +141,9 @@ void RunSummaryView::showRun(const distillery::RunRecord& run, double latestPoin
     none->setFirstColumnSpanned(true);
     none->setForeground(0, QColor(0x777777));
   }
+  // A narrow panel elides keys in the middle ("best…racy"): hovering shows the whole key.
+  for (QTreeWidgetItemIterator it(this); *it; ++it)
+    if ((*it)->toolTip(0).isEmpty() && !(*it)->text(0).isEmpty()) (*it)->setToolTip(0, (*it)->text(0));
   fitKeyColumn();
 }
 
