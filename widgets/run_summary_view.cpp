@@ -187,7 +187,7 @@ void RunSummaryView::setLatestPointWallSeconds(double seconds) {
     for (int i = 0; i < record_->childCount(); ++i)
       if (record_->child(i)->text(0) == tr("finished") || record_->child(i)->text(0) == tr("started")) at = i + 1;
     record_->insertChild(at, wallTime_);
-    wallTime_->setToolTip(0, tr("Training time of this run's model, summed over resumes (summary wall_s)"));
+    wallTime_->setToolTip(0, tr("wall time: training time of this run's model, summed over resumes (summary wall_s)"));
   }
   wallTime_->setText(1, formatWallTime(wall));
 }
