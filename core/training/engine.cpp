@@ -434,7 +434,10 @@ RunOutcome resumeRun(RunStore& store, int64_t run_id, RunObserver& observer, con
     store.deletePointsAfter(run_id, -1);
     return executeFrom(store, run_id, config, observer, stop, nullptr,
                        "no checkpoint (it stopped before its first one): restarted from step 0 with the same "
-                       "config and seed; its " + std::to_string(dropped) + " earlier point(s) were replaced");
+                       "config and seed; " +
+                           (dropped == 0 ? std::string("it had recorded no points yet")
+                                         : "its " + std::to_string(dropped) + " earlier point" +
+                                               (dropped == 1 ? " was" : "s were") + " replaced"));
   }
   // Past its first checkpoint, a teacher trained on the way had finished: it is reused, not trained again.
   if (config.isDistill() && config.teacher.kind == TeacherSource::Kind::Zoo && record->teacher_run_id) {

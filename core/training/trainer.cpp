@@ -15,6 +15,7 @@
 #include <ATen/autocast_mode.h>
 
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <optional>
 
@@ -56,6 +57,15 @@ torch::Tensor predictLogits(const Classifier& model, const torch::Tensor& x, tor
                             int64_t chunk) {
   return inferInChunks(model, x, device, chunk, {0, 0});
 }
+
+namespace {
+// "1.00", not std::to_string's "1.000000": the log line is read by people.
+std::string formatEpoch(double epoch) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", epoch);
+  return text;
+}
+} // namespace
 
 int64_t trainingSteps(int64_t samples, const TrainerSettings& s) {
   return int64_t(s.epochs) * ((samples + s.batch_size - 1) / s.batch_size);
@@ -185,7 +195,7 @@ private:
     // Draw the finished epochs' orders, so the remaining batches are the ones the run would have seen.
     for (int64_t e = 0; e < first_epoch; ++e) torch::randperm(n_, gen_, torch::kLong);
     t_.recorder_.log("info", "resumed at step " + std::to_string(c.step) + " of " + std::to_string(total_) +
-                                 " (epoch " + std::to_string(c.epoch) + ")");
+                                 " (epoch " + formatEpoch(c.epoch) + ")");
   }
 
   void runEpoch(int epoch, int64_t first_batch) {
