@@ -716,6 +716,7 @@ int cmdServe(const std::string& db, const ServeArgs& a) {
   // opened, and named like the config's other errors: "serve.json: output.transforms[0].beta: ...".
   try {
     buildOutputPipeline(config.output, int64_t(model.input.class_names.size()));
+    attachEngineDefenses(model, config.output);
   } catch (const ConfigError& e) {
     const std::string what = e.what();
     throw ConfigError(a.config + ": " + e.field(), what.substr(e.field().size() + 2));

@@ -46,6 +46,7 @@ set(DISTILLERY_BASE_SOURCES
   serve/classify_service.cpp
   serve/input_sketch.cpp
   serve/key_ledger.cpp
+  serve/mad_defense.cpp
   serve/output_defenses.cpp
   serve/output_modes.cpp
   serve/request_log.cpp
@@ -129,5 +130,6 @@ set(DISTILLERY_ENGINE_SOURCES
   lm/lm_trainer.cpp
   lm/text_corpus.cpp
   # serve/
+  serve/mad_surrogate.cpp
   serve/served_model.cpp
 )

@@ -2,7 +2,7 @@
 // serve on 127.0.0.1 with a free port, spoken to over real HTTP (cpp-httplib's
 // client). Every output mode is checked against PyTorch (tests/serve_reference.py),
 // every defense and their composition with a mode against
-// tests/defense_reference.py, the
+// tests/defense_reference.py (MAD against tests/mad_reference.py), the
 // argmax against the stored run's test accuracy, the refusals (401, 400, 413,
 // 429, 402) by status and field, the request log under 8 concurrent clients
 // and after kill -9. The torch-free parts (base64, token bucket, request
@@ -10,6 +10,8 @@
 #include "core/base/base64.h"
 #include "core/base/errors.h"
 #include "core/serve/classify_request.h"
+#include "core/serve/mad_defense.h"
+#include "core/serve/mad_surrogate.h"
 #include "core/serve/output_defenses.h"
 #include "core/serve/output_modes.h"
 #include "core/serve/serve_config.h"
@@ -29,6 +31,7 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <thread>
 
 using json = nlohmann::json;
@@ -869,6 +872,171 @@ private Q_SLOTS:
     auto info = client.Get("/v1/info", bearer(kAlice));
     QVERIFY(info && info->status == 200);
     QCOMPARE(json::parse(info->body)["output"], reply["output"]);
+  }
+
+  // ---- mad (issue 17 part 2, Prediction Poisoning) ----------------------------
+
+  // madDefense on fixed answers and the real surrogate's last layer (an mlp on
+  // tabular rows and a cnn on small images) against tests/mad_reference.py,
+  // which takes the Jacobian by autograd: the same target class, the same answer.
+  void madMatchesTheAutogradReference() {
+    if (!pythonHasTorch()) QSKIP("python3-torch is not installed (/usr/bin/python3 cannot import torch)");
+    const ProbBatch y = fixedBatch();
+    struct Surrogate {
+      json spec;
+      std::vector<int64_t> shape;
+    };
+    const std::vector<Surrogate> surrogates = {{{{"zoo", "mlp"}, {"hidden", {16}}}, {8}},
+                                               {{{"zoo", "mlp"}, {"hidden", json::array()}}, {8}},
+                                               {{{"zoo", "cnn"}, {"channels", {4}}, {"fc", 12}}, {1, 8, 8}}};
+    for (const Surrogate& s : surrogates) {
+      const MadSurrogate surrogate(modelSpecFromJson(s.spec, "surrogate"), 5, s.shape, y.classes, "surrogate");
+      int64_t numel = 1;
+      for (int64_t d : s.shape) numel *= d;
+      std::vector<float> x(size_t(y.rows * numel));
+      for (size_t i = 0; i < x.size(); ++i) x[i] = float(std::sin(0.37 * double(i) + 1.0) * 1.5);
+      const MadLastLayer layer = surrogate.lastLayer(x.data(), y.rows);
+      QCOMPARE(layer.rows, y.rows);
+      QCOMPARE(layer.classes, y.classes);
+      std::set<int64_t> targets;
+      for (const double epsilon : {0.05, 0.5, 2.0}) {
+        std::vector<int64_t> chosen;
+        const ProbBatch got = madDefense(y, layer, epsilon, &chosen);
+        const json spec = {{"probs", rowsOf(y.p, y.classes)},
+                           {"features", rowsOf(layer.h, layer.features)},
+                           {"weight", rowsOf(layer.weight, layer.features)},
+                           {"bias", layer.bias},
+                           {"epsilon", epsilon}};
+        const json ref = runReference("mad_reference.py", {}, spec.dump());
+        QVERIFY2(ref.contains("k"), ref.dump().c_str());
+        for (int64_t r = 0; r < y.rows; ++r) {
+          const std::string where = s.spec.dump() + " epsilon " + std::to_string(epsilon) + " row " + std::to_string(r) +
+                                    ": k " + std::to_string(chosen[size_t(r)]) + " vs " + ref["k"][size_t(r)].dump() +
+                                    ", deviations " + ref["deviation"][size_t(r)].dump();
+          QVERIFY2(chosen[size_t(r)] == ref["k"][size_t(r)].get<int64_t>(), where.c_str());
+          targets.insert(chosen[size_t(r)]);
+          double sum = 0, l1 = 0;
+          for (int64_t c = 0; c < y.classes; ++c) {
+            const double v = got.row(r)[c];
+            QVERIFY2(std::abs(v - ref["probs"][size_t(r)][size_t(c)].get<double>()) < 1e-6, where.c_str());
+            QVERIFY2(v >= 0, where.c_str());
+            sum += v;
+            l1 += std::abs(v - y.row(r)[c]);
+          }
+          QVERIFY2(std::abs(sum - 1) < 1e-12, where.c_str());
+          QVERIFY2(l1 <= epsilon + 1e-9, where.c_str());
+          // The whole budget is spent unless the target itself is nearer.
+          double to_target = 0;
+          for (int64_t c = 0; c < y.classes; ++c) to_target += std::abs((c == chosen[size_t(r)]) - y.row(r)[c]);
+          QVERIFY2(std::abs(l1 - std::min(epsilon, to_target)) < 1e-9, where.c_str());
+        }
+      }
+      // Not a constant choice: the surrogate's gradients pick different targets for different rows.
+      QVERIFY2(targets.size() > 1, s.spec.dump().c_str());
+    }
+  }
+
+  void madConfigErrorsNameTheField() {
+    const json mlp = {{"zoo", "mlp"}, {"hidden", {8}}};
+    const json rs = {{"name", "reverse_sigmoid"}, {"beta", 0.7}, {"gamma", 0.3}};
+    const std::vector<std::pair<json, std::string>> cases = {
+        {{{"name", "mad"}, {"surrogate", mlp}}, "output.transforms[0].epsilon"},
+        {{{"name", "mad"}, {"epsilon", 0}, {"surrogate", mlp}}, "output.transforms[0].epsilon"},
+        {{{"name", "mad"}, {"epsilon", 2.5}, {"surrogate", mlp}}, "output.transforms[0].epsilon"},
+        {{{"name", "mad"}, {"epsilon", "big"}, {"surrogate", mlp}}, "output.transforms[0].epsilon"},
+        {{{"name", "mad"}, {"epsilon", 0.5}}, "output.transforms[0].surrogate"},
+        {{{"name", "mad"}, {"epsilon", 0.5}, {"surrogate", "mlp"}}, "output.transforms[0].surrogate"},
+        {{{"name", "mad"}, {"epsilon", 0.5}, {"surrogate", {{"zoo", "blob"}}}}, "output.transforms[0].surrogate.zoo"},
+        {{{"name", "mad"}, {"epsilon", 0.5}, {"surrogate", {{"torchscript", "m.pt"}}}},
+         "output.transforms[0].surrogate.torchscript"},
+        {{{"name", "mad"}, {"epsilon", 0.5}, {"surrogate", mlp}, {"seed", -1}}, "output.transforms[0].seed"},
+        {{{"name", "mad"}, {"epsilon", 0.5}, {"surrogate", mlp}, {"eps", 1}}, "output.transforms[0].eps"},
+    };
+    for (const auto& [entry, field] : cases) {
+      try {
+        buildOutputPipeline({{"mode", "probs"}, {"transforms", json::array({entry})}}, 10);
+        QFAIL(qPrintable(QString::fromStdString("accepted " + entry.dump())));
+      } catch (const ConfigError& e) {
+        QVERIFY2(e.field() == field, e.what());
+      }
+    }
+    // The engine applies mad first, so it must be listed before the probability defenses.
+    const json mad = {{"name", "mad"}, {"epsilon", 0.5}, {"surrogate", mlp}, {"seed", 4}};
+    try {
+      buildOutputPipeline({{"mode", "probs"}, {"transforms", {rs, mad}}}, 10);
+      QFAIL("accepted mad after reverse_sigmoid");
+    } catch (const ConfigError& e) {
+      QVERIFY2(e.field() == "output.transforms[1].name", e.what());
+    }
+    const OutputPipeline pipe = buildOutputPipeline({{"mode", "probs"}, {"transforms", {mad, rs}}}, 10);
+    QCOMPARE(pipe.parameters["transforms"][0], json({{"name", "mad"}, {"epsilon", 0.5}, {"surrogate", mlp}})); // no seed
+    QCOMPARE(pipe.transforms.size(), size_t(1)); // the engine's stage is not a probability transform
+    // From the serve config file, at start: exit 2 naming the file and the field.
+    json config = serveConfig("bad-mad.sqlite", {{"mode", "label"},
+                                                 {"transforms", {{{"name", "mad"}, {"epsilon", 0.5},
+                                                                  {"surrogate", {{"zoo", "mlp"}, {"hidden", "wide"}}}}}}});
+    Result r = cli({"serve", "1", "--config", writeJson("serve-bad-mad.json", config), "--port", "0", "--db", db()});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("serve-bad-mad.json") && r.err.contains("output.transforms[0].surrogate.hidden"),
+             qPrintable(r.err));
+  }
+
+  // mad in probs mode on the running server: the exported
+  // model's PyTorch probabilities and the same seeded surrogate's last layer through the autograd reference.
+  void madServerMatchesTheReference() {
+    if (!pythonHasTorch()) QSKIP("python3-torch is not installed (/usr/bin/python3 cannot import torch)");
+    const int n = 16;
+    const double epsilon = 0.5;
+    const auto& pre = summary_["data"]["preprocessing"];
+    QProcess py;
+    py.start(kPython, {QString(DISTILLERY_SOURCE_DIR) + "/tests/serve_reference.py", dir_.filePath("model.pt"),
+                       QString::fromStdString(testImages()), QString::number(n),
+                       QString::number(pre["divide_by"].get<double>(), 'g', 17),
+                       QString::number(pre["mean"][0].get<double>(), 'g', 17),
+                       QString::number(pre["std"][0].get<double>(), 'g', 17), "3", "2"});
+    QVERIFY(py.waitForFinished(120000));
+    QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+    const json model = json::parse(py.readAllStandardOutput().toStdString());
+    const json surrogate = {{"zoo", "mlp"}, {"hidden", {16}}};
+    const json mad = {{"name", "mad"}, {"epsilon", epsilon}, {"surrogate", surrogate}, {"seed", 11}};
+
+    // The surrogate the server builds, on the inputs as it normalises them.
+    const std::string pixels = idxImages(testImages(), n);
+    std::vector<float> x(pixels.size());
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] = float((double(uint8_t(pixels[i])) / pre["divide_by"].get<double>() - pre["mean"][0].get<double>()) /
+                   pre["std"][0].get<double>());
+    const MadLastLayer layer =
+        MadSurrogate(modelSpecFromJson(surrogate, "surrogate"), 11, {1, 28, 28}, 10, "surrogate").lastLayer(x.data(), n);
+    const json spec = {{"probs", model["probs"]},
+                       {"features", rowsOf(layer.h, layer.features)},
+                       {"weight", rowsOf(layer.weight, layer.features)},
+                       {"bias", layer.bias},
+                       {"epsilon", epsilon}};
+    const json ref = runReference("mad_reference.py", {}, spec.dump());
+    QVERIFY2(ref.contains("k"), ref.dump().c_str());
+
+    auto server = serve("1", writeJson("serve-mad.json", serveConfig("mad.sqlite", {{"mode", "probs"}, {"transforms", {mad}}})));
+    QVERIFY(server->port > 0);
+    const json reply = classify(server->port, kAlice, classifyBody("uint8", {n, 1, 28, 28}, pixels));
+    QVERIFY2(reply.contains("outputs"), reply.dump().c_str());
+    QCOMPARE(reply["output"]["transforms"], json::array({{{"name", "mad"}, {"epsilon", epsilon}, {"surrogate", surrogate}}}));
+    int moved_label = 0;
+    for (int i = 0; i < n; ++i) {
+      const json& out = reply["outputs"][size_t(i)];
+      const std::string where = "input " + std::to_string(i) + ": " + out.dump() + " vs " + ref["probs"][size_t(i)].dump();
+      double sum = 0, l1 = 0;
+      for (int c = 0; c < 10; ++c) {
+        const double got = out["probs"][size_t(c)].get<double>();
+        QVERIFY2(std::abs(got - ref["probs"][size_t(i)][size_t(c)].get<double>()) < 1e-6, where.c_str());
+        sum += got;
+        l1 += std::abs(got - model["probs"][size_t(i)][size_t(c)].get<double>());
+      }
+      QVERIFY2(std::abs(sum - 1) < 1e-12, where.c_str());
+      QVERIFY2(l1 <= epsilon + 1e-6 && l1 > 1e-3, where.c_str()); // PyTorch's and LibTorch's y differ by float noise
+      moved_label += out["label"] != model["label"][size_t(i)];
+    }
+    qInfo("mad (epsilon %.2f) changed the label of %d of %d inputs", epsilon, moved_label, n);
   }
 };
 

@@ -2,6 +2,7 @@
 
 #include "core/base/errors.h"
 #include "core/config/config_reader.h"
+#include "core/serve/mad_defense.h"
 
 #include <algorithm>
 #include <cmath>
@@ -102,8 +103,15 @@ std::function<ProbBatch(ProbBatch)> buildDefense(const nlohmann::json& spec, con
                                                  nlohmann::json& reported) {
   if (!spec.is_object()) throw ConfigError(path, "expected {\"name\": ..., parameters...}, got " + jsonTypeName(spec));
   ConfigReader r(spec, path);
-  if (!r.has("name")) throw ConfigError(r.field("name"), "missing: gaussian_noise, reverse_sigmoid or adaptive_misinformation");
-  const std::string name = r.oneOf("name", "", {"gaussian_noise", "reverse_sigmoid", "adaptive_misinformation"});
+  if (!r.has("name"))
+    throw ConfigError(r.field("name"), "missing: gaussian_noise, reverse_sigmoid, adaptive_misinformation or mad");
+  const std::string name = r.oneOf("name", "", {"gaussian_noise", "reverse_sigmoid", "adaptive_misinformation", "mad"});
+  if (name == "mad") {
+    // Needs the query and a surrogate's gradients, so the engine applies it
+    // (served_model.h); here it is checked and reported, and passes answers through.
+    madSpecFromJson(spec, path, reported);
+    return [](ProbBatch b) { return b; };
+  }
   auto required = [&](const std::string& key, double min, double max) {
     if (!r.has(key)) throw ConfigError(r.field(key), "missing: " + name + " needs it");
     return r.number(key, 0, min, max);

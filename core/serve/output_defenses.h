@@ -11,7 +11,9 @@
 //   adaptive_misinformation p' = (1 - a) p + a m,  a = 1 / (1 + exp(nu * (max(p) - tau)))
 //                           (Kariyappa & Qureshi, CVPR 2020), m the misinformation distribution
 //
-// The formulas, parameters and edge cases are in docs/api.md.
+// The fourth, mad (mad_defense.h), needs the query and a surrogate's gradients,
+// so the engine applies it (served_model.h); buildDefense only checks and
+// reports its entry. The formulas, parameters and edge cases are in docs/api.md.
 #include "core/serve/prob_batch.h"
 
 #include <nlohmann/json.hpp>

@@ -29,6 +29,10 @@ const std::vector<OutputProcessorInfo>& outputProcessors() {
        "blends in a misinformation distribution when the top probability is under tau",
        {{"tau", "number", 0, 1, 0, "threshold on the top probability (required)"},
         {"nu", "number", 1e-12, 1e9, 1000, "steepness of the switch around tau"}}},
+      {"mad", K::Transform,
+       "moves each answer, within an L1 budget, toward the class whose surrogate gradient deviates most (on the model's side, first)",
+       {{"epsilon", "number", 1e-12, 2, 0, "L1 budget of the perturbation (required)"},
+        {"seed", "integer", 0, 4.6e18, 0, "seed of the surrogate's initial weights (\"surrogate\": a zoo model, required)"}}},
   };
   return list;
 }
@@ -65,9 +69,19 @@ OutputPipeline buildOutputPipeline(const nlohmann::json& output, int64_t classes
     if (!list.is_array())
       throw ConfigError(reader.field("transforms"), "expected a list of defenses: [{\"name\": ..., parameters...}]");
     nlohmann::json reported = nlohmann::json::array();
+    bool probability_defense_seen = false;
     for (size_t i = 0; i < list.size(); ++i) {
+      const std::string at = reader.field("transforms") + "[" + std::to_string(i) + "]";
       nlohmann::json one;
-      pipe.transforms.push_back(buildDefense(list[i], reader.field("transforms") + "[" + std::to_string(i) + "]", one));
+      ProbTransform t = buildDefense(list[i], at, one);
+      // mad runs in the engine, right after the model and before every transform here.
+      if (one["name"] == "mad") {
+        if (probability_defense_seen)
+          throw ConfigError(at + ".name", "mad runs on the model's side, before the probability defenses: list it first");
+      } else {
+        probability_defense_seen = true;
+        pipe.transforms.push_back(std::move(t));
+      }
       reported.push_back(std::move(one));
     }
     // Reported only when there are any, so an undefended server's "output" is the mode alone.

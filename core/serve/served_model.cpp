@@ -5,6 +5,8 @@
 #include "core/data/preprocessing.h"
 #include "core/models/scripted_classifier.h"
 #include "core/models/stored_model.h"
+#include "core/serve/mad_defense.h"
+#include "core/serve/mad_surrogate.h"
 #include "core/store/run_store.h"
 
 #include <torch/torch.h>
@@ -122,6 +124,39 @@ ServedModel loadServedModel(const std::string& teacher, const std::string& store
   shared->classes = int64_t(served.input.class_names.size());
   served.forward = [shared](const ClassifyRequest& r) { return shared->forward(r); };
   return served;
+}
+
+void attachEngineDefenses(ServedModel& served, const nlohmann::json& output, const std::string& path) {
+  if (!output.is_object() || !output.contains("transforms") || !output["transforms"].is_array()) return;
+  struct Mad {
+    MadSurrogate surrogate;
+    double epsilon;
+  };
+  std::vector<Mad> stages;
+  const auto& list = output["transforms"];
+  const int64_t classes = int64_t(served.input.class_names.size());
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_object() || list[i].value("name", "") != "mad") continue;
+    const std::string at = path + ".transforms[" + std::to_string(i) + "]";
+    nlohmann::json reported;
+    const MadSpec spec = madSpecFromJson(list[i], at, reported);
+    stages.push_back({MadSurrogate(spec.surrogate, spec.seed, served.input.shape, classes, at + ".surrogate"),
+                      spec.epsilon});
+  }
+  if (stages.empty()) return;
+  const Normalisation normalisation{served.input.divide_by, served.input.mean, served.input.std};
+  const std::vector<int64_t> shape = served.input.shape;
+  served.forward = [inner = std::move(served.forward), stages, normalisation, shape](const ClassifyRequest& r) {
+    ProbBatch y = inner(r);
+    std::vector<int64_t> sizes{r.batch};
+    sizes.insert(sizes.end(), shape.begin(), shape.end());
+    // The query as the model saw it: the same normalise() on the raw values.
+    const torch::Tensor raw = torch::from_blob(const_cast<float*>(r.values.data()), sizes, torch::kFloat32);
+    const torch::Tensor x = normalise(raw, normalisation).to(torch::kFloat32).contiguous();
+    for (const Mad& m : stages)
+      y = madDefense(std::move(y), m.surrogate.lastLayer(x.data_ptr<float>(), r.batch), m.epsilon);
+    return y;
+  };
 }
 
 } // namespace distillery

@@ -30,4 +30,12 @@ struct ServedModel {
 ServedModel loadServedModel(const std::string& teacher, const std::string& store_path,
                             const std::optional<ServedInput>& config_input);
 
+// The engine-side defenses of the config's "output" (`path` names it in
+// errors): each "mad" entry of "transforms" builds its surrogate (mad_surrogate.h)
+// and wraps `served.forward`, so the answers are perturbed with the query at
+// hand before the torch-free transforms (output_modes.h) see them. The torch-free
+// pipeline has checked the entries and their order first. Throws ConfigError
+// naming the field ("output.transforms[0].surrogate").
+void attachEngineDefenses(ServedModel& served, const nlohmann::json& output, const std::string& path = "output");
+
 } // namespace distillery
