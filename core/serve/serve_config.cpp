@@ -140,7 +140,7 @@ ServeConfig ServeConfig::fromJsonFile(const std::string& path) {
   try {
     j = nlohmann::json::parse(text.str());
   } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(path, std::string("not valid JSON (") + e.what() + ")");
+    throw ConfigError(path, "not valid JSON (" + jsonErrorText(e) + ")");
   }
   try {
     return fromJson(j, path);
