@@ -396,6 +396,19 @@ private Q_SLOTS:
         QVERIFY2(e.field() == field, e.what());
       }
     }
+    // An unknown key lists every allowed one, the optional objects included (walk item b).
+    try {
+      json j = serveConfig("x.sqlite", {{"mode", "label"}});
+      j.erase("output");
+      j["outputs"] = json::object();
+      ServeConfig::fromJson(j, "serve.json");
+      QFAIL("an unknown key was accepted");
+    } catch (const ConfigError& e) {
+      const std::string what = e.what();
+      QVERIFY2(what.find("allowed here: currency, input, keys, log, max_batch, max_body_bytes, output, price_per_1000, "
+                         "threads") != std::string::npos,
+               e.what());
+    }
     // Output modes: unknown names and k beyond the classes are refused by field.
     QVERIFY_THROWS_EXCEPTION(ConfigError, buildOutputPipeline({{"mode", "logits"}}, 10));
     try {
@@ -712,7 +725,11 @@ private Q_SLOTS:
     json config = serveConfig("bad.sqlite", {{"mode", "topk"}, {"k", 0}});
     r = cli({"serve", "1", "--config", writeJson("serve-bad.json", config), "--port", "0", "--db", db()});
     QCOMPARE(r.code, 2);
-    QVERIFY2(r.err.contains("output.k"), qPrintable(r.err));
+    QVERIFY2(r.err.contains("serve-bad.json: output.k"), qPrintable(r.err)); // walk item c: the file, like other errors
+    r = cli({"serve", "1", "--config", writeJson("serve-bad.json", serveConfig("bad.sqlite", {{"mode", "logits"}})),
+             "--port", "0", "--db", db()});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("serve-bad.json: output.mode: unknown value"), qPrintable(r.err));
     config = serveConfig("bad.sqlite", {{"mode", "label"}});
     r = cli({"serve", "42", "--config", writeJson("serve-ok.json", config), "--port", "0", "--db", db()});
     QCOMPARE(r.code, 2);

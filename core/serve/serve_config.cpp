@@ -117,6 +117,8 @@ ServeConfig ServeConfig::fromJson(const nlohmann::json& j, const std::string& co
   c.max_batch = r.integer("max_batch", 256, 1, 1 << 20);
   c.max_body_bytes = r.integer("max_body_bytes", 16 << 20, 1024, int64_t(1) << 32);
   c.threads = int(r.integer("threads", 8, 1, 256));
+  r.accept("output"); // known even when absent: finish() lists them among the allowed keys
+  r.accept("input");
   if (r.has("output")) c.output = r.object("output");
   if (r.has("input")) c.input = readInput(r.object("input"), "input");
   const std::filesystem::path config(config_path);
