@@ -616,6 +616,9 @@ private Q_SLOTS:
     QCOMPARE(info["input"]["shape"], json({1, 28, 28}));
     QCOMPARE(info["output"]["mode"], json("label"));
     QCOMPARE(info["classes"].size(), size_t(10));
+    // The run's data is fashion-mnist (the default): its classes by name (walk item f).
+    QCOMPARE(info["classes"][0], json("T-shirt/top"));
+    QCOMPARE(info["classes"][9], json("Ankle boot"));
     QCOMPARE(json::parse(client.Get("/healthz")->body)["status"], json("ok"));
     QCOMPARE(client.Get("/v2/nothing")->status, 404);
     server.reset(); // SIGTERM: the log is complete once it exits
