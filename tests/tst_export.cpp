@@ -339,6 +339,13 @@ private Q_SLOTS:
     QCOMPARE(cell(0, "train_flops"), std::string("4.2T"));
     QCOMPARE(cell(0, "compression"), std::string("12.5x"));
     QCOMPARE(cell(1, "compression"), std::string("-")); // a run without a teacher
+    // Wall time: whole seconds from 10 s, tenths from 1 s, two significant digits below (walk item l).
+    QCOMPARE(formatSummaryValue("wall_s", 0.0203), std::string("0.020"));
+    QCOMPARE(formatSummaryValue("wall_s", 0.5), std::string("0.50"));
+    QCOMPARE(formatSummaryValue("wall_s", 0.996), std::string("1.0"));
+    QCOMPARE(formatSummaryValue("wall_s", 3.14), std::string("3.1"));
+    QCOMPARE(formatSummaryValue("wall_s", 123.4), std::string("123"));
+    QCOMPARE(formatSummaryValue("wall_s", 0.0), std::string("0.0"));
 
     // A language-model run: perplexity, and its (validation, per-token) agreement and KL.
     const int64_t lm = store.createRun("char-lm", "lm", "{}");
