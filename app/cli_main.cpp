@@ -80,10 +80,13 @@ public:
     if (p.phase == last_phase_ && p.fraction < 1.0 && now - last_ < std::chrono::seconds(1)) return;
     last_ = now;
     last_phase_ = p.phase;
-    std::cerr << "run " << p.run_id << ": " << p.phase << " " << std::fixed << std::setprecision(1)
-              << 100.0 * p.fraction << "% step " << p.step << "/" << p.total_steps << " epoch "
-              << std::setprecision(2) << p.epoch;
-    if (p.eta_s >= 0) std::cerr << " eta " << std::setprecision(0) << p.eta_s << "s";
+    // "run 1: 17.3% overall; teacher phase step 37/40, epoch 1.03; eta 12s": the percentage
+    // and the ETA count the whole run, the steps the phase alone (README, "Progress lines").
+    std::cerr << "run " << p.run_id << ": " << std::fixed << std::setprecision(1) << 100.0 * p.fraction
+              << "% overall; " << p.phase << " phase";
+    if (p.phase_steps > 0)
+      std::cerr << " step " << p.phase_step << "/" << p.phase_steps << ", epoch " << std::setprecision(2) << p.epoch;
+    if (p.eta_s >= 0) std::cerr << "; eta " << std::setprecision(0) << p.eta_s << "s";
     std::cerr << std::defaultfloat << "\n";
   }
   void onLog(const LogEvent& e) override { std::cerr << "run " << e.run_id << ": " << e.level << ": " << e.message << "\n"; }
@@ -139,6 +142,25 @@ nlohmann::json recordJson(const RunRecord& r) {
           {"summary", r.summary}};
 }
 
+// What `run` and `resume` print on stdout when a run ends: key=value lines for scripts.
+void printOutcome(int64_t id, const RunOutcome& outcome, int64_t points) {
+  std::cout << "run_id=" << id << "\n";
+  std::cout << "status=" << toString(outcome.kind) << "\n";
+  std::cout << "points=" << points << "\n";
+  for (const auto& key : {"teacher_run_id", "teacher_test_accuracy", "test_accuracy", "best_val_accuracy",
+                          "test_agreement", "test_kl", "params", "teacher_params", "teacher_flops_per_sample", "compression",
+                          "steps", "wall_s", "samples_per_s", "train_flops", "teacher_queries",
+                          // language-model runs
+                          "teacher_val_perplexity", "best_val_perplexity", "final_val_perplexity",
+                          "initial_val_agreement", "val_agreement", "val_kl", "tokens_per_s"})
+    if (outcome.summary.contains(key)) std::cout << key << "=" << summaryValue(outcome.summary[key]) << "\n";
+  if (outcome.summary.contains("teacher_cache")) {
+    const auto& tc = outcome.summary["teacher_cache"];
+    if (tc.contains("status")) std::cout << "teacher_cache=" << tc["status"].get<std::string>() << "\n";
+    if (tc.contains("seconds")) std::cout << "teacher_cache_s=" << summaryValue(tc["seconds"]) << "\n";
+  }
+}
+
 int cmdRun(const std::string& config_path, bool use_default, bool baseline, const std::string& db,
            bool use_default_lm = false) {
   RunConfig config = use_default_lm ? defaultLmConfig()
@@ -156,21 +178,7 @@ int cmdRun(const std::string& config_path, bool use_default, bool baseline, cons
     SignalStopScope signals(stop);
     outcome = executeRun(store, id, config, observer, stop);
   }
-  std::cout << "run_id=" << id << "\n";
-  std::cout << "status=" << toString(outcome.kind) << "\n";
-  std::cout << "points=" << observer.committedPoints(id) << "\n";
-  for (const auto& key : {"teacher_run_id", "teacher_test_accuracy", "test_accuracy", "best_val_accuracy",
-                          "test_agreement", "test_kl", "params", "teacher_params", "teacher_flops_per_sample", "compression", "wall_s",
-                          "samples_per_s", "train_flops", "teacher_queries",
-                          // language-model runs
-                          "teacher_val_perplexity", "best_val_perplexity", "final_val_perplexity",
-                          "initial_val_agreement", "val_agreement", "val_kl", "tokens_per_s"})
-    if (outcome.summary.contains(key)) std::cout << key << "=" << summaryValue(outcome.summary[key]) << "\n";
-  if (outcome.summary.contains("teacher_cache")) {
-    const auto& tc = outcome.summary["teacher_cache"];
-    if (tc.contains("status")) std::cout << "teacher_cache=" << tc["status"].get<std::string>() << "\n";
-    if (tc.contains("seconds")) std::cout << "teacher_cache_s=" << summaryValue(tc["seconds"]) << "\n";
-  }
+  printOutcome(id, outcome, observer.committedPoints(id));
   if (outcome.kind == RunOutcome::Kind::Diverged) {
     std::cerr << "error: run " << id << " " << outcome.message << "\n"; // "diverged: ... at step N; hint"
     return 1;
@@ -643,14 +651,8 @@ int cmdResume(const std::string& db, int64_t id) {
     SignalStopScope signals(stop);
     outcome = resumeRun(store, id, observer, stop);
   }
-  std::cout << "run_id=" << id << "\nstatus=" << toString(outcome.kind) << "\n";
-  for (const auto& key : {"test_accuracy", "best_val_accuracy", "test_agreement", "steps", "wall_s"})
-    if (outcome.summary.contains(key)) std::cout << key << "=" << summaryValue(outcome.summary[key]) << "\n";
-  if (outcome.summary.contains("teacher_cache")) {
-    const auto& tc = outcome.summary["teacher_cache"];
-    if (tc.contains("status")) std::cout << "teacher_cache=" << tc["status"].get<std::string>() << "\n";
-    if (tc.contains("seconds")) std::cout << "teacher_cache_s=" << summaryValue(tc["seconds"]) << "\n";
-  }
+  // The same lines as after `run` (points: those this resume committed).
+  printOutcome(id, outcome, observer.committedPoints(id));
   if (outcome.kind == RunOutcome::Kind::Diverged) {
     std::cerr << "error: run " << id << " " << outcome.message << "\n";
     return 1;
@@ -858,7 +860,7 @@ int main(int argc, char** argv) {
   report->add_option("--out", ex.out, "Output: .html (self-contained), .pdf, .md or .tex")->required();
   report->add_option("--db", db, "Run store");
 
-  auto* table = app.add_subcommand("table", "The summary or config diff of some runs as a Markdown, LaTeX or CSV table");
+  auto* table = app.add_subcommand("table", "The summary or config diff of some runs as a Markdown, LaTeX, CSV or HTML table");
   table->add_option("--runs", ex.runs, "Run ids, e.g. 1,2")->delimiter(',')->required();
   table->add_option("--kind", ex.kind, "summary (default) or diff");
   table->add_flag("--only-differing", ex.only_differing, "diff: only the keys whose values differ");

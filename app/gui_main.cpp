@@ -33,7 +33,7 @@ int printVersion() {
 int main(int argc, char* argv[]) {
   QCommandLineParser parser;
   parser.setApplicationDescription(QStringLiteral("Knowledge-distillation workbench"));
-  parser.addHelpOption();
+  const QCommandLineOption helpOption = parser.addHelpOption();
   const QCommandLineOption versionOption(QStringList{QStringLiteral("v"), QStringLiteral("version")},
                                          QStringLiteral("Displays version information."));
   parser.addOption(versionOption);
@@ -52,10 +52,17 @@ int main(int argc, char* argv[]) {
   parser.addOption(runDefaultOption);
   parser.addOption(runOption);
 
-  // --version before the QApplication, so it works without a display.
+  // --version, --help and a bad option before the QApplication, which aborts without a display.
   QStringList arguments;
   for (int i = 0; i < argc; ++i) arguments << QString::fromLocal8Bit(argv[i]);
-  if (parser.parse(arguments) && parser.isSet(versionOption)) return printVersion();
+  const bool parsed = parser.parse(arguments);
+  if (parsed && parser.isSet(versionOption)) return printVersion();
+  if (!parsed || parser.isSet(helpOption) || parser.isSet(QStringLiteral("help-all"))) {
+    QCoreApplication core(argc, argv); // no display needed
+    QCoreApplication::setApplicationName(QStringLiteral("Distillery"));
+    parser.process(core); // --help: the usage on stdout, exit 0; a bad option: the error on stderr, exit 1
+    return 0;
+  }
 
   QApplication app(argc, argv);
   QApplication::setApplicationName(QStringLiteral("Distillery"));

@@ -1,7 +1,8 @@
 #pragma once
 // QPainter needs a QGuiApplication (fonts, image formats). Command-line tools
 // create one with this, on the offscreen platform unless QT_QPA_PLATFORM says
-// otherwise, so exports work without a display.
+// otherwise, so exports work without a display, and with a private
+// XDG_RUNTIME_DIR when none is set, so they print no warning about it.
 #include <memory>
 
 class QGuiApplication;

@@ -51,16 +51,41 @@ void runHttpServer(ClassifyService& service, const HttpServerOptions& options, S
   server.Post("/v1/classify", endpoint([&](const httplib::Request& req) { return service.classify(meta(req), req.body); }));
   server.Get("/v1/info", endpoint([&](const httplib::Request& req) { return service.info(meta(req)); }));
   server.Get("/healthz", endpoint([&](const httplib::Request& req) { return service.health(meta(req)); }));
-  server.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+  // A known path with another method is a 405 naming the one it serves, not a 404.
+  const auto wrong = [&](const std::string& allow) {
+    return endpoint([&service, allow](const httplib::Request& req) { return service.wrongMethod(meta(req), allow); });
+  };
+  server.Get("/v1/classify", wrong("POST"));
+  for (const char* path : {"/v1/classify", "/v1/info", "/healthz"}) {
+    const std::string allow = std::string(path) == "/v1/classify" ? "POST" : "GET";
+    if (allow == "GET") server.Post(path, wrong(allow));
+    server.Put(path, wrong(allow));
+    server.Patch(path, wrong(allow));
+    server.Delete(path, wrong(allow));
+  }
+  server.set_pre_routing_handler([&service](const httplib::Request& req, httplib::Response& res) {
     t_handled = false; // a fresh request on this thread, whatever the last one left
+    // A POST without Content-Length (curl -X POST without -d) has no body to read:
+    // httplib would wait for the client to close, then refuse it without a word.
+    // Answered here as an empty body, after the key check like any other.
+    if (req.method == "POST" && req.path == "/v1/classify" && !req.has_header("Content-Length") &&
+        !req.has_header("Transfer-Encoding")) {
+      endpoint([&service](const httplib::Request& r) { return service.classify(meta(r), ""); })(req, res);
+      return httplib::Server::HandlerResponse::Handled;
+    }
     return httplib::Server::HandlerResponse::Unhandled;
   });
-  server.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+  const int64_t max_body = options.max_body_bytes;
+  server.set_error_handler([max_body](const httplib::Request& req, httplib::Response& res) {
     if (t_handled) return; // an endpoint's own 4xx/5xx reply
-    const std::string message = res.status == 413 ? "body over the limit of the server"
-                                : res.status == 404 ? "no such endpoint: " + req.method + " " + req.path
-                                                    : "request refused";
-    res.set_content(nlohmann::json{{"error", {{"status", res.status}, {"message", message}}}}.dump(), "application/json");
+    nlohmann::json error = {{"status", res.status}};
+    if (res.status == 413) {
+      error["field"] = "body";
+      error["message"] = "body: over the limit of " + std::to_string(max_body) + " bytes (max_body_bytes)";
+    } else {
+      error["message"] = res.status == 404 ? "no such endpoint: " + req.method + " " + req.path : "request refused";
+    }
+    res.set_content(nlohmann::json{{"error", error}}.dump(), "application/json");
   });
   server.set_logger([&service](const httplib::Request& req, const httplib::Response& res) {
     if (!t_handled) {

@@ -25,12 +25,13 @@ private:
   }
 
   // Runs a program with no display at all: --version must not need one.
-  static QString versionOutput(const QString& program, int* code) {
+  static QString versionOutput(const QString& program, int* code,
+                               const QStringList& args = {QStringLiteral("--version")}) {
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
     for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"}) env.remove(QString::fromLatin1(name));
     p.setProcessEnvironment(env);
-    p.start(program, {QStringLiteral("--version")});
+    p.start(program, args);
     if (!p.waitForFinished(60000)) {
       *code = -1;
       return {};
@@ -66,6 +67,17 @@ private Q_SLOTS:
     const QString out = versionOutput(QStringLiteral(DISTILLERY_GUI), &code);
     QVERIFY2(code == 0, qPrintable(out));
     for (const QString& line : expectedLines()) QVERIFY2(out.contains(line + u'\n'), qPrintable(line + " not in:\n" + out));
+  }
+
+  // --help and a bad option need no display either (walk item i): Qt aborted
+  // ("could not connect to display") when the QApplication came first.
+  void guiHelpWorksWithoutADisplay() {
+    int code = 0;
+    QString out = versionOutput(QStringLiteral(DISTILLERY_GUI), &code, {QStringLiteral("--help")});
+    QVERIFY2(code == 0 && out.contains(QStringLiteral("--run-default")) && out.contains(QStringLiteral("--db")),
+             qPrintable(out));
+    out = versionOutput(QStringLiteral(DISTILLERY_GUI), &code, {QStringLiteral("--no-such-option")});
+    QVERIFY2(code == 1 && out.contains(QStringLiteral("no-such-option")), qPrintable(out));
   }
 
   void aboutTextNamesFourVersionsAndTheStore() {

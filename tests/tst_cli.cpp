@@ -1,5 +1,8 @@
 // distillery-cli as scripts use it: exit codes, stdout/stderr contract, JSON and CSV output.
+#include "core/base/progress_reporter.h"
+#include "core/config/run_config.h"
 #include "core/store/run_store.h"
+#include "core/training/engine.h"
 #include "test_support.h"
 
 #include <QJsonArray>
@@ -30,6 +33,13 @@ private:
     return f.fileName();
   }
 
+  // The keys of a command's key=value lines on stdout, in order.
+  static QStringList keysOf(const QString& out) {
+    QStringList keys;
+    for (const QString& line : out.split(u'\n', Qt::SkipEmptyParts)) keys << line.section(u'=', 0, 0);
+    return keys;
+  }
+
   json config() const {
     json j = testsupport::smallDistillConfig(dir_.filePath("data").toStdString());
     j["name"] = "cli-kd";
@@ -51,6 +61,65 @@ private Q_SLOTS:
     QVERIFY(r.out.contains("test_agreement="));
     QVERIFY2(r.err.contains("distill"), qPrintable(r.err)); // progress goes to stderr
     QVERIFY(!r.out.contains("distill 100"));
+    // Each progress line says what it counts (walk item h): the percentage is of the whole
+    // run, the steps of the phase alone; the distill phase counts from 1, not after the teacher's.
+    const QStringList progress = r.err.split(u'\n').filter(QStringLiteral("% overall;"));
+    QVERIFY2(!progress.isEmpty(), qPrintable(r.err));
+    QVERIFY2(!r.err.contains(QStringLiteral("% step ")), qPrintable(r.err)); // the old, ambiguous form
+    QVERIFY2(r.err.contains(QRegularExpression(QStringLiteral("run 1: [0-9.]+% overall; teacher phase step [0-9]+/[0-9]+, epoch "))),
+             qPrintable(r.err));
+    QVERIFY2(r.err.contains(QRegularExpression(QStringLiteral("run 1: [0-9.]+% overall; distill phase step 1/[0-9]+, epoch "))),
+             qPrintable(r.err));
+    QVERIFY2(!progress.first().contains(QStringLiteral("eta")), qPrintable(progress.first())); // no guess from one step
+  }
+
+  // The ETA waits for a few steps: the first steps carry the set-up and gave absurd times.
+  void progressGivesNoEtaFromTheFirstSteps() {
+    struct Collect : distillery::RunObserver {
+      std::vector<distillery::RunProgress> seen;
+      void onProgress(const distillery::RunProgress& p) override { seen.push_back(p); }
+    } observer;
+    distillery::ProgressReporter reporter(observer, 7);
+    for (int64_t step = 1; step <= 10; ++step) {
+      reporter.report("distill", 40 + step, 100, 0.1 * double(step), step, 60);
+      QThread::msleep(110); // past the reporter's 10-a-second limit
+    }
+    QCOMPARE(observer.seen.size(), size_t(10));
+    for (size_t i = 0; i < 5; ++i) QVERIFY2(observer.seen[i].eta_s < 0, qPrintable(QString::number(i)));
+    for (size_t i = 5; i < 10; ++i) QVERIFY2(observer.seen[i].eta_s > 0, qPrintable(QString::number(i)));
+    // About 0.11 s a step since the first report, 50 steps to go.
+    QVERIFY2(observer.seen[9].eta_s > 3 && observer.seen[9].eta_s < 15, qPrintable(QString::number(observer.seen[9].eta_s)));
+    QCOMPARE(observer.seen[9].phase_step, int64_t(10));
+    QCOMPARE(observer.seen[9].phase_steps, int64_t(60));
+    QCOMPARE(observer.seen[9].step, int64_t(50));
+    QCOMPARE(observer.seen[9].fraction, 0.5);
+  }
+
+  // `resume` prints the lines `run` prints (walk item g), e.g. teacher_run_id, params,
+  // train_flops and teacher_queries, not a shorter list of its own.
+  void resumePrintsTheSameLinesAsRun() {
+    const QString store = dir_.filePath("resume.sqlite");
+    Result r = cli({"run", writeConfig("for-resume.json", config()), "--db", store});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QStringList run_keys = keysOf(r.out);
+    for (const char* key : {"teacher_run_id", "params", "train_flops", "teacher_queries", "points"})
+      QVERIFY2(run_keys.contains(QString::fromLatin1(key)), qPrintable(r.out));
+    int64_t id = 0;
+    {
+      distillery::RunStore s(store.toStdString());
+      id = distillery::queueRun(s, distillery::RunConfig::fromJson(config()));
+      s.setStatus(id, distillery::RunStatus::Cancelled); // cancelled before its first step
+    }
+    r = cli({"resume", QString::number(id), "--db", store});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QCOMPARE(keysOf(r.out), run_keys);
+  }
+
+  // `table` writes html too, and its help says so (walk item k).
+  void tableHelpNamesEveryFormat() {
+    const Result r = cli({"table", "--help"});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains(QStringLiteral("Markdown, LaTeX, CSV or HTML table")), qPrintable(r.out));
   }
 
   void baselineFlagTrainsTheStudentAlone() {

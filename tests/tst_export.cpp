@@ -139,7 +139,9 @@ private:
   static Cli cli(const QStringList& args) {
     QProcessEnvironment env = testsupport::cliEnvironment();
     // The CLI must pick the offscreen platform itself.
-    for (const char* name : {"QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"}) env.remove(QString::fromLatin1(name));
+    // Nor a runtime dir (cron, containers): its warning must not reach stderr (walk item j).
+    for (const char* name : {"QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY", "XDG_RUNTIME_DIR"})
+      env.remove(QString::fromLatin1(name));
     return testsupport::runCli(args, 120000, env);
   }
 
@@ -339,6 +341,13 @@ private Q_SLOTS:
     QCOMPARE(cell(0, "train_flops"), std::string("4.2T"));
     QCOMPARE(cell(0, "compression"), std::string("12.5x"));
     QCOMPARE(cell(1, "compression"), std::string("-")); // a run without a teacher
+    // Wall time: whole seconds from 10 s, tenths from 1 s, two significant digits below (walk item l).
+    QCOMPARE(formatSummaryValue("wall_s", 0.0203), std::string("0.020"));
+    QCOMPARE(formatSummaryValue("wall_s", 0.5), std::string("0.50"));
+    QCOMPARE(formatSummaryValue("wall_s", 0.996), std::string("1.0"));
+    QCOMPARE(formatSummaryValue("wall_s", 3.14), std::string("3.1"));
+    QCOMPARE(formatSummaryValue("wall_s", 123.4), std::string("123"));
+    QCOMPARE(formatSummaryValue("wall_s", 0.0), std::string("0.0"));
 
     // A language-model run: perplexity, and its (validation, per-token) agreement and KL.
     const int64_t lm = store.createRun("char-lm", "lm", "{}");
@@ -797,6 +806,7 @@ private Q_SLOTS:
     Cli c = cli({"export-chart", "--runs", runs, "--metric", "val_accuracy", "--x", "epoch", "--dpi", "100",
                  "--width-in", "4", "--height-in", "3", "--out", path("cli.png"), "--db", db});
     QVERIFY2(c.code == 0, qPrintable(c.err));
+    QVERIFY2(!c.err.contains("XDG_RUNTIME_DIR") && !c.err.contains("QStandardPaths"), qPrintable(c.err));
     QCOMPARE(QImage(path("cli.png")).size(), QSize(400, 300));
     c = cli({"export-chart", "--runs", runs, "--metric", "train_loss", "--log-y", "--smoothing", "0.8", "--out",
              path("cli.svg"), "--db", db});

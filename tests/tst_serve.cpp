@@ -27,6 +27,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -124,6 +130,26 @@ json rowsOf(const std::vector<double>& values, int64_t classes) {
 }
 
 httplib::Headers bearer(const std::string& key) { return {{"Authorization", "Bearer " + key}}; }
+
+// Sends `request` as is (httplib's client always adds Content-Length) and returns the
+// whole reply; the server closes the connection after it (Connection: close).
+std::string rawHttp(int port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(uint16_t(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string reply;
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::send(fd, request.data(), request.size(), 0) == ssize_t(request.size())) {
+    timeval timeout{20, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    char buffer[4096];
+    for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) reply.append(buffer, size_t(n));
+  }
+  if (fd >= 0) ::close(fd);
+  return reply;
+}
 
 int64_t scalar(sqlite3* db, const std::string& sql) {
   sqlite3_stmt* s = nullptr;
@@ -324,6 +350,24 @@ private Q_SLOTS:
                  qPrintable(QString::fromStdString(c.body + " -> " + std::to_string(e.status()) + " " + e.what())));
       }
     }
+    // The messages a user reads (walk items a, e): an empty body says so, a NaN names its
+    // element without reading like the number 0, a parse error has its position and no library internals.
+    const auto messageOf = [&](const std::string& body) {
+      try {
+        parseClassifyRequest(body, shape, 8);
+      } catch (const RequestError& e) {
+        return std::string(e.what());
+      }
+      return std::string("accepted");
+    };
+    const std::string empty = messageOf("");
+    QVERIFY2(empty.rfind("body: empty", 0) == 0 && empty.find("Content-Length") != std::string::npos, empty.c_str());
+    const std::string not_finite = messageOf(classifyBody("float32", {1, 1, 2, 2}, nan_bytes));
+    QVERIFY2(not_finite.find("element 1 (NaN or Inf)") != std::string::npos, not_finite.c_str());
+    const std::string syntax = messageOf("{\"dtype\": ");
+    QVERIFY2(syntax.find("json.exception") == std::string::npos && syntax.find("syntax error while") == std::string::npos &&
+                 syntax.find("not valid JSON (at line 1, column 11: unexpected end of input") != std::string::npos,
+             syntax.c_str());
   }
 
   void serveConfigErrorsNameTheField() {
@@ -354,6 +398,19 @@ private Q_SLOTS:
       } catch (const ConfigError& e) {
         QVERIFY2(e.field() == field, e.what());
       }
+    }
+    // An unknown key lists every allowed one, the optional objects included (walk item b).
+    try {
+      json j = serveConfig("x.sqlite", {{"mode", "label"}});
+      j.erase("output");
+      j["outputs"] = json::object();
+      ServeConfig::fromJson(j, "serve.json");
+      QFAIL("an unknown key was accepted");
+    } catch (const ConfigError& e) {
+      const std::string what = e.what();
+      QVERIFY2(what.find("allowed here: currency, input, keys, log, max_batch, max_body_bytes, output, price_per_1000, "
+                         "threads") != std::string::npos,
+               e.what());
     }
     // Output modes: unknown names and k beyond the classes are refused by field.
     QVERIFY_THROWS_EXCEPTION(ConfigError, buildOutputPipeline({{"mode", "logits"}}, 10));
@@ -496,6 +553,26 @@ private Q_SLOTS:
     QVERIFY(res && res->status == 401);
     res = client.Get("/v1/info");
     QVERIFY(res && res->status == 401);
+    res = post({{"Authorization", "Basic YWxpY2U6eA=="}}, one); // curl -u alice:x
+    QVERIFY(res && res->status == 401);
+    const std::string basic = errorOf(res)["message"].get<std::string>();
+    QVERIFY2(basic.find("Bearer token") != std::string::npos && basic.find("Basic") != std::string::npos, basic.c_str());
+
+    // curl -X POST without -d: no Content-Length, answered at once naming the body.
+    const std::string no_body = rawHttp(server->port, std::string("POST /v1/classify HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                                                  "Authorization: Bearer ") +
+                                                          kAlice + "\r\nConnection: close\r\n\r\n");
+    QVERIFY2(no_body.rfind("HTTP/1.1 400", 0) == 0 && no_body.find("\"field\":\"body\"") != std::string::npos &&
+                 no_body.find("body: empty") != std::string::npos,
+             no_body.c_str());
+    // A known endpoint with another method: 405 and the method it serves.
+    res = client.Get("/v1/classify", bearer(kAlice));
+    QVERIFY(res && res->status == 405);
+    QCOMPARE(res->get_header_value("Allow"), std::string("POST"));
+    QCOMPARE(errorOf(res)["field"], json("method"));
+    res = client.Post("/v1/info", bearer(kAlice), "{}", "application/json");
+    QVERIFY(res && res->status == 405);
+    QCOMPARE(res->get_header_value("Allow"), std::string("GET"));
 
     res = post(bearer(kAlice), "{\"dtype\": \"uint8\", ");
     QVERIFY(res && res->status == 400);
@@ -515,6 +592,8 @@ private Q_SLOTS:
     QCOMPARE(errorOf(res)["field"], json("shape[0]"));
     res = post(bearer(kAlice), std::string((1 << 20) + 1, ' ')); // the body limit, refused before it is read
     QVERIFY(res && res->status == 413);
+    QCOMPARE(errorOf(res)["field"], json("body"));
+    QVERIFY2(errorOf(res)["message"].get<std::string>().find("1048576 bytes") != std::string::npos, res->body.c_str());
 
     // Rate: bob's bucket holds 2 requests and refills at 0.5/s.
     QCOMPARE(post(bearer(kBob), one)->status, 200);
@@ -540,13 +619,16 @@ private Q_SLOTS:
     QCOMPARE(info["input"]["shape"], json({1, 28, 28}));
     QCOMPARE(info["output"]["mode"], json("label"));
     QCOMPARE(info["classes"].size(), size_t(10));
+    // The run's data is fashion-mnist (the default): its classes by name (walk item f).
+    QCOMPARE(info["classes"][0], json("T-shirt/top"));
+    QCOMPARE(info["classes"][9], json("Ankle boot"));
     QCOMPARE(json::parse(client.Get("/healthz")->body)["status"], json("ok"));
     QCOMPARE(client.Get("/v2/nothing")->status, 404);
     server.reset(); // SIGTERM: the log is complete once it exits
 
     sqlite3* log = nullptr;
     QCOMPARE(sqlite3_open(dir_.filePath("refuse.sqlite").toUtf8().constData(), &log), SQLITE_OK);
-    for (const auto& [status, count] : std::vector<std::pair<int, int>>{{401, 3}, {400, 4}, {413, 2}, {429, 1}, {402, 1}, {404, 1}})
+    for (const auto& [status, count] : std::vector<std::pair<int, int>>{{401, 4}, {400, 5}, {405, 2}, {413, 2}, {429, 1}, {402, 1}, {404, 1}})
       QCOMPARE(scalar(log, "SELECT COUNT(*) FROM requests WHERE status = " + std::to_string(status)), int64_t(count));
     QCOMPARE(scalar(log, "SELECT SUM(batch) FROM requests WHERE key = 'carol' AND status = 200"), int64_t(3));
     QCOMPARE(text(log, "SELECT error FROM requests WHERE status = 400 AND error LIKE 'shape%'").substr(0, 8),
@@ -649,7 +731,11 @@ private Q_SLOTS:
     json config = serveConfig("bad.sqlite", {{"mode", "topk"}, {"k", 0}});
     r = cli({"serve", "1", "--config", writeJson("serve-bad.json", config), "--port", "0", "--db", db()});
     QCOMPARE(r.code, 2);
-    QVERIFY2(r.err.contains("output.k"), qPrintable(r.err));
+    QVERIFY2(r.err.contains("serve-bad.json: output.k"), qPrintable(r.err)); // walk item c: the file, like other errors
+    r = cli({"serve", "1", "--config", writeJson("serve-bad.json", serveConfig("bad.sqlite", {{"mode", "logits"}})),
+             "--port", "0", "--db", db()});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("serve-bad.json: output.mode: unknown value"), qPrintable(r.err));
     config = serveConfig("bad.sqlite", {{"mode", "label"}});
     r = cli({"serve", "42", "--config", writeJson("serve-ok.json", config), "--port", "0", "--db", db()});
     QCOMPARE(r.code, 2);

@@ -126,7 +126,8 @@ std::string formatSummaryValue(const std::string& key, std::optional<double> val
     return buf;
   }
   if (key == "wall_s") {
-    std::snprintf(buf, sizeof buf, v >= 10 ? "%.0f" : "%.1f", v);
+    // Two significant digits below a second: a tiny run's 0.0203 s reads 0.020, not 0.0.
+    std::snprintf(buf, sizeof buf, v >= 10 ? "%.0f" : v >= 1 || v <= 0 ? "%.1f" : "%#.2g", v);
     return buf;
   }
   return formatSi(v, 3);

@@ -16,6 +16,17 @@ std::string jsonTypeName(const nlohmann::json& value) {
   }
 }
 
+std::string jsonErrorText(const nlohmann::json::exception& e) {
+  std::string text = e.what();
+  const size_t tag = text.find("] ");
+  if (text.rfind("[json.exception.", 0) == 0 && tag != std::string::npos) text.erase(0, tag + 2);
+  if (text.rfind("parse error ", 0) == 0) text.erase(0, 12); // "at line 1, column 11: ..."
+  const size_t syntax = text.find("syntax error while parsing ");
+  const size_t dash = syntax == std::string::npos ? syntax : text.find(" - ", syntax);
+  if (dash != std::string::npos) text.erase(syntax, dash + 3 - syntax);
+  return text;
+}
+
 namespace {
 std::string formatNumber(double v) {
   std::ostringstream out;

@@ -45,4 +45,8 @@ private:
 
 std::string jsonTypeName(const nlohmann::json& value);
 
+// A JSON library error as a user reads it: the position and what was wrong,
+// without the library's "[json.exception.parse_error.101]" and parser states.
+std::string jsonErrorText(const nlohmann::json::exception& e);
+
 } // namespace distillery

@@ -182,7 +182,7 @@ RunConfig RunConfig::fromJsonText(const std::string& text) {
   try {
     json = nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) { // parse_error, or out_of_range for a number like 1e400
-    throw ConfigError("config", std::string("not valid JSON (") + e.what() + ")");
+    throw ConfigError("config", "not valid JSON (" + jsonErrorText(e) + ")");
   }
   return fromJson(json);
 }

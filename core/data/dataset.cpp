@@ -113,6 +113,8 @@ Dataset loadDataset(const DataConfig& config, uint64_t seed) {
   const int64_t channels = train.x.size(1); // colour channels, or the table's features
   d.num_classes = raw.num_classes;
   d.class_names = raw.class_names;
+  // The reader knows labels only; the format table names them where the format fixes them.
+  if (format && int64_t(format->class_names.size()) == d.num_classes) d.class_names = format->class_names;
   d.content_hash = raw.content_hash;
   d.skipped = raw.skipped;
   d.normalisation = resolveNormalisation(config, stats_source, channels);

@@ -85,7 +85,10 @@ DatasetFormat idxDigits(const std::string& name, const std::string& title, const
 std::vector<DatasetFormat> buildFormats() {
   std::vector<DatasetFormat> t;
   t.push_back(idxDigits("fashion-mnist", "Fashion-MNIST", "/usr/share/datasets/fashion-mnist", 0.2860, 0.3530));
+  t.back().class_names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                          "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
   t.push_back(idxDigits("mnist", "MNIST", "/usr/share/datasets/mnist", 0.1307, 0.3081));
+  t.back().class_names = {"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}; // the digits themselves
   {
     // Any IDX files of that layout; the reader takes labels 0..9. The path and
     // statistics default to Fashion-MNIST's, as DataConfig's do.

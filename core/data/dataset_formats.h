@@ -27,6 +27,9 @@ struct DatasetFormat {
   bool table = false;
   // What every dataset of the format has; 0 where the files or the format's keys tell.
   int64_t channels = 0, height = 0, width = 0, classes = 0, train_samples = 0;
+  // The classes' names where the format fixes them (label i is class_names[i]);
+  // empty where the files tell them or there are none (then the label index).
+  std::vector<std::string> class_names;
 
   // Default preprocessing, x = (raw / divide_by - mean[c]) / std[c]. An empty
   // mean: no usual values exist, statistics of the training split are used ("train").

@@ -70,7 +70,8 @@ public:
     view.flops_per_token = teacher.flops_per_token;
     const int64_t offset = teacher_steps_;
     LmTrainer trainer(corpus_, device_, recorder_, stop_, [&](int64_t step, int64_t, double epoch) {
-      progress_.report(method->needs_teacher ? "distill" : "train", offset + step, offset + config_.lm.steps, epoch);
+      progress_.report(method->needs_teacher ? "distill" : "train", offset + step, offset + config_.lm.steps, epoch, step,
+                       config_.lm.steps);
     });
     recorder_.log("info", "student " + describe(student.spec) + ", " + std::to_string(student.params) +
                               " parameters, method " + method->name);
@@ -227,7 +228,7 @@ private:
           ProgressReporter child_progress(observer_, id);
           store_.saveArtifact(id, "vocab.json", corpus_.vocab.toJson().dump());
           LmTrainer trainer(corpus_, device_, child_recorder, stop_, [&](int64_t step, int64_t steps, double epoch) {
-            progress_.report("teacher", step, total, epoch);
+            progress_.report("teacher", step, total, epoch, step, steps);
             child_progress.report("train", step, steps, epoch);
           });
           child_recorder.log("info", "GPT " + describe(t.spec) + ", " + std::to_string(t.params) + " parameters, " +

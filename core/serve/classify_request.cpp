@@ -37,11 +37,15 @@ float readFloatLE(const char* p) {
 
 ClassifyRequest parseClassifyRequest(const std::string& body, const std::vector<int64_t>& input_shape,
                                      int64_t max_batch) {
+  // Also what a POST without Content-Length gets (http_server.cpp): curl -X POST without -d.
+  if (body.empty())
+    throw RequestError(400, "body", "empty; send a JSON object {\"dtype\", \"shape\", \"data\"} "
+                                    "with a Content-Length header");
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(body);
   } catch (const nlohmann::json::exception& e) {
-    throw RequestError(400, "body", std::string("not valid JSON (") + e.what() + ")");
+    throw RequestError(400, "body", "not valid JSON (" + jsonErrorText(e) + ")");
   }
   if (!j.is_object()) throw RequestError(400, "body", "expected a JSON object, got " + jsonTypeName(j));
   for (auto it = j.begin(); it != j.end(); ++it)
@@ -97,7 +101,7 @@ ClassifyRequest parseClassifyRequest(const std::string& body, const std::vector<
     for (size_t i = 0; i < r.values.size(); ++i) {
       r.values[i] = readFloatLE(r.bytes.data() + 4 * i);
       if (!std::isfinite(r.values[i]))
-        throw RequestError(400, "data", "value " + std::to_string(i) + " is not finite (NaN or Inf)");
+        throw RequestError(400, "data", "element " + std::to_string(i) + " (NaN or Inf): inputs must be finite numbers");
     }
   }
   return r;

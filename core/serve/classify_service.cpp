@@ -4,6 +4,8 @@
 #include "core/base/sha256.h"
 #include "core/base/version.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 
@@ -17,6 +19,22 @@ int64_t unixMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+namespace {
+
+// Why a request's Authorization found no key: absent, another scheme (curl -u sends
+// Basic), or a Bearer token that is no key's secret.
+std::string authorizationProblem(const std::string& authorization) {
+  const std::string how = "send \"Authorization: Bearer KEY\"";
+  if (authorization.empty()) return "missing; " + how;
+  std::string scheme = authorization.substr(0, std::min(authorization.find(' '), size_t(24)));
+  std::string lower = scheme;
+  for (char& c : lower) c = char(std::tolower(uint8_t(c)));
+  if (lower != "bearer") return "expected a Bearer token, got the \"" + scheme + "\" scheme; " + how;
+  return "unknown API key";
+}
+
+} // namespace
 
 ClassifyService::ClassifyService(const ServeConfig& config, ServedInput input, nlohmann::json teacher, Forward forward,
                                  RequestLog& log)
@@ -58,7 +76,7 @@ ServeReply ClassifyService::classify(const ServeRequest& request, const std::str
   r.output_mode = output_.mode;
   if (!key)
     return error(request, r, 401, "Authorization",
-                 request.authorization.empty() ? "missing; send \"Authorization: Bearer KEY\"" : "unknown API key");
+                 authorizationProblem(request.authorization));
   const Admission rate = ledger_.admitRequest(*key, steadySeconds());
   if (rate.status != 200) {
     ServeReply reply = error(request, r, rate.status, "", rate.message);
@@ -115,7 +133,7 @@ ServeReply ClassifyService::info(const ServeRequest& request) {
   LoggedRequest r = row(request, key);
   if (!key)
     return error(request, r, 401, "Authorization",
-                 request.authorization.empty() ? "missing; send \"Authorization: Bearer KEY\"" : "unknown API key");
+                 authorizationProblem(request.authorization));
   const Admission rate = ledger_.admitRequest(*key, steadySeconds());
   if (rate.status != 200) {
     ServeReply reply = error(request, r, rate.status, "", rate.message);
@@ -146,6 +164,13 @@ ServeReply ClassifyService::health(const ServeRequest& request) {
   LoggedRequest r = row(request, ledger_.authenticate(request.authorization));
   record(r, 200);
   return {200, nlohmann::json{{"status", "ok"}}.dump(), {}};
+}
+
+ServeReply ClassifyService::wrongMethod(const ServeRequest& request, const std::string& allow) {
+  LoggedRequest r = row(request, ledger_.authenticate(request.authorization));
+  ServeReply reply = error(request, r, 405, "method", request.method + " is not served on " + request.path + "; use " + allow);
+  reply.headers.emplace_back("Allow", allow);
+  return reply;
 }
 
 void ClassifyService::logUnrouted(const ServeRequest& request, int status, const std::string& error) {

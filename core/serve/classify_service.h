@@ -46,6 +46,8 @@ public:
   ServeReply classify(const ServeRequest& request, const std::string& body);
   ServeReply info(const ServeRequest& request);
   ServeReply health(const ServeRequest& request);
+  // An endpoint asked with a method it does not serve: 405 with "Allow: ALLOW", logged.
+  ServeReply wrongMethod(const ServeRequest& request, const std::string& allow);
   // A request answered before reaching an endpoint (unknown path, body over
   // the limit): logged with the status the HTTP layer gave it.
   void logUnrouted(const ServeRequest& request, int status, const std::string& error);

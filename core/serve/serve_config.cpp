@@ -117,6 +117,8 @@ ServeConfig ServeConfig::fromJson(const nlohmann::json& j, const std::string& co
   c.max_batch = r.integer("max_batch", 256, 1, 1 << 20);
   c.max_body_bytes = r.integer("max_body_bytes", 16 << 20, 1024, int64_t(1) << 32);
   c.threads = int(r.integer("threads", 8, 1, 256));
+  r.accept("output"); // known even when absent: finish() lists them among the allowed keys
+  r.accept("input");
   if (r.has("output")) c.output = r.object("output");
   if (r.has("input")) c.input = readInput(r.object("input"), "input");
   const std::filesystem::path config(config_path);
@@ -140,7 +142,7 @@ ServeConfig ServeConfig::fromJsonFile(const std::string& path) {
   try {
     j = nlohmann::json::parse(text.str());
   } catch (const nlohmann::json::exception& e) {
-    throw ConfigError(path, std::string("not valid JSON (") + e.what() + ")");
+    throw ConfigError(path, "not valid JSON (" + jsonErrorText(e) + ")");
   }
   try {
     return fromJson(j, path);

@@ -2,6 +2,7 @@
 
 #include "core/base/errors.h"
 #include "core/base/sha256.h"
+#include "core/data/dataset_formats.h"
 #include "core/data/preprocessing.h"
 #include "core/models/scripted_classifier.h"
 #include "core/models/stored_model.h"
@@ -41,7 +42,10 @@ ServedInput runInput(const nlohmann::json& summary, int64_t run_id) {
   in.mean = pre.at("mean").get<std::vector<double>>();
   in.std = pre.at("std").get<std::vector<double>>();
   const int64_t classes = summary.at("num_classes").get<int64_t>();
-  if (data.contains("class_names") && int64_t(data["class_names"].size()) == classes)
+  const DatasetFormat* format = findDatasetFormat(data.value("dataset", ""));
+  if (format && int64_t(format->class_names.size()) == classes) // runs stored before the table named them
+    in.class_names = format->class_names;
+  else if (data.contains("class_names") && int64_t(data["class_names"].size()) == classes)
     in.class_names = data["class_names"].get<std::vector<std::string>>();
   else
     for (int64_t c = 0; c < classes; ++c) in.class_names.push_back(std::to_string(c));

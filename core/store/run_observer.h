@@ -9,11 +9,13 @@ namespace distillery {
 
 struct RunProgress {
   int64_t run_id = 0;
-  int64_t step = 0;
-  int64_t total_steps = 0;
+  int64_t step = 0;        // of the whole run (a distill run's teacher steps, then its student's)
+  int64_t total_steps = 0; // of the whole run
+  int64_t phase_step = 0;  // within the phase alone
+  int64_t phase_steps = 0;
   double epoch = 0.0;
-  double fraction = 0.0; // 0..1
-  double eta_s = -1.0;   // negative while unknown
+  double fraction = 0.0; // 0..1, of the whole run
+  double eta_s = -1.0;   // negative while unknown (the first few steps)
   std::string phase;     // "teacher", "distill", "train", "evaluate"
 };
 

@@ -141,7 +141,7 @@ private:
     settings.method = "none";
     checkpointInto(settings, run_id);
     Trainer trainer(train_data, device_, recorder, stop_, [&](int64_t step, int64_t total, double epoch) {
-      progress_.report(phase, step_offset + step, total_steps, epoch);
+      progress_.report(phase, step_offset + step, total_steps, epoch, step, total);
       if (own_progress) own_progress->report(phase, step, total, epoch);
     });
     result = trainer.train(t.model, t.info.flops_per_sample, nullptr, settings);
@@ -242,7 +242,7 @@ private:
     s.resume = resume_;
     const int64_t offset = teacher_steps_;
     Trainer trainer(student_data_, device_, recorder_, stop_, [&](int64_t step, int64_t, double epoch) {
-      progress_.report("distill", offset + step, offset + student_steps, epoch);
+      progress_.report("distill", offset + step, offset + student_steps, epoch, step, student_steps);
     });
     TrainerResult r = trainer.train(student.model, student.info.flops_per_sample, &outputs, s);
     if (r.cancelled) throw RunCancelled{};
@@ -310,7 +310,7 @@ private:
     log("info", "teacher-output cache: looking for " + key.format.describe() + " outputs in " + cache.entryPath(key));
     const auto started = std::chrono::steady_clock::now();
     // The fill is not part of the step budget: the bar holds at the student's start.
-    progress_.report("teacher outputs", position, budget, 0.0);
+    progress_.report("teacher outputs", position, budget, 0.0, 0, 0);
     TeacherCacheOutcome got = cache.getOrCompute(key, rows, data_.num_classes, [&](int64_t begin, int64_t end) {
       if (stop_.stopRequested()) throw RunCancelled{};
       return predictLogits(teacher.model, student_data_.train.x.slice(0, begin, end), device_).to(torch::kCPU);
