@@ -8,6 +8,7 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 namespace distillery {
 
@@ -70,19 +71,22 @@ ServeReply ClassifyService::error(const ServeRequest&, LoggedRequest& row, int s
   return reply;
 }
 
+// The first two checks of every priced endpoint: a known key (401), then its
+// rate (429 with Retry-After). Empty when the request may go on.
+std::optional<ServeReply> ClassifyService::admit(const ServeRequest& request, const ApiKey* key, LoggedRequest& r) {
+  if (!key) return error(request, r, 401, "Authorization", authorizationProblem(request.authorization));
+  const Admission rate = ledger_.admitRequest(*key, steadySeconds());
+  if (rate.status == 200) return std::nullopt;
+  ServeReply reply = error(request, r, rate.status, "", rate.message);
+  reply.headers.emplace_back("Retry-After", std::to_string(int64_t(std::ceil(rate.retry_after_s))));
+  return reply;
+}
+
 ServeReply ClassifyService::classify(const ServeRequest& request, const std::string& body) {
   const ApiKey* key = ledger_.authenticate(request.authorization);
   LoggedRequest r = row(request, key);
   r.output_mode = output_.mode;
-  if (!key)
-    return error(request, r, 401, "Authorization",
-                 authorizationProblem(request.authorization));
-  const Admission rate = ledger_.admitRequest(*key, steadySeconds());
-  if (rate.status != 200) {
-    ServeReply reply = error(request, r, rate.status, "", rate.message);
-    reply.headers.emplace_back("Retry-After", std::to_string(int64_t(std::ceil(rate.retry_after_s))));
-    return reply;
-  }
+  if (auto refused = admit(request, key, r)) return *refused;
   if (int64_t(body.size()) > config_.max_body_bytes)
     return error(request, r, 413, "body",
                  std::to_string(body.size()) + " bytes; at most " + std::to_string(config_.max_body_bytes));
@@ -131,15 +135,7 @@ ServeReply ClassifyService::classify(const ServeRequest& request, const std::str
 ServeReply ClassifyService::info(const ServeRequest& request) {
   const ApiKey* key = ledger_.authenticate(request.authorization);
   LoggedRequest r = row(request, key);
-  if (!key)
-    return error(request, r, 401, "Authorization",
-                 authorizationProblem(request.authorization));
-  const Admission rate = ledger_.admitRequest(*key, steadySeconds());
-  if (rate.status != 200) {
-    ServeReply reply = error(request, r, rate.status, "", rate.message);
-    reply.headers.emplace_back("Retry-After", std::to_string(int64_t(std::ceil(rate.retry_after_s))));
-    return reply;
-  }
+  if (auto refused = admit(request, key, r)) return *refused;
   record(r, 200);
   nlohmann::json j;
   j["api_version"] = "v1";

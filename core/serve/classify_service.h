@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -55,6 +56,7 @@ public:
   const OutputPipeline& output() const { return output_; }
 
 private:
+  std::optional<ServeReply> admit(const ServeRequest& request, const ApiKey* key, LoggedRequest& row);
   ServeReply error(const ServeRequest& request, LoggedRequest& row, int status, const std::string& field,
                    const std::string& message);
   LoggedRequest row(const ServeRequest& request, const ApiKey* key) const;
