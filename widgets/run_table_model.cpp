@@ -53,15 +53,9 @@ QDateTime parseUtc(const std::string& text) {
 
 QString percent(double fraction) { return QString::number(fraction * 100.0, 'f', 1) + u'%'; }
 
-// A summary figure stored as a fraction: a catalogued one (test_accuracy) or
-// one named like it (best_val_accuracy, teacher_test_accuracy).
+// A summary figure stored as a fraction (shown as a percentage like the built-in columns).
 bool isFractionKey(const std::string& key) {
-  if (key.rfind("summary.", 0) != 0) return false;
-  const std::string name = key.substr(8);
-  const auto endsWith = [&name](const std::string& tail) {
-    return name.size() >= tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
-  };
-  return distillery::metricInfo(name).fraction || endsWith("accuracy") || endsWith("agreement");
+  return key.rfind("summary.", 0) == 0 && distillery::isFractionFigure(key);
 }
 
 const QChar kStarOn(0x2605), kStarOff(0x2606); // ★ ☆

@@ -37,4 +37,12 @@ std::string metricAxisTitle(const std::string& metric) {
   return title;
 }
 
+bool isFractionFigure(const std::string& name) {
+  const std::string bare = name.rfind("summary.", 0) == 0 ? name.substr(8) : name;
+  const auto endsWith = [&bare](const std::string& tail) {
+    return bare.size() >= tail.size() && bare.compare(bare.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  return metricInfo(bare).fraction || endsWith("accuracy") || endsWith("agreement");
+}
+
 } // namespace distillery

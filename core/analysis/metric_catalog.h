@@ -16,4 +16,9 @@ MetricInfo metricInfo(const std::string& metric);
 // "Validation accuracy", "Validation KL (nats)", ...
 std::string metricAxisTitle(const std::string& metric);
 
+// A figure stored as a fraction of 1 that views show as a percentage: a
+// catalogued one (test_accuracy) or one named like it (best_val_accuracy,
+// teacher_test_agreement). `name` may carry a "summary." prefix.
+bool isFractionFigure(const std::string& name);
+
 } // namespace distillery

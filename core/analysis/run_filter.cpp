@@ -1,5 +1,6 @@
 #include "core/analysis/run_filter.h"
 
+#include "core/analysis/metric_catalog.h"
 #include "core/base/json_flatten.h"
 #include "core/config/run_config.h"
 
@@ -36,11 +37,6 @@ std::optional<double> number(const std::string& text) {
   const double v = std::strtod(t.c_str(), &end);
   if (end != t.c_str() + t.size() || !std::isfinite(v)) return std::nullopt;
   return v * scale;
-}
-
-// Summary metrics stored as fractions of 1 that the views show as percentages.
-bool isFractionKey(const std::string& key) {
-  return key.find("accuracy") != std::string::npos || key.find("agreement") != std::string::npos;
 }
 
 // '*' matches any run of characters.
@@ -325,7 +321,7 @@ bool matchField(const RunFilterTerm& term, const RunFilterSubject& run) {
         const auto a = number(v);
         auto b = number(w);
         // The table shows accuracies and agreements as percentages, so "acc>80" means 80 %.
-        if (b && isFractionKey(*currentKey) && !w.empty() && w.back() != '%' && *b > 1.0 && *b <= 100.0) *b /= 100.0;
+        if (b && isFractionFigure(*currentKey) && !w.empty() && w.back() != '%' && *b > 1.0 && *b <= 100.0) *b /= 100.0;
         return a && b && compareNumbers(*a, term.op, *b);
       });
   }

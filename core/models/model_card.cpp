@@ -16,31 +16,6 @@ namespace distillery {
 
 namespace {
 
-// Builds a zoo model without moving LibTorch's global generator (a seeded
-// run on another thread must draw the same weights whether or not a card
-// was made meanwhile).
-Classifier buildUnseeded(const ModelSpec& spec, const CardInput& in) {
-  std::lock_guard<std::mutex> init_lock(modelInitMutex());
-  at::Generator generator = at::detail::getDefaultCPUGenerator();
-  torch::Tensor saved;
-  {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    saved = generator.get_state();
-  }
-  auto restore = [&] {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(saved);
-  };
-  try {
-    Classifier model = buildModel(spec, InputShape{in.channels, in.height, in.width}, in.classes);
-    restore();
-    return model;
-  } catch (...) {
-    restore();
-    throw;
-  }
-}
-
 void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize(device.index());
 }
@@ -114,7 +89,7 @@ ModelCard makeModelCard(const ModelSpec& spec, const CardInput& in, const CardOp
     card.size_bytes = int64_t(std::filesystem::file_size(spec.torchscript, ec));
     if (options.measure_latency) model = buildModel(spec, InputShape{in.channels, in.height, in.width}, in.classes);
   } else {
-    model = buildUnseeded(spec, in);
+    model = buildModelKeepingRandomStream(spec, InputShape{in.channels, in.height, in.width}, in.classes);
     card.size_bytes = int64_t(saveModelBytes(model).size());
   }
   if (!options.measure_latency) return card;

@@ -39,29 +39,8 @@ ModelInfo describeStaged(const ModelSpec& spec, int64_t channels, int64_t height
                          int64_t num_classes) {
   ModelInfo info;
   torch::NoGradGuard no_grad;
-  // Building draws initial weights from the global generator; put it back
-  // afterwards so describing a model never shifts a seeded run's stream.
-  Classifier model;
-  {
-    std::lock_guard<std::mutex> init_lock(modelInitMutex());
-    at::Generator generator = at::detail::getDefaultCPUGenerator();
-    torch::Tensor saved;
-    {
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      saved = generator.get_state();
-    }
-    auto restore = [&] {
-      std::lock_guard<std::mutex> lock(generator.mutex());
-      generator.set_state(saved);
-    };
-    try {
-      model = buildModel(spec, InputShape{channels, height, width}, num_classes);
-    } catch (...) {
-      restore();
-      throw;
-    }
-    restore();
-  }
+  // Building must not shift a seeded run's random stream.
+  Classifier model = buildModelKeepingRandomStream(spec, InputShape{channels, height, width}, num_classes);
   auto* staged = dynamic_cast<StagedClassifierImpl*>(model.get());
   if (!staged) throw ConfigError("zoo", "\"" + spec.zoo + "\" has no stage layout");
   model->eval();

@@ -358,6 +358,28 @@ std::mutex& modelInitMutex() {
   return mutex;
 }
 
+Classifier buildModelKeepingRandomStream(const ModelSpec& spec, const InputShape& shape, int64_t classes) {
+  std::lock_guard<std::mutex> init_lock(modelInitMutex());
+  at::Generator generator = at::detail::getDefaultCPUGenerator();
+  torch::Tensor saved;
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    saved = generator.get_state();
+  }
+  auto restore = [&] {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(saved);
+  };
+  try {
+    Classifier model = buildModel(spec, shape, classes);
+    restore();
+    return model;
+  } catch (...) {
+    restore();
+    throw;
+  }
+}
+
 Classifier buildModel(const ModelSpec& spec, const InputShape& shape, int64_t classes) {
   if (spec.isTorchScript()) // loaded, not built: checked on two blank images of the shape
     return loadCheckedTorchScript(spec.torchscript, torch::zeros({2, shape.channels, shape.height, shape.width}),

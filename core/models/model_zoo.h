@@ -219,6 +219,11 @@ std::mutex& modelInitMutex();
 // `shape` (DataError naming the file when it does not fit).
 Classifier buildModel(const ModelSpec& spec, const InputShape& shape, int64_t classes);
 
+// buildModel that leaves LibTorch's global generator where it was (under
+// modelInitMutex), so describing a model or making its card never shifts a
+// seeded run's stream on another thread.
+Classifier buildModelKeepingRandomStream(const ModelSpec& spec, const InputShape& shape, int64_t classes);
+
 int64_t countParameters(torch::nn::Module& module);
 
 // Serialises parameters and buffers into bytes (torch::save format) and back.

@@ -16,7 +16,6 @@ public:
   // One step's losses (soft and hard may be undefined) over `samples` samples.
   void add(const torch::Tensor& total, const torch::Tensor& soft, const torch::Tensor& hard, double samples);
 
-  int steps() const { return int(totals_.size()); }
   double samples() const { return samples_; }
   bool hasSoft() const { return !softs_.empty(); }
   bool hasHard() const { return !hards_.empty(); }
