@@ -4,6 +4,9 @@
 # belongs to: base when it needs no LibTorch, engine otherwise.
 
 set(DISTILLERY_BASE_SOURCES
+  # api/ (issue 17: distilling through a teacher API; the HTTP client is serve/api_client)
+  api/answer_cache.cpp
+  api/api_server_info.cpp
   # base/
   base/base64.cpp
   base/content_hash.cpp
@@ -15,6 +18,7 @@ set(DISTILLERY_BASE_SOURCES
   base/sha256.cpp
   base/version.cpp
   # config/
+  config/api_teacher_config.cpp
   config/config_reader.cpp
   config/data_config.cpp
   config/gpt_spec.cpp
@@ -79,6 +83,9 @@ set(DISTILLERY_BASE_SOURCES
 )
 
 set(DISTILLERY_ENGINE_SOURCES
+  # api/
+  api/api_teacher.cpp
+  api/query_plan.cpp
   # data/
   data/augmentation.cpp
   data/cifar_reader.cpp

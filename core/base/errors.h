@@ -54,4 +54,12 @@ public:
   using DistilleryError::DistilleryError;
 };
 
+// A teacher API failed for good (gone after the retries, refused the key,
+// budget spent, an answer that does not parse): the message starts with the
+// API's URL and ends with the last error.
+class ApiError : public DistilleryError {
+public:
+  ApiError(const std::string& url, const std::string& what) : DistilleryError("teacher API " + url + ": " + what) {}
+};
+
 } // namespace distillery

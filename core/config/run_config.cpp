@@ -61,6 +61,12 @@ TeacherSource readTeacher(const nlohmann::json& json) {
     r.finish();
     return t;
   }
+  if (r.has("api")) {
+    t.kind = TeacherSource::Kind::Api;
+    t.api = apiTeacherConfigFromJson(r.object("api"));
+    r.finish();
+    return t;
+  }
   if (r.has("torchscript")) {
     t.kind = TeacherSource::Kind::TorchScript;
     readModelSpecInto(r, t.model);
@@ -68,7 +74,7 @@ TeacherSource readTeacher(const nlohmann::json& json) {
     return t;
   }
   if (!r.has("zoo"))
-    throw ConfigError("teacher", "expected {\"run\": ID}, {\"torchscript\": \"PATH\"} or a zoo spec such as "
+    throw ConfigError("teacher", "expected {\"run\": ID}, {\"torchscript\": \"PATH\"}, {\"api\": {\"url\": ...}} or a zoo spec such as "
                                  "{\"zoo\": \"cnn\", \"train\": {\"epochs\": 1}}");
   t.kind = TeacherSource::Kind::Zoo;
   readModelSpecInto(r, t.model);
@@ -164,6 +170,26 @@ RunConfig RunConfig::fromJson(const nlohmann::json& json) {
       throw ConfigError("transfer.hide_labels", "method \"" + c.method.name +
                                                     "\" learns from labels alone; with labels hidden it has nothing to learn from");
   }
+  if (c.hasApiTeacher()) {
+    // The run sees only what the API returns: no labels, no features, no raw logits.
+    const std::string mismatch = apiMethodMismatch(c.method.name, "probs");
+    if (!mismatch.empty()) throw ConfigError("method.name", mismatch);
+    if (r.has("transfer"))
+      throw ConfigError("transfer", "with an API teacher the inputs are chosen by \"queries\" (strategy \"transfer\" "
+                                    "sends another dataset's images)");
+    if (c.data.augment.any())
+      throw ConfigError("data.augment", "an API teacher answered the inputs as sent; augmented inputs would need "
+                                        "answers nobody bought");
+    if (r.has("select_best") && c.select_best)
+      throw ConfigError("select_best", "an API student never sees labelled data to select on; leave it out or false");
+    c.select_best = false;
+    if (r.has("queries")) c.queries = queryConfigFromJson(r.object("queries"));
+    if (c.queries.strategy == "active" && c.queries.rounds > c.epochs)
+      throw ConfigError("queries.rounds", "at most one purchase round per epoch: " + std::to_string(c.queries.rounds) +
+                                              " rounds need epochs >= " + std::to_string(c.queries.rounds));
+  } else if (r.has("queries")) {
+    throw ConfigError("queries", "used only with an API teacher ({\"teacher\": {\"api\": {...}}})");
+  }
   if (r.has("teacher_cache")) {
     if (!c.isDistill()) throw ConfigError("teacher_cache", "used only by task \"distill\"");
     ConfigReader tc(r.object("teacher_cache"), "teacher_cache");
@@ -201,6 +227,8 @@ nlohmann::json RunConfig::toJson() const {
   if (isDistill()) {
     if (teacher.kind == TeacherSource::Kind::Run) {
       j["teacher"] = {{"run", teacher.run_id}};
+    } else if (teacher.kind == TeacherSource::Kind::Api) {
+      j["teacher"] = {{"api", distillery::toJson(teacher.api)}};
     } else if (teacher.kind == TeacherSource::Kind::TorchScript) {
       j["teacher"] = distillery::toJson(teacher.model);
     } else {
@@ -242,6 +270,7 @@ nlohmann::json RunConfig::toJson() const {
     j["teacher_cache"] = tc;
   }
   if (!transfer.isDefault()) j["transfer"] = transferJson(transfer);
+  if (hasApiTeacher()) j["queries"] = distillery::toJson(queries);
   return j;
 }
 
@@ -253,6 +282,7 @@ RunConfig RunConfig::baseline() const {
     b.name = name + "-baseline";
     b.method = MethodConfig{};
     b.teacher = TeacherSource{};
+    b.queries = QueryConfig{};
     // The baseline sees as many training samples, with their labels.
     b.transfer = TransferConfig{};
     b.transfer.fraction = transfer.fraction;

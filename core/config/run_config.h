@@ -1,6 +1,7 @@
 #pragma once
 // The one JSON document that describes a run, shared by GUI and CLI and stored
 // with the run. Parsing checks every field and names the one at fault.
+#include "core/config/api_teacher_config.h" // ApiTeacherConfig, QueryConfig: teachers behind an HTTP API
 #include "core/config/data_config.h"  // DataConfig: the "data" object
 #include "core/config/lm_config.h"    // task "lm": corpus, GPT teacher and student, steps
 #include "core/config/model_spec.h"   // ModelSpec: student, model, zoo teacher
@@ -32,14 +33,16 @@ struct TransferConfig {
 
 // Where the teacher of a distill run comes from.
 struct TeacherSource {
-  // Run: a finished run's model; Zoo: trained first; TorchScript: a file, {"torchscript": "PATH"}.
-  enum class Kind { Run, Zoo, TorchScript };
+  // Run: a finished run's model; Zoo: trained first; TorchScript: a file, {"torchscript": "PATH"};
+  // Api: a model behind an HTTP API, {"api": {...}}, seen only through its answers.
+  enum class Kind { Run, Zoo, TorchScript, Api };
   Kind kind = Kind::Zoo;
   int64_t run_id = 0;     // Kind::Run
   ModelSpec model;        // Kind::Zoo; Kind::TorchScript: model.torchscript is the path
   int train_epochs = 1;   // Kind::Zoo: trained first, recorded as its own run
   OptimConfig train_optim;
   int train_batch_size = 128;
+  ApiTeacherConfig api;   // Kind::Api
 };
 
 struct MethodConfig {
@@ -91,6 +94,7 @@ struct RunConfig {
   double checkpoint_minutes = 10.0;
   TeacherCacheConfig teacher_cache; // distill only
   TransferConfig transfer;          // distill only
+  QueryConfig queries;              // distill with an API teacher only: which inputs buy answers
   // "fp32" | "bf16": bf16 autocast of forward passes on CUDA (fp32 on CPU).
   std::string precision = "fp32";
   // false: store no curve points, only the summary and log (and skip observers' points).
@@ -100,6 +104,7 @@ struct RunConfig {
 
   bool isDistill() const { return task == "distill"; }
   bool isLm() const { return task == "lm"; }
+  bool hasApiTeacher() const { return isDistill() && teacher.kind == TeacherSource::Kind::Api; }
   // The model this run trains: the student of a distill run, the model of a train run.
   const ModelSpec& trainedModel() const { return isDistill() ? student : model; }
 

@@ -37,6 +37,9 @@ struct MethodInfo {
   // Reads intermediate activations ("teacher_layer", "student_layer"): the
   // teacher runs live on every batch, its outputs are never cached.
   bool needs_features = false;
+  // Regresses the teacher's raw logits (not only their softmax): an API that
+  // returns probabilities cannot teach it (core/config/api_teacher_config.h).
+  bool reads_raw_logits = false;
 
   bool appliesTo(const std::string& run_task) const { return task == "any" || task == run_task; }
 

@@ -29,8 +29,10 @@ std::string resumeRefusal(RunStore& store, const RunRecord& run) {
   const bool checkpoint = store.hasArtifact(run.id, kCheckpointArtifact);
   std::optional<RunRecord> child;
   int64_t teacher = 0; // a stored run whose model must teach the resumed run
+  bool api_teacher = false;
   try {
     const RunConfig config = RunConfig::fromJsonText(run.config_json);
+    api_teacher = config.hasApiTeacher();
     if (config.isDistill() && config.teacher.kind == TeacherSource::Kind::Run) teacher = config.teacher.run_id;
     if (config.isLm() && config.lm.teacher.kind == LmTeacherSource::Kind::Run) teacher = config.lm.teacher.run_id;
     child = teacherChildRun(store, run);
@@ -57,7 +59,9 @@ std::string resumeRefusal(RunStore& store, const RunRecord& run) {
     if (!why.empty()) return name + " stopped while training " + which + ", which cannot resume: " + why;
     return {};
   }
-  if (run.status == RunStatus::Failed)
+  // A run with an API teacher fails mostly because of the server (gone,
+  // budget spent) and its answers are cached: starting again buys nothing twice.
+  if (run.status == RunStatus::Failed && !api_teacher)
     return name + " failed before its first checkpoint" + (run.error.empty() ? "" : " (" + run.error + ")") +
            "; it would fail again: fix the cause and start it anew";
   return {};

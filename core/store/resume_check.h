@@ -17,7 +17,8 @@ std::optional<RunRecord> teacherChildRun(RunStore& store, const RunRecord& run);
 // Empty when `run` can resume, else why not (naming the run). A cancelled or
 // interrupted run continues from its checkpoint, or, having none, starts again
 // from step 0. A failed run resumes only from a checkpoint: failing before
-// one, it would fail the same way again. A run stopped while training its
+// one, it would fail the same way again (except with an API teacher, whose
+// server may be back, and whose bought answers are cached). A run stopped while training its
 // teacher child (no checkpoint of its own, the child unfinished) resumes when
 // that child can; a finished child is reused. A run whose teacher is a stored
 // run ({"run": ID}, or its child once past its first checkpoint) needs that

@@ -1,5 +1,8 @@
 #include "core/training/engine.h"
 
+#include "core/api/api_teacher.h"
+#include "core/api/query_plan.h"
+
 #include "core/store/checkpoint.h"
 #include "core/training/classification_metrics.h"
 #include "core/data/dataset.h"
@@ -216,6 +219,7 @@ private:
     s.method_params = method->resolve(config_.method.params);
     s.method_text_params = method->resolveText(config_.method.text_params);
     s.labels_from_teacher = config_.transfer.labelsHidden();
+    if (config_.hasApiTeacher()) return distillThroughApi(*method, s);
     const int64_t student_steps = trainingSteps(student_data_.train.size(), s);
     if (method->needs_features) checkFeatureLayers(s.method_text_params);
 
@@ -268,6 +272,180 @@ private:
     addDistillSummary(summary, figures);
     log("info", "student test accuracy " + std::to_string(test_acc) + ", agreement " + std::to_string(test_agree));
     return summary;
+  }
+
+  // A teacher seen only through its API (core/api/): buy answers for the
+  // strategy's inputs (cached on disk, so nothing is bought twice), train the
+  // student on them alone, and measure it against the undefended reference
+  // teacher when one is named (evaluation only).
+  nlohmann::json distillThroughApi(const MethodInfo& method, TrainerSettings s) {
+    const ApiTeacherConfig& api = config_.teacher.api;
+    ApiTeacher teacher(api, data_, stop_, [this](const std::string& level, const std::string& m) { log(level, m); });
+    const ApiServerInfo& info = teacher.info();
+    const std::string mismatch = apiMethodMismatch(method.name, info.output_mode);
+    if (!mismatch.empty()) throw ConfigError("method.name", mismatch);
+    const int64_t budget = api.max_queries;
+    const QueryConfig& q = config_.queries;
+    const QueryPool pool = makeQueryPool(data_, q, budget, config_.seed);
+    log("info", "queries: strategy \"" + q.strategy + "\", " + std::to_string(budget) + " of " +
+                    std::to_string(pool.x.size(0)) + " inputs from " + pool.source);
+    s.labels_from_teacher = true; // the run sees only what the API returns
+
+    TeacherOutputs outputs;
+    std::optional<TrainedModel> reference;
+    double reference_test_acc = -1;
+    if (api.reference_run > 0) {
+      reference = teacherFromStoredRun(store_, api.reference_run, data_, device_);
+      outputs.val_logits = predictLogits(reference->model, data_.val.x, device_);
+      outputs.test_logits = predictLogits(reference->model, data_.test.x, device_);
+      reference_test_acc = accuracy(outputs.test_logits, data_.test.y);
+      log("info", "evaluation against the undefended teacher, run #" + std::to_string(api.reference_run) +
+                      " (test accuracy " + std::to_string(reference_test_acc) + "); it never reaches training");
+    }
+    auto buying = [this](const std::string& what) {
+      return [this, what](int64_t done, int64_t total) { progress_.report(what, done, total, 0.0, done, total); };
+    };
+
+    Dataset& students = student_data_;
+    if (q.strategy == "active") {
+      students.train.x = pool.x;
+      students.train.y = torch::full({pool.x.size(0)}, kHiddenLabel, torch::kLong);
+      outputs.train_logits = torch::zeros({pool.x.size(0), info.classes}, torch::kFloat);
+      s.epoch_samples = budget;
+    } else {
+      const torch::Tensor rows = pool.order.slice(0, 0, budget);
+      students.train.x = pool.x.index_select(0, rows).contiguous();
+      students.train.y = torch::full({budget}, kHiddenLabel, torch::kLong);
+      outputs.train_logits = answersAsLogits(teacher.probabilities(students.train.x, buying("buying answers")));
+      outputs.cache_queries = double(budget);
+      outputs.cache_money = teacher.money(double(budget));
+    }
+    log("info", "answers: " + std::to_string(teacher.fromCache()) + " from the cache, " +
+                    std::to_string(teacher.bought()) + " bought");
+
+    TrainedModel student = prepareModel(config_.student, data_, config_.seed + 1, "student");
+    student.run_id = run_id_;
+    if (q.strategy == "active") s.epoch_rows = activeLearning(teacher, pool, student, outputs.train_logits, budget);
+    checkpointInto(s, run_id_);
+    s.resume = resume_;
+    const int64_t steps = trainingSteps(budget, s);
+    Trainer trainer(students, device_, recorder_, stop_, [&](int64_t step, int64_t, double epoch) {
+      progress_.report("distill", step, steps, epoch, step, steps);
+    });
+    TrainerResult r = trainer.train(student.model, student.info.flops_per_sample, &outputs, s);
+    if (r.cancelled) throw RunCancelled{};
+
+    const torch::Tensor logits = predictLogits(student.model, data_.test.x, device_);
+    const double test_acc = accuracy(logits, data_.test.y);
+    recordFinal(recorder_, r.cost, r.wall_s, "test_accuracy", test_acc);
+    nlohmann::json summary = baseSummary(student, r, test_acc);
+    nlohmann::json a = {{"url", api.url}, {"output", info.output}, {"defense", info.defenseLabel()},
+                        {"strategy", q.strategy}, {"source", pool.source}, {"queries", r.cost.teacher_queries},
+                        {"money", r.cost.money}, {"currency", info.currency}, {"price_per_1000", info.price_per_1000},
+                        {"server_identity", info.identity}, {"answer_cache", teacher.cachePath()},
+                        {"benign_accuracy", nullptr}, {"reference_run", nullptr},
+                        {"reference_test_accuracy", nullptr}, {"fidelity", nullptr}};
+    if (reference) {
+      const double fidelity = agreement(logits, outputs.test_logits);
+      const double kl = teacherStudentKl(logits, outputs.test_logits);
+      recordFinal(recorder_, r.cost, r.wall_s, "test_agreement", fidelity);
+      recordFinal(recorder_, r.cost, r.wall_s, "test_kl", kl);
+      DistillFigures figures{*reference, student, r, method};
+      figures.test_agreement = fidelity;
+      figures.test_kl = kl;
+      figures.teacher_test_accuracy = reference_test_acc;
+      addDistillSummary(summary, figures);
+      a["reference_run"] = api.reference_run;
+      a["reference_test_accuracy"] = reference_test_acc;
+      a["fidelity"] = fidelity;
+    } else {
+      summary["method"] = method.name;
+      summary["teacher_access"] = method.teacher_access;
+      summary["teacher_model"] = "API " + api.url;
+    }
+    summary["teacher"] = {{"kind", "api"}, {"url", api.url}, {"output", info.output}};
+    summary["teacher_queries"] = r.cost.teacher_queries; // training answers; evaluation queries are apart
+    summary["money"] = r.cost.money;
+    int64_t bought_for_training = teacher.bought();
+    if (api.measure_benign && data_.test.size() > 0) {
+      // What an honest user gets: the defended answers' top-1 on the test split.
+      const int64_t before = teacher.bought();
+      const torch::Tensor answers = teacher.probabilities(data_.test.x, buying("measuring the API's accuracy"));
+      const double benign = accuracy(answers, data_.test.y);
+      a["benign_accuracy"] = benign;
+      a["api_agreement"] = agreement(logits, answers); // with the answers the clone could see
+      a["eval_queries"] = data_.test.size();
+      a["eval_queries_bought"] = teacher.bought() - before;
+      recordFinal(recorder_, r.cost, r.wall_s, "api_benign_accuracy", benign);
+      log("info", "the API's answers on the test split: accuracy " + std::to_string(benign) +
+                      (reference ? " (undefended teacher " + std::to_string(reference_test_acc) + ")" : std::string()));
+    }
+    a["queries_bought"] = bought_for_training;
+    a["queries_bought_total"] = teacher.bought();
+    summary["api"] = a;
+    recorder_.flush(true);
+    store_.saveArtifact(run_id_, "model.pt", saveTrainedModel(student.model));
+    log("info", "clone test accuracy " + std::to_string(test_acc) +
+                    (reference ? ", fidelity " + a["fidelity"].dump() : std::string()) + "; " +
+                    std::to_string(int64_t(r.cost.teacher_queries)) + " queries, " + std::to_string(r.cost.money) + " " +
+                    info.currency);
+    return summary;
+  }
+
+  // Active learning's epoch hook: at each round's first epoch, buy the
+  // round's queries (round 0: the pool's seeded order; later rounds: the
+  // samples the student is least certain of), recorded in the "api_rounds"
+  // artifact so that a resumed run replays them instead of choosing again.
+  std::function<torch::Tensor(int, CostCounters&)> activeLearning(ApiTeacher& teacher, const QueryPool& pool,
+                                                                  const TrainedModel& student,
+                                                                  torch::Tensor& train_logits, int64_t budget) {
+    auto rounds = std::make_shared<std::vector<torch::Tensor>>();
+    if (resume_)
+      if (auto bytes = store_.loadArtifact(run_id_, "api_rounds"))
+        for (const auto& round : nlohmann::json::parse(*bytes).at("rounds"))
+          rounds->push_back(torch::tensor(round.get<std::vector<int64_t>>(), torch::kLong));
+    auto bought = std::make_shared<torch::Tensor>(torch::zeros({pool.x.size(0)}, torch::kBool));
+    auto applied = std::make_shared<int>(0); // rounds whose answers are in train_logits
+    const QueryConfig q = config_.queries;
+    const int epochs = config_.epochs;
+    return [this, &teacher, &pool, student, &train_logits, budget, rounds, bought, applied, q,
+            epochs](int epoch, CostCounters& cost) {
+      for (int r = 0; r < q.rounds && activeRoundEpoch(q, epochs, r) <= epoch; ++r) {
+        if (r < *applied) continue;
+        if (r >= int64_t(rounds->size())) { // a new round: choose it now
+          const int64_t size = activeRoundSize(q, budget, r);
+          torch::Tensor rows;
+          if (r == 0) {
+            rows = pool.order.slice(0, 0, size);
+          } else {
+            const torch::Tensor candidates = (~*bought).nonzero().view({-1});
+            rows = leastCertain(student.model, pool.x, candidates, size, device_);
+          }
+          rounds->push_back(rows);
+          nlohmann::json j = {{"rounds", nlohmann::json::array()}};
+          for (const auto& t : *rounds) {
+            const torch::Tensor c = t.contiguous();
+            j["rounds"].push_back(std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel()));
+          }
+          store_.saveArtifact(run_id_, "api_rounds", j.dump());
+        }
+        const torch::Tensor rows = (*rounds)[size_t(r)];
+        const torch::Tensor probs = teacher.probabilities(pool.x.index_select(0, rows), [this, r](int64_t d, int64_t t) {
+          progress_.report("buying answers, round " + std::to_string(r + 1), d, t, 0.0, d, t);
+        });
+        train_logits.index_copy_(0, rows, answersAsLogits(probs));
+        bought->index_fill_(0, rows, true);
+        *applied = r + 1;
+        log("info", "active round " + std::to_string(r + 1) + " of " + std::to_string(q.rounds) + " (epoch " +
+                        std::to_string(epoch + 1) + "): " + std::to_string(rows.size(0)) +
+                        (r == 0 ? " random" : " least certain") + " inputs; " + std::to_string(teacher.fromCache()) +
+                        " answers from the cache so far, " + std::to_string(teacher.bought()) + " bought");
+      }
+      const torch::Tensor rows = bought->nonzero().view({-1});
+      cost.teacher_queries = double(rows.size(0));
+      cost.money = teacher.money(cost.teacher_queries);
+      return rows;
+    };
   }
 
   // Layer names of zoo networks are known before anything is trained: check

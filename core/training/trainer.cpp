@@ -77,10 +77,10 @@ public:
   ImageTrainingLoop(Trainer& trainer, const Classifier& model, double model_flops, const TeacherOutputs* teacher,
                     const TrainerSettings& s)
       : t_(trainer), data_(trainer.data_), device_(trainer.device_), model_(model), model_flops_(model_flops),
-        teacher_(teacher), s_(s), n_(data_.train.size()), steps_per_epoch_((n_ + s.batch_size - 1) / s.batch_size),
-        total_(trainingSteps(n_, s)),
+        teacher_(teacher), s_(s), n_(s.epoch_samples > 0 ? s.epoch_samples : data_.train.size()),
+        steps_per_epoch_((n_ + s.batch_size - 1) / s.batch_size), total_(trainingSteps(n_, s)),
         eval_interval_(std::max<int64_t>(1, steps_per_epoch_ / std::max(1, s.evals_per_epoch))),
-        uses_teacher_(teacher && teacher->model), gen_(at::make_generator<at::CPUGeneratorImpl>(s.seed)),
+        uses_teacher_(teacher && teacher->answersTraining()), gen_(at::make_generator<at::CPUGeneratorImpl>(s.seed)),
         lr_(s.optim.lr) {}
 
   TrainerResult run() {
@@ -88,7 +88,7 @@ public:
     cost_ = {};
     model_->to(device_);
     model_->train();
-    if (uses_teacher_) teacher_->model->eval();
+    if (uses_teacher_ && teacher_->hasModel()) teacher_->model->eval();
     setUpFeatureMethod();
     setUpOptimizer();
     setUpTeacherCache();
@@ -122,9 +122,9 @@ private:
   void setUpFeatureMethod() {
     const MethodInfo* method_info = findMethod(s_.method);
     const bool needs_features = method_info && method_info->needs_features;
-    if (needs_features && !uses_teacher_)
+    if (needs_features && !(uses_teacher_ && teacher_->hasModel()))
       throw ConfigError("method.name", "method \"" + s_.method + "\" needs a teacher");
-    reads_features_ = uses_teacher_ && needs_features;
+    reads_features_ = uses_teacher_ && teacher_->hasModel() && needs_features;
     if (!reads_features_) return;
     auto text = [&](const char* key) {
       auto it = s_.method_text_params.find(key);
@@ -169,9 +169,11 @@ private:
   // Cached logits are valid only for the unaugmented inputs they were computed on;
   // feature methods need more than logits, so they always run the teacher.
   void setUpTeacherCache() {
-    cached_teacher_ = uses_teacher_ && !reads_features_ && teacher_->train_cache && !data_.augment.any();
+    cached_teacher_ = uses_teacher_ && !reads_features_ && (teacher_->train_cache || teacher_->train_logits.defined()) &&
+                      !data_.augment.any();
     if (!cached_teacher_) return;
     cost_.teacher_queries = teacher_->cache_queries;
+    cost_.money = teacher_->cache_money;
     cost_.flops = teacher_->flops_per_sample * teacher_->cache_rows_computed;
   }
 
@@ -193,13 +195,26 @@ private:
     first_epoch = c.step / steps_per_epoch_;
     first_batch = c.step % steps_per_epoch_;
     // Draw the finished epochs' orders, so the remaining batches are the ones the run would have seen.
-    for (int64_t e = 0; e < first_epoch; ++e) torch::randperm(n_, gen_, torch::kLong);
+    const CostCounters restored = cost_;
+    for (int64_t e = 0; e < first_epoch; ++e) epochOrder(int(e));
+    cost_ = restored;
     t_.recorder_.log("info", "resumed at step " + std::to_string(c.step) + " of " + std::to_string(total_) +
                                  " (epoch " + formatEpoch(c.epoch) + ")");
   }
 
+  // The order of the epoch's samples: a seeded permutation of data.train, or
+  // (active learning) of the rows bought so far, cycled to n_ samples.
+  torch::Tensor epochOrder(int epoch) {
+    if (!s_.epoch_rows) return torch::randperm(n_, gen_, torch::kLong);
+    const torch::Tensor rows = s_.epoch_rows(epoch, cost_);
+    if (rows.size(0) == 0) throw std::logic_error("active learning: no rows to train on at epoch " + std::to_string(epoch));
+    torch::Tensor order = rows.index_select(0, torch::randperm(rows.size(0), gen_, torch::kLong));
+    if (order.size(0) < n_) order = order.repeat({(n_ + order.size(0) - 1) / order.size(0)});
+    return order.slice(0, 0, n_);
+  }
+
   void runEpoch(int epoch, int64_t first_batch) {
-    auto perm = torch::randperm(n_, gen_, torch::kLong);
+    auto perm = epochOrder(epoch);
     for (int64_t b = first_batch; b < steps_per_epoch_; ++b) {
       if (t_.stop_.stopRequested()) {
         result_.cancelled = true;
@@ -223,10 +238,12 @@ private:
       logits = teacher_->model->forwardTapped(x, taps);
       feature = taps.get(result_.teacher_layer);
     } else if (cached_teacher_) {
-      logits = teacher_->train_cache->logits(idx).to(device_, /*non_blocking=*/true);
+      logits = (teacher_->train_logits.defined() ? teacher_->train_logits.index_select(0, idx)
+                                                 : teacher_->train_cache->logits(idx))
+                   .to(device_, /*non_blocking=*/true);
       cost_.teacher_passes_saved += batch;
       return;
-    } else if (uses_teacher_) {
+    } else if (uses_teacher_ && teacher_->hasModel()) {
       torch::NoGradGuard no_grad;
       Bf16Autocast autocast(s_.bf16_autocast && device_.is_cuda());
       logits = teacher_->model->forward(x);

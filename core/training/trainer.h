@@ -34,6 +34,13 @@ struct TeacherOutputs {
   // teacher FLOPs.
   double cache_queries = 0.0;
   double cache_rows_computed = 0.0;
+  // An API teacher: its answers for data.train's rows as log-probabilities,
+  // in memory (rows never bought are never read), and what the answers
+  // counted in cache_queries cost.
+  torch::Tensor train_logits;
+  double cache_money = 0.0;
+  bool hasModel() const { return bool(model); }
+  bool answersTraining() const { return hasModel() || train_logits.defined(); }
 };
 
 struct TrainerSettings {
@@ -68,6 +75,13 @@ struct TrainerSettings {
   // Continue from this checkpoint (same model, data and settings) instead of
   // starting at step 0. Throws DataError when it does not fit.
   const TrainingCheckpoint* resume = nullptr;
+  // Active learning (core/api/query_plan.h): before each epoch, epoch_rows
+  // returns the rows of data.train the epoch may train on (the ones whose
+  // answers were bought so far; it may buy more, and sets the cost's queries
+  // and money), and every epoch takes epoch_samples of them, cycling. Called
+  // again for finished epochs on resume, where it must replay, not buy.
+  int64_t epoch_samples = 0;
+  std::function<torch::Tensor(int epoch, CostCounters& cost)> epoch_rows;
 };
 
 struct TrainerResult {
