@@ -59,6 +59,7 @@ set(DISTILLERY_BASE_SOURCES
   # analysis/
   analysis/config_diff.cpp
   analysis/copy_name.cpp
+  analysis/defense_tradeoff.cpp
   analysis/group_statistics.cpp
   analysis/hyperparam_points.cpp
   analysis/metric_catalog.cpp
@@ -72,6 +73,7 @@ set(DISTILLERY_BASE_SOURCES
   export/chart_series.cpp
   export/chart_spec.cpp
   export/cost_chart.cpp
+  export/defense_chart.cpp
   export/ema_smoothing.cpp
   export/point_export.cpp
   export/report_content.cpp

@@ -1,6 +1,7 @@
 #include "render/report_export.h"
 
 #include "core/export/chart_painter.h"
+#include "core/export/defense_chart.h"
 #include "core/base/file_output.h"
 #include "core/export/report_content.h"
 #include "core/export/table_export.h"
@@ -99,7 +100,12 @@ public:
 
   void write() {
     textSection(titleSection());
-    chartPages();
+    chartPages(report_.charts, 0, {});
+    if (report_.hasDefenses()) {
+      chartPages(report_.defense_charts, report_.charts.size(),
+                 "<h2>Defenses</h2><p>" + html(defenseSectionIntro()) + "</p>");
+      textSection(qtTable(report_.defense_table));
+    }
     textSection(summarySection());
     textSection(configSection());
     painter_.end();
@@ -179,17 +185,37 @@ private:
     return h;
   }
 
-  // Two charts a page, each with its caption, drawn as vectors.
-  void chartPages() {
-    if (report_.charts.empty()) return;
-    const double caption_h = 26 * pt();
-    const double slot_h = page_h_ / 2;
-    const double chart_h_pt = std::min(4.2 * 72, (slot_h - caption_h) / pt());
+  // A heading and paragraph at the top of the page, as the text sections draw them; returns its height.
+  double pageHeading(const QString& body) {
+    QTextDocument doc;
+    doc.documentLayout()->setPaintDevice(&writer_);
+    doc.setDefaultFont(documentFont(9));
+    doc.setDefaultStyleSheet("h2{font-size:13pt;margin-top:0px}");
+    doc.setDocumentMargin(0);
+    doc.setHtml(body);
+    doc.setTextWidth(page_w_);
+    QAbstractTextDocumentLayout::PaintContext context;
+    context.palette.setColor(QPalette::Text, Qt::black);
+    doc.documentLayout()->draw(&painter_, context);
+    return doc.size().height() + 6 * pt();
+  }
+
+  // Two charts a page, each with its caption, drawn as vectors; numbered on
+  // from first_figure; heading (HTML) tops the first page.
+  void chartPages(const std::vector<ChartSpec>& charts, size_t first_figure, const QString& heading) {
+    if (charts.empty()) return;
+    const double caption_h = 34 * pt(); // three lines of 8.5 pt
+    double heading_h = 0;
     const double chart_w_pt = page_w_ / pt();
-    for (size_t i = 0; i < report_.charts.size(); ++i) {
-      const ChartSpec& spec = report_.charts[i];
-      if (i % 2 == 0) startPage();
-      const double top = (i % 2) * slot_h;
+    for (size_t i = 0; i < charts.size(); ++i) {
+      const ChartSpec& spec = charts[i];
+      if (i % 2 == 0) {
+        startPage();
+        heading_h = i == 0 && !heading.isEmpty() ? pageHeading(heading) : 0;
+      }
+      const double slot_h = (page_h_ - heading_h) / 2;
+      const double chart_h_pt = std::min(4.2 * 72, (slot_h - caption_h) / pt());
+      const double top = heading_h + (i % 2) * slot_h;
       painter_.save();
       painter_.translate(0, top);
       painter_.scale(pt(), pt());
@@ -201,13 +227,15 @@ private:
       paintChart(spec, canvas, po);
       painter_.restore();
 
-      std::string caption = "Figure " + std::to_string(i + 1) + ": " + spec.title + " against " + spec.xTitle();
+      std::string caption = "Figure " + std::to_string(first_figure + i + 1) + ": " +
+                            (spec.caption.empty() ? spec.title + " against " + spec.xTitle() : spec.caption);
       if (spec.smoothing > 0) caption += " (EMA smoothing, raw values drawn faintly)";
       painter_.save();
       painter_.setFont(documentFont(8.5));
       painter_.setPen(QColor(0x44, 0x44, 0x44));
       painter_.drawText(QRectF(0, top + chart_h_pt * pt() + 4 * pt(), page_w_, caption_h),
-                        Qt::AlignHCenter | Qt::AlignTop | Qt::TextWordWrap, q(caption + "."));
+                        Qt::AlignHCenter | Qt::AlignTop | Qt::TextWordWrap,
+                        q(caption.back() == '.' ? caption : caption + "."));
       painter_.restore();
     }
   }

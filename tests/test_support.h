@@ -154,6 +154,41 @@ inline int64_t addRun(distillery::RunStore& store, const SyntheticRun& r) {
   return id;
 }
 
+// A clone distilled through a teacher API (issue 17), as the API-teacher runs
+// store it: no training, only the config's method and the summary's "api"
+// object (fields given in `api`; absent ones stay absent).
+inline int64_t addApiRun(distillery::RunStore& store, const std::string& name, const std::string& method,
+                         const nlohmann::json& api, std::optional<double> clone_test_accuracy = std::nullopt) {
+  SyntheticRun r;
+  r.name = name;
+  r.method = method;
+  const int64_t id = store.createRun(name, "distill", configJson(r));
+  nlohmann::json summary = {{"method", method}, {"api", api}};
+  if (clone_test_accuracy) summary["test_accuracy"] = *clone_test_accuracy;
+  store.setSummary(id, summary);
+  store.setStatus(id, distillery::RunStatus::Running);
+  store.setStatus(id, distillery::RunStatus::Finished);
+  return id;
+}
+
+// The api object of a run against `defense` with these figures.
+inline nlohmann::json apiSummary(const std::string& defense, int64_t queries, double benign, double reference,
+                                 double fidelity, const std::string& strategy = "train") {
+  return {{"url", "http://127.0.0.1:8311"},
+          {"output", {{"mode", "probs"}}},
+          {"defense", defense},
+          {"strategy", strategy},
+          {"queries", queries},
+          {"queries_bought", queries},
+          {"money", double(queries) * 0.5 / 1000},
+          {"currency", "USD"},
+          {"price_per_1000", 0.5},
+          {"benign_accuracy", benign},
+          {"reference_run", 1},
+          {"reference_test_accuracy", reference},
+          {"fidelity", fidelity}};
+}
+
 // The cost chart's case: a teacher and two students it taught. "student" keeps
 // most of the accuracy for a hundredth of the inference cost; "worse" is
 // beaten by it on both counts. Training compute turns the order round (the

@@ -4,9 +4,11 @@
 // checked against values worked out by hand. Runs are synthetic: written
 // straight into an in-memory store.
 #include "core/analysis/copy_name.h"
+#include "core/analysis/defense_tradeoff.h"
 #include "core/analysis/run_filter.h"
 #include "core/config/run_config.h"
 #include "core/export/cost_chart.h"
+#include "core/export/defense_chart.h"
 #include "core/export/point_export.h"
 #include "core/export/run_palette.h"
 #include "core/store/run_store.h"
@@ -62,6 +64,10 @@ private Q_SLOTS:
   void costChartLeavesOutRunsWithoutFigures();
   void costChartSpecDrawsDotsAndAStaircase();
   void costChartCsvHoldsTheStoredFigures();
+  // defense trade-off (issue 17 part 5)
+  void defenseTradeoffComputesBenignCostAndGroupsPerDefense();
+  void defenseTradeoffSurvivesMissingAndMistypedFields();
+  void defenseChartsPlotEachRunOnceWithItsFigures();
 };
 
 void TestAnalysis::filterParsesTerms() {
@@ -378,6 +384,139 @@ void TestAnalysis::costChartCsvHoldsTheStoredFigures() {
                            .arg(r.worse)
                            .arg(r.teacher);
   QCOMPARE(QString::fromStdString(csv.str()), want);
+}
+
+// Hand-made API runs: benign cost = reference accuracy - benign accuracy,
+// series per (defense, attacker method), each by increasing queries.
+void TestAnalysis::defenseTradeoffComputesBenignCostAndGroupsPerDefense() {
+  using testsupport::addApiRun;
+  using testsupport::apiSummary;
+  RunStore store(":memory:");
+  const int64_t rs5k = addApiRun(store, "rs-5k", "kd", apiSummary("rs", 5000, 0.851, 0.893, 0.80), 0.84);
+  const int64_t rs1k = addApiRun(store, "rs-1k", "kd", apiSummary("rs", 1000, 0.851, 0.893, 0.70), 0.79);
+  const int64_t rsHard = addApiRun(store, "rs-hard", "hard_label", apiSummary("rs", 2000, 0.851, 0.893, 0.75));
+  const int64_t none = addApiRun(store, "none", "kd", apiSummary("none", 5000, 0.893, 0.893, 0.95), 0.88);
+  SyntheticRun plain;
+  plain.name = "plain";
+  plain.test = 0.9;
+  const int64_t plainId = addRun(store, plain);
+
+  const DefenseTradeoff t = defenseTradeoffFromStore(store, {rs5k, rs1k, rsHard, plainId, none});
+  QCOMPARE(int(t.points.size()), 4);
+  QCOMPARE(t.not_api, std::vector<int64_t>{plainId});
+  std::map<int64_t, const DefensePoint*> by;
+  for (const DefensePoint& p : t.points) by[p.run_id] = &p;
+  QVERIFY(by[rs5k]->benign_cost.has_value());
+  QVERIFY(std::abs(*by[rs5k]->benign_cost - 0.042) < 1e-12);
+  QCOMPARE(*by[none]->benign_cost, 0.0);
+  QCOMPARE(*by[rs5k]->fidelity, 0.80);
+  QCOMPARE(*by[rs5k]->clone_accuracy, 0.84);
+  QVERIFY(!by[rsHard]->clone_accuracy); // no test_accuracy in its summary
+  QCOMPARE(*by[rs1k]->queries, int64_t(1000));
+  QCOMPARE(by[rs5k]->strategy, std::string("train"));
+  QCOMPARE(by[rsHard]->method, std::string("hard_label")); // from the config's method.name
+  QVERIFY(by[rsHard]->label_only);
+  QVERIFY(!by[rs5k]->label_only);
+
+  // Defenses in order, soft-label attackers before label-only ones.
+  QCOMPARE(int(t.series.size()), 3);
+  QCOMPARE(t.series[0].defense, std::string("none"));
+  QCOMPARE(t.series[1].defense, std::string("rs"));
+  QCOMPARE(t.series[1].method, std::string("kd"));
+  QCOMPARE(t.series[2].defense, std::string("rs"));
+  QVERIFY(t.series[2].label_only);
+  // By queries, whatever order the runs came in.
+  QCOMPARE(int(t.series[1].points.size()), 2);
+  QCOMPARE(t.points[t.series[1].points[0]].run_id, rs1k);
+  QCOMPARE(t.points[t.series[1].points[1]].run_id, rs5k);
+  // One colour per defense: both attackers of rs share it, none has another.
+  QCOMPARE(t.series[1].rgb, t.series[2].rgb);
+  QVERIFY(t.series[0].rgb != t.series[1].rgb);
+
+  const TableData table = defenseTable(t);
+  QCOMPARE(int(table.rows.size()), 4);
+  QCOMPARE(table.headers[5], std::string("Benign cost (pp)"));
+  // Table order: none, rs kd 1k, rs kd 5k, rs hard_label.
+  QCOMPARE(table.rows[0][0], std::string("#") + std::to_string(none) + " none");
+  QCOMPARE(table.rows[2][0], std::string("#") + std::to_string(rs5k) + " rs-5k");
+  QCOMPARE(table.rows[2][4], std::string("5000"));
+  QCOMPARE(table.rows[2][5], std::string("4.20"));
+  QCOMPARE(table.rows[2][6], std::string("84.00"));
+  QCOMPARE(table.rows[2][7], std::string("80.00"));
+  QCOMPARE(table.rows[3][2], std::string("hard_label (labels only)"));
+  QCOMPARE(table.rows[3][6], std::string("\u2013")); // no clone accuracy
+}
+
+void TestAnalysis::defenseTradeoffSurvivesMissingAndMistypedFields() {
+  using testsupport::addApiRun;
+  RunStore store(":memory:");
+  // No defense label: described from the output config.
+  const int64_t described = addApiRun(
+      store, "described", "kd",
+      {{"output", {{"mode", "topk"}, {"k", 3}, {"transforms", {{{"name", "reverse_sigmoid"}, {"beta", 0.7}}}}}},
+       {"queries", 100}});
+  // Nulls (not measured), a string where a number belongs, a negative count.
+  const int64_t nulls = addApiRun(store, "nulls", "kd",
+                                  {{"defense", "mad"}, {"queries", -5}, {"benign_accuracy", nullptr},
+                                   {"reference_test_accuracy", 0.9}, {"fidelity", "high"}, {"strategy", 7}});
+  // "api" that is no object, and a summary without anything.
+  const int64_t garbage = store.createRun("garbage", "distill", "{not json");
+  store.setSummary(garbage, {{"api", "yes"}});
+  const int64_t empty = addApiRun(store, "empty", "kd", nlohmann::json::object());
+
+  const DefenseTradeoff t = defenseTradeoffFromStore(store, {described, nulls, garbage, empty, 999});
+  QCOMPARE(t.not_api, std::vector<int64_t>{garbage}); // 999 does not exist: skipped
+  QCOMPARE(int(t.points.size()), 3);
+  QCOMPARE(t.points[0].defense, std::string("reverse_sigmoid(beta=0.7) + topk(k=3)"));
+  QCOMPARE(*t.points[0].queries, int64_t(100));
+  QVERIFY(!t.points[0].benign_cost);
+  const DefensePoint& n = t.points[1];
+  QCOMPARE(n.defense, std::string("mad"));
+  QVERIFY(!n.queries);
+  QVERIFY(!n.benign_accuracy);
+  QVERIFY(!n.benign_cost); // reference alone is not enough
+  QVERIFY(!n.fidelity);
+  QVERIFY(n.strategy.empty());
+  QCOMPARE(t.points[2].defense, std::string("unknown defense"));
+  QCOMPARE(int(defenseTable(t).rows.size()), 3);
+  // Nothing to plot: both charts are empty, not filled with zeros.
+  QVERIFY(defenseCostChartSpec(t).curves.empty());
+  const ChartSpec q = defenseQueriesChartSpec(t);
+  QVERIFY(q.curves.empty());
+}
+
+void TestAnalysis::defenseChartsPlotEachRunOnceWithItsFigures() {
+  using testsupport::addApiRun;
+  using testsupport::apiSummary;
+  RunStore store(":memory:");
+  const int64_t a = addApiRun(store, "a", "kd", apiSummary("noise", 4000, 0.88, 0.89, 0.90));
+  const int64_t b = addApiRun(store, "b", "kd", apiSummary("noise", 500, 0.88, 0.89, 0.60));
+  const int64_t h = addApiRun(store, "h", "hard_label", apiSummary("noise", 1000, 0.88, 0.89, 0.55));
+  nlohmann::json noFidelity = apiSummary("noise", 2000, 0.88, 0.89, 0.0);
+  noFidelity["fidelity"] = nullptr;
+  const int64_t c = addApiRun(store, "c", "kd", noFidelity);
+  const DefenseTradeoff t = defenseTradeoffFromStore(store, {a, b, h, c});
+
+  const ChartSpec cost = defenseCostChartSpec(t);
+  QCOMPARE(int(cost.curves.size()), 2); // noise · kd, noise · hard_label
+  const ChartCurve& kd = cost.curves[0];
+  QVERIFY(kd.markers && !kd.line);
+  QCOMPARE(int(kd.raw.size()), 2); // c has no fidelity
+  QVERIFY(std::abs(kd.raw.x[0] - 1.0) < 1e-9); // (0.89 - 0.88) in points
+  QCOMPARE(kd.raw.y[0], 60.0);                 // b first: fewer queries
+  QCOMPARE(kd.point_labels, (std::vector<std::string>{"#" + std::to_string(b), "#" + std::to_string(a)}));
+  QVERIFY(*cost.x_min <= 0.0); // zero cost stays in view
+  QVERIFY(*cost.y_max <= 101.0);
+
+  const ChartSpec queries = defenseQueriesChartSpec(t);
+  QVERIFY(queries.log_x);
+  QCOMPARE(int(queries.curves.size()), 2);
+  QCOMPARE(queries.curves[0].raw.x, (std::vector<double>{500, 4000}));
+  QCOMPARE(queries.curves[0].raw.y, (std::vector<double>{60, 90}));
+  QVERIFY(queries.curves[0].line && !queries.curves[0].dashed);
+  QVERIFY(queries.curves[1].dashed); // label-only attacker
+  QCOMPARE(queries.curves[1].label, std::string("noise \u00b7 hard_label"));
+  QVERIFY(*queries.x_min < 500 && *queries.x_max > 4000);
 }
 
 QTEST_GUILESS_MAIN(TestAnalysis)

@@ -52,6 +52,8 @@
 #include "widgets/run_summary_view.h"
 #include "widgets/run_view.h"
 #include "widgets/metric_chart_view.h"
+#include "widgets/defense_view.h"
+#include "widgets/table_data_model.h"
 #include "test_support.h"
 
 #include <QCheckBox>
@@ -138,6 +140,7 @@ private Q_SLOTS:
   void costViewIncludesTeachersAndFront();
   void addedAccuracyColumnReadsAsPercentAndShows(); // GUI walk item 5
   void exportOffersTheCostChart(); // GUI walk item 4
+  void defensesTabDrawsTheSelectedApiRuns(); // issue 17 part 5
   // issue 15
   void groupRowsShowMeanAndStd();
   void columnChooserAddsConfigAndSummaryColumns();
@@ -1575,6 +1578,80 @@ void TestCompare::teacherProgressMatchesTeacherRow() {
            whole.fraction);
   QVERIFY(model.index(model.rowOf(parent), RunTableModel::ProgressColumn).data(Qt::ToolTipRole).toString().contains(
       QStringLiteral("10.9% of the whole run")));
+}
+
+// Fake API runs (a summary "api", no training): the Defenses tab lists each in
+// its table and draws one series per defense and attacker in both charts,
+// points by increasing queries; with no API run selected it says what to select.
+void TestCompare::defensesTabDrawsTheSelectedApiRuns() {
+  using testsupport::addApiRun;
+  using testsupport::apiSummary;
+  RunStore store(":memory:");
+  const int64_t rs1 = addApiRun(store, "rs-1k", "kd", apiSummary("reverse_sigmoid", 1000, 0.85, 0.89, 0.70), 0.80);
+  const int64_t rs5 = addApiRun(store, "rs-5k", "kd", apiSummary("reverse_sigmoid", 5000, 0.85, 0.89, 0.85), 0.84);
+  const int64_t rsHard = addApiRun(store, "rs-hard", "hard_label", apiSummary("reverse_sigmoid", 5000, 0.85, 0.89, 0.78));
+  const int64_t none = addApiRun(store, "none-5k", "kd", apiSummary("none", 5000, 0.89, 0.89, 0.93), 0.87);
+  nlohmann::json unmeasured = apiSummary("none", 20000, 0.89, 0.89, 0.0);
+  unmeasured["fidelity"] = nullptr;
+  const int64_t noFidelity = addApiRun(store, "none-20k", "kd", unmeasured);
+  SyntheticRun p;
+  p.name = "plain";
+  p.test = 0.9;
+  const int64_t plain = addRun(store, p);
+
+  CompareView view(store);
+  view.resize(1280, 800);
+  view.show();
+  view.tabs()->setCurrentWidget(view.defenseView());
+  DefenseView* d = view.defenseView();
+  QCOMPARE(view.tabs()->tabText(view.tabs()->indexOf(d)), QStringLiteral("Defenses"));
+
+  // No API run among them: the message, not empty charts.
+  view.setRuns({plain, plain});
+  QVERIFY(d->emptyMessage()->isVisible());
+  QVERIFY(d->emptyMessage()->text().contains(QStringLiteral("Select runs distilled through an API teacher")));
+  QVERIFY(!d->costChartView()->isVisible());
+
+  view.setRuns({plain, rs5, none, rsHard, rs1, noFidelity});
+  QVERIFY(!d->emptyMessage()->isVisible());
+  QVERIFY(d->costChartView()->isVisible());
+  QVERIFY(d->table()->isVisible());
+  // Every API run has a row, the plain run none; none · kd, then rs · kd by queries, then rs · hard_label.
+  TableDataModel* model = d->tableModel();
+  QCOMPARE(model->rowCount(), 5);
+  QStringList rowRuns;
+  for (int r = 0; r < model->rowCount(); ++r) rowRuns << model->index(r, 0).data().toString().section(u' ', 0, 0);
+  QCOMPARE(rowRuns, (QStringList{QStringLiteral("#%1").arg(none), QStringLiteral("#%1").arg(noFidelity),
+                                 QStringLiteral("#%1").arg(rs1), QStringLiteral("#%1").arg(rs5),
+                                 QStringLiteral("#%1").arg(rsHard)}));
+  QCOMPARE(model->index(2, 5).data().toString(), QStringLiteral("4.00")); // 89 - 85 points
+  QCOMPARE(model->index(1, 7).data().toString(), QStringLiteral("\u2013")); // not measured
+
+  // Three series in each chart; the run without fidelity is in neither.
+  const QList<QXYSeries*> cost = d->dataSeries(d->costChartView());
+  const QList<QXYSeries*> queries = d->dataSeries(d->queriesChartView());
+  QCOMPARE(cost.size(), 3);
+  QCOMPARE(queries.size(), 3);
+  QList<int> costCounts, queryCounts;
+  for (QXYSeries* s : cost) costCounts << int(s->count());
+  for (QXYSeries* s : queries) queryCounts << int(s->count());
+  QCOMPARE(costCounts, (QList<int>{1, 2, 1}));
+  QCOMPARE(queryCounts, (QList<int>{1, 2, 1}));
+  QVERIFY(qobject_cast<QScatterSeries*>(cost[1]));
+  QVERIFY(qobject_cast<QLineSeries*>(queries[1]));
+  // Fidelity in percent; queries on the log axis, fewer first.
+  QCOMPARE(cost[1]->at(0).y(), 70.0);
+  QVERIFY(std::abs(cost[1]->at(0).x() - 4.0) < 1e-9);
+  QVERIFY(queries[1]->at(0).x() < queries[1]->at(1).x());
+  QVERIFY(std::abs(queries[1]->at(1).x() - std::log10(5000.0)) < 1e-9);
+  QVERIFY(queries[2]->pen().style() == Qt::DashLine); // the label-only attacker
+  // One legend for both charts names each series whole, label-only attackers as squares.
+  const QString legend = d->legend()->text();
+  QCOMPARE(int(legend.count(QStringLiteral("reverse_sigmoid&nbsp;"))), 2);
+  QVERIFY(legend.contains(QStringLiteral("hard_label (labels only)")));
+  QCOMPARE(int(legend.count(QStringLiteral("&#9632;"))), 1);
+  QVERIFY(!d->costChartView()->chart()->legend()->isVisible());
+  QVERIFY(d->findChild<QLabel*>(QStringLiteral("defenseNotes"))->text().contains(QStringLiteral("#%1").arg(plain)));
 }
 
 QTEST_MAIN(TestCompare)

@@ -19,6 +19,8 @@
 #include "core/export/table_export.h"
 #include "render/chart_export.h"
 #include "render/report_export.h"
+#include "core/export/report_content.h"
+#include "core/export/text_report.h"
 #include "test_support.h"
 
 #include <QDir>
@@ -775,6 +777,99 @@ private Q_SLOTS:
     const qsizetype cut = text.count(QStringLiteral("temperat")) - text.count(QStringLiteral("temperature"));
     QVERIFY2(cut == 0, qPrintable(text));
     QVERIFY(text.count(QStringLiteral("temperature")) >= 9); // titles, both summary tables, diff headers
+  }
+
+  // issue 17 part 5: curves whose points each stand for a run get a disc on
+  // every point, a scatter draws no line, and each point's label sits beside it.
+  void painterDrawsMarkersAndPointLabels() {
+    ChartSpec spec;
+    spec.metric = "defense_test";
+    spec.x_title = "Benign cost";
+    spec.y_title = "Fidelity (%)";
+    ChartCurve scatter;
+    scatter.label = "scatter";
+    scatter.rgb = 0xff0000;
+    scatter.markers = true;
+    scatter.line = false;
+    scatter.raw.x = {1, 2, 3};
+    scatter.raw.y = {10, 20, 30};
+    scatter.point_labels = {"#1", "#2", "#3"};
+    ChartCurve line;
+    line.label = "line";
+    line.rgb = 0x00ff00;
+    line.markers = true;
+    line.raw.x = {1, 3};
+    line.raw.y = {15, 25};
+    spec.curves = {scatter, line};
+    RecordingCanvas canvas;
+    paintChart(spec, canvas);
+    auto dotsOf = [&](uint32_t rgb) {
+      return std::count_if(canvas.dots.begin(), canvas.dots.end(), [&](const RecordingCanvas::Dot& d) { return d.rgb == rgb; });
+    };
+    QCOMPARE(int(dotsOf(0xff0000)), 3 + 1); // the points and the legend's swatch
+    QCOMPARE(int(dotsOf(0x00ff00)), 2 + 1);
+    const auto curves = std::count_if(canvas.lines.begin(), canvas.lines.end(),
+                                      [](const RecordingCanvas::Line& l) { return l.role == CanvasRole::Curve; });
+    QCOMPARE(int(curves), 1); // the line curve only
+    std::vector<std::string> labels;
+    for (const auto& t : canvas.texts)
+      if (t.role == CanvasRole::Note) labels.push_back(t.text);
+    QCOMPARE(labels, (std::vector<std::string>{"#1", "#2", "#3"}));
+  }
+
+  // issue 17 part 5: the Defenses section (two charts and a table) appears
+  // when the report's runs include API runs, and only then.
+  void reportsHoldTheDefensesSectionOnlyWithApiRuns() {
+    RunStore store(spath("defenses.sqlite"));
+    const int64_t rs = testsupport::addApiRun(store, "clone-rs", "kd",
+                                              testsupport::apiSummary("reverse_sigmoid(beta=0.7)", 5000, 0.851, 0.893, 0.912), 0.86);
+    const int64_t hard = testsupport::addApiRun(store, "clone-hard", "hard_label",
+                                                testsupport::apiSummary("label", 2000, 0.893, 0.893, 0.83), 0.80);
+    const int64_t plain = store.createRun("plain", "distill", R"({"name":"plain","method":{"name":"kd"}})");
+    store.setSummary(plain, summary(0.87, 12700));
+
+    ReportOptions without;
+    without.run_ids = {plain};
+    const ReportContent none = buildReportContent(store, without);
+    QVERIFY(!none.hasDefenses());
+    QVERIFY(none.defense_charts.empty());
+    QVERIFY(reportToHtml(none).find("Defenses") == std::string::npos);
+
+    ReportOptions with;
+    with.run_ids = {plain, rs, hard};
+    const ReportContent content = buildReportContent(store, with);
+    QVERIFY(content.hasDefenses());
+    QCOMPARE(int(content.defense_table.rows.size()), 2); // the plain run is no API run
+    QCOMPARE(int(content.defense_charts.size()), 2);
+    const std::string html = reportToHtml(content);
+    QVERIFY(html.find("<h2>Defenses</h2>") != std::string::npos);
+    QVERIFY(html.find("Clone fidelity vs benign cost") != std::string::npos);
+    QVERIFY(html.find("Clone fidelity vs queries") != std::string::npos);
+    QVERIFY(html.find("hard_label (labels only)") != std::string::npos);
+    QVERIFY(html.find(">4.20<") != std::string::npos); // 89.3 - 85.1 points
+    // Figures number on after the cost chart (the only chart: these runs have no points).
+    QCOMPARE(int(content.charts.size()), 1);
+    QVERIFY(html.find("Figure 3: Clone fidelity against the queries") != std::string::npos);
+
+    writeMarkdownReport(content, spath("defenses.md"), svgChartWriter());
+    const QString md = readAll(path("defenses.md"));
+    QVERIFY(md.contains("## Defenses"));
+    QVERIFY(md.contains("](defenses_charts/2-defense_fidelity_vs_benign_cost.svg)"));
+    QVERIFY(md.contains("](defenses_charts/3-defense_fidelity_vs_queries.svg)"));
+    // The scatter's dots carry their run ids.
+    QVERIFY(readAll(path("defenses_charts/2-defense_fidelity_vs_benign_cost.svg")).contains(QString("#%1").arg(rs)));
+
+    if (QStandardPaths::findExecutable("pdftotext").isEmpty()) QSKIP("pdftotext (poppler-utils) not installed");
+    render::ReportRequest r;
+    r.run_ids = {plain, rs, hard};
+    render::exportReport(store, r, spath("defenses.pdf"));
+    const std::string text = pdfText(path("defenses.pdf"));
+    for (const char* s : {"Defenses", "Clone fidelity vs benign cost", "Clone fidelity vs queries", "Benign cost (pp)",
+                          "clone-hard", "91.20"})
+      QVERIFY2(text.find(s) != std::string::npos, s);
+    r.run_ids = {plain};
+    render::exportReport(store, r, spath("no-defenses.pdf"));
+    QVERIFY(pdfText(path("no-defenses.pdf")).find("Clone fidelity") == std::string::npos);
   }
 
   void markdownAndLatexReportsWriteChartFiles() {

@@ -11,6 +11,7 @@
 #include "widgets/config_diff_view.h"
 #include "core/export/cost_chart.h"
 #include "widgets/cost_view.h"
+#include "widgets/defense_view.h"
 #include "widgets/file_dialogs.h"
 #include "widgets/run_colors.h"
 #include "widgets/summary_table_view.h"
@@ -132,12 +133,14 @@ CompareView::CompareView(distillery::RunStore& store, QWidget* parent) : QWidget
   summary_ = new SummaryTableView(store_, this);
   diff_ = new ConfigDiffView(this);
   cost_ = new CostView(store_, this);
+  defenses_ = new DefenseView(store_, this);
   tabs_ = new QTabWidget(this);
   tabs_->setObjectName(QStringLiteral("compareTabs"));
   tabs_->addTab(scroll, tr("Charts"));
   tabs_->addTab(summary_, tr("Summary"));
   tabs_->addTab(diff_, tr("Config diff"));
   tabs_->addTab(cost_, tr("Cost"));
+  tabs_->addTab(defenses_, tr("Defenses"));
 
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(4, 4, 4, 4);
@@ -228,6 +231,7 @@ void CompareView::reload() {
   summary_->setRuns(ids);
   diff_->setRuns(records);
   cost_->setRuns(runIds_);
+  defenses_->setRuns(runIds_);
   updateRunsLabel();
   updateEnabled();
 }

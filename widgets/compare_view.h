@@ -1,9 +1,10 @@
 #pragma once
 // Compares 2 to 12 runs: a grid of charts (one per chosen metric, every run
 // overlaid in its own colour), shared controls for the x axis, log y and
-// smoothing, and tabs for the summary table, the config diff and the cost
-// view. Everything can be exported as shown: charts (PNG/SVG/PDF/CSV/JSON)
-// from each chart's ChartSpec, the points, the tables and a report.
+// smoothing, and tabs for the summary table, the config diff, the cost view
+// and the defenses of API runs. Everything can be exported as shown: charts
+// (PNG/SVG/PDF/CSV/JSON) from each chart's ChartSpec, the points, the tables
+// and a report.
 #include "core/export/chart_series.h"
 #include "render/chart_export.h"
 
@@ -34,6 +35,7 @@ namespace distillery::gui {
 class CompareChartView;
 class ConfigDiffView;
 class CostView;
+class DefenseView;
 class SummaryTableView;
 
 class CompareView : public QWidget {
@@ -69,6 +71,7 @@ public:
   SummaryTableView* summaryView() const { return summary_; }
   ConfigDiffView* configDiffView() const { return diff_; }
   CostView* costView() const { return cost_; }
+  DefenseView* defenseView() const { return defenses_; }
   QTabWidget* tabs() const { return tabs_; }
   QMenu* exportMenu() const { return exportMenu_; }
 
@@ -123,6 +126,7 @@ private:
   SummaryTableView* summary_;
   ConfigDiffView* diff_;
   CostView* cost_;
+  DefenseView* defenses_;
   CompareChartView* lastFocused_ = nullptr;
   std::set<int64_t> diverged_; // runs with a NaN/Inf in any metric, or failed as diverged
 };

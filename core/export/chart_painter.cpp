@@ -52,7 +52,7 @@ constexpr uint32_t kWhite = 0xffffff, kText = 0x222222, kFrame = 0x555555, kGrid
 constexpr uint32_t kDiverged = 0xe00000;
 constexpr double kTitleSize = 11, kAxisTitleSize = 9, kTickSize = 8, kLegendSize = 8;
 constexpr double kMargin = 6, kTickLength = 3, kGap = 3;
-constexpr double kCurveWidth = 1.3, kRawWidth = 0.8, kRawOpacity = 0.28, kPointRadius = 2.6;
+constexpr double kCurveWidth = 1.3, kRawWidth = 0.8, kRawOpacity = 0.28, kPointRadius = 2.6, kMarkerRadius = 3.0;
 constexpr size_t kMaxLabelChars = 40;
 
 // One axis from data to canvas coordinates; log axes map log10 of the value.
@@ -72,12 +72,18 @@ struct LegendEntry {
   uint32_t rgb = 0;
   bool diverged = false;
   bool dashed = false;
+  bool markers = false;
+  bool square = false;
+  bool line = true;
 };
 
 struct PreparedCurve {
   int64_t run_id = 0;
   uint32_t rgb = 0;
   bool dashed = false;
+  bool markers = false;
+  bool square = false;
+  bool line = true;
   XYSeries shown, raw;         // decimated, data coordinates
   std::vector<double> marks_x; // first x of each stretch of non-finite values
   std::vector<double> marks_y; // the value shown just before it (NaN: none)
@@ -174,6 +180,9 @@ PreparedCurve prepareCurve(const ChartSpec& spec, const ChartCurve& curve, const
   p.run_id = curve.run_id;
   p.rgb = curve.rgb;
   p.dashed = curve.dashed;
+  p.markers = curve.markers;
+  p.square = curve.square_markers;
+  p.line = curve.line;
   const std::vector<double> shown = displayedValues(spec, curve);
   XYSeries s{curve.raw.x, shown};
   XYSeries raw = curve.raw;
@@ -248,6 +257,7 @@ public:
     drawCurves();
     drawDivergenceMarks();
     canvas_.popClip();
+    drawPointLabels();
     drawNoDataNote();
     canvas_.strokeRect(plot_, {kFrame, 0.8, 1.0, false}, CanvasRole::Frame);
     drawTicks(xticks, yticks);
@@ -264,7 +274,7 @@ private:
       for (double y : c.raw.y) diverged = diverged || !std::isfinite(y);
       // A run without this metric stays in the legend, so the reader knows it was compared.
       const char* note = diverged ? " (diverged)" : c.raw.empty() ? " (no data)" : "";
-      entries_.push_back({truncated(c.label) + note, c.rgb, diverged, c.dashed});
+      entries_.push_back({truncated(c.label) + note, c.rgb, diverged, c.dashed, c.markers, c.square_markers, c.line});
     }
     legend_.row = kLegendSize * 1.45;
     double widest = 0;
@@ -336,6 +346,13 @@ private:
     setScales(plot_);
     std::vector<std::vector<CanvasPoint>> lines;
     for (const PreparedCurve& c : curves_) {
+      // Markers and their labels are each a point the legend must not cover.
+      if (c.markers)
+        for (const CanvasPoint& pt : mapped(c.shown, sx_, sy_)) {
+          lines.push_back({pt});
+          lines.push_back({{pt.x + 24, pt.y - 4}});
+        }
+      if (!c.line) continue;
       lines.push_back(mapped(c.shown, sx_, sy_));
       lines.push_back(mapped(c.raw, sx_, sy_));
       for (size_t i = 0; i < c.marks_x.size(); ++i) {
@@ -407,10 +424,19 @@ private:
       if (pts.size() == 1) {
         // A metric measured once (test accuracy at the end) has no line to draw: a disc marks it.
         if (plot_.contains(pts[0].x, pts[0].y)) {
-          canvas_.dot(pts[0], kPointRadius, c.rgb, CanvasRole::Point, c.run_id);
+          if (c.markers) marker(pts[0], c.rgb, c.square, CanvasRole::Point, c.run_id);
+          else canvas_.dot(pts[0], kPointRadius, c.rgb, CanvasRole::Point, c.run_id);
           ++drawn;
         }
         continue;
+      }
+      if (c.markers) {
+        for (const CanvasPoint& pt : pts)
+          if (plot_.contains(pt.x, pt.y)) {
+            marker(pt, c.rgb, c.square, CanvasRole::Point, c.run_id);
+            if (!c.line) ++drawn;
+          }
+        if (!c.line) continue;
       }
       const auto pieces = clippedPieces(pts, plot_);
       if (pieces.empty()) continue;
@@ -418,6 +444,29 @@ private:
       for (const auto& p : pieces) drawn += p.size();
     }
     layout_.drawn_points = drawn;
+  }
+
+  // A disc, or a square of about the same area.
+  void marker(CanvasPoint at, uint32_t rgb, bool square, CanvasRole role, int64_t run_id) {
+    if (!square) return canvas_.dot(at, kMarkerRadius, rgb, role, run_id);
+    const double half = kMarkerRadius * 0.9;
+    canvas_.fillRect({at.x - half, at.y - half, 2 * half, 2 * half}, rgb, 1.0, role);
+  }
+
+  // Each marked point's label (a run id) up and to the right of its disc,
+  // from the full-resolution points: a label belongs to one point, not to a column.
+  void drawPointLabels() {
+    const TextStyle style{kTickSize, false, kText, TextAlign::Left, false};
+    for (const ChartCurve& c : spec_.curves) {
+      if (c.point_labels.empty()) continue;
+      for (size_t i = 0; i < c.raw.size() && i < c.point_labels.size(); ++i) {
+        if (c.point_labels[i].empty() || !std::isfinite(c.raw.x[i]) || !std::isfinite(c.raw.y[i])) continue;
+        if ((spec_.log_x && c.raw.x[i] <= 0) || (spec_.log_y && c.raw.y[i] <= 0)) continue;
+        const CanvasPoint pt{sx_.map(c.raw.x[i]), sy_.map(c.raw.y[i])};
+        if (!plot_.contains(pt.x, pt.y)) continue;
+        canvas_.text(pt.x + kMarkerRadius + 1.5, pt.y - kMarkerRadius - 1, c.point_labels[i], style, CanvasRole::Note);
+      }
+    }
   }
 
   // A dashed red line where values became NaN/Inf and a red X at the last
@@ -496,7 +545,9 @@ private:
       const int col = int(i % size_t(cols)), row = int(i / size_t(cols));
       const double ex = legend_rect_.x + kLegendPad + col * (legend_.col_w + 12);
       const double ey = legend_rect_.y + kLegendPad + row * legend_.row + legend_.row / 2;
-      canvas_.line({ex, ey}, {ex + kSwatch, ey}, {entries_[i].rgb, 2.2, 1.0, entries_[i].dashed}, CanvasRole::Legend);
+      if (entries_[i].line)
+        canvas_.line({ex, ey}, {ex + kSwatch, ey}, {entries_[i].rgb, 2.2, 1.0, entries_[i].dashed}, CanvasRole::Legend);
+      if (entries_[i].markers) marker({ex + kSwatch / 2, ey}, entries_[i].rgb, entries_[i].square, CanvasRole::Legend, 0);
       if (entries_[i].diverged) {
         const double r = 2.4, cx = ex + kSwatch / 2;
         canvas_.line({cx - r, ey - r}, {cx + r, ey + r}, {kDiverged, 1.1, 1.0, false}, CanvasRole::Legend);

@@ -21,6 +21,12 @@ struct ChartCurve {
   XYSeries raw;       // full resolution, x in the spec's axis
   std::vector<double> divergence_x; // where the value was NaN/Inf
   bool dashed = false; // a guide rather than a run's data (the cost chart's Pareto front)
+  // Few points that each stand for a run (the defense charts): a disc on every
+  // point, with the line through them unless line is false (a scatter).
+  bool markers = false;
+  bool square_markers = false; // squares instead of discs: a second kind beside the same colour
+  bool line = true;
+  std::vector<std::string> point_labels; // beside each point of raw ("#12"); empty or "" for none
 };
 
 struct ChartSpec {
@@ -35,6 +41,8 @@ struct ChartSpec {
   std::vector<ChartCurve> curves;
   // Axis titles for charts whose axes are no XAxisKind or stored metric (the cost chart); empty: derived.
   std::string x_title, y_title;
+  // The figure caption in reports; empty: "<title> against <x title>".
+  std::string caption;
 
   std::string xTitle() const;  // x_title, else axisTitle(x_axis)
   std::string yTitle() const;  // y_title, else metricAxisTitle(metric), with "(log scale)" when log_y

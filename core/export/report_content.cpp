@@ -1,6 +1,7 @@
 #include "core/export/report_content.h"
 
 #include "core/analysis/config_diff.h"
+#include "core/analysis/defense_tradeoff.h"
 #include "core/base/json_flatten.h"
 #include "core/analysis/run_summary_table.h"
 #include "core/store/run_store.h"
@@ -88,6 +89,12 @@ ReportContent buildReportContent(RunStore& store, const ReportOptions& options) 
     spec.title = accuracy == CostAccuracy::Test ? "Test accuracy" : "Best validation accuracy";
     content.charts.push_back(std::move(spec));
     break;
+  }
+
+  const DefenseTradeoff defenses = defenseTradeoffFromStore(store, options.run_ids);
+  if (!defenses.empty()) {
+    content.defense_charts = {defenseCostChartSpec(defenses), defenseQueriesChartSpec(defenses)};
+    content.defense_table = defenseTable(defenses);
   }
 
   const auto rows = summarizeRuns(store, options.run_ids);

@@ -3,6 +3,7 @@
 // HTML, Markdown, LaTeX and PDF writers all tell the same story.
 #include "core/export/chart_spec.h"
 #include "core/export/cost_chart.h"
+#include "core/export/defense_chart.h"
 #include "core/store/run_provenance.h"
 #include "core/export/table_data.h"
 
@@ -42,6 +43,13 @@ struct ReportContent {
   TableData accuracy_table; // accuracy and mimicry columns of the summary
   TableData cost_table;     // size and cost columns
   TableData diff_table;     // only the config keys that differ
+  // The Defenses section, only when some run distilled through a teacher API
+  // (summary "api"): fidelity against benign cost, fidelity against queries,
+  // and one row per API run. Figures number on after charts.
+  std::vector<ChartSpec> defense_charts;
+  TableData defense_table;
+
+  bool hasDefenses() const { return !defense_table.rows.empty(); }
 };
 
 // Throws std::runtime_error for no runs, a run id the store lacks, or a

@@ -36,6 +36,7 @@ uint32_t runColour(const ReportContent& report, int64_t run_id) {
 }
 
 std::string figureCaption(const ChartSpec& spec) {
+  if (!spec.caption.empty()) return spec.caption;
   std::string caption = spec.title + " against " + spec.xTitle();
   if (spec.smoothing > 0) {
     char buf[64];
@@ -56,20 +57,29 @@ struct ChartFile {
   std::string relative; // as written in the document
 };
 
-// Writes each chart to REPORT_charts/N-metric.ext beside the report.
+// Every figure in the order they are numbered: the charts, then the defense charts.
+std::vector<const ChartSpec*> figures(const ReportContent& report) {
+  std::vector<const ChartSpec*> out;
+  for (const ChartSpec& c : report.charts) out.push_back(&c);
+  for (const ChartSpec& c : report.defense_charts) out.push_back(&c);
+  return out;
+}
+
+// Writes each figure to REPORT_charts/N-metric.ext beside the report.
 std::vector<ChartFile> writeChartFiles(const ReportContent& report, const std::string& path,
                                        const ChartFileWriter& writer) {
   std::vector<ChartFile> files;
-  if (report.charts.empty()) return files;
+  const std::vector<const ChartSpec*> specs = figures(report);
+  if (specs.empty()) return files;
   const fs::path report_path(path);
   const std::string dir_name = report_path.stem().string() + "_charts";
   const fs::path dir = report_path.parent_path() / dir_name;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create " + dir.string() + ": " + ec.message());
-  for (size_t i = 0; i < report.charts.size(); ++i) {
-    const std::string name = std::to_string(i + 1) + "-" + safeName(report.charts[i].metric) + "." + writer.extension;
-    writer.write(report.charts[i], (dir / name).string());
+  for (size_t i = 0; i < specs.size(); ++i) {
+    const std::string name = std::to_string(i + 1) + "-" + safeName(specs[i]->metric) + "." + writer.extension;
+    writer.write(*specs[i], (dir / name).string());
     files.push_back({dir_name + "/" + name});
   }
   return files;
@@ -158,6 +168,17 @@ std::string reportToHtml(const ReportContent& report) {
     }
   }
 
+  if (report.hasDefenses()) {
+    h << "<h2>Defenses</h2>\n<p>" << escapeHtml(defenseSectionIntro()) << "</p>\n";
+    for (size_t i = 0; i < report.defense_charts.size(); ++i) {
+      const ChartSpec& c = report.defense_charts[i];
+      const size_t n = report.charts.size() + i + 1;
+      h << "<figure>\n" << chartToSvg(c, 6.5, 3.6, false, "fig" + std::to_string(n)) << "<figcaption>Figure " << n
+        << ": " << escapeHtml(figureCaption(c)) << "</figcaption>\n</figure>\n";
+    }
+    h << tableToHtml(report.defense_table);
+  }
+
   h << "<h2>Summary</h2>\n" << tableToHtml(report.accuracy_table) << tableToHtml(report.cost_table);
   h << "<h2>Configuration differences</h2>\n";
   if (report.runs.size() < 2) h << "<p>One run only: its whole configuration follows.</p>\n";
@@ -186,11 +207,20 @@ void writeMarkdownReport(const ReportContent& report, const std::string& path, c
     m << "\n";
   }
 
-  if (!files.empty()) {
+  if (!report.charts.empty()) {
     m << "## Charts\n\n";
     for (size_t i = 0; i < report.charts.size(); ++i)
       m << "![" << escapeMarkdownCell(report.charts[i].title) << "](" << urlPath(files[i].relative) << ")\n\n"
         << "*Figure " << i + 1 << ": " << escapeMarkdownCell(figureCaption(report.charts[i])) << "*\n\n";
+  }
+  if (report.hasDefenses()) {
+    m << "## Defenses\n\n" << escapeMarkdownText(defenseSectionIntro()) << "\n\n";
+    for (size_t i = 0; i < report.defense_charts.size(); ++i) {
+      const size_t n = report.charts.size() + i;
+      m << "![" << escapeMarkdownCell(report.defense_charts[i].title) << "](" << urlPath(files[n].relative) << ")\n\n"
+        << "*Figure " << n + 1 << ": " << escapeMarkdownCell(figureCaption(report.defense_charts[i])) << "*\n\n";
+    }
+    m << tableToMarkdown(report.defense_table) << "\n";
   }
 
   m << "## Summary\n\n" << tableToMarkdown(report.accuracy_table) << "\n" << tableToMarkdown(report.cost_table) << "\n";
@@ -233,7 +263,7 @@ void writeLatexReport(const ReportContent& report, const std::string& path, cons
     t << "\\bottomrule\n\\end{longtable}\n\n";
   }
 
-  if (!files.empty()) {
+  if (!report.charts.empty()) {
     t << "\\section{Charts}\n";
     for (size_t i = 0; i < report.charts.size(); ++i) {
       std::string file = files[i].relative;
@@ -243,6 +273,19 @@ void writeLatexReport(const ReportContent& report, const std::string& path, cons
       t << "  \\caption{" << escapeLatex(figureCaption(report.charts[i])) << "}\n  \\label{fig:"
         << safeName(report.charts[i].metric) << "}\n\\end{figure}\n\n";
     }
+  }
+
+  if (report.hasDefenses()) {
+    t << "\\section{Defenses}\n" << escapeLatex(defenseSectionIntro()) << "\n\n";
+    for (size_t i = 0; i < report.defense_charts.size(); ++i) {
+      const std::string file = files[report.charts.size() + i].relative;
+      t << "\\begin{figure}[htbp]\n  \\centering\n";
+      if (svg) t << "  \\includesvg[width=\\linewidth]{" << file.substr(0, file.size() - 4) << "}\n";
+      else t << "  \\includegraphics[width=\\linewidth]{" << file << "}\n";
+      t << "  \\caption{" << escapeLatex(figureCaption(report.defense_charts[i])) << "}\n  \\label{fig:"
+        << safeName(report.defense_charts[i].metric) << "}\n\\end{figure}\n\n";
+    }
+    t << tableToLatex(report.defense_table, "tab:defenses") << "\n";
   }
 
   t << "\\section{Summary}\n" << tableToLatex(report.accuracy_table, "tab:accuracy") << "\n"
