@@ -28,10 +28,8 @@
 #include "core/training/sweep_runner.h"
 #include "core/config/sweep_spec.h"
 #include "core/base/version.h"
-#include "core/serve/request_log.h"  // issue 17: serve
-#include "core/serve/output_modes.h"
-#include "core/serve/served_model.h"
-#include "serve/http_server.h"
+#include "core/serve/served_teacher.h" // issue 17: serve
+#include "serve/serve_teacher.h"
 
 #include <CLI/CLI.hpp>
 
@@ -712,35 +710,21 @@ struct ServeArgs {
 
 int cmdServe(const std::string& db, const ServeArgs& a) {
   if (a.port < 0 || a.port > 65535) throw ConfigError("--port", "expected 0 (any free port) to 65535");
-  const ServeConfig config = ServeConfig::fromJsonFile(a.config);
-  ServedModel model = loadServedModel(a.teacher, resolveStorePath(db), config.input);
-  // The output pipeline needs the model's classes (topk's k); checked before the log is
-  // opened, and named like the config's other errors: "serve.json: output.transforms[0].beta: ...".
-  try {
-    buildOutputPipeline(config.output, int64_t(model.input.class_names.size()));
-    attachEngineDefenses(model, config.output);
-  } catch (const ConfigError& e) {
-    const std::string what = e.what();
-    throw ConfigError(a.config + ": " + e.field(), what.substr(e.field().size() + 2));
-  }
-  RequestLog log(config.log_path);
-  ClassifyService service(config, model.input, model.teacher, model.forward, log);
-  HttpServerOptions options;
-  options.host = a.host;
-  options.port = a.port;
-  options.threads = config.threads;
-  options.max_body_bytes = config.max_body_bytes;
+  const ServedTeacher served = loadServedTeacher(a.teacher, a.config, resolveStorePath(db));
   StopToken stop;
   SignalStopScope signals(stop);
-  runHttpServer(service, options, stop, [&](int port) {
-    // Scripts and tests read the bound port from here (--port 0 picks a free one).
-    std::cout << "listening=http://" << a.host << ":" << port << "\nport=" << port << "\nlog=" << log.path()
-              << "\noutput=" << service.output().mode << std::endl;
-    std::cerr << "serving " << model.teacher.dump() << " on " << a.host << ":" << port << "; Ctrl-C stops\n";
-    if (a.host != "127.0.0.1" && a.host != "localhost" && a.host != "::1")
-      std::cerr << "warning: listening on " << a.host << ", not only on this machine; the API has no TLS\n";
-  });
-  std::cerr << "stopped; " << log.requestCount() << " requests in " << log.path() << "\n";
+  const int64_t requests = serveTeacher(
+      served.config, served.model.input, served.model.teacher, served.model.forward, a.host, a.port, stop,
+      [&](const ServeListening& at) {
+        // Scripts and tests read the bound port from here (--port 0 picks a free one).
+        std::cout << "listening=http://" << at.host << ":" << at.port << "\nport=" << at.port
+                  << "\nlog=" << at.log_path << "\noutput=" << at.output_mode << std::endl;
+        std::cerr << "serving " << served.model.teacher.dump() << " on " << at.host << ":" << at.port
+                  << "; Ctrl-C stops\n";
+        if (a.host != "127.0.0.1" && a.host != "localhost" && a.host != "::1")
+          std::cerr << "warning: listening on " << a.host << ", not only on this machine; the API has no TLS\n";
+      });
+  std::cerr << "stopped; " << requests << " requests in " << served.config.log_path << "\n";
   return 0;
 }
 

@@ -54,6 +54,7 @@ set(DISTILLERY_BASE_SOURCES
   serve/output_defenses.cpp
   serve/output_modes.cpp
   serve/request_log.cpp
+  serve/request_log_reader.cpp
   serve/serve_config.cpp
   serve/token_bucket.cpp
   # analysis/
@@ -141,4 +142,5 @@ set(DISTILLERY_ENGINE_SOURCES
   # serve/
   serve/mad_surrogate.cpp
   serve/served_model.cpp
+  serve/served_teacher.cpp
 )

@@ -1,6 +1,7 @@
 #pragma once
 // The main window: the run table on top, the selected runs' charts, summary
-// and log below; a second tab compares 2 to 12 runs side by side. Runs execute on worker threads behind RunController; the GUI
+// and log below; a second tab compares 2 to 12 runs side by side; a Serve tab
+// (Run ▸ Serve Teacher…, issue 17) shows a teacher server's live traffic. Runs execute on worker threads behind RunController; the GUI
 // thread only reads its own store connection and handles queued updates.
 #include "core/config/run_config.h"
 
@@ -31,6 +32,8 @@ class RunBrowser;
 class RunController;
 class RunTableModel;
 class RunView;
+class ServePanel;
+struct ServeOptions;
 class SweepLauncher;
 
 class MainWindow : public QMainWindow {
@@ -62,6 +65,12 @@ public:
   QAction* resumeAction() const { return resumeAction_; }
   QAction* starAction() const { return starAction_; }
   QAction* generationsAction() const { return generationsAction_; }
+  // Run ▸ Serve Teacher… (issue 17): the dialog, then the Serve tab with its live traffic.
+  void serveTeacher();
+  // The Serve tab; null until a server was first started.
+  ServePanel* servePanel() const { return servePanel_; }
+  // Starts a server in the Serve tab (made if needed) and shows it; false while one runs.
+  bool startServing(const ServeOptions& options);
 
 public Q_SLOTS:
   void newRun();
@@ -124,6 +133,7 @@ private:
   SweepLauncher* sweeps_ = nullptr;
   RunAnnotationActions* annotations_ = nullptr;
   HyperparamView* hyperparams_ = nullptr;
+  ServePanel* servePanel_ = nullptr;
   QAction* filterAction_ = nullptr;      // Ctrl+F: the filter box
   QAction* generationsAction_ = nullptr; // finished language-model runs only
 };
