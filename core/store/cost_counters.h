@@ -15,6 +15,7 @@ struct CostCounters {
   double samples = 0.0;         // training samples seen; predicted tokens for language models
   double flops = 0.0;           // student training (3x forward) plus teacher passes
   double teacher_queries = 0.0; // samples (or tokens) the teacher answered
+  double money = 0.0;           // money spent on teacher answers, in the API's currency
   // Teacher forward passes a teacher-output cache made unnecessary; not
   // recorded in points or checkpoints (a resumed run recomputes it).
   double teacher_passes_saved = 0.0;

@@ -22,6 +22,7 @@ nlohmann::json trainingSummary(const TrainedModel& trained, const TrainerResult&
   s["samples_per_s"] = r.wall_s > 0 ? r.cost.samples / r.wall_s : 0.0;
   s["train_flops"] = r.cost.flops;
   s["teacher_queries"] = r.cost.teacher_queries;
+  s["money"] = r.cost.money;
   s["steps"] = r.cost.step;
   s["selected_step"] = r.selected_step;
   s["epochs"] = r.cost.epoch;
