@@ -172,7 +172,7 @@ private:
     cached_teacher_ = uses_teacher_ && !reads_features_ && teacher_->train_cache && !data_.augment.any();
     if (!cached_teacher_) return;
     cost_.teacher_queries = teacher_->cache_queries;
-    cost_.flops = teacher_->flops_per_sample * teacher_->cache_rows_computed;
+    cost_.flops = teacher_->flops_per_sample * teacher_->cache_queries;
   }
 
   void restore(const TrainingCheckpoint& c, int64_t& first_epoch, int64_t& first_batch) {
