@@ -147,7 +147,7 @@ void printOutcome(int64_t id, const RunOutcome& outcome, int64_t points) {
   std::cout << "points=" << points << "\n";
   for (const auto& key : {"teacher_run_id", "teacher_test_accuracy", "test_accuracy", "best_val_accuracy",
                           "test_agreement", "test_kl", "params", "teacher_params", "teacher_flops_per_sample", "compression",
-                          "steps", "wall_s", "samples_per_s", "train_flops", "teacher_queries",
+                          "steps", "wall_s", "samples_per_s", "train_flops", "teacher_queries", "money",
                           // language-model runs
                           "teacher_val_perplexity", "best_val_perplexity", "final_val_perplexity",
                           "initial_val_agreement", "val_agreement", "val_kl", "tokens_per_s"})
@@ -326,11 +326,11 @@ int cmdMetrics(const std::string& db, int64_t id, const std::string& metric) {
     std::cerr << "error: run " << id << " does not exist in " << store.path() << "\n";
     return 1;
   }
-  std::cout << "run_id,metric,step,epoch,wall_s,samples,flops,teacher_queries,value\n";
+  std::cout << "run_id,metric,step,epoch,wall_s,samples,flops,teacher_queries,money,value\n";
   std::cout << std::setprecision(10);
   for (const auto& p : store.points(id, metric))
     std::cout << p.run_id << "," << p.metric << "," << p.step << "," << p.epoch << "," << p.wall_s << "," << p.samples
-              << "," << p.flops << "," << p.teacher_queries << "," << p.value << "\n";
+              << "," << p.flops << "," << p.teacher_queries << "," << p.money << "," << p.value << "\n";
   return 0;
 }
 
@@ -445,7 +445,7 @@ void requireRuns(RunStore& store, const std::vector<int64_t>& ids) {
 
 XAxisKind xAxisArg(const std::string& word) {
   const auto kind = parseXAxisKind(word);
-  if (!kind) throw ConfigError("--x", "expected step, epoch, wall, flops or queries, not \"" + word + "\"");
+  if (!kind) throw ConfigError("--x", "expected step, epoch, wall, flops, queries or money, not \"" + word + "\"");
   return *kind;
 }
 
@@ -805,7 +805,7 @@ int main(int argc, char** argv) {
   auto* export_chart = app.add_subcommand("export-chart", "One metric of some runs as a chart (.png .svg .pdf) or as data (.csv .json)");
   export_chart->add_option("--runs", ex.runs, "Run ids, e.g. 1,2")->delimiter(',')->required();
   export_chart->add_option("--metric", ex.metric, "Metric, e.g. val_accuracy")->required();
-  export_chart->add_option("--x", ex.x, "X axis: step, epoch, wall, flops or queries (default step)");
+  export_chart->add_option("--x", ex.x, "X axis: step, epoch, wall, flops, queries or money (default step)");
   export_chart->add_flag("--log-y", ex.log_y, "Logarithmic y axis");
   export_chart->add_option("--smoothing", ex.smoothing, "Debiased EMA weight in [0, 1); the raw curve is drawn faintly");
   export_chart->add_option("--x-min", ex.x_min, "Visible x range: lower bound");
@@ -837,7 +837,7 @@ int main(int argc, char** argv) {
   auto* report = app.add_subcommand("report", "A report on some runs: charts, summary, config diff, provenance");
   report->add_option("--runs", ex.runs, "Run ids, e.g. 1,2")->delimiter(',')->required();
   report->add_option("--metrics", ex.metrics, "Charts (default: val_accuracy,val_agreement,train_loss)")->delimiter(',');
-  report->add_option("--x", ex.x, "X axis of the charts: step, epoch, wall, flops or queries");
+  report->add_option("--x", ex.x, "X axis of the charts: step, epoch, wall, flops, queries or money");
   report->add_option("--smoothing", ex.smoothing, "Debiased EMA weight in [0, 1)");
   report->add_option("--cost", ex.cost, "X axis of the cost chart: flops (default), wall, inference-flops or params");
   report->add_option("--title", ex.title, "Report title");

@@ -96,6 +96,7 @@ inline distillery::MetricPoint point(int64_t run, const std::string& metric, int
   p.samples = double(step) * 64;
   p.flops = double(step) * 3.2e7;
   p.teacher_queries = double(step) * 32;
+  p.money = double(step) * 0.125;
   p.value = value;
   return p;
 }

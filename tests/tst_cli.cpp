@@ -218,7 +218,7 @@ private Q_SLOTS:
     r = cli({"metrics", "1", "--csv", "--db", db()});
     QCOMPARE(r.code, 0);
     const QStringList lines = r.out.trimmed().split('\n');
-    QCOMPARE(lines.first(), QString("run_id,metric,step,epoch,wall_s,samples,flops,teacher_queries,value"));
+    QCOMPARE(lines.first(), QString("run_id,metric,step,epoch,wall_s,samples,flops,teacher_queries,money,value"));
     distillery::RunStore store(db().toStdString());
     QCOMPARE(qint64(lines.size() - 1), qint64(store.pointCount(1)));
 
@@ -310,6 +310,33 @@ private Q_SLOTS:
     Result bad = cli({"sweep", writeConfig("badsweep.json", sweep), "--db", db()});
     QCOMPARE(bad.code, 2);
     QVERIFY2(bad.err.contains("grid") && bad.err.contains("seed"), qPrintable(bad.err));
+  }
+
+  // Issue 17 part 4: charts go against teacher queries and money too (the
+  // axis says which), and a wrong word lists both.
+  void exportChartTakesQueriesAndMoney() {
+    const QString store_path = dir_.filePath("money.sqlite");
+    {
+      distillery::RunStore store(store_path.toStdString());
+      const int64_t id = store.createRun("bought", "distill", "{}");
+      store.appendPoints({testsupport::point(id, "train_loss", 4, 0.5), testsupport::point(id, "train_loss", 8, 0.25)});
+    }
+    const std::pair<const char*, const char*> cases[] = {{"queries", "Teacher queries (samples)"},
+                                                         {"money", "Money spent on teacher answers"}};
+    for (const auto& [word, title] : cases) {
+      const QString out = dir_.filePath(QStringLiteral("by-%1.svg").arg(word));
+      const Result r = cli({"export-chart", "--runs", "1", "--metric", "train_loss", "--x", word, "--out", out,
+                            "--db", store_path});
+      QVERIFY2(r.code == 0, qPrintable(r.err));
+      QFile f(out);
+      QVERIFY(f.open(QIODevice::ReadOnly));
+      const QString svg = QString::fromUtf8(f.readAll());
+      QVERIFY2(svg.contains(QString::fromLatin1(title)), title);
+    }
+    const Result bad = cli({"export-chart", "--runs", "1", "--metric", "train_loss", "--x", "dollars", "--out",
+                            dir_.filePath("bad.csv"), "--db", store_path});
+    QCOMPARE(bad.code, 2);
+    QVERIFY2(bad.err.contains("--x") && bad.err.contains("queries or money"), qPrintable(bad.err));
   }
 
   void storeThatIsNotSqliteIsRefused() {

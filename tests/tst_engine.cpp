@@ -459,6 +459,21 @@ private Q_SLOTS:
     QCOMPARE(QFileInfo(entry).size(), qint64(cc["bytes"].get<int64_t>()));
     // The query axis starts at the cache fill, not at zero.
     QCOMPARE(store.points(cold.run_id, "train_loss").front().teacher_queries, train);
+    // Issue 17 part 4: the run is charged the teacher's inference for every
+    // row it uses: FLOPs inside train_flops and the points from step 0, and
+    // the seconds the fill took (outside wall_s, which starts with the student).
+    const double teacher_fps = cold.summary["teacher_flops_per_sample"].get<double>();
+    const double student_fps = cold.summary["flops_per_sample"].get<double>();
+    QVERIFY(teacher_fps > 0 && student_fps > 0);
+    QCOMPARE(cold.summary["teacher_inference_flops"].get<double>(), teacher_fps * train);
+    // Summed batch by batch: equal to the closed form up to rounding.
+    const double expected_flops = teacher_fps * train + 3 * student_fps * epochs * train;
+    QVERIFY(std::abs(cold.summary["train_flops"].get<double>() - expected_flops) < 1e-9 * expected_flops);
+    QVERIFY(store.points(cold.run_id, "train_loss").front().flops > teacher_fps * train);
+    QVERIFY(cold.summary["teacher_inference_s"].get<double>() > 0);
+    QCOMPARE(cc["teacher_seconds"].get<double>(), cold.summary["teacher_inference_s"].get<double>());
+    QCOMPARE(cc["teacher_seconds_source"].get<std::string>(), std::string("measured by this run"));
+    QCOMPARE(cc["teacher_flops"].get<double>(), teacher_fps * train);
 
     RunOutcome warm = runConfig(store, j, observer, stop);
     QVERIFY2(warm.kind == RunOutcome::Kind::Success, warm.message.c_str());
@@ -466,7 +481,24 @@ private Q_SLOTS:
     QCOMPARE(warm.summary["teacher_cache"]["rows_computed"].get<double>(), 0.0);
     // Still one query per training sample: the outputs were obtained once, by another run.
     QCOMPARE(warm.summary["teacher_queries"].get<double>(), train + val_test);
-    QVERIFY(warm.summary["train_flops"].get<double>() < cold.summary["train_flops"].get<double>());
+    // And charged the same: the teacher's FLOPs for every row, and the seconds
+    // the run that filled the entry recorded beside it.
+    QCOMPARE(warm.summary["train_flops"].get<double>(), cold.summary["train_flops"].get<double>());
+    QCOMPARE(warm.summary["teacher_inference_flops"].get<double>(), teacher_fps * train);
+    QCOMPARE(store.points(warm.run_id, "train_loss").front().flops,
+             store.points(cold.run_id, "train_loss").front().flops);
+    QCOMPARE(warm.summary["teacher_inference_s"].get<double>(), cold.summary["teacher_inference_s"].get<double>());
+    QCOMPARE(warm.summary["teacher_cache"]["teacher_seconds_source"].get<std::string>(),
+             std::string("recorded by the run that computed it"));
+    // An entry without its side file (written by an older build) is estimated from
+    // the teacher's measured throughput, and the summary says so.
+    QVERIFY(QFile::remove(entry + ".cost"));
+    RunOutcome estimated = runConfig(store, j, observer, stop);
+    QVERIFY2(estimated.kind == RunOutcome::Kind::Success, estimated.message.c_str());
+    QCOMPARE(estimated.summary["teacher_cache"]["status"].get<std::string>(), std::string("hit"));
+    QVERIFY(estimated.summary["teacher_cache"]["teacher_seconds_source"].get<std::string>().rfind("estimated", 0) == 0);
+    QVERIFY(estimated.summary["teacher_inference_s"].get<double>() > 0);
+    QCOMPARE(estimated.summary["train_flops"].get<double>(), cold.summary["train_flops"].get<double>());
     // Same logits from the same entry: the very same student.
     QCOMPARE(warm.summary["test_accuracy"].get<double>(), cold.summary["test_accuracy"].get<double>());
 
@@ -476,6 +508,9 @@ private Q_SLOTS:
     QVERIFY2(live.kind == RunOutcome::Kind::Success, live.message.c_str());
     QCOMPARE(live.summary["teacher_cache"]["status"].get<std::string>(), std::string("off"));
     QCOMPARE(live.summary["teacher_queries"].get<double>(), epochs * train + val_test);
+    // Live passes are inside the training steps: their FLOPs in train_flops, their time in wall_s.
+    QCOMPARE(live.summary["teacher_inference_flops"].get<double>(), teacher_fps * epochs * train);
+    QCOMPARE(live.summary["teacher_inference_s"].get<double>(), 0.0);
     // Live teacher passes give the same logits up to float rounding.
     QVERIFY(std::abs(live.summary["test_accuracy"].get<double>() - cold.summary["test_accuracy"].get<double>()) < 0.03);
 

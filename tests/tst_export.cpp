@@ -689,6 +689,14 @@ private Q_SLOTS:
     const std::string text = all.str();
     QCOMPARE(int64_t(std::count(text.begin(), text.end(), '\n')), n + 1);
     QVERIFY(text.find(",nan\n") != std::string::npos);
+    QCOMPARE(text.substr(0, text.find('\n')),
+             std::string("run_id,run_name,metric,step,epoch,wall_s,samples,flops,teacher_queries,money,value"));
+    // Step 10 (testsupport::point): 320 teacher queries, 1.25 spent, then the value.
+    const MetricPoint second = store.points(kd_, "train_loss").at(1);
+    QCOMPARE(second.money, 1.25);
+    const std::string row = "," + exactNumber(second.teacher_queries) + "," + exactNumber(second.money) + "," +
+                            exactNumber(second.value) + "\n";
+    QVERIFY2(text.find(row) != std::string::npos, row.c_str());
     writePointsCsv(store, {kd_}, "val_accuracy", one);
     const std::string v = one.str();
     QCOMPARE(int64_t(std::count(v.begin(), v.end(), '\n')), int64_t(store.points(kd_, "val_accuracy").size()) + 1);
@@ -714,6 +722,10 @@ private Q_SLOTS:
     // Full precision: values read back exactly.
     const auto stored = store.points(kd_, "train_loss");
     QCOMPARE(points[3]["value"].get<double>(), stored[3].value);
+    // Every counter travels, money included.
+    QVERIFY(stored[3].money > 0);
+    QCOMPARE(points[3]["money"].get<double>(), stored[3].money);
+    QCOMPARE(points[3]["teacher_queries"].get<double>(), stored[3].teacher_queries);
   }
 
   // ---- reports -------------------------------------------------------------------------

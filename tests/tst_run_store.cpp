@@ -3,6 +3,7 @@
 // not ours, or are from a newer build, are refused with a message naming them;
 // concurrent writers lose nothing.
 #include "core/base/errors.h"
+#include "core/store/checkpoint.h"
 #include "core/store/run_store.h"
 
 #include "test_support.h"
@@ -88,6 +89,8 @@ private Q_SLOTS:
   void injectionLookingNameIsVerbatim();
   void concurrentWritersLoseNothing();
   void annotationsRoundTrip();
+  void version3StoreGainsMoney();
+  void checkpointKeepsMoney();
 };
 
 void TestRunStore::statusWordsRoundTrip() {
@@ -156,6 +159,7 @@ void TestRunStore::runAndPointsRoundTrip() {
   QCOMPARE(loss[1].samples, 128.0);
   QCOMPARE(loss[1].flops, 6.4e7);
   QCOMPARE(loss[1].teacher_queries, 64.0);
+  QCOMPARE(loss[1].money, 0.25);
 
   const auto all = store.points(id);
   QCOMPARE(all.size(), size_t(6));
@@ -476,6 +480,91 @@ void TestRunStore::annotationsRoundTrip() {
   store.setTags(id, {});
   QVERIFY(!store.run(id)->starred);
   QVERIFY(store.run(id)->tags.empty());
+}
+
+// A store as version 3 left it (annotations, no money) upgrades in place:
+// its points keep their figures and cost no money; new points carry money.
+void TestRunStore::version3StoreGainsMoney() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath("v3.sqlite").toStdString();
+  rawExec(path,
+          "CREATE TABLE runs(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL DEFAULT '', task TEXT,"
+          " status TEXT NOT NULL, config_json TEXT, created_at TEXT, started_at TEXT, finished_at TEXT, error TEXT,"
+          " teacher_run_id INTEGER, parent_run_id INTEGER, summary_json TEXT, owner_pid INTEGER,"
+          " sweep_id INTEGER, tags_json TEXT NOT NULL DEFAULT '[]', notes TEXT NOT NULL DEFAULT '',"
+          " starred INTEGER NOT NULL DEFAULT 0);"
+          "CREATE TABLE metric_points(run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+          " metric TEXT NOT NULL, step INTEGER, epoch REAL, wall_s REAL, samples REAL, flops REAL,"
+          " teacher_queries REAL, value REAL);"
+          "CREATE INDEX metric_points_run_metric_step ON metric_points(run_id, metric, step);"
+          "CREATE TABLE log_events(run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+          " wall_s REAL, level TEXT, message TEXT, created_at TEXT);"
+          "CREATE INDEX log_events_run ON log_events(run_id);"
+          "CREATE TABLE artifacts(run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+          " name TEXT NOT NULL, data BLOB, PRIMARY KEY(run_id, name));"
+          "CREATE TABLE sweeps(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, spec_json TEXT, created_at TEXT);"
+          "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+          "INSERT INTO schema_version(version) VALUES (3);"
+          "INSERT INTO runs(name, task, status, config_json, tags_json, starred)"
+          " VALUES ('old', 'distill', 'finished', '{}', '[\"kept\"]', 1);"
+          "INSERT INTO metric_points(run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, value)"
+          " VALUES (1, 'train_loss', 7, 0.5, 1.5, 448, 2.5e9, 224, 0.75)");
+  if (QTest::currentTestFailed()) return;
+  {
+    RunStore store(path);
+    QCOMPARE(store.schemaVersion(), 4);
+    QCOMPARE(int(SchemaVersion::Latest), 4);
+    const auto r = store.run(1);
+    QVERIFY(r.has_value());
+    QCOMPARE(q(r->name), QStringLiteral("old"));
+    QVERIFY(r->starred);
+    QCOMPARE(int(r->tags.size()), 1);
+    const auto old = store.points(1, "train_loss");
+    QCOMPARE(old.size(), size_t(1));
+    QCOMPARE(old[0].step, int64_t(7));
+    QCOMPARE(old[0].flops, 2.5e9);
+    QCOMPARE(old[0].teacher_queries, 224.0);
+    QCOMPARE(old[0].value, 0.75);
+    QCOMPARE(old[0].money, 0.0);
+    MetricPoint bought = point(1, "train_loss", 8, 0.5);
+    bought.money = 0.0375;
+    store.appendPoints({bought});
+  }
+  RunStore again(path);
+  QCOMPARE(again.schemaVersion(), 4);
+  const auto points = again.points(1, "train_loss");
+  QCOMPARE(points.size(), size_t(2));
+  QCOMPARE(points[1].money, 0.0375);
+  QCOMPARE(points[1].teacher_queries, 8 * 32.0);
+}
+
+// A checkpoint carries the money spent so far (a resumed run goes on from
+// it); one written before money existed reads as having spent none.
+void TestRunStore::checkpointKeepsMoney() {
+  TrainingCheckpoint c;
+  c.step = 12;
+  c.teacher_queries = 384;
+  c.money = 1.25;
+  c.optimizer_name = "adam";
+  const std::string bytes = encodeCheckpoint(c);
+  QCOMPARE(decodeCheckpoint(bytes, "test").money, 1.25);
+
+  // The same checkpoint with its header as an older build wrote it.
+  const std::string magic = "DISTILLERY-CHECKPOINT 1\n";
+  QVERIFY(bytes.compare(0, magic.size(), magic) == 0);
+  uint64_t n = 0;
+  for (int i = 0; i < 8; ++i) n |= uint64_t(uint8_t(bytes[magic.size() + size_t(i)])) << (8 * i);
+  nlohmann::json header = nlohmann::json::parse(bytes.substr(magic.size() + 8, size_t(n)));
+  QVERIFY(header.erase("money") == 1);
+  const std::string old_header = header.dump();
+  std::string older = magic;
+  for (int i = 0; i < 8; ++i) older.push_back(char((uint64_t(old_header.size()) >> (8 * i)) & 0xff));
+  older += old_header + bytes.substr(magic.size() + 8 + size_t(n));
+  const TrainingCheckpoint back = decodeCheckpoint(older, "old");
+  QCOMPARE(back.money, 0.0);
+  QCOMPARE(back.teacher_queries, 384.0);
+  QCOMPARE(back.step, int64_t(12));
 }
 
 QTEST_GUILESS_MAIN(TestRunStore)

@@ -61,6 +61,39 @@ private Q_SLOTS:
     QVERIFY(second.entry->bytes() >= 1000 * 10 * 4);
   }
 
+  // Issue 17 part 4: the teacher's compute time (only its calls, not the
+  // writing) is measured when the entry is computed and kept beside it, so a
+  // run that reuses the entry is charged what computing it cost.
+  void computeTimeIsKeptBesideTheEntry() {
+    QTemporaryDir dir;
+    TeacherOutputCache cache(dir.path().toStdString());
+    auto slow = [&](int64_t b, int64_t e) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+      return fakeLogits(b, e, 10);
+    };
+    auto first = cache.getOrCompute(baseKey(), 1000, 10, slow, 250); // 4 calls, 30 ms each
+    QVERIFY(!first.hit);
+    QVERIFY2(first.teacher_seconds >= 0.12 && first.teacher_seconds < 5.0,
+             qPrintable(QString::number(first.teacher_seconds)));
+    const std::string side = TeacherOutputCache::costPath(first.entry->path());
+    QVERIFY(QFile::exists(QString::fromStdString(side)));
+
+    auto hit = cache.getOrCompute(baseKey(), 1000, 10, slow, 250);
+    QVERIFY(hit.hit);
+    QCOMPARE(hit.teacher_seconds, first.teacher_seconds); // the recorded figure, exactly
+
+    // A side file for another row count, or none at all: unknown, not zero.
+    {
+      std::ofstream out(side, std::ios::trunc);
+      out << "teacher_seconds=2.5\nrows=999\n";
+    }
+    QCOMPARE(cache.getOrCompute(baseKey(), 1000, 10, slow, 250).teacher_seconds, -1.0);
+    QVERIFY(QFile::remove(QString::fromStdString(side)));
+    auto old = cache.getOrCompute(baseKey(), 1000, 10, slow, 250);
+    QVERIFY(old.hit);
+    QCOMPARE(old.teacher_seconds, -1.0);
+  }
+
   void anyKeyPartInvalidates() {
     QTemporaryDir dir;
     TeacherOutputCache cache(dir.path().toStdString());
@@ -167,7 +200,7 @@ private Q_SLOTS:
       QVERIFY2(e.path().string().find(".tmp.") == std::string::npos, e.path().c_str());
       ++files;
     }
-    QCOMPARE(files, 2); // the entry and its lock file
+    QCOMPARE(files, 3); // the entry, its compute time (".cost") and its lock file
   }
 
   void unwritableDirectoryNamesIt() {

@@ -575,6 +575,7 @@ QString CompareChartView::formatX(double x) const {
     case distillery::XAxisKind::Wall: return tr("%1 s").arg(x, 0, 'f', 1);
     case distillery::XAxisKind::Flops: return tr("%1 FLOPs").arg(x, 0, 'g', 4);
     case distillery::XAxisKind::Queries: return tr("%1 teacher queries").arg(std::llround(x));
+    case distillery::XAxisKind::Money: return tr("%1 spent on the teacher").arg(x, 0, 'f', 4);
   }
   return QString::number(x);
 }

@@ -75,7 +75,7 @@ CompareView::CompareView(distillery::RunStore& store, QWidget* parent) : QWidget
     xAxisCombo_->addItem(QString::fromStdString(distillery::axisTitle(kind)),
                          QString::fromStdString(distillery::toString(kind)));
   xAxisCombo_->setToolTip(tr("Plot against steps, epochs, wall time, training FLOPs (teacher included) "
-                             "or samples sent through the teacher"));
+                             "samples sent through the teacher or money spent on its answers"));
 
   logYCheck_ = new QCheckBox(tr("Log y"), this);
   logYCheck_->setObjectName(QStringLiteral("logYCheck"));

@@ -22,6 +22,7 @@ const std::vector<SummaryColumn>& summaryColumns() {
       {"samples_per_s", "Samples/s"},
       {"train_flops", "Train FLOPs"},
       {"teacher_queries", "Teacher queries"},
+      {"money", "Money"},
   };
   return columns;
 }
@@ -95,6 +96,7 @@ std::vector<RunSummaryRow> summarizeRuns(RunStore& store, const std::vector<int6
         row.values.emplace("wall_s", p.wall_s);
         row.values.emplace("train_flops", p.flops);
         row.values.emplace("teacher_queries", p.teacher_queries);
+        row.values.emplace("money", p.money);
         if (p.wall_s > 0) row.values.emplace("samples_per_s", p.samples / p.wall_s);
       }
     }

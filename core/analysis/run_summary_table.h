@@ -19,7 +19,7 @@ struct SummaryColumn {
 
 // The columns, in display order:
 // best_val_accuracy, final_val_accuracy, test_accuracy, test_agreement, test_kl,
-// params, flops_per_sample, compression, wall_s, samples_per_s, train_flops, teacher_queries.
+// params, flops_per_sample, compression, wall_s, samples_per_s, train_flops, teacher_queries, money.
 const std::vector<SummaryColumn>& summaryColumns();
 
 struct RunSummaryRow {

@@ -11,6 +11,7 @@ std::string toString(XAxisKind kind) {
   case XAxisKind::Wall: return "wall";
   case XAxisKind::Flops: return "flops";
   case XAxisKind::Queries: return "queries";
+  case XAxisKind::Money: return "money";
   }
   return "step";
 }
@@ -23,7 +24,7 @@ std::optional<XAxisKind> parseXAxisKind(const std::string& word) {
 
 const std::vector<XAxisKind>& allXAxisKinds() {
   static const std::vector<XAxisKind> kinds = {XAxisKind::Step, XAxisKind::Epoch, XAxisKind::Wall,
-                                               XAxisKind::Flops, XAxisKind::Queries};
+                                               XAxisKind::Flops, XAxisKind::Queries, XAxisKind::Money};
   return kinds;
 }
 
@@ -34,6 +35,7 @@ std::string axisTitle(XAxisKind kind) {
   case XAxisKind::Wall: return "Wall time (s)";
   case XAxisKind::Flops: return "Training compute (FLOPs)";
   case XAxisKind::Queries: return "Teacher queries (samples)";
+  case XAxisKind::Money: return "Money spent on teacher answers";
   }
   return {};
 }
@@ -45,6 +47,7 @@ double xValue(const MetricPoint& p, XAxisKind kind) {
   case XAxisKind::Wall: return p.wall_s;
   case XAxisKind::Flops: return p.flops;
   case XAxisKind::Queries: return p.teacher_queries;
+  case XAxisKind::Money: return p.money;
   }
   return double(p.step);
 }

@@ -10,8 +10,8 @@
 
 namespace distillery {
 
-// Scripts pass these words (`--x step|epoch|wall|flops|queries`); keep them stable.
-enum class XAxisKind { Step, Epoch, Wall, Flops, Queries };
+// Scripts pass these words (`--x step|epoch|wall|flops|queries|money`); keep them stable.
+enum class XAxisKind { Step, Epoch, Wall, Flops, Queries, Money };
 
 std::string toString(XAxisKind kind);
 std::optional<XAxisKind> parseXAxisKind(const std::string& word);

@@ -45,14 +45,14 @@ std::string runName(RunStore& store, int64_t id) {
 
 int64_t writePointsCsv(RunStore& store, const std::vector<int64_t>& run_ids, const std::string& metric,
                        std::ostream& out) {
-  out << "run_id,run_name,metric,step,epoch,wall_s,samples,flops,teacher_queries,value\n";
+  out << "run_id,run_name,metric,step,epoch,wall_s,samples,flops,teacher_queries,money,value\n";
   int64_t n = 0;
   for (int64_t id : run_ids) {
     const std::string name = csvText(runName(store, id));
     for (const MetricPoint& p : store.points(id, metric)) {
       out << p.run_id << ',' << name << ',' << csvText(p.metric) << ',' << p.step << ',' << exactNumber(p.epoch) << ','
           << exactNumber(p.wall_s) << ',' << exactNumber(p.samples) << ',' << exactNumber(p.flops) << ','
-          << exactNumber(p.teacher_queries) << ',' << exactNumber(p.value) << '\n';
+          << exactNumber(p.teacher_queries) << ',' << exactNumber(p.money) << ',' << exactNumber(p.value) << '\n';
       ++n;
     }
   }
@@ -72,7 +72,8 @@ int64_t writePointsJson(RunStore& store, const std::vector<int64_t>& run_ids, co
       out << (first ? "\n" : ",\n") << "{\"metric\":" << jsonText(p.metric) << ",\"step\":" << p.step
           << ",\"epoch\":" << jsonNumber(p.epoch) << ",\"wall_s\":" << jsonNumber(p.wall_s)
           << ",\"samples\":" << jsonNumber(p.samples) << ",\"flops\":" << jsonNumber(p.flops)
-          << ",\"teacher_queries\":" << jsonNumber(p.teacher_queries) << ",\"value\":" << jsonNumber(p.value);
+          << ",\"teacher_queries\":" << jsonNumber(p.teacher_queries) << ",\"money\":" << jsonNumber(p.money)
+          << ",\"value\":" << jsonNumber(p.value);
       if (!std::isfinite(p.value)) out << ",\"nonfinite\":\"" << exactNumber(p.value) << "\"";
       out << "}";
       first = false;

@@ -11,7 +11,7 @@ class RunStore;
 struct ChartSpec;
 struct CostChart;
 
-// CSV columns: run_id,run_name,metric,step,epoch,wall_s,samples,flops,teacher_queries,value
+// CSV columns: run_id,run_name,metric,step,epoch,wall_s,samples,flops,teacher_queries,money,value
 // (one header line, then one line per point; NaN/Inf written as nan/inf).
 // metric empty: all metrics. Returns the number of points written.
 int64_t writePointsCsv(RunStore& store, const std::vector<int64_t>& run_ids, const std::string& metric,

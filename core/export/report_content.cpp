@@ -102,7 +102,7 @@ ReportContent buildReportContent(RunStore& store, const ReportOptions& options) 
       rows, {"best_val_accuracy", "final_val_accuracy", "test_accuracy", "test_agreement", "test_kl"});
   content.accuracy_table.caption = "Accuracy and agreement with the teacher";
   content.cost_table = summaryTable(rows, {"params", "flops_per_sample", "compression", "wall_s", "samples_per_s",
-                                           "train_flops", "teacher_queries"});
+                                           "train_flops", "teacher_queries", "money"});
   content.cost_table.caption = "Model size and training cost";
   content.diff_table = configDiffTable(diffConfigs(configs, true), labels);
   content.diff_table.caption = "Configuration keys that differ between the runs";

@@ -153,6 +153,7 @@ private:
     s["eval_s"] = r.eval_s;
     s["train_flops"] = r.cost.flops;
     s["teacher_queries"] = r.cost.teacher_queries;
+    s["money"] = r.cost.money;
     s["steps"] = r.cost.step;
     s["selected_step"] = r.selected_step;
     s["epochs"] = r.cost.epoch;

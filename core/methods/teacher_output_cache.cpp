@@ -1,6 +1,8 @@
 #include "core/methods/teacher_output_cache.h"
 
 #include <cerrno>
+#include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -94,6 +96,30 @@ void writeAll(int fd, const void* data, size_t bytes, size_t offset, const std::
     offset += size_t(n);
     bytes -= size_t(n);
   }
+}
+
+// The side file: "teacher_seconds=<s>\nrows=<n>\n". Negative when absent,
+// unreadable or for another number of rows.
+double readTeacherSeconds(const std::string& entry_path, int64_t rows) {
+  FILE* f = std::fopen(TeacherOutputCache::costPath(entry_path).c_str(), "r");
+  if (!f) return -1.0;
+  double secs = -1.0;
+  long long n = -1;
+  const int got = std::fscanf(f, "teacher_seconds=%lf\nrows=%lld", &secs, &n);
+  std::fclose(f);
+  return got == 2 && n == rows && std::isfinite(secs) && secs >= 0 ? secs : -1.0;
+}
+
+// Written before the entry is renamed into place, so whoever finds the entry
+// finds its cost too; best effort: without it a hit is estimated instead.
+void writeTeacherSeconds(const std::string& entry_path, int64_t rows, double secs, const std::string& tmp_suffix) {
+  const std::string path = TeacherOutputCache::costPath(entry_path);
+  const std::string tmp = path + tmp_suffix;
+  FILE* f = std::fopen(tmp.c_str(), "w");
+  if (!f) return;
+  const bool ok = std::fprintf(f, "teacher_seconds=%.17g\nrows=%lld\n", secs, static_cast<long long>(rows)) > 0;
+  if (std::fclose(f) == 0 && ok && std::rename(tmp.c_str(), path.c_str()) == 0) return;
+  std::remove(tmp.c_str());
 }
 
 } // namespace
@@ -208,6 +234,7 @@ TeacherCacheOutcome TeacherOutputCache::getOrCompute(const TeacherCacheKey& key,
   if ((outcome.entry = TeacherCacheEntry::open(path, key)) && outcome.entry->rows() == rows &&
       outcome.entry->classes() == classes) {
     outcome.hit = true;
+    outcome.teacher_seconds = readTeacherSeconds(path, rows);
     return outcome;
   }
 
@@ -221,6 +248,7 @@ TeacherCacheOutcome TeacherOutputCache::getOrCompute(const TeacherCacheKey& key,
       outcome.entry->classes() == classes) {
     outcome.hit = true;
     outcome.waited = true;
+    outcome.teacher_seconds = readTeacherSeconds(path, rows);
     return outcome;
   }
 
@@ -228,10 +256,12 @@ TeacherCacheOutcome TeacherOutputCache::getOrCompute(const TeacherCacheKey& key,
   const int64_t width = topk ? key.format.topk : classes;
   const std::string header = headerText(key, rows, classes);
   const Layout l = layoutFor(header.size(), rows, width, key.format.fp16, topk);
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." +
-                          std::to_string(reinterpret_cast<uintptr_t>(&outcome));
+  const std::string tmp_suffix =
+      ".tmp." + std::to_string(::getpid()) + "." + std::to_string(reinterpret_cast<uintptr_t>(&outcome));
+  const std::string tmp = path + tmp_suffix;
   const int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0) throw std::runtime_error(tmp + ": cannot create a teacher-output cache file (" + errnoText() + ")");
+  double teacher_seconds = 0.0;
   try {
     std::string head(l.header_bytes, '\0');
     std::memcpy(head.data(), kMagic, sizeof kMagic);
@@ -245,7 +275,10 @@ TeacherCacheOutcome TeacherOutputCache::getOrCompute(const TeacherCacheKey& key,
     const size_t value_size = key.format.fp16 ? 2 : 4;
     for (int64_t begin = 0; begin < rows; begin += chunk_rows) {
       const int64_t end = std::min(rows, begin + chunk_rows);
+      // Only the teacher's inference is timed, not the writing.
+      const auto started = std::chrono::steady_clock::now();
       torch::Tensor logits = compute(begin, end).to(torch::kCPU, torch::kFloat);
+      teacher_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
       if (logits.dim() != 2 || logits.size(0) != end - begin || logits.size(1) != classes)
         throw std::runtime_error(tmp + ": the teacher returned " + std::to_string(logits.dim()) +
                                  "-d outputs, expected [" + std::to_string(end - begin) + ", " +
@@ -273,6 +306,8 @@ TeacherCacheOutcome TeacherOutputCache::getOrCompute(const TeacherCacheKey& key,
     ::unlink(tmp.c_str());
     throw;
   }
+  outcome.teacher_seconds = teacher_seconds;
+  writeTeacherSeconds(path, rows, teacher_seconds, tmp_suffix);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const std::string why = errnoText();
     ::unlink(tmp.c_str());

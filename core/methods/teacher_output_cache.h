@@ -76,6 +76,10 @@ struct TeacherCacheOutcome {
   bool hit = false;          // found ready, no teacher pass was needed
   bool waited = false;       // another run was computing it; we waited and reused it
   int64_t rows_computed = 0; // teacher forward passes this call paid for
+  // Seconds the teacher spent computing every row of the entry: measured when
+  // this call computed it, else read from the entry's side file
+  // ("<entry>.cost"). Negative when unknown (an entry from an older build).
+  double teacher_seconds = -1.0;
 };
 
 // Computes rows [begin, end) of teacher logits as a float CPU tensor [end-begin, classes].
@@ -93,6 +97,9 @@ public:
                                    const TeacherBatchFn& compute, int64_t chunk_rows = 1024);
 
   std::string entryPath(const TeacherCacheKey& key) const;
+  // Where the entry's compute time is kept: a run that reuses the entry is
+  // charged what computing it cost.
+  static std::string costPath(const std::string& entry_path) { return entry_path + ".cost"; }
 
   // $DISTILLERY_CACHE_DIR, else $XDG_CACHE_HOME/distillery/teacher-outputs,
   // else ~/.cache/distillery/teacher-outputs.

@@ -11,6 +11,7 @@ MetricPoint metricPointAt(const CostCounters& cost, double wall_s, const std::st
   p.samples = cost.samples;
   p.flops = cost.flops;
   p.teacher_queries = cost.teacher_queries;
+  p.money = cost.money;
   p.value = value;
   return p;
 }

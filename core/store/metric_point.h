@@ -5,8 +5,8 @@
 namespace distillery {
 
 // One recorded value. Every point carries the cost counters at the moment it
-// was taken, so any metric can be plotted against steps, time, FLOPs or
-// teacher queries without joins.
+// was taken, so any metric can be plotted against steps, time, FLOPs,
+// teacher queries or money without joins.
 struct MetricPoint {
   int64_t run_id = 0;
   std::string metric;
@@ -16,6 +16,7 @@ struct MetricPoint {
   double samples = 0.0;         // training samples seen so far
   double flops = 0.0;           // estimated training FLOPs so far (teacher included)
   double teacher_queries = 0.0; // samples sent through the teacher so far
+  double money = 0.0;           // money spent on teacher answers so far, in the API's currency
   double value = 0.0;
 };
 

@@ -600,7 +600,13 @@ void RunStore::migrate() {
         exec("UPDATE schema_version SET version = 3");
         current = int(SchemaVersion::Annotations);
       }
-      // Later steps go here: if (current < 4) { ...; UPDATE schema_version SET version=4; }
+      if (current < int(SchemaVersion::Money)) {
+        // What an API teacher's answers cost; points written before it cost nothing.
+        exec("ALTER TABLE metric_points ADD COLUMN money REAL NOT NULL DEFAULT 0");
+        exec("UPDATE schema_version SET version = 4");
+        current = int(SchemaVersion::Money);
+      }
+      // Later steps go here: if (current < 5) { ...; UPDATE schema_version SET version=5; }
       return current;
     });
   }
@@ -849,12 +855,12 @@ void RunStore::appendPoints(const std::vector<MetricPoint>& points) {
   if (points.empty()) return;
   writeTransaction([&] {
     Stmt s(db_, prepare("INSERT INTO metric_points(run_id, metric, step, epoch, wall_s, samples, flops,"
-                        " teacher_queries, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                        " teacher_queries, money, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"),
            path_);
     for (const MetricPoint& p : points) {
       s.reset();
       s.bind(1, p.run_id).bind(2, p.metric).bind(3, p.step).bind(4, p.epoch).bind(5, p.wall_s);
-      s.bind(6, p.samples).bind(7, p.flops).bind(8, p.teacher_queries).bind(9, p.value);
+      s.bind(6, p.samples).bind(7, p.flops).bind(8, p.teacher_queries).bind(9, p.money).bind(10, p.value);
       s.run();
     }
   });
@@ -879,9 +885,9 @@ std::vector<MetricPoint> RunStore::points(int64_t run_id, const std::string& met
   return withRetry(path_, [&] {
     const char* sql =
         metric.empty()
-            ? "SELECT run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, value"
+            ? "SELECT run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, money, value"
               " FROM metric_points WHERE run_id = ?1 ORDER BY step, rowid"
-            : "SELECT run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, value"
+            : "SELECT run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, money, value"
               " FROM metric_points WHERE run_id = ?1 AND metric = ?2 ORDER BY step, rowid";
     Stmt s(db_, prepare(sql), path_);
     s.bind(1, run_id);
@@ -897,7 +903,8 @@ std::vector<MetricPoint> RunStore::points(int64_t run_id, const std::string& met
       p.samples = s.real(5);
       p.flops = s.real(6);
       p.teacher_queries = s.real(7);
-      p.value = s.real(8);
+      p.money = s.real(8);
+      p.value = s.real(9);
       out.push_back(std::move(p));
     }
     return out;

@@ -26,7 +26,8 @@ enum class SchemaVersion : int {
   Initial = 1, // runs, metric_points, log_events, artifacts, schema_version
   Sweeps = 2,  // sweeps table; runs.sweep_id
   Annotations = 3, // runs.tags_json, runs.notes, runs.starred
-  Latest = Annotations,
+  Money = 4,       // metric_points.money
+  Latest = Money,
 };
 
 struct RunRecord {

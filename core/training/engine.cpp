@@ -232,13 +232,18 @@ private:
     TeacherOutputs outputs;
     outputs.model = method->needs_teacher ? teacher.model : nullptr;
     outputs.flops_per_sample = teacher.info.flops_per_sample;
+    const auto eval_started = std::chrono::steady_clock::now();
     outputs.val_logits = predictLogits(teacher.model, data_.val.x, device_);
     outputs.test_logits = predictLogits(teacher.model, data_.test.x, device_);
+    // The teacher's measured throughput, for a cache entry whose compute time was not kept.
+    const TeacherThroughput throughput{
+        double(data_.val.size() + data_.test.size()),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - eval_started).count()};
     const double teacher_test_acc = accuracy(outputs.test_logits, data_.test.y);
     log("info", "teacher test accuracy " + std::to_string(teacher_test_acc));
 
     nlohmann::json cache_summary =
-        attachTeacherCache(outputs, teacher, *method, teacher_steps_, teacher_steps_ + student_steps);
+        attachTeacherCache(outputs, teacher, *method, throughput, teacher_steps_, teacher_steps_ + student_steps);
 
     TrainedModel student = prepareModel(config_.student, data_, config_.seed + 1, "student");
     student.run_id = run_id_;
@@ -462,11 +467,19 @@ private:
     check(config_.student, "student_layer");
   }
 
+  struct TeacherThroughput {
+    double rows = 0;
+    double seconds = 0;
+  };
+
   // Fills outputs.train_cache from the teacher-output cache when the method
   // reads teacher logits on training batches and those are deterministic.
-  // Returns what the run view and summary show about it.
+  // Returns what the run view and summary show about it, with what the
+  // teacher's answers cost this run: FLOPs for every row, and the seconds the
+  // teacher took to compute them (measured now, recorded by the run that
+  // computed the entry, or estimated from `throughput`, and "teacher_seconds_source" says which).
   nlohmann::json attachTeacherCache(TeacherOutputs& outputs, const TrainedModel& teacher, const MethodInfo& method,
-                                    int64_t position, int64_t budget) {
+                                    const TeacherThroughput& throughput, int64_t position, int64_t budget) {
     const TeacherCacheConfig& cc = config_.teacher_cache;
     nlohmann::json info = {{"enabled", cc.enabled}};
     if (!method.needs_teacher) return info["status"] = "unused (the method needs no teacher)", info;
@@ -496,7 +509,12 @@ private:
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     outputs.train_cache = got.entry;
     outputs.cache_queries = double(rows);
-    outputs.cache_rows_computed = double(got.rows_computed);
+    double teacher_s = got.teacher_seconds;
+    std::string source = got.rows_computed > 0 ? "measured by this run" : "recorded by the run that computed it";
+    if (teacher_s < 0) {
+      teacher_s = throughput.rows > 0 ? double(rows) * throughput.seconds / throughput.rows : 0.0;
+      source = "estimated from the teacher's throughput on the validation and test splits";
+    }
     info["status"] = got.hit ? "hit" : got.waited ? "hit (waited for another run)" : "miss (computed)";
     info["path"] = got.entry->path();
     info["bytes"] = got.entry->bytes();
@@ -504,6 +522,9 @@ private:
     info["rows"] = rows;
     info["rows_computed"] = got.rows_computed;
     info["seconds"] = secs;
+    info["teacher_seconds"] = teacher_s;
+    info["teacher_seconds_source"] = source;
+    info["teacher_flops"] = outputs.flops_per_sample * double(rows);
     log("info", "teacher-output cache " + info["status"].get<std::string>() + ": " +
                     std::to_string(got.entry->bytes()) + " bytes, " + std::to_string(got.rows_computed) +
                     " teacher rows computed in " + std::to_string(secs) + " s");

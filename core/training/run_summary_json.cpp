@@ -22,6 +22,7 @@ nlohmann::json trainingSummary(const TrainedModel& trained, const TrainerResult&
   s["samples_per_s"] = r.wall_s > 0 ? r.cost.samples / r.wall_s : 0.0;
   s["train_flops"] = r.cost.flops;
   s["teacher_queries"] = r.cost.teacher_queries;
+  s["money"] = r.cost.money;
   s["steps"] = r.cost.step;
   s["selected_step"] = r.selected_step;
   s["epochs"] = r.cost.epoch;
@@ -65,6 +66,11 @@ void addDistillSummary(nlohmann::json& summary, const DistillFigures& f) {
   summary["transfer"] = f.transfer;
   summary["teacher_cache"] = cache;
   summary["teacher_queries"] = r.cost.teacher_queries + double(f.teacher_logit_rows);
+  // What the teacher's answers on the training batches cost this run. Their
+  // FLOPs are inside train_flops (cached or not); the seconds of a cache are
+  // spent before the training loop starts, so they are apart from wall_s.
+  summary["teacher_inference_flops"] = f.teacher.info.flops_per_sample * r.cost.teacher_queries;
+  summary["teacher_inference_s"] = cache.value("teacher_seconds", 0.0);
 }
 
 } // namespace distillery

@@ -174,7 +174,7 @@ private:
     if (!cached_teacher_) return;
     cost_.teacher_queries = teacher_->cache_queries;
     cost_.money = teacher_->cache_money;
-    cost_.flops = teacher_->flops_per_sample * teacher_->cache_rows_computed;
+    cost_.flops = teacher_->flops_per_sample * teacher_->cache_queries;
   }
 
   void restore(const TrainingCheckpoint& c, int64_t& first_epoch, int64_t& first_batch) {

@@ -29,11 +29,10 @@ struct TeacherOutputs {
   // data.train; when set, batches read them instead of running the teacher.
   std::shared_ptr<TeacherCacheEntry> train_cache;
   // With a cache, the run obtains the teacher's outputs for every training
-  // sample once, up front: that many queries from step 0, whether this run
-  // computed them or found them cached. Only rows this run computed count as
-  // teacher FLOPs.
+  // sample once, up front: that many queries and teacher FLOPs from step 0,
+  // whether this run computed them or found them cached (a cached answer was
+  // paid for by whoever computed it, and the run that uses it is charged).
   double cache_queries = 0.0;
-  double cache_rows_computed = 0.0;
   // An API teacher: its answers for data.train's rows as log-probabilities,
   // in memory (rows never bought are never read), and what the answers
   // counted in cache_queries cost.
