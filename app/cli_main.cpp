@@ -147,7 +147,8 @@ void printOutcome(int64_t id, const RunOutcome& outcome, int64_t points) {
   std::cout << "points=" << points << "\n";
   for (const auto& key : {"teacher_run_id", "teacher_test_accuracy", "test_accuracy", "best_val_accuracy",
                           "test_agreement", "test_kl", "params", "teacher_params", "teacher_flops_per_sample", "compression",
-                          "steps", "wall_s", "samples_per_s", "train_flops", "teacher_queries", "money",
+                          "steps", "wall_s", "samples_per_s", "train_flops", "teacher_inference_flops", "teacher_inference_s",
+                          "teacher_queries", "money",
                           // language-model runs
                           "teacher_val_perplexity", "best_val_perplexity", "final_val_perplexity",
                           "initial_val_agreement", "val_agreement", "val_kl", "tokens_per_s"})
@@ -519,7 +520,7 @@ int cmdExportChart(const std::string& db, const ExportArgs& a) {
 
 CostKind costArg(const std::string& word) {
   const auto kind = parseCostKind(word);
-  if (!kind) throw ConfigError("--cost", "expected wall, flops, inference-flops or params, not \"" + word + "\"");
+  if (!kind) throw ConfigError("--cost", "expected wall, flops, inference-flops, params, queries or money, not \"" + word + "\"");
   return *kind;
 }
 
@@ -824,9 +825,9 @@ int main(int argc, char** argv) {
   export_cost_chart->add_option("--runs", ex.runs, "Run ids, e.g. 1,2; the teachers they name join the chart")
       ->delimiter(',')
       ->required();
-  export_cost_chart->add_option("--cost", ex.cost, "X axis: wall (default), flops, inference-flops or params");
+  export_cost_chart->add_option("--cost", ex.cost, "X axis: wall (default), flops, inference-flops, params, queries or money");
   export_cost_chart->add_option("--accuracy", ex.accuracy, "Y axis: test (default) or best-val");
-  export_cost_chart->add_option("--x-scale", ex.x_scale, "log or linear (default: log, linear for wall)");
+  export_cost_chart->add_option("--x-scale", ex.x_scale, "log or linear (default: log, linear for wall, queries and money)");
   export_cost_chart->add_option("--dpi", ex.dpi, "PNG resolution (default 200)");
   export_cost_chart->add_option("--width-in", ex.width_in, "Width in inches (default 6)");
   export_cost_chart->add_option("--height-in", ex.height_in, "Height in inches (default 4)");
@@ -839,7 +840,7 @@ int main(int argc, char** argv) {
   report->add_option("--metrics", ex.metrics, "Charts (default: val_accuracy,val_agreement,train_loss)")->delimiter(',');
   report->add_option("--x", ex.x, "X axis of the charts: step, epoch, wall, flops, queries or money");
   report->add_option("--smoothing", ex.smoothing, "Debiased EMA weight in [0, 1)");
-  report->add_option("--cost", ex.cost, "X axis of the cost chart: flops (default), wall, inference-flops or params");
+  report->add_option("--cost", ex.cost, "X axis of the cost chart: flops (default), wall, inference-flops, params, queries or money");
   report->add_option("--title", ex.title, "Report title");
   report->add_option("--out", ex.out, "Output: .html (self-contained), .pdf, .md or .tex")->required();
   report->add_option("--db", db, "Run store");

@@ -46,7 +46,7 @@ _distillery_cli() {
   case "${prev}" in
     --db | --out | --teacher | --config) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;;
     --x) mapfile -t COMPREPLY < <(compgen -W "step epoch wall flops queries money" -- "${cur}"); return ;;
-    --cost) mapfile -t COMPREPLY < <(compgen -W "wall flops inference-flops params" -- "${cur}"); return ;;
+    --cost) mapfile -t COMPREPLY < <(compgen -W "wall flops inference-flops params queries money" -- "${cur}"); return ;;
     --accuracy) mapfile -t COMPREPLY < <(compgen -W "test best-val" -- "${cur}"); return ;;
     --x-scale) mapfile -t COMPREPLY < <(compgen -W "log linear" -- "${cur}"); return ;;
     --kind) mapfile -t COMPREPLY < <(compgen -W "summary diff" -- "${cur}"); return ;;

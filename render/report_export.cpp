@@ -171,6 +171,11 @@ private:
 
   QString summarySection() const {
     QString h = "<h2>Summary</h2>" + qtTable(report_.accuracy_table) + qtTable(report_.cost_table);
+    if (!report_.cost_notes.empty()) {
+      h += "<p>Costs counted on the cost chart:</p><ul>";
+      for (const std::string& note : report_.cost_notes) h += "<li>" + html(note) + "</li>";
+      h += "</ul>";
+    }
     h += "<h2>Configuration differences</h2>";
     if (report_.runs.size() < 2) h += "<p>One run only: its whole configuration follows.</p>";
     else if (report_.diff_table.rows.empty()) h += "<p>The runs' configurations are identical.</p>";

@@ -368,6 +368,15 @@ void TestAnalysis::costChartSpecDrawsDotsAndAStaircase() {
     QCOMPARE(dot.raw.y, std::vector<double>{chart.points[i].accuracy * 100});
   }
   QVERIFY(QString::fromStdString(spec.curves[3].label).endsWith(QStringLiteral(" (teacher)")));
+
+  // Issue 17 part 4: money with local teachers is 0 for everyone; the axis reads 0..1, not 0..1e-9.
+  CostChart free;
+  free.cost = CostKind::Money;
+  free.points = {chart.points[0], chart.points[2]};
+  for (CostPoint& p : free.points) p.cost = 0;
+  const ChartBounds zero = costChartRange(free);
+  QCOMPARE(zero.x_min, 0.0);
+  QCOMPARE(zero.x_max, 1.0);
 }
 
 void TestAnalysis::costChartCsvHoldsTheStoredFigures() {
@@ -376,10 +385,10 @@ void TestAnalysis::costChartCsvHoldsTheStoredFigures() {
   const CostChart chart = costChartFromStore(store, {r.student, r.worse}, CostKind::TrainingFlops, CostAccuracy::Test, true);
   std::ostringstream csv;
   QCOMPARE(writeCostChartCsv(chart, csv), int64_t(3));
-  const QString want = QStringLiteral("run_id,run,role,teacher_run_id,train_flops,test_accuracy,front\n"
-                                      "%1,#%1 student,run,%3,6e+12,0.86,\n"
-                                      "%2,#%2 worse,run,%3,5e+12,0.8,\n"
-                                      "%3,#%3 teacher,teacher,,4e+12,0.9,1\n")
+  const QString want = QStringLiteral("run_id,run,role,teacher_run_id,train_flops,test_accuracy,front,counted\n"
+                                      "%1,#%1 student,run,%3,6e+12,0.86,,\"student training 6T FLOPs; teacher training: in its own run #%3, not here\"\n"
+                                      "%2,#%2 worse,run,%3,5e+12,0.8,,\"student training 5T FLOPs; teacher training: in its own run #%3, not here\"\n"
+                                      "%3,#%3 teacher,teacher,,4e+12,0.9,1,training 4T FLOPs\n")
                            .arg(r.student)
                            .arg(r.worse)
                            .arg(r.teacher);

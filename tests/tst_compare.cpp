@@ -138,6 +138,7 @@ private Q_SLOTS:
   void divergenceIsMarked();
   void configDiffShowsOnlyWhatDiffers();
   void costViewIncludesTeachersAndFront();
+  void costViewChargesTheTeacherAndSaysWhatIsCounted();
   void addedAccuracyColumnReadsAsPercentAndShows(); // GUI walk item 5
   void exportOffersTheCostChart(); // GUI walk item 4
   void defensesTabDrawsTheSelectedApiRuns(); // issue 17 part 5
@@ -659,6 +660,70 @@ void TestCompare::costViewIncludesTeachersAndFront() {
   QCOMPARE(view.frontRunIds(), (std::vector<int64_t>{student, teacher})); // "worse" is beaten on both counts
   QVERIFY(view.comparisonText().contains(QStringLiteral("95.6%"))); // 0.86 / 0.90 of the accuracy kept
   QVERIFY(view.comparisonText().contains(QStringLiteral("100")));   // 100x cheaper
+}
+
+// Issue 17 part 4: a student distilled through the teacher-output cache is
+// charged the teacher's inference (its wall time holds the cache's 12 s), the
+// sentence says what is counted, and queries and money are axes too.
+void TestCompare::costViewChargesTheTeacherAndSaysWhatIsCounted() {
+  RunStore store(":memory:");
+  SyntheticRun t;
+  t.name = "teacher";
+  t.train = true;
+  t.test = 0.90;
+  t.wall_s = 100;
+  const int64_t teacher = addRun(store, t);
+  SyntheticRun s;
+  s.name = "student";
+  s.test = 0.85;
+  s.wall_s = 0.5;
+  s.teacher = teacher;
+  const int64_t student = addRun(store, s);
+  nlohmann::json summary = store.run(student)->summary;
+  summary["teacher_model"] = "cnn[8] fc32";
+  summary["teacher_inference_s"] = 12.0;
+  summary["teacher_inference_flops"] = 1.2e12;
+  summary["teacher_cache"] = {{"status", "hit"}, {"teacher_seconds", 12.0},
+                              {"teacher_seconds_source", "recorded by the run that computed it"}};
+  summary["teacher_queries"] = 3500.0;
+  summary["money"] = 0.75;
+  store.setSummary(student, summary);
+
+  CostView view(store);
+  view.resize(1100, 700);
+  view.show();
+  view.setRuns({student});
+  auto* combo = view.findChild<QComboBox*>(QStringLiteral("costCombo"));
+  QVERIFY(combo);
+  QVERIFY(combo->findData(int(CostView::Cost::TeacherQueries)) >= 0);
+  QVERIFY(combo->findData(int(CostView::Cost::Money)) >= 0);
+
+  view.setCost(CostView::Cost::WallTime);
+  QCOMPARE(int(view.points().size()), 2);
+  QCOMPARE(view.points()[0].run_id, student);
+  QCOMPARE(view.points()[0].cost, 12.5); // 0.5 s of student training + 12 s of teacher inference
+  const QString wall = view.comparisonText();
+  QVERIFY2(wall.contains(QStringLiteral("0.125x its training time")), qPrintable(wall));
+  QVERIFY2(wall.contains(QStringLiteral("counted: student training 0.5 s + teacher inference for the cache 12 s "
+                                        "(recorded when the cache was filled, 1.2T FLOPs)")),
+           qPrintable(wall));
+  QVERIFY2(wall.contains(QStringLiteral("teacher training: in its own run #%1, not here").arg(teacher)), qPrintable(wall));
+
+  view.setCost(CostView::Cost::TrainingFlops);
+  QVERIFY2(view.comparisonText().contains(QStringLiteral("teacher inference for the cache 1.2T FLOPs")),
+           qPrintable(view.comparisonText()));
+
+  // The teacher asked no teacher: a linear axis from 0, and no ratio to a zero.
+  view.setCost(CostView::Cost::TeacherQueries);
+  QCOMPARE(int(view.points().size()), 2);
+  QCOMPARE(view.points()[0].cost, 3500.0);
+  QVERIFY2(view.comparisonText().contains(QStringLiteral("for 3.5k teacher queries")), qPrintable(view.comparisonText()));
+  view.setCost(CostView::Cost::Money);
+  QCOMPARE(view.points()[0].cost, 0.75);
+  QVERIFY2(view.comparisonText().contains(QStringLiteral("for 0.75 spent on its answers")),
+           qPrintable(view.comparisonText()));
+  QVERIFY2(view.comparisonText().contains(QStringLiteral("teacher answers bought from an API")),
+           qPrintable(view.comparisonText()));
 }
 
 // Group rows: mean ± sample std over a group's runs. Reference values from

@@ -983,7 +983,7 @@ private Q_SLOTS:
 
     RunStore store(c.db);
     QStringList lines = readAll(path("cost.csv")).split('\n', Qt::SkipEmptyParts);
-    QCOMPARE(lines.takeFirst(), QString("run_id,run,role,teacher_run_id,flops_per_sample,test_accuracy,front"));
+    QCOMPARE(lines.takeFirst(), QString("run_id,run,role,teacher_run_id,flops_per_sample,test_accuracy,front,counted"));
     QCOMPARE(lines.size(), 3); // the two students and the teacher they name; not the unfinished run
     std::map<int64_t, QStringList> rows;
     for (const QString& line : lines) rows[line.section(',', 0, 0).toLongLong()] = line.split(',');
@@ -1078,6 +1078,78 @@ private Q_SLOTS:
     r = cli({"report", "--runs", QString::number(c.unfinished), "--out", path("no-cost.html"), "--db", db});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     QVERIFY(!readAll(path("no-cost.html")).contains("Pareto front"));
+  }
+
+  // Issue 17 part 4: a student fed by the teacher-output cache is charged the
+  // teacher's inference in the cost chart's time, the exports and reports say
+  // what each cost counts, and teacher queries and money are cost axes too.
+  void costChartChargesTheTeacherAndNamesWhatIsCounted() {
+    const std::string db = spath("charged.sqlite");
+    int64_t teacher = 0, student = 0;
+    {
+      RunStore store(db);
+      testsupport::SyntheticRun t;
+      t.name = "teacher";
+      t.train = true;
+      t.test = 0.90;
+      t.wall_s = 40;
+      teacher = testsupport::addRun(store, t);
+      testsupport::SyntheticRun s;
+      s.name = "student";
+      s.test = 0.81;
+      s.wall_s = 2;
+      s.teacher = teacher;
+      student = testsupport::addRun(store, s);
+      nlohmann::json summary = store.run(student)->summary;
+      summary["teacher_model"] = "cnn";
+      summary["teacher_inference_s"] = 6.0;
+      summary["teacher_inference_flops"] = 3e11;
+      summary["teacher_cache"] = {{"teacher_seconds", 6.0}, {"teacher_seconds_source", "measured by this run"}};
+      summary["teacher_queries"] = 5000.0;
+      summary["money"] = 0.0;
+      store.setSummary(student, summary);
+    }
+    const QString qdb = QString::fromStdString(db);
+    const QString runs = QString::number(student);
+    Cli r = cli({"export-cost-chart", "--runs", runs, "--cost", "wall", "--out", path("charged.csv"), "--db", qdb});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    QStringList lines = readAll(path("charged.csv")).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 3);
+    QVERIFY2(lines[1].startsWith(QString("%1,#%1 student,run,%2,8,0.81,").arg(student).arg(teacher)), qPrintable(lines[1]));
+    QVERIFY2(lines[1].contains("student training 2 s + teacher inference for the cache 6 s (measured, 300G FLOPs)"),
+             qPrintable(lines[1]));
+    QVERIFY2(lines[2].endsWith(",training 40 s"), qPrintable(lines[2]));
+
+    // Queries and money: the teacher asked nobody and spent nothing, so the axis is linear from 0.
+    for (const char* word : {"queries", "money"}) {
+      r = cli({"export-cost-chart", "--runs", runs, "--cost", word, "--out", path(QString("by-%1.json").arg(word)),
+               "--db", qdb});
+      QVERIFY2(r.code == 0, qPrintable(r.err));
+      const auto j = nlohmann::json::parse(readAll(path(QString("by-%1.json").arg(word))).toStdString());
+      QCOMPARE(j["log_x"].get<bool>(), false);
+      QCOMPARE(j["points"].size(), size_t(2));
+      QCOMPARE(j["points"][0]["cost"].get<double>(), std::string(word) == "queries" ? 5000.0 : 0.0);
+      QCOMPARE(j["points"][1]["cost"].get<double>(), 0.0);
+    }
+    r = cli({"export-cost-chart", "--runs", runs, "--cost", "joules", "--out", path("x.csv"), "--db", qdb});
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains("queries or money"), qPrintable(r.err));
+
+    // The report's sentence: 90% of the accuracy kept at (2 + 6) / 40 = 0.2x the training time, and what is counted.
+    r = cli({"report", "--runs", runs, "--cost", "wall", "--out", path("charged.md"), "--db", qdb});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QString md = readAll(path("charged.md"));
+    QVERIFY2(md.contains("Costs counted on the cost chart:"), qPrintable(md));
+    QVERIFY2(md.contains(QString("keeps 90.0% of teacher #%1's accuracy (81.00% vs 90.00%) at 0.2x its training time "
+                                 "(5x cheaper); counted: student training 2 s + teacher inference for the cache 6 s")
+                             .arg(teacher)),
+             qPrintable(md));
+    QVERIFY2(md.contains(QString("teacher training: in its own run #%1, not here").arg(teacher)), qPrintable(md));
+    r = cli({"report", "--runs", runs, "--cost", "queries", "--out", path("charged.html"), "--db", qdb});
+    QVERIFY2(r.code == 0, qPrintable(r.err));
+    const QString html = readAll(path("charged.html"));
+    QVERIFY2(html.contains("for 5k teacher queries; counted: samples the teacher answered"), qPrintable(html));
+    QVERIFY(html.contains("Teacher queries (samples)"));
   }
 
   // issue 15 (25): \resizebox{\linewidth}{!}{...} around the tabular, braces balanced.

@@ -29,10 +29,13 @@ namespace distillery::gui {
 CostView::CostView(distillery::RunStore& store, QWidget* parent) : QWidget(parent), store_(store) {
   costCombo_ = new QComboBox(this);
   costCombo_->setObjectName(QStringLiteral("costCombo"));
-  costCombo_->addItem(tr("Training wall time"), int(Cost::WallTime));
-  costCombo_->addItem(tr("Training compute (FLOPs)"), int(Cost::TrainingFlops));
+  costCombo_->addItem(tr("Wall time (training + teacher inference)"), int(Cost::WallTime));
+  costCombo_->addItem(tr("Compute (FLOPs, teacher inference included)"), int(Cost::TrainingFlops));
   costCombo_->addItem(tr("Inference FLOPs per sample"), int(Cost::InferenceFlops));
   costCombo_->addItem(tr("Parameters"), int(Cost::Parameters));
+  costCombo_->addItem(tr("Teacher queries"), int(Cost::TeacherQueries));
+  costCombo_->addItem(tr("Money spent on teacher answers"), int(Cost::Money));
+  costCombo_->setToolTip(tr("A distilled run's time and FLOPs include its teacher's answers, cached or not"));
   accuracyCombo_ = new QComboBox(this);
   accuracyCombo_->setObjectName(QStringLiteral("accuracyCombo"));
   accuracyCombo_->addItem(tr("Test accuracy"), int(Accuracy::Test));
@@ -83,7 +86,7 @@ void CostView::setCost(Cost cost) {
   costCombo_->setCurrentIndex(costCombo_->findData(int(cost)));
   // FLOPs and sizes span orders of magnitude between teacher and student.
   const QSignalBlocker block(logX_);
-  logX_->setChecked(cost != Cost::WallTime);
+  logX_->setChecked(distillery::costDefaultsToLog(cost));
   rebuild();
 }
 
@@ -197,23 +200,15 @@ void CostView::rebuild() {
   chartView_->setChart(chart);
   delete old;
 
-  // Student against teacher, in words.
+  // Student against teacher, in words, with what its cost counts (the sentence the reports print).
   QStringList lines;
   const QString costWord = QString::fromStdString(distillery::costNoun(cost));
   for (const distillery::CostComparison& c : distillery::teacherComparisons(chart_)) {
-    const distillery::CostPoint& s = points[c.student];
-    const distillery::CostPoint& t = points[c.teacher];
-    QString line = tr("<span style=\"color:%1\">&#9679;</span> <b>%2</b> keeps <b>%3%</b> of teacher #%4's accuracy "
-                      "(%5% vs %6%) at <b>%7×</b> its %8")
-                       .arg(colorOf(s.run_id).name(), QString::fromStdString(s.label).toHtmlEscaped())
-                       .arg(c.kept * 100, 0, 'f', 1)
-                       .arg(t.run_id)
-                       .arg(s.accuracy * 100, 0, 'f', 2)
-                       .arg(t.accuracy * 100, 0, 'f', 2)
-                       .arg(c.cost_ratio, 0, 'g', 3)
-                       .arg(costWord);
-    if (c.cost_ratio > 0 && c.cost_ratio < 1) line += tr(" (%1× cheaper)").arg(1.0 / c.cost_ratio, 0, 'g', 3);
-    lines << line;
+    const QString sentence = QString::fromStdString(distillery::comparisonSentence(chart_, c));
+    const qsizetype counted = sentence.indexOf(QStringLiteral("; counted: "));
+    lines << QStringLiteral("<span style=\"color:%1\">&#9679;</span> %2<br><span style=\"color:#606060;\">&nbsp;&nbsp;&nbsp;%3</span>")
+                 .arg(colorOf(points[c.student].run_id).name(), sentence.left(counted).toHtmlEscaped(),
+                      sentence.mid(counted + 2).toHtmlEscaped());
   }
   comparison_->setText(lines.join(QStringLiteral("<br>")));
   comparison_->setVisible(!lines.isEmpty());

@@ -4,7 +4,8 @@
 // step line. Which runs and points, the front and the ranges come from
 // core/export/cost_chart.h, which the CLI and the reports export too. Below the
 // chart, each distilled student is set against its teacher: the accuracy it
-// keeps for the cost it saves.
+// keeps for the cost it saves, and what that cost counts (its teacher's
+// inference for a cache included; the teacher's training is in its own run).
 #include "core/export/cost_chart.h"
 
 #include <QColor>

@@ -2,11 +2,13 @@
 
 #include "core/analysis/pareto_front.h"
 #include "core/analysis/run_summary_table.h"
+#include "core/base/number_format.h"
 #include "core/export/run_palette.h"
 #include "core/store/run_store.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace distillery {
 
@@ -29,6 +31,35 @@ int64_t teacherOf(const RunRecord& run) {
 
 bool contains(const std::vector<int64_t>& ids, int64_t id) { return std::find(ids.begin(), ids.end(), id) != ids.end(); }
 
+std::string seconds(double s) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, s >= 100 ? "%.0f s" : "%.3g s", s);
+  return buf;
+}
+
+std::string flops(double f) { return formatSi(f, 3) + " FLOPs"; }
+
+// A distilled run names its teacher (a run, or a model file); a trained one does not.
+bool isDistilled(const nlohmann::json& s) {
+  return s.is_object() && (s.contains("teacher_model") || summaryNumber(s, "teacher_run_id").value_or(0) > 0);
+}
+
+std::string teacherTrainingText(const nlohmann::json& s) {
+  const auto id = summaryNumber(s, "teacher_run_id");
+  if (id && *id > 0) return "teacher training: in its own run #" + std::to_string(int64_t(*id)) + ", not here";
+  return "teacher training: none here (a given teacher file)";
+}
+
+// How the seconds a cache cost were found, in a few words.
+std::string teacherSecondsSource(const nlohmann::json& s) {
+  const auto cache = s.find("teacher_cache");
+  if (cache == s.end() || !cache->is_object() || !cache->contains("teacher_seconds_source")) return {};
+  const std::string source = cache->value("teacher_seconds_source", std::string());
+  if (source.rfind("measured", 0) == 0) return "measured";
+  if (source.rfind("recorded", 0) == 0) return "recorded when the cache was filled";
+  return "estimated from the teacher's throughput";
+}
+
 } // namespace
 
 const char* costSummaryKey(CostKind cost) {
@@ -37,6 +68,8 @@ const char* costSummaryKey(CostKind cost) {
     case CostKind::TrainingFlops: return "train_flops";
     case CostKind::InferenceFlops: return "flops_per_sample";
     case CostKind::Parameters: return "params";
+    case CostKind::TeacherQueries: return "teacher_queries";
+    case CostKind::Money: return "money";
   }
   return "wall_s";
 }
@@ -47,14 +80,74 @@ const char* costKindWord(CostKind cost) {
     case CostKind::TrainingFlops: return "flops";
     case CostKind::InferenceFlops: return "inference-flops";
     case CostKind::Parameters: return "params";
+    case CostKind::TeacherQueries: return "queries";
+    case CostKind::Money: return "money";
   }
   return "wall";
 }
 
+const std::vector<CostKind>& allCostKinds() {
+  static const std::vector<CostKind> kinds = {CostKind::WallTime,   CostKind::TrainingFlops,  CostKind::InferenceFlops,
+                                              CostKind::Parameters, CostKind::TeacherQueries, CostKind::Money};
+  return kinds;
+}
+
 std::optional<CostKind> parseCostKind(const std::string& word) {
-  for (CostKind k : {CostKind::WallTime, CostKind::TrainingFlops, CostKind::InferenceFlops, CostKind::Parameters})
+  for (CostKind k : allCostKinds())
     if (word == costKindWord(k)) return k;
   return std::nullopt;
+}
+
+std::optional<double> costOfRun(const nlohmann::json& summary, CostKind cost) {
+  auto c = summaryNumber(summary, costSummaryKey(cost));
+  // A run without the figure asked no teacher (a teacher's own training) or
+  // predates money: it spent none. Only a finished run has a summary to read.
+  if (!c && (cost == CostKind::TeacherQueries || cost == CostKind::Money) && summary.is_object() &&
+      summary.contains("wall_s"))
+    c = 0.0;
+  // A cache's teacher pass runs before the training loop, outside wall_s; the run that uses it pays for it.
+  if (c && cost == CostKind::WallTime) *c += summaryNumber(summary, "teacher_inference_s").value_or(0.0);
+  return c;
+}
+
+std::string costCountedText(const nlohmann::json& s, CostKind cost) {
+  const bool distilled = isDistilled(s);
+  const double teacher_s = summaryNumber(s, "teacher_inference_s").value_or(0.0);
+  const double teacher_flops = summaryNumber(s, "teacher_inference_flops").value_or(0.0);
+  const auto cache = s.is_object() ? s.find("teacher_cache") : s.end();
+  const bool cached = cache != s.end() && cache->is_object() && cache->contains("teacher_seconds");
+  const std::string teacher_part = cached ? "teacher inference for the cache" : "teacher inference in the training steps";
+  switch (cost) {
+    case CostKind::WallTime: {
+      const double wall = summaryNumber(s, "wall_s").value_or(0.0);
+      if (!distilled) return "training " + seconds(wall);
+      std::string text = "student training " + seconds(wall);
+      if (cached)
+        text += " + " + teacher_part + " " + seconds(teacher_s) + " (" + teacherSecondsSource(s) + ", " +
+                flops(teacher_flops) + ")";
+      else if (teacher_flops > 0)
+        text += ", " + teacher_part + " included";
+      return text + "; " + teacherTrainingText(s);
+    }
+    case CostKind::TrainingFlops: {
+      const double total = summaryNumber(s, "train_flops").value_or(0.0);
+      if (!distilled) return "training " + flops(total);
+      std::string text = "student training " + flops(total - teacher_flops);
+      if (teacher_flops > 0) text += " + " + teacher_part + " " + flops(teacher_flops);
+      return text + "; " + teacherTrainingText(s);
+    }
+    case CostKind::InferenceFlops: return "the model's forward pass alone";
+    case CostKind::Parameters: return "the model alone";
+    case CostKind::TeacherQueries:
+      return distilled ? "samples the teacher answered: training batches, validation and test splits"
+                       : "no teacher";
+    case CostKind::Money: {
+      const double money = summaryNumber(s, "money").value_or(0.0);
+      if (!distilled) return "no teacher";
+      return money > 0 ? "teacher answers bought from an API" : "none spent: the teacher ran locally";
+    }
+  }
+  return {};
 }
 
 const char* costAccuracyWord(CostAccuracy accuracy) { return accuracy == CostAccuracy::Test ? "test" : "best-val"; }
@@ -71,10 +164,12 @@ const char* costAccuracySummaryKey(CostAccuracy accuracy) {
 
 std::string costAxisTitle(CostKind cost) {
   switch (cost) {
-    case CostKind::WallTime: return "Training wall time (s)";
+    case CostKind::WallTime: return "Wall time (s): training + teacher inference";
     case CostKind::TrainingFlops: return "Training compute (FLOPs)";
     case CostKind::InferenceFlops: return "Inference cost (FLOPs per sample)";
     case CostKind::Parameters: return "Parameters";
+    case CostKind::TeacherQueries: return "Teacher queries (samples)";
+    case CostKind::Money: return "Money spent on teacher answers";
   }
   return {};
 }
@@ -89,11 +184,16 @@ std::string costNoun(CostKind cost) {
     case CostKind::TrainingFlops: return "training compute";
     case CostKind::InferenceFlops: return "inference FLOPs per sample";
     case CostKind::Parameters: return "parameters";
+    case CostKind::TeacherQueries: return "teacher queries";
+    case CostKind::Money: return "money spent on teacher answers";
   }
   return {};
 }
 
-bool costDefaultsToLog(CostKind cost) { return cost != CostKind::WallTime; }
+// Teachers ask no teacher and spend nothing: those axes start at 0, linear.
+bool costDefaultsToLog(CostKind cost) {
+  return cost == CostKind::TrainingFlops || cost == CostKind::InferenceFlops || cost == CostKind::Parameters;
+}
 
 std::vector<int64_t> CostChart::frontRunIds() const {
   std::vector<int64_t> ids;
@@ -127,7 +227,7 @@ CostChart costChartFromStore(RunStore& store, const std::vector<int64_t>& run_id
   // The compared runs keep the colours of their curves; added teachers take free ones.
   const auto colours = runRgbs(run_ids, teachers);
   for (const auto& [run, is_teacher] : runs) {
-    const auto c = summaryNumber(run.summary, costSummaryKey(cost));
+    const auto c = costOfRun(run.summary, cost);
     const auto a = summaryNumber(run.summary, costAccuracySummaryKey(accuracy));
     if (!c || !a || (log_x && *c <= 0)) {
       chart.missing.push_back(run.id);
@@ -140,6 +240,7 @@ CostChart costChartFromStore(RunStore& store, const std::vector<int64_t>& run_id
     p.accuracy = *a;
     p.teacher = is_teacher;
     p.teacher_run_id = teacherOf(run);
+    p.counted = costCountedText(run.summary, cost);
     const auto colour = colours.find(run.id);
     p.rgb = colour != colours.end() ? colour->second : runRgb(run.id);
     chart.points.push_back(std::move(p));
@@ -158,12 +259,49 @@ std::vector<CostComparison> teacherComparisons(const CostChart& chart) {
     for (size_t t = 0; t < chart.points.size(); ++t) {
       const CostPoint& teacher = chart.points[t];
       if (teacher.run_id != student.teacher_run_id) continue;
-      if (teacher.accuracy > 0 && teacher.cost > 0)
-        out.push_back({s, t, student.accuracy / teacher.accuracy, student.cost / teacher.cost});
+      if (teacher.accuracy > 0)
+        out.push_back({s, t, student.accuracy / teacher.accuracy,
+                       teacher.cost > 0 ? student.cost / teacher.cost : std::nan("")});
       break;
     }
   }
   return out;
+}
+
+std::string comparisonSentence(const CostChart& chart, const CostComparison& c) {
+  const CostPoint& s = chart.points[c.student];
+  const CostPoint& t = chart.points[c.teacher];
+  char buf[160];
+  std::snprintf(buf, sizeof buf, " keeps %.1f%% of teacher #%lld's accuracy (%.2f%% vs %.2f%%) ", c.kept * 100,
+                static_cast<long long>(t.run_id), s.accuracy * 100, t.accuracy * 100);
+  std::string text = s.label + buf;
+  if (std::isfinite(c.cost_ratio)) {
+    std::snprintf(buf, sizeof buf, "at %.3gx its %s", c.cost_ratio, costNoun(chart.cost).c_str());
+    text += buf;
+    if (c.cost_ratio > 0 && c.cost_ratio < 1) {
+      std::snprintf(buf, sizeof buf, " (%.3gx cheaper)", 1.0 / c.cost_ratio);
+      text += buf;
+    }
+  } else if (chart.cost == CostKind::Money) {
+    std::snprintf(buf, sizeof buf, "for %.4g spent on its answers", s.cost);
+    text += buf;
+  } else {
+    text += "for " + formatSi(s.cost, 3) + " " + costNoun(chart.cost);
+  }
+  return text + "; counted: " + s.counted;
+}
+
+std::vector<std::string> costNotes(const CostChart& chart) {
+  std::vector<std::string> notes;
+  std::vector<bool> told(chart.points.size(), false);
+  for (const CostComparison& c : teacherComparisons(chart)) {
+    notes.push_back(comparisonSentence(chart, c));
+    told[c.student] = true;
+  }
+  for (size_t i = 0; i < chart.points.size(); ++i)
+    if (!told[i]) notes.push_back(chart.points[i].label + (chart.points[i].teacher ? " (teacher)" : "") +
+                                  ": counted: " + chart.points[i].counted);
+  return notes;
 }
 
 ChartBounds costChartRange(const CostChart& chart) {
@@ -182,6 +320,10 @@ ChartBounds costChartRange(const CostChart& chart) {
   if (chart.log_x) {
     b.x_min = c0 / 1.8;
     b.x_max = c1 * 1.8;
+  } else if (c0 == 0 && c1 == 0) {
+    // Nothing spent by anyone (money with local teachers): a plain 0..1 axis, not 0..1e-9.
+    b.x_min = 0;
+    b.x_max = 1;
   } else {
     const double pad = std::max((c1 - c0) * 0.08, std::fabs(c1) * 0.05 + 1e-9);
     b.x_min = std::max(0.0, c0 - pad);

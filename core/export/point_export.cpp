@@ -145,13 +145,14 @@ size_t frontRank(const CostChart& chart, size_t i) {
 
 int64_t writeCostChartCsv(const CostChart& chart, std::ostream& out) {
   out << "run_id,run,role,teacher_run_id," << costSummaryKey(chart.cost) << ',' << costAccuracySummaryKey(chart.accuracy)
-      << ",front\n";
+      << ",front,counted\n";
   for (size_t i = 0; i < chart.points.size(); ++i) {
     const CostPoint& p = chart.points[i];
     const size_t rank = frontRank(chart, i);
     out << p.run_id << ',' << csvText(p.label) << ',' << (p.teacher ? "teacher" : "run") << ','
         << (p.teacher_run_id ? std::to_string(p.teacher_run_id) : std::string()) << ',' << exactNumber(p.cost) << ','
-        << exactNumber(p.accuracy) << ',' << (rank ? std::to_string(rank) : std::string()) << '\n';
+        << exactNumber(p.accuracy) << ',' << (rank ? std::to_string(rank) : std::string()) << ','
+        << csvText(p.counted) << '\n';
   }
   return int64_t(chart.points.size());
 }
@@ -164,7 +165,8 @@ int64_t writeCostChartJson(const CostChart& chart, std::ostream& out) {
     const CostPoint& p = chart.points[i];
     out << (i ? "," : "") << "\n{\"id\":" << p.run_id << ",\"name\":" << jsonText(p.label)
         << ",\"teacher\":" << (p.teacher ? "true" : "false") << ",\"teacher_run_id\":" << p.teacher_run_id
-        << ",\"cost\":" << jsonNumber(p.cost) << ",\"accuracy\":" << jsonNumber(p.accuracy) << "}";
+        << ",\"cost\":" << jsonNumber(p.cost) << ",\"accuracy\":" << jsonNumber(p.accuracy)
+        << ",\"counted\":" << jsonText(p.counted) << "}";
   }
   out << "],\n\"front\":[";
   for (size_t k = 0; k < chart.front.size(); ++k) out << (k ? "," : "") << chart.points[chart.front[k]].run_id;

@@ -30,10 +30,11 @@ int64_t writeChartJson(const ChartSpec& spec, std::ostream& out);
 
 // The cost chart's points, as stored (accuracy a fraction): columns
 // run_id,run,role (run|teacher),teacher_run_id,<cost summary key>,<accuracy summary key>,front
-// (the point's rank on the Pareto front by increasing cost, 1-based; empty when off it).
+// (the point's rank on the Pareto front by increasing cost, 1-based; empty when off it),counted
+// (costCountedText: what the cost holds; wall time includes a cache's teacher inference).
 int64_t writeCostChartCsv(const CostChart& chart, std::ostream& out);
 // {"cost":<summary key>,"accuracy":<summary key>,"log_x":..,"points":[{"id","name","teacher","teacher_run_id",
-// "cost","accuracy"}],"front":[run ids by increasing cost],"missing":[run ids without the figures]}.
+// "cost","accuracy","counted"}],"front":[run ids by increasing cost],"missing":[run ids without the figures]}.
 int64_t writeCostChartJson(const CostChart& chart, std::ostream& out);
 
 // Shortest text that reads back as the same double; nan, inf, -inf otherwise.

@@ -88,6 +88,7 @@ ReportContent buildReportContent(RunStore& store, const ReportOptions& options) 
     // The caption reads "<title> against <x title>".
     spec.title = accuracy == CostAccuracy::Test ? "Test accuracy" : "Best validation accuracy";
     content.charts.push_back(std::move(spec));
+    content.cost_notes = costNotes(cost);
     break;
   }
 

@@ -42,6 +42,10 @@ struct ReportContent {
   std::vector<ChartSpec> charts; // the metric charts, then the cost chart when there is one
   TableData accuracy_table; // accuracy and mimicry columns of the summary
   TableData cost_table;     // size and cost columns
+  // Under the cost chart: each student against its teacher and what each
+  // plotted run's cost counts (teacher inference for a cache, teacher
+  // training in its own run), e.g. "#5 kd keeps 94.4% ... ; counted: ...".
+  std::vector<std::string> cost_notes;
   TableData diff_table;     // only the config keys that differ
   // The Defenses section, only when some run distilled through a teacher API
   // (summary "api"): fidelity against benign cost, fidelity against queries,

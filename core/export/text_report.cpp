@@ -180,6 +180,11 @@ std::string reportToHtml(const ReportContent& report) {
   }
 
   h << "<h2>Summary</h2>\n" << tableToHtml(report.accuracy_table) << tableToHtml(report.cost_table);
+  if (!report.cost_notes.empty()) {
+    h << "<p>Costs counted on the cost chart:</p>\n<ul>\n";
+    for (const std::string& note : report.cost_notes) h << "<li>" << escapeHtml(note) << "</li>\n";
+    h << "</ul>\n";
+  }
   h << "<h2>Configuration differences</h2>\n";
   if (report.runs.size() < 2) h << "<p>One run only: its whole configuration follows.</p>\n";
   else if (report.diff_table.rows.empty()) h << "<p>The runs' configurations are identical.</p>\n";
@@ -224,6 +229,11 @@ void writeMarkdownReport(const ReportContent& report, const std::string& path, c
   }
 
   m << "## Summary\n\n" << tableToMarkdown(report.accuracy_table) << "\n" << tableToMarkdown(report.cost_table) << "\n";
+  if (!report.cost_notes.empty()) {
+    m << "Costs counted on the cost chart:\n\n";
+    for (const std::string& note : report.cost_notes) m << "- " << escapeMarkdownText(note) << "\n";
+    m << "\n";
+  }
   m << "## Configuration differences\n\n";
   if (report.runs.size() < 2) m << "One run only: its whole configuration follows.\n\n";
   else if (report.diff_table.rows.empty()) m << "The runs' configurations are identical.\n\n";
@@ -290,6 +300,11 @@ void writeLatexReport(const ReportContent& report, const std::string& path, cons
 
   t << "\\section{Summary}\n" << tableToLatex(report.accuracy_table, "tab:accuracy") << "\n"
     << tableToLatex(report.cost_table, "tab:cost") << "\n";
+  if (!report.cost_notes.empty()) {
+    t << "Costs counted on the cost chart:\n\\begin{itemize}\n";
+    for (const std::string& note : report.cost_notes) t << "  \\item " << escapeLatex(note) << "\n";
+    t << "\\end{itemize}\n\n";
+  }
   t << "\\section{Configuration differences}\n";
   if (report.runs.size() < 2) t << "One run only: its whole configuration follows.\n\n";
   else if (report.diff_table.rows.empty()) t << "The runs' configurations are identical.\n\n";
