@@ -147,6 +147,9 @@ private Q_SLOTS:
   void newRunDialogRefusesWhatCannotStart();      // issue 15.6
   void emptyRunNameIsRefused();                   // issue 15.21
   void newRunDialogListsTheFormatTable();         // issue 16.4
+  void newRunDialogBuildsAnApiTeacherConfig();    // issue 17 part 3, GUI
+  void newRunDialogLoadsAnApiConfigBack();        // issue 17 part 3, GUI: Run > Duplicate
+  void newRunDialogNamesTheApiFieldAtFault();     // issue 17 part 3, GUI
   // ---- issue 15 (window)
   void shortcutsAreUniqueAndWork();
   void wallTimeMatchesSummaryAfterARealRun();
@@ -1289,6 +1292,213 @@ void TestWidgets::smallWindowShowsFiguresAndValues() {
   const int narrowed = header->sectionSize(RunTableModel::NameColumn);
   window.resize(1600, 1000);
   QTRY_VERIFY(header->sectionSize(RunTableModel::NameColumn) > narrowed);
+}
+
+
+// ---- issue 17 part 3 in the GUI: a teacher behind an HTTP API
+
+namespace {
+
+const char* kTestKeyEnv = "DISTILLERY_TST_WIDGETS_API_KEY";
+
+// A store holding one finished run whose model fits the synthetic data (the API's reference).
+int64_t fittingRun(RunStore& store, const QString& dataDir) {
+  return finishedRun(store, "train", tinyTrainConfig(dataDir, 1).toJson(),
+                     {{"model", "mlp[16]"}, {"input_shape", {1, 28, 28}}, {"num_classes", 10}, {"test_accuracy", 0.8}});
+}
+
+} // namespace
+
+void TestWidgets::newRunDialogBuildsAnApiTeacherConfig() {
+  qputenv(kTestKeyEnv, "secret-key-0123456789");
+  RunStore store(":memory:");
+  const int64_t reference = fittingRun(store, dataDir_);
+  NewRunDialog dialog(store);
+  RunConfig c = RunConfig::defaultDistill();
+  c.data = tinyTrainConfig(dataDir_, 1).data;
+  c.select_best = true;
+  dialog.setConfig(c);
+  auto* apiRadio = child<QRadioButton>(&dialog, "teacherApiRadio");
+  QVERIFY(apiRadio);
+  QVERIFY(child<QWidget>(&dialog, "apiPanel")->isHidden()); // shown only for this source
+  // Settings an API run cannot have, set before the source changes: they are left out.
+  child<QCheckBox>(&dialog, "augmentFlipCheck")->setChecked(true);
+  child<QDoubleSpinBox>(&dialog, "transferFractionSpin")->setValue(0.5);
+  QVERIFY(nlohmann::json::parse(dialog.configJson().toStdString())["data"].contains("augment"));
+
+  apiRadio->setChecked(true);
+  QVERIFY(!child<QWidget>(&dialog, "apiPanel")->isHidden());
+  QVERIFY(!child<QCheckBox>(&dialog, "augmentFlipCheck")->isEnabled());
+  child<QLineEdit>(&dialog, "apiUrlEdit")->setText(QStringLiteral("http://10.0.0.7:9000"));
+  child<QLineEdit>(&dialog, "apiKeyEnvEdit")->setText(QString::fromLatin1(kTestKeyEnv));
+  auto* keyState = child<QLabel>(&dialog, "apiKeyStateLabel");
+  QCOMPARE(keyState->text(), QStringLiteral("set"));
+  QVERIFY(!keyState->toolTip().contains(QStringLiteral("secret")));
+  child<QSpinBox>(&dialog, "apiMaxQueriesSpin")->setValue(5000);
+  child<QSpinBox>(&dialog, "apiBatchSpin")->setValue(64);
+  auto* referenceCombo = child<QComboBox>(&dialog, "apiReferenceRunCombo");
+  QCOMPARE(referenceCombo->count(), 2); // none, and the run that fits
+  QCOMPARE(referenceCombo->itemData(0).toLongLong(), qint64(0));
+  referenceCombo->setCurrentIndex(referenceCombo->findData(QVariant::fromValue<qint64>(reference)));
+  child<QCheckBox>(&dialog, "apiMeasureBenignCheck")->setChecked(false);
+  child<QSpinBox>(&dialog, "epochsSpin")->setValue(3);
+  auto* strategy = child<QComboBox>(&dialog, "queryStrategyCombo");
+  selectData(strategy, QStringLiteral("active"));
+  QVERIFY(child<QWidget>(&dialog, "queryRoundsSpin")->isVisibleTo(&dialog));
+  child<QSpinBox>(&dialog, "queryRoundsSpin")->setValue(3);
+  child<QDoubleSpinBox>(&dialog, "queryInitialSpin")->setValue(0.5);
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+
+  nlohmann::json json = nlohmann::json::parse(dialog.configJson().toStdString());
+  const nlohmann::json api = {{"url", "http://10.0.0.7:9000"}, {"key_env", kTestKeyEnv}, {"max_queries", 5000},
+                              {"batch", 64}, {"reference_run", reference}, {"measure_benign", false},
+                              {"retries", 5}, {"timeout_s", 30.0}};
+  QCOMPARE(json["teacher"].dump(), nlohmann::json({{"api", api}}).dump());
+  QCOMPARE(json["queries"].dump(), nlohmann::json({{"strategy", "active"}, {"rounds", 3}, {"initial", 0.5}}).dump());
+  QCOMPARE(json["select_best"].get<bool>(), false);
+  QVERIFY(!json.contains("transfer"));
+  QVERIFY(!json["data"].contains("augment"));
+  QVERIFY(dialog.configJson().indexOf(QStringLiteral("secret")) < 0); // the key never reaches the config
+  QCOMPARE(RunConfig::fromJson(json).toJson(), json);
+
+  // Another dataset's images: the folder and format picked for the queries.
+  selectData(strategy, QStringLiteral("transfer"));
+  QVERIFY(!child<QWidget>(&dialog, "queryRoundsSpin")->isVisibleTo(&dialog));
+  QVERIFY(child<QWidget>(&dialog, "queryDataPathEdit")->isVisibleTo(&dialog));
+  selectData(child<QComboBox>(&dialog, "queryDatasetCombo"), QStringLiteral("fashion-mnist"));
+  child<QLineEdit>(&dialog, "queryDataPathEdit")->setText(dataDir_);
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+  json = nlohmann::json::parse(dialog.configJson().toStdString());
+  QCOMPARE(json["queries"]["strategy"].get<std::string>(), std::string("transfer"));
+  QCOMPARE(json["queries"]["data"]["dataset"].get<std::string>(), std::string("fashion-mnist"));
+  QCOMPARE(json["queries"]["data"]["path"].get<std::string>(), dataDir_.toStdString());
+  QCOMPARE(json["queries"]["data"]["val_size"].get<int>(), 0); // none of its images held out
+  QVERIFY(!json["queries"].contains("rounds"));
+
+  // Random noise needs no data; the key variable unset shows it (the run could not start).
+  selectData(strategy, QStringLiteral("noise"));
+  QCOMPARE(nlohmann::json::parse(dialog.configJson().toStdString())["queries"].dump(),
+           nlohmann::json({{"strategy", "noise"}}).dump());
+  qunsetenv(kTestKeyEnv);
+  child<QSpinBox>(&dialog, "apiBatchSpin")->setValue(65); // any edit looks again
+  QCOMPARE(keyState->text(), QStringLiteral("not set"));
+  QVERIFY2(dialog.validationError().startsWith(QStringLiteral("teacher.api.key_env: ")),
+           qPrintable(dialog.validationError()));
+}
+
+void TestWidgets::newRunDialogLoadsAnApiConfigBack() {
+  qputenv(kTestKeyEnv, "secret-key-0123456789");
+  RunStore store(":memory:");
+  const int64_t reference = fittingRun(store, dataDir_);
+  const nlohmann::json data = tinyTrainConfig(dataDir_, 1).toJson()["data"];
+  nlohmann::json stored = {
+      {"name", "clone"}, {"task", "distill"}, {"data", data}, {"epochs", 4},
+      {"teacher", {{"api", {{"url", "http://127.0.0.1:8400"}, {"key_env", kTestKeyEnv}, {"max_queries", 1234},
+                            {"batch", 32}, {"reference_run", reference}, {"measure_benign", false},
+                            {"retries", 2}, {"timeout_s", 5.0}, {"cache_dir", "/tmp/answers"}}}}},
+      {"student", {{"zoo", "mlp"}, {"hidden", {32}}}},
+      {"method", {{"name", "kd"}}},
+      {"queries", {{"strategy", "transfer"}, {"data", {{"dataset", "fashion-mnist"}, {"path", dataDir_.toStdString()},
+                                                       {"val_size", 50}}}}}};
+  // As Run > Duplicate does: the stored JSON read back, then given to the dialog.
+  const RunConfig given = RunConfig::fromJsonText(stored.dump());
+  NewRunDialog dialog(store);
+  dialog.setConfig(given);
+  QVERIFY(child<QRadioButton>(&dialog, "teacherApiRadio")->isChecked());
+  QVERIFY(!child<QWidget>(&dialog, "apiPanel")->isHidden());
+  QCOMPARE(child<QLineEdit>(&dialog, "apiUrlEdit")->text(), QStringLiteral("http://127.0.0.1:8400"));
+  QCOMPARE(child<QLineEdit>(&dialog, "apiKeyEnvEdit")->text(), QString::fromLatin1(kTestKeyEnv));
+  QCOMPARE(child<QSpinBox>(&dialog, "apiMaxQueriesSpin")->value(), 1234);
+  QCOMPARE(child<QSpinBox>(&dialog, "apiBatchSpin")->value(), 32);
+  QCOMPARE(child<QComboBox>(&dialog, "apiReferenceRunCombo")->currentData().toLongLong(), reference);
+  QVERIFY(!child<QCheckBox>(&dialog, "apiMeasureBenignCheck")->isChecked());
+  QCOMPARE(child<QComboBox>(&dialog, "queryStrategyCombo")->currentData().toString(), QStringLiteral("transfer"));
+  QCOMPARE(child<QComboBox>(&dialog, "queryDatasetCombo")->currentData().toString(), QStringLiteral("fashion-mnist"));
+  QCOMPARE(child<QLineEdit>(&dialog, "queryDataPathEdit")->text(), dataDir_);
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+  // Keys without a widget (retries, timeout, cache, the query data's split) survive too.
+  QCOMPARE(dialog.config().toJson().dump(), given.toJson().dump());
+
+  // An active config: its rounds and initial fraction, and a pool left to the training split.
+  stored["queries"] = {{"strategy", "active"}, {"rounds", 2}, {"initial", 0.3}};
+  const RunConfig active = RunConfig::fromJsonText(stored.dump());
+  dialog.setConfig(active);
+  QCOMPARE(child<QSpinBox>(&dialog, "queryRoundsSpin")->value(), 2);
+  QCOMPARE(child<QDoubleSpinBox>(&dialog, "queryInitialSpin")->value(), 0.3);
+  QVERIFY(child<QLineEdit>(&dialog, "queryDataPathEdit")->text().isEmpty());
+  QCOMPARE(dialog.config().toJson().dump(), active.toJson().dump());
+
+  // A zoo teacher again: the API panel hides and the config has no api or queries.
+  dialog.setConfig(RunConfig::defaultDistill());
+  QVERIFY(child<QRadioButton>(&dialog, "teacherZooRadio")->isChecked());
+  QVERIFY(child<QWidget>(&dialog, "apiPanel")->isHidden());
+  QVERIFY(!nlohmann::json::parse(dialog.configJson().toStdString()).contains("queries"));
+}
+
+void TestWidgets::newRunDialogNamesTheApiFieldAtFault() {
+  qputenv(kTestKeyEnv, "secret-key-0123456789");
+  RunStore store(":memory:");
+  NewRunDialog dialog(store);
+  RunConfig c = RunConfig::defaultDistill();
+  c.data = tinyTrainConfig(dataDir_, 1).data;
+  dialog.setConfig(c);
+  child<QRadioButton>(&dialog, "teacherApiRadio")->setChecked(true);
+  child<QLineEdit>(&dialog, "apiKeyEnvEdit")->setText(QString::fromLatin1(kTestKeyEnv));
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+  QVERIFY(okEnabled(dialog));
+
+  auto expectError = [&](const char* field) {
+    const QString error = dialog.validationError();
+    QVERIFY2(error.startsWith(QString::fromLatin1(field) + QStringLiteral(": ")), qPrintable(error));
+    QCOMPARE(child<QLabel>(&dialog, "errorLabel")->text(), error);
+    QVERIFY(!okEnabled(dialog));
+  };
+  auto* url = child<QLineEdit>(&dialog, "apiUrlEdit");
+  url->clear();
+  expectError("teacher.api.url");
+  url->setText(QStringLiteral("https://api.example.com"));
+  expectError("teacher.api.url");
+  QVERIFY(dialog.validationError().contains(QStringLiteral("https is not supported")));
+  url->setText(QStringLiteral("http://127.0.0.1:8311"));
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+
+  // The key: its variable named, and set in this process.
+  auto* keyEnv = child<QLineEdit>(&dialog, "apiKeyEnvEdit");
+  keyEnv->clear();
+  expectError("teacher.api.key_env");
+  keyEnv->setText(QStringLiteral("DISTILLERY_TST_WIDGETS_NO_SUCH_VARIABLE"));
+  expectError("teacher.api.key_env");
+  QVERIFY(dialog.validationError().contains(QStringLiteral("not set")));
+  QCOMPARE(child<QLabel>(&dialog, "apiKeyStateLabel")->text(), QStringLiteral("not set"));
+  keyEnv->setText(QString::fromLatin1(kTestKeyEnv));
+
+  // A method that reads the teacher's features: refused, naming the methods that fit.
+  selectData(child<QComboBox>(&dialog, "methodCombo"), QStringLiteral("fitnets"));
+  expectError("method.name");
+  QVERIFY(dialog.validationError().contains(QStringLiteral("kd")));
+  selectData(child<QComboBox>(&dialog, "methodCombo"), QStringLiteral("kd"));
+
+  // Another dataset's images: their folder is required and must hold them.
+  selectData(child<QComboBox>(&dialog, "queryStrategyCombo"), QStringLiteral("transfer"));
+  child<QLineEdit>(&dialog, "queryDataPathEdit")->clear();
+  expectError("queries.data");
+  child<QLineEdit>(&dialog, "queryDataPathEdit")->setText(dataDir_ + QStringLiteral("/nowhere"));
+  expectError("queries.data.path");
+
+  // Active rounds beyond the epochs.
+  selectData(child<QComboBox>(&dialog, "queryStrategyCombo"), QStringLiteral("active"));
+  child<QLineEdit>(&dialog, "queryDataPathEdit")->clear(); // the pool: the training split
+  child<QSpinBox>(&dialog, "epochsSpin")->setValue(2);
+  child<QSpinBox>(&dialog, "queryRoundsSpin")->setValue(3);
+  expectError("queries.rounds");
+  child<QSpinBox>(&dialog, "queryRoundsSpin")->setValue(2);
+  QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+
+  // A reference run that does not exist (a pasted config).
+  RunConfig pasted = dialog.config();
+  pasted.teacher.api.reference_run = 99;
+  dialog.setConfig(pasted);
+  expectError("teacher.api.reference_run");
 }
 
 QTEST_MAIN(TestWidgets)

@@ -93,6 +93,36 @@ QFormLayout* compactForm(QWidget* parent) {
   return form;
 }
 
+// Every dataset format, its summary as tooltip: the data group and the API queries' other dataset.
+void addDatasetFormats(QComboBox* combo) {
+  for (const distillery::DatasetFormat& format : distillery::datasetFormats()) {
+    const QString name = QString::fromStdString(format.name);
+    combo->addItem(name, name);
+    combo->setItemData(combo->count() - 1, QString::fromStdString(format.summary), Qt::ToolTipRole);
+  }
+}
+
+// A folder field with its Browse… button.
+QHBoxLayout* folderRow(QWidget* parent, QLineEdit* edit, const QString& caption) {
+  auto* browse = new QPushButton(QObject::tr("Browse…"), parent);
+  QObject::connect(browse, &QPushButton::clicked, edit, [parent, edit, caption] {
+    const QString dir = existingDirectory(parent, caption, edit->text());
+    if (!dir.isEmpty()) edit->setText(dir);
+  });
+  auto* row = new QHBoxLayout;
+  row->addWidget(edit, 1);
+  row->addWidget(browse);
+  return row;
+}
+
+// What a new API teacher starts from: `distillery-cli serve` on this machine, a budget to edit.
+distillery::ApiTeacherConfig defaultApiTeacher() {
+  distillery::ApiTeacherConfig a;
+  a.url = "http://127.0.0.1:8311";
+  a.max_queries = 20000;
+  return a;
+}
+
 // Selects the item with this data, adding it first if the list lacks it, so
 // values from pasted JSON survive a round trip through the form.
 void selectOrAdd(QComboBox* combo, const QString& value) {
@@ -125,9 +155,26 @@ NewRunDialog::NewRunDialog(distillery::RunStore& store, QWidget* parent) : QDial
     updateVisibility();
     updatePreview();
   });
-  connect(teacherFromZoo_, &QRadioButton::toggled, this, [this] {
-    updateVisibility();
-    updatePreview();
+  for (QRadioButton* source : {teacherFromZoo_, teacherFromApi_})
+    connect(source, &QRadioButton::toggled, this, [this] {
+      updateVisibility();
+      updatePreview();
+    });
+  connect(apiUrl_, &QLineEdit::textChanged, this, refresh);
+  connect(apiKeyEnv_, &QLineEdit::textChanged, this, refresh);
+  connect(apiMaxQueries_, &QSpinBox::valueChanged, this, refresh);
+  connect(apiBatch_, &QSpinBox::valueChanged, this, refresh);
+  connect(apiReferenceRun_, &QComboBox::currentIndexChanged, this, refresh);
+  connect(apiMeasureBenign_, &QCheckBox::toggled, this, refresh);
+  connect(queryStrategy_, &QComboBox::currentIndexChanged, this, refresh);
+  connect(queryDataPath_, &QLineEdit::textChanged, this, refresh);
+  connect(queryRounds_, &QSpinBox::valueChanged, this, refresh);
+  connect(queryInitial_, &QDoubleSpinBox::valueChanged, this, refresh);
+  connect(queryDataset_, &QComboBox::currentIndexChanged, this, [this, refresh] {
+    if (updating_) return;
+    queryDataPath_->setText(QString::fromStdString( // the format's usual folder, as the data group does
+        distillery::defaultDataConfig(queryDataset_->currentData().toString().toStdString()).path));
+    refresh();
   });
   connect(teacherPicker_, &ModelPicker::changed, this, refresh);
   connect(teacherEpochs_, &QSpinBox::valueChanged, this, refresh);
@@ -209,16 +256,123 @@ QWidget* NewRunDialog::buildTeacherGroup() {
   teacherRun_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
   teacherRun_->setMinimumContentsLength(20);
 
+  teacherFromApi_ = new QRadioButton(tr("A model behind an API (seen only through its answers)"), teacherGroup_);
+  teacherFromApi_->setObjectName(QStringLiteral("teacherApiRadio"));
+  teacherFromApi_->setToolTip(tr("Distil from a model served over HTTP, e.g. by distillery-cli serve (docs/api.md): "
+                                 "the run buys answers for the inputs its queries choose and never sees labels"));
+
   auto* sources = new QButtonGroup(teacherGroup_);
   sources->addButton(teacherFromZoo_);
   sources->addButton(teacherFromRun_);
+  sources->addButton(teacherFromApi_);
+
+  // Hidden while the API source is picked, whose fields need the room (the dialog fits 1280x800).
+  teacherZooPanel_ = new QWidget(teacherGroup_);
+  auto* zooLayout = new QVBoxLayout(teacherZooPanel_);
+  zooLayout->setContentsMargins(0, 0, 0, 0);
+  zooLayout->addWidget(teacherPicker_);
+  zooLayout->addLayout(epochsRow);
 
   layout->addWidget(teacherFromZoo_);
-  layout->addWidget(teacherPicker_);
-  layout->addLayout(epochsRow);
+  layout->addWidget(teacherZooPanel_);
   layout->addWidget(teacherFromRun_);
   layout->addWidget(teacherRun_);
+  layout->addWidget(teacherFromApi_);
+  layout->addWidget(buildApiPanel());
   return teacherGroup_;
+}
+
+QWidget* NewRunDialog::buildApiPanel() {
+  apiPanel_ = new QWidget(teacherGroup_);
+  apiPanel_->setObjectName(QStringLiteral("apiPanel"));
+  apiForm_ = compactForm(apiPanel_);
+  apiForm_->setContentsMargins(0, 0, 0, 0);
+
+  apiUrl_ = new QLineEdit(apiPanel_);
+  apiUrl_->setObjectName(QStringLiteral("apiUrlEdit"));
+  apiUrl_->setPlaceholderText(QStringLiteral("http://127.0.0.1:8311"));
+  apiUrl_->setToolTip(tr("teacher.api.url: the address of distillery-cli serve or a compatible server (http://)"));
+  apiKeyEnv_ = new QLineEdit(apiPanel_);
+  apiKeyEnv_->setObjectName(QStringLiteral("apiKeyEnvEdit"));
+  apiKeyEnv_->setToolTip(tr("teacher.api.key_env: the environment variable that holds the API key; "
+                            "the config names the variable, never the key"));
+  apiKeyState_ = new QLabel(apiPanel_);
+  apiKeyState_->setObjectName(QStringLiteral("apiKeyStateLabel"));
+  auto* keyRow = new QHBoxLayout;
+  keyRow->addWidget(apiKeyEnv_, 1);
+  keyRow->addWidget(apiKeyState_);
+
+  apiMaxQueries_ = new QSpinBox(apiPanel_);
+  apiMaxQueries_->setObjectName(QStringLiteral("apiMaxQueriesSpin"));
+  apiMaxQueries_->setRange(1, INT_MAX);
+  apiMaxQueries_->setSingleStep(1000);
+  apiMaxQueries_->setGroupSeparatorShown(true);
+  apiMaxQueries_->setToolTip(tr("teacher.api.max_queries: the training answers the run may buy (its budget)"));
+  apiBatch_ = new QSpinBox(apiPanel_);
+  apiBatch_->setObjectName(QStringLiteral("apiBatchSpin"));
+  apiBatch_->setRange(1, 1 << 20);
+  apiBatch_->setToolTip(tr("teacher.api.batch: inputs sent per request"));
+  auto* budgetRow = new QHBoxLayout;
+  budgetRow->addWidget(apiMaxQueries_, 1);
+  budgetRow->addWidget(new QLabel(tr("batch"), apiPanel_));
+  budgetRow->addWidget(apiBatch_, 1);
+
+  apiReferenceRun_ = new QComboBox(apiPanel_);
+  apiReferenceRun_->setObjectName(QStringLiteral("apiReferenceRunCombo"));
+  apiReferenceRun_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  apiReferenceRun_->setMinimumContentsLength(20);
+  apiReferenceRun_->setToolTip(tr("teacher.api.reference_run, evaluation only: a finished run holding the undefended "
+                                  "teacher, for the student's fidelity and the benign cost; training never sees it"));
+  apiMeasureBenign_ = new QCheckBox(tr("measure what honest users get (test split sent once)"), apiPanel_);
+  apiMeasureBenign_->setObjectName(QStringLiteral("apiMeasureBenignCheck"));
+  apiMeasureBenign_->setToolTip(tr("teacher.api.measure_benign: the accuracy of the API's answers on the test split; "
+                                   "these queries are counted apart, as evaluation"));
+
+  queryStrategy_ = new QComboBox(apiPanel_);
+  queryStrategy_->setObjectName(QStringLiteral("queryStrategyCombo"));
+  queryStrategy_->addItem(tr("the task's training images"), QStringLiteral("train"));
+  queryStrategy_->addItem(tr("another dataset's images"), QStringLiteral("transfer"));
+  queryStrategy_->addItem(tr("random noise"), QStringLiteral("noise"));
+  queryStrategy_->addItem(tr("active learning: least certain first"), QStringLiteral("active"));
+  queryStrategy_->setToolTip(tr("queries.strategy: which inputs the run buys answers for"));
+  queryDataset_ = new QComboBox(apiPanel_);
+  queryDataset_->setObjectName(QStringLiteral("queryDatasetCombo"));
+  addDatasetFormats(queryDataset_);
+  queryDataset_->setToolTip(tr("queries.data.dataset: the format of the images sent"));
+  queryDataPath_ = new QLineEdit(apiPanel_);
+  queryDataPath_->setObjectName(QStringLiteral("queryDataPathEdit"));
+  queryDataPath_->setToolTip(tr("queries.data.path"));
+  queryRounds_ = new QSpinBox(apiPanel_);
+  queryRounds_->setObjectName(QStringLiteral("queryRoundsSpin"));
+  queryRounds_->setRange(1, 1000);
+  queryRounds_->setToolTip(tr("queries.rounds: purchase rounds, at most one per epoch"));
+  queryInitial_ = new QDoubleSpinBox(apiPanel_);
+  queryInitial_->setObjectName(QStringLiteral("queryInitialSpin"));
+  queryInitial_->setRange(0.01, 1.0);
+  queryInitial_->setDecimals(2);
+  queryInitial_->setSingleStep(0.05);
+  queryInitial_->setToolTip(tr("queries.initial: the fraction of the budget bought at random before the first round"));
+  queryActiveRow_ = new QWidget(apiPanel_);
+  auto* activeRow = new QHBoxLayout(queryActiveRow_);
+  activeRow->setContentsMargins(0, 0, 0, 0);
+  activeRow->addWidget(queryRounds_, 1);
+  activeRow->addWidget(new QLabel(tr("initial fraction"), queryActiveRow_));
+  activeRow->addWidget(queryInitial_, 1);
+
+  apiForm_->addRow(tr("URL:"), apiUrl_);
+  apiForm_->addRow(tr("Key variable:"), keyRow);
+  apiForm_->addRow(tr("Max queries:"), budgetRow);
+  apiForm_->addRow(tr("Reference run:"), apiReferenceRun_);
+  apiForm_->addRow(QString(), apiMeasureBenign_);
+  apiForm_->addRow(tr("Queries:"), queryStrategy_);
+  apiForm_->addRow(tr("Query format:"), queryDataset_);
+  queryDataRow_ = new QWidget(apiPanel_);
+  QHBoxLayout* folder = folderRow(this, queryDataPath_, tr("Folder of the images to query"));
+  folder->setContentsMargins(0, 0, 0, 0);
+  queryDataRow_->setLayout(folder);
+  apiForm_->addRow(tr("Query folder:"), queryDataRow_);
+  apiForm_->addRow(tr("Rounds:"), queryActiveRow_);
+  return apiPanel_;
 }
 
 QWidget* NewRunDialog::buildStudentGroup() {
@@ -333,23 +487,12 @@ QWidget* NewRunDialog::buildDataGroup() {
   auto* form = compactForm(group);
   dataset_ = new QComboBox(group);
   dataset_->setObjectName(QStringLiteral("datasetCombo"));
-  for (const distillery::DatasetFormat& format : distillery::datasetFormats()) {
-    const QString name = QString::fromStdString(format.name);
-    dataset_->addItem(name, name);
-    dataset_->setItemData(dataset_->count() - 1, QString::fromStdString(format.summary), Qt::ToolTipRole);
-  }
+  addDatasetFormats(dataset_);
   dataset_->setToolTip(tr("The dataset format; known datasets come with their usual path, mean and std"));
   form->addRow(tr("Dataset:"), dataset_);
   dataPath_ = new QLineEdit(group);
   dataPath_->setObjectName(QStringLiteral("dataPathEdit"));
-  auto* browse = new QPushButton(tr("Browse…"), group);
-  connect(browse, &QPushButton::clicked, this, [this] {
-    const QString dir = existingDirectory(this, tr("Dataset folder"), dataPath_->text());
-    if (!dir.isEmpty()) dataPath_->setText(dir);
-  });
-  auto* pathRow = new QHBoxLayout;
-  pathRow->addWidget(dataPath_, 1);
-  pathRow->addWidget(browse);
+  QHBoxLayout* pathRow = folderRow(this, dataPath_, tr("Dataset folder"));
   trainLimit_ = new QSpinBox(group);
   trainLimit_->setObjectName(QStringLiteral("trainLimitSpin"));
   trainLimit_->setRange(0, INT_MAX);
@@ -482,19 +625,38 @@ void NewRunDialog::loadFinishedRuns() {
 void NewRunDialog::updateTeacherRuns(const distillery::RunConfig& c) {
   const std::string key = teacherDataKey(c);
   const qint64 wanted = c.teacher.kind == distillery::TeacherSource::Kind::Run ? c.teacher.run_id : 0;
-  const bool listed = wanted == 0 || teacherRun_->findData(QVariant::fromValue<qint64>(wanted)) >= 0;
-  if (key == teacherRunsKey_ && listed) {
-    if (wanted > 0) { // the config names one of the offered runs: show it
+  // Another source keeps the reference picked, for when the API source is picked again.
+  const qint64 reference = c.hasApiTeacher() ? c.teacher.api.reference_run : apiReferenceRun_->currentData().toLongLong();
+  auto listed = [](QComboBox* combo, qint64 id) {
+    return id == 0 || combo->findData(QVariant::fromValue<qint64>(id)) >= 0;
+  };
+  if (key == teacherRunsKey_ && listed(teacherRun_, wanted) && listed(apiReferenceRun_, reference)) {
+    // The config names runs already offered: show them.
+    if (wanted > 0) {
       const QSignalBlocker blocker(teacherRun_);
       teacherRun_->setCurrentIndex(teacherRun_->findData(QVariant::fromValue<qint64>(wanted)));
     }
+    const QSignalBlocker blocker(apiReferenceRun_);
+    apiReferenceRun_->setCurrentIndex(std::max(0, apiReferenceRun_->findData(QVariant::fromValue<qint64>(reference))));
     return;
   }
   teacherRunsKey_ = key;
-  const qint64 picked = teacherRun_->currentData().toLongLong();
-  const bool was = teacherRun_->blockSignals(true);
-  teacherRun_->clear();
   const distillery::DataProbe probe = distillery::probeData(c.data);
+  fillRunCombo(teacherRun_, c, probe, wanted, false);
+  fillRunCombo(apiReferenceRun_, c, probe, reference, true);
+  teacherFromRun_->setText(teacherRun_->count() > 0
+                               ? tr("Use the model of a finished run")
+                               : finishedRuns_.empty() ? tr("Use the model of a finished run (none yet)")
+                                                       : tr("Use the model of a finished run (none fits this data)"));
+}
+
+// The finished runs whose model fits `c`, and `wanted` even when it does not (so the reason shows).
+void NewRunDialog::fillRunCombo(QComboBox* combo, const distillery::RunConfig& c, const distillery::DataProbe& probe,
+                                qint64 wanted, bool offer_none) {
+  const qint64 picked = combo->currentData().toLongLong();
+  const QSignalBlocker blocker(combo);
+  combo->clear();
+  if (offer_none) combo->addItem(tr("none"), QVariant::fromValue<qint64>(0));
   for (const distillery::RunRecord& run : finishedRuns_) {
     const std::string why = distillery::teacherRunMismatch(run, c, probe);
     if (!why.empty() && run.id != wanted) continue;
@@ -508,20 +670,15 @@ void NewRunDialog::updateTeacherRuns(const distillery::RunConfig& c) {
         break;
       }
     }
-    if (!why.empty()) text += tr(" — cannot teach this run");
-    teacherRun_->addItem(text, QVariant::fromValue<qint64>(run.id));
-    if (!why.empty()) teacherRun_->setItemData(teacherRun_->count() - 1, QString::fromStdString(why), Qt::ToolTipRole);
+    if (!why.empty()) text += offer_none ? tr(" — does not fit this data") : tr(" — cannot teach this run");
+    combo->addItem(text, QVariant::fromValue<qint64>(run.id));
+    if (!why.empty()) combo->setItemData(combo->count() - 1, QString::fromStdString(why), Qt::ToolTipRole);
   }
-  if (wanted > 0 && teacherRun_->findData(QVariant::fromValue<qint64>(wanted)) < 0)
-    teacherRun_->addItem(tr("#%1 (not a finished run in this store)").arg(wanted), QVariant::fromValue<qint64>(wanted));
-  // The config's teacher run, else the one picked before, if it is still offered.
-  const int index = teacherRun_->findData(QVariant::fromValue<qint64>(wanted > 0 ? wanted : picked));
-  teacherRun_->setCurrentIndex(index >= 0 ? index : 0);
-  teacherRun_->blockSignals(was);
-  teacherFromRun_->setText(teacherRun_->count() > 0
-                               ? tr("Use the model of a finished run")
-                               : finishedRuns_.empty() ? tr("Use the model of a finished run (none yet)")
-                                                       : tr("Use the model of a finished run (none fits this data)"));
+  if (wanted > 0 && combo->findData(QVariant::fromValue<qint64>(wanted)) < 0)
+    combo->addItem(tr("#%1 (not a finished run in this store)").arg(wanted), QVariant::fromValue<qint64>(wanted));
+  // The config's run, else the one picked before, if it is still offered.
+  const int index = combo->findData(QVariant::fromValue<qint64>(wanted > 0 ? wanted : picked));
+  combo->setCurrentIndex(index >= 0 ? index : 0);
 }
 
 std::vector<qint64> NewRunDialog::offeredTeacherRuns() const {
@@ -546,8 +703,36 @@ void NewRunDialog::updateVisibility() {
   const bool zoo = teacherFromZoo_->isChecked();
   teacherPicker_->setEnabled(zoo);
   teacherEpochs_->setEnabled(zoo && !teacherPicker_->spec().isTorchScript()); // a file is not trained
-  teacherRun_->setEnabled(!zoo && teacherRun_->count() > 0);
-  hideLabels_->setEnabled(distill);
+  teacherRun_->setEnabled(teacherFromRun_->isChecked() && teacherRun_->count() > 0);
+  const bool api = distill && teacherFromApi_->isChecked();
+  apiPanel_->setVisible(teacherFromApi_->isChecked());
+  teacherZooPanel_->setVisible(!teacherFromApi_->isChecked());
+  const QString strategy = queryStrategy_->currentData().toString();
+  const bool active = strategy == QLatin1String("active");
+  const bool other_data = active || strategy == QLatin1String("transfer");
+  apiForm_->setRowVisible(queryDataset_, other_data);
+  apiForm_->setRowVisible(queryDataRow_, other_data);
+  apiForm_->setRowVisible(queryActiveRow_, active);
+  // Active learning picks from a pool; transfer sends the folder's images.
+  if (auto* label = qobject_cast<QLabel*>(apiForm_->labelForField(queryDataset_)))
+    label->setText(active ? tr("Pool format:") : tr("Query format:"));
+  if (auto* label = qobject_cast<QLabel*>(apiForm_->labelForField(queryDataRow_)))
+    label->setText(active ? tr("Pool folder:") : tr("Query folder:"));
+  queryDataPath_->setPlaceholderText(active ? tr("empty: the pool is the training split")
+                                            : tr("the folder of the images to send"));
+  const QString key_env = apiKeyEnv_->text().trimmed();
+  const bool key_set = !key_env.isEmpty() && !qEnvironmentVariableIsEmpty(key_env.toLocal8Bit().constData());
+  apiKeyState_->setText(key_set ? tr("set") : tr("not set"));
+  apiKeyState_->setStyleSheet(key_set ? QStringLiteral("color: #1e8449;") : QStringLiteral("color: #c0392b;"));
+  apiKeyState_->setToolTip(key_set ? tr("%1 is set in this program's environment; the run sends it as the key")
+                                         .arg(key_env)
+                                   : tr("%1 is not set in this program's environment: export it before starting "
+                                        "Distillery").arg(key_env.isEmpty() ? tr("The variable") : key_env));
+  // An API run's inputs are the queries, sent as they are: no transfer set, no augmentation, no labels.
+  for (QWidget* w : {static_cast<QWidget*>(augmentCrop_), static_cast<QWidget*>(augmentFlip_),
+                     static_cast<QWidget*>(transferFraction_)})
+    w->setEnabled(!api);
+  hideLabels_->setEnabled(distill && !api);
   const distillery::DatasetFormat* format = distillery::findDatasetFormat(dataset_->currentData().toString().toStdString());
   labelColumn_->setEnabled(format && formatReads(*format, "label_column"));
   // What the path must hold, in the format's words (e.g. the IDX files, a folder per class).
@@ -567,6 +752,8 @@ distillery::RunConfig NewRunDialog::config() const {
       c.teacher.kind = c.teacher.model.isTorchScript() ? distillery::TeacherSource::Kind::TorchScript
                                                        : distillery::TeacherSource::Kind::Zoo;
       c.teacher.train_epochs = teacherEpochs_->value();
+    } else if (teacherFromApi_->isChecked()) {
+      c.teacher.kind = distillery::TeacherSource::Kind::Api;
     } else {
       c.teacher.kind = distillery::TeacherSource::Kind::Run;
       c.teacher.run_id = teacherRun_->currentData().toLongLong();
@@ -603,7 +790,55 @@ distillery::RunConfig NewRunDialog::config() const {
   c.transfer.fraction = transferFraction_->value();
   c.transfer.hide_labels = c.isDistill() && hideLabels_->isChecked();
   if (!c.isDistill()) c.transfer.data.reset();
+  if (c.hasApiTeacher()) readApiPanel(c);
   return c;
+}
+
+void NewRunDialog::readApiPanel(distillery::RunConfig& c) const {
+  distillery::ApiTeacherConfig& a = c.teacher.api; // retries, timeout_s, cache_dir: as last set
+  a.url = apiUrl_->text().trimmed().toStdString();
+  a.key_env = apiKeyEnv_->text().trimmed().toStdString();
+  a.max_queries = apiMaxQueries_->value();
+  a.batch = apiBatch_->value();
+  a.reference_run = apiReferenceRun_->currentData().toLongLong();
+  a.measure_benign = apiMeasureBenign_->isChecked();
+  distillery::QueryConfig& q = c.queries;
+  q.strategy = queryStrategy_->currentData().toString().toStdString();
+  const std::string path = queryDataPath_->text().trimmed().toStdString();
+  if ((q.strategy == "transfer" || q.strategy == "active") && !path.empty()) {
+    const std::string dataset = queryDataset_->currentData().toString().toStdString();
+    if (!q.data || q.data->dataset != dataset) {
+      q.data = distillery::defaultDataConfig(dataset);
+      // Every image of the other dataset may be sent: none is held out for validation.
+      q.data->val_size = 0;
+      q.data->val_fraction.reset();
+    }
+    q.data->path = path;
+  } else {
+    q.data.reset(); // transfer without a folder: the config check says queries.data is missing
+  }
+  q.rounds = queryRounds_->value();
+  q.initial = queryInitial_->value();
+  // The student sees only the API's answers to the queries, as sent: nothing labelled to select
+  // on, no transfer set of the task's own, no augmented inputs nobody bought answers for.
+  c.select_best = false;
+  c.transfer = distillery::TransferConfig{};
+  c.data.augment = distillery::AugmentConfig{};
+}
+
+void NewRunDialog::setApiPanel(const distillery::RunConfig& c) {
+  const distillery::ApiTeacherConfig a = c.hasApiTeacher() ? c.teacher.api : defaultApiTeacher();
+  apiUrl_->setText(QString::fromStdString(a.url));
+  apiKeyEnv_->setText(QString::fromStdString(a.key_env));
+  apiMaxQueries_->setValue(int(std::clamp<int64_t>(a.max_queries, 1, INT_MAX)));
+  apiBatch_->setValue(int(std::clamp<int64_t>(a.batch, 1, 1 << 20)));
+  apiMeasureBenign_->setChecked(a.measure_benign);
+  const distillery::QueryConfig q = c.hasApiTeacher() ? c.queries : distillery::QueryConfig{};
+  queryStrategy_->setCurrentIndex(std::max(0, queryStrategy_->findData(QString::fromStdString(q.strategy))));
+  if (q.data) selectOrAdd(queryDataset_, QString::fromStdString(q.data->dataset));
+  queryDataPath_->setText(q.data ? QString::fromStdString(q.data->path) : QString());
+  queryRounds_->setValue(q.rounds);
+  queryInitial_->setValue(q.initial);
 }
 
 void NewRunDialog::setConfig(const distillery::RunConfig& c) {
@@ -614,9 +849,13 @@ void NewRunDialog::setConfig(const distillery::RunConfig& c) {
 
   teacherPicker_->setSpec(c.teacher.model);
   teacherEpochs_->setValue(c.teacher.train_epochs);
+  setApiPanel(c);
   if (c.teacher.kind == distillery::TeacherSource::Kind::Run && c.teacher.run_id > 0) {
     updateTeacherRuns(c); // lists this run even when it cannot teach, so the reason shows
     teacherFromRun_->setChecked(true);
+  } else if (c.hasApiTeacher()) {
+    updateTeacherRuns(c); // lists the reference run, or says why it does not fit
+    teacherFromApi_->setChecked(true);
   } else {
     teacherFromZoo_->setChecked(true);
   }
@@ -702,8 +941,9 @@ void NewRunDialog::accept() {
 
 std::optional<distillery::ModelSpec> NewRunDialog::teacherSpecForCard(const distillery::RunConfig& c) const {
   if (!c.isDistill()) return std::nullopt;
-  if (c.teacher.kind == distillery::TeacherSource::Kind::Run) {
-    auto it = runModels_.find(c.teacher.run_id);
+  if (c.teacher.kind == distillery::TeacherSource::Kind::Run || c.hasApiTeacher()) {
+    // An API's model is unknown here; its reference run, when named, holds the undefended one.
+    auto it = runModels_.find(c.hasApiTeacher() ? c.teacher.api.reference_run : c.teacher.run_id);
     if (it == runModels_.end()) return std::nullopt;
     return it->second;
   }

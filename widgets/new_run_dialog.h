@@ -1,6 +1,7 @@
 #pragma once
 // The form that builds a RunConfig: task, teacher (a new zoo model trained
-// first, a TorchScript file, or a finished run from the store), the student
+// first, a TorchScript file, a finished run from the store, or a model behind
+// an HTTP API with the queries bought from it), the student
 // (a zoo model or a TorchScript file), each with its model card, the method with a parameter form
 // generated from its schema, training and data settings. The resulting JSON is
 // shown and can be copied; it can also be edited and applied, pasted or
@@ -23,6 +24,7 @@ class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
 class QDoubleSpinBox;
+class QFormLayout;
 class QGroupBox;
 class QLabel;
 class QLineEdit;
@@ -32,6 +34,7 @@ class QSpinBox;
 
 namespace distillery {
 class RunStore;
+struct DataProbe;
 struct RunRecord;
 } // namespace distillery
 
@@ -65,14 +68,21 @@ public Q_SLOTS:
 private:
   QWidget* buildGeneralGroup();
   QWidget* buildTeacherGroup();
+  QWidget* buildApiPanel(); // teacher.api and queries: shown when the API source is picked
   QWidget* buildStudentGroup();
   QWidget* buildMethodGroup();
   QWidget* buildTrainingGroup();
   QWidget* buildDataGroup();
   QWidget* buildJsonPanel();
   void loadFinishedRuns();
-  // Offers the finished runs that can teach `config` (same task family, model fits the data).
+  // Offers the finished runs that can teach `config` (same task family, model fits the data),
+  // as teachers and as the API teacher's reference for evaluation.
   void updateTeacherRuns(const distillery::RunConfig& config);
+  void fillRunCombo(QComboBox* combo, const distillery::RunConfig& config, const distillery::DataProbe& probe,
+                    qint64 wanted, bool offer_none);
+  // The teacher.api and queries the API panel describes, over what the last setConfig() gave.
+  void readApiPanel(distillery::RunConfig& config) const;
+  void setApiPanel(const distillery::RunConfig& config);
   void selectMethod(const QString& name);
   void updateVisibility();
   void updatePreview();
@@ -93,10 +103,28 @@ private:
   QComboBox* task_ = nullptr;
   QGroupBox* teacherGroup_ = nullptr;
   QRadioButton* teacherFromZoo_ = nullptr;
+  QWidget* teacherZooPanel_ = nullptr; // the picker and its epochs
   QRadioButton* teacherFromRun_ = nullptr;
   ModelPicker* teacherPicker_ = nullptr;
   QSpinBox* teacherEpochs_ = nullptr;
   QComboBox* teacherRun_ = nullptr;
+  QRadioButton* teacherFromApi_ = nullptr;
+  QWidget* apiPanel_ = nullptr;
+  QFormLayout* apiForm_ = nullptr;
+  QLineEdit* apiUrl_ = nullptr;
+  QLineEdit* apiKeyEnv_ = nullptr;
+  QLabel* apiKeyState_ = nullptr; // whether the variable is set here; never its value
+  QSpinBox* apiMaxQueries_ = nullptr;
+  QSpinBox* apiBatch_ = nullptr;
+  QComboBox* apiReferenceRun_ = nullptr;
+  QCheckBox* apiMeasureBenign_ = nullptr;
+  QComboBox* queryStrategy_ = nullptr;
+  QWidget* queryDataRow_ = nullptr;
+  QComboBox* queryDataset_ = nullptr;
+  QLineEdit* queryDataPath_ = nullptr;
+  QWidget* queryActiveRow_ = nullptr;
+  QSpinBox* queryRounds_ = nullptr;
+  QDoubleSpinBox* queryInitial_ = nullptr;
   QGroupBox* studentGroup_ = nullptr;
   ModelPicker* studentPicker_ = nullptr;
   QGroupBox* methodGroup_ = nullptr;

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -108,6 +109,24 @@ std::optional<ModelSpec> storedTeacherSpec(RunStore& store, int64_t id) {
   }
 }
 
+// What an API run needs on this side: its key in the environment, the other
+// dataset it queries, and a reference run (evaluation only) that fits the data.
+void checkApiTeacher(const RunConfig& c, RunStore* store, const DataProbe& probe) {
+  const std::string& env = c.teacher.api.key_env;
+  const char* key = std::getenv(env.c_str());
+  if (!key || !*key) // as ApiTeacher reads it
+    throw ConfigError("teacher.api.key_env", "the environment variable " + env +
+                                                 " is not set; it must hold the API key (export " + env +
+                                                 "=KEY before starting)");
+  if (c.queries.data) checkData(*c.queries.data, "queries.data");
+  const int64_t reference = c.teacher.api.reference_run;
+  if (reference <= 0 || !store) return;
+  auto record = store->run(reference);
+  if (!record) throw ConfigError("teacher.api.reference_run", runText(reference) + " does not exist in the store");
+  const std::string why = teacherRunMismatch(*record, c, probe);
+  if (!why.empty()) throw ConfigError("teacher.api.reference_run", runText(reference) + " " + why);
+}
+
 void checkImageRun(const RunConfig& c, RunStore* store, PreflightDepth depth) {
   const DataProbe probe = checkData(c.data, "data");
   if (c.transfer.data) checkData(*c.transfer.data, "transfer.data");
@@ -125,6 +144,7 @@ void checkImageRun(const RunConfig& c, RunStore* store, PreflightDepth depth) {
     const std::string why = teacherRunMismatch(*record, c, probe);
     if (!why.empty()) throw ConfigError("teacher.run", runText(c.teacher.run_id) + " " + why);
   }
+  if (c.hasApiTeacher()) checkApiTeacher(c, store, probe);
   if (depth != PreflightDepth::Full) return;
 
   const MethodInfo* method = findMethod(c.method.name);

@@ -5,7 +5,8 @@
 // look at the world the run will meet: the data files exist in the layout their
 // format needs, the validation split leaves training samples, the teacher run
 // exists, is finished and fits the task and data, TorchScript files load and
-// fit, feature-layer names exist on the models. `distillery-cli run` and
+// fit, feature-layer names exist on the models; an API teacher's key is in the
+// environment, its query data exists, its reference run fits. `distillery-cli run` and
 // `sweep`, the GUI's RunController and the New Run dialogs call it; the engine
 // still checks everything again when the run starts.
 #include "core/config/run_config.h"
@@ -24,7 +25,8 @@ enum class PreflightDepth {
 };
 
 // Throws ConfigError naming the field (name, data.path, data.val_size,
-// teacher.run, teacher.torchscript, method.teacher_layer, corpus.path, ...).
+// teacher.run, teacher.torchscript, teacher.api.key_env, teacher.api.reference_run,
+// queries.data.path, method.teacher_layer, corpus.path, ...).
 // store: where teacher runs are looked up (nullptr: a teacher run cannot be checked).
 void preflightRun(const RunConfig& config, RunStore* store, PreflightDepth depth = PreflightDepth::Full);
 
