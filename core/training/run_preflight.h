@@ -5,7 +5,8 @@
 // look at the world the run will meet: the data files exist in the layout their
 // format needs, the validation split leaves training samples, the teacher run
 // exists, is finished and fits the task and data, TorchScript files load and
-// fit, feature-layer names exist on the models. `distillery-cli run` and
+// fit, feature-layer names exist on the models, a teacher API answers (Full:
+// GET /v1/info with the run's key) with a mode the method can use. `distillery-cli run` and
 // `sweep`, the GUI's RunController and the New Run dialogs call it; the engine
 // still checks everything again when the run starts.
 #include "core/config/run_config.h"
@@ -20,11 +21,12 @@ struct DataProbe;
 
 enum class PreflightDepth {
   Quick, // files, store lookups and config arithmetic: cheap enough for every edit of a form
-  Full,  // also builds or loads the models (layer names, TorchScript files) and reads a char corpus
+  Full,  // also builds or loads the models (layer names, TorchScript files), reads a char corpus and asks a teacher API
 };
 
 // Throws ConfigError naming the field (name, data.path, data.val_size,
-// teacher.run, teacher.torchscript, method.teacher_layer, corpus.path, ...).
+// teacher.run, teacher.torchscript, method.teacher_layer, corpus.path,
+// teacher.api.key_env, teacher.api.url, teacher.api.reference_run, ...).
 // store: where teacher runs are looked up (nullptr: a teacher run cannot be checked).
 void preflightRun(const RunConfig& config, RunStore* store, PreflightDepth depth = PreflightDepth::Full);
 
