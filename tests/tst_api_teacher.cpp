@@ -398,6 +398,8 @@ private Q_SLOTS:
     QCOMPARE(s.value("status", std::string()), std::string("finished"));
     QCOMPARE(s["summary"]["api"].value("queries", -1.0), 700.0);
     QCOMPARE(s["summary"]["api"].value("queries_bought", int64_t(-1)), int64_t(0)); // all from the cache
+    // Money is a cost counter like queries: the checkpoint resumed from carries it.
+    QVERIFY2(std::fabs(s["summary"].value("money", -1.0) - 700 * kPrice / 1000) < 1e-12, s["summary"].dump().c_str());
     // Only the test split was bought after the kill during training.
     QCOMPARE(log.scalar(answered("kr")), bought_for_training + kTest);
     // An input answered twice can only be one in flight at the first kill (the

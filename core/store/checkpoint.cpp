@@ -53,6 +53,7 @@ std::string encodeCheckpoint(const TrainingCheckpoint& c) {
                            {"samples", c.samples},
                            {"flops", c.flops},
                            {"teacher_queries", c.teacher_queries},
+                           {"money", c.money},
                            {"wall_s", c.wall_s},
                            {"lr", c.lr},
                            {"total_steps", c.total_steps},
@@ -88,6 +89,7 @@ TrainingCheckpoint decodeCheckpoint(const std::string& bytes, const std::string&
     c.samples = h.at("samples").get<double>();
     c.flops = h.at("flops").get<double>();
     c.teacher_queries = h.at("teacher_queries").get<double>();
+    c.money = h.value("money", 0.0); // absent from checkpoints written before API teachers
     c.wall_s = h.at("wall_s").get<double>();
     c.lr = h.at("lr").get<double>();
     c.total_steps = h.at("total_steps").get<int64_t>();
