@@ -1,5 +1,6 @@
 #include "core/training/run_preflight.h"
 
+#include "core/api/api_server_info.h"
 #include "core/data/data_probe.h"
 #include "core/base/errors.h"
 #include "core/methods/feature_distiller.h"
@@ -9,6 +10,7 @@
 #include "core/models/scripted_classifier.h"
 #include "core/lm/text_corpus.h"
 #include "core/lm/text_vocabulary.h"
+#include "serve/api_client.h"
 
 #include <algorithm>
 #include <cctype>
@@ -111,7 +113,7 @@ std::optional<ModelSpec> storedTeacherSpec(RunStore& store, int64_t id) {
 
 // What an API run needs on this side: its key in the environment, the other
 // dataset it queries, and a reference run (evaluation only) that fits the data.
-void checkApiTeacher(const RunConfig& c, RunStore* store, const DataProbe& probe) {
+void checkApiTeacherQuick(const RunConfig& c, RunStore* store, const DataProbe& probe) {
   const std::string& env = c.teacher.api.key_env;
   const char* key = std::getenv(env.c_str());
   if (!key || !*key) // as ApiTeacher reads it
@@ -127,6 +129,44 @@ void checkApiTeacher(const RunConfig& c, RunStore* store, const DataProbe& probe
   if (!why.empty()) throw ConfigError("teacher.api.reference_run", runText(reference) + " " + why);
 }
 
+// Asks the API about itself (GET /v1/info with the run's key), once, without
+// retries and with a short timeout so a preflight never hangs: the key must be
+// set and accepted, the server reachable, its output mode enough for the method,
+// its input shape and classes those of the data. The engine asks again at start.
+void checkApiTeacherServer(const RunConfig& c, const DataProbe& probe) {
+  const ApiTeacherConfig& api = c.teacher.api;
+  const char* key = std::getenv(api.key_env.c_str()); // set: checkApiTeacherQuick ran first
+  if (!key) return;
+  ApiServerInfo info;
+  try {
+    ApiClientOptions options;
+    options.retries = 0;
+    options.timeout_s = std::min(api.timeout_s, 5.0);
+    ApiClient client(api.url, key, options);
+    info = ApiServerInfo::fromJson(client.info(), api.url);
+  } catch (const ApiError& e) {
+    throw ConfigError("teacher.api.url", e.what());
+  }
+  const std::string mismatch = apiMethodMismatch(c.method.name, info.output_mode);
+  if (!mismatch.empty()) throw ConfigError("method.name", mismatch);
+  std::string differs;
+  if (probe.shapeKnown()) {
+    const std::vector<int64_t> want{probe.channels, probe.height, probe.width};
+    if (info.input_shape != want) {
+      differs = "takes inputs of shape [";
+      for (size_t i = 0; i < info.input_shape.size(); ++i)
+        differs += (i ? ", " : "") + std::to_string(info.input_shape[i]);
+      differs += "]";
+    }
+  }
+  if (probe.classes > 0 && info.classes != probe.classes)
+    differs += (differs.empty() ? "" : " and ") + std::string("answers over ") + std::to_string(info.classes) +
+               " classes";
+  if (!differs.empty())
+    throw ConfigError("teacher.api.url", "teacher API " + api.url + " " + differs + "; this run's data (" +
+                                             c.data.path + ") has " + probe.describe());
+}
+
 void checkImageRun(const RunConfig& c, RunStore* store, PreflightDepth depth) {
   const DataProbe probe = checkData(c.data, "data");
   if (c.transfer.data) checkData(*c.transfer.data, "transfer.data");
@@ -137,6 +177,13 @@ void checkImageRun(const RunConfig& c, RunStore* store, PreflightDepth depth) {
     return;
   }
 
+  if (c.hasApiTeacher()) {
+    checkApiTeacherQuick(c, store, probe);
+    if (depth == PreflightDepth::Full) checkApiTeacherServer(c, probe);
+    if (depth != PreflightDepth::Full || !c.student.isTorchScript()) return;
+    loadForCheck(c.student, probe, "student.torchscript", true);
+    return;
+  }
   if (c.teacher.kind == TeacherSource::Kind::TorchScript) checkTorchScriptFile(c.teacher.model, "teacher.torchscript");
   if (c.teacher.kind == TeacherSource::Kind::Run && store) {
     auto record = store->run(c.teacher.run_id);
@@ -144,7 +191,6 @@ void checkImageRun(const RunConfig& c, RunStore* store, PreflightDepth depth) {
     const std::string why = teacherRunMismatch(*record, c, probe);
     if (!why.empty()) throw ConfigError("teacher.run", runText(c.teacher.run_id) + " " + why);
   }
-  if (c.hasApiTeacher()) checkApiTeacher(c, store, probe);
   if (depth != PreflightDepth::Full) return;
 
   const MethodInfo* method = findMethod(c.method.name);

@@ -6,7 +6,8 @@
 // format needs, the validation split leaves training samples, the teacher run
 // exists, is finished and fits the task and data, TorchScript files load and
 // fit, feature-layer names exist on the models; an API teacher's key is in the
-// environment, its query data exists, its reference run fits. `distillery-cli run` and
+// environment, its query data exists, its reference run fits, and (Full) the API
+// answers GET /v1/info with the run's key in a mode the method can use. `distillery-cli run` and
 // `sweep`, the GUI's RunController and the New Run dialogs call it; the engine
 // still checks everything again when the run starts.
 #include "core/config/run_config.h"
@@ -21,12 +22,12 @@ struct DataProbe;
 
 enum class PreflightDepth {
   Quick, // files, store lookups and config arithmetic: cheap enough for every edit of a form
-  Full,  // also builds or loads the models (layer names, TorchScript files) and reads a char corpus
+  Full,  // also builds or loads the models (layer names, TorchScript files), reads a char corpus and asks a teacher API
 };
 
 // Throws ConfigError naming the field (name, data.path, data.val_size,
-// teacher.run, teacher.torchscript, teacher.api.key_env, teacher.api.reference_run,
-// queries.data.path, method.teacher_layer, corpus.path, ...).
+// teacher.run, teacher.torchscript, teacher.api.key_env, teacher.api.url,
+// teacher.api.reference_run, queries.data.path, method.teacher_layer, corpus.path, ...).
 // store: where teacher runs are looked up (nullptr: a teacher run cannot be checked).
 void preflightRun(const RunConfig& config, RunStore* store, PreflightDepth depth = PreflightDepth::Full);
 
