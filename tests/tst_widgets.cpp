@@ -401,6 +401,11 @@ void TestWidgets::configLabelsAreShort() {
   c.teacher.kind = TeacherSource::Kind::Run;
   c.teacher.run_id = 7;
   QCOMPARE(configLabels(c.toJson().dump()).teacher, QStringLiteral("run #7"));
+  c.teacher.kind = TeacherSource::Kind::Api; // the table says where the answers came from
+  c.teacher.api.url = "http://127.0.0.1:8311";
+  c.teacher.api.max_queries = 1000;
+  c.select_best = false;
+  QCOMPARE(configLabels(c.toJson().dump()).teacher, QStringLiteral("API 127.0.0.1:8311"));
   QCOMPARE(configLabels(std::string("{not json")).method, QStringLiteral("?"));
 }
 

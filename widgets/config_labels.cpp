@@ -67,6 +67,8 @@ ConfigLabels configLabels(const distillery::RunConfig& config) {
   }
   if (config.teacher.kind == distillery::TeacherSource::Kind::Run)
     labels.teacher = QStringLiteral("run #%1").arg(config.teacher.run_id);
+  else if (config.teacher.kind == distillery::TeacherSource::Kind::Api) // "API 127.0.0.1:8311"
+    labels.teacher = QStringLiteral("API ") + QString::fromStdString(config.teacher.api.url).remove(QStringLiteral("http://"));
   else
     labels.teacher = QString::fromStdString(distillery::describe(config.teacher.model));
   labels.method = methodLabel(config.method);

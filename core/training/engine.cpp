@@ -300,7 +300,11 @@ private:
     std::optional<TrainedModel> reference;
     double reference_test_acc = -1;
     if (api.reference_run > 0) {
-      reference = teacherFromStoredRun(store_, api.reference_run, data_, device_);
+      try {
+        reference = teacherFromStoredRun(store_, api.reference_run, data_, device_);
+      } catch (const ConfigError& e) { // it names teacher.run, the field of a teacher that trains
+        throw ConfigError("teacher.api.reference_run", std::string(e.what()).substr(e.field().size() + 2));
+      }
       outputs.val_logits = predictLogits(reference->model, data_.val.x, device_);
       outputs.test_logits = predictLogits(reference->model, data_.test.x, device_);
       reference_test_acc = accuracy(outputs.test_logits, data_.test.y);
