@@ -47,7 +47,7 @@ DISTILLERY_APP_PACKAGES=(
 # What the tests, the fuzzers and the Debian package need on top.
 DISTILLERY_DEV_PACKAGES=(
   # interop tests against PyTorch; image decoding checked against PIL (tests/image_reference.py)
-  python3-torch python3-numpy python3-pil
+  python3-torch python3-numpy python3-pil python3-scipy
   # parser fuzzing (fuzz/): Clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # GUI smoke tests under a virtual display
