@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 namespace distillery {
@@ -17,6 +18,13 @@ struct ApiClient::Connection {
 };
 
 namespace {
+
+// 0.5, 1, 2.25: a number as people write it, not std::to_string's 0.500000.
+std::string plainNumber(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
 
 std::string errorMessage(const httplib::Result& res) {
   if (!res) return "no reply (" + httplib::to_string(res.error()) + ")";
@@ -78,7 +86,7 @@ nlohmann::json ApiClient::send(const std::string& method, const std::string& pat
       } catch (const std::exception&) {
       }
       ++waits_;
-      if (options_.note) options_.note("rate limited (429); waiting " + std::to_string(wait) + " s as Retry-After says");
+      if (options_.note) options_.note("rate limited (429); waiting " + plainNumber(wait) + " s as Retry-After says");
       sleepFor(std::clamp(wait, 0.05, 600.0));
       continue;
     }
@@ -97,7 +105,7 @@ nlohmann::json ApiClient::send(const std::string& method, const std::string& pat
     ++retries_;
     if (options_.note)
       options_.note(method + " " + path + ": " + error + "; retry " + std::to_string(failures) + " of " +
-                    std::to_string(options_.retries) + " in " + std::to_string(backoff) + " s");
+                    std::to_string(options_.retries) + " in " + plainNumber(backoff) + " s");
     sleepFor(backoff);
     backoff = std::min(backoff * 2, options_.max_backoff_s);
   }

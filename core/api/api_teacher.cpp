@@ -13,6 +13,13 @@ namespace distillery {
 
 namespace {
 
+// 0.5, 1, 2.25: a number as people write it, not std::to_string's 0.500000.
+std::string plainNumber(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+
 std::string shapeText(const std::vector<int64_t>& shape) {
   std::ostringstream out;
   out << "[";
@@ -55,7 +62,7 @@ ApiTeacher::ApiTeacher(const ApiTeacherConfig& config, const Dataset& data, cons
   cache_ = std::make_unique<ApiAnswerCache>(config_.cache_dir.empty() ? ApiAnswerCache::defaultDir() : config_.cache_dir);
   if (log_)
     log_("info", "teacher API " + config_.url + ": " + info_.defenseLabel() + ", " + std::to_string(info_.classes) +
-                     " classes, " + std::to_string(info_.price_per_1000) + " " + info_.currency +
+                     " classes, " + plainNumber(info_.price_per_1000) + " " + info_.currency +
                      " per 1,000 queries" +
                      (info_.budget_remaining >= 0 ? ", " + std::to_string(info_.budget_remaining) + " queries left on the key"
                                                   : std::string()) +

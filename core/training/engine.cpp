@@ -28,6 +28,7 @@
 #include "core/base/version.h"
 
 #include <chrono>
+#include <cstdio>
 #include <optional>
 
 namespace distillery {
@@ -57,6 +58,13 @@ int64_t queueRun(RunStore& store, const RunConfig& config) {
 }
 
 namespace {
+
+// Money in a log line: two decimals, "1.00".
+std::string money(double amount) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", amount);
+  return text;
+}
 
 class RunExecution {
 public:
@@ -396,7 +404,7 @@ private:
     store_.saveArtifact(run_id_, "model.pt", saveTrainedModel(student.model));
     log("info", "clone test accuracy " + std::to_string(test_acc) +
                     (reference ? ", fidelity " + a["fidelity"].dump() : std::string()) + "; " +
-                    std::to_string(int64_t(r.cost.teacher_queries)) + " queries, " + std::to_string(r.cost.money) + " " +
+                    std::to_string(int64_t(r.cost.teacher_queries)) + " queries, " + money(r.cost.money) + " " +
                     info.currency);
     return summary;
   }
