@@ -30,6 +30,7 @@
 #include "core/base/version.h"
 #include "core/serve/served_teacher.h" // issue 17: serve
 #include "serve/serve_teacher.h"
+#include "core/forensics/log_audit.h" // issue 18: audit-log
 
 #include <CLI/CLI.hpp>
 
@@ -729,6 +730,72 @@ int cmdServe(const std::string& db, const ServeArgs& a) {
   return 0;
 }
 
+// ---- the request log's audit (issue 18, part 3) ------------------------------------------
+
+struct AuditArgs {
+  std::string log, data, dataset = "fashion-mnist";
+  double delta = PradaOptions{}.delta;
+  bool json = false;
+};
+
+int cmdAuditLog(const AuditArgs& a) {
+  if (!(a.delta > 0 && a.delta < 1)) throw ConfigError("--delta", "expected a Shapiro-Wilk W threshold in (0, 1)");
+  LogAuditOptions options;
+  options.prada.delta = a.delta;
+  std::optional<ShiftReference> reference;
+  if (!a.data.empty()) reference = shiftReferenceFromIdx(a.data, a.dataset);
+  std::vector<KeyAudit> keys;
+  try {
+    keys = auditRequestLog(a.log, reference ? &*reference : nullptr, options);
+  } catch (const StoreError& e) {
+    std::cerr << "error: " << e.what() << "\n"; // the message names the file
+    return 2;
+  }
+  auto fixed = [](double v, int digits) {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(digits) << v;
+    return o.str();
+  };
+  if (a.json) {
+    nlohmann::json out = {{"log", a.log}, {"delta", a.delta}, {"min_distances", options.prada.min_distances},
+                          {"shift_threshold", options.shift_threshold}, {"keys", nlohmann::json::array()}};
+    if (reference)
+      out["shift_reference"] = {{"data", a.data}, {"dataset", a.dataset}, {"train_sketches", reference->train.size()},
+                                {"test_images", reference->test_images}, {"test_mean_nn", reference->test_mean_nn}};
+    for (const auto& k : keys) {
+      auto opt = [](double v) { return v < 0 ? nlohmann::json() : nlohmann::json(v); };
+      out["keys"].push_back({{"key", k.key}, {"requests", k.requests}, {"queries", k.prada.queries},
+                             {"distinct", k.prada.distinct}, {"exact_repeats", k.prada.exact_repeats},
+                             {"distances", k.prada.distances.size()}, {"w", opt(k.prada.w)}, {"p", opt(k.prada.p)},
+                             {"min_w", opt(k.prada.min_w)}, {"prada_flag", k.prada_flag},
+                             {"flagged_after", k.prada.flagged_after ? nlohmann::json(k.prada.flagged_after) : nlohmann::json()},
+                             {"shift", opt(k.shift)}, {"shift_flag", k.shift_flag},
+                             {"shift_flagged_after", k.shift_flag ? nlohmann::json(k.shift_flagged_after) : nlohmann::json()},
+                             {"verdict", k.verdict}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << "log=" << a.log << "\ndelta=" << a.delta << "\n";
+  if (reference)
+    std::cout << "shift_reference=" << reference->train.size() << " training sketches of " << a.data
+              << "; test images' mean nearest distance " << fixed(reference->test_mean_nn, 2) << "\n";
+  std::cout << std::left << std::setw(20) << "key" << std::right << std::setw(9) << "queries" << std::setw(10)
+            << "distinct" << std::setw(9) << "repeats" << std::setw(8) << "W" << std::setw(9) << "min W"
+            << std::setw(15) << "flagged after" << std::setw(8) << "shift" << std::setw(15) << "shifted after"
+            << "  verdict\n";
+  for (const auto& k : keys) {
+    std::cout << std::left << std::setw(20) << k.key << std::right << std::setw(9) << k.prada.queries << std::setw(10)
+              << k.prada.distinct << std::setw(9) << k.prada.exact_repeats << std::setw(8)
+              << (k.prada.w < 0 ? "-" : fixed(k.prada.w, 4)) << std::setw(9)
+              << (k.prada.min_w < 0 ? "-" : fixed(k.prada.min_w, 4)) << std::setw(15)
+              << (k.prada_flag ? std::to_string(k.prada.flagged_after) : "-") << std::setw(8)
+              << (k.shift < 0 ? "-" : fixed(k.shift, 2)) << std::setw(15)
+              << (k.shift_flag ? std::to_string(k.shift_flagged_after) : "-") << "  " << k.verdict << "\n";
+  }
+  return 0;
+}
+
 // The app, LibTorch, Qt and SQLite versions, as `distillery --version` prints them.
 std::string versionString() {
 #ifdef DISTILLERY_HAVE_RENDER
@@ -887,6 +954,15 @@ int main(int argc, char** argv) {
   serve->add_option("--host", serve_args.host, "Address to bind (default 127.0.0.1: this machine only)");
   serve->add_option("--db", db, "Run store (for a run id)");
 
+  AuditArgs audit_args;
+  auto* audit_log = app.add_subcommand(
+      "audit-log", "Audit a serve request log per API key: PRADA (Shapiro-Wilk on query distances), distribution shift");
+  audit_log->add_option("log", audit_args.log, "The request log (the serve config's \"log\" SQLite file)")->required();
+  audit_log->add_option("--data", audit_args.data, "The task's IDX image folder, for the distribution-shift score");
+  audit_log->add_option("--dataset", audit_args.dataset, "Format of --data: fashion-mnist (default) or mnist");
+  audit_log->add_option("--delta", audit_args.delta, "PRADA threshold: flagged when W < delta (default 0.8)");
+  audit_log->add_flag("--json", audit_args.json, "Machine-readable output");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -919,6 +995,7 @@ int main(int argc, char** argv) {
     if (*resume) return cmdResume(db, id);
     if (*model_card) return cmdModelCard(card_args);
     if (*serve) return cmdServe(db, serve_args);
+    if (*audit_log) return cmdAuditLog(audit_args);
     if (*export_chart) return cmdExportChart(db, ex);
     if (*export_cost_chart) return cmdExportCostChart(db, ex);
     if (*report) return cmdReport(db, ex);

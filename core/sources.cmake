@@ -57,6 +57,11 @@ set(DISTILLERY_BASE_SOURCES
   serve/request_log_reader.cpp
   serve/serve_config.cpp
   serve/token_bucket.cpp
+  # forensics/ (issue 18: statistics and detectors over the server's request log)
+  forensics/distribution_shift.cpp
+  forensics/log_audit.cpp
+  forensics/prada.cpp
+  forensics/shapiro_wilk.cpp
   # analysis/
   analysis/config_diff.cpp
   analysis/copy_name.cpp

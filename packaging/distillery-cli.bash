@@ -4,7 +4,7 @@
 # check (packaging/check_deb.sh) compares these lists with `distillery-cli
 # COMMAND --help`, so a new command or option without completion fails CI.
 
-_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve"
+_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve audit-log"
 
 # The options of one command (the top-level options for "").
 _distillery_cli_options() {
@@ -29,6 +29,7 @@ _distillery_cli_options() {
     resume) echo "--help --db" ;;
     model-card) echo "--help --teacher --shape --classes --device --no-latency --json" ;;
     serve) echo "--help --config --port --host --db" ;;
+    audit-log) echo "--help --data --dataset --delta --json" ;;
   esac
 }
 
@@ -44,7 +45,7 @@ _distillery_cli() {
 
   # Values of the options that take one.
   case "${prev}" in
-    --db | --out | --teacher | --config) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;;
+    --db | --out | --teacher | --config | --data) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;;
     --x) mapfile -t COMPREPLY < <(compgen -W "step epoch wall flops queries money" -- "${cur}"); return ;;
     --cost) mapfile -t COMPREPLY < <(compgen -W "wall flops inference-flops params queries money" -- "${cur}"); return ;;
     --accuracy) mapfile -t COMPREPLY < <(compgen -W "test best-val" -- "${cur}"); return ;;
@@ -52,9 +53,10 @@ _distillery_cli() {
     --kind) mapfile -t COMPREPLY < <(compgen -W "summary diff" -- "${cur}"); return ;;
     --format) mapfile -t COMPREPLY < <(compgen -W "md tex csv html" -- "${cur}"); return ;;
     --device) mapfile -t COMPREPLY < <(compgen -W "cpu cuda auto" -- "${cur}"); return ;;
+    --dataset) mapfile -t COMPREPLY < <(compgen -W "fashion-mnist mnist" -- "${cur}"); return ;;
     --runs | --metric | --metrics | --parallel | --prompt | --tokens | --temperature | --seed | --smoothing | \
     --x-min | --x-max | --y-min | --y-max | --dpi | --width-in | --height-in | --title | --shape | --classes | \
-    --port | --host)
+    --port | --host | --delta)
       COMPREPLY=(); return ;;
   esac
 
@@ -69,7 +71,7 @@ _distillery_cli() {
   # Positional arguments: config and sweep files, .pt models (serve: a run id or a .pt file).
   case "${command}" in
     run | sweep) mapfile -t COMPREPLY < <(compgen -f -X '!*.json' -- "${cur}"); compopt -o plusdirs 2>/dev/null ;;
-    model-card | serve) mapfile -t COMPREPLY < <(compgen -f -- "${cur}") ;;
+    model-card | serve | audit-log) mapfile -t COMPREPLY < <(compgen -f -- "${cur}") ;;
     *) COMPREPLY=() ;;
   esac
 }
