@@ -2,6 +2,7 @@
 
 #include "core/base/base64.h"
 #include "core/base/errors.h"
+#include "core/base/sha256.h"
 
 #include <httplib.h>
 
@@ -66,12 +67,16 @@ void ApiClient::sleepFor(double seconds) {
   }
 }
 
-nlohmann::json ApiClient::send(const std::string& method, const std::string& path, const std::string& body) {
+nlohmann::json ApiClient::send(const std::string& method, const std::string& path, const std::string& body,
+                               const std::string& idempotency_key) {
   int failures = 0;
   double backoff = 0.5;
   for (;;) {
     if (stop_ && stop_->stopRequested()) throw RunCancelled{};
-    auto res = method == "GET" ? connection_->client.Get(path) : connection_->client.Post(path, body, "application/json");
+    httplib::Headers headers;
+    if (!idempotency_key.empty()) headers.emplace("Idempotency-Key", idempotency_key);
+    auto res = method == "GET" ? connection_->client.Get(path, headers)
+                               : connection_->client.Post(path, headers, body, "application/json");
     if (res && res->status == 200) {
       try {
         return nlohmann::json::parse(res->body);
@@ -111,12 +116,26 @@ nlohmann::json ApiClient::send(const std::string& method, const std::string& pat
   }
 }
 
-nlohmann::json ApiClient::info() { return send("GET", "/v1/info", ""); }
+nlohmann::json ApiClient::info() { return send("GET", "/v1/info", "", ""); }
+
+std::string batchIdempotencyKey(const std::string& dtype, const std::vector<int64_t>& shape, const std::string& bytes) {
+  std::string text = dtype + " [";
+  for (size_t i = 0; i < shape.size(); ++i) text += (i ? "," : "") + std::to_string(shape[i]);
+  text += "]";
+  const int64_t n = shape.empty() ? 0 : shape[0];
+  const size_t per_input = n > 0 ? bytes.size() / size_t(n) : 0;
+  for (int64_t i = 0; i < n; ++i) text += " " + sha256Hex(bytes.substr(size_t(i) * per_input, per_input));
+  return sha256Hex(text);
+}
 
 nlohmann::json ApiClient::classify(const std::string& dtype, const std::vector<int64_t>& shape,
                                    const std::string& bytes) {
   const nlohmann::json body = {{"dtype", dtype}, {"shape", shape}, {"data", encodeBase64(bytes)}};
-  return send("POST", "/v1/classify", body.dump());
+  // The same batch always carries the same key, so the server answers it once
+  // and replays it free after that: a retry after a timeout (the server may
+  // have answered and charged), or a resumed run sending the batch whose reply
+  // never reached the answer cache, pays nothing twice.
+  return send("POST", "/v1/classify", body.dump(), batchIdempotencyKey(dtype, shape, bytes));
 }
 
 } // namespace distillery

@@ -5,6 +5,8 @@
 // with exponential backoff (0.5 s, 1 s, 2 s, ... capped at 8 s) up to
 // `retries` times; a 429 waits its Retry-After and does not count as a retry;
 // 401, 402, 400 and the rest fail at once. Every wait polls the stop token.
+// classify sends an Idempotency-Key derived from the batch, so a request sent
+// again (a retry, a resumed run) is replayed by the server, not charged again.
 // Failures are ApiErrors naming the URL and the last error. No LibTorch, no Qt.
 #include "core/base/stop_token.h"
 
@@ -36,6 +38,7 @@ public:
 
   nlohmann::json info();
   // n inputs of dtype "uint8" or "float32" with `shape` = [n, ...input shape], raw bytes back to back.
+  // A reply with "replayed": true repeats answers this key already paid for.
   nlohmann::json classify(const std::string& dtype, const std::vector<int64_t>& shape, const std::string& bytes);
 
   const std::string& url() const { return url_; }
@@ -43,7 +46,8 @@ public:
   int64_t rateLimitWaits() const { return waits_; }   // 429s honoured
 
 private:
-  nlohmann::json send(const std::string& method, const std::string& path, const std::string& body);
+  nlohmann::json send(const std::string& method, const std::string& path, const std::string& body,
+                      const std::string& idempotency_key);
   void sleepFor(double seconds);
 
   std::string url_, key_;
@@ -53,5 +57,9 @@ private:
   std::unique_ptr<Connection> connection_;
   int64_t retries_ = 0, waits_ = 0;
 };
+
+// classify's Idempotency-Key: SHA-256 (hex) of the dtype, the shape and the
+// SHA-256 of each input's bytes in order, so it names the batch and nothing else.
+std::string batchIdempotencyKey(const std::string& dtype, const std::vector<int64_t>& shape, const std::string& bytes);
 
 } // namespace distillery

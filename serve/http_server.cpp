@@ -15,7 +15,9 @@ namespace {
 thread_local bool t_handled = false;
 
 ServeRequest meta(const httplib::Request& req) {
-  return {req.method, req.path, req.remote_addr, req.get_header_value("Authorization")};
+  ServeRequest r{req.method, req.path, req.remote_addr, req.get_header_value("Authorization"), std::nullopt};
+  if (req.has_header("Idempotency-Key")) r.idempotency_key = req.get_header_value("Idempotency-Key");
+  return r;
 }
 
 void send(const ServeReply& reply, httplib::Response& res) {

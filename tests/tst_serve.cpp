@@ -14,6 +14,7 @@
 #include "core/serve/mad_surrogate.h"
 #include "core/serve/output_defenses.h"
 #include "core/serve/output_modes.h"
+#include "core/serve/request_log_reader.h"
 #include "core/serve/serve_config.h"
 #include "core/serve/token_bucket.h"
 #include "test_support.h"
@@ -748,6 +749,208 @@ private Q_SLOTS:
     r = cli({"serve", dir_.filePath("missing.pt"), "--config", writeJson("serve-missing.json", config), "--port", "0"});
     QVERIFY(r.code != 0);
     QVERIFY2(r.err.contains("missing.pt"), qPrintable(r.err));
+  }
+
+  // ---- idempotent requests (issue 17: a resumed run buys nothing twice) -------
+
+  // The same Idempotency-Key with the same inputs: the second reply repeats the
+  // answers (gaussian_noise unseeded, so only a recomputation under the same
+  // server matches), says replayed, and spends no budget, before or after a
+  // restart; other inputs under the key are a 409, a malformed key a 400.
+  void idempotencyKeyReplaysWithoutCharging() {
+    const json output = {{"mode", "probs"}, {"transforms", {{{"name", "gaussian_noise"}, {"scale", 0.05}}}}};
+    const QString config = writeJson("serve-idem.json", serveConfig("idem.sqlite", output));
+    auto server = serve("1", config);
+    QVERIFY(server->port > 0);
+    httplib::Client client("127.0.0.1", server->port);
+    const std::string pixels = idxImages(testImages(), 4);
+    const std::string three = classifyBody("uint8", {3, 1, 28, 28}, pixels.substr(0, 3 * 784));
+    const std::string other = classifyBody("uint8", {3, 1, 28, 28}, pixels.substr(784, 3 * 784));
+    auto post = [&](const std::string& secret, const std::string& idem, const std::string& body) {
+      httplib::Headers h = bearer(secret);
+      h.emplace("Idempotency-Key", idem);
+      return client.Post("/v1/classify", h, body, "application/json");
+    };
+    auto remaining = [&](const std::string& secret) {
+      auto res = client.Get("/v1/info", bearer(secret));
+      return res && res->status == 200 ? json::parse(res->body)["budget"]["remaining"].get<int64_t>() : int64_t(-1);
+    };
+    const std::string idem = "batch-0001-abcdef";
+
+    auto res = post(kAlice, idem, three);
+    QVERIFY(res && res->status == 200);
+    const json first = json::parse(res->body);
+    QCOMPARE(first["queries"], json(3));
+    QCOMPARE(first["replayed"], json(false));
+    const int64_t after_first = remaining(kAlice);
+    QCOMPARE(after_first, int64_t(1000000 - 3));
+    res = post(kAlice, idem, three);
+    QVERIFY(res && res->status == 200);
+    const json again = json::parse(res->body);
+    QCOMPARE(again["replayed"], json(true));
+    QCOMPARE(again["queries"], json(0));
+    QCOMPARE(again["cost"].get<double>(), 0.0);
+    QCOMPARE(again["outputs"], first["outputs"]);
+    QCOMPARE(again["remaining_budget"].get<int64_t>(), after_first);
+    QCOMPARE(remaining(kAlice), after_first);
+    // The key belongs to alice's requests only: carol's first use of it is charged.
+    res = post(kCarol, idem, three);
+    QVERIFY(res && res->status == 200);
+    QCOMPARE(json::parse(res->body)["replayed"], json(false));
+    QCOMPARE(remaining(kCarol), int64_t(2));
+    // A replay needs no budget: carol has 2 queries left, the batch has 3.
+    res = post(kCarol, idem, three);
+    QVERIFY2(res && res->status == 200, res ? res->body.c_str() : "no reply");
+    QCOMPARE(json::parse(res->body)["replayed"], json(true));
+    QCOMPARE(remaining(kCarol), int64_t(2));
+
+    // The same key with other inputs: 409 naming the header, nothing charged.
+    res = post(kAlice, idem, other);
+    QVERIFY(res && res->status == 409);
+    QCOMPARE(json::parse(res->body)["error"]["field"], json("Idempotency-Key"));
+    QVERIFY2(res->body.find("input 0 differs") != std::string::npos, res->body.c_str());
+    QCOMPARE(remaining(kAlice), after_first);
+    // Malformed keys: 400 naming the header.
+    for (const std::string& bad : {std::string("short"), std::string(129, 'k')}) {
+      res = post(kAlice, bad, three);
+      QVERIFY2(res && res->status == 400, qPrintable(QString::fromStdString("key of " + std::to_string(bad.size()))));
+      QCOMPARE(json::parse(res->body)["error"]["field"], json("Idempotency-Key"));
+    }
+    // Without a key the same inputs are a new purchase.
+    res = client.Post("/v1/classify", bearer(kAlice), three, "application/json");
+    QVERIFY(res && res->status == 200);
+    QCOMPARE(json::parse(res->body)["queries"], json(3));
+    QCOMPARE(remaining(kAlice), after_first - 3);
+
+    // 8 clients at once with one new key (connected first, then released
+    // together, 64 inputs each so the model is busy): one is charged, 7 replayed.
+    const std::string many = classifyBody("uint8", {64, 1, 28, 28}, idxImages(testImages(), 64));
+    std::atomic<int> replayed{0}, charged{0}, failed{0}, connected{0};
+    std::atomic<bool> go{false};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 8; ++t)
+      clients.emplace_back([&] {
+        httplib::Client c("127.0.0.1", server->port);
+        c.set_keep_alive(true);
+        auto health = c.Get("/healthz");
+        connected++;
+        while (!go) std::this_thread::yield();
+        httplib::Headers h = bearer(kAlice);
+        h.emplace("Idempotency-Key", "concurrent-0001");
+        if (!health) {
+          failed++;
+          return;
+        }
+        auto r = c.Post("/v1/classify", h, many, "application/json");
+        if (!r || r->status != 200) failed++;
+        else if (json::parse(r->body)["replayed"].get<bool>()) replayed++;
+        else charged++;
+      });
+    while (connected < 8) std::this_thread::yield();
+    go = true;
+    for (auto& c : clients) c.join();
+    QCOMPARE(failed.load(), 0);
+    QCOMPARE(charged.load(), 1);
+    QCOMPARE(replayed.load(), 7);
+    QCOMPARE(remaining(kAlice), after_first - 3 - 64);
+    server.reset();
+
+    sqlite3* log = nullptr;
+    QCOMPARE(sqlite3_open(dir_.filePath("idem.sqlite").toUtf8().constData(), &log), SQLITE_OK);
+    QCOMPARE(text(log, "SELECT value FROM meta WHERE name = 'schema_version'"), std::string("2"));
+    const std::string mine = "key = 'alice' AND idempotency_key = '" + idem + "'";
+    QCOMPARE(scalar(log, "SELECT COUNT(*) FROM requests WHERE status = 200 AND " + mine), int64_t(2));
+    const int64_t original = scalar(log, "SELECT id FROM requests WHERE replay_of IS NULL AND status = 200 AND " + mine);
+    QCOMPARE(scalar(log, "SELECT replay_of FROM requests WHERE replay_of IS NOT NULL AND " + mine), original);
+    QCOMPARE(scalar(log, "SELECT batch FROM requests WHERE replay_of IS NOT NULL AND " + mine), int64_t(0));
+    // One set of inputs rows for the key, however often it was replayed.
+    QCOMPARE(scalar(log, "SELECT COUNT(*) FROM inputs i JOIN requests r ON r.id = i.request_id WHERE r." + mine),
+             int64_t(3));
+    QCOMPARE(scalar(log, "SELECT COUNT(*) FROM inputs i JOIN requests r ON r.id = i.request_id WHERE "
+                         "r.idempotency_key = 'concurrent-0001'"),
+             int64_t(64));
+    QCOMPARE(scalar(log, "SELECT COUNT(*) FROM requests WHERE status = 409 AND error LIKE 'Idempotency-Key:%'"),
+             int64_t(1));
+    QCOMPARE(scalar(log, "SELECT COUNT(*) FROM requests WHERE status = 400 AND error LIKE 'Idempotency-Key:%'"),
+             int64_t(2));
+    sqlite3_close(log);
+    // The GUI's traffic panel reads queries as summed batches: replays add none.
+    RequestLogReader reader(dir_.filePath("idem.sqlite").toStdString());
+    int64_t alice_queries = -1;
+    for (const auto& t : reader.readNew())
+      if (t.key == "alice" && t.status == 200) alice_queries = t.queries;
+    QCOMPARE(alice_queries, int64_t(3 + 3 + 64));
+    // Budgets are charged from the log on restart: the replays still cost nothing.
+    auto restarted = serve("1", config);
+    QVERIFY(restarted->port > 0);
+    httplib::Client fresh("127.0.0.1", restarted->port);
+    res = fresh.Get("/v1/info", bearer(kAlice));
+    QVERIFY(res && res->status == 200);
+    QCOMPARE(json::parse(res->body)["budget"]["remaining"].get<int64_t>(), after_first - 3 - 64);
+    res = fresh.Get("/v1/info", bearer(kCarol));
+    QCOMPARE(json::parse(res->body)["budget"]["remaining"].get<int64_t>(), int64_t(2));
+  }
+
+  // A log written before idempotency keys (schema_version 1) opens, keeps its
+  // rows and budgets, and is upgraded in place; a newer schema is refused.
+  void requestLogV1OpensAndUpgrades() {
+    const QString path = dir_.filePath("v1.sqlite");
+    sqlite3* old = nullptr;
+    QCOMPARE(sqlite3_open(path.toUtf8().constData(), &old), SQLITE_OK);
+    const char* v1 = R"sql(
+CREATE TABLE requests(id INTEGER PRIMARY KEY, time TEXT NOT NULL, time_ms INTEGER NOT NULL, key TEXT,
+  method TEXT NOT NULL, path TEXT NOT NULL, peer TEXT, status INTEGER NOT NULL, batch INTEGER NOT NULL,
+  dtype TEXT, output_mode TEXT, error TEXT);
+CREATE INDEX requests_key ON requests(key, status);
+CREATE TABLE inputs(request_id INTEGER NOT NULL REFERENCES requests(id), idx INTEGER NOT NULL,
+  sha256 TEXT NOT NULL, sketch_h INTEGER NOT NULL, sketch_w INTEGER NOT NULL, sketch BLOB NOT NULL,
+  PRIMARY KEY(request_id, idx));
+CREATE INDEX inputs_hash ON inputs(sha256);
+CREATE TABLE meta(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT INTO meta VALUES('schema_version', '1');
+INSERT INTO requests VALUES(1, '2024-01-01T00:00:00.000Z', 1704067200000, 'alice', 'POST', '/v1/classify',
+  '127.0.0.1', 200, 4, 'uint8', 'probs', NULL);
+INSERT INTO requests VALUES(2, '2024-01-01T00:00:01.000Z', 1704067201000, 'carol', 'POST', '/v1/classify',
+  '127.0.0.1', 200, 2, 'uint8', 'probs', NULL);
+)sql";
+    QCOMPARE(sqlite3_exec(old, v1, nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(old);
+
+    json config = serveConfig("v1.sqlite", {{"mode", "label"}});
+    auto server = serve("1", writeJson("serve-v1.json", config));
+    QVERIFY(server->port > 0);
+    httplib::Client client("127.0.0.1", server->port);
+    auto res = client.Get("/v1/info", bearer(kAlice));
+    QVERIFY(res && res->status == 200);
+    QCOMPARE(json::parse(res->body)["budget"]["remaining"].get<int64_t>(), int64_t(1000000 - 4)); // rows kept
+    httplib::Headers h = bearer(kCarol);
+    h.emplace("Idempotency-Key", "after-upgrade-01");
+    const std::string one = classifyBody("uint8", {1, 1, 28, 28}, idxImages(testImages(), 1));
+    for (int i = 0; i < 2; ++i) {
+      res = client.Post("/v1/classify", h, one, "application/json");
+      QVERIFY2(res && res->status == 200, res ? res->body.c_str() : "no reply");
+      QCOMPARE(json::parse(res->body)["replayed"], json(i == 1));
+    }
+    server.reset();
+
+    sqlite3* log = nullptr;
+    QCOMPARE(sqlite3_open(path.toUtf8().constData(), &log), SQLITE_OK);
+    QCOMPARE(text(log, "SELECT value FROM meta WHERE name = 'schema_version'"), std::string("2"));
+    QCOMPARE(scalar(log, "SELECT COUNT(*) FROM pragma_table_info('requests') WHERE name IN ('idempotency_key', "
+                         "'replay_of')"),
+             int64_t(2));
+    QCOMPARE(text(log, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '%idempotency_key%'"),
+             std::string("requests_idempotency"));
+    QCOMPARE(scalar(log, "SELECT COUNT(*) FROM requests WHERE id <= 2 AND idempotency_key IS NULL"), int64_t(2));
+    QCOMPARE(scalar(log, "SELECT SUM(batch) FROM requests WHERE key = 'carol' AND status = 200"), int64_t(3));
+    QCOMPARE(text(log, "PRAGMA integrity_check"), std::string("ok"));
+    // A log from a newer distillery is refused, naming the file and the version.
+    QCOMPARE(sqlite3_exec(log, "UPDATE meta SET value = '9' WHERE name = 'schema_version'", nullptr, nullptr, nullptr),
+             SQLITE_OK);
+    sqlite3_close(log);
+    const Result r = cli({"serve", "1", "--config", dir_.filePath("serve-v1.json"), "--port", "0", "--db", db()});
+    QVERIFY(r.code != 0);
+    QVERIFY2(r.err.contains("v1.sqlite") && r.err.contains("schema_version 9"), qPrintable(r.err));
   }
 
   // ---- defenses (issue 17 part 2) --------------------------------------------

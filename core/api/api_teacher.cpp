@@ -131,7 +131,18 @@ torch::Tensor ApiTeacher::probabilities(const torch::Tensor& x, const ProgressFn
       const std::vector<float> answers =
           answersToProbabilities(reply, int64_t(missing_rows.size()), classes, config_.url);
       cache_->store(info_.identity, missing_hashes, answers, classes); // paid for: kept before anything else
-      bought_ += int64_t(missing_rows.size());
+      // A replay repeats a purchase whose reply never reached the cache (the
+      // run was killed in between, or the reply was lost and the request
+      // retried): the server did not charge it again.
+      const auto replayed = reply.find("replayed");
+      if (replayed != reply.end() && replayed->is_boolean() && replayed->get<bool>()) {
+        replayed_ += int64_t(missing_rows.size());
+        if (log_)
+          log_("info", "teacher API " + config_.url + ": " + std::to_string(missing_rows.size()) +
+                           " answers replayed free (bought before an interruption, never cached)");
+      } else {
+        bought_ += int64_t(missing_rows.size());
+      }
       for (size_t k = 0; k < missing_rows.size(); ++k)
         std::copy(answers.begin() + long(k * size_t(classes)), answers.begin() + long((k + 1) * size_t(classes)),
                   probs.begin() + long(size_t(missing_rows[k]) * size_t(classes)));

@@ -42,6 +42,8 @@ public:
 
   int64_t bought() const { return bought_; }        // answers paid for by this object
   int64_t fromCache() const { return from_cache_; } // answers the cache already held
+  // Answers the server replayed free: bought earlier under the same Idempotency-Key, lost before the cache.
+  int64_t replayed() const { return replayed_; }
   const std::string& cachePath() const;
   double money(double queries) const { return queries * info_.price_per_1000 / 1000.0; }
 
@@ -56,7 +58,7 @@ private:
   ApiServerInfo info_;
   std::unique_ptr<ApiClient> client_;
   std::unique_ptr<ApiAnswerCache> cache_;
-  int64_t bought_ = 0, from_cache_ = 0;
+  int64_t bought_ = 0, from_cache_ = 0, replayed_ = 0;
 };
 
 // Log-probabilities of answers, floored so a zero probability stays finite.

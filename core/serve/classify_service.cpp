@@ -35,7 +35,41 @@ std::string authorizationProblem(const std::string& authorization) {
   return "unknown API key";
 }
 
+// Why an Idempotency-Key header is refused, or empty when it is fine.
+std::string idempotencyKeyProblem(const std::string& value) {
+  if (value.size() < 8 || value.size() > 128)
+    return std::to_string(value.size()) + " characters; send 8 to 128 printable ASCII characters";
+  for (char c : value)
+    if (uint8_t(c) < 0x20 || uint8_t(c) > 0x7E) return "not printable ASCII; send 8 to 128 printable ASCII characters";
+  return "";
+}
+
 } // namespace
+
+// Holds one (key, Idempotency-Key) pair for the request that checks it, from
+// the log lookup until its row is written; a second request waits its turn.
+class ClassifyService::IdempotencyClaim {
+public:
+  IdempotencyClaim(ClassifyService& service, std::pair<std::string, std::string> pair)
+      : service_(service), pair_(std::move(pair)) {
+    std::unique_lock<std::mutex> lock(service_.claims_mutex_);
+    service_.claims_changed_.wait(lock, [&] { return service_.claims_.count(pair_) == 0; });
+    service_.claims_.insert(pair_);
+  }
+  ~IdempotencyClaim() {
+    {
+      std::lock_guard<std::mutex> lock(service_.claims_mutex_);
+      service_.claims_.erase(pair_);
+    }
+    service_.claims_changed_.notify_all();
+  }
+  IdempotencyClaim(const IdempotencyClaim&) = delete;
+  IdempotencyClaim& operator=(const IdempotencyClaim&) = delete;
+
+private:
+  ClassifyService& service_;
+  std::pair<std::string, std::string> pair_;
+};
 
 ClassifyService::ClassifyService(const ServeConfig& config, ServedInput input, nlohmann::json teacher, Forward forward,
                                  RequestLog& log)
@@ -90,6 +124,11 @@ ServeReply ClassifyService::classify(const ServeRequest& request, const std::str
   if (int64_t(body.size()) > config_.max_body_bytes)
     return error(request, r, 413, "body",
                  std::to_string(body.size()) + " bytes; at most " + std::to_string(config_.max_body_bytes));
+  if (request.idempotency_key) {
+    const std::string problem = idempotencyKeyProblem(*request.idempotency_key);
+    if (!problem.empty()) return error(request, r, 400, "Idempotency-Key", problem);
+    r.idempotency_key = *request.idempotency_key;
+  }
   ClassifyRequest parsed;
   try {
     parsed = parseClassifyRequest(body, input_.shape, config_.max_batch);
@@ -98,6 +137,31 @@ ServeReply ClassifyService::classify(const ServeRequest& request, const std::str
     return error(request, r, e.status(), e.field(), what.substr(e.field().size() + 2));
   }
   r.dtype = parsed.dtype;
+  std::vector<std::string> hashes;
+  for (int64_t i = 0; i < parsed.batch; ++i) hashes.push_back(sha256Hex(parsed.inputBytes(i)));
+
+  // From the lookup until this request's row is written, no other request of
+  // the key may use the same Idempotency-Key: two would both be charged.
+  std::optional<IdempotencyClaim> claim;
+  if (!r.idempotency_key.empty()) {
+    claim.emplace(*this, std::make_pair(key->name, r.idempotency_key));
+    if (const auto original = log_.findIdempotent(key->name, r.idempotency_key)) {
+      if (original->sha256 != hashes) {
+        std::string how;
+        if (original->sha256.size() != hashes.size()) {
+          how = std::to_string(original->sha256.size()) + " inputs then, " + std::to_string(hashes.size()) + " now";
+        } else {
+          size_t i = 0;
+          while (original->sha256[i] == hashes[i]) ++i;
+          how = "input " + std::to_string(i) + " differs";
+        }
+        return error(request, r, 409, "Idempotency-Key",
+                     "already used for request " + std::to_string(original->id) + " with other inputs (" + how +
+                         "); a new batch needs a new key");
+      }
+      return replay(*key, r, parsed, original->id);
+    }
+  }
   const Admission budget = ledger_.reserve(*key, parsed.batch);
   if (budget.status != 200) return error(request, r, budget.status, "", budget.message);
 
@@ -111,8 +175,7 @@ ServeReply ClassifyService::classify(const ServeRequest& request, const std::str
   }
   r.batch = parsed.batch;
   for (int64_t i = 0; i < parsed.batch; ++i)
-    r.inputs.push_back({sha256Hex(parsed.inputBytes(i)),
-                        sketchInput(parsed.values.data() + i * parsed.inputNumel(), input_.shape)});
+    r.inputs.push_back({hashes[size_t(i)], sketchInput(parsed.values.data() + i * parsed.inputNumel(), input_.shape)});
   try {
     record(r, 200);
   } catch (const StoreError& e) { // unlogged means unanswered: the caller is not charged
@@ -127,7 +190,32 @@ ServeReply ClassifyService::classify(const ServeRequest& request, const std::str
                               {"output", output_.parameters},
                               {"queries", parsed.batch},
                               {"cost", double(parsed.batch) * config_.price_per_1000 / 1000.0},
-                              {"remaining_budget", ledger_.remaining(*key)}}
+                              {"remaining_budget", ledger_.remaining(*key)},
+                              {"replayed", false}}
+                   .dump();
+  return reply;
+}
+
+// The same answers as request `original` gave, computed again (the model and
+// the output pipeline are deterministic), neither charged nor counted as inputs.
+ServeReply ClassifyService::replay(const ApiKey& key, LoggedRequest& r, const ClassifyRequest& parsed,
+                                   int64_t original) {
+  r.replay_of = original;
+  nlohmann::json outputs;
+  try {
+    outputs = output_.apply(forward_(parsed));
+    if (int64_t(outputs.size()) != parsed.batch) throw std::runtime_error("the model answered the wrong number of inputs");
+  } catch (const std::exception& e) { // the worker boundary, as for a fresh request
+    return error({}, r, 500, "", std::string("the model failed: ") + e.what());
+  }
+  record(r, 200); // batch 0, no inputs rows: spends no budget, on restart too
+  ServeReply reply;
+  reply.body = nlohmann::json{{"outputs", outputs},
+                              {"output", output_.parameters},
+                              {"queries", 0},
+                              {"cost", 0.0},
+                              {"remaining_budget", ledger_.remaining(key)},
+                              {"replayed", true}}
                    .dump();
   return reply;
 }

@@ -7,8 +7,15 @@
 // reply leaves, so a reply the caller saw always has its row.
 //
 // Order of checks for POST /v1/classify: key (401), rate (429 + Retry-After),
-// body size (413), body (400, or 413 for too large a batch), budget (402),
-// then the forward pass and the output pipeline.
+// body size (413), Idempotency-Key (400), body (400, or 413 for too large a
+// batch), a repeated Idempotency-Key (409 with other inputs, else a replay),
+// budget (402), then the forward pass and the output pipeline.
+//
+// Idempotent requests: a key that repeats an Idempotency-Key it already got a
+// 200 for, with the same inputs, is answered again without being charged (no
+// budget, no inputs rows; its row says replay_of). The answers are recomputed:
+// the model and the output pipeline are deterministic for a server's lifetime.
+// A client that lost a reply (killed, timed out) can so ask again safely.
 #include "core/serve/classify_request.h"
 #include "core/serve/key_ledger.h"
 #include "core/serve/output_modes.h"
@@ -18,8 +25,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <condition_variable>
 #include <functional>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,6 +38,7 @@ namespace distillery {
 
 struct ServeRequest {
   std::string method, path, peer, authorization;
+  std::optional<std::string> idempotency_key; // the Idempotency-Key header, when one came (even empty)
 };
 
 struct ServeReply {
@@ -61,6 +72,15 @@ private:
                    const std::string& message);
   LoggedRequest row(const ServeRequest& request, const ApiKey* key) const;
   void record(LoggedRequest& row, int status);
+  ServeReply replay(const ApiKey& key, LoggedRequest& row, const ClassifyRequest& parsed, int64_t original);
+
+  // (key name, Idempotency-Key) pairs a request is being answered under: a
+  // second request with the same pair waits for the first (a client's retry
+  // after a timeout while the server still works), then finds its row.
+  class IdempotencyClaim;
+  std::mutex claims_mutex_;
+  std::condition_variable claims_changed_;
+  std::set<std::pair<std::string, std::string>> claims_;
 
   ServeConfig config_;
   ServedInput input_;

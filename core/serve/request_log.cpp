@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <ctime>
+#include <string>
 
 namespace distillery {
 
@@ -27,6 +28,7 @@ std::string isoTime(int64_t ms) {
   return out;
 }
 
+// Version 1, created when absent; kUpgrades then takes it to the current one.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS requests(
   id INTEGER PRIMARY KEY,
@@ -58,6 +60,19 @@ INSERT OR IGNORE INTO meta VALUES('schema_version', '1');
 INSERT OR IGNORE INTO meta VALUES('sketch', 'channel mean, area-averaged to at most 8x8, raw units, float32 LE');
 )sql";
 
+// kUpgrades[v - 1] takes a log from schema version v to v + 1, inside the
+// opening transaction: a log is never left half upgraded.
+constexpr const char* kUpgrades[] = {
+    // 1 -> 2: idempotent requests (POST /v1/classify's Idempotency-Key).
+    R"sql(
+ALTER TABLE requests ADD COLUMN idempotency_key TEXT;   -- as sent; NULL when none came
+ALTER TABLE requests ADD COLUMN replay_of INTEGER;      -- a replay: the id of the request answered again
+CREATE INDEX IF NOT EXISTS requests_idempotency ON requests(key, idempotency_key);
+UPDATE meta SET value = '2' WHERE name = 'schema_version';
+)sql",
+};
+static_assert(sizeof kUpgrades / sizeof kUpgrades[0] == kRequestLogSchemaVersion - 1, "one upgrade per version step");
+
 } // namespace
 
 RequestLog::RequestLog(const std::string& path) : path_(path) {
@@ -73,8 +88,14 @@ RequestLog::RequestLog(const std::string& path) : path_(path) {
     exec("PRAGMA journal_mode=WAL");
     exec("PRAGMA synchronous=NORMAL");
     exec("BEGIN IMMEDIATE");
-    exec(kSchema);
-    exec("COMMIT");
+    try {
+      exec(kSchema);
+      upgrade();
+      exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;
@@ -84,6 +105,31 @@ RequestLog::RequestLog(const std::string& path) : path_(path) {
 
 RequestLog::~RequestLog() {
   if (db_) sqlite3_close(db_);
+}
+
+int RequestLog::schemaVersion() {
+  Statement s;
+  if (sqlite3_prepare_v2(db_, "SELECT value FROM meta WHERE name = 'schema_version'", -1, &s.s, nullptr) != SQLITE_OK)
+    fail("prepare");
+  const std::string text = sqlite3_step(s.s) == SQLITE_ROW && sqlite3_column_text(s.s, 0)
+                               ? reinterpret_cast<const char*>(sqlite3_column_text(s.s, 0))
+                               : "";
+  try {
+    size_t used = 0;
+    const int v = std::stoi(text, &used);
+    if (used == text.size() && v >= 1) return v;
+  } catch (const std::exception&) {
+  }
+  throw StoreError(path_ + ": request log: meta schema_version is \"" + text + "\", not a version number");
+}
+
+void RequestLog::upgrade() {
+  int version = schemaVersion();
+  if (version > kRequestLogSchemaVersion)
+    throw StoreError(path_ + ": request log: schema_version " + std::to_string(version) +
+                     " was written by a newer distillery (this one reads up to " +
+                     std::to_string(kRequestLogSchemaVersion) + ")");
+  for (; version < kRequestLogSchemaVersion; ++version) exec(kUpgrades[version - 1]);
 }
 
 void RequestLog::fail(const std::string& what) {
@@ -106,7 +152,7 @@ int64_t RequestLog::append(const LoggedRequest& r) {
     Statement req;
     if (sqlite3_prepare_v2(db_,
                            "INSERT INTO requests(time, time_ms, key, method, path, peer, status, batch, dtype, "
-                           "output_mode, error) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                           "output_mode, error, idempotency_key, replay_of) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)",
                            -1, &req.s, nullptr) != SQLITE_OK)
       fail("prepare");
     const std::string time = isoTime(r.time_ms);
@@ -125,6 +171,9 @@ int64_t RequestLog::append(const LoggedRequest& r) {
     text(9, r.dtype);
     text(10, r.output_mode);
     text(11, r.error);
+    text(12, r.idempotency_key);
+    if (r.replay_of > 0) sqlite3_bind_int64(req.s, 13, r.replay_of);
+    else sqlite3_bind_null(req.s, 13);
     if (sqlite3_step(req.s) != SQLITE_DONE) fail("insert request");
     const int64_t id = sqlite3_last_insert_rowid(db_);
     if (!r.inputs.empty()) {
@@ -161,6 +210,34 @@ std::map<std::string, int64_t> RequestLog::spentByKey() {
   std::map<std::string, int64_t> out;
   while (sqlite3_step(s.s) == SQLITE_ROW)
     out[reinterpret_cast<const char*>(sqlite3_column_text(s.s, 0))] = sqlite3_column_int64(s.s, 1);
+  return out;
+}
+
+std::optional<IdempotentOriginal> RequestLog::findIdempotent(const std::string& key,
+                                                             const std::string& idempotency_key) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Statement s;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT id FROM requests WHERE key = ?1 AND idempotency_key = ?2 AND status = 200 AND "
+                         "replay_of IS NULL ORDER BY id LIMIT 1",
+                         -1, &s.s, nullptr) != SQLITE_OK)
+    fail("prepare");
+  sqlite3_bind_text(s.s, 1, key.data(), int(key.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_text(s.s, 2, idempotency_key.data(), int(idempotency_key.size()), SQLITE_TRANSIENT);
+  const int rc = sqlite3_step(s.s);
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) fail("find idempotency key");
+  IdempotentOriginal out;
+  out.id = sqlite3_column_int64(s.s, 0);
+  Statement in;
+  if (sqlite3_prepare_v2(db_, "SELECT sha256 FROM inputs WHERE request_id = ? ORDER BY idx", -1, &in.s, nullptr) !=
+      SQLITE_OK)
+    fail("prepare");
+  sqlite3_bind_int64(in.s, 1, out.id);
+  int step;
+  while ((step = sqlite3_step(in.s)) == SQLITE_ROW)
+    out.sha256.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(in.s, 0)));
+  if (step != SQLITE_DONE) fail("read inputs");
   return out;
 }
 

@@ -16,7 +16,7 @@ struct LoggedTraffic {
   std::string key;
   int status = 0;
   int64_t requests = 0;
-  int64_t queries = 0; // inputs classified (the batch sizes summed)
+  int64_t queries = 0; // inputs classified (the batch sizes summed; a replay's batch is 0: it cost nothing)
 };
 
 class RequestLogReader {

@@ -338,7 +338,8 @@ private:
       outputs.cache_money = teacher.money(double(budget));
     }
     log("info", "answers: " + std::to_string(teacher.fromCache()) + " from the cache, " +
-                    std::to_string(teacher.bought()) + " bought");
+                    std::to_string(teacher.bought()) + " bought" +
+                    (teacher.replayed() > 0 ? ", " + std::to_string(teacher.replayed()) + " replayed free" : ""));
 
     TrainedModel student = prepareModel(config_.student, data_, config_.seed + 1, "student");
     student.run_id = run_id_;
