@@ -57,6 +57,10 @@ set(DISTILLERY_BASE_SOURCES
   serve/request_log_reader.cpp
   serve/serve_config.cpp
   serve/token_bucket.cpp
+  # forensics/ (issue 18: is a suspect a copy of the teacher?)
+  forensics/detection_roc.cpp
+  forensics/rank_p_value.cpp
+  forensics/sac_correlation.cpp
   # analysis/
   analysis/config_diff.cpp
   analysis/copy_name.cpp
@@ -131,6 +135,11 @@ set(DISTILLERY_ENGINE_SOURCES
   training/run_summary_json.cpp
   training/sweep_runner.cpp
   training/trainer.cpp
+  # forensics/
+  forensics/cutmix_inputs.cpp
+  forensics/forensic_model.cpp
+  forensics/forensic_tests.cpp
+  forensics/targeted_fingerprints.cpp
   # lm/
   lm/generation_comparison.cpp
   lm/gpt_model.cpp

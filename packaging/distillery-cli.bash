@@ -4,7 +4,7 @@
 # check (packaging/check_deb.sh) compares these lists with `distillery-cli
 # COMMAND --help`, so a new command or option without completion fails CI.
 
-_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve"
+_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve forensics"
 
 # The options of one command (the top-level options for "").
 _distillery_cli_options() {
@@ -29,6 +29,7 @@ _distillery_cli_options() {
     resume) echo "--help --db" ;;
     model-card) echo "--help --teacher --shape --classes --device --no-latency --json" ;;
     serve) echo "--help --config --port --host --db" ;;
+    forensics) echo "--help --suspect --teacher --null --tests --inputs --seed --json --db" ;;
   esac
 }
 
@@ -51,6 +52,9 @@ _distillery_cli() {
     --x-scale) mapfile -t COMPREPLY < <(compgen -W "log linear" -- "${cur}"); return ;;
     --kind) mapfile -t COMPREPLY < <(compgen -W "summary diff" -- "${cur}"); return ;;
     --format) mapfile -t COMPREPLY < <(compgen -W "md tex csv html" -- "${cur}"); return ;;
+    --suspect) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;; # forensics: a run id, .pt file or URL
+    --tests) mapfile -t COMPREPLY < <(compgen -W "agreement sac fingerprint" -- "${cur}"); return ;;
+    --null | --inputs) COMPREPLY=(); return ;;
     --device) mapfile -t COMPREPLY < <(compgen -W "cpu cuda auto" -- "${cur}"); return ;;
     --runs | --metric | --metrics | --parallel | --prompt | --tokens | --temperature | --seed | --smoothing | \
     --x-min | --x-max | --y-min | --y-max | --dpi | --width-in | --height-in | --title | --shape | --classes | \
