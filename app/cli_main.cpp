@@ -34,6 +34,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -736,6 +737,7 @@ struct ForensicsArgs {
   std::string suspect, teacher;
   std::vector<int64_t> null;
   std::vector<std::string> tests{"agreement", "sac", "fingerprint"};
+  std::vector<int64_t> confer_with, confer_against; // conferrability filter of the fingerprints
   int64_t inputs = 64;
   uint64_t seed = 0;
   bool json = false;
@@ -786,12 +788,30 @@ int cmdForensics(const std::string& db, const ForensicsArgs& a) {
       throw ConfigError("--null", "run " + std::to_string(id) + " is the suspect or the teacher, not an independent model");
     null.push_back(forensicModelFromRun(*store, id, data, "--null"));
   }
+  // Filter models must stay out of the null (and the suspect): examples
+  // chosen because independent models refuse them would make the null's
+  // statistics small by construction, and every p-value too small.
+  auto filterModels = [&](const std::vector<int64_t>& ids, const std::string& field) {
+    std::vector<Classifier> out;
+    for (int64_t id : ids) {
+      const std::string name = "run:" + std::to_string(id);
+      if (std::find(a.null.begin(), a.null.end(), id) != a.null.end() || name == suspect.id || name == teacher.id)
+        throw ConfigError(field, "run " + std::to_string(id) + " is in the null, the suspect or the teacher; the "
+                                 "fingerprint filter needs models of its own");
+      out.push_back(forensicModelFromRun(*store, id, data, field).local);
+    }
+    return out;
+  };
+  options.fingerprint_followers = filterModels(a.confer_with, "--confer-with");
+  options.fingerprint_refusers = filterModels(a.confer_against, "--confer-against");
   const std::vector<ForensicOutcome> outcomes = runForensicTests(teacher.local, data, suspect, null, options);
 
   nlohmann::json inputs = options.toJson();
   inputs["suspect"] = suspect.id;
   inputs["teacher"] = teacher.id;
   inputs["null"] = a.null;
+  inputs["fingerprint"]["confer_with"] = a.confer_with;
+  inputs["fingerprint"]["confer_against"] = a.confer_against;
   inputs["data"] = {{"dataset", data.name}, {"path", data.path}, {"content_hash", data.content_hash},
                     {"test_size", data.test.size()}};
   nlohmann::json results = nlohmann::json::array();
@@ -990,6 +1010,12 @@ int main(int argc, char** argv) {
   forensics->add_option("--null", forensics_args.null, "Independent runs on the same task, e.g. 3,4,5: the null the p-values rank against")
       ->delimiter(',')->required();
   forensics->add_option("--tests", forensics_args.tests, "agreement,sac,fingerprint (default: all)")->delimiter(',');
+  forensics->add_option("--confer-with", forensics_args.confer_with,
+                        "Fingerprints: keep those these runs (e.g. the teacher's own students) follow")
+      ->delimiter(',');
+  forensics->add_option("--confer-against", forensics_args.confer_against,
+                        "Fingerprints: drop those most of these independent runs (not in --null) follow")
+      ->delimiter(',');
   forensics->add_option("--inputs", forensics_args.inputs, "Inputs per test sent to each model (default 64)");
   forensics->add_option("--seed", forensics_args.seed, "Seed of the inputs and fingerprints (default 0)");
   forensics->add_flag("--json", forensics_args.json, "Machine-readable output");

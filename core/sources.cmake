@@ -137,6 +137,7 @@ set(DISTILLERY_ENGINE_SOURCES
   training/trainer.cpp
   # forensics/
   forensics/cutmix_inputs.cpp
+  forensics/detection_harness.cpp
   forensics/forensic_model.cpp
   forensics/forensic_tests.cpp
   forensics/targeted_fingerprints.cpp

@@ -29,7 +29,7 @@ _distillery_cli_options() {
     resume) echo "--help --db" ;;
     model-card) echo "--help --teacher --shape --classes --device --no-latency --json" ;;
     serve) echo "--help --config --port --host --db" ;;
-    forensics) echo "--help --suspect --teacher --null --tests --inputs --seed --json --db" ;;
+    forensics) echo "--help --suspect --teacher --null --tests --confer-with --confer-against --inputs --seed --json --db" ;;
   esac
 }
 
@@ -54,7 +54,7 @@ _distillery_cli() {
     --format) mapfile -t COMPREPLY < <(compgen -W "md tex csv html" -- "${cur}"); return ;;
     --suspect) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;; # forensics: a run id, .pt file or URL
     --tests) mapfile -t COMPREPLY < <(compgen -W "agreement sac fingerprint" -- "${cur}"); return ;;
-    --null | --inputs) COMPREPLY=(); return ;;
+    --null | --confer-with | --confer-against | --inputs) COMPREPLY=(); return ;;
     --device) mapfile -t COMPREPLY < <(compgen -W "cpu cuda auto" -- "${cur}"); return ;;
     --runs | --metric | --metrics | --parallel | --prompt | --tokens | --temperature | --seed | --smoothing | \
     --x-min | --x-max | --y-min | --y-max | --dpi | --width-in | --height-in | --title | --shape | --classes | \

@@ -5,6 +5,7 @@
 // a suspect that does not fit, and distillery-cli forensics end to end.
 #include "core/base/errors.h"
 #include "core/forensics/cutmix_inputs.h"
+#include "core/forensics/detection_harness.h"
 #include "core/forensics/detection_roc.h"
 #include "core/forensics/forensic_tests.h"
 #include "core/forensics/rank_p_value.h"
@@ -132,6 +133,7 @@ private Q_SLOTS:
   void cutmixPastesOneBoxOfAnotherInput();
   void nullCalibrationAndDistilledStudent();
   void labelOnlySuspectSkipsSac();
+  void harnessPerTestAndKind();
   void mismatchedSuspectIsRefused();
   void cliForensicsStoresResults();
   void bashCompletionMatchesHelp();
@@ -140,7 +142,8 @@ private:
   void trainModels();
   bool trained_ = false;
   Dataset data_;
-  Classifier teacher_, student_;
+  Classifier teacher_, student_, student2_;
+  std::vector<Classifier> label_clones_; // trained on the teacher's labels only
   std::vector<Classifier> null_, heldout_;
   QTemporaryDir dir_;
 };
@@ -244,6 +247,10 @@ void TestForensics::trainModels() {
   for (int i = 0; i < 6; ++i)
     heldout_.push_back(train(mlp(archs[size_t(i) % archs.size()]), data_, uint64_t(101 + i), 25));
   student_ = train(mlp({32}), data_, 201, 40, teacher_);
+  student2_ = train(mlp({64}), data_, 202, 40, teacher_);
+  Dataset relabelled = data_;
+  relabelled.train.y = predictLogits(teacher_, data_.train.x, torch::kCPU).argmax(1);
+  for (int i = 0; i < 2; ++i) label_clones_.push_back(train(mlp({64}), relabelled, uint64_t(301 + i), 25));
   trained_ = true;
 }
 
@@ -313,6 +320,53 @@ void TestForensics::labelOnlySuspectSkipsSac() {
   QVERIFY(!outcomes[1].toJson().contains("p_value"));
   QVERIFY(outcomes[0].skipped.empty() && outcomes[2].skipped.empty());
   QCOMPARE(suspect.queries, outcomes[0].inputs + outcomes[2].inputs); // none spent on the skipped test
+}
+
+// The harness on the trained models: positives of two kinds (KD students; label-only clones
+// answering labels only, as through a label API), the held-out independents as
+// negatives, the 12 null models. The KD students sit beyond every negative for
+// SAC-m (AUC 1, TPR at 1% FPR 1) and reach p = 1/13 within the 64 queries;
+// the label-only clones skip SAC-m, saying so in the count (on this task
+// they are not told apart from independents: AUC 0.58 agreement, 0.17
+// fingerprints, printed, not asserted).
+void TestForensics::harnessPerTestAndKind() {
+  trainModels();
+  std::vector<ForensicModel> null;
+  for (size_t i = 0; i < null_.size(); ++i) null.push_back(localForensicModel(null_[i], "null", "null model"));
+  std::vector<LabelledModel> positives{{"kd", localForensicModel(student_, "kd1", "student")},
+                                       {"kd", localForensicModel(student2_, "kd2", "student")}};
+  for (const Classifier& c : label_clones_) {
+    ForensicModel m;
+    m.id = "label-clone";
+    m.labels_only = true;
+    m.answer = [c](const torch::Tensor& x) {
+      return torch::one_hot(predictLogits(c, x, torch::kCPU).argmax(1), 10).to(torch::kFloat);
+    };
+    positives.push_back({"label-only", m});
+  }
+  std::vector<LabelledModel> negatives;
+  for (const Classifier& h : heldout_) negatives.push_back({"independent", localForensicModel(h, "h", "held-out")});
+  ForensicOptions options;
+  options.inputs = 64;
+  const auto rows = evaluateForensicTests(teacher_, data_, positives, negatives, null, options, {8, 16, 32, 64});
+  QCOMPARE(rows.size(), size_t(6));
+  for (const HarnessRow& r : rows) {
+    qInfo("%s", r.toJson().dump().c_str());
+    QCOMPARE(r.negatives, int64_t(6));
+    QCOMPARE(r.positives + r.skipped, int64_t(2));
+    for (int64_t q : r.queries_for_decision) QVERIFY(q == -1 || q == 8 || q == 16 || q == 32 || q == 64);
+    if (r.kind == "kd" && r.test == ForensicTest::Sac) {
+      QCOMPARE(r.auc, 1.0);
+      QCOMPARE(r.tpr_at_1pct_fpr, 1.0);
+      for (int64_t q : r.queries_for_decision) QVERIFY2(q > 0, "a KD student never reached p = 1/13");
+    }
+    if (r.kind == "label-only" && r.test == ForensicTest::Sac) {
+      QCOMPARE(r.skipped, int64_t(2));
+      QCOMPARE(r.positives, int64_t(0));
+      QVERIFY(r.toJson()["auc"].is_null());
+    }
+    if (r.positives > 0) QVERIFY(r.auc >= 0.0 && r.auc <= 1.0);
+  }
 }
 
 // A TorchScript suspect with another class count, or another input shape, is
@@ -437,6 +491,13 @@ void TestForensics::cliForensicsStoresResults() {
                                      QStringLiteral("--db"), db});
   QCOMPARE(self.code, 2);
   QVERIFY2(self.err.contains(QStringLiteral("--null")), qPrintable(self.err));
+  // A fingerprint filter drawn from the null would bias it: refused.
+  const ProcessResult filter = runCli({QStringLiteral("forensics"), QStringLiteral("--suspect"), QString::number(student),
+                                       QStringLiteral("--teacher"), QString::number(teacher), QStringLiteral("--null"), null_arg,
+                                       QStringLiteral("--confer-against"), QString::number(null[1]),
+                                       QStringLiteral("--db"), db});
+  QCOMPARE(filter.code, 2);
+  QVERIFY2(filter.err.contains(QStringLiteral("--confer-against")), qPrintable(filter.err));
   QCOMPARE(RunStore(db.toStdString()).forensicResults().size(), size_t(3));
 }
 

@@ -127,6 +127,21 @@ ForensicProbe makeProbe(ForensicTest test, const Classifier& teacher, const Data
   return probe;
 }
 
+ForensicProbe prefixProbe(const ForensicProbe& probe, int64_t k) {
+  const int64_t n = probe.inputs.size(0);
+  if (k < 2 || k > n) throw ConfigError(toString(probe.test), "a prefix of " + std::to_string(k) + " of " +
+                                                                  std::to_string(n) + " inputs");
+  ForensicProbe p = probe;
+  p.inputs = probe.inputs.slice(0, 0, k);
+  if (probe.labels.defined()) p.labels = probe.labels.slice(0, 0, k);
+  if (!probe.teacher_matrix.empty()) {
+    p.teacher_matrix.assign(size_t(k * k), 0.0);
+    for (int64_t i = 0; i < k; ++i)
+      for (int64_t j = 0; j < k; ++j) p.teacher_matrix[size_t(i * k + j)] = probe.teacher_matrix[size_t(i * n + j)];
+  }
+  return p;
+}
+
 double probeStatistic(const ForensicProbe& probe, const torch::Tensor& probabilities) {
   if (probabilities.dim() != 2 || probabilities.size(0) != probe.inputs.size(0))
     throw ConfigError(toString(probe.test), "expected one answer per probe input");

@@ -54,6 +54,10 @@ struct ForensicProbe {
 ForensicProbe makeProbe(ForensicTest test, const Classifier& teacher, const Dataset& data,
                         const ForensicOptions& options);
 
+// The probe cut to its first k inputs (SAC-m: the teacher matrix's top-left
+// k x k block): what a suspect asked only k queries would be tested on.
+ForensicProbe prefixProbe(const ForensicProbe& probe, int64_t k);
+
 // The statistic of one model's answers (probabilities [N, classes]) to the probe.
 double probeStatistic(const ForensicProbe& probe, const torch::Tensor& probabilities);
 
