@@ -129,6 +129,7 @@ class TestForensics : public QObject {
 private Q_SLOTS:
   void sacMatchesNumpy();
   void rankPValueByHand();
+  void probeStatisticsByHand();
   void rocMatchesScipy();
   void cutmixPastesOneBoxOfAnotherInput();
   void nullCalibrationAndDistilledStudent();
@@ -139,6 +140,7 @@ private Q_SLOTS:
   void bashCompletionMatchesHelp();
 
 private:
+  void probeStatisticsBody();
   void trainModels();
   bool trained_ = false;
   Dataset data_;
@@ -191,6 +193,47 @@ void TestForensics::rankPValueByHand() {
   QCOMPARE(p.p_value, 3.0 / 5.0);
   QVERIFY_THROWS_EXCEPTION(ConfigError, rankPValue(0.5, {}, Closeness::HigherIsCloser));
   QVERIFY_THROWS_EXCEPTION(ConfigError, rankPValue(std::nan(""), null, Closeness::HigherIsCloser));
+}
+
+// Agreement and fingerprint statistics are the share of answers whose argmax
+// is the probe's label; SAC-m's is the distance to the teacher matrix, and a
+// prefix probe's matrix is the matrix of the first k rows.
+void TestForensics::probeStatisticsByHand() {
+  // QtTest reports a stray exception without its message; say what it was.
+  try {
+    probeStatisticsBody();
+  } catch (const std::exception& e) {
+    QFAIL(e.what());
+  }
+}
+
+void TestForensics::probeStatisticsBody() {
+  ForensicProbe agreement;
+  agreement.test = ForensicTest::Agreement;
+  agreement.inputs = torch::zeros({4, 1, 2, 2});
+  agreement.labels = torch::tensor(std::vector<int64_t>{0, 1, 2, 3});
+  const torch::Tensor answers = torch::tensor(std::vector<float>{0.9f, 0.1f, 0.0f, 0.0f,  //
+                                                                 0.2f, 0.7f, 0.1f, 0.0f,  //
+                                                                 0.6f, 0.0f, 0.4f, 0.0f,  // wrong: 0, not 2
+                                                                 0.1f, 0.1f, 0.1f, 0.7f})
+                                    .reshape({4, 4});
+  QCOMPARE(probeStatistic(agreement, answers), 0.75);
+  QCOMPARE(probeStatistic(prefixProbe(agreement, 2), answers.slice(0, 0, 2)), 1.0);
+  QVERIFY_THROWS_EXCEPTION(ConfigError, probeStatistic(agreement, answers.slice(0, 0, 3)));
+
+  ForensicProbe sac;
+  sac.test = ForensicTest::Sac;
+  sac.inputs = agreement.inputs;
+  const torch::Tensor a = answers.contiguous();
+  sac.teacher_matrix = sacCorrelationMatrix(std::vector<float>(a.data_ptr<float>(), a.data_ptr<float>() + 16), 4, 4);
+  QCOMPARE(probeStatistic(sac, answers), 0.0);
+  const ForensicProbe cut = prefixProbe(sac, 3);
+  QCOMPARE(cut.teacher_matrix, sacCorrelationMatrix(std::vector<float>(a.data_ptr<float>(), a.data_ptr<float>() + 12), 3, 4));
+  const torch::Tensor uniform = torch::full({4, 4}, 0.25f);
+  // Every uniform row has cosine 1 with every other: the distance is the mean of |teacher - 1|.
+  double expected = 0;
+  for (double v : sac.teacher_matrix) expected += std::abs(v - 1.0);
+  QCOMPARE(probeStatistic(sac, uniform), expected / 16.0);
 }
 
 // AUC = U / (n_pos n_neg) from scipy.stats.mannwhitneyu (ties half); TPR at 1%
