@@ -62,6 +62,10 @@ set(DISTILLERY_BASE_SOURCES
   forensics/log_audit.cpp
   forensics/prada.cpp
   forensics/shapiro_wilk.cpp
+  # forensics/ (issue 18: is a suspect a copy of the teacher?)
+  forensics/detection_roc.cpp
+  forensics/rank_p_value.cpp
+  forensics/sac_correlation.cpp
   # analysis/
   analysis/config_diff.cpp
   analysis/copy_name.cpp
@@ -136,6 +140,12 @@ set(DISTILLERY_ENGINE_SOURCES
   training/run_summary_json.cpp
   training/sweep_runner.cpp
   training/trainer.cpp
+  # forensics/
+  forensics/cutmix_inputs.cpp
+  forensics/detection_harness.cpp
+  forensics/forensic_model.cpp
+  forensics/forensic_tests.cpp
+  forensics/targeted_fingerprints.cpp
   # lm/
   lm/generation_comparison.cpp
   lm/gpt_model.cpp

@@ -4,7 +4,7 @@
 # check (packaging/check_deb.sh) compares these lists with `distillery-cli
 # COMMAND --help`, so a new command or option without completion fails CI.
 
-_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve audit-log"
+_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve audit-log forensics"
 
 # The options of one command (the top-level options for "").
 _distillery_cli_options() {
@@ -30,6 +30,7 @@ _distillery_cli_options() {
     model-card) echo "--help --teacher --shape --classes --device --no-latency --json" ;;
     serve) echo "--help --config --port --host --db" ;;
     audit-log) echo "--help --data --dataset --delta --json" ;;
+    forensics) echo "--help --suspect --teacher --null --tests --confer-with --confer-against --inputs --seed --json --db" ;;
   esac
 }
 
@@ -52,6 +53,9 @@ _distillery_cli() {
     --x-scale) mapfile -t COMPREPLY < <(compgen -W "log linear" -- "${cur}"); return ;;
     --kind) mapfile -t COMPREPLY < <(compgen -W "summary diff" -- "${cur}"); return ;;
     --format) mapfile -t COMPREPLY < <(compgen -W "md tex csv html" -- "${cur}"); return ;;
+    --suspect) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;; # forensics: a run id, .pt file or URL
+    --tests) mapfile -t COMPREPLY < <(compgen -W "agreement sac fingerprint" -- "${cur}"); return ;;
+    --null | --confer-with | --confer-against | --inputs) COMPREPLY=(); return ;;
     --device) mapfile -t COMPREPLY < <(compgen -W "cpu cuda auto" -- "${cur}"); return ;;
     --dataset) mapfile -t COMPREPLY < <(compgen -W "fashion-mnist mnist" -- "${cur}"); return ;;
     --runs | --metric | --metrics | --parallel | --prompt | --tokens | --temperature | --seed | --smoothing | \

@@ -91,6 +91,7 @@ private Q_SLOTS:
   void annotationsRoundTrip();
   void version3StoreGainsMoney();
   void checkpointKeepsMoney();
+  void version4StoreGainsForensicResults();
 };
 
 void TestRunStore::statusWordsRoundTrip() {
@@ -513,8 +514,7 @@ void TestRunStore::version3StoreGainsMoney() {
   if (QTest::currentTestFailed()) return;
   {
     RunStore store(path);
-    QCOMPARE(store.schemaVersion(), 4);
-    QCOMPARE(int(SchemaVersion::Latest), 4);
+    QCOMPARE(store.schemaVersion(), int(SchemaVersion::Latest));
     const auto r = store.run(1);
     QVERIFY(r.has_value());
     QCOMPARE(q(r->name), QStringLiteral("old"));
@@ -532,7 +532,7 @@ void TestRunStore::version3StoreGainsMoney() {
     store.appendPoints({bought});
   }
   RunStore again(path);
-  QCOMPARE(again.schemaVersion(), 4);
+  QCOMPARE(again.schemaVersion(), int(SchemaVersion::Latest));
   const auto points = again.points(1, "train_loss");
   QCOMPARE(points.size(), size_t(2));
   QCOMPARE(points[1].money, 0.0375);
@@ -565,6 +565,71 @@ void TestRunStore::checkpointKeepsMoney() {
   QCOMPARE(back.money, 0.0);
   QCOMPARE(back.teacher_queries, 384.0);
   QCOMPARE(back.step, int64_t(12));
+}
+
+// Issue 18 part 1: a store as version 4 left it (money, no forensics)
+// upgrades one step to 5, keeps its runs and points, and then stores and
+// lists forensic results with what they were computed from.
+void TestRunStore::version4StoreGainsForensicResults() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath("v4.sqlite").toStdString();
+  rawExec(path,
+          "CREATE TABLE runs(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL DEFAULT '', task TEXT,"
+          " status TEXT NOT NULL, config_json TEXT, created_at TEXT, started_at TEXT, finished_at TEXT, error TEXT,"
+          " teacher_run_id INTEGER, parent_run_id INTEGER, summary_json TEXT, owner_pid INTEGER,"
+          " sweep_id INTEGER, tags_json TEXT NOT NULL DEFAULT '[]', notes TEXT NOT NULL DEFAULT '',"
+          " starred INTEGER NOT NULL DEFAULT 0);"
+          "CREATE TABLE metric_points(run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+          " metric TEXT NOT NULL, step INTEGER, epoch REAL, wall_s REAL, samples REAL, flops REAL,"
+          " teacher_queries REAL, value REAL, money REAL NOT NULL DEFAULT 0);"
+          "CREATE INDEX metric_points_run_metric_step ON metric_points(run_id, metric, step);"
+          "CREATE TABLE log_events(run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+          " wall_s REAL, level TEXT, message TEXT, created_at TEXT);"
+          "CREATE INDEX log_events_run ON log_events(run_id);"
+          "CREATE TABLE artifacts(run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+          " name TEXT NOT NULL, data BLOB, PRIMARY KEY(run_id, name));"
+          "CREATE TABLE sweeps(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT, spec_json TEXT, created_at TEXT);"
+          "CREATE TABLE schema_version(version INTEGER NOT NULL);"
+          "INSERT INTO schema_version(version) VALUES (4);"
+          "INSERT INTO runs(name, task, status, config_json) VALUES ('teacher', 'train', 'finished', '{}');"
+          "INSERT INTO metric_points(run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, value,"
+          " money) VALUES (1, 'test_acc', 3, 1.0, 2.0, 96, 1e6, 0, 0.875, 0.5)");
+  if (QTest::currentTestFailed()) return;
+  {
+    RunStore store(path);
+    QCOMPARE(store.schemaVersion(), int(SchemaVersion::Forensics));
+    QCOMPARE(int(SchemaVersion::Latest), 5);
+    const auto r = store.run(1);
+    QVERIFY(r.has_value());
+    QCOMPARE(q(r->name), QStringLiteral("teacher"));
+    const auto old = store.points(1, "test_acc");
+    QCOMPARE(old.size(), size_t(1));
+    QCOMPARE(old[0].value, 0.875);
+    QCOMPARE(old[0].money, 0.5);
+    QVERIFY(store.forensicResults().empty());
+    const nlohmann::json inputs = {{"null", {2, 3}}, {"seed", 7}, {"inputs", 64}};
+    const nlohmann::json result = {{"statistic", 0.25}, {"p_value", 1.0 / 3.0}, {"null_size", 2}};
+    const int64_t id = store.addForensicResult("sac", "run:4", "run:1", inputs, result);
+    QVERIFY(id > 0);
+    store.addForensicResult("agreement", "/tmp/suspect.pt", "run:1", nlohmann::json::object(),
+                            {{"statistic", 0.9}});
+  }
+  RunStore again(path);
+  QCOMPARE(again.schemaVersion(), 5);
+  const auto results = again.forensicResults();
+  QCOMPARE(results.size(), size_t(2));
+  QCOMPARE(q(results[0].kind), QStringLiteral("sac"));
+  QCOMPARE(q(results[0].suspect), QStringLiteral("run:4"));
+  QCOMPARE(q(results[0].reference), QStringLiteral("run:1"));
+  QVERIFY(!results[0].created_at.empty());
+  QCOMPARE(results[0].inputs.at("null"), nlohmann::json({2, 3}));
+  QCOMPARE(results[0].inputs.at("seed").get<int>(), 7);
+  QCOMPARE(results[0].result.at("p_value").get<double>(), 1.0 / 3.0);
+  QCOMPARE(results[0].result.at("null_size").get<int>(), 2);
+  QCOMPARE(q(results[1].kind), QStringLiteral("agreement"));
+  QCOMPARE(q(results[1].suspect), QStringLiteral("/tmp/suspect.pt"));
+  QVERIFY(results[0].id < results[1].id);
 }
 
 QTEST_GUILESS_MAIN(TestRunStore)

@@ -281,7 +281,7 @@ private Q_SLOTS:
       RunStore store(path);
       // Upgraded step by step to the latest version.
       QCOMPARE(store.schemaVersion(), int(SchemaVersion::Latest));
-      QCOMPARE(int(SchemaVersion::Latest), 4);
+      QCOMPARE(int(SchemaVersion::Latest), 5);
       auto runs = store.runs();
       QCOMPARE(int(runs.size()), 1);
       QCOMPARE(q(runs[0].name), QStringLiteral("old-run"));
@@ -294,6 +294,7 @@ private Q_SLOTS:
       QCOMPARE(int(store.pointCount(runs[0].id)), 1);
       QCOMPARE(store.points(runs[0].id, "train_loss").at(0).money, 0.0);
       QVERIFY(store.sweeps().empty());
+      QVERIFY(store.forensicResults().empty()); // step 5 (issue 18) ran too
 
       const int64_t sweep = store.createSweep("later", R"({"name":"later"})");
       QVERIFY(sweep > 0);

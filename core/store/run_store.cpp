@@ -606,7 +606,21 @@ void RunStore::migrate() {
         exec("UPDATE schema_version SET version = 4");
         current = int(SchemaVersion::Money);
       }
-      // Later steps go here: if (current < 5) { ...; UPDATE schema_version SET version=5; }
+      if (current < int(SchemaVersion::Forensics)) {
+        // Issue 18: each forensic test's result with what it was computed
+        // from, kept apart from runs since a suspect may be a file or an API.
+        exec("CREATE TABLE forensic_results("
+             " id INTEGER PRIMARY KEY,"
+             " kind TEXT,"
+             " suspect TEXT,"
+             " reference TEXT,"
+             " created_at TEXT,"
+             " inputs_json TEXT,"
+             " result_json TEXT)");
+        exec("UPDATE schema_version SET version = 5");
+        current = int(SchemaVersion::Forensics);
+      }
+      // Later steps go here: if (current < 6) { ...; UPDATE schema_version SET version=6; }
       return current;
     });
   }
@@ -983,6 +997,46 @@ bool RunStore::hasArtifact(int64_t run_id, const std::string& name) {
     Stmt s(db_, prepare("SELECT 1 FROM artifacts WHERE run_id = ?1 AND name = ?2"), path_);
     s.bind(1, run_id).bind(2, name);
     return s.step();
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Forensic results
+
+int64_t RunStore::addForensicResult(const std::string& kind, const std::string& suspect,
+                                    const std::string& reference, const nlohmann::json& inputs,
+                                    const nlohmann::json& result) {
+  return writeTransaction([&] {
+    Stmt s(db_, prepare("INSERT INTO forensic_results(kind, suspect, reference, created_at, inputs_json, result_json)"
+                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+           path_);
+    s.bind(1, kind).bind(2, suspect).bind(3, reference).bind(4, nowIso8601()).bind(5, inputs.dump()).bind(6, result.dump());
+    s.run();
+    return int64_t(sqlite3_last_insert_rowid(db_));
+  });
+}
+
+std::vector<ForensicResult> RunStore::forensicResults() {
+  return withRetry(path_, [&] {
+    Stmt s(db_, prepare("SELECT id, kind, suspect, reference, created_at, inputs_json, result_json"
+                        " FROM forensic_results ORDER BY id"),
+           path_);
+    std::vector<ForensicResult> out;
+    while (s.step()) {
+      ForensicResult r;
+      r.id = s.int64(0);
+      r.kind = s.text(1);
+      r.suspect = s.text(2);
+      r.reference = s.text(3);
+      r.created_at = s.text(4);
+      // A damaged JSON cell reads as an empty object rather than throwing mid-listing.
+      nlohmann::json in = nlohmann::json::parse(s.text(5), nullptr, false);
+      r.inputs = in.is_discarded() ? nlohmann::json::object() : std::move(in);
+      nlohmann::json res = nlohmann::json::parse(s.text(6), nullptr, false);
+      r.result = res.is_discarded() ? nlohmann::json::object() : std::move(res);
+      out.push_back(std::move(r));
+    }
+    return out;
   });
 }
 

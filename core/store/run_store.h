@@ -27,7 +27,8 @@ enum class SchemaVersion : int {
   Sweeps = 2,  // sweeps table; runs.sweep_id
   Annotations = 3, // runs.tags_json, runs.notes, runs.starred
   Money = 4,       // metric_points.money
-  Latest = Money,
+  Forensics = 5,   // forensic_results
+  Latest = Forensics,
 };
 
 struct RunRecord {
@@ -56,6 +57,19 @@ inline bool endedDiverged(const RunRecord& run) {
   return run.status == RunStatus::Diverged ||
          (run.status == RunStatus::Failed && run.error.find("diverged") != std::string::npos);
 }
+
+// One forensic test's result (issue 18): which suspect against which
+// reference, what it was computed from (runs, tests, seeds, null ids) and the
+// statistic, p-value and null size, so a claim can be re-checked later.
+struct ForensicResult {
+  int64_t id = 0;
+  std::string kind;      // e.g. "sac", "agreement", "fingerprint"
+  std::string suspect;   // "run:12", a TorchScript path or an API URL
+  std::string reference; // the teacher, in the same form
+  std::string created_at; // ISO-8601 UTC
+  nlohmann::json inputs = nlohmann::json::object();
+  nlohmann::json result = nlohmann::json::object();
+};
 
 class RunStore {
 public:
@@ -111,6 +125,11 @@ public:
   std::optional<std::string> loadArtifact(int64_t run_id, const std::string& name);
   // Without reading its bytes (a checkpoint may be large; the GUI asks on every selection).
   bool hasArtifact(int64_t run_id, const std::string& name);
+
+  // Forensic results (issue 18); created_at is filled in. Returns the id.
+  int64_t addForensicResult(const std::string& kind, const std::string& suspect, const std::string& reference,
+                            const nlohmann::json& inputs, const nlohmann::json& result);
+  std::vector<ForensicResult> forensicResults(); // oldest first
 
 private:
   void openConnection();
