@@ -794,6 +794,10 @@ int cmdAuditLog(const AuditArgs& a) {
               << (k.prada_flag ? std::to_string(k.prada.flagged_after) : "-") << std::setw(8)
               << (k.shift < 0 ? "-" : fixed(k.shift, 2)) << std::setw(15)
               << (k.shift_flag ? std::to_string(k.shift_flagged_after) : "-") << "  " << k.verdict << "\n";
+  }
+  return 0;
+}
+
 // ---- forensics (issue 18, part 1): is a suspect a copy of the teacher? -------------------
 
 struct ForensicsArgs {
