@@ -58,7 +58,8 @@ void QPainterCanvas::applyPen(const Stroke& s) {
   pen.setWidthF(s.width);
   pen.setCapStyle(Qt::RoundCap);
   pen.setJoinStyle(Qt::RoundJoin);
-  if (s.dashed) pen.setDashPattern({3.0 / s.width, 2.0 / s.width}); // in pen widths
+  if (s.dotted) pen.setDashPattern({1.0 / s.width, 1.6 / s.width}); // in pen widths
+  else if (s.dashed) pen.setDashPattern({3.0 / s.width, 2.0 / s.width});
   painter_.setPen(pen);
   painter_.setBrush(Qt::NoBrush);
 }

@@ -8,6 +8,7 @@
 #include "core/analysis/run_filter.h"
 #include "core/config/run_config.h"
 #include "core/export/cost_chart.h"
+#include "core/export/axis_ticks.h"
 #include "core/export/defense_chart.h"
 #include "core/export/point_export.h"
 #include "core/export/run_palette.h"
@@ -68,6 +69,10 @@ private Q_SLOTS:
   void defenseTradeoffComputesBenignCostAndGroupsPerDefense();
   void defenseTradeoffSurvivesMissingAndMistypedFields();
   void defenseChartsPlotEachRunOnceWithItsFigures();
+  // Defenses tab review (issue 17, part 5 follow-up)
+  void defenseSeriesSplitByQueryStrategy();
+  void defenseCostAxisSpansAPointWhenEveryCostIsZero();
+  void defenseCostLabelsOfOneSpotAreJoined();
 };
 
 void TestAnalysis::filterParsesTerms() {
@@ -526,6 +531,109 @@ void TestAnalysis::defenseChartsPlotEachRunOnceWithItsFigures() {
   QVERIFY(queries.curves[1].dashed); // label-only attacker
   QCOMPARE(queries.curves[1].label, std::string("noise \u00b7 hard_label"));
   QVERIFY(*queries.x_min < 500 && *queries.x_max > 4000);
+}
+
+// A clone trained on transfer data and one trained on in-distribution queries
+// are two attacks: one line through both jumped between them at 5k. Series
+// are per defense, attacker and strategy; the legend names the strategy when
+// the selection mixes them, and the other strategies are drawn apart.
+void TestAnalysis::defenseSeriesSplitByQueryStrategy() {
+  using testsupport::addApiRun;
+  using testsupport::apiSummary;
+  RunStore store(":memory:");
+  const int64_t train5 = addApiRun(store, "train-5k", "kd", apiSummary("probs", 5000, 0.89, 0.89, 0.89, "train"));
+  const int64_t train50 = addApiRun(store, "train-50k", "kd", apiSummary("probs", 50000, 0.89, 0.89, 0.93, "train"));
+  const int64_t transfer5 = addApiRun(store, "transfer-5k", "kd", apiSummary("probs", 5000, 0.89, 0.89, 0.33, "transfer"));
+  const int64_t hardTransfer =
+      addApiRun(store, "hard-transfer", "hard_label", apiSummary("probs", 5000, 0.89, 0.89, 0.27, "transfer"));
+  const DefenseTradeoff t = defenseTradeoffFromStore(store, {transfer5, train50, hardTransfer, train5});
+  QCOMPARE(t.strategies, (std::vector<std::string>{"train", "transfer"}));
+  QCOMPARE(int(t.series.size()), 3); // kd·train, kd·transfer, hard_label·transfer
+  QCOMPARE(t.series[0].strategy, std::string("train"));
+  QCOMPARE(t.series[0].points.size(), size_t(2));
+  QVERIFY(!t.series[0].other_strategy);
+  QCOMPARE(t.series[1].strategy, std::string("transfer"));
+  QVERIFY(t.series[1].other_strategy);
+  QCOMPARE(t.series[1].label, std::string("probs \u00b7 kd, transfer"));
+  QCOMPARE(t.series[0].rgb, t.series[1].rgb); // one colour per defense still
+
+  const ChartSpec q = defenseQueriesChartSpec(t);
+  QCOMPARE(int(q.curves.size()), 3);
+  QCOMPARE(q.curves[0].raw.y, (std::vector<double>{89, 93})); // no jump down to the transfer run
+  QCOMPARE(q.curves[1].raw.y, (std::vector<double>{33}));
+  QVERIFY(!q.curves[0].dotted && !q.curves[0].hollow_markers);
+  QVERIFY(q.curves[1].dotted && q.curves[1].hollow_markers);
+  QVERIFY(q.curves[2].dotted && q.curves[2].square_markers);
+  QCOMPARE(q.curves[2].label, std::string("probs \u00b7 hard_label, transfer"));
+  const ChartSpec c = defenseCostChartSpec(t);
+  QVERIFY(c.curves[1].hollow_markers && !c.curves[0].hollow_markers);
+
+  // The table follows the series: train rows, then transfer.
+  const TableData table = defenseTable(t);
+  QCOMPARE(table.rows[0][3], std::string("train"));
+  QCOMPARE(table.rows[1][3], std::string("train"));
+  QCOMPARE(table.rows[2][3], std::string("transfer"));
+
+  // One strategy: labels as before, nothing drawn apart.
+  const DefenseTradeoff one = defenseTradeoffFromStore(store, {train5, train50});
+  QCOMPARE(one.series.size(), size_t(1));
+  QCOMPARE(one.series[0].label, std::string("probs \u00b7 kd"));
+  QVERIFY(!defenseQueriesChartSpec(one).curves[0].dotted);
+}
+
+// Undefended APIs cost honest users nothing: the x axis was -0.06..0.14
+// (ticks at hundredths of a point). It spans a point at least, zero in view
+// near the left edge.
+void TestAnalysis::defenseCostAxisSpansAPointWhenEveryCostIsZero() {
+  using testsupport::addApiRun;
+  using testsupport::apiSummary;
+  RunStore store(":memory:");
+  const int64_t a = addApiRun(store, "a", "kd", apiSummary("probs", 5000, 0.89, 0.89, 0.89));
+  const int64_t b = addApiRun(store, "b", "kd", apiSummary("topk", 5000, 0.89, 0.89, 0.30));
+  const ChartSpec spec = defenseCostChartSpec(defenseTradeoffFromStore(store, {a, b}));
+  QVERIFY(*spec.x_min < 0 && *spec.x_min >= -0.5);
+  QVERIFY(*spec.x_max >= 1.0 && *spec.x_max <= 1.5);
+  const std::vector<AxisTick> ticks = linearTicks(*spec.x_min, *spec.x_max, 6);
+  QVERIFY(ticks.size() >= 3);
+  QVERIFY(ticks[1].value - ticks[0].value >= 0.2 - 1e-9); // no hundredths
+  QVERIFY(std::any_of(ticks.begin(), ticks.end(), [](const AxisTick& t) { return t.label == "0"; }));
+  QVERIFY(std::any_of(ticks.begin(), ticks.end(), [](const AxisTick& t) { return t.label == "1"; }));
+  // Larger costs keep their own range.
+  const int64_t c = addApiRun(store, "c", "kd", apiSummary("noise", 5000, 0.79, 0.89, 0.50));
+  const ChartSpec wide = defenseCostChartSpec(defenseTradeoffFromStore(store, {a, c}));
+  QVERIFY(*wide.x_max > 10.0 && *wide.x_max < 12.0);
+}
+
+// Runs of equal figures (four undefended runs at ~89% fidelity) drew their
+// ids on top of each other. They share one label at their highest point; no two labels
+// are left on one spot, and every run's id is still shown once.
+void TestAnalysis::defenseCostLabelsOfOneSpotAreJoined() {
+  using testsupport::addApiRun;
+  using testsupport::apiSummary;
+  RunStore store(":memory:");
+  const int64_t a = addApiRun(store, "a", "kd", apiSummary("probs", 5000, 0.89, 0.89, 0.890));
+  const int64_t b = addApiRun(store, "b", "hard_label", apiSummary("probs", 5000, 0.89, 0.89, 0.891));
+  const int64_t c = addApiRun(store, "c", "kd", apiSummary("topk", 50000, 0.89, 0.89, 0.889));
+  const int64_t far = addApiRun(store, "far", "kd", apiSummary("topk", 5000, 0.89, 0.89, 0.30));
+  const ChartSpec spec = defenseCostChartSpec(defenseTradeoffFromStore(store, {far, c, b, a}));
+  struct Label {
+    double x, y;
+    std::string text;
+  };
+  std::vector<Label> labels;
+  for (const ChartCurve& curve : spec.curves)
+    for (size_t i = 0; i < curve.point_labels.size(); ++i)
+      if (!curve.point_labels[i].empty()) labels.push_back({curve.raw.x[i], curve.raw.y[i], curve.point_labels[i]});
+  QCOMPARE(int(labels.size()), 2);
+  const auto joined = "#" + std::to_string(a) + ",#" + std::to_string(b) + ",#" + std::to_string(c);
+  // At the cluster's highest point (b's), above which the tab and the painter put labels.
+  QVERIFY(std::any_of(labels.begin(), labels.end(),
+                      [&](const Label& l) { return l.text == joined && std::abs(l.y - 89.1) < 1e-9; }));
+  QVERIFY(std::any_of(labels.begin(), labels.end(), [&](const Label& l) { return l.text == "#" + std::to_string(far); }));
+  const double dx = (*spec.x_max - *spec.x_min) * kLabelShareX, dy = (*spec.y_max - *spec.y_min) * kLabelShareY;
+  for (size_t i = 0; i < labels.size(); ++i)
+    for (size_t j = i + 1; j < labels.size(); ++j)
+      QVERIFY(std::abs(labels[i].x - labels[j].x) >= dx || std::abs(labels[i].y - labels[j].y) >= dy);
 }
 
 QTEST_GUILESS_MAIN(TestAnalysis)

@@ -142,6 +142,7 @@ private Q_SLOTS:
   void addedAccuracyColumnReadsAsPercentAndShows(); // GUI walk item 5
   void exportOffersTheCostChart(); // GUI walk item 4
   void defensesTabDrawsTheSelectedApiRuns(); // issue 17 part 5
+  void defensesTabTellsStrategiesApartAndSizesTheTable(); // issue 17 part 5 follow-up
   // issue 15
   void groupRowsShowMeanAndStd();
   void columnChooserAddsConfigAndSummaryColumns();
@@ -1717,6 +1718,51 @@ void TestCompare::defensesTabDrawsTheSelectedApiRuns() {
   QCOMPARE(int(legend.count(QStringLiteral("&#9632;"))), 1);
   QVERIFY(!d->costChartView()->chart()->legend()->isVisible());
   QVERIFY(d->findChild<QLabel*>(QStringLiteral("defenseNotes"))->text().contains(QStringLiteral("#%1").arg(plain)));
+}
+
+// Runs of two query strategies: one line per defense, attacker and strategy
+// (the transfer runs dotted, hollow markers), the legend names the strategy;
+// the table's figures take their contents' width and the Run column the rest;
+// the last x tick label fits inside the chart.
+void TestCompare::defensesTabTellsStrategiesApartAndSizesTheTable() {
+  using testsupport::addApiRun;
+  using testsupport::apiSummary;
+  RunStore store(":memory:");
+  const int64_t t5 = addApiRun(store, "clone-none-soft-in-distr-5000", "kd", apiSummary("probs", 5000, 0.89, 0.89, 0.89));
+  const int64_t t50 = addApiRun(store, "clone-none-soft-in-distr-50000", "kd", apiSummary("probs", 50000, 0.89, 0.89, 0.93));
+  const int64_t x5 = addApiRun(store, "clone-none-soft-transfer-5000", "kd",
+                               apiSummary("probs", 5000, 0.89, 0.89, 0.33, "transfer"));
+  CompareView view(store);
+  view.resize(1280, 800);
+  view.show();
+  view.tabs()->setCurrentWidget(view.defenseView());
+  DefenseView* d = view.defenseView();
+  view.setRuns({t5, t50, x5});
+  QVERIFY(QTest::qWaitForWindowExposed(&view));
+
+  const QList<QXYSeries*> queries = d->dataSeries(d->queriesChartView());
+  QCOMPARE(queries.size(), 2);
+  QCOMPARE(int(queries[0]->count()), 2);
+  QCOMPARE(int(queries[1]->count()), 1);
+  QVERIFY(queries[0]->pen().style() == Qt::SolidLine);
+  QVERIFY(queries[1]->pen().style() == Qt::DotLine);
+  QCOMPARE(d->dataSeries(d->costChartView()).size(), 2);
+  const QString legend = d->legend()->text();
+  QVERIFY2(legend.contains(QStringLiteral("kd (soft labels), transfer")), qPrintable(legend));
+  QVERIFY(legend.contains(QStringLiteral("kd (soft labels), train")));
+  QVERIFY(legend.contains(QStringLiteral("&#9675;"))); // a hollow disc
+
+  QHeaderView* header = d->table()->horizontalHeader();
+  QVERIFY(!header->stretchLastSection());
+  QCOMPARE(header->sectionResizeMode(0), QHeaderView::Stretch);
+  const int last = d->tableModel()->columnCount(QModelIndex()) - 1;
+  QVERIFY2(header->sectionSize(last) < header->sectionSize(0),
+           qPrintable(QStringLiteral("%1 vs %2").arg(header->sectionSize(last)).arg(header->sectionSize(0))));
+
+  // The right margin holds half the last x label ("100k"), centred on the plot's right edge.
+  QChart* chart = d->queriesChartView()->chart();
+  const int half = QFontMetrics(chart->axes(Qt::Horizontal).first()->labelsFont()).horizontalAdvance(QStringLiteral("100k")) / 2;
+  QVERIFY(chart->margins().right() >= half);
 }
 
 QTEST_MAIN(TestCompare)

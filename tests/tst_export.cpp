@@ -84,6 +84,7 @@ public:
   struct Text {
     CanvasRole role;
     std::string text;
+    double x = 0, y = 0; // the baseline point
   };
   struct Dot {
     CanvasPoint centre;
@@ -103,7 +104,9 @@ public:
     for (const auto& piece : pieces) lines.push_back({role, run, piece});
   }
   void dot(CanvasPoint c, double r, uint32_t rgb, CanvasRole, int64_t run) override { dots.push_back({c, r, rgb, run}); }
-  void text(double, double, const std::string& s, const TextStyle&, CanvasRole role) override { texts.push_back({role, s}); }
+  void text(double x, double y, const std::string& s, const TextStyle&, CanvasRole role) override {
+    texts.push_back({role, s, x, y});
+  }
   void pushClip(const CanvasRect&) override {}
   void popClip() override {}
 };
@@ -827,6 +830,48 @@ private Q_SLOTS:
     for (const auto& t : canvas.texts)
       if (t.role == CanvasRole::Note) labels.push_back(t.text);
     QCOMPARE(labels, (std::vector<std::string>{"#1", "#2", "#3"}));
+  }
+
+  // Defenses tab review (issue 17, part 5 follow-up): labels of points on one
+  // spot would pile up into a blot; the painter leaves out a label that would
+  // overlap one it drew. Hollow markers get a white middle.
+  void painterSkipsOverlappingPointLabels() {
+    ChartSpec spec;
+    spec.metric = "defense_test";
+    spec.x_min = 0;
+    spec.x_max = 10;
+    spec.y_min = 0;
+    spec.y_max = 100;
+    ChartCurve a;
+    a.label = "a";
+    a.rgb = 0xff0000;
+    a.markers = true;
+    a.line = false;
+    a.raw.x = {0, 0, 5};
+    a.raw.y = {50, 50.2, 50};
+    a.point_labels = {"#20", "#24", "#7"};
+    ChartCurve b = a;
+    b.label = "b";
+    b.rgb = 0x0000ff;
+    b.hollow_markers = true;
+    b.raw.x = {0};
+    b.raw.y = {50};
+    b.point_labels = {"#3"};
+    spec.curves = {a, b};
+    RecordingCanvas canvas;
+    paintChart(spec, canvas);
+    std::vector<std::string> labels;
+    for (const auto& t : canvas.texts)
+      if (t.role == CanvasRole::Note) labels.push_back(t.text);
+    QCOMPARE(labels, (std::vector<std::string>{"#20", "#7"})); // #24 and #3 would sit on #20
+    // No two drawn labels closer than a label's height.
+    for (size_t i = 0; i < canvas.texts.size(); ++i)
+      for (size_t j = i + 1; j < canvas.texts.size(); ++j)
+        if (canvas.texts[i].role == CanvasRole::Note && canvas.texts[j].role == CanvasRole::Note)
+          QVERIFY(std::abs(canvas.texts[i].x - canvas.texts[j].x) > 8 || std::abs(canvas.texts[i].y - canvas.texts[j].y) > 8);
+    const auto white = std::count_if(canvas.dots.begin(), canvas.dots.end(),
+                                     [](const RecordingCanvas::Dot& d) { return d.rgb == 0xffffff; });
+    QCOMPARE(int(white), 1 + 1); // b's point and its legend swatch
   }
 
   // issue 17 part 5: the Defenses section (two charts and a table) appears

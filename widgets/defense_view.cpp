@@ -9,6 +9,7 @@
 #include <QCategoryAxis>
 #include <QChart>
 #include <QChartView>
+#include <QFontMetrics>
 #include <QGraphicsLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -36,6 +37,24 @@ QChartView* newChartView(const QString& name, QWidget* parent) {
   return view;
 }
 
+// Markers of a curve: discs or squares (label-only attackers), filled, or
+// hollow rings of the colour (another query strategy).
+QScatterSeries* newMarkers(const distillery::ChartCurve& curve, const QColor& colour, qreal size) {
+  auto* dots = new QScatterSeries;
+  dots->setMarkerShape(curve.square_markers ? QScatterSeries::MarkerShapeRectangle : QScatterSeries::MarkerShapeCircle);
+  dots->setMarkerSize(size);
+  if (curve.hollow_markers) {
+    QPen ring(colour);
+    ring.setWidthF(2.0);
+    dots->setPen(ring);
+    dots->setBrush(Qt::white);
+  } else {
+    dots->setColor(colour);
+    dots->setBorderColor(Qt::white);
+  }
+  return dots;
+}
+
 } // namespace
 
 DefenseView::DefenseView(distillery::RunStore& store, QWidget* parent) : QWidget(parent), store_(store) {
@@ -53,7 +72,9 @@ DefenseView::DefenseView(distillery::RunStore& store, QWidget* parent) : QWidget
   table_->setModel(model_);
   table_->setSelectionBehavior(QAbstractItemView::SelectRows);
   table_->verticalHeader()->setVisible(false);
-  table_->horizontalHeader()->setStretchLastSection(true);
+  // The figures take their contents' width; the Run column takes the slack (its names elided).
+  table_->horizontalHeader()->setStretchLastSection(false);
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
   table_->setWordWrap(false);
   legend_ = new QLabel(content_);
   legend_->setObjectName(QStringLiteral("defenseLegend"));
@@ -112,21 +133,35 @@ void DefenseView::rebuild() {
     for (const distillery::DefenseSeries& s : tradeoff_.series)
       if (std::find(s.points.begin(), s.points.end(), i) != s.points.end()) rowColors.emplace_back(QRgb(s.rgb));
   model_->setTable(distillery::defenseTable(tradeoff_), std::move(rowColors));
+  QHeaderView* header = table_->horizontalHeader();
+  header->setSectionResizeMode(0, QHeaderView::Interactive);
   table_->resizeColumnsToContents();
-  // Long run names and defense labels would push the figures out of sight; tooltips have them whole.
-  for (int c : {0, 1}) table_->setColumnWidth(c, std::min(table_->columnWidth(c), 260));
+  // Long defense labels would push the figures out of sight; tooltips have them whole.
+  table_->setColumnWidth(1, std::min(table_->columnWidth(1), 260));
+  if (model_->columnCount(QModelIndex()) > 0) header->setSectionResizeMode(0, QHeaderView::Stretch);
   table_->setTextElideMode(Qt::ElideMiddle);
 
   QStringList entries;
-  for (const distillery::DefenseSeries& s : tradeoff_.series)
+  const bool mixed = tradeoff_.mixedStrategies();
+  for (const distillery::DefenseSeries& s : tradeoff_.series) {
+    // Filled or hollow (another query strategy) disc or square (a label-only attacker).
+    const QString mark = s.label_only ? (s.other_strategy ? QStringLiteral("&#9633;") : QStringLiteral("&#9632;"))
+                                      : (s.other_strategy ? QStringLiteral("&#9675;") : QStringLiteral("&#9679;"));
+    QString attacker = QString::fromStdString(distillery::attackerLabel(s.method, s.label_only)).toHtmlEscaped();
+    if (mixed) attacker += QStringLiteral(", ") + QString::fromStdString(distillery::strategyLabel(s.strategy)).toHtmlEscaped();
     entries << QStringLiteral("<span style=\"white-space:nowrap\"><span style=\"color:%1; font-size:large\">%2</span>"
                               "&nbsp;%3&nbsp;<i>%4</i></span>")
-                   .arg(QColor(QRgb(s.rgb)).name(), s.label_only ? QStringLiteral("&#9632;") : QStringLiteral("&#9679;"),
-                        QString::fromStdString(s.defense).toHtmlEscaped(),
-                        QString::fromStdString(distillery::attackerLabel(s.method, s.label_only)).toHtmlEscaped());
+                   .arg(QColor(QRgb(s.rgb)).name(), mark, QString::fromStdString(s.defense).toHtmlEscaped(), attacker);
+  }
   QString legend = entries.join(QStringLiteral(" &nbsp;&nbsp;&nbsp; "));
+  QStringList keys;
   if (std::any_of(tradeoff_.series.begin(), tradeoff_.series.end(), [](const auto& s) { return s.label_only; }))
-    legend += tr(" &nbsp;&nbsp;&nbsp; <span style=\"color:#707070\">(squares and dashed lines: label-only attackers)</span>");
+    keys << tr("squares and dashed lines: label-only attackers");
+  if (mixed)
+    keys << tr("hollow markers and dotted lines: strategies other than %1")
+                .arg(QString::fromStdString(distillery::strategyLabel(tradeoff_.strategies.front())).toHtmlEscaped());
+  if (!keys.isEmpty())
+    legend += QStringLiteral(" &nbsp;&nbsp;&nbsp; <span style=\"color:#707070\">(%1)</span>").arg(keys.join(QStringLiteral("; ")));
   legend_->setText(legend);
 
   // What is not drawn, and why, so a missing dot is not a mystery.
@@ -161,7 +196,7 @@ void DefenseView::drawChart(QChartView* view, const distillery::ChartSpec& spec)
   QFont titleFont = chart->titleFont();
   titleFont.setBold(true);
   chart->setTitleFont(titleFont);
-  chart->setMargins(QMargins(4, 4, 10, 4));
+  chart->setMargins(QMargins(4, 4, 10, 4)); // the right one grows below to fit the last x label
   chart->layout()->setContentsMargins(0, 0, 0, 0);
   chart->setBackgroundRoundness(0);
   chart->legend()->hide(); // the shared legend under both charts names the series
@@ -171,6 +206,9 @@ void DefenseView::drawChart(QChartView* view, const distillery::ChartSpec& spec)
   QCategoryAxis* axisX = newTickAxis();
   setAxisTicks(axisX, b.x_min, b.x_max, scale, 6);
   axisX->setTitleText(QString::fromStdString(spec.xTitle()));
+  // Labels centre on their ticks: one on the right edge ("100k") would be cut in half there.
+  if (const QStringList xLabels = axisTickLabels(axisX); !xLabels.isEmpty())
+    chart->setMargins(QMargins(4, 4, std::max(10, QFontMetrics(axisX->labelsFont()).horizontalAdvance(xLabels.last()) / 2 + 6), 4));
   QCategoryAxis* axisY = newTickAxis();
   setAxisTicks(axisY, b.y_min, b.y_max, AxisScale::Linear, 6);
   axisY->setTitleText(QString::fromStdString(spec.yTitle()));
@@ -183,50 +221,43 @@ void DefenseView::drawChart(QChartView* view, const distillery::ChartSpec& spec)
     for (size_t i = 0; i < curve.raw.size(); ++i) points.append({toAxis(curve.raw.x[i], scale), curve.raw.y[i]});
     const QColor colour{QRgb(curve.rgb)};
     QXYSeries* series = nullptr;
+    QXYSeries* overlay = nullptr;
     if (curve.line) {
       auto* line = new QLineSeries;
       QPen pen(colour);
       pen.setWidthF(2.0);
-      if (curve.dashed) pen.setStyle(Qt::DashLine);
+      if (curve.dotted) pen.setStyle(Qt::DotLine);
+      else if (curve.dashed) pen.setStyle(Qt::DashLine);
       line->setPen(pen);
-      line->setPointsVisible(!curve.square_markers);
+      const bool plainDiscs = !curve.square_markers && !curve.hollow_markers;
+      line->setPointsVisible(plainDiscs);
       line->setMarkerSize(9);
       series = line;
-      // The line's own points are discs; a label-only attacker's squares ride on a scatter over them.
-      if (curve.square_markers) {
-        auto* squares = new QScatterSeries;
-        squares->setObjectName(QLatin1String(kLabelSeries));
-        squares->setMarkerShape(QScatterSeries::MarkerShapeRectangle);
-        squares->setMarkerSize(11);
-        squares->setColor(colour);
-        squares->setBorderColor(Qt::white);
-        squares->replace(points);
-        chart->addSeries(squares);
-        squares->attachAxis(axisX);
-        squares->attachAxis(axisY);
+      // The line's own points are filled discs; squares and hollow markers ride on a scatter over them.
+      if (!plainDiscs) {
+        overlay = newMarkers(curve, colour, 11);
+        overlay->setObjectName(QLatin1String(kLabelSeries));
+        overlay->replace(points);
       }
     } else {
-      auto* dots = new QScatterSeries;
-      dots->setMarkerShape(curve.square_markers ? QScatterSeries::MarkerShapeRectangle
-                                                : QScatterSeries::MarkerShapeCircle);
-      dots->setMarkerSize(12);
-      dots->setColor(colour);
-      dots->setBorderColor(Qt::white);
-      series = dots;
+      series = newMarkers(curve, colour, 12);
     }
     series->setObjectName(QLatin1String(kDataSeries));
     series->setName(QString::fromStdString(curve.label).toHtmlEscaped());
     series->replace(points);
-    chart->addSeries(series);
-    series->attachAxis(axisX);
-    series->attachAxis(axisY);
+    for (QXYSeries* s : {series, overlay}) {
+      if (!s) continue;
+      chart->addSeries(s);
+      s->attachAxis(axisX);
+      s->attachAxis(axisY);
+    }
 
     // Qt 6.4 has one label format per series: each run's id rides on an
     // invisible one-point series of its own, kept out of the legend.
     for (size_t i = 0; i < curve.point_labels.size() && i < size_t(points.size()); ++i) {
       auto* tag = new QScatterSeries;
       tag->setObjectName(QLatin1String(kLabelSeries));
-      tag->setMarkerSize(1);
+      tag->setMarkerSize(12); // as large as the drawn marker: Qt puts the label above it, clear of the disc
       tag->setColor(Qt::transparent);
       tag->setBorderColor(Qt::transparent);
       tag->replace(QList<QPointF>{points[qsizetype(i)]});

@@ -2,8 +2,8 @@
 // The compare view's Defenses tab (issue 17): for the compared runs that
 // distilled a clone through a teacher API, clone fidelity against benign cost
 // (one labelled dot per run, coloured by defense) and clone fidelity against
-// queries (log x, one line per defense and attacker), with a table of the
-// figures under them. The points, series and ranges come from
+// queries (log x, one line per defense, attacker and query strategy; other
+// strategies dotted with hollow markers), with a table of the figures under them. The points, series and ranges come from
 // core/analysis/defense_tradeoff.h and core/export/defense_chart.h, which the
 // reports draw too.
 #include "core/analysis/defense_tradeoff.h"
@@ -40,7 +40,7 @@ public:
   const distillery::ChartSpec& queriesSpec() const { return queriesSpec_; }
   QChartView* costChartView() const { return costChart_; }
   QChartView* queriesChartView() const { return queriesChart_; }
-  // One series per defense and attacker in each chart (run-id labels are drawn apart).
+  // One series per defense, attacker and strategy in each chart (run-id labels and overlaid markers are drawn apart).
   QList<QXYSeries*> dataSeries(QChartView* view) const;
   QTableView* table() const { return table_; }
   TableDataModel* tableModel() const { return model_; }

@@ -78,7 +78,24 @@ std::string percent(const std::optional<double>& fraction, int decimals) {
   return buf;
 }
 
+// train (in-distribution) first: the usual attack and the usual reference; unknown last.
+int strategyRank(const std::string& strategy) {
+  static const char* const known[] = {"train", "transfer", "noise", "active"};
+  for (int i = 0; i < 4; ++i)
+    if (strategy == known[i]) return i;
+  return strategy.empty() ? 5 : 4;
+}
+
+bool strategyBefore(const std::string& a, const std::string& b) {
+  const int ra = strategyRank(a), rb = strategyRank(b);
+  return ra != rb ? ra < rb : a < b;
+}
+
 } // namespace
+
+std::string strategyLabel(const std::string& strategy) {
+  return strategy.empty() ? "unknown strategy" : strategy;
+}
 
 std::string attackerLabel(const std::string& method, bool label_only) {
   return method + (label_only ? " (labels only)" : " (soft labels)");
@@ -131,13 +148,21 @@ DefenseTradeoff defenseTradeoff(const std::vector<RunRecord>& runs) {
     t.points.push_back(std::move(p));
   }
 
-  // Series keyed by (defense, label-only, method): soft-label attackers first within a defense.
-  std::map<std::tuple<std::string, bool, std::string>, std::vector<size_t>> groups;
-  for (size_t i = 0; i < t.points.size(); ++i)
-    groups[{t.points[i].defense, t.points[i].label_only, t.points[i].method}].push_back(i);
+  for (const DefensePoint& p : t.points)
+    if (std::find(t.strategies.begin(), t.strategies.end(), p.strategy) == t.strategies.end())
+      t.strategies.push_back(p.strategy);
+  std::sort(t.strategies.begin(), t.strategies.end(), strategyBefore);
+
+  // Series keyed by (defense, label-only, method, strategy): soft-label attackers first within a
+  // defense. One line through runs of different strategies would jump between two attacks.
+  std::map<std::tuple<std::string, bool, std::string, int, std::string>, std::vector<size_t>> groups;
+  for (size_t i = 0; i < t.points.size(); ++i) {
+    const DefensePoint& p = t.points[i];
+    groups[{p.defense, p.label_only, p.method, strategyRank(p.strategy), p.strategy}].push_back(i);
+  }
   std::map<std::string, uint32_t> defense_rgb;
   for (auto& [key, indices] : groups) {
-    const auto& [defense, label_only, method] = key;
+    const auto& [defense, label_only, method, rank, strategy] = key;
     if (!defense_rgb.count(defense)) defense_rgb[defense] = runRgb(int64_t(defense_rgb.size()));
     // By queries, runs without a count last; ties by run id, so the order does not depend on the selection's.
     std::stable_sort(indices.begin(), indices.end(), [&](size_t a, size_t b) {
@@ -151,7 +176,10 @@ DefenseTradeoff defenseTradeoff(const std::vector<RunRecord>& runs) {
     s.defense = defense;
     s.method = method;
     s.label_only = label_only;
+    s.strategy = strategy;
+    s.other_strategy = strategy != t.strategies.front();
     s.label = defense + " \u00b7 " + method;
+    if (t.mixedStrategies()) s.label += ", " + strategyLabel(strategy);
     s.rgb = defense_rgb[defense];
     s.points = indices;
     t.series.push_back(std::move(s));

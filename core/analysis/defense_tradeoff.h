@@ -5,7 +5,9 @@
 // accuracy minus the accuracy of the defended answers) against what it left
 // the attacker (fidelity: the clone's test agreement with the undefended
 // teacher), and how fidelity grows with the queries bought. Runs are grouped
-// into series, one per defense and attacker method. Torch-free and Qt-free:
+// into series, one per defense, attacker method and query strategy (a clone
+// trained on in-distribution queries and one trained on transfer data are
+// different attacks, not two budgets of one). Torch-free and Qt-free:
 // the compare view's Defenses tab and the reports read the same points.
 #include "core/export/table_data.h"
 #include "core/store/run_store.h"
@@ -36,20 +38,27 @@ struct DefensePoint {
   std::optional<double> clone_accuracy; // the clone's own test_accuracy
 };
 
-// The runs of one defense and one attacker method.
+// The runs of one defense, one attacker method and one query strategy.
 struct DefenseSeries {
   std::string defense;
   std::string method;
   bool label_only = false;
-  std::string label;          // "reverse_sigmoid(beta=0.7) + probs · kd"
+  std::string strategy;        // as DefensePoint::strategy
+  bool other_strategy = false; // not the selection's first strategy (DefenseTradeoff::strategies[0]): drawn apart
+  // "reverse_sigmoid(beta=0.7) + probs · kd", then ", transfer" when the selection holds several strategies.
+  std::string label;
   uint32_t rgb = 0;           // one colour per defense; both attackers of a defense share it
   std::vector<size_t> points; // indices into DefenseTradeoff::points, by increasing queries (unknown last)
 };
 
 struct DefenseTradeoff {
   std::vector<DefensePoint> points; // the API runs, in the order given
-  std::vector<DefenseSeries> series; // by defense, then soft-label before label-only, then method
+  std::vector<DefenseSeries> series; // by defense, then soft-label before label-only, then method, then strategy
   std::vector<int64_t> not_api;      // runs given that hold no summary "api"
+  // The query strategies among the points: train, transfer, noise, active, others by name, "" (unknown) last.
+  std::vector<std::string> strategies;
+
+  bool mixedStrategies() const { return strategies.size() > 1; }
 
   bool empty() const { return points.empty(); }
   // The points in table order: series by series, each by queries.
@@ -58,6 +67,8 @@ struct DefenseTradeoff {
 
 // "kd (soft labels)" or "hard_label (labels only)".
 std::string attackerLabel(const std::string& method, bool label_only);
+// A strategy as a legend names it: "unknown strategy" for "".
+std::string strategyLabel(const std::string& strategy);
 // A short label of an API output config: its transforms with their
 // parameters, then the mode ("reverse_sigmoid(beta=0.7, gamma=0.3) + topk(k=3)").
 std::string describeApiOutput(const nlohmann::json& output);

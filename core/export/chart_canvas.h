@@ -24,6 +24,7 @@ struct Stroke {
   double width = 1.0;
   double opacity = 1.0;
   bool dashed = false;
+  bool dotted = false; // wins over dashed
 };
 
 enum class TextAlign { Left, Center, Right };

@@ -75,6 +75,8 @@ struct LegendEntry {
   bool markers = false;
   bool square = false;
   bool line = true;
+  bool hollow = false;
+  bool dotted = false;
 };
 
 struct PreparedCurve {
@@ -84,6 +86,8 @@ struct PreparedCurve {
   bool markers = false;
   bool square = false;
   bool line = true;
+  bool hollow = false;
+  bool dotted = false;
   XYSeries shown, raw;         // decimated, data coordinates
   std::vector<double> marks_x; // first x of each stretch of non-finite values
   std::vector<double> marks_y; // the value shown just before it (NaN: none)
@@ -183,6 +187,8 @@ PreparedCurve prepareCurve(const ChartSpec& spec, const ChartCurve& curve, const
   p.markers = curve.markers;
   p.square = curve.square_markers;
   p.line = curve.line;
+  p.hollow = curve.hollow_markers;
+  p.dotted = curve.dotted;
   const std::vector<double> shown = displayedValues(spec, curve);
   XYSeries s{curve.raw.x, shown};
   XYSeries raw = curve.raw;
@@ -274,7 +280,8 @@ private:
       for (double y : c.raw.y) diverged = diverged || !std::isfinite(y);
       // A run without this metric stays in the legend, so the reader knows it was compared.
       const char* note = diverged ? " (diverged)" : c.raw.empty() ? " (no data)" : "";
-      entries_.push_back({truncated(c.label) + note, c.rgb, diverged, c.dashed, c.markers, c.square_markers, c.line});
+      entries_.push_back({truncated(c.label) + note, c.rgb, diverged, c.dashed, c.markers, c.square_markers, c.line,
+                          c.hollow_markers, c.dotted});
     }
     legend_.row = kLegendSize * 1.45;
     double widest = 0;
@@ -424,39 +431,51 @@ private:
       if (pts.size() == 1) {
         // A metric measured once (test accuracy at the end) has no line to draw: a disc marks it.
         if (plot_.contains(pts[0].x, pts[0].y)) {
-          if (c.markers) marker(pts[0], c.rgb, c.square, CanvasRole::Point, c.run_id);
+          if (c.markers) marker(pts[0], c.rgb, c.square, c.hollow, CanvasRole::Point, c.run_id);
           else canvas_.dot(pts[0], kPointRadius, c.rgb, CanvasRole::Point, c.run_id);
           ++drawn;
         }
         continue;
       }
-      if (c.markers) {
+      // The line first, so that markers (a hollow one's white middle) sit over it.
+      if (c.line) {
+        const auto pieces = clippedPieces(pts, plot_);
+        if (!pieces.empty())
+          canvas_.path(pieces, {c.rgb, kCurveWidth, 1.0, c.dashed, c.dotted}, CanvasRole::Curve, c.run_id);
+        for (const auto& p : pieces) drawn += p.size();
+      }
+      if (c.markers)
         for (const CanvasPoint& pt : pts)
           if (plot_.contains(pt.x, pt.y)) {
-            marker(pt, c.rgb, c.square, CanvasRole::Point, c.run_id);
+            marker(pt, c.rgb, c.square, c.hollow, CanvasRole::Point, c.run_id);
             if (!c.line) ++drawn;
           }
-        if (!c.line) continue;
-      }
-      const auto pieces = clippedPieces(pts, plot_);
-      if (pieces.empty()) continue;
-      canvas_.path(pieces, {c.rgb, kCurveWidth, 1.0, c.dashed}, CanvasRole::Curve, c.run_id);
-      for (const auto& p : pieces) drawn += p.size();
     }
     layout_.drawn_points = drawn;
   }
 
-  // A disc, or a square of about the same area.
-  void marker(CanvasPoint at, uint32_t rgb, bool square, CanvasRole role, int64_t run_id) {
-    if (!square) return canvas_.dot(at, kMarkerRadius, rgb, role, run_id);
+  // A disc, or a square of about the same area; hollow: a white middle inside a ring of the colour.
+  void marker(CanvasPoint at, uint32_t rgb, bool square, bool hollow, CanvasRole role, int64_t run_id) {
+    constexpr double kRing = 1.1;
+    if (!square) {
+      canvas_.dot(at, kMarkerRadius, rgb, role, run_id);
+      if (hollow) canvas_.dot(at, kMarkerRadius - kRing, kWhite, role, run_id);
+      return;
+    }
     const double half = kMarkerRadius * 0.9;
     canvas_.fillRect({at.x - half, at.y - half, 2 * half, 2 * half}, rgb, 1.0, role);
+    if (hollow)
+      canvas_.fillRect({at.x - half + kRing, at.y - half + kRing, 2 * (half - kRing), 2 * (half - kRing)}, kWhite, 1.0,
+                       role);
   }
 
   // Each marked point's label (a run id) up and to the right of its disc,
-  // from the full-resolution points: a label belongs to one point, not to a column.
+  // from the full-resolution points: a label belongs to one point, not to a
+  // column. A label that would overlap one already drawn is left out:
+  // coinciding points (runs of equal figures) would pile their ids into a blot.
   void drawPointLabels() {
     const TextStyle style{kTickSize, false, kText, TextAlign::Left, false};
+    std::vector<CanvasRect> drawn;
     for (const ChartCurve& c : spec_.curves) {
       if (c.point_labels.empty()) continue;
       for (size_t i = 0; i < c.raw.size() && i < c.point_labels.size(); ++i) {
@@ -464,7 +483,15 @@ private:
         if ((spec_.log_x && c.raw.x[i] <= 0) || (spec_.log_y && c.raw.y[i] <= 0)) continue;
         const CanvasPoint pt{sx_.map(c.raw.x[i]), sy_.map(c.raw.y[i])};
         if (!plot_.contains(pt.x, pt.y)) continue;
-        canvas_.text(pt.x + kMarkerRadius + 1.5, pt.y - kMarkerRadius - 1, c.point_labels[i], style, CanvasRole::Note);
+        const double x = pt.x + kMarkerRadius + 1.5, baseline = pt.y - kMarkerRadius - 1;
+        const CanvasRect box{x, baseline - kTickSize * 0.8, canvas_.textWidth(c.point_labels[i], style),
+                             kTickSize * 1.0};
+        const auto overlaps = [&](const CanvasRect& r) {
+          return box.x < r.right() && r.x < box.right() && box.y < r.bottom() && r.y < box.bottom();
+        };
+        if (std::any_of(drawn.begin(), drawn.end(), overlaps)) continue;
+        drawn.push_back(box);
+        canvas_.text(x, baseline, c.point_labels[i], style, CanvasRole::Note);
       }
     }
   }
@@ -546,8 +573,10 @@ private:
       const double ex = legend_rect_.x + kLegendPad + col * (legend_.col_w + 12);
       const double ey = legend_rect_.y + kLegendPad + row * legend_.row + legend_.row / 2;
       if (entries_[i].line)
-        canvas_.line({ex, ey}, {ex + kSwatch, ey}, {entries_[i].rgb, 2.2, 1.0, entries_[i].dashed}, CanvasRole::Legend);
-      if (entries_[i].markers) marker({ex + kSwatch / 2, ey}, entries_[i].rgb, entries_[i].square, CanvasRole::Legend, 0);
+        canvas_.line({ex, ey}, {ex + kSwatch, ey}, {entries_[i].rgb, 2.2, 1.0, entries_[i].dashed, entries_[i].dotted},
+                     CanvasRole::Legend);
+      if (entries_[i].markers)
+        marker({ex + kSwatch / 2, ey}, entries_[i].rgb, entries_[i].square, entries_[i].hollow, CanvasRole::Legend, 0);
       if (entries_[i].diverged) {
         const double r = 2.4, cx = ex + kSwatch / 2;
         canvas_.line({cx - r, ey - r}, {cx + r, ey + r}, {kDiverged, 1.1, 1.0, false}, CanvasRole::Legend);

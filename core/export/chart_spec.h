@@ -25,6 +25,8 @@ struct ChartCurve {
   // point, with the line through them unless line is false (a scatter).
   bool markers = false;
   bool square_markers = false; // squares instead of discs: a second kind beside the same colour
+  bool hollow_markers = false; // outlined markers: a third kind (the defense charts' other query strategies)
+  bool dotted = false;         // a dotted line, told apart from solid and dashed ones of the same colour
   bool line = true;
   std::vector<std::string> point_labels; // beside each point of raw ("#12"); empty or "" for none
 };

@@ -26,7 +26,8 @@ std::string colour(uint32_t rgb) {
 std::string strokeAttributes(const Stroke& s) {
   std::string a = " fill=\"none\" stroke=\"" + colour(s.rgb) + "\" stroke-width=\"" + num(s.width) + "\"";
   if (s.opacity < 1.0) a += " stroke-opacity=\"" + num(s.opacity) + "\"";
-  if (s.dashed) a += " stroke-dasharray=\"3 2\"";
+  if (s.dotted) a += " stroke-dasharray=\"1 1.6\"";
+  else if (s.dashed) a += " stroke-dasharray=\"3 2\"";
   return a;
 }
 
