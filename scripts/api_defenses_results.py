@@ -151,6 +151,8 @@ def main():
     ap.add_argument("--quick", action="store_true", help="a smoke run: 2 budgets, 3 defenses, small data")
     ap.add_argument("--keep", action="store_true",
                     help="reuse the work folder's teacher, transfer set and answer cache from an earlier run")
+    ap.add_argument("--page-only", action="store_true",
+                    help="rewrite the page and its charts from the work folder's store and api-defenses.json")
     ap.add_argument("--transfer-budgets", default="5000,20000",
                     help="budgets of the transfer-set clones (the in-distribution ones use --budgets)")
     args = ap.parse_args()
@@ -197,7 +199,12 @@ def main():
                   ("transfer", {"strategy": "transfer", "data": {"dataset": "mnist", "path": digits, "val_size": 0}})]
 
     rows = []
-    for name, label, output in defenses:
+    if args.page_only:  # the figures of an earlier run, page and charts made again
+        saved = json.load(open(os.path.join(args.out, "api-defenses.json")))
+        rows, wall = saved["rows"], saved["wall_s"]
+        teacher_acc = saved["teacher_test_accuracy"]
+        defenses = [d for d in defenses if any(r["defense"] == d[0] for r in rows)]
+    for name, label, output in ([] if args.page_only else defenses):
         config = os.path.join(args.work, "serve-%s.json" % name)
         json.dump({"keys": [{"name": "attacker", "key": KEY, "budget": 10 ** 9, "rate_per_s": 10 ** 6, "burst": 10 ** 6}],
                    "price_per_1000": 1.0, "output": output, "threads": 2,
@@ -236,11 +243,13 @@ def main():
         finally:
             server.stop()
         print("  %s: %.0f s" % (name, time.time() - t0), flush=True)
-    wall = time.time() - started
+    if not args.page_only:
+        wall = time.time() - started
 
     os.makedirs(os.path.join(args.out, "api-defenses"), exist_ok=True)
-    json.dump({"teacher_run": teacher, "teacher_test_accuracy": teacher_acc, "wall_s": wall, "rows": rows},
-              open(os.path.join(args.out, "api-defenses.json"), "w"), indent=1)
+    if not args.page_only:
+        json.dump({"teacher_run": teacher, "teacher_test_accuracy": teacher_acc, "wall_s": wall, "rows": rows},
+                  open(os.path.join(args.out, "api-defenses.json"), "w"), indent=1)
 
     # Charts: the app's own report export (the Defenses section), once per kind of query.
     charts = {}
@@ -253,11 +262,12 @@ def main():
         run([args.cli, "report", "--runs", ",".join(map(str, ids)), "--title", "API defenses, %s queries" % sname,
              "--out", report, "--db", db], env)
         found = []
-        for f in sorted(os.listdir(os.path.dirname(report))):
-            if f.endswith(".svg") and "defen" in f.lower():
-                dst = "%s-%s" % (sname[:8], f)
-                shutil.copy(os.path.join(os.path.dirname(report), f), os.path.join(args.out, "api-defenses", dst))
-                found.append(dst)
+        for folder, _, files in os.walk(os.path.dirname(report)):
+            for f in sorted(files):
+                if f.endswith(".svg") and "defense" in f.lower():
+                    dst = "%s-%s" % (sname[:8], re.sub(r"^\d+-", "", f))
+                    shutil.copy(os.path.join(folder, f), os.path.join(args.out, "api-defenses", dst))
+                    found.append(dst)
         charts[sname] = found
 
     write_page(args, rows, teacher, teacher_acc, wall, budgets, transfer_budgets, defenses, charts, fonts)
