@@ -43,6 +43,9 @@ set(DISTILLERY_BASE_SOURCES
   data/skipped_files.cpp
   # methods/
   methods/method_registry.cpp
+  # forensics/ (issue 18: statistics and detectors)
+  forensics/green_list.cpp
+  forensics/ks_test.cpp
   # lm/
   lm/text_vocabulary.cpp
   # serve/ (issue 17: the teacher server, without HTTP or the model)
@@ -131,6 +134,9 @@ set(DISTILLERY_ENGINE_SOURCES
   training/run_summary_json.cpp
   training/sweep_runner.cpp
   training/trainer.cpp
+  # forensics/ (issue 18)
+  forensics/watermark_detection.cpp
+  forensics/watermark_sampler.cpp
   # lm/
   lm/generation_comparison.cpp
   lm/gpt_model.cpp
