@@ -60,10 +60,17 @@ def gpt(layers, heads, embed, context):
     return {"zoo": "gpt", "layers": layers, "heads": heads, "embed": embed, "context": context}
 
 
+def stored_runs():
+    # --detect-only: the runs of an earlier invocation, by name.
+    runs = json.loads(cli(["runs", "--json"]))
+    return {r["name"]: r["id"] for r in runs if r.get("status") == "finished"}
+
+
 def main():
-    if os.path.exists(ARGS.db):
+    if os.path.exists(ARGS.db) and not ARGS.detect_only:
         os.remove(ARGS.db)
     started = time.time()
+    stored = stored_runs() if ARGS.detect_only else {}
     optim = {"name": "adam", "lr": 0.003, "schedule": "cosine"}
     common = {"task": "lm", "corpus": {"path": CORPUS, "tokenizer": "char", "val_fraction": 0.1},
               "batch_size": 32, "optim": optim, "eval_every": 100, "eval_tokens": 4096, "seed": 0,
@@ -74,9 +81,9 @@ def main():
     teacher_config = dict(common, name="wm-teacher", student=gpt(2, 4, 96, 32), method={"name": "none"},
                           steps=ARGS.teacher_steps)
     t0 = time.time()
-    teacher_id = run_config(teacher_config)
+    teacher_id = stored["wm-teacher"] if ARGS.detect_only else run_config(teacher_config)
     teacher = show(teacher_id)
-    teacher_s = time.time() - t0
+    teacher_s = teacher["summary"]["wall_s"] if ARGS.detect_only else time.time() - t0
 
     students = []
     for f in FRACTIONS:
@@ -84,8 +91,8 @@ def main():
                       teacher={"run": teacher_id, "watermark": dict(WATERMARK, delta=WATERMARK["delta"], fraction=f)},
                       method={"name": "seq_kd"}, steps=ARGS.student_steps)
         t0 = time.time()
-        sid = run_config(config)
-        run_s = time.time() - t0
+        sid = stored[config["name"]] if ARGS.detect_only else run_config(config)
+        run_s = show(sid)["summary"]["wall_s"] if ARGS.detect_only else time.time() - t0
         t0 = time.time()
         text = test(sid, "--samples", str(ARGS.samples), "--length", "256")
         open_weights = test(sid, "--samples", str(ARGS.samples), "--length", "256", "--open-weights")
@@ -148,9 +155,11 @@ def main():
             "yes" if flagged else "no"))
     lines += [
         "",
-        "Calibration: the p-value of each sample alone (deduplicated within it) from clean models and clean text,",
-        "tested against U(0, 1) with a one-sample KS test (exact p-value, Marsaglia-Tsang-Wang; uniformity is",
-        "rejected below 0.01). Binomial p-values of discrete counts are slightly conservative, never liberal.",
+        "Calibration: each sample's p-value over the (window, token) pairs it adds to those of the samples before",
+        "it (disjoint pairs, so independent p-values; a pair such as (\"the\", \" \") in every sample would",
+        "otherwise move them all together), from clean models and clean text, tested against U(0, 1) with a",
+        "one-sample KS test (exact p-value; uniformity rejected below 0.01). Binomial p-values of discrete",
+        "counts are slightly conservative, never liberal.",
         "",
         "| clean source | samples | KS D | KS p | uniform (KS p > 0.01) | pooled p-value |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -188,6 +197,8 @@ if __name__ == "__main__":
     parser.add_argument("--out", default=os.path.join(root, "docs", "results", "forensics-watermark.md"))
     parser.add_argument("--teacher-steps", type=int, default=600)
     parser.add_argument("--student-steps", type=int, default=600)
+    parser.add_argument("--detect-only", action="store_true",
+                        help="reuse the runs in --db (same names) and only repeat the detection")
     parser.add_argument("--samples", type=int, default=128, help="sequences / windows per detection")
     ARGS = parser.parse_args()
     sys.exit(main())

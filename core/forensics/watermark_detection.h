@@ -30,7 +30,9 @@ struct WatermarkTestResult {
   std::string mode;                  // "text", "open-weights" or "file"
   std::string suspect;               // "run #12 gpt L2 H2 d64 ctx64" or the file
   WatermarkScore score;              // all samples together, pairs deduplicated across them
-  std::vector<double> sample_p_values; // each sample alone (deduplicated within it)
+  // Each sample by the pairs it adds to those before it: disjoint pairs, so
+  // independent p-values (samples that add none are left out).
+  std::vector<double> sample_p_values;
   KsResult sample_ks;                // KS test of sample_p_values against U(0, 1)
   int64_t tokens = 0;                // tokens read (generated, fed or in the file)
   int64_t dropped_characters = 0;    // file mode: characters the vocabulary lacks, left out
