@@ -32,6 +32,7 @@
 #include "serve/serve_teacher.h"
 #include "core/forensics/log_audit.h" // issue 18: audit-log
 #include "core/forensics/forensic_tests.h" // issue 18: forensics
+#include "core/forensics/watermark_detection.h" // issue 18: watermark-test
 
 #include <CLI/CLI.hpp>
 
@@ -911,6 +912,46 @@ int cmdForensics(const std::string& db, const ForensicsArgs& a) {
   return 0;
 }
 
+// ---- watermark-test: watermark radioactivity of an LM run (issue 18, part 2) -------------
+
+struct WatermarkTestArgs {
+  int64_t suspect = 0;
+  int64_t key = -1;
+  std::string text;
+  bool json = false;
+  WatermarkTestRequest request;
+};
+
+int cmdWatermarkTest(const std::string& db, WatermarkTestArgs a) {
+  if (a.key < 0) throw ConfigError("--key", "required: the watermark's secret key (a non-negative integer)");
+  a.request.params.key = uint64_t(a.key);
+  auto store = openExistingStore(db);
+  const WatermarkTestResult r = a.text.empty() ? watermarkTestRun(*store, a.suspect, a.request)
+                                               : watermarkTestFile(*store, a.suspect, a.text, a.request);
+  if (a.json) {
+    nlohmann::json j = {{"mode", r.mode}, {"suspect", r.suspect}, {"tokens", r.tokens},
+                        {"scored", r.score.scored}, {"green", r.score.green}, {"duplicates", r.score.duplicates},
+                        {"gamma", r.score.gamma}, {"green_fraction", r.score.greenFraction()},
+                        {"p_value", r.score.p_value}, {"log10_p", r.score.log10_p},
+                        {"sample_p_values", r.sample_p_values},
+                        {"sample_ks", {{"statistic", r.sample_ks.statistic}, {"p_value", r.sample_ks.p_value},
+                                       {"method", r.sample_ks.method}}}};
+    if (r.mode == "file") j["dropped_characters"] = r.dropped_characters;
+    std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  std::cout << "mode=" << r.mode << "\nsuspect=" << r.suspect << "\ntokens=" << r.tokens
+            << "\nscored=" << r.score.scored << " (" << r.score.duplicates << " repeated (window, token) pairs left out)"
+            << "\ngreen=" << r.score.green << " (" << std::setprecision(4) << 100.0 * r.score.greenFraction()
+            << "%; " << 100.0 * r.score.gamma << "% expected without the watermark)"
+            << "\np_value=" << std::setprecision(6) << r.score.p_value << "\nlog10_p=" << r.score.log10_p
+            << "\nsamples=" << r.sample_p_values.size() << ", KS of their p-values against U(0,1): D="
+            << r.sample_ks.statistic << ", p=" << r.sample_ks.p_value << " (" << r.sample_ks.method << ")\n";
+  if (r.mode == "file" && r.dropped_characters > 0)
+    std::cout << "dropped_characters=" << r.dropped_characters << " (not in the vocabulary)\n";
+  return 0;
+}
+
 // The app, LibTorch, Qt and SQLite versions, as `distillery --version` prints them.
 std::string versionString() {
 #ifdef DISTILLERY_HAVE_RENDER
@@ -1095,6 +1136,21 @@ int main(int argc, char** argv) {
   forensics->add_option("--seed", forensics_args.seed, "Seed of the inputs and fingerprints (default 0)");
   forensics->add_flag("--json", forensics_args.json, "Machine-readable output");
   forensics->add_option("--db", db, "Run store");
+  // issue 18, part 2: watermark radioactivity
+  WatermarkTestArgs wm;
+  auto* watermark_test = app.add_subcommand("watermark-test", "Test an LM run (or a text file) for a teacher's green-list watermark");
+  watermark_test->add_option("--suspect", wm.suspect, "The language-model run to test (with --text: the run whose vocabulary tokenizes the file)")->required();
+  watermark_test->add_option("--key", wm.key, "The watermark's secret key")->required();
+  watermark_test->add_option("--gamma", wm.request.params.gamma, "Green share (default 0.25)");
+  watermark_test->add_option("--context", wm.request.params.context, "Tokens that seed a green list, h (default 4)");
+  watermark_test->add_option("--samples", wm.request.samples, "Sequences generated, or text windows scored (default 64)");
+  watermark_test->add_option("--length", wm.request.length, "Tokens per sequence or window (default 256)");
+  watermark_test->add_option("--temperature", wm.request.temperature, "Sampling temperature of the suspect (default 1)");
+  watermark_test->add_option("--seed", wm.request.seed, "Seed of the prompts and samples (default 0)");
+  watermark_test->add_flag("--open-weights", wm.request.open_weights, "Score the suspect's top-1 predictions on fixed text instead of its samples");
+  watermark_test->add_option("--text", wm.text, "Score this UTF-8 text file instead of the suspect's output");
+  watermark_test->add_flag("--json", wm.json, "Machine-readable output");
+  watermark_test->add_option("--db", db, "Run store");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -1130,6 +1186,7 @@ int main(int argc, char** argv) {
     if (*serve) return cmdServe(db, serve_args);
     if (*audit_log) return cmdAuditLog(audit_args);
     if (*forensics) return cmdForensics(db, forensics_args);
+    if (*watermark_test) return cmdWatermarkTest(db, wm);
     if (*export_chart) return cmdExportChart(db, ex);
     if (*export_cost_chart) return cmdExportCostChart(db, ex);
     if (*report) return cmdReport(db, ex);

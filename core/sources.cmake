@@ -43,6 +43,9 @@ set(DISTILLERY_BASE_SOURCES
   data/skipped_files.cpp
   # methods/
   methods/method_registry.cpp
+  # forensics/ (issue 18: statistics and detectors)
+  forensics/green_list.cpp
+  forensics/ks_test.cpp
   # lm/
   lm/text_vocabulary.cpp
   # serve/ (issue 17: the teacher server, without HTTP or the model)
@@ -146,6 +149,8 @@ set(DISTILLERY_ENGINE_SOURCES
   forensics/forensic_model.cpp
   forensics/forensic_tests.cpp
   forensics/targeted_fingerprints.cpp
+  forensics/watermark_detection.cpp
+  forensics/watermark_sampler.cpp
   # lm/
   lm/generation_comparison.cpp
   lm/gpt_model.cpp

@@ -4,7 +4,7 @@
 # check (packaging/check_deb.sh) compares these lists with `distillery-cli
 # COMMAND --help`, so a new command or option without completion fails CI.
 
-_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve audit-log forensics"
+_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve audit-log forensics watermark-test"
 
 # The options of one command (the top-level options for "").
 _distillery_cli_options() {
@@ -31,6 +31,9 @@ _distillery_cli_options() {
     serve) echo "--help --config --port --host --db" ;;
     audit-log) echo "--help --data --dataset --delta --json" ;;
     forensics) echo "--help --suspect --teacher --null --tests --confer-with --confer-against --inputs --seed --json --db" ;;
+    watermark-test)
+      echo "--help --suspect --key --gamma --context --samples --length --temperature --seed --open-weights --text" \
+           "--json --db" ;;
   esac
 }
 
@@ -46,7 +49,7 @@ _distillery_cli() {
 
   # Values of the options that take one.
   case "${prev}" in
-    --db | --out | --teacher | --config | --data) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;;
+    --db | --out | --teacher | --config | --data | --text) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;;
     --x) mapfile -t COMPREPLY < <(compgen -W "step epoch wall flops queries money" -- "${cur}"); return ;;
     --cost) mapfile -t COMPREPLY < <(compgen -W "wall flops inference-flops params queries money" -- "${cur}"); return ;;
     --accuracy) mapfile -t COMPREPLY < <(compgen -W "test best-val" -- "${cur}"); return ;;
@@ -60,7 +63,7 @@ _distillery_cli() {
     --dataset) mapfile -t COMPREPLY < <(compgen -W "fashion-mnist mnist" -- "${cur}"); return ;;
     --runs | --metric | --metrics | --parallel | --prompt | --tokens | --temperature | --seed | --smoothing | \
     --x-min | --x-max | --y-min | --y-max | --dpi | --width-in | --height-in | --title | --shape | --classes | \
-    --port | --host | --delta)
+    --port | --host | --delta | --key | --gamma | --context | --samples | --length)
       COMPREPLY=(); return ;;
   esac
 

@@ -27,9 +27,32 @@ nlohmann::json corpusJson(const TextCorpusConfig& c) {
   return {{"path", c.path}, {"tokenizer", c.tokenizer}, {"val_fraction", c.val_fraction}, {"max_bytes", c.max_bytes}};
 }
 
+LmWatermarkConfig readWatermark(const nlohmann::json& json) {
+  ConfigReader r(json, "teacher.watermark");
+  LmWatermarkConfig w;
+  w.enabled = true;
+  if (!r.has("key"))
+    throw ConfigError("teacher.watermark.key", "required: the secret integer that seeds the green lists, e.g. 42");
+  w.params.key = uint64_t(r.integer("key", 0, 0, INT64_MAX));
+  w.params.gamma = r.number("gamma", w.params.gamma, 0.0, 1.0);
+  if (!(w.params.gamma > 0.0 && w.params.gamma < 1.0))
+    throw ConfigError("teacher.watermark.gamma", "expected a green share strictly between 0 and 1, e.g. 0.25");
+  w.params.context = int(r.integer("context", w.params.context, 1, 64));
+  w.delta = r.number("delta", w.delta, 0.0, 100.0);
+  w.fraction = r.number("fraction", w.fraction, 0.0, 1.0);
+  r.finish();
+  return w;
+}
+
+nlohmann::json watermarkJson(const LmWatermarkConfig& w) {
+  return {{"key", w.params.key}, {"gamma", w.params.gamma}, {"context", w.params.context},
+          {"delta", w.delta}, {"fraction", w.fraction}};
+}
+
 LmTeacherSource readTeacher(const nlohmann::json& json) {
   ConfigReader r(json, "teacher");
   LmTeacherSource t;
+  if (r.has("watermark")) t.watermark = readWatermark(r.object("watermark"));
   if (r.has("run")) {
     t.kind = LmTeacherSource::Kind::Run;
     t.run_id = r.integer("run", 0, 1, INT64_MAX);
@@ -42,6 +65,7 @@ LmTeacherSource readTeacher(const nlohmann::json& json) {
   t.kind = LmTeacherSource::Kind::Zoo;
   nlohmann::json spec = json;
   spec.erase("train");
+  spec.erase("watermark");
   t.model = gptSpecFromJson(spec, "teacher");
   r.accept("zoo");
   for (const char* key : {"layers", "heads", "embed", "context", "dropout", "tie_weights"}) r.accept(key);
@@ -55,9 +79,14 @@ LmTeacherSource readTeacher(const nlohmann::json& json) {
 }
 
 nlohmann::json teacherJson(const LmTeacherSource& t) {
-  if (t.kind == LmTeacherSource::Kind::Run) return {{"run", t.run_id}};
-  nlohmann::json j = toJson(t.model);
-  j["train"] = {{"steps", t.train_steps}, {"batch_size", t.train_batch_size}, {"optim", toJson(t.train_optim)}};
+  nlohmann::json j;
+  if (t.kind == LmTeacherSource::Kind::Run) {
+    j = {{"run", t.run_id}};
+  } else {
+    j = toJson(t.model);
+    j["train"] = {{"steps", t.train_steps}, {"batch_size", t.train_batch_size}, {"optim", toJson(t.train_optim)}};
+  }
+  if (t.watermark.enabled) j["watermark"] = watermarkJson(t.watermark);
   return j;
 }
 
@@ -117,6 +146,10 @@ RunConfig lmRunConfigFromJson(const nlohmann::json& json) {
   if (r.has("teacher")) c.lm.teacher = readTeacher(r.object("teacher"));
   else if (method->needs_teacher)
     throw ConfigError("teacher", "required for method \"" + c.method.name + "\": {\"run\": ID} or a GPT spec to train first");
+  // Only where the teacher's distribution is sampled does a watermark reach the student.
+  if (c.lm.teacher.watermark.enabled && c.method.name != "seq_kd" && c.method.name != "on_policy")
+    throw ConfigError("teacher.watermark", "method \"" + c.method.name +
+                                               "\" samples no teacher text; a watermark applies to seq_kd and on_policy");
   if (!r.has("student"))
     throw ConfigError("student", "required: the GPT this run trains, e.g. {\"zoo\": \"gpt\", \"layers\": 2, "
                                  "\"heads\": 2, \"embed\": 64, \"context\": 64}");

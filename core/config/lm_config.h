@@ -5,6 +5,7 @@
 // device, ...) and the method stay in RunConfig.
 #include "core/config/gpt_spec.h"
 #include "core/config/optim_config.h"
+#include "core/forensics/green_list.h"
 
 #include <nlohmann/json.hpp>
 
@@ -27,6 +28,18 @@ struct TextCorpusConfig {
   int64_t max_bytes = 0;          // 0: the whole corpus; else only its first max_bytes bytes
 };
 
+// Green-list watermarked sampling of the teacher (Kirchenbauer et al. 2023):
+// delta is added to the green logits wherever the teacher's distribution is
+// sampled (seq_kd's written text, on_policy's teacher scores). fraction: the
+// share of the teacher's sequences that carry it (the rest are unwatermarked),
+// spread evenly over the run's batches.
+struct LmWatermarkConfig {
+  bool enabled = false;
+  WatermarkParams params;
+  double delta = 2.0;
+  double fraction = 1.0;
+};
+
 // Where the teacher of a language-model run comes from.
 struct LmTeacherSource {
   // None: no teacher (method "none" without comparison); Run: a finished LM
@@ -38,6 +51,7 @@ struct LmTeacherSource {
   int64_t train_steps = 1000; // Kind::Zoo
   int train_batch_size = 32;
   OptimConfig train_optim;
+  LmWatermarkConfig watermark; // "watermark": {...} in either form
 };
 
 struct LmConfig {

@@ -68,6 +68,7 @@ public:
     LmTeacherModel view;
     view.model = teacher.model;
     view.flops_per_token = teacher.flops_per_token;
+    view.watermark = source.watermark;
     const int64_t offset = teacher_steps_;
     LmTrainer trainer(corpus_, device_, recorder_, stop_, [&](int64_t step, int64_t, double epoch) {
       progress_.report(method->needs_teacher ? "distill" : "train", offset + step, offset + config_.lm.steps, epoch, step,
@@ -104,6 +105,15 @@ public:
       s["initial_val_agreement"] = r.initial.agreement;
       // The teacher's logits on the validation windows were computed once; they count too.
       s["teacher_queries"] = r.cost.teacher_queries + double(r.val_tokens);
+    }
+    if (has_teacher && source.watermark.enabled) {
+      // The key is the secret: a fingerprint tells runs with different keys apart.
+      const auto& w = source.watermark;
+      s["watermark"] = {{"key_fingerprint", watermarkKeyFingerprint(w.params.key)}, {"gamma", w.params.gamma},
+                        {"delta", w.delta}, {"context", w.params.context}, {"fraction", w.fraction},
+                        {"watermarked_tokens", r.watermark_tokens}};
+      if (r.watermark_tokens > 0)
+        s["watermark"]["teacher_green_share"] = double(r.watermark_green) / double(r.watermark_tokens);
     }
     return s;
   }

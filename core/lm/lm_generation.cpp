@@ -31,7 +31,7 @@ torch::Tensor pickNext(const torch::Tensor& last_logits, double temperature, at:
 at::Generator seededGenerator(uint64_t seed) { return at::make_generator<at::CPUGeneratorImpl>(seed); }
 
 torch::Tensor generateTokens(Gpt model, const torch::Tensor& prompt, int64_t new_tokens, double temperature,
-                             at::Generator& generator, torch::Device device) {
+                             at::Generator& generator, torch::Device device, const NextTokenBias& bias) {
   torch::NoGradGuard no_grad;
   EvalModeScope eval(model);
   const int64_t context = model->spec().context;
@@ -42,7 +42,9 @@ torch::Tensor generateTokens(Gpt model, const torch::Tensor& prompt, int64_t new
   auto window = sequence.slice(1, std::max<int64_t>(0, sequence.size(1) - context));
   auto logits = model->forward(window.to(device), &cache);
   for (int64_t i = 0; i < new_tokens; ++i) {
-    auto next = pickNext(logits.select(1, logits.size(1) - 1), temperature, generator);
+    auto last = logits.select(1, logits.size(1) - 1).to(torch::kCPU, torch::kFloat);
+    if (bias) last = last + bias(sequence); // before the temperature, as a logits processor
+    auto next = pickNext(last, temperature, generator);
     sequence = torch::cat({sequence, next}, 1);
     if (i + 1 == new_tokens) break;
     if (cache.length < context) {

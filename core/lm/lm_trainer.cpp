@@ -1,5 +1,7 @@
 #include "core/lm/lm_trainer.h"
 
+#include "core/forensics/watermark_sampler.h"
+
 #include "core/base/errors.h"
 #include "core/lm/lm_generation.h"
 #include "core/lm/lm_losses.h"
@@ -13,6 +15,7 @@
 
 #include <cmath>
 #include <memory>
+#include <optional>
 
 namespace distillery {
 
@@ -82,7 +85,12 @@ public:
         sample_gen_(seededGenerator(s.seed ^ 0x5eedf00dULL)), // generation draws apart from window draws
         lr_(s.optim.lr), prompt_(int64_t(std::llround(param(s.method_params, "prompt_tokens", 8)))),
         sample_temperature_(param(s.method_params, "temperature", 1.0)),
-        lambda_(param(s.method_params, "lambda", 0.5)) {}
+        lambda_(param(s.method_params, "lambda", 0.5)) {
+    if (has_teacher_ && teacher->watermark.enabled) {
+      watermark_.emplace(teacher->watermark.params, teacher->watermark.delta, corpus_.vocab.size());
+      watermark_fraction_ = teacher->watermark.fraction;
+    }
+  }
 
   LmTrainResult run() {
     t_.start_ = std::chrono::steady_clock::now();
@@ -242,10 +250,16 @@ private:
     if (generatesBatch(step)) {
       // A generated batch: the window's first tokens prompt, a model writes the rest.
       Gpt writer = teacher_writes_ ? teacher_model_ : student_;
+      NextTokenBias bias;
+      if (teacher_writes_ && watermark_) {
+        const auto rows = watermarkedRows(step * B_, B_, watermark_fraction_);
+        bias = [this, rows](const torch::Tensor& seq) { return watermark_->nextTokenBias(seq, rows); };
+      }
       auto sequence = generateTokens(writer, inputs.slice(1, 0, prompt_), C_ + 1 - prompt_, sample_temperature_,
-                                     sample_gen_, device_);
+                                     sample_gen_, device_, bias);
       inputs = sequence.slice(1, 0, C_);
       targets = sequence.slice(1, 1, C_ + 1);
+      if (teacher_writes_ && watermark_) countGreen(sequence, watermarkedRows(step * B_, B_, watermark_fraction_));
       mask = generatedTargetMask(B_, C_, prompt_);
       if (teacher_writes_) {
         cost_.teacher_queries += double(B_ * (C_ + 1)); // prompt read + tokens written
@@ -261,7 +275,11 @@ private:
     torch::Tensor teacher_logits;
     if (reads_teacher_logits_) {
       torch::NoGradGuard no_grad;
-      teacher_logits = teacher_model_->forward(x).reshape({B_ * C_, -1});
+      teacher_logits = teacher_model_->forward(x);
+      if (watermark_) // the distribution a watermarked teacher samples from
+        teacher_logits = teacher_logits +
+                         watermark_->positionBias(inputs, watermarkedRows(step * B_, B_, watermark_fraction_)).to(device_);
+      teacher_logits = teacher_logits.reshape({B_ * C_, -1});
       cost_.teacher_queries += double(B_ * C_);
       cost_.flops += teacher_flops_ * double(B_ * C_);
     }
@@ -280,6 +298,20 @@ private:
     cost_.flops += 3.0 * student_flops_ * double(B_ * C_);
     cost_.epoch = cost_.samples / double(train_tokens_);
     window_.add(loss.total, loss.soft, loss.hard, double(B_ * C_));
+  }
+
+  // The green share of the watermarked text the teacher wrote: what the student is shown.
+  void countGreen(const torch::Tensor& sequence, const std::vector<uint8_t>& rows) {
+    const auto seq = sequence.contiguous();
+    const int64_t L = seq.size(1), h = watermark_->greenList().params().context;
+    const int64_t* data = seq.data_ptr<int64_t>();
+    for (int64_t b = 0; b < seq.size(0); ++b) {
+      if (!rows[size_t(b)]) continue;
+      for (int64_t t = std::max(prompt_, h); t < L; ++t) {
+        ++result_.watermark_tokens;
+        result_.watermark_green += watermark_->greenList().isGreen(data + b * L + t - h, data[b * L + t]);
+      }
+    }
   }
 
   void afterStep() {
@@ -352,6 +384,8 @@ private:
   const int64_t prompt_;
   const double sample_temperature_, lambda_;
   const MethodLoss* method_loss_ = nullptr;
+  std::optional<WatermarkSampler> watermark_;
+  double watermark_fraction_ = 1.0;
   bool teacher_writes_ = false, student_writes_some_ = false, reads_teacher_logits_ = false;
 
   std::unique_ptr<torch::optim::Optimizer> optimizer_;

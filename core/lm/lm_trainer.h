@@ -4,6 +4,7 @@
 // periodic validation (perplexity, and with a teacher: top-1 agreement and
 // KL(teacher || student) per token), cost counters in tokens, recording
 // through a RunRecorder, and checkpoints to resume from.
+#include "core/config/lm_config.h"
 #include "core/store/checkpoint.h"
 #include "core/store/cost_counters.h"
 #include "core/lm/gpt_model.h"
@@ -24,6 +25,7 @@ namespace distillery {
 struct LmTeacherModel {
   Gpt model{nullptr};
   double flops_per_token = 0.0;
+  LmWatermarkConfig watermark; // on the text it writes (seq_kd) or the scores it gives (on_policy)
 };
 
 struct LmTrainSettings {
@@ -70,6 +72,9 @@ struct LmTrainResult {
   double teacher_val_loss = -1.0;
   int64_t selected_step = 0;
   int64_t val_tokens = 0; // tokens in each validation pass
+  // seq_kd with a watermark: teacher-written tokens of watermarked rows and how
+  // many of them are green (this process's steps; a resumed run counts anew).
+  int64_t watermark_tokens = 0, watermark_green = 0;
 };
 
 class LmTrainer {

@@ -1,0 +1,51 @@
+#pragma once
+// Watermark radioactivity (Sander et al., "Watermarking makes language models
+// radioactive", NeurIPS 2024): was a suspect language model trained on text
+// written by a watermarked teacher? Text mode samples text from the suspect
+// and counts green tokens; open-weights mode feeds the suspect a fixed text
+// (its corpus's validation split) and counts green top-1 next-token
+// predictions. Both score each (h-token window, token) pair once and apply an
+// exact binomial test (core/forensics/green_list.h).
+#include "core/forensics/green_list.h"
+#include "core/forensics/ks_test.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace distillery {
+
+class RunStore;
+
+struct WatermarkTestRequest {
+  WatermarkParams params;
+  int64_t samples = 64;      // sequences (text mode) or text windows (open weights)
+  int64_t length = 256;      // tokens per sequence / window
+  double temperature = 1.0;  // text mode sampling
+  uint64_t seed = 0;
+  bool open_weights = false;
+};
+
+struct WatermarkTestResult {
+  std::string mode;                  // "text", "open-weights" or "file"
+  std::string suspect;               // "run #12 gpt L2 H2 d64 ctx64" or the file
+  WatermarkScore score;              // all samples together, pairs deduplicated across them
+  // Each sample by the pairs it adds to those before it: disjoint pairs, so
+  // independent p-values (samples that add none are left out).
+  std::vector<double> sample_p_values;
+  KsResult sample_ks;                // KS test of sample_p_values against U(0, 1)
+  int64_t tokens = 0;                // tokens read (generated, fed or in the file)
+  int64_t dropped_characters = 0;    // file mode: characters the vocabulary lacks, left out
+};
+
+// Tests a finished language-model run. Throws ConfigError("--suspect", ...)
+// when the run is missing, not a finished LM run or without its model.
+WatermarkTestResult watermarkTestRun(RunStore& store, int64_t run_id, const WatermarkTestRequest& request);
+
+// Tests a UTF-8 text file tokenized with the vocabulary of run vocab_run (the
+// teacher's vocabulary: token ids seed the green lists). Characters the
+// vocabulary lacks are left out. request.length splits it into samples.
+WatermarkTestResult watermarkTestFile(RunStore& store, int64_t vocab_run, const std::string& path,
+                                      const WatermarkTestRequest& request);
+
+} // namespace distillery
