@@ -251,23 +251,26 @@ def main():
         json.dump({"teacher_run": teacher, "teacher_test_accuracy": teacher_acc, "wall_s": wall, "rows": rows},
                   open(os.path.join(args.out, "api-defenses.json"), "w"), indent=1)
 
-    # Charts: the app's own report export (the Defenses section), once per kind of query.
+    # Charts: the app's own report export (the Defenses section), one report per kind of
+    # query and attacker, so each chart's legend stays short.
     charts = {}
     for sname, _ in strategies:
-        ids = [r["run"] for r in rows if r["queries_kind"] == sname]
-        report = os.path.join(args.work, "report-%s" % sname[:8], "report.md")
-        os.makedirs(os.path.dirname(report), exist_ok=True)
-        if not ids:
-            continue
-        run([args.cli, "report", "--runs", ",".join(map(str, ids)), "--title", "API defenses, %s queries" % sname,
-             "--out", report, "--db", db], env)
         found = []
-        for folder, _, files in os.walk(os.path.dirname(report)):
-            for f in sorted(files):
-                if f.endswith(".svg") and "defense" in f.lower():
-                    dst = "%s-%s" % (sname[:8], re.sub(r"^\d+-", "", f))
-                    shutil.copy(os.path.join(folder, f), os.path.join(args.out, "api-defenses", dst))
-                    found.append(dst)
+        for aname, _ in ATTACKERS:
+            ids = [r["run"] for r in rows if r["queries_kind"] == sname and r["attacker"] == aname]
+            if not ids:
+                continue
+            folder = os.path.join(args.work, "report-%s-%s" % (sname[:8], aname))
+            os.makedirs(folder, exist_ok=True)
+            run([args.cli, "report", "--runs", ",".join(map(str, ids)),
+                 "--title", "API defenses, %s queries, %s attacker" % (sname, aname),
+                 "--out", os.path.join(folder, "report.md"), "--db", db], env)
+            for sub, _, files in os.walk(folder):
+                for f in sorted(files):
+                    if f.endswith(".svg") and "defense" in f.lower():
+                        dst = "%s-%s-%s" % (sname[:8], aname, re.sub(r"^\d+-", "", f))
+                        shutil.copy(os.path.join(sub, f), os.path.join(args.out, "api-defenses", dst))
+                        found.append(dst)
         charts[sname] = found
 
     write_page(args, rows, teacher, teacher_acc, wall, budgets, transfer_budgets, defenses, charts, fonts)
