@@ -22,46 +22,23 @@ Needs python3-numpy (and python3-torch, python3-pil for the rendered digits).
 """
 import argparse
 import base64
-import gzip
 import http.client
-import importlib.util
 import json
 import os
 import re
 import shutil
-import struct
-import subprocess
 import sys
 import threading
 import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from experiment_support import Server, read_idx, rendered_digits, run, write_idx  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FMNIST = "/usr/share/datasets/fashion-mnist"
 SECTION = "## The haystack"
-
-
-def run(cmd, env=None, check=True):
-    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if check and p.returncode != 0:
-        sys.exit("failed: %s\n%s%s" % (" ".join(cmd), p.stdout[-2000:], p.stderr[-2000:]))
-    return p
-
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    ndim = data[3]
-    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
-    return np.frombuffer(data[4 + 4 * ndim:], dtype=np.uint8).reshape(dims)
-
-
-def api_defenses_module():
-    spec = importlib.util.spec_from_file_location("api_defenses_results", os.path.join(ROOT, "scripts/api_defenses_results.py"))
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 class Client:
@@ -120,29 +97,6 @@ def jacobian_like(rng, seeds, n, step=6):
     return np.stack(imgs).astype(np.uint8)
 
 
-class Server:
-    def __init__(self, cli, db, teacher, config):
-        self.p = subprocess.Popen([cli, "serve", str(teacher), "--config", config, "--port", "0", "--db", db],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.port = None
-        deadline = time.time() + 60
-        while time.time() < deadline and self.port is None:
-            line = self.p.stdout.readline()
-            if not line:
-                break
-            if line.startswith("port="):
-                self.port = int(line.split("=")[1])
-        if self.port is None:
-            sys.exit("serve did not start: " + self.p.stderr.read())
-
-    def stop(self):
-        self.p.terminate()
-        try:
-            self.p.wait(30)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cli", default=os.path.join(ROOT, "build/app/distillery-cli"))
@@ -172,7 +126,7 @@ def main():
 
     test = read_idx(os.path.join(FMNIST, "t10k-images-idx3-ubyte.gz"))
     digits = os.path.join(args.work, "rendered-digits")
-    fonts = api_defenses_module().rendered_digits(digits, budget, 200)
+    fonts = rendered_digits(digits, budget, 200)
 
     honest = ["honest-%02d" % i for i in range(n_honest)]
     calib = ["calib-%02d" % i for i in range(n_calib)]
