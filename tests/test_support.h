@@ -12,6 +12,7 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QElapsedTimer>
 #include <QProcess>
 #include <QString>
 #include <QStringList>
@@ -22,12 +23,49 @@
 #include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 namespace testsupport {
+
+// `distillery-cli serve` in a child process, stopped (SIGTERM, then kill) when
+// it goes out of scope.
+struct ServeProcess {
+  std::unique_ptr<QProcess> process;
+  int port = 0;
+  QString out;
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
+  ~ServeProcess() {
+    if (process && process->state() != QProcess::NotRunning) {
+      process->terminate();
+      if (!process->waitForFinished(10000)) process->kill();
+      process->waitForFinished(5000);
+    }
+  }
+};
+
+// Starts `cli serve ARGS --port PORT` (0: a free port, which it prints as
+// port=P) and waits up to 60 s for it to listen; port stays 0 if it did not.
+inline std::unique_ptr<ServeProcess> startServe(const QString& cli, QStringList args, int port = 0) {
+  auto s = std::make_unique<ServeProcess>();
+  s->process = std::make_unique<QProcess>();
+  args.prepend(QStringLiteral("serve"));
+  args << QStringLiteral("--port") << QString::number(port);
+  s->process->start(cli, args);
+  QElapsedTimer timer;
+  timer.start();
+  while (timer.elapsed() < 60000 && s->port == 0) {
+    if (!s->process->waitForReadyRead(200) && s->process->state() == QProcess::NotRunning) break;
+    s->out += QString::fromUtf8(s->process->readAllStandardOutput());
+    if (s->out.contains("port=")) s->port = s->out.section("port=", 1).section('\n', 0, 0).toInt();
+  }
+  if (s->port == 0)
+    qWarning("serve did not start: %s", qPrintable(QString::fromUtf8(s->process->readAllStandardError())));
+  return s;
+}
 
 inline void putBigEndian(std::vector<uint8_t>& out, uint32_t v) {
   out.push_back(uint8_t(v >> 24));

@@ -108,19 +108,7 @@ private:
   QString otherData() const { return dir_.filePath("other"); }
   double teacherTestAccuracy_ = -1;
 
-  struct Server {
-    std::unique_ptr<QProcess> process;
-    int port = 0;
-    QString out;
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
-    ~Server() {
-      if (process && process->state() != QProcess::NotRunning) {
-        process->terminate();
-        if (!process->waitForFinished(10000)) process->kill();
-        process->waitForFinished(5000);
-      }
-    }
-  };
+  using Server = testsupport::ServeProcess;
   std::unique_ptr<Server> probs_; // probs mode, one key per test
 
   QString writeJson(const QString& name, const json& j) {
@@ -141,19 +129,7 @@ private:
 
   // `distillery-cli serve 1` on `port` (0: a free one, printed as port=P).
   std::unique_ptr<Server> serve(const QString& config, int port = 0) {
-    auto s = std::make_unique<Server>();
-    s->process = std::make_unique<QProcess>();
-    s->process->start(DISTILLERY_CLI, {"serve", "1", "--config", config, "--port", QString::number(port), "--db", db()});
-    QElapsedTimer timer;
-    timer.start();
-    while (timer.elapsed() < 60000 && s->port == 0) {
-      if (!s->process->waitForReadyRead(200) && s->process->state() == QProcess::NotRunning) break;
-      s->out += QString::fromUtf8(s->process->readAllStandardOutput());
-      if (s->out.contains("port=")) s->port = s->out.section("port=", 1).section('\n', 0, 0).toInt();
-    }
-    if (s->port == 0)
-      qWarning("serve did not start: %s", qPrintable(QString::fromUtf8(s->process->readAllStandardError())));
-    return s;
+    return testsupport::startServe(DISTILLERY_CLI, {"1", "--config", config, "--db", db()}, port);
   }
 
   // A clone of run 1 through the API at `url` with `key`'s secret in $DISTILLERY_TEST_KEY_<key>.

@@ -12,7 +12,6 @@
 
 #include <httplib.h>
 
-#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -218,19 +217,10 @@ private Q_SLOTS:
       keys.push_back({{"name", name}, {"key", key}, {"budget", 100000}, {"rate_per_s", 100000}, {"burst", 100000}});
     const json config = {{"keys", keys}, {"max_batch", 16}, {"output", {{"mode", "label"}}}, {"log", log}};
 
-    QProcess server;
-    server.start(DISTILLERY_CLI, {"serve", "1", "--config", QString::fromStdString(writeJsonFile(dir_, "serve.json", config)),
-                                  "--port", "0", "--db", db()});
-    QElapsedTimer timer;
-    timer.start();
-    QString out;
-    int port = 0;
-    while (timer.elapsed() < 60000 && port == 0) {
-      if (!server.waitForReadyRead(200) && server.state() == QProcess::NotRunning) break;
-      out += QString::fromUtf8(server.readAllStandardOutput());
-      if (out.contains("port=")) port = out.section("port=", 1).section('\n', 0, 0).toInt();
-    }
-    QVERIFY2(port > 0, qPrintable(QString::fromUtf8(server.readAllStandardError())));
+    auto server = testsupport::startServe(
+        DISTILLERY_CLI, {"1", "--config", QString::fromStdString(writeJsonFile(dir_, "serve.json", config)), "--db", db()});
+    const int port = server->port;
+    QVERIFY(port > 0);
 
     const IdxArray test = readIdx(std::string(kFashion) + "/t10k-images-idx3-ubyte.gz");
     auto image = [&](int i) {
@@ -275,8 +265,8 @@ private Q_SLOTS:
         for (char& c : x) c = char(std::uniform_int_distribution<int>(0, 255)(rng));
       QVERIFY(send(kNoise, batch));
     }
-    server.terminate();
-    QVERIFY(server.waitForFinished(10000));
+    server->process->terminate();
+    QVERIFY(server->process->waitForFinished(10000));
 
     r = testsupport::runCli({"audit-log", QString::fromStdString(log), "--data", kFashion, "--json"});
     QVERIFY2(r.code == 0, qPrintable(r.err));

@@ -215,35 +215,11 @@ private:
             {"log", dir_.filePath(QString::fromStdString(log)).toStdString()}};
   }
 
-  // A running `distillery-cli serve`, stopped (SIGTERM) when it goes out of scope.
-  struct Server {
-    std::unique_ptr<QProcess> process;
-    int port = 0;
-    QString out;
-    ~Server() {
-      if (process && process->state() != QProcess::NotRunning) {
-        process->terminate();
-        if (!process->waitForFinished(10000)) process->kill();
-        process->waitForFinished(5000);
-      }
-    }
-  };
+  using Server = testsupport::ServeProcess;
 
   // Starts the server on a free port (--port 0; it prints the bound one) and waits for it.
   std::unique_ptr<Server> serve(const QString& teacher, const QString& config) {
-    auto s = std::make_unique<Server>();
-    s->process = std::make_unique<QProcess>();
-    s->process->start(DISTILLERY_CLI, {"serve", teacher, "--config", config, "--port", "0", "--db", db()});
-    QElapsedTimer timer;
-    timer.start();
-    while (timer.elapsed() < 60000 && s->port == 0) {
-      if (!s->process->waitForReadyRead(200) && s->process->state() == QProcess::NotRunning) break;
-      s->out += QString::fromUtf8(s->process->readAllStandardOutput());
-      if (s->out.contains("port=")) s->port = s->out.section("port=", 1).section('\n', 0, 0).toInt();
-    }
-    if (s->port == 0)
-      qWarning("serve did not start: %s", qPrintable(QString::fromUtf8(s->process->readAllStandardError())));
-    return s;
+    return testsupport::startServe(DISTILLERY_CLI, {teacher, "--config", config, "--db", db()});
   }
 
   json classify(int port, const std::string& key, const std::string& body, int expect = 200) {
