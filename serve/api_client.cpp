@@ -105,7 +105,10 @@ nlohmann::json ApiClient::send(const std::string& method, const std::string& pat
     }
     if (failures >= options_.retries)
       throw ApiError(url_, method + " " + path + ": " + error + " (after " + std::to_string(failures) + " retr" +
-                               (failures == 1 ? "y" : "ies") + ")");
+                               (failures == 1 ? "y" : "ies") + "; is the server running at this address?" +
+                               (options_.retries > 0 ? " A run can be resumed once it is back: the answers it "
+                                                       "bought are cached)"
+                                                     : ")"));
     ++failures;
     ++retries_;
     if (options_.note)

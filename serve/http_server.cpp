@@ -81,7 +81,13 @@ void runHttpServer(ClassifyService& service, const HttpServerOptions& options, S
   server.set_error_handler([max_body](const httplib::Request& req, httplib::Response& res) {
     if (t_handled) return; // an endpoint's own 4xx/5xx reply
     nlohmann::json error = {{"status", res.status}};
-    if (res.status == 413) {
+    if (res.status == 413 && req.get_header_value("Content-Type").rfind("application/x-www-form-urlencoded", 0) == 0) {
+      // cpp-httplib caps form-encoded bodies at 8 KiB whatever the server's limit;
+      // `curl -d` sends that Content-Type unless told otherwise.
+      error["field"] = "Content-Type";
+      error["message"] = "Content-Type: application/x-www-form-urlencoded bodies (curl -d's default) are capped at "
+                         "8192 bytes; send the JSON with \"Content-Type: application/json\" (curl -H)";
+    } else if (res.status == 413) {
       error["field"] = "body";
       error["message"] = "body: over the limit of " + std::to_string(max_body) + " bytes (max_body_bytes)";
     } else {

@@ -12,6 +12,7 @@
 #include "core/export/defense_chart.h"
 #include "core/export/point_export.h"
 #include "core/export/run_palette.h"
+#include "core/store/run_provenance.h"
 #include "core/store/run_store.h"
 #include "test_support.h"
 
@@ -54,6 +55,7 @@ class TestAnalysis : public QObject {
   Q_OBJECT
 
 private Q_SLOTS:
+  void provenanceOfAnApiCloneNamesTheApi();
   // run filter (moved from tst_compare: core code, tested without widgets)
   void filterParsesTerms();
   void filterMatchesFieldsTagsAndText();
@@ -637,4 +639,27 @@ void TestAnalysis::defenseCostLabelsOfOneSpotAreJoined() {
 }
 
 QTEST_GUILESS_MAIN(TestAnalysis)
+// The report's provenance block: an API clone's teacher is the API, not the
+// evaluation-only reference run (a new user's walk found "zoo spec ..., trained first").
+void TestAnalysis::provenanceOfAnApiCloneNamesTheApi() {
+  RunStore store(":memory:");
+  const int64_t reference = store.createRun("teacher", "train", RunConfig::defaultDistill().baseline().toJson().dump());
+  RunConfig c = RunConfig::defaultDistill();
+  c.teacher.kind = TeacherSource::Kind::Api;
+  c.teacher.api.url = "http://127.0.0.1:8311";
+  c.teacher.api.max_queries = 5000;
+  c.teacher.api.reference_run = reference;
+  c.select_best = false;
+  const int64_t id = store.createRun("clone", "distill", c.toJson().dump());
+  store.setSummary(id, {{"method", "kd"},
+                        {"teacher_run_id", reference},
+                        {"api", {{"defense", "topk(k=3)"}, {"reference_run", reference}, {"server_identity", "abc123"}}}});
+  std::map<std::string, std::string> rows;
+  for (const auto& item : runProvenance(*store.run(id), &store)) rows[item.label] = item.value;
+  QCOMPARE(rows["Teacher"], std::string("API http://127.0.0.1:8311 (topk(k=3))"));
+  QCOMPARE(rows["Teacher API identity"], std::string("abc123"));
+  QVERIFY(rows["Evaluation reference"].find("run #" + std::to_string(reference)) == 0);
+  QVERIFY(!rows.count("Teacher model SHA-256"));
+}
+
 #include "tst_analysis.moc"

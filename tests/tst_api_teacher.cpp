@@ -538,6 +538,8 @@ private Q_SLOTS:
     transfer["transfer"] = {{"fraction", 0.5}};
     expectRefused(transfer, "transfer");
     expectRefused(cloneConfig("x", probs_->url(), "unset", 100), "teacher.api.key_env", "DISTILLERY_TEST_KEY_unset");
+    // A budget beyond the inputs the strategy can send: refused before a run row exists.
+    expectRefused(cloneConfig("x", probs_->url(), "rt", 1000000), "teacher.api.max_queries", "inputs to send");
     // Nothing listening: refused at once (no retries in preflight), naming the URL.
     QElapsedTimer timer;
     timer.start();

@@ -1339,7 +1339,7 @@ void TestWidgets::newRunDialogBuildsAnApiTeacherConfig() {
   auto* keyState = child<QLabel>(&dialog, "apiKeyStateLabel");
   QCOMPARE(keyState->text(), QStringLiteral("set"));
   QVERIFY(!keyState->toolTip().contains(QStringLiteral("secret")));
-  child<QSpinBox>(&dialog, "apiMaxQueriesSpin")->setValue(5000);
+  child<QSpinBox>(&dialog, "apiMaxQueriesSpin")->setValue(400); // the tiny data's training split holds 500
   child<QSpinBox>(&dialog, "apiBatchSpin")->setValue(64);
   auto* referenceCombo = child<QComboBox>(&dialog, "apiReferenceRunCombo");
   QCOMPARE(referenceCombo->count(), 2); // none, and the run that fits
@@ -1355,7 +1355,7 @@ void TestWidgets::newRunDialogBuildsAnApiTeacherConfig() {
   QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
 
   nlohmann::json json = nlohmann::json::parse(dialog.configJson().toStdString());
-  const nlohmann::json api = {{"url", "http://10.0.0.7:9000"}, {"key_env", kTestKeyEnv}, {"max_queries", 5000},
+  const nlohmann::json api = {{"url", "http://10.0.0.7:9000"}, {"key_env", kTestKeyEnv}, {"max_queries", 400},
                               {"batch", 64}, {"reference_run", reference}, {"measure_benign", false},
                               {"retries", 5}, {"timeout_s", 30.0}};
   QCOMPARE(json["teacher"].dump(), nlohmann::json({{"api", api}}).dump());
@@ -1398,7 +1398,7 @@ void TestWidgets::newRunDialogLoadsAnApiConfigBack() {
   const nlohmann::json data = tinyTrainConfig(dataDir_, 1).toJson()["data"];
   nlohmann::json stored = {
       {"name", "clone"}, {"task", "distill"}, {"data", data}, {"epochs", 4},
-      {"teacher", {{"api", {{"url", "http://127.0.0.1:8400"}, {"key_env", kTestKeyEnv}, {"max_queries", 1234},
+      {"teacher", {{"api", {{"url", "http://127.0.0.1:8400"}, {"key_env", kTestKeyEnv}, {"max_queries", 345},
                             {"batch", 32}, {"reference_run", reference}, {"measure_benign", false},
                             {"retries", 2}, {"timeout_s", 5.0}, {"cache_dir", "/tmp/answers"}}}}},
       {"student", {{"zoo", "mlp"}, {"hidden", {32}}}},
@@ -1413,7 +1413,7 @@ void TestWidgets::newRunDialogLoadsAnApiConfigBack() {
   QVERIFY(!child<QWidget>(&dialog, "apiPanel")->isHidden());
   QCOMPARE(child<QLineEdit>(&dialog, "apiUrlEdit")->text(), QStringLiteral("http://127.0.0.1:8400"));
   QCOMPARE(child<QLineEdit>(&dialog, "apiKeyEnvEdit")->text(), QString::fromLatin1(kTestKeyEnv));
-  QCOMPARE(child<QSpinBox>(&dialog, "apiMaxQueriesSpin")->value(), 1234);
+  QCOMPARE(child<QSpinBox>(&dialog, "apiMaxQueriesSpin")->value(), 345);
   QCOMPARE(child<QSpinBox>(&dialog, "apiBatchSpin")->value(), 32);
   QCOMPARE(child<QComboBox>(&dialog, "apiReferenceRunCombo")->currentData().toLongLong(), reference);
   QVERIFY(!child<QCheckBox>(&dialog, "apiMeasureBenignCheck")->isChecked());
@@ -1449,6 +1449,9 @@ void TestWidgets::newRunDialogNamesTheApiFieldAtFault() {
   dialog.setConfig(c);
   child<QRadioButton>(&dialog, "teacherApiRadio")->setChecked(true);
   child<QLineEdit>(&dialog, "apiKeyEnvEdit")->setText(QString::fromLatin1(kTestKeyEnv));
+  // The default budget (20,000) is more than the tiny data's 500 training images: named.
+  QVERIFY2(dialog.validationError().contains("teacher.api.max_queries"), qPrintable(dialog.validationError()));
+  child<QSpinBox>(&dialog, "apiMaxQueriesSpin")->setValue(400);
   QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
   QVERIFY(okEnabled(dialog));
 

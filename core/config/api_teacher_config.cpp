@@ -92,8 +92,10 @@ std::string apiMethodMismatch(const std::string& method, const std::string& outp
   std::string fitting;
   for (const MethodInfo* m : methodsForTask("distill"))
     if (why(*m).empty()) fitting += (fitting.empty() ? "" : ", ") + m->name;
-  return "method \"" + method + "\" " + reason + "; methods that fit an API with output mode \"" + output_mode +
-         "\": " + fitting;
+  // Read from a config alone, the API's mode is not known yet: name what fits any API that returns probabilities.
+  const std::string which = output_mode == "probs" ? std::string("an API that returns probabilities")
+                                                   : "an API with output mode \"" + output_mode + "\"";
+  return "method \"" + method + "\" " + reason + "; methods that fit " + which + ": " + fitting;
 }
 
 } // namespace distillery

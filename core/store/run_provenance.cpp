@@ -41,7 +41,15 @@ std::vector<ProvenanceItem> runProvenance(const RunRecord& run, RunStore* store)
   if (run.task == "distill") {
     const nlohmann::json& recorded = member(s, "teacher");
     const nlohmann::json& configured = member(config, "teacher");
-    if (text(recorded, "kind") == "torchscript" || configured.contains("torchscript")) {
+    if (configured.contains("api")) { // seen only through its answers; a reference run is for evaluation
+      const nlohmann::json& api = member(s, "api");
+      add("Teacher", "API " + text(member(configured, "api"), "url") +
+                         (text(api, "defense").empty() ? "" : " (" + text(api, "defense") + ")"));
+      if (!text(api, "server_identity").empty()) add("Teacher API identity", text(api, "server_identity"));
+      if (member(api, "reference_run").is_number_integer())
+        add("Evaluation reference", "run #" + std::to_string(api["reference_run"].get<int64_t>()) +
+                                        " (the undefended teacher; never used in training)");
+    } else if (text(recorded, "kind") == "torchscript" || configured.contains("torchscript")) {
       const std::string path = !text(recorded, "path").empty() ? text(recorded, "path") : text(configured, "torchscript");
       add("Teacher", "TorchScript file " + path);
       add("Teacher file SHA-256", text(recorded, "sha256").empty() ? "not recorded" : text(recorded, "sha256"));

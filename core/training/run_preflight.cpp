@@ -120,7 +120,28 @@ void checkApiTeacherQuick(const RunConfig& c, RunStore* store, const DataProbe& 
     throw ConfigError("teacher.api.key_env", "the environment variable " + env +
                                                  " is not set; it must hold the API key (export " + env +
                                                  "=KEY before starting)");
-  if (c.queries.data) checkData(*c.queries.data, "queries.data");
+  // A budget larger than the inputs its strategy can send would fail at start, every time.
+  auto pool = [](const DataConfig& d, const DataProbe& p, bool holds_out_val) -> int64_t {
+    if (p.train_samples <= 0) return -1; // unknown until read
+    int64_t n = d.train_limit > 0 ? std::min(d.train_limit, p.train_samples) : p.train_samples;
+    if (holds_out_val && !p.has_val_split)
+      n -= d.val_fraction ? int64_t(double(n) * *d.val_fraction) : std::min(n, d.val_size);
+    return n;
+  };
+  int64_t inputs = -1;
+  std::string source;
+  if (c.queries.data) {
+    const DataProbe other = checkData(*c.queries.data, "queries.data");
+    inputs = pool(*c.queries.data, other, false);
+    source = c.queries.data->path;
+  } else if (c.queries.strategy != "noise") {
+    inputs = pool(c.data, probe, true);
+    source = "the training split of " + c.data.path;
+  }
+  if (inputs >= 0 && c.teacher.api.max_queries > inputs)
+    throw ConfigError("teacher.api.max_queries", std::to_string(c.teacher.api.max_queries) + " queries, but strategy \"" +
+                                                     c.queries.strategy + "\" has only " + std::to_string(inputs) +
+                                                     " inputs to send (" + source + ")");
   const int64_t reference = c.teacher.api.reference_run;
   if (reference <= 0 || !store) return;
   auto record = store->run(reference);
