@@ -66,6 +66,18 @@ void joinCoincidingLabels(ChartSpec& spec) {
   }
 }
 
+// A series' curve as both charts draw it: its colour and label, markers,
+// squares for label-only attackers, hollow for other query strategies.
+ChartCurve seriesCurve(const DefenseSeries& s) {
+  ChartCurve curve;
+  curve.label = s.label;
+  curve.rgb = s.rgb;
+  curve.markers = true;
+  curve.square_markers = s.label_only;
+  curve.hollow_markers = s.other_strategy;
+  return curve;
+}
+
 } // namespace
 
 const char* defenseSectionIntro() {
@@ -91,12 +103,7 @@ ChartSpec defenseCostChartSpec(const DefenseTradeoff& tradeoff) {
   spec.caption += ". Low and left is a good defense.";
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const DefenseSeries& s : tradeoff.series) {
-    ChartCurve curve;
-    curve.label = s.label;
-    curve.rgb = s.rgb;
-    curve.markers = true;
-    curve.square_markers = s.label_only;
-    curve.hollow_markers = s.other_strategy;
+    ChartCurve curve = seriesCurve(s);
     curve.line = false;
     for (size_t i : s.points) {
       const DefensePoint& p = tradeoff.points[i];
@@ -137,15 +144,10 @@ ChartSpec defenseQueriesChartSpec(const DefenseTradeoff& tradeoff) {
                     ": dotted, with hollow markers.";
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const DefenseSeries& s : tradeoff.series) {
-    ChartCurve curve;
-    curve.label = s.label;
-    curve.rgb = s.rgb;
-    curve.markers = true;
-    curve.square_markers = s.label_only;
+    ChartCurve curve = seriesCurve(s);
     curve.dashed = s.label_only;
     // Another query strategy is another attack: dotted, hollow markers.
     curve.dotted = s.other_strategy;
-    curve.hollow_markers = s.other_strategy;
     for (size_t i : s.points) { // by increasing queries
       const DefensePoint& p = tradeoff.points[i];
       if (!p.queries || *p.queries <= 0 || !p.fidelity) continue;
