@@ -1,17 +1,14 @@
 #include "core/data/augmentation.h"
 
+#include "core/base/splitmix64.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 
 namespace distillery {
 
 namespace {
-// splitmix64: well-spread generator seeds from (seed, step) pairs.
-uint64_t mix(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ull;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
+// Well-spread generator seeds from (seed, step) pairs.
+uint64_t mix(uint64_t z) { return splitMix64(z); }
 } // namespace
 
 BatchAugmenter::BatchAugmenter(const AugmentConfig& config, std::vector<double> padding_fill, uint64_t seed)

@@ -1,5 +1,6 @@
 #include "core/forensics/green_list.h"
 
+#include "core/base/splitmix64.h"
 #include "core/base/errors.h"
 
 #include <algorithm>
@@ -12,14 +13,8 @@ namespace distillery {
 
 namespace {
 
-// SplitMix64 (Steele, Lea and Flood 2014): a fixed, portable mixing step, so a
-// key gives the same green lists on every platform and standard library.
-uint64_t mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
+// A key gives the same green lists on every platform and standard library.
+uint64_t mix(uint64_t x) { return splitMix64(x); }
 
 } // namespace
 

@@ -1,5 +1,6 @@
 #include "core/serve/output_defenses.h"
 
+#include "core/base/splitmix64.h"
 #include "core/base/errors.h"
 #include "core/config/config_reader.h"
 #include "core/serve/mad_defense.h"
@@ -13,14 +14,8 @@ namespace distillery {
 
 namespace {
 
-// SplitMix64 (Steele et al. 2014): a counter-based generator, so noise needs
-// no shared state between the HTTP threads.
-uint64_t splitmix64(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+// A counter-based generator, so noise needs no shared state between the HTTP threads.
+uint64_t splitmix64(uint64_t& state) { return nextSplitMix64(state); }
 
 // FNV-1a over the row's bytes: the noise stream of this exact answer.
 uint64_t rowHash(const double* p, int64_t n) {
