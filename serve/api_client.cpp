@@ -1,4 +1,5 @@
 #include "serve/api_client.h"
+#include "core/base/number_format.h"
 
 #include "core/base/base64.h"
 #include "core/base/errors.h"
@@ -19,13 +20,6 @@ struct ApiClient::Connection {
 };
 
 namespace {
-
-// 0.5, 1, 2.25: a number as people write it, not std::to_string's 0.500000.
-std::string plainNumber(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 std::string errorMessage(const httplib::Result& res) {
   if (!res) return "no reply (" + httplib::to_string(res.error()) + ")";

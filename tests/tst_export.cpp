@@ -389,6 +389,16 @@ private Q_SLOTS:
   // Narrow ranges on log axes (accuracy 0.82-0.95, agreement 0.9-1, a cost
   // plot's 30k-600k) still get several labels inside the range, and large
   // values read with SI prefixes, never 1e+05.
+  // Messages quote numbers as the user wrote them, money with two decimals.
+  void plainNumbersAndMoneyReadAsWritten() {
+    QCOMPARE(plainNumber(0.5), std::string("0.5"));
+    QCOMPARE(plainNumber(2), std::string("2"));
+    QCOMPARE(plainNumber(1e-5), std::string("1e-05"));
+    QCOMPARE(formatMoney(1), std::string("1.00"));
+    QCOMPARE(formatMoney(0.125), std::string("0.12"));
+    QCOMPARE(formatMoney(1234.5), std::string("1234.50"));
+  }
+
   void logTicksLabelNarrowRanges() {
     struct Case {
       double lo, hi;

@@ -1,4 +1,5 @@
 #include "core/api/api_server_info.h"
+#include "core/base/number_format.h"
 
 #include "core/base/errors.h"
 #include "core/base/sha256.h"
@@ -16,18 +17,12 @@ const nlohmann::json& field(const nlohmann::json& j, const char* key, const std:
   return j.at(key);
 }
 
-std::string number(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
-
 // "name(a=1, b=2)" from an object with "name" or "mode" and parameters.
 std::string step(const nlohmann::json& j, const char* name_key) {
   std::string params;
   for (const auto& [k, v] : j.items()) {
     if (k == name_key || k == "transforms") continue;
-    params += (params.empty() ? "" : ", ") + k + "=" + (v.is_number() ? number(v.get<double>()) : v.dump());
+    params += (params.empty() ? "" : ", ") + k + "=" + (v.is_number() ? plainNumber(v.get<double>()) : v.dump());
   }
   const std::string name = j.value(name_key, std::string("?"));
   return params.empty() ? name : name + "(" + params + ")";

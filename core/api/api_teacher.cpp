@@ -1,4 +1,5 @@
 #include "core/api/api_teacher.h"
+#include "core/base/number_format.h"
 
 #include "core/api/answer_cache.h"
 #include "core/base/errors.h"
@@ -12,13 +13,6 @@
 namespace distillery {
 
 namespace {
-
-// 0.5, 1, 2.25: a number as people write it, not std::to_string's 0.500000.
-std::string plainNumber(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 
 std::string shapeText(const std::vector<int64_t>& shape) {
   std::ostringstream out;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 
 namespace distillery {
 
@@ -96,6 +97,18 @@ std::string formatTick(double value, double step, int exponent) {
   const double probe = scaled_step * std::pow(10.0, decimals);
   if (std::abs(probe - std::round(probe)) > 1e-6) ++decimals;
   return fixedTrimmed(value / unit, std::min(decimals, 12)) + siSuffix(exponent);
+}
+
+std::string plainNumber(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
+}
+
+std::string formatMoney(double amount) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", amount);
+  return text;
 }
 
 } // namespace distillery

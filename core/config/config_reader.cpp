@@ -1,4 +1,5 @@
 #include "core/config/config_reader.h"
+#include "core/base/number_format.h"
 
 #include <cmath>
 #include <sstream>
@@ -28,11 +29,6 @@ std::string jsonErrorText(const nlohmann::json::exception& e) {
 }
 
 namespace {
-std::string formatNumber(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
-}
 const nlohmann::json& emptyObject() {
   static const nlohmann::json empty = nlohmann::json::object();
   return empty;
@@ -104,8 +100,8 @@ double ConfigReader::number(const std::string& key, double fallback, double min,
   if (!v->is_number()) throw ConfigError(field(key), "expected a number, got " + jsonTypeName(*v));
   double value = v->get<double>();
   if (!std::isfinite(value) || value < min || value > max)
-    throw ConfigError(field(key), "value " + formatNumber(value) + " is out of range [" +
-                                      formatNumber(min) + ", " + formatNumber(max) + "]");
+    throw ConfigError(field(key), "value " + plainNumber(value) + " is out of range [" +
+                                      plainNumber(min) + ", " + plainNumber(max) + "]");
   return value;
 }
 

@@ -1,4 +1,5 @@
 #include "core/training/engine.h"
+#include "core/base/number_format.h"
 
 #include "core/api/api_teacher.h"
 #include "core/api/query_plan.h"
@@ -58,13 +59,6 @@ int64_t queueRun(RunStore& store, const RunConfig& config) {
 }
 
 namespace {
-
-// Money in a log line: two decimals, "1.00".
-std::string money(double amount) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.2f", amount);
-  return text;
-}
 
 class RunExecution {
 public:
@@ -405,7 +399,7 @@ private:
     store_.saveArtifact(run_id_, "model.pt", saveTrainedModel(student.model));
     log("info", "clone test accuracy " + std::to_string(test_acc) +
                     (reference ? ", fidelity " + a["fidelity"].dump() : std::string()) + "; " +
-                    std::to_string(int64_t(r.cost.teacher_queries)) + " queries, " + money(r.cost.money) + " " +
+                    std::to_string(int64_t(r.cost.teacher_queries)) + " queries, " + formatMoney(r.cost.money) + " " +
                     info.currency);
     return summary;
   }
