@@ -296,6 +296,20 @@ private Q_SLOTS:
 
   // ---- runs through a live server -------------------------------------------------
 
+  // The preflight and the engine refuse an API that does not fit the data with
+  // the same words: what differs, the shape and the classes.
+  void apiMismatchNamesShapeAndClasses() {
+    ApiServerInfo info;
+    info.input_shape = {1, 28, 28};
+    info.classes = 10;
+    QCOMPARE(info.mismatchWith({1, 28, 28}, 10), std::string());
+    QCOMPARE(info.mismatchWith({}, 0), std::string()); // nothing known: nothing to refuse
+    QCOMPARE(info.mismatchWith({3, 32, 32}, 10), std::string("takes inputs of shape [1, 28, 28]"));
+    QCOMPARE(info.mismatchWith({1, 28, 28}, 100), std::string("answers over 10 classes"));
+    QCOMPARE(info.mismatchWith({3, 32, 32}, 100),
+             std::string("takes inputs of shape [1, 28, 28] and answers over 10 classes"));
+  }
+
   void apiCloneRoundTrip() {
     json c = cloneConfig("rt", probs_->url(), "rt", 300);
     c["teacher"]["api"]["reference_run"] = 1;

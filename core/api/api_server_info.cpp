@@ -30,6 +30,19 @@ std::string step(const nlohmann::json& j, const char* name_key) {
 
 } // namespace
 
+std::string ApiServerInfo::mismatchWith(const std::vector<int64_t>& shape, int64_t classes) const {
+  std::string differs;
+  if (!shape.empty() && input_shape != shape) {
+    differs = "takes inputs of shape [";
+    for (size_t i = 0; i < input_shape.size(); ++i) differs += (i ? ", " : "") + std::to_string(input_shape[i]);
+    differs += "]";
+  }
+  if (classes > 0 && this->classes != classes)
+    differs += (differs.empty() ? "" : " and ") + std::string("answers over ") + std::to_string(this->classes) +
+               " classes";
+  return differs;
+}
+
 std::string ApiServerInfo::defenseLabel() const {
   std::string label;
   if (output.contains("transforms") && output["transforms"].is_array())

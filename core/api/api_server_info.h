@@ -32,6 +32,12 @@ struct ApiServerInfo {
   // "reverse_sigmoid(beta=0.7, gamma=0.3) + probs", "topk(k=3)", "probs".
   std::string defenseLabel() const;
 
+  // How the API differs from a run's data: "takes inputs of shape [1, 28, 28]
+  // and answers over 100 classes"; empty when it fits. An empty shape or
+  // classes <= 0 is not known and not compared. The preflight and the engine
+  // both refuse a run with it, so they say the same.
+  std::string mismatchWith(const std::vector<int64_t>& shape, int64_t classes) const;
+
   // Throws ApiError naming the URL and the field that is missing or wrong.
   static ApiServerInfo fromJson(const nlohmann::json& info, const std::string& url);
 };

@@ -47,12 +47,10 @@ ApiTeacher::ApiTeacher(const ApiTeacherConfig& config, const Dataset& data, cons
   info_ = ApiServerInfo::fromJson(client_->info(), config_.url);
   const std::vector<int64_t> want = inputShape(data_.train.x.defined() && data_.train.size() > 0 ? data_.train.x
                                                                                                    : data_.test.x);
-  if (info_.input_shape != want)
-    throw ApiError(config_.url, "the API takes inputs of shape " + shapeText(info_.input_shape) + ", the run's data (" +
-                                    data_.path + ") has " + shapeText(want));
-  if (info_.classes != data_.num_classes)
-    throw ApiError(config_.url, "the API answers over " + std::to_string(info_.classes) + " classes, the run's data (" +
-                                    data_.path + ") has " + std::to_string(data_.num_classes));
+  const std::string differs = info_.mismatchWith(want, data_.num_classes);
+  if (!differs.empty())
+    throw ApiError(config_.url, "the API " + differs + "; the run's data (" + data_.path + ") has shape " +
+                                    shapeText(want) + " and " + std::to_string(data_.num_classes) + " classes");
   cache_ = std::make_unique<ApiAnswerCache>(config_.cache_dir.empty() ? ApiAnswerCache::defaultDir() : config_.cache_dir);
   if (log_)
     log_("info", "teacher API " + config_.url + ": " + info_.defenseLabel() + ", " + std::to_string(info_.classes) +

@@ -170,19 +170,10 @@ void checkApiTeacherServer(const RunConfig& c, const DataProbe& probe) {
   }
   const std::string mismatch = apiMethodMismatch(c.method.name, info.output_mode);
   if (!mismatch.empty()) throw ConfigError("method.name", mismatch);
-  std::string differs;
-  if (probe.shapeKnown()) {
-    const std::vector<int64_t> want{probe.channels, probe.height, probe.width};
-    if (info.input_shape != want) {
-      differs = "takes inputs of shape [";
-      for (size_t i = 0; i < info.input_shape.size(); ++i)
-        differs += (i ? ", " : "") + std::to_string(info.input_shape[i]);
-      differs += "]";
-    }
-  }
-  if (probe.classes > 0 && info.classes != probe.classes)
-    differs += (differs.empty() ? "" : " and ") + std::string("answers over ") + std::to_string(info.classes) +
-               " classes";
+  const std::string differs =
+      info.mismatchWith(probe.shapeKnown() ? std::vector<int64_t>{probe.channels, probe.height, probe.width}
+                                           : std::vector<int64_t>{},
+                        probe.classes);
   if (!differs.empty())
     throw ConfigError("teacher.api.url", "teacher API " + api.url + " " + differs + "; this run's data (" +
                                              c.data.path + ") has " + probe.describe());
