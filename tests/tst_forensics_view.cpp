@@ -4,7 +4,8 @@
 // tests on its worker thread. What it shows (p-value, verdict) and stores
 // must be what runForensicTests gives for the same inputs; a suspect with
 // another class count or input shape is refused with the reason; Cancel
-// stops the work with nothing stored; the Calibration page's AUC is rocAuc of
+// stops the work with nothing stored; SAC-m on a label-only API (a real
+// distillery-cli serve) is shown as skipped; the Calibration page's AUC is rocAuc of
 // the statistics each model gets from runForensicTests.
 #include "core/config/run_config.h"
 #include "core/data/dataset.h"
@@ -303,6 +304,44 @@ private Q_SLOTS:
         found = true;
       }
     QVERIFY(found);
+  }
+
+  // A suspect behind a label-only API (distillery-cli serve, output "label",
+  // serving a student): SAC-m is shown as skipped, saying why; the others run
+  // on the API's answers, and the key is read from the variable named in the view.
+  void labelOnlyApiSkipsSac() {
+    const std::string log = dir_.filePath(QStringLiteral("requests.sqlite")).toStdString();
+    const nlohmann::json config = {
+        {"keys", {{{"name", "probe"}, {"key", "forensics-key-0001"}, {"budget", 100000}, {"rate_per_s", 100000}, {"burst", 100000}}}},
+        {"max_batch", 256},
+        {"output", {{"mode", "label"}}},
+        {"log", log}};
+    const QString configPath = dir_.filePath(QStringLiteral("serve.json"));
+    std::ofstream(configPath.toStdString()) << config.dump();
+    auto server = testsupport::startServe(DISTILLERY_CLI, {QString::number(students_[0]), QStringLiteral("--config"), configPath,
+                                                           QStringLiteral("--db"), store()});
+    QVERIFY(server->port > 0);
+    qputenv("FORENSICS_VIEW_TEST_KEY", "forensics-key-0001");
+
+    RunStore s(store().toStdString());
+    const size_t before = s.forensicResults().size();
+    ForensicsView view(s);
+    view.setTeacherRun(teacher_);
+    view.setSuspectApi(QString::fromStdString(server->url()), QStringLiteral("FORENSICS_VIEW_TEST_KEY"));
+    view.setNull(null_);
+    view.setInputs(16);
+    QSignalSpy finished(&view, &ForensicsView::jobFinished);
+    QVERIFY(view.runTests());
+    QVERIFY(finished.wait(180000));
+    QVERIFY2(view.errorText().isEmpty(), qPrintable(view.errorText()));
+    const QString sac = view.verdictText(QStringLiteral("sac"));
+    QVERIFY2(sac.startsWith(QStringLiteral("skipped: sac needs probabilities")) && sac.contains(QStringLiteral("labels only")),
+             qPrintable(sac));
+    QVERIFY(view.verdictText(QStringLiteral("agreement")).contains(QStringLiteral("against 5 independent models")));
+    const auto stored = s.forensicResults();
+    QCOMPARE(stored.size(), before + 3);
+    QCOMPARE(stored[before].suspect, server->url());
+    QVERIFY(stored[before + 1].result.contains("skipped"));
   }
 
   // Run ▸ Forensics… opens the tab once.

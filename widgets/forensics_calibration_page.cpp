@@ -74,6 +74,7 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   cancel_->setEnabled(false);
   progress_ = new QProgressBar(this);
   progress_->setTextVisible(false);
+  progress_->setVisible(false); // only while evaluating
   status_ = new QLabel(this);
   error_ = new QLabel(this);
   error_->setObjectName(QStringLiteral("calibrationError"));
@@ -95,14 +96,16 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   drawRocCurves(chart_->chart(), {});
   table_ = new QTableWidget(0, 7, this);
   table_->setObjectName(QStringLiteral("calibrationTable"));
-  table_->setHorizontalHeaderLabels({tr("test"), tr("positives"), tr("copies"), tr("independent"), tr("AUC"),
-                                     tr("TPR at 1% FPR"), tr("queries to decide")});
+  table_->setHorizontalHeaderLabels({tr("test"), tr("copies by"), tr("copies"), tr("indep."), tr("AUC"),
+                                     tr("TPR@1%FPR"), tr("queries")});
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   table_->verticalHeader()->hide();
+  table_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
-  auto* note = new QLabel(tr("The curve of each test pools every kind of positive. TPR at 1% FPR lets no "
-                             "negative through until there are 100 of them. Queries to decide: the median "
-                             "number of probe inputs at which a copy's p reaches 1/(null size + 1)."),
+  auto* note = new QLabel(tr("The curve of each test pools every kind of copy (rows \"all\"). TPR@1%FPR: "
+                             "copies caught when at most 1% of the independent runs are flagged (none, with "
+                             "fewer than 100). Queries: the median number of probe inputs at which a copy's p "
+                             "reaches 1/(null size + 1)."),
                           this);
   note->setWordWrap(true);
   auto* right = new QWidget(this);
@@ -115,6 +118,7 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   split->addWidget(right);
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 2);
+  split->setSizes({450, 450});
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(lists);
@@ -136,7 +140,12 @@ void ForensicsCalibrationPage::setRuns(const std::vector<distillery::RunRecord>&
   for (const auto& i : c.independent) independent.append(i.run_id);
   positives_->clear();
   negatives_->clear();
-  for (const distillery::RunRecord& r : runs) {
+  std::vector<distillery::RunRecord> ordered; // the teacher's students first
+  for (const auto& r : runs)
+    if (studentKind.count(r.id)) ordered.push_back(r);
+  for (const auto& r : runs)
+    if (!studentKind.count(r.id)) ordered.push_back(r);
+  for (const distillery::RunRecord& r : ordered) {
     if (r.id == teacher || r.status != distillery::RunStatus::Finished || r.task == "lm") continue;
     const auto k = studentKind.find(r.id);
     const QString kind = k != studentKind.end() ? QString::fromStdString(k->second)
@@ -147,7 +156,7 @@ void ForensicsCalibrationPage::setRuns(const std::vector<distillery::RunRecord>&
     pos->setData(kKindRole, kind);
     pos->setFlags(pos->flags() | Qt::ItemIsUserCheckable);
     pos->setCheckState(Qt::Unchecked);
-    if (!null.contains(r.id)) {
+    if (!null.contains(r.id) && k == studentKind.end()) {
       auto* neg = new QListWidgetItem(name, negatives_);
       neg->setData(kRunRole, qint64(r.id));
       neg->setFlags(neg->flags() | Qt::ItemIsUserCheckable);
@@ -211,7 +220,7 @@ void ForensicsCalibrationPage::showRows(const QString& rowsJson) {
       const double auc = distillery::rocAuc(p, n);
       auc_[name] = auc;
       RocSeries s;
-      s.name = QStringLiteral("%1 (AUC %2)").arg(name, QString::number(auc, 'f', 3));
+      s.name = name; // its AUC is in the table's "all" row (a longer legend is cut)
       for (const auto& pt : distillery::rocCurve(p, n)) s.points.append({pt.fpr, pt.tpr});
       curves.push_back(s);
       std::vector<int64_t> queries;
@@ -245,6 +254,7 @@ double ForensicsCalibrationPage::auc(const QString& test) const {
 void ForensicsCalibrationPage::setBusy(bool busy) {
   evaluate_->setEnabled(!busy);
   cancel_->setEnabled(busy);
+  progress_->setVisible(busy);
   if (!busy) {
     progress_->setRange(0, 1);
     progress_->setValue(0);

@@ -4,6 +4,7 @@
 #include <QChart>
 #include <QFileInfo>
 #include <QLegend>
+#include <QLegendMarker>
 #include <QLineSeries>
 #include <QPen>
 #include <QValueAxis>
@@ -17,10 +18,18 @@ namespace {
 
 QString number(double v) { return QString::number(v, 'g', 3); }
 
+// Short enough for a chart a third of the page wide; the chart's title says more.
 QString statisticName(const std::string& test) {
-  if (test == "agreement") return QObject::tr("agreement with the teacher's labels");
-  if (test == "sac") return QObject::tr("SAC-m distance to the teacher");
-  if (test == "fingerprint") return QObject::tr("fingerprints following their target");
+  if (test == "agreement") return QObject::tr("labels as the teacher's");
+  if (test == "sac") return QObject::tr("SAC-m distance");
+  if (test == "fingerprint") return QObject::tr("targets followed");
+  return QString::fromStdString(test);
+}
+
+QString chartTitle(const std::string& test) {
+  if (test == "agreement") return QObject::tr("agreement (higher: closer)");
+  if (test == "sac") return QObject::tr("SAC-m (lower: closer)");
+  if (test == "fingerprint") return QObject::tr("fingerprint (higher: closer)");
   return QString::fromStdString(test);
 }
 
@@ -32,11 +41,12 @@ void clearChart(QChart* chart) {
   }
 }
 
-QValueAxis* newAxis(const QString& title, double lo, double hi) {
+QValueAxis* newAxis(const QString& title, double lo, double hi, int ticks = 5, bool nice = true) {
   auto* axis = new QValueAxis;
   axis->setTitleText(title);
   axis->setRange(lo, hi);
-  axis->setTickCount(5);
+  axis->setTickCount(ticks);
+  if (nice) axis->applyNiceNumbers(); // round ticks: "0.06", not "0.0573" cut to "0.0..."
   axis->setLabelFormat(QStringLiteral("%.3g"));
   return axis;
 }
@@ -103,7 +113,8 @@ QVector<QPointF> histogramOutline(const std::vector<double>& values, double lo, 
 void drawNullHistogram(QChart* chart, const nlohmann::json& result) {
   clearChart(chart);
   const std::string test = result.value("test", std::string());
-  chart->setTitle(QString::fromStdString(test));
+  chart->setTitle(chartTitle(test));
+  chart->setMargins(QMargins(2, 2, 2, 2));
   if (result.contains("skipped") || !result.contains("null_statistics")) return;
   const auto null = result["null_statistics"].get<std::vector<double>>();
   const double suspect = result.value("statistic", 0.0);
@@ -124,21 +135,27 @@ void drawNullHistogram(QChart* chart, const nlohmann::json& result) {
   auto* upper = new QLineSeries;
   upper->replace(outline);
   auto* area = new QAreaSeries(upper);
-  area->setName(QObject::tr("%1 independent models").arg(null.size()));
+  area->setName(QObject::tr("null (%1)").arg(null.size()));
   area->setColor(QColor(120, 144, 156, 150));
   area->setBorderColor(QColor(84, 110, 122));
   auto* line = new QLineSeries;
   line->setName(QObject::tr("suspect"));
-  line->replace(QVector<QPointF>{{suspect, 0.0}, {suspect, top * 1.15}});
+  const double lineTop = std::ceil(top * 1.15);
+  line->replace(QVector<QPointF>{{suspect, 0.0}, {suspect, lineTop}});
   QPen pen(QColor(198, 40, 40));
   pen.setWidthF(2.5);
   line->setPen(pen);
   chart->addSeries(area);
   chart->addSeries(line);
   auto* x = newAxis(statisticName(test), lo, hi);
-  auto* y = newAxis(QObject::tr("models"), 0, top * 1.15);
+  // Counts: whole-number ticks only.
+  const int yMax = int(std::ceil(top * 1.15));
+  auto* y = new QValueAxis;
+  y->setTitleText(QObject::tr("models"));
+  y->setRange(0, yMax);
+  y->setTickCount(yMax <= 6 ? yMax + 1 : 5);
+  if (yMax > 6) y->applyNiceNumbers();
   y->setLabelFormat(QStringLiteral("%d"));
-  y->setTickCount(std::min(6, int(top * 1.15) + 2));
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
   for (QAbstractSeries* s : chart->series()) {
@@ -149,8 +166,8 @@ void drawNullHistogram(QChart* chart, const nlohmann::json& result) {
 
 void drawRocCurves(QChart* chart, const std::vector<RocSeries>& curves) {
   clearChart(chart);
-  auto* x = newAxis(QObject::tr("false-positive rate"), 0, 1);
-  auto* y = newAxis(QObject::tr("true-positive rate"), 0, 1.02);
+  auto* x = newAxis(QObject::tr("false-positive rate"), 0, 1, 6, false);
+  auto* y = newAxis(QObject::tr("true-positive rate"), 0, 1, 6, false);
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
   auto* chance = new QLineSeries;
@@ -175,7 +192,10 @@ void drawRocCurves(QChart* chart, const std::vector<RocSeries>& curves) {
     s->attachAxis(x);
     s->attachAxis(y);
   }
-  chart->setTitle(QObject::tr("ROC: copies of the teacher against independent models"));
+  chart->setTitle(QObject::tr("ROC per test: copies against independent runs"));
+  // The legend under the plot, where the AUCs fit; the diagonal explains itself.
+  chart->legend()->setAlignment(Qt::AlignBottom);
+  for (QLegendMarker* m : chart->legend()->markers(chance)) m->setVisible(false);
 }
 
 } // namespace distillery::gui

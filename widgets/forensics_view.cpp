@@ -231,6 +231,7 @@ QWidget* ForensicsView::buildTestPage() {
 
   progress_ = new QProgressBar(page);
   progress_->setTextVisible(false);
+  progress_->setVisible(false); // only while a job runs
   status_ = new QLabel(page);
   status_->setObjectName(QStringLiteral("forensicsStatus"));
   auto* progressRow = new QHBoxLayout;
@@ -256,6 +257,7 @@ QWidget* ForensicsView::buildTestPage() {
   stored_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   stored_->horizontalHeader()->setStretchLastSection(true);
   stored_->verticalHeader()->hide();
+  stored_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
   stored_->setSelectionBehavior(QAbstractItemView::SelectRows);
   stored_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   stored_->setToolTip(tr("Every result is stored with what it was computed from; pick one to see it again"));
@@ -279,6 +281,7 @@ QWidget* ForensicsView::buildTestPage() {
   split->addWidget(storedBox);
   split->setStretchFactor(0, 4);
   split->setStretchFactor(1, 1);
+  split->setSizes({520, 160});
   auto* layout = new QVBoxLayout(page);
   layout->addWidget(split);
   return page;
@@ -318,7 +321,19 @@ void ForensicsView::fillRunLists() {
       item->setCheckState(keepNull.contains(r.id) ? Qt::Checked : Qt::Unchecked);
     }
   }
-  if (first) preselectNull();
+  if (first) {
+    preselectNull();
+    // The likeliest suspect: a student of the teacher, else a run outside the null.
+    const int64_t teacher = teacherRunId();
+    const QList<int64_t> null = nullRuns();
+    int64_t suspect = 0;
+    for (const auto& r : runs)
+      if (usable(r) && r.id != teacher && !null.contains(r.id) && (suspect == 0 || r.teacher_run_id == teacher)) {
+        suspect = r.id;
+        if (r.teacher_run_id == teacher) break;
+      }
+    if (suspectRun_->findData(qint64(suspect)) >= 0) suspectRun_->setCurrentIndex(suspectRun_->findData(qint64(suspect)));
+  }
   updateNullNote();
   calibration_->setRuns(runs, teacherRunId(), nullRuns());
 }
@@ -500,6 +515,7 @@ void ForensicsView::startJob(const std::function<void(ForensicsWorker*)>& work) 
   connect(w, &ForensicsWorker::finished, this, &ForensicsView::onFinished);
   runButton_->setEnabled(false);
   cancelButton_->setEnabled(true);
+  progress_->setVisible(true);
   calibration_->setBusy(true);
   status_->setText(tr("starting…"));
   thread_->start();
@@ -605,6 +621,7 @@ void ForensicsView::onFinished() {
   calibration_->setBusy(false);
   progress_->setRange(0, 1);
   progress_->setValue(0);
+  progress_->setVisible(false);
   if (status_->text() != tr("Cancelled; nothing was stored.")) status_->clear();
   Q_EMIT jobFinished();
 }
