@@ -31,7 +31,7 @@
 #include "core/serve/served_teacher.h" // issue 17: serve
 #include "serve/serve_teacher.h"
 #include "core/forensics/log_audit.h" // issue 18: audit-log
-#include "core/forensics/forensic_tests.h" // issue 18: forensics
+#include "core/forensics/forensic_session.h" // issue 18: forensics (shared with the GUI)
 #include "core/forensics/watermark_detection.h" // issue 18: watermark-test
 
 #include <CLI/CLI.hpp>
@@ -811,93 +811,28 @@ struct ForensicsArgs {
   bool json = false;
 };
 
-// "12" or "run:12": a run id; anything else is not one.
-std::optional<int64_t> forensicRunId(const std::string& word) {
-  const std::string digits = word.rfind("run:", 0) == 0 ? word.substr(4) : word;
-  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  return std::stoll(digits);
-}
-
-// The data a run was trained on, preprocessed as it was: what the tests probe with.
-Dataset forensicDataOf(RunStore& store, int64_t run_id, const std::string& field) {
-  const auto run = store.run(run_id);
-  if (!run) throw ConfigError(field, "run " + std::to_string(run_id) + " does not exist in " + store.path());
-  const RunConfig config = RunConfig::fromJsonText(run->config_json);
-  return loadDataset(config.data, config.seed);
-}
-
 int cmdForensics(const std::string& db, const ForensicsArgs& a) {
-  if (a.null.empty()) throw ConfigError("--null", "expected the ids of independent runs, e.g. --null 3,4,5");
-  ForensicOptions options;
-  options.tests.clear();
-  for (const std::string& word : a.tests) {
-    const auto t = forensicTestFromString(word);
-    if (!t) throw ConfigError("--tests", "expected agreement, sac or fingerprint, not \"" + word + "\"");
-    options.tests.push_back(*t);
-  }
-  if (a.inputs < 2 || a.inputs > 10000) throw ConfigError("--inputs", "expected 2 to 10000 inputs per test");
-  options.inputs = a.inputs;
-  options.seed = a.seed;
+  // The same loading, tests and storing as the GUI's Forensics view (forensic_session.h).
+  ForensicRequest request;
+  request.suspect = a.suspect;
+  request.teacher = a.teacher;
+  request.null = a.null;
+  request.tests = a.tests;
+  request.confer_with = a.confer_with;
+  request.confer_against = a.confer_against;
+  request.inputs = a.inputs;
+  request.seed = a.seed;
+  forensicOptionsOf(request); // the arguments' own mistakes, before the store is opened
   auto store = openExistingStore(db);
-  const auto teacher_run = forensicRunId(a.teacher);
-  // The teacher's own data; a TorchScript teacher is probed with the null's.
-  const Dataset data = forensicDataOf(*store, teacher_run ? *teacher_run : a.null.front(),
-                                      teacher_run ? "--teacher" : "--null");
-  ForensicModel teacher = teacher_run ? forensicModelFromRun(*store, *teacher_run, data, "--teacher")
-                                      : forensicModelFromTorchScript(a.teacher, data);
-  const auto suspect_run = forensicRunId(a.suspect);
-  const bool is_url = a.suspect.rfind("http://", 0) == 0 || a.suspect.rfind("https://", 0) == 0;
-  ForensicModel suspect = suspect_run ? forensicModelFromRun(*store, *suspect_run, data, "--suspect")
-                          : is_url    ? forensicModelFromApi(a.suspect, "DISTILLERY_API_KEY", data)
-                                      : forensicModelFromTorchScript(a.suspect, data);
-  std::vector<ForensicModel> null;
-  for (int64_t id : a.null) {
-    if (("run:" + std::to_string(id)) == suspect.id || ("run:" + std::to_string(id)) == teacher.id)
-      throw ConfigError("--null", "run " + std::to_string(id) + " is the suspect or the teacher, not an independent model");
-    null.push_back(forensicModelFromRun(*store, id, data, "--null"));
-  }
-  // Filter models must stay out of the null (and the suspect): examples
-  // chosen because independent models refuse them would make the null's
-  // statistics small by construction, and every p-value too small.
-  auto filterModels = [&](const std::vector<int64_t>& ids, const std::string& field) {
-    std::vector<Classifier> out;
-    for (int64_t id : ids) {
-      const std::string name = "run:" + std::to_string(id);
-      if (std::find(a.null.begin(), a.null.end(), id) != a.null.end() || name == suspect.id || name == teacher.id)
-        throw ConfigError(field, "run " + std::to_string(id) + " is in the null, the suspect or the teacher; the "
-                                 "fingerprint filter needs models of its own");
-      out.push_back(forensicModelFromRun(*store, id, data, field).local);
-    }
-    return out;
-  };
-  options.fingerprint_followers = filterModels(a.confer_with, "--confer-with");
-  options.fingerprint_refusers = filterModels(a.confer_against, "--confer-against");
-  const std::vector<ForensicOutcome> outcomes = runForensicTests(teacher.local, data, suspect, null, options);
-
-  nlohmann::json inputs = options.toJson();
-  inputs["suspect"] = suspect.id;
-  inputs["teacher"] = teacher.id;
-  inputs["null"] = a.null;
-  inputs["fingerprint"]["confer_with"] = a.confer_with;
-  inputs["fingerprint"]["confer_against"] = a.confer_against;
-  inputs["data"] = {{"dataset", data.name}, {"path", data.path}, {"content_hash", data.content_hash},
-                    {"test_size", data.test.size()}};
-  nlohmann::json results = nlohmann::json::array();
-  for (const ForensicOutcome& o : outcomes) {
-    nlohmann::json r = o.toJson();
-    r["id"] = store->addForensicResult(toString(o.test), suspect.id, teacher.id, inputs, o.toJson());
-    results.push_back(r);
-  }
+  const ForensicSession session = runStoredForensics(*store, request);
+  const nlohmann::json out = session.toJson();
+  const nlohmann::json& results = out["results"];
   if (a.json) {
-    std::cout << nlohmann::json{{"suspect", suspect.id}, {"suspect_description", suspect.description},
-                                {"teacher", teacher.id}, {"null", a.null}, {"inputs", inputs},
-                                {"suspect_queries", suspect.queries}, {"results", results}}
-                     .dump(2)
-              << "\n";
+    std::cout << out.dump(2) << "\n";
     return 0;
   }
-  std::cout << "suspect " << suspect.description << " against teacher " << teacher.id << ", null of "
-            << null.size() << " independent runs\n";
+  std::cout << "suspect " << session.suspect_description << " against teacher " << session.teacher_id << ", null of "
+            << session.null.size() << " independent runs\n";
   for (const nlohmann::json& r : results) {
     std::cout << std::left << std::setw(12) << r["test"].get<std::string>();
     if (r.contains("skipped")) {

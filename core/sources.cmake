@@ -67,6 +67,7 @@ set(DISTILLERY_BASE_SOURCES
   forensics/shapiro_wilk.cpp
   # forensics/ (issue 18: is a suspect a copy of the teacher?)
   forensics/detection_roc.cpp
+  forensics/forensic_candidates.cpp
   forensics/rank_p_value.cpp
   forensics/sac_correlation.cpp
   # analysis/
@@ -147,6 +148,7 @@ set(DISTILLERY_ENGINE_SOURCES
   forensics/cutmix_inputs.cpp
   forensics/detection_harness.cpp
   forensics/forensic_model.cpp
+  forensics/forensic_session.cpp
   forensics/forensic_tests.cpp
   forensics/targeted_fingerprints.cpp
   forensics/watermark_detection.cpp

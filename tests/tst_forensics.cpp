@@ -131,6 +131,7 @@ private Q_SLOTS:
   void rankPValueByHand();
   void probeStatisticsByHand();
   void rocMatchesScipy();
+  void rocCurveByHand();
   void cutmixPastesOneBoxOfAnotherInput();
   void nullCalibrationAndDistilledStudent();
   void labelOnlySuspectSkipsSac();
@@ -256,6 +257,35 @@ void TestForensics::rocMatchesScipy() {
   QCOMPARE(rocAuc({1}, {1}), 0.5);
   QCOMPARE(tprAtFpr({2, 3}, {0, 1, 5}, 0.01), 0.0);
   QCOMPARE(tprAtFpr({2, 6}, {0, 1, 5}, 0.01), 0.5);
+}
+
+// The ROC curve's points by hand (a tie makes one diagonal step), and its
+// trapezoid area equals rocAuc on scipy's case (issue 18 part 4: the Calibration page draws it).
+void TestForensics::rocCurveByHand() {
+  const std::vector<RocPoint> c = rocCurve({3, 2, 2}, {2, 1});
+  const std::vector<std::pair<double, double>> want = {{0, 0}, {0, 1.0 / 3}, {0.5, 1}, {1, 1}};
+  QCOMPARE(c.size(), want.size());
+  for (size_t i = 0; i < c.size(); ++i) {
+    QCOMPARE(c[i].fpr, want[i].first);
+    QCOMPARE(c[i].tpr, want[i].second);
+  }
+  auto area = [](const std::vector<RocPoint>& curve) {
+    double a = 0;
+    for (size_t i = 1; i < curve.size(); ++i)
+      a += (curve[i].fpr - curve[i - 1].fpr) * (curve[i].tpr + curve[i - 1].tpr) / 2;
+    return a;
+  };
+  QVERIFY(std::abs(area(c) - 5.0 / 6.0) < 1e-15);
+  QString error;
+  const QJsonObject ref = pythonReference(QStringLiteral("forensics_reference.py"), error);
+  QVERIFY2(error.isEmpty(), qPrintable(error));
+  const std::vector<double> pos = doubles(ref["positives"].toArray()), neg = doubles(ref["negatives"].toArray());
+  const std::vector<RocPoint> curve = rocCurve(pos, neg);
+  QVERIFY(std::abs(area(curve) - ref["auc"].toDouble()) < 1e-12);
+  QCOMPARE(curve.front().fpr, 0.0);
+  QCOMPARE(curve.back().tpr, 1.0);
+  for (size_t i = 1; i < curve.size(); ++i) QVERIFY(curve[i].fpr >= curve[i - 1].fpr && curve[i].tpr >= curve[i - 1].tpr);
+  QVERIFY_THROWS_EXCEPTION(ConfigError, rocCurve({1, std::nan("")}, {0}));
 }
 
 // Pool image i is filled with i: each mixed input holds at most two values,

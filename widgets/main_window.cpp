@@ -211,6 +211,8 @@ void MainWindow::createActions() {
   // ---- end of language models
   runMenu->addAction(tr("Ser&ve Teacher…"), this, &MainWindow::serveTeacher)
       ->setToolTip(tr("Serve a finished run or a TorchScript model over HTTP, with its live traffic"));
+  runMenu->addAction(tr("&Forensics…"), this, &MainWindow::showForensics) // issue 18
+      ->setToolTip(tr("Was a suspect model distilled from a teacher? p-values against independent runs, and ROC"));
   addSweepAndNoteActions(runMenu); // issue 15: New Sweep…, Hyperparameter Plot…, Edit Tags/Notes…
   // ---- models in and out (issue 4): export a run's model; a dropped .pt file teaches a new run
   runMenu->addAction(tr("E&xport Model…"), this, [this] { exportModelInteractively(store_, currentRunId(), this); });

@@ -1,7 +1,8 @@
 #pragma once
 // The main window: the run table on top, the selected runs' charts, summary
 // and log below; a second tab compares 2 to 12 runs side by side; a Serve tab
-// (Run ▸ Serve Teacher…, issue 17) shows a teacher server's live traffic. Runs execute on worker threads behind RunController; the GUI
+// (Run ▸ Serve Teacher…, issue 17) shows a teacher server's live traffic; a
+// Forensics tab (Run ▸ Forensics…, issue 18) tests suspects against a teacher. Runs execute on worker threads behind RunController; the GUI
 // thread only reads its own store connection and handles queued updates.
 #include "core/config/run_config.h"
 
@@ -26,6 +27,7 @@ struct RunRecord;
 namespace distillery::gui {
 
 class CompareView;
+class ForensicsView;
 class HyperparamView;
 class RunAnnotationActions;
 class RunBrowser;
@@ -71,6 +73,9 @@ public:
   ServePanel* servePanel() const { return servePanel_; }
   // Starts a server in the Serve tab (made if needed) and shows it; false while one runs.
   bool startServing(const ServeOptions& options);
+  // Run ▸ Forensics… (issue 18): the Forensics tab (made if needed, its runs re-read), shown.
+  ForensicsView* showForensics();
+  ForensicsView* forensicsView() const { return forensics_; }
 
 public Q_SLOTS:
   void newRun();
@@ -134,6 +139,7 @@ private:
   RunAnnotationActions* annotations_ = nullptr;
   HyperparamView* hyperparams_ = nullptr;
   ServePanel* servePanel_ = nullptr;
+  ForensicsView* forensics_ = nullptr;
   QAction* filterAction_ = nullptr;      // Ctrl+F: the filter box
   QAction* generationsAction_ = nullptr; // finished language-model runs only
 };

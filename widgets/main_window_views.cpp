@@ -5,6 +5,7 @@
 #include "core/base/errors.h"
 #include "core/store/run_store.h"
 #include "widgets/compare_view.h"
+#include "widgets/forensics_view.h"
 #include "widgets/help_menu.h"
 #include "widgets/hyperparam_view.h"
 #include "widgets/run_annotation_actions.h"
@@ -22,6 +23,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTreeView>
 
 namespace distillery::gui {
@@ -119,6 +121,22 @@ HyperparamView* MainWindow::showHyperparameters() {
   hyperparams_->raise();
   hyperparams_->activateWindow();
   return hyperparams_;
+}
+
+// Run ▸ Forensics… (issue 18, part 4): one tab, made once; runs finished
+// since are read again each time it is asked for.
+ForensicsView* MainWindow::showForensics() {
+  if (!forensics_) {
+    forensics_ = new ForensicsView(store_, this);
+    forensics_->setObjectName(QStringLiteral("forensicsView"));
+    tabs_->addTab(forensics_, tr("Forensics"));
+    connect(forensics_, &ForensicsView::failed, this,
+            [this](const QString& message) { statusBar()->showMessage(tr("Forensics: %1").arg(message), kStatusMessageMs); });
+  } else {
+    forensics_->reload();
+  }
+  tabs_->setCurrentWidget(forensics_);
+  return forensics_;
 }
 
 } // namespace distillery::gui

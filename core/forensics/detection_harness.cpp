@@ -19,24 +19,38 @@ nlohmann::json HarnessRow::toJson() const {
 std::vector<HarnessRow> evaluateForensicTests(const Classifier& teacher, const Dataset& data,
                                               std::vector<LabelledModel>& positives,
                                               std::vector<LabelledModel>& negatives, std::vector<ForensicModel>& null,
-                                              const ForensicOptions& options, const std::vector<int64_t>& ladder) {
+                                              const ForensicOptions& options, const std::vector<int64_t>& ladder,
+                                              const ForensicProgress& progress) {
   if (positives.empty() || negatives.empty() || null.empty())
     throw ConfigError("harness", "needs positives, negatives and a null");
   std::vector<std::string> kinds; // in first-seen order
   for (const LabelledModel& p : positives)
     if (std::find(kinds.begin(), kinds.end(), p.kind) == kinds.end()) kinds.push_back(p.kind);
   std::vector<HarnessRow> rows;
+  const int64_t per_test = 1 + int64_t(null.size() + negatives.size() + positives.size());
+  const int64_t total = per_test * int64_t(options.tests.size());
+  int64_t done = 0;
   for (ForensicTest test : options.tests) {
+    const std::string name = toString(test);
+    reportForensicStep(progress, name + ": building the probe", done, total);
     const ForensicProbe probe = makeProbe(test, teacher, data, options);
     const double sign = probe.closeness == Closeness::HigherIsCloser ? 1.0 : -1.0;
     std::vector<torch::Tensor> null_answers;
-    for (ForensicModel& m : null) null_answers.push_back(m.ask(probe.inputs));
+    for (ForensicModel& m : null) {
+      reportForensicStep(progress, name + ": asking the null", ++done, total);
+      null_answers.push_back(m.ask(probe.inputs));
+    }
     std::vector<double> negative_scores;
     for (LabelledModel& n : negatives) {
+      reportForensicStep(progress, name + ": asking the negatives", ++done, total);
       if (probe.needs_probabilities && n.model.labels_only) continue;
       negative_scores.push_back(sign * probeStatistic(probe, n.model.ask(probe.inputs)));
     }
-    if (negative_scores.empty()) continue;
+    ++done; // the probe
+    if (negative_scores.empty()) {
+      done += int64_t(positives.size());
+      continue;
+    }
     for (const std::string& kind : kinds) {
       HarnessRow row;
       row.test = test;
@@ -45,6 +59,7 @@ std::vector<HarnessRow> evaluateForensicTests(const Classifier& teacher, const D
       std::vector<double> scores;
       for (LabelledModel& p : positives) {
         if (p.kind != kind) continue;
+        reportForensicStep(progress, name + ": asking the positives", ++done, total);
         if (probe.needs_probabilities && p.model.labels_only) {
           ++row.skipped;
           continue;
@@ -65,6 +80,8 @@ std::vector<HarnessRow> evaluateForensicTests(const Classifier& teacher, const D
         row.queries_for_decision.push_back(decided);
       }
       row.positives = int64_t(scores.size());
+      row.positive_scores = scores;
+      row.negative_scores = negative_scores;
       if (!scores.empty()) {
         row.auc = rocAuc(scores, negative_scores);
         row.tpr_at_1pct_fpr = tprAtFpr(scores, negative_scores, 0.01);

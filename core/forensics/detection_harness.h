@@ -30,15 +30,20 @@ struct HarnessRow {
   // Queries (a prefix of the probe, from `ladder`) at which each positive's p
   // first reaches 1/(null size + 1); -1 where it never does.
   std::vector<int64_t> queries_for_decision;
+  // The oriented statistics (higher: more like the teacher) the AUC is of,
+  // for drawing the ROC curve (detection_roc.h). Not in toJson.
+  std::vector<double> positive_scores, negative_scores;
   nlohmann::json toJson() const;
 };
 
 // One row per test and kind of positive. The probe has options.inputs inputs;
 // ladder lists the prefix sizes tried for the decision (each 2..inputs).
-// Throws ConfigError when there is no negative or no positive.
+// Throws ConfigError when there is no negative or no positive. progress hears
+// of tests x (probe, each null, negative and positive model) steps.
 std::vector<HarnessRow> evaluateForensicTests(const Classifier& teacher, const Dataset& data,
                                               std::vector<LabelledModel>& positives,
                                               std::vector<LabelledModel>& negatives, std::vector<ForensicModel>& null,
-                                              const ForensicOptions& options, const std::vector<int64_t>& ladder);
+                                              const ForensicOptions& options, const std::vector<int64_t>& ladder,
+                                              const ForensicProgress& progress = {});
 
 } // namespace distillery

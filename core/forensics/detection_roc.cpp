@@ -38,4 +38,24 @@ double tprAtFpr(const std::vector<double>& positives, const std::vector<double>&
   return double(passed) / double(positives.size());
 }
 
+std::vector<RocPoint> rocCurve(const std::vector<double>& positives, const std::vector<double>& negatives) {
+  requireScores(positives, negatives);
+  std::vector<double> pos = positives, neg = negatives;
+  // A NaN equals no threshold: the walk below would never pass it.
+  for (const auto* scores : {&pos, &neg})
+    for (double s : *scores)
+      if (!std::isfinite(s)) throw ConfigError("scores", "a ROC curve needs finite scores");
+  std::sort(pos.begin(), pos.end(), std::greater<double>());
+  std::sort(neg.begin(), neg.end(), std::greater<double>());
+  std::vector<RocPoint> curve{{0.0, 0.0}};
+  size_t i = 0, j = 0; // positives, negatives at or above the current threshold
+  while (i < pos.size() || j < neg.size()) {
+    const double threshold = j == neg.size() || (i < pos.size() && pos[i] >= neg[j]) ? pos[i] : neg[j];
+    while (i < pos.size() && pos[i] == threshold) ++i;
+    while (j < neg.size() && neg[j] == threshold) ++j;
+    curve.push_back({double(j) / double(neg.size()), double(i) / double(pos.size())});
+  }
+  return curve;
+}
+
 } // namespace distillery

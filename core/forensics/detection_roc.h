@@ -16,4 +16,15 @@ double rocAuc(const std::vector<double>& positives, const std::vector<double>& n
 // than 1/fpr negatives that is the largest negative: none may pass.
 double tprAtFpr(const std::vector<double>& positives, const std::vector<double>& negatives, double fpr = 0.01);
 
+struct RocPoint {
+  double fpr = 0;
+  double tpr = 0;
+};
+
+// The ROC curve: (0, 0), then one point per distinct score from the highest
+// down (the rates of scores at or above it), ending at (1, 1). Tied positives
+// and negatives make one diagonal step, so the trapezoid area under the curve
+// equals rocAuc. Throws like rocAuc, and on a non-finite score.
+std::vector<RocPoint> rocCurve(const std::vector<double>& positives, const std::vector<double>& negatives);
+
 } // namespace distillery

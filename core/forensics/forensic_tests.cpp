@@ -1,6 +1,7 @@
 #include "core/forensics/forensic_tests.h"
 
 #include "core/base/errors.h"
+#include "core/base/stop_token.h"
 #include "core/forensics/cutmix_inputs.h"
 #include "core/forensics/sac_correlation.h"
 #include "core/training/trainer.h"
@@ -23,6 +24,10 @@ std::optional<ForensicTest> forensicTestFromString(const std::string& word) {
   for (ForensicTest t : {ForensicTest::Agreement, ForensicTest::Sac, ForensicTest::Fingerprint})
     if (word == toString(t)) return t;
   return std::nullopt;
+}
+
+void reportForensicStep(const ForensicProgress& progress, const std::string& step, int64_t done, int64_t total) {
+  if (progress && !progress(step, done, total)) throw RunCancelled{};
 }
 
 nlohmann::json ForensicOptions::toJson() const {
@@ -167,10 +172,15 @@ nlohmann::json ForensicOutcome::toJson() const {
 
 std::vector<ForensicOutcome> runForensicTests(const Classifier& teacher, const Dataset& data,
                                               ForensicModel& suspect, std::vector<ForensicModel>& null,
-                                              const ForensicOptions& options) {
+                                              const ForensicOptions& options, const ForensicProgress& progress) {
   if (null.empty()) throw ConfigError("--null", "no independent models: a p-value needs a null");
   std::vector<ForensicOutcome> out;
+  const int64_t per_test = 2 + int64_t(null.size());
+  const int64_t total = per_test * int64_t(options.tests.size());
+  int64_t done = 0;
   for (ForensicTest test : options.tests) {
+    const std::string name = toString(test);
+    reportForensicStep(progress, name + ": building the probe", done, total);
     const ForensicProbe probe = makeProbe(test, teacher, data, options);
     ForensicOutcome o;
     o.test = test;
@@ -181,12 +191,18 @@ std::vector<ForensicOutcome> runForensicTests(const Classifier& teacher, const D
       o.skipped = std::string(toString(test)) + " needs probabilities; " + suspect.description +
                   " answers with labels only";
       out.push_back(std::move(o));
+      done += per_test;
       continue;
     }
+    reportForensicStep(progress, name + ": asking the suspect", ++done, total);
     const int64_t before = suspect.queries;
     o.statistic = probeStatistic(probe, suspect.ask(probe.inputs));
     o.suspect_queries = suspect.queries - before;
-    for (ForensicModel& m : null) o.null_statistics.push_back(probeStatistic(probe, m.ask(probe.inputs)));
+    for (ForensicModel& m : null) {
+      reportForensicStep(progress, name + ": asking the null", ++done, total);
+      o.null_statistics.push_back(probeStatistic(probe, m.ask(probe.inputs)));
+    }
+    ++done;
     o.p = rankPValue(o.statistic, o.null_statistics, probe.closeness);
     out.push_back(std::move(o));
   }

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,12 @@ struct ForensicOptions {
   std::vector<Classifier> fingerprint_followers, fingerprint_refusers;
   nlohmann::json toJson() const; // what the store records (the filters by size only)
 };
+
+// Told of each step (a probe built, a model asked) as done of total; answering
+// false stops the work: reportForensicStep then throws RunCancelled
+// (core/base/stop_token.h), which the caller's worker turns into "cancelled".
+using ForensicProgress = std::function<bool(const std::string& step, int64_t done, int64_t total)>;
+void reportForensicStep(const ForensicProgress& progress, const std::string& step, int64_t done, int64_t total);
 
 struct ForensicProbe {
   ForensicTest test = ForensicTest::Agreement;
@@ -76,8 +83,9 @@ struct ForensicOutcome {
 
 // Runs each test of options on the suspect and on every null model. A test that
 // needs probabilities is skipped, saying so, for a label-only suspect.
+// progress hears of tests x (probe, suspect, each null model) steps.
 std::vector<ForensicOutcome> runForensicTests(const Classifier& teacher, const Dataset& data,
                                               ForensicModel& suspect, std::vector<ForensicModel>& null,
-                                              const ForensicOptions& options);
+                                              const ForensicOptions& options, const ForensicProgress& progress = {});
 
 } // namespace distillery

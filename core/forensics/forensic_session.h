@@ -1,0 +1,47 @@
+#pragma once
+// The forensic tests of issue 18 on what a store names (forensic_request.h):
+// loads the teacher's data, the teacher, the suspect and the null (runs,
+// TorchScript files, an API), runs the tests and stores each result in the
+// store's forensic_results with what it was computed from. `distillery-cli
+// forensics` and the GUI's Forensics view both call this, so a claim made in
+// one can be re-checked with the other.
+#include "core/forensics/detection_harness.h"
+#include "core/forensics/forensic_request.h"
+#include "core/forensics/forensic_tests.h"
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+namespace distillery {
+
+class RunStore;
+
+struct ForensicSession {
+  std::string suspect_id, suspect_description, teacher_id;
+  std::vector<int64_t> null;
+  int64_t suspect_queries = 0;
+  nlohmann::json inputs; // what each stored result records it was computed from
+  std::vector<ForensicOutcome> outcomes;
+  std::vector<int64_t> result_ids; // forensic_results rows, one per outcome
+  // What `distillery-cli forensics --json` prints: each outcome's toJson with its stored id.
+  nlohmann::json toJson() const;
+};
+
+// The request's own mistakes, before anything is opened (ConfigError naming
+// the CLI option: an empty null, an unknown test, inputs out of 2..10000).
+ForensicOptions forensicOptionsOf(const ForensicRequest& request);
+
+// Runs and stores the tests. Throws ConfigError/DataError naming the model
+// that does not fit (another class count or input shape), RunCancelled when
+// progress answers false (nothing is stored then).
+ForensicSession runStoredForensics(RunStore& store, const ForensicRequest& request,
+                                   const ForensicProgress& progress = {});
+
+// The harness (detection_harness.h) on stored runs; nothing is stored.
+// progress also hears of the models being loaded.
+std::vector<HarnessRow> runStoredCalibration(RunStore& store, const CalibrationRequest& request,
+                                             const ForensicProgress& progress = {});
+
+} // namespace distillery

@@ -1,0 +1,367 @@
+// Run ▸ Forensics… (issue 18 part 4). Tiny runs trained here through the
+// engine (a teacher, two students distilled from it, independent runs for the
+// null and as negatives) fill a file store; the Forensics view then runs the
+// tests on its worker thread. What it shows (p-value, verdict) and stores
+// must be what runForensicTests gives for the same inputs; a suspect with
+// another class count or input shape is refused with the reason; Cancel
+// stops the work with nothing stored; SAC-m on a label-only API (a real
+// distillery-cli serve) is shown as skipped; the Calibration page's AUC is rocAuc of
+// the statistics each model gets from runForensicTests.
+#include "core/config/run_config.h"
+#include "core/data/dataset.h"
+#include "core/forensics/detection_roc.h"
+#include "core/forensics/forensic_model.h"
+#include "core/forensics/forensic_tests.h"
+#include "core/models/model_zoo.h"
+#include "core/models/torchscript_export.h"
+#include "core/store/run_store.h"
+#include "core/training/engine.h"
+#include "test_support.h"
+#include "widgets/forensics_calibration_page.h"
+#include "widgets/forensics_charts.h"
+#include "widgets/forensics_view.h"
+#include "widgets/main_window.h"
+
+#include <QAction>
+#include <QChart>
+#include <QChartView>
+#include <QLineSeries>
+#include <QMenuBar>
+#include <QSignalSpy>
+#include <QTableWidget>
+#include <QTabWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+using namespace distillery;
+using namespace distillery::gui;
+
+class TestForensicsView : public QObject {
+  Q_OBJECT
+
+private:
+  QTemporaryDir dir_;
+  QString data_;
+  int64_t teacher_ = 0;
+  QList<int64_t> students_, null_, negatives_;
+  QString store() const { return dir_.filePath(QStringLiteral("runs.sqlite")); }
+
+  int64_t train(RunConfig c) {
+    c.data.path = data_.toStdString();
+    c.data.val_size = 100;
+    c.batch_size = 64;
+    c.device = "cpu";
+    c.threads = 1;
+    RunStore s(store().toStdString());
+    RunObserver quiet;
+    StopToken stop;
+    const RunOutcome out = executeRun(s, queueRun(s, c), c, quiet, stop);
+    if (out.kind != RunOutcome::Kind::Success) qWarning("%s", out.message.c_str());
+    return out.kind == RunOutcome::Kind::Success ? out.run_id : 0;
+  }
+  int64_t independent(std::vector<int> hidden, uint64_t seed) {
+    RunConfig c;
+    c.name = "independent";
+    c.task = "train";
+    c.model.zoo = "mlp";
+    c.model.hidden = std::move(hidden);
+    c.seed = seed;
+    c.epochs = 1;
+    return train(c);
+  }
+
+  // What the engine itself says for a suspect, with the view's settings.
+  std::vector<ForensicOutcome> engineOutcomes(RunStore& s, int64_t suspect, const std::vector<int64_t>& null, int inputs) {
+    const RunConfig tc = RunConfig::fromJsonText(s.run(teacher_)->config_json);
+    const Dataset data = loadDataset(tc.data, tc.seed);
+    ForensicModel teacher = forensicModelFromRun(s, teacher_, data, "teacher");
+    ForensicModel model = forensicModelFromRun(s, suspect, data, "suspect");
+    std::vector<ForensicModel> nullModels;
+    for (int64_t id : null) nullModels.push_back(forensicModelFromRun(s, id, data, "null"));
+    ForensicOptions options;
+    options.inputs = inputs;
+    options.seed = 0;
+    return runForensicTests(teacher.local, data, model, nullModels, options);
+  }
+
+  static std::vector<int64_t> ids(const QList<int64_t>& l) { return std::vector<int64_t>(l.begin(), l.end()); }
+
+private Q_SLOTS:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    data_ = dir_.filePath(QStringLiteral("data"));
+    QVERIFY(QDir().mkpath(data_));
+    testsupport::writeSyntheticDataset(data_.toStdString(), 1000, 200);
+    RunConfig t;
+    t.name = "teacher";
+    t.task = "train";
+    t.model.zoo = "mlp";
+    t.model.hidden = {64};
+    t.epochs = 2;
+    teacher_ = train(t);
+    QVERIFY(teacher_ > 0);
+    for (uint64_t seed : {1, 2}) {
+      RunConfig d = RunConfig::fromJson(testsupport::smallDistillConfig(data_.toStdString()));
+      d.name = "student";
+      d.teacher = TeacherSource{};
+      d.teacher.kind = TeacherSource::Kind::Run;
+      d.teacher.run_id = teacher_;
+      d.seed = seed;
+      const int64_t id = train(d);
+      QVERIFY(id > 0);
+      students_.append(id);
+    }
+    for (int i = 0; i < 5; ++i) {
+      null_.append(independent(i % 2 ? std::vector<int>{32} : std::vector<int>{16}, 10 + uint64_t(i)));
+      QVERIFY(null_.back() > 0);
+    }
+    for (int i = 0; i < 2; ++i) {
+      negatives_.append(independent({16}, 20 + uint64_t(i)));
+      QVERIFY(negatives_.back() > 0);
+    }
+  }
+
+  // The view's p-value and verdict are the engine's; the results are stored
+  // as the CLI stores them, listed, and shown again from the store.
+  void testsShowAndStoreTheEnginesResult() {
+    RunStore s(store().toStdString());
+    const size_t before = s.forensicResults().size();
+    ForensicsView view(s);
+    view.setTeacherRun(teacher_);
+    view.setSuspectRun(students_[0]);
+    view.setNull(null_);
+    view.setInputs(32);
+    QSignalSpy done(&view, &ForensicsView::testsDone);
+    QSignalSpy finished(&view, &ForensicsView::jobFinished);
+    QVERIFY(view.runTests());
+    QVERIFY(view.isBusy());
+    QVERIFY(!view.runTests()); // one job at a time
+    QVERIFY(finished.wait(180000));
+    QCOMPARE(done.count(), 1);
+    QVERIFY2(view.errorText().isEmpty(), qPrintable(view.errorText()));
+
+    const auto expected = engineOutcomes(s, students_[0], ids(null_), 32);
+    QCOMPARE(expected.size(), size_t(3));
+    const auto stored = s.forensicResults();
+    QCOMPARE(stored.size(), before + 3);
+    for (size_t i = 0; i < expected.size(); ++i) {
+      const ForensicOutcome& o = expected[i];
+      const QString test = QString::fromLatin1(toString(o.test));
+      const QString p = QString::number(o.p.p_value, 'g', 3);
+      const QString want = o.p.p_value <= 0.05
+                               ? QStringLiteral("distilled from #%1: p = %2 against 5 independent models").arg(teacher_).arg(p)
+                               : QStringLiteral("no evidence of copying: p = %1 against 5 independent models").arg(p);
+      QCOMPARE(view.verdictText(test), want);
+      // A null of 5 cannot reach 0.05: the view says so.
+      QVERIFY2(view.detailsText(test).contains(QStringLiteral("smallest possible p is 1/6")), qPrintable(view.detailsText(test)));
+      const auto& r = stored[before + i];
+      QCOMPARE(r.kind, std::string(toString(o.test)));
+      QCOMPARE(r.suspect, "run:" + std::to_string(students_[0]));
+      QCOMPARE(r.reference, "run:" + std::to_string(teacher_));
+      QCOMPARE(r.inputs["null"], nlohmann::json(ids(null_)));
+      QCOMPARE(r.inputs["inputs"].get<int64_t>(), int64_t(32));
+      QCOMPARE(r.result["p_value"].get<double>(), o.p.p_value);
+      QCOMPARE(r.result["statistic"].get<double>(), o.statistic);
+      QCOMPARE(r.result["null_statistics"].get<std::vector<double>>(), o.null_statistics);
+      // The histogram holds every null model, and the suspect's line stands at its statistic.
+      auto* chart = view.findChild<QChartView*>(QStringLiteral("nullHistogram_%1").arg(test));
+      QVERIFY(chart);
+      QLineSeries* line = nullptr;
+      for (QAbstractSeries* series : chart->chart()->series())
+        if (series->name() == QStringLiteral("suspect")) line = qobject_cast<QLineSeries*>(series);
+      QVERIFY(line);
+      QCOMPARE(line->at(0).x(), o.statistic);
+    }
+    // Listed newest first, and shown again from the store alone.
+    QCOMPARE(view.storedTable()->rowCount(), int(before + 3));
+    QCOMPARE(view.storedTable()->item(0, 0)->text(), QString::number(stored.back().id));
+    const ForensicOutcome& sac = expected[1];
+    QVERIFY(view.showStoredResult(stored[before + 1].id));
+    QCOMPARE(view.verdictText(QStringLiteral("sac")),
+             QStringLiteral("no evidence of copying: p = %1 against 5 independent models").arg(QString::number(sac.p.p_value, 'g', 3)));
+    QVERIFY(view.verdictText(QStringLiteral("agreement")).isEmpty());
+  }
+
+  // The verdict's words on both sides of the threshold, and a skipped test.
+  void verdictInPlainWords() {
+    const nlohmann::json copy = {{"test", "fingerprint"}, {"statistic", 0.8}, {"p_value", 1.0 / 41.0 * 1.0},
+                                 {"null_size", 40}, {"null_at_least_as_close", 0}, {"closer", "higher"}};
+    QCOMPARE(forensicVerdict(copy, "run:12"), QStringLiteral("distilled from #12: p = 0.0244 against 40 independent models"));
+    QVERIFY(!forensicDetails(copy).contains(QStringLiteral("smallest possible")));
+    nlohmann::json none = copy;
+    none["p_value"] = 0.41;
+    QCOMPARE(forensicVerdict(none, "/models/teacher.pt"),
+             QStringLiteral("no evidence of copying: p = 0.41 against 40 independent models"));
+    const nlohmann::json skipped = {{"test", "sac"}, {"skipped", "sac needs probabilities; API http://x answers with labels only"}};
+    QCOMPARE(forensicVerdict(skipped, "run:1"),
+             QStringLiteral("skipped: sac needs probabilities; API http://x answers with labels only"));
+  }
+
+  // Another class count, another input shape: refused with the reason, nothing stored, nothing crashes.
+  void mismatchedSuspectIsRefused() {
+    RunStore s(store().toStdString());
+    const size_t before = s.forensicResults().size();
+    ModelSpec mlp8;
+    mlp8.hidden = {8};
+    const std::string five = dir_.filePath(QStringLiteral("five.pt")).toStdString();
+    std::ofstream(five, std::ios::binary) << exportTorchScriptBytes(buildModel(mlp8, {1, 28, 28}, 5), {1, 28, 28});
+    const std::string small = dir_.filePath(QStringLiteral("small.pt")).toStdString();
+    std::ofstream(small, std::ios::binary) << exportTorchScriptBytes(buildModel(mlp8, {1, 8, 8}, 10), {1, 8, 8});
+    ForensicsView view(s);
+    view.setTeacherRun(teacher_);
+    view.setNull(null_);
+    view.setInputs(16);
+    for (const auto& [file, why] : {std::pair{five, QStringLiteral("10 classes")}, std::pair{small, QStringLiteral("")}}) {
+      view.setSuspectFile(QString::fromStdString(file));
+      QSignalSpy finished(&view, &ForensicsView::jobFinished);
+      QVERIFY(view.runTests());
+      QVERIFY(finished.wait(120000));
+      const QString error = view.errorText();
+      QVERIFY2(error.contains(QFileInfo(QString::fromStdString(file)).fileName()) && error.contains(why), qPrintable(error));
+      QVERIFY(!view.isBusy());
+    }
+    QCOMPARE(s.forensicResults().size(), before);
+    // An empty choice is said, not run.
+    view.setSuspectFile(QString());
+    QVERIFY(!view.runTests());
+    QVERIFY(view.errorText().contains(QStringLiteral("suspect")));
+  }
+
+  // Cancel stops the tests before they finish: nothing stored, the view ready again.
+  void cancelStopsTheTests() {
+    RunStore s(store().toStdString());
+    const size_t before = s.forensicResults().size();
+    ForensicsView view(s);
+    view.setTeacherRun(teacher_);
+    view.setSuspectRun(students_[1]);
+    view.setNull(null_);
+    view.setInputs(64);
+    QSignalSpy done(&view, &ForensicsView::testsDone);
+    QSignalSpy finished(&view, &ForensicsView::jobFinished);
+    QVERIFY(view.runTests());
+    view.cancel();
+    QVERIFY(finished.wait(120000));
+    QCOMPARE(done.count(), 0);
+    QVERIFY2(view.statusText().contains(QStringLiteral("Cancelled")), qPrintable(view.statusText()));
+    QCOMPARE(s.forensicResults().size(), before);
+    QVERIFY(!view.isBusy());
+    QVERIFY(view.verdictText(QStringLiteral("agreement")).isEmpty());
+  }
+
+  // Preselection (null: the independent runs; positives: the teacher's
+  // students; negatives: independent runs not in the null), then the ROC: the
+  // page's AUC per test is rocAuc of the statistics runForensicTests gives
+  // each positive and negative, oriented so that higher is closer.
+  void calibrationAucMatchesRocAuc() {
+    RunStore s(store().toStdString());
+    ForensicsView view(s);
+    view.setTeacherRun(teacher_);
+    QList<int64_t> all = null_ + negatives_;
+    std::sort(all.begin(), all.end());
+    QList<int64_t> preselected = view.nullRuns();
+    std::sort(preselected.begin(), preselected.end());
+    QCOMPARE(preselected, all);
+    view.setNull(null_);
+    view.setInputs(32);
+    ForensicsCalibrationPage* page = view.calibrationPage();
+    view.reload();
+    QList<int64_t> positives = page->positives(), negatives = page->negatives();
+    std::sort(positives.begin(), positives.end());
+    std::sort(negatives.begin(), negatives.end());
+    QCOMPARE(positives, students_);
+    QCOMPARE(negatives, negatives_);
+
+    QSignalSpy done(&view, &ForensicsView::calibrationDone);
+    QSignalSpy finished(&view, &ForensicsView::jobFinished);
+    QVERIFY(view.runCalibration());
+    QVERIFY(finished.wait(180000));
+    QVERIFY2(done.count() == 1, qPrintable(page->errorText()));
+
+    std::map<std::string, std::vector<double>> pos, neg;
+    auto collect = [&](const QList<int64_t>& models, std::map<std::string, std::vector<double>>& into) {
+      for (int64_t id : models)
+        for (const ForensicOutcome& o : engineOutcomes(s, id, ids(null_), 32))
+          into[toString(o.test)].push_back(o.closeness == Closeness::HigherIsCloser ? o.statistic : -o.statistic);
+    };
+    collect(students_, pos);
+    collect(negatives_, neg);
+    for (const char* test : {"agreement", "sac", "fingerprint"}) {
+      const double want = rocAuc(pos[test], neg[test]);
+      const double got = page->auc(QString::fromLatin1(test));
+      QVERIFY2(std::abs(got - want) < 1e-12, qPrintable(QStringLiteral("%1: %2 vs %3").arg(test).arg(got).arg(want)));
+    }
+    // One ROC series per test, plus chance; the table's pooled rows say the same AUC.
+    QCOMPARE(page->chartView()->chart()->series().size(), 4);
+    QTableWidget* table = page->table();
+    bool found = false;
+    for (int row = 0; row < table->rowCount(); ++row)
+      if (table->item(row, 0)->text() == QStringLiteral("sac")) {
+        QCOMPARE(table->item(row, 4)->text(), QString::number(rocAuc(pos["sac"], neg["sac"]), 'f', 3));
+        found = true;
+      }
+    QVERIFY(found);
+  }
+
+  // A suspect behind a label-only API (distillery-cli serve, output "label",
+  // serving a student): SAC-m is shown as skipped, saying why; the others run
+  // on the API's answers, and the key is read from the variable named in the view.
+  void labelOnlyApiSkipsSac() {
+    const std::string log = dir_.filePath(QStringLiteral("requests.sqlite")).toStdString();
+    const nlohmann::json config = {
+        {"keys", {{{"name", "probe"}, {"key", "forensics-key-0001"}, {"budget", 100000}, {"rate_per_s", 100000}, {"burst", 100000}}}},
+        {"max_batch", 256},
+        {"output", {{"mode", "label"}}},
+        {"log", log}};
+    const QString configPath = dir_.filePath(QStringLiteral("serve.json"));
+    std::ofstream(configPath.toStdString()) << config.dump();
+    auto server = testsupport::startServe(DISTILLERY_CLI, {QString::number(students_[0]), QStringLiteral("--config"), configPath,
+                                                           QStringLiteral("--db"), store()});
+    QVERIFY(server->port > 0);
+    qputenv("FORENSICS_VIEW_TEST_KEY", "forensics-key-0001");
+
+    RunStore s(store().toStdString());
+    const size_t before = s.forensicResults().size();
+    ForensicsView view(s);
+    view.setTeacherRun(teacher_);
+    view.setSuspectApi(QString::fromStdString(server->url()), QStringLiteral("FORENSICS_VIEW_TEST_KEY"));
+    view.setNull(null_);
+    view.setInputs(16);
+    QSignalSpy finished(&view, &ForensicsView::jobFinished);
+    QVERIFY(view.runTests());
+    QVERIFY(finished.wait(180000));
+    QVERIFY2(view.errorText().isEmpty(), qPrintable(view.errorText()));
+    const QString sac = view.verdictText(QStringLiteral("sac"));
+    QVERIFY2(sac.startsWith(QStringLiteral("skipped: sac needs probabilities")) && sac.contains(QStringLiteral("labels only")),
+             qPrintable(sac));
+    QVERIFY(view.verdictText(QStringLiteral("agreement")).contains(QStringLiteral("against 5 independent models")));
+    const auto stored = s.forensicResults();
+    QCOMPARE(stored.size(), before + 3);
+    QCOMPARE(stored[before].suspect, server->url());
+    QVERIFY(stored[before + 1].result.contains("skipped"));
+  }
+
+  // Run ▸ Forensics… opens the tab once.
+  void menuOpensTheForensicsTab() {
+    RunStore s(store().toStdString());
+    MainWindow window(s);
+    QAction* action = nullptr;
+    for (QAction* menu : window.menuBar()->actions())
+      if (menu->menu())
+        for (QAction* a : menu->menu()->actions())
+          if (a->text().remove(u'&') == QStringLiteral("Forensics…")) action = a;
+    QVERIFY(action);
+    action->trigger();
+    QVERIFY(window.forensicsView());
+    QCOMPARE(window.tabs()->currentWidget(), window.forensicsView());
+    const int tabs = window.tabs()->count();
+    action->trigger();
+    QCOMPARE(window.tabs()->count(), tabs);
+  }
+};
+
+QTEST_MAIN(TestForensicsView)
+#include "tst_forensics_view.moc"

@@ -1,0 +1,274 @@
+#include "widgets/forensics_calibration_page.h"
+
+#include "core/forensics/detection_roc.h"
+#include "core/forensics/forensic_candidates.h"
+#include "widgets/forensics_charts.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QGridLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QListWidget>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+
+namespace distillery::gui {
+
+namespace {
+
+constexpr int kRunRole = Qt::UserRole;
+constexpr int kKindRole = Qt::UserRole + 1;
+
+QList<int64_t> ticked(const QListWidget* list) {
+  QList<int64_t> ids;
+  for (int i = 0; i < list->count(); ++i)
+    if (list->item(i)->checkState() == Qt::Checked) ids.append(list->item(i)->data(kRunRole).toLongLong());
+  return ids;
+}
+
+void tick(QListWidget* list, const QList<int64_t>& ids) {
+  for (int i = 0; i < list->count(); ++i)
+    list->item(i)->setCheckState(ids.contains(list->item(i)->data(kRunRole).toLongLong()) ? Qt::Checked : Qt::Unchecked);
+}
+
+QString median(std::vector<int64_t> q) {
+  q.erase(std::remove(q.begin(), q.end(), int64_t(-1)), q.end());
+  if (q.empty()) return QStringLiteral("—");
+  std::sort(q.begin(), q.end());
+  return QString::number(q[q.size() / 2]);
+}
+
+} // namespace
+
+ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(parent) {
+  positives_ = new QListWidget(this);
+  positives_->setObjectName(QStringLiteral("calibrationPositives"));
+  negatives_ = new QListWidget(this);
+  negatives_->setObjectName(QStringLiteral("calibrationNegatives"));
+  auto* lists = new QGridLayout;
+  auto* posLabel = new QLabel(tr("Positives: copies of the teacher (preselected: its students, by method)"), this);
+  auto* negLabel = new QLabel(tr("Negatives: independent runs not in the null"), this);
+  posLabel->setWordWrap(true);
+  negLabel->setWordWrap(true);
+  lists->addWidget(posLabel, 0, 0);
+  lists->addWidget(negLabel, 0, 1);
+  lists->addWidget(positives_, 1, 0);
+  lists->addWidget(negatives_, 1, 1);
+  positives_->setMaximumHeight(150);
+  negatives_->setMaximumHeight(150);
+
+  evaluate_ = new QPushButton(tr("Evaluate tests"), this);
+  evaluate_->setObjectName(QStringLiteral("calibrationEvaluate"));
+  cancel_ = new QPushButton(tr("Cancel"), this);
+  cancel_->setObjectName(QStringLiteral("calibrationCancel"));
+  cancel_->setEnabled(false);
+  progress_ = new QProgressBar(this);
+  progress_->setTextVisible(false);
+  progress_->setVisible(false); // only while evaluating
+  status_ = new QLabel(this);
+  error_ = new QLabel(this);
+  error_->setObjectName(QStringLiteral("calibrationError"));
+  error_->setWordWrap(true);
+  error_->setStyleSheet(QStringLiteral("color: #b71c1c"));
+  error_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(evaluate_);
+  buttons->addWidget(cancel_);
+  buttons->addWidget(progress_, 1);
+  buttons->addWidget(status_, 1);
+  connect(evaluate_, &QPushButton::clicked, this, &ForensicsCalibrationPage::evaluateRequested);
+  connect(cancel_, &QPushButton::clicked, this, &ForensicsCalibrationPage::cancelRequested);
+
+  chart_ = new QChartView(new QChart, this);
+  chart_->setObjectName(QStringLiteral("rocChart"));
+  chart_->setRenderHint(QPainter::Antialiasing);
+  chart_->setMinimumSize(380, 320);
+  drawRocCurves(chart_->chart(), {});
+  table_ = new QTableWidget(0, 7, this);
+  table_->setObjectName(QStringLiteral("calibrationTable"));
+  table_->setHorizontalHeaderLabels({tr("test"), tr("copies by"), tr("copies"), tr("indep."), tr("AUC"),
+                                     tr("TPR@1%FPR"), tr("queries")});
+  table_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  table_->verticalHeader()->hide();
+  table_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
+  table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  auto* note = new QLabel(tr("The curve of each test pools every kind of copy (rows \"all\"). TPR@1%FPR: "
+                             "copies caught when at most 1% of the independent runs are flagged (none, with "
+                             "fewer than 100). Queries: the median number of probe inputs at which a copy's p "
+                             "reaches 1/(null size + 1)."),
+                          this);
+  note->setWordWrap(true);
+  auto* right = new QWidget(this);
+  auto* rightLayout = new QVBoxLayout(right);
+  rightLayout->setContentsMargins(0, 0, 0, 0);
+  rightLayout->addWidget(table_, 1);
+  rightLayout->addWidget(note);
+  auto* split = new QSplitter(Qt::Horizontal, this);
+  split->addWidget(chart_);
+  split->addWidget(right);
+  split->setStretchFactor(0, 3);
+  split->setStretchFactor(1, 2);
+  split->setSizes({450, 450});
+
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(lists);
+  layout->addLayout(buttons);
+  layout->addWidget(error_);
+  layout->addWidget(split, 1);
+}
+
+void ForensicsCalibrationPage::setRuns(const std::vector<distillery::RunRecord>& runs, int64_t teacher,
+                                       const QList<int64_t>& null) {
+  const bool preselect = teacher != teacher_ || null != null_;
+  const QList<int64_t> keepPos = positives(), keepNeg = negatives();
+  teacher_ = teacher;
+  null_ = null;
+  const distillery::ForensicCandidates c = distillery::forensicCandidates(runs, teacher);
+  std::map<int64_t, std::string> studentKind;
+  for (const auto& s : c.students) studentKind[s.run_id] = s.kind;
+  QList<int64_t> independent;
+  for (const auto& i : c.independent) independent.append(i.run_id);
+  positives_->clear();
+  negatives_->clear();
+  std::vector<distillery::RunRecord> ordered; // the teacher's students first
+  for (const auto& r : runs)
+    if (studentKind.count(r.id)) ordered.push_back(r);
+  for (const auto& r : runs)
+    if (!studentKind.count(r.id)) ordered.push_back(r);
+  for (const distillery::RunRecord& r : ordered) {
+    if (r.id == teacher || r.status != distillery::RunStatus::Finished || r.task == "lm") continue;
+    const auto k = studentKind.find(r.id);
+    const QString kind = k != studentKind.end() ? QString::fromStdString(k->second)
+                                                : QString::fromStdString(r.task == "train" ? "other" : r.task);
+    const QString name = QStringLiteral("#%1 %2").arg(r.id).arg(QString::fromStdString(r.name));
+    auto* pos = new QListWidgetItem(k != studentKind.end() ? QStringLiteral("%1 — %2").arg(name, kind) : name, positives_);
+    pos->setData(kRunRole, qint64(r.id));
+    pos->setData(kKindRole, kind);
+    pos->setFlags(pos->flags() | Qt::ItemIsUserCheckable);
+    pos->setCheckState(Qt::Unchecked);
+    if (!null.contains(r.id) && k == studentKind.end()) {
+      auto* neg = new QListWidgetItem(name, negatives_);
+      neg->setData(kRunRole, qint64(r.id));
+      neg->setFlags(neg->flags() | Qt::ItemIsUserCheckable);
+      neg->setCheckState(Qt::Unchecked);
+    }
+  }
+  if (preselect) {
+    QList<int64_t> students;
+    for (const auto& s : c.students) students.append(s.run_id);
+    tick(positives_, students);
+    QList<int64_t> negs;
+    for (int64_t id : independent)
+      if (!null.contains(id)) negs.append(id);
+    tick(negatives_, negs);
+  } else {
+    tick(positives_, keepPos);
+    tick(negatives_, keepNeg);
+  }
+}
+
+void ForensicsCalibrationPage::setPositives(const QList<int64_t>& runIds) { tick(positives_, runIds); }
+void ForensicsCalibrationPage::setNegatives(const QList<int64_t>& runIds) { tick(negatives_, runIds); }
+QList<int64_t> ForensicsCalibrationPage::positives() const { return ticked(positives_); }
+QList<int64_t> ForensicsCalibrationPage::negatives() const { return ticked(negatives_); }
+
+void ForensicsCalibrationPage::fillRequest(distillery::CalibrationRequest& request) const {
+  for (int i = 0; i < positives_->count(); ++i) {
+    const QListWidgetItem* item = positives_->item(i);
+    if (item->checkState() == Qt::Checked)
+      request.positives.emplace_back(item->data(kKindRole).toString().toStdString(), item->data(kRunRole).toLongLong());
+  }
+  for (int64_t id : negatives()) request.negatives.push_back(id);
+}
+
+void ForensicsCalibrationPage::showRows(const QString& rowsJson) {
+  const nlohmann::json rows = nlohmann::json::parse(rowsJson.toStdString());
+  // Per test, every kind pooled: one curve, one AUC.
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<double>> pos, neg;
+  for (const auto& r : rows) {
+    const std::string test = r["test"].get<std::string>();
+    if (!pos.count(test)) order.push_back(test);
+    auto& p = pos[test];
+    const auto scores = r["positive_scores"].get<std::vector<double>>();
+    p.insert(p.end(), scores.begin(), scores.end());
+    neg[test] = r["negative_scores"].get<std::vector<double>>();
+  }
+  auc_.clear();
+  std::vector<RocSeries> curves;
+  table_->setRowCount(0);
+  auto addRow = [this](const QStringList& cells) {
+    const int row = table_->rowCount();
+    table_->insertRow(row);
+    for (int c = 0; c < cells.size(); ++c) table_->setItem(row, c, new QTableWidgetItem(cells[c]));
+  };
+  for (const std::string& test : order) {
+    const QString name = QString::fromStdString(test);
+    const auto& p = pos[test];
+    const auto& n = neg[test];
+    if (!p.empty() && !n.empty()) {
+      const double auc = distillery::rocAuc(p, n);
+      auc_[name] = auc;
+      RocSeries s;
+      s.name = name; // its AUC is in the table's "all" row (a longer legend is cut)
+      for (const auto& pt : distillery::rocCurve(p, n)) s.points.append({pt.fpr, pt.tpr});
+      curves.push_back(s);
+      std::vector<int64_t> queries;
+      for (const auto& r : rows)
+        if (r["test"] == test) {
+          const auto q = r["queries_for_decision"].get<std::vector<int64_t>>();
+          queries.insert(queries.end(), q.begin(), q.end());
+        }
+      addRow({name, tr("all"), QString::number(p.size()), QString::number(n.size()), QString::number(auc, 'f', 3),
+              QString::number(distillery::tprAtFpr(p, n, 0.01), 'f', 3), median(queries)});
+    }
+    for (const auto& r : rows) {
+      if (r["test"] != test) continue;
+      const bool tested = r["positives"].get<int64_t>() > 0;
+      QString copies = QString::number(r["positives"].get<int64_t>());
+      if (r["skipped"].get<int64_t>() > 0) copies += tr(" (%1 label-only skipped)").arg(r["skipped"].get<int64_t>());
+      addRow({QString(), QString::fromStdString(r["kind"].get<std::string>()), copies,
+              QString::number(r["negatives"].get<int64_t>()),
+              tested ? QString::number(r["auc"].get<double>(), 'f', 3) : QStringLiteral("—"),
+              tested ? QString::number(r["tpr_at_1pct_fpr"].get<double>(), 'f', 3) : QStringLiteral("—"),
+              median(r["queries_for_decision"].get<std::vector<int64_t>>())});
+    }
+  }
+  drawRocCurves(chart_->chart(), curves);
+}
+
+double ForensicsCalibrationPage::auc(const QString& test) const {
+  return auc_.value(test, std::numeric_limits<double>::quiet_NaN());
+}
+
+void ForensicsCalibrationPage::setBusy(bool busy) {
+  evaluate_->setEnabled(!busy);
+  cancel_->setEnabled(busy);
+  progress_->setVisible(busy);
+  if (!busy) {
+    progress_->setRange(0, 1);
+    progress_->setValue(0);
+    status_->clear();
+  }
+}
+
+void ForensicsCalibrationPage::setProgress(const QString& step, qint64 done, qint64 total) {
+  progress_->setRange(0, int(std::max<qint64>(1, total)));
+  progress_->setValue(int(done));
+  status_->setText(step);
+}
+
+void ForensicsCalibrationPage::setError(const QString& message) { error_->setText(message); }
+QString ForensicsCalibrationPage::errorText() const { return error_->text(); }
+
+} // namespace distillery::gui

@@ -1,0 +1,72 @@
+#pragma once
+// The Calibration page of the Forensics tab (issue 18, part 4): how well each
+// test tells copies of the teacher from independent models. Positives are
+// runs distilled from the reference (preselected: its students, labelled by
+// method; more may be ticked), negatives independent runs outside the null.
+// The harness (detection_harness.h) runs on the view's worker; the page
+// draws one ROC curve per test (all positives pooled) and a table of AUC,
+// TPR at 1% FPR and queries to a decision, per test and kind of positive.
+#include "core/forensics/forensic_request.h"
+#include "core/store/run_store.h"
+
+#include <QMap>
+#include <QWidget>
+
+#include <vector>
+
+class QChartView;
+class QLabel;
+class QListWidget;
+class QProgressBar;
+class QPushButton;
+class QTableWidget;
+
+namespace distillery::gui {
+
+class ForensicsCalibrationPage : public QWidget {
+  Q_OBJECT
+public:
+  explicit ForensicsCalibrationPage(QWidget* parent = nullptr);
+
+  // Fills the lists (all finished image runs but the teacher), keeping ticks
+  // the user changed for runs still there; a new teacher or null preselects again.
+  void setRuns(const std::vector<distillery::RunRecord>& runs, int64_t teacher, const QList<int64_t>& null);
+  void setPositives(const QList<int64_t>& runIds);
+  void setNegatives(const QList<int64_t>& runIds);
+  QList<int64_t> positives() const;
+  QList<int64_t> negatives() const;
+  // Adds the ticked positives (with their kinds) and negatives to request.
+  void fillRequest(distillery::CalibrationRequest& request) const;
+
+  // The worker's rows (ForensicsWorker::calibrationDone).
+  void showRows(const QString& rowsJson);
+  // The pooled AUC of a test's curve (NaN when not shown).
+  double auc(const QString& test) const;
+  QTableWidget* table() const { return table_; }
+  QChartView* chartView() const { return chart_; }
+
+  void setBusy(bool busy);
+  void setProgress(const QString& step, qint64 done, qint64 total);
+  void setError(const QString& message);
+  QString errorText() const;
+
+Q_SIGNALS:
+  void evaluateRequested();
+  void cancelRequested();
+
+private:
+  QListWidget* positives_ = nullptr;
+  QListWidget* negatives_ = nullptr;
+  QPushButton* evaluate_ = nullptr;
+  QPushButton* cancel_ = nullptr;
+  QProgressBar* progress_ = nullptr;
+  QLabel* status_ = nullptr;
+  QLabel* error_ = nullptr;
+  QChartView* chart_ = nullptr;
+  QTableWidget* table_ = nullptr;
+  QMap<QString, double> auc_;
+  int64_t teacher_ = -1;
+  QList<int64_t> null_;
+};
+
+} // namespace distillery::gui

@@ -1,0 +1,201 @@
+#include "widgets/forensics_charts.h"
+
+#include <QAreaSeries>
+#include <QChart>
+#include <QFileInfo>
+#include <QLegend>
+#include <QLegendMarker>
+#include <QLineSeries>
+#include <QPen>
+#include <QValueAxis>
+
+#include <algorithm>
+#include <cmath>
+
+namespace distillery::gui {
+
+namespace {
+
+QString number(double v) { return QString::number(v, 'g', 3); }
+
+// Short enough for a chart a third of the page wide; the chart's title says more.
+QString statisticName(const std::string& test) {
+  if (test == "agreement") return QObject::tr("labels as the teacher's");
+  if (test == "sac") return QObject::tr("SAC-m distance");
+  if (test == "fingerprint") return QObject::tr("targets followed");
+  return QString::fromStdString(test);
+}
+
+QString chartTitle(const std::string& test) {
+  if (test == "agreement") return QObject::tr("agreement (higher: closer)");
+  if (test == "sac") return QObject::tr("SAC-m (lower: closer)");
+  if (test == "fingerprint") return QObject::tr("fingerprint (higher: closer)");
+  return QString::fromStdString(test);
+}
+
+void clearChart(QChart* chart) {
+  chart->removeAllSeries();
+  for (QAbstractAxis* axis : chart->axes()) {
+    chart->removeAxis(axis);
+    delete axis;
+  }
+}
+
+QValueAxis* newAxis(const QString& title, double lo, double hi, int ticks = 5, bool nice = true) {
+  auto* axis = new QValueAxis;
+  axis->setTitleText(title);
+  axis->setRange(lo, hi);
+  axis->setTickCount(ticks);
+  if (nice) axis->applyNiceNumbers(); // round ticks: "0.06", not "0.0573" cut to "0.0..."
+  axis->setLabelFormat(QStringLiteral("%.3g"));
+  return axis;
+}
+
+} // namespace
+
+QString forensicModelLabel(const std::string& id) {
+  const QString s = QString::fromStdString(id);
+  if (s.startsWith(QStringLiteral("run:"))) return QLatin1Char('#') + s.mid(4);
+  if (s.startsWith(QStringLiteral("http://")) || s.startsWith(QStringLiteral("https://"))) return s;
+  return QFileInfo(s).fileName();
+}
+
+QString forensicVerdict(const nlohmann::json& result, const std::string& teacher) {
+  if (result.contains("skipped"))
+    return QObject::tr("skipped: %1").arg(QString::fromStdString(result["skipped"].get<std::string>()));
+  const double p = result.value("p_value", 1.0);
+  const auto n = result.value("null_size", int64_t(0));
+  const QString against = QObject::tr("p = %1 against %2 independent models").arg(number(p)).arg(n);
+  if (p <= kForensicThreshold)
+    return QObject::tr("distilled from %1: %2").arg(forensicModelLabel(teacher), against);
+  return QObject::tr("no evidence of copying: %1").arg(against);
+}
+
+QString forensicDetails(const nlohmann::json& result) {
+  if (result.contains("skipped")) return {};
+  const auto n = result.value("null_size", int64_t(0));
+  QString text = QObject::tr("statistic %1 (%2 is closer); %3 of %4 independent models as close or closer")
+                     .arg(number(result.value("statistic", 0.0)),
+                          QString::fromStdString(result.value("closer", std::string("higher"))))
+                     .arg(result.value("null_at_least_as_close", int64_t(0)))
+                     .arg(n);
+  const double smallest = 1.0 / double(n + 1);
+  if (smallest > kForensicThreshold)
+    text += QObject::tr(". With %1 independent models the smallest possible p is 1/%2 = %3, above %4: "
+                        "add independent runs to the null before claiming a copy")
+                .arg(n)
+                .arg(n + 1)
+                .arg(number(smallest))
+                .arg(kForensicThreshold);
+  return text;
+}
+
+QVector<QPointF> histogramOutline(const std::vector<double>& values, double lo, double hi, int bins) {
+  bins = std::max(1, bins);
+  std::vector<int> counts(size_t(bins), 0);
+  const double width = (hi - lo) / bins;
+  for (double v : values) {
+    if (!std::isfinite(v)) continue;
+    const int b = width > 0 ? std::clamp(int(std::floor((v - lo) / width)), 0, bins - 1) : 0;
+    ++counts[size_t(b)];
+  }
+  QVector<QPointF> outline;
+  outline.reserve(2 * bins + 2);
+  outline.append({lo, 0.0});
+  for (int b = 0; b < bins; ++b) {
+    outline.append({lo + b * width, double(counts[size_t(b)])});
+    outline.append({lo + (b + 1) * width, double(counts[size_t(b)])});
+  }
+  outline.append({hi, 0.0});
+  return outline;
+}
+
+void drawNullHistogram(QChart* chart, const nlohmann::json& result) {
+  clearChart(chart);
+  const std::string test = result.value("test", std::string());
+  chart->setTitle(chartTitle(test));
+  chart->setMargins(QMargins(2, 2, 2, 2));
+  if (result.contains("skipped") || !result.contains("null_statistics")) return;
+  const auto null = result["null_statistics"].get<std::vector<double>>();
+  const double suspect = result.value("statistic", 0.0);
+  double lo = suspect, hi = suspect;
+  for (double v : null)
+    if (std::isfinite(v)) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+  const double pad = hi > lo ? 0.08 * (hi - lo) : 0.05 * std::max(1.0, std::abs(hi));
+  lo -= pad;
+  hi += pad;
+  const int bins = std::clamp(int(std::ceil(std::sqrt(double(null.size())))) + 2, 5, 20);
+  const QVector<QPointF> outline = histogramOutline(null, lo, hi, bins);
+  double top = 1;
+  for (const QPointF& p : outline) top = std::max(top, p.y());
+
+  auto* upper = new QLineSeries;
+  upper->replace(outline);
+  auto* area = new QAreaSeries(upper);
+  area->setName(QObject::tr("null (%1)").arg(null.size()));
+  area->setColor(QColor(120, 144, 156, 150));
+  area->setBorderColor(QColor(84, 110, 122));
+  auto* line = new QLineSeries;
+  line->setName(QObject::tr("suspect"));
+  const double lineTop = std::ceil(top * 1.15);
+  line->replace(QVector<QPointF>{{suspect, 0.0}, {suspect, lineTop}});
+  QPen pen(QColor(198, 40, 40));
+  pen.setWidthF(2.5);
+  line->setPen(pen);
+  chart->addSeries(area);
+  chart->addSeries(line);
+  auto* x = newAxis(statisticName(test), lo, hi);
+  // Counts: whole-number ticks only.
+  const int yMax = int(std::ceil(top * 1.15));
+  auto* y = new QValueAxis;
+  y->setTitleText(QObject::tr("models"));
+  y->setRange(0, yMax);
+  y->setTickCount(yMax <= 6 ? yMax + 1 : 5);
+  if (yMax > 6) y->applyNiceNumbers();
+  y->setLabelFormat(QStringLiteral("%d"));
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  for (QAbstractSeries* s : chart->series()) {
+    s->attachAxis(x);
+    s->attachAxis(y);
+  }
+}
+
+void drawRocCurves(QChart* chart, const std::vector<RocSeries>& curves) {
+  clearChart(chart);
+  auto* x = newAxis(QObject::tr("false-positive rate"), 0, 1, 6, false);
+  auto* y = newAxis(QObject::tr("true-positive rate"), 0, 1, 6, false);
+  chart->addAxis(x, Qt::AlignBottom);
+  chart->addAxis(y, Qt::AlignLeft);
+  auto* chance = new QLineSeries;
+  chance->setName(QObject::tr("chance"));
+  chance->replace(QVector<QPointF>{{0, 0}, {1, 1}});
+  QPen dashed(Qt::gray);
+  dashed.setStyle(Qt::DashLine);
+  chance->setPen(dashed);
+  chart->addSeries(chance);
+  const QColor colours[] = {QColor(25, 118, 210), QColor(198, 40, 40), QColor(56, 142, 60), QColor(123, 31, 162)};
+  int i = 0;
+  for (const RocSeries& c : curves) {
+    auto* s = new QLineSeries;
+    s->setName(c.name);
+    s->replace(c.points);
+    QPen pen(colours[i++ % 4]);
+    pen.setWidthF(2.5);
+    s->setPen(pen);
+    chart->addSeries(s);
+  }
+  for (QAbstractSeries* s : chart->series()) {
+    s->attachAxis(x);
+    s->attachAxis(y);
+  }
+  chart->setTitle(QObject::tr("ROC per test: copies against independent runs"));
+  // The legend under the plot, where the AUCs fit; the diagonal explains itself.
+  chart->legend()->setAlignment(Qt::AlignBottom);
+  for (QLegendMarker* m : chart->legend()->markers(chance)) m->setVisible(false);
+}
+
+} // namespace distillery::gui

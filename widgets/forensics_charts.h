@@ -1,0 +1,46 @@
+#pragma once
+// The pictures and words of the Forensics view (issue 18, part 4), from the
+// JSON a forensic result is stored as (ForensicOutcome::toJson): the null's
+// statistics as a histogram with the suspect's statistic as a vertical line,
+// the verdict in plain words, and the calibration's ROC curves.
+#include <QString>
+#include <QVector>
+#include <QPointF>
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+class QChart;
+
+namespace distillery::gui {
+
+// A p-value at or below this is called evidence of copying (said in the view).
+constexpr double kForensicThreshold = 0.05;
+
+// "#12" for "run:12", the file name for a path, the URL as it is.
+QString forensicModelLabel(const std::string& id);
+
+// One line of plain words: "distilled from #12: p = 0.024 against 40
+// independent models", "no evidence of copying: p = 0.41 against 40
+// independent models", or "skipped: <why>".
+QString forensicVerdict(const nlohmann::json& result, const std::string& teacher);
+// The line under it: the statistic, which way is closer, how many null models
+// were as close, and when the null is too small to reach the threshold.
+QString forensicDetails(const nlohmann::json& result);
+
+// The histogram's outline (steps) of values over bins from lo to hi.
+QVector<QPointF> histogramOutline(const std::vector<double>& values, double lo, double hi, int bins);
+
+// Draws result (with null_statistics) into chart: the histogram and the suspect's line.
+void drawNullHistogram(QChart* chart, const nlohmann::json& result);
+
+struct RocSeries {
+  QString name; // the test
+  QVector<QPointF> points;
+};
+// One curve per test, and the chance diagonal.
+void drawRocCurves(QChart* chart, const std::vector<RocSeries>& curves);
+
+} // namespace distillery::gui

@@ -1,0 +1,641 @@
+#include "widgets/forensics_view.h"
+
+#include "core/forensics/forensic_candidates.h"
+#include "core/store/run_store.h"
+#include "widgets/file_dialogs.h"
+#include "widgets/forensics_calibration_page.h"
+#include "widgets/forensics_charts.h"
+#include "widgets/forensics_worker.h"
+
+#include <QChart>
+#include <QChartView>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QThread>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <exception>
+#include <map>
+
+namespace distillery::gui {
+
+namespace {
+
+constexpr int kRunRole = Qt::UserRole;
+const char* const kTests[] = {"agreement", "sac", "fingerprint"};
+
+QString runLabel(const distillery::RunRecord& r) {
+  return QStringLiteral("#%1 %2").arg(r.id).arg(QString::fromStdString(r.name));
+}
+
+bool usable(const distillery::RunRecord& r) { return r.status == distillery::RunStatus::Finished && r.task != "lm"; }
+
+// Refills a combo of runs, keeping the chosen run when it is still there.
+void fillRunCombo(QComboBox* combo, const std::vector<distillery::RunRecord>& runs) {
+  const QVariant keep = combo->currentData();
+  combo->clear();
+  for (const auto& r : runs)
+    if (usable(r)) combo->addItem(runLabel(r), qint64(r.id));
+  const int at = combo->findData(keep);
+  if (at >= 0) combo->setCurrentIndex(at);
+}
+
+QLineEdit* fileEdit(QWidget* parent, const QString& name, QHBoxLayout*& row, const QString& caption) {
+  auto* edit = new QLineEdit(parent);
+  edit->setObjectName(name);
+  edit->setPlaceholderText(QObject::tr("model.pt"));
+  auto* browse = new QPushButton(QObject::tr("Browse…"), parent);
+  QObject::connect(browse, &QPushButton::clicked, parent, [parent, edit, caption] {
+    const QString path = openFileName(parent, caption, edit->text(), QObject::tr("TorchScript (*.pt *.pth);;All files (*)"));
+    if (!path.isEmpty()) edit->setText(path);
+  });
+  row = new QHBoxLayout;
+  row->setContentsMargins(0, 0, 0, 0);
+  row->addWidget(edit, 1);
+  row->addWidget(browse);
+  return edit;
+}
+
+} // namespace
+
+ForensicsView::ForensicsView(distillery::RunStore& store, QWidget* parent) : QWidget(parent), store_(store) {
+  pages_ = new QTabWidget(this);
+  pages_->setObjectName(QStringLiteral("forensicsPages"));
+  pages_->addTab(buildTestPage(), tr("Test a suspect"));
+  calibration_ = new ForensicsCalibrationPage(this);
+  calibration_->setObjectName(QStringLiteral("forensicsCalibration"));
+  pages_->addTab(calibration_, tr("Calibration"));
+  connect(calibration_, &ForensicsCalibrationPage::evaluateRequested, this, [this] { runCalibration(); });
+  connect(calibration_, &ForensicsCalibrationPage::cancelRequested, this, &ForensicsView::cancel);
+
+  auto* split = new QSplitter(Qt::Horizontal, this);
+  split->addWidget(buildSharedPanel());
+  split->addWidget(pages_);
+  split->setStretchFactor(1, 1);
+  split->setSizes({330, 950});
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+  layout->addWidget(split);
+  reload();
+}
+
+ForensicsView::~ForensicsView() {
+  if (thread_) {
+    worker_->cancel();
+    thread_->quit();
+    thread_->wait();
+  }
+}
+
+QWidget* ForensicsView::buildSharedPanel() {
+  auto* panel = new QWidget(this);
+  panel->setMinimumWidth(300);
+  auto* layout = new QVBoxLayout(panel);
+  layout->setContentsMargins(0, 0, 0, 0);
+
+  auto* teacherBox = new QGroupBox(tr("Reference teacher"), panel);
+  auto* tl = new QVBoxLayout(teacherBox);
+  teacherKind_ = new QComboBox(teacherBox);
+  teacherKind_->addItems({tr("Finished run"), tr("TorchScript file")});
+  teacherStack_ = new QStackedWidget(teacherBox);
+  teacherRun_ = new QComboBox(teacherBox);
+  teacherRun_->setObjectName(QStringLiteral("teacherRun"));
+  QHBoxLayout* fileRow = nullptr;
+  teacherFile_ = fileEdit(teacherBox, QStringLiteral("teacherFile"), fileRow, tr("Teacher model"));
+  auto* fileWidget = new QWidget(teacherBox);
+  fileWidget->setLayout(fileRow);
+  teacherStack_->addWidget(teacherRun_);
+  teacherStack_->addWidget(fileWidget);
+  teacherStack_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+  tl->addWidget(teacherKind_);
+  tl->addWidget(teacherStack_);
+  connect(teacherKind_, &QComboBox::currentIndexChanged, teacherStack_, &QStackedWidget::setCurrentIndex);
+  connect(teacherRun_, &QComboBox::currentIndexChanged, this, [this] {
+    preselectNull();
+    calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns());
+  });
+
+  auto* nullBox = new QGroupBox(tr("Null: independent runs"), panel);
+  auto* nl = new QVBoxLayout(nullBox);
+  auto* nullHelp = new QLabel(tr("Finished runs trained without the teacher on its data. The p-value is the "
+                                 "suspect's rank among them."),
+                              nullBox);
+  nullHelp->setWordWrap(true);
+  null_ = new QListWidget(nullBox);
+  null_->setObjectName(QStringLiteral("nullRuns"));
+  auto* again = new QPushButton(tr("Select the independent runs"), nullBox);
+  connect(again, &QPushButton::clicked, this, [this] {
+    preselectNull();
+    calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns());
+  });
+  nullNote_ = new QLabel(nullBox);
+  nullNote_->setWordWrap(true);
+  connect(null_, &QListWidget::itemChanged, this, [this] {
+    updateNullNote();
+    calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns());
+  });
+  nl->addWidget(nullHelp);
+  nl->addWidget(null_, 1);
+  nl->addWidget(again);
+  nl->addWidget(nullNote_);
+
+  auto* testBox = new QGroupBox(tr("Tests"), panel);
+  auto* form = new QFormLayout(testBox);
+  auto* checks = new QHBoxLayout;
+  for (const char* t : kTests) {
+    auto* box = new QCheckBox(QString::fromLatin1(t), testBox);
+    box->setObjectName(QStringLiteral("test_%1").arg(QString::fromLatin1(t)));
+    box->setChecked(true);
+    tests_[QString::fromLatin1(t)] = box;
+    checks->addWidget(box);
+  }
+  tests_[QStringLiteral("agreement")]->setToolTip(tr("Agreement with the teacher's labels on test inputs: the baseline"));
+  tests_[QStringLiteral("sac")]->setToolTip(tr("SAC-m: correlation of outputs on CutMix inputs; needs probabilities"));
+  tests_[QStringLiteral("fingerprint")]->setToolTip(tr("Targeted adversarial examples of the teacher; labels suffice"));
+  form->addRow(checks);
+  inputs_ = new QSpinBox(testBox);
+  inputs_->setRange(2, 10000);
+  inputs_->setValue(64);
+  inputs_->setSuffix(tr(" per test"));
+  seed_ = new QSpinBox(testBox);
+  seed_->setRange(0, 1000000);
+  form->addRow(tr("Inputs:"), inputs_);
+  form->addRow(tr("Seed:"), seed_);
+  auto* threshold = new QLabel(tr("A test calls the suspect a copy when p ≤ %1.").arg(kForensicThreshold), testBox);
+  threshold->setWordWrap(true);
+  form->addRow(threshold);
+
+  layout->addWidget(teacherBox);
+  layout->addWidget(nullBox, 1);
+  layout->addWidget(testBox);
+  return panel;
+}
+
+QWidget* ForensicsView::buildTestPage() {
+  auto* page = new QWidget(this);
+  auto* suspectBox = new QGroupBox(tr("Suspect"), page);
+  auto* sl = new QHBoxLayout(suspectBox);
+  suspectKind_ = new QComboBox(suspectBox);
+  suspectKind_->setObjectName(QStringLiteral("suspectKind"));
+  suspectKind_->addItems({tr("Finished run"), tr("TorchScript file"), tr("Teacher API")});
+  suspectStack_ = new QStackedWidget(suspectBox);
+  suspectRun_ = new QComboBox(suspectBox);
+  suspectRun_->setObjectName(QStringLiteral("suspectRun"));
+  QHBoxLayout* fileRow = nullptr;
+  suspectFile_ = fileEdit(suspectBox, QStringLiteral("suspectFile"), fileRow, tr("Suspect model"));
+  auto* fileWidget = new QWidget(suspectBox);
+  fileWidget->setLayout(fileRow);
+  auto* apiWidget = new QWidget(suspectBox);
+  auto* al = new QHBoxLayout(apiWidget);
+  al->setContentsMargins(0, 0, 0, 0);
+  suspectUrl_ = new QLineEdit(apiWidget);
+  suspectUrl_->setObjectName(QStringLiteral("suspectUrl"));
+  suspectUrl_->setPlaceholderText(QStringLiteral("http://host:port"));
+  suspectKeyEnv_ = new QLineEdit(QStringLiteral("DISTILLERY_API_KEY"), apiWidget);
+  suspectKeyEnv_->setObjectName(QStringLiteral("suspectKeyEnv"));
+  suspectKeyEnv_->setToolTip(tr("The environment variable holding the API key (never the key itself)"));
+  al->addWidget(suspectUrl_, 2);
+  al->addWidget(new QLabel(tr("key in $"), apiWidget));
+  al->addWidget(suspectKeyEnv_, 1);
+  suspectStack_->addWidget(suspectRun_);
+  suspectStack_->addWidget(fileWidget);
+  suspectStack_->addWidget(apiWidget);
+  connect(suspectKind_, &QComboBox::currentIndexChanged, suspectStack_, &QStackedWidget::setCurrentIndex);
+  runButton_ = new QPushButton(tr("Run tests"), suspectBox);
+  runButton_->setObjectName(QStringLiteral("forensicsRun"));
+  runButton_->setDefault(true);
+  cancelButton_ = new QPushButton(tr("Cancel"), suspectBox);
+  cancelButton_->setObjectName(QStringLiteral("forensicsCancel"));
+  cancelButton_->setEnabled(false);
+  connect(runButton_, &QPushButton::clicked, this, [this] { runTests(); });
+  connect(cancelButton_, &QPushButton::clicked, this, &ForensicsView::cancel);
+  sl->addWidget(suspectKind_);
+  sl->addWidget(suspectStack_, 1);
+  sl->addWidget(runButton_);
+  sl->addWidget(cancelButton_);
+
+  progress_ = new QProgressBar(page);
+  progress_->setTextVisible(false);
+  progress_->setVisible(false); // only while a job runs
+  status_ = new QLabel(page);
+  status_->setObjectName(QStringLiteral("forensicsStatus"));
+  auto* progressRow = new QHBoxLayout;
+  progressRow->addWidget(progress_, 1);
+  progressRow->addWidget(status_, 1);
+  error_ = new QLabel(page);
+  error_->setObjectName(QStringLiteral("forensicsError"));
+  error_->setWordWrap(true);
+  error_->setStyleSheet(QStringLiteral("color: #b71c1c"));
+  error_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+
+  resultTitle_ = new QLabel(page);
+  resultTitle_->setObjectName(QStringLiteral("forensicsResultTitle"));
+  resultTitle_->setWordWrap(true);
+  auto* resultArea = new QWidget(page);
+  results_ = new QHBoxLayout(resultArea);
+  results_->setContentsMargins(0, 0, 0, 0);
+
+  stored_ = new QTableWidget(0, 8, page);
+  stored_->setObjectName(QStringLiteral("storedResults"));
+  stored_->setHorizontalHeaderLabels({tr("#"), tr("when (UTC)"), tr("test"), tr("suspect"), tr("teacher"),
+                                      tr("statistic"), tr("p"), tr("null")});
+  stored_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  stored_->horizontalHeader()->setStretchLastSection(true);
+  stored_->verticalHeader()->hide();
+  stored_->verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
+  stored_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  stored_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  stored_->setToolTip(tr("Every result is stored with what it was computed from; pick one to see it again"));
+  connect(stored_, &QTableWidget::cellClicked, this, [this](int row, int) {
+    if (QTableWidgetItem* id = stored_->item(row, 0)) showStoredResult(id->data(kRunRole).toLongLong());
+  });
+
+  auto* top = new QWidget(page);
+  auto* tl = new QVBoxLayout(top);
+  tl->setContentsMargins(0, 0, 0, 0);
+  tl->addWidget(suspectBox);
+  tl->addLayout(progressRow);
+  tl->addWidget(error_);
+  tl->addWidget(resultTitle_);
+  tl->addWidget(resultArea, 1);
+  auto* storedBox = new QGroupBox(tr("Stored results"), page);
+  auto* stl = new QVBoxLayout(storedBox);
+  stl->addWidget(stored_);
+  auto* split = new QSplitter(Qt::Vertical, page);
+  split->addWidget(top);
+  split->addWidget(storedBox);
+  split->setStretchFactor(0, 4);
+  split->setStretchFactor(1, 1);
+  split->setSizes({520, 160});
+  auto* layout = new QVBoxLayout(page);
+  layout->addWidget(split);
+  return page;
+}
+
+void ForensicsView::reload() {
+  fillRunLists();
+  reloadStored();
+}
+
+void ForensicsView::fillRunLists() {
+  const auto runs = store_.runs();
+  const QList<int64_t> keepNull = nullRuns();
+  const bool first = null_->count() == 0;
+  {
+    const QSignalBlocker block(teacherRun_);
+    fillRunCombo(teacherRun_, runs);
+    if (first) { // the run that taught the most runs is the likeliest reference
+      std::map<int64_t, int> taught;
+      for (const auto& r : runs)
+        if (r.teacher_run_id > 0) ++taught[r.teacher_run_id];
+      int64_t best = 0;
+      for (const auto& [id, n] : taught)
+        if (best == 0 || n > taught[best]) best = id;
+      if (teacherRun_->findData(qint64(best)) >= 0) teacherRun_->setCurrentIndex(teacherRun_->findData(qint64(best)));
+    }
+  }
+  fillRunCombo(suspectRun_, runs);
+  {
+    const QSignalBlocker block(null_);
+    null_->clear();
+    for (const auto& r : runs) {
+      if (!usable(r)) continue;
+      auto* item = new QListWidgetItem(runLabel(r), null_);
+      item->setData(kRunRole, qint64(r.id));
+      item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+      item->setCheckState(keepNull.contains(r.id) ? Qt::Checked : Qt::Unchecked);
+    }
+  }
+  if (first) {
+    preselectNull();
+    // The likeliest suspect: a student of the teacher, else a run outside the null.
+    const int64_t teacher = teacherRunId();
+    const QList<int64_t> null = nullRuns();
+    int64_t suspect = 0;
+    for (const auto& r : runs)
+      if (usable(r) && r.id != teacher && !null.contains(r.id) && (suspect == 0 || r.teacher_run_id == teacher)) {
+        suspect = r.id;
+        if (r.teacher_run_id == teacher) break;
+      }
+    if (suspectRun_->findData(qint64(suspect)) >= 0) suspectRun_->setCurrentIndex(suspectRun_->findData(qint64(suspect)));
+  }
+  updateNullNote();
+  calibration_->setRuns(runs, teacherRunId(), nullRuns());
+}
+
+int64_t ForensicsView::teacherRunId() const {
+  return teacherKind_->currentIndex() == 0 ? teacherRun_->currentData().toLongLong() : 0;
+}
+
+void ForensicsView::preselectNull() {
+  const auto c = distillery::forensicCandidates(store_.runs(), teacherRunId());
+  QList<int64_t> ids;
+  for (const auto& i : c.independent) ids.append(i.run_id);
+  setNull(ids);
+}
+
+void ForensicsView::updateNullNote() {
+  const int n = int(nullRuns().size());
+  QString note = tr("%1 selected: the smallest possible p is 1/%2 = %3.").arg(n).arg(n + 1).arg(1.0 / (n + 1), 0, 'g', 3);
+  if (1.0 / (n + 1) > kForensicThreshold) note += tr(" Too few to reach p ≤ %1: select at least %2.").arg(kForensicThreshold).arg(int(1.0 / kForensicThreshold));
+  nullNote_->setText(note);
+}
+
+void ForensicsView::reloadStored() {
+  std::vector<distillery::ForensicResult> results;
+  try {
+    results = store_.forensicResults();
+  } catch (const std::exception& e) {
+    setError(QString::fromUtf8(e.what()));
+  }
+  stored_->setRowCount(0);
+  for (auto it = results.rbegin(); it != results.rend(); ++it) { // newest first
+    const auto& r = *it;
+    const int row = stored_->rowCount();
+    stored_->insertRow(row);
+    auto* id = new QTableWidgetItem(QString::number(r.id));
+    id->setData(kRunRole, qint64(r.id));
+    const bool skipped = r.result.contains("skipped");
+    const QStringList cells = {
+        QString::fromStdString(r.created_at), QString::fromStdString(r.kind), forensicModelLabel(r.suspect),
+        forensicModelLabel(r.reference),
+        skipped ? tr("skipped") : QString::number(r.result.value("statistic", 0.0), 'g', 4),
+        skipped ? QString() : QString::number(r.result.value("p_value", 1.0), 'g', 3),
+        skipped ? QString() : QString::number(r.result.value("null_size", int64_t(0)))};
+    stored_->setItem(row, 0, id);
+    for (int c = 0; c < cells.size(); ++c) stored_->setItem(row, c + 1, new QTableWidgetItem(cells[c]));
+  }
+}
+
+void ForensicsView::setTeacherRun(int64_t runId) {
+  teacherKind_->setCurrentIndex(0);
+  teacherRun_->setCurrentIndex(teacherRun_->findData(qint64(runId)));
+}
+void ForensicsView::setTeacherFile(const QString& path) {
+  teacherKind_->setCurrentIndex(1);
+  teacherFile_->setText(path);
+}
+void ForensicsView::setSuspectRun(int64_t runId) {
+  suspectKind_->setCurrentIndex(0);
+  suspectRun_->setCurrentIndex(suspectRun_->findData(qint64(runId)));
+}
+void ForensicsView::setSuspectFile(const QString& path) {
+  suspectKind_->setCurrentIndex(1);
+  suspectFile_->setText(path);
+}
+void ForensicsView::setSuspectApi(const QString& url, const QString& keyEnv) {
+  suspectKind_->setCurrentIndex(2);
+  suspectUrl_->setText(url);
+  suspectKeyEnv_->setText(keyEnv);
+}
+void ForensicsView::setNull(const QList<int64_t>& runIds) {
+  {
+    const QSignalBlocker block(null_);
+    for (int i = 0; i < null_->count(); ++i) {
+      QListWidgetItem* item = null_->item(i);
+      const int64_t id = item->data(kRunRole).toLongLong();
+      item->setCheckState(runIds.contains(id) ? Qt::Checked : Qt::Unchecked);
+    }
+  }
+  updateNullNote();
+}
+QList<int64_t> ForensicsView::nullRuns() const {
+  QList<int64_t> ids;
+  for (int i = 0; i < null_->count(); ++i)
+    if (null_->item(i)->checkState() == Qt::Checked) ids.append(null_->item(i)->data(kRunRole).toLongLong());
+  return ids;
+}
+void ForensicsView::setTests(const QStringList& tests) {
+  for (auto it = tests_.begin(); it != tests_.end(); ++it) it.value()->setChecked(tests.contains(it.key()));
+}
+void ForensicsView::setInputs(int inputs) { inputs_->setValue(inputs); }
+void ForensicsView::setSeed(int seed) { seed_->setValue(seed); }
+
+distillery::ForensicRequest ForensicsView::request() const {
+  distillery::ForensicRequest r;
+  switch (suspectKind_->currentIndex()) {
+  case 0: r.suspect = suspectRun_->currentIndex() >= 0 ? "run:" + std::to_string(suspectRun_->currentData().toLongLong()) : ""; break;
+  case 1: r.suspect = suspectFile_->text().trimmed().toStdString(); break;
+  default:
+    r.suspect = suspectUrl_->text().trimmed().toStdString();
+    r.api_key_env = suspectKeyEnv_->text().trimmed().toStdString();
+  }
+  r.teacher = teacherKind_->currentIndex() == 0
+                  ? (teacherRun_->currentIndex() >= 0 ? "run:" + std::to_string(teacherRun_->currentData().toLongLong()) : "")
+                  : teacherFile_->text().trimmed().toStdString();
+  for (int64_t id : nullRuns()) r.null.push_back(id);
+  std::sort(r.null.begin(), r.null.end()); // as a CLI user lists them; the stored inputs and statistics follow it
+  r.tests.clear();
+  for (const char* t : kTests)
+    if (tests_[QString::fromLatin1(t)]->isChecked()) r.tests.emplace_back(t);
+  r.inputs = inputs_->value();
+  r.seed = uint64_t(seed_->value());
+  return r;
+}
+
+bool ForensicsView::runTests() {
+  if (thread_) return false;
+  const distillery::ForensicRequest r = request();
+  if (r.suspect.empty()) {
+    setError(tr("Choose a suspect: a finished run, a TorchScript file or an API URL."));
+    return false;
+  }
+  if (r.teacher.empty()) {
+    setError(tr("Choose the reference teacher: a finished run or a TorchScript file."));
+    return false;
+  }
+  if (r.tests.empty()) {
+    setError(tr("Tick at least one test."));
+    return false;
+  }
+  if (r.null.empty()) {
+    setError(tr("Tick the independent runs of the null: a p-value needs them."));
+    return false;
+  }
+  setError({});
+  startJob([r](ForensicsWorker* w) { w->runTests(r); });
+  return true;
+}
+
+bool ForensicsView::runCalibration() {
+  if (thread_) return false;
+  distillery::CalibrationRequest r;
+  const distillery::ForensicRequest shared = request();
+  r.teacher = shared.teacher;
+  r.null = shared.null;
+  r.tests = shared.tests;
+  r.inputs = shared.inputs;
+  r.seed = shared.seed;
+  calibration_->fillRequest(r);
+  QString missing;
+  if (r.teacher.empty()) missing = tr("Choose the reference teacher.");
+  else if (r.null.empty()) missing = tr("Tick the independent runs of the null.");
+  else if (r.tests.empty()) missing = tr("Tick at least one test.");
+  else if (r.positives.empty()) missing = tr("Tick the positives: runs distilled from the teacher.");
+  else if (r.negatives.empty()) missing = tr("Tick the negatives: independent runs that are not in the null.");
+  calibration_->setError(missing);
+  if (!missing.isEmpty()) return false;
+  startJob([r](ForensicsWorker* w) { w->runCalibration(r); });
+  return true;
+}
+
+void ForensicsView::startJob(const std::function<void(ForensicsWorker*)>& work) {
+  worker_ = std::make_unique<ForensicsWorker>(QString::fromStdString(store_.path()));
+  thread_ = new QThread(this);
+  thread_->setObjectName(QStringLiteral("forensics"));
+  worker_->moveToThread(thread_);
+  ForensicsWorker* w = worker_.get();
+  connect(thread_, &QThread::started, w, [w, work] { work(w); });
+  connect(w, &ForensicsWorker::progress, this, &ForensicsView::onProgress);
+  connect(w, &ForensicsWorker::testsDone, this, &ForensicsView::onTestsDone);
+  connect(w, &ForensicsWorker::calibrationDone, this, [this](const QString& rows) {
+    try {
+      calibration_->showRows(rows);
+    } catch (const std::exception& e) {
+      calibration_->setError(QString::fromUtf8(e.what()));
+    }
+    Q_EMIT calibrationDone();
+  });
+  connect(w, &ForensicsWorker::failed, this, &ForensicsView::onFailed);
+  connect(w, &ForensicsWorker::finished, this, &ForensicsView::onFinished);
+  runButton_->setEnabled(false);
+  cancelButton_->setEnabled(true);
+  progress_->setVisible(true);
+  calibration_->setBusy(true);
+  status_->setText(tr("starting…"));
+  thread_->start();
+}
+
+void ForensicsView::cancel() {
+  if (!worker_) return;
+  worker_->cancel();
+  status_->setText(tr("cancelling…"));
+}
+
+void ForensicsView::onProgress(const QString& step, qint64 done, qint64 total) {
+  progress_->setRange(0, int(std::max<qint64>(1, total)));
+  progress_->setValue(int(done));
+  status_->setText(step);
+  calibration_->setProgress(step, done, total);
+}
+
+void ForensicsView::onTestsDone(const QString& sessionJson) {
+  const nlohmann::json s = nlohmann::json::parse(sessionJson.toStdString());
+  resultTitle_->setText(tr("Suspect %1 against teacher %2, null of %3 independent runs (%4 queries to the suspect)")
+                            .arg(QString::fromStdString(s["suspect_description"].get<std::string>()),
+                                 forensicModelLabel(s["teacher"].get<std::string>()))
+                            .arg(s["null"].size())
+                            .arg(s["suspect_queries"].get<int64_t>()));
+  showResults(s["results"], s["teacher"].get<std::string>());
+  reloadStored();
+  Q_EMIT testsDone();
+}
+
+void ForensicsView::showResults(const nlohmann::json& results, const std::string& teacher) {
+  while (QLayoutItem* item = results_->takeAt(0)) {
+    delete item->widget();
+    delete item;
+  }
+  verdicts_.clear();
+  details_.clear();
+  for (const auto& r : results) {
+    const QString test = QString::fromStdString(r.value("test", std::string()));
+    auto* box = new QWidget;
+    auto* bl = new QVBoxLayout(box);
+    bl->setContentsMargins(0, 0, 0, 0);
+    auto* chart = new QChartView(new QChart, box);
+    chart->setObjectName(QStringLiteral("nullHistogram_%1").arg(test));
+    chart->setRenderHint(QPainter::Antialiasing);
+    chart->setMinimumSize(240, 220);
+    chart->chart()->legend()->setAlignment(Qt::AlignBottom);
+    drawNullHistogram(chart->chart(), r);
+    auto* verdict = new QLabel(forensicVerdict(r, teacher), box);
+    verdict->setObjectName(QStringLiteral("verdict_%1").arg(test));
+    verdict->setWordWrap(true);
+    const bool copy = !r.contains("skipped") && r.value("p_value", 1.0) <= kForensicThreshold;
+    verdict->setStyleSheet(copy ? QStringLiteral("font-weight: bold; color: #b71c1c")
+                                : QStringLiteral("font-weight: bold"));
+    auto* details = new QLabel(forensicDetails(r), box);
+    details->setObjectName(QStringLiteral("details_%1").arg(test));
+    details->setWordWrap(true);
+    bl->addWidget(chart, 1);
+    bl->addWidget(verdict);
+    bl->addWidget(details);
+    results_->addWidget(box, 1);
+    verdicts_[test] = verdict;
+    details_[test] = details;
+  }
+}
+
+bool ForensicsView::showStoredResult(int64_t resultId) {
+  for (const auto& r : store_.forensicResults()) {
+    if (r.id != resultId) continue;
+    resultTitle_->setText(tr("Stored result #%1 (%2): suspect %3 against teacher %4, null runs %5, %6 inputs, seed %7")
+                              .arg(r.id)
+                              .arg(QString::fromStdString(r.created_at), forensicModelLabel(r.suspect),
+                                   forensicModelLabel(r.reference),
+                                   QString::fromStdString(r.inputs.value("null", nlohmann::json::array()).dump()))
+                              .arg(r.inputs.value("inputs", int64_t(0)))
+                              .arg(r.inputs.value("seed", uint64_t(0))));
+    showResults(nlohmann::json::array({r.result}), r.reference);
+    return true;
+  }
+  return false;
+}
+
+void ForensicsView::onFailed(const QString& message, bool cancelled) {
+  if (cancelled) {
+    status_->setText(message);
+    calibration_->setError(message);
+    Q_EMIT failed(message);
+    return;
+  }
+  setError(message);
+  calibration_->setError(message);
+  Q_EMIT failed(message);
+}
+
+void ForensicsView::onFinished() {
+  thread_->quit();
+  thread_->wait();
+  delete thread_;
+  thread_ = nullptr;
+  worker_.reset();
+  runButton_->setEnabled(true);
+  cancelButton_->setEnabled(false);
+  calibration_->setBusy(false);
+  progress_->setRange(0, 1);
+  progress_->setValue(0);
+  progress_->setVisible(false);
+  if (status_->text() != tr("Cancelled; nothing was stored.")) status_->clear();
+  Q_EMIT jobFinished();
+}
+
+void ForensicsView::setError(const QString& message) { error_->setText(message); }
+QString ForensicsView::errorText() const { return error_->text(); }
+QString ForensicsView::statusText() const { return status_->text(); }
+QString ForensicsView::verdictText(const QString& test) const {
+  const QLabel* l = verdicts_.value(test);
+  return l ? l->text() : QString();
+}
+QString ForensicsView::detailsText(const QString& test) const {
+  const QLabel* l = details_.value(test);
+  return l ? l->text() : QString();
+}
+
+} // namespace distillery::gui

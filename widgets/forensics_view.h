@@ -1,0 +1,144 @@
+#pragma once
+// The Forensics tab (Run ▸ Forensics…, issue 18 part 4): was a suspect model
+// distilled from a reference teacher? On the left what every test shares: the
+// teacher (a run or a TorchScript file), the null (independent finished runs
+// on the same data, preselected, changeable), the tests, inputs per test and
+// seed. The Test page picks the suspect (a run, a .pt file or an API URL with
+// its key's environment variable), runs the tests on a worker thread
+// (forensics_worker.h; progress, Cancel) and shows per test the null's
+// histogram with the suspect's statistic, the p-value and the verdict; every
+// result is stored as the CLI stores it, and earlier results are listed for
+// re-checking. The Calibration page draws the tests' ROC curves on stored
+// copies and independent runs (forensics_calibration_page.h).
+#include "core/forensics/forensic_request.h"
+
+#include <nlohmann/json.hpp>
+
+#include <QMap>
+#include <QWidget>
+
+#include <functional>
+#include <memory>
+
+class QButtonGroup;
+class QCheckBox;
+class QChartView;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QStackedWidget;
+class QTabWidget;
+class QTableWidget;
+class QThread;
+class QHBoxLayout;
+
+namespace distillery {
+class RunStore;
+}
+
+namespace distillery::gui {
+
+class ForensicsCalibrationPage;
+class ForensicsWorker;
+
+class ForensicsView : public QWidget {
+  Q_OBJECT
+public:
+  // The store is the GUI thread's connection (read for the run lists and the
+  // stored results); the worker opens its own on the same file.
+  explicit ForensicsView(distillery::RunStore& store, QWidget* parent = nullptr);
+  ~ForensicsView() override; // cancels a running job and waits for it
+
+  // Re-reads the runs (keeping choices where they still exist) and the stored results.
+  void reload();
+
+  // The choices, as the controls hold them (also for tests and scripts).
+  void setTeacherRun(int64_t runId);
+  void setTeacherFile(const QString& path);
+  void setSuspectRun(int64_t runId);
+  void setSuspectFile(const QString& path);
+  void setSuspectApi(const QString& url, const QString& keyEnv);
+  void setNull(const QList<int64_t>& runIds);
+  QList<int64_t> nullRuns() const;
+  void setTests(const QStringList& tests);
+  void setInputs(int inputs);
+  void setSeed(int seed);
+  distillery::ForensicRequest request() const;
+
+  // Starts the tests (false, saying why in the view, when a job runs or the choice is incomplete).
+  bool runTests();
+  bool runCalibration();
+  void cancel();
+  bool isBusy() const { return thread_ != nullptr; }
+
+  QString errorText() const;
+  QString statusText() const;
+  QString verdictText(const QString& test) const;  // empty when the test is not shown
+  QString detailsText(const QString& test) const;
+  QTableWidget* storedTable() const { return stored_; }
+  // Shows a stored result (forensic_results.id) in the result area.
+  bool showStoredResult(int64_t resultId);
+  ForensicsCalibrationPage* calibrationPage() const { return calibration_; }
+  QTabWidget* pages() const { return pages_; }
+
+Q_SIGNALS:
+  void testsDone();
+  void calibrationDone();
+  void failed(const QString& message);
+  void jobFinished();
+
+private:
+  QWidget* buildSharedPanel();
+  QWidget* buildTestPage();
+  void fillRunLists();
+  void preselectNull();
+  void updateNullNote();
+  void reloadStored();
+  void showResults(const nlohmann::json& results, const std::string& teacher);
+  void startJob(const std::function<void(ForensicsWorker*)>& work);
+  void onProgress(const QString& step, qint64 done, qint64 total);
+  void onTestsDone(const QString& sessionJson);
+  void onFailed(const QString& message, bool cancelled);
+  void onFinished();
+  void setError(const QString& message);
+  int64_t teacherRunId() const;
+
+  distillery::RunStore& store_;
+  QThread* thread_ = nullptr;
+  std::unique_ptr<ForensicsWorker> worker_;
+
+  // shared
+  QComboBox* teacherKind_ = nullptr;
+  QStackedWidget* teacherStack_ = nullptr;
+  QComboBox* teacherRun_ = nullptr;
+  QLineEdit* teacherFile_ = nullptr;
+  QListWidget* null_ = nullptr;
+  QLabel* nullNote_ = nullptr;
+  QMap<QString, QCheckBox*> tests_;
+  QSpinBox* inputs_ = nullptr;
+  QSpinBox* seed_ = nullptr;
+  QTabWidget* pages_ = nullptr;
+  // test page
+  QComboBox* suspectKind_ = nullptr;
+  QStackedWidget* suspectStack_ = nullptr;
+  QComboBox* suspectRun_ = nullptr;
+  QLineEdit* suspectFile_ = nullptr;
+  QLineEdit* suspectUrl_ = nullptr;
+  QLineEdit* suspectKeyEnv_ = nullptr;
+  QPushButton* runButton_ = nullptr;
+  QPushButton* cancelButton_ = nullptr;
+  QProgressBar* progress_ = nullptr;
+  QLabel* status_ = nullptr;
+  QLabel* error_ = nullptr;
+  QLabel* resultTitle_ = nullptr;
+  QHBoxLayout* results_ = nullptr;
+  QMap<QString, QLabel*> verdicts_, details_;
+  QTableWidget* stored_ = nullptr;
+  ForensicsCalibrationPage* calibration_ = nullptr;
+};
+
+} // namespace distillery::gui
