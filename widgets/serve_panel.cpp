@@ -18,6 +18,7 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
+#include <QLegendMarker>
 #include <QLineEdit>
 #include <QLineSeries>
 #include <QPushButton>
@@ -153,6 +154,10 @@ ServePanel::ServePanel(QWidget* parent) : QWidget(parent) {
   table_->setAlternatingRowColors(true);
   table_->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
   table_->horizontalHeader()->setSectionResizeMode(ServeTrafficModel::KeyColumn, QHeaderView::ResizeToContents);
+  // The refusal counts are short numbers; the detectors' verdict is a phrase: both as wide as their text.
+  for (int column = ServeTrafficModel::Status400Column; column <= ServeTrafficModel::OtherColumn; ++column)
+    table_->horizontalHeader()->setSectionResizeMode(column, QHeaderView::ResizeToContents);
+  table_->horizontalHeader()->setSectionResizeMode(ServeTrafficModel::VerdictColumn, QHeaderView::ResizeToContents);
   table_->horizontalHeader()->setMinimumSectionSize(48);
 
   chart_ = new QChart;
@@ -194,7 +199,7 @@ ServePanel::ServePanel(QWidget* parent) : QWidget(parent) {
   connect(pickData_, &QPushButton::clicked, this, &ServePanel::pickShiftData);
 
   detectorChart_ = new QChart;
-  detectorChart_->setTitle(tr("Detector scores against the key's queries"));
+  detectorChart_->setTitle(tr("Detector scores against the key's queries (shaded: too few distances for W)"));
   detectorChart_->legend()->setAlignment(Qt::AlignBottom);
   detectorChart_->setMargins(QMargins(4, 4, 4, 4));
   queryAxis_ = new QValueAxis;
@@ -226,7 +231,7 @@ ServePanel::ServePanel(QWidget* parent) : QWidget(parent) {
     line->attachAxis(y);
     return line;
   };
-  deltaLine_ = thresholdLine(tr("delta %1 (W below: flagged)").arg(detector_->delta()), wAxis_, Qt::SolidLine);
+  deltaLine_ = thresholdLine(tr("delta %1").arg(detector_->delta()), wAxis_, Qt::SolidLine);
   thresholdLine_ = thresholdLine(tr("shift threshold %1").arg(detector_->shiftThreshold()), shiftAxis_, Qt::DashLine);
   auto* detectorView = new QChartView(detectorChart_, this);
   detectorView->setObjectName(QStringLiteral("detectorChart"));
@@ -245,6 +250,9 @@ ServePanel::ServePanel(QWidget* parent) : QWidget(parent) {
   charts->addWidget(chartView);
   charts->addWidget(detectorView);
   charts->setChildrenCollapsible(false);
+  charts->setStretchFactor(0, 2);
+  charts->setStretchFactor(1, 3);
+  charts->setSizes({500, 760});
   auto* detectorRow = new QHBoxLayout;
   detectorRow->addWidget(reference_, 1);
   detectorRow->addWidget(pickData_);
@@ -521,10 +529,11 @@ void ServePanel::updateDetectorChart() {
     for (double v : s.shift)
       if (std::isfinite(v)) shiftTop = std::max(shiftTop, v);
   }
-  const double x1 = niceCeiling(queries);
-  const double y1 = niceCeiling(shiftTop * 1.05);
-  queryAxis_->setRange(0, x1);
-  shiftAxis_->setRange(0, y1);
+  // Qt's nice numbers: 511 queries give 0-600 in steps of 100, not 0-1000.
+  queryAxis_->setRange(0, queries);
+  queryAxis_->applyNiceNumbers();
+  const double x1 = queryAxis_->max();
+  shiftAxis_->setRange(0, niceCeiling(shiftTop * 1.05));
   const int columns = std::max(50, int(detectorChart_->plotArea().width()));
   for (const QString& key : keys) {
     KeyLines& l = lines_[key];
@@ -537,7 +546,7 @@ void ServePanel::updateDetectorChart() {
       l.gap->setBrush(fill);
       l.gap->setPen(Qt::NoPen);
       l.w = new QLineSeries;
-      l.w->setName(tr("%1 W").arg(key));
+      l.w->setName(key); // W solid, shift dashed: the axes say so
       QPen pen(colour);
       pen.setWidthF(2);
       l.w->setPen(pen);
@@ -555,6 +564,9 @@ void ServePanel::updateDetectorChart() {
       }
       l.shift->attachAxis(queryAxis_);
       l.shift->attachAxis(shiftAxis_);
+      // One legend entry per key; the title explains the bands.
+      for (QAbstractSeries* series : {static_cast<QAbstractSeries*>(l.gap), static_cast<QAbstractSeries*>(l.shift)})
+        for (QLegendMarker* marker : detectorChart_->legend()->markers(series)) marker->setVisible(false);
     }
     const KeyScores& s = scores_.at(key);
     l.w->replace(decimatedByQuery(s.w, x1, columns));
