@@ -945,7 +945,7 @@ private Q_SLOTS:
                          {"data", {{"dataset", "fashion-mnist"}, {"content_hash", "abcdef0123456789"}}}};
     const int64_t sac = store.addForensicResult(
         "sac", "run:" + std::to_string(suspect), "run:" + std::to_string(teacher), inputs,
-        {{"test", "sac"}, {"inputs", 64}, {"statistic", 0.123456789}, {"p_value", 0.0078125}, {"null_size", 127},
+        {{"test", "sac"}, {"inputs", 64}, {"statistic", 0.123456789}, {"p_value", 0.0078125}, {"null_size", 127}, {"closer", "lower"},
          {"smallest_possible_p", 0.0078125}});
     store.addForensicResult("agreement", "run:" + std::to_string(suspect), "run:" + std::to_string(teacher), inputs,
                             {{"test", "agreement"}, {"inputs", 64}, {"statistic", 0.71875}, {"p_value", 0.5},
@@ -970,7 +970,7 @@ private Q_SLOTS:
     QCOMPARE(int(content.forensics_table.rows.size()), 3);
     const auto& row = content.forensics_table.rows[0];
     QCOMPARE(row[0], "#" + std::to_string(sac));
-    QCOMPARE(row[1], std::string("sac"));
+    QCOMPARE(row[1], std::string("sac (lower is closer)"));
     QCOMPARE(row[2], "#" + std::to_string(suspect) + " suspect-clone");
     QCOMPARE(row[3], "#" + std::to_string(teacher) + " teacher");
     QCOMPARE(row[4], std::string("127"));
@@ -980,13 +980,14 @@ private Q_SLOTS:
     QCOMPARE(content.forensics_table.rows[1][7],
              std::string("no evidence of copying: p = 0.5 against 3 independent models"));
     // The null of 3 cannot reach 0.01: said, rather than "no evidence".
-    QVERIFY(content.forensics_table.rows[2][7].rfind("inconclusive: closer than every independent model, but 3 cannot", 0) == 0);
+    QCOMPARE(content.forensics_table.rows[2][7],
+             std::string("inconclusive: p = 0.25, the smallest a null of 3 independent models allows; p <= 0.01 needs at least 99"));
     const auto& source = content.forensics_sources.rows[0];
     QCOMPARE(source[2], std::string("sac, agreement, fingerprint"));
     QCOMPARE(source[3], std::string("64"));
     QCOMPARE(source[4], std::string("7"));
     QCOMPARE(source[5], std::string("#41, #42, #43"));
-    QCOMPARE(source[6], std::string("fashion-mnist (abcdef012345)"));
+    QCOMPARE(source[6], std::string("fashion-mnist (abcdef0123456789)"));
 
     const std::string html = reportToHtml(content);
     for (const char* s : {"<h2>Forensics</h2>", "null size", "p-value", "0.00781", "#41, #42, #43", "copied from"})

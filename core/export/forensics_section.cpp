@@ -1,6 +1,7 @@
 #include "core/export/forensics_section.h"
 
 #include <algorithm>
+#include <cmath>
 #include <iomanip>
 #include <sstream>
 
@@ -57,9 +58,12 @@ std::string forensicVerdict(const ForensicResult& r, const std::map<std::string,
                               (n == 1 ? "" : "s");
   if (p <= kForensicLevel) return "copied from " + named(r.reference, labels) + ": " + against;
   // The rank p-value cannot go below 1/(n+1): say when the null, not the suspect, is why.
-  if (p <= 1.0 / double(n + 1) + 1e-12)
-    return "inconclusive: closer than every independent model, but " + std::to_string(n) +
-           " cannot give p <= " + significant(kForensicLevel, 2) + " (" + against + ")";
+  if (p <= 1.0 / double(n + 1) + 1e-12) {
+    const auto needed = int64_t(std::ceil(1.0 / kForensicLevel - 1.0 - 1e-9));
+    return "inconclusive: p = " + significant(p, 3) + ", the smallest a null of " + std::to_string(n) +
+           " independent model" + (n == 1 ? "" : "s") + " allows; p <= " + significant(kForensicLevel, 2) +
+           " needs at least " + std::to_string(needed);
+  }
   return "no evidence of copying: " + against;
 }
 
@@ -72,7 +76,9 @@ TableData forensicResultsTable(const std::vector<ForensicResult>& results,
   for (const ForensicResult& r : results) {
     const nlohmann::json& j = r.result;
     const bool ran = !j.contains("skipped");
-    t.rows.push_back({"#" + std::to_string(r.id), r.kind, named(r.suspect, labels), named(r.reference, labels),
+    const std::string closer = field(j, "closer"); // "higher" or "lower"
+    t.rows.push_back({"#" + std::to_string(r.id), closer.empty() ? r.kind : r.kind + " (" + closer + " is closer)",
+                      named(r.suspect, labels), named(r.reference, labels),
                       ran ? field(j, "null_size") : "",
                       ran && j.contains("statistic") ? significant(j["statistic"].get<double>(), 4) : "",
                       ran && j.contains("p_value") ? significant(j["p_value"].get<double>(), 3) : "",
@@ -92,7 +98,7 @@ TableData forensicSourcesTable(const std::vector<ForensicResult>& results) {
     if (in.contains("data") && in["data"].is_object()) {
       data = field(in["data"], "dataset");
       const std::string hash = field(in["data"], "content_hash");
-      if (!hash.empty()) data += " (" + hash.substr(0, 12) + ")";
+      if (!hash.empty()) data += " (" + (hash.size() <= 28 ? hash : hash.substr(0, 24) + "…") + ")";
     }
     const std::string inputs = field(r.result, "inputs").empty() ? field(in, "inputs") : field(r.result, "inputs");
     t.rows.push_back({"#" + std::to_string(r.id), r.created_at, joined(in.value("tests", nlohmann::json())), inputs,
