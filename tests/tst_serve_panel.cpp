@@ -16,6 +16,7 @@
 #include "core/training/engine.h"
 #include "test_support.h"
 #include "widgets/main_window.h"
+#include "widgets/serve_detector_worker.h"
 #include "widgets/serve_dialog.h"
 #include "widgets/serve_panel.h"
 #include "widgets/serve_traffic_model.h"
@@ -351,6 +352,66 @@ private Q_SLOTS:
     QCOMPARE(panel.detectorKeys(), QStringList{"steps"});
     QVERIFY(panel.detectorSeries("honest", "W") == nullptr);
     QVERIFY(panel.detectorSeries("steps", "W") != nullptr);
+  }
+
+  // A teacher whose data the server does not know (a TorchScript file): PRADA
+  // only, saying why, and W's scores without a shift; a picked folder brings it.
+  void detectorsWithoutDataShowPradaOnly() {
+    const std::string path = dir_.filePath("prada-only.sqlite").toStdString();
+    {
+      RequestLog log(path);
+      std::mt19937_64 rng(2);
+      std::normal_distribution<double> noise(0, 30);
+      for (int k = 0; k < 30; ++k) {
+        LoggedRequest r;
+        r.time_ms = k;
+        r.key = "solo";
+        r.method = "POST";
+        r.path = "/v1/classify";
+        r.status = 200;
+        r.batch = 1;
+        InputSketch s;
+        s.height = s.width = 8;
+        for (int i = 0; i < 64; ++i) s.cells.push_back(float(100 + noise(rng)));
+        r.inputs.push_back({"sha-" + std::to_string(k), s});
+        log.append(r);
+      }
+    }
+    ServeDetectorWorker worker; // on this thread: its signals arrive at once
+    QSignalSpy reference(&worker, &ServeDetectorWorker::referenceChanged);
+    QSignalSpy updated(&worker, &ServeDetectorWorker::updated);
+    worker.open(QString::fromStdString(path), R"({"torchscript":"/models/teacher.pt","sha256":"ab"})", store());
+    QCOMPARE(reference.count(), 1);
+    QCOMPARE(reference[0][1].toBool(), false);
+    QVERIFY2(reference[0][0].toString().contains("PRADA only") && reference[0][0].toString().contains("TorchScript"),
+             qPrintable(reference[0][0].toString()));
+    QCOMPARE(updated.count(), 1);
+    const auto update = updated[0][0].value<DetectorUpdate>();
+    QVERIFY(update.restart);
+    QCOMPARE(update.keys.size(), 1);
+    QCOMPARE(update.keys[0].w.size(), 30);
+    QVERIFY(update.keys[0].shift.isEmpty());
+    QCOMPARE(update.keys[0].shiftNow, -1.0);
+    QCOMPARE(update.keys[0].wNow, auditRequestLog(path, nullptr)[0].prada.w);
+    // 19 distances after 20 queries: W is NaN until the 21st query.
+    QVERIFY(std::isnan(update.keys[0].w[19]) && !std::isnan(update.keys[0].w[20]));
+
+    // The task's data picked by hand: the scores start over with a shift.
+    worker.setReferenceFolder(dir_.filePath("data"), "fashion-mnist");
+    QCOMPARE(reference.count(), 2);
+    QCOMPARE(reference[1][1].toBool(), true);
+    const auto again = updated.last()[0].value<DetectorUpdate>();
+    QVERIFY(again.restart);
+    QCOMPARE(again.keys[0].shift.size(), 30);
+    const ShiftReference ref = shiftReferenceFromIdx(dir_.filePath("data").toStdString(), "fashion-mnist");
+    QCOMPARE(again.keys[0].shiftNow, auditRequestLog(path, &ref)[0].shift);
+    // A folder that is not one: said, and the scores stay.
+    const int before = updated.count();
+    QSignalSpy failed(&worker, &ServeDetectorWorker::failed);
+    worker.setReferenceFolder(dir_.filePath("nowhere"), "fashion-mnist");
+    QCOMPARE(failed.count(), 1);
+    QVERIFY2(failed[0][0].toString().contains("nowhere"), qPrintable(failed[0][0].toString()));
+    QCOMPARE(updated.count(), before);
   }
 
   // A restarted server's panel starts from what the log says was spent (the budgets do too).
