@@ -88,6 +88,7 @@ set(DISTILLERY_BASE_SOURCES
   export/chart_spec.cpp
   export/cost_chart.cpp
   export/defense_chart.cpp
+  export/forensics_section.cpp
   export/ema_smoothing.cpp
   export/point_export.cpp
   export/report_content.cpp

@@ -2,6 +2,7 @@
 
 #include "core/export/chart_painter.h"
 #include "core/export/defense_chart.h"
+#include "core/export/forensics_section.h"
 #include "core/base/file_output.h"
 #include "core/export/report_content.h"
 #include "core/export/table_export.h"
@@ -106,6 +107,9 @@ public:
                  "<h2>Defenses</h2><p>" + html(defenseSectionIntro()) + "</p>");
       textSection(qtTable(report_.defense_table));
     }
+    if (report_.hasForensics())
+      textSection("<h2>Forensics</h2><p>" + html(forensicsSectionIntro()) + "</p>" + qtTable(report_.forensics_table) +
+                  qtTable(report_.forensics_sources));
     textSection(summarySection());
     textSection(configSection());
     painter_.end();

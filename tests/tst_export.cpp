@@ -939,6 +939,86 @@ private Q_SLOTS:
     QVERIFY(pdfText(path("no-defenses.pdf")).find("Clone fidelity") == std::string::npos);
   }
 
+  // issue 18 part 4: the Forensics section lists the stored results of
+  // `distillery-cli forensics` naming a report run as suspect or reference
+  // (test, suspect, reference, null size, statistic, p-value, verdict, and what
+  // each was computed from), and appears only when there are some.
+  void reportsHoldTheForensicsSectionOnlyWithResults() {
+    using json = nlohmann::json;
+    RunStore store(spath("forensics.sqlite"));
+    const int64_t teacher = store.createRun("teacher", "train", R"({"name":"teacher","task":"train"})");
+    const int64_t suspect = store.createRun("suspect-clone", "distill", R"({"name":"suspect-clone","task":"distill"})");
+    const int64_t other = store.createRun("bystander", "train", R"({"name":"bystander","task":"train"})");
+    const json inputs = {{"tests", {"sac", "agreement", "fingerprint"}}, {"inputs", 64}, {"seed", 7},
+                         {"suspect", "run:" + std::to_string(suspect)}, {"teacher", "run:" + std::to_string(teacher)},
+                         {"null", {41, 42, 43}},
+                         {"data", {{"dataset", "fashion-mnist"}, {"content_hash", "abcdef0123456789"}}}};
+    const int64_t sac = store.addForensicResult(
+        "sac", "run:" + std::to_string(suspect), "run:" + std::to_string(teacher), inputs,
+        {{"test", "sac"}, {"inputs", 64}, {"statistic", 0.123456789}, {"p_value", 0.0078125}, {"null_size", 127}, {"closer", "lower"},
+         {"smallest_possible_p", 0.0078125}});
+    store.addForensicResult("agreement", "run:" + std::to_string(suspect), "run:" + std::to_string(teacher), inputs,
+                            {{"test", "agreement"}, {"inputs", 64}, {"statistic", 0.71875}, {"p_value", 0.5},
+                             {"null_size", 3}, {"smallest_possible_p", 0.25}});
+    store.addForensicResult("fingerprint", "run:" + std::to_string(suspect), "run:" + std::to_string(teacher), inputs,
+                            {{"test", "fingerprint"}, {"inputs", 64}, {"statistic", 0.96875}, {"p_value", 0.25},
+                             {"null_size", 3}, {"smallest_possible_p", 0.25}});
+    // Of models the report does not hold: never in it.
+    store.addForensicResult("sac", "/models/elsewhere.pt", "run:999", inputs,
+                            {{"test", "sac"}, {"statistic", 9.5}, {"p_value", 0.9}, {"null_size", 3}});
+
+    ReportOptions without;
+    without.run_ids = {other};
+    const ReportContent none = buildReportContent(store, without);
+    QVERIFY(!none.hasForensics());
+    QVERIFY(reportToHtml(none).find("Forensics") == std::string::npos);
+
+    ReportOptions with;
+    with.run_ids = {teacher, suspect};
+    const ReportContent content = buildReportContent(store, with);
+    QVERIFY(content.hasForensics());
+    QCOMPARE(int(content.forensics_table.rows.size()), 3);
+    const auto& row = content.forensics_table.rows[0];
+    QCOMPARE(row[0], "#" + std::to_string(sac));
+    QCOMPARE(row[1], std::string("sac (lower is closer)"));
+    QCOMPARE(row[2], "#" + std::to_string(suspect) + " suspect-clone");
+    QCOMPARE(row[3], "#" + std::to_string(teacher) + " teacher");
+    QCOMPARE(row[4], std::string("127"));
+    QCOMPARE(row[5], std::string("0.1235"));
+    QCOMPARE(row[6], std::string("0.00781"));
+    QCOMPARE(row[7], "copied from #" + std::to_string(teacher) + " teacher: p = 0.00781 against 127 independent models");
+    QCOMPARE(content.forensics_table.rows[1][7],
+             std::string("no evidence of copying: p = 0.5 against 3 independent models"));
+    // The null of 3 cannot reach 0.01: said, rather than "no evidence".
+    QCOMPARE(content.forensics_table.rows[2][7],
+             std::string("inconclusive: p = 0.25, the smallest a null of 3 independent models allows; p <= 0.01 needs at least 99"));
+    const auto& source = content.forensics_sources.rows[0];
+    QCOMPARE(source[2], std::string("sac, agreement, fingerprint"));
+    QCOMPARE(source[3], std::string("64"));
+    QCOMPARE(source[4], std::string("7"));
+    QCOMPARE(source[5], std::string("#41, #42, #43"));
+    QCOMPARE(source[6], std::string("fashion-mnist (abcdef0123456789)"));
+
+    const std::string html = reportToHtml(content);
+    for (const char* s : {"<h2>Forensics</h2>", "null size", "p-value", "0.00781", "#41, #42, #43", "copied from"})
+      QVERIFY2(html.find(s) != std::string::npos, s);
+    QVERIFY(html.find("elsewhere.pt") == std::string::npos);
+    writeMarkdownReport(content, spath("forensics.md"), svgChartWriter());
+    QVERIFY(readAll(path("forensics.md")).contains("## Forensics"));
+
+    if (QStandardPaths::findExecutable("pdftotext").isEmpty()) QSKIP("pdftotext (poppler-utils) not installed");
+    render::ReportRequest r;
+    r.run_ids = {teacher, suspect};
+    render::exportReport(store, r, spath("forensics.pdf"));
+    const std::string text = pdfText(path("forensics.pdf"));
+    for (const char* s : {"Forensics", "null size", "0.1235", "0.00781", "127", "copied from", "no evidence of copying",
+                          "#41, #42, #43"})
+      QVERIFY2(text.find(s) != std::string::npos, s);
+    r.run_ids = {other};
+    render::exportReport(store, r, spath("no-forensics.pdf"));
+    QVERIFY(pdfText(path("no-forensics.pdf")).find("Forensics") == std::string::npos);
+  }
+
   void markdownAndLatexReportsWriteChartFiles() {
     RunStore store(db_);
     render::ReportRequest r;

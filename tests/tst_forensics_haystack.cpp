@@ -6,7 +6,9 @@
 #include "core/base/base64.h"
 #include "core/base/errors.h"
 #include "core/data/idx_reader.h"
+#include "core/forensics/log_audit.h"
 #include "core/forensics/prada.h"
+#include "core/serve/request_log.h"
 #include "core/forensics/shapiro_wilk.h"
 #include "test_support.h"
 
@@ -193,6 +195,103 @@ private Q_SLOTS:
     QCOMPARE(t.distances.size(), size_t(2));
     QCOMPARE(t.distances[0], 80.0); // sqrt(64 * 100)
     QCOMPARE(t.distances[1], 8.0);  // to "a", not to "b" (72)
+  }
+
+  // ---- the streaming audit (the traffic panel's) against the batch one ------------------
+
+  void streamingAuditMatchesBatch() {
+    // A log written in five bursts, read after each by one LogAuditStream: two
+    // keys interleaved, batches of 1-3, exact repeats, refusals and a request
+    // without a key. After the last read its audit must be auditRequestLog's on
+    // the whole log, and each query's W and shift score what the batch traces
+    // give on the key's queries up to it.
+    const std::string path = dir_.filePath("stream-log.sqlite").toStdString();
+    ShiftReference ref;
+    for (auto& q : naturalSequence(300, 99)) ref.train.push_back(q.sketch);
+    std::vector<InputSketch> tests;
+    for (auto& q : naturalSequence(50, 98)) tests.push_back(q.sketch);
+    ref.test_mean_nn = meanNearestDistance(tests, ref.train);
+    ref.test_images = 50;
+    const auto shared = std::make_shared<const ShiftReference>(ref);
+
+    const auto natural = naturalSequence(300, 11); // more than the bursts send
+    const auto steps = nearDuplicateSequence(300, 12);
+    std::map<std::string, std::vector<PradaQuery>> sent;
+    RequestLog log(path);
+    LogAuditStream stream(path, shared);
+    std::mt19937_64 rng(3);
+    size_t n = 0, s = 0;
+    int64_t time = 0;
+    auto request = [&](const std::string& key, int status, const std::vector<PradaQuery>& qs) {
+      LoggedRequest r;
+      r.time_ms = ++time;
+      r.key = key;
+      r.method = "POST";
+      r.path = "/v1/classify";
+      r.status = status;
+      r.batch = status == 200 ? int64_t(qs.size()) : 0;
+      for (const auto& q : qs) r.inputs.push_back({q.sha256, q.sketch});
+      log.append(r);
+      if (status == 200 && !key.empty()) sent[key].insert(sent[key].end(), qs.begin(), qs.end());
+    };
+    for (int burst = 0; burst < 5; ++burst) {
+      for (int k = 0; k < 25; ++k) {
+        const int count = std::uniform_int_distribution<int>(1, 3)(rng);
+        std::vector<PradaQuery> a, b;
+        for (int i = 0; i < count && n < natural.size(); ++i) a.push_back(natural[n++]);
+        if (k % 7 == 3 && n > 5) a.push_back(natural[n - 5]); // sent again
+        for (int i = 0; i < count && s < steps.size(); ++i) b.push_back(steps[s++]);
+        request("natural", 200, a);
+        request("steps", 200, b);
+        if (k % 9 == 0) request("steps", 402, b); // refused: not a query
+        if (k % 11 == 0) request("", 401, {});
+      }
+      const auto grown = stream.readNew();
+      QCOMPARE(grown, (std::vector<std::string>{"natural", "steps"}));
+      QVERIFY(stream.readNew().empty()); // nothing new: nothing read twice
+    }
+
+    const std::vector<KeyAudit> batch = auditRequestLog(path, &ref);
+    const std::vector<KeyAudit> streamed = stream.audits();
+    QCOMPARE(streamed.size(), size_t(2));
+    QCOMPARE(batch.size(), streamed.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const KeyAudit &b = batch[i], &t = streamed[i];
+      QCOMPARE(t.key, b.key);
+      QCOMPARE(t.requests, b.requests);
+      QCOMPARE(t.prada.queries, b.prada.queries);
+      QCOMPARE(t.prada.distinct, b.prada.distinct);
+      QCOMPARE(t.prada.exact_repeats, b.prada.exact_repeats);
+      QCOMPARE(t.prada.distances, b.prada.distances);
+      QCOMPARE(t.prada.w, b.prada.w);
+      QCOMPARE(t.prada.p, b.prada.p);
+      QCOMPARE(t.prada.min_w, b.prada.min_w);
+      QCOMPARE(t.prada.flagged_after, b.prada.flagged_after);
+      QCOMPARE(t.shift, b.shift);
+      QCOMPARE(t.shift_flagged_after, b.shift_flagged_after);
+      QCOMPARE(t.verdict, b.verdict);
+      QCOMPARE(t.prada.queries, int64_t(sent[t.key].size()));
+
+      // Per query, against the batch traces of the prefixes.
+      const auto* scores = stream.scores(t.key);
+      QVERIFY(scores);
+      QCOMPARE(scores->w.size(), sent[t.key].size());
+      QCOMPARE(scores->shift.size(), sent[t.key].size());
+      for (size_t q = 0; q < sent[t.key].size(); q += 7) {
+        const std::vector<PradaQuery> prefix(sent[t.key].begin(), sent[t.key].begin() + std::ptrdiff_t(q + 1));
+        const PradaTrace p = pradaTrace(prefix);
+        if (p.w < 0) QVERIFY2(std::isnan(scores->w[q]), qPrintable(QString("%1 query %2").arg(t.key.c_str()).arg(q)));
+        else QCOMPARE(scores->w[q], p.w);
+        std::vector<InputSketch> sketches;
+        for (const auto& x : prefix) sketches.push_back(x.sketch);
+        QCOMPARE(scores->shift[q], shiftTrace(sketches, ref, 1.5, 20).score);
+      }
+    }
+    // The honest-looking key and the one that steps from a few seeds part as they should.
+    QCOMPARE(streamed[0].verdict, std::string("honest-looking"));
+    QVERIFY(streamed[0].prada.exact_repeats > 0);
+    QCOMPARE(streamed[1].verdict, std::string("extraction?"));
+    QVERIFY(stream.scores("nobody") == nullptr);
   }
 
   // ---- audit-log on a log a real server wrote --------------------------------------------

@@ -8,12 +8,15 @@
 #include "core/base/base64.h"
 #include "core/base/errors.h"
 #include "core/config/run_config.h"
+#include "core/data/idx_reader.h"
+#include "core/forensics/log_audit.h"
 #include "core/serve/request_log.h"
 #include "core/serve/serve_config.h"
 #include "core/store/run_store.h"
 #include "core/training/engine.h"
 #include "test_support.h"
 #include "widgets/main_window.h"
+#include "widgets/serve_detector_worker.h"
 #include "widgets/serve_dialog.h"
 #include "widgets/serve_panel.h"
 #include "widgets/serve_traffic_model.h"
@@ -22,9 +25,11 @@
 
 #include <QFile>
 #include <QLabel>
+#include <QLineSeries>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QTableView>
 #include <QMenuBar>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -33,7 +38,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <memory>
+#include <random>
 
 using json = nlohmann::json;
 using namespace distillery;
@@ -200,6 +207,211 @@ private Q_SLOTS:
     QCOMPARE(post(port, kAlice, classifyBody(1)), -1);
     QCOMPARE(count(m, "alice", M::QueriesColumn), 6);
     QCOMPARE(m->data(m->index(m->rowOf("alice"), M::RateColumn), M::ValueRole).toDouble(), 0.0);
+  }
+
+  // The detectors (issue 18 part 4): an honest key (the task's test images, some
+  // sent twice) and one stepping in small moves from four seeds, sent in two
+  // phases so the scores grow across polls. The panel's scores after each
+  // query, its table and its chart must be what the batch audit (audit-log's
+  // auditRequestLog) finds on the same log, against the served run's data.
+  void panelScoresKeysLikeTheAudit() {
+    // Real images: the synthetic set's ten bars on noise make any client's distances bimodal.
+    const std::string data = "/usr/share/datasets/fashion-mnist";
+    if (!QFile::exists(QString::fromStdString(data + "/t10k-images-idx3-ubyte.gz")))
+      QSKIP("Fashion-MNIST is not in /usr/share/datasets/fashion-mnist");
+    RunConfig c;
+    c.name = "fashion-tiny";
+    c.task = "train";
+    c.model.zoo = "mlp";
+    c.model.hidden = {16};
+    c.data.path = data;
+    c.data.train_limit = 600;
+    c.data.test_limit = 100;
+    c.data.val_size = 100;
+    c.epochs = 1;
+    c.batch_size = 64;
+    c.device = "cpu";
+    c.threads = 1;
+    int64_t fashionRun = 0;
+    {
+      RunStore s(store().toStdString());
+      RunObserver quiet;
+      StopToken stop;
+      const RunOutcome out = executeRun(s, queueRun(s, c), c, quiet, stop);
+      QVERIFY2(out.kind == RunOutcome::Kind::Success, out.message.c_str());
+      fashionRun = out.run_id;
+    }
+    const char* honestKey = "honest-secret-0004";
+    const char* stepsKey = "steps-secret-0005";
+    const QString log = dir_.filePath("detectors.sqlite");
+    json config = {{"keys",
+                    {{{"name", "honest"}, {"key", honestKey}, {"budget", 100000}, {"rate_per_s", 100000}, {"burst", 100000}},
+                     {{"name", "steps"}, {"key", stepsKey}, {"budget", 100000}, {"rate_per_s", 100000}, {"burst", 100000}}}},
+                   {"max_batch", 16},
+                   {"output", {{"mode", "label"}}},
+                   {"log", log.toStdString()}};
+    ServePanel panel;
+    QSignalSpy listening(&panel, &ServePanel::listening);
+    ServeOptions served = options(writeJson("detectors.json", config));
+    served.teacher = QString::number(fashionRun);
+    QVERIFY(panel.start(served));
+    QVERIFY2(listening.wait(60000), qPrintable(panel.errorText()));
+    const int port = portOf(panel.url());
+
+    const IdxArray test = readIdx(data + "/t10k-images-idx3-ubyte.gz");
+    auto image = [&](int i) { return std::string(reinterpret_cast<const char*>(test.data.data()) + size_t(i) * 784, 784); };
+    auto send = [&](const char* key, const std::vector<std::string>& images) {
+      std::string bytes;
+      for (const auto& im : images) bytes += im;
+      const json body = {{"dtype", "uint8"}, {"shape", {int(images.size()), 1, 28, 28}}, {"data", encodeBase64(bytes)}};
+      return post(port, key, body.dump());
+    };
+    std::map<QString, size_t> sent;
+    // Waits until the panel's detectors have every query sent.
+    auto caughtUp = [&] {
+      QSignalSpy updated(&panel, &ServePanel::detectorsUpdated);
+      for (int tries = 0; tries < 100; ++tries) {
+        bool all = true;
+        for (const auto& [key, n] : sent) {
+          const auto it = panel.detectorScores().find(key);
+          all = all && it != panel.detectorScores().end() && it->second.w.size() == n;
+        }
+        if (all) return true;
+        panel.pollNow();
+        updated.wait(300);
+      }
+      return false;
+    };
+    std::mt19937_64 rng(9);
+    std::vector<std::string> steps;
+    for (int i = 0; i < 4; ++i) steps.push_back(image(11 * i + 3));
+    for (int phase = 0; phase < 2; ++phase) {
+      for (int k = 0; k < 40; ++k) {
+        std::vector<std::string> batch = {image(phase * 40 + k)};
+        if (k % 8 == 0) batch.push_back(image(k)); // again, or a second one
+        QCOMPARE(send(honestKey, batch), 200);
+        sent["honest"] += batch.size();
+        std::string x = steps[size_t(std::uniform_int_distribution<int>(0, int(steps.size()) - 1)(rng))];
+        for (char& c : x) c = char(std::clamp(int(uint8_t(c)) + std::uniform_int_distribution<int>(-4, 4)(rng), 0, 255));
+        steps.push_back(x);
+        QCOMPARE(send(stepsKey, {x}), 200);
+        sent["steps"] += 1;
+      }
+      QVERIFY2(caughtUp(), qPrintable(panel.errorText()));
+    }
+    QVERIFY2(panel.detectorReference().contains(QString::fromStdString(data)), qPrintable(panel.detectorReference()));
+
+    const ShiftReference reference = shiftReferenceFromIdx(data, "fashion-mnist");
+    const std::vector<KeyAudit> audit = auditRequestLog(log.toStdString(), &reference);
+    QCOMPARE(audit.size(), size_t(2));
+    ServeTrafficModel* m = panel.trafficModel();
+    using M = ServeTrafficModel;
+    for (const KeyAudit& a : audit) {
+      const QString key = QString::fromStdString(a.key);
+      const ServePanel::KeyScores& s = panel.detectorScores().at(key);
+      QCOMPARE(int64_t(s.w.size()), a.prada.queries);
+      QCOMPARE(s.shift.size(), s.w.size());
+      QCOMPARE(s.w.back(), a.prada.w);
+      QCOMPARE(s.shift.back(), a.shift);
+      // Each query's W: too few distances (NaN) until the batch trace of the prefix has one, then its value.
+      std::map<std::string, std::vector<PradaQuery>> all = readLoggedQueries(log.toStdString());
+      const auto& qs = all[a.key];
+      for (size_t q = 0; q < qs.size(); q += 9) {
+        const PradaTrace t = pradaTrace(std::vector<PradaQuery>(qs.begin(), qs.begin() + std::ptrdiff_t(q + 1)));
+        if (t.w < 0) QVERIFY(std::isnan(s.w[q]));
+        else QCOMPARE(s.w[q], t.w);
+      }
+      const int row = m->rowOf(key);
+      QCOMPARE(m->data(m->index(row, M::PradaColumn), M::ValueRole).toDouble(), a.prada.w);
+      QCOMPARE(m->data(m->index(row, M::ShiftColumn), M::ValueRole).toDouble(), a.shift);
+      QCOMPARE(m->data(m->index(row, M::VerdictColumn), M::ValueRole).toString(), QString::fromStdString(a.verdict));
+      QCOMPARE(m->isFlagged(row), a.prada_flag || a.shift_flag);
+
+      // The chart draws W from where it is defined on: no point at 0 for the queries before.
+      const QLineSeries* w = panel.detectorSeries(key, "W");
+      QVERIFY(w);
+      QVERIFY(!w->points().isEmpty());
+      QVERIFY(w->points().first().x() > 20);
+      for (const QPointF& p : w->points()) QVERIFY(p.y() > 0 && p.y() <= 1);
+      QVERIFY(panel.detectorSeries(key, "shift") && panel.detectorSeries(key, "shift")->isVisible());
+    }
+    // An honest key looks honest; the one stepping from four seeds is flagged by PRADA.
+    const KeyAudit& honest = audit[0];
+    const KeyAudit& stepping = audit[1];
+    QCOMPARE(honest.key, std::string("honest"));
+    QVERIFY2(!honest.prada_flag && !honest.shift_flag, qPrintable(QString("honest W %1 (min %2), shift %3")
+                                                                     .arg(honest.prada.w).arg(honest.prada.min_w).arg(honest.shift)));
+    QVERIFY(honest.prada.exact_repeats > 0);
+    QVERIFY2(stepping.prada_flag, qPrintable(QString("steps W %1").arg(stepping.prada.w)));
+    QVERIFY(stepping.prada.w < honest.prada.w);
+    QCOMPARE(text(m, m->rowOf("steps"), M::VerdictColumn).startsWith(QStringLiteral("⚑")), true);
+    QCOMPARE(m->data(m->index(m->rowCount() - 1, M::VerdictColumn), M::ValueRole).toInt(), 1); // one flagged
+
+    // Selecting a key in the table narrows the chart to it.
+    panel.findChild<QTableView*>("trafficTable")->selectRow(m->rowOf("steps"));
+    QCOMPARE(panel.detectorKeys(), QStringList{"steps"});
+    QVERIFY(panel.detectorSeries("honest", "W") == nullptr);
+    QVERIFY(panel.detectorSeries("steps", "W") != nullptr);
+  }
+
+  // A teacher whose data the server does not know (a TorchScript file): PRADA
+  // only, saying why, and W's scores without a shift; a picked folder brings it.
+  void detectorsWithoutDataShowPradaOnly() {
+    const std::string path = dir_.filePath("prada-only.sqlite").toStdString();
+    {
+      RequestLog log(path);
+      std::mt19937_64 rng(2);
+      std::normal_distribution<double> noise(0, 30);
+      for (int k = 0; k < 30; ++k) {
+        LoggedRequest r;
+        r.time_ms = k;
+        r.key = "solo";
+        r.method = "POST";
+        r.path = "/v1/classify";
+        r.status = 200;
+        r.batch = 1;
+        InputSketch s;
+        s.height = s.width = 8;
+        for (int i = 0; i < 64; ++i) s.cells.push_back(float(100 + noise(rng)));
+        r.inputs.push_back({"sha-" + std::to_string(k), s});
+        log.append(r);
+      }
+    }
+    ServeDetectorWorker worker; // on this thread: its signals arrive at once
+    QSignalSpy reference(&worker, &ServeDetectorWorker::referenceChanged);
+    QSignalSpy updated(&worker, &ServeDetectorWorker::updated);
+    worker.open(QString::fromStdString(path), R"({"torchscript":"/models/teacher.pt","sha256":"ab"})", store());
+    QCOMPARE(reference.count(), 1);
+    QCOMPARE(reference[0][1].toBool(), false);
+    QVERIFY2(reference[0][0].toString().contains("PRADA only") && reference[0][0].toString().contains("TorchScript"),
+             qPrintable(reference[0][0].toString()));
+    QCOMPARE(updated.count(), 1);
+    const auto update = updated[0][0].value<DetectorUpdate>();
+    QVERIFY(update.restart);
+    QCOMPARE(update.keys.size(), 1);
+    QCOMPARE(update.keys[0].w.size(), 30);
+    QVERIFY(update.keys[0].shift.isEmpty());
+    QCOMPARE(update.keys[0].shiftNow, -1.0);
+    QCOMPARE(update.keys[0].wNow, auditRequestLog(path, nullptr)[0].prada.w);
+    // 19 distances after 20 queries: W is NaN until the 21st query.
+    QVERIFY(std::isnan(update.keys[0].w[19]) && !std::isnan(update.keys[0].w[20]));
+
+    // The task's data picked by hand: the scores start over with a shift.
+    worker.setReferenceFolder(dir_.filePath("data"), "fashion-mnist");
+    QCOMPARE(reference.count(), 2);
+    QCOMPARE(reference[1][1].toBool(), true);
+    const auto again = updated.last()[0].value<DetectorUpdate>();
+    QVERIFY(again.restart);
+    QCOMPARE(again.keys[0].shift.size(), 30);
+    const ShiftReference ref = shiftReferenceFromIdx(dir_.filePath("data").toStdString(), "fashion-mnist");
+    QCOMPARE(again.keys[0].shiftNow, auditRequestLog(path, &ref)[0].shift);
+    // A folder that is not one: said, and the scores stay.
+    const int before = updated.count();
+    QSignalSpy failed(&worker, &ServeDetectorWorker::failed);
+    worker.setReferenceFolder(dir_.filePath("nowhere"), "fashion-mnist");
+    QCOMPARE(failed.count(), 1);
+    QVERIFY2(failed[0][0].toString().contains("nowhere"), qPrintable(failed[0][0].toString()));
+    QCOMPARE(updated.count(), before);
   }
 
   // A restarted server's panel starts from what the log says was spent (the budgets do too).

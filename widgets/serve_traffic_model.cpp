@@ -2,6 +2,7 @@
 
 #include "core/serve/request_log_reader.h"
 
+#include <QColor>
 #include <QFont>
 #include <QLocale>
 
@@ -96,6 +97,22 @@ void ServeTrafficModel::poll(double now_s) {
   if (!rows_.isEmpty()) Q_EMIT dataChanged(index(0, 0), index(rowCount() - 1, ColumnCount - 1));
 }
 
+void ServeTrafficModel::setDetectorScores(const KeyDetectorScores& scores) {
+  KeyRow& row = rowFor(scores.key);
+  row.w = scores.wNow;
+  row.shift = scores.shiftNow;
+  row.pradaAfter = scores.pradaFlaggedAfter;
+  row.shiftAfter = scores.shiftFlaggedAfter;
+  row.verdict = scores.verdict;
+  const int r = rowOf(scores.key);
+  Q_EMIT dataChanged(index(r, PradaColumn), index(r, VerdictColumn));
+  Q_EMIT dataChanged(index(rowCount() - 1, VerdictColumn), index(rowCount() - 1, VerdictColumn)); // the flagged count
+}
+
+bool ServeTrafficModel::isFlagged(int row) const {
+  return row >= 0 && row < rows_.size() && (rows_[row].pradaAfter > 0 || rows_[row].shiftAfter > 0);
+}
+
 int ServeTrafficModel::rowOf(const QString& key) const {
   for (int i = 0; i < rows_.size(); ++i)
     if (rows_[i].name == key) return i;
@@ -131,8 +148,13 @@ QVariant ServeTrafficModel::data(const QModelIndex& index, int role) const {
     return bold;
   }
   if (role == Qt::TextAlignmentRole)
-    return index.column() == KeyColumn ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
-                                       : QVariant(Qt::AlignRight | Qt::AlignVCenter);
+    return index.column() == KeyColumn || index.column() == VerdictColumn
+               ? QVariant(Qt::AlignLeft | Qt::AlignVCenter)
+               : QVariant(Qt::AlignRight | Qt::AlignVCenter);
+  // Flagged keys stand out in red, in the detector columns and the name.
+  if (role == Qt::ForegroundRole && !isTotal && isFlagged(index.row()) &&
+      (index.column() == KeyColumn || index.column() >= PradaColumn))
+    return QColor(0xb0, 0x00, 0x20);
   return cell(isTotal ? totals() : rows_[index.row()], index.column(), isTotal, role);
 }
 
@@ -161,6 +183,29 @@ QVariant ServeTrafficModel::cell(const KeyRow& row, int column, bool isTotal, in
   case BudgetColumn:
     if (row.budget < 0) return display ? QVariant(QStringLiteral("—")) : QVariant();
     return count(std::max<qint64>(0, row.budget - row.queries));
+  case PradaColumn:
+    if (isTotal || row.w < 0) return display && !isTotal ? QVariant(QStringLiteral("—")) : QVariant();
+    if (role == Qt::ToolTipRole)
+      return row.pradaAfter > 0 ? tr("W fell below delta after %1 queries").arg(row.pradaAfter)
+                                : tr("Shapiro-Wilk W of the minimum distances; never below delta");
+    return display ? QVariant(QString::number(row.w, 'f', 3)) : QVariant(row.w);
+  case ShiftColumn:
+    if (isTotal || row.shift < 0) return display && !isTotal ? QVariant(QStringLiteral("—")) : QVariant();
+    if (role == Qt::ToolTipRole && row.shiftAfter > 0)
+      return tr("The running score passed the threshold after %1 queries").arg(row.shiftAfter);
+    return display ? QVariant(QString::number(row.shift, 'f', 2)) : QVariant(row.shift);
+  case VerdictColumn: {
+    if (isTotal) {
+      int flagged = 0;
+      for (int i = 0; i < rows_.size(); ++i) flagged += isFlagged(i) ? 1 : 0;
+      return display ? QVariant(tr("%n flagged", nullptr, flagged)) : QVariant(flagged);
+    }
+    if (!display) return row.verdict.isEmpty() ? QVariant() : QVariant(row.verdict);
+    QString text = row.verdict;
+    if (row.pradaAfter > 0) text = tr("⚑ %1 (PRADA, after %2)").arg(row.verdict).arg(row.pradaAfter);
+    else if (row.shiftAfter > 0) text = tr("⚑ %1 (after %2)").arg(row.verdict).arg(row.shiftAfter);
+    return text;
+  }
   default: {
     const auto it = row.byStatus.find(statusOfColumn(column));
     return count(it == row.byStatus.end() ? 0 : it->second);
@@ -183,6 +228,11 @@ QVariant ServeTrafficModel::headerData(int section, Qt::Orientation orientation,
     case OtherColumn: return tr("Other statuses: 404, 405, 500");
     case SpentColumn: return tr("Queries × price per 1,000 / 1,000");
     case BudgetColumn: return tr("Queries the key may still classify");
+    case PradaColumn:
+      return tr("PRADA: Shapiro-Wilk W of the minimum distances between the key's new queries and its earlier "
+                "ones; flagged below delta");
+    case ShiftColumn: return tr("How far the key's queries lie from the task's data (about 1: like its test images)");
+    case VerdictColumn: return tr("What distillery-cli audit-log would say of the key now; ⚑: flagged");
     default: return {};
     }
   }
@@ -200,6 +250,9 @@ QVariant ServeTrafficModel::headerData(int section, Qt::Orientation orientation,
   case OtherColumn: return tr("Other");
   case SpentColumn: return tr("Spent (%1)").arg(currency_);
   case BudgetColumn: return tr("Budget left");
+  case PradaColumn: return tr("PRADA W");
+  case ShiftColumn: return tr("Shift");
+  case VerdictColumn: return tr("Detectors");
   default: return {};
   }
 }

@@ -1,10 +1,13 @@
 #pragma once
 // The traffic panel's table (issue 17): per API key, queries a second over the
 // last few seconds, queries answered, requests, refusals by status, money spent
-// (price_per_1000 × queries) and budget left, and a totals row. Read from the
+// (price_per_1000 × queries) and budget left, and a totals row; then the
+// detectors' current values (issue 18): PRADA's W, the shift score and the
+// verdict, set from the detector worker (serve_detector_worker.h). Read from the
 // server's request log (the truth the budgets are charged from, past sessions
 // included) through its own read-only connection, incrementally on each poll().
 #include "core/serve/serve_config.h"
+#include "widgets/serve_detector_worker.h"
 
 #include <QAbstractTableModel>
 #include <QList>
@@ -37,6 +40,9 @@ public:
     OtherColumn, // other refusals and errors: 404, 405, 500
     SpentColumn,
     BudgetColumn,
+    PradaColumn,   // PRADA's W now; "—" while too few distances
+    ShiftColumn,   // the shift score now; "—" without a reference
+    VerdictColumn, // "extraction?" (PRADA flagged), "shifted", "honest-looking", "too few queries"
     ColumnCount
   };
   // The raw number behind a cell (qint64, or double for rates and money); invalid where none.
@@ -61,6 +67,11 @@ public:
   // Stops reading (the server stopped): the counts stay, the rates drop to 0.
   void close();
 
+  // The detectors' values for a key (a row is added for a key not yet in the table).
+  void setDetectorScores(const KeyDetectorScores& scores);
+  // Whether the row's key was flagged by either detector.
+  bool isFlagged(int row) const;
+
   int rowOf(const QString& key) const; // -1 if absent; the totals row is the last
   QString currency() const { return currency_; }
 
@@ -83,6 +94,10 @@ private:
     qint64 queries = 0, requests = 0;
     std::map<int, qint64> byStatus;
     double rate = 0;
+    // The detectors' (issue 18): -1 while unknown.
+    double w = -1, shift = -1;
+    qint64 pradaAfter = 0, shiftAfter = 0;
+    QString verdict;
   };
   struct Sample {
     double t;

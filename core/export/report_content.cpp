@@ -3,6 +3,7 @@
 #include "core/analysis/config_diff.h"
 #include "core/analysis/defense_tradeoff.h"
 #include "core/base/json_flatten.h"
+#include "core/export/forensics_section.h"
 #include "core/analysis/run_summary_table.h"
 #include "core/store/run_store.h"
 #include "core/base/version.h"
@@ -96,6 +97,14 @@ ReportContent buildReportContent(RunStore& store, const ReportOptions& options) 
   if (!defenses.empty()) {
     content.defense_charts = {defenseCostChartSpec(defenses), defenseQueriesChartSpec(defenses)};
     content.defense_table = defenseTable(defenses);
+  }
+
+  const std::vector<ForensicResult> forensics = forensicResultsOfRuns(store, options.run_ids);
+  if (!forensics.empty()) {
+    std::map<std::string, std::string> names;
+    for (const ReportRun& r : content.runs) names["run:" + std::to_string(r.record.id)] = r.label;
+    content.forensics_table = forensicResultsTable(forensics, names);
+    content.forensics_sources = forensicSourcesTable(forensics);
   }
 
   const auto rows = summarizeRuns(store, options.run_ids);

@@ -53,7 +53,13 @@ struct ReportContent {
   std::vector<ChartSpec> defense_charts;
   TableData defense_table;
 
+  // The Forensics section, only when the store holds forensic results naming
+  // one of the runs as suspect or reference (forensics_section.h).
+  TableData forensics_table;
+  TableData forensics_sources;
+
   bool hasDefenses() const { return !defense_table.rows.empty(); }
+  bool hasForensics() const { return !forensics_table.rows.empty(); }
 };
 
 // Throws std::runtime_error for no runs, a run id the store lacks, or a

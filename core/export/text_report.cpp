@@ -1,6 +1,7 @@
 #include "core/export/text_report.h"
 
 #include "core/export/chart_file_export.h"
+#include "core/export/forensics_section.h"
 #include "core/base/file_output.h"
 #include "core/analysis/metric_catalog.h"
 #include "core/export/svg_canvas.h"
@@ -178,6 +179,9 @@ std::string reportToHtml(const ReportContent& report) {
     }
     h << tableToHtml(report.defense_table);
   }
+  if (report.hasForensics())
+    h << "<h2>Forensics</h2>\n<p>" << escapeHtml(forensicsSectionIntro()) << "</p>\n"
+      << tableToHtml(report.forensics_table) << tableToHtml(report.forensics_sources);
 
   h << "<h2>Summary</h2>\n" << tableToHtml(report.accuracy_table) << tableToHtml(report.cost_table);
   if (!report.cost_notes.empty()) {
@@ -227,6 +231,9 @@ void writeMarkdownReport(const ReportContent& report, const std::string& path, c
     }
     m << tableToMarkdown(report.defense_table) << "\n";
   }
+  if (report.hasForensics())
+    m << "## Forensics\n\n" << escapeMarkdownText(forensicsSectionIntro()) << "\n\n"
+      << tableToMarkdown(report.forensics_table) << "\n" << tableToMarkdown(report.forensics_sources) << "\n";
 
   m << "## Summary\n\n" << tableToMarkdown(report.accuracy_table) << "\n" << tableToMarkdown(report.cost_table) << "\n";
   if (!report.cost_notes.empty()) {
@@ -297,6 +304,10 @@ void writeLatexReport(const ReportContent& report, const std::string& path, cons
     }
     t << tableToLatex(report.defense_table, "tab:defenses") << "\n";
   }
+  if (report.hasForensics())
+    t << "\\section{Forensics}\n" << escapeLatex(forensicsSectionIntro()) << "\n\n"
+      << tableToLatex(report.forensics_table, "tab:forensics") << "\n"
+      << tableToLatex(report.forensics_sources, "tab:forensics-sources") << "\n";
 
   t << "\\section{Summary}\n" << tableToLatex(report.accuracy_table, "tab:accuracy") << "\n"
     << tableToLatex(report.cost_table, "tab:cost") << "\n";

@@ -72,21 +72,26 @@ ShiftReference shiftReferenceFromIdx(const std::string& folder, const std::strin
   return r;
 }
 
+double ShiftStream::add(const InputSketch& query) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  ++seen_;
+  if (reference_->test_mean_nn <= 0) return nan;
+  double best = std::numeric_limits<double>::infinity();
+  for (const auto& s : reference_->train) best = std::min(best, sketchDistance(query, s));
+  if (std::isfinite(best)) {
+    sum_ += best;
+    ++counted_;
+    trace_.score = sum_ / double(counted_) / reference_->test_mean_nn;
+    if (trace_.flagged_after == 0 && counted_ >= min_queries_ && trace_.score > threshold_) trace_.flagged_after = seen_;
+  }
+  return trace_.score < 0 ? nan : trace_.score;
+}
+
 ShiftTrace shiftTrace(const std::vector<InputSketch>& queries, const ShiftReference& reference, double threshold,
                       int64_t min_queries) {
-  ShiftTrace t;
-  if (reference.test_mean_nn <= 0) return t;
-  double sum = 0;
-  int64_t counted = 0, seen = 0;
-  for (double d : nearestDistances(queries, reference.train)) {
-    ++seen;
-    if (!std::isfinite(d)) continue;
-    sum += d;
-    ++counted;
-    t.score = sum / double(counted) / reference.test_mean_nn;
-    if (t.flagged_after == 0 && counted >= min_queries && t.score > threshold) t.flagged_after = seen;
-  }
-  return t;
+  ShiftStream stream(reference, threshold, min_queries);
+  for (const auto& q : queries) stream.add(q);
+  return stream.trace();
 }
 
 } // namespace distillery

@@ -35,6 +35,26 @@ struct ShiftTrace {
   int64_t flagged_after = 0; // the first k >= min_queries whose first k queries score above the threshold; 0: never
 };
 
+// The running score one query at a time (the traffic panel): after each add()
+// the trace is what shiftTrace() gives on every query so far. `reference`
+// must outlive the stream.
+class ShiftStream {
+public:
+  ShiftStream(const ShiftReference& reference, double threshold, int64_t min_queries)
+      : reference_(&reference), threshold_(threshold), min_queries_(min_queries) {}
+  // Adds the next query; returns the score over the queries so far (NaN before the first that counts).
+  double add(const InputSketch& query);
+  const ShiftTrace& trace() const { return trace_; }
+
+private:
+  const ShiftReference* reference_;
+  double threshold_;
+  int64_t min_queries_;
+  ShiftTrace trace_;
+  double sum_ = 0;
+  int64_t counted_ = 0, seen_ = 0;
+};
+
 // meanNearestDistance / reference.test_mean_nn, at the end and as the queries came.
 ShiftTrace shiftTrace(const std::vector<InputSketch>& queries, const ShiftReference& reference, double threshold,
                       int64_t min_queries);

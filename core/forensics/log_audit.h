@@ -9,8 +9,12 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
+
+struct sqlite3;
 
 namespace distillery {
 
@@ -35,6 +39,51 @@ struct LogAuditOptions {
 // order they were answered, keyed by key name.
 std::map<std::string, std::vector<PradaQuery>> readLoggedQueries(const std::string& path,
                                                                  std::map<std::string, int64_t>* requests = nullptr);
+
+// The audit of a log the server is still writing (the GUI's traffic panel):
+// its own read-only connection, and per key the detectors' state, extended by
+// each readNew() with the rows answered since the last, so a poll costs what
+// arrived, not the whole log. After any readNew(), audits() is what
+// auditRequestLog() gives on the rows read so far; scores() are W and the shift
+// score after each of the key's queries. Errors are StoreErrors naming the file.
+class LogAuditStream {
+public:
+  // `reference` may be null (no shift score); it is shared, not copied.
+  LogAuditStream(const std::string& path, std::shared_ptr<const ShiftReference> reference,
+                 const LogAuditOptions& options = {});
+  ~LogAuditStream();
+  LogAuditStream(const LogAuditStream&) = delete;
+  LogAuditStream& operator=(const LogAuditStream&) = delete;
+
+  // Reads what was answered since the last call (everything on the first);
+  // returns the keys that gained queries, in name order.
+  std::vector<std::string> readNew();
+
+  std::vector<KeyAudit> audits() const; // by key name
+  KeyAudit audit(const std::string& key) const; // an empty audit for a key not seen
+  struct Scores {
+    std::vector<double> w;     // PRADA's W after each query; NaN while too few distances
+    std::vector<double> shift; // the running shift score after each query; empty without a reference
+  };
+  const Scores* scores(const std::string& key) const; // null for a key not seen
+  bool hasReference() const { return reference_ != nullptr; }
+  const LogAuditOptions& options() const { return options_; }
+
+private:
+  struct KeyState {
+    explicit KeyState(const LogAuditOptions& o) : prada(o.prada) {}
+    int64_t requests = 0;
+    PradaStream prada;
+    std::optional<ShiftStream> shift;
+    Scores scores;
+  };
+  std::string path_;
+  std::shared_ptr<const ShiftReference> reference_;
+  LogAuditOptions options_;
+  sqlite3* db_ = nullptr;
+  int64_t last_id_ = 0;
+  std::map<std::string, KeyState> keys_;
+};
 
 // Throws StoreError naming the file when it cannot be opened or is not a request log.
 std::vector<KeyAudit> auditRequestLog(const std::string& path, const ShiftReference* reference,

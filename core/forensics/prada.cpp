@@ -6,7 +6,6 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
-#include <unordered_set>
 
 namespace distillery {
 
@@ -21,41 +20,41 @@ double sketchDistance(const InputSketch& a, const InputSketch& b) {
   return std::sqrt(s);
 }
 
-PradaTrace pradaTrace(const std::vector<PradaQuery>& queries, const PradaOptions& options) {
-  PradaTrace t;
-  std::unordered_set<std::string> seen;
-  std::vector<const InputSketch*> growing;
-  const auto test = [&](size_t from) -> ShapiroWilk {
-    std::vector<double> window(t.distances.begin() + std::ptrdiff_t(from), t.distances.end());
-    try {
-      return shapiroWilk(std::move(window));
-    } catch (const std::invalid_argument&) {
-      return {0.0, 0.0}; // all distances equal: as far from normal as it gets
-    }
-  };
-  for (const auto& q : queries) {
-    ++t.queries;
-    if (!seen.insert(q.sha256).second) {
-      ++t.exact_repeats;
-      continue;
-    }
-    if (!growing.empty()) {
-      double best = std::numeric_limits<double>::infinity();
-      for (const InputSketch* g : growing) best = std::min(best, sketchDistance(q.sketch, *g));
-      if (std::isfinite(best)) t.distances.push_back(best);
-    }
-    growing.push_back(&q.sketch);
-    const auto n = int64_t(t.distances.size());
-    if (n < std::max<int64_t>(3, options.min_distances)) continue;
-    const size_t from = size_t(std::max<int64_t>(0, n - options.max_distances));
-    const ShapiroWilk sw = test(from);
-    if (t.min_w < 0 || sw.w < t.min_w) t.min_w = sw.w;
-    if (t.flagged_after == 0 && sw.w < options.delta) t.flagged_after = t.queries;
-    t.w = sw.w;
-    t.p = sw.p;
+double PradaStream::add(const PradaQuery& q) {
+  PradaTrace& t = trace_;
+  ++t.queries;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  if (!seen_.insert(q.sha256).second) {
+    ++t.exact_repeats;
+    return t.w < 0 ? nan : t.w;
   }
-  t.distinct = int64_t(seen.size());
-  return t;
+  t.distinct = int64_t(seen_.size());
+  if (!growing_.empty()) {
+    double best = std::numeric_limits<double>::infinity();
+    for (const InputSketch& g : growing_) best = std::min(best, sketchDistance(q.sketch, g));
+    if (std::isfinite(best)) t.distances.push_back(best);
+  }
+  growing_.push_back(q.sketch);
+  const auto n = int64_t(t.distances.size());
+  if (n < std::max<int64_t>(3, options_.min_distances)) return t.w < 0 ? nan : t.w;
+  const auto from = std::ptrdiff_t(std::max<int64_t>(0, n - options_.max_distances));
+  ShapiroWilk sw;
+  try {
+    sw = shapiroWilk(std::vector<double>(t.distances.begin() + from, t.distances.end()));
+  } catch (const std::invalid_argument&) {
+    sw = {0.0, 0.0}; // all distances equal: as far from normal as it gets
+  }
+  if (t.min_w < 0 || sw.w < t.min_w) t.min_w = sw.w;
+  if (t.flagged_after == 0 && sw.w < options_.delta) t.flagged_after = t.queries;
+  t.w = sw.w;
+  t.p = sw.p;
+  return t.w;
+}
+
+PradaTrace pradaTrace(const std::vector<PradaQuery>& queries, const PradaOptions& options) {
+  PradaStream stream(options);
+  for (const auto& q : queries) stream.add(q);
+  return stream.trace();
 }
 
 } // namespace distillery

@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace distillery {
@@ -42,6 +43,23 @@ struct PradaTrace {
   double p = -1;
   double min_w = -1;             // the lowest W along the way; -1 with too few
   int64_t flagged_after = 0;     // queries seen when W first fell below delta; 0: never
+};
+
+// PRADA one query at a time, for a log that grows (the traffic panel): after
+// each add() the trace is what pradaTrace() gives on every query so far.
+class PradaStream {
+public:
+  explicit PradaStream(const PradaOptions& options = {}) : options_(options) {}
+  // Adds the next answered query; returns W after it, NaN while there are too
+  // few distances to test (a repeat leaves W as it was).
+  double add(const PradaQuery& query);
+  const PradaTrace& trace() const { return trace_; }
+
+private:
+  PradaOptions options_;
+  PradaTrace trace_;
+  std::unordered_set<std::string> seen_;
+  std::vector<InputSketch> growing_; // the key's distinct queries so far
 };
 
 // `queries` in the order they were answered.
