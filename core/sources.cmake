@@ -69,6 +69,7 @@ set(DISTILLERY_BASE_SOURCES
   forensics/detection_roc.cpp
   forensics/forensic_candidates.cpp
   forensics/rank_p_value.cpp
+  forensics/forensic_verdict.cpp
   forensics/sac_correlation.cpp
   # analysis/
   analysis/config_diff.cpp

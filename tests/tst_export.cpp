@@ -986,12 +986,12 @@ private Q_SLOTS:
     QCOMPARE(row[4], std::string("127"));
     QCOMPARE(row[5], std::string("0.1235"));
     QCOMPARE(row[6], std::string("0.00781"));
-    QCOMPARE(row[7], "copied from #" + std::to_string(teacher) + " teacher: p = 0.00781 against 127 independent models");
+    QCOMPARE(row[7], "distilled from #" + std::to_string(teacher) + " teacher: p = 0.00781 against 127 independent models");
     QCOMPARE(content.forensics_table.rows[1][7],
              std::string("no evidence of copying: p = 0.5 against 3 independent models"));
-    // The null of 3 cannot reach 0.01: said, rather than "no evidence".
+    // The null of 3 cannot reach 0.05: said, rather than "no evidence".
     QCOMPARE(content.forensics_table.rows[2][7],
-             std::string("inconclusive: p = 0.25, the smallest a null of 3 independent models allows; p <= 0.01 needs at least 99"));
+             std::string("inconclusive: p = 0.25, the smallest a null of 3 independent models allows; p <= 0.05 needs at least 19"));
     const auto& source = content.forensics_sources.rows[0];
     QCOMPARE(source[2], std::string("sac, agreement, fingerprint"));
     QCOMPARE(source[3], std::string("64"));

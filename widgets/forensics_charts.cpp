@@ -1,5 +1,7 @@
 #include "widgets/forensics_charts.h"
 
+#include "core/forensics/forensic_verdict.h"
+
 #include <QAreaSeries>
 #include <QChart>
 #include <QFileInfo>
@@ -53,22 +55,10 @@ QValueAxis* newAxis(const QString& title, double lo, double hi, int ticks = 5, b
 
 } // namespace
 
-QString forensicModelLabel(const std::string& id) {
-  const QString s = QString::fromStdString(id);
-  if (s.startsWith(QStringLiteral("run:"))) return QLatin1Char('#') + s.mid(4);
-  if (s.startsWith(QStringLiteral("http://")) || s.startsWith(QStringLiteral("https://"))) return s;
-  return QFileInfo(s).fileName();
-}
+QString forensicModelLabel(const std::string& id) { return QString::fromStdString(distillery::forensicModelLabel(id)); }
 
 QString forensicVerdict(const nlohmann::json& result, const std::string& teacher) {
-  if (result.contains("skipped"))
-    return QObject::tr("skipped: %1").arg(QString::fromStdString(result["skipped"].get<std::string>()));
-  const double p = result.value("p_value", 1.0);
-  const auto n = result.value("null_size", int64_t(0));
-  const QString against = QObject::tr("p = %1 against %2 independent models").arg(number(p)).arg(n);
-  if (p <= kForensicThreshold)
-    return QObject::tr("distilled from %1: %2").arg(forensicModelLabel(teacher), against);
-  return QObject::tr("no evidence of copying: %1").arg(against);
+  return QString::fromStdString(distillery::forensicVerdict(result, distillery::forensicModelLabel(teacher)));
 }
 
 QString forensicDetails(const nlohmann::json& result) {
@@ -80,13 +70,13 @@ QString forensicDetails(const nlohmann::json& result) {
                      .arg(result.value("null_at_least_as_close", int64_t(0)))
                      .arg(n);
   const double smallest = 1.0 / double(n + 1);
-  if (smallest > kForensicThreshold)
+  if (smallest > kForensicLevel)
     text += QObject::tr(". With %1 independent models the smallest possible p is 1/%2 = %3, above %4: "
                         "add independent runs to the null before claiming a copy")
                 .arg(n)
                 .arg(n + 1)
                 .arg(number(smallest))
-                .arg(kForensicThreshold);
+                .arg(kForensicLevel);
   return text;
 }
 

@@ -16,8 +16,8 @@ class QChart;
 
 namespace distillery::gui {
 
-// A p-value at or below this is called evidence of copying (said in the view).
-constexpr double kForensicThreshold = 0.05;
+// The level a p-value is called evidence of copying at is kForensicLevel
+// (core/forensics/forensic_verdict.h), said in the view.
 
 // "#12" for "run:12", the file name for a path, the URL as it is.
 QString forensicModelLabel(const std::string& id);

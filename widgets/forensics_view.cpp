@@ -1,5 +1,7 @@
 #include "widgets/forensics_view.h"
 
+#include "core/forensics/forensic_verdict.h"
+
 #include "core/forensics/forensic_candidates.h"
 #include "core/store/run_store.h"
 #include "widgets/file_dialogs.h"
@@ -176,7 +178,7 @@ QWidget* ForensicsView::buildSharedPanel() {
   seed_->setRange(0, 1000000);
   form->addRow(tr("Inputs:"), inputs_);
   form->addRow(tr("Seed:"), seed_);
-  auto* threshold = new QLabel(tr("A test calls the suspect a copy when p ≤ %1.").arg(kForensicThreshold), testBox);
+  auto* threshold = new QLabel(tr("A test calls the suspect a copy when p ≤ %1.").arg(kForensicLevel), testBox);
   threshold->setWordWrap(true);
   form->addRow(threshold);
 
@@ -352,7 +354,7 @@ void ForensicsView::preselectNull() {
 void ForensicsView::updateNullNote() {
   const int n = int(nullRuns().size());
   QString note = tr("%1 selected: the smallest possible p is 1/%2 = %3.").arg(n).arg(n + 1).arg(1.0 / (n + 1), 0, 'g', 3);
-  if (1.0 / (n + 1) > kForensicThreshold) note += tr(" Too few to reach p ≤ %1: select at least %2.").arg(kForensicThreshold).arg(int(1.0 / kForensicThreshold));
+  if (1.0 / (n + 1) > kForensicLevel) note += tr(" Too few to reach p ≤ %1: select at least %2.").arg(kForensicLevel).arg(int(1.0 / kForensicLevel));
   nullNote_->setText(note);
 }
 
@@ -567,7 +569,7 @@ void ForensicsView::showResults(const nlohmann::json& results, const std::string
     auto* verdict = new QLabel(forensicVerdict(r, teacher), box);
     verdict->setObjectName(QStringLiteral("verdict_%1").arg(test));
     verdict->setWordWrap(true);
-    const bool copy = !r.contains("skipped") && r.value("p_value", 1.0) <= kForensicThreshold;
+    const bool copy = !r.contains("skipped") && r.value("p_value", 1.0) <= kForensicLevel;
     verdict->setStyleSheet(copy ? QStringLiteral("font-weight: bold; color: #b71c1c")
                                 : QStringLiteral("font-weight: bold"));
     auto* details = new QLabel(forensicDetails(r), box);

@@ -6,6 +6,7 @@
 // what each was computed from (the tests run together, inputs, seed, null runs,
 // data), so a reader can re-check the claim.
 #include "core/export/table_data.h"
+#include "core/forensics/forensic_verdict.h"
 #include "core/store/run_store.h"
 
 #include <cstdint>
@@ -15,8 +16,6 @@
 
 namespace distillery {
 
-// The level the verdict calls a copy at: p <= 0.01.
-inline constexpr double kForensicLevel = 0.01;
 
 // Results naming one of the runs ("run:ID") as suspect or reference, oldest first.
 std::vector<ForensicResult> forensicResultsOfRuns(RunStore& store, const std::vector<int64_t>& run_ids);
