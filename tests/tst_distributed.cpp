@@ -20,6 +20,7 @@
 #include <fstream>
 
 using namespace distillery;
+using namespace testsupport;
 
 namespace {
 
@@ -235,8 +236,9 @@ private Q_SLOTS:
   // ---- failure ------------------------------------------------------------------------
 
   void killedRankEndsTheRunAndResumeFinishesIt() {
-    // Long enough to kill mid-run: 600 samples, batch 4, 4 epochs = 600 steps, a checkpoint every 40.
-    auto j = trainConfig(data_, 4, 4);
+    // Long enough to kill mid-run (progress lines come once a second): 600
+    // samples, batch 2, 10 epochs = 3000 steps, a checkpoint every 40.
+    auto j = trainConfig(data_, 2, 10);
     j["model"] = {{"zoo", "mlp"}, {"hidden", {256, 256}}};
     j["checkpoint_every"] = 40;
     j["distributed"] = {{"world_size", 2}, {"timeout_s", 10}};
@@ -292,7 +294,7 @@ private Q_SLOTS:
     QVERIFY2(resumed.err.contains("resumed at step"), qPrintable(resumed.err));
     RunStore store(db.toStdString());
     QCOMPARE(int(store.run(id)->status), int(RunStatus::Finished));
-    QCOMPARE(store.run(id)->summary.value("steps", 0), 600);
+    QCOMPARE(store.run(id)->summary.value("steps", 0), 3000);
   }
 };
 

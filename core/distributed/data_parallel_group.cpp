@@ -25,12 +25,17 @@ constexpr int64_t kBucketBytes = 25 << 20;
 
 std::string heartbeatKey(int rank) { return "distillery/heartbeat/" + std::to_string(rank); }
 
-c10::intrusive_ptr<c10d::TCPStore> storeClient(const RankEnvironment& env, bool server, std::chrono::milliseconds timeout) {
+// A rank's own connection joins the rendezvous (counted by the server, which
+// waits for all of them); the heartbeat's and the probe's do not.
+c10::intrusive_ptr<c10d::TCPStore> storeClient(const RankEnvironment& env, bool join, std::chrono::milliseconds timeout) {
+  const bool server = join && env.rank == 0;
   c10d::TCPStoreOptions o;
   o.port = uint16_t(env.master_port);
   o.isServer = server;
-  o.numWorkers = server ? c10::optional<std::size_t>(env.world_size) : c10::nullopt;
-  o.waitWorkers = server; // the server waits until every rank has connected
+  // A joining client counts itself only when it knows numWorkers; the server
+  // waits for the count, and past the timeout goes on without a word.
+  o.numWorkers = join ? c10::optional<std::size_t>(env.world_size) : c10::nullopt;
+  o.waitWorkers = join;
   o.timeout = timeout;
   return c10::make_intrusive<c10d::TCPStore>(env.master_addr, o);
 }
@@ -75,7 +80,7 @@ std::unique_ptr<DataParallelGroup> DataParallelGroup::join(const DistributedConf
   const auto timeout = std::chrono::milliseconds(int64_t(config.timeout_s * 1000));
   const std::string master = env.master_addr + ":" + std::to_string(env.master_port);
   try {
-    g->impl_->store = storeClient(env, env.rank == 0, timeout);
+    g->impl_->store = storeClient(env, true, timeout);
   } catch (const std::exception& e) {
     if (env.rank == 0)
       throw DistilleryError("distributed: rank 0 could not host the rendezvous at " + master + " (MASTER_ADDR/MASTER_PORT) " +
