@@ -245,7 +245,9 @@ private Q_SLOTS:
     const QString cfg = dir_.path() + "/kill.json", db = dir_.path() + "/kill.sqlite";
     writeJson(cfg, j);
     QProcess launch;
-    launch.setProcessEnvironment(cliEnvironment());
+    QProcessEnvironment env = cliEnvironment();
+    env.insert(QStringLiteral("TMPDIR"), dir_.path()); // the failed rank's log stays in the test's folder
+    launch.setProcessEnvironment(env);
     launch.start(QStringLiteral(DISTILLERY_CLI), {"launch", "--nproc", "2", cfg, "--db", db});
     QVERIFY(launch.waitForStarted());
     QString err;

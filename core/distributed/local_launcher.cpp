@@ -164,15 +164,15 @@ int launchLocalRanks(const LaunchPlan& plan) {
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
 
+  if (failed < 0 || g_interrupts > 0) { // the logs are kept when a rank failed
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
   if (g_interrupts > 0) {
     std::cerr << "launch: interrupted; rank 0 " << describeExit(status[0]) << "\n";
     return 130;
   }
-  if (failed < 0) {
-    std::error_code ec;
-    fs::remove_all(dir, ec);
-    return 0;
-  }
+  if (failed < 0) return 0;
   std::string message = "error: launch: rank " + std::to_string(failed) + " failed: it " +
                         describeExit(status[size_t(failed)]);
   for (int r = 0; r < plan.nproc; ++r)
