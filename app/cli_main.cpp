@@ -2,6 +2,7 @@
 #include "core/store/resume_check.h"
 #include "core/training/engine.h"
 #include "core/base/errors.h"
+#include "core/distributed/local_launcher.h"
 // exports (issue 3): tables, charts, reports
 #include "core/export/chart_file_export.h"
 #include "core/export/cost_chart.h"
@@ -188,6 +189,10 @@ int cmdRun(const std::string& config_path, bool use_default, bool baseline, cons
   }
   if (outcome.kind == RunOutcome::Kind::Failed) {
     std::cerr << "error: run " << id << " failed: " << outcome.message << "\n";
+    return 1;
+  }
+  if (outcome.kind == RunOutcome::Kind::Interrupted) { // a data-parallel rank was lost
+    std::cerr << "error: run " << id << " interrupted: " << outcome.message << "\n";
     return 1;
   }
   if (outcome.kind == RunOutcome::Kind::Cancelled) {
@@ -645,6 +650,45 @@ int cmdExport(const std::string& db, int64_t id, const std::string& out_path) {
   return 0;
 }
 
+// `launch --nproc N CONFIG` (or `--resume ID`): N local ranks of this program
+// (core/distributed/local_launcher.h). The config's distributed.world_size is
+// N when it leaves it out, and must be N otherwise.
+int cmdLaunch(const std::string& db, int nproc, const std::string& config_path, int64_t resume_id) {
+  if (nproc < 1) throw ConfigError("--nproc", "needs at least 1 rank, got " + std::to_string(nproc));
+  LaunchPlan plan;
+  plan.nproc = nproc;
+  plan.store = resolveStorePath(db);
+  RunConfig config;
+  if (resume_id > 0) {
+    RunStore store(plan.store);
+    const auto record = store.run(resume_id);
+    if (!record) throw ConfigError("--resume", "run " + std::to_string(resume_id) + " does not exist in " + plan.store);
+    config = RunConfig::fromJsonText(record->config_json);
+    if (config.distributed.world_size != nproc)
+      throw ConfigError("--nproc", "run " + std::to_string(resume_id) + " trained on " +
+                                       std::to_string(config.distributed.world_size) +
+                                       " ranks; resume it with the same world size, --nproc " +
+                                       std::to_string(config.distributed.world_size));
+    plan.resume_run = resume_id;
+  } else {
+    if (config_path.empty()) throw ConfigError("CONFIG", "launch needs a CONFIG.json (or --resume ID)");
+    config = RunConfig::fromJsonFile(config_path);
+    if (config.distributed.world_size == 1) config.distributed.world_size = nproc;
+    if (config.distributed.world_size != nproc)
+      throw ConfigError("distributed.world_size", "is " + std::to_string(config.distributed.world_size) +
+                                                      ", but --nproc starts " + std::to_string(nproc) + " ranks");
+    // Fails early, in one process, what would fail in every rank.
+    RunStore store(plan.store);
+    preflightRun(config, &store);
+  }
+  plan.config_json = config.toJson().dump(2);
+  plan.grace_s = config.distributed.timeout_s + 15.0;
+  std::error_code ec;
+  plan.exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec) throw DistilleryError("launch: cannot find this program's path: " + ec.message());
+  return launchLocalRanks(plan);
+}
+
 int cmdResume(const std::string& db, int64_t id) {
   RunStore store(resolveStorePath(db));
   StopToken stop;
@@ -662,6 +706,10 @@ int cmdResume(const std::string& db, int64_t id) {
   }
   if (outcome.kind == RunOutcome::Kind::Failed) {
     std::cerr << "error: run " << id << " could not be resumed: " << outcome.message << "\n";
+    return 1;
+  }
+  if (outcome.kind == RunOutcome::Kind::Interrupted) {
+    std::cerr << "error: run " << id << " interrupted: " << outcome.message << "\n";
     return 1;
   }
   if (outcome.kind == RunOutcome::Kind::Cancelled) return 130;
@@ -1022,6 +1070,13 @@ int main(int argc, char** argv) {
   export_model->add_option("id", id, "Run id")->required();
   export_model->add_option("--out", export_out, "TorchScript file to write (.pt)")->required();
   export_model->add_option("--db", db, "Run store");
+  int launch_nproc = 0;
+  int64_t launch_resume = 0;
+  auto* launch = app.add_subcommand("launch", "Run a config data-parallel on N local rank processes (docs/distributed.md)");
+  launch->add_option("config", config_path, "Run config (JSON)");
+  launch->add_option("--nproc", launch_nproc, "Number of ranks (processes) on this machine")->required();
+  launch->add_option("--resume", launch_resume, "Resume this interrupted run on the same number of ranks instead");
+  launch->add_option("--db", db, "Run store");
   auto* resume = app.add_subcommand("resume", "Continue a cancelled, interrupted or failed run from its last checkpoint");
   resume->add_option("id", id, "Run id")->required();
   resume->add_option("--db", db, "Run store");
@@ -1117,6 +1172,7 @@ int main(int argc, char** argv) {
     if (*methods) return cmdMethods(json);
     if (*export_model) return cmdExport(db, id, export_out);
     if (*resume) return cmdResume(db, id);
+    if (*launch) return cmdLaunch(db, launch_nproc, config_path, launch_resume);
     if (*model_card) return cmdModelCard(card_args);
     if (*serve) return cmdServe(db, serve_args);
     if (*audit_log) return cmdAuditLog(audit_args);

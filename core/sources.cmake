@@ -21,6 +21,10 @@ set(DISTILLERY_BASE_SOURCES
   config/api_teacher_config.cpp
   config/config_reader.cpp
   config/data_config.cpp
+  config/distributed_config.cpp
+  # distributed/ (issue 19: data-parallel ranks)
+  distributed/local_launcher.cpp
+  distributed/rank_environment.cpp
   config/gpt_spec.cpp
   config/lm_config.cpp
   config/model_spec.cpp
@@ -132,6 +136,8 @@ set(DISTILLERY_ENGINE_SOURCES
   methods/method_losses.cpp
   methods/teacher_output_cache.cpp
   methods/transfer_set.cpp
+  # distributed/ (issue 19: c10d process group)
+  distributed/data_parallel_group.cpp
   # training/
   training/checkpoint_capture.cpp
   training/classification_metrics.cpp

@@ -4,7 +4,7 @@
 # check (packaging/check_deb.sh) compares these lists with `distillery-cli
 # COMMAND --help`, so a new command or option without completion fails CI.
 
-_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve audit-log forensics watermark-test"
+_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve audit-log forensics watermark-test launch"
 
 # The options of one command (the top-level options for "").
 _distillery_cli_options() {
@@ -27,6 +27,7 @@ _distillery_cli_options() {
     methods) echo "--help --json" ;;
     export) echo "--help --out --db" ;;
     resume) echo "--help --db" ;;
+    launch) echo "--help --nproc --resume --db" ;;
     model-card) echo "--help --teacher --shape --classes --device --no-latency --json" ;;
     serve) echo "--help --config --port --host --db" ;;
     audit-log) echo "--help --data --dataset --delta --json" ;;
@@ -63,7 +64,7 @@ _distillery_cli() {
     --dataset) mapfile -t COMPREPLY < <(compgen -W "fashion-mnist mnist" -- "${cur}"); return ;;
     --runs | --metric | --metrics | --parallel | --prompt | --tokens | --temperature | --seed | --smoothing | \
     --x-min | --x-max | --y-min | --y-max | --dpi | --width-in | --height-in | --title | --shape | --classes | \
-    --port | --host | --delta | --key | --gamma | --context | --samples | --length)
+    --port | --host | --delta | --key | --gamma | --context | --samples | --length | --nproc | --resume)
       COMPREPLY=(); return ;;
   esac
 
@@ -77,7 +78,7 @@ _distillery_cli() {
   fi
   # Positional arguments: config and sweep files, .pt models (serve: a run id or a .pt file).
   case "${command}" in
-    run | sweep) mapfile -t COMPREPLY < <(compgen -f -X '!*.json' -- "${cur}"); compopt -o plusdirs 2>/dev/null ;;
+    run | sweep | launch) mapfile -t COMPREPLY < <(compgen -f -X '!*.json' -- "${cur}"); compopt -o plusdirs 2>/dev/null ;;
     model-card | serve | audit-log) mapfile -t COMPREPLY < <(compgen -f -- "${cur}") ;;
     *) COMPREPLY=() ;;
   esac

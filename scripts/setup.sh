@@ -35,6 +35,8 @@ DISTILLERY_APP_PACKAGES=(
   libsqlite3-dev nlohmann-json3-dev libcli11-dev zlib1g-dev
   # the teacher server (distillery-cli serve): HTTP through cpp-httplib
   libcpp-httplib-dev
+  # data-parallel runs (core/distributed/): the headers of Gloo, the collectives behind c10d's ProcessGroupGloo
+  libgloo-dev
   # image-folder datasets: PNG and JPEG decoding
   libpng-dev libjpeg62-turbo-dev
   # the default run's data: /usr/share/datasets/fashion-mnist

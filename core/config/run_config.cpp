@@ -160,6 +160,15 @@ RunConfig RunConfig::fromJson(const nlohmann::json& json) {
   c.checkpoint_minutes = r.number("checkpoint_minutes", c.checkpoint_minutes, 0.0, 1e6);
   c.precision = r.oneOf("precision", c.precision, {"fp32", "bf16"});
   c.record_points = r.boolean("record_points", c.record_points);
+  if (r.has("distributed")) {
+    c.distributed = distributedConfigFromJson(r.object("distributed"));
+    // Not yet: the LM loop has no data-parallel step, and every rank would buy an API teacher's answers.
+    if (c.distributed.enabled() && c.isLm())
+      throw ConfigError("distributed.world_size", "language-model runs are not data-parallel yet; use 1");
+    if (c.distributed.enabled() && c.hasApiTeacher())
+      throw ConfigError("distributed.world_size", "runs with an API teacher are not data-parallel (each rank would buy "
+                                                  "the answers); use 1");
+  }
   if (r.has("transfer")) {
     c.transfer = readTransfer(r.object("transfer"));
     if (!c.isDistill() && c.transfer.labelsHidden())
@@ -264,6 +273,7 @@ nlohmann::json RunConfig::toJson() const {
   j["checkpoint_minutes"] = checkpoint_minutes;
   j["precision"] = precision;
   j["record_points"] = record_points;
+  if (distributed.enabled()) j["distributed"] = distillery::toJson(distributed);
   if (isDistill()) {
     nlohmann::json tc = {{"enabled", teacher_cache.enabled}, {"fp16", teacher_cache.fp16}, {"topk", teacher_cache.topk}};
     if (!teacher_cache.dir.empty()) tc["dir"] = teacher_cache.dir;

@@ -3,6 +3,7 @@
 // with the run. Parsing checks every field and names the one at fault.
 #include "core/config/api_teacher_config.h" // ApiTeacherConfig, QueryConfig: teachers behind an HTTP API
 #include "core/config/data_config.h"  // DataConfig: the "data" object
+#include "core/config/distributed_config.h" // DistributedConfig: data-parallel ranks
 #include "core/config/lm_config.h"    // task "lm": corpus, GPT teacher and student, steps
 #include "core/config/model_spec.h"   // ModelSpec: student, model, zoo teacher
 #include "core/config/optim_config.h" // OptimConfig
@@ -99,6 +100,9 @@ struct RunConfig {
   std::string precision = "fp32";
   // false: store no curve points, only the summary and log (and skip observers' points).
   bool record_points = true;
+
+  // Data-parallel training on world_size ranks (docs/distributed.md); written only when world_size > 1.
+  DistributedConfig distributed;
 
   LmConfig lm;                 // task "lm" only: corpus, GPT teacher/student, steps (lm_config.h)
 

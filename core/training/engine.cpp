@@ -27,6 +27,9 @@
 #include "core/training/teacher_sources.h"
 #include "core/training/trainer.h"
 #include "core/base/version.h"
+#include "core/distributed/data_parallel_group.h"
+#include "core/distributed/rank_environment.h"
+#include "core/distributed/rank_lost_error.h"
 
 #include <chrono>
 #include <cstdio>
@@ -40,6 +43,7 @@ std::string toString(RunOutcome::Kind kind) {
   case RunOutcome::Kind::Cancelled: return "cancelled";
   case RunOutcome::Kind::Failed: return "failed";
   case RunOutcome::Kind::Diverged: return "diverged";
+  case RunOutcome::Kind::Interrupted: return "interrupted";
   }
   return "failed";
 }
@@ -50,6 +54,7 @@ RunStatus storedStatus(RunOutcome::Kind kind) {
   case RunOutcome::Kind::Cancelled: return RunStatus::Cancelled;
   case RunOutcome::Kind::Failed: return RunStatus::Failed;
   case RunOutcome::Kind::Diverged: return RunStatus::Diverged;
+  case RunOutcome::Kind::Interrupted: return RunStatus::Interrupted;
   }
   return RunStatus::Failed;
 }
@@ -77,6 +82,7 @@ public:
     }
     device_ = resolveDevice(config_.device);
     log("info", "device " + device_.str() + ", LibTorch " + libtorchVersion());
+    if (config_.distributed.enabled()) joinRanks();
     data_ = loadDataset(config_.data, config_.seed);
     log("info", "dataset " + data_.name + " from " + data_.path + ": " + std::to_string(data_.train.size()) +
                     " train, " + std::to_string(data_.val.size()) + " val, " + std::to_string(data_.test.size()) +
@@ -103,6 +109,17 @@ public:
 private:
   void log(const std::string& level, const std::string& message) { recorder_.log(level, message); }
 
+  // Data-parallel: this process is one rank of config.distributed.world_size.
+  void joinRanks() {
+    const RankEnvironment env = checkedRankEnvironment(config_.distributed.world_size);
+    group_ = DataParallelGroup::join(config_.distributed, env, device_);
+    const int n = group_->worldSize();
+    log("info", "data-parallel: rank " + std::to_string(env.rank) + " of " + std::to_string(n) + " (" +
+                    group_->backend() + ", master " + env.master_addr + ":" + std::to_string(env.master_port) +
+                    "); global batch " + std::to_string(config_.batch_size) + ", about " +
+                    std::to_string((config_.batch_size + n - 1) / n) + " per rank");
+  }
+
   TrainerSettings settingsFor(int epochs, int batch_size, const OptimConfig& optim) const {
     TrainerSettings s;
     s.epochs = epochs;
@@ -116,6 +133,7 @@ private:
     s.checkpoint_every = config_.checkpoint_every;
     s.checkpoint_seconds = 60.0 * config_.checkpoint_minutes;
     s.bf16_autocast = config_.precision == "bf16";
+    s.parallel = group_.get();
     return s;
   }
 
@@ -509,10 +527,13 @@ private:
     const auto started = std::chrono::steady_clock::now();
     // The fill is not part of the step budget: the bar holds at the student's start.
     progress_.report("teacher outputs", position, budget, 0.0, 0, 0);
+    // Data-parallel: rank 0 fills the entry, the others wait and then read it (one pass, not N).
+    if (group_ && !group_->isRoot()) group_->shareFromRoot("teacher cache", "");
     TeacherCacheOutcome got = cache.getOrCompute(key, rows, data_.num_classes, [&](int64_t begin, int64_t end) {
       if (stop_.stopRequested()) throw RunCancelled{};
       return predictLogits(teacher.model, student_data_.train.x.slice(0, begin, end), device_).to(torch::kCPU);
     });
+    if (group_ && group_->isRoot()) group_->shareFromRoot("teacher cache", "ready");
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     outputs.train_cache = got.entry;
     outputs.cache_queries = double(rows);
@@ -550,6 +571,7 @@ private:
   Dataset student_data_; // data_ with the transfer set as its training split
   int64_t teacher_steps_ = 0;
   const TrainingCheckpoint* resume_ = nullptr;
+  std::unique_ptr<DataParallelGroup> group_; // data-parallel runs only
 };
 
 } // namespace
@@ -577,13 +599,15 @@ RunOutcome executeFrom(RunStore& store, int64_t run_id, const RunConfig& config,
     } catch (const DivergedError& e) {
       outcome.kind = RunOutcome::Kind::Diverged;
       outcome.message = e.what();
+    } catch (const RankLostError& e) {
+      outcome.kind = RunOutcome::Kind::Interrupted;
+      outcome.message = e.what();
     } catch (const c10::Error& e) {
       outcome.message = e.what_without_backtrace();
     } catch (const std::exception& e) {
       outcome.message = e.what();
     }
-    if (outcome.kind == RunOutcome::Kind::Failed || outcome.kind == RunOutcome::Kind::Diverged)
-      execution.recorder().log("error", outcome.message);
+    if (outcome.failed()) execution.recorder().log("error", outcome.message);
     execution.recorder().flush(true);
   } catch (const std::exception& e) {
     // The store itself failed (or the execution could not even start).

@@ -18,12 +18,13 @@ namespace distillery {
 class RunStore;
 
 struct RunOutcome {
-  enum class Kind { Success, Cancelled, Failed, Diverged };
+  // Interrupted: a data-parallel rank was lost (core/distributed/); resumable.
+  enum class Kind { Success, Cancelled, Failed, Diverged, Interrupted };
   Kind kind = Kind::Failed;
   std::string message;
   int64_t run_id = 0;
   nlohmann::json summary = nlohmann::json::object();
-  bool failed() const { return kind == Kind::Failed || kind == Kind::Diverged; }
+  bool failed() const { return kind == Kind::Failed || kind == Kind::Diverged || kind == Kind::Interrupted; }
 };
 
 std::string toString(RunOutcome::Kind kind);

@@ -94,7 +94,10 @@ public:
     setUpTeacherCache();
     if (data_.augment.any()) augmenter_.emplace(data_.augment, data_.paddingFill(), s_.seed);
     int64_t first_epoch = 0, first_batch = 0;
-    if (s_.resume) restore(*s_.resume, first_epoch, first_batch);
+    const TrainingCheckpoint* resume = s_.parallel ? shareResume() : s_.resume;
+    if (resume) restore(*resume, first_epoch, first_batch);
+    // Every rank starts from rank 0's weights (a resumed one from the same checkpoint anyway).
+    if (s_.parallel) s_.parallel->broadcastFromRoot(moduleTensors());
     window_start_ = last_checkpoint_ = std::chrono::steady_clock::now();
     for (int epoch = int(first_epoch); epoch < s_.epochs && !result_.cancelled; ++epoch) {
       runEpoch(epoch, epoch == first_epoch ? first_batch : 0);
@@ -103,6 +106,7 @@ public:
       if (s_.checkpoint_every == 0) checkpoint();
     }
     keepSelectedWeights();
+    if (s_.parallel && !result_.cancelled) finishRanks();
     result_.cost = cost_;
     result_.wall_s = secondsSinceStart();
     t_.recorder_.flush(true);
@@ -110,10 +114,30 @@ public:
   }
 
 private:
+  bool isRoot() const { return !s_.parallel || s_.parallel->isRoot(); }
+
+  // The checkpoint to resume from is rank 0's: the other ranks never read the store.
+  const TrainingCheckpoint* shareResume() {
+    const std::string bytes = s_.parallel->shareFromRoot("resume", s_.resume ? encodeCheckpoint(*s_.resume) : "");
+    if (bytes.empty()) return nullptr;
+    if (!isRoot()) shared_resume_ = decodeCheckpoint(bytes, "rank 0's checkpoint");
+    return isRoot() ? s_.resume : &*shared_resume_;
+  }
+
+  std::vector<torch::Tensor> moduleTensors() const {
+    std::vector<torch::Tensor> all;
+    for (const torch::nn::Module* m : trained_modules_) {
+      for (const auto& t : m->parameters()) all.push_back(t);
+      for (const auto& t : m->buffers()) all.push_back(t);
+    }
+    return all;
+  }
+
   double secondsSinceStart() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t_.start_).count();
   }
   void record(const std::string& metric, double value) {
+    if (!isRoot()) return;
     t_.recorder_.add(metricPointAt(cost_, secondsSinceStart(), metric, value));
   }
 
@@ -163,6 +187,7 @@ private:
     if (distiller_)
       for (const auto& p : distiller_->parameters()) params.push_back(p);
     optimizer_ = makeOptimizer(params, s_.optim);
+    params_ = params;
     extra_flops_ = distiller_ ? distiller_->flopsPerSample() : 0.0;
   }
 
@@ -216,13 +241,16 @@ private:
   void runEpoch(int epoch, int64_t first_batch) {
     auto perm = epochOrder(epoch);
     for (int64_t b = first_batch; b < steps_per_epoch_; ++b) {
-      if (t_.stop_.stopRequested()) {
+      // Ranks stop at the same step: the one after any rank saw the request.
+      if (s_.parallel ? stop_agreed_ : t_.stop_.stopRequested()) {
         result_.cancelled = true;
         checkpoint(); // a consistent state between two steps: resume continues from here
         return;
       }
       auto idx = perm.slice(0, b * s_.batch_size, std::min(n_, (b + 1) * s_.batch_size));
-      trainStep(idx);
+      const double global_batch = double(idx.size(0));
+      if (s_.parallel) idx = idx.slice(0, s_.parallel->rank(), idx.size(0), s_.parallel->worldSize());
+      trainStep(idx, global_batch);
       cost_.epoch = epoch + double(b + 1) / double(steps_per_epoch_);
       afterStep(b + 1 == steps_per_epoch_, b + 1);
     }
@@ -254,11 +282,20 @@ private:
     cost_.flops += teacher_->flops_per_sample * batch;
   }
 
-  void trainStep(const torch::Tensor& idx) {
+  // idx: this rank's rows of the step's global batch of global_batch samples.
+  void trainStep(const torch::Tensor& idx, double global_batch) {
+    if (idx.size(0) == 0) { // a last batch smaller than the world: this rank only joins the reduction
+      optimizer_->zero_grad();
+      stop_agreed_ = s_.parallel->averageGradients(params_, 0.0, t_.stop_.stopRequested());
+      optimizer_->step();
+      countStep(global_batch);
+      return;
+    }
     auto x = data_.train.x.index_select(0, idx).to(device_, /*non_blocking=*/true);
     auto y = data_.train.y.index_select(0, idx).to(device_, /*non_blocking=*/true);
     if (augmenter_) x = augmenter_->apply(x, cost_.step); // teacher and student see the same batch
-    const double batch = double(idx.size(0));
+    // Counters count the global batch: every rank's work, as one rank would.
+    const double batch = global_batch;
     torch::Tensor teacher_logits, teacher_feature, student_feature;
     teacherOutputs(x, idx, batch, teacher_logits, teacher_feature);
     if (s_.labels_from_teacher) {
@@ -291,12 +328,19 @@ private:
     }
     optimizer_->zero_grad();
     loss.total.backward();
+    if (s_.parallel)
+      stop_agreed_ = s_.parallel->averageGradients(params_, double(idx.size(0)), t_.stop_.stopRequested());
     optimizer_->step();
 
+    countStep(batch);
+    local_samples_ += double(idx.size(0));
+    window_.add(loss.total, loss.soft, loss.hard, double(idx.size(0)));
+  }
+
+  void countStep(double batch) {
     ++cost_.step;
     cost_.samples += batch;
     cost_.flops += 3.0 * (model_flops_ + extra_flops_) * batch; // forward + backward ~ 3x forward
-    window_.add(loss.total, loss.soft, loss.hard, batch);
   }
 
   // Logging, mid-epoch validation, progress and checkpoints after step `batch_in_epoch` of an epoch.
@@ -326,10 +370,19 @@ private:
 
   void logWindow() {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start_).count();
-    record("train_loss", window_.meanTotal());
-    if (window_.hasSoft()) record("train_soft_loss", window_.meanSoft());
-    if (window_.hasHard()) record("train_hard_loss", window_.meanHard());
-    if (secs > 0) record("samples_per_s", window_.samples() / secs);
+    double total = window_.meanTotal(), soft = window_.hasSoft() ? window_.meanSoft() : 0.0,
+           hard = window_.hasHard() ? window_.meanHard() : 0.0, samples = window_.samples();
+    if (s_.parallel) { // the ranks' means weighted by their samples: the global batch's loss
+      auto sums = torch::tensor({total * samples, soft * samples, hard * samples, samples}, torch::kDouble);
+      s_.parallel->allReduceSum(sums);
+      samples = sums[3].item<double>();
+      const double w = samples > 0 ? 1.0 / samples : 0.0;
+      total = sums[0].item<double>() * w, soft = sums[1].item<double>() * w, hard = sums[2].item<double>() * w;
+    }
+    record("train_loss", total);
+    if (window_.hasSoft()) record("train_soft_loss", soft);
+    if (window_.hasHard()) record("train_hard_loss", hard);
+    if (secs > 0) record("samples_per_s", samples / secs);
     record("lr", lr_);
     window_.clear();
     window_start_ = std::chrono::steady_clock::now();
@@ -344,6 +397,7 @@ private:
   }
 
   void evaluate() {
+    if (!isRoot()) return; // the ranks hold the same weights: rank 0 measures for all
     if (data_.val.size() == 0) return; // no held-out data: nothing to measure or select on
     // Agreement is measured for every run that has a teacher, even one trained without it (method none).
     Trainer::Evaluation e = t_.evaluate(model_, data_.val, teacher_ ? teacher_->val_logits : torch::Tensor());
@@ -375,7 +429,7 @@ private:
 
   // A checkpoint holds everything the loop needs to continue at cost_.step.
   void checkpoint() {
-    if (!s_.on_checkpoint) return;
+    if (!s_.on_checkpoint || !isRoot()) return;
     last_checkpoint_ = std::chrono::steady_clock::now();
     t_.recorder_.flush(true);
     TrainingCheckpoint c = captureCheckpoint(cost_, secondsSinceStart(), lr_, total_, trained_modules_, *optimizer_,
@@ -388,6 +442,19 @@ private:
     c.best_test_agreement = result_.best_test_agreement;
     c.selected_step = result_.selected_step;
     s_.on_checkpoint(c);
+  }
+
+  // Every rank ends with rank 0's selected weights (only rank 0 validated), and
+  // the log says how the samples were shared.
+  void finishRanks() {
+    s_.parallel->broadcastFromRoot(moduleTensors());
+    auto shares = torch::zeros({s_.parallel->worldSize()}, torch::kDouble);
+    shares[s_.parallel->rank()] = local_samples_;
+    s_.parallel->allReduceSum(shares);
+    std::string text;
+    for (int64_t r = 0; r < shares.size(0); ++r) text += (r ? ", " : "") + std::to_string(int64_t(shares[r].item<double>()));
+    t_.recorder_.log("info", "data-parallel: samples trained per rank: " + text + " (of " +
+                                 std::to_string(int64_t(shares.sum().item<double>())) + ")");
   }
 
   void keepSelectedWeights() {
@@ -419,6 +486,10 @@ private:
   double extra_flops_ = 0.0;
   std::vector<torch::nn::Module*> trained_modules_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
+  std::vector<torch::Tensor> params_; // what the optimiser trains: the gradients the ranks average
+  double local_samples_ = 0.0;        // data-parallel: the rows this rank trained on
+  bool stop_agreed_ = false;          // data-parallel: some rank was asked to stop at the last step
+  std::optional<TrainingCheckpoint> shared_resume_; // ranks > 0: rank 0's checkpoint
   std::optional<BatchAugmenter> augmenter_;
   CostCounters& cost_ = t_.cost_;
   TrainerResult result_;

@@ -10,6 +10,7 @@
 #include "core/store/run_recorder.h"
 #include "core/base/stop_token.h"
 #include "core/methods/teacher_output_cache.h"
+#include "core/distributed/data_parallel_group.h"
 
 #include <torch/torch.h>
 
@@ -81,6 +82,10 @@ struct TrainerSettings {
   // again for finished epochs on resume, where it must replay, not buy.
   int64_t epoch_samples = 0;
   std::function<torch::Tensor(int epoch, CostCounters& cost)> epoch_rows;
+  // Data-parallel (docs/distributed.md): batch_size is the global batch; each
+  // rank trains on its strided shard of it, gradients are averaged over the
+  // global batch, and only rank 0 validates, records and checkpoints.
+  DataParallelGroup* parallel = nullptr;
 };
 
 struct TrainerResult {

@@ -1,0 +1,31 @@
+#pragma once
+// `distillery-cli launch`: N rank processes of distillery-cli on this machine,
+// meeting at 127.0.0.1 on a free port. Rank 0 runs the run in the store and
+// its output streams through; the others train in scratch stores under a
+// temporary folder (their logs there too). Ctrl-C reaches every rank; when a
+// rank fails, the others get the run's timeout to end on their own, then are
+// stopped, and the launcher names the rank that failed first. Torch-free.
+#include <string>
+#include <vector>
+
+namespace distillery {
+
+struct LaunchPlan {
+  int nproc = 2;
+  std::string exe;          // distillery-cli itself
+  std::string store;        // rank 0's store (--db)
+  // Rank 0 runs `run <config> --db <store>`, or `resume <id>` when resume_run > 0;
+  // the others `run <config> --db <scratch store>`.
+  std::string config_json;  // the run's config, world_size set
+  long long resume_run = 0;
+  double grace_s = 75.0;    // after a rank fails, how long the others may take to end
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int freeLoopbackPort();
+
+// Runs the ranks to their end. Returns 0 when every rank succeeded, 130 when
+// the user interrupted them, else 1 with the failed rank named on stderr.
+int launchLocalRanks(const LaunchPlan& plan);
+
+} // namespace distillery
