@@ -1061,9 +1061,10 @@ int cmdForensicsRoc(const std::string& db, const ForensicsRocArgs& a) {
       if (q > 0) decided.push_back(q);
     std::sort(decided.begin(), decided.end());
     std::string queries = "-";
-    // The median over every positive, undecided ones counted as never (infinite).
+    // The (upper) median over every positive, undecided ones counted as never:
+    // the queries by which more than half of the positives are decided.
     if (!r.queries_for_decision.empty() && 2 * decided.size() > r.queries_for_decision.size())
-      queries = std::to_string(decided[(r.queries_for_decision.size() - 1) / 2]);
+      queries = std::to_string(decided[r.queries_for_decision.size() / 2]);
     else if (!r.queries_for_decision.empty())
       queries = "never";
     std::cout << std::left << std::setw(12) << toString(r.test) << std::setw(20) << r.kind << std::right

@@ -31,9 +31,7 @@ _distillery_cli_options() {
     serve) echo "--help --config --port --host --db" ;;
     audit-log) echo "--help --data --dataset --delta --json" ;;
     forensics) echo "--help --suspect --teacher --null --tests --confer-with --confer-against --inputs --seed --json --db" ;;
-    forensics-roc)
-      echo "--help --teacher --null --negatives --positives --confer-with --confer-against --tests --inputs --seed" \
-           "--json --db" ;;
+    forensics-roc) echo "--help --teacher --null --negatives --positives --confer-with --confer-against --tests --inputs --seed --json --db" ;;
     watermark-test)
       echo "--help --suspect --key --gamma --context --samples --length --temperature --seed --open-weights --text" \
            "--json --db" ;;

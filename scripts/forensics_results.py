@@ -154,7 +154,7 @@ def roc_part(args, out_dir):
     # API clones, one defense at a time: the server and one clone, so two processes.
     # A soft-label attacker (kd on the answers) for every probability mode, hard_label for
     # the label-only API; in-distribution queries (the task's training images).
-    budget = 3000 if args.quick else 6000
+    budget = 3000 if args.quick else 5000
     clones = {}
     for name, label, output in defenses:
         attacker = {"name": "hard_label", "alpha": 1.0} if output["mode"] == "label" else \
@@ -238,12 +238,9 @@ def roc_part(args, out_dir):
     harness_s = time.time() - t0
     wall = time.time() - started
 
-    # What each model is, for the page: accuracy and agreement with the teacher.
-    show = {}
-    for rid in [teacher] + null + negatives + [i for ids in method_ids.values() for i in ids] + \
-            [i for ids in clones.values() for i in ids] + follower_ids + refuser_ids:
-        s = json.loads(run([args.cli, "show", str(rid), "--json", "--db", db], env).stdout)
-        show[rid] = {"name": s.get("name") or s.get("run", {}).get("name"), "summary": s.get("summary", {})}
+    # What each model is, for the page: accuracy and agreement with the teacher (one listing).
+    listed = {r["id"]: r for r in json.loads(run([args.cli, "runs", "--json", "--db", db], env).stdout)}
+    show = {rid: {"name": r.get("name"), "summary": r.get("summary") or {}} for rid, r in listed.items()}
     saved = {"teacher": teacher, "null": null, "negatives": negatives, "archs": [a[0] for a in ARCHS],
              "seeds": seeds, "methods": method_ids, "clones": clones, "followers": follower_ids, "refusers": refuser_ids,
              "defenses": [[n, l, o] for n, l, o in defenses], "budget": budget, "data": DATA,
@@ -265,7 +262,7 @@ def median_queries(row):
     if not q:
         return "-"
     ranked = sorted(x if x > 0 else float("inf") for x in q)
-    m = ranked[(len(ranked) - 1) // 2]
+    m = ranked[len(ranked) // 2]  # the upper median: more than half are decided by then
     return "never" if m == float("inf") else str(int(m))
 
 
@@ -322,8 +319,9 @@ def write_roc(out_dir):
              "", "Each cell: **AUC / TPR at 1%% FPR / median queries for a decision (positives decided)**. AUC and "
              "TPR over the %d positives of the column against the %d held-out negatives; TPR at 1%% FPR with %d "
              "negatives means above every negative. Queries: the smallest prefix of the probe (%s) at which the "
-             "positive's p-value against the %d-model null reaches its floor 1/%d = %.3f; \"never\" when most "
-             "positives do not get there within %d." %
+             "positive's p-value against the %d-model null reaches its floor 1/%d = %.3f, the upper median over "
+             "the column's positives (by then more than half are decided); \"never\" when half or more do not get "
+             "there within %d." %
              (len(next(iter(s["methods"].values()))), neg_n, neg_n, ", ".join(map(str, h["ladder"])), null_n,
               null_n + 1, 1.0 / (null_n + 1), inputs), ""]
     method_kinds = list(s["methods"].keys())
@@ -365,6 +363,9 @@ def write_roc(out_dir):
             lines.append("| %s | %s | %s | %s |" % (title, t, n, " | ".join(cell(vrows.get((t, k))) for k in pooled_kinds)))
     lines.append("")
     lines += reading(s, rows, tests, method_kinds, api_kinds, labels)
+    notes = os.path.join(out_dir, "roc-notes.md")
+    if os.path.exists(notes):  # what we read in the figures, written by hand after a run
+        lines += [""] + open(notes).read().strip("\n").splitlines()
     lines += ["", "```sh", "/usr/bin/python3 scripts/forensics_results.py --parts roc",
               "distillery-cli " + s["command"], "```", "",
               "Wall time %.0f min on this machine's 2 cores (two runs at a time, one thread each): %.0f min training "

@@ -745,7 +745,7 @@ void TestForensics::cliForensicsRocRefusesNamingTheOption() {
           QStringLiteral("--null"), QStringLiteral("distilled from the teacher"));
   refused(roc(null, negatives, QStringLiteral("kd=") + QString::number(s.null[0])), QStringLiteral("--positives"),
           QStringLiteral("already given as --null"));
-  refused(roc(QString(), negatives, kd), QStringLiteral("--null"), QStringLiteral("independent"));
+  refused(roc(QString(), negatives, kd), QStringLiteral("--null"), QStringLiteral("empty"));
   refused(roc(null, negatives, joined(s.kd)), QStringLiteral("--positives"), QStringLiteral("KIND=IDS"));
   refused(roc(null, negatives, QStringLiteral("kd=") + QString::number(s.teacher)), QStringLiteral("--positives"),
           QStringLiteral("already given as --teacher"));
