@@ -76,6 +76,7 @@ class Runs:
         self.index_path = os.path.join(work, "runs.json")
         self.ids = json.load(open(self.index_path)) if keep and os.path.exists(self.index_path) else {}
         self.lock = threading.Lock()
+        self.trained = 0  # runs trained by this invocation (--keep reuses the others)
         self.pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
 
     def train(self, cfg):
@@ -93,6 +94,7 @@ class Runs:
         print("  %-40s run %4d  %5.1f s  test acc %s" % (name, rid, time.time() - t0, acc[-1] if acc else "?"),
               flush=True)
         with self.lock:
+            self.trained += 1
             self.ids[name] = rid
             json.dump(self.ids, open(self.index_path, "w"), indent=1)
         return rid
@@ -196,7 +198,13 @@ def roc_part(args, out_dir):
     method_ids = {m: [f.result() for f in fs] for m, fs in students.items()}
     follower_ids, refuser_ids = [f.result() for f in followers], [f.result() for f in refusers]
     train_s = time.time() - started
-    print("trained in %.0f s" % train_s, flush=True)
+    print("trained %d runs in %.0f s" % (runs.trained, train_s), flush=True)
+    # With --keep the training happened in an earlier invocation: its wall time is the page's.
+    timing = os.path.join(args.work, "training-time.json")
+    if runs.trained or not os.path.exists(timing):
+        json.dump({"train_s": train_s, "trained": runs.trained}, open(timing, "w"))
+    else:
+        train_s = json.load(open(timing))["train_s"]
 
     # The harness, through the app's own command: the table per kind, then the same tests
     # on the students and the clones pooled, with the fingerprint filter and with more inputs.
@@ -224,7 +232,21 @@ def roc_part(args, out_dir):
     kinds = dict(method_ids)
     kinds.update({"api:" + n: ids for n, ids in clones.items()})
     t0 = time.time()
-    main_table = harness(100, kinds)
+    # A suspect that can only be asked through a label-only API (its owner serves it so):
+    # the kd students, each behind a label-mode server of its own. SAC-m needs probabilities.
+    servers = []
+    try:
+        for i, rid in enumerate(method_ids["kd"]):
+            config = os.path.join(args.work, "serve-suspect-%d.json" % i)
+            json.dump({"keys": [{"name": "investigator", "key": KEY, "budget": 10 ** 9, "rate_per_s": 10 ** 6,
+                                 "burst": 10 ** 6}], "output": {"mode": "label"}, "threads": 1,
+                       "log": os.path.join(args.work, "serve-suspect-%d.log.sqlite" % i)}, open(config, "w"))
+            servers.append(Server(args.cli, db, rid, config))
+        kinds["suspect:label-api"] = ["http://127.0.0.1:%d" % srv.port for srv in servers]
+        main_table = harness(100, kinds)
+    finally:
+        for srv in servers:
+            srv.stop()
     if "error" in main_table:
         sys.exit("forensics-roc failed: %s\n%s" % (main_table["command"], main_table["error"]))
     pooled = {"students": [i for ids in method_ids.values() for i in ids],
@@ -236,13 +258,13 @@ def roc_part(args, out_dir):
                 ("100 inputs, filter: 2 followers, 4 refusers", harness(100, pooled, follower_ids[:2], refuser_ids, "fingerprint")),
                 ("400 inputs", harness(400, pooled))]
     harness_s = time.time() - t0
-    wall = time.time() - started
+    wall = train_s + harness_s
 
     # What each model is, for the page: accuracy and agreement with the teacher (one listing).
     listed = {r["id"]: r for r in json.loads(run([args.cli, "runs", "--json", "--db", db], env).stdout)}
     show = {rid: {"name": r.get("name"), "summary": r.get("summary") or {}} for rid, r in listed.items()}
     saved = {"teacher": teacher, "null": null, "negatives": negatives, "archs": [a[0] for a in ARCHS],
-             "seeds": seeds, "methods": method_ids, "clones": clones, "followers": follower_ids, "refusers": refuser_ids,
+             "seeds": seeds, "methods": method_ids, "clones": clones, "label_api_suspects": method_ids["kd"], "followers": follower_ids, "refusers": refuser_ids,
              "defenses": [[n, l, o] for n, l, o in defenses], "budget": budget, "data": DATA,
              "harness": main_table, "variants": variants, "command": main_table["command"],
              "train_s": train_s, "harness_s": harness_s, "wall_s": wall, "quick": args.quick,
@@ -313,6 +335,10 @@ def write_roc(out_dir):
              "- **Positives by API:** clones distilled through the served teacher under each output mode and defense "
              "of `docs/results/api-defenses.md`: %d queries of the task's training images, `kd` (T = 1) on the "
              "answers, or `hard_label` for the label-only API; students cnn [8, 16] fc 64 and mlp [256]." % s["budget"],
+             ] + (["- **A suspect behind a label-only API:** the `kd` students (runs %s), each served by "
+                   "`distillery-cli serve` in label mode and given to `forensics-roc` as a URL: the last column of "
+                   "the second table." % ", ".join(map(str, s["label_api_suspects"]))]
+                  if s.get("label_api_suspects") else []) + [
              "- **Tests:** %d inputs per test and model (agreement: natural test images; SAC-m: CutMix pairs of test "
              "images; fingerprint: targeted PGD examples crafted on the teacher); seed 0. A test's statistic is "
              "oriented so that higher means closer to the teacher." % inputs,
@@ -326,14 +352,19 @@ def write_roc(out_dir):
               null_n + 1, 1.0 / (null_n + 1), inputs), ""]
     method_kinds = list(s["methods"].keys())
     api_kinds = ["api:" + n for n in s["clones"].keys()]
+    if any(k == "suspect:label-api" for _, k in rows):
+        api_kinds.append("suspect:label-api")
+    api_names = {"api:" + n: labels.get(n, n) for n in s["clones"]}
+    api_names["suspect:label-api"] = "*`kd` students asked through a label-only API*"
     for title, kinds, names in (("Students by method", method_kinds, {k: "`%s`" % k for k in method_kinds}),
-                                ("API clones by defense", api_kinds, {"api:" + n: labels.get(n, n) for n in s["clones"]})):
+                                ("API clones by defense", api_kinds, api_names)):
         lines += ["### %s" % title, "",
                   "| test | " + " | ".join(names[k] for k in kinds) + " |",
                   "| --- | " + " | ".join("---" for _ in kinds) + " |"]
         for t in tests:
             lines.append("| %s | %s |" % (t, " | ".join(cell(rows.get((t, k))) for k in kinds)))
-        ids_of = s["methods"] if title.startswith("Students") else {"api:" + n: v for n, v in s["clones"].items()}
+        ids_of = dict(s["methods"]) if title.startswith("Students") else {"api:" + n: v for n, v in s["clones"].items()}
+        ids_of["suspect:label-api"] = s.get("label_api_suspects", [])
         lines.append("| *test acc / agreement, %%* | %s |" % " | ".join(
             "%s / %s" % (acc(ids_of[k]), acc(ids_of[k], "test_agreement")) for k in kinds))
         lines.append("")
@@ -384,7 +415,10 @@ def reading(s, rows, tests, method_kinds, api_kinds, labels):
         weak = [k for k in method_kinds + api_kinds if rows.get((t, k)) and rows[(t, k)]["positives"] > 0
                 and rows[(t, k)]["auc"] < 0.99]
         skipped = [k for k in method_kinds + api_kinds if rows.get((t, k)) and rows[(t, k)]["positives"] == 0]
-        name = lambda k: labels.get(k[4:], k[4:]) + " (API)" if k.startswith("api:") else "`%s`" % k
+        def name(k):
+            if k == "suspect:label-api":
+                return "`kd` students asked through a label-only API"
+            return labels.get(k[4:], k[4:]) + " (API clone)" if k.startswith("api:") else "`%s`" % k
         text = "- **%s**: AUC >= 0.99 for %d of %d kinds" % (t, len(good), len(good) + len(weak))
         if weak:
             text += "; below for %s" % ", ".join("%s (%s)" % (name(k), fmt(rows[(t, k)]["auc"], 2)) for k in weak)
