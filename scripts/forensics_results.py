@@ -440,7 +440,7 @@ def assemble(out_dir, page):
     header = ["# Forensics (issue 18)", "",
               "Made by `/usr/bin/python3 scripts/forensics_results.py` (`--parts roc,watermark,haystack`; "
               "`--page-only` only joins the sections). Each section is written by its part to "
-              "`docs/results/forensics/` with its raw JSON: the classifier tests' ROC "
+              "`docs/results/forensics/` (the ROC and the haystack with their raw JSON): the classifier tests' ROC "
               "([roc.md](forensics/roc.md), this script), watermark radioactivity of language models "
               "([watermark.md](forensics/watermark.md), `scripts/watermark_results.py`) and the haystack "
               "([haystack.md](forensics/haystack.md), `scripts/haystack_results.py`).", ""]
@@ -470,6 +470,8 @@ def main():
         sys.exit("--parts: expected roc, watermark or haystack, not %s" % ", ".join(unknown))
     out_dir = os.path.join(args.out, "forensics")
     os.makedirs(out_dir, exist_ok=True)
+    # The other parts' runs use one thread too (OMP_NUM_THREADS=1): two cores, shared.
+    env = dict(os.environ, OMP_NUM_THREADS="1")
     if not args.page_only:
         for p in parts:
             t0 = time.time()
@@ -477,11 +479,11 @@ def main():
                 roc_part(args, out_dir)
             elif p == "watermark":
                 subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts/watermark_results.py"),
-                                "--cli", args.cli, "--db", os.path.join(args.work, "watermark.sqlite")], check=True)
+                                "--cli", args.cli, "--db", os.path.join(args.work, "watermark.sqlite")], check=True, env=env)
             elif p == "haystack":
                 subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "scripts/haystack_results.py"),
                                 "--cli", args.cli, "--work", os.path.join(args.work, "haystack"), "--out", args.out],
-                               check=True)
+                               check=True, env=env)
             print("part %s: %.0f s" % (p, time.time() - t0), flush=True)
     if os.path.exists(os.path.join(out_dir, "roc.json")):
         write_roc(out_dir)
