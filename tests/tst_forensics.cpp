@@ -138,6 +138,7 @@ private Q_SLOTS:
   void nullCalibrationAndDistilledStudent();
   void labelOnlySuspectSkipsSac();
   void harnessPerTestAndKind();
+  void harnessLadderStopsAtTheProbe();
   void mismatchedSuspectIsRefused();
   void cliForensicsStoresResults();
   void bashCompletionMatchesHelp();
@@ -416,6 +417,35 @@ void TestForensics::harnessPerTestAndKind() {
     }
     if (r.positives > 0) QVERIFY(r.auc >= 0.0 && r.auc <= 1.0);
   }
+}
+
+// The conferrability filter can keep fewer fingerprints than asked for: the
+// ladder then stops at the probe's size (it threw asking a prefix beyond it),
+// and each row says how many inputs its probe had. A filter of refusers that
+// follow everything and a teacher-follower keeps few of the 64 asked for.
+void TestForensics::harnessLadderStopsAtTheProbe() {
+  trainModels();
+  std::vector<ForensicModel> null;
+  for (size_t i = 0; i < null_.size(); ++i) null.push_back(localForensicModel(null_[i], "null", "null model"));
+  std::vector<LabelledModel> positives{{"kd", localForensicModel(student_, "kd1", "student")}};
+  std::vector<LabelledModel> negatives;
+  for (const Classifier& h : heldout_) negatives.push_back({"independent", localForensicModel(h, "h", "held-out")});
+  ForensicOptions options;
+  options.tests = {ForensicTest::Fingerprint, ForensicTest::Agreement};
+  options.inputs = 64;
+  options.fingerprint_followers = {student2_};
+  options.fingerprint_refusers = {heldout_[0], heldout_[1]};
+  options.fingerprint.refuser_share = 0.0; // kept only where neither refuser follows
+  const auto rows = evaluateForensicTests(teacher_, data_, positives, negatives, null, options, {8, 16, 32, 64, 128});
+  QCOMPARE(rows.size(), size_t(2));
+  const HarnessRow& fp = rows[0];
+  QCOMPARE(fp.test, ForensicTest::Fingerprint);
+  qInfo("fingerprints kept: %lld of 64", static_cast<long long>(fp.inputs));
+  QVERIFY2(fp.inputs >= 2 && fp.inputs < 64, qPrintable(QString::number(fp.inputs)));
+  for (int64_t q : fp.queries_for_decision) QVERIFY(q == -1 || q <= fp.inputs);
+  QCOMPARE(fp.toJson()["inputs"].get<int64_t>(), fp.inputs);
+  QCOMPARE(rows[1].inputs, int64_t(64)); // agreement: the ladder's 128 became the probe's 64
+  for (int64_t q : rows[1].queries_for_decision) QVERIFY(q == -1 || q == 8 || q == 16 || q == 32 || q == 64);
 }
 
 // A TorchScript suspect with another class count, or another input shape, is
