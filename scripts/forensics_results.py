@@ -17,8 +17,10 @@ header and the three sections joined:
     /usr/bin/python3 scripts/forensics_results.py [--parts roc,watermark,haystack]
         [--cli build/app/distillery-cli] [--work /tmp/distillery-forensics] [--keep] [--page-only] [--quick]
 
---keep reuses the work folder's trained runs (by name); --page-only rebuilds
-roc.md from the saved roc.json and reassembles the page, running nothing.
+--keep reuses the work folder's trained runs (by name; the training wall time
+stays that of the invocation that trained them); --page-only rebuilds roc.md
+from the saved roc.json (and docs/results/forensics/roc-notes.md, the reading
+written by hand after a run) and reassembles the page, running nothing.
 Every run uses one thread (OMP_NUM_THREADS=1, threads 1), two at a time.
 Needs python3-numpy (the other parts also python3-torch and python3-pil).
 """
@@ -27,6 +29,7 @@ import concurrent.futures
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -110,10 +113,13 @@ def base_cfg(name, seed, epochs):
 
 def roc_part(args, out_dir):
     started = time.time()
-    os.makedirs(args.work, exist_ok=True)
-    db = os.path.join(args.work, "runs.sqlite")
+    work = os.path.join(args.work, "roc")  # this part's store, configs, caches and server logs
+    if os.path.exists(work) and not args.keep:
+        shutil.rmtree(work)
+    os.makedirs(work, exist_ok=True)
+    db = os.path.join(work, "runs.sqlite")
     env = dict(os.environ, OMP_NUM_THREADS="1", DISTILLERY_API_KEY=KEY)
-    runs = Runs(args.cli, args.work, db, env, args.keep)
+    runs = Runs(args.cli, work, db, env, args.keep)
     seeds = list(range(1, 7 if args.quick else 11))  # per architecture: half null, half held-out
     per_method = 2 if args.quick else 3
     defenses = [DEFENSES[0], DEFENSES[3], DEFENSES[5]] if args.quick else DEFENSES
@@ -173,18 +179,18 @@ def roc_part(args, out_dir):
         # Wait for the trainings before serving, so no more than two processes run at once.
         for f in [f for fs in students.values() for f in fs] + list(independent.values()) + followers + refusers:
             f.result()
-        config = os.path.join(args.work, "serve-%s.json" % name)
+        config = os.path.join(work, "serve-%s.json" % name)
         json.dump({"keys": [{"name": "attacker", "key": KEY, "budget": 10 ** 9, "rate_per_s": 10 ** 6,
                              "burst": 10 ** 6}],
                    "price_per_1000": 1.0, "output": output, "threads": 1,
-                   "log": os.path.join(args.work, "serve-%s.log.sqlite" % name)}, open(config, "w"))
+                   "log": os.path.join(work, "serve-%s.log.sqlite" % name)}, open(config, "w"))
         server = Server(args.cli, db, teacher, config)
         try:
             ids = []
             for c in cfgs:
                 c["teacher"] = {"api": {"url": "http://127.0.0.1:%d" % server.port, "max_queries": budget,
                                         "batch": 256, "reference_run": teacher,
-                                        "cache_dir": os.path.join(args.work, "cache")}}
+                                        "cache_dir": os.path.join(work, "cache")}}
                 ids.append(runs.train(c))
             clones[name] = ids
         finally:
@@ -200,7 +206,7 @@ def roc_part(args, out_dir):
     train_s = time.time() - started
     print("trained %d runs in %.0f s" % (runs.trained, train_s), flush=True)
     # With --keep the training happened in an earlier invocation: its wall time is the page's.
-    timing = os.path.join(args.work, "training-time.json")
+    timing = os.path.join(work, "training-time.json")
     if runs.trained or not os.path.exists(timing):
         json.dump({"train_s": train_s, "trained": runs.trained}, open(timing, "w"))
     else:
@@ -237,10 +243,10 @@ def roc_part(args, out_dir):
     servers = []
     try:
         for i, rid in enumerate(method_ids["kd"]):
-            config = os.path.join(args.work, "serve-suspect-%d.json" % i)
+            config = os.path.join(work, "serve-suspect-%d.json" % i)
             json.dump({"keys": [{"name": "investigator", "key": KEY, "budget": 10 ** 9, "rate_per_s": 10 ** 6,
                                  "burst": 10 ** 6}], "output": {"mode": "label"}, "threads": 1,
-                       "log": os.path.join(args.work, "serve-suspect-%d.log.sqlite" % i)}, open(config, "w"))
+                       "log": os.path.join(work, "serve-suspect-%d.log.sqlite" % i)}, open(config, "w"))
             servers.append(Server(args.cli, db, rid, config))
         kinds["suspect:label-api"] = ["http://127.0.0.1:%d" % srv.port for srv in servers]
         main_table = harness(100, kinds)
