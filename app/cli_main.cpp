@@ -33,6 +33,7 @@
 #include "serve/serve_teacher.h"
 #include "core/forensics/log_audit.h" // issue 18: audit-log
 #include "core/forensics/forensic_session.h" // issue 18: forensics (shared with the GUI)
+#include "core/forensics/detection_harness.h" // issue 18: forensics-roc
 #include "core/forensics/watermark_detection.h" // issue 18: watermark-test
 
 #include <CLI/CLI.hpp>
@@ -895,6 +896,169 @@ int cmdForensics(const std::string& db, const ForensicsArgs& a) {
   return 0;
 }
 
+// ---- forensics-roc (issue 18, part 1): the harness on the CLI ---------------------------
+// How well each test tells copies of the teacher (positives, by kind) from
+// independent models (negatives) when calibrated against a null: ROC AUC, TPR
+// at 1% FPR, and the queries a positive needs before p reaches 1/(null + 1).
+
+struct ForensicsRocArgs {
+  std::string teacher;
+  std::vector<std::string> null, negatives; // run ids, .pt files (negatives also URLs)
+  std::vector<std::string> positives;       // KIND=ID,ID,... (repeatable)
+  std::vector<std::string> confer_with, confer_against; // the fingerprints' conferrability filter
+  std::vector<std::string> tests{"agreement", "sac", "fingerprint"};
+  int64_t inputs = 64;
+  uint64_t seed = 0;
+  bool json = false;
+};
+
+// The prefix sizes at which a decision is tried: 4, 8, 16, ... and the whole probe.
+std::vector<int64_t> harnessLadder(int64_t inputs) {
+  std::vector<int64_t> ladder;
+  for (int64_t k = 4; k < inputs; k *= 2) ladder.push_back(k);
+  ladder.push_back(inputs);
+  return ladder;
+}
+
+int cmdForensicsRoc(const std::string& db, const ForensicsRocArgs& a) {
+  if (a.null.empty()) throw ConfigError("--null", "expected the ids of independent runs, e.g. --null 3,4,5");
+  if (a.negatives.empty())
+    throw ConfigError("--negatives", "expected independent runs that are not in the null, e.g. --negatives 6,7");
+  if (a.positives.empty())
+    throw ConfigError("--positives", "expected KIND=IDS, e.g. --positives kd=8,9 --positives hard_label=10");
+  ForensicOptions options;
+  options.tests.clear();
+  for (const std::string& word : a.tests) {
+    const auto t = forensicTestFromString(word);
+    if (!t) throw ConfigError("--tests", "expected agreement, sac or fingerprint, not \"" + word + "\"");
+    options.tests.push_back(*t);
+  }
+  if (a.inputs < 4 || a.inputs > 10000) throw ConfigError("--inputs", "expected 4 to 10000 inputs per test");
+  options.inputs = a.inputs;
+  options.seed = a.seed;
+  auto store = openExistingStore(db);
+
+  // The task: the teacher run's data (a TorchScript teacher: the first null run's).
+  const auto teacher_run = forensicRunId(a.teacher);
+  const auto first_null = forensicRunId(a.null.front());
+  if (!teacher_run && !first_null)
+    throw ConfigError("--null", "with a TorchScript teacher the first null model must be a run (its data is the task's)");
+  const int64_t task_run = teacher_run ? *teacher_run : *first_null;
+  const std::string task_field = teacher_run ? "--teacher" : "--null";
+  const Dataset data = forensicDataOf(*store, task_run, task_field);
+  const DataConfig task_data = RunConfig::fromJsonText(store->run(task_run)->config_json).data;
+  ForensicModel teacher = teacher_run ? forensicModelFromRun(*store, *teacher_run, data, "--teacher")
+                                      : forensicModelFromTorchScript(a.teacher, data);
+
+  std::map<std::string, std::string> role; // model id -> the option that named it
+  role[teacher.id] = "--teacher";
+  // One model (run, file or URL) for an option, checked to fit the task. A
+  // null or negative run must be independent: trained on the teacher's
+  // dataset, and not distilled from the teacher.
+  auto resolve = [&](const std::string& word, const std::string& field, bool independent) {
+    if (word.empty()) throw ConfigError(field, "expected a run id, a .pt file or a URL, not an empty word");
+    const auto id = forensicRunId(word);
+    const bool is_url = word.rfind("http://", 0) == 0 || word.rfind("https://", 0) == 0;
+    ForensicModel m = id       ? forensicModelFromRun(*store, *id, data, field)
+                      : is_url ? forensicModelFromApi(word, "DISTILLERY_API_KEY", data)
+                               : forensicModelFromTorchScript(word, data);
+    if (const auto seen = role.find(m.id); seen != role.end())
+      throw ConfigError(field, m.id + " is already given as " + seen->second + "; each model has one role");
+    role[m.id] = field;
+    if (id && independent) {
+      const auto run = store->run(*id);
+      if (teacher_run && run->teacher_run_id == *teacher_run)
+        throw ConfigError(field, "run " + std::to_string(*id) + " was distilled from the teacher (run " +
+                                     std::to_string(*teacher_run) + "): not an independent model");
+      const DataConfig d = RunConfig::fromJsonText(run->config_json).data;
+      if (d.dataset != task_data.dataset || d.path != task_data.path)
+        throw ConfigError(field, "run " + std::to_string(*id) + " was trained on " + d.dataset + " (" + d.path +
+                                     "), the task is " + task_data.dataset + " (" + task_data.path +
+                                     "): independent models must be trained on the teacher's task");
+    }
+    if (independent && m.labels_only)
+      throw ConfigError(field, m.id + " answers labels only; the null and the negatives must give probabilities");
+    return m;
+  };
+  std::vector<ForensicModel> null;
+  for (const std::string& w : a.null) null.push_back(resolve(w, "--null", true));
+  std::vector<LabelledModel> negatives;
+  for (const std::string& w : a.negatives) negatives.push_back({"independent", resolve(w, "--negatives", true)});
+  std::vector<LabelledModel> positives;
+  nlohmann::json positive_ids = nlohmann::json::object();
+  std::vector<std::string> kinds;
+  for (const std::string& spec : a.positives) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      throw ConfigError("--positives", "expected KIND=IDS (e.g. kd=8,9), not \"" + spec + "\"");
+    const std::string kind = spec.substr(0, eq);
+    if (std::find(kinds.begin(), kinds.end(), kind) != kinds.end())
+      throw ConfigError("--positives", "kind \"" + kind + "\" is given twice; list its models once, comma-separated");
+    kinds.push_back(kind);
+    std::stringstream list(spec.substr(eq + 1));
+    std::string word;
+    while (std::getline(list, word, ',')) {
+      if (word.empty()) throw ConfigError("--positives", "an empty model in \"" + spec + "\"");
+      positives.push_back({kind, resolve(word, "--positives", false)});
+      positive_ids[kind].push_back(positives.back().model.id);
+    }
+  }
+  // The filter's models have a role of their own: examples chosen because the
+  // null's or the negatives' models refuse them would bias the ROC.
+  for (const std::string& w : a.confer_with)
+    options.fingerprint_followers.push_back(resolve(w, "--confer-with", false).local);
+  for (const std::string& w : a.confer_against)
+    options.fingerprint_refusers.push_back(resolve(w, "--confer-against", true).local);
+  for (const Classifier& c : options.fingerprint_followers)
+    if (!c) throw ConfigError("--confer-with", "the fingerprint filter needs local models (runs or .pt files), not an API");
+  const std::vector<int64_t> ladder = harnessLadder(a.inputs);
+  const std::vector<HarnessRow> rows = evaluateForensicTests(teacher.local, data, positives, negatives, null, options, ladder);
+
+  nlohmann::json out = {{"teacher", teacher.id}, {"options", options.toJson()}, {"ladder", ladder},
+                        {"positives", positive_ids}, {"confer_with", a.confer_with},
+                        {"confer_against", a.confer_against}, {"rows", nlohmann::json::array()}};
+  out["null"] = nlohmann::json::array();
+  for (const ForensicModel& m : null) out["null"].push_back(m.id);
+  out["negatives"] = nlohmann::json::array();
+  for (const LabelledModel& m : negatives) out["negatives"].push_back(m.model.id);
+  out["data"] = {{"dataset", data.name}, {"path", data.path}, {"content_hash", data.content_hash},
+                 {"test_size", data.test.size()}};
+  for (const HarnessRow& r : rows) out["rows"].push_back(r.toJson());
+  if (a.json) {
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  auto fixed = [](double v, int digits) {
+    std::ostringstream o;
+    o << std::fixed << std::setprecision(digits) << v;
+    return o.str();
+  };
+  std::cout << "teacher " << teacher.id << ", null of " << null.size() << " independent models, " << negatives.size()
+            << " held-out negatives, " << positives.size() << " positives; " << a.inputs << " inputs per test\n";
+  std::cout << std::left << std::setw(12) << "test" << std::setw(20) << "kind" << std::right << std::setw(10)
+            << "positives" << std::setw(9) << "skipped" << std::setw(11) << "negatives" << std::setw(8) << "AUC"
+            << std::setw(12) << "TPR@1%FPR" << "  queries for a decision (median, decided)\n";
+  for (const HarnessRow& r : rows) {
+    std::vector<int64_t> decided;
+    for (int64_t q : r.queries_for_decision)
+      if (q > 0) decided.push_back(q);
+    std::sort(decided.begin(), decided.end());
+    std::string queries = "-";
+    // The (upper) median over every positive, undecided ones counted as never:
+    // the queries by which more than half of the positives are decided.
+    if (!r.queries_for_decision.empty() && 2 * decided.size() > r.queries_for_decision.size())
+      queries = std::to_string(decided[r.queries_for_decision.size() / 2]);
+    else if (!r.queries_for_decision.empty())
+      queries = "never";
+    std::cout << std::left << std::setw(12) << toString(r.test) << std::setw(20) << r.kind << std::right
+              << std::setw(10) << r.positives << std::setw(9) << r.skipped << std::setw(11) << r.negatives
+              << std::setw(8) << (r.positives > 0 ? fixed(r.auc, 3) : "-") << std::setw(12)
+              << (r.positives > 0 ? fixed(r.tpr_at_1pct_fpr, 3) : "-") << "  " << queries << " ("
+              << decided.size() << " of " << r.queries_for_decision.size() << ")\n";
+  }
+  return 0;
+}
+
 // ---- watermark-test: watermark radioactivity of an LM run (issue 18, part 2) -------------
 
 struct WatermarkTestArgs {
@@ -1126,6 +1290,29 @@ int main(int argc, char** argv) {
   forensics->add_option("--seed", forensics_args.seed, "Seed of the inputs and fingerprints (default 0)");
   forensics->add_flag("--json", forensics_args.json, "Machine-readable output");
   forensics->add_option("--db", db, "Run store");
+  // issue 18, part 1: the harness (ROC per test and kind of positive)
+  ForensicsRocArgs roc_args;
+  auto* forensics_roc = app.add_subcommand(
+      "forensics-roc", "Calibrate the forensic tests: ROC AUC, TPR at 1% FPR and queries per test and kind of copy");
+  forensics_roc->add_option("--teacher", roc_args.teacher, "Run id or TorchScript file (.pt)")->required();
+  forensics_roc->add_option("--null", roc_args.null, "Independent runs on the teacher's task, e.g. 3,4,5: the null p-values rank against")
+      ->delimiter(',')->required();
+  forensics_roc->add_option("--negatives", roc_args.negatives, "Held-out independent runs (not in --null), e.g. 6,7,8")
+      ->delimiter(',')->required();
+  forensics_roc->add_option("--positives", roc_args.positives,
+                            "KIND=IDS: copies of the teacher of one kind, e.g. kd=9,10 (repeat per kind; runs, .pt files or API URLs)")
+      ->required();
+  forensics_roc->add_option("--confer-with", roc_args.confer_with,
+                            "Fingerprints: keep those these runs (students of the teacher, not positives) follow")
+      ->delimiter(',');
+  forensics_roc->add_option("--confer-against", roc_args.confer_against,
+                            "Fingerprints: drop those most of these independent runs (not in --null or --negatives) follow")
+      ->delimiter(',');
+  forensics_roc->add_option("--tests", roc_args.tests, "agreement,sac,fingerprint (default: all)")->delimiter(',');
+  forensics_roc->add_option("--inputs", roc_args.inputs, "Inputs per test sent to each model (default 64)");
+  forensics_roc->add_option("--seed", roc_args.seed, "Seed of the inputs and fingerprints (default 0)");
+  forensics_roc->add_flag("--json", roc_args.json, "Machine-readable output");
+  forensics_roc->add_option("--db", db, "Run store");
   // issue 18, part 2: watermark radioactivity
   WatermarkTestArgs wm;
   auto* watermark_test = app.add_subcommand("watermark-test", "Test an LM run (or a text file) for a teacher's green-list watermark");
@@ -1177,6 +1364,7 @@ int main(int argc, char** argv) {
     if (*serve) return cmdServe(db, serve_args);
     if (*audit_log) return cmdAuditLog(audit_args);
     if (*forensics) return cmdForensics(db, forensics_args);
+    if (*forensics_roc) return cmdForensicsRoc(db, roc_args);
     if (*watermark_test) return cmdWatermarkTest(db, wm);
     if (*export_chart) return cmdExportChart(db, ex);
     if (*export_cost_chart) return cmdExportCostChart(db, ex);

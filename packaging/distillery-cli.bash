@@ -4,7 +4,7 @@
 # check (packaging/check_deb.sh) compares these lists with `distillery-cli
 # COMMAND --help`, so a new command or option without completion fails CI.
 
-_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve audit-log forensics watermark-test launch"
+_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve audit-log forensics forensics-roc watermark-test launch"
 
 # The options of one command (the top-level options for "").
 _distillery_cli_options() {
@@ -32,6 +32,7 @@ _distillery_cli_options() {
     serve) echo "--help --config --port --host --db" ;;
     audit-log) echo "--help --data --dataset --delta --json" ;;
     forensics) echo "--help --suspect --teacher --null --tests --confer-with --confer-against --inputs --seed --json --db" ;;
+    forensics-roc) echo "--help --teacher --null --negatives --positives --confer-with --confer-against --tests --inputs --seed --json --db" ;;
     watermark-test)
       echo "--help --suspect --key --gamma --context --samples --length --temperature --seed --open-weights --text" \
            "--json --db" ;;
@@ -60,6 +61,7 @@ _distillery_cli() {
     --suspect) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;; # forensics: a run id, .pt file or URL
     --tests) mapfile -t COMPREPLY < <(compgen -W "agreement sac fingerprint" -- "${cur}"); return ;;
     --null | --confer-with | --confer-against | --inputs) COMPREPLY=(); return ;;
+    --negatives | --positives) COMPREPLY=(); return ;; # forensics-roc: run ids, KIND=IDS
     --device) mapfile -t COMPREPLY < <(compgen -W "cpu cuda auto" -- "${cur}"); return ;;
     --dataset) mapfile -t COMPREPLY < <(compgen -W "fashion-mnist mnist" -- "${cur}"); return ;;
     --runs | --metric | --metrics | --parallel | --prompt | --tokens | --temperature | --seed | --smoothing | \

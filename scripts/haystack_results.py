@@ -10,8 +10,10 @@ API with the app's own query strategies (train, transfer, noise, active), and
 one client that sends a Jacobian-augmentation-like stream (a few seed images,
 then small perturbations of earlier queries). Then `distillery-cli audit-log`:
 delta is picked from the calibration keys' lowest W, the 50 honest keys give
-the false-positive rate. Writes the "## The haystack" section of
-docs/results/forensics.md (replacing it if there) and the raw audit as JSON.
+the false-positive rate. Writes its section of the forensics page,
+docs/results/forensics/haystack.md, and the raw audit as
+docs/results/forensics/haystack.json; scripts/forensics_results.py joins the
+sections into docs/results/forensics.md.
 
     /usr/bin/python3 scripts/haystack_results.py [--cli build/app/distillery-cli] [--quick]
 
@@ -201,9 +203,10 @@ def main():
     audit_s = time.time() - t_audit
     wall = time.time() - started
     by_key = {k["key"]: k for k in audit["keys"]}
+    os.makedirs(os.path.join(args.out, "forensics"), exist_ok=True)
     json.dump({"delta": delta, "calibration_min_w": calib_min, "teacher_run": teacher,
                "teacher_test_accuracy": teacher_acc, "api_runs": api_out, "wall_s": wall, "audit": audit},
-              open(os.path.join(args.out, "forensics-haystack.json"), "w"), indent=1)
+              open(os.path.join(args.out, "forensics", "haystack.json"), "w"), indent=1)
     write_section(args, by_key, honest, calib, api_runs, direct, api_out, delta, calib_min, teacher_acc, audit,
                   len(events), span, traffic_s, audit_s, wall, budget, honest_q)
 
@@ -307,19 +310,11 @@ def write_section(args, by_key, honest, calib, api_runs, direct, api_out, delta,
               "```",
               "",
               "Wall time %.0f s on this machine's 2 cores (the audit of %d keys: %.0f s for two passes). Raw audit: "
-              "`docs/results/forensics-haystack.json`." % (wall, len(by_key), audit_s),
+              "[`haystack.json`](haystack.json)." % (wall, len(by_key), audit_s),
               ""]
-    page = os.path.join(args.out, "forensics.md")
-    text = open(page).read() if os.path.exists(page) else "# Forensics (issue 18)\n\n"
-    section = "\n".join(lines)
-    if SECTION in text:
-        start = text.index(SECTION)
-        nxt = text.find("\n## ", start + len(SECTION))
-        text = text[:start] + section + ("" if nxt < 0 else text[nxt:])
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
+    page = os.path.join(args.out, "forensics", "haystack.md")
     with open(page, "w") as fp:
-        fp.write(text)
+        fp.write("\n".join(lines))
     print("wrote %s (%.0f s)" % (page, wall), flush=True)
 
 

@@ -194,7 +194,7 @@ if __name__ == "__main__":
     DEFAULT_CLI = os.path.join(root, "build", "app", "distillery-cli")
     parser.add_argument("--cli", default=DEFAULT_CLI)
     parser.add_argument("--db", default="/tmp/distillery-watermark.sqlite")
-    parser.add_argument("--out", default=os.path.join(root, "docs", "results", "forensics-watermark.md"))
+    parser.add_argument("--out", default=os.path.join(root, "docs", "results", "forensics", "watermark.md"))
     parser.add_argument("--teacher-steps", type=int, default=600)
     parser.add_argument("--student-steps", type=int, default=600)
     parser.add_argument("--detect-only", action="store_true",

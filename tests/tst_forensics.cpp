@@ -10,6 +10,9 @@
 #include "core/forensics/forensic_tests.h"
 #include "core/forensics/rank_p_value.h"
 #include "core/forensics/sac_correlation.h"
+#include "core/config/run_config.h"
+#include "core/data/dataset.h"
+#include "core/store/run_store.h"
 #include "core/models/model_zoo.h"
 #include "core/models/torchscript_export.h"
 #include "core/training/prepared_model.h"
@@ -136,9 +139,13 @@ private Q_SLOTS:
   void nullCalibrationAndDistilledStudent();
   void labelOnlySuspectSkipsSac();
   void harnessPerTestAndKind();
+  void harnessLadderStopsAtTheProbe();
   void mismatchedSuspectIsRefused();
   void cliForensicsStoresResults();
   void bashCompletionMatchesHelp();
+  void cliForensicsRocMatchesHarness();
+  void cliForensicsRocRefusesNamingTheOption();
+  void forensicsRocCompletionMatchesHelp();
 
 private:
   void probeStatisticsBody();
@@ -442,6 +449,35 @@ void TestForensics::harnessPerTestAndKind() {
   }
 }
 
+// The conferrability filter can keep fewer fingerprints than asked for: the
+// ladder then stops at the probe's size (it threw asking a prefix beyond it),
+// and each row says how many inputs its probe had. A filter of refusers that
+// follow everything and a teacher-follower keeps few of the 64 asked for.
+void TestForensics::harnessLadderStopsAtTheProbe() {
+  trainModels();
+  std::vector<ForensicModel> null;
+  for (size_t i = 0; i < null_.size(); ++i) null.push_back(localForensicModel(null_[i], "null", "null model"));
+  std::vector<LabelledModel> positives{{"kd", localForensicModel(student_, "kd1", "student")}};
+  std::vector<LabelledModel> negatives;
+  for (const Classifier& h : heldout_) negatives.push_back({"independent", localForensicModel(h, "h", "held-out")});
+  ForensicOptions options;
+  options.tests = {ForensicTest::Fingerprint, ForensicTest::Agreement};
+  options.inputs = 64;
+  options.fingerprint_followers = {student2_};
+  options.fingerprint_refusers = {heldout_[0], heldout_[1]};
+  options.fingerprint.refuser_share = 0.0; // kept only where neither refuser follows
+  const auto rows = evaluateForensicTests(teacher_, data_, positives, negatives, null, options, {8, 16, 32, 64, 128});
+  QCOMPARE(rows.size(), size_t(2));
+  const HarnessRow& fp = rows[0];
+  QCOMPARE(fp.test, ForensicTest::Fingerprint);
+  qInfo("fingerprints kept: %lld of 64", static_cast<long long>(fp.inputs));
+  QVERIFY2(fp.inputs >= 2 && fp.inputs < 64, qPrintable(QString::number(fp.inputs)));
+  for (int64_t q : fp.queries_for_decision) QVERIFY(q == -1 || q <= fp.inputs);
+  QCOMPARE(fp.toJson()["inputs"].get<int64_t>(), fp.inputs);
+  QCOMPARE(rows[1].inputs, int64_t(64)); // agreement: the ladder's 128 became the probe's 64
+  for (int64_t q : rows[1].queries_for_decision) QVERIFY(q == -1 || q == 8 || q == 16 || q == 32 || q == 64);
+}
+
 // A TorchScript suspect with another class count, or another input shape, is
 // refused with the reason (and never compared).
 void TestForensics::mismatchedSuspectIsRefused() {
@@ -574,9 +610,12 @@ void TestForensics::cliForensicsStoresResults() {
   QCOMPARE(RunStore(db.toStdString()).forensicResults().size(), size_t(3));
 }
 
-// packaging/distillery-cli.bash offers exactly the options forensics --help lists.
-void TestForensics::bashCompletionMatchesHelp() {
-  const ProcessResult help = runCli({QStringLiteral("forensics"), QStringLiteral("--help")});
+namespace {
+
+// packaging/distillery-cli.bash offers exactly the options `command --help`
+// lists, and lists the command.
+void checkCompletionMatchesHelp(const QString& command) {
+  const ProcessResult help = runCli({command, QStringLiteral("--help")});
   QCOMPARE(help.code, 0);
   std::set<QString> listed;
   static const QRegularExpression option(QStringLiteral("^\\s*(?:-[a-z],)?(--[a-z][a-z-]*)"));
@@ -584,16 +623,192 @@ void TestForensics::bashCompletionMatchesHelp() {
     const auto m = option.match(line);
     if (m.hasMatch()) listed.insert(m.captured(1));
   }
-  QVERIFY(listed.count(QStringLiteral("--suspect")) == 1);
+  QVERIFY(listed.count(QStringLiteral("--teacher")) == 1);
   std::ifstream f(DISTILLERY_SOURCE_DIR "/packaging/distillery-cli.bash");
   std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   const QString bash = QString::fromStdString(text);
-  const auto line = QRegularExpression(QStringLiteral("\\n\\s*forensics\\) echo \"([^\"]*)\"")).match(bash);
-  QVERIFY2(line.hasMatch(), "no forensics line in packaging/distillery-cli.bash");
+  const auto line =
+      QRegularExpression(QStringLiteral("\\n\\s*%1\\) echo \"([^\"]*)\"").arg(QRegularExpression::escape(command))).match(bash);
+  QVERIFY2(line.hasMatch(), qPrintable(QStringLiteral("no %1 line in packaging/distillery-cli.bash").arg(command)));
   std::set<QString> offered;
   for (const QString& w : line.captured(1).split(' ', Qt::SkipEmptyParts)) offered.insert(w);
   QCOMPARE(offered, listed);
-  QVERIFY(QRegularExpression(QStringLiteral("_distillery_cli_commands=\"[^\"]*\\bforensics\\b")).match(bash).hasMatch());
+  QVERIFY(QRegularExpression(QStringLiteral("_distillery_cli_commands=\"[^\"]*(\\s|\")%1(\\s|\")")
+                                 .arg(QRegularExpression::escape(command)))
+              .match(bash)
+              .hasMatch());
+}
+
+} // namespace
+
+void TestForensics::bashCompletionMatchesHelp() { checkCompletionMatchesHelp(QStringLiteral("forensics")); }
+
+void TestForensics::forensicsRocCompletionMatchesHelp() { checkCompletionMatchesHelp(QStringLiteral("forensics-roc")); }
+
+namespace {
+
+// A store of tiny runs on a synthetic task for forensics-roc: a teacher, an
+// independent null and negatives (two architectures), students of two kinds,
+// the fingerprint filter's own models, and runs that must be refused.
+struct RocStore {
+  QTemporaryDir dir;
+  QString db, data, other_data;
+  int64_t teacher = 0;
+  std::vector<int64_t> null, negatives, kd, hard, followers, refusers;
+  int64_t other_task = 0; // an independent run on another dataset of the same shape
+
+  int64_t runConfig(const nlohmann::json& config) {
+    const QString path = dir.filePath(QStringLiteral("config.json"));
+    std::ofstream(path.toStdString()) << config.dump();
+    const ProcessResult r = runCli({QStringLiteral("run"), path, QStringLiteral("--db"), db});
+    if (r.code != 0) qWarning("%s", qPrintable(r.err));
+    return runIdOf(r);
+  }
+  nlohmann::json trainConfig(const QString& path, std::vector<int> hidden, int seed) const {
+    return nlohmann::json{{"name", "independent"}, {"task", "train"},
+                          {"data", {{"path", path.toStdString()}, {"val_size", 200}}},
+                          {"model", {{"zoo", "mlp"}, {"hidden", hidden}}},
+                          {"optim", {{"name", "adam"}, {"lr", 0.003}}},
+                          {"batch_size", 64}, {"epochs", 1}, {"seed", seed}, {"device", "cpu"}, {"threads", 1}};
+  }
+  int64_t student(const nlohmann::json& method, int seed) {
+    nlohmann::json c = trainConfig(data, {16}, seed);
+    c.erase("model");
+    c["name"] = "student";
+    c["task"] = "distill";
+    c["teacher"] = {{"run", teacher}};
+    c["student"] = {{"zoo", "mlp"}, {"hidden", {16}}};
+    c["method"] = method;
+    return runConfig(c);
+  }
+  bool make() {
+    if (!dir.isValid()) return false;
+    data = dir.filePath(QStringLiteral("data"));
+    other_data = dir.filePath(QStringLiteral("other"));
+    QDir().mkpath(data);
+    QDir().mkpath(other_data);
+    writeSyntheticDataset(data.toStdString(), 1500, 300);
+    writeSyntheticDataset(other_data.toStdString(), 600, 100);
+    db = dir.filePath(QStringLiteral("runs.sqlite"));
+    teacher = runConfig(trainConfig(data, {64}, 0));
+    for (int i = 0; i < 4; ++i) null.push_back(runConfig(trainConfig(data, {i % 2 ? 32 : 16}, 10 + i)));
+    for (int i = 0; i < 3; ++i) negatives.push_back(runConfig(trainConfig(data, {i % 2 ? 32 : 16}, 20 + i)));
+    for (int i = 0; i < 2; ++i) kd.push_back(student({{"name", "kd"}, {"temperature", 4.0}, {"alpha", 0.9}}, 30 + i));
+    hard.push_back(student({{"name", "hard_label"}}, 40));
+    followers.push_back(student({{"name", "kd"}, {"temperature", 4.0}, {"alpha", 0.9}}, 50));
+    refusers.push_back(runConfig(trainConfig(data, {32}, 60)));
+    other_task = runConfig(trainConfig(other_data, {16}, 70));
+    std::vector<int64_t> all{teacher, other_task};
+    for (const auto* v : {&null, &negatives, &kd, &hard, &followers, &refusers}) all.insert(all.end(), v->begin(), v->end());
+    return std::all_of(all.begin(), all.end(), [](int64_t id) { return id > 0; });
+  }
+};
+
+QString joined(const std::vector<int64_t>& ids) {
+  QStringList words;
+  for (int64_t id : ids) words << QString::number(id);
+  return words.join(',');
+}
+
+RocStore& rocStore() {
+  static RocStore store;
+  static const bool made = store.make();
+  if (!made) qWarning("the forensics-roc store could not be made");
+  return store;
+}
+
+} // namespace
+
+// distillery-cli forensics-roc on tiny runs: its JSON rows are exactly what
+// evaluateForensicTests gives on the same stored models, data, options
+// (fingerprint filter included) and ladder (4, 8, 16, 32 for 32 inputs).
+void TestForensics::cliForensicsRocMatchesHarness() {
+  RocStore& s = rocStore();
+  QVERIFY(s.teacher > 0 && s.other_task > 0);
+  const ProcessResult r = runCli(
+      {QStringLiteral("forensics-roc"), QStringLiteral("--teacher"), QString::number(s.teacher), QStringLiteral("--null"),
+       joined(s.null), QStringLiteral("--negatives"), joined(s.negatives), QStringLiteral("--positives"),
+       QStringLiteral("kd=") + joined(s.kd), QStringLiteral("--positives"), QStringLiteral("hard_label=") + joined(s.hard),
+       QStringLiteral("--confer-with"), joined(s.followers), QStringLiteral("--confer-against"), joined(s.refusers),
+       QStringLiteral("--inputs"), QStringLiteral("32"), QStringLiteral("--seed"), QStringLiteral("3"),
+       QStringLiteral("--json"), QStringLiteral("--db"), s.db});
+  QVERIFY2(r.code == 0, qPrintable(r.err));
+  const nlohmann::json out = nlohmann::json::parse(r.out.toStdString());
+  QCOMPARE(out["ladder"], nlohmann::json({4, 8, 16, 32}));
+  QCOMPARE(out["null"].size(), s.null.size());
+  QCOMPARE(out["positives"]["kd"].size(), size_t(2));
+
+  // The same computation in this process, on the models the store holds.
+  torch::set_num_threads(1);
+  RunStore store(s.db.toStdString());
+  const Dataset data = loadDataset(RunConfig::fromJsonText(store.run(s.teacher)->config_json).data,
+                                   RunConfig::fromJsonText(store.run(s.teacher)->config_json).seed);
+  ForensicModel teacher = forensicModelFromRun(store, s.teacher, data, "teacher");
+  std::vector<ForensicModel> null;
+  for (int64_t id : s.null) null.push_back(forensicModelFromRun(store, id, data, "null"));
+  std::vector<LabelledModel> negatives, positives;
+  for (int64_t id : s.negatives) negatives.push_back({"independent", forensicModelFromRun(store, id, data, "neg")});
+  for (int64_t id : s.kd) positives.push_back({"kd", forensicModelFromRun(store, id, data, "pos")});
+  for (int64_t id : s.hard) positives.push_back({"hard_label", forensicModelFromRun(store, id, data, "pos")});
+  ForensicOptions options;
+  options.inputs = 32;
+  options.seed = 3;
+  for (int64_t id : s.followers) options.fingerprint_followers.push_back(forensicModelFromRun(store, id, data, "f").local);
+  for (int64_t id : s.refusers) options.fingerprint_refusers.push_back(forensicModelFromRun(store, id, data, "r").local);
+  const auto rows = evaluateForensicTests(teacher.local, data, positives, negatives, null, options, {4, 8, 16, 32});
+  QCOMPARE(out["rows"].size(), rows.size());
+  QCOMPARE(rows.size(), size_t(6)); // 3 tests x 2 kinds
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const nlohmann::json want = rows[i].toJson(), got = out["rows"][i];
+    for (const char* key : {"test", "kind", "positives", "skipped", "negatives", "inputs", "queries_for_decision"})
+      QVERIFY2(got[key] == want[key], qPrintable(QStringLiteral("row %1 %2: %3 vs %4")
+                                                     .arg(i).arg(key)
+                                                     .arg(QString::fromStdString(got[key].dump()))
+                                                     .arg(QString::fromStdString(want[key].dump()))));
+    for (const char* key : {"auc", "tpr_at_1pct_fpr"})
+      QVERIFY2(std::abs(got[key].get<double>() - want[key].get<double>()) < 1e-12, key);
+  }
+  QCOMPARE(out["options"], options.toJson());
+
+  // The plain table: one line per test and kind.
+  const ProcessResult plain = runCli(
+      {QStringLiteral("forensics-roc"), QStringLiteral("--teacher"), QString::number(s.teacher), QStringLiteral("--null"),
+       joined(s.null), QStringLiteral("--negatives"), joined(s.negatives), QStringLiteral("--positives"),
+       QStringLiteral("kd=") + joined(s.kd), QStringLiteral("--tests"), QStringLiteral("agreement,sac"),
+       QStringLiteral("--inputs"), QStringLiteral("16"), QStringLiteral("--db"), s.db});
+  QVERIFY2(plain.code == 0, qPrintable(plain.err));
+  QVERIFY2(plain.out.contains(QStringLiteral("TPR@1%FPR")), qPrintable(plain.out));
+  QCOMPARE(plain.out.count(QRegularExpression(QStringLiteral("\\n(agreement|sac)\\s+kd\\s"))), 2);
+}
+
+// Bad input is refused before anything is computed, naming the option: an
+// unknown run, a run on another dataset as a negative, a student of the
+// teacher in the null, one run in two roles, an empty null, a malformed --positives.
+void TestForensics::cliForensicsRocRefusesNamingTheOption() {
+  RocStore& s = rocStore();
+  QVERIFY(s.teacher > 0 && s.other_task > 0);
+  auto roc = [&](const QString& null, const QString& negatives, const QString& positives) {
+    return runCli({QStringLiteral("forensics-roc"), QStringLiteral("--teacher"), QString::number(s.teacher),
+                   QStringLiteral("--null"), null, QStringLiteral("--negatives"), negatives,
+                   QStringLiteral("--positives"), positives, QStringLiteral("--inputs"), QStringLiteral("8"),
+                   QStringLiteral("--db"), s.db});
+  };
+  const QString null = joined(s.null), negatives = joined(s.negatives), kd = QStringLiteral("kd=") + joined(s.kd);
+  auto refused = [](const ProcessResult& r, const QString& option, const QString& why) {
+    QCOMPARE(r.code, 2);
+    QVERIFY2(r.err.contains(option) && r.err.contains(why), qPrintable(r.err));
+  };
+  refused(roc(null, negatives + QStringLiteral(",9999"), kd), QStringLiteral("--negatives"), QStringLiteral("9999"));
+  refused(roc(null, negatives + "," + QString::number(s.other_task), kd), QStringLiteral("--negatives"),
+          QStringLiteral("trained on"));
+  refused(roc(null + "," + QString::number(s.kd[0]), negatives, QStringLiteral("hard_label=") + joined(s.hard)),
+          QStringLiteral("--null"), QStringLiteral("distilled from the teacher"));
+  refused(roc(null, negatives, QStringLiteral("kd=") + QString::number(s.null[0])), QStringLiteral("--positives"),
+          QStringLiteral("already given as --null"));
+  refused(roc(QString(), negatives, kd), QStringLiteral("--null"), QStringLiteral("empty"));
+  refused(roc(null, negatives, joined(s.kd)), QStringLiteral("--positives"), QStringLiteral("KIND=IDS"));
+  refused(roc(null, negatives, QStringLiteral("kd=") + QString::number(s.teacher)), QStringLiteral("--positives"),
+          QStringLiteral("already given as --teacher"));
 }
 
 QTEST_GUILESS_MAIN(TestForensics)

@@ -9,7 +9,8 @@ namespace distillery {
 
 nlohmann::json HarnessRow::toJson() const {
   nlohmann::json j = {{"test", toString(test)}, {"kind", kind}, {"positives", positives}, {"skipped", skipped},
-                      {"negatives", negatives}, {"queries_for_decision", queries_for_decision}};
+                      {"negatives", negatives}, {"inputs", inputs},
+                      {"queries_for_decision", queries_for_decision}};
   // No testable positive: no ROC (null, not a misleading 0).
   j["auc"] = positives > 0 ? nlohmann::json(auc) : nlohmann::json();
   j["tpr_at_1pct_fpr"] = positives > 0 ? nlohmann::json(tpr_at_1pct_fpr) : nlohmann::json();
@@ -35,6 +36,14 @@ std::vector<HarnessRow> evaluateForensicTests(const Classifier& teacher, const D
     reportForensicStep(progress, name + ": building the probe", done, total);
     const ForensicProbe probe = makeProbe(test, teacher, data, options);
     const double sign = probe.closeness == Closeness::HigherIsCloser ? 1.0 : -1.0;
+    // The conferrability filter may keep fewer fingerprints than asked for:
+    // the ladder stops at the probe's size rather than asking for more.
+    const int64_t n = probe.inputs.size(0);
+    std::vector<int64_t> steps;
+    for (int64_t k : ladder) {
+      const int64_t cut = std::min(k, n);
+      if (cut >= 2 && (steps.empty() || cut > steps.back())) steps.push_back(cut);
+    }
     std::vector<torch::Tensor> null_answers;
     for (ForensicModel& m : null) {
       reportForensicStep(progress, name + ": asking the null", ++done, total);
@@ -56,6 +65,7 @@ std::vector<HarnessRow> evaluateForensicTests(const Classifier& teacher, const D
       row.test = test;
       row.kind = kind;
       row.negatives = int64_t(negative_scores.size());
+      row.inputs = n;
       std::vector<double> scores;
       for (LabelledModel& p : positives) {
         if (p.kind != kind) continue;
@@ -67,7 +77,7 @@ std::vector<HarnessRow> evaluateForensicTests(const Classifier& teacher, const D
         const torch::Tensor answers = p.model.ask(probe.inputs);
         scores.push_back(sign * probeStatistic(probe, answers));
         int64_t decided = -1;
-        for (int64_t k : ladder) {
+        for (int64_t k : steps) {
           const ForensicProbe cut = prefixProbe(probe, k);
           std::vector<double> null_stats;
           for (const torch::Tensor& a : null_answers) null_stats.push_back(probeStatistic(cut, a.slice(0, 0, k)));

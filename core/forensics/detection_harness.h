@@ -25,6 +25,7 @@ struct HarnessRow {
   int64_t positives = 0; // that could be tested (a label-only one skips SAC-m)
   int64_t skipped = 0;   // that could not
   int64_t negatives = 0;
+  int64_t inputs = 0; // in the probe: options.inputs, or fewer fingerprints when the filter drops some
   double auc = 0;
   double tpr_at_1pct_fpr = 0;
   // Queries (a prefix of the probe, from `ladder`) at which each positive's p
@@ -37,7 +38,8 @@ struct HarnessRow {
 };
 
 // One row per test and kind of positive. The probe has options.inputs inputs;
-// ladder lists the prefix sizes tried for the decision (each 2..inputs).
+// ladder lists the prefix sizes tried for the decision (each >= 2); sizes
+// beyond a smaller probe (fingerprints dropped by the filter) become its size.
 // Throws ConfigError when there is no negative or no positive. progress hears
 // of tests x (probe, each null, negative and positive model) steps.
 std::vector<HarnessRow> evaluateForensicTests(const Classifier& teacher, const Dataset& data,

@@ -13,22 +13,7 @@ namespace distillery {
 
 namespace {
 
-// "12" or "run:12": a run id; anything else is not one.
-std::optional<int64_t> forensicRunId(const std::string& word) {
-  const std::string digits = word.rfind("run:", 0) == 0 ? word.substr(4) : word;
-  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  return std::stoll(digits);
-}
-
 std::string runName(int64_t id) { return "run:" + std::to_string(id); }
-
-// The data a run was trained on, preprocessed as it was: what the tests probe with.
-Dataset forensicDataOf(RunStore& store, int64_t run_id, const std::string& field) {
-  const auto run = store.run(run_id);
-  if (!run) throw ConfigError(field, "run " + std::to_string(run_id) + " does not exist in " + store.path());
-  const RunConfig config = RunConfig::fromJsonText(run->config_json);
-  return loadDataset(config.data, config.seed);
-}
 
 std::vector<ForensicTest> testsOf(const std::vector<std::string>& words) {
   std::vector<ForensicTest> tests;
@@ -54,6 +39,21 @@ struct Loader {
 };
 
 } // namespace
+
+// "12" or "run:12": a run id; anything else is not one.
+std::optional<int64_t> forensicRunId(const std::string& word) {
+  const std::string digits = word.rfind("run:", 0) == 0 ? word.substr(4) : word;
+  if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return std::stoll(digits);
+}
+
+// The data a run was trained on, preprocessed as it was: what the tests probe with.
+Dataset forensicDataOf(RunStore& store, int64_t run_id, const std::string& field) {
+  const auto run = store.run(run_id);
+  if (!run) throw ConfigError(field, "run " + std::to_string(run_id) + " does not exist in " + store.path());
+  const RunConfig config = RunConfig::fromJsonText(run->config_json);
+  return loadDataset(config.data, config.seed);
+}
 
 nlohmann::json ForensicSession::toJson() const {
   nlohmann::json results = nlohmann::json::array();

@@ -11,12 +11,21 @@
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace distillery {
 
 class RunStore;
+struct Dataset;
+
+// "12" or "run:12": a run id; anything else (a file, a URL) is not one.
+std::optional<int64_t> forensicRunId(const std::string& word);
+
+// The data a run was trained on, preprocessed as it was: what the tests probe
+// with. ConfigError(field) when the store has no such run.
+Dataset forensicDataOf(RunStore& store, int64_t run_id, const std::string& field);
 
 struct ForensicSession {
   std::string suspect_id, suspect_description, teacher_id;

@@ -119,6 +119,10 @@ ForensicProbe makeProbe(ForensicTest test, const Classifier& teacher, const Data
     s.seed = options.seed;
     const Fingerprints f = craftFingerprints(teacher, data.test.x, data.test.y, scale, lo, hi, s,
                                              options.fingerprint_followers, options.fingerprint_refusers);
+    if (f.targets.numel() == 0 && f.dropped_by_filter > 0)
+      throw ConfigError(field, "the conferrability filter dropped all " + std::to_string(f.dropped_by_filter) +
+                                   " fingerprints the teacher follows (of " + std::to_string(f.crafted) +
+                                   " crafted): fewer followers keep more");
     if (f.targets.numel() == 0)
       throw ConfigError(field, "the teacher follows none of the " + std::to_string(f.crafted) +
                                    " targeted adversarial examples crafted (eps " + std::to_string(s.eps) + ")");
