@@ -27,6 +27,7 @@
 #include <QChartView>
 #include <QLineSeries>
 #include <QMenuBar>
+#include <QMap>
 #include <QSignalSpy>
 #include <QTableWidget>
 #include <QTabWidget>
@@ -148,6 +149,7 @@ private Q_SLOTS:
     QCOMPARE(expected.size(), size_t(3));
     const auto stored = s.forensicResults();
     QCOMPARE(stored.size(), before + 3);
+    QMap<QString, QString> shown; // each test's verdict after the run
     for (size_t i = 0; i < expected.size(); ++i) {
       const ForensicOutcome& o = expected[i];
       const QString test = QString::fromLatin1(toString(o.test));
@@ -159,6 +161,7 @@ private Q_SLOTS:
                                "p <= 0.05 needs at least 19").arg(p)
               : QStringLiteral("no evidence of copying: p = %1 against 5 independent models").arg(p);
       QCOMPARE(view.verdictText(test), want);
+      shown[test] = want;
       // A null of 5 cannot reach 0.05: the view says so.
       QVERIFY2(view.detailsText(test).contains(QStringLiteral("smallest possible p is 1/6")), qPrintable(view.detailsText(test)));
       const auto& r = stored[before + i];
@@ -182,10 +185,9 @@ private Q_SLOTS:
     // Listed newest first, and shown again from the store alone.
     QCOMPARE(view.storedTable()->rowCount(), int(before + 3));
     QCOMPARE(view.storedTable()->item(0, 0)->text(), QString::number(stored.back().id));
-    const ForensicOutcome& sac = expected[1];
     QVERIFY(view.showStoredResult(stored[before + 1].id));
-    QCOMPARE(view.verdictText(QStringLiteral("sac")),
-             QStringLiteral("no evidence of copying: p = %1 against 5 independent models").arg(QString::number(sac.p.p_value, 'g', 3)));
+    QCOMPARE(view.verdictText(QStringLiteral("sac")), shown.value(QStringLiteral("sac")));
+    QVERIFY(!shown.value(QStringLiteral("sac")).isEmpty());
     QVERIFY(view.verdictText(QStringLiteral("agreement")).isEmpty());
   }
 
