@@ -3,6 +3,7 @@
 // temporary folder, SlurmctldHost on 127.0.0.1, free ports, munged with its
 // own key and socket), stopped by pid at the end even when a test fails.
 // Without slurmctld installed the cluster tests skip, saying so.
+#include "core/cluster/job_store.h"
 #include "core/cluster/process_runner.h"
 #include "core/cluster/sbatch_script.h"
 #include "core/cluster/slurm_job_state.h"
@@ -22,6 +23,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -239,6 +241,7 @@ private Q_SLOTS:
   void initTestCase() {
     QVERIFY(tmp_.isValid());
     data_ = tmp_.filePath(QStringLiteral("data")).toStdString();
+    QVERIFY(QDir().mkpath(QString::fromStdString(data_)));
     testsupport::writeSyntheticDataset(data_, 1200, 200);
   }
   void cleanupTestCase() {
@@ -350,6 +353,126 @@ private Q_SLOTS:
     }
   }
 
+  // The job's store: seeded with the run and its teacher, written by "rank 0"
+  // as a job would, imported back with a teacher trained on the way under a
+  // new id; a second import changes nothing; an unfinished run is interrupted.
+  void jobStoreIsSeededAndImported() {
+    const std::string user = tmp_.filePath(QStringLiteral("import-user.sqlite")).toStdString();
+    const std::string dir = tmp_.filePath(QStringLiteral("import-job")).toStdString();
+    RunStore store(user);
+    const int64_t teacher = store.createRun("t", "train", "{}");
+    store.saveArtifact(teacher, "model", "teacher-bytes");
+    store.setStatus(teacher, RunStatus::Finished);
+    store.createRun("unrelated", "train", "{}");
+    const int64_t id = store.createRun("d", "distill", R"({"teacher": {"run": )" + std::to_string(teacher) + "}}");
+    store.setTags(id, {"mine"});
+    store.setSlurmJob(id, 77, dir);
+    seedJobStore(store, id, dir);
+    QVERIFY(!store.runs().empty());
+    {
+      const std::string rank0 = prepareRankStore(dir, id, 0);
+      QCOMPARE(rank0, jobStorePath(dir));
+      RunStore job(rank0, StoreJournal::Delete);
+      QCOMPARE(int(job.runs().size()), 2); // the run and its teacher, nothing else
+      QCOMPARE(*job.loadArtifact(teacher, "model"), std::string("teacher-bytes"));
+      QVERIFY(job.run(id)->status == RunStatus::Queued);
+      // What a job does: a teacher trained as a child run, then the run itself.
+      const int64_t child = job.createRun("d-teacher", "train", "{}", id);
+      job.appendPoints({testsupport::point(child, "train_loss", 1, 0.5)});
+      job.saveArtifact(child, "model", "child-bytes");
+      job.setStatus(child, RunStatus::Finished);
+      job.setTeacher(id, child);
+      job.setStatus(id, RunStatus::Running);
+      job.appendPoints({testsupport::point(id, "val_accuracy", 10, 0.8), testsupport::point(id, "val_accuracy", 20, 0.9)});
+      job.appendLogs({{id, 1.0, "info", "hello from the job"}});
+      job.saveArtifact(id, "model", "student-bytes");
+      job.setSummary(id, {{"test_accuracy", 0.9}});
+      job.setStatus(id, RunStatus::Finished);
+    }
+    // Another rank's store is scratch outside the job folder.
+    qputenv("TMPDIR", tmp_.path().toLocal8Bit());
+    const std::string rank1 = prepareRankStore(dir, id, 1);
+    qunsetenv("TMPDIR");
+    QVERIFY(rank1.rfind(tmp_.path().toStdString(), 0) == 0 && rank1.find("import-job") == std::string::npos);
+    QVERIFY(RunStore(rank1, StoreJournal::Delete).run(id).has_value());
+
+    const int64_t later = store.createRun("later", "train", "{}"); // takes the child's id of the job store here
+    const auto added = store.importRunFrom(jobStorePath(dir), id, "unfinished");
+    QCOMPARE(int(added.size()), 1);
+    QVERIFY(added[0] != later && added[0] != id);
+    const auto r = store.run(id);
+    QVERIFY(r->status == RunStatus::Finished);
+    QCOMPARE(r->teacher_run_id, added[0]);
+    QCOMPARE(r->tags, std::vector<std::string>{"mine"});
+    QCOMPARE(r->slurm_job_id, int64_t(77));
+    QCOMPARE(r->summary["test_accuracy"].get<double>(), 0.9);
+    QCOMPARE(int(store.pointCount(id)), 2);
+    QCOMPARE(*store.loadArtifact(id, "model"), std::string("student-bytes"));
+    QCOMPARE(store.logs(id).at(0).message, std::string("hello from the job"));
+    const auto child = store.run(added[0]);
+    QCOMPARE(child->parent_run_id, id);
+    QVERIFY(child->status == RunStatus::Finished);
+    QCOMPARE(int(store.pointCount(added[0])), 1);
+    QCOMPARE(*store.loadArtifact(added[0], "model"), std::string("child-bytes"));
+    const size_t rows = store.runs().size();
+    QVERIFY(store.importRunFrom(jobStorePath(dir), id, "unfinished").empty());
+    QCOMPARE(store.runs().size(), rows);
+
+    // A job that ended while the run trained: interrupted, with the reason given.
+    const std::string dir2 = tmp_.filePath(QStringLiteral("import-job2")).toStdString();
+    const int64_t id2 = store.createRun("killed", "train", "{}");
+    store.setSlurmJob(id2, 78, dir2);
+    seedJobStore(store, id2, dir2);
+    {
+      RunStore job(prepareRankStore(dir2, id2, 0), StoreJournal::Delete);
+      job.setStatus(id2, RunStatus::Running);
+      job.saveArtifact(id2, "checkpoint", "ckpt");
+    }
+    SlurmJobState timeout{"TIMEOUT", "scontrol", ""};
+    settleEndedJob(store, *store.run(id2), timeout);
+    QVERIFY(store.run(id2)->status == RunStatus::Interrupted);
+    QVERIFY2(store.run(id2)->error.find("TIMEOUT") != std::string::npos, store.run(id2)->error.c_str());
+    QVERIFY(store.hasArtifact(id2, "checkpoint"));
+
+    // A job that ended before its run started: failed, quoting the job's output.
+    const std::string dir3 = tmp_.filePath(QStringLiteral("import-job3")).toStdString();
+    const int64_t id3 = store.createRun("never", "train", "{}");
+    store.setSlurmJob(id3, 79, dir3);
+    seedJobStore(store, id3, dir3);
+    std::ofstream(jobOutputPath(dir3, 79)) << "slurmstepd: error: execve(): distillery-cli: No such file or directory\n";
+    settleEndedJob(store, *store.run(id3), SlurmJobState{"FAILED", "scontrol", ""});
+    QVERIFY(store.run(id3)->status == RunStatus::Failed);
+    QVERIFY2(store.run(id3)->error.find("No such file or directory") != std::string::npos, store.run(id3)->error.c_str());
+    // Cancelled while pending: cancelled.
+    const int64_t id4 = store.createRun("pending", "train", "{}");
+    store.setSlurmJob(id4, 80, tmp_.filePath(QStringLiteral("import-job4")).toStdString());
+    settleEndedJob(store, *store.run(id4), SlurmJobState{"CANCELLED", "scontrol", ""});
+    QVERIFY(store.run(id4)->status == RunStatus::Cancelled);
+  }
+
+  // A submitted run is the job's: reopening the store marks it neither
+  // interrupted nor anything else, though the submitting process is gone.
+  void submittedRunIsNotAnOrphan() {
+    const std::string path = tmp_.filePath(QStringLiteral("orphan.sqlite")).toStdString();
+    // Submitted by a process that has ended since, as `distillery-cli submit` does.
+    const pid_t child = ::fork();
+    if (child == 0) {
+      {
+        RunStore store(path);
+        store.setSlurmJob(store.createRun("queued-in-slurm", "train", "{}"), 5, "/nowhere");
+      }
+      ::_exit(0);
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    QVERIFY(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    const int64_t id = 1;
+    // The owner pid was cleared: recovery, which looks at queued runs with an owner, passes it by.
+    RunStore again(path);
+    QCOMPARE(again.recoveredInterrupted(), 0);
+    QVERIFY(again.run(id)->status == RunStatus::Queued);
+  }
+
   // Bad input without a cluster: sbatch missing, a bad --time, a dry run.
   void submitRefusesClearly() {
     const QString config = writeConfig(QStringLiteral("refuse.json"), trainConfig("refuse", 1));
@@ -416,13 +539,17 @@ private Q_SLOTS:
 
     RunStore store(db().toStdString());
     QVERIFY(store.pointCount(id) > 0);
-    QVERIFY(store.hasArtifact(id, "model"));
+    QVERIFY(store.hasArtifact(id, "model.pt"));
     QVERIFY(!store.logs(id).empty());
     const auto record = store.run(id);
     QVERIFY(record && record->teacher_run_id != 0 && record->teacher_run_id != id);
     const auto teacher = store.run(record->teacher_run_id);
     QVERIFY(teacher && teacher->status == RunStatus::Finished && teacher->parent_run_id == id);
-    QVERIFY(store.hasArtifact(teacher->id, "model"));
+    QVERIFY(store.hasArtifact(teacher->id, "model.pt"));
+    // The imported model is whole: it exports as TorchScript.
+    const auto exported = cli({QStringLiteral("export"), QString::number(id), QStringLiteral("--out"),
+                               tmp_.filePath(QStringLiteral("slurm-1.pt")), QStringLiteral("--db"), db()});
+    QVERIFY2(exported.code == 0, qPrintable(exported.err));
     // Asking again imports nothing twice.
     const size_t rows = store.runs().size();
     cli({QStringLiteral("runs"), QStringLiteral("--db"), db()});
