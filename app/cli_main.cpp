@@ -1028,7 +1028,6 @@ int cmdWatermarkTest(const std::string& db, WatermarkTestArgs a) {
   return 0;
 }
 
-// The app, LibTorch, Qt and SQLite versions, as `distillery --version` prints them.
 // ---- Slurm (issue 19, part 2): submit --slurm, each task's run, cancel -----------------
 
 std::string thisProgram() {
@@ -1164,6 +1163,7 @@ int cmdCancel(const std::string& db, int64_t id) {
   return 0;
 }
 
+// The app, LibTorch, Qt and SQLite versions, as `distillery --version` prints them.
 std::string versionString() {
 #ifdef DISTILLERY_HAVE_RENDER
   std::string text = versionText(render::qtVersion());
