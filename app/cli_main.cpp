@@ -35,6 +35,11 @@
 #include "core/forensics/forensic_session.h" // issue 18: forensics (shared with the GUI)
 #include "core/forensics/detection_harness.h" // issue 18: forensics-roc
 #include "core/forensics/watermark_detection.h" // issue 18: watermark-test
+#include "core/cluster/job_store.h"      // issue 19: submit --slurm, the job's store
+#include "core/cluster/slurm_cancel.h"   // issue 19: cancel
+#include "core/cluster/slurm_job_state.h"
+#include "core/cluster/slurm_submit.h"
+#include "core/cluster/sbatch_script.h"
 
 #include <CLI/CLI.hpp>
 
@@ -50,6 +55,7 @@
 #include <map>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 using namespace distillery;
 
@@ -143,7 +149,53 @@ nlohmann::json recordJson(const RunRecord& r) {
           {"notes", r.notes},
           {"starred", r.starred},
           {"config", nlohmann::json::parse(r.config_json, nullptr, false)},
-          {"summary", r.summary}};
+          {"summary", r.summary},
+          {"slurm_job_id", r.slurm_job_id},
+          {"job_dir", r.job_dir}};
+}
+
+// ---- runs submitted to Slurm (issue 19, core/cluster/) ---------------------------------
+
+// Looks at the Slurm runs still unfinished here: a job that has ended is
+// imported (or its run marked failed) and its row in runs re-read; an active
+// job's state is returned for display. settled: whether any job was imported
+// (an imported teacher run is a new row).
+struct SlurmRefresh {
+  std::map<int64_t, SlurmJobState> active;
+  bool settled = false;
+};
+SlurmRefresh refreshSlurmRuns(RunStore& store, std::vector<RunRecord>& runs) {
+  SlurmRefresh out;
+  for (auto& r : runs) {
+    if (!r.slurm_job_id || (r.status != RunStatus::Queued && r.status != RunStatus::Running)) continue;
+    const SlurmJobState state = querySlurmJob(r.slurm_job_id);
+    if (!state.ended()) {
+      out.active[r.id] = state;
+      continue;
+    }
+    std::cerr << "run " << r.id << ": Slurm job " << r.slurm_job_id << " ended ("
+              << (state.known() ? state.state : "gone") << "), " << settleEndedJob(store, r, state) << "\n";
+    if (auto fresh = store.run(r.id)) r = *fresh;
+    out.settled = true;
+  }
+  return out;
+}
+
+// What the run table shows for a run while Slurm has its job: queued while pending, else running.
+std::string displayedStatus(const RunRecord& r, const std::map<int64_t, SlurmJobState>& active) {
+  const auto it = active.find(r.id);
+  return it != active.end() && it->second.known() ? it->second.runStatusWord() : toString(r.status);
+}
+
+// "slurm job 12: RUNNING", or why its state is unknown.
+std::string slurmJobText(const RunRecord& r, const std::map<int64_t, SlurmJobState>& active) {
+  const auto it = active.find(r.id);
+  std::string text = "slurm job " + std::to_string(r.slurm_job_id);
+  if (it == active.end()) return text;
+  if (it->second.known()) return text + ": " + it->second.state;
+  std::string why = it->second.detail;
+  while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+  return text + ": state unknown (" + why + ")";
 }
 
 // What `run` and `resume` print on stdout when a run ends: key=value lines for scripts.
@@ -250,9 +302,17 @@ int cmdSweep(const std::string& sweep_path, int parallel, bool dry_run, const st
 int cmdRuns(const std::string& db, bool json) {
   RunStore store(resolveStorePath(db));
   auto runs = store.runs();
+  const SlurmRefresh slurm = refreshSlurmRuns(store, runs);
+  if (slurm.settled) runs = store.runs();
   if (json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : runs) out.push_back(recordJson(r));
+    for (const auto& r : runs) {
+      out.push_back(recordJson(r));
+      if (slurm.active.count(r.id)) {
+        out.back()["status"] = displayedStatus(r, slurm.active);
+        out.back()["slurm_state"] = slurm.active.at(r.id).state;
+      }
+    }
     std::cout << out.dump(2) << "\n";
     return 0;
   }
@@ -263,8 +323,10 @@ int cmdRuns(const std::string& db, bool json) {
       return r.summary.contains(key) ? summaryValue(r.summary[key]) : std::string("-");
     };
     std::cout << std::setw(6) << r.id << std::setw(24) << r.name.substr(0, 23) << std::setw(8) << r.task
-              << std::setw(12) << toString(r.status) << std::setw(10) << fmt("test_accuracy") << fmt("test_agreement")
-              << "\n";
+              << std::setw(12) << displayedStatus(r, slurm.active) << std::setw(10) << fmt("test_accuracy")
+              << fmt("test_agreement");
+    if (slurm.active.count(r.id)) std::cout << "  " << slurmJobText(r, slurm.active);
+    std::cout << "\n";
   }
   return 0;
 }
@@ -301,13 +363,27 @@ int cmdShow(const std::string& db, int64_t id, bool json) {
     std::cerr << "error: run " << id << " does not exist in " << store.path() << "\n";
     return 1;
   }
+  std::vector<RunRecord> one = {*r};
+  const SlurmRefresh slurm = refreshSlurmRuns(store, one);
+  r = one.front();
   if (json) {
-    std::cout << recordJson(*r).dump(2) << "\n";
+    nlohmann::json out = recordJson(*r);
+    if (slurm.active.count(r->id)) {
+      out["status"] = displayedStatus(*r, slurm.active);
+      out["slurm_state"] = slurm.active.at(r->id).state;
+    }
+    std::cout << out.dump(2) << "\n";
     return 0;
   }
-  std::cout << "id: " << r->id << "\nname: " << r->name << "\ntask: " << r->task << "\nstatus: " << toString(r->status)
-            << "\ncreated: " << r->created_at << "\nstarted: " << r->started_at << "\nfinished: " << r->finished_at
-            << "\n";
+  std::cout << "id: " << r->id << "\nname: " << r->name << "\ntask: " << r->task
+            << "\nstatus: " << displayedStatus(*r, slurm.active) << "\ncreated: " << r->created_at
+            << "\nstarted: " << r->started_at << "\nfinished: " << r->finished_at << "\n";
+  if (r->slurm_job_id) {
+    std::cout << slurmJobText(*r, slurm.active);
+    if (slurm.active.count(r->id) && slurm.active.at(r->id).known())
+      std::cout << " (from " << slurm.active.at(r->id).source << ")";
+    std::cout << "\njob folder: " << r->job_dir << "\n";
+  }
   if (r->teacher_run_id) std::cout << "teacher run: " << r->teacher_run_id << "\n";
   if (r->parent_run_id) std::cout << "parent run: " << r->parent_run_id << "\n";
   if (r->sweep_id) std::cout << "sweep: " << r->sweep_id << "\n";
@@ -1099,6 +1175,141 @@ int cmdWatermarkTest(const std::string& db, WatermarkTestArgs a) {
   return 0;
 }
 
+// ---- Slurm (issue 19, part 2): submit --slurm, each task's run, cancel -----------------
+
+std::string thisProgram() {
+  std::error_code ec;
+  const std::string exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+  if (ec) throw DistilleryError("cannot find this program's path: " + ec.message());
+  return exe;
+}
+
+// `submit CONFIG --slurm`: the run is queued here, its job folder and batch
+// script written, and sbatch given the script; the job id is recorded on the
+// run. --dry-run prints the script and queues and submits nothing.
+int cmdSubmit(const std::string& db, const std::string& config_path, bool slurm, SlurmOptions options) {
+  if (!slurm) throw ConfigError("--slurm", "submit needs a scheduler; the one there is: --slurm");
+  checkSlurmOptions(options);
+  RunConfig config = RunConfig::fromJsonFile(config_path);
+  // One rank per task: the config's world size is the tasks' number, as `launch` sets it from --nproc.
+  const int tasks = options.tasks();
+  nlohmann::json j = config.toJson();
+  const int world = j.contains("distributed") ? j["distributed"].value("world_size", 1) : 1;
+  if (world == 1 && tasks > 1) {
+    j["distributed"]["world_size"] = tasks;
+    try {
+      config = RunConfig::fromJson(j);
+    } catch (const ConfigError& e) {
+      if (e.field().rfind("distributed", 0) != 0) throw;
+      throw ConfigError("--ntasks-per-node", std::to_string(tasks) +
+                                                 " tasks make a data-parallel run of as many ranks, which this build "
+                                                 "cannot do (" + e.what() + ")");
+    }
+  } else if (world != tasks) {
+    throw ConfigError("distributed.world_size", "is " + std::to_string(world) + ", but --nodes " +
+                                                    std::to_string(options.nodes) + " x --ntasks-per-node " +
+                                                    std::to_string(options.ntasks_per_node) + " start " +
+                                                    std::to_string(tasks) + " tasks (one rank each)");
+  }
+  const std::string path = resolveStorePath(db);
+  if (options.dry_run) {
+    const std::string dir = options.job_dir.empty()
+                                ? (std::filesystem::absolute(path).parent_path() / "slurm-jobs" / "run-ID").string()
+                                : std::filesystem::absolute(options.job_dir).string();
+    std::cout << "# dry run: nothing is queued or submitted; ID is the run's id, given when it is submitted\n"
+              << sbatchScript(options, {"ID", config.name, thisProgram(), dir});
+    return 0;
+  }
+  requireSbatch(); // before the run is queued
+  const auto parent = std::filesystem::path(path).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+  RunStore store(path);
+  preflightRun(config, &store); // a config that cannot start leaves no row
+  const int64_t id = queueRun(store, config);
+  const SlurmSubmission sub = submitRunToSlurm(store, id, options, thisProgram());
+  std::cerr << "run " << id << ": " << config.name << " submitted to Slurm as job " << sub.job_id << " ("
+            << tasks << (tasks == 1 ? " task" : " tasks") << "); `distillery-cli show " << id
+            << "` follows it, and imports it when the job ends\n";
+  std::cout << "run_id=" << id << "\nslurm_job_id=" << sub.job_id << "\njob_dir=" << sub.job_dir
+            << "\nscript=" << sub.script_path << "\n";
+  return 0;
+}
+
+// One Slurm task of a submitted run (`run --run-id ID --job-dir DIR`, what the
+// batch script's srun starts): its rank's store (core/cluster/job_store.h),
+// then the run, or its resumption when a requeued job finds it started.
+int cmdRunJobTask(int64_t run_id, const std::string& job_dir) {
+  if (run_id <= 0) throw ConfigError("--run-id", "a task of a submitted job needs the run's id (and --job-dir)");
+  if (job_dir.empty()) throw ConfigError("--job-dir", "a task of a submitted job needs its job folder (and --run-id)");
+  const int rank = jobRank();
+  const std::string path = prepareRankStore(job_dir, run_id, rank);
+  // The other ranks' stores are scratch on the node's disk: gone when the task ends.
+  struct Scratch {
+    std::string path;
+    ~Scratch() {
+      std::error_code ec;
+      if (!path.empty())
+        for (const char* suffix : {"", "-journal", "-wal", "-shm"}) std::filesystem::remove(path + suffix, ec);
+    }
+  } scratch{rank == 0 ? std::string() : path};
+  RunStore store(path, StoreJournal::Delete);
+  const auto record = store.run(run_id);
+  if (!record) throw StoreError(path + ": holds no run " + std::to_string(run_id));
+  std::cerr << "run " << run_id << ": rank " << rank << " in " << path << "\n";
+  StopToken stop;
+  StderrObserver observer;
+  RunOutcome outcome;
+  {
+    SignalStopScope signals(stop);
+    outcome = record->status == RunStatus::Queued
+                  ? executeRun(store, run_id, RunConfig::fromJsonText(record->config_json), observer, stop)
+                  : resumeRun(store, run_id, observer, stop);
+  }
+  printOutcome(run_id, outcome, observer.committedPoints(run_id));
+  if (outcome.kind == RunOutcome::Kind::Cancelled) return 130;
+  if (outcome.kind != RunOutcome::Kind::Success) {
+    std::cerr << "error: run " << run_id << " (rank " << rank << ") " << toString(outcome.kind) << ": "
+              << outcome.message << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+// `cancel ID`: a run Slurm runs is cancelled through scancel; its ranks stop
+// at the next step and the run is imported as cancelled when the job is gone.
+int cmdCancel(const std::string& db, int64_t id) {
+  RunStore store(resolveStorePath(db));
+  auto r = store.run(id);
+  if (!r) {
+    std::cerr << "error: run " << id << " does not exist in " << store.path() << "\n";
+    return 1;
+  }
+  if (r->status != RunStatus::Queued && r->status != RunStatus::Running) {
+    std::cerr << "error: run " << id << " is " << toString(r->status) << "; only a queued or running run can be cancelled\n";
+    return 1;
+  }
+  if (!r->slurm_job_id) {
+    std::cerr << "error: run " << id << " runs in a process of its own, not in Slurm: stop it there "
+              << "(Ctrl-C in its terminal, or Cancel in the GUI)\n";
+    return 1;
+  }
+  cancelSlurmJob(r->slurm_job_id);
+  std::cerr << "run " << id << ": scancel " << r->slurm_job_id << " sent\n";
+  // A pending job ends at once; a running one once its ranks have checkpointed.
+  for (int i = 0; i < 20; ++i) {
+    std::vector<RunRecord> one = {*r};
+    const SlurmRefresh refresh = refreshSlurmRuns(store, one);
+    if (refresh.settled) {
+      std::cout << "status=" << toString(one.front().status) << "\n";
+      return 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  std::cout << "status=cancelling\n";
+  return 0;
+}
+
 // The app, LibTorch, Qt and SQLite versions, as `distillery --version` prints them.
 std::string versionString() {
 #ifdef DISTILLERY_HAVE_RENDER
@@ -1130,6 +1341,10 @@ int main(int argc, char** argv) {
   bool baseline = false;
   run->add_flag("--baseline", baseline, "Same student, no teacher: train the config's student on labels only");
   run->add_option("--db", db, "Run store");
+  int64_t task_run_id = 0;
+  std::string task_job_dir;
+  run->add_option("--run-id", task_run_id, "A Slurm task of a submitted run: the run's id (with --job-dir)");
+  run->add_option("--job-dir", task_job_dir, "A Slurm task of a submitted run: its job folder (with --run-id)");
 
   bool json = false;
   auto* runs = app.add_subcommand("runs", "List the runs in the store");
@@ -1329,10 +1544,31 @@ int main(int argc, char** argv) {
   watermark_test->add_flag("--json", wm.json, "Machine-readable output");
   watermark_test->add_option("--db", db, "Run store");
 
+  // issue 19, part 2: Slurm
+  bool submit_slurm = false;
+  SlurmOptions slurm_options;
+  auto* submit = app.add_subcommand("submit", "Submit a run to a cluster's scheduler (Slurm): one task per rank (docs/distributed.md)");
+  submit->add_option("config", config_path, "Run config (JSON)")->required();
+  submit->add_flag("--slurm", submit_slurm, "Submit to Slurm with sbatch");
+  submit->add_option("--nodes", slurm_options.nodes, "Nodes (default 1)");
+  submit->add_option("--ntasks-per-node", slurm_options.ntasks_per_node, "Tasks (ranks) per node, one per GPU (default 1)");
+  submit->add_option("--gpus-per-task", slurm_options.gpus_per_task, "GPUs per task (default: none asked for)");
+  submit->add_option("--partition", slurm_options.partition, "Slurm partition (default: the cluster's)");
+  submit->add_option("--time", slurm_options.time, "Time limit, HH:MM:SS or D-HH:MM:SS");
+  submit->add_option("--account", slurm_options.account, "Slurm account to charge");
+  submit->add_option("--job-dir", slurm_options.job_dir,
+                     "Job folder on a filesystem the nodes share (default: slurm-jobs/run-ID beside the store)");
+  submit->add_flag("--dry-run", slurm_options.dry_run, "Print the batch script; queue and submit nothing");
+  submit->add_option("--db", db, "Run store");
+  auto* cancel = app.add_subcommand("cancel", "Cancel a run submitted to Slurm (scancel)");
+  cancel->add_option("id", id, "Run id")->required();
+  cancel->add_option("--db", db, "Run store");
+
   CLI11_PARSE(app, argc, argv);
 
   try {
     if (*run) {
+      if (task_run_id != 0 || !task_job_dir.empty()) return cmdRunJobTask(task_run_id, task_job_dir);
       if (!use_default && !use_default_lm && config_path.empty()) {
         std::cerr << "error: run needs a CONFIG.json, --default or --default-lm\n";
         return 2;
@@ -1366,6 +1602,8 @@ int main(int argc, char** argv) {
     if (*forensics) return cmdForensics(db, forensics_args);
     if (*forensics_roc) return cmdForensicsRoc(db, roc_args);
     if (*watermark_test) return cmdWatermarkTest(db, wm);
+    if (*submit) return cmdSubmit(db, config_path, submit_slurm, slurm_options);
+    if (*cancel) return cmdCancel(db, id);
     if (*export_chart) return cmdExportChart(db, ex);
     if (*export_cost_chart) return cmdExportCostChart(db, ex);
     if (*report) return cmdReport(db, ex);

@@ -7,6 +7,14 @@ set(DISTILLERY_BASE_SOURCES
   # api/ (issue 17: distilling through a teacher API; the HTTP client is serve/api_client)
   api/answer_cache.cpp
   api/api_server_info.cpp
+  # cluster/ (issue 19: runs submitted to Slurm; sbatch, squeue, scancel through process_runner)
+  cluster/job_store.cpp
+  cluster/process_runner.cpp
+  cluster/sbatch_script.cpp
+  cluster/slurm_cancel.cpp
+  cluster/slurm_job_state.cpp
+  cluster/slurm_options.cpp
+  cluster/slurm_submit.cpp
   # base/
   base/base64.cpp
   base/content_hash.cpp

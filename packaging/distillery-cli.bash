@@ -4,13 +4,13 @@
 # check (packaging/check_deb.sh) compares these lists with `distillery-cli
 # COMMAND --help`, so a new command or option without completion fails CI.
 
-_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve audit-log forensics forensics-roc watermark-test launch"
+_distillery_cli_commands="run runs check show metrics sweep generate export-chart export-cost-chart report table methods export resume model-card serve audit-log forensics forensics-roc watermark-test launch submit cancel"
 
 # The options of one command (the top-level options for "").
 _distillery_cli_options() {
   case "$1" in
     "") echo "--help --version --db" ;;
-    run) echo "--help --default --default-lm --baseline --db" ;;
+    run) echo "--help --default --default-lm --baseline --db --run-id --job-dir" ;;
     runs) echo "--help --json --db" ;;
     check) echo "--help --db" ;;
     show) echo "--help --json --db" ;;
@@ -36,6 +36,10 @@ _distillery_cli_options() {
     watermark-test)
       echo "--help --suspect --key --gamma --context --samples --length --temperature --seed --open-weights --text" \
            "--json --db" ;;
+    submit)
+      echo "--help --slurm --nodes --ntasks-per-node --gpus-per-task --partition --time --account --job-dir" \
+           "--dry-run --db" ;;
+    cancel) echo "--help --db" ;;
   esac
 }
 
@@ -62,6 +66,8 @@ _distillery_cli() {
     --tests) mapfile -t COMPREPLY < <(compgen -W "agreement sac fingerprint" -- "${cur}"); return ;;
     --null | --confer-with | --confer-against | --inputs) COMPREPLY=(); return ;;
     --negatives | --positives) COMPREPLY=(); return ;; # forensics-roc: run ids, KIND=IDS
+    --job-dir) mapfile -t COMPREPLY < <(compgen -d -- "${cur}"); return ;;
+    --nodes | --ntasks-per-node | --gpus-per-task | --partition | --time | --account | --run-id) COMPREPLY=(); return ;;
     --device) mapfile -t COMPREPLY < <(compgen -W "cpu cuda auto" -- "${cur}"); return ;;
     --dataset) mapfile -t COMPREPLY < <(compgen -W "fashion-mnist mnist" -- "${cur}"); return ;;
     --runs | --metric | --metrics | --parallel | --prompt | --tokens | --temperature | --seed | --smoothing | \
@@ -80,7 +86,7 @@ _distillery_cli() {
   fi
   # Positional arguments: config and sweep files, .pt models (serve: a run id or a .pt file).
   case "${command}" in
-    run | sweep | launch) mapfile -t COMPREPLY < <(compgen -f -X '!*.json' -- "${cur}"); compopt -o plusdirs 2>/dev/null ;;
+    run | sweep | launch | submit) mapfile -t COMPREPLY < <(compgen -f -X '!*.json' -- "${cur}"); compopt -o plusdirs 2>/dev/null ;;
     model-card | serve | audit-log) mapfile -t COMPREPLY < <(compgen -f -- "${cur}") ;;
     *) COMPREPLY=() ;;
   esac

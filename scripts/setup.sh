@@ -56,6 +56,9 @@ DISTILLERY_DEV_PACKAGES=(
   xvfb xauth
   # pdftotext for the export tests
   poppler-utils
+  # tst_slurm (issue 19): a one-node Slurm cluster of the test's own, on its own
+  # munge key and ports (the packages' system services are not used)
+  slurmctld slurmd slurm-client munge
   # the Debian package (scripts/package.sh, packaging/): dpkg-shlibdeps computes
   # its Depends (CPack runs `file` to find the binaries), help2man writes
   # distillery-cli's man page; the checks: lintian, desktop-file-validate, appstreamcli

@@ -598,8 +598,9 @@ void TestRunStore::version4StoreGainsForensicResults() {
   if (QTest::currentTestFailed()) return;
   {
     RunStore store(path);
-    QCOMPARE(store.schemaVersion(), int(SchemaVersion::Forensics));
-    QCOMPARE(int(SchemaVersion::Latest), 5);
+    QCOMPARE(store.schemaVersion(), int(SchemaVersion::ClusterJobs));
+    QCOMPARE(int(SchemaVersion::Latest), 6);
+    QCOMPARE(store.run(1)->slurm_job_id, int64_t(0)); // step 6 (issue 19) ran too
     const auto r = store.run(1);
     QVERIFY(r.has_value());
     QCOMPARE(q(r->name), QStringLiteral("teacher"));
@@ -616,7 +617,7 @@ void TestRunStore::version4StoreGainsForensicResults() {
                             {{"statistic", 0.9}});
   }
   RunStore again(path);
-  QCOMPARE(again.schemaVersion(), 5);
+  QCOMPARE(again.schemaVersion(), 6);
   const auto results = again.forensicResults();
   QCOMPARE(results.size(), size_t(2));
   QCOMPARE(q(results[0].kind), QStringLiteral("sac"));

@@ -281,7 +281,7 @@ private Q_SLOTS:
       RunStore store(path);
       // Upgraded step by step to the latest version.
       QCOMPARE(store.schemaVersion(), int(SchemaVersion::Latest));
-      QCOMPARE(int(SchemaVersion::Latest), 5);
+      QCOMPARE(int(SchemaVersion::Latest), 6);
       auto runs = store.runs();
       QCOMPARE(int(runs.size()), 1);
       QCOMPARE(q(runs[0].name), QStringLiteral("old-run"));
@@ -295,6 +295,8 @@ private Q_SLOTS:
       QCOMPARE(store.points(runs[0].id, "train_loss").at(0).money, 0.0);
       QVERIFY(store.sweeps().empty());
       QVERIFY(store.forensicResults().empty()); // step 5 (issue 18) ran too
+      QCOMPARE(runs[0].slurm_job_id, int64_t(0)); // and step 6 (issue 19)
+      QVERIFY(runs[0].job_dir.empty());
 
       const int64_t sweep = store.createSweep("later", R"({"name":"later"})");
       QVERIFY(sweep > 0);

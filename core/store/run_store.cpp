@@ -343,7 +343,7 @@ bool locksLost(const std::string& canonical) {
 
 } // namespace
 
-RunStore::RunStore(const std::string& path) : path_(path) {
+RunStore::RunStore(const std::string& path, StoreJournal journal) : path_(path), journal_(journal) {
   openConnection();
   countConnection(canonicalPath_, +1);
   // The destructor will not run if the constructor throws: close here.
@@ -383,7 +383,8 @@ void RunStore::openConnection() {
       // The first real read: a non-database file fails here with NOTADB.
       // Switching to WAL needs a brief exclusive lock, hence the retry.
       withRetry(path_, [&] {
-        Stmt s(db_, prepare("PRAGMA journal_mode=WAL"), path_);
+        Stmt s(db_, prepare(journal_ == StoreJournal::Wal ? "PRAGMA journal_mode=WAL" : "PRAGMA journal_mode=DELETE"),
+               path_);
         s.run();
       });
       // The connection holds its shared lock now; where /proc/locks does not
@@ -620,7 +621,15 @@ void RunStore::migrate() {
         exec("UPDATE schema_version SET version = 5");
         current = int(SchemaVersion::Forensics);
       }
-      // Later steps go here: if (current < 6) { ...; UPDATE schema_version SET version=6; }
+      if (current < int(SchemaVersion::ClusterJobs)) {
+        // Issue 19: a run handed to Slurm keeps its job id (provenance, scancel)
+        // and the folder of the job's own store, imported when the job ends.
+        exec("ALTER TABLE runs ADD COLUMN slurm_job_id INTEGER");
+        exec("ALTER TABLE runs ADD COLUMN job_dir TEXT");
+        exec("UPDATE schema_version SET version = 6");
+        current = int(SchemaVersion::ClusterJobs);
+      }
+      // Later steps go here: if (current < 7) { ...; UPDATE schema_version SET version=7; }
       return current;
     });
   }
@@ -783,6 +792,152 @@ void RunStore::setStarred(int64_t run_id, bool starred) {
   });
 }
 
+void RunStore::setSlurmJob(int64_t run_id, int64_t job_id, const std::string& job_dir) {
+  writeTransaction([&] {
+    Stmt s(db_, prepare("UPDATE runs SET slurm_job_id = ?1, job_dir = ?2, owner_pid = NULL WHERE id = ?3"), path_);
+    s.bind(1, job_id).bind(2, job_dir).bind(3, run_id);
+    s.run();
+  });
+}
+
+namespace {
+
+// Another store attached to this connection as "other" while it lives
+// (ATTACH and DETACH must happen outside a transaction).
+class AttachedStore {
+public:
+  AttachedStore(sqlite3* db, const std::string& path, const std::string& other) : db_(db), path_(path) {
+    sqlite3_stmt* stmt = nullptr;
+    int rc = sqlite3_prepare_v2(db_, "ATTACH DATABASE ?1 AS other", -1, &stmt, nullptr);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_text(stmt, 1, other.c_str(), -1, SQLITE_TRANSIENT);
+      rc = sqlite3_step(stmt);
+      if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    }
+    sqlite3_finalize(stmt);
+    if (rc != SQLITE_OK) raiseSqlite(db_, path_, rc, "cannot open " + other + " beside it");
+  }
+  ~AttachedStore() { sqlite3_exec(db_, "DETACH DATABASE other", nullptr, nullptr, nullptr); }
+  AttachedStore(const AttachedStore&) = delete;
+  AttachedStore& operator=(const AttachedStore&) = delete;
+
+private:
+  sqlite3* db_;
+  const std::string& path_;
+};
+
+// The run columns both directions copy, in one order (owner_pid and sweep_id
+// are this store's business and are not carried across).
+const char* const kCopiedRunColumns =
+    "name, task, status, config_json, created_at, started_at, finished_at, error, teacher_run_id, parent_run_id,"
+    " summary_json, tags_json, notes, starred, slurm_job_id, job_dir";
+
+} // namespace
+
+void RunStore::exportRunsTo(const std::string& other_path, const std::vector<int64_t>& ids) {
+  AttachedStore attached(db_, path_, other_path);
+  writeTransaction([&] {
+    const std::string cols = kCopiedRunColumns;
+    Stmt row(db_, prepare(("INSERT INTO other.runs(id, " + cols + ") SELECT id, " + cols +
+                           " FROM main.runs WHERE id = ?1").c_str()), path_);
+    Stmt artifacts(db_, prepare("INSERT INTO other.artifacts(run_id, name, data)"
+                                " SELECT run_id, name, data FROM main.artifacts WHERE run_id = ?1"), path_);
+    for (int64_t id : ids) {
+      row.reset();
+      row.bind(1, id).run();
+      if (sqlite3_changes(db_) != 1) fail("run " + std::to_string(id) + " does not exist");
+      artifacts.reset();
+      artifacts.bind(1, id).run();
+    }
+  });
+}
+
+std::vector<int64_t> RunStore::importRunFrom(const std::string& other_path, int64_t run_id,
+                                             const std::string& unfinished_error) {
+  AttachedStore attached(db_, path_, other_path);
+  return writeTransaction([&] {
+    {
+      Stmt here(db_, prepare("SELECT status FROM main.runs WHERE id = ?1"), path_);
+      here.bind(1, run_id);
+      if (here.step() && here.text(0) != "queued" && here.text(0) != "running") return std::vector<int64_t>{};
+    }
+    const std::string cols = kCopiedRunColumns;
+    auto copyRecords = [&](int64_t from, int64_t to) {
+      for (const char* table : {"metric_points", "log_events", "artifacts"}) {
+        Stmt del(db_, prepare(("DELETE FROM main." + std::string(table) + " WHERE run_id = ?1").c_str()), path_);
+        del.bind(1, to).run();
+      }
+      const char* copies[] = {
+          "INSERT INTO main.metric_points(run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, money,"
+          " value) SELECT ?2, metric, step, epoch, wall_s, samples, flops, teacher_queries, money, value"
+          " FROM other.metric_points WHERE run_id = ?1 ORDER BY rowid",
+          "INSERT INTO main.log_events(run_id, wall_s, level, message, created_at)"
+          " SELECT ?2, wall_s, level, message, created_at FROM other.log_events WHERE run_id = ?1 ORDER BY rowid",
+          "INSERT INTO main.artifacts(run_id, name, data) SELECT ?2, name, data FROM other.artifacts WHERE run_id = ?1"};
+      for (const char* sql : copies) {
+        Stmt c(db_, prepare(sql), path_);
+        c.bind(1, from).bind(2, to).run();
+      }
+    };
+    // A status the job left unfinished cannot go on: the job is over.
+    auto settle = [&](int64_t id) {
+      Stmt u(db_, prepare("UPDATE main.runs SET status = 'interrupted', error = ?1,"
+                          " finished_at = COALESCE(finished_at, ?2) WHERE id = ?3"), path_);
+      u.bind(1, unfinished_error).bind(2, nowIso8601()).bind(3, id).run();
+    };
+
+    // Runs the job created under this one (a teacher trained on the way), under new ids here.
+    std::vector<std::pair<int64_t, int64_t>> added; // (id there, id here)
+    {
+      Stmt children(db_, prepare("SELECT id FROM other.runs WHERE parent_run_id = ?1 ORDER BY id"), path_);
+      children.bind(1, run_id);
+      std::vector<int64_t> ids;
+      while (children.step()) ids.push_back(children.int64(0));
+      for (int64_t child : ids) {
+        Stmt ins(db_, prepare(("INSERT INTO main.runs(" + cols + ") SELECT " + cols +
+                               " FROM other.runs WHERE id = ?1").c_str()), path_);
+        ins.bind(1, child).run();
+        const int64_t here = sqlite3_last_insert_rowid(db_);
+        added.emplace_back(child, here);
+        copyRecords(child, here);
+        Stmt st(db_, prepare("SELECT status FROM main.runs WHERE id = ?1"), path_);
+        st.bind(1, here);
+        if (st.step() && (st.text(0) == "running" || st.text(0) == "queued")) settle(here);
+      }
+    }
+    auto mapped = [&](int64_t id) {
+      for (const auto& [there, here] : added)
+        if (there == id) return here;
+      return id;
+    };
+
+    // The run itself: a row the researcher deleted meanwhile comes back.
+    {
+      Stmt ins(db_, prepare(("INSERT OR IGNORE INTO main.runs(id, " + cols + ") SELECT id, " + cols +
+                             " FROM other.runs WHERE id = ?1").c_str()), path_);
+      ins.bind(1, run_id).run();
+      Stmt row(db_, prepare("SELECT status, started_at, finished_at, error, teacher_run_id, summary_json"
+                            " FROM other.runs WHERE id = ?1"), path_);
+      row.bind(1, run_id);
+      if (!row.step()) fail(other_path + " holds no run " + std::to_string(run_id));
+      Stmt u(db_, prepare("UPDATE main.runs SET status = ?1, started_at = ?2, finished_at = ?3, error = ?4,"
+                          " teacher_run_id = ?5, summary_json = ?6, owner_pid = NULL WHERE id = ?7"), path_);
+      u.bind(1, row.text(0));
+      row.isNull(1) ? u.bindNull(2) : u.bind(2, row.text(1));
+      row.isNull(2) ? u.bindNull(3) : u.bind(3, row.text(2));
+      row.isNull(3) ? u.bindNull(4) : u.bind(4, row.text(3));
+      u.bindIdOrNull(5, row.isNull(4) ? 0 : mapped(row.int64(4)));
+      u.bind(6, row.text(5)).bind(7, run_id).run();
+      const bool unfinished = row.text(0) == "running" || row.text(0) == "queued";
+      copyRecords(run_id, run_id);
+      if (unfinished) settle(run_id);
+    }
+    std::vector<int64_t> out;
+    for (const auto& a : added) out.push_back(a.second);
+    return out;
+  });
+}
+
 int64_t RunStore::createSweep(const std::string& name, const std::string& spec_json) {
   return writeTransaction([&] {
     Stmt s(db_, prepare("INSERT INTO sweeps(name, spec_json, created_at) VALUES (?1, ?2, ?3)"), path_);
@@ -813,7 +968,8 @@ namespace {
 
 const char* const kRunColumns =
     "SELECT id, name, task, status, config_json, created_at, started_at, finished_at, error,"
-    " teacher_run_id, parent_run_id, summary_json, sweep_id, tags_json, notes, starred FROM runs ";
+    " teacher_run_id, parent_run_id, summary_json, sweep_id, tags_json, notes, starred, slurm_job_id, job_dir"
+    " FROM runs ";
 
 RunRecord readRun(const Stmt& s) {
   RunRecord r;
@@ -838,6 +994,8 @@ RunRecord readRun(const Stmt& s) {
       if (t.is_string()) r.tags.push_back(t.get<std::string>());
   r.notes = s.text(14);
   r.starred = !s.isNull(15) && s.int64(15) != 0;
+  r.slurm_job_id = s.isNull(16) ? 0 : s.int64(16);
+  r.job_dir = s.text(17);
   return r;
 }
 

@@ -28,7 +28,8 @@ enum class SchemaVersion : int {
   Annotations = 3, // runs.tags_json, runs.notes, runs.starred
   Money = 4,       // metric_points.money
   Forensics = 5,   // forensic_results
-  Latest = Forensics,
+  ClusterJobs = 6, // runs.slurm_job_id, runs.job_dir (issue 19: runs submitted to Slurm)
+  Latest = ClusterJobs,
 };
 
 struct RunRecord {
@@ -49,7 +50,17 @@ struct RunRecord {
   std::vector<std::string> tags;
   std::string notes;
   bool starred = false;
+  // Issue 19: a run submitted to Slurm (core/cluster/): its job and the folder
+  // holding the job's own store; 0 and empty otherwise, and once imported the
+  // job id stays as provenance.
+  int64_t slurm_job_id = 0;
+  std::string job_dir;
 };
+
+// How the store keeps its journal. WAL (the default) needs every process on
+// one host; Delete (a rollback journal and POSIX locks only) is for the Slurm
+// job's store on a shared filesystem (docs/distributed.md, "On a Slurm cluster").
+enum class StoreJournal { Wal, Delete };
 
 // Whether the run's loss became NaN or Inf: status diverged, or, in stores
 // written before that status existed, failed with a "diverged" error.
@@ -75,7 +86,7 @@ class RunStore {
 public:
   // path may be ":memory:". Creates or upgrades the schema, and marks runs
   // left "running" by a process that no longer exists as interrupted.
-  explicit RunStore(const std::string& path);
+  explicit RunStore(const std::string& path, StoreJournal journal = StoreJournal::Wal);
   ~RunStore();
   RunStore(const RunStore&) = delete;
   RunStore& operator=(const RunStore&) = delete;
@@ -126,6 +137,22 @@ public:
   // Without reading its bytes (a checkpoint may be large; the GUI asks on every selection).
   bool hasArtifact(int64_t run_id, const std::string& name);
 
+  // Issue 19: the run was handed to Slurm as job_id, its job store in job_dir.
+  // The run stays queued here with no owner process (the job owns it), so
+  // opening the store does not mark it interrupted.
+  void setSlurmJob(int64_t run_id, int64_t job_id, const std::string& job_dir);
+  // Copies runs with their ids, rows and artifacts (no points or logs) into
+  // the empty store at other_path: seeding a job store with the run and its teacher.
+  void exportRunsTo(const std::string& other_path, const std::vector<int64_t>& ids);
+  // The job is over: the row of run_id takes the job store's status, times,
+  // error and summary, and its points, logs and artifacts (the researcher's
+  // name, tags and notes here stay); runs the job created under it (a teacher
+  // trained on the way) are added under new ids. A run the job left queued or
+  // running becomes interrupted with unfinished_error. Only a row still
+  // unfinished here is imported over, so a second import changes nothing.
+  // Returns the ids added.
+  std::vector<int64_t> importRunFrom(const std::string& other_path, int64_t run_id, const std::string& unfinished_error);
+
   // Forensic results (issue 18); created_at is filled in. Returns the id.
   int64_t addForensicResult(const std::string& kind, const std::string& suspect, const std::string& reference,
                             const nlohmann::json& inputs, const nlohmann::json& result);
@@ -149,6 +176,7 @@ private:
   std::string path_;
   std::string canonicalPath_; // absolute, symlinks resolved; empty for ":memory:"
   sqlite3* db_ = nullptr;
+  StoreJournal journal_ = StoreJournal::Wal;
   bool lockCheckWorks_ = false; // /proc/locks showed this connection's lock when it opened
   int recovered_ = 0;
 };
