@@ -38,6 +38,7 @@
 #include "core/cluster/job_store.h"      // issue 19: submit --slurm, the job's store
 #include "core/cluster/slurm_cancel.h"   // issue 19: cancel
 #include "core/cluster/slurm_job_state.h"
+#include "core/cluster/slurm_refresh.h"
 #include "core/cluster/slurm_submit.h"
 #include "core/cluster/sbatch_script.h"
 
@@ -155,31 +156,6 @@ nlohmann::json recordJson(const RunRecord& r) {
 }
 
 // ---- runs submitted to Slurm (issue 19, core/cluster/) ---------------------------------
-
-// Looks at the Slurm runs still unfinished here: a job that has ended is
-// imported (or its run marked failed) and its row in runs re-read; an active
-// job's state is returned for display. settled: whether any job was imported
-// (an imported teacher run is a new row).
-struct SlurmRefresh {
-  std::map<int64_t, SlurmJobState> active;
-  bool settled = false;
-};
-SlurmRefresh refreshSlurmRuns(RunStore& store, std::vector<RunRecord>& runs) {
-  SlurmRefresh out;
-  for (auto& r : runs) {
-    if (!r.slurm_job_id || (r.status != RunStatus::Queued && r.status != RunStatus::Running)) continue;
-    const SlurmJobState state = querySlurmJob(r.slurm_job_id);
-    if (!state.ended()) {
-      out.active[r.id] = state;
-      continue;
-    }
-    std::cerr << "run " << r.id << ": Slurm job " << r.slurm_job_id << " ended ("
-              << (state.known() ? state.state : "gone") << "), " << settleEndedJob(store, r, state) << "\n";
-    if (auto fresh = store.run(r.id)) r = *fresh;
-    out.settled = true;
-  }
-  return out;
-}
 
 // What the run table shows for a run while Slurm has its job: queued while pending, else running.
 std::string displayedStatus(const RunRecord& r, const std::map<int64_t, SlurmJobState>& active) {
@@ -302,7 +278,7 @@ int cmdSweep(const std::string& sweep_path, int parallel, bool dry_run, const st
 int cmdRuns(const std::string& db, bool json) {
   RunStore store(resolveStorePath(db));
   auto runs = store.runs();
-  const SlurmRefresh slurm = refreshSlurmRuns(store, runs);
+  const SlurmRefresh slurm = refreshSlurmRuns(store, runs, std::cerr);
   if (slurm.settled) runs = store.runs();
   if (json) {
     nlohmann::json out = nlohmann::json::array();
@@ -364,7 +340,7 @@ int cmdShow(const std::string& db, int64_t id, bool json) {
     return 1;
   }
   std::vector<RunRecord> one = {*r};
-  const SlurmRefresh slurm = refreshSlurmRuns(store, one);
+  const SlurmRefresh slurm = refreshSlurmRuns(store, one, std::cerr);
   r = one.front();
   if (json) {
     nlohmann::json out = recordJson(*r);
@@ -749,11 +725,7 @@ int cmdLaunch(const std::string& db, int nproc, const std::string& config_path, 
     plan.resume_run = resume_id;
   } else {
     if (config_path.empty()) throw ConfigError("CONFIG", "launch needs a CONFIG.json (or --resume ID)");
-    config = RunConfig::fromJsonFile(config_path);
-    if (config.distributed.world_size == 1) config.distributed.world_size = nproc;
-    if (config.distributed.world_size != nproc)
-      throw ConfigError("distributed.world_size", "is " + std::to_string(config.distributed.world_size) +
-                                                      ", but --nproc starts " + std::to_string(nproc) + " ranks");
+    config = configForLocalRanks(RunConfig::fromJsonFile(config_path), nproc);
     // Fails early, in one process, what would fail in every rank.
     RunStore store(plan.store);
     preflightRun(config, &store);
@@ -1190,27 +1162,8 @@ std::string thisProgram() {
 int cmdSubmit(const std::string& db, const std::string& config_path, bool slurm, SlurmOptions options) {
   if (!slurm) throw ConfigError("--slurm", "submit needs a scheduler; the one there is: --slurm");
   checkSlurmOptions(options);
-  RunConfig config = RunConfig::fromJsonFile(config_path);
-  // One rank per task: the config's world size is the tasks' number, as `launch` sets it from --nproc.
+  RunConfig config = configForSlurmTasks(RunConfig::fromJsonFile(config_path), options);
   const int tasks = options.tasks();
-  nlohmann::json j = config.toJson();
-  const int world = j.contains("distributed") ? j["distributed"].value("world_size", 1) : 1;
-  if (world == 1 && tasks > 1) {
-    j["distributed"]["world_size"] = tasks;
-    try {
-      config = RunConfig::fromJson(j);
-    } catch (const ConfigError& e) {
-      if (e.field().rfind("distributed", 0) != 0) throw;
-      throw ConfigError("--ntasks-per-node", std::to_string(tasks) +
-                                                 " tasks make a data-parallel run of as many ranks, which this build "
-                                                 "cannot do (" + e.what() + ")");
-    }
-  } else if (world != tasks) {
-    throw ConfigError("distributed.world_size", "is " + std::to_string(world) + ", but --nodes " +
-                                                    std::to_string(options.nodes) + " x --ntasks-per-node " +
-                                                    std::to_string(options.ntasks_per_node) + " start " +
-                                                    std::to_string(tasks) + " tasks (one rank each)");
-  }
   const std::string path = resolveStorePath(db);
   if (options.dry_run) {
     const std::string dir = options.job_dir.empty()
@@ -1299,7 +1252,7 @@ int cmdCancel(const std::string& db, int64_t id) {
   // A pending job ends at once; a running one once its ranks have checkpointed.
   for (int i = 0; i < 20; ++i) {
     std::vector<RunRecord> one = {*r};
-    const SlurmRefresh refresh = refreshSlurmRuns(store, one);
+    const SlurmRefresh refresh = refreshSlurmRuns(store, one, std::cerr);
     if (refresh.settled) {
       std::cout << "status=" << toString(one.front().status) << "\n";
       return 0;

@@ -14,6 +14,7 @@ set(DISTILLERY_BASE_SOURCES
   cluster/slurm_cancel.cpp
   cluster/slurm_job_state.cpp
   cluster/slurm_options.cpp
+  cluster/slurm_refresh.cpp
   cluster/slurm_submit.cpp
   # base/
   base/base64.cpp

@@ -1,3 +1,4 @@
+#include "widgets/run_on_group.h"
 #include "widgets/lm_run_dialog.h"
 
 #include "widgets/file_dialogs.h"
@@ -87,13 +88,15 @@ LmRunDialog::LmRunDialog(distillery::RunStore& store, QWidget* parent)
   setWindowTitle(tr("New Language-Model Run"));
 
   std::vector<QWidget*> left{buildCorpusGroup(), buildTeacherGroup(store)};
-  std::vector<QWidget*> middle{buildStudentGroup(), buildTrainingGroup()};
+  runOn_ = new RunOnGroup(this);
+  std::vector<QWidget*> middle{buildStudentGroup(), buildTrainingGroup(), runOn_};
   error_ = runDialogErrorLabel(this, QStringLiteral("lmError"));
   QWidget* json_panel = buildJsonPanel();
   buttons_ = layOutRunDialog(this, left, middle, json_panel, error_, tr("Start"));
 
   // Every edit refreshes the JSON and the checks; setConfig() suppresses the storm.
   auto refresh = [this] { update(); };
+  connect(runOn_, &RunOnGroup::changed, this, refresh);
   for (QLineEdit* e : {name_, corpus_}) connect(e, &QLineEdit::textChanged, this, refresh);
   for (QComboBox* c : {tokenizer_, teacher_, optimizer_, schedule_, device_})
     connect(c, &QComboBox::currentIndexChanged, this, refresh);
@@ -415,6 +418,8 @@ void LmRunDialog::update() {
     const distillery::RunConfig c = config();
     json_->setPlainText(QString::fromStdString(c.toJson().dump(2)));
     distillery::preflightRun(c, &store_, distillery::PreflightDepth::Quick);
+    // Data-parallel LM runs: the engine's own checks of the placed config speak.
+    problem = placementError(c, runOn_->placement(), store_);
   } catch (const std::exception& e) {
     problem = QString::fromUtf8(e.what());
   }
@@ -441,8 +446,13 @@ void LmRunDialog::accept() {
     buttons_->button(QDialogButtonBox::Ok)->setEnabled(false);
     return;
   }
+  rememberPlacement(runOn_->placement());
   QDialog::accept();
 }
+
+RunPlacement LmRunDialog::placement() const { return runOn_->placement(); }
+
+void LmRunDialog::setPlacement(const RunPlacement& placement) { runOn_->setPlacement(placement); }
 
 void LmRunDialog::applyJsonText(const QString& text, const QString& origin) {
   try {

@@ -12,6 +12,7 @@
 // than the student's, another tokenizer or vocabulary) is refused, with the
 // reason, before a run is created. Only finished LM runs that can teach the
 // student as configured are offered.
+#include "widgets/run_placement.h"
 #include "core/config/run_config.h"
 
 #include <QDialog>
@@ -36,6 +37,8 @@ struct RunRecord;
 
 namespace distillery::gui {
 
+class RunOnGroup;
+
 class GptSpecForm;
 class MethodParamForm;
 
@@ -52,6 +55,9 @@ public:
   void setConfig(const distillery::RunConfig& config);
   // Why the run cannot start (empty when it can).
   QString error() const;
+  // Where the run executes (the Run on group, shared with NewRunDialog).
+  RunPlacement placement() const;
+  void setPlacement(const RunPlacement& placement);
   // Ids of the finished LM runs offered as teachers for the student as configured.
   std::vector<qint64> offeredTeacherRuns() const;
 
@@ -105,6 +111,7 @@ private:
   QDoubleSpinBox* checkpointMinutes_ = nullptr;
   QPlainTextEdit* json_ = nullptr;
   QLabel* error_ = nullptr;
+  RunOnGroup* runOn_ = nullptr;
   QDialogButtonBox* buttons_ = nullptr;
 };
 

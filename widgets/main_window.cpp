@@ -1,5 +1,7 @@
 #include "widgets/main_window.h"
 
+#include "widgets/external_run_controller.h"
+
 #include "core/analysis/copy_name.h"
 
 #include "widgets/model_io_actions.h" // issue 4: export model, .pt drops
@@ -79,8 +81,10 @@ MainWindow::MainWindow(distillery::RunStore& store, QWidget* parent)
   activeLabel_ = new QLabel(this);
   statusBar()->addPermanentWidget(activeLabel_);
 
+  external_ = std::make_unique<ExternalRunController>(store);
   createActions();
   connectController();
+  connectExternalRuns();
 
   connect(browser_, &RunBrowser::selectionChanged, this, [this] {
     showSelection();
@@ -110,6 +114,7 @@ MainWindow::MainWindow(distillery::RunStore& store, QWidget* parent)
   pollTimer_->setInterval(2000);
   connect(pollTimer_, &QTimer::timeout, this, [this] {
     if (controller_->activeCount() > 0) model_->refresh();
+    followExternalRuns();
   });
   pollTimer_->start();
 
@@ -124,6 +129,7 @@ MainWindow::MainWindow(distillery::RunStore& store, QWidget* parent)
 MainWindow::~MainWindow() {
   // Join the workers while the model and views still exist.
   controller_.reset();
+  external_.reset();
 }
 
 void MainWindow::createActions() {
@@ -203,7 +209,7 @@ void MainWindow::createActions() {
   // ---- language models (task "lm"): a new GPT run, and a run's generations beside its teacher's
   runMenu->addAction(tr("New &Language-Model Run…"), this, [this] {
     LmRunDialog dialog(store_, this);
-    if (dialog.exec() == QDialog::Accepted) startRun(dialog.config());
+    if (dialog.exec() == QDialog::Accepted) startRun(dialog.config(), dialog.placement());
   });
   generationsAction_ = runMenu->addAction(tr("&Generations…"), this,
                                           [this] { openGenerationView(store_, currentRunId(), this); });
@@ -322,7 +328,8 @@ void MainWindow::selectRun(int64_t runId) { browser_->selectRun(runId); }
 
 void MainWindow::updateActions() {
   bool cancellable = false;
-  for (int64_t id : selectedRunIds()) cancellable = cancellable || controller_->isActive(id);
+  for (int64_t id : selectedRunIds())
+    cancellable = cancellable || controller_->isActive(id) || externalCancellable(id);
   cancellable = cancellable || cancelSweepsOf(selectedRunIds(), true);
   cancelAction_->setEnabled(cancellable);
   duplicateAction_->setEnabled(currentRunId() != 0);
@@ -358,7 +365,7 @@ void MainWindow::updateResumeAction(const distillery::RunRecord* current) {
 }
 
 void MainWindow::updateStatusSummary() {
-  const int active = controller_->activeCount();
+  const int active = controller_->activeCount() + external_->activeCount();
   const QString store = QString::fromStdString(store_.path());
   activeLabel_->setText(active > 0 ? tr("%n run(s) active · %1", nullptr, active).arg(store)
                                    : tr("idle · %1").arg(store));
@@ -381,7 +388,7 @@ int64_t MainWindow::startRun(const distillery::RunConfig& config) {
 void MainWindow::openNewRunDialog(const distillery::RunConfig* preset) {
   NewRunDialog dialog(store_, this);
   if (preset) dialog.setConfig(*preset);
-  if (dialog.exec() == QDialog::Accepted) startRun(dialog.config());
+  if (dialog.exec() == QDialog::Accepted) startRun(dialog.config(), dialog.placement());
 }
 
 void MainWindow::newRun() { openNewRunDialog(nullptr); }
@@ -424,7 +431,14 @@ void MainWindow::resumeSelected() {
   const int64_t id = currentRunId();
   if (id == 0) return;
   try {
-    controller_->resumeRun(id);
+    // A data-parallel run resumes on as many local processes as it had (launch --resume).
+    if (const int ranks = model_->ranks(id); ranks > 1) {
+      const std::string why = controller_->resumeRefusal(id);
+      if (!why.empty()) throw distillery::StoreError(why);
+      external_->resumeLocal(id, ranks);
+    } else {
+      controller_->resumeRun(id);
+    }
   } catch (const std::exception& e) {
     QMessageBox::warning(this, tr("Cannot resume the run"), QString::fromUtf8(e.what()));
     return;
@@ -436,8 +450,17 @@ void MainWindow::resumeSelected() {
 
 void MainWindow::cancelSelected() {
   int asked = 0;
-  for (int64_t id : selectedRunIds())
-    if (controller_->cancelRun(id)) ++asked;
+  for (int64_t id : selectedRunIds()) {
+    if (controller_->cancelRun(id)) {
+      ++asked;
+      continue;
+    }
+    try { // a local launch is interrupted; a Slurm job gets scancel
+      if (external_->cancelRun(id)) ++asked;
+    } catch (const std::exception& e) {
+      QMessageBox::warning(this, tr("Cannot cancel run #%1").arg(id), QString::fromUtf8(e.what()));
+    }
+  }
   if (cancelSweepsOf(selectedRunIds(), false)) ++asked;
   if (asked > 0)
     statusBar()->showMessage(tr("Stopping %n run(s) after the current batch…", nullptr, asked),
@@ -545,7 +568,7 @@ bool MainWindow::startServing(const ServeOptions& options) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-  const int active = controller_->activeCount();
+  const int active = controller_->activeCount() + external_->activeCount();
   if (active > 0) {
     const auto answer = QMessageBox::question(
         this, tr("Runs are active"),
@@ -557,6 +580,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     }
     statusBar()->showMessage(tr("Stopping runs…"));
     controller_->cancelAll();
+    external_->cancelAll(); // local launches; Slurm jobs go on
   }
   // The server finishes the requests in progress, then its thread ends.
   if (servePanel_) servePanel_->stopAndWait();

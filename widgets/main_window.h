@@ -5,11 +5,13 @@
 // Forensics tab (Run ▸ Forensics…, issue 18) tests suspects against a teacher. Runs execute on worker threads behind RunController; the GUI
 // thread only reads its own store connection and handles queued updates.
 #include "core/config/run_config.h"
+#include "widgets/run_placement.h"
 
 #include <QList>
 #include <QMainWindow>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 
 class QAction;
@@ -27,6 +29,7 @@ struct RunRecord;
 namespace distillery::gui {
 
 class CompareView;
+class ExternalRunController;
 class ForensicsView;
 class HyperparamView;
 class RunAnnotationActions;
@@ -48,9 +51,16 @@ public:
   // Queues and starts a run and selects it. Returns its id, or 0 after
   // telling the user why it could not be queued.
   int64_t startRun(const distillery::RunConfig& config);
+  // Starts the run where `placement` says (the New Run dialogs' Run on):
+  // this machine as startRun(config); N local processes through
+  // `distillery-cli launch` (returns 0: the id comes with
+  // ExternalRunController::runLaunched); Slurm through sbatch (returns the
+  // run's id). 0 after telling the user why it could not start.
+  int64_t startRun(const distillery::RunConfig& config, const RunPlacement& placement);
   void selectRun(int64_t runId);
 
   RunController* controller() const { return controller_.get(); }
+  ExternalRunController* externalRuns() const { return external_.get(); }
   RunTableModel* runModel() const { return model_; }
   QTreeView* runTable() const { return table_; }
   RunBrowser* runBrowser() const { return browser_; }
@@ -113,9 +123,16 @@ private:
   void addSweepAndNoteActions(QMenu* runMenu);
   void addViewAndHelpMenus();
   bool cancelSweepsOf(const QList<int64_t>& runIds, bool dryRun);
+  // main_window_distributed.cpp (issue 19): runs on local processes or Slurm.
+  void connectExternalRuns();
+  // Charts and figures of the runs another process writes into the store.
+  void followExternalRuns();
+  bool externalCancellable(int64_t runId) const;
 
   distillery::RunStore& store_;
   std::unique_ptr<RunController> controller_;
+  std::unique_ptr<ExternalRunController> external_;
+  std::map<int64_t, int64_t> followedPoints_; // run written elsewhere -> its points last seen
   RunTableModel* model_ = nullptr;
   RunBrowser* browser_ = nullptr;
   QTreeView* table_ = nullptr; // the browser's tree

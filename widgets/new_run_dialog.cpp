@@ -5,6 +5,7 @@
 #include "core/base/errors.h"
 #include "core/methods/method_registry.h"
 #include "core/training/run_preflight.h"
+#include "widgets/run_on_group.h"
 #include "core/store/run_store.h"
 #include "widgets/fit_to_screen.h"
 #include "widgets/run_dialog_frame.h"
@@ -142,7 +143,8 @@ NewRunDialog::NewRunDialog(distillery::RunStore& store, QWidget* parent) : QDial
 
   // The groups first (they create the widgets the JSON panel and checks read).
   std::vector<QWidget*> left{buildGeneralGroup(), buildTeacherGroup(), buildStudentGroup()};
-  std::vector<QWidget*> middle{buildMethodGroup(), buildTrainingGroup(), buildDataGroup()};
+  runOn_ = new RunOnGroup(this);
+  std::vector<QWidget*> middle{buildMethodGroup(), buildTrainingGroup(), buildDataGroup(), runOn_};
   QWidget* json_panel = buildJsonPanel(); // makes errorLabel_ too
   buttons_ = layOutRunDialog(this, left, middle, json_panel, errorLabel_, tr("Start Run"));
 
@@ -213,6 +215,7 @@ NewRunDialog::NewRunDialog(distillery::RunStore& store, QWidget* parent) : QDial
   });
   for (QCheckBox* box : {augmentCrop_, augmentFlip_, hideLabels_}) connect(box, &QCheckBox::toggled, this, refresh);
   connect(transferFraction_, &QDoubleSpinBox::valueChanged, this, refresh);
+  connect(runOn_, &RunOnGroup::changed, this, refresh);
 
   setConfig(distillery::RunConfig::defaultDistill());
   resizeWithinScreen(this, QSize(1180, 800)); // the left column holds two model cards
@@ -921,6 +924,7 @@ void NewRunDialog::updatePreview() {
   } catch (const std::exception& e) {
     error_ = QString::fromUtf8(e.what());
   }
+  if (error_.isEmpty()) error_ = placementError(config(), runOn_->placement(), store_);
   json_->setPlainText(text);
   errorLabel_->setText(error_);
   buttons_->button(QDialogButtonBox::Ok)->setEnabled(error_.isEmpty());
@@ -936,8 +940,15 @@ void NewRunDialog::accept() {
       errorLabel_->setText(error_);
     }
   }
-  if (error_.isEmpty()) QDialog::accept();
+  if (error_.isEmpty()) {
+    rememberPlacement(runOn_->placement());
+    QDialog::accept();
+  }
 }
+
+RunPlacement NewRunDialog::placement() const { return runOn_->placement(); }
+
+void NewRunDialog::setPlacement(const RunPlacement& placement) { runOn_->setPlacement(placement); }
 
 std::optional<distillery::ModelSpec> NewRunDialog::teacherSpecForCard(const distillery::RunConfig& c) const {
   if (!c.isDistill()) return std::nullopt;

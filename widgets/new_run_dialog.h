@@ -9,7 +9,10 @@
 // checks (core/training/run_preflight.h) and shows the first problem under the form;
 // Start Run runs the full ones, so a config that cannot start creates no run.
 // Only finished runs whose model fits the task and the chosen data are offered as teachers.
+// The Run on group (run_on_group.h) says where it executes; its fields are
+// checked by the core code the CLI's launch and submit use.
 #include "core/config/run_config.h"
+#include "widgets/run_placement.h"
 
 #include <QDialog>
 #include <QString>
@@ -41,6 +44,7 @@ struct RunRecord;
 namespace distillery::gui {
 
 class MethodParamForm;
+class RunOnGroup;
 class ModelPicker;
 
 class NewRunDialog : public QDialog {
@@ -56,6 +60,9 @@ public:
   void setConfig(const distillery::RunConfig& config);
   // The JSON text shown in the preview.
   QString configJson() const;
+  // Where the run executes (the Run on group); config() is placed there by the caller.
+  RunPlacement placement() const;
+  void setPlacement(const RunPlacement& placement);
   // Why the config cannot be started; empty when it can.
   QString validationError() const { return error_; }
   // Ids of the finished runs offered as teachers for the current task and data.
@@ -152,6 +159,7 @@ private:
   QCheckBox* augmentFlip_ = nullptr;
   QDoubleSpinBox* transferFraction_ = nullptr;
   QCheckBox* hideLabels_ = nullptr;
+  RunOnGroup* runOn_ = nullptr;
   QPlainTextEdit* json_ = nullptr;
   QLabel* errorLabel_ = nullptr;
   QDialogButtonBox* buttons_ = nullptr;

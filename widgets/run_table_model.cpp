@@ -238,10 +238,77 @@ double RunTableModel::wallSeconds(int64_t runId) const {
   return run ? wallSeconds(*run) : -1.0;
 }
 
+int RunTableModel::ranks(const distillery::RunRecord& run) const {
+  auto it = ranks_.find(run.id);
+  if (it == ranks_.end()) {
+    int n = 1;
+    const auto config = nlohmann::json::parse(run.config_json, nullptr, false);
+    if (config.is_object() && config.contains("distributed") && config["distributed"].is_object())
+      n = config["distributed"].value("world_size", 1);
+    it = ranks_.emplace(run.id, std::max(1, n)).first;
+  }
+  return it->second;
+}
+
+int RunTableModel::ranks(int64_t runId) const {
+  const distillery::RunRecord* run = record(runId);
+  return run ? ranks(*run) : 0;
+}
+
+QString RunTableModel::statusDisplay(const distillery::RunRecord& run) const {
+  const QString stored = QString::fromStdString(distillery::toString(run.status));
+  const int n = ranks(run);
+  const bool jobOut =
+      run.slurm_job_id && (run.status == distillery::RunStatus::Queued || run.status == distillery::RunStatus::Running);
+  if (jobOut) {
+    // The job writes its own store; here the row stays queued until the job is imported.
+    const auto it = slurmStates_.find(run.id);
+    const QString job = QString::number(run.slurm_job_id);
+    if (it == slurmStates_.end() || !it->second.known()) return tr("%1 (Slurm job %2)").arg(stored, job);
+    if (it->second.runStatusWord() == "queued") return tr("queued in Slurm (job %1)").arg(job);
+    return n > 1 ? tr("running on %1 ranks (job %2)").arg(n).arg(job) : tr("running (job %1)").arg(job);
+  }
+  if (run.status == distillery::RunStatus::Running && n > 1) return tr("running on %1 ranks").arg(n);
+  return stored;
+}
+
+QString RunTableModel::slurmTip(const distillery::RunRecord& run) const {
+  QString tip = tr("\nSlurm job %1").arg(run.slurm_job_id);
+  const auto it = slurmStates_.find(run.id);
+  if (it != slurmStates_.end()) {
+    if (it->second.known()) tip += QStringLiteral(": ") + QString::fromStdString(it->second.state);
+    else tip += tr(": state unknown (%1)").arg(QString::fromStdString(it->second.detail).trimmed());
+  }
+  if (!run.job_dir.empty()) tip += tr("\njob folder: %1").arg(QString::fromStdString(run.job_dir));
+  return tip;
+}
+
+void RunTableModel::setSlurmStates(const SlurmStates& states) {
+  std::set<int64_t> touched;
+  for (const auto& [id, state] : slurmStates_) touched.insert(id);
+  for (const auto& [id, state] : states) touched.insert(id);
+  slurmStates_ = states;
+  for (int64_t id : touched)
+    if (const int row = rowOf(id); row >= 0) emitRowChanged(row, StatusColumn, StatusColumn);
+}
+
+void RunTableModel::reloadMetrics(int64_t runId) {
+  const int row = rowOf(runId);
+  if (row < 0) return;
+  try {
+    metrics_.erase(runId);
+    loadMetricsFromStore(runId);
+  } catch (const distillery::DistilleryError& e) {
+    Q_EMIT storeError(QString::fromUtf8(e.what()));
+    return;
+  }
+  emitRowChanged(row, 0, columnCount() - 1);
+}
+
 QVariant RunTableModel::displayData(const distillery::RunRecord& run, int column) const {
   switch (column) {
     case NameColumn: return QStringLiteral("#%1  %2").arg(run.id).arg(QString::fromStdString(run.name));
-    case StatusColumn: return QString::fromStdString(distillery::toString(run.status));
+    case StatusColumn: return statusDisplay(run);
     case TaskColumn: return QString::fromStdString(run.task);
     case TeacherColumn: return labels(run).teacher;
     case StudentColumn: return labels(run).student;
@@ -347,6 +414,10 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
           case distillery::RunStatus::Failed:
           case distillery::RunStatus::Diverged: return QBrush(QColor(0xc0392b));
           case distillery::RunStatus::Running: return QBrush(QColor(0x1f6fb4));
+          case distillery::RunStatus::Queued:
+            if (auto it = slurmStates_.find(run.id); it != slurmStates_.end() && it->second.runStatusWord() == "running")
+              return QBrush(QColor(0x1f6fb4));
+            break;
           case distillery::RunStatus::Finished: return QBrush(QColor(0x2e7d32));
           default: break;
         }
@@ -360,9 +431,13 @@ QVariant RunTableModel::data(const QModelIndex& index, int role) const {
       if (run.parent_run_id) tip += tr("\ntrained as the teacher of run #%1").arg(run.parent_run_id);
       if (!run.error.empty()) tip += tr("\nerror: %1").arg(QString::fromStdString(run.error));
       if (isDiverged(run.id)) tip += tr("\ndiverged: a loss or metric became NaN/Inf");
+      if (ranks(run) > 1) tip += tr("\ndata-parallel on %1 ranks").arg(ranks(run));
+      if (run.slurm_job_id) tip += slurmTip(run);
       if (column == NotesColumn && !run.notes.empty()) return QString::fromStdString(run.notes);
       if (column == ProgressColumn && run.status == distillery::RunStatus::Running) {
         auto it = progress_.find(run.id);
+        if (it != progress_.end() && it->second.total_steps <= 0) // told by another process, without the run's steps
+          return tr("%1 of the whole run").arg(percent(it->second.fraction));
         if (it != progress_.end())
           return tr("%1 of the whole run (%2 of %3 steps)")
               .arg(percent(it->second.fraction))

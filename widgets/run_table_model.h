@@ -7,6 +7,7 @@
 #include "core/store/run_observer.h"
 #include "core/store/run_store.h"
 #include "widgets/config_labels.h"
+#include "widgets/slurm_poll_worker.h"
 
 #include <QAbstractTableModel>
 #include <QList>
@@ -66,6 +67,14 @@ public:
   void refreshIfStoreChanged();
   void setProgress(const distillery::RunProgress& progress);
   void addPoints(const std::vector<distillery::MetricPoint>& points);
+  // Re-reads a run's figures from its stored points: a run another process
+  // writes (a local launch's rank 0) sends no points to this one.
+  void reloadMetrics(int64_t runId);
+  // The state of each run's Slurm job while it is out (ExternalRunController):
+  // the Status column reads "queued in Slurm (job 12)" or "running on 4 ranks (job 12)".
+  void setSlurmStates(const SlurmStates& states);
+  // How many ranks the run trains on (its config's distributed.world_size; 1 for most runs).
+  int ranks(int64_t runId) const;
 
   int rowOf(int64_t runId) const; // -1 if not listed
   int64_t runIdAt(int row) const;
@@ -130,6 +139,10 @@ private:
   void loadMetricsFromStore(int64_t runId);
   QVariant displayData(const distillery::RunRecord& run, int column) const;
   QString progressText(const distillery::RunRecord& run) const;
+  // "running on 2 ranks", "queued in Slurm (job 12)", else the stored status.
+  QString statusDisplay(const distillery::RunRecord& run) const;
+  QString slurmTip(const distillery::RunRecord& run) const;
+  int ranks(const distillery::RunRecord& run) const;
   double progressFraction(const distillery::RunRecord& run) const;
   double bestValAccuracy(const distillery::RunRecord& run) const;
   double agreement(const distillery::RunRecord& run) const;
@@ -148,6 +161,8 @@ private:
   std::map<int64_t, std::string> sweepNames_;
   std::map<int64_t, LiveMetrics> metrics_;
   mutable std::map<int64_t, ConfigLabels> labels_; // configs never change
+  mutable std::map<int64_t, int> ranks_;           // distributed.world_size, from the config
+  SlurmStates slurmStates_;
   mutable std::map<int64_t, distillery::RunFilterSubject> subjects_;
   std::set<int64_t> diverged_; // NaN/Inf seen in live or stored points
   std::vector<std::string> extra_; // extra column keys, in column order after ColumnCount

@@ -14,6 +14,29 @@ namespace fs = std::filesystem;
 
 namespace distillery {
 
+RunConfig configForSlurmTasks(RunConfig config, const SlurmOptions& options) {
+  const int tasks = options.tasks();
+  nlohmann::json j = config.toJson();
+  const int world = j.contains("distributed") ? j["distributed"].value("world_size", 1) : 1;
+  if (world == 1 && tasks > 1) {
+    j["distributed"]["world_size"] = tasks;
+    try {
+      config = RunConfig::fromJson(j);
+    } catch (const ConfigError& e) {
+      if (e.field().rfind("distributed", 0) != 0) throw;
+      throw ConfigError("--ntasks-per-node", std::to_string(tasks) +
+                                                 " tasks make a data-parallel run of as many ranks, which this build "
+                                                 "cannot do (" + e.what() + ")");
+    }
+  } else if (world != tasks) {
+    throw ConfigError("distributed.world_size", "is " + std::to_string(world) + ", but --nodes " +
+                                                    std::to_string(options.nodes) + " x --ntasks-per-node " +
+                                                    std::to_string(options.ntasks_per_node) + " start " +
+                                                    std::to_string(tasks) + " tasks (one rank each)");
+  }
+  return config;
+}
+
 void requireSbatch() {
   if (!programOnPath("sbatch"))
     throw DistilleryError("Slurm's sbatch is not on PATH: submit from a machine where Slurm's client commands "

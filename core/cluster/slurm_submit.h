@@ -3,6 +3,7 @@
 // (job_store.h), the batch script (sbatch_script.h), `sbatch --parsable`,
 // and the job id recorded on the run. Torch-free, no Qt.
 #include "core/cluster/slurm_options.h"
+#include "core/config/run_config.h"
 
 #include <cstdint>
 #include <string>
@@ -16,6 +17,13 @@ struct SlurmSubmission {
   std::string job_dir;
   std::string script_path;
 };
+
+// The config the job's tasks run, one rank per task: distributed.world_size is
+// set to options.tasks() when the config leaves it at 1, and must equal it
+// otherwise. Throws ConfigError naming distributed.world_size, or
+// --ntasks-per-node when this build cannot run that many ranks. The CLI's
+// `submit --slurm` and the GUI's "Run on: Slurm" both go through here.
+RunConfig configForSlurmTasks(RunConfig config, const SlurmOptions& options);
 
 // Throws DistilleryError when sbatch is not on PATH (before any run is queued).
 void requireSbatch();

@@ -72,6 +72,15 @@ pid_t spawn(const std::string& exe, const std::vector<std::string>& args, const 
 
 } // namespace
 
+RunConfig configForLocalRanks(RunConfig config, int nproc) {
+  if (nproc < 1) throw ConfigError("--nproc", "needs at least 1 rank, got " + std::to_string(nproc));
+  if (config.distributed.world_size == 1) config.distributed.world_size = nproc;
+  if (config.distributed.world_size != nproc)
+    throw ConfigError("distributed.world_size", "is " + std::to_string(config.distributed.world_size) +
+                                                    ", but --nproc starts " + std::to_string(nproc) + " ranks");
+  return config;
+}
+
 int freeLoopbackPort() {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) throw DistilleryError(std::string("launch: socket: ") + std::strerror(errno));

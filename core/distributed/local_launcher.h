@@ -5,10 +5,18 @@
 // temporary folder (their logs there too). Ctrl-C reaches every rank; when a
 // rank fails, the others get the run's timeout to end on their own, then are
 // stopped, and the launcher names the rank that failed first. Torch-free.
+#include "core/config/run_config.h"
+
 #include <string>
 #include <vector>
 
 namespace distillery {
+
+// The config a launch of nproc ranks runs: distributed.world_size is set to
+// nproc when the config leaves it at 1, and must equal it otherwise. Throws
+// ConfigError naming --nproc (fewer than 1) or distributed.world_size. The CLI's
+// `launch` and the GUI's "N local processes" both go through here.
+RunConfig configForLocalRanks(RunConfig config, int nproc);
 
 struct LaunchPlan {
   int nproc = 2;
