@@ -264,7 +264,7 @@ QString RunTableModel::statusDisplay(const distillery::RunRecord& run) const {
     // The job writes its own store; here the row stays queued until the job is imported.
     const auto it = slurmStates_.find(run.id);
     const QString job = QString::number(run.slurm_job_id);
-    if (it == slurmStates_.end() || !it->second.known()) return tr("%1 (Slurm job %2)").arg(stored, job);
+    if (it == slurmStates_.end() || !it->second.known()) return tr("%1 (job %2)").arg(stored, job);
     if (it->second.runStatusWord() == "queued") return tr("queued in Slurm (job %1)").arg(job);
     return n > 1 ? tr("running on %1 ranks (job %2)").arg(n).arg(job) : tr("running (job %1)").arg(job);
   }

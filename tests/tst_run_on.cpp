@@ -1,0 +1,332 @@
+// Issue 19 part 3, the app's "Run on": the New Run dialogs' group (its fields
+// checked by the core code the CLI uses, remembered), a run on 2 local
+// processes started from the main window (distillery-cli launch) that
+// finishes, shows its ranks and its curves, and one that Cancel ends
+// cancelled; a run submitted to a one-node Slurm cluster of the suite's own
+// (slurm_test_cluster.h), its job in the run table, cancelled with scancel.
+#include "core/base/errors.h"
+#include "core/config/run_config.h"
+#include "core/store/run_store.h"
+#include "slurm_test_cluster.h"
+#include "test_support.h"
+#include "widgets/external_run_controller.h"
+#include "widgets/lm_run_dialog.h"
+#include "widgets/main_window.h"
+#include "widgets/metric_chart_view.h"
+#include "widgets/new_run_dialog.h"
+#include "widgets/run_on_group.h"
+#include "widgets/run_table_model.h"
+#include "widgets/run_view.h"
+
+#include <QDialogButtonBox>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QSettings>
+#include <QSignalSpy>
+#include <QSpinBox>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <memory>
+
+using namespace distillery;
+using namespace distillery::gui;
+
+namespace {
+
+// A small mlp on the synthetic data: a second or two per rank.
+RunConfig trainConfig(const std::string& data, const std::string& name, int batch, int epochs) {
+  const nlohmann::json j = {{"name", name}, {"task", "train"}, {"data", {{"path", data}, {"val_size", 100}}},
+                            {"model", {{"zoo", "mlp"}, {"hidden", {32}}}}, {"optim", {{"name", "sgd"}, {"lr", 0.05}}},
+                            {"batch_size", batch}, {"epochs", epochs}, {"seed", 3}, {"device", "cpu"}, {"threads", 1},
+                            {"select_best", false}};
+  return RunConfig::fromJson(j);
+}
+
+template <typename T> T* child(QWidget* parent, const char* name) {
+  T* w = parent->findChild<T*>(QString::fromLatin1(name));
+  if (!w) qWarning("no child %s", name);
+  return w;
+}
+
+RunPlacement localProcesses(int n) {
+  RunPlacement p;
+  p.kind = RunPlacement::Kind::LocalProcesses;
+  p.nproc = n;
+  return p;
+}
+
+} // namespace
+
+class TestRunOn : public QObject {
+  Q_OBJECT
+
+  QTemporaryDir tmp_;
+  std::string data_;
+  std::unique_ptr<testsupport::OneNodeCluster> cluster_;
+
+  std::string store(const char* name) const { return tmp_.filePath(QString::fromLatin1(name)).toStdString(); }
+
+  // The window's launches use the distillery-cli of this build.
+  static void useThisBuild(MainWindow& window) {
+    window.externalRuns()->setCliPath(QStringLiteral(DISTILLERY_CLI));
+  }
+
+private Q_SLOTS:
+  void initTestCase() {
+    QStandardPaths::setTestModeEnabled(true); // QSettings in a test folder, not the user's
+    QCoreApplication::setOrganizationName(QStringLiteral("DistilleryTest"));
+    QCoreApplication::setApplicationName(QStringLiteral("tst_run_on"));
+    QSettings().remove(QStringLiteral("runOn"));
+    QVERIFY(tmp_.isValid());
+    data_ = tmp_.filePath(QStringLiteral("data")).toStdString();
+    QVERIFY(QDir().mkpath(QString::fromStdString(data_)));
+    testsupport::writeSyntheticDataset(data_, 700, 100); // 600 to train on after the 100 of validation
+  }
+  void cleanupTestCase() {
+    if (cluster_) cluster_->stop();
+  }
+
+  // The group's fields make the placement; a bad one is refused under the
+  // form naming its field, with the words of the CLI's own check; the choice
+  // is remembered for the next dialog.
+  void dialogPlacesTheRunAndRefusesBadFields() {
+    RunStore runs(store("dialog.sqlite"));
+    NewRunDialog dialog(runs);
+    dialog.setConfig(trainConfig(data_, "placed", 64, 1));
+    QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+    QCOMPARE(int(dialog.placement().kind), int(RunPlacement::Kind::ThisMachine)); // the default
+    QPushButton* start = dialog.findChild<QDialogButtonBox*>()->button(QDialogButtonBox::Ok);
+
+    child<QRadioButton>(&dialog, "runOnLocalProcesses")->setChecked(true);
+    child<QSpinBox>(&dialog, "runOnNproc")->setValue(3);
+    QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+    QCOMPARE(dialog.placement().nproc, 3);
+    QCOMPARE(dialog.placement().placedConfig(dialog.config()).distributed.world_size, 3);
+    // A config that asks for 2 ranks cannot run on 3: the launcher's words, naming the key.
+    RunConfig two = trainConfig(data_, "two", 64, 1);
+    two.distributed.world_size = 2;
+    dialog.setConfig(two);
+    QVERIFY2(dialog.validationError().contains(QStringLiteral("distributed.world_size")) &&
+                 dialog.validationError().contains(QStringLiteral("--nproc starts 3")),
+             qPrintable(dialog.validationError()));
+    QVERIFY(!start->isEnabled());
+    dialog.setConfig(trainConfig(data_, "placed", 64, 1));
+
+    child<QRadioButton>(&dialog, "runOnSlurm")->setChecked(true);
+    child<QSpinBox>(&dialog, "slurmNodes")->setValue(2);
+    child<QSpinBox>(&dialog, "slurmTasksPerNode")->setValue(4);
+    child<QSpinBox>(&dialog, "slurmGpusPerTask")->setValue(1);
+    child<QLineEdit>(&dialog, "slurmTime")->setText(QStringLiteral("2h"));
+    QVERIFY2(dialog.validationError().startsWith(QStringLiteral("Run on ▸ Time limit: expected HH:MM:SS")),
+             qPrintable(dialog.validationError()));
+    QVERIFY(!start->isEnabled());
+    child<QLineEdit>(&dialog, "slurmTime")->setText(QStringLiteral("01:30:00"));
+    child<QLineEdit>(&dialog, "slurmPartition")->setText(QStringLiteral("gpu a100"));
+    QVERIFY2(dialog.validationError().startsWith(QStringLiteral("Run on ▸ Partition:")), qPrintable(dialog.validationError()));
+    child<QLineEdit>(&dialog, "slurmPartition")->setText(QStringLiteral("gpu"));
+    child<QSpinBox>(&dialog, "slurmNodes")->setValue(0);
+    QVERIFY2(dialog.validationError().startsWith(QStringLiteral("Run on ▸ Nodes: needs at least 1 node")),
+             qPrintable(dialog.validationError()));
+    child<QSpinBox>(&dialog, "slurmNodes")->setValue(2);
+    child<QLineEdit>(&dialog, "slurmAccount")->setText(QStringLiteral("lab"));
+    QVERIFY2(dialog.validationError().isEmpty(), qPrintable(dialog.validationError()));
+    QVERIFY(start->isEnabled());
+    const RunPlacement p = dialog.placement();
+    QCOMPARE(p.slurm.tasks(), 8);
+    QCOMPARE(p.slurm.gpus_per_task, 1);
+    QCOMPARE(p.slurm.time, std::string("01:30:00"));
+    QCOMPARE(p.slurm.partition, std::string("gpu"));
+    QCOMPARE(p.placedConfig(dialog.config()).distributed.world_size, 8); // one rank per task, as submit sets it
+    dialog.accept(); // Start: the choice is remembered
+    QCOMPARE(dialog.result(), int(QDialog::Accepted));
+
+    NewRunDialog next(runs);
+    QCOMPARE(int(next.placement().kind), int(RunPlacement::Kind::Slurm));
+    QCOMPARE(next.placement().slurm.ntasks_per_node, 4);
+    QCOMPARE(next.placement().slurm.account, std::string("lab"));
+    // The language-model dialog shares the group and the remembered choice.
+    LmRunDialog lm(runs);
+    QVERIFY(lm.findChild<RunOnGroup*>());
+    QCOMPARE(int(lm.placement().kind), int(RunPlacement::Kind::Slurm));
+    QCOMPARE(lm.placement().slurm.time, std::string("01:30:00"));
+    QSettings().remove(QStringLiteral("runOn"));
+  }
+
+  // Start on 2 local processes from the main window: the run appears, reads
+  // "running on 2 ranks" while rank 0 trains it in another process, and ends
+  // finished with its curves in the charts, both ranks having trained.
+  void localRunFinishesWithItsRanks() {
+    RunStore runs(store("local.sqlite"));
+    MainWindow window(runs);
+    useThisBuild(window);
+    QSignalSpy launched(window.externalRuns(), &ExternalRunController::runLaunched);
+    QSignalSpy finished(window.externalRuns(), &ExternalRunController::runFinished);
+    // 600 samples, batch 4, 3 epochs: 450 steps, a few seconds.
+    QCOMPARE(window.startRun(trainConfig(data_, "two-local", 4, 3), localProcesses(2)), int64_t(0));
+    QVERIFY(launched.wait(60000));
+    const int64_t id = launched.at(0).at(0).toLongLong();
+    QCOMPARE(launched.at(0).at(1).toInt(), 2);
+    QVERIFY(id > 0);
+    QCOMPARE(window.runView()->shownRuns(), QList<int64_t>{id}); // selected when it appeared
+    QTRY_VERIFY_WITH_TIMEOUT(window.runModel()->statusText(id) == QStringLiteral("running on 2 ranks") ||
+                                 !finished.isEmpty(),
+                             30000);
+    QVERIFY2(finished.isEmpty(), "the run ended before the table showed it running on its ranks");
+    QVERIFY(finished.wait(120000));
+    QCOMPARE(finished.at(0).at(0).toLongLong(), id);
+    QCOMPARE(finished.at(0).at(1).toString(), QStringLiteral("finished"));
+    QCOMPARE(window.runModel()->statusText(id), QStringLiteral("finished"));
+    QCOMPARE(window.runModel()->ranks(id), 2);
+    // Rank 0 wrote the points in its own process; the charts read them.
+    QVERIFY(window.runView()->lossChart()->pointCount(id, QStringLiteral("train_loss")) > 0);
+    const auto record = runs.run(id);
+    QCOMPARE(record->summary.value("steps", 0), 450);
+    bool both = false;
+    for (const auto& log : runs.logs(id)) both = both || log.message.find("samples trained per rank: 900, 900") != std::string::npos;
+    QVERIFY2(both, "rank 0's log does not say both ranks trained 900 samples each");
+    QCOMPARE(window.externalRuns()->activeCount(), 0);
+  }
+
+  // Cancel in the window interrupts the launcher: every rank stops at the
+  // step they agree on, rank 0 checkpoints, the run ends cancelled.
+  void cancelEndsALocalRunCancelled() {
+    RunStore runs(store("cancel.sqlite"));
+    MainWindow window(runs);
+    useThisBuild(window);
+    QSignalSpy launched(window.externalRuns(), &ExternalRunController::runLaunched);
+    QSignalSpy progress(window.externalRuns(), &ExternalRunController::progressChanged);
+    QSignalSpy finished(window.externalRuns(), &ExternalRunController::runFinished);
+    RunConfig config = trainConfig(data_, "long-local", 2, 40); // 12,000 steps: minutes if left alone
+    config.checkpoint_every = 40;
+    window.startRun(config, localProcesses(2));
+    QVERIFY(launched.wait(60000));
+    const int64_t id = launched.at(0).at(0).toLongLong();
+    // Rank 0's progress lines reach the table.
+    QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty(), 30000);
+    QCOMPARE(progress.last().at(0).value<RunProgress>().run_id, id);
+    QTRY_VERIFY_WITH_TIMEOUT(window.runModel()
+                                 ->data(window.runModel()->index(window.runModel()->rowOf(id), RunTableModel::ProgressColumn))
+                                 .toString()
+                                 .startsWith(QStringLiteral("train ")),
+                             10000);
+    window.selectRun(id);
+    window.cancelSelected();
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(finished.at(0).at(1).toString(), QStringLiteral("cancelled"));
+    QCOMPARE(int(runs.run(id)->status), int(RunStatus::Cancelled));
+    QVERIFY(runs.hasArtifact(id, "checkpoint"));
+    QCOMPARE(window.runModel()->statusText(id), QStringLiteral("cancelled"));
+  }
+
+  // The Status column's words for a run's job, as the poller's states say
+  // (a pending job is hard to keep pending on an idle cluster, so here it is told).
+  void tableShowsJobsAndRanks() {
+    RunStore runs(store("table.sqlite"));
+    RunConfig four = trainConfig(data_, "four", 64, 1);
+    four.distributed.world_size = 4;
+    const int64_t slurm = runs.createRun("on-slurm", "train", four.toJson().dump());
+    runs.setSlurmJob(slurm, 77, "/shared/jobs/run-1");
+    const int64_t local = runs.createRun("on-two", "train", RunConfig::fromJson([&] {
+                                                                 nlohmann::json j = four.toJson();
+                                                                 j["distributed"]["world_size"] = 2;
+                                                                 return j;
+                                                               }()).toJson().dump());
+    runs.setStatus(local, RunStatus::Running);
+    const int64_t plain = runs.createRun("plain", "train", trainConfig(data_, "plain", 64, 1).toJson().dump());
+    runs.setStatus(plain, RunStatus::Running);
+    RunTableModel model(runs);
+    model.refresh();
+    QCOMPARE(model.statusText(local), QStringLiteral("running on 2 ranks"));
+    QCOMPARE(model.statusText(plain), QStringLiteral("running"));
+    QCOMPARE(model.statusText(slurm), QStringLiteral("queued (job 77)")); // not asked yet
+    SlurmStates states;
+    states[slurm] = SlurmJobState{"PENDING", "squeue", ""};
+    model.setSlurmStates(states);
+    QCOMPARE(model.statusText(slurm), QStringLiteral("queued in Slurm (job 77)"));
+    states[slurm] = SlurmJobState{"RUNNING", "squeue", ""};
+    model.setSlurmStates(states);
+    QCOMPARE(model.statusText(slurm), QStringLiteral("running on 4 ranks (job 77)"));
+    const QString tip = model.data(model.index(model.rowOf(slurm), RunTableModel::StatusColumn), Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(QStringLiteral("Slurm job 77: RUNNING")) && tip.contains(QStringLiteral("/shared/jobs/run-1")),
+             qPrintable(tip));
+    states[slurm] = SlurmJobState{"", "", "squeue: error: Unable to contact slurm controller"};
+    model.setSlurmStates(states);
+    QCOMPARE(model.statusText(slurm), QStringLiteral("queued (job 77)"));
+    QVERIFY(model.data(model.index(model.rowOf(slurm), RunTableModel::StatusColumn), Qt::ToolTipRole)
+                .toString()
+                .contains(QStringLiteral("state unknown (squeue: error: Unable to contact slurm controller)")));
+    // Once imported the run reads as its stored status.
+    runs.setStatus(slurm, RunStatus::Finished);
+    model.refresh();
+    QCOMPARE(model.statusText(slurm), QStringLiteral("finished"));
+  }
+
+  // A missing distillery-cli is named, and nothing is queued.
+  void missingCliIsNamed() {
+    RunStore runs(store("missing.sqlite"));
+    MainWindow window(runs);
+    window.externalRuns()->setCliPath(tmp_.filePath(QStringLiteral("no-such-cli")));
+    try {
+      window.externalRuns()->launchLocal(trainConfig(data_, "x", 64, 1), 2);
+      QFAIL("a launch without distillery-cli was accepted");
+    } catch (const DistilleryError& e) {
+      QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("no-such-cli")), e.what());
+    }
+    QVERIFY(runs.runs().empty());
+  }
+
+  // Submitted from the app to a one-node cluster: the table shows the job
+  // (queued in Slurm, then running, with its id); Cancel is scancel, and the
+  // run comes back from the job cancelled.
+  void slurmRunIsFollowedAndCancelled() {
+    if (!QFile::exists(QString::fromLatin1(testsupport::kSlurmctld)))
+      QSKIP("slurmctld is not installed (scripts/setup.sh installs slurmctld slurmd slurm-client munge)");
+    cluster_ = std::make_unique<testsupport::OneNodeCluster>();
+    const QString error = cluster_->start();
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    RunStore runs(store("slurm.sqlite"));
+    MainWindow window(runs);
+    useThisBuild(window);
+    window.externalRuns()->setSlurmPollInterval(500);
+    RunPlacement slurm;
+    slurm.kind = RunPlacement::Kind::Slurm;
+    slurm.slurm.time = "00:10:00";
+    slurm.slurm.job_dir = tmp_.filePath(QStringLiteral("job")).toStdString();
+    // A bad field is refused before anything is queued, naming the option.
+    RunPlacement bad = slurm;
+    bad.slurm.time = "ten minutes";
+    try {
+      window.externalRuns()->submitToSlurm(trainConfig(data_, "bad", 64, 1), bad.slurm);
+      QFAIL("a bad --time was submitted");
+    } catch (const ConfigError& e) {
+      QCOMPARE(e.field(), std::string("--time"));
+    }
+    QVERIFY(runs.runs().empty());
+
+    const int64_t id = window.startRun(trainConfig(data_, "slurm-long", 64, 400), slurm);
+    QVERIFY(id > 0);
+    const int64_t job = runs.run(id)->slurm_job_id;
+    QVERIFY(job > 0);
+    const QString jobText = QStringLiteral("(job %1)").arg(job);
+    QVERIFY2(window.runModel()->statusText(id).contains(jobText), qPrintable(window.runModel()->statusText(id)));
+    // The poller's answer: queued in Slurm while pending, then running.
+    QTRY_VERIFY_WITH_TIMEOUT(window.runModel()->statusText(id) == QStringLiteral("running ") + jobText, 60000);
+    QVERIFY(window.externalRuns()->isCancellable(id));
+    // Let the task train before the cancel (its progress reaches the job's output).
+    const QString out = QString::fromStdString(runs.run(id)->job_dir) + QStringLiteral("/slurm-%1.out").arg(job);
+    QTRY_VERIFY_WITH_TIMEOUT(testsupport::readText(out).contains(QStringLiteral("% overall")), 60000);
+    window.selectRun(id);
+    window.cancelSelected();
+    // The job ends, the poller imports its store: cancelled, with its checkpoint.
+    QTRY_COMPARE_WITH_TIMEOUT(window.runModel()->statusText(id), QStringLiteral("cancelled"), 60000);
+    QCOMPARE(int(runs.run(id)->status), int(RunStatus::Cancelled));
+    QVERIFY(runs.hasArtifact(id, "checkpoint"));
+    QVERIFY(!window.externalRuns()->isCancellable(id));
+  }
+};
+
+QTEST_MAIN(TestRunOn)
+#include "tst_run_on.moc"
