@@ -104,6 +104,14 @@ void MainWindow::followExternalRuns() {
     if (controller_->isActive(run->id) || sweeps_->cancelSweepOf(run->id, true)) continue;
     running.insert(run->id);
   }
+  // A teacher a shown run trains in another process joins its charts, as one trained here does.
+  for (int64_t id : running) {
+    const distillery::RunRecord* run = model_->record(id);
+    if (run->parent_run_id && view_->shownRuns().contains(run->parent_run_id) && !view_->shownRuns().contains(id)) {
+      showSelection();
+      break;
+    }
+  }
   // A run that just ended is read once more, for its last points.
   std::set<int64_t> look = running;
   for (const auto& [id, seen] : followedPoints_) look.insert(id);
@@ -118,6 +126,7 @@ void MainWindow::followExternalRuns() {
     if (it == followedPoints_.end() || it->second != count) {
       model_->reloadMetrics(id);
       view_->reloadRun(id); // charts and log, when shown
+      if (id == view_->currentRun()) view_->refreshSummary();
     }
     if (running.count(id)) followedPoints_[id] = count;
     else followedPoints_.erase(id);

@@ -1,6 +1,7 @@
 #include "widgets/run_on_group.h"
 
-#include <QFormLayout>
+#include <QGridLayout>
+#include <QLabel>
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QRadioButton>
@@ -31,8 +32,8 @@ RunOnGroup::RunOnGroup(QWidget* parent) : QGroupBox(tr("Run on"), parent) {
   localRow->addStretch(1);
 
   slurmFields_ = new QWidget(this);
-  auto* form = new QFormLayout(slurmFields_);
-  form->setContentsMargins(20, 0, 0, 0);
+  auto* grid = new QGridLayout(slurmFields_);
+  grid->setContentsMargins(20, 0, 0, 0);
   auto spin = [this](const char* name, int min, int max, const QString& tip) {
     auto* box = new QSpinBox(this);
     box->setObjectName(QString::fromLatin1(name));
@@ -57,13 +58,22 @@ RunOnGroup::RunOnGroup(QWidget* parent) : QGroupBox(tr("Run on"), parent) {
   account_ = line("slurmAccount", tr("none"), tr("--account"));
   jobDir_ = line("slurmJobDir", tr("slurm-jobs/run-ID beside the store"),
                  tr("--job-dir: a folder the nodes share; it holds the job's store, script and output"));
-  form->addRow(tr("Nodes:"), nodes_);
-  form->addRow(tr("Tasks per node:"), tasksPerNode_);
-  form->addRow(tr("GPUs per task:"), gpusPerTask_);
-  form->addRow(tr("Partition:"), partition_);
-  form->addRow(tr("Time limit:"), time_);
-  form->addRow(tr("Account:"), account_);
-  form->addRow(tr("Job folder:"), jobDir_);
+  // Two label-field pairs a row, so the group stays short in the dialog's column.
+  auto add = [this, grid](int row, int pair, const QString& label, QWidget* field, int span = 1) {
+    auto* text = new QLabel(label, slurmFields_);
+    text->setBuddy(field);
+    grid->addWidget(text, row, 2 * pair);
+    grid->addWidget(field, row, 2 * pair + 1, 1, span);
+  };
+  add(0, 0, tr("Nodes:"), nodes_);
+  add(0, 1, tr("Tasks per node:"), tasksPerNode_);
+  add(1, 0, tr("GPUs per task:"), gpusPerTask_);
+  add(1, 1, tr("Time limit:"), time_);
+  add(2, 0, tr("Partition:"), partition_);
+  add(2, 1, tr("Account:"), account_);
+  add(3, 0, tr("Job folder:"), jobDir_, 3);
+  grid->setColumnStretch(1, 1);
+  grid->setColumnStretch(3, 1);
 
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(thisMachine_);
