@@ -114,6 +114,18 @@ private Q_SLOTS:
              qPrintable(dialog.validationError()));
     QVERIFY(!start->isEnabled());
     dialog.setConfig(trainConfig(data_, "placed", 64, 1));
+    // A run the engine cannot make data-parallel is refused with the config's own words.
+    nlohmann::json api = RunConfig::defaultDistill().toJson();
+    api["teacher"] = {{"api", {{"url", "http://127.0.0.1:8311"}, {"max_queries", 1000}}}};
+    api["select_best"] = false;
+    try {
+      localProcesses(2).placedConfig(RunConfig::fromJson(api));
+      QFAIL("an API teacher's run was placed on 2 ranks");
+    } catch (const ConfigError& e) {
+      QVERIFY2(e.field() == "distributed.world_size", e.what());
+      QVERIFY2(placementErrorText(e).startsWith(QStringLiteral("Run on: distributed.world_size: runs with an API teacher")),
+               qPrintable(placementErrorText(e)));
+    }
 
     child<QRadioButton>(&dialog, "runOnSlurm")->setChecked(true);
     child<QSpinBox>(&dialog, "slurmNodes")->setValue(2);
@@ -188,6 +200,10 @@ private Q_SLOTS:
     for (const auto& log : runs.logs(id)) both = both || log.message.find("samples trained per rank: 900, 900") != std::string::npos;
     QVERIFY2(both, "rank 0's log does not say both ranks trained 900 samples each");
     QCOMPARE(window.externalRuns()->activeCount(), 0);
+    // The window's connection kept its hold on the store while another process wrote it:
+    // an edit made here after the run is what a fresh connection reads.
+    QVERIFY(window.runModel()->setNotes(id, QStringLiteral("kept")));
+    QCOMPARE(RunStore(store("local.sqlite")).run(id)->notes, std::string("kept"));
   }
 
   // Cancel in the window interrupts the launcher: every rank stops at the

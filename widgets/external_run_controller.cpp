@@ -95,7 +95,9 @@ void ExternalRunController::requireCli(const char* what) const {
 
 void ExternalRunController::launchLocal(const distillery::RunConfig& config, int nproc) {
   requireCli("start local processes");
-  const distillery::RunConfig placed = distillery::configForLocalRanks(config, nproc);
+  // Read back, so the config's own checks of a data-parallel run (LM, API teacher) refuse it here.
+  const distillery::RunConfig placed =
+      distillery::RunConfig::fromJson(distillery::configForLocalRanks(config, nproc).toJson());
   distillery::preflightRun(placed, &store_); // refused here, in one process, what every rank would refuse
 
   auto launch = std::make_unique<Launch>();

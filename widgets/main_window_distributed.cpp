@@ -66,7 +66,10 @@ void MainWindow::connectExternalRuns() {
   connect(x, &ExternalRunController::runFinished, this,
           [this](qint64 runId, const QString& status, const QString& message) {
             model_->refresh();
-            followExternalRuns(); // its last points
+            // Its last points (it may have ended between two looks of followExternalRuns).
+            model_->reloadMetrics(runId);
+            view_->reloadRun(runId);
+            followedPoints_.erase(runId);
             if (view_->shownRuns().contains(runId)) view_->refreshSummary();
             QString text = tr("Run #%1 %2").arg(runId).arg(status);
             if (!message.isEmpty()) text += QStringLiteral(": ") + message;

@@ -42,7 +42,8 @@ QString formLabel(const std::string& field) {
 
 distillery::RunConfig RunPlacement::placedConfig(const distillery::RunConfig& config) const {
   switch (kind) {
-    case Kind::LocalProcesses: return distillery::configForLocalRanks(config, nproc);
+    case Kind::LocalProcesses: // read back, so the config's own checks of a data-parallel run speak
+      return distillery::RunConfig::fromJson(distillery::configForLocalRanks(config, nproc).toJson());
     case Kind::Slurm:
       distillery::checkSlurmOptions(slurm);
       return distillery::configForSlurmTasks(config, slurm);
