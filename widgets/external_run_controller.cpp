@@ -10,6 +10,7 @@
 #include "core/training/engine.h"
 #include "core/training/run_preflight.h"
 #include "widgets/run_meta_types.h"
+#include "widgets/run_placement.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -95,9 +96,10 @@ void ExternalRunController::requireCli(const char* what) const {
 
 void ExternalRunController::launchLocal(const distillery::RunConfig& config, int nproc) {
   requireCli("start local processes");
-  // Read back, so the config's own checks of a data-parallel run (LM, API teacher) refuse it here.
-  const distillery::RunConfig placed =
-      distillery::RunConfig::fromJson(distillery::configForLocalRanks(config, nproc).toJson());
+  RunPlacement placement; // the dialog's checks: the config's own, and a world size it keeps
+  placement.kind = RunPlacement::Kind::LocalProcesses;
+  placement.nproc = nproc;
+  const distillery::RunConfig placed = placement.placedConfig(config);
   distillery::preflightRun(placed, &store_); // refused here, in one process, what every rank would refuse
 
   auto launch = std::make_unique<Launch>();
@@ -251,8 +253,10 @@ void ExternalRunController::cancelAll() {
 
 int64_t ExternalRunController::submitToSlurm(const distillery::RunConfig& config,
                                              const distillery::SlurmOptions& options) {
-  distillery::checkSlurmOptions(options);
-  const distillery::RunConfig placed = distillery::configForSlurmTasks(config, options);
+  RunPlacement placement;
+  placement.kind = RunPlacement::Kind::Slurm;
+  placement.slurm = options;
+  const distillery::RunConfig placed = placement.placedConfig(config); // checkSlurmOptions, then the tasks' world size
   distillery::requireSbatch(); // before the run is queued
   requireCli("submit (the job's tasks run distillery-cli)");
   distillery::preflightRun(placed, &store_); // a config that cannot start leaves no row

@@ -499,10 +499,10 @@ void MainWindow::renameCurrent() {
 void MainWindow::deleteSelected() {
   const QList<int64_t> ids = selectedRunIds();
   if (ids.isEmpty()) return;
-  // A running run's worker still writes to it: stop it first, then delete.
+  // A running run's worker (here, a local launch's rank 0, a Slurm job) still writes to it: stop it first.
   QStringList active;
   for (int64_t id : ids)
-    if (controller_->isActive(id)) active << QStringLiteral("#%1").arg(id);
+    if (controller_->isActive(id) || externalCancellable(id)) active << QStringLiteral("#%1").arg(id);
   if (!active.isEmpty()) {
     QMessageBox::warning(this, tr("Runs are active"),
                          tr("%1 still running or queued. Cancel first (Ctrl+.), then delete.")

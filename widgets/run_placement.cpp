@@ -41,14 +41,27 @@ QString formLabel(const std::string& field) {
 } // namespace
 
 distillery::RunConfig RunPlacement::placedConfig(const distillery::RunConfig& config) const {
+  distillery::RunConfig placed;
+  int ranks = 1;
   switch (kind) {
     case Kind::LocalProcesses: // read back, so the config's own checks of a data-parallel run speak
-      return distillery::RunConfig::fromJson(distillery::configForLocalRanks(config, nproc).toJson());
+      placed = distillery::RunConfig::fromJson(distillery::configForLocalRanks(config, nproc).toJson());
+      ranks = nproc;
+      break;
     case Kind::Slurm:
       distillery::checkSlurmOptions(slurm);
-      return distillery::configForSlurmTasks(config, slurm);
+      placed = distillery::configForSlurmTasks(config, slurm);
+      ranks = slurm.tasks();
+      break;
     default: return config;
   }
+  // A task whose config does not carry the world size through would run as
+  // many independent copies: refused rather than started.
+  if (placed.distributed.world_size != ranks)
+    throw distillery::ConfigError("distributed.world_size",
+                                  "a \"" + config.task + "\" run does not take it in this build, so it cannot run on " +
+                                      std::to_string(ranks) + " ranks; run it on this machine");
+  return placed;
 }
 
 QString RunPlacement::describe() const {
