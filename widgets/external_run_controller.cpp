@@ -59,9 +59,9 @@ ExternalRunController::ExternalRunController(distillery::RunStore& guiStore, QOb
   pollThread_->start();
   pollTimer_ = new QTimer(this);
   pollTimer_->setInterval(5000);
-  connect(pollTimer_, &QTimer::timeout, this, &ExternalRunController::startPoll);
+  connect(pollTimer_, &QTimer::timeout, this, [this] { startPoll(false); });
   pollTimer_->start();
-  QTimer::singleShot(0, this, &ExternalRunController::startPoll); // jobs submitted earlier, by the app or the CLI
+  pollSlurmNow(); // jobs submitted earlier, by the app or the CLI
 }
 
 ExternalRunController::~ExternalRunController() {
@@ -268,9 +268,20 @@ int64_t ExternalRunController::submitToSlurm(const distillery::RunConfig& config
   return id;
 }
 
-void ExternalRunController::pollSlurmNow() { QTimer::singleShot(0, this, &ExternalRunController::startPoll); }
+void ExternalRunController::pollSlurmNow() {
+  QTimer::singleShot(0, this, [this] { startPoll(true); });
+}
 
-void ExternalRunController::startPoll() {
+void ExternalRunController::setJobsOut(bool out) {
+  jobsOut_ = out;
+  if (!out && !slurmStates_.empty()) { // the last job was imported
+    slurmStates_.clear();
+    Q_EMIT slurmStatesChanged(slurmStates_);
+  }
+}
+
+void ExternalRunController::startPoll(bool forced) {
+  if (!forced && !jobsOut_) return;
   if (polling_) return; // one question at a time; the next tick asks again
   polling_ = true;
   QMetaObject::invokeMethod(pollWorker_, &SlurmPollWorker::poll, Qt::QueuedConnection);

@@ -78,6 +78,9 @@ public:
   const SlurmStates& slurmStates() const { return slurmStates_; }
   // Asks Slurm now instead of at the next tick (after a submit or a cancel).
   void pollSlurmNow();
+  // Whether the store has runs with a job out, as the window's table sees
+  // them: the timer's look at the store (and at Slurm) is skipped without.
+  void setJobsOut(bool out);
 
 Q_SIGNALS:
   void runLaunched(qint64 runId, int ranks);
@@ -111,7 +114,7 @@ private:
   void onFinished(QProcess* process);
   Launch* findLaunch(int64_t runId);
   const Launch* findLaunch(int64_t runId) const;
-  void startPoll();
+  void startPoll(bool forced);
   void onPolled(const SlurmStates& states, const QStringList& settled, const QString& error);
 
   distillery::RunStore& store_;
@@ -122,6 +125,7 @@ private:
   SlurmPollWorker* pollWorker_ = nullptr; // lives on pollThread_
   QTimer* pollTimer_ = nullptr;
   bool polling_ = false;
+  bool jobsOut_ = true; // until told: the first look finds jobs submitted before the app started
   SlurmStates slurmStates_;
 };
 

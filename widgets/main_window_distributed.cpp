@@ -101,12 +101,15 @@ void MainWindow::followExternalRuns() {
   // Runs this process executes send their points as they come; the others
   // (a local launch's rank 0, a CLI run) only write them to the store.
   std::set<int64_t> running;
+  bool jobsOut = false;
   for (int row = 0; row < model_->rowCount(); ++row) {
     const distillery::RunRecord* run = model_->record(model_->runIdAt(row));
+    jobsOut = jobsOut || (run && distillery::hasSlurmJobOut(*run));
     if (!run || run->status != distillery::RunStatus::Running) continue;
     if (controller_->isActive(run->id) || sweeps_->cancelSweepOf(run->id, true)) continue;
     running.insert(run->id);
   }
+  external_->setJobsOut(jobsOut); // Slurm is asked only while a run has a job out
   // A teacher a shown run trains in another process joins its charts, as one trained here does.
   for (int64_t id : running) {
     const distillery::RunRecord* run = model_->record(id);
