@@ -29,7 +29,14 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <set>
+#include <sstream>
 
 using namespace distillery;
 using namespace distillery::gui;
@@ -49,6 +56,29 @@ template <typename T> T* child(QWidget* parent, const char* name) {
   T* w = parent->findChild<T*>(QString::fromLatin1(name));
   if (!w) qWarning("no child %s", name);
   return w;
+}
+
+// The POSIX locks this process holds on the store's files (/proc/locks): a
+// connection in WAL mode keeps one on -shm while it is open. Closing any
+// other descriptor of those files in this process would drop them
+// (docs/architecture.md, "Sharing a store").
+int locksHeld(const std::string& store) {
+  std::set<std::string> inodes;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    struct stat st {};
+    if (::stat((store + suffix).c_str(), &st) == 0) inodes.insert(std::to_string(st.st_ino));
+  }
+  std::ifstream locks("/proc/locks");
+  const std::string pid = std::to_string(::getpid());
+  int held = 0;
+  for (std::string line; std::getline(locks, line);) {
+    std::istringstream words(line);
+    std::vector<std::string> w{std::istream_iterator<std::string>(words), {}};
+    if (w.size() < 6 || w[1] != "POSIX" || w[4] != pid) continue;
+    const std::string inode = w[5].substr(w[5].rfind(':') + 1);
+    if (inodes.count(inode)) ++held;
+  }
+  return held;
 }
 
 RunPlacement localProcesses(int n) {
@@ -176,6 +206,8 @@ private Q_SLOTS:
     useThisBuild(window);
     QSignalSpy launched(window.externalRuns(), &ExternalRunController::runLaunched);
     QSignalSpy finished(window.externalRuns(), &ExternalRunController::runFinished);
+    const int locks = locksHeld(store("local.sqlite"));
+    QVERIFY(locks > 0);
     // 600 samples, batch 4, 3 epochs: 450 steps, a few seconds.
     QCOMPARE(window.startRun(trainConfig(data_, "two-local", 4, 3), localProcesses(2)), int64_t(0));
     QVERIFY(launched.wait(60000));
@@ -200,8 +232,10 @@ private Q_SLOTS:
     for (const auto& log : runs.logs(id)) both = both || log.message.find("samples trained per rank: 900, 900") != std::string::npos;
     QVERIFY2(both, "rank 0's log does not say both ranks trained 900 samples each");
     QCOMPARE(window.externalRuns()->activeCount(), 0);
-    // The window's connection kept its hold on the store while another process wrote it:
-    // an edit made here after the run is what a fresh connection reads.
+    // The window's connections kept their locks on the store while other processes wrote
+    // it (the launcher, forked from here, closes none of them), and an edit made here
+    // after the run is what a fresh connection reads.
+    QCOMPARE(locksHeld(store("local.sqlite")), locks);
     QVERIFY(window.runModel()->setNotes(id, QStringLiteral("kept")));
     QCOMPARE(RunStore(store("local.sqlite")).run(id)->notes, std::string("kept"));
   }

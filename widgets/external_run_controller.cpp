@@ -194,6 +194,7 @@ void ExternalRunController::onFinished(QProcess* process) {
                                : errors.join(u'\n');
     if (process->exitStatus() != QProcess::NormalExit) message = tr("the launcher crashed. %1").arg(message);
   }
+  process->disconnect(this); // its lambdas hold the Launch, which goes now
   launch->process.release()->deleteLater(); // we are inside its signal
   if (launch->runId == 0) {
     Q_EMIT launchFailed(message.isEmpty() ? tr("the launcher ended before a run was queued") : message);
