@@ -269,6 +269,22 @@ private Q_SLOTS:
     QCOMPARE(int(runs.run(id)->status), int(RunStatus::Cancelled));
     QVERIFY(runs.hasArtifact(id, "checkpoint"));
     QCOMPARE(window.runModel()->statusText(id), QStringLiteral("cancelled"));
+
+    // Resume continues it on as many local processes as it had, from the checkpoint.
+    window.selectRun(id);
+    QVERIFY(window.resumeAction()->isEnabled());
+    progress.clear();
+    window.resumeSelected();
+    QCOMPARE(launched.size(), 2);
+    QCOMPARE(launched.last().at(0).toLongLong(), id);
+    QCOMPARE(launched.last().at(1).toInt(), 2);
+    QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty(), 30000);
+    window.cancelSelected();
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(finished.last().at(1).toString(), QStringLiteral("cancelled"));
+    bool resumed = false;
+    for (const auto& log : runs.logs(id)) resumed = resumed || log.message.find("resumed at step") != std::string::npos;
+    QVERIFY2(resumed, "rank 0's log does not say the run resumed from its checkpoint");
   }
 
   // The Status column's words for a run's job, as the poller's states say
