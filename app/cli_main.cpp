@@ -902,7 +902,8 @@ struct ForensicsArgs {
   std::string suspect, teacher;
   std::vector<int64_t> null;
   std::vector<std::string> tests{"agreement", "sac", "fingerprint"};
-  std::vector<int64_t> confer_with, confer_against; // conferrability filter of the fingerprints
+  std::vector<int64_t> confer_with, confer_against; // the fingerprints' surrogates
+  std::string fingerprint_crafting = "teacher";
   int64_t inputs = 64;
   uint64_t seed = 0;
   bool json = false;
@@ -917,6 +918,7 @@ int cmdForensics(const std::string& db, const ForensicsArgs& a) {
   request.tests = a.tests;
   request.confer_with = a.confer_with;
   request.confer_against = a.confer_against;
+  request.fingerprint_crafting = a.fingerprint_crafting;
   request.inputs = a.inputs;
   request.seed = a.seed;
   forensicOptionsOf(request); // the arguments' own mistakes, before the store is opened
@@ -953,7 +955,8 @@ struct ForensicsRocArgs {
   std::string teacher;
   std::vector<std::string> null, negatives; // run ids, .pt files (negatives also URLs)
   std::vector<std::string> positives;       // KIND=ID,ID,... (repeatable)
-  std::vector<std::string> confer_with, confer_against; // the fingerprints' conferrability filter
+  std::vector<std::string> confer_with, confer_against; // the fingerprints' surrogates
+  std::string fingerprint_crafting = "teacher";
   std::vector<std::string> tests{"agreement", "sac", "fingerprint"};
   int64_t inputs = 64;
   uint64_t seed = 0;
@@ -984,6 +987,8 @@ int cmdForensicsRoc(const std::string& db, const ForensicsRocArgs& a) {
   if (a.inputs < 4 || a.inputs > 10000) throw ConfigError("--inputs", "expected 4 to 10000 inputs per test");
   options.inputs = a.inputs;
   options.seed = a.seed;
+  options.fingerprint.crafting =
+      fingerprintCraftingOf(a.fingerprint_crafting, options.tests, a.confer_with.size(), a.confer_against.size());
   auto store = openExistingStore(db);
 
   // The task: the teacher run's data (a TorchScript teacher: the first null run's).
@@ -1058,7 +1063,9 @@ int cmdForensicsRoc(const std::string& db, const ForensicsRocArgs& a) {
   for (const std::string& w : a.confer_against)
     options.fingerprint_refusers.push_back(resolve(w, "--confer-against", true).local);
   for (const Classifier& c : options.fingerprint_followers)
-    if (!c) throw ConfigError("--confer-with", "the fingerprint filter needs local models (runs or .pt files), not an API");
+    if (!c) throw ConfigError("--confer-with", "the fingerprints' surrogates must be local models (runs or .pt files), not an API");
+  for (const Classifier& c : options.fingerprint_refusers)
+    if (!c) throw ConfigError("--confer-against", "the fingerprints' surrogates must be local models (runs or .pt files), not an API");
   const std::vector<int64_t> ladder = harnessLadder(a.inputs);
   const std::vector<HarnessRow> rows = evaluateForensicTests(teacher.local, data, positives, negatives, null, options, ladder);
 
@@ -1449,11 +1456,13 @@ int main(int argc, char** argv) {
       ->delimiter(',')->required();
   forensics->add_option("--tests", forensics_args.tests, "agreement,sac,fingerprint (default: all)")->delimiter(',');
   forensics->add_option("--confer-with", forensics_args.confer_with,
-                        "Fingerprints: keep those these runs (e.g. the teacher's own students) follow")
+                        "Fingerprints' surrogate students (e.g. the teacher's own students): crafted towards / kept if they follow")
       ->delimiter(',');
   forensics->add_option("--confer-against", forensics_args.confer_against,
-                        "Fingerprints: drop those most of these independent runs (not in --null) follow")
+                        "Fingerprints' surrogate references, independent runs not in --null: crafted away from / dropped if most follow")
       ->delimiter(',');
+  forensics->add_option("--fingerprint-crafting", forensics_args.fingerprint_crafting,
+                        "teacher (PGD on the teacher, the surrogates filter; default) or conferrable (PGD on teacher and surrogates)");
   forensics->add_option("--inputs", forensics_args.inputs, "Inputs per test sent to each model (default 64)");
   forensics->add_option("--seed", forensics_args.seed, "Seed of the inputs and fingerprints (default 0)");
   forensics->add_flag("--json", forensics_args.json, "Machine-readable output");
@@ -1471,11 +1480,13 @@ int main(int argc, char** argv) {
                             "KIND=IDS: copies of the teacher of one kind, e.g. kd=9,10 (repeat per kind; runs, .pt files or API URLs)")
       ->required();
   forensics_roc->add_option("--confer-with", roc_args.confer_with,
-                            "Fingerprints: keep those these runs (students of the teacher, not positives) follow")
+                            "Fingerprints' surrogate students (students of the teacher, not positives)")
       ->delimiter(',');
   forensics_roc->add_option("--confer-against", roc_args.confer_against,
-                            "Fingerprints: drop those most of these independent runs (not in --null or --negatives) follow")
+                            "Fingerprints' surrogate references (independent runs not in --null or --negatives)")
       ->delimiter(',');
+  forensics_roc->add_option("--fingerprint-crafting", roc_args.fingerprint_crafting,
+                            "teacher (PGD on the teacher, the surrogates filter; default) or conferrable (PGD on teacher and surrogates)");
   forensics_roc->add_option("--tests", roc_args.tests, "agreement,sac,fingerprint (default: all)")->delimiter(',');
   forensics_roc->add_option("--inputs", roc_args.inputs, "Inputs per test sent to each model (default 64)");
   forensics_roc->add_option("--seed", roc_args.seed, "Seed of the inputs and fingerprints (default 0)");

@@ -31,8 +31,8 @@ _distillery_cli_options() {
     model-card) echo "--help --teacher --shape --classes --device --no-latency --json" ;;
     serve) echo "--help --config --port --host --db" ;;
     audit-log) echo "--help --data --dataset --delta --json" ;;
-    forensics) echo "--help --suspect --teacher --null --tests --confer-with --confer-against --inputs --seed --json --db" ;;
-    forensics-roc) echo "--help --teacher --null --negatives --positives --confer-with --confer-against --tests --inputs --seed --json --db" ;;
+    forensics) echo "--help --suspect --teacher --null --tests --confer-with --confer-against --fingerprint-crafting --inputs --seed --json --db" ;;
+    forensics-roc) echo "--help --teacher --null --negatives --positives --confer-with --confer-against --fingerprint-crafting --tests --inputs --seed --json --db" ;;
     watermark-test)
       echo "--help --suspect --key --gamma --context --samples --length --temperature --seed --open-weights --text" \
            "--json --db" ;;
@@ -65,6 +65,7 @@ _distillery_cli() {
     --suspect) mapfile -t COMPREPLY < <(compgen -f -- "${cur}"); return ;; # forensics: a run id, .pt file or URL
     --tests) mapfile -t COMPREPLY < <(compgen -W "agreement sac fingerprint" -- "${cur}"); return ;;
     --null | --confer-with | --confer-against | --inputs) COMPREPLY=(); return ;;
+    --fingerprint-crafting) mapfile -t COMPREPLY < <(compgen -W "teacher conferrable" -- "${cur}"); return ;;
     --negatives | --positives) COMPREPLY=(); return ;; # forensics-roc: run ids, KIND=IDS
     --job-dir) mapfile -t COMPREPLY < <(compgen -d -- "${cur}"); return ;;
     --nodes | --ntasks-per-node | --gpus-per-task | --partition | --time | --account | --run-id) COMPREPLY=(); return ;;

@@ -152,12 +152,15 @@ def roc_part(args, out_dir):
     # The fingerprints' conferrability filter (Lukas et al.): examples that students of the
     # teacher follow and independent models mostly do not. Models of their own, in neither
     # the null, the negatives nor the positives.
+    # The same models are the surrogates that conferrable crafting optimises over.
     followers = [runs.submit(dict(base_cfg("filter-student-%s-%s-s%d" % (m["name"], label, seed), seed, epochs),
                                   task="distill", teacher={"run": teacher}, student=spec, method=m))
                  for m, (label, spec), seed in ((METHODS[0], STUDENTS[0], 201), (METHODS[0], STUDENTS[1], 202),
-                                                (METHODS[4], STUDENTS[0], 203), (METHODS[4], STUDENTS[1], 204))]
-    refusers = [runs.submit(dict(base_cfg("filter-independent-%s-s%d" % (label, 201 + i), 201 + i, epochs),
-                                 task="train", model=spec)) for i, (label, spec) in enumerate(ARCHS)]
+                                                (METHODS[4], STUDENTS[0], 203), (METHODS[4], STUDENTS[1], 204),
+                                                (METHODS[0], STUDENTS[2], 205))]
+    refusers = [runs.submit(dict(base_cfg("filter-independent-%s-s%d" % (label, first + i), first + i, epochs),
+                                 task="train", model=spec))
+                for first in (201, 205) for i, (label, spec) in enumerate(ARCHS)]
 
     # API clones, one defense at a time: the server and one clone, so two processes.
     # A soft-label attacker (kd on the answers) for every probability mode, hard_label for
@@ -214,12 +217,14 @@ def roc_part(args, out_dir):
 
     # The harness, through the app's own command: the table per kind, then the same tests
     # on the students and the clones pooled, with the fingerprint filter and with more inputs.
-    def harness(inputs, kinds, followers=(), refusers=(), tests=None):
+    def harness(inputs, kinds, followers=(), refusers=(), tests=None, crafting=None):
         cmd = [args.cli, "forensics-roc", "--teacher", str(teacher), "--null", ",".join(map(str, null)),
                "--negatives", ",".join(map(str, negatives)), "--inputs", str(inputs), "--seed", "0", "--json",
                "--db", db]
         if tests:
             cmd += ["--tests", tests]
+        if crafting:
+            cmd += ["--fingerprint-crafting", crafting]
         if followers:
             cmd += ["--confer-with", ",".join(map(str, followers))]
         if refusers:
@@ -250,19 +255,30 @@ def roc_part(args, out_dir):
             servers.append(Server(args.cli, db, rid, config))
         kinds["suspect:label-api"] = ["http://127.0.0.1:%d" % srv.port for srv in servers]
         main_table = harness(100, kinds)
+        # The fingerprints crafted for conferrability on the surrogates (the filter's models),
+        # per kind too: its rows join the table as the test "conferrable".
+        conferrable_table = harness(100, kinds, follower_ids, refuser_ids, "fingerprint", "conferrable")
     finally:
         for srv in servers:
             srv.stop()
-    if "error" in main_table:
-        sys.exit("forensics-roc failed: %s\n%s" % (main_table["command"], main_table["error"]))
+    for table in (main_table, conferrable_table):
+        if "error" in table:
+            sys.exit("forensics-roc failed: %s\n%s" % (table["command"], table["error"]))
+    main_table["rows"] += [dict(r, test="conferrable") for r in conferrable_table["rows"]]
+    main_table["conferrable_command"] = conferrable_table["command"]
     pooled = {"students": [i for ids in method_ids.values() for i in ids],
               "api-probabilities": [i for n, ids in clones.items() if n != "label" for i in ids],
               "api-label-only": clones.get("label", [])}
     pooled = {k: v for k, v in pooled.items() if v}
+    surrogates = "%d surrogate students, %d references" % (len(follower_ids), len(refuser_ids))
     variants = [("100 inputs", harness(100, pooled)),
-                ("100 inputs, filter: 1 follower, 4 refusers", harness(100, pooled, follower_ids[:1], refuser_ids, "fingerprint")),
-                ("100 inputs, filter: 2 followers, 4 refusers", harness(100, pooled, follower_ids[:2], refuser_ids, "fingerprint")),
-                ("400 inputs", harness(400, pooled))]
+                ("100 inputs, teacher crafting, filter: 1 follower, %d refusers" % len(refuser_ids),
+                 harness(100, pooled, follower_ids[:1], refuser_ids, "fingerprint")),
+                ("100 inputs, conferrable crafting: " + surrogates,
+                 harness(100, pooled, follower_ids, refuser_ids, "fingerprint", "conferrable")),
+                ("400 inputs", harness(400, pooled)),
+                ("400 inputs, conferrable crafting: " + surrogates,
+                 harness(400, pooled, follower_ids, refuser_ids, "fingerprint", "conferrable"))]
     harness_s = time.time() - t0
     wall = train_s + harness_s
 
@@ -279,6 +295,12 @@ def roc_part(args, out_dir):
                                  "test_agreement": v["summary"].get("test_agreement")} for k, v in show.items()}}
     json.dump(saved, open(os.path.join(out_dir, "roc.json"), "w"), indent=1)
     print("roc part: %.0f s (training %.0f s, harness %.0f s)" % (wall, train_s, harness_s), flush=True)
+
+
+# The tests in the tables' order, and how a row names each: "conferrable" is the
+# fingerprint test with --fingerprint-crafting conferrable.
+TESTS = ("agreement", "sac", "fingerprint", "conferrable")
+TEST_NAMES = {"fingerprint": "fingerprint", "conferrable": "fingerprint, conferrable"}
 
 
 def fmt(v, d=3):
@@ -298,7 +320,7 @@ def write_roc(out_dir):
     s = json.load(open(os.path.join(out_dir, "roc.json")))
     h = s["harness"]
     rows = {(r["test"], r["kind"]): r for r in h["rows"]}
-    tests = [t for t in ("agreement", "sac", "fingerprint") if any(k[0] == t for k in rows)]
+    tests = [t for t in TESTS if any(k[0] == t for k in rows)]
     models = s["models"]
     labels = {n: l for n, l, _ in s["defenses"]}
 
@@ -346,8 +368,14 @@ def write_roc(out_dir):
                    "the second table." % ", ".join(map(str, s["label_api_suspects"]))]
                   if s.get("label_api_suspects") else []) + [
              "- **Tests:** %d inputs per test and model (agreement: natural test images; SAC-m: CutMix pairs of test "
-             "images; fingerprint: targeted PGD examples crafted on the teacher); seed 0. A test's statistic is "
-             "oriented so that higher means closer to the teacher." % inputs,
+             "images; fingerprint: targeted PGD examples crafted on the teacher, each stopping once the teacher "
+             "follows; *fingerprint, conferrable*: `--fingerprint-crafting conferrable`, every PGD step on the "
+             "teacher and %d surrogate students pulled towards the target and %d surrogate independent references "
+             "pushed away from it, then the examples the teacher follows, most conferrable first); seed 0. The "
+             "surrogates are models of their own, in neither the null, the negatives nor the positives: students "
+             "of the teacher (`kd` and `hard_label`, seeds 201-205) and independent models (every architecture, "
+             "seeds 201-208). A test's statistic is oriented so that higher means closer to the teacher." %
+             (inputs, len(s.get("followers", [])), len(s.get("refusers", []))),
              "", "Each cell: **AUC / TPR at 1%% FPR / median queries for a decision (positives decided)**. AUC and "
              "TPR over the %d positives of the column against the %d held-out negatives; TPR at 1%% FPR with %d "
              "negatives means above every negative. Queries: the smallest prefix of the probe (%s) at which the "
@@ -368,7 +396,7 @@ def write_roc(out_dir):
                   "| test | " + " | ".join(names[k] for k in kinds) + " |",
                   "| --- | " + " | ".join("---" for _ in kinds) + " |"]
         for t in tests:
-            lines.append("| %s | %s |" % (t, " | ".join(cell(rows.get((t, k))) for k in kinds)))
+            lines.append("| %s | %s |" % (TEST_NAMES.get(t, t), " | ".join(cell(rows.get((t, k))) for k in kinds)))
         ids_of = dict(s["methods"]) if title.startswith("Students") else {"api:" + n: v for n, v in s["clones"].items()}
         ids_of["suspect:label-api"] = s.get("label_api_suspects", [])
         lines.append("| *test acc / agreement, %%* | %s |" % " | ".join(
@@ -377,12 +405,13 @@ def write_roc(out_dir):
     # The pooled variants: the fingerprint filter and more inputs.
     pooled_names = {"students": "all students", "api-probabilities": "API clones, probability modes",
                     "api-label-only": "API clones, label only"}
-    lines += ["### Pooled, with the fingerprint filter and with more inputs", "",
+    lines += ["### Pooled, with the fingerprint filter, conferrable crafting and more inputs", "",
               "The same negatives and null; positives pooled (every student by method; the API clones of every "
               "probability-mode defense; the label-only API's clones). The filter (`--confer-with`, "
-              "`--confer-against`) keeps the fingerprints that students of the teacher trained for it follow "
-              "(`kd`, seeds 201-202, not positives) and at most half of 4 independent models of its own (one "
-              "per architecture, seeds 201-204) follow. Cells as above.", ""]
+              "`--confer-against` with the default teacher crafting) keeps the fingerprints that the first "
+              "surrogate student (`kd`, seed 201) follows and at most half of the %d surrogate references follow; "
+              "conferrable crafting (`--fingerprint-crafting conferrable`) optimises over all the surrogates "
+              "instead. Cells as above." % len(s.get("refusers", [])), ""]
     pooled_kinds = []
     for _, v in s.get("variants", []):
         for r in v.get("rows", []):
@@ -396,15 +425,19 @@ def write_roc(out_dir):
             continue
         vrows = {(r["test"], r["kind"]): r for r in v["rows"]}
         for t in tests:
+            if not any(r["test"] == t for r in v["rows"]):
+                continue  # a variant of the fingerprints alone
             n = next((r["inputs"] for r in v["rows"] if r["test"] == t), "")
-            lines.append("| %s | %s | %s | %s |" % (title, t, n, " | ".join(cell(vrows.get((t, k))) for k in pooled_kinds)))
+            lines.append("| %s | %s | %s | %s |" % (title, TEST_NAMES.get(t, t), n,
+                                                    " | ".join(cell(vrows.get((t, k))) for k in pooled_kinds)))
     lines.append("")
     lines += reading(s, rows, tests, method_kinds, api_kinds, labels)
     notes = os.path.join(out_dir, "roc-notes.md")
     if os.path.exists(notes):  # what we read in the figures, written by hand after a run
         lines += [""] + open(notes).read().strip("\n").splitlines()
     lines += ["", "```sh", "/usr/bin/python3 scripts/forensics_results.py --parts roc",
-              "distillery-cli " + s["command"], "```", "",
+              "distillery-cli " + s["command"]] + \
+             (["distillery-cli " + h["conferrable_command"]] if h.get("conferrable_command") else []) + ["```", "",
               "Wall time %.0f min on this machine's 2 cores (two runs at a time, one thread each): %.0f min training "
               "%d runs, %.0f s for the harness." % (s["wall_s"] / 60, s["train_s"] / 60, len(models), s["harness_s"]),
               ""]
@@ -425,7 +458,7 @@ def reading(s, rows, tests, method_kinds, api_kinds, labels):
             if k == "suspect:label-api":
                 return "`kd` students asked through a label-only API"
             return labels.get(k[4:], k[4:]) + " (API clone)" if k.startswith("api:") else "`%s`" % k
-        text = "- **%s**: AUC >= 0.99 for %d of %d kinds" % (t, len(good), len(good) + len(weak))
+        text = "- **%s**: AUC >= 0.99 for %d of %d kinds" % (TEST_NAMES.get(t, t), len(good), len(good) + len(weak))
         if weak:
             text += "; below for %s" % ", ".join("%s (%s)" % (name(k), fmt(rows[(t, k)]["auc"], 2)) for k in weak)
         if skipped:

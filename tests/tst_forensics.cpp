@@ -10,6 +10,7 @@
 #include "core/forensics/forensic_tests.h"
 #include "core/forensics/rank_p_value.h"
 #include "core/forensics/sac_correlation.h"
+#include "core/forensics/targeted_fingerprints.h"
 #include "core/config/run_config.h"
 #include "core/data/dataset.h"
 #include "core/store/run_store.h"
@@ -140,6 +141,7 @@ private Q_SLOTS:
   void labelOnlySuspectSkipsSac();
   void harnessPerTestAndKind();
   void harnessLadderStopsAtTheProbe();
+  void conferrableFingerprintsTransferToStudents();
   void mismatchedSuspectIsRefused();
   void cliForensicsStoresResults();
   void bashCompletionMatchesHelp();
@@ -478,6 +480,78 @@ void TestForensics::harnessLadderStopsAtTheProbe() {
   for (int64_t q : rows[1].queries_for_decision) QVERIFY(q == -1 || q == 8 || q == 16 || q == 32 || q == 64);
 }
 
+// Conferrable crafting on the tiny task: the surrogates are a KD student
+// (student2_) and four null models, none of the models judged below. Every
+// example stays within eps of its test input and in the valid range, the
+// teacher answers its target, the scores are the surrogates' probabilities
+// (checked by hand) in descending order, and the other KD student (student_)
+// follows more of the targets than any held-out independent model does.
+// Without references conferrable crafting is refused.
+void TestForensics::conferrableFingerprintsTransferToStudents() {
+  trainModels();
+  const std::vector<Classifier> followers{student2_};
+  const std::vector<Classifier> refusers{null_[0], null_[1], null_[2], null_[3]};
+  FingerprintSettings settings;
+  settings.count = 48;
+  settings.seed = 5;
+  settings.crafting = FingerprintCrafting::Conferrable;
+  // The task's inputs are (raw - 0.5) / 0.25: one raw unit is 4 input units, raw [0, 1] is [-2, 2].
+  const torch::Tensor scale = torch::tensor({4.0f}), lo = torch::tensor({-2.0f}), hi = torch::tensor({2.0f});
+  const Fingerprints f = craftFingerprints(teacher_, data_.test.x, data_.test.y, scale, lo, hi, settings, followers, refusers);
+  const int64_t k = f.targets.numel();
+  qInfo("conferrable: kept %lld of %lld crafted (teacher follows %lld)", static_cast<long long>(k),
+        static_cast<long long>(f.crafted), static_cast<long long>(f.teacher_follows));
+  QVERIFY2(k >= 24 && k <= 48, qPrintable(QString::number(k)));
+  QCOMPARE(f.inputs.size(0), k);
+  QCOMPARE(f.sources.numel(), k);
+  const torch::Tensor source = data_.test.x.index_select(0, f.sources);
+  const double moved = (f.inputs - source).abs().max().item<double>();
+  QVERIFY2(moved <= 0.25 * 4.0 + 1e-5, qPrintable(QString::number(moved)));
+  QVERIFY2(moved >= 0.5, "the examples hardly moved from their test inputs");
+  QVERIFY(f.inputs.min().item<double>() >= -2.0 - 1e-6 && f.inputs.max().item<double>() <= 2.0 + 1e-6);
+  QVERIFY(torch::equal(predictLogits(teacher_, f.inputs, torch::kCPU).argmax(1), f.targets));
+  QVERIFY((f.targets != data_.test.y.index_select(0, f.sources)).all().item<bool>()); // towards another class
+
+  // The scores by hand: the student's p(target) x (1 - the references' mean p(target)).
+  QCOMPARE(f.conferrability.size(), size_t(k));
+  for (int64_t i = 0; i < k; ++i) {
+    const int64_t t = f.targets[i].item<int64_t>();
+    auto p = [&](const Classifier& m) {
+      return torch::softmax(predictLogits(m, f.inputs.slice(0, i, i + 1), torch::kCPU).to(torch::kDouble), 1)[0][t]
+          .item<double>();
+    };
+    double ref = 0;
+    for (const Classifier& r : refusers) ref += p(r) / 4.0;
+    QVERIFY2(std::abs(f.conferrability[size_t(i)] - p(student2_) * (1.0 - ref)) < 1e-6, // float logits, batch of one
+             qPrintable(QStringLiteral("%1: %2 vs %3").arg(i).arg(f.conferrability[size_t(i)]).arg(p(student2_) * (1.0 - ref))));
+    if (i > 0) QVERIFY(f.conferrability[size_t(i)] <= f.conferrability[size_t(i - 1)]);
+  }
+
+  auto followed = [&](const Classifier& m, const Fingerprints& fp) {
+    return (predictLogits(m, fp.inputs, torch::kCPU).argmax(1) == fp.targets).to(torch::kDouble).mean().item<double>();
+  };
+  // The teacher-only crafting on the same candidates, for the record (printed, not asserted).
+  FingerprintSettings plain = settings;
+  plain.crafting = FingerprintCrafting::Teacher;
+  const Fingerprints old = craftFingerprints(teacher_, data_.test.x, data_.test.y, scale, lo, hi, plain);
+  const double student = followed(student_, f);
+  double independent = 0;
+  for (const Classifier& h : heldout_) independent = std::max(independent, followed(h, f));
+  double old_independent = 0;
+  for (const Classifier& h : heldout_) old_independent = std::max(old_independent, followed(h, old));
+  qInfo("targets followed: student %.2f, most of 6 independents %.2f (teacher crafting: %.2f, %.2f)", student,
+        independent, followed(student_, old), old_independent);
+  QVERIFY2(student > independent, qPrintable(QStringLiteral("student %1, independent %2").arg(student).arg(independent)));
+
+  bool refused = false;
+  try {
+    craftFingerprints(teacher_, data_.test.x, data_.test.y, scale, lo, hi, settings, followers, {});
+  } catch (const ConfigError& e) {
+    refused = std::string(e.what()).find("--confer-against") != std::string::npos;
+  }
+  QVERIFY(refused);
+}
+
 // A TorchScript suspect with another class count, or another input shape, is
 // refused with the reason (and never compared).
 void TestForensics::mismatchedSuspectIsRefused() {
@@ -770,6 +844,26 @@ void TestForensics::cliForensicsRocMatchesHarness() {
   }
   QCOMPARE(out["options"], options.toJson());
 
+  // Conferrable crafting over the same surrogates: the same rows as the harness's.
+  const ProcessResult conf = runCli(
+      {QStringLiteral("forensics-roc"), QStringLiteral("--teacher"), QString::number(s.teacher), QStringLiteral("--null"),
+       joined(s.null), QStringLiteral("--negatives"), joined(s.negatives), QStringLiteral("--positives"),
+       QStringLiteral("kd=") + joined(s.kd), QStringLiteral("--confer-with"), joined(s.followers),
+       QStringLiteral("--confer-against"), joined(s.refusers), QStringLiteral("--tests"), QStringLiteral("fingerprint"),
+       QStringLiteral("--fingerprint-crafting"), QStringLiteral("conferrable"), QStringLiteral("--inputs"),
+       QStringLiteral("32"), QStringLiteral("--seed"), QStringLiteral("3"), QStringLiteral("--json"),
+       QStringLiteral("--db"), s.db});
+  QVERIFY2(conf.code == 0, qPrintable(conf.err));
+  const nlohmann::json conf_out = nlohmann::json::parse(conf.out.toStdString());
+  options.tests = {ForensicTest::Fingerprint};
+  options.fingerprint.crafting = FingerprintCrafting::Conferrable;
+  positives.resize(s.kd.size()); // the kd students only
+  const auto conf_rows = evaluateForensicTests(teacher.local, data, positives, negatives, null, options, {4, 8, 16, 32});
+  QCOMPARE(conf_out["options"]["fingerprint"]["crafting"], nlohmann::json("conferrable"));
+  QCOMPARE(conf_out["rows"].size(), size_t(1));
+  for (const char* key : {"test", "kind", "positives", "inputs", "queries_for_decision", "auc", "tpr_at_1pct_fpr"})
+    QVERIFY2(conf_out["rows"][0][key] == conf_rows[0].toJson()[key], key);
+
   // The plain table: one line per test and kind.
   const ProcessResult plain = runCli(
       {QStringLiteral("forensics-roc"), QStringLiteral("--teacher"), QString::number(s.teacher), QStringLiteral("--null"),
@@ -809,6 +903,16 @@ void TestForensics::cliForensicsRocRefusesNamingTheOption() {
   refused(roc(null, negatives, joined(s.kd)), QStringLiteral("--positives"), QStringLiteral("KIND=IDS"));
   refused(roc(null, negatives, QStringLiteral("kd=") + QString::number(s.teacher)), QStringLiteral("--positives"),
           QStringLiteral("already given as --teacher"));
+  // Conferrable crafting needs both kinds of surrogate; a crafting it does not know is named.
+  auto crafted = [&](const QString& crafting, const QStringList& surrogates) {
+    return runCli(QStringList{QStringLiteral("forensics-roc"), QStringLiteral("--teacher"), QString::number(s.teacher),
+                              QStringLiteral("--null"), null, QStringLiteral("--negatives"), negatives,
+                              QStringLiteral("--positives"), kd, QStringLiteral("--fingerprint-crafting"), crafting,
+                              QStringLiteral("--db"), s.db} + surrogates);
+  };
+  refused(crafted(QStringLiteral("conferrable"), {QStringLiteral("--confer-with"), joined(s.followers)}),
+          QStringLiteral("--fingerprint-crafting"), QStringLiteral("--confer-against"));
+  refused(crafted(QStringLiteral("ensemble"), {}), QStringLiteral("--fingerprint-crafting"), QStringLiteral("ensemble"));
 }
 
 QTEST_GUILESS_MAIN(TestForensics)

@@ -15,7 +15,9 @@ struct ForensicRequest {
   std::string teacher; // a run id or a TorchScript file
   std::vector<int64_t> null; // independent finished runs on the teacher's data
   std::vector<std::string> tests{"agreement", "sac", "fingerprint"};
-  std::vector<int64_t> confer_with, confer_against; // conferrability filter of the fingerprints
+  // The fingerprints' surrogates: students of the teacher, independent references (neither in the null).
+  std::vector<int64_t> confer_with, confer_against;
+  std::string fingerprint_crafting = "teacher"; // or "conferrable" (needs both surrogate lists)
   int64_t inputs = 64; // per test
   uint64_t seed = 0;
 };

@@ -74,7 +74,20 @@ ForensicOptions forensicOptionsOf(const ForensicRequest& request) {
   checkInputs(request.inputs);
   options.inputs = request.inputs;
   options.seed = request.seed;
+  options.fingerprint.crafting = fingerprintCraftingOf(request.fingerprint_crafting, options.tests,
+                                                      request.confer_with.size(), request.confer_against.size());
   return options;
+}
+
+FingerprintCrafting fingerprintCraftingOf(const std::string& word, const std::vector<ForensicTest>& tests,
+                                          size_t followers, size_t refusers) {
+  const auto crafting = fingerprintCraftingFromString(word);
+  if (!crafting) throw ConfigError("--fingerprint-crafting", "expected teacher or conferrable, not \"" + word + "\"");
+  const bool fingerprints = std::find(tests.begin(), tests.end(), ForensicTest::Fingerprint) != tests.end();
+  if (fingerprints && *crafting == FingerprintCrafting::Conferrable && (followers == 0 || refusers == 0))
+    throw ConfigError("--fingerprint-crafting", "conferrable crafting needs surrogate students of the teacher "
+                                                "(--confer-with) and independent references (--confer-against)");
+  return *crafting;
 }
 
 ForensicSession runStoredForensics(RunStore& store, const ForensicRequest& a, const ForensicProgress& progress) {
@@ -101,17 +114,17 @@ ForensicSession runStoredForensics(RunStore& store, const ForensicRequest& a, co
     load.step("the null");
     null.push_back(forensicModelFromRun(store, id, data, "--null"));
   }
-  // Filter models must stay out of the null (and the suspect): examples
-  // chosen because independent models refuse them would make the null's
-  // statistics small by construction, and every p-value too small.
+  // Surrogates must stay out of the null (and the suspect): examples
+  // crafted or chosen because independent models refuse them would make the
+  // null's statistics small by construction, and every p-value too small.
   auto filterModels = [&](const std::vector<int64_t>& ids, const std::string& field) {
     std::vector<Classifier> out;
     for (int64_t id : ids) {
       const std::string name = runName(id);
       if (std::find(a.null.begin(), a.null.end(), id) != a.null.end() || name == suspect.id || name == teacher.id)
         throw ConfigError(field, "run " + std::to_string(id) + " is in the null, the suspect or the teacher; the "
-                                 "fingerprint filter needs models of its own");
-      load.step("the fingerprint filter");
+                                 "fingerprints' surrogates need models of their own");
+      load.step("the fingerprints' surrogates");
       out.push_back(forensicModelFromRun(store, id, data, field).local);
     }
     return out;

@@ -39,8 +39,15 @@ struct ForensicSession {
 };
 
 // The request's own mistakes, before anything is opened (ConfigError naming
-// the CLI option: an empty null, an unknown test, inputs out of 2..10000).
+// the CLI option: an empty null, an unknown test, inputs out of 2..10000, an
+// unknown fingerprint crafting, conferrable crafting without surrogates).
 ForensicOptions forensicOptionsOf(const ForensicRequest& request);
+
+// The fingerprint crafting a word names ("teacher", "conferrable"):
+// ConfigError(--fingerprint-crafting) for another word, or for conferrable
+// crafting of a fingerprint test without surrogates of both kinds.
+FingerprintCrafting fingerprintCraftingOf(const std::string& word, const std::vector<ForensicTest>& tests,
+                                          size_t followers, size_t refusers);
 
 // Runs and stores the tests. Throws ConfigError/DataError naming the model
 // that does not fit (another class count or input shape), RunCancelled when

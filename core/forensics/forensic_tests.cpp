@@ -39,6 +39,7 @@ nlohmann::json ForensicOptions::toJson() const {
           {"fingerprint",
            {{"eps", fingerprint.eps},
             {"steps", fingerprint.steps},
+            {"crafting", toString(fingerprint.crafting)},
             {"followers", fingerprint_followers.size()},
             {"refusers", fingerprint_refusers.size()},
             {"refuser_share", fingerprint.refuser_share}}}};
@@ -125,11 +126,18 @@ ForensicProbe makeProbe(ForensicTest test, const Classifier& teacher, const Data
                                    " crafted): fewer followers keep more");
     if (f.targets.numel() == 0)
       throw ConfigError(field, "the teacher follows none of the " + std::to_string(f.crafted) +
-                                   " targeted adversarial examples crafted (eps " + std::to_string(s.eps) + ")");
+                                   " targeted adversarial examples crafted (" + toString(s.crafting) + " crafting, eps " +
+                                   std::to_string(s.eps) + ")");
     probe.inputs = f.inputs;
     probe.labels = f.targets;
     probe.closeness = Closeness::HigherIsCloser;
-    probe.notes = {{"crafted", f.crafted}, {"kept", f.targets.numel()}, {"dropped_by_filter", f.dropped_by_filter}};
+    probe.notes = {{"crafting", toString(s.crafting)}, {"crafted", f.crafted}, {"teacher_follows", f.teacher_follows},
+                   {"kept", f.targets.numel()}, {"dropped_by_filter", f.dropped_by_filter}};
+    if (!f.conferrability.empty()) {
+      double mean = 0;
+      for (double c : f.conferrability) mean += c / double(f.conferrability.size());
+      probe.notes["mean_conferrability"] = mean;
+    }
     break;
   }
   }

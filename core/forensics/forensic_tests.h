@@ -11,6 +11,9 @@
 //                Needs probabilities.
 //   fingerprint: the suspect answers the target class of targeted adversarial
 //                examples made on the teacher (higher: closer). Labels suffice.
+//                Crafted on the teacher alone, or (fingerprint.crafting
+//                conferrable) on the teacher with surrogate students and
+//                references (targeted_fingerprints.h).
 #include "core/forensics/forensic_model.h"
 #include "core/forensics/rank_p_value.h"
 #include "core/forensics/targeted_fingerprints.h"
@@ -35,7 +38,9 @@ struct ForensicOptions {
   int64_t inputs = 64; // per test: what each model (the suspect included) is asked
   uint64_t seed = 0;
   FingerprintSettings fingerprint; // count and seed follow inputs and seed
-  // Optional conferrability filter (targeted_fingerprints.h); never the null's models.
+  // The surrogates (targeted_fingerprints.h): teacher crafting filters with
+  // them (optional), conferrable crafting optimises over them (required).
+  // Never the null's models nor the ones being judged.
   std::vector<Classifier> fingerprint_followers, fingerprint_refusers;
   nlohmann::json toJson() const; // what the store records (the filters by size only)
 };

@@ -4,6 +4,7 @@
 #include "core/training/trainer.h"
 
 #include <algorithm>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -39,7 +40,70 @@ torch::Tensor attack(const Classifier& teacher, const torch::Tensor& x0, const t
   return xa.detach();
 }
 
+// log(1 - softmax(logits)[target]) per row, without the cancellation of
+// 1 - p: the log-sum-exp over the other classes minus that over all.
+torch::Tensor logNotTarget(const torch::Tensor& logits, const torch::Tensor& targets) {
+  const torch::Tensor others =
+      logits.scatter(1, targets.unsqueeze(1), -std::numeric_limits<double>::infinity());
+  return torch::logsumexp(others, 1) - torch::logsumexp(logits, 1);
+}
+
+// Targeted PGD on the ensemble, every step (stopping at the teacher's boundary
+// would leave examples that only the teacher follows). Minimised, per example:
+// CE(teacher, t) + mean CE(follower, t) - w * mean log(1 - p_refuser(t)).
+torch::Tensor conferrableAttack(const Classifier& teacher, const std::vector<Classifier>& followers,
+                                const std::vector<Classifier>& refusers, const torch::Tensor& x0,
+                                const torch::Tensor& targets, const torch::Tensor& eps, const torch::Tensor& lo,
+                                const torch::Tensor& hi, int steps, double reference_weight) {
+  const torch::Tensor alpha = eps / 8.0;
+  namespace F = torch::nn::functional;
+  const auto sum = F::CrossEntropyFuncOptions().reduction(torch::kSum);
+  torch::Tensor xa = x0.clone();
+  for (int s = 0; s < steps; ++s) {
+    xa.requires_grad_(true);
+    torch::Tensor loss = F::cross_entropy(teacher->forward(xa), targets, sum);
+    for (const Classifier& f : followers)
+      loss = loss + F::cross_entropy(f->forward(xa), targets, sum) / double(followers.size());
+    for (const Classifier& r : refusers)
+      loss = loss - reference_weight * logNotTarget(r->forward(xa), targets).sum() / double(refusers.size());
+    const torch::Tensor grad = torch::autograd::grad({loss}, {xa})[0];
+    xa = xa.detach() - alpha * grad.sign();
+    xa = torch::min(torch::max(xa, x0 - eps), x0 + eps);
+    if (lo.defined()) xa = torch::min(torch::max(xa, lo), hi);
+  }
+  return xa.detach();
+}
+
+torch::Tensor targetProbability(const Classifier& model, const torch::Tensor& x, const torch::Tensor& targets) {
+  return torch::softmax(predictLogits(model, x, torch::kCPU).to(torch::kDouble), 1)
+      .gather(1, targets.unsqueeze(1))
+      .squeeze(1);
+}
+
 } // namespace
+
+const char* toString(FingerprintCrafting c) {
+  return c == FingerprintCrafting::Conferrable ? "conferrable" : "teacher";
+}
+
+std::optional<FingerprintCrafting> fingerprintCraftingFromString(const std::string& word) {
+  for (FingerprintCrafting c : {FingerprintCrafting::Teacher, FingerprintCrafting::Conferrable})
+    if (word == toString(c)) return c;
+  return std::nullopt;
+}
+
+torch::Tensor conferrabilityScore(const std::vector<Classifier>& followers, const std::vector<Classifier>& refusers,
+                                  const torch::Tensor& x, const torch::Tensor& targets) {
+  torch::Tensor follow = torch::ones({x.size(0)}, torch::kDouble);
+  torch::Tensor refuse = torch::zeros({x.size(0)}, torch::kDouble);
+  if (!followers.empty()) {
+    follow = torch::zeros({x.size(0)}, torch::kDouble);
+    for (const Classifier& f : followers) follow += targetProbability(f, x, targets);
+    follow /= double(followers.size());
+  }
+  for (const Classifier& r : refusers) refuse += targetProbability(r, x, targets) / double(refusers.size());
+  return follow * (1.0 - refuse);
+}
 
 Fingerprints craftFingerprints(const Classifier& teacher, const torch::Tensor& x, const torch::Tensor& y,
                                const torch::Tensor& eps_scale, const torch::Tensor& lo, const torch::Tensor& hi,
@@ -47,7 +111,13 @@ Fingerprints craftFingerprints(const Classifier& teacher, const torch::Tensor& x
                                const std::vector<Classifier>& refusers) {
   if (settings.count < 1) throw ConfigError("fingerprint", "expected at least one fingerprint");
   if (!(settings.eps > 0)) throw ConfigError("fingerprint", "expected a positive eps");
+  const bool conferrable = settings.crafting == FingerprintCrafting::Conferrable;
+  if (conferrable && (followers.empty() || refusers.empty()))
+    throw ConfigError("fingerprint", "conferrable crafting needs surrogate students of the teacher (--confer-with) "
+                                     "and independent references (--confer-against), models of their own");
   teacher->eval();
+  for (const Classifier& m : followers) m->eval();
+  for (const Classifier& m : refusers) m->eval();
   const torch::Tensor logits = predictLogits(teacher, x, torch::kCPU);
   const int64_t classes = logits.size(1);
   if (classes < 2) throw ConfigError("fingerprint", "a target class needs at least two classes");
@@ -62,6 +132,7 @@ Fingerprints craftFingerprints(const Classifier& teacher, const torch::Tensor& x
   if (pool.empty()) {
     out.inputs = x.slice(0, 0, 0);
     out.targets = torch::empty({0}, torch::kLong);
+    out.sources = torch::empty({0}, torch::kLong);
     return out;
   }
   std::uniform_int_distribution<int64_t> shift(1, classes - 1);
@@ -82,11 +153,40 @@ Fingerprints craftFingerprints(const Classifier& teacher, const torch::Tensor& x
   std::vector<torch::Tensor> chunks;
   for (int64_t b = 0; b < x0.size(0); b += 256) {
     const int64_t e = std::min<int64_t>(b + 256, x0.size(0));
-    chunks.push_back(attack(teacher, x0.slice(0, b, e), targets.slice(0, b, e), eps, lo4, hi4, settings.steps));
+    chunks.push_back(conferrable ? conferrableAttack(teacher, followers, refusers, x0.slice(0, b, e),
+                                                     targets.slice(0, b, e), eps, lo4, hi4, settings.steps,
+                                                     settings.reference_weight)
+                                 : attack(teacher, x0.slice(0, b, e), targets.slice(0, b, e), eps, lo4, hi4,
+                                          settings.steps));
   }
   const torch::Tensor adv = torch::cat(chunks);
   torch::Tensor keep = labelsOf(teacher, adv) == targets;
   const torch::Tensor teacher_follows = keep.clone();
+  out.teacher_follows = teacher_follows.sum().item<int64_t>();
+  if (conferrable) {
+    // The most conferrable first, so that a prefix of the probe (fewer
+    // queries) keeps the best of them.
+    const torch::Tensor followed = keep.nonzero().flatten();
+    if (followed.numel() == 0) {
+      out.inputs = adv.slice(0, 0, 0);
+      out.targets = targets.slice(0, 0, 0);
+      out.sources = index.slice(0, 0, 0);
+      return out;
+    }
+    const torch::Tensor score = conferrabilityScore(followers, refusers, adv.index_select(0, followed),
+                                                    targets.index_select(0, followed));
+    std::vector<int64_t> order(size_t(followed.numel()));
+    std::iota(order.begin(), order.end(), int64_t(0));
+    const double* sc = score.data_ptr<double>();
+    std::stable_sort(order.begin(), order.end(), [sc](int64_t a, int64_t b) { return sc[a] > sc[b]; });
+    order.resize(std::min<size_t>(order.size(), size_t(settings.count)));
+    const torch::Tensor pick = followed.index_select(0, torch::tensor(order, torch::kLong));
+    for (int64_t i : order) out.conferrability.push_back(sc[i]);
+    out.inputs = adv.index_select(0, pick);
+    out.targets = targets.index_select(0, pick);
+    out.sources = index.index_select(0, pick);
+    return out;
+  }
   for (const Classifier& f : followers) keep = keep & (labelsOf(f, adv) == targets);
   if (!refusers.empty()) {
     torch::Tensor followed = torch::zeros({adv.size(0)}, torch::kLong);
@@ -98,6 +198,7 @@ Fingerprints craftFingerprints(const Classifier& teacher, const torch::Tensor& x
   if (kept.numel() > settings.count) kept = kept.slice(0, 0, settings.count);
   out.inputs = adv.index_select(0, kept);
   out.targets = targets.index_select(0, kept);
+  out.sources = index.index_select(0, kept);
   return out;
 }
 
