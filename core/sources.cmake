@@ -31,6 +31,7 @@ set(DISTILLERY_BASE_SOURCES
   config/data_config.cpp
   config/distributed_config.cpp
   # distributed/ (issue 19: data-parallel ranks)
+  distributed/launch_scratch_store.cpp
   distributed/local_launcher.cpp
   distributed/rank_environment.cpp
   config/gpt_spec.cpp
@@ -149,6 +150,7 @@ set(DISTILLERY_ENGINE_SOURCES
   # training/
   training/checkpoint_capture.cpp
   training/classification_metrics.cpp
+  training/data_parallel_training.cpp
   training/device.cpp
   training/engine.cpp
   training/loss_window.cpp
