@@ -135,6 +135,7 @@ set(DISTILLERY_ENGINE_SOURCES
   models/model_zoo.cpp
   models/op_mac_counter.cpp
   models/scripted_classifier.cpp
+  models/syncable_batch_norm.cpp
   models/stored_model.cpp
   models/tensor_bytes.cpp
   models/torchscript_export.cpp

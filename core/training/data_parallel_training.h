@@ -14,6 +14,7 @@
 //     rank; at the end rank 0's selected weights do.
 #include "core/base/stop_token.h"
 #include "core/distributed/data_parallel_group.h"
+#include "core/models/syncable_batch_norm.h"
 #include "core/store/checkpoint.h"
 #include "core/store/run_recorder.h"
 #include "core/training/loss_window.h"
@@ -29,7 +30,8 @@ namespace distillery {
 class DataParallelTraining {
 public:
   // group: null for a one-process run.
-  DataParallelTraining(DataParallelGroup* group, const StopToken& stop) : group_(group), stop_(stop) {}
+  DataParallelTraining(DataParallelGroup* group, const StopToken& stop)
+      : group_(group), stop_(stop), rank_sum_([group](torch::Tensor& t) { group->allReduceSum(t); }) {}
 
   bool enabled() const { return group_ != nullptr; }
   // Rank 0 (or the only process): the one that validates, records and checkpoints.
@@ -69,6 +71,13 @@ public:
   // What this rank trained on, for finish()'s log line.
   void countLocal(double samples) { local_samples_ += samples; }
 
+  // While the returned scope lives (a step's forward and backward), the zoo's
+  // BatchNorm layers in training mode normalise over every rank's rows
+  // (distributed.sync_batchnorm); inactive on one process or when not wanted.
+  BatchNormSyncScope batchNormSync(bool wanted) const {
+    return BatchNormSyncScope(group_ && wanted ? &rank_sum_ : nullptr);
+  }
+
   // End of a run that was not cancelled: every rank takes rank 0's weights
   // (rank 0 selected them), and the log says how `unit` (samples, tokens)
   // were shared among the ranks. Nothing on one process.
@@ -77,6 +86,7 @@ public:
 private:
   DataParallelGroup* group_;
   const StopToken& stop_;
+  RankSum rank_sum_; // the group's all-reduce, for synchronised BatchNorm
   bool stop_agreed_ = false;
   double local_samples_ = 0.0;
   std::optional<TrainingCheckpoint> shared_resume_; // ranks > 0: rank 0's checkpoint

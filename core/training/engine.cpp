@@ -138,6 +138,7 @@ private:
     s.checkpoint_seconds = 60.0 * config_.checkpoint_minutes;
     s.bf16_autocast = config_.precision == "bf16";
     s.parallel = group_.get();
+    s.sync_batchnorm = config_.distributed.sync_batchnorm;
     return s;
   }
 

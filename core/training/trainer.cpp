@@ -93,6 +93,7 @@ public:
     setUpFeatureMethod();
     setUpOptimizer();
     setUpTeacherCache();
+    if (s_.sync_batchnorm && s_.parallel) setUpSyncBatchNorm();
     if (data_.augment.any()) augmenter_.emplace(data_.augment, data_.paddingFill(), s_.seed);
     int64_t first_epoch = 0, first_batch = 0;
     const TrainingCheckpoint* resume = parallel_.resumeFrom(s_.resume);
@@ -172,6 +173,25 @@ private:
     result_.extra_params = countParameters(*distiller_);
     t_.recorder_.log("info", "features: teacher layer \"" + layers.teacher + "\", student layer \"" + layers.student +
                                  "\", " + std::to_string(result_.extra_params) + " extra trained parameters");
+  }
+
+  // Synchronised BatchNorm reduces in every forward and backward pass: every
+  // rank needs rows at every step, or the ranks' collectives would not pair up.
+  void setUpSyncBatchNorm() {
+    const int64_t world = s_.parallel->worldSize(), last = n_ % s_.batch_size;
+    if (s_.batch_size < world || (last > 0 && last < world))
+      throw ConfigError("distributed.sync_batchnorm",
+                        "needs a row for each of the " + std::to_string(world) + " ranks at every step, but " +
+                            std::to_string(n_) + " samples in batches of " + std::to_string(s_.batch_size) +
+                            " leave a batch of " + std::to_string(s_.batch_size < world ? s_.batch_size : last) +
+                            " rows; change batch_size (or the data's size)");
+    int layers = 0;
+    for (const auto& m : model_->modules(/*include_self=*/false))
+      layers += dynamic_cast<const SyncableBatchNorm2dImpl*>(m.get()) != nullptr;
+    t_.recorder_.log(layers > 0 ? "info" : "warning",
+                     layers > 0 ? "data-parallel: " + std::to_string(layers) +
+                                      " BatchNorm layers normalise over every rank's rows (sync_batchnorm)"
+                                : "distributed.sync_batchnorm: the model has no zoo BatchNorm layer to synchronise");
   }
 
   void setUpOptimizer() {
@@ -285,6 +305,8 @@ private:
       countStep(global_batch);
       return;
     }
+    // Through the backward pass: BatchNorm over every rank's rows, when asked.
+    const auto bn_sync = parallel_.batchNormSync(s_.sync_batchnorm);
     auto x = data_.train.x.index_select(0, idx).to(device_, /*non_blocking=*/true);
     auto y = data_.train.y.index_select(0, idx).to(device_, /*non_blocking=*/true);
     if (augmenter_) x = augmenter_->apply(x, cost_.step); // teacher and student see the same batch
