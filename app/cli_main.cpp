@@ -2,6 +2,7 @@
 #include "core/store/resume_check.h"
 #include "core/training/engine.h"
 #include "core/base/errors.h"
+#include "core/distributed/launch_scratch_store.h"
 #include "core/distributed/local_launcher.h"
 // exports (issue 3): tables, charts, reports
 #include "core/export/chart_file_export.h"
@@ -731,6 +732,20 @@ int cmdLaunch(const std::string& db, int nproc, const std::string& config_path, 
     preflightRun(config, &store);
   }
   plan.config_json = config.toJson().dump(2);
+  // Ranks > 0 run in scratch stores: a stored teacher is copied into them first.
+  {
+    RunStore store(plan.store);
+    const auto record = resume_id > 0 ? store.run(resume_id) : std::nullopt;
+    RunConfig scratch = config;
+    if (const int64_t teacher = scratchTeacherRun(store, scratch, record ? &*record : nullptr)) {
+      plan.scratch_config_json = scratch.toJson().dump(2);
+      const std::string path = plan.store;
+      plan.seed_scratch = [path, teacher](const std::string& scratch_store) {
+        RunStore real(path);
+        seedScratchStore(real, teacher, scratch_store);
+      };
+    }
+  }
   plan.grace_s = config.distributed.timeout_s + 15.0;
   std::error_code ec;
   plan.exe = std::filesystem::read_symlink("/proc/self/exe", ec).string();

@@ -32,6 +32,7 @@ set(DISTILLERY_BASE_SOURCES
   config/data_config.cpp
   config/distributed_config.cpp
   # distributed/ (issue 19: data-parallel ranks)
+  distributed/launch_scratch_store.cpp
   distributed/local_launcher.cpp
   distributed/rank_environment.cpp
   config/gpt_spec.cpp
@@ -135,6 +136,7 @@ set(DISTILLERY_ENGINE_SOURCES
   models/model_zoo.cpp
   models/op_mac_counter.cpp
   models/scripted_classifier.cpp
+  models/syncable_batch_norm.cpp
   models/stored_model.cpp
   models/tensor_bytes.cpp
   models/torchscript_export.cpp
@@ -150,6 +152,7 @@ set(DISTILLERY_ENGINE_SOURCES
   # training/
   training/checkpoint_capture.cpp
   training/classification_metrics.cpp
+  training/data_parallel_training.cpp
   training/device.cpp
   training/engine.cpp
   training/loss_window.cpp

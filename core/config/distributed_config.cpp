@@ -11,12 +11,15 @@ DistributedConfig distributedConfigFromJson(const nlohmann::json& object) {
   c.world_size = int(r.integer("world_size", c.world_size, 1, 1 << 16));
   c.backend = r.oneOf("backend", c.backend, {"auto", "gloo", "nccl"});
   c.timeout_s = r.number("timeout_s", c.timeout_s, 1.0, 86400.0);
+  c.sync_batchnorm = r.boolean("sync_batchnorm", c.sync_batchnorm);
   r.finish();
   return c;
 }
 
 nlohmann::json toJson(const DistributedConfig& c) {
-  return {{"world_size", c.world_size}, {"backend", c.backend}, {"timeout_s", c.timeout_s}};
+  nlohmann::json j = {{"world_size", c.world_size}, {"backend", c.backend}, {"timeout_s", c.timeout_s}};
+  if (c.sync_batchnorm) j["sync_batchnorm"] = true; // configs without it read as before
+  return j;
 }
 
 } // namespace distillery

@@ -180,6 +180,7 @@ RunConfig lmRunConfigFromJson(const nlohmann::json& json) {
   // 0: a checkpoint after every validation pass, the language-model "epoch end".
   c.checkpoint_every = r.integer("checkpoint_every", c.checkpoint_every, 0, int64_t(1) << 40);
   c.checkpoint_minutes = r.number("checkpoint_minutes", c.checkpoint_minutes, 0.0, 1e6);
+  if (r.has("distributed")) c.distributed = distributedConfigFromJson(r.object("distributed"));
   r.finish();
   return c;
 }
@@ -201,6 +202,7 @@ nlohmann::json lmRunConfigJson(const RunConfig& c) {
   j["select_best"] = c.select_best;
   j["checkpoint_every"] = c.checkpoint_every;
   j["checkpoint_minutes"] = c.checkpoint_minutes;
+  if (c.distributed.enabled()) j["distributed"] = toJson(c.distributed);
   return j;
 }
 

@@ -162,9 +162,7 @@ RunConfig RunConfig::fromJson(const nlohmann::json& json) {
   c.record_points = r.boolean("record_points", c.record_points);
   if (r.has("distributed")) {
     c.distributed = distributedConfigFromJson(r.object("distributed"));
-    // Not yet: the LM loop has no data-parallel step, and every rank would buy an API teacher's answers.
-    if (c.distributed.enabled() && c.isLm())
-      throw ConfigError("distributed.world_size", "language-model runs are not data-parallel yet; use 1");
+    // Every rank would buy an API teacher's answers.
     if (c.distributed.enabled() && c.hasApiTeacher())
       throw ConfigError("distributed.world_size", "runs with an API teacher are not data-parallel (each rank would buy "
                                                   "the answers); use 1");

@@ -105,6 +105,20 @@ int launchLocalRanks(const LaunchPlan& plan) {
   const fs::path dir = pattern;
   const std::string config = (dir / "config.json").string();
   std::ofstream(config) << plan.config_json;
+  std::string scratch_config = config;
+  if (!plan.scratch_config_json.empty()) {
+    scratch_config = (dir / "scratch-config.json").string();
+    std::ofstream(scratch_config) << plan.scratch_config_json;
+  }
+  auto scratchStore = [&](int r) { return (dir / ("rank" + std::to_string(r) + ".sqlite")).string(); };
+  try {
+    if (plan.seed_scratch)
+      for (int r = 1; r < plan.nproc; ++r) plan.seed_scratch(scratchStore(r));
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    throw;
+  }
   const int port = freeLoopbackPort();
   std::cerr << "launch: " << plan.nproc << " ranks on 127.0.0.1:" << port << "; ranks 1.." << plan.nproc - 1
             << " log to " << dir.string() << "\n";
@@ -127,7 +141,7 @@ int launchLocalRanks(const LaunchPlan& plan) {
     const std::vector<std::string> args =
         r == 0 ? (plan.resume_run > 0 ? std::vector<std::string>{"resume", std::to_string(plan.resume_run), "--db", plan.store}
                                       : std::vector<std::string>{"run", config, "--db", plan.store})
-               : std::vector<std::string>{"run", config, "--db", (dir / ("rank" + std::to_string(r) + ".sqlite")).string()};
+               : std::vector<std::string>{"run", scratch_config, "--db", scratchStore(r)};
     pids[size_t(r)] = spawn(plan.exe, args, env, log);
     std::cerr << "launch: rank " << r << " is pid " << pids[size_t(r)] << "\n";
   }

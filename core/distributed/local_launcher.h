@@ -7,6 +7,7 @@
 // stopped, and the launcher names the rank that failed first. Torch-free.
 #include "core/config/run_config.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,8 +24,12 @@ struct LaunchPlan {
   std::string exe;          // distillery-cli itself
   std::string store;        // rank 0's store (--db)
   // Rank 0 runs `run <config> --db <store>`, or `resume <id>` when resume_run > 0;
-  // the others `run <config> --db <scratch store>`.
+  // the others `run <scratch_config> --db <scratch store>`.
   std::string config_json;  // the run's config, world_size set
+  std::string scratch_config_json; // the ranks > 0's, when it differs (a resumed run's teacher); else config_json
+  // Called with each rank > 0's scratch store path before any rank starts:
+  // puts there what they read (a stored teacher run). Empty: nothing.
+  std::function<void(const std::string& scratch_store)> seed_scratch;
   long long resume_run = 0;
   double grace_s = 75.0;    // after a rank fails, how long the others may take to end
 };

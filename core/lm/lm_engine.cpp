@@ -31,9 +31,9 @@ struct LmModel {
 class LmExecution {
 public:
   LmExecution(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer, const StopToken& stop,
-              RunRecorder& recorder, const TrainingCheckpoint* resume)
+              RunRecorder& recorder, const TrainingCheckpoint* resume, DataParallelGroup* parallel)
       : store_(store), run_id_(run_id), config_(config), observer_(observer), stop_(stop), recorder_(recorder),
-        progress_(observer, run_id), resume_(resume) {}
+        progress_(observer, run_id), resume_(resume), parallel_(parallel) {}
 
   nlohmann::json execute() {
     device_ = resolveDevice(config_.device);
@@ -83,6 +83,7 @@ public:
       store_.saveArtifact(run_id_, kCheckpointArtifact, encodeCheckpoint(c));
     };
     student_settings.resume = resume_;
+    student_settings.parallel = parallel_;
     LmTrainResult r = trainer.train(student.model, student.flops_per_token, has_teacher ? &view : nullptr,
                                     student_settings);
     if (r.cancelled) throw RunCancelled{};
@@ -252,6 +253,7 @@ private:
             store_.saveArtifact(id, kCheckpointArtifact, encodeCheckpoint(c));
           };
           teacher_settings.resume = resume;
+          teacher_settings.parallel = parallel_; // every rank ends with rank 0's teacher
           LmTrainResult r = trainer.train(t.model, t.flops_per_token, nullptr, teacher_settings);
           if (r.cancelled) throw RunCancelled{};
           store_.saveArtifact(id, "model.pt", saveGptBytes(t.model));
@@ -276,14 +278,16 @@ private:
   TextCorpus corpus_;
   int64_t teacher_steps_ = 0;
   const TrainingCheckpoint* resume_ = nullptr;
+  DataParallelGroup* parallel_ = nullptr; // data-parallel runs only
 };
 
 } // namespace
 
 LmRunResult executeLmRun(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
-                         const StopToken& stop, RunRecorder& recorder, const TrainingCheckpoint* resume) {
+                         const StopToken& stop, RunRecorder& recorder, const TrainingCheckpoint* resume,
+                         DataParallelGroup* parallel) {
   LmRunResult result;
-  LmExecution execution(store, run_id, config, observer, stop, recorder, resume);
+  LmExecution execution(store, run_id, config, observer, stop, recorder, resume, parallel);
   try {
     result.summary = execution.execute();
   } catch (const RunCancelled&) {

@@ -16,6 +16,7 @@
 namespace distillery {
 
 class RunStore;
+class DataParallelGroup;
 
 struct LmRunResult {
   bool cancelled = false;
@@ -26,7 +27,10 @@ struct LmRunResult {
 // and LibTorch errors; executeRun turns them into the run's error. The
 // student's training checkpoints go to the run's "checkpoint" artifact; with
 // `resume` it continues from one (the teacher must then be a finished run).
+// `parallel`: this process is one rank of a data-parallel run (the student,
+// and a teacher trained on the way, train data-parallel).
 LmRunResult executeLmRun(RunStore& store, int64_t run_id, const RunConfig& config, RunObserver& observer,
-                         const StopToken& stop, RunRecorder& recorder, const TrainingCheckpoint* resume = nullptr);
+                         const StopToken& stop, RunRecorder& recorder, const TrainingCheckpoint* resume = nullptr,
+                         DataParallelGroup* parallel = nullptr);
 
 } // namespace distillery

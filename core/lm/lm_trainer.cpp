@@ -10,6 +10,7 @@
 #include "core/models/tensor_bytes.h"
 #include "core/training/checkpoint_capture.h"
 #include "core/training/chunked_inference.h"
+#include "core/training/data_parallel_training.h"
 #include "core/training/loss_window.h"
 #include "core/training/optimizer_setup.h"
 
@@ -67,6 +68,16 @@ LmEvaluation evaluationFromJson(const nlohmann::json& j, const LmEvaluation& fal
   return {number("loss", fallback.loss), number("agreement", fallback.agreement), number("kl", fallback.kl)};
 }
 
+// The generator of row `row` of step `step`'s global batch: a row's sampled
+// text depends on (seed, step, row) alone, not on which rank writes it or how
+// many rows share its batch (splitmix64 of the three).
+at::Generator rowGenerator(uint64_t seed, int64_t step, int64_t row) {
+  uint64_t z = seed ^ (uint64_t(step) * 0x9e3779b97f4a7c15ULL) ^ (uint64_t(row) * 0xd1b54a32d192ed03ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return seededGenerator(z ^ (z >> 31));
+}
+
 double secondsSince(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
@@ -82,10 +93,12 @@ public:
         student_flops_(student_flops), s_(s), B_(s.batch_size), C_(s.context), train_tokens_(corpus_.train.numel()),
         has_teacher_(teacher && teacher->model), teacher_model_(has_teacher_ ? teacher->model : Gpt(nullptr)),
         teacher_flops_(has_teacher_ ? teacher->flops_per_token : 0.0), batch_gen_(seededGenerator(s.seed)),
-        sample_gen_(seededGenerator(s.seed ^ 0x5eedf00dULL)), // generation draws apart from window draws
+        // Generation draws from per-row generators (rowGenerator); this one stays in the
+        // checkpoint's two generator states, which older checkpoints hold too.
+        sample_gen_(seededGenerator(s.seed ^ 0x5eedf00dULL)),
         lr_(s.optim.lr), prompt_(int64_t(std::llround(param(s.method_params, "prompt_tokens", 8)))),
         sample_temperature_(param(s.method_params, "temperature", 1.0)),
-        lambda_(param(s.method_params, "lambda", 0.5)) {
+        lambda_(param(s.method_params, "lambda", 0.5)), parallel_(s.parallel, trainer.stop_) {
     if (has_teacher_ && teacher->watermark.enabled) {
       watermark_.emplace(teacher->watermark.params, teacher->watermark.delta, corpus_.vocab.size());
       watermark_fraction_ = teacher->watermark.fraction;
@@ -105,12 +118,15 @@ public:
     optimizer_ = makeOptimizer(student_->parameters(), s_.optim);
     prepareValidation();
     last_checkpoint_ = std::chrono::steady_clock::now();
-    if (s_.resume) restore(*s_.resume);
+    const TrainingCheckpoint* resume = parallel_.resumeFrom(s_.resume); // rank 0's, on every rank
+    if (resume) restore(*resume);
     else evaluate();
+    // Every rank starts from rank 0's weights (a resumed one from the same checkpoint anyway).
+    parallel_.startFromRoot(studentTensors());
     window_start_ = std::chrono::steady_clock::now();
     window_eval_start_ = eval_s_;
     for (int64_t step = cost_.step; step < s_.steps; ++step) {
-      if (t_.stop_.stopRequested()) {
+      if (parallel_.stopRequested()) { // data-parallel: the step every rank agreed on
         result_.cancelled = true;
         checkpoint(); // a consistent state between two steps: resume continues from here
         break;
@@ -121,6 +137,7 @@ public:
     checkNotDiverged(); // the steps since the last log line
     if (!result_.cancelled && last_eval_step_ != cost_.step) evaluate();
     keepSelectedWeights();
+    if (!result_.cancelled) finishRanks();
     result_.cost = cost_;
     result_.wall_s = secondsSince(t_.start_);
     result_.eval_s = eval_s_;
@@ -129,7 +146,24 @@ public:
   }
 
 private:
+  bool isRoot() const { return parallel_.isRoot(); }
+
+  std::vector<torch::Tensor> studentTensors() const {
+    std::vector<torch::Tensor> all = student_->parameters();
+    for (const auto& t : student_->buffers()) all.push_back(t);
+    return all;
+  }
+
+  // Every rank ends with rank 0's selected weights; the watermark's counts are every rank's.
+  void finishRanks() {
+    parallel_.finish(studentTensors(), t_.recorder_, "tokens");
+    if (!parallel_.enabled()) return;
+    result_.watermark_tokens = int64_t(std::llround(parallel_.sum(double(result_.watermark_tokens))));
+    result_.watermark_green = int64_t(std::llround(parallel_.sum(double(result_.watermark_green))));
+  }
+
   void record(const std::string& metric, double value) {
+    if (!isRoot()) return;
     t_.recorder_.add(metricPointAt(cost_, secondsSince(t_.start_), metric, value));
   }
 
@@ -157,6 +191,7 @@ private:
   void prepareValidation() {
     val_ = makeWindows(corpus_.val, C_, s_.eval_tokens);
     result_.val_tokens = val_.tokens();
+    if (!isRoot()) return; // rank 0 validates for all
     if (!has_teacher_ || val_.tokens() == 0) return;
     const auto teacher_start = std::chrono::steady_clock::now();
     teacher_val_logits_ = windowLogits(teacher_model_, val_.inputs, device_);
@@ -169,6 +204,7 @@ private:
   }
 
   void evaluate() {
+    if (!isRoot()) return; // the ranks hold the same weights: rank 0 measures for all
     if (val_.tokens() == 0) return;
     const auto eval_start = std::chrono::steady_clock::now();
     LmEvaluation e = evaluateLogits(windowLogits(student_, val_.inputs, device_), val_.targets, teacher_val_logits_);
@@ -195,7 +231,7 @@ private:
 
   // A checkpoint holds everything the loop needs to continue at cost_.step.
   void checkpoint() {
-    if (!s_.on_checkpoint) return;
+    if (!s_.on_checkpoint || !isRoot()) return;
     checkNotDiverged(); // never keep a diverged model to resume from
     last_checkpoint_ = std::chrono::steady_clock::now();
     t_.recorder_.flush(true);
@@ -243,24 +279,27 @@ private:
            (student_writes_some_ && std::floor(double(step + 1) * lambda_) > std::floor(double(step) * lambda_));
   }
 
+  // The step's global batch is drawn on every rank alike; each trains on its
+  // strided share of the rows (all of them on one process). Cost counters
+  // count the global batch, as one process would.
   void trainStep(int64_t step) {
-    auto window = sampleWindows(corpus_.train, B_, C_, batch_gen_);
+    const auto rows = parallel_.shard(torch::arange(B_, torch::kLong));
+    const int64_t b = rows.size(0);
+    auto window = sampleWindows(corpus_.train, B_, C_, batch_gen_).index_select(0, rows);
     torch::Tensor inputs = window.slice(1, 0, C_), targets = window.slice(1, 1, C_ + 1);
-    torch::Tensor mask = torch::ones({B_ * C_});
-    if (generatesBatch(step)) {
+    torch::Tensor mask = torch::ones({b * C_});
+    if (b > 0 && generatesBatch(step)) {
       // A generated batch: the window's first tokens prompt, a model writes the rest.
-      Gpt writer = teacher_writes_ ? teacher_model_ : student_;
-      NextTokenBias bias;
-      if (teacher_writes_ && watermark_) {
-        const auto rows = watermarkedRows(step * B_, B_, watermark_fraction_);
-        bias = [this, rows](const torch::Tensor& seq) { return watermark_->nextTokenBias(seq, rows); };
-      }
-      auto sequence = generateTokens(writer, inputs.slice(1, 0, prompt_), C_ + 1 - prompt_, sample_temperature_,
-                                     sample_gen_, device_, bias);
+      const bool teacher = teacher_writes_;
+      const auto marked = teacher && watermark_ ? rowsOf(watermarkedRows(step * B_, B_, watermark_fraction_), rows)
+                                                : std::vector<uint8_t>();
+      auto sequence = generate(teacher ? teacher_model_ : student_, inputs.slice(1, 0, prompt_), step, rows, marked);
       inputs = sequence.slice(1, 0, C_);
       targets = sequence.slice(1, 1, C_ + 1);
-      if (teacher_writes_ && watermark_) countGreen(sequence, watermarkedRows(step * B_, B_, watermark_fraction_));
-      mask = generatedTargetMask(B_, C_, prompt_);
+      if (!marked.empty()) countGreen(sequence, marked);
+      mask = generatedTargetMask(b, C_, prompt_);
+    }
+    if (generatesBatch(step)) {
       if (teacher_writes_) {
         cost_.teacher_queries += double(B_ * (C_ + 1)); // prompt read + tokens written
         cost_.flops += teacher_flops_ * double(B_ * C_);
@@ -268,36 +307,80 @@ private:
         cost_.flops += student_flops_ * double(B_ * (C_ + 1 - prompt_));
       }
     }
-    auto x = inputs.to(device_);
-    auto student_logits = student_->forward(x).reshape({B_ * C_, -1});
-    auto flat_targets = targets.reshape({-1}).to(device_);
-    auto flat_mask = mask.to(device_);
-    torch::Tensor teacher_logits;
     if (reads_teacher_logits_) {
-      torch::NoGradGuard no_grad;
-      teacher_logits = teacher_model_->forward(x);
-      if (watermark_) // the distribution a watermarked teacher samples from
-        teacher_logits = teacher_logits +
-                         watermark_->positionBias(inputs, watermarkedRows(step * B_, B_, watermark_fraction_)).to(device_);
-      teacher_logits = teacher_logits.reshape({B_ * C_, -1});
       cost_.teacher_queries += double(B_ * C_);
       cost_.flops += teacher_flops_ * double(B_ * C_);
     }
-    LmLossParts loss = method_loss_->tokens(s_.method_params, student_logits, teacher_logits, flat_targets, flat_mask);
     if (s_.optim.schedule == "cosine") {
       lr_ = scheduledLearningRate(s_.optim, step, s_.steps);
       setLearningRate(*optimizer_, s_.optim, lr_);
     }
     optimizer_->zero_grad();
-    loss.total.backward();
-    torch::nn::utils::clip_grad_norm_(student_->parameters(), 1.0);
+    // The loss is a mean over the mask's tokens: the ranks' gradients are weighted by them.
+    const double tokens = mask.sum().item<double>();
+    if (b > 0) {
+      auto x = inputs.to(device_);
+      auto student_logits = student_->forward(x).reshape({b * C_, -1});
+      auto flat_targets = targets.reshape({-1}).to(device_);
+      auto flat_mask = mask.to(device_);
+      torch::Tensor teacher_logits;
+      if (reads_teacher_logits_) {
+        torch::NoGradGuard no_grad;
+        teacher_logits = teacher_model_->forward(x);
+        if (watermark_) // the distribution a watermarked teacher samples from
+          teacher_logits =
+              teacher_logits +
+              watermark_->positionBias(inputs, rowsOf(watermarkedRows(step * B_, B_, watermark_fraction_), rows))
+                  .to(device_);
+        teacher_logits = teacher_logits.reshape({b * C_, -1});
+      }
+      LmLossParts loss =
+          method_loss_->tokens(s_.method_params, student_logits, teacher_logits, flat_targets, flat_mask);
+      loss.total.backward();
+      window_.add(loss.total, loss.soft, loss.hard, double(b * C_));
+    }
+    // A rank without rows (a batch smaller than the world) only joins the reduction.
+    parallel_.reduceGradients(student_->parameters(), tokens);
+    torch::nn::utils::clip_grad_norm_(student_->parameters(), 1.0); // of the global batch's gradient
     optimizer_->step();
 
     ++cost_.step;
     cost_.samples += double(B_ * C_);
     cost_.flops += 3.0 * student_flops_ * double(B_ * C_);
     cost_.epoch = cost_.samples / double(train_tokens_);
-    window_.add(loss.total, loss.soft, loss.hard, double(B_ * C_));
+    parallel_.countLocal(double(b * C_));
+  }
+
+  // The entries of a global batch's per-row flags that belong to `rows`.
+  static std::vector<uint8_t> rowsOf(const std::vector<uint8_t>& global, const torch::Tensor& rows) {
+    std::vector<uint8_t> local;
+    const auto r = rows.contiguous();
+    for (int64_t i = 0; i < r.numel(); ++i) local.push_back(global[size_t(r.data_ptr<int64_t>()[i])]);
+    return local;
+  }
+
+  // Continues each prompt row by sampling; row i of `rows` (its number in the
+  // global batch) draws from its own generator (rowGenerator), so the text is
+  // the same whichever rank writes it and however the batch is split. The
+  // draw is Gumbel-max: argmax(logits + T * g) with g = -log(Exp(1)) noise is
+  // a sample of softmax(logits / T); with a watermark, its bias is added to
+  // the logits first, as the watermarked sampler does.
+  torch::Tensor generate(Gpt writer, const torch::Tensor& prompt, int64_t step, const torch::Tensor& rows,
+                         const std::vector<uint8_t>& marked) {
+    std::vector<at::Generator> gens;
+    const auto r = rows.contiguous();
+    for (int64_t i = 0; i < r.numel(); ++i) gens.push_back(rowGenerator(s_.seed, step, r.data_ptr<int64_t>()[i]));
+    const double T = sample_temperature_;
+    const int64_t V = corpus_.vocab.size();
+    NextTokenBias bias = [&](const torch::Tensor& seq) {
+      torch::Tensor add = marked.empty() ? torch::zeros({seq.size(0), V}) : watermark_->nextTokenBias(seq, marked);
+      if (T <= 0.0) return add; // greedy: no noise
+      std::vector<torch::Tensor> noise;
+      for (auto& g : gens) noise.push_back(torch::empty({V}, torch::kDouble).exponential_(1.0, g).log_().neg_());
+      return (add.to(torch::kDouble) + T * torch::stack(noise)).to(torch::kFloat);
+    };
+    // Temperature 0 in generateTokens: it takes the argmax of logits + bias, which is the draw.
+    return generateTokens(writer, prompt, C_ + 1 - prompt_, 0.0, sample_gen_, device_, bias);
   }
 
   // The green share of the watermarked text the teacher wrote: what the student is shown.
@@ -342,11 +425,12 @@ private:
 
   void logWindow() {
     const double secs = secondsSince(window_start_) - (eval_s_ - window_eval_start_);
-    record("train_loss", window_.meanTotal());
-    if (window_.hasSoft()) record("train_soft_loss", window_.meanSoft());
+    const auto m = parallel_.reduceWindow(window_); // over all ranks' tokens
+    record("train_loss", m.total);
+    if (window_.hasSoft()) record("train_soft_loss", m.soft);
     // CE gets a curve of its own only beside a teacher term; alone it is train_loss.
-    if (window_.hasHard() && window_.hasSoft()) record("train_hard_loss", window_.meanHard());
-    if (secs > 0) record("tokens_per_s", window_.samples() / secs);
+    if (window_.hasHard() && window_.hasSoft()) record("train_hard_loss", m.hard);
+    if (secs > 0) record("tokens_per_s", m.samples / secs);
     record("lr", lr_);
     window_.clear();
     window_start_ = std::chrono::steady_clock::now();
@@ -399,6 +483,7 @@ private:
   LossWindow window_;
   std::chrono::steady_clock::time_point window_start_, last_checkpoint_;
   double window_eval_start_ = 0.0;
+  DataParallelTraining parallel_; // one rank's part (a one-process run: all of it)
 };
 
 LmTrainer::LmTrainer(const TextCorpus& corpus, torch::Device device, RunRecorder& recorder, const StopToken& stop,

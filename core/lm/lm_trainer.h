@@ -1,10 +1,12 @@
 #pragma once
 // The training loop of language-model runs: random windows of the corpus, the
-// method's per-token loss (or, for seq_kd and on_policy, generated batches),
+// method's per-token loss (or, for seq_kd and on_policy, generated batches,
+// each row sampled from a generator of its own: seed, step and row),
 // periodic validation (perplexity, and with a teacher: top-1 agreement and
 // KL(teacher || student) per token), cost counters in tokens, recording
 // through a RunRecorder, and checkpoints to resume from.
 #include "core/config/lm_config.h"
+#include "core/distributed/data_parallel_group.h"
 #include "core/store/checkpoint.h"
 #include "core/store/cost_counters.h"
 #include "core/lm/gpt_model.h"
@@ -53,6 +55,11 @@ struct LmTrainSettings {
   // of from step 0; the windows drawn afterwards are the ones the run would
   // have drawn.
   const TrainingCheckpoint* resume = nullptr;
+  // Data-parallel (docs/distributed.md): batch_size is the global batch; each
+  // rank trains on its strided share of the rows, gradients are averaged over
+  // the global batch's tokens, and only rank 0 validates, records and
+  // checkpoints (core/training/data_parallel_training.h, as the image loop).
+  DataParallelGroup* parallel = nullptr;
 };
 
 struct LmEvaluation {

@@ -107,7 +107,7 @@ ConvBnImpl::ConvBnImpl(int64_t in, int64_t out, const ConvBnOptions& o) : relu_(
                                                         .padding(o.kernel / 2)
                                                         .groups(o.groups)
                                                         .bias(o.bias)));
-  if (o.bn) bn_ = register_module("bn", torch::nn::BatchNorm2d(out));
+  if (o.bn) bn_ = register_module("bn", SyncableBatchNorm2d(out));
 }
 
 torch::Tensor ConvBnImpl::forward(torch::Tensor x) {
@@ -145,7 +145,7 @@ torch::Tensor ResidualBlockImpl::forward(torch::Tensor x) {
 }
 
 WideBlockImpl::WideBlockImpl(int64_t in, int64_t out, int64_t stride) {
-  bn1_ = register_module("bn1", torch::nn::BatchNorm2d(in));
+  bn1_ = register_module("bn1", SyncableBatchNorm2d(in));
   conv1_ = register_module("conv1", ConvBn(in, out, ConvBnOptions{3, stride})); // conv, BN, ReLU
   ConvBnOptions plain;
   plain.bn = false;
@@ -278,7 +278,7 @@ WideResNetImpl::WideResNetImpl(int depth, int widen, const InputShape& shape, in
     in = out;
   }
   torch::nn::Sequential final_act;
-  final_act->push_back(torch::nn::BatchNorm2d(in));
+  final_act->push_back(SyncableBatchNorm2d(in));
   final_act->push_back(torch::nn::ReLU());
   addStage("bn", "BN + ReLU", final_act);
   addHead(in, classes);

@@ -2,6 +2,7 @@
 #include "core/data/dataset.h"
 #include "core/models/feature_taps.h"
 #include "core/models/model_info.h"
+#include "core/models/syncable_batch_norm.h"
 #include "core/config/run_config.h"
 
 #include <torch/torch.h>
@@ -92,7 +93,7 @@ public:
 
 private:
   torch::nn::Conv2d conv_{nullptr};
-  torch::nn::BatchNorm2d bn_{nullptr};
+  SyncableBatchNorm2d bn_{nullptr};
   bool relu_ = true;
 };
 TORCH_MODULE(ConvBn);
@@ -128,7 +129,7 @@ public:
   torch::Tensor forward(torch::Tensor x);
 
 private:
-  torch::nn::BatchNorm2d bn1_{nullptr};
+  SyncableBatchNorm2d bn1_{nullptr};
   ConvBn conv1_{nullptr}, conv2_{nullptr}, shortcut_{nullptr};
 };
 TORCH_MODULE(WideBlock);

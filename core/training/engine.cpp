@@ -76,7 +76,11 @@ public:
     if (config_.threads > 0) torch::set_num_threads(config_.threads);
     recorder_.setRecordPoints(config_.record_points);
     if (config_.isLm()) { // language models: core/lm/lm_engine.h
-      LmRunResult lm = executeLmRun(store_, run_id_, config_, observer_, stop_, recorder_, resume_);
+      if (config_.distributed.enabled()) {
+        device_ = resolveDevice(config_.device);
+        joinRanks();
+      }
+      LmRunResult lm = executeLmRun(store_, run_id_, config_, observer_, stop_, recorder_, resume_, group_.get());
       if (lm.cancelled) throw RunCancelled{};
       return lm.summary;
     }
@@ -134,6 +138,7 @@ private:
     s.checkpoint_seconds = 60.0 * config_.checkpoint_minutes;
     s.bf16_autocast = config_.precision == "bf16";
     s.parallel = group_.get();
+    s.sync_batchnorm = config_.distributed.sync_batchnorm;
     return s;
   }
 

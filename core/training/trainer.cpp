@@ -8,6 +8,7 @@
 #include "core/methods/method_registry.h"
 #include "core/training/checkpoint_capture.h"
 #include "core/training/chunked_inference.h"
+#include "core/training/data_parallel_training.h"
 #include "core/training/loss_window.h"
 #include "core/training/optimizer_setup.h"
 
@@ -81,7 +82,7 @@ public:
         steps_per_epoch_((n_ + s.batch_size - 1) / s.batch_size), total_(trainingSteps(n_, s)),
         eval_interval_(std::max<int64_t>(1, steps_per_epoch_ / std::max(1, s.evals_per_epoch))),
         uses_teacher_(teacher && teacher->answersTraining()), gen_(at::make_generator<at::CPUGeneratorImpl>(s.seed)),
-        lr_(s.optim.lr) {}
+        parallel_(s.parallel, trainer.stop_), lr_(s.optim.lr) {}
 
   TrainerResult run() {
     t_.start_ = std::chrono::steady_clock::now();
@@ -92,12 +93,13 @@ public:
     setUpFeatureMethod();
     setUpOptimizer();
     setUpTeacherCache();
+    if (s_.sync_batchnorm && s_.parallel) setUpSyncBatchNorm();
     if (data_.augment.any()) augmenter_.emplace(data_.augment, data_.paddingFill(), s_.seed);
     int64_t first_epoch = 0, first_batch = 0;
-    const TrainingCheckpoint* resume = s_.parallel ? shareResume() : s_.resume;
+    const TrainingCheckpoint* resume = parallel_.resumeFrom(s_.resume);
     if (resume) restore(*resume, first_epoch, first_batch);
     // Every rank starts from rank 0's weights (a resumed one from the same checkpoint anyway).
-    if (s_.parallel) s_.parallel->broadcastFromRoot(moduleTensors());
+    parallel_.startFromRoot(moduleTensors());
     window_start_ = last_checkpoint_ = std::chrono::steady_clock::now();
     for (int epoch = int(first_epoch); epoch < s_.epochs && !result_.cancelled; ++epoch) {
       runEpoch(epoch, epoch == first_epoch ? first_batch : 0);
@@ -106,7 +108,8 @@ public:
       if (s_.checkpoint_every == 0) checkpoint();
     }
     keepSelectedWeights();
-    if (s_.parallel && !result_.cancelled) finishRanks();
+    // Every rank ends with rank 0's selected weights (only rank 0 validated).
+    if (!result_.cancelled) parallel_.finish(moduleTensors(), t_.recorder_, "samples");
     result_.cost = cost_;
     result_.wall_s = secondsSinceStart();
     t_.recorder_.flush(true);
@@ -114,15 +117,7 @@ public:
   }
 
 private:
-  bool isRoot() const { return !s_.parallel || s_.parallel->isRoot(); }
-
-  // The checkpoint to resume from is rank 0's: the other ranks never read the store.
-  const TrainingCheckpoint* shareResume() {
-    const std::string bytes = s_.parallel->shareFromRoot("resume", s_.resume ? encodeCheckpoint(*s_.resume) : "");
-    if (bytes.empty()) return nullptr;
-    if (!isRoot()) shared_resume_ = decodeCheckpoint(bytes, "rank 0's checkpoint");
-    return isRoot() ? s_.resume : &*shared_resume_;
-  }
+  bool isRoot() const { return parallel_.isRoot(); }
 
   std::vector<torch::Tensor> moduleTensors() const {
     std::vector<torch::Tensor> all;
@@ -178,6 +173,25 @@ private:
     result_.extra_params = countParameters(*distiller_);
     t_.recorder_.log("info", "features: teacher layer \"" + layers.teacher + "\", student layer \"" + layers.student +
                                  "\", " + std::to_string(result_.extra_params) + " extra trained parameters");
+  }
+
+  // Synchronised BatchNorm reduces in every forward and backward pass: every
+  // rank needs rows at every step, or the ranks' collectives would not pair up.
+  void setUpSyncBatchNorm() {
+    const int64_t world = s_.parallel->worldSize(), last = n_ % s_.batch_size;
+    if (s_.batch_size < world || (last > 0 && last < world))
+      throw ConfigError("distributed.sync_batchnorm",
+                        "needs a row for each of the " + std::to_string(world) + " ranks at every step, but " +
+                            std::to_string(n_) + " samples in batches of " + std::to_string(s_.batch_size) +
+                            " leave a batch of " + std::to_string(s_.batch_size < world ? s_.batch_size : last) +
+                            " rows; change batch_size (or the data's size)");
+    int layers = 0;
+    for (const auto& m : model_->modules(/*include_self=*/false))
+      layers += dynamic_cast<const SyncableBatchNorm2dImpl*>(m.get()) != nullptr;
+    t_.recorder_.log(layers > 0 ? "info" : "warning",
+                     layers > 0 ? "data-parallel: " + std::to_string(layers) +
+                                      " BatchNorm layers normalise over every rank's rows (sync_batchnorm)"
+                                : "distributed.sync_batchnorm: the model has no zoo BatchNorm layer to synchronise");
   }
 
   void setUpOptimizer() {
@@ -242,14 +256,14 @@ private:
     auto perm = epochOrder(epoch);
     for (int64_t b = first_batch; b < steps_per_epoch_; ++b) {
       // Ranks stop at the same step: the one after any rank saw the request.
-      if (s_.parallel ? stop_agreed_ : t_.stop_.stopRequested()) {
+      if (parallel_.stopRequested()) {
         result_.cancelled = true;
         checkpoint(); // a consistent state between two steps: resume continues from here
         return;
       }
       auto idx = perm.slice(0, b * s_.batch_size, std::min(n_, (b + 1) * s_.batch_size));
       const double global_batch = double(idx.size(0));
-      if (s_.parallel) idx = idx.slice(0, s_.parallel->rank(), idx.size(0), s_.parallel->worldSize());
+      idx = parallel_.shard(idx);
       trainStep(idx, global_batch);
       cost_.epoch = epoch + double(b + 1) / double(steps_per_epoch_);
       afterStep(b + 1 == steps_per_epoch_, b + 1);
@@ -286,11 +300,13 @@ private:
   void trainStep(const torch::Tensor& idx, double global_batch) {
     if (idx.size(0) == 0) { // a last batch smaller than the world: this rank only joins the reduction
       optimizer_->zero_grad();
-      stop_agreed_ = s_.parallel->averageGradients(params_, 0.0, t_.stop_.stopRequested());
+      parallel_.reduceGradients(params_, 0.0);
       optimizer_->step();
       countStep(global_batch);
       return;
     }
+    // Through the backward pass: BatchNorm over every rank's rows, when asked.
+    const auto bn_sync = parallel_.batchNormSync(s_.sync_batchnorm);
     auto x = data_.train.x.index_select(0, idx).to(device_, /*non_blocking=*/true);
     auto y = data_.train.y.index_select(0, idx).to(device_, /*non_blocking=*/true);
     if (augmenter_) x = augmenter_->apply(x, cost_.step); // teacher and student see the same batch
@@ -328,12 +344,11 @@ private:
     }
     optimizer_->zero_grad();
     loss.total.backward();
-    if (s_.parallel)
-      stop_agreed_ = s_.parallel->averageGradients(params_, double(idx.size(0)), t_.stop_.stopRequested());
+    parallel_.reduceGradients(params_, double(idx.size(0)));
     optimizer_->step();
 
     countStep(batch);
-    local_samples_ += double(idx.size(0));
+    parallel_.countLocal(double(idx.size(0)));
     window_.add(loss.total, loss.soft, loss.hard, double(idx.size(0)));
   }
 
@@ -370,19 +385,11 @@ private:
 
   void logWindow() {
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - window_start_).count();
-    double total = window_.meanTotal(), soft = window_.hasSoft() ? window_.meanSoft() : 0.0,
-           hard = window_.hasHard() ? window_.meanHard() : 0.0, samples = window_.samples();
-    if (s_.parallel) { // the ranks' means weighted by their samples: the global batch's loss
-      auto sums = torch::tensor({total * samples, soft * samples, hard * samples, samples}, torch::kDouble);
-      s_.parallel->allReduceSum(sums);
-      samples = sums[3].item<double>();
-      const double w = samples > 0 ? 1.0 / samples : 0.0;
-      total = sums[0].item<double>() * w, soft = sums[1].item<double>() * w, hard = sums[2].item<double>() * w;
-    }
-    record("train_loss", total);
-    if (window_.hasSoft()) record("train_soft_loss", soft);
-    if (window_.hasHard()) record("train_hard_loss", hard);
-    if (secs > 0) record("samples_per_s", samples / secs);
+    const auto m = parallel_.reduceWindow(window_); // over all ranks' rows
+    record("train_loss", m.total);
+    if (window_.hasSoft()) record("train_soft_loss", m.soft);
+    if (window_.hasHard()) record("train_hard_loss", m.hard);
+    if (secs > 0) record("samples_per_s", m.samples / secs);
     record("lr", lr_);
     window_.clear();
     window_start_ = std::chrono::steady_clock::now();
@@ -444,19 +451,6 @@ private:
     s_.on_checkpoint(c);
   }
 
-  // Every rank ends with rank 0's selected weights (only rank 0 validated), and
-  // the log says how the samples were shared.
-  void finishRanks() {
-    s_.parallel->broadcastFromRoot(moduleTensors());
-    auto shares = torch::zeros({s_.parallel->worldSize()}, torch::kDouble);
-    shares[s_.parallel->rank()] = local_samples_;
-    s_.parallel->allReduceSum(shares);
-    std::string text;
-    for (int64_t r = 0; r < shares.size(0); ++r) text += (r ? ", " : "") + std::to_string(int64_t(shares[r].item<double>()));
-    t_.recorder_.log("info", "data-parallel: samples trained per rank: " + text + " (of " +
-                                 std::to_string(int64_t(shares.sum().item<double>())) + ")");
-  }
-
   void keepSelectedWeights() {
     if (s_.select_best && !best_state_.empty() && !result_.cancelled && result_.selected_step != cost_.step) {
       torch::NoGradGuard no_grad;
@@ -487,9 +481,7 @@ private:
   std::vector<torch::nn::Module*> trained_modules_;
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<torch::Tensor> params_; // what the optimiser trains: the gradients the ranks average
-  double local_samples_ = 0.0;        // data-parallel: the rows this rank trained on
-  bool stop_agreed_ = false;          // data-parallel: some rank was asked to stop at the last step
-  std::optional<TrainingCheckpoint> shared_resume_; // ranks > 0: rank 0's checkpoint
+  DataParallelTraining parallel_; // one rank's part (a one-process run: all of it)
   std::optional<BatchAugmenter> augmenter_;
   CostCounters& cost_ = t_.cost_;
   TrainerResult result_;

@@ -86,6 +86,8 @@ struct TrainerSettings {
   // rank trains on its strided shard of it, gradients are averaged over the
   // global batch, and only rank 0 validates, records and checkpoints.
   DataParallelGroup* parallel = nullptr;
+  // Data-parallel: BatchNorm statistics over the global batch (distributed.sync_batchnorm).
+  bool sync_batchnorm = false;
 };
 
 struct TrainerResult {
