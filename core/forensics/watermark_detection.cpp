@@ -9,8 +9,6 @@
 #include "core/store/run_store.h"
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
