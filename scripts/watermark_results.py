@@ -52,9 +52,10 @@ def show(run_id):
     return json.loads(cli(["show", str(run_id), "--json"]))
 
 
-def test(run_id, *extra):
+def test(run_id, *extra, key=None):
     w = WATERMARK
-    args = ["watermark-test", "--suspect", str(run_id), "--key", str(w["key"]), "--gamma", str(w["gamma"]),
+    args = ["watermark-test", "--suspect", str(run_id), "--key", str(w["key"] if key is None else key),
+            "--gamma", str(w["gamma"]),
             "--context", str(w["context"]), "--json"] + list(extra)
     return json.loads(cli(args))
 
@@ -121,6 +122,13 @@ def main():
               test(students[0]["id"], "--samples", str(ARGS.samples), "--length", "256", "--open-weights",
                    "--statistic", "mass")),
              ("clean text: `%s`" % CLEAN_TEXT, test(teacher_id, "--text", CLEAN_TEXT, "--length", "256"))]
+    # The most watermarked student under a key it never saw: its green preference is
+    # key 42's, so under key 43 it is a clean model.
+    marked = students[-1]
+    clean.append(("%g%% student (%d steps), green mass minus the teacher's, wrong key %d" % (
+        100 * marked["fraction"], marked["steps"], WATERMARK["key"] + 1),
+        test(marked["id"], "--samples", str(ARGS.samples), "--length", "256", "--open-weights",
+             "--statistic", "mass", "--reference", str(teacher_id), key=WATERMARK["key"] + 1)))
     total = time.time() - started
 
     w = WATERMARK
@@ -188,7 +196,9 @@ def main():
         "it (disjoint pairs, so independent p-values; a pair such as (\"the\", \" \") in every sample would",
         "otherwise move them all together), from clean models and clean text, tested against U(0, 1) with a",
         "one-sample KS test (exact p-value; uniformity rejected below 0.01). Binomial p-values of discrete",
-        "counts are slightly conservative, never liberal.",
+        "counts are slightly conservative, never liberal. The green-mass rows do the same over the distinct",
+        "windows each sample holds first (disjoint windows, independent green lists); without a reference the",
+        "statistic is the student's own mass, and the teacher against itself would leave nothing to score.",
         "",
         "| clean source | samples | KS D | KS p | uniform (KS p > 0.01) | pooled p-value |",
         "| --- | --- | --- | --- | --- | --- |",
