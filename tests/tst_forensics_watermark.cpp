@@ -544,6 +544,12 @@ private Q_SLOTS:
     QVERIFY2(marked_mass.weight_score.z > clean_mass.weight_score.z,
              qPrintable(QStringLiteral("z %1 vs clean %2").arg(marked_mass.weight_score.z).arg(clean_mass.weight_score.z)));
     qInfo("green mass minus the teacher: z %.2f clean, %.2f watermarked", clean_mass.weight_score.z, marked_mass.weight_score.z);
+    // The clean student reading its own samples instead of corpus text.
+    request.reading = "samples";
+    const auto own = watermarkTestRun(store, students[0.0], request);
+    QVERIFY(own.weight_score.windows > 0);
+    QVERIFY2(own.p_value() > 1e-3, qPrintable(QString::number(own.p_value())));
+    request.reading = "corpus";
     // The teacher against itself: nothing is left to score.
     const auto itself = watermarkTestRun(store, teacher.run_id, request);
     QCOMPARE(itself.weight_score.variance, 0.0);
