@@ -1146,7 +1146,7 @@ int cmdWatermarkTest(const std::string& db, WatermarkTestArgs a) {
   const WatermarkTestResult r = a.text.empty() ? watermarkTestRun(*store, a.suspect, a.request)
                                                : watermarkTestFile(*store, a.suspect, a.text, a.request);
   if (a.json) {
-    nlohmann::json j = {{"mode", r.mode}, {"suspect", r.suspect}, {"tokens", r.tokens},
+    nlohmann::json j = {{"mode", r.mode}, {"suspect", r.suspect}, {"tokens", r.tokens}, {"statistic", r.statistic},
                         {"scored", r.score.scored}, {"green", r.score.green}, {"duplicates", r.score.duplicates},
                         {"gamma", r.score.gamma}, {"green_fraction", r.score.greenFraction()},
                         {"p_value", r.score.p_value}, {"log10_p", r.score.log10_p},
@@ -1154,7 +1154,37 @@ int cmdWatermarkTest(const std::string& db, WatermarkTestArgs a) {
                         {"sample_ks", {{"statistic", r.sample_ks.statistic}, {"p_value", r.sample_ks.p_value},
                                        {"method", r.sample_ks.method}}}};
     if (r.mode == "file") j["dropped_characters"] = r.dropped_characters;
+    if (r.statistic == "mass") {
+      // The z test replaces the pair count: scored, green and p_value say its windows and result.
+      const GreenWeightScore& w = r.weight_score;
+      j["reading"] = a.request.reading;
+      j["reference"] = r.reference;
+      j["scored"] = w.windows;
+      j["duplicates"] = w.repeated;
+      j["green"] = w.green;
+      j["green_fraction"] = w.windows ? w.green / double(w.windows) : 0.0;
+      j["expected"] = w.expected;
+      j["excess_mass"] = w.meanExcess();
+      j["sd"] = std::sqrt(w.variance);
+      j["skewness"] = w.skewness();
+      j["z"] = w.z;
+      j["p_value"] = w.p_value;
+      j["log10_p"] = w.log10_p;
+    }
     std::cout << j.dump(2) << "\n";
+    return 0;
+  }
+  if (r.statistic == "mass") {
+    const GreenWeightScore& w = r.weight_score;
+    std::cout << "mode=" << r.mode << " (probability mass on the green list, reading " << a.request.reading
+              << (r.reference.empty() ? "" : ", minus " + r.reference) << ")\nsuspect=" << r.suspect << "\ntokens=" << r.tokens << "\nwindows=" << w.windows << " ("
+              << w.repeated << " positions with a window scored before left out)"
+              << "\ngreen=" << std::setprecision(6) << w.green << " (expected " << w.expected << " +- "
+              << std::sqrt(w.variance) << " without the watermark; skewness " << w.skewness()
+              << "; per window " << w.meanExcess() << " beyond it)"
+              << "\nz=" << w.z << "\np_value=" << w.p_value << "\nlog10_p=" << w.log10_p
+              << "\nsamples=" << r.sample_p_values.size() << ", KS of their p-values against U(0,1): D="
+              << r.sample_ks.statistic << ", p=" << r.sample_ks.p_value << " (" << r.sample_ks.method << ")\n";
     return 0;
   }
   std::cout << "mode=" << r.mode << "\nsuspect=" << r.suspect << "\ntokens=" << r.tokens
@@ -1519,6 +1549,9 @@ int main(int argc, char** argv) {
   watermark_test->add_option("--temperature", wm.request.temperature, "Sampling temperature of the suspect (default 1)");
   watermark_test->add_option("--seed", wm.request.seed, "Seed of the prompts and samples (default 0)");
   watermark_test->add_flag("--open-weights", wm.request.open_weights, "Score the suspect's top-1 predictions on fixed text instead of its samples");
+  watermark_test->add_option("--statistic", wm.request.statistic, "Open weights: top1 (the top-1 token, binomial; default) or mass (the probability on each window's green list, z test)");
+  watermark_test->add_option("--reference", wm.request.reference_run, "With --statistic mass: a run (the teacher) whose next-token probabilities are subtracted from the suspect's");
+  watermark_test->add_option("--reading", wm.request.reading, "Open weights: the text the suspect reads: corpus (held-out windows; default) or samples (its own samples)");
   watermark_test->add_option("--text", wm.text, "Score this UTF-8 text file instead of the suspect's output");
   watermark_test->add_flag("--json", wm.json, "Machine-readable output");
   watermark_test->add_option("--db", db, "Run store");

@@ -59,6 +59,7 @@ set(DISTILLERY_BASE_SOURCES
   methods/method_registry.cpp
   # forensics/ (issue 18: statistics and detectors)
   forensics/green_list.cpp
+  forensics/green_weight_test.cpp
   forensics/ks_test.cpp
   # lm/
   lm/text_vocabulary.cpp

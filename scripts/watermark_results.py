@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Regenerates docs/results/forensics-watermark.md: watermark radioactivity of
+"""Regenerates docs/results/forensics/watermark.md: watermark radioactivity of
 char-level GPT students (issue 18, part 2; Sander et al., NeurIPS 2024).
 
 A small char-level GPT teacher is trained on the default corpus (method
@@ -8,12 +8,15 @@ A small char-level GPT teacher is trained on the default corpus (method
 al. 2023; teacher.watermark in the run config). distillery-cli watermark-test
 then asks each student, knowing only the key: its sampled text (text mode) and
 its top-1 predictions on held-out corpus text (open weights), each with
-(window, token) deduplication and an exact binomial test. Calibration: the
-per-sample p-values of clean models (the teacher, the 0% student) and of clean
-text (a fortunes file) under a KS test against U(0, 1).
+(window, token) deduplication and an exact binomial test; and, with open
+weights, its probability mass on each distinct window's green list minus the
+teacher's own (clean) probabilities, a z test with the exact null mean and
+variance (--statistic mass --reference TEACHER). Calibration: the per-sample
+p-values of clean models (the teacher, the 0% student) and of clean text (a
+fortunes file) under a KS test against U(0, 1).
 
     scripts/watermark_results.py [--cli build/app/distillery-cli] [--db /tmp/distillery-watermark.sqlite]
-                                 [--out docs/results/forensics-watermark.md]
+                                 [--out docs/results/forensics/watermark.md] [--detect-only]
 
 Only the standard library is used; the runs go through distillery-cli.
 """
@@ -49,9 +52,10 @@ def show(run_id):
     return json.loads(cli(["show", str(run_id), "--json"]))
 
 
-def test(run_id, *extra):
+def test(run_id, *extra, key=None):
     w = WATERMARK
-    args = ["watermark-test", "--suspect", str(run_id), "--key", str(w["key"]), "--gamma", str(w["gamma"]),
+    args = ["watermark-test", "--suspect", str(run_id), "--key", str(w["key"] if key is None else key),
+            "--gamma", str(w["gamma"]),
             "--context", str(w["context"]), "--json"] + list(extra)
     return json.loads(cli(args))
 
@@ -86,26 +90,45 @@ def main():
     teacher_s = teacher["summary"]["wall_s"] if ARGS.detect_only else time.time() - t0
 
     students = []
-    for f in FRACTIONS:
-        config = dict(common, name="wm-student-%g" % (100 * f), student=gpt(2, 2, 64, 32),
+    # The shares at the students' steps, then the longer-trained ones (--long-fractions).
+    plan = [(f, ARGS.student_steps, "wm-student-%g" % (100 * f)) for f in FRACTIONS]
+    plan += [(f / 100.0, ARGS.long_steps, "wm-student-%g-s%d" % (f, ARGS.long_steps)) for f in ARGS.long_fractions]
+    for f, steps, name in plan:
+        config = dict(common, name=name, student=gpt(2, 2, 64, 32),
                       teacher={"run": teacher_id, "watermark": dict(WATERMARK, delta=WATERMARK["delta"], fraction=f)},
-                      method={"name": "seq_kd"}, steps=ARGS.student_steps)
+                      method={"name": "seq_kd"}, steps=steps)
         t0 = time.time()
         sid = stored[config["name"]] if ARGS.detect_only else run_config(config)
         run_s = show(sid)["summary"]["wall_s"] if ARGS.detect_only else time.time() - t0
         t0 = time.time()
         text = test(sid, "--samples", str(ARGS.samples), "--length", "256")
         open_weights = test(sid, "--samples", str(ARGS.samples), "--length", "256", "--open-weights")
-        students.append({"fraction": f, "id": sid, "run": show(sid), "run_s": run_s, "text": text,
-                         "open": open_weights, "test_s": time.time() - t0})
+        mass = test(sid, "--samples", str(ARGS.samples), "--length", "256", "--open-weights", "--statistic", "mass",
+                    "--reference", str(teacher_id))
+        students.append({"fraction": f, "steps": steps, "id": sid, "run": show(sid), "run_s": run_s, "text": text,
+                         "open": open_weights, "mass": mass, "test_s": time.time() - t0})
 
     # Calibration: clean models and clean text.
     clean = [("teacher (clean model), text mode", test(teacher_id, "--samples", str(ARGS.samples), "--length", "256")),
              ("teacher (clean model), open weights",
               test(teacher_id, "--samples", str(ARGS.samples), "--length", "256", "--open-weights")),
+             ("teacher (clean model), open weights, green mass (no reference)",
+              test(teacher_id, "--samples", str(ARGS.samples), "--length", "256", "--open-weights",
+                   "--statistic", "mass")),
              ("0% student, text mode", students[0]["text"]),
              ("0% student, open weights", students[0]["open"]),
+             ("0% student, open weights, green mass minus the teacher's", students[0]["mass"]),
+             ("0% student, open weights, green mass (no reference)",
+              test(students[0]["id"], "--samples", str(ARGS.samples), "--length", "256", "--open-weights",
+                   "--statistic", "mass")),
              ("clean text: `%s`" % CLEAN_TEXT, test(teacher_id, "--text", CLEAN_TEXT, "--length", "256"))]
+    # The most watermarked student under a key it never saw: its green preference is
+    # key 42's, so under key 43 it is a clean model.
+    marked = students[-1]
+    clean.append(("%g%% student (%d steps), green mass minus the teacher's, wrong key %d" % (
+        100 * marked["fraction"], marked["steps"], WATERMARK["key"] + 1),
+        test(marked["id"], "--samples", str(ARGS.samples), "--length", "256", "--open-weights",
+             "--statistic", "mass", "--reference", str(teacher_id), key=WATERMARK["key"] + 1)))
     total = time.time() - started
 
     w = WATERMARK
@@ -128,38 +151,54 @@ def main():
         "Teacher: run #%d, %s, %d parameters, %d steps on the corpus (method `none`): validation perplexity %.2f,"
         " %.0f s." % (teacher_id, t["model"], t["params"], t["steps"], t["final_val_perplexity"], teacher_s),
         "Students: %s, %d parameters, `seq_kd` for %d steps of 32 sequences (8 corpus characters prompt each,"
-        " the teacher writes the other 25 at temperature 1), about %d teacher-written characters per student." % (
-            s0["model"], s0["params"], s0["steps"], s0["steps"] * 32 * 25),
+        " the teacher writes the other 25 at temperature 1), about %d teacher-written characters per student%s." % (
+            s0["model"], s0["params"], s0["steps"], s0["steps"] * 32 * 25,
+            "" if not ARGS.long_fractions else "; the rows at %d steps are the same students trained %g times"
+            " longer (same cosine schedule, about %d characters)" % (
+                ARGS.long_steps, ARGS.long_steps / s0["steps"], ARGS.long_steps * 32 * 25)),
         "",
         "Detection: text mode samples %d sequences of 256 characters from the student (temperature 1, prompts of"
-        " h corpus characters) and counts green characters; open weights feeds %d held-out windows of 256 corpus"
+        " h corpus characters) and counts green characters; open weights (top-1) feeds %d held-out windows of 256 corpus"
         " characters and counts green top-1 predictions. Each (h-character window, token) pair is scored once"
-        " over all samples; p = P(X >= green | scored, 28/110), exact." % (ARGS.samples, ARGS.samples),
+        " over all samples; p = P(X >= green | scored, %d/%d), exact." % (
+            ARGS.samples, ARGS.samples, round(w["gamma"] * t["vocab_size"]), t["vocab_size"]),
+        "Open weights (green mass) reads the same windows with the student's whole next-token distribution: for"
+        " each distinct h-character window c, a_c is the student's probability vector averaged over c's n_c"
+        " occurrences minus the teacher's (the clean weights that sampled the text; the watermark is added at"
+        " sampling, so they do not depend on the key), T_c its sum over c's green list. Without the watermark"
+        " the green list is a uniform k-subset independent of both models, so E[T_c] = (k/V) sum a_c and"
+        " Var[T_c] = k(V-k)/(V(V-1)) sum (a_c - mean)^2 exactly; distinct windows have independent lists, and"
+        " z = sum sqrt(n_c)(T_c - E T_c) / sqrt(sum n_c Var T_c), p = P(N(0,1) >= z) (`watermark-test"
+        " --open-weights --statistic mass --reference TEACHER`). The excess column is sum sqrt(n_c)(T_c - E T_c) /"
+        " sum sqrt(n_c): the weighted mean green mass the student puts beyond the teacher and chance, in"
+        " percentage points.",
         "",
-        "| watermarked share of teacher text | green share of the watermarked teacher text | student val ppl | text: scored | text: green | text: p-value |"
-        " open weights: scored | open weights: green | open weights: p-value | flagged (p < 1e-5) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| watermarked share of teacher text | student steps | green share of the watermarked teacher text | student val ppl | text: scored | text: green | text: p-value |"
+        " open weights, top-1: green | open weights, top-1: p-value | open weights, green mass: windows | excess green mass | z | open weights, green mass: p-value | flagged (p < 1e-5) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
 
     def pv(r):
         return "%.3g" % r["p_value"] if r["p_value"] > 0 else "1e%.0f" % r["log10_p"]
 
     for s in students:
-        x, o = s["text"], s["open"]
-        flagged = min(x["p_value"], o["p_value"]) < 1e-5
+        x, o, m = s["text"], s["open"], s["mass"]
+        flagged = min(x["p_value"], o["p_value"], m["p_value"]) < 1e-5
         share = s["run"]["summary"]["watermark"].get("teacher_green_share")
-        lines.append("| %g%% | %s | %.2f | %d | %d (%.1f%%) | %s | %d | %d (%.1f%%) | %s | %s |" % (
-            100 * s["fraction"], "-" if share is None else "%.1f%%" % (100 * share),
+        lines.append("| %g%% | %d | %s | %.2f | %d | %d (%.1f%%) | %s | %d of %d (%.1f%%) | %s | %d | %+.3f | %.2f | %s | %s |" % (
+            100 * s["fraction"], s["steps"], "-" if share is None else "%.1f%%" % (100 * share),
             s["run"]["summary"]["final_val_perplexity"], x["scored"], x["green"],
-            100 * x["green_fraction"], pv(x), o["scored"], o["green"], 100 * o["green_fraction"], pv(o),
-            "yes" if flagged else "no"))
+            100 * x["green_fraction"], pv(x), o["green"], o["scored"], 100 * o["green_fraction"], pv(o),
+            m["scored"], 100 * m["excess_mass"], m["z"], pv(m), "yes" if flagged else "no"))
     lines += [
         "",
         "Calibration: each sample's p-value over the (window, token) pairs it adds to those of the samples before",
         "it (disjoint pairs, so independent p-values; a pair such as (\"the\", \" \") in every sample would",
         "otherwise move them all together), from clean models and clean text, tested against U(0, 1) with a",
         "one-sample KS test (exact p-value; uniformity rejected below 0.01). Binomial p-values of discrete",
-        "counts are slightly conservative, never liberal.",
+        "counts are slightly conservative, never liberal. The green-mass rows do the same over the distinct",
+        "windows each sample holds first (disjoint windows, independent green lists); without a reference the",
+        "statistic is the student's own mass, and the teacher against itself would leave nothing to score.",
         "",
         "| clean source | samples | KS D | KS p | uniform (KS p > 0.01) | pooled p-value |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -197,8 +236,13 @@ if __name__ == "__main__":
     parser.add_argument("--out", default=os.path.join(root, "docs", "results", "forensics", "watermark.md"))
     parser.add_argument("--teacher-steps", type=int, default=600)
     parser.add_argument("--student-steps", type=int, default=600)
+    parser.add_argument("--long-steps", type=int, default=2400,
+                        help="steps of the longer-trained students (same model, same schedule)")
+    parser.add_argument("--long-fractions", default="5,20,100",
+                        help="watermarked shares in percent trained for --long-steps too ('' for none)")
     parser.add_argument("--detect-only", action="store_true",
                         help="reuse the runs in --db (same names) and only repeat the detection")
     parser.add_argument("--samples", type=int, default=128, help="sequences / windows per detection")
     ARGS = parser.parse_args()
+    ARGS.long_fractions = [float(x) for x in ARGS.long_fractions.split(",") if x.strip()]
     sys.exit(main())

@@ -5,11 +5,17 @@
 // a clean model's text give uniform p-values (KS over 60 samples); the
 // (window, token) deduplication; the config fields and their errors; and a
 // tiny seq_kd run whose student, trained on watermarked teacher text, is
-// flagged by distillery-cli watermark-test while a clean student is not.
+// flagged by distillery-cli watermark-test while a clean student is not. The
+// open-weights z test on the suspect's green mass / log-probabilities: its
+// null mean, variance and third cumulant against NumPy (exact enumeration of
+// the k-subsets, and the indicator covariance), its normal tail against SciPy,
+// its calibration on a clean model, and its power on a model whose logits
+// carry the green bias.
 #include "core/base/errors.h"
 #include "core/config/lm_config.h"
 #include "core/config/run_config.h"
 #include "core/forensics/green_list.h"
+#include "core/forensics/green_weight_test.h"
 #include "core/forensics/ks_test.h"
 #include "core/forensics/watermark_detection.h"
 #include "core/forensics/watermark_sampler.h"
@@ -306,6 +312,143 @@ private Q_SLOTS:
     QVERIFY(std::abs(s.p_value - std::pow(28.0 / 110.0, 5)) < 1e-12);
   }
 
+  // ---- the open-weights z test on the suspect's distribution -----------------------------------
+
+  void greenWeightStatisticMatchesNumpy() {
+    std::mt19937_64 rng(21);
+    std::normal_distribution<double> normal(0.0, 2.0);
+    // Case 0: V = 7, k = 2 (every k-subset enumerated: the exact mean, variance and
+    // third moment); case 1: the char vocabulary, probabilities; case 2: log-probabilities
+    // (any key-independent weights). Cases 0 and 1 weigh windows by sqrt(1..5).
+    struct Case {
+      int64_t vocab;
+      double gamma;
+      bool log_weights;
+      int windows;
+    };
+    const std::vector<Case> cases = {{7, 0.3, false, 12}, {kVocab, 0.25, false, 40}, {kVocab, 0.25, true, 40}};
+    QJsonArray spec;
+    std::vector<GreenWeightScore> ours;
+    for (const auto& c : cases) {
+      const GreenList g({99, c.gamma, 3}, c.vocab);
+      GreenWeightDetector d(g);
+      QJsonArray weights, flags, window_weights;
+      std::uniform_int_distribution<int64_t> tok(0, c.vocab - 1);
+      for (int w = 0; w < c.windows; ++w) {
+        const int64_t window[3] = {tok(rng), tok(rng), int64_t(w % c.vocab)};
+        // A peaked, skewed distribution: a few likely tokens, a long tail.
+        std::vector<double> logits(size_t(c.vocab));
+        for (auto& l : logits) l = normal(rng) * (1.0 + double(w % 3));
+        double z = 0.0;
+        for (double l : logits) z += std::exp(l);
+        std::vector<double> a;
+        for (double l : logits) a.push_back(c.log_weights ? l - std::log(z) : std::exp(l) / z);
+        // Window weights as the open-weights reading gives them: sqrt(occurrences).
+        const double ww = c.log_weights ? 1.0 : std::sqrt(double(1 + w % 5));
+        if (!d.add(window, a.data(), ww)) continue; // a window drawn twice is scored once
+        window_weights.append(ww);
+        const auto f = g.greens(window);
+        QJsonArray aw, fw;
+        for (int64_t i = 0; i < c.vocab; ++i) aw.append(a[size_t(i)]), fw.append(int(f[size_t(i)]));
+        weights.append(aw);
+        flags.append(fw);
+      }
+      QCOMPARE(d.score().windows, int64_t(weights.size()));
+      ours.push_back(d.score());
+      spec.append(QJsonObject{{"k", int(g.greenCount())}, {"weights", weights}, {"flags", flags},
+                              {"window_weights", window_weights}, {"enumerate", c.vocab < 10}});
+    }
+    const std::vector<double> zs = {-2.0, 0.0, 1.5, 4.264890794, 5.0, 8.0, 20.0, 36.9, 37.1, 60.0};
+    QJsonArray zj;
+    for (double z : zs) zj.append(z);
+    QString error;
+    const QJsonObject ref = scipyReference({{"green_weight", spec}, {"normal_logsf", zj}}, error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    const QJsonArray got = ref["green_weight"].toArray();
+    QCOMPARE(got.size(), int(cases.size()));
+    auto near = [](double a, double b, double rel) { return std::abs(a - b) <= rel * std::max(1.0, std::abs(b)); };
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const QJsonObject r = got[int(i)].toObject();
+      const GreenWeightScore& s = ours[i];
+      const QString what = QStringLiteral("case %1: ours green %2 expected %3 var %4 third %5 z %6; numpy %7 %8 %9 %10 %11")
+                               .arg(i).arg(s.green).arg(s.expected).arg(s.variance).arg(s.third).arg(s.z)
+                               .arg(r["green"].toDouble()).arg(r["expected"].toDouble()).arg(r["variance"].toDouble())
+                               .arg(r["third"].toDouble()).arg(r["z"].toDouble());
+      QVERIFY2(near(s.green, r["green"].toDouble(), 1e-9), qPrintable(what));
+      QVERIFY2(near(s.expected, r["expected"].toDouble(), 1e-9), qPrintable(what));
+      QVERIFY2(std::abs(s.variance - r["variance"].toDouble()) <= 1e-9 * r["variance"].toDouble(), qPrintable(what));
+      QVERIFY2(std::abs(s.z - r["z"].toDouble()) <= 1e-6, qPrintable(what));
+      QVERIFY2(std::abs(s.log10_p - r["log10_p"].toDouble()) <= 1e-6 * std::max(1.0, std::abs(s.log10_p)),
+               qPrintable(what));
+      QVERIFY2(std::abs(s.third - r["third"].toDouble()) <= 1e-9 * std::max(1.0, std::abs(s.third)), qPrintable(what));
+    }
+    const QJsonArray tails = ref["normal_logsf"].toArray();
+    for (size_t i = 0; i < zs.size(); ++i) {
+      const double want = tails[int(i)].toDouble();
+      QVERIFY2(std::abs(normalSurvivalLog(zs[i]) - want) <= 1e-9 * std::max(1.0, std::abs(want)),
+               qPrintable(QStringLiteral("z %1: ours %2, scipy %3").arg(zs[i]).arg(normalSurvivalLog(zs[i]), 0, 'g', 15)
+                              .arg(want, 0, 'g', 15)));
+    }
+  }
+
+  // A clean model's green mass and log-probabilities on clean text give
+  // uniform p-values (60 disjoint samples, KS); the same model with the
+  // watermark's bias added to its logits (a student that learned it) is
+  // flagged from a few sequences, and not under another key.
+  void greenWeightTestIsCalibratedAndFlagsABiasedModel() {
+    const WatermarkSampler sampler({42, 0.25, 3}, 1.0, kVocab);
+    const GreenList& g = sampler.greenList();
+    Gpt model = tinyGpt(4);
+    std::mt19937_64 rng(17);
+    std::vector<std::vector<int64_t>> texts;
+    for (int i = 0; i < 60; ++i) texts.push_back(uniformTokens(rng, 64));
+    auto batch = torch::empty({60, 64}, torch::kLong);
+    for (int i = 0; i < 60; ++i) batch[i] = torch::tensor(texts[size_t(i)], torch::kLong);
+    const auto logits = scoreTokens(model, batch, torch::kCPU);
+    const auto biased = logits + sampler.positionBias(batch);
+    auto scoreWith = [&](const GreenList& greens, const torch::Tensor& l, bool log_weights, int rows,
+                         std::vector<double>* sample_p) {
+      const auto lp = torch::log_softmax(l.to(torch::kDouble), -1).contiguous();
+      GreenWeightDetector d(greens);
+      std::vector<double> w(static_cast<size_t>(kVocab), 0.0);
+      for (int b = 0; b < rows; ++b) {
+        const GreenWeightScore before = d.score();
+        for (int64_t t = 2; t < 64; ++t) {
+          const double* at = lp[b][t].data_ptr<double>();
+          for (int64_t v = 0; v < kVocab; ++v) w[size_t(v)] = log_weights ? at[v] : std::exp(at[v]);
+          d.add(texts[size_t(b)].data() + (t - 2), w.data());
+        }
+        if (sample_p) sample_p->push_back(d.score().since(before).p_value);
+      }
+      return d.score();
+    };
+    for (bool log_weights : {false, true}) {
+      std::vector<double> p;
+      const GreenWeightScore all = scoreWith(g, logits, log_weights, 60, &p);
+      QCOMPARE(int(p.size()), 60);
+      const KsResult ks = ksTestUniform(p);
+      QVERIFY2(ks.p_value > 0.01, qPrintable(QStringLiteral("KS p %1, D %2").arg(ks.p_value).arg(ks.statistic)));
+      QVERIFY2(all.p_value > 1e-3, qPrintable(QString::number(all.p_value)));
+      // The bias the watermark adds, learned: 4 sequences (248 windows) are enough.
+      const GreenWeightScore marked = scoreWith(g, biased, log_weights, 4, nullptr);
+      QVERIFY2(marked.p_value < 1e-5, qPrintable(QString::number(marked.p_value)));
+      const GreenList wrong_key({7, 0.25, 3}, kVocab);
+      const GreenWeightScore wrong = scoreWith(wrong_key, biased, log_weights, 4, nullptr);
+      QVERIFY2(wrong.p_value > 1e-3, qPrintable(QString::number(wrong.p_value)));
+    }
+    // A window is scored once: the same window again changes nothing.
+    GreenWeightDetector d(g);
+    std::vector<double> w(size_t(kVocab), 1.0 / double(kVocab));
+    w[0] = 0.5;
+    const int64_t window[3] = {1, 2, 3};
+    QVERIFY(d.add(window, w.data()));
+    const GreenWeightScore once = d.score();
+    QVERIFY(!d.add(window, w.data()));
+    QCOMPARE(d.score().green, once.green);
+    QCOMPARE(d.score().windows, int64_t(1));
+    QCOMPARE(d.score().repeated, int64_t(1));
+  }
+
   // ---- config ---------------------------------------------------------------------------------
 
   // A tiny seq_kd run end to end. The teacher writes watermarked text for
@@ -386,6 +529,48 @@ private Q_SLOTS:
       QVERIFY(clean.score.scored > 0);
       QVERIFY(!clean.sample_p_values.empty() && clean.sample_p_values.size() <= 128);
     }
+    // Green mass minus the teacher's: the clean student's p-value is not small,
+    // and its per-sample p-values are not piled near 0; the watermarked
+    // student's excess mass is larger than the clean one's.
+    request.open_weights = true;
+    request.statistic = "mass";
+    request.reference_run = teacher.run_id;
+    const auto clean_mass = watermarkTestRun(store, students[0.0], request);
+    const auto marked_mass = watermarkTestRun(store, students[1.0], request);
+    QCOMPARE(QString::fromStdString(clean_mass.statistic), QStringLiteral("mass"));
+    QVERIFY(clean_mass.weight_score.windows > 0 && clean_mass.weight_score.variance > 0);
+    QVERIFY2(clean_mass.p_value() > 1e-3, qPrintable(QString::number(clean_mass.p_value())));
+    QVERIFY2(clean_mass.sample_ks.p_value > 0.01, qPrintable(QString::number(clean_mass.sample_ks.p_value)));
+    QVERIFY2(marked_mass.weight_score.z > clean_mass.weight_score.z,
+             qPrintable(QStringLiteral("z %1 vs clean %2").arg(marked_mass.weight_score.z).arg(clean_mass.weight_score.z)));
+    qInfo("green mass minus the teacher: z %.2f clean, %.2f watermarked", clean_mass.weight_score.z, marked_mass.weight_score.z);
+    // The clean student reading its own samples instead of corpus text.
+    request.reading = "samples";
+    const auto own = watermarkTestRun(store, students[0.0], request);
+    QVERIFY(own.weight_score.windows > 0);
+    QVERIFY2(own.p_value() > 1e-3, qPrintable(QString::number(own.p_value())));
+    request.reading = "corpus";
+    // The teacher against itself: nothing is left to score.
+    const auto itself = watermarkTestRun(store, teacher.run_id, request);
+    QCOMPARE(itself.weight_score.variance, 0.0);
+    QCOMPARE(itself.p_value(), 1.0);
+    // Options that do not fit name themselves.
+    for (auto [statistic, reference, reading, option] :
+         {std::tuple{"logit", int64_t(0), "corpus", "--statistic"}, std::tuple{"top1", teacher.run_id, "corpus", "--reference"},
+          std::tuple{"mass", int64_t(999), "corpus", "--reference"}, std::tuple{"mass", int64_t(0), "prose", "--reading"}}) {
+      request.statistic = statistic;
+      request.reference_run = reference;
+      request.reading = reading;
+      try {
+        watermarkTestRun(store, students[0.0], request);
+        QFAIL(qPrintable(QStringLiteral("expected a ConfigError for %1").arg(option)));
+      } catch (const ConfigError& e) {
+        QCOMPARE(QString::fromStdString(e.field()), QString::fromLatin1(option));
+      }
+    }
+    request.statistic = "top1";
+    request.reference_run = 0;
+    request.reading = "corpus";
     // The wrong key sees nothing in the watermarked student either.
     request.open_weights = false;
     request.params.key = 43;

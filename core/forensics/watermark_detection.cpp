@@ -24,23 +24,23 @@ struct Suspect {
   std::string label;
 };
 
-Suspect loadSuspect(RunStore& store, int64_t id, bool with_model) {
+Suspect loadSuspect(RunStore& store, int64_t id, bool with_model, const std::string& option = "--suspect") {
   const std::string which = "run " + std::to_string(id);
   auto record = store.run(id);
-  if (!record) throw ConfigError("--suspect", which + " does not exist in " + store.path());
+  if (!record) throw ConfigError(option, which + " does not exist in " + store.path());
   if (record->task != "lm")
-    throw ConfigError("--suspect", which + " is not a language-model run (task \"" + record->task + "\")");
+    throw ConfigError(option, which + " is not a language-model run (task \"" + record->task + "\")");
   if (record->status != RunStatus::Finished)
-    throw ConfigError("--suspect", which + " is " + toString(record->status) + "; only a finished run has a model");
+    throw ConfigError(option, which + " is " + toString(record->status) + "; only a finished run has a model");
   auto vocab = store.loadArtifact(id, "vocab.json");
-  if (!vocab) throw ConfigError("--suspect", which + " has no saved vocabulary");
+  if (!vocab) throw ConfigError(option, which + " has no saved vocabulary");
   Suspect s;
   s.vocab = TextVocabulary::fromJson(nlohmann::json::parse(*vocab, nullptr, false), which + " vocab.json");
   s.config = RunConfig::fromJsonText(record->config_json);
   s.label = "run #" + std::to_string(id) + " " + describe(s.config.lm.student);
   if (!with_model) return s;
   auto bytes = store.loadArtifact(id, "model.pt");
-  if (!bytes) throw ConfigError("--suspect", which + " has no saved model");
+  if (!bytes) throw ConfigError(option, which + " has no saved model");
   s.model = buildGpt(s.config.lm.student, s.vocab.size(), 0);
   loadGptBytes(s.model, *bytes);
   s.model->eval();
@@ -53,6 +53,12 @@ void checkRequest(const WatermarkTestRequest& r, int64_t vocab_size) {
     throw ConfigError("--length", "is " + std::to_string(r.length) + "; it must exceed --context (" +
                                       std::to_string(r.params.context) + ") to leave tokens to score");
   if (!(r.temperature > 0.0)) throw ConfigError("--temperature", "expected a positive temperature");
+  if (r.statistic != "top1" && r.statistic != "mass")
+    throw ConfigError("--statistic", "is \"" + r.statistic + "\"; expected top1 or mass");
+  if (r.reference_run != 0 && r.statistic != "mass")
+    throw ConfigError("--reference", "needs --statistic mass (a top-1 count has no reference)");
+  if (r.reading != "corpus" && r.reading != "samples")
+    throw ConfigError("--reading", "is \"" + r.reading + "\"; expected corpus or samples");
   GreenList check(r.params, vocab_size, "--gamma/--context"); // names the option when gamma leaves no red token
 }
 
@@ -82,6 +88,132 @@ std::vector<int64_t> row(const torch::Tensor& t) {
   return std::vector<int64_t>(c.data_ptr<int64_t>(), c.data_ptr<int64_t>() + c.numel());
 }
 
+// The suspect's samples: prompts of h tokens from text, then the suspect
+// writes length tokens; each row holds its prompt (it seeds the first window only).
+std::vector<std::vector<int64_t>> suspectSamples(Gpt model, const torch::Tensor& text, const WatermarkTestRequest& request,
+                                                 at::Generator& gen) {
+  const int64_t prompt = request.params.context;
+  auto starts = torch::randint(text.numel() - prompt, {request.samples}, gen, torch::kLong);
+  std::vector<std::vector<int64_t>> samples;
+  // Batches of rows: each row samples on its own, the batch only saves passes.
+  constexpr int64_t kRows = 64;
+  for (int64_t first = 0; first < request.samples; first += kRows) {
+    const int64_t rows = std::min(kRows, request.samples - first);
+    auto prompts = torch::empty({rows, prompt}, torch::kLong);
+    for (int64_t i = 0; i < rows; ++i) {
+      const int64_t at = starts[first + i].item<int64_t>();
+      prompts[i] = text.slice(0, at, at + prompt);
+    }
+    auto written = generateTokens(model, prompts, request.length, request.temperature, gen, torch::kCPU);
+    for (int64_t i = 0; i < rows; ++i) samples.push_back(row(written[i]));
+  }
+  return samples;
+}
+
+// Held-out windows of length tokens from text, at seeded random starts.
+std::vector<std::vector<int64_t>> corpusWindows(const torch::Tensor& text, const WatermarkTestRequest& request,
+                                                at::Generator& gen) {
+  auto starts = torch::randint(text.numel() - request.length, {request.samples}, gen, torch::kLong);
+  std::vector<std::vector<int64_t>> windows;
+  for (int64_t i = 0; i < request.samples; ++i) {
+    const int64_t at = starts[i].item<int64_t>();
+    windows.push_back(row(text.slice(0, at, at + request.length)));
+  }
+  return windows;
+}
+
+// The model's next-token distributions along every row of sequences (all of
+// one length): [rows, L, V] doubles, position t's for token t + 1.
+torch::Tensor nextTokenProbabilities(Gpt model, const std::vector<std::vector<int64_t>>& sequences, size_t first,
+                                     size_t rows) {
+  const int64_t L = int64_t(sequences[first].size());
+  auto batch = torch::empty({int64_t(rows), L}, torch::kLong);
+  for (size_t i = 0; i < rows; ++i) batch[int64_t(i)] = torch::tensor(sequences[first + i], torch::kLong);
+  return torch::softmax(scoreTokens(model, batch, torch::kCPU).to(torch::kDouble), -1).contiguous();
+}
+
+// Open weights, top1: the suspect reads each sequence; its most likely token
+// after position t is scored under the green list of tokens t - h + 1 .. t as
+// a (window, token) pair, binomial.
+void scoreTopOne(Gpt model, const GreenList& greens, const std::vector<std::vector<int64_t>>& sequences,
+                 WatermarkTestResult& out) {
+  const int64_t h = greens.params().context;
+  WatermarkDetector pairs(greens);
+  constexpr size_t kRows = 64;
+  for (size_t first = 0; first < sequences.size(); first += kRows) {
+    const size_t rows = std::min(kRows, sequences.size() - first);
+    const auto top = nextTokenProbabilities(model, sequences, first, rows).argmax(-1);
+    for (size_t i = 0; i < rows; ++i) {
+      const auto& tokens = sequences[first + i];
+      const auto predicted = row(top[int64_t(i)]);
+      const WatermarkScore before = pairs.score();
+      for (int64_t t = h - 1; t < int64_t(tokens.size()); ++t)
+        pairs.addPrediction(tokens.data() + (t - h + 1), predicted[size_t(t)]);
+      const WatermarkScore after = pairs.score();
+      if (after.scored > before.scored) out.sample_p_values.push_back(newPairsPValue(before, after));
+      out.tokens += int64_t(tokens.size());
+    }
+  }
+  out.score = pairs.score();
+}
+
+// Open weights, mass: for each distinct window, the suspect's next-token
+// distribution averaged over the window's n occurrences (minus the reference
+// model's, when there is one), scored on the window's green list with weight
+// sqrt(n). Neither the average, the reference nor n depends on the key, so the
+// null of green_weight_test.h holds; a window the suspect saw often in
+// training is where it learned a green preference, and occurs often in text
+// like its training text. Samples own the windows they hold first: disjoint,
+// so their p-values are independent.
+void scoreMass(Gpt model, Gpt reference, const GreenList& greens, const std::vector<std::vector<int64_t>>& sequences,
+               WatermarkTestResult& out) {
+  const int64_t h = greens.params().context, V = greens.vocabSize();
+  struct Window {
+    std::vector<double> sum;
+    int64_t count = 0;
+    size_t sample = 0; // the first sample that holds it
+  };
+  std::map<std::vector<int64_t>, Window> windows;
+  std::vector<std::vector<std::vector<int64_t>>> owned(sequences.size()); // each sample's new windows, in order
+  constexpr size_t kRows = 64;
+  for (size_t first = 0; first < sequences.size(); first += kRows) {
+    const size_t rows = std::min(kRows, sequences.size() - first);
+    auto probs = nextTokenProbabilities(model, sequences, first, rows);
+    if (reference) probs = (probs - nextTokenProbabilities(reference, sequences, first, rows)).contiguous();
+    for (size_t i = 0; i < rows; ++i) {
+      const auto& tokens = sequences[first + i];
+      const double* p = probs[int64_t(i)].data_ptr<double>();
+      for (int64_t t = h - 1; t < int64_t(tokens.size()); ++t) {
+        std::vector<int64_t> key(tokens.begin() + (t - h + 1), tokens.begin() + (t + 1));
+        auto [it, fresh] = windows.try_emplace(key);
+        Window& w = it->second;
+        if (fresh) {
+          w.sum.assign(size_t(V), 0.0);
+          w.sample = first + i;
+          owned[first + i].push_back(std::move(key));
+        }
+        for (int64_t v = 0; v < V; ++v) w.sum[size_t(v)] += p[t * V + v];
+        ++w.count;
+      }
+      out.tokens += int64_t(tokens.size());
+    }
+  }
+  GreenWeightDetector detector(greens);
+  std::vector<double> mean(static_cast<size_t>(V), 0.0);
+  for (const auto& sample : owned) {
+    if (sample.empty()) continue;
+    const GreenWeightScore before = detector.score();
+    for (const auto& key : sample) {
+      const Window& w = windows.at(key);
+      for (int64_t v = 0; v < V; ++v) mean[size_t(v)] = w.sum[size_t(v)] / double(w.count);
+      detector.add(key.data(), mean.data(), std::sqrt(double(w.count)));
+    }
+    out.sample_p_values.push_back(detector.score().since(before).p_value);
+  }
+  out.weight_score = detector.score();
+  out.weight_score.repeated = out.tokens - int64_t(sequences.size()) * (h - 1) - out.weight_score.windows;
+}
+
 } // namespace
 
 WatermarkTestResult watermarkTestRun(RunStore& store, int64_t run_id, const WatermarkTestRequest& request) {
@@ -95,55 +227,32 @@ WatermarkTestResult watermarkTestRun(RunStore& store, int64_t run_id, const Wate
   out.suspect = s.label;
   const torch::Tensor& text = corpus.val.numel() > request.length + 1 ? corpus.val : corpus.train;
   auto gen = seededGenerator(request.seed);
-  std::vector<std::vector<int64_t>> samples;
   if (!request.open_weights) {
-    // Text mode: prompts of h tokens from the validation split, then the suspect writes.
+    // Text mode: the suspect's samples, (window, token) pairs, binomial.
     out.mode = "text";
-    const int64_t prompt = request.params.context;
-    auto starts = torch::randint(text.numel() - prompt, {request.samples}, gen, torch::kLong);
-    // Batches of rows: each row samples on its own, the batch only saves passes.
-    constexpr int64_t kRows = 64;
-    for (int64_t first = 0; first < request.samples; first += kRows) {
-      const int64_t rows = std::min(kRows, request.samples - first);
-      auto prompts = torch::empty({rows, prompt}, torch::kLong);
-      for (int64_t i = 0; i < rows; ++i) {
-        const int64_t at = starts[first + i].item<int64_t>();
-        prompts[i] = text.slice(0, at, at + prompt);
-      }
-      auto written = generateTokens(s.model, prompts, request.length, request.temperature, gen, torch::kCPU);
-      for (int64_t i = 0; i < rows; ++i) samples.push_back(row(written[i])); // the prompt seeds the first window only
-    }
-    scoreSamples(greens, samples, out);
-    out.tokens -= request.samples * prompt;
+    out.statistic = "tokens";
+    scoreSamples(greens, suspectSamples(s.model, text, request, gen), out);
+    out.tokens -= request.samples * request.params.context;
     return out;
   }
-  // Open weights: the suspect's top-1 prediction after each position of fixed
-  // text windows, scored under the green list of the text's last h tokens.
   out.mode = "open-weights";
-  const int64_t h = request.params.context;
-  auto starts = torch::randint(text.numel() - request.length, {request.samples}, gen, torch::kLong);
-  WatermarkDetector all(greens);
-  constexpr int64_t kRows = 64;
-  for (int64_t first = 0; first < request.samples; first += kRows) {
-    const int64_t rows = std::min(kRows, request.samples - first);
-    auto windows = torch::empty({rows, request.length}, torch::kLong);
-    for (int64_t i = 0; i < rows; ++i) {
-      const int64_t at = starts[first + i].item<int64_t>();
-      windows[i] = text.slice(0, at, at + request.length);
+  out.statistic = request.statistic;
+  const auto sequences =
+      request.reading == "samples" ? suspectSamples(s.model, text, request, gen) : corpusWindows(text, request, gen);
+  if (request.statistic == "mass") {
+    Gpt reference{nullptr};
+    if (request.reference_run != 0) {
+      Suspect r = loadSuspect(store, request.reference_run, true, "--reference");
+      if (r.vocab != s.vocab)
+        throw ConfigError("--reference", "run " + std::to_string(request.reference_run) +
+                                             " has another vocabulary than the suspect's");
+      reference = r.model;
+      out.reference = r.label;
     }
-    auto top = scoreTokens(s.model, windows, torch::kCPU).argmax(-1); // [rows, L]: the prediction for t + 1
-    for (int64_t i = 0; i < rows; ++i) {
-      const auto tokens = row(windows[i]);
-      const auto predicted = row(top[i]);
-      const WatermarkScore before = all.score();
-      for (int64_t t = h - 1; t < request.length; ++t)
-        all.addPrediction(tokens.data() + (t - h + 1), predicted[size_t(t)]);
-      const WatermarkScore after = all.score();
-      if (after.scored > before.scored) out.sample_p_values.push_back(newPairsPValue(before, after));
-      out.tokens += request.length;
-    }
+    scoreMass(s.model, reference, greens, sequences, out);
+  } else {
+    scoreTopOne(s.model, greens, sequences, out);
   }
-  out.score = all.score();
   if (!out.sample_p_values.empty()) out.sample_ks = ksTestUniform(out.sample_p_values);
   return out;
 }
@@ -160,6 +269,7 @@ WatermarkTestResult watermarkTestFile(RunStore& store, int64_t vocab_run, const 
   const std::string bytes = buffer.str();
   WatermarkTestResult out;
   out.mode = "file";
+  out.statistic = "tokens";
   out.suspect = path;
   std::vector<int64_t> ids;
   if (s.vocab.kind() == "byte") {

@@ -5,8 +5,15 @@
 // and counts green tokens; open-weights mode feeds the suspect a fixed text
 // (its corpus's validation split) and counts green top-1 next-token
 // predictions. Both score each (h-token window, token) pair once and apply an
-// exact binomial test (core/forensics/green_list.h).
+// exact binomial test (core/forensics/green_list.h). Open weights can instead
+// read the suspect's whole next-token distribution at each distinct window:
+// its probability mass on the green list, averaged over the window's
+// occurrences, optionally minus a reference model's (the teacher's own clean
+// distribution), weighted by sqrt(occurrences): a z test with the exact null
+// mean and variance (core/forensics/green_weight_test.h). Open weights read
+// held-out corpus text or the suspect's own samples.
 #include "core/forensics/green_list.h"
+#include "core/forensics/green_weight_test.h"
 #include "core/forensics/ks_test.h"
 
 #include <cstdint>
@@ -24,14 +31,30 @@ struct WatermarkTestRequest {
   double temperature = 1.0;  // text mode sampling
   uint64_t seed = 0;
   bool open_weights = false;
+  // Open weights: what is scored at each position. "top1": the most likely
+  // next token, (window, token) pairs, binomial; "mass": the probability on
+  // the window's green list, each window once, z test.
+  std::string statistic = "top1";
+  // mass: a finished LM run of the same vocabulary whose next-token
+  // probabilities are subtracted from the suspect's (0: none). It must not
+  // depend on the key: the watermarking teacher's own weights qualify (the
+  // watermark is added when it samples, not learned).
+  int64_t reference_run = 0;
+  // Open weights: the text fed. "corpus": held-out windows of the suspect's
+  // corpus; "samples": the suspect's own samples (as text mode draws them).
+  std::string reading = "corpus";
 };
 
 struct WatermarkTestResult {
   std::string mode;                  // "text", "open-weights" or "file"
   std::string suspect;               // "run #12 gpt L2 H2 d64 ctx64" or the file
-  WatermarkScore score;              // all samples together, pairs deduplicated across them
-  // Each sample by the pairs it adds to those before it: disjoint pairs, so
-  // independent p-values (samples that add none are left out).
+  std::string statistic = "top1";    // open weights: request.statistic; otherwise "tokens"
+  std::string reference;             // mass: the reference run, "" for none
+  WatermarkScore score;              // top1 and tokens: all samples together, pairs deduplicated across them
+  GreenWeightScore weight_score;     // mass: all samples together, windows deduplicated across them
+  double p_value() const { return statistic == "mass" ? weight_score.p_value : score.p_value; }
+  // Each sample by the pairs (windows) it adds to those before it: disjoint,
+  // so independent p-values (samples that add none are left out).
   std::vector<double> sample_p_values;
   KsResult sample_ks;                // KS test of sample_p_values against U(0, 1)
   int64_t tokens = 0;                // tokens read (generated, fed or in the file)
