@@ -1,9 +1,13 @@
 // Issue 20's CPU measurements, run by hand (-DDISTILLERY_BUILD_BENCH=ON):
 //   training_kernels optimizer [ROUNDS]   one optimiser step, torch::optim vs the multi-tensor step
+//   training_kernels teacher-forward [ROUNDS]   the teacher's eval forward pass (the cache fill) in
+//       GFLOP/s: today's eager chunks, inference mode, channels-last inputs, against a 512x512 fp32 matmul on one thread
 // Each round times both alternately (A B A B ...), so a load that changes
 // during the run (a shared machine) falls on both alike; medians are printed.
 #include "core/config/model_spec.h"
+#include "core/models/model_info.h"
 #include "core/models/model_zoo.h"
+#include "core/training/trainer.h"
 #include "core/training/multi_tensor_optimizer.h"
 
 #include <algorithm>
@@ -87,12 +91,63 @@ int optimizerBench(int rounds) {
   return 0;
 }
 
+double matmulGflops() {
+  auto a = torch::randn({512, 512}), b = torch::randn({512, 512});
+  for (int i = 0; i < 3; ++i) torch::mm(a, b);
+  const int n = 50;
+  const double s = secondsOf([&] {
+    for (int i = 0; i < n; ++i) torch::mm(a, b);
+  });
+  return n * 2.0 * 512 * 512 * 512 / s / 1e9;
+}
+
+int teacherForwardBench(int rounds) {
+  ModelSpec cnn, resnet56;
+  cnn.zoo = "cnn";
+  resnet56.zoo = "resnet56";
+  const std::vector<std::pair<Zoo, int64_t>> teachers = {
+      {{"cnn[32,64]fc256 (kd_vs_pytorch's teacher)", cnn, {1, 28, 28}, 10}, 4096},
+      {{"resnet56 (Fashion-MNIST shape, the resnet peer's)", resnet56, {1, 28, 28}, 10}, 512}};
+  std::printf("teacher forward pass, chunks of 128, %d threads, median GFLOP/s of %d alternating rounds\n",
+              at::get_num_threads(), rounds);
+  for (const auto& [z, n] : teachers) {
+    Classifier model = buildModel(z.spec, z.shape, z.classes);
+    model->eval();
+    const double flops = describeModel(z.spec, z.shape.channels, z.shape.height, z.shape.width, z.classes).flops_per_sample;
+    auto x = torch::randn({n, z.shape.channels, z.shape.height, z.shape.width});
+    auto chunks = [&](const std::function<torch::Tensor(const torch::Tensor&)>& f) {
+      return n * flops / secondsOf([&] {
+               for (int64_t i = 0; i < n; i += 128) f(x.slice(0, i, std::min(n, i + 128)));
+             }) / 1e9;
+    };
+    std::vector<std::pair<std::string, std::function<torch::Tensor(const torch::Tensor&)>>> variants = {
+        {"eager (predictLogits, today)", [&](const torch::Tensor& c) { return predictLogits(model, c, torch::kCPU); }},
+        {"eager, inference mode", [&](const torch::Tensor& c) { c10::InferenceMode im; return model->forward(c); }},
+        {"channels-last input", [&](const torch::Tensor& c) {
+           torch::NoGradGuard ng;
+           return model->forward(c.contiguous(at::MemoryFormat::ChannelsLast));
+         }}};
+    std::vector<std::vector<double>> rates(variants.size());
+    for (auto& v : variants) v.second(x.slice(0, 0, 128));
+    for (int r = 0; r < rounds; ++r)
+      for (size_t v = 0; v < variants.size(); ++v) rates[v].push_back(chunks(variants[v].second));
+    const double mm = matmulGflops();
+    std::printf("%s, %.1f MFLOP/sample, %lld samples; matmul 512 one thread %.1f GFLOP/s\n", z.label, flops / 1e6,
+                (long long)n, mm);
+    for (size_t v = 0; v < variants.size(); ++v)
+      std::printf("  %-30s %7.1f GFLOP/s  x%.2f of today  %3.0f%% of the matmul\n", variants[v].first.c_str(),
+                  median(rates[v]), median(rates[v]) / median(rates[0]), 100 * median(rates[v]) / mm);
+  }
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
   const std::string mode = argc > 1 ? argv[1] : "";
   const int rounds = argc > 2 ? std::max(1, std::atoi(argv[2])) : 7;
   if (mode == "optimizer") return optimizerBench(rounds);
-  std::fprintf(stderr, "usage: training_kernels optimizer [ROUNDS]\n");
+  if (mode == "teacher-forward") return teacherForwardBench(rounds);
+  std::fprintf(stderr, "usage: training_kernels optimizer|teacher-forward [ROUNDS]\n");
   return 2;
 }
