@@ -81,7 +81,7 @@ public:
       return lm.summary;
     }
     device_ = resolveDevice(config_.device);
-    log("info", "device " + device_.str() + ", LibTorch " + libtorchVersion());
+    log("info", "device " + device_.str() + " (" + deviceHardwareName(device_) + "), LibTorch " + libtorchVersion());
     if (config_.distributed.enabled()) joinRanks();
     data_ = loadDataset(config_.data, config_.seed);
     log("info", "dataset " + data_.name + " from " + data_.path + ": " + std::to_string(data_.train.size()) +
