@@ -7,6 +7,7 @@
 #include "core/config/model_spec.h"
 #include "core/models/model_info.h"
 #include "core/models/model_zoo.h"
+#include "core/training/channels_last_weights.h"
 #include "core/training/trainer.h"
 #include "core/training/multi_tensor_optimizer.h"
 
@@ -124,6 +125,15 @@ int teacherForwardBench(int rounds) {
         {"eager (predictLogits, today)", [&](const torch::Tensor& c) { return predictLogits(model, c, torch::kCPU); }},
         {"eager, inference mode", [&](const torch::Tensor& c) { c10::InferenceMode im; return model->forward(c); }},
         {"channels-last input", [&](const torch::Tensor& c) {
+           torch::NoGradGuard ng;
+           return model->forward(c.contiguous(at::MemoryFormat::ChannelsLast));
+         }},
+        {"channels-last weights", [&](const torch::Tensor& c) {
+           ChannelsLastWeights cl(*model);
+           return predictLogits(model, c, torch::kCPU);
+         }},
+        {"channels-last weights and input", [&](const torch::Tensor& c) {
+           ChannelsLastWeights cl(*model);
            torch::NoGradGuard ng;
            return model->forward(c.contiguous(at::MemoryFormat::ChannelsLast));
          }}};
