@@ -157,6 +157,7 @@ set(DISTILLERY_ENGINE_SOURCES
   training/device.cpp
   training/engine.cpp
   training/loss_window.cpp
+  training/multi_tensor_optimizer.cpp
   training/optimizer_setup.cpp
   training/prepared_model.cpp
   training/teacher_run.cpp

@@ -56,6 +56,7 @@ class TestAnalysis : public QObject {
 
 private Q_SLOTS:
   void provenanceOfAnApiCloneNamesTheApi();
+  void provenanceNamesTheDevicesHardware();
   // run filter (moved from tst_compare: core code, tested without widgets)
   void filterParsesTerms();
   void filterMatchesFieldsTagsAndText();
@@ -660,6 +661,25 @@ void TestAnalysis::provenanceOfAnApiCloneNamesTheApi() {
   QCOMPARE(rows["Teacher API identity"], std::string("abc123"));
   QVERIFY(rows["Evaluation reference"].find("run #" + std::to_string(reference)) == 0);
   QVERIFY(!rows.count("Teacher model SHA-256"));
+}
+
+// Issue 20: a benchmark's figures mean little without the hardware: the
+// provenance names the GPU and its memory the run recorded; an older run
+// without the name shows the device alone.
+void TestAnalysis::provenanceNamesTheDevicesHardware() {
+  RunStore store(":memory:");
+  const std::string config = RunConfig::defaultDistill().baseline().toJson().dump();
+  const int64_t gpu = store.createRun("on a GPU", "train", config);
+  store.setSummary(gpu, {{"device", "cuda:0"}, {"device_name", "NVIDIA H200, 139.8 GiB"}});
+  const int64_t old = store.createRun("before issue 20", "train", config);
+  store.setSummary(old, {{"device", "cpu"}});
+  auto device = [&](int64_t id) {
+    for (const auto& item : runProvenance(*store.run(id), &store))
+      if (item.label == "Device") return item.value;
+    return std::string("(no row)");
+  };
+  QCOMPARE(device(gpu), std::string("cuda:0 (NVIDIA H200, 139.8 GiB)"));
+  QCOMPARE(device(old), std::string("cpu"));
 }
 
 #include "tst_analysis.moc"

@@ -2,6 +2,7 @@
 
 #include "widgets/external_run_controller.h"
 
+#include "core/training/device_name.h"
 #include "core/analysis/copy_name.h"
 
 #include "widgets/model_io_actions.h" // issue 4: export model, .pt drops
@@ -80,6 +81,11 @@ MainWindow::MainWindow(distillery::RunStore& store, QWidget* parent)
 
   activeLabel_ = new QLabel(this);
   statusBar()->addPermanentWidget(activeLabel_);
+  // The hardware a run with "device": "auto" gets: GPU name and memory, or the CPU (issue 20).
+  auto* device = new QLabel(tr("Device: %1").arg(QString::fromStdString(deviceHardwareName("auto"))), this);
+  device->setObjectName(QStringLiteral("deviceLabel"));
+  device->setToolTip(tr("The device of runs whose config says \"device\": \"auto\""));
+  statusBar()->addPermanentWidget(device);
 
   external_ = std::make_unique<ExternalRunController>(store);
   createActions();

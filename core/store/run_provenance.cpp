@@ -90,6 +90,7 @@ std::vector<ProvenanceItem> runProvenance(const RunRecord& run, RunStore* store)
   add("LibTorch version", text(s, "libtorch_version").empty() ? "not recorded" : text(s, "libtorch_version"));
   std::string device = text(s, "device");
   if (device.empty() && !text(config, "device").empty()) device = text(config, "device") + " (requested)";
+  if (!device.empty() && !text(s, "device_name").empty()) device += " (" + text(s, "device_name") + ")";
   add("Device", device);
   add("Seed", text(config, "seed"));
 

@@ -26,9 +26,10 @@ void DataParallelTraining::reduceGradients(const std::vector<torch::Tensor>& par
 
 DataParallelTraining::WindowMeans DataParallelTraining::reduceWindow(const LossWindow& window) {
   WindowMeans m;
-  m.total = window.meanTotal();
-  m.soft = window.hasSoft() ? window.meanSoft() : 0.0;
-  m.hard = window.hasHard() ? window.meanHard() : 0.0;
+  const LossWindow::Means means = window.means(); // one read from the device per log line
+  m.total = means.total;
+  m.soft = means.soft;
+  m.hard = means.hard;
   m.samples = window.samples();
   if (!group_) return m;
   // The ranks' means weighted by their samples: the global batch's loss.

@@ -9,4 +9,7 @@ namespace distillery {
 // else the CPU. Throws ConfigError (field "device") for an unusable choice.
 torch::Device resolveDevice(const std::string& setting);
 
+// The hardware behind device (core/training/device_name.h).
+std::string deviceHardwareName(torch::Device device);
+
 } // namespace distillery

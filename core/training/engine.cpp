@@ -7,6 +7,7 @@
 #include "core/store/checkpoint.h"
 #include "core/training/classification_metrics.h"
 #include "core/data/dataset.h"
+#include "core/training/channels_last_weights.h"
 #include "core/training/device.h"
 #include "core/base/errors.h"
 #include "core/methods/feature_distiller.h"
@@ -85,7 +86,7 @@ public:
       return lm.summary;
     }
     device_ = resolveDevice(config_.device);
-    log("info", "device " + device_.str() + ", LibTorch " + libtorchVersion());
+    log("info", "device " + device_.str() + " (" + deviceHardwareName(device_) + "), LibTorch " + libtorchVersion());
     if (config_.distributed.enabled()) joinRanks();
     data_ = loadDataset(config_.data, config_.seed);
     log("info", "dataset " + data_.name + " from " + data_.path + ": " + std::to_string(data_.train.size()) +
@@ -534,10 +535,14 @@ private:
     progress_.report("teacher outputs", position, budget, 0.0, 0, 0);
     // Data-parallel: rank 0 fills the entry, the others wait and then read it (one pass, not N).
     if (group_ && !group_->isRoot()) group_->shareFromRoot("teacher cache", "");
+    // On the CPU the fill runs with channels-last convolution weights (issue 20: 1.1x, docs/results/gpu.md).
+    std::optional<ChannelsLastWeights> channels_last;
+    if (device_.is_cpu() && student_data_.train.x.dim() == 4) channels_last.emplace(*teacher.model);
     TeacherCacheOutcome got = cache.getOrCompute(key, rows, data_.num_classes, [&](int64_t begin, int64_t end) {
       if (stop_.stopRequested()) throw RunCancelled{};
       return predictLogits(teacher.model, student_data_.train.x.slice(0, begin, end), device_).to(torch::kCPU);
     });
+    channels_last.reset();
     if (group_ && group_->isRoot()) group_->shareFromRoot("teacher cache", "ready");
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     outputs.train_cache = got.entry;

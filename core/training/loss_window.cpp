@@ -25,6 +25,16 @@ double mean(const std::vector<torch::Tensor>& v) {
 }
 } // namespace
 
+LossWindow::Means LossWindow::means() const {
+  if (totals_.empty()) return {};
+  auto onDevice = [&](const std::vector<torch::Tensor>& v) {
+    return v.empty() ? torch::zeros({}, totals_.front().options()) : torch::stack(v).mean();
+  };
+  const auto host = torch::stack({onDevice(totals_), onDevice(softs_), onDevice(hards_)}).to(torch::kCPU, torch::kDouble);
+  const double* m = host.data_ptr<double>();
+  return {m[0], m[1], m[2]};
+}
+
 double LossWindow::meanTotal() const { return mean(totals_); }
 double LossWindow::meanSoft() const { return mean(softs_); }
 double LossWindow::meanHard() const { return mean(hards_); }

@@ -33,6 +33,12 @@ public:
   double meanSoft() const;
   double meanHard() const;
 
+  // The three means in one read from the device (0 where the window has none).
+  struct Means {
+    double total = 0.0, soft = 0.0, hard = 0.0;
+  };
+  Means means() const;
+
   void clear();
 
 private:

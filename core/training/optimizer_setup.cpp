@@ -1,5 +1,7 @@
 #include "core/training/optimizer_setup.h"
 
+#include "core/training/multi_tensor_optimizer.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -7,9 +9,9 @@ namespace distillery {
 
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& params, const OptimConfig& o) {
   if (o.name == "sgd")
-    return std::make_unique<torch::optim::SGD>(
+    return std::make_unique<MultiTensorSgd>(
         params, torch::optim::SGDOptions(o.lr).momentum(o.momentum).weight_decay(o.weight_decay));
-  return std::make_unique<torch::optim::Adam>(params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
+  return std::make_unique<MultiTensorAdam>(params, torch::optim::AdamOptions(o.lr).weight_decay(o.weight_decay));
 }
 
 void setLearningRate(torch::optim::Optimizer& optimizer, const OptimConfig& o, double lr) {

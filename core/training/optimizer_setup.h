@@ -10,7 +10,8 @@
 
 namespace distillery {
 
-// Adam or SGD (with momentum) over params, with o's learning rate and weight decay.
+// Adam or SGD (with momentum) over params, with o's learning rate and weight
+// decay; their step updates all parameters together (multi_tensor_optimizer.h).
 std::unique_ptr<torch::optim::Optimizer> makeOptimizer(const std::vector<torch::Tensor>& params, const OptimConfig& o);
 
 // Sets the learning rate of every parameter group.

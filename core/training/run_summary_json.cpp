@@ -1,5 +1,7 @@
 #include "core/training/run_summary_json.h"
 
+#include "core/training/device.h"
+
 #include "core/base/version.h"
 
 #include <algorithm>
@@ -27,6 +29,7 @@ nlohmann::json trainingSummary(const TrainedModel& trained, const TrainerResult&
   s["selected_step"] = r.selected_step;
   s["epochs"] = r.cost.epoch;
   s["device"] = device.str();
+  s["device_name"] = deviceHardwareName(device);
   s["dataset"] = data.name;
   s["dataset_path"] = data.path;
   s["dataset_hash"] = data.content_hash;

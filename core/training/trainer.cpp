@@ -6,6 +6,7 @@
 #include "core/base/errors.h"
 #include "core/methods/feature_distiller.h"
 #include "core/methods/method_registry.h"
+#include "core/training/bf16_autocast.h"
 #include "core/training/checkpoint_capture.h"
 #include "core/training/chunked_inference.h"
 #include "core/training/data_parallel_training.h"
@@ -13,7 +14,6 @@
 #include "core/training/optimizer_setup.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <ATen/autocast_mode.h>
 
 #include <cmath>
 #include <cstdio>
@@ -22,34 +22,6 @@
 
 namespace distillery {
 
-namespace {
-
-// Scoped CUDA autocast to bf16; restores the previous state on exit.
-class Bf16Autocast {
-public:
-  explicit Bf16Autocast(bool on) : on_(on) {
-    if (!on_) return;
-    was_enabled_ = at::autocast::is_enabled();
-    previous_dtype_ = at::autocast::get_autocast_gpu_dtype();
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-    at::autocast::set_enabled(true);
-  }
-  ~Bf16Autocast() {
-    if (!on_) return;
-    at::autocast::set_enabled(was_enabled_);
-    at::autocast::set_autocast_gpu_dtype(previous_dtype_);
-    at::autocast::clear_cache();
-  }
-  Bf16Autocast(const Bf16Autocast&) = delete;
-  Bf16Autocast& operator=(const Bf16Autocast&) = delete;
-
-private:
-  bool on_;
-  bool was_enabled_ = false;
-  at::ScalarType previous_dtype_ = at::kHalf;
-};
-
-} // namespace
 
 
 namespace F = torch::nn::functional;
