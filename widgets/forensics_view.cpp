@@ -329,6 +329,15 @@ void ForensicsView::showEvent(QShowEvent* event) {
 
 void ForensicsView::fillRunLists() {
   const auto runs = store_.runs();
+  // While runs train the window re-reads the store every few seconds; the
+  // lists are rebuilt only when what they show changed, so a scrolled or
+  // half-clicked list is left alone.
+  std::string shown;
+  for (const auto& r : runs)
+    shown += std::to_string(r.id) + ' ' + toString(r.status) + ' ' + std::to_string(r.teacher_run_id) + ' ' + r.task +
+             ' ' + r.name + '\n';
+  if (!shown.empty() && shown == listedRuns_) return;
+  listedRuns_ = shown;
   const QList<int64_t> keepNull = nullRuns();
   const bool first = null_->count() == 0;
   const int64_t teacherBefore = teacherRunId();
@@ -405,6 +414,10 @@ void ForensicsView::reloadStored() {
   } catch (const std::exception& e) {
     setError(QString::fromUtf8(e.what()));
   }
+  std::vector<int64_t> ids; // results are added (or deleted), never changed: the ids say what is listed
+  for (const auto& r : results) ids.push_back(r.id);
+  if (!ids.empty() && ids == listedResults_) return;
+  listedResults_ = ids;
   stored_->setRowCount(0);
   for (auto it = results.rbegin(); it != results.rend(); ++it) { // newest first
     const auto& r = *it;

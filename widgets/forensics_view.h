@@ -19,6 +19,8 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 class QButtonGroup;
 class QCheckBox;
@@ -126,6 +128,8 @@ private:
   bool reloadDue_ = false;    // the store changed while the tab was hidden
   bool reloadQueued_ = false; // a reload is posted for this event-loop turn
   QString calibrationMissing_; // the "Tick…" error shown on the Calibration page
+  std::string listedRuns_;              // what the run lists were filled from (id, status, teacher, task, name)
+  std::vector<int64_t> listedResults_;  // the stored results' ids in the table
   QThread* thread_ = nullptr;
   std::unique_ptr<ForensicsWorker> worker_;
 
