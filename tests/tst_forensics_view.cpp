@@ -12,6 +12,7 @@
 #include "core/forensics/detection_roc.h"
 #include "core/forensics/forensic_model.h"
 #include "core/forensics/forensic_tests.h"
+#include "core/forensics/forensic_verdict.h"
 #include "core/models/model_zoo.h"
 #include "core/models/torchscript_export.h"
 #include "core/store/run_store.h"
@@ -21,8 +22,14 @@
 #include "widgets/forensics_charts.h"
 #include "widgets/forensics_view.h"
 #include "widgets/main_window.h"
+#include "widgets/run_table_model.h"
 
 #include <QAction>
+#include <QAreaSeries>
+#include <QComboBox>
+#include <QListWidget>
+#include <QPushButton>
+#include <QValueAxis>
 #include <QChart>
 #include <QChartView>
 #include <QLineSeries>
@@ -90,6 +97,23 @@ private:
   }
 
   static std::vector<int64_t> ids(const QList<int64_t>& l) { return std::vector<int64_t>(l.begin(), l.end()); }
+  static QList<int64_t> sorted(QList<int64_t> l) {
+    std::sort(l.begin(), l.end());
+    return l;
+  }
+  static QList<int64_t> listed(const QListWidget* list) {
+    QList<int64_t> ids;
+    for (int i = 0; i < list->count(); ++i) ids.append(list->item(i)->data(Qt::UserRole).toLongLong());
+    return ids;
+  }
+  // A finished independent run as the store lists it (its record only: the
+  // lists need no weights), through a connection of its own as a CLI would.
+  int64_t addIndependentRecord(RunStatus status = RunStatus::Finished) {
+    RunStore other(store().toStdString());
+    const int64_t id = other.createRun("added later", "train", other.run(null_[0])->config_json);
+    other.setStatus(id, status);
+    return id;
+  }
 
 private Q_SLOTS:
   void initTestCase() {
@@ -195,14 +219,14 @@ private Q_SLOTS:
   void verdictInPlainWords() {
     const nlohmann::json copy = {{"test", "fingerprint"}, {"statistic", 0.8}, {"p_value", 1.0 / 41.0 * 1.0},
                                  {"null_size", 40}, {"null_at_least_as_close", 0}, {"closer", "higher"}};
-    QCOMPARE(forensicVerdict(copy, "run:12"), QStringLiteral("distilled from #12: p = 0.0244 against 40 independent models"));
+    QCOMPARE(gui::forensicVerdict(copy, "run:12"), QStringLiteral("distilled from #12: p = 0.0244 against 40 independent models"));
     QVERIFY(!forensicDetails(copy).contains(QStringLiteral("smallest possible")));
     nlohmann::json none = copy;
     none["p_value"] = 0.41;
-    QCOMPARE(forensicVerdict(none, "/models/teacher.pt"),
+    QCOMPARE(gui::forensicVerdict(none, "/models/teacher.pt"),
              QStringLiteral("no evidence of copying: p = 0.41 against 40 independent models"));
     const nlohmann::json skipped = {{"test", "sac"}, {"skipped", "sac needs probabilities; API http://x answers with labels only"}};
-    QCOMPARE(forensicVerdict(skipped, "run:1"),
+    QCOMPARE(gui::forensicVerdict(skipped, "run:1"),
              QStringLiteral("skipped: sac needs probabilities; API http://x answers with labels only"));
   }
 
@@ -347,6 +371,200 @@ private Q_SLOTS:
     QCOMPARE(stored.size(), before + 3);
     QCOMPARE(stored[before].suspect, server->url());
     QVERIFY(stored[before + 1].result.contains("skipped"));
+  }
+
+  // The tab's run lists follow the store: F5, a run finishing (the run
+  // table's refresh), picking the tab again and "Select the independent runs"
+  // all bring in runs trained since; a null ticked by hand stays as ticked.
+  void runListsFollowTheStore() {
+    RunStore s(store().toStdString());
+    MainWindow window(s);
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    ForensicsView* view = window.showForensics();
+    auto* nullList = view->findChild<QListWidget*>(QStringLiteral("nullRuns"));
+    auto* suspects = view->findChild<QComboBox*>(QStringLiteral("suspectRun"));
+    QVERIFY(nullList && suspects);
+    QAction* refresh = nullptr;
+    for (QAction* a : window.findChildren<QAction*>())
+      if (a->text().remove(u'&') == QStringLiteral("Refresh")) refresh = a;
+    QVERIFY(refresh);
+    QCOMPARE(sorted(view->nullRuns()), sorted(null_ + negatives_)); // preselected
+    // Nothing new: the list is left as it is (the window re-reads the store every few seconds while runs train).
+    const QListWidgetItem* firstItem = nullList->item(0);
+    nullList->setCurrentItem(nullList->item(1));
+    refresh->trigger();
+    QTest::qWait(20);
+    QCOMPARE(nullList->item(0), firstItem);
+    QCOMPARE(nullList->currentRow(), 1);
+
+    // F5: a new independent run is listed, and joins the preselected null.
+    const int64_t a = addIndependentRecord();
+    QVERIFY(!listed(nullList).contains(a));
+    refresh->trigger();
+    QTRY_VERIFY(listed(nullList).contains(a));
+    QVERIFY(view->nullRuns().contains(a));
+    QVERIFY(suspects->findData(qint64(a)) >= 0);
+
+    // Untick one by hand: from now on the null is the user's.
+    for (int i = 0; i < nullList->count(); ++i)
+      if (nullList->item(i)->data(Qt::UserRole).toLongLong() == negatives_[0]) nullList->item(i)->setCheckState(Qt::Unchecked);
+    const QList<int64_t> chosen = sorted(view->nullRuns());
+    QVERIFY(!chosen.contains(negatives_[0]));
+
+    // A run finishing: listed once the run table hears of it, left unticked.
+    const int64_t b = addIndependentRecord(RunStatus::Running);
+    auto* model = window.findChild<RunTableModel*>();
+    QVERIFY(model);
+    model->refresh();
+    QTest::qWait(50);
+    QVERIFY(!listed(nullList).contains(b)); // not finished: not a model yet
+    RunStore(store().toStdString()).setStatus(b, RunStatus::Finished);
+    model->refresh();
+    QTRY_VERIFY(listed(nullList).contains(b));
+    QCOMPARE(sorted(view->nullRuns()), chosen);
+
+    // Another tab, a run trained meanwhile, the Forensics tab again: listed at once.
+    window.tabs()->setCurrentIndex(0);
+    const int64_t c = addIndependentRecord();
+    window.tabs()->setCurrentWidget(view);
+    QVERIFY(listed(nullList).contains(c));
+    QCOMPARE(sorted(view->nullRuns()), chosen);
+    // Run > Forensics... again keeps the choice too.
+    window.showForensics();
+    QCOMPARE(sorted(view->nullRuns()), chosen);
+
+    // "Select the independent runs" reads the store first.
+    const int64_t d = addIndependentRecord();
+    QPushButton* again = nullptr;
+    for (QPushButton* button : view->findChildren<QPushButton*>())
+      if (button->text() == QStringLiteral("Select the independent runs")) again = button;
+    QVERIFY(again);
+    again->click();
+    QCOMPARE(sorted(view->nullRuns()), sorted(null_ + negatives_ + QList<int64_t>{a, b, c, d}));
+
+    RunStore cleanup(store().toStdString()); // the other tests count the store's independent runs
+    for (int64_t id : {a, b, c, d}) cleanup.deleteRun(id);
+    refresh->trigger();
+    QTRY_VERIFY(!listed(nullList).contains(a));
+    QCOMPARE(sorted(view->nullRuns()), sorted(null_ + negatives_));
+  }
+
+  // The null histogram agrees with "k of n as close or closer": the suspect's
+  // statistic is a bin edge, no bar spans it, and the bars on the closer side
+  // hold exactly the null models at least as close (ties included).
+  void nullHistogramBarsDoNotStraddleTheSuspect() {
+    struct Case {
+      double suspect;
+      std::vector<double> null;
+      bool higher;
+    };
+    std::vector<Case> cases;
+    std::vector<double> reported; // the user's case: SAC-m 0.0718, 21 null models from 0.0768 up
+    for (int i = 0; i < 21; ++i) reported.push_back(0.0768 + 0.0013 * i * i / 4.0);
+    cases.push_back({0.0718, reported, false});
+    cases.push_back({0.42, {0.1, 0.3, 0.42, 0.5, 0.55, 0.61, 0.7, 0.9}, true});  // a tie, values both sides
+    cases.push_back({0.42, {0.1, 0.3, 0.42, 0.5, 0.55, 0.61, 0.7, 0.9}, false});
+    cases.push_back({0.99, {0.61, 0.64, 0.66, 0.7}, true});                      // a copy far above the null
+    cases.push_back({0.5, {0.5, 0.5, 0.5}, true});                               // every value the suspect's
+    for (const Case& k : cases) {
+      const NullHistogramBins bins = nullHistogramBins(k.null, k.suspect, k.higher);
+      QVERIFY(std::find(bins.edges.begin(), bins.edges.end(), k.suspect) != bins.edges.end());
+      QCOMPARE(bins.counts.size() + 1, bins.edges.size());
+      int closer = 0, total = 0, asClose = 0;
+      for (double v : k.null) asClose += k.higher ? v >= k.suspect : v <= k.suspect;
+      for (size_t b = 0; b < bins.counts.size(); ++b) {
+        const double lo = bins.edges[b], hi = bins.edges[b + 1];
+        QVERIFY2(!(lo < k.suspect && k.suspect < hi), qPrintable(QStringLiteral("bar %1..%2 spans %3").arg(lo).arg(hi).arg(k.suspect)));
+        int inside = 0; // counted here, independently of the binning code
+        for (double v : k.null) inside += k.higher ? (lo <= v && v < hi) : (lo < v && v <= hi);
+        QCOMPARE(bins.counts[b], inside);
+        total += bins.counts[b];
+        if (k.higher ? lo >= k.suspect : hi <= k.suspect) closer += bins.counts[b];
+      }
+      QCOMPARE(total, int(k.null.size()));
+      QCOMPARE(closer, asClose);
+    }
+
+    // As drawn: no step of the outline with models in it crosses the suspect's line.
+    const nlohmann::json result = {{"test", "sac"}, {"statistic", 0.0718}, {"closer", "lower"}, {"null_size", 21},
+                                   {"null_at_least_as_close", 0}, {"p_value", 1.0 / 22}, {"null_statistics", reported}};
+    QVERIFY(forensicDetails(result).contains(QStringLiteral("0 of 21")));
+    QChart chart;
+    drawNullHistogram(&chart, result);
+    QAreaSeries* area = nullptr;
+    for (QAbstractSeries* series : chart.series())
+      if (auto* a = qobject_cast<QAreaSeries*>(series)) area = a;
+    QVERIFY(area);
+    const QList<QPointF> outline = area->upperSeries()->points();
+    for (int i = 1; i < outline.size(); ++i)
+      if (outline[i].y() > 0 && outline[i].y() == outline[i - 1].y())
+        QVERIFY(outline[i - 1].x() >= 0.0718); // every bar lies above the suspect's statistic
+  }
+
+  // One number for "how many null models reach p <= 0.05": 19 (1/(19+1) = 0.05),
+  // in the null's note and in the verdict alike.
+  void nullNeededIsSaidOnce() {
+    QVERIFY(1.0 / (19 + 1) <= kForensicLevel && 1.0 / (18 + 1) > kForensicLevel);
+    QCOMPARE(forensicNullNeeded(), int64_t(19));
+    RunStore s(store().toStdString());
+    ForensicsView view(s);
+    view.setNull(null_);
+    QVERIFY2(view.nullNoteText().contains(QStringLiteral("select at least 19.")), qPrintable(view.nullNoteText()));
+    const nlohmann::json small = {{"test", "agreement"}, {"statistic", 0.9}, {"p_value", 1.0 / 6}, {"null_size", 5},
+                                  {"null_at_least_as_close", 0}, {"closer", "higher"}};
+    QVERIFY(gui::forensicVerdict(small, "run:1").endsWith(QStringLiteral("needs at least 19")));
+    view.setNull(null_ + negatives_ + students_); // 9
+    QVERIFY(view.nullNoteText().startsWith(QStringLiteral("9 selected: the smallest possible p is 1/10 = 0.1.")));
+    QVERIFY(view.nullNoteText().contains(QStringLiteral("at least 19")));
+  }
+
+  // The Calibration page: the null's runs are not offered as positives; too
+  // few positives or negatives are warned about; the red "Tick…" error goes
+  // once the user ticks what it asked for; the ROC axes reach past 0 and 1.
+  void calibrationPageGuidesTheUser() {
+    RunStore s(store().toStdString());
+    ForensicsView view(s);
+    view.setTeacherRun(teacher_);
+    view.setNull(null_);
+    ForensicsCalibrationPage* page = view.calibrationPage();
+    auto* positives = page->findChild<QListWidget*>(QStringLiteral("calibrationPositives"));
+    auto* negatives = page->findChild<QListWidget*>(QStringLiteral("calibrationNegatives"));
+    QVERIFY(positives && negatives);
+    for (int64_t id : null_) {
+      QVERIFY(!listed(positives).contains(id));
+      QVERIFY(!listed(negatives).contains(id));
+    }
+    QVERIFY(listed(positives).contains(students_[0]));
+
+    // 2 students against 2 held-out runs: the AUC moves in quarters.
+    QCOMPARE(sorted(page->positives()), students_);
+    QVERIFY2(page->warningText().contains(QStringLiteral("1/4")) && page->warningText().contains(QStringLiteral("at least 5")),
+             qPrintable(page->warningText()));
+    // Enough on both sides (with an empty null every other run may be either): no warning.
+    view.setNull({});
+    const QList<int64_t> others = null_ + negatives_;
+    page->setPositives(students_ + others.mid(0, 3));
+    page->setNegatives(others.mid(2, 5));
+    QVERIFY2(page->warningText().isEmpty(), qPrintable(page->warningText()));
+
+    // The error asks for negatives, and goes once one is ticked by hand.
+    view.setNull(null_);
+    page->setNegatives({});
+    QVERIFY(!view.runCalibration());
+    QVERIFY(page->errorText().startsWith(QStringLiteral("Tick the negatives")));
+    negatives->item(0)->setCheckState(Qt::Checked);
+    QVERIFY2(page->errorText().isEmpty(), qPrintable(page->errorText()));
+    QVERIFY(!page->warningText().isEmpty()); // 1 negative: still coarse
+
+    // A perfect test's curve runs along the frame: the axes leave room around it.
+    QChart chart;
+    drawRocCurves(&chart, {RocSeries{QStringLiteral("sac"), {{0, 0}, {0, 1}, {1, 1}}}});
+    for (QAbstractAxis* axis : chart.axes()) {
+      auto* v = qobject_cast<QValueAxis*>(axis);
+      QVERIFY(v);
+      QVERIFY(v->min() < 0 && v->max() > 1);
+    }
   }
 
   // Run ▸ Forensics… opens the tab once.

@@ -81,6 +81,16 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   error_->setWordWrap(true);
   error_->setStyleSheet(QStringLiteral("color: #b71c1c"));
   error_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  warning_ = new QLabel(this);
+  warning_->setObjectName(QStringLiteral("calibrationWarning"));
+  warning_->setWordWrap(true);
+  warning_->setStyleSheet(QStringLiteral("color: #8d6e00"));
+  auto update = [this] {
+    updateWarning();
+    Q_EMIT selectionChanged();
+  };
+  connect(positives_, &QListWidget::itemChanged, this, update);
+  connect(negatives_, &QListWidget::itemChanged, this, update);
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(evaluate_);
   buttons->addWidget(cancel_);
@@ -122,6 +132,7 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
 
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(lists);
+  layout->addWidget(warning_);
   layout->addLayout(buttons);
   layout->addWidget(error_);
   layout->addWidget(split, 1);
@@ -138,6 +149,7 @@ void ForensicsCalibrationPage::setRuns(const std::vector<distillery::RunRecord>&
   for (const auto& s : c.students) studentKind[s.run_id] = s.kind;
   QList<int64_t> independent;
   for (const auto& i : c.independent) independent.append(i.run_id);
+  const QSignalBlocker blockPos(positives_), blockNeg(negatives_); // one selectionChanged at the end
   positives_->clear();
   negatives_->clear();
   std::vector<distillery::RunRecord> ordered; // the teacher's students first
@@ -151,12 +163,13 @@ void ForensicsCalibrationPage::setRuns(const std::vector<distillery::RunRecord>&
     const QString kind = k != studentKind.end() ? QString::fromStdString(k->second)
                                                 : QString::fromStdString(r.task == "train" ? "other" : r.task);
     const QString name = QStringLiteral("#%1 %2").arg(r.id).arg(QString::fromStdString(r.name));
+    if (null.contains(r.id)) continue; // the null's runs are independent by the user's word: neither copy nor held out
     auto* pos = new QListWidgetItem(k != studentKind.end() ? QStringLiteral("%1 — %2").arg(name, kind) : name, positives_);
     pos->setData(kRunRole, qint64(r.id));
     pos->setData(kKindRole, kind);
     pos->setFlags(pos->flags() | Qt::ItemIsUserCheckable);
     pos->setCheckState(Qt::Unchecked);
-    if (!null.contains(r.id) && k == studentKind.end()) {
+    if (k == studentKind.end()) {
       auto* neg = new QListWidgetItem(name, negatives_);
       neg->setData(kRunRole, qint64(r.id));
       neg->setFlags(neg->flags() | Qt::ItemIsUserCheckable);
@@ -175,10 +188,45 @@ void ForensicsCalibrationPage::setRuns(const std::vector<distillery::RunRecord>&
     tick(positives_, keepPos);
     tick(negatives_, keepNeg);
   }
+  updateWarning();
+  Q_EMIT selectionChanged();
 }
 
-void ForensicsCalibrationPage::setPositives(const QList<int64_t>& runIds) { tick(positives_, runIds); }
-void ForensicsCalibrationPage::setNegatives(const QList<int64_t>& runIds) { tick(negatives_, runIds); }
+void ForensicsCalibrationPage::setPositives(const QList<int64_t>& runIds) {
+  {
+    const QSignalBlocker block(positives_);
+    tick(positives_, runIds);
+  }
+  updateWarning();
+  Q_EMIT selectionChanged();
+}
+void ForensicsCalibrationPage::setNegatives(const QList<int64_t>& runIds) {
+  {
+    const QSignalBlocker block(negatives_);
+    tick(negatives_, runIds);
+  }
+  updateWarning();
+  Q_EMIT selectionChanged();
+}
+
+void ForensicsCalibrationPage::updateWarning() {
+  const qsizetype p = positives().size(), n = negatives().size();
+  if (p == 0 || n == 0 || (p >= kEnoughPerSide && n >= kEnoughPerSide)) {
+    warning_->clear(); // none ticked is the error's to say
+    return;
+  }
+  warning_->setText(tr("Only %1 positive(s) and %2 negative(s): the AUC can only be a multiple of 1/%3 "
+                       "(1/(positives × negatives)), and one model more or less swings it by up to %4. "
+                       "Tick at least %5 of each (train more students and independent runs) before "
+                       "trusting the numbers.")
+                        .arg(p)
+                        .arg(n)
+                        .arg(p * n)
+                        .arg(QString::number(1.0 / double(std::min(p, n)), 'g', 2))
+                        .arg(kEnoughPerSide));
+}
+
+QString ForensicsCalibrationPage::warningText() const { return warning_->text(); }
 QList<int64_t> ForensicsCalibrationPage::positives() const { return ticked(positives_); }
 QList<int64_t> ForensicsCalibrationPage::negatives() const { return ticked(negatives_); }
 

@@ -2,7 +2,8 @@
 // The Calibration page of the Forensics tab (issue 18, part 4): how well each
 // test tells copies of the teacher from independent models. Positives are
 // runs distilled from the reference (preselected: its students, labelled by
-// method; more may be ticked), negatives independent runs outside the null.
+// method; more may be ticked; never the null's runs), negatives independent
+// runs outside the null. Too few of either is warned about.
 // The harness (detection_harness.h) runs on the view's worker; the page
 // draws one ROC curve per test (all positives pooled) and a table of AUC,
 // TPR at 1% FPR and queries to a decision, per test and kind of positive.
@@ -49,12 +50,23 @@ public:
   void setProgress(const QString& step, qint64 done, qint64 total);
   void setError(const QString& message);
   QString errorText() const;
+  // Said while the ticked positives or negatives are too few for the AUC to mean much (empty otherwise).
+  QString warningText() const;
+
+  // Fewer ticked than this on either side and the page says the AUC is coarse:
+  // with P positives and N negatives it moves in steps of 1/(P·N), and one
+  // model more or less on either side swings it by up to 1/P or 1/N.
+  static constexpr int kEnoughPerSide = 5;
 
 Q_SIGNALS:
+  // A positive or negative was ticked or unticked (by hand or by setRuns).
+  void selectionChanged();
   void evaluateRequested();
   void cancelRequested();
 
 private:
+  void updateWarning();
+
   QListWidget* positives_ = nullptr;
   QListWidget* negatives_ = nullptr;
   QPushButton* evaluate_ = nullptr;
@@ -62,6 +74,7 @@ private:
   QProgressBar* progress_ = nullptr;
   QLabel* status_ = nullptr;
   QLabel* error_ = nullptr;
+  QLabel* warning_ = nullptr;
   QChartView* chart_ = nullptr;
   QTableWidget* table_ = nullptr;
   QMap<QString, double> auc_;

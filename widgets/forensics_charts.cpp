@@ -20,6 +20,8 @@ namespace {
 
 QString number(double v) { return QString::number(v, 'g', 3); }
 
+constexpr double kRocPad = 0.03;
+
 // Short enough for a chart a third of the page wide; the chart's title says more.
 QString statisticName(const std::string& test) {
   if (test == "agreement") return QObject::tr("labels as the teacher's");
@@ -53,6 +55,18 @@ QValueAxis* newAxis(const QString& title, double lo, double hi, int ticks = 5, b
   return axis;
 }
 
+// 0 to 1 padded by kRocPad each side, ticks at 0, 0.2, ... 1.
+QValueAxis* rateAxis(const QString& title) {
+  auto* axis = new QValueAxis;
+  axis->setTitleText(title);
+  axis->setRange(-kRocPad, 1 + kRocPad);
+  axis->setTickType(QValueAxis::TicksDynamic);
+  axis->setTickAnchor(0.0);
+  axis->setTickInterval(0.2);
+  axis->setLabelFormat(QStringLiteral("%.1f"));
+  return axis;
+}
+
 } // namespace
 
 QString forensicModelLabel(const std::string& id) { return QString::fromStdString(distillery::forensicModelLabel(id)); }
@@ -80,23 +94,46 @@ QString forensicDetails(const nlohmann::json& result) {
   return text;
 }
 
-QVector<QPointF> histogramOutline(const std::vector<double>& values, double lo, double hi, int bins) {
-  bins = std::max(1, bins);
-  std::vector<int> counts(size_t(bins), 0);
-  const double width = (hi - lo) / bins;
-  for (double v : values) {
+NullHistogramBins nullHistogramBins(const std::vector<double>& null, double suspect, bool higherIsCloser) {
+  NullHistogramBins h;
+  h.closedLeft = higherIsCloser;
+  double lo = suspect, hi = suspect;
+  size_t finite = 0;
+  for (double v : null)
+    if (std::isfinite(v)) {
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      ++finite;
+    }
+  // About sqrt(n) + 2 bars over the values' range, as before; then the edges
+  // are laid from the suspect's value outwards, one bar past the extremes.
+  const int target = std::clamp(int(std::ceil(std::sqrt(double(finite)))) + 2, 5, 20);
+  const double width = hi > lo ? (hi - lo) / target : 0.05 * std::max(1.0, std::abs(suspect));
+  const int below = lo < suspect ? int(std::floor((suspect - lo) / width)) + 1 : 1;
+  const int above = hi > suspect ? int(std::floor((hi - suspect) / width)) + 1 : 1;
+  for (int b = -below; b <= above; ++b) h.edges.push_back(suspect + b * width); // b = 0: the suspect exactly
+  h.counts.assign(h.edges.size() - 1, 0);
+  for (double v : null) {
     if (!std::isfinite(v)) continue;
-    const int b = width > 0 ? std::clamp(int(std::floor((v - lo) / width)), 0, bins - 1) : 0;
-    ++counts[size_t(b)];
+    // The first edge above v ([a, b)) or at or above v ((a, b]).
+    const auto it = h.closedLeft ? std::upper_bound(h.edges.begin(), h.edges.end(), v)
+                                 : std::lower_bound(h.edges.begin(), h.edges.end(), v);
+    const long bin = std::clamp(long(it - h.edges.begin()) - 1, 0L, long(h.counts.size()) - 1);
+    ++h.counts[size_t(bin)];
   }
+  return h;
+}
+
+QVector<QPointF> histogramOutline(const NullHistogramBins& bins) {
   QVector<QPointF> outline;
-  outline.reserve(2 * bins + 2);
-  outline.append({lo, 0.0});
-  for (int b = 0; b < bins; ++b) {
-    outline.append({lo + b * width, double(counts[size_t(b)])});
-    outline.append({lo + (b + 1) * width, double(counts[size_t(b)])});
+  if (bins.edges.size() < 2) return outline;
+  outline.reserve(int(2 * bins.counts.size() + 2));
+  outline.append({bins.edges.front(), 0.0});
+  for (size_t b = 0; b < bins.counts.size(); ++b) {
+    outline.append({bins.edges[b], double(bins.counts[b])});
+    outline.append({bins.edges[b + 1], double(bins.counts[b])});
   }
-  outline.append({hi, 0.0});
+  outline.append({bins.edges.back(), 0.0});
   return outline;
 }
 
@@ -108,17 +145,11 @@ void drawNullHistogram(QChart* chart, const nlohmann::json& result) {
   if (result.contains("skipped") || !result.contains("null_statistics")) return;
   const auto null = result["null_statistics"].get<std::vector<double>>();
   const double suspect = result.value("statistic", 0.0);
-  double lo = suspect, hi = suspect;
-  for (double v : null)
-    if (std::isfinite(v)) {
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
-    }
-  const double pad = hi > lo ? 0.08 * (hi - lo) : 0.05 * std::max(1.0, std::abs(hi));
-  lo -= pad;
-  hi += pad;
-  const int bins = std::clamp(int(std::ceil(std::sqrt(double(null.size())))) + 2, 5, 20);
-  const QVector<QPointF> outline = histogramOutline(null, lo, hi, bins);
+  const bool higher = result.value("closer", std::string("higher")) != "lower";
+  const NullHistogramBins bins = nullHistogramBins(null, suspect, higher);
+  const QVector<QPointF> outline = histogramOutline(bins);
+  const double pad = 0.03 * (bins.edges.back() - bins.edges.front());
+  const double lo = bins.edges.front() - pad, hi = bins.edges.back() + pad;
   double top = 1;
   for (const QPointF& p : outline) top = std::max(top, p.y());
 
@@ -156,8 +187,10 @@ void drawNullHistogram(QChart* chart, const nlohmann::json& result) {
 
 void drawRocCurves(QChart* chart, const std::vector<RocSeries>& curves) {
   clearChart(chart);
-  auto* x = newAxis(QObject::tr("false-positive rate"), 0, 1, 6, false);
-  auto* y = newAxis(QObject::tr("true-positive rate"), 0, 1, 6, false);
+  // A little past 0 and 1, so a curve along an edge (a perfect test runs up
+  // the left border and along the top) is not hidden under the plot's frame.
+  auto* x = rateAxis(QObject::tr("false-positive rate"));
+  auto* y = rateAxis(QObject::tr("true-positive rate"));
   chart->addAxis(x, Qt::AlignBottom);
   chart->addAxis(y, Qt::AlignLeft);
   auto* chance = new QLineSeries;

@@ -30,8 +30,19 @@ QString forensicVerdict(const nlohmann::json& result, const std::string& teacher
 // were as close, and when the null is too small to reach the threshold.
 QString forensicDetails(const nlohmann::json& result);
 
-// The histogram's outline (steps) of values over bins from lo to hi.
-QVector<QPointF> histogramOutline(const std::vector<double>& values, double lo, double hi, int bins);
+// The null histogram's bins: equal widths, with the suspect's statistic on an
+// edge, so every bar holds values from one side of it only and the bars on the
+// closer side add up to "N of M as close or closer". A value equal to the
+// suspect's counts as close (as the p-value counts it): bins are closed on the
+// far side of the suspect, [a, b) when higher is closer, (a, b] when lower is.
+struct NullHistogramBins {
+  std::vector<double> edges; // bins + 1, increasing; one of them is the suspect's statistic
+  std::vector<int> counts;   // per bin
+  bool closedLeft = true;    // [a, b) bins; (a, b] when false
+};
+NullHistogramBins nullHistogramBins(const std::vector<double>& null, double suspect, bool higherIsCloser);
+// The bars' outline (steps).
+QVector<QPointF> histogramOutline(const NullHistogramBins& bins);
 
 // Draws result (with null_statistics) into chart: the histogram and the suspect's line.
 void drawNullHistogram(QChart* chart, const nlohmann::json& result);

@@ -28,6 +28,8 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QThread>
+#include <QShowEvent>
+#include <QTimer>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -84,6 +86,7 @@ ForensicsView::ForensicsView(distillery::RunStore& store, QWidget* parent) : QWi
   pages_->addTab(calibration_, tr("Calibration"));
   connect(calibration_, &ForensicsCalibrationPage::evaluateRequested, this, [this] { runCalibration(); });
   connect(calibration_, &ForensicsCalibrationPage::cancelRequested, this, &ForensicsView::cancel);
+  connect(calibration_, &ForensicsCalibrationPage::selectionChanged, this, [this] { recheckCalibration(); });
 
   auto* split = new QSplitter(Qt::Horizontal, this);
   split->addWidget(buildSharedPanel());
@@ -130,6 +133,7 @@ QWidget* ForensicsView::buildSharedPanel() {
   connect(teacherRun_, &QComboBox::currentIndexChanged, this, [this] {
     preselectNull();
     calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns());
+    recheckCalibration();
   });
 
   auto* nullBox = new QGroupBox(tr("Null: independent runs"), panel);
@@ -142,14 +146,19 @@ QWidget* ForensicsView::buildSharedPanel() {
   null_->setObjectName(QStringLiteral("nullRuns"));
   auto* again = new QPushButton(tr("Select the independent runs"), nullBox);
   connect(again, &QPushButton::clicked, this, [this] {
+    fillRunLists(); // runs trained since the lists were filled join them
     preselectNull();
     calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns());
+    recheckCalibration();
   });
   nullNote_ = new QLabel(nullBox);
+  nullNote_->setObjectName(QStringLiteral("nullNote"));
   nullNote_->setWordWrap(true);
   connect(null_, &QListWidget::itemChanged, this, [this] {
+    nullChosen_ = true; // a tick by hand: reloads keep this null
     updateNullNote();
     calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns());
+    recheckCalibration();
   });
   nl->addWidget(nullHelp);
   nl->addWidget(null_, 1);
@@ -164,6 +173,7 @@ QWidget* ForensicsView::buildSharedPanel() {
     box->setObjectName(QStringLiteral("test_%1").arg(QString::fromLatin1(t)));
     box->setChecked(true);
     tests_[QString::fromLatin1(t)] = box;
+    connect(box, &QCheckBox::toggled, this, [this] { recheckCalibration(); });
     checks->addWidget(box);
   }
   tests_[QStringLiteral("agreement")]->setToolTip(tr("Agreement with the teacher's labels on test inputs: the baseline"));
@@ -290,14 +300,47 @@ QWidget* ForensicsView::buildTestPage() {
 }
 
 void ForensicsView::reload() {
+  reloadDue_ = false;
   fillRunLists();
   reloadStored();
+  recheckCalibration();
+}
+
+void ForensicsView::scheduleReload() {
+  if (!isVisible()) {
+    reloadDue_ = true; // read when next shown, not while nobody looks
+    return;
+  }
+  if (reloadQueued_) return;
+  reloadQueued_ = true;
+  QTimer::singleShot(0, this, [this] {
+    reloadQueued_ = false;
+    if (isVisible()) reload();
+    else reloadDue_ = true;
+  });
+}
+
+void ForensicsView::showEvent(QShowEvent* event) {
+  QWidget::showEvent(event);
+  // Shown again (its tab picked, the window restored): read the store, which
+  // the CLI or another window may have changed without the run table knowing.
+  if (!event->spontaneous() || reloadDue_) reload();
 }
 
 void ForensicsView::fillRunLists() {
   const auto runs = store_.runs();
+  // While runs train the window re-reads the store every few seconds; the
+  // lists are rebuilt only when what they show changed, so a scrolled or
+  // half-clicked list is left alone.
+  std::string shown;
+  for (const auto& r : runs)
+    shown += std::to_string(r.id) + ' ' + toString(r.status) + ' ' + std::to_string(r.teacher_run_id) + ' ' + r.task +
+             ' ' + r.name + '\n';
+  if (!shown.empty() && shown == listedRuns_) return;
+  listedRuns_ = shown;
   const QList<int64_t> keepNull = nullRuns();
   const bool first = null_->count() == 0;
+  const int64_t teacherBefore = teacherRunId();
   {
     const QSignalBlocker block(teacherRun_);
     fillRunCombo(teacherRun_, runs);
@@ -323,6 +366,10 @@ void ForensicsView::fillRunLists() {
       item->setCheckState(keepNull.contains(r.id) ? Qt::Checked : Qt::Unchecked);
     }
   }
+  // A preselected null follows the store (new independent runs join it); a
+  // chosen one keeps its ticks, and runs new since are left for the user to tick.
+  // The teacher gone from the store: the null chosen for it goes too.
+  if (!first && (!nullChosen_ || teacherRunId() != teacherBefore)) preselectNull();
   if (first) {
     preselectNull();
     // The likeliest suspect: a student of the teacher, else a run outside the null.
@@ -349,12 +396,14 @@ void ForensicsView::preselectNull() {
   QList<int64_t> ids;
   for (const auto& i : c.independent) ids.append(i.run_id);
   setNull(ids);
+  nullChosen_ = false; // preselected, not chosen: it follows the store
 }
 
 void ForensicsView::updateNullNote() {
   const int n = int(nullRuns().size());
   QString note = tr("%1 selected: the smallest possible p is 1/%2 = %3.").arg(n).arg(n + 1).arg(1.0 / (n + 1), 0, 'g', 3);
-  if (1.0 / (n + 1) > kForensicLevel) note += tr(" Too few to reach p ≤ %1: select at least %2.").arg(kForensicLevel).arg(int(1.0 / kForensicLevel));
+  if (1.0 / (n + 1) > kForensicLevel)
+    note += tr(" Too few to reach p ≤ %1: select at least %2.").arg(kForensicLevel).arg(forensicNullNeeded());
   nullNote_->setText(note);
 }
 
@@ -365,6 +414,10 @@ void ForensicsView::reloadStored() {
   } catch (const std::exception& e) {
     setError(QString::fromUtf8(e.what()));
   }
+  std::vector<int64_t> ids; // results are added (or deleted), never changed: the ids say what is listed
+  for (const auto& r : results) ids.push_back(r.id);
+  if (!ids.empty() && ids == listedResults_) return;
+  listedResults_ = ids;
   stored_->setRowCount(0);
   for (auto it = results.rbegin(); it != results.rend(); ++it) { // newest first
     const auto& r = *it;
@@ -406,6 +459,7 @@ void ForensicsView::setSuspectApi(const QString& url, const QString& keyEnv) {
   suspectKeyEnv_->setText(keyEnv);
 }
 void ForensicsView::setNull(const QList<int64_t>& runIds) {
+  nullChosen_ = true;
   {
     const QSignalBlocker block(null_);
     for (int i = 0; i < null_->count(); ++i) {
@@ -415,6 +469,8 @@ void ForensicsView::setNull(const QList<int64_t>& runIds) {
     }
   }
   updateNullNote();
+  calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns()); // its lists leave the null out
+  recheckCalibration();
 }
 QList<int64_t> ForensicsView::nullRuns() const {
   QList<int64_t> ids;
@@ -484,16 +540,29 @@ bool ForensicsView::runCalibration() {
   r.inputs = shared.inputs;
   r.seed = shared.seed;
   calibration_->fillRequest(r);
-  QString missing;
-  if (r.teacher.empty()) missing = tr("Choose the reference teacher.");
-  else if (r.null.empty()) missing = tr("Tick the independent runs of the null.");
-  else if (r.tests.empty()) missing = tr("Tick at least one test.");
-  else if (r.positives.empty()) missing = tr("Tick the positives: runs distilled from the teacher.");
-  else if (r.negatives.empty()) missing = tr("Tick the negatives: independent runs that are not in the null.");
+  const QString missing = calibrationMissing();
+  calibrationMissing_ = missing;
   calibration_->setError(missing);
   if (!missing.isEmpty()) return false;
   startJob([r](ForensicsWorker* w) { w->runCalibration(r); });
   return true;
+}
+
+QString ForensicsView::calibrationMissing() const {
+  const distillery::ForensicRequest shared = request();
+  if (shared.teacher.empty()) return tr("Choose the reference teacher.");
+  if (shared.null.empty()) return tr("Tick the independent runs of the null.");
+  if (shared.tests.empty()) return tr("Tick at least one test.");
+  if (calibration_->positives().isEmpty()) return tr("Tick the positives: runs distilled from the teacher.");
+  if (calibration_->negatives().isEmpty()) return tr("Tick the negatives: independent runs that are not in the null.");
+  return {};
+}
+
+void ForensicsView::recheckCalibration() {
+  // Only the page's own "Tick…" error follows the choice; a job's failure stays until the next job.
+  if (calibrationMissing_.isEmpty() || calibration_->errorText() != calibrationMissing_) return;
+  calibrationMissing_ = calibrationMissing();
+  calibration_->setError(calibrationMissing_);
 }
 
 void ForensicsView::startJob(const std::function<void(ForensicsWorker*)>& work) {
@@ -631,6 +700,7 @@ void ForensicsView::onFinished() {
 void ForensicsView::setError(const QString& message) { error_->setText(message); }
 QString ForensicsView::errorText() const { return error_->text(); }
 QString ForensicsView::statusText() const { return status_->text(); }
+QString ForensicsView::nullNoteText() const { return nullNote_->text(); }
 QString ForensicsView::verdictText(const QString& test) const {
   const QLabel* l = verdicts_.value(test);
   return l ? l->text() : QString();

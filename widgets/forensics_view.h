@@ -19,6 +19,8 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 class QButtonGroup;
 class QCheckBox;
@@ -53,8 +55,14 @@ public:
   explicit ForensicsView(distillery::RunStore& store, QWidget* parent = nullptr);
   ~ForensicsView() override; // cancels a running job and waits for it
 
-  // Re-reads the runs (keeping choices where they still exist) and the stored results.
+  // Re-reads the runs (keeping choices where they still exist) and the stored
+  // results. A null the user chose stays as chosen (runs gone dropped); a
+  // preselected one takes in new independent runs.
   void reload();
+  // The store changed (runs added, finished, deleted): reload soon if the tab
+  // is shown, else when it is next shown (it reads the store whenever shown).
+  // Calls in one event-loop turn reload once.
+  void scheduleReload();
 
   // The choices, as the controls hold them (also for tests and scripts).
   void setTeacherRun(int64_t runId);
@@ -77,6 +85,7 @@ public:
 
   QString errorText() const;
   QString statusText() const;
+  QString nullNoteText() const;
   QString verdictText(const QString& test) const;  // empty when the test is not shown
   QString detailsText(const QString& test) const;
   QTableWidget* storedTable() const { return stored_; }
@@ -91,8 +100,15 @@ Q_SIGNALS:
   void failed(const QString& message);
   void jobFinished();
 
+protected:
+  void showEvent(QShowEvent* event) override;
+
 private:
   QWidget* buildSharedPanel();
+  // Why the calibration cannot run with the current choices (empty: it can).
+  QString calibrationMissing() const;
+  // Clears or updates a "Tick…" error on the Calibration page once the choice changes.
+  void recheckCalibration();
   QWidget* buildTestPage();
   void fillRunLists();
   void preselectNull();
@@ -108,6 +124,12 @@ private:
   int64_t teacherRunId() const;
 
   distillery::RunStore& store_;
+  bool nullChosen_ = false;   // the user (or setNull) chose the null: reloads keep it
+  bool reloadDue_ = false;    // the store changed while the tab was hidden
+  bool reloadQueued_ = false; // a reload is posted for this event-loop turn
+  QString calibrationMissing_; // the "Tick…" error shown on the Calibration page
+  std::string listedRuns_;              // what the run lists were filled from (id, status, teacher, task, name)
+  std::vector<int64_t> listedResults_;  // the stored results' ids in the table
   QThread* thread_ = nullptr;
   std::unique_ptr<ForensicsWorker> worker_;
 

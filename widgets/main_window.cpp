@@ -1,5 +1,7 @@
 #include "widgets/main_window.h"
 
+#include "widgets/forensics_view.h"
+
 #include "widgets/external_run_controller.h"
 
 #include "core/training/device_name.h"
@@ -304,6 +306,7 @@ void MainWindow::connectController() {
 void MainWindow::refresh() {
   model_->refresh();
   view_->refreshSummary();
+  if (forensics_) forensics_->scheduleReload(); // also results stored by the CLI since
   updateActions();
 }
 

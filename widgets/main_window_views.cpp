@@ -123,8 +123,8 @@ HyperparamView* MainWindow::showHyperparameters() {
   return hyperparams_;
 }
 
-// Run ▸ Forensics… (issue 18, part 4): one tab, made once; runs finished
-// since are read again each time it is asked for.
+// Run ▸ Forensics… (issue 18, part 4): one tab, made once; its run lists
+// follow the run table's changes, and are read again each time it is asked for.
 ForensicsView* MainWindow::showForensics() {
   if (!forensics_) {
     forensics_ = new ForensicsView(store_, this);
@@ -132,6 +132,14 @@ ForensicsView* MainWindow::showForensics() {
     tabs_->addTab(forensics_, tr("Forensics"));
     connect(forensics_, &ForensicsView::failed, this,
             [this](const QString& message) { statusBar()->showMessage(tr("Forensics: %1").arg(message), kStatusMessageMs); });
+    // The run lists follow the store as the run table learns of it (runs
+    // queued, finished, imported, deleted, F5); hidden, the tab reads it when next shown.
+    ForensicsView* view = forensics_;
+    const auto follow = [view] { view->scheduleReload(); };
+    connect(model_, &QAbstractItemModel::rowsInserted, forensics_, follow);
+    connect(model_, &QAbstractItemModel::rowsRemoved, forensics_, follow);
+    connect(model_, &QAbstractItemModel::modelReset, forensics_, follow);
+    connect(model_, &RunTableModel::runUpdated, forensics_, follow);
   } else {
     forensics_->reload();
   }
