@@ -164,15 +164,18 @@ void sgdForeach(SgdBatch& b, const torch::optim::SGDOptions& o, bool first_step)
   at::_foreach_add_(b.params, d, -o.lr());
 }
 
+// The closure's loss, evaluated with autograd on, as torch::optim's step() does.
+torch::Tensor lossOf(const torch::optim::Optimizer::LossClosure& closure) {
+  if (!closure) return {};
+  at::AutoGradMode enable_grad(true);
+  return closure();
+}
+
 } // namespace
 
 torch::Tensor MultiTensorAdam::step(LossClosure closure) {
+  torch::Tensor loss = lossOf(closure);
   torch::NoGradGuard no_grad;
-  torch::Tensor loss;
-  if (closure) {
-    at::AutoGradMode enable_grad(true);
-    loss = closure();
-  }
   for (auto& group : param_groups_) {
     auto& o = static_cast<torch::optim::AdamOptions&>(group.options());
     TORCH_CHECK(!o.amsgrad(), "MultiTensorAdam: amsgrad is not supported");
@@ -206,12 +209,8 @@ torch::Tensor MultiTensorAdam::step(LossClosure closure) {
 }
 
 torch::Tensor MultiTensorSgd::step(LossClosure closure) {
+  torch::Tensor loss = lossOf(closure);
   torch::NoGradGuard no_grad;
-  torch::Tensor loss;
-  if (closure) {
-    at::AutoGradMode enable_grad(true);
-    loss = closure();
-  }
   for (auto& group : param_groups_) {
     auto& o = static_cast<torch::optim::SGDOptions&>(group.options());
     SgdBatch later, first; // with a momentum buffer from earlier steps; at their first step
