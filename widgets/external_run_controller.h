@@ -112,6 +112,8 @@ private:
   void readStderr(Launch& launch);
   void onLine(Launch& launch, const QString& line);
   void onFinished(QProcess* process);
+  // Writes the launcher's reason into the run (and its teacher) that rank 0 could not end itself.
+  void recordLauncherFailure(const Launch& launch, const QString& message);
   Launch* findLaunch(int64_t runId);
   const Launch* findLaunch(int64_t runId) const;
   void startPoll(bool forced);
