@@ -25,6 +25,7 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QStatusBar>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -379,6 +380,7 @@ private Q_SLOTS:
     RunConfig config = trainConfig(data_, "cancel-dead", 2, 40);
     config.checkpoint_every = 40;
     config.distributed.timeout_s = 60;
+    QSignalSpy failedRank(window.externalRuns(), &ExternalRunController::rankFailed);
     window.startRun(config, localProcesses(2));
     // Rank 1 dies before it reaches the rendezvous (as one that cannot load
     // its config does): rank 0 waits there for it, up to its minute.
@@ -392,6 +394,12 @@ private Q_SLOTS:
     const int64_t id = launched.at(0).at(0).toLongLong();
     QTest::qWait(2000); // rank 0 is now blocked on the dead rank
     QVERIFY(finished.isEmpty());
+    // The launcher said which rank failed and what it waits for; the status bar shows it.
+    QCOMPARE(failedRank.size(), 1);
+    QVERIFY2(failedRank.at(0).at(1).toString().startsWith(QStringLiteral("rank 1 was killed by signal 9")),
+             qPrintable(failedRank.at(0).at(1).toString()));
+    QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("Cancel stops the other ranks now")),
+             qPrintable(window.statusBar()->currentMessage()));
     QVERIFY(progress.isEmpty()); // it never trained
     QElapsedTimer t;
     t.start();

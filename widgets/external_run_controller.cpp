@@ -156,8 +156,14 @@ void ExternalRunController::onLine(Launch& launch, const QString& line) {
     if (m.hasMatch()) {
       launch.runId = m.captured(1).toLongLong();
       Q_EMIT runLaunched(launch.runId, launch.ranks);
+      if (!launch.failedRank.isEmpty()) Q_EMIT rankFailed(launch.runId, launch.failedRank); // before rank 0 queued it
       return;
     }
+  }
+  if (line.startsWith(QLatin1String("launch: rank ")) && line.contains(QLatin1String("waiting up to"))) {
+    launch.failedRank = line.mid(8);
+    if (launch.runId != 0) Q_EMIT rankFailed(launch.runId, launch.failedRank);
+    return;
   }
   if (const auto m = teacherLine().match(line); m.hasMatch()) {
     launch.children.insert(m.captured(2).toLongLong());
