@@ -25,13 +25,16 @@
 #include <QSettings>
 #include <QSignalSpy>
 #include <QSpinBox>
+#include <QStatusBar>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <sys/stat.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -86,6 +89,49 @@ RunPlacement localProcesses(int n) {
   p.kind = RunPlacement::Kind::LocalProcesses;
   p.nproc = n;
   return p;
+}
+
+// A process's parent, from /proc/PID/stat (0 when it is gone).
+pid_t parentOf(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  const size_t close = text.rfind(')'); // the name may hold spaces
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(text.substr(close + 1));
+  std::string state;
+  long long ppid = 0;
+  rest >> state >> ppid;
+  return pid_t(ppid);
+}
+
+// The rank process of a launch this test started (the launcher is our child,
+// its ranks our grandchildren): the one whose environment says RANK=rank.
+pid_t rankPid(int rank) {
+  const std::string want = "RANK=" + std::to_string(rank);
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const pid_t pid = pid_t(std::stoll(name));
+    const pid_t parent = parentOf(pid);
+    if (parent <= 1 || parentOf(parent) != ::getpid()) continue;
+    std::ifstream env(entry.path() / "environ");
+    for (std::string var; std::getline(env, var, '\0');)
+      if (var == want) return pid;
+  }
+  return 0;
+}
+
+// A distill run of the mlp student: its teacher a stored run, or a zoo mlp trained first (teacher_epochs).
+RunConfig distillConfig(const std::string& data, const std::string& name, int64_t teacherRun, int teacherEpochs,
+                        int batch, int epochs) {
+  nlohmann::json j = trainConfig(data, name, batch, epochs).toJson();
+  j["task"] = "distill";
+  j.erase("model");
+  j["student"] = {{"zoo", "mlp"}, {"hidden", {16}}};
+  j["method"] = {{"name", "kd"}, {"temperature", 4.0}, {"alpha", 0.9}};
+  if (teacherRun > 0) j["teacher"] = {{"run", teacherRun}};
+  else j["teacher"] = {{"zoo", "mlp"}, {"hidden", {32}}, {"train", {{"epochs", teacherEpochs}}}};
+  return RunConfig::fromJson(j);
 }
 
 } // namespace
@@ -282,6 +328,165 @@ private Q_SLOTS:
     window.cancelSelected();
     QVERIFY(finished.wait(60000));
     QCOMPARE(finished.last().at(1).toString(), QStringLiteral("cancelled"));
+    bool resumed = false;
+    for (const auto& log : runs.logs(id)) resumed = resumed || log.message.find("resumed at step") != std::string::npos;
+    QVERIFY2(resumed, "rank 0's log does not say the run resumed from its checkpoint");
+  }
+
+  // A rank that dies: the run reads the launcher's reason (which rank, how,
+  // the end of its log) in its error and log, and the table shows it ended
+  // without a Refresh; it is resumable.
+  void failedRankIsNamedInTheRun() {
+    RunStore runs(store("rank-fails.sqlite"));
+    MainWindow window(runs);
+    useThisBuild(window);
+    QSignalSpy launched(window.externalRuns(), &ExternalRunController::runLaunched);
+    QSignalSpy progress(window.externalRuns(), &ExternalRunController::progressChanged);
+    QSignalSpy finished(window.externalRuns(), &ExternalRunController::runFinished);
+    RunConfig config = trainConfig(data_, "rank-fails", 2, 40);
+    config.checkpoint_every = 40;
+    config.distributed.timeout_s = 5; // rank 0 notices the lost rank within seconds
+    window.startRun(config, localProcesses(2));
+    QVERIFY(launched.wait(60000));
+    const int64_t id = launched.at(0).at(0).toLongLong();
+    QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty(), 30000); // both ranks train
+    const pid_t rank1 = rankPid(1);
+    QVERIFY(rank1 > 0);
+    QCOMPARE(::kill(rank1, SIGKILL), 0);
+    QVERIFY(finished.wait(60000));
+    QVERIFY2(finished.at(0).at(2).toString().contains(QStringLiteral("rank 1 failed: it was killed by signal 9")),
+             qPrintable(finished.at(0).at(2).toString()));
+    QCOMPARE(window.runModel()->statusText(id), QStringLiteral("interrupted")); // no Refresh asked
+    const auto record = runs.run(id);
+    QCOMPARE(int(record->status), int(RunStatus::Interrupted));
+    QVERIFY2(record->error.rfind("launch: rank 1 failed: it was killed by signal 9", 0) == 0, record->error.c_str());
+    bool logged = false;
+    for (const auto& log : runs.logs(id))
+      logged = logged || (log.level == "error" && log.message.find("rank 1 failed") != std::string::npos);
+    QVERIFY2(logged, "the run's log does not name the rank that failed");
+    window.selectRun(id);
+    QVERIFY(window.resumeAction()->isEnabled());
+  }
+
+  // Cancel while rank 0 waits on a rank that died (its timeout a minute away):
+  // the first Cancel ends the launch within seconds, and the run says why.
+  void cancelWhileWaitingOnADeadRank() {
+    RunStore runs(store("cancel-dead.sqlite"));
+    MainWindow window(runs);
+    useThisBuild(window);
+    QSignalSpy launched(window.externalRuns(), &ExternalRunController::runLaunched);
+    QSignalSpy progress(window.externalRuns(), &ExternalRunController::progressChanged);
+    QSignalSpy finished(window.externalRuns(), &ExternalRunController::runFinished);
+    RunConfig config = trainConfig(data_, "cancel-dead", 2, 40);
+    config.checkpoint_every = 40;
+    config.distributed.timeout_s = 60;
+    QSignalSpy failedRank(window.externalRuns(), &ExternalRunController::rankFailed);
+    window.startRun(config, localProcesses(2));
+    // Rank 1 dies before it reaches the rendezvous (as one that cannot load
+    // its config does): rank 0 waits there for it, up to its minute.
+    pid_t rank1 = 0;
+    QElapsedTimer spawn;
+    spawn.start();
+    while (rank1 == 0 && spawn.elapsed() < 10000) rank1 = rankPid(1);
+    QVERIFY(rank1 > 0);
+    QCOMPARE(::kill(rank1, SIGKILL), 0);
+    QVERIFY(launched.wait(60000));
+    const int64_t id = launched.at(0).at(0).toLongLong();
+    QTest::qWait(2000); // rank 0 is now blocked on the dead rank
+    QVERIFY(finished.isEmpty());
+    // The launcher said which rank failed and what it waits for; the status bar shows it.
+    QCOMPARE(failedRank.size(), 1);
+    QVERIFY2(failedRank.at(0).at(1).toString().startsWith(QStringLiteral("rank 1 was killed by signal 9")),
+             qPrintable(failedRank.at(0).at(1).toString()));
+    QVERIFY2(window.statusBar()->currentMessage().contains(QStringLiteral("Cancel stops the other ranks now")),
+             qPrintable(window.statusBar()->currentMessage()));
+    QVERIFY(progress.isEmpty()); // it never trained
+    QElapsedTimer t;
+    t.start();
+    window.selectRun(id);
+    window.cancelSelected(); // once
+    QVERIFY(finished.wait(30000));
+    QVERIFY2(t.elapsed() < 10000, qPrintable(QString::number(t.elapsed())));
+    QCOMPARE(window.runModel()->statusText(id), QStringLiteral("interrupted"));
+    const auto record = runs.run(id);
+    QVERIFY2(record->error.find("rank 1 failed: it was killed by signal 9") != std::string::npos, record->error.c_str());
+    QCOMPARE(window.externalRuns()->activeCount(), 0);
+  }
+
+  // A 2-rank distill whose teacher is a finished run (the ranks > 0 get it in
+  // their scratch stores) finishes; its baseline starts on 2 local processes,
+  // as the run trained, and finishes too.
+  void storedTeacherDistillAndItsBaseline() {
+    RunStore runs(store("stored-teacher.sqlite"));
+    MainWindow window(runs);
+    useThisBuild(window);
+    const int64_t teacher = window.startRun(trainConfig(data_, "teacher", 32, 1)); // on this machine
+    QVERIFY(teacher > 0);
+    QTRY_COMPARE_WITH_TIMEOUT(window.runModel()->statusText(teacher), QStringLiteral("finished"), 60000);
+    QSignalSpy launched(window.externalRuns(), &ExternalRunController::runLaunched);
+    QSignalSpy finished(window.externalRuns(), &ExternalRunController::runFinished);
+    window.startRun(distillConfig(data_, "kd-stored", teacher, 0, 8, 1), localProcesses(2));
+    QVERIFY(launched.wait(60000));
+    const int64_t id = launched.at(0).at(0).toLongLong();
+    QVERIFY(finished.wait(120000));
+    QVERIFY2(finished.at(0).at(1).toString() == QStringLiteral("finished"), qPrintable(finished.at(0).at(2).toString()));
+    QCOMPARE(runs.run(id)->teacher_run_id, teacher);
+
+    window.selectRun(id);
+    QVERIFY(window.baselineAction()->isEnabled());
+    window.trainBaseline();
+    QVERIFY(launched.wait(60000));
+    const int64_t baseline = launched.at(1).at(0).toLongLong();
+    QCOMPARE(launched.at(1).at(1).toInt(), 2);
+    QVERIFY(finished.wait(120000));
+    QVERIFY2(finished.at(1).at(1).toString() == QStringLiteral("finished"), qPrintable(finished.at(1).at(2).toString()));
+    const auto record = runs.run(baseline);
+    const RunConfig config = RunConfig::fromJsonText(record->config_json);
+    QCOMPARE(record->task, std::string("train"));
+    QCOMPARE(config.distributed.world_size, 2);
+    QCOMPARE(window.runModel()->ranks(baseline), 2);
+    QCOMPARE(record->summary.value("steps", 0), runs.run(id)->summary.value("steps", -1)); // the same schedule
+  }
+
+  // A 2-rank distill with a zoo teacher trained in the run, cancelled in its
+  // distill phase and resumed (launch --resume, the window's Resume): every
+  // rank reads the teacher the run trained, and the run finishes.
+  void zooTeacherRunResumesOnItsRanks() {
+    RunStore runs(store("zoo-resume.sqlite"));
+    MainWindow window(runs);
+    useThisBuild(window);
+    QSignalSpy launched(window.externalRuns(), &ExternalRunController::runLaunched);
+    QSignalSpy progress(window.externalRuns(), &ExternalRunController::progressChanged);
+    QSignalSpy finished(window.externalRuns(), &ExternalRunController::runFinished);
+    RunConfig config = distillConfig(data_, "kd-zoo", 0, 1, 2, 6); // 1,800 distill steps
+    config.checkpoint_every = 40;
+    config.distributed.timeout_s = 20;
+    window.startRun(config, localProcesses(2));
+    QVERIFY(launched.wait(60000));
+    const int64_t id = launched.at(0).at(0).toLongLong();
+    QTRY_VERIFY_WITH_TIMEOUT(!progress.isEmpty() && progress.last().at(0).value<RunProgress>().phase == "distill" &&
+                                 progress.last().at(0).value<RunProgress>().phase_step > 40,
+                             60000);
+    window.selectRun(id);
+    window.cancelSelected();
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(finished.at(0).at(1).toString(), QStringLiteral("cancelled"));
+    const auto teacherRuns = runs.runs();
+    QCOMPARE(int(teacherRuns.size()), 2); // the run and the teacher it trained
+    int64_t teacher = 0;
+    for (const auto& r : teacherRuns)
+      if (r.parent_run_id == id) teacher = r.id;
+    QVERIFY(teacher > 0);
+    QCOMPARE(int(runs.run(teacher)->status), int(RunStatus::Finished));
+
+    window.selectRun(id);
+    QVERIFY(window.resumeAction()->isEnabled());
+    window.resumeSelected();
+    QCOMPARE(launched.size(), 2);
+    QVERIFY(finished.wait(120000));
+    QVERIFY2(finished.at(1).at(1).toString() == QStringLiteral("finished"), qPrintable(finished.at(1).at(2).toString()));
+    QCOMPARE(int(runs.runs().size()), 2); // no second teacher
+    QCOMPARE(runs.run(id)->teacher_run_id, teacher);
     bool resumed = false;
     for (const auto& log : runs.logs(id)) resumed = resumed || log.message.find("resumed at step") != std::string::npos;
     QVERIFY2(resumed, "rank 0's log does not say the run resumed from its checkpoint");

@@ -1269,6 +1269,20 @@ void TestWidgets::smallWindowShowsFiguresAndValues() {
     }
   }
   QCOMPARE(table->horizontalScrollBar()->value(), 0);
+  // A data-parallel run that starts after the columns were fitted (to finished
+  // runs) reads "running on 2 ranks" whole, not "running…".
+  RunConfig twoRanks = distill;
+  twoRanks.distributed.world_size = 2;
+  const int64_t ddp = store.createRun("ddp", "distill", twoRanks.toJson().dump());
+  store.setStatus(ddp, RunStatus::Running); // owned by this process, so it stays running
+  window.refresh();
+  const QString ddpStatus = window.runModel()->statusText(ddp);
+  QCOMPARE(ddpStatus, QStringLiteral("running on 2 ranks"));
+  QVERIFY2(header->sectionSize(RunTableModel::StatusColumn) >= table->fontMetrics().horizontalAdvance(ddpStatus) + 6,
+           qPrintable(QString::number(header->sectionSize(RunTableModel::StatusColumn))));
+  for (int column : {int(RunTableModel::BestValAccuracyColumn), int(RunTableModel::WallTimeColumn)})
+    QVERIFY(header->sectionViewportPosition(column) + header->sectionSize(column) <= table->viewport()->width());
+  store.setStatus(ddp, RunStatus::Cancelled);
 
   auto* details = window.runView()->findChild<QTreeWidget*>(QStringLiteral("summaryView"));
   QVERIFY(details);

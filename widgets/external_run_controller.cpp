@@ -156,8 +156,14 @@ void ExternalRunController::onLine(Launch& launch, const QString& line) {
     if (m.hasMatch()) {
       launch.runId = m.captured(1).toLongLong();
       Q_EMIT runLaunched(launch.runId, launch.ranks);
+      if (!launch.failedRank.isEmpty()) Q_EMIT rankFailed(launch.runId, launch.failedRank); // before rank 0 queued it
       return;
     }
+  }
+  if (line.startsWith(QLatin1String("launch: rank ")) && line.contains(QLatin1String("waiting up to"))) {
+    launch.failedRank = line.mid(8);
+    if (launch.runId != 0) Q_EMIT rankFailed(launch.runId, launch.failedRank);
+    return;
   }
   if (const auto m = teacherLine().match(line); m.hasMatch()) {
     launch.children.insert(m.captured(2).toLongLong());
@@ -186,12 +192,30 @@ void ExternalRunController::onFinished(QProcess* process) {
   const bool ok = process->exitStatus() == QProcess::NormalExit && process->exitCode() == 0;
   const bool interrupted = process->exitStatus() == QProcess::NormalExit && process->exitCode() == 130;
   QString message;
+  QStringList launcherReason;
   if (!ok && !interrupted) {
-    QStringList errors;
-    for (const QString& line : launch->tail)
-      if (line.startsWith(QLatin1String("error:"))) errors << line.mid(7);
-    message = errors.isEmpty() ? launch->tail.mid(std::max(0, int(launch->tail.size()) - 3)).join(u'\n')
-                               : errors.join(u'\n');
+    // The launcher's own words first: which rank failed and how, and the end
+    // of that rank's log it prints after; then the errors rank 0 printed.
+    QStringList others;
+    bool inRankLog = false;
+    for (const QString& line : launch->tail) {
+      if (line.startsWith(QLatin1String("error: launch:"))) {
+        launcherReason << line.mid(7);
+        inRankLog = false;
+      } else if (line.startsWith(QLatin1String("the end of rank"))) {
+        launcherReason << line;
+        inRankLog = true;
+      } else if (inRankLog && line.startsWith(u' ')) {
+        launcherReason << line;
+      } else {
+        inRankLog = false;
+        if (line.startsWith(QLatin1String("error:"))) others << line.mid(7);
+      }
+    }
+    QStringList reason = launcherReason;
+    if (!others.isEmpty()) reason << (launcherReason.isEmpty() ? others : QStringList{tr("rank 0: %1").arg(others.join(u'\n'))});
+    message = reason.isEmpty() ? launch->tail.mid(std::max(0, int(launch->tail.size()) - 3)).join(u'\n')
+                               : reason.join(u'\n');
     if (process->exitStatus() != QProcess::NormalExit) message = tr("the launcher crashed. %1").arg(message);
   }
   process->disconnect(this); // its lambdas hold the Launch, which goes now
@@ -202,10 +226,40 @@ void ExternalRunController::onFinished(QProcess* process) {
   }
   QString status = ok ? QStringLiteral("finished") : interrupted ? QStringLiteral("cancelled") : QStringLiteral("failed");
   try {
+    if (!ok && !interrupted)
+      recordLauncherFailure(*launch, launcherReason.isEmpty() ? message : launcherReason.join(u'\n'));
     if (const auto record = store_.run(launch->runId)) status = QString::fromStdString(distillery::toString(record->status));
   } catch (const std::exception&) {
   }
   Q_EMIT runFinished(launch->runId, status, message);
+}
+
+void ExternalRunController::recordLauncherFailure(const Launch& launch, const QString& message) {
+  // Rank 0 records its own end, but not when the launcher had to kill it
+  // (waiting on a rank that died), nor why another rank failed: without this
+  // the run reads "running" until the next look at the store, then
+  // "interrupted ... (crash or kill)" with no word of the rank that failed.
+  const bool otherRank = message.contains(QRegularExpression(QStringLiteral("rank [1-9][0-9]* failed")));
+  std::vector<int64_t> ids{launch.runId};
+  ids.insert(ids.end(), launch.children.begin(), launch.children.end());
+  for (int64_t id : ids) {
+    const auto record = store_.run(id);
+    if (!record) continue;
+    const bool unended = record->status == distillery::RunStatus::Running || record->status == distillery::RunStatus::Queued;
+    if (!unended && !(otherRank && id == launch.runId && distillery::isTerminal(record->status) &&
+                      record->status != distillery::RunStatus::Finished && record->status != distillery::RunStatus::Cancelled))
+      continue;
+    std::string error = message.toStdString();
+    if (!unended && !record->error.empty()) error += "\nrank 0: " + record->error;
+    // A lost rank leaves the run resumable from its last checkpoint, as rank 0 marks it when it can.
+    const distillery::RunStatus status = unended ? distillery::RunStatus::Interrupted : record->status;
+    store_.setStatus(id, status, error);
+    distillery::LogEvent event;
+    event.run_id = id;
+    event.level = "error";
+    event.message = error;
+    store_.appendLogs({event});
+  }
 }
 
 ExternalRunController::Launch* ExternalRunController::findLaunch(int64_t runId) {

@@ -88,6 +88,9 @@ Q_SIGNALS:
   // status: the run's status in the store when the launcher ended; message:
   // the launcher's error (its last lines) when it failed.
   void runFinished(qint64 runId, const QString& status, const QString& message);
+  // A rank failed and the launcher waits for the others to end (they may
+  // wait on it up to distributed.timeout_s): the launcher's line, once the run's id is known.
+  void rankFailed(qint64 runId, const QString& line);
   // The launcher ended before rank 0 queued a run.
   void launchFailed(const QString& message);
   void slurmStatesChanged(const distillery::gui::SlurmStates& states);
@@ -103,6 +106,7 @@ private:
     std::set<int64_t> children; // its teacher trained in the run
     QString pending;            // stderr not yet a whole line
     QStringList tail;           // the last lines, for the error message
+    QString failedRank;         // the launcher's line on a rank that failed
     int interrupts = 0;
   };
 
@@ -112,6 +116,8 @@ private:
   void readStderr(Launch& launch);
   void onLine(Launch& launch, const QString& line);
   void onFinished(QProcess* process);
+  // Writes the launcher's reason into the run (and its teacher) that rank 0 could not end itself.
+  void recordLauncherFailure(const Launch& launch, const QString& message);
   Launch* findLaunch(int64_t runId);
   const Launch* findLaunch(int64_t runId) const;
   void startPoll(bool forced);

@@ -426,9 +426,25 @@ void MainWindow::trainBaseline() {
     return;
   }
   try {
-    const distillery::RunConfig config = distillery::RunConfig::fromJsonText(run->config_json).baseline();
-    if (startRun(config) != 0)
-      statusBar()->showMessage(tr("Baseline of run #%1 started: same student, no teacher").arg(run->id),
+    distillery::RunConfig config = distillery::RunConfig::fromJsonText(run->config_json).baseline();
+    // A data-parallel run's baseline trains as it did, on as many local
+    // processes (the same batches per rank, the same sync); one that ran under
+    // Slurm trains here on one process, its job's options not being kept.
+    RunPlacement placement;
+    const int ranks = config.distributed.world_size;
+    if (ranks > 1 && run->slurm_job_id == 0) {
+      placement.kind = RunPlacement::Kind::LocalProcesses;
+      placement.nproc = ranks;
+    } else {
+      config.distributed.world_size = 1;
+    }
+    const int launches = external_->activeCount();
+    const bool started = startRun(config, placement) != 0 || external_->activeCount() > launches;
+    if (started)
+      statusBar()->showMessage(placement.kind == RunPlacement::Kind::LocalProcesses
+                                   ? tr("Baseline of run #%1 launching on %2 local processes, as the run trained: "
+                                        "same student, no teacher").arg(run->id).arg(ranks)
+                                   : tr("Baseline of run #%1 started: same student, no teacher").arg(run->id),
                                kStatusMessageMs);
   } catch (const std::exception& e) {
     QMessageBox::warning(this, tr("Cannot read the config"),

@@ -76,6 +76,10 @@ void MainWindow::connectExternalRuns() {
             statusBar()->showMessage(text, kMessageMs);
             updateActions();
           });
+  connect(x, &ExternalRunController::rankFailed, this, [this](qint64 runId, const QString& line) {
+    // Until the others end the run still reads running: say what it waits for, and that Cancel ends it.
+    statusBar()->showMessage(tr("Run #%1: %2; Cancel stops the other ranks now").arg(runId).arg(line), 4 * kMessageMs);
+  });
   connect(x, &ExternalRunController::launchFailed, this, [this](const QString& message) {
     QMessageBox::warning(this, tr("The local processes did not start the run"), message);
     updateActions();

@@ -150,6 +150,11 @@ RunBrowser::RunBrowser(RunTableModel* runs, QWidget* parent) : QWidget(parent), 
                             std::clamp(header->sectionSize(RunTableModel::NameColumn), 160, 320));
       header->resizeSection(RunTableModel::ProgressColumn,
                             std::max(header->sectionSize(RunTableModel::ProgressColumn), 150));
+      // Wide enough for a data-parallel run's status, which the first rows
+      // (finished runs, say) may not show: "running on 16 ranks" reads whole.
+      header->resizeSection(RunTableModel::StatusColumn,
+                            std::max(header->sectionSize(RunTableModel::StatusColumn),
+                                     tree_->fontMetrics().horizontalAdvance(tr("running on %1 ranks").arg(16)) + 16));
       for (int c : {RunTableModel::NameColumn, RunTableModel::TeacherColumn, RunTableModel::StudentColumn,
                     RunTableModel::MethodColumn, RunTableModel::ProgressColumn})
         naturalWidths_[c] = header->sectionSize(c);

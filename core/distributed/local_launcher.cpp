@@ -167,8 +167,12 @@ int launchLocalRanks(const LaunchPlan& plan) {
       }
     }
     // Ctrl-C: every rank gets SIGINT (each stops at the same step and rank 0 checkpoints); a second one kills.
+    // Once a rank has failed the others cannot agree on a step (they wait on
+    // the dead one until their timeout), so the first one kills them.
     if (g_interrupts > forwarded) {
-      const int sig = forwarded == 0 ? SIGINT : SIGKILL;
+      const int sig = forwarded == 0 && failed < 0 ? SIGINT : SIGKILL;
+      if (failed >= 0 && forwarded == 0)
+        std::cerr << "launch: interrupted while the ranks waited on rank " << failed << ", which had failed; killing them\n";
       for (int r = 0; r < plan.nproc; ++r)
         if (!done[size_t(r)]) kill(pids[size_t(r)], sig);
       forwarded = int(g_interrupts);
@@ -187,11 +191,11 @@ int launchLocalRanks(const LaunchPlan& plan) {
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
 
-  if (failed < 0 || g_interrupts > 0) { // the logs are kept when a rank failed
+  if (failed < 0) { // the logs are kept when a rank failed
     std::error_code ec;
     fs::remove_all(dir, ec);
   }
-  if (g_interrupts > 0) {
+  if (failed < 0 && g_interrupts > 0) { // an interrupt after a rank failed still reports the failure
     std::cerr << "launch: interrupted; rank 0 " << describeExit(status[0]) << "\n";
     return 130;
   }

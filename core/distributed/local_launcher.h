@@ -4,7 +4,9 @@
 // its output streams through; the others train in scratch stores under a
 // temporary folder (their logs there too). Ctrl-C reaches every rank; when a
 // rank fails, the others get the run's timeout to end on their own, then are
-// stopped, and the launcher names the rank that failed first. Torch-free.
+// stopped, and the launcher names the rank that failed first. An interrupt
+// after a rank failed kills the others at once (they could only wait on the
+// dead one) and still reports the failure. Torch-free.
 #include "core/config/run_config.h"
 
 #include <functional>
@@ -38,7 +40,8 @@ struct LaunchPlan {
 int freeLoopbackPort();
 
 // Runs the ranks to their end. Returns 0 when every rank succeeded, 130 when
-// the user interrupted them, else 1 with the failed rank named on stderr.
+// the user interrupted them (before any failed), else 1 with the failed rank
+// named on stderr.
 int launchLocalRanks(const LaunchPlan& plan);
 
 } // namespace distillery
