@@ -9,6 +9,8 @@
 
 #include <QDir>
 #include <QFile>
+#include <QCoreApplication>
+#include <QProcess>
 #include <QProcessEnvironment>
 #include <QTemporaryDir>
 #include <QThread>
@@ -71,6 +73,7 @@ public:
          "--seed-file=" + d + "/munge/seed", QStringLiteral("-f")},
         30000);
     if (m.code != 0) return "munged: " + m.err + readText(d + "/munge/munged.log");
+    startWatchdog();
 
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
@@ -129,7 +132,23 @@ public:
       ::kill(pid, SIGTERM);
       for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) QThread::msleep(100);
       if (::kill(pid, 0) == 0) ::kill(pid, SIGKILL);
+      QFile::remove(dir_.path() + QString::fromLatin1(file)); // the watchdog must not kill a reused pid
     }
+  }
+
+  // A suite that is killed (ctest's timeout sends SIGKILL) runs no destructor,
+  // and the daemons, which detach, would live on. A detached watcher stops them
+  // by their pid files once the suite's process is gone; after a normal stop
+  // the pid files and the folder are gone and it does nothing.
+  void startWatchdog() {
+    const QString d = dir_.path();
+    const QString script =
+        QStringLiteral("while kill -0 %1 2>/dev/null; do sleep 2; done; "
+                       "for f in '%2/slurmd.pid' '%2/slurmctld.pid' '%2/munge/munged.pid'; do "
+                       "[ -f \"$f\" ] && kill \"$(cat \"$f\")\" 2>/dev/null; done; sleep 2; rm -rf '%2'")
+            .arg(QCoreApplication::applicationPid())
+            .arg(d);
+    QProcess::startDetached(QStringLiteral("/bin/sh"), {QStringLiteral("-c"), script});
   }
 
   QString logs() const {
