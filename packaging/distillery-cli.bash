@@ -34,7 +34,7 @@ _distillery_cli_options() {
     forensics) echo "--help --suspect --teacher --null --tests --confer-with --confer-against --fingerprint-crafting --inputs --seed --json --db" ;;
     forensics-roc) echo "--help --teacher --null --negatives --positives --confer-with --confer-against --fingerprint-crafting --tests --inputs --seed --json --db" ;;
     watermark-test)
-      echo "--help --suspect --key --gamma --context --samples --length --temperature --seed --open-weights --text" \
+      echo "--help --suspect --key --gamma --context --samples --length --temperature --seed --open-weights --statistic --reference --reading --text" \
            "--json --db" ;;
     submit)
       echo "--help --slurm --nodes --ntasks-per-node --gpus-per-task --partition --time --account --job-dir" \
