@@ -3,6 +3,7 @@
 #include "core/forensics/watermark_sampler.h"
 
 #include "core/base/errors.h"
+#include "core/base/splitmix64.h"
 #include "core/lm/lm_generation.h"
 #include "core/lm/lm_losses.h"
 #include "core/methods/method_losses.h"
@@ -72,10 +73,8 @@ LmEvaluation evaluationFromJson(const nlohmann::json& j, const LmEvaluation& fal
 // text depends on (seed, step, row) alone, not on which rank writes it or how
 // many rows share its batch (splitmix64 of the three).
 at::Generator rowGenerator(uint64_t seed, int64_t step, int64_t row) {
-  uint64_t z = seed ^ (uint64_t(step) * 0x9e3779b97f4a7c15ULL) ^ (uint64_t(row) * 0xd1b54a32d192ed03ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return seededGenerator(z ^ (z >> 31));
+  const uint64_t z = seed ^ (uint64_t(step) * kSplitMix64Gamma) ^ (uint64_t(row) * 0xd1b54a32d192ed03ULL);
+  return seededGenerator(splitMix64(z - kSplitMix64Gamma)); // SplitMix64's mix of z itself
 }
 
 double secondsSince(std::chrono::steady_clock::time_point t) {
