@@ -36,7 +36,6 @@ public:
   bool enabled() const { return group_ != nullptr; }
   // Rank 0 (or the only process): the one that validates, records and checkpoints.
   bool isRoot() const { return !group_ || group_->isRoot(); }
-  DataParallelGroup* group() const { return group_; }
 
   // This rank's rows of a global batch: rows rank, rank + world, ... (all of
   // them on one process). May be empty when the batch is smaller than the world.

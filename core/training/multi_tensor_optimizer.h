@@ -9,7 +9,7 @@
 // under the same keys, so checkpoints, learning-rate setters and anything
 // holding a torch::optim::Optimizer see no difference. The update is the same
 // arithmetic in the same order, equal to torch::optim's within float rounding
-// (tst_engine checks it against torch::optim over several steps).
+// (tst_optimizer checks it against torch::optim over several steps).
 #include <torch/torch.h>
 
 namespace distillery {
