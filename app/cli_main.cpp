@@ -1551,7 +1551,7 @@ int main(int argc, char** argv) {
   watermark_test->add_flag("--open-weights", wm.request.open_weights, "Score the suspect's top-1 predictions on fixed text instead of its samples");
   watermark_test->add_option("--statistic", wm.request.statistic, "Open weights: top1 (the top-1 token, binomial; default) or mass (the probability on each window's green list, z test)");
   watermark_test->add_option("--reference", wm.request.reference_run, "With --statistic mass: a run (the teacher) whose next-token probabilities are subtracted from the suspect's");
-  watermark_test->add_option("--reading", wm.request.reading, "Open weights: the text the suspect reads: corpus (held-out windows; default) or samples (its own samples)");
+  watermark_test->add_option("--reading", wm.request.reading, "Open weights: the text the suspect reads: corpus (--samples held-out windows at random starts; default), heldout (the whole held-out split once, in consecutive windows) or samples (its own samples)");
   watermark_test->add_option("--text", wm.text, "Score this UTF-8 text file instead of the suspect's output");
   watermark_test->add_flag("--json", wm.json, "Machine-readable output");
   watermark_test->add_option("--db", db, "Run store");

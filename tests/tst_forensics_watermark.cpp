@@ -21,6 +21,7 @@
 #include "core/forensics/watermark_sampler.h"
 #include "core/lm/gpt_model.h"
 #include "core/lm/lm_generation.h"
+#include "core/lm/text_corpus.h"
 #include "core/store/run_store.h"
 #include "core/training/engine.h"
 
@@ -549,6 +550,29 @@ private Q_SLOTS:
     const auto own = watermarkTestRun(store, students[0.0], request);
     QVERIFY(own.weight_score.windows > 0);
     QVERIFY2(own.p_value() > 1e-3, qPrintable(QString::number(own.p_value())));
+    // The whole held-out split, once, in consecutive windows: every token of
+    // it is read (the tail shorter than a window is left out), and the clean
+    // student's p-value is not small there either.
+    request.reading = "heldout";
+    const auto split = watermarkTestRun(store, students[0.0], request);
+    const int64_t held_out = loadTextCorpus(RunConfig::fromJsonText(store.run(students[0.0])->config_json).lm.corpus).val.numel();
+    QCOMPARE(split.tokens, held_out / request.length * request.length);
+    // One p-value per window that holds a window of h tokens not read before.
+    QVERIFY(!split.sample_p_values.empty() && int64_t(split.sample_p_values.size()) <= held_out / request.length);
+    QVERIFY2(split.p_value() > 1e-3, qPrintable(QString::number(split.p_value())));
+    const auto split_marked = watermarkTestRun(store, students[1.0], request);
+    QVERIFY2(split_marked.weight_score.z > split.weight_score.z,
+             qPrintable(QStringLiteral("z %1 vs clean %2").arg(split_marked.weight_score.z).arg(split.weight_score.z)));
+    // A window longer than the held-out split names the option and the sizes.
+    request.length = held_out + 1;
+    try {
+      watermarkTestRun(store, students[0.0], request);
+      QFAIL("expected a ConfigError for a window longer than the held-out split");
+    } catch (const ConfigError& e) {
+      QCOMPARE(QString::fromStdString(e.field()), QStringLiteral("--reading"));
+      QVERIFY2(QString::fromStdString(e.what()).contains(QString::number(held_out)), e.what());
+    }
+    request.length = 128;
     request.reading = "corpus";
     // The teacher against itself: nothing is left to score.
     const auto itself = watermarkTestRun(store, teacher.run_id, request);

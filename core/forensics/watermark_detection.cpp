@@ -57,8 +57,8 @@ void checkRequest(const WatermarkTestRequest& r, int64_t vocab_size) {
     throw ConfigError("--statistic", "is \"" + r.statistic + "\"; expected top1 or mass");
   if (r.reference_run != 0 && r.statistic != "mass")
     throw ConfigError("--reference", "needs --statistic mass (a top-1 count has no reference)");
-  if (r.reading != "corpus" && r.reading != "samples")
-    throw ConfigError("--reading", "is \"" + r.reading + "\"; expected corpus or samples");
+  if (r.reading != "corpus" && r.reading != "heldout" && r.reading != "samples")
+    throw ConfigError("--reading", "is \"" + r.reading + "\"; expected corpus, heldout or samples");
   GreenList check(r.params, vocab_size, "--gamma/--context"); // names the option when gamma leaves no red token
 }
 
@@ -108,6 +108,16 @@ std::vector<std::vector<int64_t>> suspectSamples(Gpt model, const torch::Tensor&
     for (int64_t i = 0; i < rows; ++i) samples.push_back(row(written[i]));
   }
   return samples;
+}
+
+// The whole held-out split once, in consecutive windows of length tokens (a
+// shorter tail is left out): a reading whose size the corpus fixes, not the
+// analyst, with no position read twice.
+std::vector<std::vector<int64_t>> heldoutWindows(const torch::Tensor& text, const WatermarkTestRequest& request) {
+  std::vector<std::vector<int64_t>> windows;
+  for (int64_t at = 0; at + request.length <= text.numel(); at += request.length)
+    windows.push_back(row(text.slice(0, at, at + request.length)));
+  return windows;
 }
 
 // Held-out windows of length tokens from text, at seeded random starts.
@@ -237,8 +247,12 @@ WatermarkTestResult watermarkTestRun(RunStore& store, int64_t run_id, const Wate
   }
   out.mode = "open-weights";
   out.statistic = request.statistic;
-  const auto sequences =
-      request.reading == "samples" ? suspectSamples(s.model, text, request, gen) : corpusWindows(text, request, gen);
+  if (request.reading == "heldout" && corpus.val.numel() < request.length)
+    throw ConfigError("--reading", "heldout needs a held-out split of at least --length (" + std::to_string(request.length) +
+                                       ") tokens; " + corpus.path + " holds " + std::to_string(corpus.val.numel()));
+  const auto sequences = request.reading == "samples" ? suspectSamples(s.model, text, request, gen)
+                         : request.reading == "heldout" ? heldoutWindows(corpus.val, request)
+                                                        : corpusWindows(text, request, gen);
   if (request.statistic == "mass") {
     Gpt reference{nullptr};
     if (request.reference_run != 0) {

@@ -40,8 +40,10 @@ struct WatermarkTestRequest {
   // depend on the key: the watermarking teacher's own weights qualify (the
   // watermark is added when it samples, not learned).
   int64_t reference_run = 0;
-  // Open weights: the text fed. "corpus": held-out windows of the suspect's
-  // corpus; "samples": the suspect's own samples (as text mode draws them).
+  // Open weights: the text fed. "corpus": `samples` held-out windows of the
+  // suspect's corpus at seeded random starts; "heldout": the whole held-out
+  // split once, in consecutive windows (`samples` is not used); "samples":
+  // the suspect's own samples (as text mode draws them).
   std::string reading = "corpus";
 };
 
