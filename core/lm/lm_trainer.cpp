@@ -287,11 +287,13 @@ private:
     auto window = sampleWindows(corpus_.train, B_, C_, batch_gen_).index_select(0, rows);
     torch::Tensor inputs = window.slice(1, 0, C_), targets = window.slice(1, 1, C_ + 1);
     torch::Tensor mask = torch::ones({b * C_});
+    // This rank's rows that the watermarked teacher marks, where it writes and where it is read.
+    const auto watermarked = watermark_ ? rowsOf(watermarkedRows(step * B_, B_, watermark_fraction_), rows)
+                                        : std::vector<uint8_t>();
     if (b > 0 && generatesBatch(step)) {
       // A generated batch: the window's first tokens prompt, a model writes the rest.
       const bool teacher = teacher_writes_;
-      const auto marked = teacher && watermark_ ? rowsOf(watermarkedRows(step * B_, B_, watermark_fraction_), rows)
-                                                : std::vector<uint8_t>();
+      const auto marked = teacher ? watermarked : std::vector<uint8_t>();
       auto sequence = generate(teacher ? teacher_model_ : student_, inputs.slice(1, 0, prompt_), step, rows, marked);
       inputs = sequence.slice(1, 0, C_);
       targets = sequence.slice(1, 1, C_ + 1);
@@ -327,10 +329,7 @@ private:
         torch::NoGradGuard no_grad;
         teacher_logits = teacher_model_->forward(x);
         if (watermark_) // the distribution a watermarked teacher samples from
-          teacher_logits =
-              teacher_logits +
-              watermark_->positionBias(inputs, rowsOf(watermarkedRows(step * B_, B_, watermark_fraction_), rows))
-                  .to(device_);
+          teacher_logits = teacher_logits + watermark_->positionBias(inputs, watermarked).to(device_);
         teacher_logits = teacher_logits.reshape({b * C_, -1});
       }
       LmLossParts loss =
