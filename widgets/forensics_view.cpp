@@ -59,6 +59,40 @@ void fillRunCombo(QComboBox* combo, const std::vector<distillery::RunRecord>& ru
   if (at >= 0) combo->setCurrentIndex(at);
 }
 
+// Refills a checkable list of runs, ticking the runs of keep that are still there.
+void fillRunChecks(QListWidget* list, const std::vector<distillery::RunRecord>& runs, const QList<int64_t>& keep) {
+  const QSignalBlocker block(list);
+  list->clear();
+  for (const auto& r : runs) {
+    if (!usable(r)) continue;
+    auto* item = new QListWidgetItem(runLabel(r), list);
+    item->setData(kRunRole, qint64(r.id));
+    item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+    item->setCheckState(keep.contains(r.id) ? Qt::Checked : Qt::Unchecked);
+  }
+}
+
+void setRunChecks(QListWidget* list, const QList<int64_t>& runIds) {
+  const QSignalBlocker block(list);
+  for (int i = 0; i < list->count(); ++i) {
+    QListWidgetItem* item = list->item(i);
+    item->setCheckState(runIds.contains(item->data(kRunRole).toLongLong()) ? Qt::Checked : Qt::Unchecked);
+  }
+}
+
+QList<int64_t> checkedRuns(const QListWidget* list) {
+  QList<int64_t> ids;
+  for (int i = 0; i < list->count(); ++i)
+    if (list->item(i)->checkState() == Qt::Checked) ids.append(list->item(i)->data(kRunRole).toLongLong());
+  return ids;
+}
+
+std::vector<int64_t> sortedIds(const QList<int64_t>& ids) {
+  std::vector<int64_t> out(ids.begin(), ids.end());
+  std::sort(out.begin(), out.end()); // as a CLI user lists them; the stored inputs follow it
+  return out;
+}
+
 QLineEdit* fileEdit(QWidget* parent, const QString& name, QHBoxLayout*& row, const QString& caption) {
   auto* edit = new QLineEdit(parent);
   edit->setObjectName(name);
@@ -90,6 +124,8 @@ ForensicsView::ForensicsView(distillery::RunStore& store, QWidget* parent) : QWi
 
   auto* split = new QSplitter(Qt::Horizontal, this);
   split->addWidget(buildSharedPanel());
+  // Crafting is the fingerprint test's setting: idle while that test is unticked.
+  connect(tests_[QStringLiteral("fingerprint")], &QCheckBox::toggled, crafting_->parentWidget(), &QWidget::setEnabled);
   split->addWidget(pages_);
   split->setStretchFactor(1, 1);
   split->setSizes({330, 950});
@@ -240,6 +276,7 @@ QWidget* ForensicsView::buildTestPage() {
   sl->addWidget(suspectStack_, 1);
   sl->addWidget(runButton_);
   sl->addWidget(cancelButton_);
+  QWidget* fingerprints = buildFingerprintRow(page);
 
   progress_ = new QProgressBar(page);
   progress_->setTextVisible(false);
@@ -281,6 +318,7 @@ QWidget* ForensicsView::buildTestPage() {
   auto* tl = new QVBoxLayout(top);
   tl->setContentsMargins(0, 0, 0, 0);
   tl->addWidget(suspectBox);
+  tl->addWidget(fingerprints);
   tl->addLayout(progressRow);
   tl->addWidget(error_);
   tl->addWidget(resultTitle_);
@@ -297,6 +335,49 @@ QWidget* ForensicsView::buildTestPage() {
   auto* layout = new QVBoxLayout(page);
   layout->addWidget(split);
   return page;
+}
+
+QWidget* ForensicsView::buildFingerprintRow(QWidget* parent) {
+  auto* box = new QGroupBox(tr("Fingerprints"), parent);
+  auto* layout = new QVBoxLayout(box);
+  auto* row = new QHBoxLayout;
+  crafting_ = new QComboBox(box);
+  crafting_->setObjectName(QStringLiteral("fingerprintCrafting"));
+  crafting_->addItem(tr("teacher: targeted PGD on the teacher alone"), QStringLiteral("teacher"));
+  crafting_->addItem(tr("conferrable: PGD on the teacher and surrogates"), QStringLiteral("conferrable"));
+  crafting_->setToolTip(tr("Conferrable crafting pulls the surrogate students towards each target and pushes the "
+                           "surrogate references away from it, so the fingerprints transfer to students "
+                           "(distillery-cli --fingerprint-crafting)"));
+  row->addWidget(new QLabel(tr("Crafting:"), box));
+  row->addWidget(crafting_);
+  row->addStretch(1);
+  layout->addLayout(row);
+
+  surrogates_ = new QWidget(box);
+  auto* lists = new QHBoxLayout(surrogates_);
+  lists->setContentsMargins(0, 0, 0, 0);
+  auto surrogateList = [this, lists](const QString& name, const QString& title, const QString& help) {
+    auto* column = new QVBoxLayout;
+    auto* label = new QLabel(title, surrogates_);
+    label->setToolTip(help);
+    auto* list = new QListWidget(surrogates_);
+    list->setObjectName(name);
+    list->setToolTip(help);
+    list->setMaximumHeight(6 * fontMetrics().height() + 8);
+    column->addWidget(label);
+    column->addWidget(list);
+    lists->addLayout(column, 1);
+    return list;
+  };
+  conferWith_ = surrogateList(QStringLiteral("conferWith"), tr("Surrogate students (--confer-with)"),
+                              tr("Finished runs you distilled from the teacher yourself: not the suspect, not in the null"));
+  conferAgainst_ = surrogateList(QStringLiteral("conferAgainst"), tr("Surrogate references (--confer-against)"),
+                                 tr("Independent finished runs of the teacher's task that are not in the null"));
+  layout->addWidget(surrogates_);
+  surrogates_->setVisible(false); // teacher crafting needs none
+  connect(crafting_, &QComboBox::currentIndexChanged, this,
+          [this] { surrogates_->setVisible(fingerprintCrafting() == QStringLiteral("conferrable")); });
+  return box;
 }
 
 void ForensicsView::reload() {
@@ -355,17 +436,10 @@ void ForensicsView::fillRunLists() {
     }
   }
   fillRunCombo(suspectRun_, runs);
-  {
-    const QSignalBlocker block(null_);
-    null_->clear();
-    for (const auto& r : runs) {
-      if (!usable(r)) continue;
-      auto* item = new QListWidgetItem(runLabel(r), null_);
-      item->setData(kRunRole, qint64(r.id));
-      item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
-      item->setCheckState(keepNull.contains(r.id) ? Qt::Checked : Qt::Unchecked);
-    }
-  }
+  fillRunChecks(null_, runs, keepNull);
+  // The surrogates are always the user's choice: ticks stay while their runs do.
+  fillRunChecks(conferWith_, runs, surrogateStudents());
+  fillRunChecks(conferAgainst_, runs, surrogateReferences());
   // A preselected null follows the store (new independent runs join it); a
   // chosen one keeps its ticks, and runs new since are left for the user to tick.
   // The teacher gone from the store: the null chosen for it goes too.
@@ -460,24 +534,20 @@ void ForensicsView::setSuspectApi(const QString& url, const QString& keyEnv) {
 }
 void ForensicsView::setNull(const QList<int64_t>& runIds) {
   nullChosen_ = true;
-  {
-    const QSignalBlocker block(null_);
-    for (int i = 0; i < null_->count(); ++i) {
-      QListWidgetItem* item = null_->item(i);
-      const int64_t id = item->data(kRunRole).toLongLong();
-      item->setCheckState(runIds.contains(id) ? Qt::Checked : Qt::Unchecked);
-    }
-  }
+  setRunChecks(null_, runIds);
   updateNullNote();
   calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns()); // its lists leave the null out
   recheckCalibration();
 }
-QList<int64_t> ForensicsView::nullRuns() const {
-  QList<int64_t> ids;
-  for (int i = 0; i < null_->count(); ++i)
-    if (null_->item(i)->checkState() == Qt::Checked) ids.append(null_->item(i)->data(kRunRole).toLongLong());
-  return ids;
+QList<int64_t> ForensicsView::nullRuns() const { return checkedRuns(null_); }
+void ForensicsView::setFingerprintCrafting(const QString& crafting) {
+  crafting_->setCurrentIndex(std::max(0, crafting_->findData(crafting)));
 }
+QString ForensicsView::fingerprintCrafting() const { return crafting_->currentData().toString(); }
+void ForensicsView::setSurrogateStudents(const QList<int64_t>& runIds) { setRunChecks(conferWith_, runIds); }
+void ForensicsView::setSurrogateReferences(const QList<int64_t>& runIds) { setRunChecks(conferAgainst_, runIds); }
+QList<int64_t> ForensicsView::surrogateStudents() const { return checkedRuns(conferWith_); }
+QList<int64_t> ForensicsView::surrogateReferences() const { return checkedRuns(conferAgainst_); }
 void ForensicsView::setTests(const QStringList& tests) {
   for (auto it = tests_.begin(); it != tests_.end(); ++it) it.value()->setChecked(tests.contains(it.key()));
 }
@@ -496,8 +566,12 @@ distillery::ForensicRequest ForensicsView::request() const {
   r.teacher = teacherKind_->currentIndex() == 0
                   ? (teacherRun_->currentIndex() >= 0 ? "run:" + std::to_string(teacherRun_->currentData().toLongLong()) : "")
                   : teacherFile_->text().trimmed().toStdString();
-  for (int64_t id : nullRuns()) r.null.push_back(id);
-  std::sort(r.null.begin(), r.null.end()); // as a CLI user lists them; the stored inputs and statistics follow it
+  r.null = sortedIds(nullRuns()); // the stored inputs and statistics follow this order
+  r.fingerprint_crafting = fingerprintCrafting().toStdString();
+  if (r.fingerprint_crafting == "conferrable") { // hidden ticks do not count; core checks what is missing
+    r.confer_with = sortedIds(surrogateStudents());
+    r.confer_against = sortedIds(surrogateReferences());
+  }
   r.tests.clear();
   for (const char* t : kTests)
     if (tests_[QString::fromLatin1(t)]->isChecked()) r.tests.emplace_back(t);
@@ -607,11 +681,14 @@ void ForensicsView::onProgress(const QString& step, qint64 done, qint64 total) {
 
 void ForensicsView::onTestsDone(const QString& sessionJson) {
   const nlohmann::json s = nlohmann::json::parse(sessionJson.toStdString());
-  resultTitle_->setText(tr("Suspect %1 against teacher %2, null of %3 independent runs (%4 queries to the suspect)")
-                            .arg(QString::fromStdString(s["suspect_description"].get<std::string>()),
-                                 forensicModelLabel(s["teacher"].get<std::string>()))
-                            .arg(s["null"].size())
-                            .arg(s["suspect_queries"].get<int64_t>()));
+  QString title = tr("Suspect %1 against teacher %2, null of %3 independent runs (%4 queries to the suspect)")
+                      .arg(QString::fromStdString(s["suspect_description"].get<std::string>()),
+                           forensicModelLabel(s["teacher"].get<std::string>()))
+                      .arg(s["null"].size())
+                      .arg(s["suspect_queries"].get<int64_t>());
+  const QString crafting = forensicCraftingText(s.value("inputs", nlohmann::json::object()));
+  if (!crafting.isEmpty()) title += QStringLiteral("; ") + crafting;
+  resultTitle_->setText(title);
   showResults(s["results"], s["teacher"].get<std::string>());
   reloadStored();
   Q_EMIT testsDone();
@@ -656,13 +733,15 @@ void ForensicsView::showResults(const nlohmann::json& results, const std::string
 bool ForensicsView::showStoredResult(int64_t resultId) {
   for (const auto& r : store_.forensicResults()) {
     if (r.id != resultId) continue;
-    resultTitle_->setText(tr("Stored result #%1 (%2): suspect %3 against teacher %4, null runs %5, %6 inputs, seed %7")
-                              .arg(r.id)
-                              .arg(QString::fromStdString(r.created_at), forensicModelLabel(r.suspect),
-                                   forensicModelLabel(r.reference),
-                                   QString::fromStdString(r.inputs.value("null", nlohmann::json::array()).dump()))
-                              .arg(r.inputs.value("inputs", int64_t(0)))
-                              .arg(r.inputs.value("seed", uint64_t(0))));
+    QString title = tr("Stored result #%1 (%2): suspect %3 against teacher %4, null runs %5, %6 inputs, seed %7")
+                        .arg(r.id)
+                        .arg(QString::fromStdString(r.created_at), forensicModelLabel(r.suspect),
+                             forensicModelLabel(r.reference),
+                             QString::fromStdString(r.inputs.value("null", nlohmann::json::array()).dump()))
+                        .arg(r.inputs.value("inputs", int64_t(0)))
+                        .arg(r.inputs.value("seed", uint64_t(0)));
+    if (r.kind == "fingerprint") title += QStringLiteral("; ") + forensicCraftingText(r.inputs);
+    resultTitle_->setText(title);
     showResults(nlohmann::json::array({r.result}), r.reference);
     return true;
   }
@@ -700,6 +779,7 @@ void ForensicsView::onFinished() {
 void ForensicsView::setError(const QString& message) { error_->setText(message); }
 QString ForensicsView::errorText() const { return error_->text(); }
 QString ForensicsView::statusText() const { return status_->text(); }
+QString ForensicsView::resultTitleText() const { return resultTitle_->text(); }
 QString ForensicsView::nullNoteText() const { return nullNote_->text(); }
 QString ForensicsView::verdictText(const QString& test) const {
   const QLabel* l = verdicts_.value(test);
