@@ -59,10 +59,15 @@ void fillRunCombo(QComboBox* combo, const std::vector<distillery::RunRecord>& ru
   if (at >= 0) combo->setCurrentIndex(at);
 }
 
-// Refills a checkable list of runs, ticking the runs of keep that are still there.
-void fillRunChecks(QListWidget* list, const std::vector<distillery::RunRecord>& runs, const QList<int64_t>& keep) {
+// Refills a checkable list of runs, ticking the runs of keep that are still
+// there; the students of studentsOf (a teacher run), if any, come first.
+void fillRunChecks(QListWidget* list, std::vector<distillery::RunRecord> runs, const QList<int64_t>& keep,
+                   int64_t studentsOf = 0) {
   const QSignalBlocker block(list);
   list->clear();
+  if (studentsOf > 0)
+    std::stable_partition(runs.begin(), runs.end(),
+                          [studentsOf](const distillery::RunRecord& r) { return r.teacher_run_id == studentsOf; });
   for (const auto& r : runs) {
     if (!usable(r)) continue;
     auto* item = new QListWidgetItem(runLabel(r), list);
@@ -168,6 +173,7 @@ QWidget* ForensicsView::buildSharedPanel() {
   connect(teacherKind_, &QComboBox::currentIndexChanged, teacherStack_, &QStackedWidget::setCurrentIndex);
   connect(teacherRun_, &QComboBox::currentIndexChanged, this, [this] {
     preselectNull();
+    fillRunChecks(conferWith_, store_.runs(), surrogateStudents(), teacherRunId()); // its students first
     calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns());
     recheckCalibration();
   });
@@ -291,6 +297,9 @@ QWidget* ForensicsView::buildTestPage() {
   error_->setWordWrap(true);
   error_->setStyleSheet(QStringLiteral("color: #b71c1c"));
   error_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  // Both take a line only while they have something to say: the histograms need the room.
+  status_->setVisible(false);
+  error_->setVisible(false);
 
   resultTitle_ = new QLabel(page);
   resultTitle_->setObjectName(QStringLiteral("forensicsResultTitle"));
@@ -337,23 +346,29 @@ QWidget* ForensicsView::buildTestPage() {
   return page;
 }
 
+// One row under the suspect: the crafting, and for conferrable crafting the
+// two surrogate lists beside it (short, so the histograms keep their room).
 QWidget* ForensicsView::buildFingerprintRow(QWidget* parent) {
-  auto* box = new QGroupBox(tr("Fingerprints"), parent);
-  auto* layout = new QVBoxLayout(box);
-  auto* row = new QHBoxLayout;
-  crafting_ = new QComboBox(box);
+  auto* row = new QWidget(parent);
+  row->setObjectName(QStringLiteral("fingerprintRow"));
+  auto* layout = new QHBoxLayout(row);
+  layout->setContentsMargins(0, 0, 0, 0);
+  auto* left = new QVBoxLayout;
+  auto* choice = new QHBoxLayout;
+  crafting_ = new QComboBox(row);
   crafting_->setObjectName(QStringLiteral("fingerprintCrafting"));
-  crafting_->addItem(tr("teacher: targeted PGD on the teacher alone"), QStringLiteral("teacher"));
-  crafting_->addItem(tr("conferrable: PGD on the teacher and surrogates"), QStringLiteral("conferrable"));
+  crafting_->addItem(tr("teacher (PGD on the teacher alone)"), QStringLiteral("teacher"));
+  crafting_->addItem(tr("conferrable (teacher and surrogates)"), QStringLiteral("conferrable"));
   crafting_->setToolTip(tr("Conferrable crafting pulls the surrogate students towards each target and pushes the "
                            "surrogate references away from it, so the fingerprints transfer to students "
                            "(distillery-cli --fingerprint-crafting)"));
-  row->addWidget(new QLabel(tr("Crafting:"), box));
-  row->addWidget(crafting_);
-  row->addStretch(1);
-  layout->addLayout(row);
+  choice->addWidget(new QLabel(tr("Fingerprint crafting:"), row));
+  choice->addWidget(crafting_);
+  left->addLayout(choice);
+  left->addStretch(1);
+  layout->addLayout(left);
 
-  surrogates_ = new QWidget(box);
+  surrogates_ = new QWidget(row);
   auto* lists = new QHBoxLayout(surrogates_);
   lists->setContentsMargins(0, 0, 0, 0);
   auto surrogateList = [this, lists](const QString& name, const QString& title, const QString& help) {
@@ -363,7 +378,7 @@ QWidget* ForensicsView::buildFingerprintRow(QWidget* parent) {
     auto* list = new QListWidget(surrogates_);
     list->setObjectName(name);
     list->setToolTip(help);
-    list->setMaximumHeight(6 * fontMetrics().height() + 8);
+    list->setFixedHeight(4 * (fontMetrics().height() + 2) + 6);
     column->addWidget(label);
     column->addWidget(list);
     lists->addLayout(column, 1);
@@ -373,11 +388,12 @@ QWidget* ForensicsView::buildFingerprintRow(QWidget* parent) {
                               tr("Finished runs you distilled from the teacher yourself: not the suspect, not in the null"));
   conferAgainst_ = surrogateList(QStringLiteral("conferAgainst"), tr("Surrogate references (--confer-against)"),
                                  tr("Independent finished runs of the teacher's task that are not in the null"));
-  layout->addWidget(surrogates_);
+  layout->addWidget(surrogates_, 1);
   surrogates_->setVisible(false); // teacher crafting needs none
+  layout->addStretch(0); // takes the room while the lists are hidden
   connect(crafting_, &QComboBox::currentIndexChanged, this,
           [this] { surrogates_->setVisible(fingerprintCrafting() == QStringLiteral("conferrable")); });
-  return box;
+  return row;
 }
 
 void ForensicsView::reload() {
@@ -438,7 +454,7 @@ void ForensicsView::fillRunLists() {
   fillRunCombo(suspectRun_, runs);
   fillRunChecks(null_, runs, keepNull);
   // The surrogates are always the user's choice: ticks stay while their runs do.
-  fillRunChecks(conferWith_, runs, surrogateStudents());
+  fillRunChecks(conferWith_, runs, surrogateStudents(), teacherRunId());
   fillRunChecks(conferAgainst_, runs, surrogateReferences());
   // A preselected null follows the store (new independent runs join it); a
   // chosen one keeps its ticks, and runs new since are left for the user to tick.
@@ -662,20 +678,20 @@ void ForensicsView::startJob(const std::function<void(ForensicsWorker*)>& work) 
   cancelButton_->setEnabled(true);
   progress_->setVisible(true);
   calibration_->setBusy(true);
-  status_->setText(tr("starting…"));
+  setStatus(tr("starting…"));
   thread_->start();
 }
 
 void ForensicsView::cancel() {
   if (!worker_) return;
   worker_->cancel();
-  status_->setText(tr("cancelling…"));
+  setStatus(tr("cancelling…"));
 }
 
 void ForensicsView::onProgress(const QString& step, qint64 done, qint64 total) {
   progress_->setRange(0, int(std::max<qint64>(1, total)));
   progress_->setValue(int(done));
-  status_->setText(step);
+  setStatus(step);
   calibration_->setProgress(step, done, total);
 }
 
@@ -709,7 +725,7 @@ void ForensicsView::showResults(const nlohmann::json& results, const std::string
     auto* chart = new QChartView(new QChart, box);
     chart->setObjectName(QStringLiteral("nullHistogram_%1").arg(test));
     chart->setRenderHint(QPainter::Antialiasing);
-    chart->setMinimumSize(240, 220);
+    chart->setMinimumSize(240, 150); // small enough for the verdict and details below it on a 800-pixel screen
     chart->chart()->legend()->setAlignment(Qt::AlignBottom);
     drawNullHistogram(chart->chart(), r);
     auto* verdict = new QLabel(forensicVerdict(r, teacher), box);
@@ -750,7 +766,7 @@ bool ForensicsView::showStoredResult(int64_t resultId) {
 
 void ForensicsView::onFailed(const QString& message, bool cancelled) {
   if (cancelled) {
-    status_->setText(message);
+    setStatus(message);
     calibration_->setError(message);
     Q_EMIT failed(message);
     return;
@@ -772,11 +788,18 @@ void ForensicsView::onFinished() {
   progress_->setRange(0, 1);
   progress_->setValue(0);
   progress_->setVisible(false);
-  if (status_->text() != tr("Cancelled; nothing was stored.")) status_->clear();
+  if (status_->text() != tr("Cancelled; nothing was stored.")) setStatus({});
   Q_EMIT jobFinished();
 }
 
-void ForensicsView::setError(const QString& message) { error_->setText(message); }
+void ForensicsView::setError(const QString& message) {
+  error_->setText(message);
+  error_->setVisible(!message.isEmpty());
+}
+void ForensicsView::setStatus(const QString& text) {
+  status_->setText(text);
+  status_->setVisible(!text.isEmpty());
+}
 QString ForensicsView::errorText() const { return error_->text(); }
 QString ForensicsView::statusText() const { return status_->text(); }
 QString ForensicsView::resultTitleText() const { return resultTitle_->text(); }

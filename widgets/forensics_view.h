@@ -136,6 +136,7 @@ private:
   void onFailed(const QString& message, bool cancelled);
   void onFinished();
   void setError(const QString& message);
+  void setStatus(const QString& text);
   int64_t teacherRunId() const;
 
   distillery::RunStore& store_;
