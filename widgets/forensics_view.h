@@ -8,7 +8,7 @@
 // (forensics_worker.h; progress, Cancel) and shows per test the null's
 // histogram with the suspect's statistic, the p-value and the verdict; every
 // result is stored as the CLI stores it, and earlier results are listed for
-// re-checking. Its Fingerprints row picks how the fingerprint test crafts its
+// re-checking. Its Fingerprint crafting row picks how the fingerprint test crafts its
 // inputs: on the teacher alone, or conferrable on the teacher with surrogate
 // students and surrogate references ticked from the store's runs. The Calibration page draws the tests' ROC curves on stored
 // copies and independent runs (forensics_calibration_page.h).
