@@ -329,6 +329,10 @@ private Q_SLOTS:
     const ForensicRequest plain = view.request();
     QCOMPARE(plain.fingerprint_crafting, std::string("teacher"));
     QVERIFY(plain.confer_with.empty() && plain.confer_against.empty());
+    // Crafting is the fingerprint test's: idle while that test is unticked.
+    QVERIFY(crafting->isEnabled());
+    view.setTests({QStringLiteral("agreement")});
+    QVERIFY(!crafting->isEnabled());
   }
 
   // Another class count, another input shape: refused with the reason, nothing stored, nothing crashes.
