@@ -83,14 +83,17 @@ private:
   }
 
   // What the engine itself says for a suspect, with the view's settings.
-  std::vector<ForensicOutcome> engineOutcomes(RunStore& s, int64_t suspect, const std::vector<int64_t>& null, int inputs) {
+  std::vector<ForensicOutcome> engineOutcomes(RunStore& s, int64_t suspect, const std::vector<int64_t>& null, int inputs,
+                                              ForensicOptions options = {}, const std::vector<int64_t>& followers = {},
+                                              const std::vector<int64_t>& refusers = {}) {
     const RunConfig tc = RunConfig::fromJsonText(s.run(teacher_)->config_json);
     const Dataset data = loadDataset(tc.data, tc.seed);
     ForensicModel teacher = forensicModelFromRun(s, teacher_, data, "teacher");
     ForensicModel model = forensicModelFromRun(s, suspect, data, "suspect");
     std::vector<ForensicModel> nullModels;
     for (int64_t id : null) nullModels.push_back(forensicModelFromRun(s, id, data, "null"));
-    ForensicOptions options;
+    for (int64_t id : followers) options.fingerprint_followers.push_back(forensicModelFromRun(s, id, data, "with").local);
+    for (int64_t id : refusers) options.fingerprint_refusers.push_back(forensicModelFromRun(s, id, data, "against").local);
     options.inputs = inputs;
     options.seed = 0;
     return runForensicTests(teacher.local, data, model, nullModels, options);
@@ -228,6 +231,108 @@ private Q_SLOTS:
     const nlohmann::json skipped = {{"test", "sac"}, {"skipped", "sac needs probabilities; API http://x answers with labels only"}};
     QCOMPARE(gui::forensicVerdict(skipped, "run:1"),
              QStringLiteral("skipped: sac needs probabilities; API http://x answers with labels only"));
+  }
+
+  // Conferrable crafting picked in the Fingerprints row, surrogates ticked:
+  // the stored result says so and is what the engine gives with the same
+  // surrogates; the title and the details name the crafting and the surrogates.
+  // A conferrable choice core refuses (no surrogates, a surrogate in the null,
+  // the suspect as a surrogate) is said in the view, and nothing is stored.
+  void conferrableCraftingFromTheWidgets() {
+    RunStore s(store().toStdString());
+    ForensicsView view(s);
+    view.resize(1280, 800);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setTeacherRun(teacher_);
+    view.setSuspectRun(students_[0]);
+    view.setNull(null_);
+    view.setTests({QStringLiteral("fingerprint")});
+    view.setInputs(24);
+    auto* crafting = view.findChild<QComboBox*>(QStringLiteral("fingerprintCrafting"));
+    auto* with = view.findChild<QListWidget*>(QStringLiteral("conferWith"));
+    auto* against = view.findChild<QListWidget*>(QStringLiteral("conferAgainst"));
+    auto* run = view.findChild<QPushButton*>(QStringLiteral("forensicsRun"));
+    QVERIFY(crafting && with && against && run);
+    QCOMPARE(view.fingerprintCrafting(), QStringLiteral("teacher")); // the default, as before
+    QVERIFY(!with->isVisible());
+    crafting->setCurrentIndex(crafting->findData(QStringLiteral("conferrable")));
+    QVERIFY(with->isVisible() && against->isVisible());
+    // Both lists offer the store's finished runs; the teacher's students head the students' list.
+    QVERIFY(listed(with).contains(negatives_[0]) && listed(against).contains(negatives_[0]));
+    QCOMPARE(sorted(listed(with).mid(0, 2)), sorted(students_));
+    auto tick = [](QListWidget* list, int64_t id, bool on) {
+      for (int i = 0; i < list->count(); ++i)
+        if (list->item(i)->data(Qt::UserRole).toLongLong() == id) list->item(i)->setCheckState(on ? Qt::Checked : Qt::Unchecked);
+    };
+    auto runAndWait = [&] {
+      QSignalSpy finished(&view, &ForensicsView::jobFinished);
+      QTest::mouseClick(run, Qt::LeftButton);
+      return finished.wait(120000);
+    };
+
+    const size_t before = s.forensicResults().size();
+    QVERIFY(runAndWait()); // nothing ticked
+    QVERIFY2(view.errorText().contains(QStringLiteral("conferrable crafting needs surrogate students")), qPrintable(view.errorText()));
+    tick(with, students_[1], true);
+    tick(against, null_[0], true);
+    QVERIFY(runAndWait()); // a reference in the null
+    QVERIFY2(view.errorText().contains(QStringLiteral("run %1 is in the null").arg(null_[0])), qPrintable(view.errorText()));
+    tick(against, null_[0], false);
+    tick(against, negatives_[0], true);
+    tick(with, students_[0], true);
+    QVERIFY(runAndWait()); // the suspect as a surrogate student
+    QVERIFY2(view.errorText().contains(QStringLiteral("run %1 is in the null, the suspect").arg(students_[0])),
+             qPrintable(view.errorText()));
+    QCOMPARE(s.forensicResults().size(), before);
+
+    tick(with, students_[0], false);
+    QCOMPARE(view.surrogateStudents(), QList<int64_t>{students_[1]});
+    QCOMPARE(view.surrogateReferences(), QList<int64_t>{negatives_[0]});
+    QSignalSpy done(&view, &ForensicsView::testsDone);
+    QVERIFY(runAndWait());
+    QCOMPARE(done.count(), 1);
+    QVERIFY2(view.errorText().isEmpty(), qPrintable(view.errorText()));
+    const auto stored = s.forensicResults();
+    QCOMPARE(stored.size(), before + 1);
+    const auto& r = stored.back();
+    QCOMPARE(r.kind, std::string("fingerprint"));
+    QCOMPARE(r.inputs["fingerprint"]["crafting"].get<std::string>(), std::string("conferrable"));
+    QCOMPARE(r.inputs["fingerprint"]["confer_with"], nlohmann::json(std::vector<int64_t>{students_[1]}));
+    QCOMPARE(r.inputs["fingerprint"]["confer_against"], nlohmann::json(std::vector<int64_t>{negatives_[0]}));
+    QCOMPARE(r.result["notes"]["crafting"].get<std::string>(), std::string("conferrable"));
+
+    ForensicOptions options;
+    options.tests = {ForensicTest::Fingerprint};
+    options.fingerprint.crafting = FingerprintCrafting::Conferrable;
+    const auto expected = engineOutcomes(s, students_[0], ids(null_), 24, options, {students_[1]}, {negatives_[0]});
+    QCOMPARE(expected.size(), size_t(1));
+    QCOMPARE(r.result["statistic"].get<double>(), expected[0].statistic);
+    QCOMPARE(r.result["p_value"].get<double>(), expected[0].p.p_value);
+    QCOMPARE(r.result["null_statistics"].get<std::vector<double>>(), expected[0].null_statistics);
+
+    const QString named = QStringLiteral("fingerprints crafted conferrable with surrogate students #%1 and surrogate "
+                                         "references #%2").arg(students_[1]).arg(negatives_[0]);
+    QVERIFY2(view.resultTitleText().contains(named), qPrintable(view.resultTitleText()));
+    const QString kept = QStringLiteral("conferrable crafting kept %1 of %2 crafted, mean conferrability")
+                             .arg(expected[0].notes["kept"].get<int64_t>())
+                             .arg(expected[0].notes["crafted"].get<int64_t>());
+    QVERIFY2(view.detailsText(QStringLiteral("fingerprint")).contains(kept), qPrintable(view.detailsText(QStringLiteral("fingerprint"))));
+    // Shown again from the store alone.
+    QVERIFY(view.showStoredResult(r.id));
+    QVERIFY2(view.resultTitleText().contains(named), qPrintable(view.resultTitleText()));
+    QVERIFY(view.detailsText(QStringLiteral("fingerprint")).contains(kept));
+
+    // Back to teacher crafting: the hidden ticks do not reach the request.
+    crafting->setCurrentIndex(crafting->findData(QStringLiteral("teacher")));
+    QVERIFY(!with->isVisible());
+    const ForensicRequest plain = view.request();
+    QCOMPARE(plain.fingerprint_crafting, std::string("teacher"));
+    QVERIFY(plain.confer_with.empty() && plain.confer_against.empty());
+    // Crafting is the fingerprint test's: idle while that test is unticked.
+    QVERIFY(crafting->isEnabled());
+    view.setTests({QStringLiteral("agreement")});
+    QVERIFY(!crafting->isEnabled());
   }
 
   // Another class count, another input shape: refused with the reason, nothing stored, nothing crashes.
@@ -405,6 +510,9 @@ private Q_SLOTS:
     QTRY_VERIFY(listed(nullList).contains(a));
     QVERIFY(view->nullRuns().contains(a));
     QVERIFY(suspects->findData(qint64(a)) >= 0);
+    // The surrogate lists follow too; a tick stays while its run does.
+    QVERIFY(listed(view->surrogateStudentList()).contains(a) && listed(view->surrogateReferenceList()).contains(a));
+    view->setSurrogateReferences({a, negatives_[1]});
 
     // Untick one by hand: from now on the null is the user's.
     for (int i = 0; i < nullList->count(); ++i)
@@ -448,6 +556,8 @@ private Q_SLOTS:
     refresh->trigger();
     QTRY_VERIFY(!listed(nullList).contains(a));
     QCOMPARE(sorted(view->nullRuns()), sorted(null_ + negatives_));
+    QVERIFY(!listed(view->surrogateReferenceList()).contains(a));
+    QCOMPARE(view->surrogateReferences(), QList<int64_t>{negatives_[1]});
   }
 
   // The null histogram agrees with "k of n as close or closer": the suspect's

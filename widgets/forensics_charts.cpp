@@ -9,6 +9,7 @@
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QPen>
+#include <QStringList>
 #include <QValueAxis>
 
 #include <algorithm>
@@ -91,7 +92,35 @@ QString forensicDetails(const nlohmann::json& result) {
                 .arg(n + 1)
                 .arg(number(smallest))
                 .arg(kForensicLevel);
+  // The fingerprint test's own account (ForensicProbe notes): how many crafted inputs it kept.
+  const nlohmann::json notes = result.value("notes", nlohmann::json::object());
+  if (notes.contains("crafting") && notes.contains("kept")) {
+    text += QObject::tr("; %1 crafting kept %2 of %3 crafted")
+                .arg(QString::fromStdString(notes["crafting"].get<std::string>()))
+                .arg(notes["kept"].get<int64_t>())
+                .arg(notes.value("crafted", int64_t(0)));
+    if (notes.contains("mean_conferrability"))
+      text += QObject::tr(", mean conferrability %1").arg(number(notes["mean_conferrability"].get<double>()));
+  }
   return text;
+}
+
+QString forensicCraftingText(const nlohmann::json& inputs) {
+  const nlohmann::json tests = inputs.value("tests", nlohmann::json::array());
+  if (std::find(tests.begin(), tests.end(), nlohmann::json("fingerprint")) == tests.end()) return {};
+  const nlohmann::json f = inputs.value("fingerprint", nlohmann::json::object());
+  // Results stored before conferrable crafting existed were all crafted on the teacher.
+  if (f.value("crafting", std::string("teacher")) != "conferrable")
+    return QObject::tr("fingerprints crafted on the teacher alone");
+  auto runs = [&f](const char* key) {
+    QStringList labels;
+    for (const auto& id : f.value(key, nlohmann::json::array()))
+      labels << QStringLiteral("#%1").arg(id.is_number() ? QString::number(id.get<int64_t>())
+                                                          : QString::fromStdString(id.dump()));
+    return labels.isEmpty() ? QObject::tr("none") : labels.join(QStringLiteral(", "));
+  };
+  return QObject::tr("fingerprints crafted conferrable with surrogate students %1 and surrogate references %2")
+      .arg(runs("confer_with"), runs("confer_against"));
 }
 
 NullHistogramBins nullHistogramBins(const std::vector<double>& null, double suspect, bool higherIsCloser) {

@@ -29,6 +29,11 @@ QString forensicVerdict(const nlohmann::json& result, const std::string& teacher
 // The line under it: the statistic, which way is closer, how many null models
 // were as close, and when the null is too small to reach the threshold.
 QString forensicDetails(const nlohmann::json& result);
+// How the fingerprint test crafted its inputs, from what a result was computed
+// from (its stored inputs_json, ForensicSession::inputs): "fingerprints crafted
+// on the teacher alone" or "fingerprints crafted conferrable with surrogate
+// students #3 and references #9". Empty when the fingerprint test was not run.
+QString forensicCraftingText(const nlohmann::json& inputs);
 
 // The null histogram's bins: equal widths, with the suspect's statistic on an
 // edge, so every bar holds values from one side of it only and the bars on the

@@ -59,6 +59,45 @@ void fillRunCombo(QComboBox* combo, const std::vector<distillery::RunRecord>& ru
   if (at >= 0) combo->setCurrentIndex(at);
 }
 
+// Refills a checkable list of runs, ticking the runs of keep that are still
+// there; the students of studentsOf (a teacher run), if any, come first.
+void fillRunChecks(QListWidget* list, std::vector<distillery::RunRecord> runs, const QList<int64_t>& keep,
+                   int64_t studentsOf = 0) {
+  const QSignalBlocker block(list);
+  list->clear();
+  if (studentsOf > 0)
+    std::stable_partition(runs.begin(), runs.end(),
+                          [studentsOf](const distillery::RunRecord& r) { return r.teacher_run_id == studentsOf; });
+  for (const auto& r : runs) {
+    if (!usable(r)) continue;
+    auto* item = new QListWidgetItem(runLabel(r), list);
+    item->setData(kRunRole, qint64(r.id));
+    item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+    item->setCheckState(keep.contains(r.id) ? Qt::Checked : Qt::Unchecked);
+  }
+}
+
+void setRunChecks(QListWidget* list, const QList<int64_t>& runIds) {
+  const QSignalBlocker block(list);
+  for (int i = 0; i < list->count(); ++i) {
+    QListWidgetItem* item = list->item(i);
+    item->setCheckState(runIds.contains(item->data(kRunRole).toLongLong()) ? Qt::Checked : Qt::Unchecked);
+  }
+}
+
+QList<int64_t> checkedRuns(const QListWidget* list) {
+  QList<int64_t> ids;
+  for (int i = 0; i < list->count(); ++i)
+    if (list->item(i)->checkState() == Qt::Checked) ids.append(list->item(i)->data(kRunRole).toLongLong());
+  return ids;
+}
+
+std::vector<int64_t> sortedIds(const QList<int64_t>& ids) {
+  std::vector<int64_t> out(ids.begin(), ids.end());
+  std::sort(out.begin(), out.end()); // as a CLI user lists them; the stored inputs follow it
+  return out;
+}
+
 QLineEdit* fileEdit(QWidget* parent, const QString& name, QHBoxLayout*& row, const QString& caption) {
   auto* edit = new QLineEdit(parent);
   edit->setObjectName(name);
@@ -90,6 +129,8 @@ ForensicsView::ForensicsView(distillery::RunStore& store, QWidget* parent) : QWi
 
   auto* split = new QSplitter(Qt::Horizontal, this);
   split->addWidget(buildSharedPanel());
+  // Crafting is the fingerprint test's setting: idle while that test is unticked.
+  connect(tests_[QStringLiteral("fingerprint")], &QCheckBox::toggled, crafting_->parentWidget(), &QWidget::setEnabled);
   split->addWidget(pages_);
   split->setStretchFactor(1, 1);
   split->setSizes({330, 950});
@@ -132,6 +173,7 @@ QWidget* ForensicsView::buildSharedPanel() {
   connect(teacherKind_, &QComboBox::currentIndexChanged, teacherStack_, &QStackedWidget::setCurrentIndex);
   connect(teacherRun_, &QComboBox::currentIndexChanged, this, [this] {
     preselectNull();
+    fillRunChecks(conferWith_, store_.runs(), surrogateStudents(), teacherRunId()); // its students first
     calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns());
     recheckCalibration();
   });
@@ -240,6 +282,7 @@ QWidget* ForensicsView::buildTestPage() {
   sl->addWidget(suspectStack_, 1);
   sl->addWidget(runButton_);
   sl->addWidget(cancelButton_);
+  QWidget* fingerprints = buildFingerprintRow(page);
 
   progress_ = new QProgressBar(page);
   progress_->setTextVisible(false);
@@ -254,6 +297,9 @@ QWidget* ForensicsView::buildTestPage() {
   error_->setWordWrap(true);
   error_->setStyleSheet(QStringLiteral("color: #b71c1c"));
   error_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  // Both take a line only while they have something to say: the histograms need the room.
+  status_->setVisible(false);
+  error_->setVisible(false);
 
   resultTitle_ = new QLabel(page);
   resultTitle_->setObjectName(QStringLiteral("forensicsResultTitle"));
@@ -281,6 +327,7 @@ QWidget* ForensicsView::buildTestPage() {
   auto* tl = new QVBoxLayout(top);
   tl->setContentsMargins(0, 0, 0, 0);
   tl->addWidget(suspectBox);
+  tl->addWidget(fingerprints);
   tl->addLayout(progressRow);
   tl->addWidget(error_);
   tl->addWidget(resultTitle_);
@@ -297,6 +344,56 @@ QWidget* ForensicsView::buildTestPage() {
   auto* layout = new QVBoxLayout(page);
   layout->addWidget(split);
   return page;
+}
+
+// One row under the suspect: the crafting, and for conferrable crafting the
+// two surrogate lists beside it (short, so the histograms keep their room).
+QWidget* ForensicsView::buildFingerprintRow(QWidget* parent) {
+  auto* row = new QWidget(parent);
+  row->setObjectName(QStringLiteral("fingerprintRow"));
+  auto* layout = new QHBoxLayout(row);
+  layout->setContentsMargins(0, 0, 0, 0);
+  auto* left = new QVBoxLayout;
+  auto* choice = new QHBoxLayout;
+  crafting_ = new QComboBox(row);
+  crafting_->setObjectName(QStringLiteral("fingerprintCrafting"));
+  crafting_->addItem(tr("teacher (PGD on the teacher alone)"), QStringLiteral("teacher"));
+  crafting_->addItem(tr("conferrable (teacher and surrogates)"), QStringLiteral("conferrable"));
+  crafting_->setToolTip(tr("Conferrable crafting pulls the surrogate students towards each target and pushes the "
+                           "surrogate references away from it, so the fingerprints transfer to students "
+                           "(distillery-cli --fingerprint-crafting)"));
+  choice->addWidget(new QLabel(tr("Fingerprint crafting:"), row));
+  choice->addWidget(crafting_);
+  left->addLayout(choice);
+  left->addStretch(1);
+  layout->addLayout(left);
+
+  surrogates_ = new QWidget(row);
+  auto* lists = new QHBoxLayout(surrogates_);
+  lists->setContentsMargins(0, 0, 0, 0);
+  auto surrogateList = [this, lists](const QString& name, const QString& title, const QString& help) {
+    auto* column = new QVBoxLayout;
+    auto* label = new QLabel(title, surrogates_);
+    label->setToolTip(help);
+    auto* list = new QListWidget(surrogates_);
+    list->setObjectName(name);
+    list->setToolTip(help);
+    list->setFixedHeight(4 * (fontMetrics().height() + 2) + 6);
+    column->addWidget(label);
+    column->addWidget(list);
+    lists->addLayout(column, 1);
+    return list;
+  };
+  conferWith_ = surrogateList(QStringLiteral("conferWith"), tr("Surrogate students (--confer-with)"),
+                              tr("Finished runs you distilled from the teacher yourself: not the suspect, not in the null"));
+  conferAgainst_ = surrogateList(QStringLiteral("conferAgainst"), tr("Surrogate references (--confer-against)"),
+                                 tr("Independent finished runs of the teacher's task that are not in the null"));
+  layout->addWidget(surrogates_, 1);
+  surrogates_->setVisible(false); // teacher crafting needs none
+  layout->addStretch(0); // takes the room while the lists are hidden
+  connect(crafting_, &QComboBox::currentIndexChanged, this,
+          [this] { surrogates_->setVisible(fingerprintCrafting() == QStringLiteral("conferrable")); });
+  return row;
 }
 
 void ForensicsView::reload() {
@@ -355,17 +452,10 @@ void ForensicsView::fillRunLists() {
     }
   }
   fillRunCombo(suspectRun_, runs);
-  {
-    const QSignalBlocker block(null_);
-    null_->clear();
-    for (const auto& r : runs) {
-      if (!usable(r)) continue;
-      auto* item = new QListWidgetItem(runLabel(r), null_);
-      item->setData(kRunRole, qint64(r.id));
-      item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
-      item->setCheckState(keepNull.contains(r.id) ? Qt::Checked : Qt::Unchecked);
-    }
-  }
+  fillRunChecks(null_, runs, keepNull);
+  // The surrogates are always the user's choice: ticks stay while their runs do.
+  fillRunChecks(conferWith_, runs, surrogateStudents(), teacherRunId());
+  fillRunChecks(conferAgainst_, runs, surrogateReferences());
   // A preselected null follows the store (new independent runs join it); a
   // chosen one keeps its ticks, and runs new since are left for the user to tick.
   // The teacher gone from the store: the null chosen for it goes too.
@@ -460,24 +550,20 @@ void ForensicsView::setSuspectApi(const QString& url, const QString& keyEnv) {
 }
 void ForensicsView::setNull(const QList<int64_t>& runIds) {
   nullChosen_ = true;
-  {
-    const QSignalBlocker block(null_);
-    for (int i = 0; i < null_->count(); ++i) {
-      QListWidgetItem* item = null_->item(i);
-      const int64_t id = item->data(kRunRole).toLongLong();
-      item->setCheckState(runIds.contains(id) ? Qt::Checked : Qt::Unchecked);
-    }
-  }
+  setRunChecks(null_, runIds);
   updateNullNote();
   calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns()); // its lists leave the null out
   recheckCalibration();
 }
-QList<int64_t> ForensicsView::nullRuns() const {
-  QList<int64_t> ids;
-  for (int i = 0; i < null_->count(); ++i)
-    if (null_->item(i)->checkState() == Qt::Checked) ids.append(null_->item(i)->data(kRunRole).toLongLong());
-  return ids;
+QList<int64_t> ForensicsView::nullRuns() const { return checkedRuns(null_); }
+void ForensicsView::setFingerprintCrafting(const QString& crafting) {
+  crafting_->setCurrentIndex(std::max(0, crafting_->findData(crafting)));
 }
+QString ForensicsView::fingerprintCrafting() const { return crafting_->currentData().toString(); }
+void ForensicsView::setSurrogateStudents(const QList<int64_t>& runIds) { setRunChecks(conferWith_, runIds); }
+void ForensicsView::setSurrogateReferences(const QList<int64_t>& runIds) { setRunChecks(conferAgainst_, runIds); }
+QList<int64_t> ForensicsView::surrogateStudents() const { return checkedRuns(conferWith_); }
+QList<int64_t> ForensicsView::surrogateReferences() const { return checkedRuns(conferAgainst_); }
 void ForensicsView::setTests(const QStringList& tests) {
   for (auto it = tests_.begin(); it != tests_.end(); ++it) it.value()->setChecked(tests.contains(it.key()));
 }
@@ -496,8 +582,12 @@ distillery::ForensicRequest ForensicsView::request() const {
   r.teacher = teacherKind_->currentIndex() == 0
                   ? (teacherRun_->currentIndex() >= 0 ? "run:" + std::to_string(teacherRun_->currentData().toLongLong()) : "")
                   : teacherFile_->text().trimmed().toStdString();
-  for (int64_t id : nullRuns()) r.null.push_back(id);
-  std::sort(r.null.begin(), r.null.end()); // as a CLI user lists them; the stored inputs and statistics follow it
+  r.null = sortedIds(nullRuns()); // the stored inputs and statistics follow this order
+  r.fingerprint_crafting = fingerprintCrafting().toStdString();
+  if (r.fingerprint_crafting == "conferrable") { // hidden ticks do not count; core checks what is missing
+    r.confer_with = sortedIds(surrogateStudents());
+    r.confer_against = sortedIds(surrogateReferences());
+  }
   r.tests.clear();
   for (const char* t : kTests)
     if (tests_[QString::fromLatin1(t)]->isChecked()) r.tests.emplace_back(t);
@@ -588,30 +678,33 @@ void ForensicsView::startJob(const std::function<void(ForensicsWorker*)>& work) 
   cancelButton_->setEnabled(true);
   progress_->setVisible(true);
   calibration_->setBusy(true);
-  status_->setText(tr("starting…"));
+  setStatus(tr("starting…"));
   thread_->start();
 }
 
 void ForensicsView::cancel() {
   if (!worker_) return;
   worker_->cancel();
-  status_->setText(tr("cancelling…"));
+  setStatus(tr("cancelling…"));
 }
 
 void ForensicsView::onProgress(const QString& step, qint64 done, qint64 total) {
   progress_->setRange(0, int(std::max<qint64>(1, total)));
   progress_->setValue(int(done));
-  status_->setText(step);
+  setStatus(step);
   calibration_->setProgress(step, done, total);
 }
 
 void ForensicsView::onTestsDone(const QString& sessionJson) {
   const nlohmann::json s = nlohmann::json::parse(sessionJson.toStdString());
-  resultTitle_->setText(tr("Suspect %1 against teacher %2, null of %3 independent runs (%4 queries to the suspect)")
-                            .arg(QString::fromStdString(s["suspect_description"].get<std::string>()),
-                                 forensicModelLabel(s["teacher"].get<std::string>()))
-                            .arg(s["null"].size())
-                            .arg(s["suspect_queries"].get<int64_t>()));
+  QString title = tr("Suspect %1 against teacher %2, null of %3 independent runs (%4 queries to the suspect)")
+                      .arg(QString::fromStdString(s["suspect_description"].get<std::string>()),
+                           forensicModelLabel(s["teacher"].get<std::string>()))
+                      .arg(s["null"].size())
+                      .arg(s["suspect_queries"].get<int64_t>());
+  const QString crafting = forensicCraftingText(s.value("inputs", nlohmann::json::object()));
+  if (!crafting.isEmpty()) title += QStringLiteral("; ") + crafting;
+  resultTitle_->setText(title);
   showResults(s["results"], s["teacher"].get<std::string>());
   reloadStored();
   Q_EMIT testsDone();
@@ -632,7 +725,7 @@ void ForensicsView::showResults(const nlohmann::json& results, const std::string
     auto* chart = new QChartView(new QChart, box);
     chart->setObjectName(QStringLiteral("nullHistogram_%1").arg(test));
     chart->setRenderHint(QPainter::Antialiasing);
-    chart->setMinimumSize(240, 220);
+    chart->setMinimumSize(240, 150); // small enough for the verdict and details below it on a 800-pixel screen
     chart->chart()->legend()->setAlignment(Qt::AlignBottom);
     drawNullHistogram(chart->chart(), r);
     auto* verdict = new QLabel(forensicVerdict(r, teacher), box);
@@ -656,13 +749,15 @@ void ForensicsView::showResults(const nlohmann::json& results, const std::string
 bool ForensicsView::showStoredResult(int64_t resultId) {
   for (const auto& r : store_.forensicResults()) {
     if (r.id != resultId) continue;
-    resultTitle_->setText(tr("Stored result #%1 (%2): suspect %3 against teacher %4, null runs %5, %6 inputs, seed %7")
-                              .arg(r.id)
-                              .arg(QString::fromStdString(r.created_at), forensicModelLabel(r.suspect),
-                                   forensicModelLabel(r.reference),
-                                   QString::fromStdString(r.inputs.value("null", nlohmann::json::array()).dump()))
-                              .arg(r.inputs.value("inputs", int64_t(0)))
-                              .arg(r.inputs.value("seed", uint64_t(0))));
+    QString title = tr("Stored result #%1 (%2): suspect %3 against teacher %4, null runs %5, %6 inputs, seed %7")
+                        .arg(r.id)
+                        .arg(QString::fromStdString(r.created_at), forensicModelLabel(r.suspect),
+                             forensicModelLabel(r.reference),
+                             QString::fromStdString(r.inputs.value("null", nlohmann::json::array()).dump()))
+                        .arg(r.inputs.value("inputs", int64_t(0)))
+                        .arg(r.inputs.value("seed", uint64_t(0)));
+    if (r.kind == "fingerprint") title += QStringLiteral("; ") + forensicCraftingText(r.inputs);
+    resultTitle_->setText(title);
     showResults(nlohmann::json::array({r.result}), r.reference);
     return true;
   }
@@ -671,7 +766,7 @@ bool ForensicsView::showStoredResult(int64_t resultId) {
 
 void ForensicsView::onFailed(const QString& message, bool cancelled) {
   if (cancelled) {
-    status_->setText(message);
+    setStatus(message);
     calibration_->setError(message);
     Q_EMIT failed(message);
     return;
@@ -693,13 +788,21 @@ void ForensicsView::onFinished() {
   progress_->setRange(0, 1);
   progress_->setValue(0);
   progress_->setVisible(false);
-  if (status_->text() != tr("Cancelled; nothing was stored.")) status_->clear();
+  if (status_->text() != tr("Cancelled; nothing was stored.")) setStatus({});
   Q_EMIT jobFinished();
 }
 
-void ForensicsView::setError(const QString& message) { error_->setText(message); }
+void ForensicsView::setError(const QString& message) {
+  error_->setText(message);
+  error_->setVisible(!message.isEmpty());
+}
+void ForensicsView::setStatus(const QString& text) {
+  status_->setText(text);
+  status_->setVisible(!text.isEmpty());
+}
 QString ForensicsView::errorText() const { return error_->text(); }
 QString ForensicsView::statusText() const { return status_->text(); }
+QString ForensicsView::resultTitleText() const { return resultTitle_->text(); }
 QString ForensicsView::nullNoteText() const { return nullNote_->text(); }
 QString ForensicsView::verdictText(const QString& test) const {
   const QLabel* l = verdicts_.value(test);

@@ -8,7 +8,9 @@
 // (forensics_worker.h; progress, Cancel) and shows per test the null's
 // histogram with the suspect's statistic, the p-value and the verdict; every
 // result is stored as the CLI stores it, and earlier results are listed for
-// re-checking. The Calibration page draws the tests' ROC curves on stored
+// re-checking. Its Fingerprint crafting row picks how the fingerprint test crafts its
+// inputs: on the teacher alone, or conferrable on the teacher with surrogate
+// students and surrogate references ticked from the store's runs. The Calibration page draws the tests' ROC curves on stored
 // copies and independent runs (forensics_calibration_page.h).
 #include "core/forensics/forensic_request.h"
 
@@ -75,6 +77,17 @@ public:
   void setTests(const QStringList& tests);
   void setInputs(int inputs);
   void setSeed(int seed);
+  // "teacher" or "conferrable" (ForensicRequest::fingerprint_crafting).
+  void setFingerprintCrafting(const QString& crafting);
+  QString fingerprintCrafting() const;
+  // The conferrable crafting's surrogates (ForensicRequest::confer_with / confer_against).
+  void setSurrogateStudents(const QList<int64_t>& runIds);
+  void setSurrogateReferences(const QList<int64_t>& runIds);
+  QList<int64_t> surrogateStudents() const;
+  QList<int64_t> surrogateReferences() const;
+  QListWidget* surrogateStudentList() const { return conferWith_; }
+  QListWidget* surrogateReferenceList() const { return conferAgainst_; }
+  QComboBox* craftingCombo() const { return crafting_; }
   distillery::ForensicRequest request() const;
 
   // Starts the tests (false, saying why in the view, when a job runs or the choice is incomplete).
@@ -88,6 +101,7 @@ public:
   QString nullNoteText() const;
   QString verdictText(const QString& test) const;  // empty when the test is not shown
   QString detailsText(const QString& test) const;
+  QString resultTitleText() const;
   QTableWidget* storedTable() const { return stored_; }
   // Shows a stored result (forensic_results.id) in the result area.
   bool showStoredResult(int64_t resultId);
@@ -110,6 +124,7 @@ private:
   // Clears or updates a "Tick…" error on the Calibration page once the choice changes.
   void recheckCalibration();
   QWidget* buildTestPage();
+  QWidget* buildFingerprintRow(QWidget* parent);
   void fillRunLists();
   void preselectNull();
   void updateNullNote();
@@ -121,6 +136,7 @@ private:
   void onFailed(const QString& message, bool cancelled);
   void onFinished();
   void setError(const QString& message);
+  void setStatus(const QString& text);
   int64_t teacherRunId() const;
 
   distillery::RunStore& store_;
@@ -151,6 +167,10 @@ private:
   QLineEdit* suspectFile_ = nullptr;
   QLineEdit* suspectUrl_ = nullptr;
   QLineEdit* suspectKeyEnv_ = nullptr;
+  QComboBox* crafting_ = nullptr;
+  QWidget* surrogates_ = nullptr; // the two lists, shown for conferrable crafting
+  QListWidget* conferWith_ = nullptr;
+  QListWidget* conferAgainst_ = nullptr;
   QPushButton* runButton_ = nullptr;
   QPushButton* cancelButton_ = nullptr;
   QProgressBar* progress_ = nullptr;
