@@ -89,12 +89,15 @@ void MainWindow::connectExternalRuns() {
   });
   connect(x, &ExternalRunController::slurmNews, this, [this](const QStringList& lines) {
     model_->refresh(); // an imported job changed its run (and may have added its teacher)
-    // An imported run that is shown gets its points and log lines: one look, from its first row.
-    for (int64_t id : view_->shownRuns())
-      if (!follower_.follows(id)) {
+    // A shown run of a Slurm job (an imported one among them) gets its points
+    // and log lines: one look, from its first row.
+    for (int64_t id : view_->shownRuns()) {
+      const distillery::RunRecord* run = model_->record(id);
+      if (run && run->slurm_job_id && !follower_.follows(id)) {
         followRun(id);
         follower_.forget(id);
       }
+    }
     statusBar()->showMessage(lines.join(QStringLiteral("; ")), kMessageMs);
     updateActions();
   });
