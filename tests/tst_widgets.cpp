@@ -130,6 +130,7 @@ private Q_SLOTS:
   void liveChartsKeepAxesWithinTheMetricsRange();
   void liveChartsGiveEachShownRunItsOwnColour();
   void liveChartDrawsASinglePointAsADot();        // GUI walk item 1
+  void liveChartDecimatesALongCurve();
   void liveChartKeepsTheLastStepLabelInside();    // GUI walk item 2
   void runsTabLegendNamesEveryShownRun();         // GUI walk item 3
   void teacherRunShowsItsPhaseLogLines();         // GUI walk item 6
@@ -494,6 +495,36 @@ void TestWidgets::liveChartDrawsASinglePointAsADot() {
   chart.addPoints({point(7, "train_loss", 40, 0.6)});
   QCOMPARE(dot->count(), 0);
   QCOMPARE(chart.pointCount(7), 2);
+}
+
+// A long run's curve is drawn at about two points per pixel column (its
+// minimum and maximum), from every point the chart holds: a spike survives,
+// and a batch that adds points redraws a bounded series.
+void TestWidgets::liveChartDecimatesALongCurve() {
+  MetricChartView chart(QStringLiteral("loss"), QStringLiteral("loss"), {QStringLiteral("train_loss")});
+  chart.resize(600, 400);
+  chart.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&chart));
+  chart.setRuns({7});
+  std::vector<MetricPoint> points;
+  for (int step = 1; step <= 20000; ++step) points.push_back(point(7, "train_loss", step, step == 12345 ? 9.0 : 1.0));
+  chart.addPoints(points);
+  QCOMPARE(chart.pointCount(7), 20000); // held
+  QLineSeries* line = chart.series(7, QStringLiteral("train_loss"));
+  const int columns = std::max(200, int(chart.chart()->plotArea().width()));
+  QVERIFY2(line->count() <= 2 * columns + 4, qPrintable(QString::number(line->count())));
+  QVERIFY(line->count() > 100);
+  QCOMPARE(line->points().first(), QPointF(1, 1.0));
+  QCOMPARE(line->points().last(), QPointF(20000, 1.0));
+  bool spike = false;
+  for (const QPointF& p : line->points()) spike = spike || p == QPointF(12345, 9.0);
+  QVERIFY(spike);
+  QCOMPARE(chart.yMax() >= 9.0, true);
+  // More points: the whole held curve is decimated again, the new last point drawn.
+  chart.addPoints({point(7, "train_loss", 20001, 0.5)});
+  QCOMPARE(chart.pointCount(7), 20001);
+  QCOMPARE(line->points().last(), QPointF(20001, 0.5));
+  QVERIFY(line->count() <= 2 * columns + 4);
 }
 
 // The last x label ("150") is centred on the plot's right edge: the chart
