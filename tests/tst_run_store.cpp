@@ -92,6 +92,10 @@ private Q_SLOTS:
   void version3StoreGainsMoney();
   void checkpointKeepsMoney();
   void version4StoreGainsForensicResults();
+  void followingReadsOnlyNewRows();
+  void followingSeesAResumeThatReusedRowids();
+  void followingSeesAnImportReplacingRows();
+  void slurmPollerReadsOnlyRunsWithAJobOut();
 };
 
 void TestRunStore::statusWordsRoundTrip() {
@@ -598,8 +602,8 @@ void TestRunStore::version4StoreGainsForensicResults() {
   if (QTest::currentTestFailed()) return;
   {
     RunStore store(path);
-    QCOMPARE(store.schemaVersion(), int(SchemaVersion::ClusterJobs));
-    QCOMPARE(int(SchemaVersion::Latest), 6);
+    QCOMPARE(store.schemaVersion(), int(SchemaVersion::RowsGeneration));
+    QCOMPARE(int(SchemaVersion::Latest), 7);
     QCOMPARE(store.run(1)->slurm_job_id, int64_t(0)); // step 6 (issue 19) ran too
     const auto r = store.run(1);
     QVERIFY(r.has_value());
@@ -617,7 +621,7 @@ void TestRunStore::version4StoreGainsForensicResults() {
                             {{"statistic", 0.9}});
   }
   RunStore again(path);
-  QCOMPARE(again.schemaVersion(), 6);
+  QCOMPARE(again.schemaVersion(), 7);
   const auto results = again.forensicResults();
   QCOMPARE(results.size(), size_t(2));
   QCOMPARE(q(results[0].kind), QStringLiteral("sac"));
@@ -631,6 +635,167 @@ void TestRunStore::version4StoreGainsForensicResults() {
   QCOMPARE(q(results[1].kind), QStringLiteral("agreement"));
   QCOMPARE(q(results[1].suspect), QStringLiteral("/tmp/suspect.pt"));
   QVERIFY(results[0].id < results[1].id);
+}
+
+// A reader following a run another connection writes (the GUI following a
+// `distillery-cli launch`) gets the points written since its cursor, and
+// nothing it already holds.
+void TestRunStore::followingReadsOnlyNewRows() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath(QStringLiteral("runs.sqlite")).toStdString();
+  RunStore writer(path);
+  RunStore reader(path);
+  const int64_t id = writer.createRun("followed", "distill", "{}");
+  const int64_t other = writer.createRun("neighbour", "distill", "{}");
+  std::vector<MetricPoint> first;
+  for (int step = 1; step <= 4; ++step) first.push_back(point(id, "train_loss", step, 1.0 / step));
+  first.push_back(point(other, "train_loss", 1, 9.0)); // another run's rows between ours
+  writer.appendPoints(first);
+  writer.appendLogs({{id, 0.5, "info", "epoch 1"}});
+
+  const PointsSince all = reader.pointsSince(id, RowCursor{});
+  QVERIFY(!all.restarted); // nothing was held
+  QCOMPARE(all.rows.size(), size_t(4));
+  for (size_t i = 0; i < 4; ++i) {
+    QCOMPARE(all.rows[i].run_id, id);
+    QCOMPARE(all.rows[i].step, int64_t(i + 1));
+    QCOMPARE(all.rows[i].value, 1.0 / double(i + 1));
+  }
+  QCOMPARE(all.rows[2].flops, point(id, "train_loss", 3, 0).flops); // every column comes back
+  QCOMPARE(all.rows[2].money, point(id, "train_loss", 3, 0).money);
+  QVERIFY(all.next.generation >= 0);
+
+  // Nothing new: no rows, same cursor.
+  const int64_t readBefore = reader.pointRowsRead();
+  const PointsSince none = reader.pointsSince(id, all.next);
+  QVERIFY(none.rows.empty() && !none.restarted);
+  QCOMPARE(none.next.rowid, all.next.rowid);
+  QCOMPARE(reader.pointRowsRead(), readBefore);
+
+  writer.appendPoints({point(other, "train_loss", 2, 8.0), point(id, "train_loss", 5, 0.2),
+                       point(id, "val_accuracy", 5, 0.6)});
+  const PointsSince news = reader.pointsSince(id, none.next);
+  QVERIFY(!news.restarted);
+  QCOMPARE(news.rows.size(), size_t(2));
+  QCOMPARE(q(news.rows[0].metric), QStringLiteral("train_loss"));
+  QCOMPARE(news.rows[0].step, int64_t(5));
+  QCOMPARE(q(news.rows[1].metric), QStringLiteral("val_accuracy"));
+  QCOMPARE(reader.pointRowsRead() - readBefore, int64_t(2)); // the new rows only, not the run's 6
+
+  // Log lines follow the same way.
+  const LogsSince logs = reader.logsSince(id, RowCursor{});
+  QCOMPARE(logs.rows.size(), size_t(1));
+  QCOMPARE(q(logs.rows[0].message), QStringLiteral("epoch 1"));
+  writer.appendLogs({{other, 0.7, "info", "not ours"}, {id, 0.9, "warning", "epoch 2"}});
+  const LogsSince moreLogs = reader.logsSince(id, logs.next);
+  QVERIFY(!moreLogs.restarted);
+  QCOMPARE(moreLogs.rows.size(), size_t(1));
+  QCOMPARE(q(moreLogs.rows[0].message), QStringLiteral("epoch 2"));
+  QCOMPARE(q(moreLogs.rows[0].level), QStringLiteral("warning"));
+
+  // A run deleted meanwhile reads as nothing, not as an error.
+  writer.deleteRun(id);
+  const PointsSince gone = reader.pointsSince(id, news.next);
+  QVERIFY(gone.rows.empty() && !gone.restarted);
+}
+
+// A resume deletes the points after its checkpoint and writes the steps again.
+// SQLite gives the new rows the deleted rows' rowids when they were the last
+// of the table, so the point count and the largest rowid can both come back to
+// what the reader saw: only the generation tells it to start over.
+void TestRunStore::followingSeesAResumeThatReusedRowids() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath(QStringLiteral("runs.sqlite")).toStdString();
+  RunStore writer(path);
+  RunStore reader(path);
+  const int64_t id = writer.createRun("resumed", "distill", "{}");
+  std::vector<MetricPoint> points;
+  for (int step = 1; step <= 10; ++step) points.push_back(point(id, "train_loss", step, 1.0));
+  writer.appendPoints(points);
+  const PointsSince before = reader.pointsSince(id, RowCursor{});
+  QCOMPARE(before.rows.size(), size_t(10));
+
+  writer.deletePointsAfter(id, 6); // the checkpoint was at step 6
+  std::vector<MetricPoint> redone;
+  for (int step = 7; step <= 10; ++step) redone.push_back(point(id, "train_loss", step, 0.5));
+  writer.appendPoints(redone);
+  QCOMPARE(writer.pointCount(id), int64_t(10)); // the count a count-keyed reader saw
+
+  const PointsSince after = reader.pointsSince(id, before.next);
+  QVERIFY(after.restarted);
+  QCOMPARE(after.next.rowid, before.next.rowid); // the rowids were reused
+  QVERIFY(after.next.generation != before.next.generation);
+  QCOMPARE(after.rows.size(), size_t(10)); // all of the run, to replace what the reader holds
+  for (size_t i = 0; i < 10; ++i) {
+    QCOMPARE(after.rows[i].step, int64_t(i + 1));
+    QCOMPARE(after.rows[i].value, i < 6 ? 1.0 : 0.5);
+  }
+  // From the new cursor on, following is incremental again.
+  const PointsSince quiet = reader.pointsSince(id, after.next);
+  QVERIFY(quiet.rows.empty() && !quiet.restarted);
+  // A resume that deleted nothing (its checkpoint was the last step) changes nothing.
+  writer.deletePointsAfter(id, 10);
+  QVERIFY(!reader.pointsSince(id, after.next).restarted);
+}
+
+// A Slurm job's import replaces the run's points and log lines with the job
+// store's: a reader that held some starts over.
+void TestRunStore::followingSeesAnImportReplacingRows() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath(QStringLiteral("runs.sqlite")).toStdString();
+  const std::string jobPath = dir.filePath(QStringLiteral("job.sqlite")).toStdString();
+  RunStore store(path);
+  const int64_t id = store.createRun("slurm", "distill", "{}");
+  store.setSlurmJob(id, 42, dir.path().toStdString());
+  store.appendPoints({point(id, "train_loss", 1, 3.0)}); // e.g. written before it was handed to Slurm
+  store.appendLogs({{id, 0.1, "info", "local line"}});
+  {
+    RunStore job(jobPath, StoreJournal::Delete); // the job's own store, seeded with the run
+    store.exportRunsTo(jobPath, {id});
+    job.appendPoints({point(id, "train_loss", 1, 2.0), point(id, "train_loss", 2, 1.0)});
+    job.appendLogs({{id, 0.2, "info", "job line"}});
+    job.setStatus(id, RunStatus::Finished);
+  }
+  RunStore reader(path);
+  const PointsSince held = reader.pointsSince(id, RowCursor{});
+  const LogsSince heldLogs = reader.logsSince(id, RowCursor{});
+  QCOMPARE(held.rows.size(), size_t(1));
+  store.importRunFrom(jobPath, id, "unfinished");
+  const PointsSince after = reader.pointsSince(id, held.next);
+  QVERIFY(after.restarted);
+  QCOMPARE(after.rows.size(), size_t(2));
+  QCOMPARE(after.rows[0].value, 2.0);
+  const LogsSince afterLogs = reader.logsSince(id, heldLogs.next);
+  QVERIFY(afterLogs.restarted);
+  QCOMPARE(afterLogs.rows.size(), size_t(1));
+  QCOMPARE(q(afterLogs.rows[0].message), QStringLiteral("job line"));
+}
+
+// The GUI's Slurm poller reads the runs with a job out, not every run.
+void TestRunStore::slurmPollerReadsOnlyRunsWithAJobOut() {
+  RunStore store(":memory:");
+  const int64_t plain = store.createRun("plain", "distill", "{}");
+  const int64_t queued = store.createRun("queued in slurm", "distill", "{}");
+  const int64_t running = store.createRun("running in slurm", "distill", "{}");
+  const int64_t imported = store.createRun("imported", "distill", "{}");
+  store.setSlurmJob(queued, 11, "/tmp/a");
+  store.setSlurmJob(running, 12, "/tmp/b");
+  store.setSlurmJob(imported, 13, "/tmp/c");
+  store.setStatus(running, RunStatus::Running);
+  store.setStatus(imported, RunStatus::Finished); // its job id stays as provenance
+  store.setStatus(plain, RunStatus::Running);
+  std::vector<int64_t> ids;
+  for (const RunRecord& r : store.runsWithSlurmJobOut()) ids.push_back(r.id);
+  QCOMPARE(ids, (std::vector<int64_t>{running, queued}));
+  // The same runs as the filter the CLI applies to runs().
+  std::vector<int64_t> filtered;
+  for (const RunRecord& r : store.runs())
+    if (r.slurm_job_id && (r.status == RunStatus::Queued || r.status == RunStatus::Running)) filtered.push_back(r.id);
+  QCOMPARE(filtered, ids);
+  QCOMPARE(store.runsWithSlurmJobOut()[0].slurm_job_id, int64_t(12));
 }
 
 QTEST_GUILESS_MAIN(TestRunStore)

@@ -281,7 +281,7 @@ private Q_SLOTS:
       RunStore store(path);
       // Upgraded step by step to the latest version.
       QCOMPARE(store.schemaVersion(), int(SchemaVersion::Latest));
-      QCOMPARE(int(SchemaVersion::Latest), 6);
+      QCOMPARE(int(SchemaVersion::Latest), 7);
       auto runs = store.runs();
       QCOMPARE(int(runs.size()), 1);
       QCOMPARE(q(runs[0].name), QStringLiteral("old-run"));

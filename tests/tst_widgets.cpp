@@ -130,11 +130,13 @@ private Q_SLOTS:
   void liveChartsKeepAxesWithinTheMetricsRange();
   void liveChartsGiveEachShownRunItsOwnColour();
   void liveChartDrawsASinglePointAsADot();        // GUI walk item 1
+  void liveChartDecimatesALongCurve();
   void liveChartKeepsTheLastStepLabelInside();    // GUI walk item 2
   void runsTabLegendNamesEveryShownRun();         // GUI walk item 3
   void teacherRunShowsItsPhaseLogLines();         // GUI walk item 6
   void runsTabPanelsFollowTheTask();
   void runPointsReachChartAndTable();
+  void runWrittenElsewhereIsFollowedIncrementally();
   void cancelledRunEndsCancelled();
   void closingWindowStopsActiveRuns();
   void baselineIsOneClickFromADistillRun(); // issue 5: same student, no teacher
@@ -495,6 +497,36 @@ void TestWidgets::liveChartDrawsASinglePointAsADot() {
   QCOMPARE(chart.pointCount(7), 2);
 }
 
+// A long run's curve is drawn at about two points per pixel column (its
+// minimum and maximum), from every point the chart holds: a spike survives,
+// and a batch that adds points redraws a bounded series.
+void TestWidgets::liveChartDecimatesALongCurve() {
+  MetricChartView chart(QStringLiteral("loss"), QStringLiteral("loss"), {QStringLiteral("train_loss")});
+  chart.resize(600, 400);
+  chart.show();
+  QVERIFY(QTest::qWaitForWindowExposed(&chart));
+  chart.setRuns({7});
+  std::vector<MetricPoint> points;
+  for (int step = 1; step <= 20000; ++step) points.push_back(point(7, "train_loss", step, step == 12345 ? 9.0 : 1.0));
+  chart.addPoints(points);
+  QCOMPARE(chart.pointCount(7), 20000); // held
+  QLineSeries* line = chart.series(7, QStringLiteral("train_loss"));
+  const int columns = std::max(200, int(chart.chart()->plotArea().width()));
+  QVERIFY2(line->count() <= 2 * columns + 4, qPrintable(QString::number(line->count())));
+  QVERIFY(line->count() > 100);
+  QCOMPARE(line->points().first(), QPointF(1, 1.0));
+  QCOMPARE(line->points().last(), QPointF(20000, 1.0));
+  bool spike = false;
+  for (const QPointF& p : line->points()) spike = spike || p == QPointF(12345, 9.0);
+  QVERIFY(spike);
+  QCOMPARE(chart.yMax() >= 9.0, true);
+  // More points: the whole held curve is decimated again, the new last point drawn.
+  chart.addPoints({point(7, "train_loss", 20001, 0.5)});
+  QCOMPARE(chart.pointCount(7), 20001);
+  QCOMPARE(line->points().last(), QPointF(20001, 0.5));
+  QVERIFY(line->count() <= 2 * columns + 4);
+}
+
 // The last x label ("150") is centred on the plot's right edge: the chart
 // leaves room for its right half instead of clipping it to "15".
 void TestWidgets::liveChartKeepsTheLastStepLabelInside() {
@@ -594,6 +626,80 @@ void TestWidgets::runsTabPanelsFollowTheTask() {
   view.showRuns({image, lm}, image, {});
   QVERIFY(!view.perplexityChart()->isHidden());
   QVERIFY(!view.accuracyChart()->isHidden());
+}
+
+// A run another process writes (a `distillery-cli launch`'s rank 0) sends the
+// window no points: each look of followExternalRuns reads what it wrote since
+// the last, not the whole run again, and a resume that dropped points makes
+// the charts start over from the store.
+void TestWidgets::runWrittenElsewhereIsFollowedIncrementally() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath(QStringLiteral("runs.sqlite")).toStdString();
+  RunStore store(path);
+  RunStore writer(path); // the other process's connection
+  const int64_t id = writer.createRun("launched", "distill", R"({"name":"launched","task":"distill"})");
+  writer.setStatus(id, RunStatus::Running);
+  auto lossPoints = [&](int from, int to, double value) {
+    std::vector<MetricPoint> out;
+    for (int step = from; step <= to; ++step) out.push_back(testsupport::point(id, "train_loss", step, value));
+    return out;
+  };
+  writer.appendPoints(lossPoints(1, 20, 2.0));
+  writer.appendPoints({testsupport::point(id, "val_accuracy", 20, 0.5)});
+
+  MainWindow window(store);
+  window.runModel()->refresh();
+  window.selectRun(id);
+  MetricChartView* loss = window.runView()->lossChart();
+  window.followExternalRuns();
+  QVERIFY(window.runFollower().follows(id));
+  QCOMPARE(loss->pointCount(id, QStringLiteral("train_loss")), 20);
+  const QModelIndex best = window.runModel()->index(window.runModel()->rowOf(id), RunTableModel::BestValAccuracyColumn);
+
+  // New points: the look reads those rows and nothing else.
+  int64_t readBefore = store.pointRowsRead();
+  writer.appendPoints(lossPoints(21, 25, 1.0));
+  writer.appendPoints({testsupport::point(id, "val_accuracy", 25, 0.75)});
+  window.followExternalRuns();
+  QCOMPARE(store.pointRowsRead() - readBefore, int64_t(6));
+  QCOMPARE(loss->pointCount(id, QStringLiteral("train_loss")), 25);
+  QCOMPARE(window.runView()->accuracyChart()->pointCount(id, QStringLiteral("val_accuracy")), 2);
+  QCOMPARE(loss->series(id, QStringLiteral("train_loss"))->points().last(), QPointF(25, 1.0));
+  QVERIFY2(best.data().toString().contains(QStringLiteral("75")), qPrintable(best.data().toString()));
+
+  // Nothing new: nothing read.
+  readBefore = store.pointRowsRead();
+  window.followExternalRuns();
+  QCOMPARE(store.pointRowsRead() - readBefore, int64_t(0));
+  QCOMPARE(loss->pointCount(id, QStringLiteral("train_loss")), 25);
+
+  // A resume from step 10 drops the steps after it and writes them again: the
+  // charts hold the store's points, read once in full.
+  writer.deletePointsAfter(id, 10);
+  writer.appendPoints(lossPoints(11, 12, 5.0));
+  readBefore = store.pointRowsRead();
+  window.followExternalRuns();
+  QCOMPARE(store.pointRowsRead() - readBefore, int64_t(12));
+  QCOMPARE(loss->pointCount(id, QStringLiteral("train_loss")), 12);
+  QCOMPARE(loss->series(id, QStringLiteral("train_loss"))->points().last(), QPointF(12, 5.0));
+  QCOMPARE(window.runView()->accuracyChart()->pointCount(id, QStringLiteral("val_accuracy")), 0);
+  QVERIFY2(best.data().toString().isEmpty(), qPrintable(best.data().toString())); // its 0.5 and 0.75 were dropped
+
+  // Incremental again after the restart.
+  writer.appendPoints(lossPoints(13, 13, 4.0));
+  readBefore = store.pointRowsRead();
+  window.followExternalRuns();
+  QCOMPARE(store.pointRowsRead() - readBefore, int64_t(1));
+  QCOMPARE(loss->pointCount(id, QStringLiteral("train_loss")), 13);
+
+  // It ends: one last look for its last points, then it is no longer followed.
+  writer.appendPoints(lossPoints(14, 14, 3.0));
+  writer.setStatus(id, RunStatus::Finished);
+  window.runModel()->refresh();
+  window.followExternalRuns();
+  QCOMPARE(loss->pointCount(id, QStringLiteral("train_loss")), 14);
+  QVERIFY(!window.runFollower().follows(id));
 }
 
 void TestWidgets::runPointsReachChartAndTable() {

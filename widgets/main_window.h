@@ -5,6 +5,7 @@
 // Forensics tab (Run ▸ Forensics…, issue 18) tests suspects against a teacher. Runs execute on worker threads behind RunController; the GUI
 // thread only reads its own store connection and handles queued updates.
 #include "core/config/run_config.h"
+#include "widgets/run_follower.h"
 #include "widgets/run_placement.h"
 
 #include <QList>
@@ -58,6 +59,10 @@ public:
   // run's id). 0 after telling the user why it could not start.
   int64_t startRun(const distillery::RunConfig& config, const RunPlacement& placement);
   void selectRun(int64_t runId);
+  // Charts, figures and log lines of the runs another process writes into the
+  // store, read incrementally (RunFollower). The 2 s poll timer calls it; tests may.
+  void followExternalRuns();
+  const RunFollower& runFollower() const { return follower_; }
 
   RunController* controller() const { return controller_.get(); }
   ExternalRunController* externalRuns() const { return external_.get(); }
@@ -125,14 +130,14 @@ private:
   bool cancelSweepsOf(const QList<int64_t>& runIds, bool dryRun);
   // main_window_distributed.cpp (issue 19): runs on local processes or Slurm.
   void connectExternalRuns();
-  // Charts and figures of the runs another process writes into the store.
-  void followExternalRuns();
+  // One look at a followed run: its new points and log lines into the table and charts.
+  void followRun(int64_t runId);
   bool externalCancellable(int64_t runId) const;
 
   distillery::RunStore& store_;
   std::unique_ptr<RunController> controller_;
   std::unique_ptr<ExternalRunController> external_;
-  std::map<int64_t, int64_t> followedPoints_; // run written elsewhere -> its points last seen
+  RunFollower follower_; // runs written elsewhere -> where this window stopped reading them
   RunTableModel* model_ = nullptr;
   RunBrowser* browser_ = nullptr;
   QTreeView* table_ = nullptr; // the browser's tree

@@ -67,9 +67,8 @@ void MainWindow::connectExternalRuns() {
           [this](qint64 runId, const QString& status, const QString& message) {
             model_->refresh();
             // Its last points (it may have ended between two looks of followExternalRuns).
-            model_->reloadMetrics(runId);
-            view_->reloadRun(runId);
-            followedPoints_.erase(runId);
+            followRun(runId);
+            follower_.forget(runId);
             if (view_->shownRuns().contains(runId)) view_->refreshSummary();
             QString text = tr("Run #%1 %2").arg(runId).arg(status);
             if (!message.isEmpty()) text += QStringLiteral(": ") + message;
@@ -90,6 +89,15 @@ void MainWindow::connectExternalRuns() {
   });
   connect(x, &ExternalRunController::slurmNews, this, [this](const QStringList& lines) {
     model_->refresh(); // an imported job changed its run (and may have added its teacher)
+    // A shown run of a Slurm job (an imported one among them) gets its points
+    // and log lines: one look, from its first row.
+    for (int64_t id : view_->shownRuns()) {
+      const distillery::RunRecord* run = model_->record(id);
+      if (run && run->slurm_job_id && !follower_.follows(id)) {
+        followRun(id);
+        follower_.forget(id);
+      }
+    }
     statusBar()->showMessage(lines.join(QStringLiteral("; ")), kMessageMs);
     updateActions();
   });
@@ -124,22 +132,38 @@ void MainWindow::followExternalRuns() {
   }
   // A run that just ended is read once more, for its last points.
   std::set<int64_t> look = running;
-  for (const auto& [id, seen] : followedPoints_) look.insert(id);
+  for (int64_t id : follower_.followed()) look.insert(id);
   for (int64_t id : look) {
-    int64_t count = 0;
-    try {
-      count = store_.pointCount(id);
-    } catch (const std::exception&) {
-      continue;
-    }
-    auto it = followedPoints_.find(id);
-    if (it == followedPoints_.end() || it->second != count) {
-      model_->reloadMetrics(id);
-      view_->reloadRun(id); // charts and log, when shown
-      if (id == view_->currentRun()) view_->refreshSummary();
-    }
-    if (running.count(id)) followedPoints_[id] = count;
-    else followedPoints_.erase(id);
+    followRun(id);
+    if (running.count(id)) continue;
+    follower_.forget(id);
+    if (id == view_->currentRun()) view_->refreshSummary(); // it ended: its status and summary
+  }
+}
+
+void MainWindow::followRun(int64_t id) {
+  // Only what was written since the last look is read: a long run costs each
+  // look its new rows, not all of its points and log lines again.
+  const bool first = !follower_.follows(id);
+  RunFollower::News news;
+  try {
+    news = follower_.look(store_, id);
+  } catch (const std::exception&) {
+    return; // the store is busy or gone: the next look reads from the same cursor
+  }
+  // The first look, or a resume or import that deleted rows: what the table and
+  // charts hold of the run is replaced by all of its rows, which the look returned.
+  if (first || news.pointsRestarted) {
+    model_->replaceMetrics(id, news.points);
+    view_->replaceRunPoints(id, news.points);
+  } else if (!news.points.empty()) {
+    model_->addPoints(news.points);
+    view_->addPoints(news.points); // the charts re-draw what they hold with the new points
+  }
+  if (first || news.logsRestarted) {
+    if (view_->logRuns().contains(id)) view_->reloadLogs();
+  } else {
+    for (const distillery::LogEvent& event : news.logs) view_->addLog(event);
   }
 }
 

@@ -1,6 +1,7 @@
 #include "widgets/metric_chart_view.h"
 
 #include "core/export/axis_ticks.h"
+#include "core/export/series_decimation.h"
 #include "core/analysis/metric_catalog.h"
 #include "widgets/chart_axis_ticks.h"
 #include "widgets/legend_label.h"
@@ -89,6 +90,11 @@ MetricChartView::MetricChartView(const QString& title, const QString& valueTitle
 
   setChart(chart);
   fitRightMargin();
+  // Curves are decimated to the plot's pixel columns: a wider plot draws them again.
+  connect(chart, &QChart::plotAreaChanged, this, [this](const QRectF& area) {
+    if (columnsFor(area.width()) == drawnColumns_) return;
+    for (auto& [key, c] : curves_) drawCurve(c);
+  });
   setRenderHint(QPainter::Antialiasing);
   // Partial updates leave stale point markers behind when the axes rescale.
   setViewportUpdateMode(QGraphicsView::FullViewportUpdate);
@@ -238,16 +244,45 @@ void MetricChartView::addPoints(const std::vector<distillery::MetricPoint>& poin
     touched.insert(&c);
   }
   // One replace per series and batch: a single repaint instead of one per point.
-  for (Curve* c : touched) {
-    c->series->replace(c->points);
-    // A line of one point draws nothing: a dot shows it until the second point comes.
-    c->dot->replace(c->points.size() == 1 ? c->points : QList<QPointF>{});
-  }
+  for (Curve* c : touched) drawCurve(*c);
   if (divergedNow || curves_.size() != curvesBefore) {
     updateLegend();
     rebuildDivergenceMarkers();
   }
   if (!touched.empty() || divergedNow) updateRanges();
+}
+
+int MetricChartView::columnsFor(double plotWidth) {
+  return std::max(200, int(plotWidth)); // before the first layout, a plausible width
+}
+
+void MetricChartView::drawCurve(Curve& c) {
+  // What a pixel column can show: its minimum and maximum (series_decimation.h),
+  // so a run of 100k steps draws about 2 points per column, not 100k, on every batch.
+  drawnColumns_ = columnsFor(chart()->plotArea().width());
+  if (c.points.size() <= 2 * qsizetype(drawnColumns_) + 2) {
+    c.series->replace(c.points);
+  } else {
+    distillery::XYSeries all;
+    all.x.reserve(size_t(c.points.size()));
+    all.y.reserve(size_t(c.points.size()));
+    for (const QPointF& p : c.points) {
+      all.x.push_back(p.x());
+      all.y.push_back(p.y());
+    }
+    const distillery::XYSeries shown =
+        distillery::decimateMinMax(all, c.points.first().x(), c.points.last().x(), drawnColumns_);
+    QList<QPointF> line;
+    line.reserve(qsizetype(shown.size()));
+    for (size_t i = 0; i < shown.size(); ++i) line.append(QPointF(shown.x[i], shown.y[i]));
+    // The curve starts at its first point and ends at its newest one, even where
+    // a column's extremes lie elsewhere in the column.
+    if (line.isEmpty() || line.first().x() > c.points.first().x()) line.prepend(c.points.first());
+    if (line.last().x() < c.points.last().x()) line.append(c.points.last());
+    c.series->replace(line);
+  }
+  // A line of one point draws nothing: a dot shows it until the second point comes.
+  c.dot->replace(c.points.size() == 1 ? c.points : QList<QPointF>{});
 }
 
 void MetricChartView::markDiverged(Curve& c) {
@@ -315,7 +350,7 @@ double MetricChartView::yMax() const { return axisY_->max(); }
 int MetricChartView::pointCount(int64_t runId, const QString& metric) const {
   int count = 0;
   for (const auto& [key, c] : curves_)
-    if (key.first == runId && (metric.isEmpty() || key.second == metric)) count += int(c.series->count());
+    if (key.first == runId && (metric.isEmpty() || key.second == metric)) count += int(c.points.size());
   return count;
 }
 

@@ -1,7 +1,10 @@
 #pragma once
 // One live chart of a few metrics against the training step, overlaying any
 // number of runs: one series per (run, metric), coloured by run, styled by
-// metric. Points are added in batches with QXYSeries::replace(). Non-finite
+// metric. Points are added in batches: the chart holds every point and gives
+// each touched series QXYSeries::replace() with them decimated to the plot's
+// pixel columns (min/max per column), so a batch costs a scan of what is held
+// in memory and a redraw of about two points per column. Non-finite
 // values are never fed to Qt Charts (which would drop them silently): the
 // series is marked diverged instead, with a red marker at its last finite point.
 #include "core/store/metric_point.h"
@@ -47,7 +50,8 @@ public:
   // batches may overlap).
   void addPoints(const std::vector<distillery::MetricPoint>& points);
 
-  // For tests and the status bar: points drawn for a run (all metrics, or one).
+  // For tests and the status bar: points held for a run (all metrics, or one;
+  // a long curve draws fewer, see drawCurve).
   int pointCount(int64_t runId, const QString& metric = {}) const;
   bool isDiverged(int64_t runId) const;
   QLineSeries* series(int64_t runId, const QString& metric) const;
@@ -79,6 +83,9 @@ private:
   // One legend entry per run: the curve of its first metric stands for it.
   void updateLegend();
   void markDiverged(Curve& curve);
+  // Replaces the curve's series with its points, decimated to the plot's width.
+  void drawCurve(Curve& curve);
+  static int columnsFor(double plotWidth);
   void updateRanges();
   void rebuildDivergenceMarkers();
 
@@ -91,6 +98,7 @@ private:
   QCategoryAxis* axisY_;
   bool bounded_ = false; // a fraction: the y axis stops at 1
   QScatterSeries* divergence_;
+  int drawnColumns_ = 0; // the columns the curves were last decimated to
 };
 
 } // namespace distillery::gui

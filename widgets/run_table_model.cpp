@@ -292,17 +292,10 @@ void RunTableModel::setSlurmStates(const SlurmStates& states) {
     if (const int row = rowOf(id); row >= 0) emitRowChanged(row, StatusColumn, StatusColumn);
 }
 
-void RunTableModel::reloadMetrics(int64_t runId) {
-  const int row = rowOf(runId);
-  if (row < 0) return;
-  try {
-    metrics_.erase(runId);
-    loadMetricsFromStore(runId);
-  } catch (const distillery::DistilleryError& e) {
-    Q_EMIT storeError(QString::fromUtf8(e.what()));
-    return;
-  }
-  emitRowChanged(row, 0, columnCount() - 1);
+void RunTableModel::replaceMetrics(int64_t runId, const std::vector<distillery::MetricPoint>& points) {
+  metrics_[runId] = LiveMetrics{}; // held, so refresh() does not read the store for it
+  addPoints(points);
+  if (const int row = rowOf(runId); row >= 0) emitRowChanged(row, 0, columnCount() - 1);
 }
 
 QVariant RunTableModel::displayData(const distillery::RunRecord& run, int column) const {

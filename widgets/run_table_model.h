@@ -67,9 +67,9 @@ public:
   void refreshIfStoreChanged();
   void setProgress(const distillery::RunProgress& progress);
   void addPoints(const std::vector<distillery::MetricPoint>& points);
-  // Re-reads a run's figures from its stored points: a run another process
-  // writes (a local launch's rank 0) sends no points to this one.
-  void reloadMetrics(int64_t runId);
+  // A run another process writes (RunFollower) had points deleted (a resume):
+  // its figures come from `points`, all of its points now.
+  void replaceMetrics(int64_t runId, const std::vector<distillery::MetricPoint>& points);
   // The state of each run's Slurm job while it is out (ExternalRunController):
   // the Status column reads "queued in Slurm (job 12)" or "running on 4 ranks (job 12)".
   void setSlurmStates(const SlurmStates& states);

@@ -179,6 +179,12 @@ void RunView::reloadRun(int64_t runId) {
   reloadLogs();
 }
 
+void RunView::replaceRunPoints(int64_t runId, const std::vector<distillery::MetricPoint>& points) {
+  if (!runIds_.contains(runId)) return;
+  for (MetricChartView* chart : charts()) chart->forgetPoints(runId);
+  addPoints(points);
+}
+
 void RunView::reloadLogs() {
   log_->clear();
   logCursors_.clear();

@@ -41,7 +41,14 @@ public:
   // A shown run (re)started: its curves are redrawn from the store, which now
   // holds only the points its resume kept.
   void reloadRun(int64_t runId);
+  // A run followed in the store (RunFollower) had points deleted: its curves
+  // are redrawn from `points`, all of its points now, without a store read.
+  void replaceRunPoints(int64_t runId, const std::vector<distillery::MetricPoint>& points);
   void addLog(const distillery::LogEvent& event);
+  // Re-reads the log pane from the store (a followed run's lines were replaced).
+  void reloadLogs();
+  // Whose log lines the pane shows (the shown runs and the distill runs of shown teachers).
+  QList<int64_t> logRuns() const { return logRunIds_; }
   // Re-reads the current run's record, e.g. when it ends and gets its summary.
   void refreshSummary();
 
@@ -60,7 +67,6 @@ private:
     double wall_s = -1.0;
     std::string message;
   };
-  void reloadLogs();
   void updateLegend();
   void showPanelsForTasks();
   void appendLogLine(const distillery::LogEvent& event);

@@ -19,9 +19,7 @@ void SlurmPollWorker::poll() {
   QString error;
   try {
     if (!store_) store_ = std::make_unique<distillery::RunStore>(storePath_);
-    std::vector<distillery::RunRecord> out;
-    for (auto& run : store_->runs())
-      if (distillery::hasSlurmJobOut(run)) out.push_back(std::move(run));
+    std::vector<distillery::RunRecord> out = store_->runsWithSlurmJobOut(); // not every run, every 5 s
     if (!out.empty()) {
       std::ostringstream log;
       const distillery::SlurmRefresh refresh = distillery::refreshSlurmRuns(*store_, out, log);

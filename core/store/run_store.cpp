@@ -629,7 +629,14 @@ void RunStore::migrate() {
         exec("UPDATE schema_version SET version = 6");
         current = int(SchemaVersion::ClusterJobs);
       }
-      // Later steps go here: if (current < 7) { ...; UPDATE schema_version SET version=7; }
+      if (current < int(SchemaVersion::RowsGeneration)) {
+        // Bumped whenever a run's points or log lines are deleted (a resume,
+        // an import), so a reader following it by rowid knows to start over.
+        exec("ALTER TABLE runs ADD COLUMN rows_generation INTEGER NOT NULL DEFAULT 0");
+        exec("UPDATE schema_version SET version = 7");
+        current = int(SchemaVersion::RowsGeneration);
+      }
+      // Later steps go here: if (current < 8) { ...; UPDATE schema_version SET version=8; }
       return current;
     });
   }
@@ -867,6 +874,7 @@ std::vector<int64_t> RunStore::importRunFrom(const std::string& other_path, int6
         Stmt del(db_, prepare(("DELETE FROM main." + std::string(table) + " WHERE run_id = ?1").c_str()), path_);
         del.bind(1, to).run();
       }
+      bumpRowsGeneration(to); // a reader following the run starts over
       const char* copies[] = {
           "INSERT INTO main.metric_points(run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, money,"
           " value) SELECT ?2, metric, step, epoch, wall_s, samples, flops, teacher_queries, money, value"
@@ -1020,6 +1028,18 @@ std::vector<RunRecord> RunStore::runs() {
   });
 }
 
+std::vector<RunRecord> RunStore::runsWithSlurmJobOut() {
+  return withRetry(path_, [&] {
+    // hasSlurmJobOut (core/cluster/slurm_refresh.h) in SQL: a job id, queued or running.
+    Stmt s(db_, prepare((std::string(kRunColumns) + "WHERE slurm_job_id IS NOT NULL AND slurm_job_id != 0"
+                                                   " AND status IN ('queued', 'running') ORDER BY id DESC").c_str()),
+           path_);
+    std::vector<RunRecord> out;
+    while (s.step()) out.push_back(readRun(s));
+    return out;
+  });
+}
+
 // ---------------------------------------------------------------------------
 // Points and logs
 
@@ -1079,6 +1099,7 @@ std::vector<MetricPoint> RunStore::points(int64_t run_id, const std::string& met
       p.value = s.real(9);
       out.push_back(std::move(p));
     }
+    pointRowsRead_ += int64_t(out.size());
     return out;
   });
 }
@@ -1107,7 +1128,91 @@ void RunStore::deletePointsAfter(int64_t run_id, int64_t step) {
     Stmt s(db_, prepare("DELETE FROM metric_points WHERE run_id = ?1 AND step > ?2"), path_);
     s.bind(1, run_id).bind(2, step);
     s.run();
+    if (sqlite3_changes(db_) > 0) bumpRowsGeneration(run_id);
   });
+}
+
+void RunStore::bumpRowsGeneration(int64_t run_id) {
+  Stmt s(db_, prepare("UPDATE runs SET rows_generation = rows_generation + 1 WHERE id = ?1"), path_);
+  s.bind(1, run_id).run();
+}
+
+template <class Row, class ReadRow>
+auto RunStore::rowsSince(const char* sql, int64_t run_id, const RowCursor& after, ReadRow&& readRow) {
+  struct Result {
+    std::vector<Row> rows;
+    RowCursor next;
+    bool restarted = false;
+  };
+  return withRetry(path_, [&] {
+    // One read transaction: the generation and the rows come from one snapshot.
+    const int rc = sqlite3_exec(db_, "BEGIN", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) raiseSqlite(db_, path_, rc, "cannot start a read transaction");
+    try {
+      Result out;
+      int64_t generation = -1;
+      {
+        Stmt g(db_, prepare("SELECT rows_generation FROM runs WHERE id = ?1"), path_);
+        g.bind(1, run_id);
+        if (g.step()) generation = g.int64(0);
+      }
+      if (generation < 0) { // no such run (any more)
+        out.next = after;
+      } else {
+        out.restarted = after.generation >= 0 && after.generation != generation;
+        const int64_t from = after.generation == generation ? after.rowid : 0;
+        out.next = {from, generation};
+        Stmt s(db_, prepare(sql), path_);
+        s.bind(1, run_id).bind(2, from);
+        while (s.step()) {
+          out.next.rowid = s.int64(0);
+          out.rows.push_back(readRow(s));
+        }
+      }
+      const int c = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
+      if (c != SQLITE_OK) raiseSqlite(db_, path_, c, "cannot end a read transaction");
+      return out;
+    } catch (...) {
+      if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  });
+}
+
+PointsSince RunStore::pointsSince(int64_t run_id, const RowCursor& after) {
+  auto read = rowsSince<MetricPoint>(
+      "SELECT rowid, run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, money, value"
+      " FROM metric_points WHERE run_id = ?1 AND rowid > ?2 ORDER BY rowid",
+      run_id, after, [](const Stmt& s) {
+        MetricPoint p;
+        p.run_id = s.int64(1);
+        p.metric = s.text(2);
+        p.step = s.int64(3);
+        p.epoch = s.real(4);
+        p.wall_s = s.real(5);
+        p.samples = s.real(6);
+        p.flops = s.real(7);
+        p.teacher_queries = s.real(8);
+        p.money = s.real(9);
+        p.value = s.real(10);
+        return p;
+      });
+  pointRowsRead_ += int64_t(read.rows.size());
+  return {std::move(read.rows), read.next, read.restarted};
+}
+
+LogsSince RunStore::logsSince(int64_t run_id, const RowCursor& after) {
+  auto read = rowsSince<LogEvent>(
+      "SELECT rowid, run_id, wall_s, level, message FROM log_events WHERE run_id = ?1 AND rowid > ?2 ORDER BY rowid",
+      run_id, after, [](const Stmt& s) {
+        LogEvent e;
+        e.run_id = s.int64(1);
+        e.wall_s = s.real(2);
+        e.level = s.text(3);
+        e.message = s.text(4);
+        return e;
+      });
+  return {std::move(read.rows), read.next, read.restarted};
 }
 
 std::vector<LogEvent> RunStore::logs(int64_t run_id) {

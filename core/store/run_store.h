@@ -29,7 +29,8 @@ enum class SchemaVersion : int {
   Money = 4,       // metric_points.money
   Forensics = 5,   // forensic_results
   ClusterJobs = 6, // runs.slurm_job_id, runs.job_dir (issue 19: runs submitted to Slurm)
-  Latest = ClusterJobs,
+  RowsGeneration = 7, // runs.rows_generation (following a run without re-reading it)
+  Latest = RowsGeneration,
 };
 
 struct RunRecord {
@@ -82,6 +83,31 @@ struct ForensicResult {
   nlohmann::json result = nlohmann::json::object();
 };
 
+// Where a reader following a run stopped: the last row it read of a table
+// (its rowid) and the run's rows generation when it read it. The default
+// (generation -1) has read nothing.
+struct RowCursor {
+  int64_t rowid = 0;
+  int64_t generation = -1;
+};
+
+// What pointsSince/logsSince read: the rows after the cursor, in the order
+// they were written, and the cursor to pass next time. `restarted`: rows the
+// reader already holds were deleted since its cursor (a resume dropped the
+// points after its checkpoint's step, or a Slurm job's import replaced the
+// run's rows); `rows` then holds all of the run's rows and the reader must
+// replace what it holds with them rather than add them.
+struct PointsSince {
+  std::vector<MetricPoint> rows;
+  RowCursor next;
+  bool restarted = false;
+};
+struct LogsSince {
+  std::vector<LogEvent> rows;
+  RowCursor next;
+  bool restarted = false;
+};
+
 class RunStore {
 public:
   // path may be ":memory:". Creates or upgrades the schema, and marks runs
@@ -120,6 +146,9 @@ public:
 
   std::optional<RunRecord> run(int64_t run_id);
   std::vector<RunRecord> runs(); // newest first
+  // The runs with a Slurm job out (a job id, queued or running), newest first:
+  // what the GUI's Slurm poller reads every few seconds, instead of every run.
+  std::vector<RunRecord> runsWithSlurmJobOut();
 
   // Written in one transaction.
   void appendPoints(const std::vector<MetricPoint>& points);
@@ -131,6 +160,25 @@ public:
   // (step -1: all of them, for a run that starts again from step 0).
   void deletePointsAfter(int64_t run_id, int64_t step);
   std::vector<LogEvent> logs(int64_t run_id);
+
+  // Following a run another connection writes (the GUI, for a run a
+  // `distillery-cli launch` or an imported Slurm job writes), at a cost that
+  // grows with what is new rather than with the run. Keyed on rowid, not on a
+  // count: a resume deletes points, so a count can fall and then grow past
+  // rows the reader never saw, and SQLite reuses the rowids of deleted rows
+  // at the end of a table. So every deletion of a run's points or log lines
+  // other than deleteRun (deletePointsAfter, importRunFrom) bumps the run's
+  // rows generation in the same transaction, and a read whose cursor carries
+  // another generation comes back `restarted` with all of the run's rows.
+  // Rows and generation are read in one read transaction. A run that does not
+  // exist (any more) reads as no rows, not restarted. Points come in rowid
+  // order, which for each metric is step order (a run writes its steps in
+  // order and a resume deletes before it writes again).
+  PointsSince pointsSince(int64_t run_id, const RowCursor& after);
+  LogsSince logsSince(int64_t run_id, const RowCursor& after);
+  // How many metric point rows this connection has read (points() and
+  // pointsSince()): for tests and measurements of what following costs.
+  int64_t pointRowsRead() const { return pointRowsRead_; }
 
   void saveArtifact(int64_t run_id, const std::string& name, const std::string& bytes);
   std::optional<std::string> loadArtifact(int64_t run_id, const std::string& name);
@@ -170,6 +218,11 @@ private:
   void exec(const char* sql);
   void migrate();
   void recoverOrphans();
+  // Inside a write transaction that deleted rows of the run (see pointsSince).
+  void bumpRowsGeneration(int64_t run_id);
+  // pointsSince/logsSince: sql selects rowid first, with ?1 the run and ?2 the rowid to read after.
+  template <class Row, class ReadRow>
+  auto rowsSince(const char* sql, int64_t run_id, const RowCursor& after, ReadRow&& readRow);
   sqlite3_stmt* prepare(const char* sql);
   [[noreturn]] void fail(const std::string& what);
 
@@ -179,6 +232,7 @@ private:
   StoreJournal journal_ = StoreJournal::Wal;
   bool lockCheckWorks_ = false; // /proc/locks showed this connection's lock when it opened
   int recovered_ = 0;
+  int64_t pointRowsRead_ = 0;
 };
 
 } // namespace distillery
