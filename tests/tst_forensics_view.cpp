@@ -327,8 +327,8 @@ private Q_SLOTS:
     crafting->setCurrentIndex(crafting->findData(QStringLiteral("teacher")));
     QVERIFY(!with->isVisible());
     const ForensicRequest plain = view.request();
-    QCOMPARE(plain.fingerprint_crafting, std::string("teacher"));
-    QVERIFY(plain.confer_with.empty() && plain.confer_against.empty());
+    QCOMPARE(plain.fingerprint.crafting, std::string("teacher"));
+    QVERIFY(plain.fingerprint.confer_with.empty() && plain.fingerprint.confer_against.empty());
     // Crafting is the fingerprint test's: idle while that test is unticked.
     QVERIFY(crafting->isEnabled());
     view.setTests({QStringLiteral("agreement")});

@@ -85,6 +85,11 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   warning_->setObjectName(QStringLiteral("calibrationWarning"));
   warning_->setWordWrap(true);
   warning_->setStyleSheet(QStringLiteral("color: #8d6e00"));
+  title_ = new QLabel(this);
+  title_->setObjectName(QStringLiteral("calibrationResultTitle"));
+  title_->setWordWrap(true);
+  title_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  title_->setVisible(false); // until a result says what it was computed from
   auto update = [this] {
     updateWarning();
     Q_EMIT selectionChanged();
@@ -135,6 +140,7 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   layout->addWidget(warning_);
   layout->addLayout(buttons);
   layout->addWidget(error_);
+  layout->addWidget(title_);
   layout->addWidget(split, 1);
 }
 
@@ -239,8 +245,23 @@ void ForensicsCalibrationPage::fillRequest(distillery::CalibrationRequest& reque
   for (int64_t id : negatives()) request.negatives.push_back(id);
 }
 
-void ForensicsCalibrationPage::showRows(const QString& rowsJson) {
-  const nlohmann::json rows = nlohmann::json::parse(rowsJson.toStdString());
+void ForensicsCalibrationPage::showResult(const QString& resultJson) {
+  const nlohmann::json result = nlohmann::json::parse(resultJson.toStdString());
+  const nlohmann::json& inputs = result.at("inputs");
+  rows_ = result.at("rows");
+  const nlohmann::json& rows = rows_;
+  int64_t copies = 0;
+  for (const auto& [kind, ids] : inputs.value("positives", nlohmann::json::object()).items()) copies += int64_t(ids.size());
+  QString title = tr("Teacher %1, null of %2 independent runs, %3 copies and %4 independent runs, %5 inputs per test")
+                      .arg(forensicModelLabel(inputs.value("teacher", std::string())))
+                      .arg(inputs.value("null", nlohmann::json::array()).size())
+                      .arg(copies)
+                      .arg(inputs.value("negatives", nlohmann::json::array()).size())
+                      .arg(inputs.value("inputs", int64_t(0)));
+  const QString crafting = forensicCraftingText(inputs); // as the Test page's title says it
+  if (!crafting.isEmpty()) title += QStringLiteral("; ") + crafting;
+  title_->setText(title);
+  title_->setVisible(true);
   // Per test, every kind pooled: one curve, one AUC.
   std::vector<std::string> order;
   std::map<std::string, std::vector<double>> pos, neg;
@@ -315,6 +336,8 @@ void ForensicsCalibrationPage::setProgress(const QString& step, qint64 done, qin
   progress_->setValue(int(done));
   status_->setText(step);
 }
+
+QString ForensicsCalibrationPage::resultTitleText() const { return title_->text(); }
 
 void ForensicsCalibrationPage::setError(const QString& message) { error_->setText(message); }
 QString ForensicsCalibrationPage::errorText() const { return error_->text(); }
