@@ -251,7 +251,8 @@ void ForensicsCalibrationPage::showResult(const QString& resultJson) {
   rows_ = result.at("rows");
   const nlohmann::json& rows = rows_;
   int64_t copies = 0;
-  for (const auto& [kind, ids] : inputs.value("positives", nlohmann::json::object()).items()) copies += int64_t(ids.size());
+  const nlohmann::json kinds = inputs.value("positives", nlohmann::json::object());
+  for (const auto& [kind, ids] : kinds.items()) copies += int64_t(ids.size());
   QString title = tr("Teacher %1, null of %2 independent runs, %3 copies and %4 independent runs, %5 inputs per test")
                       .arg(forensicModelLabel(inputs.value("teacher", std::string())))
                       .arg(inputs.value("null", nlohmann::json::array()).size())
