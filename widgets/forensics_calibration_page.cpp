@@ -64,8 +64,9 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   lists->addWidget(negLabel, 0, 1);
   lists->addWidget(positives_, 1, 0);
   lists->addWidget(negatives_, 1, 1);
-  positives_->setMaximumHeight(150);
-  negatives_->setMaximumHeight(150);
+  // Short, so the ROC keeps its room under the tab's crafting row.
+  positives_->setMaximumHeight(115);
+  negatives_->setMaximumHeight(115);
 
   evaluate_ = new QPushButton(tr("Evaluate tests"), this);
   evaluate_->setObjectName(QStringLiteral("calibrationEvaluate"));
@@ -81,6 +82,7 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   error_->setWordWrap(true);
   error_->setStyleSheet(QStringLiteral("color: #b71c1c"));
   error_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  error_->setVisible(false); // a line only while it has something to say
   warning_ = new QLabel(this);
   warning_->setObjectName(QStringLiteral("calibrationWarning"));
   warning_->setWordWrap(true);
@@ -340,7 +342,10 @@ void ForensicsCalibrationPage::setProgress(const QString& step, qint64 done, qin
 
 QString ForensicsCalibrationPage::resultTitleText() const { return title_->text(); }
 
-void ForensicsCalibrationPage::setError(const QString& message) { error_->setText(message); }
+void ForensicsCalibrationPage::setError(const QString& message) {
+  error_->setText(message);
+  error_->setVisible(!message.isEmpty());
+}
 QString ForensicsCalibrationPage::errorText() const { return error_->text(); }
 
 } // namespace distillery::gui
