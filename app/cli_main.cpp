@@ -931,9 +931,9 @@ int cmdForensics(const std::string& db, const ForensicsArgs& a) {
   request.teacher = a.teacher;
   request.null = a.null;
   request.tests = a.tests;
-  request.confer_with = a.confer_with;
-  request.confer_against = a.confer_against;
-  request.fingerprint_crafting = a.fingerprint_crafting;
+  request.fingerprint.crafting = a.fingerprint_crafting;
+  request.fingerprint.confer_with = a.confer_with;
+  request.fingerprint.confer_against = a.confer_against;
   request.inputs = a.inputs;
   request.seed = a.seed;
   forensicOptionsOf(request); // the arguments' own mistakes, before the store is opened
@@ -1014,7 +1014,6 @@ int cmdForensicsRoc(const std::string& db, const ForensicsRocArgs& a) {
   const int64_t task_run = teacher_run ? *teacher_run : *first_null;
   const std::string task_field = teacher_run ? "--teacher" : "--null";
   const Dataset data = forensicDataOf(*store, task_run, task_field);
-  const DataConfig task_data = RunConfig::fromJsonText(store->run(task_run)->config_json).data;
   ForensicModel teacher = teacher_run ? forensicModelFromRun(*store, *teacher_run, data, "--teacher")
                                       : forensicModelFromTorchScript(a.teacher, data);
 
@@ -1033,17 +1032,7 @@ int cmdForensicsRoc(const std::string& db, const ForensicsRocArgs& a) {
     if (const auto seen = role.find(m.id); seen != role.end())
       throw ConfigError(field, m.id + " is already given as " + seen->second + "; each model has one role");
     role[m.id] = field;
-    if (id && independent) {
-      const auto run = store->run(*id);
-      if (teacher_run && run->teacher_run_id == *teacher_run)
-        throw ConfigError(field, "run " + std::to_string(*id) + " was distilled from the teacher (run " +
-                                     std::to_string(*teacher_run) + "): not an independent model");
-      const DataConfig d = RunConfig::fromJsonText(run->config_json).data;
-      if (d.dataset != task_data.dataset || d.path != task_data.path)
-        throw ConfigError(field, "run " + std::to_string(*id) + " was trained on " + d.dataset + " (" + d.path +
-                                     "), the task is " + task_data.dataset + " (" + task_data.path +
-                                     "): independent models must be trained on the teacher's task");
-    }
+    if (id && independent) checkIndependentRun(*store, *id, teacher_run, task_run, field); // as the GUI's calibration
     if (independent && m.labels_only)
       throw ConfigError(field, m.id + " answers labels only; the null and the negatives must give probabilities");
     return m;

@@ -7,6 +7,8 @@
 #include "core/forensics/cutmix_inputs.h"
 #include "core/forensics/detection_harness.h"
 #include "core/forensics/detection_roc.h"
+#include "core/forensics/forensic_request.h"
+#include "core/forensics/forensic_session.h"
 #include "core/forensics/forensic_tests.h"
 #include "core/forensics/rank_p_value.h"
 #include "core/forensics/sac_correlation.h"
@@ -863,6 +865,54 @@ void TestForensics::cliForensicsRocMatchesHarness() {
   QCOMPARE(conf_out["rows"].size(), size_t(1));
   for (const char* key : {"test", "kind", "positives", "inputs", "queries_for_decision", "auc", "tpr_at_1pct_fpr"})
     QVERIFY2(conf_out["rows"][0][key] == conf_rows[0].toJson()[key], key);
+
+  // The GUI's calibration fills the same choice (FingerprintCraftingChoice)
+  // into its request: the same row as forensics-roc's, and what it was
+  // computed from names the crafting and the surrogates.
+  CalibrationRequest request;
+  request.teacher = std::to_string(s.teacher);
+  for (int64_t id : s.kd) request.positives.emplace_back("kd", id);
+  request.negatives = s.negatives;
+  request.null = s.null;
+  request.tests = {"fingerprint"};
+  request.fingerprint.crafting = "conferrable";
+  request.fingerprint.confer_with = s.followers;
+  request.fingerprint.confer_against = s.refusers;
+  request.inputs = 32;
+  request.seed = 3;
+  request.ladder = {4, 8, 16, 32};
+  const CalibrationResult calibrated = runStoredCalibration(store, request);
+  QCOMPARE(calibrated.rows.size(), size_t(1));
+  for (const char* key : {"test", "kind", "positives", "skipped", "negatives", "inputs", "queries_for_decision", "auc",
+                          "tpr_at_1pct_fpr"})
+    QVERIFY2(calibrated.rows[0].toJson()[key] == conf_out["rows"][0][key], key);
+  QCOMPARE(calibrated.inputs["fingerprint"]["crafting"], nlohmann::json("conferrable"));
+  QCOMPARE(calibrated.inputs["fingerprint"]["confer_with"], nlohmann::json(s.followers));
+  QCOMPARE(calibrated.inputs["fingerprint"]["confer_against"], nlohmann::json(s.refusers));
+  // And it is refused as forensics-roc refuses it, naming the option.
+  auto refusal = [&](const FingerprintCraftingChoice& choice) {
+    CalibrationRequest bad = request;
+    bad.fingerprint = choice;
+    try {
+      runStoredCalibration(store, bad);
+    } catch (const ConfigError& e) {
+      return QString::fromUtf8(e.what());
+    }
+    return QString();
+  };
+  const QString none = refusal({"conferrable", s.followers, {}});
+  QVERIFY2(none.contains(QStringLiteral("--fingerprint-crafting")) && none.contains(QStringLiteral("--confer-against")),
+           qPrintable(none));
+  const QString negative = refusal({"conferrable", s.followers, {s.negatives[0]}});
+  QVERIFY2(negative.contains(QStringLiteral("run %1 is a negative").arg(s.negatives[0])), qPrintable(negative));
+  const QString positive = refusal({"conferrable", {s.kd[0]}, s.refusers});
+  QVERIFY2(positive.contains(QStringLiteral("--confer-with")) && positive.contains(QStringLiteral("is a positive")),
+           qPrintable(positive));
+  const QString copy = refusal({"conferrable", s.followers, {s.hard[0]}});
+  QVERIFY2(copy.contains(QStringLiteral("--confer-against")) && copy.contains(QStringLiteral("distilled from the teacher")),
+           qPrintable(copy));
+  const QString elsewhere = refusal({"conferrable", s.followers, {s.other_task}});
+  QVERIFY2(elsewhere.contains(QStringLiteral("trained on")), qPrintable(elsewhere));
 
   // The plain table: one line per test and kind.
   const ProcessResult plain = runCli(

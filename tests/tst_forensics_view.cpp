@@ -9,7 +9,9 @@
 // the statistics each model gets from runForensicTests.
 #include "core/config/run_config.h"
 #include "core/data/dataset.h"
+#include "core/forensics/detection_harness.h"
 #include "core/forensics/detection_roc.h"
+#include "core/forensics/forensic_request.h"
 #include "core/forensics/forensic_model.h"
 #include "core/forensics/forensic_tests.h"
 #include "core/forensics/forensic_verdict.h"
@@ -327,8 +329,8 @@ private Q_SLOTS:
     crafting->setCurrentIndex(crafting->findData(QStringLiteral("teacher")));
     QVERIFY(!with->isVisible());
     const ForensicRequest plain = view.request();
-    QCOMPARE(plain.fingerprint_crafting, std::string("teacher"));
-    QVERIFY(plain.confer_with.empty() && plain.confer_against.empty());
+    QCOMPARE(plain.fingerprint.crafting, std::string("teacher"));
+    QVERIFY(plain.fingerprint.confer_with.empty() && plain.fingerprint.confer_against.empty());
     // Crafting is the fingerprint test's: idle while that test is unticked.
     QVERIFY(crafting->isEnabled());
     view.setTests({QStringLiteral("agreement")});
@@ -438,6 +440,101 @@ private Q_SLOTS:
         found = true;
       }
     QVERIFY(found);
+  }
+
+  // The crafting row is both pages': the Calibration page crafts the
+  // fingerprints conferrable with the ticked surrogates, and its ROC rows are
+  // the harness's own with the same surrogates; a refused choice (no
+  // surrogates, a surrogate that is a positive) shows core's reason and
+  // stores nothing. The title names the crafting and surrogates.
+  void calibrationWithConferrableCrafting() {
+    RunStore s(store().toStdString());
+    const size_t stored = s.forensicResults().size();
+    ForensicsView view(s);
+    view.resize(1280, 800);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setTeacherRun(teacher_);
+    view.setNull(null_);
+    view.setTests({QStringLiteral("fingerprint")});
+    view.setInputs(64); // fewer: these tiny students follow no fingerprint of either crafting
+    ForensicsCalibrationPage* page = view.calibrationPage();
+    view.pages()->setCurrentWidget(page);
+    page->setPositives({students_[0]});
+    page->setNegatives({negatives_[0]});
+    auto* crafting = view.findChild<QComboBox*>(QStringLiteral("fingerprintCrafting"));
+    auto* with = view.findChild<QListWidget*>(QStringLiteral("conferWith"));
+    auto* evaluate = page->findChild<QPushButton*>(QStringLiteral("calibrationEvaluate"));
+    QVERIFY(crafting && with && evaluate);
+    QVERIFY(crafting->isVisible()); // reachable from the Calibration page
+    crafting->setCurrentIndex(crafting->findData(QStringLiteral("conferrable")));
+    QVERIFY(with->isVisible());
+    auto evaluateAndWait = [&] {
+      QSignalSpy finished(&view, &ForensicsView::jobFinished);
+      QTest::mouseClick(evaluate, Qt::LeftButton);
+      return finished.wait(120000);
+    };
+
+    QVERIFY(evaluateAndWait()); // no surrogates ticked
+    QVERIFY2(page->errorText().contains(QStringLiteral("conferrable crafting needs surrogate students")),
+             qPrintable(page->errorText()));
+    QVERIFY(page->rows().empty());
+    QVERIFY(page->resultTitleText().isEmpty());
+    view.setSurrogateStudents({students_[0]}); // a positive as a surrogate: refused, as forensics-roc refuses it
+    view.setSurrogateReferences({negatives_[1]});
+    QVERIFY(evaluateAndWait());
+    QVERIFY2(page->errorText().contains(QStringLiteral("run %1 is a positive").arg(students_[0])), qPrintable(page->errorText()));
+    QVERIFY(page->rows().empty());
+    QCOMPARE(s.forensicResults().size(), stored);
+
+    view.setSurrogateStudents({students_[1]});
+    QSignalSpy done(&view, &ForensicsView::calibrationDone);
+    QVERIFY(evaluateAndWait());
+    QCOMPARE(done.count(), 1);
+    QVERIFY2(page->errorText().isEmpty(), qPrintable(page->errorText()));
+    QCOMPARE(s.forensicResults().size(), stored); // a calibration is shown, not stored
+
+    // The harness itself, on the same models and surrogates.
+    CalibrationRequest asked;
+    page->fillRequest(asked); // the positive's kind, as the page labels it
+    QCOMPARE(asked.positives.size(), size_t(1));
+    const RunConfig tc = RunConfig::fromJsonText(s.run(teacher_)->config_json);
+    const Dataset data = loadDataset(tc.data, tc.seed);
+    ForensicModel teacher = forensicModelFromRun(s, teacher_, data, "teacher");
+    std::vector<ForensicModel> null;
+    for (int64_t id : null_) null.push_back(forensicModelFromRun(s, id, data, "null"));
+    std::vector<LabelledModel> positives{{asked.positives[0].first, forensicModelFromRun(s, students_[0], data, "pos")}};
+    std::vector<LabelledModel> negatives{{"independent", forensicModelFromRun(s, negatives_[0], data, "neg")}};
+    ForensicOptions options;
+    options.tests = {ForensicTest::Fingerprint};
+    options.inputs = 64;
+    options.seed = 0;
+    options.fingerprint.crafting = FingerprintCrafting::Conferrable;
+    options.fingerprint_followers.push_back(forensicModelFromRun(s, students_[1], data, "with").local);
+    options.fingerprint_refusers.push_back(forensicModelFromRun(s, negatives_[1], data, "against").local);
+    const std::vector<HarnessRow> want =
+        evaluateForensicTests(teacher.local, data, positives, negatives, null, options, {8, 16, 32, 64});
+    // The crafting makes a difference here, so rows of the teacher-only crafting would not pass below.
+    ForensicOptions plain = options;
+    plain.fingerprint.crafting = FingerprintCrafting::Teacher;
+    plain.fingerprint_followers.clear();
+    plain.fingerprint_refusers.clear();
+    const std::vector<HarnessRow> teacherOnly =
+        evaluateForensicTests(teacher.local, data, positives, negatives, null, plain, {8, 16, 32, 64});
+    QVERIFY(teacherOnly.size() == 1 && want.size() == 1);
+    QVERIFY(teacherOnly[0].positive_scores != want[0].positive_scores ||
+            teacherOnly[0].negative_scores != want[0].negative_scores);
+    const nlohmann::json& got = page->rows();
+    QCOMPARE(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) {
+      nlohmann::json w = want[i].toJson();
+      w["positive_scores"] = want[i].positive_scores;
+      w["negative_scores"] = want[i].negative_scores;
+      QVERIFY2(got[i] == w, qPrintable(QString::fromStdString(got[i].dump() + "\nvs " + w.dump())));
+    }
+    const QString named = QStringLiteral("fingerprints crafted conferrable with surrogate students #%1 and surrogate "
+                                         "references #%2").arg(students_[1]).arg(negatives_[1]);
+    QVERIFY2(page->resultTitleText().contains(named), qPrintable(page->resultTitleText()));
   }
 
   // A suspect behind a label-only API (distillery-cli serve, output "label",

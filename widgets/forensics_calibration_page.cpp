@@ -64,8 +64,9 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   lists->addWidget(negLabel, 0, 1);
   lists->addWidget(positives_, 1, 0);
   lists->addWidget(negatives_, 1, 1);
-  positives_->setMaximumHeight(150);
-  negatives_->setMaximumHeight(150);
+  // Short, so the ROC keeps its room under the tab's crafting row.
+  positives_->setMaximumHeight(115);
+  negatives_->setMaximumHeight(115);
 
   evaluate_ = new QPushButton(tr("Evaluate tests"), this);
   evaluate_->setObjectName(QStringLiteral("calibrationEvaluate"));
@@ -81,10 +82,16 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   error_->setWordWrap(true);
   error_->setStyleSheet(QStringLiteral("color: #b71c1c"));
   error_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  error_->setVisible(false); // a line only while it has something to say
   warning_ = new QLabel(this);
   warning_->setObjectName(QStringLiteral("calibrationWarning"));
   warning_->setWordWrap(true);
   warning_->setStyleSheet(QStringLiteral("color: #8d6e00"));
+  title_ = new QLabel(this);
+  title_->setObjectName(QStringLiteral("calibrationResultTitle"));
+  title_->setWordWrap(true);
+  title_->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  title_->setVisible(false); // until a result says what it was computed from
   auto update = [this] {
     updateWarning();
     Q_EMIT selectionChanged();
@@ -135,6 +142,7 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   layout->addWidget(warning_);
   layout->addLayout(buttons);
   layout->addWidget(error_);
+  layout->addWidget(title_);
   layout->addWidget(split, 1);
 }
 
@@ -239,8 +247,24 @@ void ForensicsCalibrationPage::fillRequest(distillery::CalibrationRequest& reque
   for (int64_t id : negatives()) request.negatives.push_back(id);
 }
 
-void ForensicsCalibrationPage::showRows(const QString& rowsJson) {
-  const nlohmann::json rows = nlohmann::json::parse(rowsJson.toStdString());
+void ForensicsCalibrationPage::showResult(const QString& resultJson) {
+  const nlohmann::json result = nlohmann::json::parse(resultJson.toStdString());
+  const nlohmann::json& inputs = result.at("inputs");
+  rows_ = result.at("rows");
+  const nlohmann::json& rows = rows_;
+  int64_t copies = 0;
+  const nlohmann::json kinds = inputs.value("positives", nlohmann::json::object());
+  for (const auto& [kind, ids] : kinds.items()) copies += int64_t(ids.size());
+  QString title = tr("Teacher %1, null of %2 independent runs, %3 copies and %4 independent runs, %5 inputs per test")
+                      .arg(forensicModelLabel(inputs.value("teacher", std::string())))
+                      .arg(inputs.value("null", nlohmann::json::array()).size())
+                      .arg(copies)
+                      .arg(inputs.value("negatives", nlohmann::json::array()).size())
+                      .arg(inputs.value("inputs", int64_t(0)));
+  const QString crafting = forensicCraftingText(inputs); // as the Test page's title says it
+  if (!crafting.isEmpty()) title += QStringLiteral("; ") + crafting;
+  title_->setText(title);
+  title_->setVisible(true);
   // Per test, every kind pooled: one curve, one AUC.
   std::vector<std::string> order;
   std::map<std::string, std::vector<double>> pos, neg;
@@ -316,7 +340,12 @@ void ForensicsCalibrationPage::setProgress(const QString& step, qint64 done, qin
   status_->setText(step);
 }
 
-void ForensicsCalibrationPage::setError(const QString& message) { error_->setText(message); }
+QString ForensicsCalibrationPage::resultTitleText() const { return title_->text(); }
+
+void ForensicsCalibrationPage::setError(const QString& message) {
+  error_->setText(message);
+  error_->setVisible(!message.isEmpty());
+}
 QString ForensicsCalibrationPage::errorText() const { return error_->text(); }
 
 } // namespace distillery::gui

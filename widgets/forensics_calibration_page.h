@@ -10,6 +10,8 @@
 #include "core/forensics/forensic_request.h"
 #include "core/store/run_store.h"
 
+#include <nlohmann/json.hpp>
+
 #include <QMap>
 #include <QWidget>
 
@@ -39,8 +41,13 @@ public:
   // Adds the ticked positives (with their kinds) and negatives to request.
   void fillRequest(distillery::CalibrationRequest& request) const;
 
-  // The worker's rows (ForensicsWorker::calibrationDone).
-  void showRows(const QString& rowsJson);
+  // The worker's result (ForensicsWorker::calibrationDone): the curves, the
+  // table, and a title saying what they were computed from (the fingerprint
+  // crafting and its surrogates included).
+  void showResult(const QString& resultJson);
+  // The rows shown last (HarnessRow::toJson with scores); empty before a run.
+  const nlohmann::json& rows() const { return rows_; }
+  QString resultTitleText() const;
   // The pooled AUC of a test's curve (NaN when not shown).
   double auc(const QString& test) const;
   QTableWidget* table() const { return table_; }
@@ -75,9 +82,11 @@ private:
   QLabel* status_ = nullptr;
   QLabel* error_ = nullptr;
   QLabel* warning_ = nullptr;
+  QLabel* title_ = nullptr;
   QChartView* chart_ = nullptr;
   QTableWidget* table_ = nullptr;
   QMap<QString, double> auc_;
+  nlohmann::json rows_ = nlohmann::json::array();
   int64_t teacher_ = -1;
   QList<int64_t> null_;
 };

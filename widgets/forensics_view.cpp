@@ -129,9 +129,18 @@ ForensicsView::ForensicsView(distillery::RunStore& store, QWidget* parent) : QWi
 
   auto* split = new QSplitter(Qt::Horizontal, this);
   split->addWidget(buildSharedPanel());
+  // The crafting row sits above both pages, not on the Test page: a ROC
+  // calibrates the fingerprint test as it is run on suspects, so a researcher
+  // who picks conferrable crafting expects the Calibration page to measure
+  // that crafting, with the same surrogates, and not the teacher-only one.
+  auto* right = new QWidget(this);
+  auto* rl = new QVBoxLayout(right);
+  rl->setContentsMargins(0, 0, 0, 0);
+  rl->addWidget(buildFingerprintRow(right));
+  rl->addWidget(pages_, 1);
   // Crafting is the fingerprint test's setting: idle while that test is unticked.
   connect(tests_[QStringLiteral("fingerprint")], &QCheckBox::toggled, crafting_->parentWidget(), &QWidget::setEnabled);
-  split->addWidget(pages_);
+  split->addWidget(right);
   split->setStretchFactor(1, 1);
   split->setSizes({330, 950});
   auto* layout = new QVBoxLayout(this);
@@ -282,7 +291,6 @@ QWidget* ForensicsView::buildTestPage() {
   sl->addWidget(suspectStack_, 1);
   sl->addWidget(runButton_);
   sl->addWidget(cancelButton_);
-  QWidget* fingerprints = buildFingerprintRow(page);
 
   progress_ = new QProgressBar(page);
   progress_->setTextVisible(false);
@@ -327,7 +335,6 @@ QWidget* ForensicsView::buildTestPage() {
   auto* tl = new QVBoxLayout(top);
   tl->setContentsMargins(0, 0, 0, 0);
   tl->addWidget(suspectBox);
-  tl->addWidget(fingerprints);
   tl->addLayout(progressRow);
   tl->addWidget(error_);
   tl->addWidget(resultTitle_);
@@ -346,8 +353,9 @@ QWidget* ForensicsView::buildTestPage() {
   return page;
 }
 
-// One row under the suspect: the crafting, and for conferrable crafting the
-// two surrogate lists beside it (short, so the histograms keep their room).
+// One row above the pages, for both: the crafting, and for conferrable
+// crafting the two surrogate lists beside it (short, so the histograms and
+// the ROC keep their room).
 QWidget* ForensicsView::buildFingerprintRow(QWidget* parent) {
   auto* row = new QWidget(parent);
   row->setObjectName(QStringLiteral("fingerprintRow"));
@@ -583,10 +591,10 @@ distillery::ForensicRequest ForensicsView::request() const {
                   ? (teacherRun_->currentIndex() >= 0 ? "run:" + std::to_string(teacherRun_->currentData().toLongLong()) : "")
                   : teacherFile_->text().trimmed().toStdString();
   r.null = sortedIds(nullRuns()); // the stored inputs and statistics follow this order
-  r.fingerprint_crafting = fingerprintCrafting().toStdString();
-  if (r.fingerprint_crafting == "conferrable") { // hidden ticks do not count; core checks what is missing
-    r.confer_with = sortedIds(surrogateStudents());
-    r.confer_against = sortedIds(surrogateReferences());
+  r.fingerprint.crafting = fingerprintCrafting().toStdString();
+  if (r.fingerprint.crafting == "conferrable") { // hidden ticks do not count; core checks what is missing
+    r.fingerprint.confer_with = sortedIds(surrogateStudents());
+    r.fingerprint.confer_against = sortedIds(surrogateReferences());
   }
   r.tests.clear();
   for (const char* t : kTests)
@@ -627,6 +635,7 @@ bool ForensicsView::runCalibration() {
   r.teacher = shared.teacher;
   r.null = shared.null;
   r.tests = shared.tests;
+  r.fingerprint = shared.fingerprint; // the crafting row is both pages' (core checks it as for a single test)
   r.inputs = shared.inputs;
   r.seed = shared.seed;
   calibration_->fillRequest(r);
@@ -664,9 +673,9 @@ void ForensicsView::startJob(const std::function<void(ForensicsWorker*)>& work) 
   connect(thread_, &QThread::started, w, [w, work] { work(w); });
   connect(w, &ForensicsWorker::progress, this, &ForensicsView::onProgress);
   connect(w, &ForensicsWorker::testsDone, this, &ForensicsView::onTestsDone);
-  connect(w, &ForensicsWorker::calibrationDone, this, [this](const QString& rows) {
+  connect(w, &ForensicsWorker::calibrationDone, this, [this](const QString& result) {
     try {
-      calibration_->showRows(rows);
+      calibration_->showResult(result);
     } catch (const std::exception& e) {
       calibration_->setError(QString::fromUtf8(e.what()));
     }

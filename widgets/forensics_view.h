@@ -8,10 +8,12 @@
 // (forensics_worker.h; progress, Cancel) and shows per test the null's
 // histogram with the suspect's statistic, the p-value and the verdict; every
 // result is stored as the CLI stores it, and earlier results are listed for
-// re-checking. Its Fingerprint crafting row picks how the fingerprint test crafts its
-// inputs: on the teacher alone, or conferrable on the teacher with surrogate
-// students and surrogate references ticked from the store's runs. The Calibration page draws the tests' ROC curves on stored
-// copies and independent runs (forensics_calibration_page.h).
+// re-checking. The Calibration page draws the tests' ROC curves on stored
+// copies and independent runs (forensics_calibration_page.h). Above both
+// pages, the Fingerprint crafting row picks how the fingerprint test crafts
+// its inputs, for a suspect and for the calibration alike: on the teacher
+// alone, or conferrable on the teacher with surrogate students and surrogate
+// references ticked from the store's runs.
 #include "core/forensics/forensic_request.h"
 
 #include <nlohmann/json.hpp>
@@ -77,10 +79,10 @@ public:
   void setTests(const QStringList& tests);
   void setInputs(int inputs);
   void setSeed(int seed);
-  // "teacher" or "conferrable" (ForensicRequest::fingerprint_crafting).
+  // "teacher" or "conferrable" (FingerprintCraftingChoice::crafting, both requests).
   void setFingerprintCrafting(const QString& crafting);
   QString fingerprintCrafting() const;
-  // The conferrable crafting's surrogates (ForensicRequest::confer_with / confer_against).
+  // The conferrable crafting's surrogates (FingerprintCraftingChoice::confer_with / confer_against).
   void setSurrogateStudents(const QList<int64_t>& runIds);
   void setSurrogateReferences(const QList<int64_t>& runIds);
   QList<int64_t> surrogateStudents() const;

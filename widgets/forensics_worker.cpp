@@ -38,14 +38,14 @@ void ForensicsWorker::runTests(const distillery::ForensicRequest& request) {
 void ForensicsWorker::runCalibration(const distillery::CalibrationRequest& request) {
   try {
     distillery::RunStore store(storePath_.toStdString());
-    const auto rows = distillery::runStoredCalibration(
+    const auto result = distillery::runStoredCalibration(
         store, request, progressOf(stop_, [this](const QString& s, qint64 d, qint64 t) { Q_EMIT progress(s, d, t); }));
-    nlohmann::json out = nlohmann::json::array();
-    for (const auto& r : rows) {
+    nlohmann::json out = {{"inputs", result.inputs}, {"rows", nlohmann::json::array()}};
+    for (const auto& r : result.rows) {
       nlohmann::json j = r.toJson();
       j["positive_scores"] = r.positive_scores;
       j["negative_scores"] = r.negative_scores;
-      out.push_back(j);
+      out["rows"].push_back(j);
     }
     Q_EMIT calibrationDone(QString::fromStdString(out.dump()));
   } catch (const distillery::RunCancelled&) {

@@ -28,8 +28,9 @@ Q_SIGNALS:
   void progress(const QString& step, qint64 done, qint64 total);
   // What `distillery-cli forensics --json` prints (ForensicSession::toJson).
   void testsDone(const QString& sessionJson);
-  // An array of HarnessRow::toJson, each with its positive_scores and negative_scores.
-  void calibrationDone(const QString& rowsJson);
+  // {"inputs": CalibrationResult::inputs, "rows": HarnessRow::toJson each, with
+  // its positive_scores and negative_scores}.
+  void calibrationDone(const QString& resultJson);
   // Why it could not run (names the model or field), or that it was cancelled.
   void failed(const QString& message, bool cancelled);
   void finished();

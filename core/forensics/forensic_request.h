@@ -9,15 +9,25 @@
 
 namespace distillery {
 
+// How the fingerprint test crafts its inputs and with which surrogates: one
+// piece both requests hold, so a suspect's test and the calibration of that
+// test are filled, checked (fingerprintCraftingOf, forensic_session.h) and
+// recorded alike. `forensics-roc`'s lists also take .pt files, so the CLI
+// checks its words with the same function on their counts.
+struct FingerprintCraftingChoice {
+  std::string crafting = "teacher"; // or "conferrable" (needs both surrogate lists)
+  // Students of the teacher (crafted towards) and independent references
+  // (crafted away from); neither may have another role in the request.
+  std::vector<int64_t> confer_with, confer_against;
+};
+
 struct ForensicRequest {
   std::string suspect; // a run id ("12" or "run:12"), a TorchScript file, or a teacher API URL
   std::string api_key_env = "DISTILLERY_API_KEY"; // an API suspect's key is read from this variable
   std::string teacher; // a run id or a TorchScript file
   std::vector<int64_t> null; // independent finished runs on the teacher's data
   std::vector<std::string> tests{"agreement", "sac", "fingerprint"};
-  // The fingerprints' surrogates: students of the teacher, independent references (neither in the null).
-  std::vector<int64_t> confer_with, confer_against;
-  std::string fingerprint_crafting = "teacher"; // or "conferrable" (needs both surrogate lists)
+  FingerprintCraftingChoice fingerprint; // surrogates: not the suspect, the teacher or in the null
   int64_t inputs = 64; // per test
   uint64_t seed = 0;
 };
@@ -31,6 +41,7 @@ struct CalibrationRequest {
   std::vector<int64_t> negatives;
   std::vector<int64_t> null;
   std::vector<std::string> tests{"agreement", "sac", "fingerprint"};
+  FingerprintCraftingChoice fingerprint; // surrogates: not the teacher, a positive, a negative or in the null
   int64_t inputs = 64;
   uint64_t seed = 0;
   std::vector<int64_t> ladder; // prefix sizes for queries-to-decision; empty: 8, 16, 32, ... up to inputs

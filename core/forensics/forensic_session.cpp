@@ -38,6 +38,36 @@ struct Loader {
   void step(const std::string& what) { reportForensicStep(progress, "loading " + what, done++, total); }
 };
 
+// A run already given a role in a request, and the words that say which.
+using TakenRuns = std::vector<std::pair<int64_t, std::string>>;
+
+// Loads the choice's surrogates into options, after the checks forensics-roc
+// makes on its own: each model has one role (examples crafted towards or away
+// from a null, negative or positive model would bias its statistics by
+// construction), and, where independent_references, a reference is
+// independent of the teacher (the single test has never asked it: its CLI
+// stays as scripts know it).
+void loadSurrogates(RunStore& store, const FingerprintCraftingChoice& choice, const Dataset& data, TakenRuns taken,
+                    std::optional<int64_t> teacher_run, int64_t task_run, bool independent_references, Loader& load,
+                    ForensicOptions& options) {
+  auto take = [&](const std::vector<int64_t>& ids, const std::string& field, const std::string& role, bool independent,
+                  std::vector<Classifier>& into) {
+    for (int64_t id : ids) {
+      for (const auto& [other, what] : taken)
+        if (other == id)
+          throw ConfigError(field, "run " + std::to_string(id) + " is " + what +
+                                       "; the fingerprints' surrogates need models of their own");
+      load.step("the fingerprints' surrogates");
+      into.push_back(forensicModelFromRun(store, id, data, field).local);
+      if (independent) checkIndependentRun(store, id, teacher_run, task_run, field);
+      taken.emplace_back(id, role);
+    }
+  };
+  take(choice.confer_with, "--confer-with", "a surrogate student", false, options.fingerprint_followers);
+  take(choice.confer_against, "--confer-against", "a surrogate reference", independent_references,
+       options.fingerprint_refusers);
+}
+
 } // namespace
 
 // "12" or "run:12": a run id; anything else is not one.
@@ -74,9 +104,29 @@ ForensicOptions forensicOptionsOf(const ForensicRequest& request) {
   checkInputs(request.inputs);
   options.inputs = request.inputs;
   options.seed = request.seed;
-  options.fingerprint.crafting = fingerprintCraftingOf(request.fingerprint_crafting, options.tests,
-                                                      request.confer_with.size(), request.confer_against.size());
+  options.fingerprint.crafting = fingerprintCraftingOf(request.fingerprint, options.tests);
   return options;
+}
+
+FingerprintCrafting fingerprintCraftingOf(const FingerprintCraftingChoice& choice, const std::vector<ForensicTest>& tests) {
+  return fingerprintCraftingOf(choice.crafting, tests, choice.confer_with.size(), choice.confer_against.size());
+}
+
+void checkIndependentRun(RunStore& store, int64_t run_id, std::optional<int64_t> teacher_run, int64_t task_run,
+                         const std::string& field) {
+  const auto run = store.run(run_id);
+  if (!run) throw ConfigError(field, "run " + std::to_string(run_id) + " does not exist in " + store.path());
+  if (teacher_run && run->teacher_run_id == *teacher_run)
+    throw ConfigError(field, "run " + std::to_string(run_id) + " was distilled from the teacher (run " +
+                                 std::to_string(*teacher_run) + "): not an independent model");
+  const auto task = store.run(task_run);
+  if (!task) throw ConfigError(field, "run " + std::to_string(task_run) + " does not exist in " + store.path());
+  const DataConfig t = RunConfig::fromJsonText(task->config_json).data;
+  const DataConfig d = RunConfig::fromJsonText(run->config_json).data;
+  if (d.dataset != t.dataset || d.path != t.path)
+    throw ConfigError(field, "run " + std::to_string(run_id) + " was trained on " + d.dataset + " (" + d.path +
+                                 "), the task is " + t.dataset + " (" + t.path +
+                                 "): independent models must be trained on the teacher's task");
 }
 
 FingerprintCrafting fingerprintCraftingOf(const std::string& word, const std::vector<ForensicTest>& tests,
@@ -92,7 +142,7 @@ FingerprintCrafting fingerprintCraftingOf(const std::string& word, const std::ve
 
 ForensicSession runStoredForensics(RunStore& store, const ForensicRequest& a, const ForensicProgress& progress) {
   ForensicOptions options = forensicOptionsOf(a);
-  Loader load{progress, int64_t(3 + a.null.size() + a.confer_with.size() + a.confer_against.size())};
+  Loader load{progress, int64_t(3 + a.null.size() + a.fingerprint.confer_with.size() + a.fingerprint.confer_against.size())};
   load.step("the teacher's data");
   const auto teacher_run = forensicRunId(a.teacher);
   // The teacher's own data; a TorchScript teacher is probed with the null's.
@@ -117,20 +167,13 @@ ForensicSession runStoredForensics(RunStore& store, const ForensicRequest& a, co
   // Surrogates must stay out of the null (and the suspect): examples
   // crafted or chosen because independent models refuse them would make the
   // null's statistics small by construction, and every p-value too small.
-  auto filterModels = [&](const std::vector<int64_t>& ids, const std::string& field) {
-    std::vector<Classifier> out;
-    for (int64_t id : ids) {
-      const std::string name = runName(id);
-      if (std::find(a.null.begin(), a.null.end(), id) != a.null.end() || name == suspect.id || name == teacher.id)
-        throw ConfigError(field, "run " + std::to_string(id) + " is in the null, the suspect or the teacher; the "
-                                 "fingerprints' surrogates need models of their own");
-      load.step("the fingerprints' surrogates");
-      out.push_back(forensicModelFromRun(store, id, data, field).local);
-    }
-    return out;
-  };
-  options.fingerprint_followers = filterModels(a.confer_with, "--confer-with");
-  options.fingerprint_refusers = filterModels(a.confer_against, "--confer-against");
+  TakenRuns taken;
+  const std::string elsewhere = "in the null, the suspect or the teacher";
+  for (int64_t id : a.null) taken.emplace_back(id, elsewhere);
+  if (suspect_run) taken.emplace_back(*suspect_run, elsewhere);
+  if (teacher_run) taken.emplace_back(*teacher_run, elsewhere);
+  loadSurrogates(store, a.fingerprint, data, taken, teacher_run, teacher_run ? *teacher_run : a.null.front(), false,
+                 load, options);
 
   ForensicSession s;
   s.outcomes = runForensicTests(teacher.local, data, suspect, null, options, progress);
@@ -143,8 +186,8 @@ ForensicSession runStoredForensics(RunStore& store, const ForensicRequest& a, co
   s.inputs["suspect"] = suspect.id;
   s.inputs["teacher"] = teacher.id;
   s.inputs["null"] = a.null;
-  s.inputs["fingerprint"]["confer_with"] = a.confer_with;
-  s.inputs["fingerprint"]["confer_against"] = a.confer_against;
+  s.inputs["fingerprint"]["confer_with"] = a.fingerprint.confer_with;
+  s.inputs["fingerprint"]["confer_against"] = a.fingerprint.confer_against;
   s.inputs["data"] = {{"dataset", data.name}, {"path", data.path}, {"content_hash", data.content_hash},
                       {"test_size", data.test.size()}};
   for (const ForensicOutcome& o : s.outcomes)
@@ -152,8 +195,7 @@ ForensicSession runStoredForensics(RunStore& store, const ForensicRequest& a, co
   return s;
 }
 
-std::vector<HarnessRow> runStoredCalibration(RunStore& store, const CalibrationRequest& a,
-                                             const ForensicProgress& progress) {
+CalibrationResult runStoredCalibration(RunStore& store, const CalibrationRequest& a, const ForensicProgress& progress) {
   if (a.null.empty()) throw ConfigError("null", "expected independent runs for the null");
   if (a.positives.empty()) throw ConfigError("positives", "expected runs distilled from the teacher");
   if (a.negatives.empty()) throw ConfigError("negatives", "expected independent runs that are not in the null");
@@ -165,13 +207,15 @@ std::vector<HarnessRow> runStoredCalibration(RunStore& store, const CalibrationR
   checkInputs(a.inputs);
   options.inputs = a.inputs;
   options.seed = a.seed;
+  options.fingerprint.crafting = fingerprintCraftingOf(a.fingerprint, options.tests);
   std::vector<int64_t> ladder = a.ladder;
   if (ladder.empty()) {
     for (int64_t k = 8; k < a.inputs; k *= 2) ladder.push_back(k);
     ladder.push_back(a.inputs);
   }
 
-  Loader load{progress, int64_t(2 + a.null.size() + a.positives.size() + a.negatives.size())};
+  Loader load{progress, int64_t(2 + a.null.size() + a.positives.size() + a.negatives.size() +
+                                a.fingerprint.confer_with.size() + a.fingerprint.confer_against.size())};
   load.step("the teacher's data");
   const auto teacher_run = forensicRunId(a.teacher);
   const Dataset data = forensicDataOf(store, teacher_run ? *teacher_run : a.null.front(), teacher_run ? "teacher" : "null");
@@ -192,7 +236,28 @@ std::vector<HarnessRow> runStoredCalibration(RunStore& store, const CalibrationR
     load.step("the negatives");
     negatives.push_back({"independent", forensicModelFromRun(store, id, data, "negatives")});
   }
-  return evaluateForensicTests(teacher.local, data, positives, negatives, null, options, ladder, progress);
+  TakenRuns taken;
+  if (teacher_run) taken.emplace_back(*teacher_run, "the teacher");
+  for (int64_t id : a.null) taken.emplace_back(id, "in the null");
+  for (const auto& [kind, id] : a.positives) taken.emplace_back(id, "a positive (" + kind + ")");
+  for (int64_t id : a.negatives) taken.emplace_back(id, "a negative");
+  loadSurrogates(store, a.fingerprint, data, taken, teacher_run, teacher_run ? *teacher_run : a.null.front(), true,
+                 load, options);
+
+  CalibrationResult result;
+  result.rows = evaluateForensicTests(teacher.local, data, positives, negatives, null, options, ladder, progress);
+  result.inputs = options.toJson();
+  result.inputs["teacher"] = teacher.id;
+  result.inputs["null"] = a.null;
+  result.inputs["positives"] = nlohmann::json::object();
+  for (const auto& [kind, id] : a.positives) result.inputs["positives"][kind].push_back(id);
+  result.inputs["negatives"] = a.negatives;
+  result.inputs["ladder"] = ladder;
+  result.inputs["fingerprint"]["confer_with"] = a.fingerprint.confer_with;
+  result.inputs["fingerprint"]["confer_against"] = a.fingerprint.confer_against;
+  result.inputs["data"] = {{"dataset", data.name}, {"path", data.path}, {"content_hash", data.content_hash},
+                           {"test_size", data.test.size()}};
+  return result;
 }
 
 } // namespace distillery

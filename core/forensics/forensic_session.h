@@ -48,6 +48,15 @@ ForensicOptions forensicOptionsOf(const ForensicRequest& request);
 // crafting of a fingerprint test without surrogates of both kinds.
 FingerprintCrafting fingerprintCraftingOf(const std::string& word, const std::vector<ForensicTest>& tests,
                                           size_t followers, size_t refusers);
+// The same check on a request's choice (the single test and the calibration).
+FingerprintCrafting fingerprintCraftingOf(const FingerprintCraftingChoice& choice, const std::vector<ForensicTest>& tests);
+
+// A run that stands for an independent model (null, negative, surrogate
+// reference): not distilled from teacher_run, trained on the data of
+// task_run (the run whose data the tests probe with). ConfigError(field)
+// otherwise, or when the store has no such run.
+void checkIndependentRun(RunStore& store, int64_t run_id, std::optional<int64_t> teacher_run, int64_t task_run,
+                         const std::string& field);
 
 // Runs and stores the tests. Throws ConfigError/DataError naming the model
 // that does not fit (another class count or input shape), RunCancelled when
@@ -55,9 +64,20 @@ FingerprintCrafting fingerprintCraftingOf(const std::string& word, const std::ve
 ForensicSession runStoredForensics(RunStore& store, const ForensicRequest& request,
                                    const ForensicProgress& progress = {});
 
+struct CalibrationResult {
+  std::vector<HarnessRow> rows;
+  // What the rows were computed from, as a stored forensic result records it
+  // (options, teacher, null, positives, negatives, the fingerprint crafting
+  // with its surrogates' ids, the data).
+  nlohmann::json inputs;
+};
+
 // The harness (detection_harness.h) on stored runs; nothing is stored.
-// progress also hears of the models being loaded.
-std::vector<HarnessRow> runStoredCalibration(RunStore& store, const CalibrationRequest& request,
-                                             const ForensicProgress& progress = {});
+// The fingerprint crafting is checked as for a single test, before anything
+// is loaded; a surrogate may not be the teacher, a positive, a negative or in
+// the null, and a surrogate reference must be independent (as forensics-roc
+// requires). progress also hears of the models being loaded.
+CalibrationResult runStoredCalibration(RunStore& store, const CalibrationRequest& request,
+                                       const ForensicProgress& progress = {});
 
 } // namespace distillery
