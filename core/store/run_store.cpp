@@ -1073,32 +1073,48 @@ void RunStore::appendLogs(const std::vector<LogEvent>& events) {
   });
 }
 
+namespace {
+
+// The columns both the full and the incremental reads select, from column `at` on.
+constexpr const char* kPointColumns =
+    "run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, money, value";
+constexpr const char* kLogColumns = "run_id, wall_s, level, message";
+
+MetricPoint pointAt(const Stmt& s, int at) {
+  MetricPoint p;
+  p.run_id = s.int64(at);
+  p.metric = s.text(at + 1);
+  p.step = s.int64(at + 2);
+  p.epoch = s.real(at + 3);
+  p.wall_s = s.real(at + 4);
+  p.samples = s.real(at + 5);
+  p.flops = s.real(at + 6);
+  p.teacher_queries = s.real(at + 7);
+  p.money = s.real(at + 8);
+  p.value = s.real(at + 9);
+  return p;
+}
+
+LogEvent logAt(const Stmt& s, int at) {
+  LogEvent e;
+  e.run_id = s.int64(at);
+  e.wall_s = s.real(at + 1);
+  e.level = s.text(at + 2);
+  e.message = s.text(at + 3);
+  return e;
+}
+
+} // namespace
+
 std::vector<MetricPoint> RunStore::points(int64_t run_id, const std::string& metric) {
   return withRetry(path_, [&] {
-    const char* sql =
-        metric.empty()
-            ? "SELECT run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, money, value"
-              " FROM metric_points WHERE run_id = ?1 ORDER BY step, rowid"
-            : "SELECT run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, money, value"
-              " FROM metric_points WHERE run_id = ?1 AND metric = ?2 ORDER BY step, rowid";
-    Stmt s(db_, prepare(sql), path_);
+    const std::string sql = std::string("SELECT ") + kPointColumns + " FROM metric_points WHERE run_id = ?1" +
+                            (metric.empty() ? "" : " AND metric = ?2") + " ORDER BY step, rowid";
+    Stmt s(db_, prepare(sql.c_str()), path_);
     s.bind(1, run_id);
     if (!metric.empty()) s.bind(2, metric);
     std::vector<MetricPoint> out;
-    while (s.step()) {
-      MetricPoint p;
-      p.run_id = s.int64(0);
-      p.metric = s.text(1);
-      p.step = s.int64(2);
-      p.epoch = s.real(3);
-      p.wall_s = s.real(4);
-      p.samples = s.real(5);
-      p.flops = s.real(6);
-      p.teacher_queries = s.real(7);
-      p.money = s.real(8);
-      p.value = s.real(9);
-      out.push_back(std::move(p));
-    }
+    while (s.step()) out.push_back(pointAt(s, 0));
     pointRowsRead_ += int64_t(out.size());
     return out;
   });
@@ -1180,56 +1196,27 @@ auto RunStore::rowsSince(const char* sql, int64_t run_id, const RowCursor& after
 }
 
 PointsSince RunStore::pointsSince(int64_t run_id, const RowCursor& after) {
-  auto read = rowsSince<MetricPoint>(
-      "SELECT rowid, run_id, metric, step, epoch, wall_s, samples, flops, teacher_queries, money, value"
-      " FROM metric_points WHERE run_id = ?1 AND rowid > ?2 ORDER BY rowid",
-      run_id, after, [](const Stmt& s) {
-        MetricPoint p;
-        p.run_id = s.int64(1);
-        p.metric = s.text(2);
-        p.step = s.int64(3);
-        p.epoch = s.real(4);
-        p.wall_s = s.real(5);
-        p.samples = s.real(6);
-        p.flops = s.real(7);
-        p.teacher_queries = s.real(8);
-        p.money = s.real(9);
-        p.value = s.real(10);
-        return p;
-      });
+  const std::string sql = std::string("SELECT rowid, ") + kPointColumns +
+                          " FROM metric_points WHERE run_id = ?1 AND rowid > ?2 ORDER BY rowid";
+  auto read = rowsSince<MetricPoint>(sql.c_str(), run_id, after, [](const Stmt& s) { return pointAt(s, 1); });
   pointRowsRead_ += int64_t(read.rows.size());
   return {std::move(read.rows), read.next, read.restarted};
 }
 
 LogsSince RunStore::logsSince(int64_t run_id, const RowCursor& after) {
-  auto read = rowsSince<LogEvent>(
-      "SELECT rowid, run_id, wall_s, level, message FROM log_events WHERE run_id = ?1 AND rowid > ?2 ORDER BY rowid",
-      run_id, after, [](const Stmt& s) {
-        LogEvent e;
-        e.run_id = s.int64(1);
-        e.wall_s = s.real(2);
-        e.level = s.text(3);
-        e.message = s.text(4);
-        return e;
-      });
+  const std::string sql = std::string("SELECT rowid, ") + kLogColumns +
+                          " FROM log_events WHERE run_id = ?1 AND rowid > ?2 ORDER BY rowid";
+  auto read = rowsSince<LogEvent>(sql.c_str(), run_id, after, [](const Stmt& s) { return logAt(s, 1); });
   return {std::move(read.rows), read.next, read.restarted};
 }
 
 std::vector<LogEvent> RunStore::logs(int64_t run_id) {
   return withRetry(path_, [&] {
-    Stmt s(db_, prepare("SELECT run_id, wall_s, level, message FROM log_events WHERE run_id = ?1"
-                        " ORDER BY rowid"),
-           path_);
+    const std::string sql = std::string("SELECT ") + kLogColumns + " FROM log_events WHERE run_id = ?1 ORDER BY rowid";
+    Stmt s(db_, prepare(sql.c_str()), path_);
     s.bind(1, run_id);
     std::vector<LogEvent> out;
-    while (s.step()) {
-      LogEvent e;
-      e.run_id = s.int64(0);
-      e.wall_s = s.real(1);
-      e.level = s.text(2);
-      e.message = s.text(3);
-      out.push_back(std::move(e));
-    }
+    while (s.step()) out.push_back(logAt(s, 0));
     return out;
   });
 }
