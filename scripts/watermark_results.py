@@ -7,7 +7,7 @@ A small char-level GPT teacher is trained on the default corpus (method
 0, 1, 5, 20 or 100% was written with a green-list watermark (Kirchenbauer et
 al. 2023; teacher.watermark in the run config). distillery-cli watermark-test
 then asks each student, knowing only the key: its sampled text (text mode) and
-its top-1 predictions on held-out corpus text (open weights), each with
+its top-1 predictions on the corpus's whole held-out split (open weights), each with
 (window, token) deduplication and an exact binomial test; and, with open
 weights, its probability mass on each distinct window's green list minus the
 teacher's own (clean) probabilities, a z test with the exact null mean and
@@ -17,10 +17,12 @@ fortunes file) under a KS test against U(0, 1).
 
     scripts/watermark_results.py [--cli build/app/distillery-cli] [--db /tmp/distillery-watermark.sqlite]
                                  [--out docs/results/forensics/watermark.md] [--detect-only]
+                                 [--long 5:2400,5:4800,20:4800,5:9600] [--jobs 2]
 
 Only the standard library is used; the runs go through distillery-cli.
 """
 import argparse
+import concurrent.futures
 import json
 import os
 import platform
@@ -41,7 +43,7 @@ def cli(args, capture=True):
 
 
 def run_config(config):
-    path = ARGS.db + ".config.json"
+    path = "%s.%s.json" % (ARGS.db, config["name"])  # one file per run: runs may train side by side
     with open(path, "w") as f:
         json.dump(config, f)
     out = cli(["run", path])
@@ -90,20 +92,31 @@ def main():
     teacher_s = teacher["summary"]["wall_s"] if ARGS.detect_only else time.time() - t0
 
     students = []
-    # The shares at the students' steps, then the longer-trained ones (--long-fractions).
+    # The shares at the students' steps, then the longer-trained ones (--long).
     plan = [(f, ARGS.student_steps, "wm-student-%g" % (100 * f)) for f in FRACTIONS]
-    plan += [(f / 100.0, ARGS.long_steps, "wm-student-%g-s%d" % (f, ARGS.long_steps)) for f in ARGS.long_fractions]
-    for f, steps, name in plan:
-        config = dict(common, name=name, student=gpt(2, 2, 64, 32),
-                      teacher={"run": teacher_id, "watermark": dict(WATERMARK, delta=WATERMARK["delta"], fraction=f)},
-                      method={"name": "seq_kd"}, steps=steps)
+    plan += [(f / 100.0, steps, "wm-student-%g-s%d" % (f, steps)) for f, steps in ARGS.long]
+    configs = [dict(common, name=name, student=gpt(2, 2, 64, 32),
+                    teacher={"run": teacher_id, "watermark": dict(WATERMARK, fraction=f)},
+                    method={"name": "seq_kd"}, steps=steps) for f, steps, name in plan]
+
+    def train(config):
         t0 = time.time()
-        sid = stored[config["name"]] if ARGS.detect_only else run_config(config)
-        run_s = show(sid)["summary"]["wall_s"] if ARGS.detect_only else time.time() - t0
+        sid = run_config(config)
+        return sid, time.time() - t0
+
+    trained = {}
+    if not ARGS.detect_only:
+        # --jobs runs side by side (one thread each), the longest first.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=ARGS.jobs) as pool:
+            futures = {c["name"]: pool.submit(train, c) for c in sorted(configs, key=lambda c: -c["steps"])}
+            trained = {name: f.result() for name, f in futures.items()}
+    for (f, steps, name), config in zip(plan, configs):
+        sid, run_s = trained[name] if name in trained else (stored[name], show(stored[name])["summary"]["wall_s"])
         t0 = time.time()
         text = test(sid, "--samples", str(ARGS.samples), "--length", "256")
-        open_weights = test(sid, "--samples", str(ARGS.samples), "--length", "256", "--open-weights")
-        mass = test(sid, "--samples", str(ARGS.samples), "--length", "256", "--open-weights", "--statistic", "mass",
+        # Open weights read the whole held-out split once (its size is the corpus's).
+        open_weights = test(sid, "--reading", "heldout", "--length", "256", "--open-weights")
+        mass = test(sid, "--reading", "heldout", "--length", "256", "--open-weights", "--statistic", "mass",
                     "--reference", str(teacher_id))
         students.append({"fraction": f, "steps": steps, "id": sid, "run": show(sid), "run_s": run_s, "text": text,
                          "open": open_weights, "mass": mass, "test_s": time.time() - t0})
@@ -111,24 +124,27 @@ def main():
     # Calibration: clean models and clean text.
     clean = [("teacher (clean model), text mode", test(teacher_id, "--samples", str(ARGS.samples), "--length", "256")),
              ("teacher (clean model), open weights",
-              test(teacher_id, "--samples", str(ARGS.samples), "--length", "256", "--open-weights")),
+              test(teacher_id, "--reading", "heldout", "--length", "256", "--open-weights")),
              ("teacher (clean model), open weights, green mass (no reference)",
-              test(teacher_id, "--samples", str(ARGS.samples), "--length", "256", "--open-weights",
+              test(teacher_id, "--reading", "heldout", "--length", "256", "--open-weights",
                    "--statistic", "mass")),
              ("0% student, text mode", students[0]["text"]),
              ("0% student, open weights", students[0]["open"]),
              ("0% student, open weights, green mass minus the teacher's", students[0]["mass"]),
              ("0% student, open weights, green mass (no reference)",
-              test(students[0]["id"], "--samples", str(ARGS.samples), "--length", "256", "--open-weights",
+              test(students[0]["id"], "--reading", "heldout", "--length", "256", "--open-weights",
                    "--statistic", "mass")),
              ("clean text: `%s`" % CLEAN_TEXT, test(teacher_id, "--text", CLEAN_TEXT, "--length", "256"))]
-    # The most watermarked student under a key it never saw: its green preference is
-    # key 42's, so under key 43 it is a clean model.
-    marked = students[-1]
-    clean.append(("%g%% student (%d steps), green mass minus the teacher's, wrong key %d" % (
-        100 * marked["fraction"], marked["steps"], WATERMARK["key"] + 1),
-        test(marked["id"], "--samples", str(ARGS.samples), "--length", "256", "--open-weights",
-             "--statistic", "mass", "--reference", str(teacher_id), key=WATERMARK["key"] + 1)))
+    # Watermarked students under a key they never saw: their green preference is
+    # key 42's, so under key 43 they are clean models. The most watermarked one,
+    # and the longest-trained at the smallest share the page flags.
+    strongest = max(students, key=lambda s: (s["fraction"], s["steps"]))
+    longest = max(students, key=lambda s: (s["steps"], -s["fraction"]))
+    for m in [strongest] + ([longest] if longest is not strongest else []):
+        clean.append(("%g%% student (%d steps), green mass minus the teacher's, wrong key %d" % (
+            100 * m["fraction"], m["steps"], WATERMARK["key"] + 1),
+            test(m["id"], "--reading", "heldout", "--length", "256", "--open-weights",
+                 "--statistic", "mass", "--reference", str(teacher_id), key=WATERMARK["key"] + 1)))
     total = time.time() - started
 
     w = WATERMARK
@@ -153,15 +169,17 @@ def main():
         "Students: %s, %d parameters, `seq_kd` for %d steps of 32 sequences (8 corpus characters prompt each,"
         " the teacher writes the other 25 at temperature 1), about %d teacher-written characters per student%s." % (
             s0["model"], s0["params"], s0["steps"], s0["steps"] * 32 * 25,
-            "" if not ARGS.long_fractions else "; the rows at %d steps are the same students trained %g times"
-            " longer (same cosine schedule, about %d characters)" % (
-                ARGS.long_steps, ARGS.long_steps / s0["steps"], ARGS.long_steps * 32 * 25)),
+            "" if not ARGS.long else "; the rows with more steps are the same students trained longer (same"
+            " cosine schedule over their steps; %s teacher-written characters)" % ", ".join(
+                "%d steps: about %d" % (n, n * 32 * 25) for n in sorted({n for _, n in ARGS.long}))),
         "",
         "Detection: text mode samples %d sequences of 256 characters from the student (temperature 1, prompts of"
-        " h corpus characters) and counts green characters; open weights (top-1) feeds %d held-out windows of 256 corpus"
-        " characters and counts green top-1 predictions. Each (h-character window, token) pair is scored once"
-        " over all samples; p = P(X >= green | scored, %d/%d), exact." % (
-            ARGS.samples, ARGS.samples, round(w["gamma"] * t["vocab_size"]), t["vocab_size"]),
+        " h corpus characters) and counts green characters; open weights (top-1) feeds the whole held-out split of the"
+        " corpus once (`--reading heldout`: %d windows of 256 characters, %d characters; a size the corpus fixes, not"
+        " one chosen after a result) and counts green top-1 predictions. Each (h-character window, token) pair is"
+        " scored once over all samples; p = P(X >= green | scored, %d/%d), exact." % (
+            ARGS.samples, students[0]["open"]["tokens"] // 256, students[0]["open"]["tokens"],
+            round(w["gamma"] * t["vocab_size"]), t["vocab_size"]),
         "Open weights (green mass) reads the same windows with the student's whole next-token distribution: for"
         " each distinct h-character window c, a_c is the student's probability vector averaged over c's n_c"
         " occurrences minus the teacher's (the clean weights that sampled the text; the watermark is added at"
@@ -236,13 +254,12 @@ if __name__ == "__main__":
     parser.add_argument("--out", default=os.path.join(root, "docs", "results", "forensics", "watermark.md"))
     parser.add_argument("--teacher-steps", type=int, default=600)
     parser.add_argument("--student-steps", type=int, default=600)
-    parser.add_argument("--long-steps", type=int, default=2400,
-                        help="steps of the longer-trained students (same model, same schedule)")
-    parser.add_argument("--long-fractions", default="5,20,100",
-                        help="watermarked shares in percent trained for --long-steps too ('' for none)")
+    parser.add_argument("--long", default="5:2400,5:4800,20:4800,5:9600",
+                        help="longer-trained students (same model, same schedule), as SHARE_PERCENT:STEPS,... ('' for none)")
+    parser.add_argument("--jobs", type=int, default=2, help="runs trained side by side, one thread each")
     parser.add_argument("--detect-only", action="store_true",
                         help="reuse the runs in --db (same names) and only repeat the detection")
     parser.add_argument("--samples", type=int, default=128, help="sequences / windows per detection")
     ARGS = parser.parse_args()
-    ARGS.long_fractions = [float(x) for x in ARGS.long_fractions.split(",") if x.strip()]
+    ARGS.long = [(float(x.split(":")[0]), int(x.split(":")[1])) for x in ARGS.long.split(",") if x.strip()]
     sys.exit(main())
