@@ -427,7 +427,8 @@ void TestRunStore::deletingAnActiveRunIsRefused() {
   QVERIFY2(why.find("#" + std::to_string(running) + " \"launched\" (running)") != std::string::npos, why.c_str());
   QVERIFY2(why.find("#" + std::to_string(queued) + " \"waiting\" (queued)") != std::string::npos, why.c_str());
   QVERIFY2(why.find("#" + std::to_string(done)) == std::string::npos, why.c_str());
-  QVERIFY2(why.find("Cancel it first") != std::string::npos, why.c_str());
+  QVERIFY2(why.find("Cancel them first, or stop them where they run") != std::string::npos, why.c_str());
+  QVERIFY2(deleteRefusal(gui, {running}).find("Cancel it first") != std::string::npos, why.c_str());
 
   // A mix deletes none: the finished run stays too.
   try {

@@ -566,7 +566,9 @@ void MainWindow::deleteSelected() {
                 .toStdString();
   }
   if (!why.empty()) {
-    QMessageBox::warning(this, tr("Runs are active"), QString::fromStdString(why));
+    QString text = QString::fromStdString(why);
+    text[0] = text[0].toUpper(); // core's sentence starts lower-case ("run #3 ...")
+    QMessageBox::warning(this, tr("Runs are active"), text);
     return;
   }
   QStringList names, students;

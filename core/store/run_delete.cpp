@@ -14,9 +14,13 @@ std::string deleteRefusal(RunStore& store, const std::vector<int64_t>& ids) {
   if (active.empty()) return {};
   std::string list;
   for (size_t i = 0; i < active.size(); ++i) list += (i ? ", " : "") + active[i];
-  return (active.size() == 1 ? "run " + list + " is still active" : "runs " + list + " are still active") +
-         ": a process is writing to it (this window, a distillery-cli launch in a terminal, a Slurm job). "
-         "Cancel it first, or stop it where it runs (Ctrl-C in its terminal, scancel), then delete. "
+  const bool one = active.size() == 1;
+  const std::string it = one ? "it" : "them";
+  return (one ? "run " + list + " is still active: a process is writing to it"
+              : "runs " + list + " are still active: processes are writing to them") +
+         " (this window, a distillery-cli launch in a terminal, a Slurm job). Cancel " + it +
+         " first, or stop " + it + " where " + (one ? "it runs" : "they run") +
+         " (Ctrl-C in its terminal, scancel), then delete. "
          "Nothing was deleted.";
 }
 
