@@ -45,6 +45,7 @@ set(DISTILLERY_BASE_SOURCES
   store/checkpoint.cpp
   store/cost_counters.cpp
   store/resume_check.cpp
+  store/run_delete.cpp
   store/run_provenance.cpp
   store/run_recorder.cpp
   store/run_store.cpp

@@ -4,6 +4,7 @@
 // concurrent writers lose nothing.
 #include "core/base/errors.h"
 #include "core/store/checkpoint.h"
+#include "core/store/run_delete.h"
 #include "core/store/run_store.h"
 
 #include "test_support.h"
@@ -86,6 +87,7 @@ private Q_SLOTS:
   void unopenablePathIsRefused();
   void newerSchemaIsRefused();
   void deleteRunRemovesEverything();
+  void deletingAnActiveRunIsRefused();
   void injectionLookingNameIsVerbatim();
   void concurrentWritersLoseNothing();
   void annotationsRoundTrip();
@@ -402,6 +404,51 @@ void TestRunStore::deleteRunRemovesEverything() {
   QCOMPARE(store.pointCount(kept), int64_t(2));
   QCOMPARE(store.logs(kept).size(), size_t(1));
   QVERIFY(store.loadArtifact(kept, "model").has_value());
+}
+
+// The data-loss trap: a run another process still writes (a distillery-cli
+// launch, shown by the GUI as running) must not be deleted under it.
+void TestRunStore::deletingAnActiveRunIsRefused() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath(QStringLiteral("runs.sqlite")).toStdString();
+  RunStore writer(path); // the launching process
+  const int64_t running = writer.createRun("launched", "distill", "{}");
+  writer.setStatus(running, RunStatus::Running);
+  const int64_t queued = writer.createRun("waiting", "distill", "{}");
+  const int64_t done = writer.createRun("done", "distill", "{}");
+  writer.setStatus(done, RunStatus::Running);
+  writer.setStatus(done, RunStatus::Finished);
+  writer.appendPoints({point(running, "loss", 1, 1.0), point(done, "loss", 1, 1.0)});
+
+  RunStore gui(path); // another connection: the window
+  QVERIFY(deleteRefusal(gui, {done}).empty());
+  const std::string why = deleteRefusal(gui, {done, running, queued});
+  QVERIFY2(why.find("#" + std::to_string(running) + " \"launched\" (running)") != std::string::npos, why.c_str());
+  QVERIFY2(why.find("#" + std::to_string(queued) + " \"waiting\" (queued)") != std::string::npos, why.c_str());
+  QVERIFY2(why.find("#" + std::to_string(done)) == std::string::npos, why.c_str());
+  QVERIFY2(why.find("Cancel them first, or stop them where they run") != std::string::npos, why.c_str());
+  QVERIFY2(deleteRefusal(gui, {running}).find("Cancel it first") != std::string::npos, why.c_str());
+
+  // A mix deletes none: the finished run stays too.
+  try {
+    deleteStoppedRuns(gui, {done, running});
+    QFAIL("deleting a running run was not refused");
+  } catch (const StoreError& e) {
+    QVERIFY2(std::string(e.what()).find("Nothing was deleted") != std::string::npos, e.what());
+  }
+  QVERIFY(gui.run(done) && gui.run(running) && gui.run(queued));
+  QCOMPARE(gui.pointCount(running), int64_t(1));
+  QCOMPARE(gui.pointCount(done), int64_t(1));
+  // The launcher goes on writing.
+  writer.appendPoints({point(running, "loss", 2, 0.5)});
+  writer.setStatus(running, RunStatus::Finished);
+
+  QCOMPARE(deleteStoppedRuns(gui, {done}), 1);
+  QVERIFY(!gui.run(done));
+  QCOMPARE(deleteStoppedRuns(gui, {running}), 1); // stopped now: it goes
+  QVERIFY(!gui.run(running));
+  QCOMPARE(gui.pointCount(running), int64_t(0));
 }
 
 void TestRunStore::injectionLookingNameIsVerbatim() {

@@ -31,6 +31,9 @@
 #include "widgets/run_browser.h"
 
 #include <QCheckBox>
+#include <QApplication>
+#include <QMessageBox>
+#include <QTimer>
 #include <QDialogButtonBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -141,6 +144,7 @@ private Q_SLOTS:
   void closingWindowStopsActiveRuns();
   void baselineIsOneClickFromADistillRun(); // issue 5: same student, no teacher
   void resumeContinuesACancelledRun();      // issue 8: Resume in the GUI
+  void deleteRefusesARunAnotherProcessRuns();
   void resumeIsEnabledExactlyWhenItWillWork();   // issue 15 item 4, issue 23
   void teacherPhaseCancelResumesInTheWindow();  // issue 15 item 4
   void sweepDialogStartsGridThroughCoreSweep(); // issue 15 (30): sweep launcher
@@ -819,6 +823,69 @@ void TestWidgets::baselineIsOneClickFromADistillRun() {
   // A train run has no teacher to drop: the action is off there.
   window.selectRun(baselineId);
   QVERIFY(!window.baselineAction()->isEnabled());
+}
+
+// The data-loss trap: a run a `distillery-cli launch` in a terminal writes
+// (running in the store, not started by this window) is not deleted by Delete;
+// a finished one still is. Cancel says why it cannot stop the launched run.
+void TestWidgets::deleteRefusesARunAnotherProcessRuns() {
+  QTemporaryDir dir;
+  QVERIFY(dir.isValid());
+  const std::string path = dir.filePath(QStringLiteral("runs.sqlite")).toStdString();
+  RunStore launcher(path); // the terminal's process
+  const std::string config = RunConfig::defaultDistill().toJson().dump();
+  const int64_t running = launcher.createRun("launched", "distill", config);
+  launcher.setStatus(running, RunStatus::Running);
+  launcher.appendPoints({point(running, "train_loss", 1, 1.0)});
+  const int64_t done = launcher.createRun("done", "distill", config);
+  launcher.setStatus(done, RunStatus::Running);
+  launcher.setStatus(done, RunStatus::Finished);
+
+  RunStore store(path);
+  MainWindow window(store);
+  window.selectRun(running);
+  QVERIFY(!window.cancelAction()->isEnabled());
+  QVERIFY2(window.cancelAction()->toolTip().contains(QStringLiteral("another process")),
+           qPrintable(window.cancelAction()->toolTip()));
+  QVERIFY(window.deleteAction()->isEnabled());
+
+  // Answers the next modal message box with `button` (its text), keeping what it said.
+  auto answer = [](const QString& button, QString* said) {
+    auto* timer = new QTimer;
+    QObject::connect(timer, &QTimer::timeout, [timer, button, said] {
+      auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget());
+      if (!box) return;
+      *said = box->text();
+      if (button.isEmpty()) box->done(0); // a plain warning: dismiss it
+      for (QAbstractButton* b : box->buttons())
+        if (!button.isEmpty() && b->text() == button) b->click();
+      timer->deleteLater();
+    });
+    timer->start(20);
+  };
+  QString said;
+  answer(QString(), &said);
+  window.deleteAction()->trigger();
+  QVERIFY2(said.contains(QStringLiteral("#%1 \"launched\" (running)").arg(running)), qPrintable(said));
+  QVERIFY2(said.contains(QStringLiteral("Nothing was deleted")), qPrintable(said));
+  QVERIFY(store.run(running));
+  QCOMPARE(store.pointCount(running), int64_t(1));
+  launcher.appendPoints({point(running, "train_loss", 2, 0.5)}); // no FOREIGN KEY failure
+
+  // The table's delete is all or nothing too: a mix deletes none.
+  RunTableModel model(store);
+  model.refresh();
+  QCOMPARE(model.deleteRuns({done, running}), 0);
+  QVERIFY(store.run(done) && store.run(running));
+
+  // A finished run still deletes, after the confirmation.
+  window.selectRun(done);
+  said.clear();
+  answer(QStringLiteral("Delete"), &said);
+  window.deleteAction()->trigger();
+  QVERIFY2(said.contains(QStringLiteral("Delete this run?")), qPrintable(said));
+  QVERIFY(!store.run(done));
+  QVERIFY(store.run(running));
 }
 
 void TestWidgets::resumeContinuesACancelledRun() {

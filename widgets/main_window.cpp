@@ -1,5 +1,7 @@
 #include "widgets/main_window.h"
 
+#include "core/store/run_delete.h"
+
 #include "widgets/forensics_view.h"
 
 #include "widgets/external_run_controller.h"
@@ -341,6 +343,23 @@ void MainWindow::updateActions() {
     cancellable = cancellable || controller_->isActive(id) || externalCancellable(id);
   cancellable = cancellable || cancelSweepsOf(selectedRunIds(), true);
   cancelAction_->setEnabled(cancellable);
+  // A run another process runs (a `distillery-cli launch` from a terminal) can
+  // only be stopped there; say so rather than grey the action out silently.
+  const QString cancelTip = tr("Stop the selected runs after their current batch");
+  QString elsewhere;
+  if (!cancellable)
+    for (int64_t id : selectedRunIds()) {
+      const distillery::RunRecord* run = model_->record(id);
+      if (run && !distillery::isTerminal(run->status)) {
+        elsewhere = tr("Unavailable: run #%1 is %2 in another process (a distillery-cli launch from a terminal, "
+                       "say), not started by this window: stop it there (Ctrl-C). Resume works here once it stopped.")
+                        .arg(id)
+                        .arg(QString::fromStdString(distillery::toString(run->status)));
+        break;
+      }
+    }
+  cancelAction_->setToolTip(elsewhere.isEmpty() ? cancelTip : cancelTip + u'\n' + elsewhere);
+  cancelAction_->setStatusTip(elsewhere);
   duplicateAction_->setEnabled(currentRunId() != 0);
   const distillery::RunRecord* current = model_->record(currentRunId());
   baselineAction_->setEnabled(current && current->task == "distill");
@@ -524,14 +543,32 @@ void MainWindow::renameCurrent() {
 void MainWindow::deleteSelected() {
   const QList<int64_t> ids = selectedRunIds();
   if (ids.isEmpty()) return;
-  // A running run's worker (here, a local launch's rank 0, a Slurm job) still writes to it: stop it first.
-  QStringList active;
-  for (int64_t id : ids)
-    if (controller_->isActive(id) || externalCancellable(id)) active << QStringLiteral("#%1").arg(id);
-  if (!active.isEmpty()) {
-    QMessageBox::warning(this, tr("Runs are active"),
-                         tr("%1 still running or queued. Cancel first (Ctrl+.), then delete.")
-                             .arg(active.join(QStringLiteral(", "))));
+  // A queued or running run's worker (this window's, a local launch's rank 0, a
+  // `distillery-cli launch` in a terminal, a Slurm job) still writes to it:
+  // deleting it would fail that process and lose the training. All or nothing:
+  // a researcher who selected a mix expects what the confirmation lists to go,
+  // or nothing; a partial delete would leave them to work out which went.
+  // The store's statuses decide (core's rule, the one deleteStoppedRuns
+  // enforces); this window's own workers count too before the table shows them.
+  std::string why;
+  try {
+    why = distillery::deleteRefusal(store_, std::vector<int64_t>(ids.begin(), ids.end()));
+  } catch (const std::exception& e) {
+    why = e.what();
+  }
+  if (why.empty()) {
+    QStringList active;
+    for (int64_t id : ids)
+      if (controller_->isActive(id) || externalCancellable(id)) active << QStringLiteral("#%1").arg(id);
+    if (!active.isEmpty())
+      why = tr("%1 still running or queued here. Cancel first (Ctrl+.), then delete. Nothing was deleted.")
+                .arg(active.join(QStringLiteral(", ")))
+                .toStdString();
+  }
+  if (!why.empty()) {
+    QString text = QString::fromStdString(why);
+    text[0] = text[0].toUpper(); // core's sentence starts lower-case ("run #3 ...")
+    QMessageBox::warning(this, tr("Runs are active"), text);
     return;
   }
   QStringList names, students;

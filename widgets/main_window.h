@@ -81,6 +81,8 @@ public:
   HyperparamView* showHyperparameters();
   QAction* resumeAction() const { return resumeAction_; }
   QAction* starAction() const { return starAction_; }
+  QAction* cancelAction() const { return cancelAction_; }
+  QAction* deleteAction() const { return deleteAction_; }
   QAction* generationsAction() const { return generationsAction_; }
   // Run ▸ Serve Teacher… (issue 17): the dialog, then the Serve tab with its live traffic.
   void serveTeacher();

@@ -1,5 +1,7 @@
 #include "widgets/run_table_model.h"
 
+#include "core/store/run_delete.h"
+
 #include "core/analysis/metric_catalog.h"
 #include "core/base/errors.h"
 #include "widgets/run_colors.h"
@@ -671,13 +673,13 @@ bool RunTableModel::renameRun(int64_t runId, const QString& name) {
 
 int RunTableModel::deleteRuns(const QList<int64_t>& runIds) {
   int deleted = 0;
+  try { // all or nothing: none while any is queued or running (core/store/run_delete.h)
+    deleted = distillery::deleteStoppedRuns(store_, std::vector<int64_t>(runIds.begin(), runIds.end()));
+  } catch (const distillery::DistilleryError& e) {
+    Q_EMIT storeError(QString::fromUtf8(e.what()));
+  }
   for (int64_t id : runIds) {
-    try {
-      store_.deleteRun(id);
-      ++deleted;
-    } catch (const distillery::DistilleryError& e) {
-      Q_EMIT storeError(QString::fromUtf8(e.what()));
-    }
+    if (store_.run(id)) continue; // kept: its cached metrics stay
     metrics_.erase(id);
     progress_.erase(id);
     diverged_.erase(id);

@@ -89,7 +89,8 @@ public:
   bool setTags(int64_t runId, const std::vector<std::string>& tags);
   bool setNotes(int64_t runId, const QString& notes);
   bool renameRun(int64_t runId, const QString& name);
-  // Removes the runs with their points, logs and artifacts. Returns how many were deleted.
+  // Removes the runs with their points, logs and artifacts; none (and storeError) while any is
+  // queued or running. Returns how many were deleted.
   int deleteRuns(const QList<int64_t>& runIds);
 
   // What the filter box and group-by look at; built once per run and kept
