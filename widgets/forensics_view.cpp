@@ -22,6 +22,7 @@
 #include <QListWidget>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -41,6 +42,8 @@ namespace distillery::gui {
 namespace {
 
 constexpr int kRunRole = Qt::UserRole;
+// Tall enough for a histogram's title, axis ticks and labels, and legend to stay readable.
+constexpr int kHistogramMinHeight = 240;
 const char* const kTests[] = {"agreement", "sac", "fingerprint"};
 
 QString runLabel(const distillery::RunRecord& r) {
@@ -339,8 +342,20 @@ QWidget* ForensicsView::buildTestPage() {
   tl->addWidget(suspectBox);
   tl->addLayout(progressRow);
   tl->addWidget(error_);
-  tl->addWidget(resultTitle_);
-  tl->addWidget(resultArea, 1);
+  // The result scrolls rather than squeezes: below the histograms' minimum
+  // height their axes turn to "…", and a long verdict or a red error line
+  // would take that room on a 1280x800 screen.
+  auto* scroll = new QScrollArea(top);
+  scroll->setObjectName(QStringLiteral("forensicsResultScroll"));
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  auto* scrolled = new QWidget(scroll);
+  auto* sl2 = new QVBoxLayout(scrolled);
+  sl2->setContentsMargins(0, 0, 0, 0);
+  sl2->addWidget(resultTitle_);
+  sl2->addWidget(resultArea, 1);
+  scroll->setWidget(scrolled);
+  tl->addWidget(scroll, 1);
   auto* storedBox = new QGroupBox(tr("Stored results"), page);
   auto* stl = new QVBoxLayout(storedBox);
   stl->addWidget(stored_);
@@ -781,7 +796,7 @@ void ForensicsView::showResults(const nlohmann::json& results, const std::string
     auto* chart = new QChartView(new QChart, box);
     chart->setObjectName(QStringLiteral("nullHistogram_%1").arg(test));
     chart->setRenderHint(QPainter::Antialiasing);
-    chart->setMinimumSize(240, 150); // small enough for the verdict and details below it on a 800-pixel screen
+    chart->setMinimumSize(240, kHistogramMinHeight); // the result area scrolls below this
     chart->chart()->legend()->setAlignment(Qt::AlignBottom);
     drawNullHistogram(chart->chart(), r);
     auto* verdict = new QLabel(forensicVerdict(r, teacher), box);
