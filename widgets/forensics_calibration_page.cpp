@@ -13,6 +13,7 @@
 #include <QListWidget>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -138,13 +139,23 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   split->setStretchFactor(1, 2);
   split->setSizes({450, 450});
 
-  auto* layout = new QVBoxLayout(this);
+  // The page scrolls rather than squeezes the ROC below its minimum (its axes
+  // would turn to "…") when a warning or a red error line takes a few lines.
+  auto* content = new QWidget(this);
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(0, 0, 0, 0);
+  outer->addWidget(scroll);
+  auto* layout = new QVBoxLayout(content);
   layout->addLayout(lists);
   layout->addWidget(warning_);
   layout->addLayout(buttons);
   layout->addWidget(error_);
   layout->addWidget(title_);
   layout->addWidget(split, 1);
+  scroll->setWidget(content);
 }
 
 void ForensicsCalibrationPage::setRuns(const std::vector<distillery::RunRecord>& runs, int64_t teacher,
