@@ -214,6 +214,13 @@ private Q_SLOTS:
     // Listed newest first, and shown again from the store alone.
     QCOMPARE(view.storedTable()->rowCount(), int(before + 3));
     QCOMPARE(view.storedTable()->item(0, 0)->text(), QString::number(stored.back().id));
+    // The crafting column: how the fingerprints were crafted, "-" for the other tests.
+    for (int row = 0; row < 3; ++row) {
+      const QString test = view.storedTable()->item(row, 2)->text();
+      QCOMPARE(view.storedTable()->horizontalHeaderItem(3)->text(), QStringLiteral("crafting"));
+      QCOMPARE(view.storedTable()->item(row, 3)->text(),
+               test == QStringLiteral("fingerprint") ? QStringLiteral("teacher") : QStringLiteral("-"));
+    }
     QVERIFY(view.showStoredResult(stored[before + 1].id));
     QCOMPARE(view.verdictText(QStringLiteral("sac")), shown.value(QStringLiteral("sac")));
     QVERIFY(!shown.value(QStringLiteral("sac")).isEmpty());
@@ -303,6 +310,8 @@ private Q_SLOTS:
     QCOMPARE(r.inputs["fingerprint"]["confer_with"], nlohmann::json(std::vector<int64_t>{students_[1]}));
     QCOMPARE(r.inputs["fingerprint"]["confer_against"], nlohmann::json(std::vector<int64_t>{negatives_[0]}));
     QCOMPARE(r.result["notes"]["crafting"].get<std::string>(), std::string("conferrable"));
+    QCOMPARE(view.storedTable()->item(0, 0)->text(), QString::number(r.id)); // newest first
+    QCOMPARE(view.storedTable()->item(0, 3)->text(), QStringLiteral("conferrable"));
 
     ForensicOptions options;
     options.tests = {ForensicTest::Fingerprint};
@@ -772,6 +781,95 @@ private Q_SLOTS:
       QVERIFY(v);
       QVERIFY(v->min() < 0 && v->max() > 1);
     }
+  }
+
+  // The positives and negatives keep the user's ticks when the null changes;
+  // the defaults leave out the crafting's surrogates (which core refuses as
+  // positives or negatives), while a surrogate the user ticks stays ticked.
+  void calibrationTicksSurviveTheNull() {
+    RunStore s(store().toStdString());
+    ForensicsView view(s);
+    view.setTeacherRun(teacher_);
+    view.setNull(null_);
+    view.setFingerprintCrafting(QStringLiteral("conferrable"));
+    view.setSurrogateStudents({students_[1]});
+    view.setSurrogateReferences({negatives_[1]});
+    ForensicsCalibrationPage* page = view.calibrationPage();
+    QCOMPARE(page->positives(), QList<int64_t>{students_[0]});
+    QCOMPARE(page->negatives(), QList<int64_t>{negatives_[0]});
+
+    auto* positives = page->findChild<QListWidget*>(QStringLiteral("calibrationPositives"));
+    auto* negatives = page->findChild<QListWidget*>(QStringLiteral("calibrationNegatives"));
+    auto* null = view.findChild<QListWidget*>(QStringLiteral("nullRuns"));
+    QVERIFY(positives && negatives && null);
+    auto tick = [](QListWidget* list, int64_t id, bool on) {
+      for (int i = 0; i < list->count(); ++i)
+        if (list->item(i)->data(Qt::UserRole).toLongLong() == id) {
+          list->item(i)->setCheckState(on ? Qt::Checked : Qt::Unchecked);
+          return true;
+        }
+      return false;
+    };
+    QVERIFY(tick(positives, students_[0], false)); // by hand
+    QVERIFY(tick(negatives, negatives_[1], true));  // a surrogate ticked on purpose: stays, for core to refuse
+    QVERIFY(tick(null, null_[0], false));           // the null changes by hand
+    QVERIFY(page->positives().isEmpty());
+    // The kept ticks, and the run that left the null takes the default (independent: a negative).
+    QCOMPARE(sorted(page->negatives()), sorted({null_[0], negatives_[0], negatives_[1]}));
+    view.reload(); // a refill keeps them too
+    QVERIFY(page->positives().isEmpty());
+    QCOMPARE(sorted(page->negatives()), sorted({null_[0], negatives_[0], negatives_[1]}));
+    // A new teacher: other copies, the defaults again.
+    view.setTeacherRun(students_[0]);
+    view.setTeacherRun(teacher_);
+    QVERIFY(!page->positives().isEmpty());
+  }
+
+  // Each page shows its own job's error, and an error goes once the inputs it
+  // complained about change.
+  void eachPageShowsItsOwnError() {
+    RunStore s(store().toStdString());
+    ForensicsView view(s);
+    view.setTeacherRun(teacher_);
+    view.setSuspectRun(students_[0]);
+    view.setNull(null_);
+    view.setTests({QStringLiteral("fingerprint")});
+    view.setInputs(16);
+    view.setFingerprintCrafting(QStringLiteral("conferrable")); // no surrogates: refused
+    ForensicsCalibrationPage* page = view.calibrationPage();
+    const QString refused = QStringLiteral("conferrable crafting needs surrogate students");
+    {
+      QSignalSpy finished(&view, &ForensicsView::jobFinished);
+      QVERIFY(view.runCalibration());
+      QVERIFY(finished.wait(120000));
+    }
+    QVERIFY2(page->errorText().contains(refused), qPrintable(page->errorText()));
+    QVERIFY2(view.errorText().isEmpty(), qPrintable(view.errorText()));
+    view.setSurrogateStudents({students_[1]}); // the crafting row changed: the complaint is stale
+    QVERIFY2(page->errorText().isEmpty(), qPrintable(page->errorText()));
+
+    view.setSurrogateStudents({});
+    {
+      QSignalSpy finished(&view, &ForensicsView::jobFinished);
+      QVERIFY(view.runTests());
+      QVERIFY(finished.wait(120000));
+    }
+    QVERIFY2(view.errorText().contains(refused), qPrintable(view.errorText()));
+    QVERIFY2(page->errorText().isEmpty(), qPrintable(page->errorText()));
+    view.setFingerprintCrafting(QStringLiteral("teacher"));
+    QVERIFY2(view.errorText().isEmpty(), qPrintable(view.errorText()));
+
+    // A page's own list: a refused calibration's error goes when a positive is ticked or unticked.
+    view.setFingerprintCrafting(QStringLiteral("conferrable"));
+    {
+      QSignalSpy finished(&view, &ForensicsView::jobFinished);
+      QVERIFY(view.runCalibration());
+      QVERIFY(finished.wait(120000));
+    }
+    QVERIFY(page->errorText().contains(refused));
+    auto* positives = page->findChild<QListWidget*>(QStringLiteral("calibrationPositives"));
+    positives->item(0)->setCheckState(positives->item(0)->checkState() == Qt::Checked ? Qt::Unchecked : Qt::Checked);
+    QVERIFY2(page->errorText().isEmpty(), qPrintable(page->errorText()));
   }
 
   // Run ▸ Forensics… opens the tab once.

@@ -13,6 +13,7 @@
 #include <QListWidget>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -92,12 +93,13 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   title_->setWordWrap(true);
   title_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   title_->setVisible(false); // until a result says what it was computed from
-  auto update = [this] {
+  auto update = [this](QMap<int64_t, bool>& chosen, QListWidgetItem* item) {
+    chosen[item->data(kRunRole).toLongLong()] = item->checkState() == Qt::Checked; // the user's word from now on
     updateWarning();
     Q_EMIT selectionChanged();
   };
-  connect(positives_, &QListWidget::itemChanged, this, update);
-  connect(negatives_, &QListWidget::itemChanged, this, update);
+  connect(positives_, &QListWidget::itemChanged, this, [this, update](QListWidgetItem* i) { update(chosenPositives_, i); });
+  connect(negatives_, &QListWidget::itemChanged, this, [this, update](QListWidgetItem* i) { update(chosenNegatives_, i); });
   auto* buttons = new QHBoxLayout;
   buttons->addWidget(evaluate_);
   buttons->addWidget(cancel_);
@@ -137,21 +139,33 @@ ForensicsCalibrationPage::ForensicsCalibrationPage(QWidget* parent) : QWidget(pa
   split->setStretchFactor(1, 2);
   split->setSizes({450, 450});
 
-  auto* layout = new QVBoxLayout(this);
+  // The page scrolls rather than squeezes the ROC below its minimum (its axes
+  // would turn to "…") when a warning or a red error line takes a few lines.
+  auto* content = new QWidget(this);
+  auto* scroll = new QScrollArea(this);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(0, 0, 0, 0);
+  outer->addWidget(scroll);
+  auto* layout = new QVBoxLayout(content);
   layout->addLayout(lists);
   layout->addWidget(warning_);
   layout->addLayout(buttons);
   layout->addWidget(error_);
   layout->addWidget(title_);
   layout->addWidget(split, 1);
+  scroll->setWidget(content);
 }
 
 void ForensicsCalibrationPage::setRuns(const std::vector<distillery::RunRecord>& runs, int64_t teacher,
-                                       const QList<int64_t>& null) {
-  const bool preselect = teacher != teacher_ || null != null_;
-  const QList<int64_t> keepPos = positives(), keepNeg = negatives();
+                                       const QList<int64_t>& null, const QList<int64_t>& surrogates) {
+  if (teacher != teacher_) { // other copies to tell apart: the defaults again
+    chosenPositives_.clear();
+    chosenNegatives_.clear();
+  }
+  const QList<int64_t> beforePos = positives(), beforeNeg = negatives();
   teacher_ = teacher;
-  null_ = null;
   const distillery::ForensicCandidates c = distillery::forensicCandidates(runs, teacher);
   std::map<int64_t, std::string> studentKind;
   for (const auto& s : c.students) studentKind[s.run_id] = s.kind;
@@ -165,39 +179,29 @@ void ForensicsCalibrationPage::setRuns(const std::vector<distillery::RunRecord>&
     if (studentKind.count(r.id)) ordered.push_back(r);
   for (const auto& r : runs)
     if (!studentKind.count(r.id)) ordered.push_back(r);
+  auto checkable = [](QListWidgetItem* item, int64_t id, bool ticked) {
+    item->setData(kRunRole, qint64(id));
+    item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
+    item->setCheckState(ticked ? Qt::Checked : Qt::Unchecked);
+  };
   for (const distillery::RunRecord& r : ordered) {
     if (r.id == teacher || r.status != distillery::RunStatus::Finished || r.task == "lm") continue;
-    const auto k = studentKind.find(r.id);
-    const QString kind = k != studentKind.end() ? QString::fromStdString(k->second)
-                                                : QString::fromStdString(r.task == "train" ? "other" : r.task);
-    const QString name = QStringLiteral("#%1 %2").arg(r.id).arg(QString::fromStdString(r.name));
     if (null.contains(r.id)) continue; // the null's runs are independent by the user's word: neither copy nor held out
-    auto* pos = new QListWidgetItem(k != studentKind.end() ? QStringLiteral("%1 — %2").arg(name, kind) : name, positives_);
-    pos->setData(kRunRole, qint64(r.id));
+    const auto k = studentKind.find(r.id);
+    const bool student = k != studentKind.end();
+    const QString kind = student ? QString::fromStdString(k->second)
+                                 : QString::fromStdString(r.task == "train" ? "other" : r.task);
+    const QString name = QStringLiteral("#%1 %2").arg(r.id).arg(QString::fromStdString(r.name));
+    const bool surrogate = surrogates.contains(r.id);
+    auto* pos = new QListWidgetItem(student ? QStringLiteral("%1 — %2").arg(name, kind) : name, positives_);
     pos->setData(kKindRole, kind);
-    pos->setFlags(pos->flags() | Qt::ItemIsUserCheckable);
-    pos->setCheckState(Qt::Unchecked);
-    if (k == studentKind.end()) {
-      auto* neg = new QListWidgetItem(name, negatives_);
-      neg->setData(kRunRole, qint64(r.id));
-      neg->setFlags(neg->flags() | Qt::ItemIsUserCheckable);
-      neg->setCheckState(Qt::Unchecked);
-    }
-  }
-  if (preselect) {
-    QList<int64_t> students;
-    for (const auto& s : c.students) students.append(s.run_id);
-    tick(positives_, students);
-    QList<int64_t> negs;
-    for (int64_t id : independent)
-      if (!null.contains(id)) negs.append(id);
-    tick(negatives_, negs);
-  } else {
-    tick(positives_, keepPos);
-    tick(negatives_, keepNeg);
+    checkable(pos, r.id, chosenPositives_.value(r.id, student && !surrogate));
+    if (!student)
+      checkable(new QListWidgetItem(name, negatives_), r.id,
+                chosenNegatives_.value(r.id, independent.contains(r.id) && !surrogate));
   }
   updateWarning();
-  Q_EMIT selectionChanged();
+  if (positives() != beforePos || negatives() != beforeNeg) Q_EMIT selectionChanged();
 }
 
 void ForensicsCalibrationPage::setPositives(const QList<int64_t>& runIds) {
@@ -205,6 +209,8 @@ void ForensicsCalibrationPage::setPositives(const QList<int64_t>& runIds) {
     const QSignalBlocker block(positives_);
     tick(positives_, runIds);
   }
+  for (int i = 0; i < positives_->count(); ++i) // said explicitly: the user's choice for every listed run
+    chosenPositives_[positives_->item(i)->data(kRunRole).toLongLong()] = positives_->item(i)->checkState() == Qt::Checked;
   updateWarning();
   Q_EMIT selectionChanged();
 }
@@ -213,6 +219,8 @@ void ForensicsCalibrationPage::setNegatives(const QList<int64_t>& runIds) {
     const QSignalBlocker block(negatives_);
     tick(negatives_, runIds);
   }
+  for (int i = 0; i < negatives_->count(); ++i)
+    chosenNegatives_[negatives_->item(i)->data(kRunRole).toLongLong()] = negatives_->item(i)->checkState() == Qt::Checked;
   updateWarning();
   Q_EMIT selectionChanged();
 }

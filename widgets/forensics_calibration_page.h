@@ -31,9 +31,14 @@ class ForensicsCalibrationPage : public QWidget {
 public:
   explicit ForensicsCalibrationPage(QWidget* parent = nullptr);
 
-  // Fills the lists (all finished image runs but the teacher), keeping ticks
-  // the user changed for runs still there; a new teacher or null preselects again.
-  void setRuns(const std::vector<distillery::RunRecord>& runs, int64_t teacher, const QList<int64_t>& null);
+  // Fills the lists (all finished image runs but the teacher and the null).
+  // A run the user ticked or unticked (by hand or setPositives/setNegatives)
+  // keeps that tick across refills while it is listed; the others take the
+  // defaults: the teacher's students as positives, independent runs as
+  // negatives, neither if a surrogate (the crafting's surrogates are no
+  // held-out copies, and core refuses them). A new teacher forgets the ticks.
+  void setRuns(const std::vector<distillery::RunRecord>& runs, int64_t teacher, const QList<int64_t>& null,
+               const QList<int64_t>& surrogates = {});
   void setPositives(const QList<int64_t>& runIds);
   void setNegatives(const QList<int64_t>& runIds);
   QList<int64_t> positives() const;
@@ -88,7 +93,8 @@ private:
   QMap<QString, double> auc_;
   nlohmann::json rows_ = nlohmann::json::array();
   int64_t teacher_ = -1;
-  QList<int64_t> null_;
+  // The user's own ticks (run id → ticked), kept while the run is listed.
+  QMap<int64_t, bool> chosenPositives_, chosenNegatives_;
 };
 
 } // namespace distillery::gui

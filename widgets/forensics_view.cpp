@@ -22,6 +22,7 @@
 #include <QListWidget>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QStackedWidget>
@@ -41,6 +42,8 @@ namespace distillery::gui {
 namespace {
 
 constexpr int kRunRole = Qt::UserRole;
+// Tall enough for a histogram's title, axis ticks and labels, and legend to stay readable.
+constexpr int kHistogramMinHeight = 240;
 const char* const kTests[] = {"agreement", "sac", "fingerprint"};
 
 QString runLabel(const distillery::RunRecord& r) {
@@ -125,7 +128,7 @@ ForensicsView::ForensicsView(distillery::RunStore& store, QWidget* parent) : QWi
   pages_->addTab(calibration_, tr("Calibration"));
   connect(calibration_, &ForensicsCalibrationPage::evaluateRequested, this, [this] { runCalibration(); });
   connect(calibration_, &ForensicsCalibrationPage::cancelRequested, this, &ForensicsView::cancel);
-  connect(calibration_, &ForensicsCalibrationPage::selectionChanged, this, [this] { recheckCalibration(); });
+  connect(calibration_, &ForensicsCalibrationPage::selectionChanged, this, [this] { calibrationInputsChanged(); });
 
   auto* split = new QSplitter(Qt::Horizontal, this);
   split->addWidget(buildSharedPanel());
@@ -183,8 +186,8 @@ QWidget* ForensicsView::buildSharedPanel() {
   connect(teacherRun_, &QComboBox::currentIndexChanged, this, [this] {
     preselectNull();
     fillRunChecks(conferWith_, store_.runs(), surrogateStudents(), teacherRunId()); // its students first
-    calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns());
-    recheckCalibration();
+    refreshCalibrationRuns();
+    inputsChanged(true);
   });
 
   auto* nullBox = new QGroupBox(tr("Null: independent runs"), panel);
@@ -199,8 +202,6 @@ QWidget* ForensicsView::buildSharedPanel() {
   connect(again, &QPushButton::clicked, this, [this] {
     fillRunLists(); // runs trained since the lists were filled join them
     preselectNull();
-    calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns());
-    recheckCalibration();
   });
   nullNote_ = new QLabel(nullBox);
   nullNote_->setObjectName(QStringLiteral("nullNote"));
@@ -208,8 +209,8 @@ QWidget* ForensicsView::buildSharedPanel() {
   connect(null_, &QListWidget::itemChanged, this, [this] {
     nullChosen_ = true; // a tick by hand: reloads keep this null
     updateNullNote();
-    calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns());
-    recheckCalibration();
+    refreshCalibrationRuns();
+    inputsChanged(true);
   });
   nl->addWidget(nullHelp);
   nl->addWidget(null_, 1);
@@ -224,7 +225,7 @@ QWidget* ForensicsView::buildSharedPanel() {
     box->setObjectName(QStringLiteral("test_%1").arg(QString::fromLatin1(t)));
     box->setChecked(true);
     tests_[QString::fromLatin1(t)] = box;
-    connect(box, &QCheckBox::toggled, this, [this] { recheckCalibration(); });
+    connect(box, &QCheckBox::toggled, this, [this] { inputsChanged(true); });
     checks->addWidget(box);
   }
   tests_[QStringLiteral("agreement")]->setToolTip(tr("Agreement with the teacher's labels on test inputs: the baseline"));
@@ -279,6 +280,10 @@ QWidget* ForensicsView::buildTestPage() {
   suspectStack_->addWidget(fileWidget);
   suspectStack_->addWidget(apiWidget);
   connect(suspectKind_, &QComboBox::currentIndexChanged, suspectStack_, &QStackedWidget::setCurrentIndex);
+  connect(suspectKind_, &QComboBox::currentIndexChanged, this, [this] { inputsChanged(false); });
+  connect(suspectRun_, &QComboBox::currentIndexChanged, this, [this] { inputsChanged(false); });
+  for (QLineEdit* edit : {suspectFile_, suspectUrl_, suspectKeyEnv_})
+    connect(edit, &QLineEdit::textEdited, this, [this] { inputsChanged(false); });
   runButton_ = new QPushButton(tr("Run tests"), suspectBox);
   runButton_->setObjectName(QStringLiteral("forensicsRun"));
   runButton_->setDefault(true);
@@ -316,10 +321,10 @@ QWidget* ForensicsView::buildTestPage() {
   results_ = new QHBoxLayout(resultArea);
   results_->setContentsMargins(0, 0, 0, 0);
 
-  stored_ = new QTableWidget(0, 8, page);
+  stored_ = new QTableWidget(0, 9, page);
   stored_->setObjectName(QStringLiteral("storedResults"));
-  stored_->setHorizontalHeaderLabels({tr("#"), tr("when (UTC)"), tr("test"), tr("suspect"), tr("teacher"),
-                                      tr("statistic"), tr("p"), tr("null")});
+  stored_->setHorizontalHeaderLabels({tr("#"), tr("when (UTC)"), tr("test"), tr("crafting"), tr("suspect"),
+                                      tr("teacher"), tr("statistic"), tr("p"), tr("null")});
   stored_->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
   stored_->horizontalHeader()->setStretchLastSection(true);
   stored_->verticalHeader()->hide();
@@ -337,8 +342,20 @@ QWidget* ForensicsView::buildTestPage() {
   tl->addWidget(suspectBox);
   tl->addLayout(progressRow);
   tl->addWidget(error_);
-  tl->addWidget(resultTitle_);
-  tl->addWidget(resultArea, 1);
+  // The result scrolls rather than squeezes: below the histograms' minimum
+  // height their axes turn to "…", and a long verdict or a red error line
+  // would take that room on a 1280x800 screen.
+  auto* scroll = new QScrollArea(top);
+  scroll->setObjectName(QStringLiteral("forensicsResultScroll"));
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  auto* scrolled = new QWidget(scroll);
+  auto* sl2 = new QVBoxLayout(scrolled);
+  sl2->setContentsMargins(0, 0, 0, 0);
+  sl2->addWidget(resultTitle_);
+  sl2->addWidget(resultArea, 1);
+  scroll->setWidget(scrolled);
+  tl->addWidget(scroll, 1);
   auto* storedBox = new QGroupBox(tr("Stored results"), page);
   auto* stl = new QVBoxLayout(storedBox);
   stl->addWidget(stored_);
@@ -399,8 +416,12 @@ QWidget* ForensicsView::buildFingerprintRow(QWidget* parent) {
   layout->addWidget(surrogates_, 1);
   surrogates_->setVisible(false); // teacher crafting needs none
   layout->addStretch(0); // takes the room while the lists are hidden
-  connect(crafting_, &QComboBox::currentIndexChanged, this,
-          [this] { surrogates_->setVisible(fingerprintCrafting() == QStringLiteral("conferrable")); });
+  connect(crafting_, &QComboBox::currentIndexChanged, this, [this] {
+    surrogates_->setVisible(fingerprintCrafting() == QStringLiteral("conferrable"));
+    craftingChanged();
+  });
+  connect(conferWith_, &QListWidget::itemChanged, this, &ForensicsView::craftingChanged);
+  connect(conferAgainst_, &QListWidget::itemChanged, this, &ForensicsView::craftingChanged);
   return row;
 }
 
@@ -482,7 +503,7 @@ void ForensicsView::fillRunLists() {
     if (suspectRun_->findData(qint64(suspect)) >= 0) suspectRun_->setCurrentIndex(suspectRun_->findData(qint64(suspect)));
   }
   updateNullNote();
-  calibration_->setRuns(runs, teacherRunId(), nullRuns());
+  calibration_->setRuns(runs, teacherRunId(), nullRuns(), activeSurrogates());
 }
 
 int64_t ForensicsView::teacherRunId() const {
@@ -524,8 +545,13 @@ void ForensicsView::reloadStored() {
     auto* id = new QTableWidgetItem(QString::number(r.id));
     id->setData(kRunRole, qint64(r.id));
     const bool skipped = r.result.contains("skipped");
+    // How the fingerprints were crafted, as stored; results from before conferrable crafting were on the teacher.
+    const QString crafting = r.kind == "fingerprint"
+                                 ? QString::fromStdString(r.inputs.value("fingerprint", nlohmann::json::object())
+                                                              .value("crafting", std::string("teacher")))
+                                 : QStringLiteral("-");
     const QStringList cells = {
-        QString::fromStdString(r.created_at), QString::fromStdString(r.kind), forensicModelLabel(r.suspect),
+        QString::fromStdString(r.created_at), QString::fromStdString(r.kind), crafting, forensicModelLabel(r.suspect),
         forensicModelLabel(r.reference),
         skipped ? tr("skipped") : QString::number(r.result.value("statistic", 0.0), 'g', 4),
         skipped ? QString() : QString::number(r.result.value("p_value", 1.0), 'g', 3),
@@ -558,18 +584,26 @@ void ForensicsView::setSuspectApi(const QString& url, const QString& keyEnv) {
 }
 void ForensicsView::setNull(const QList<int64_t>& runIds) {
   nullChosen_ = true;
+  const QList<int64_t> before = nullRuns();
   setRunChecks(null_, runIds);
   updateNullNote();
-  calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns()); // its lists leave the null out
-  recheckCalibration();
+  refreshCalibrationRuns(); // its lists leave the null out
+  if (nullRuns() != before) inputsChanged(true);
+  else recheckCalibration();
 }
 QList<int64_t> ForensicsView::nullRuns() const { return checkedRuns(null_); }
 void ForensicsView::setFingerprintCrafting(const QString& crafting) {
   crafting_->setCurrentIndex(std::max(0, crafting_->findData(crafting)));
 }
 QString ForensicsView::fingerprintCrafting() const { return crafting_->currentData().toString(); }
-void ForensicsView::setSurrogateStudents(const QList<int64_t>& runIds) { setRunChecks(conferWith_, runIds); }
-void ForensicsView::setSurrogateReferences(const QList<int64_t>& runIds) { setRunChecks(conferAgainst_, runIds); }
+void ForensicsView::setSurrogateStudents(const QList<int64_t>& runIds) {
+  setRunChecks(conferWith_, runIds);
+  craftingChanged();
+}
+void ForensicsView::setSurrogateReferences(const QList<int64_t>& runIds) {
+  setRunChecks(conferAgainst_, runIds);
+  craftingChanged();
+}
 QList<int64_t> ForensicsView::surrogateStudents() const { return checkedRuns(conferWith_); }
 QList<int64_t> ForensicsView::surrogateReferences() const { return checkedRuns(conferAgainst_); }
 void ForensicsView::setTests(const QStringList& tests) {
@@ -624,6 +658,7 @@ bool ForensicsView::runTests() {
     return false;
   }
   setError({});
+  job_ = Job::Tests;
   startJob([r](ForensicsWorker* w) { w->runTests(r); });
   return true;
 }
@@ -643,6 +678,7 @@ bool ForensicsView::runCalibration() {
   calibrationMissing_ = missing;
   calibration_->setError(missing);
   if (!missing.isEmpty()) return false;
+  job_ = Job::Calibration;
   startJob([r](ForensicsWorker* w) { w->runCalibration(r); });
   return true;
 }
@@ -657,8 +693,34 @@ QString ForensicsView::calibrationMissing() const {
   return {};
 }
 
+QList<int64_t> ForensicsView::activeSurrogates() const {
+  if (fingerprintCrafting() != QStringLiteral("conferrable")) return {}; // hidden ticks do not count
+  return surrogateStudents() + surrogateReferences();
+}
+
+void ForensicsView::refreshCalibrationRuns() {
+  calibration_->setRuns(store_.runs(), teacherRunId(), nullRuns(), activeSurrogates());
+}
+
+void ForensicsView::craftingChanged() {
+  refreshCalibrationRuns(); // surrogates are no default positives or negatives
+  inputsChanged(true);
+}
+
+void ForensicsView::inputsChanged(bool calibration) {
+  // A page's error complained about the inputs it ran on: once they change it is stale.
+  if (!thread_) setError({});
+  if (calibration) calibrationInputsChanged();
+}
+
+void ForensicsView::calibrationInputsChanged() {
+  if (!thread_ && !calibration_->errorText().isEmpty() && calibration_->errorText() != calibrationMissing_)
+    calibration_->setError({});
+  recheckCalibration();
+}
+
 void ForensicsView::recheckCalibration() {
-  // Only the page's own "Tick…" error follows the choice; a job's failure stays until the next job.
+  // The page's own "Tick…" error follows the choice.
   if (calibrationMissing_.isEmpty() || calibration_->errorText() != calibrationMissing_) return;
   calibrationMissing_ = calibrationMissing();
   calibration_->setError(calibrationMissing_);
@@ -734,7 +796,7 @@ void ForensicsView::showResults(const nlohmann::json& results, const std::string
     auto* chart = new QChartView(new QChart, box);
     chart->setObjectName(QStringLiteral("nullHistogram_%1").arg(test));
     chart->setRenderHint(QPainter::Antialiasing);
-    chart->setMinimumSize(240, 150); // small enough for the verdict and details below it on a 800-pixel screen
+    chart->setMinimumSize(240, kHistogramMinHeight); // the result area scrolls below this
     chart->chart()->legend()->setAlignment(Qt::AlignBottom);
     drawNullHistogram(chart->chart(), r);
     auto* verdict = new QLabel(forensicVerdict(r, teacher), box);
@@ -774,14 +836,10 @@ bool ForensicsView::showStoredResult(int64_t resultId) {
 }
 
 void ForensicsView::onFailed(const QString& message, bool cancelled) {
-  if (cancelled) {
-    setStatus(message);
-    calibration_->setError(message);
-    Q_EMIT failed(message);
-    return;
-  }
-  setError(message);
-  calibration_->setError(message);
+  // Each page says its own job's failure: a refused calibration is no news on the Test page.
+  if (job_ == Job::Calibration) calibration_->setError(message);
+  else if (cancelled) setStatus(message);
+  else setError(message);
   Q_EMIT failed(message);
 }
 
@@ -791,6 +849,7 @@ void ForensicsView::onFinished() {
   delete thread_;
   thread_ = nullptr;
   worker_.reset();
+  job_ = Job::None;
   runButton_->setEnabled(true);
   cancelButton_->setEnabled(false);
   calibration_->setBusy(false);

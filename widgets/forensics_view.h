@@ -125,6 +125,14 @@ private:
   QString calibrationMissing() const;
   // Clears or updates a "Tick…" error on the Calibration page once the choice changes.
   void recheckCalibration();
+  // The choice changed: the Test page's error goes, and with calibration the
+  // Calibration page's too (a "Tick…" error is asked again).
+  void inputsChanged(bool calibration);
+  void calibrationInputsChanged();
+  // The surrogates the crafting uses (none unless conferrable): no default positives or negatives.
+  QList<int64_t> activeSurrogates() const;
+  void refreshCalibrationRuns();
+  void craftingChanged(); // the crafting or a surrogate tick changed
   QWidget* buildTestPage();
   QWidget* buildFingerprintRow(QWidget* parent);
   void fillRunLists();
@@ -146,6 +154,8 @@ private:
   bool reloadDue_ = false;    // the store changed while the tab was hidden
   bool reloadQueued_ = false; // a reload is posted for this event-loop turn
   QString calibrationMissing_; // the "Tick…" error shown on the Calibration page
+  enum class Job { None, Tests, Calibration };
+  Job job_ = Job::None; // whose page a failure goes to
   std::string listedRuns_;              // what the run lists were filled from (id, status, teacher, task, name)
   std::vector<int64_t> listedResults_;  // the stored results' ids in the table
   QThread* thread_ = nullptr;
