@@ -560,6 +560,8 @@ private Q_SLOTS:
     // One p-value per window that holds a window of h tokens not read before.
     QVERIFY(!split.sample_p_values.empty() && int64_t(split.sample_p_values.size()) <= held_out / request.length);
     QVERIFY2(split.p_value() > 1e-3, qPrintable(QString::number(split.p_value())));
+    request.statistic = "mass";
+    request.reference_run = teacher.run_id;
     const auto split_marked = watermarkTestRun(store, students[1.0], request);
     QVERIFY2(split_marked.weight_score.z > split.weight_score.z,
              qPrintable(QStringLiteral("z %1 vs clean %2").arg(split_marked.weight_score.z).arg(split.weight_score.z)));
@@ -612,6 +614,22 @@ private Q_SLOTS:
     QCOMPARE(QString::fromStdString(plain.mode), QStringLiteral("file"));
     QVERIFY(plain.dropped_characters >= 10); // spaces, ';', ':', 'l', 'k'... are not in the vocabulary
     QVERIFY(plain.score.scored > 0);
+    // Clean random text read in short samples: most add only a few new pairs,
+    // where P(X >= x) alone piles up at 1 (KS rejects it); the per-sample
+    // p-values, randomized within the count, are uniform as calibration needs.
+    const QString random_file = dir.path() + "/random.txt";
+    {
+      std::mt19937 rng(5);
+      std::ofstream out(random_file.toStdString());
+      const std::string letters = "abcdefh";
+      for (int i = 0; i < 20000; ++i) out << letters[rng() % letters.size()];
+    }
+    request.length = 8;
+    const auto random_text = watermarkTestFile(store, teacher.run_id, random_file.toStdString(), request);
+    request.length = 128;
+    QVERIFY2(random_text.sample_p_values.size() >= 100, qPrintable(QString::number(random_text.sample_p_values.size())));
+    QVERIFY2(random_text.sample_ks.p_value > 0.01, qPrintable(QString::number(random_text.sample_ks.p_value)));
+    for (double p : random_text.sample_p_values) QVERIFY(p > 0.0 && p <= 1.0);
     try {
       watermarkTestRun(store, 999, request);
       QFAIL("expected a ConfigError");

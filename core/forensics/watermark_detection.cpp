@@ -1,6 +1,7 @@
 #include "core/forensics/watermark_detection.h"
 
 #include "core/base/errors.h"
+#include "core/base/splitmix64.h"
 #include "core/config/run_config.h"
 #include "core/lm/gpt_model.h"
 #include "core/lm/lm_generation.h"
@@ -8,6 +9,7 @@
 #include "core/lm/text_vocabulary.h"
 #include "core/store/run_store.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -65,18 +67,30 @@ void checkRequest(const WatermarkTestRequest& r, int64_t vocab_size) {
 // The p-value of the pairs one sample added to all: samples then score
 // disjoint pairs, so their p-values are independent (a pair such as
 // ("the", " ") in every sample would otherwise push them all the same way).
-double newPairsPValue(const WatermarkScore& before, const WatermarkScore& after) {
-  return std::exp(binomialSurvivalLog(after.green - before.green, after.scored - before.scored, after.gamma));
+// It is randomized within the observed count, P(X > x) + u P(X = x) with u
+// uniform from `noise`, which is exactly U(0, 1) without the watermark: a
+// sample that adds only a few new pairs would otherwise give a very discrete
+// P(X >= x), often 1, and fail the KS check of calibration in the conservative
+// direction. These p-values only serve that check; the pooled test of all
+// pairs stays the exact P(X >= x).
+double newPairsPValue(const WatermarkScore& before, const WatermarkScore& after, uint64_t& noise) {
+  const int64_t green = after.green - before.green, scored = after.scored - before.scored;
+  const double at_least = std::exp(binomialSurvivalLog(green, scored, after.gamma));
+  const double above = green >= scored ? 0.0 : std::exp(binomialSurvivalLog(green + 1, scored, after.gamma));
+  const double u = (double(nextSplitMix64(noise) >> 11) + 0.5) * 0x1.0p-53;
+  return std::min(1.0, above + u * std::max(0.0, at_least - above));
 }
 
 // Scores all samples together, and each by the pairs it adds.
-void scoreSamples(const GreenList& greens, const std::vector<std::vector<int64_t>>& samples, WatermarkTestResult& out) {
+void scoreSamples(const GreenList& greens, const std::vector<std::vector<int64_t>>& samples, uint64_t seed,
+                  WatermarkTestResult& out) {
+  uint64_t noise = splitMix64(seed);
   WatermarkDetector all(greens);
   for (const auto& s : samples) {
     const WatermarkScore before = all.score();
     all.addText(s);
     const WatermarkScore after = all.score();
-    if (after.scored > before.scored) out.sample_p_values.push_back(newPairsPValue(before, after));
+    if (after.scored > before.scored) out.sample_p_values.push_back(newPairsPValue(before, after, noise));
     out.tokens += int64_t(s.size());
   }
   out.score = all.score();
@@ -145,8 +159,9 @@ torch::Tensor nextTokenProbabilities(Gpt model, const std::vector<std::vector<in
 // Open weights, top1: the suspect reads each sequence; its most likely token
 // after position t is scored under the green list of tokens t - h + 1 .. t as
 // a (window, token) pair, binomial.
-void scoreTopOne(Gpt model, const GreenList& greens, const std::vector<std::vector<int64_t>>& sequences,
+void scoreTopOne(Gpt model, const GreenList& greens, const std::vector<std::vector<int64_t>>& sequences, uint64_t seed,
                  WatermarkTestResult& out) {
+  uint64_t noise = splitMix64(seed);
   const int64_t h = greens.params().context;
   WatermarkDetector pairs(greens);
   constexpr size_t kRows = 64;
@@ -160,7 +175,7 @@ void scoreTopOne(Gpt model, const GreenList& greens, const std::vector<std::vect
       for (int64_t t = h - 1; t < int64_t(tokens.size()); ++t)
         pairs.addPrediction(tokens.data() + (t - h + 1), predicted[size_t(t)]);
       const WatermarkScore after = pairs.score();
-      if (after.scored > before.scored) out.sample_p_values.push_back(newPairsPValue(before, after));
+      if (after.scored > before.scored) out.sample_p_values.push_back(newPairsPValue(before, after, noise));
       out.tokens += int64_t(tokens.size());
     }
   }
@@ -241,7 +256,7 @@ WatermarkTestResult watermarkTestRun(RunStore& store, int64_t run_id, const Wate
     // Text mode: the suspect's samples, (window, token) pairs, binomial.
     out.mode = "text";
     out.statistic = "tokens";
-    scoreSamples(greens, suspectSamples(s.model, text, request, gen), out);
+    scoreSamples(greens, suspectSamples(s.model, text, request, gen), request.seed, out);
     out.tokens -= request.samples * request.params.context;
     return out;
   }
@@ -265,7 +280,7 @@ WatermarkTestResult watermarkTestRun(RunStore& store, int64_t run_id, const Wate
     }
     scoreMass(s.model, reference, greens, sequences, out);
   } else {
-    scoreTopOne(s.model, greens, sequences, out);
+    scoreTopOne(s.model, greens, sequences, request.seed, out);
   }
   if (!out.sample_p_values.empty()) out.sample_ks = ksTestUniform(out.sample_p_values);
   return out;
@@ -307,7 +322,7 @@ WatermarkTestResult watermarkTestFile(RunStore& store, int64_t vocab_run, const 
     if (end - at <= size_t(request.params.context)) break;
     samples.emplace_back(ids.begin() + long(at), ids.begin() + long(end));
   }
-  scoreSamples(greens, samples, out);
+  scoreSamples(greens, samples, request.seed, out);
   return out;
 }
 

@@ -56,7 +56,10 @@ struct WatermarkTestResult {
   GreenWeightScore weight_score;     // mass: all samples together, windows deduplicated across them
   double p_value() const { return statistic == "mass" ? weight_score.p_value : score.p_value; }
   // Each sample by the pairs (windows) it adds to those before it: disjoint,
-  // so independent p-values (samples that add none are left out).
+  // so independent p-values (samples that add none are left out). A count's
+  // p-value is randomized within its observed value (seeded by the request's
+  // seed), so that it is exactly U(0, 1) without the watermark; they serve
+  // the KS check of calibration, never the verdict.
   std::vector<double> sample_p_values;
   KsResult sample_ks;                // KS test of sample_p_values against U(0, 1)
   int64_t tokens = 0;                // tokens read (generated, fed or in the file)
