@@ -913,6 +913,26 @@ void TestForensics::cliForensicsRocMatchesHarness() {
            qPrintable(copy));
   const QString elsewhere = refusal({"conferrable", s.followers, {s.other_task}});
   QVERIFY2(elsewhere.contains(QStringLiteral("trained on")), qPrintable(elsewhere));
+  // A single test refuses a reference distilled from the teacher too (it
+  // would push the examples away from what copies do), and stores nothing.
+  {
+    ForensicRequest single;
+    single.suspect = std::to_string(s.kd[0]);
+    single.teacher = std::to_string(s.teacher);
+    single.null = s.null;
+    single.tests = {"fingerprint"};
+    single.fingerprint = {"conferrable", s.followers, {s.hard[0]}};
+    single.inputs = 16;
+    const size_t stored = store.forensicResults().size();
+    try {
+      runStoredForensics(store, single);
+      QFAIL("expected a ConfigError for a distilled surrogate reference");
+    } catch (const ConfigError& e) {
+      QCOMPARE(QString::fromStdString(e.field()), QStringLiteral("--confer-against"));
+      QVERIFY2(QString::fromUtf8(e.what()).contains(QStringLiteral("distilled from the teacher")), e.what());
+    }
+    QCOMPARE(store.forensicResults().size(), stored);
+  }
 
   // The plain table: one line per test and kind.
   const ProcessResult plain = runCli(

@@ -44,11 +44,10 @@ using TakenRuns = std::vector<std::pair<int64_t, std::string>>;
 // Loads the choice's surrogates into options, after the checks forensics-roc
 // makes on its own: each model has one role (examples crafted towards or away
 // from a null, negative or positive model would bias its statistics by
-// construction), and, where independent_references, a reference is
-// independent of the teacher (the single test has never asked it: its CLI
-// stays as scripts know it).
+// construction), and a reference is independent of the teacher (a student of
+// it as a reference would push the examples away from what copies do).
 void loadSurrogates(RunStore& store, const FingerprintCraftingChoice& choice, const Dataset& data, TakenRuns taken,
-                    std::optional<int64_t> teacher_run, int64_t task_run, bool independent_references, Loader& load,
+                    std::optional<int64_t> teacher_run, int64_t task_run, Loader& load,
                     ForensicOptions& options) {
   auto take = [&](const std::vector<int64_t>& ids, const std::string& field, const std::string& role, bool independent,
                   std::vector<Classifier>& into) {
@@ -64,8 +63,7 @@ void loadSurrogates(RunStore& store, const FingerprintCraftingChoice& choice, co
     }
   };
   take(choice.confer_with, "--confer-with", "a surrogate student", false, options.fingerprint_followers);
-  take(choice.confer_against, "--confer-against", "a surrogate reference", independent_references,
-       options.fingerprint_refusers);
+  take(choice.confer_against, "--confer-against", "a surrogate reference", true, options.fingerprint_refusers);
 }
 
 } // namespace
@@ -172,7 +170,7 @@ ForensicSession runStoredForensics(RunStore& store, const ForensicRequest& a, co
   for (int64_t id : a.null) taken.emplace_back(id, elsewhere);
   if (suspect_run) taken.emplace_back(*suspect_run, elsewhere);
   if (teacher_run) taken.emplace_back(*teacher_run, elsewhere);
-  loadSurrogates(store, a.fingerprint, data, taken, teacher_run, teacher_run ? *teacher_run : a.null.front(), false,
+  loadSurrogates(store, a.fingerprint, data, taken, teacher_run, teacher_run ? *teacher_run : a.null.front(),
                  load, options);
 
   ForensicSession s;
@@ -241,7 +239,7 @@ CalibrationResult runStoredCalibration(RunStore& store, const CalibrationRequest
   for (int64_t id : a.null) taken.emplace_back(id, "in the null");
   for (const auto& [kind, id] : a.positives) taken.emplace_back(id, "a positive (" + kind + ")");
   for (int64_t id : a.negatives) taken.emplace_back(id, "a negative");
-  loadSurrogates(store, a.fingerprint, data, taken, teacher_run, teacher_run ? *teacher_run : a.null.front(), true,
+  loadSurrogates(store, a.fingerprint, data, taken, teacher_run, teacher_run ? *teacher_run : a.null.front(),
                  load, options);
 
   CalibrationResult result;

@@ -59,7 +59,8 @@ void checkIndependentRun(RunStore& store, int64_t run_id, std::optional<int64_t>
                          const std::string& field);
 
 // Runs and stores the tests. Throws ConfigError/DataError naming the model
-// that does not fit (another class count or input shape), RunCancelled when
+// that does not fit (another class count or input shape) or the surrogate
+// that may not serve (another role, a reference not independent), RunCancelled when
 // progress answers false (nothing is stored then).
 ForensicSession runStoredForensics(RunStore& store, const ForensicRequest& request,
                                    const ForensicProgress& progress = {});
