@@ -184,9 +184,10 @@ QWidget* ForensicsView::buildSharedPanel() {
   tl->addWidget(teacherStack_);
   connect(teacherKind_, &QComboBox::currentIndexChanged, teacherStack_, &QStackedWidget::setCurrentIndex);
   connect(teacherRun_, &QComboBox::currentIndexChanged, this, [this] {
-    preselectNull();
-    fillRunChecks(conferWith_, store_.runs(), surrogateStudents(), teacherRunId()); // its students first
-    refreshCalibrationRuns();
+    const auto runs = store_.runs(); // one read for the null, the surrogates and the calibration lists
+    preselectNull(runs);
+    fillRunChecks(conferWith_, runs, surrogateStudents(), teacherRunId()); // its students first
+    calibration_->setRuns(runs, teacherRunId(), nullRuns(), activeSurrogates());
     inputsChanged(true);
   });
 
@@ -201,7 +202,7 @@ QWidget* ForensicsView::buildSharedPanel() {
   auto* again = new QPushButton(tr("Select the independent runs"), nullBox);
   connect(again, &QPushButton::clicked, this, [this] {
     fillRunLists(); // runs trained since the lists were filled join them
-    preselectNull();
+    preselectNull(store_.runs());
   });
   nullNote_ = new QLabel(nullBox);
   nullNote_->setObjectName(QStringLiteral("nullNote"));
@@ -488,9 +489,9 @@ void ForensicsView::fillRunLists() {
   // A preselected null follows the store (new independent runs join it); a
   // chosen one keeps its ticks, and runs new since are left for the user to tick.
   // The teacher gone from the store: the null chosen for it goes too.
-  if (!first && (!nullChosen_ || teacherRunId() != teacherBefore)) preselectNull();
+  if (!first && (!nullChosen_ || teacherRunId() != teacherBefore)) preselectNull(runs);
   if (first) {
-    preselectNull();
+    preselectNull(runs);
     // The likeliest suspect: a student of the teacher, else a run outside the null.
     const int64_t teacher = teacherRunId();
     const QList<int64_t> null = nullRuns();
@@ -510,8 +511,8 @@ int64_t ForensicsView::teacherRunId() const {
   return teacherKind_->currentIndex() == 0 ? teacherRun_->currentData().toLongLong() : 0;
 }
 
-void ForensicsView::preselectNull() {
-  const auto c = distillery::forensicCandidates(store_.runs(), teacherRunId());
+void ForensicsView::preselectNull(const std::vector<distillery::RunRecord>& runs) {
+  const auto c = distillery::forensicCandidates(runs, teacherRunId());
   QList<int64_t> ids;
   for (const auto& i : c.independent) ids.append(i.run_id);
   setNull(ids);

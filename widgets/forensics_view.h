@@ -44,6 +44,7 @@ class QHBoxLayout;
 
 namespace distillery {
 class RunStore;
+struct RunRecord;
 }
 
 namespace distillery::gui {
@@ -136,7 +137,7 @@ private:
   QWidget* buildTestPage();
   QWidget* buildFingerprintRow(QWidget* parent);
   void fillRunLists();
-  void preselectNull();
+  void preselectNull(const std::vector<distillery::RunRecord>& runs); // the independent runs of `runs`
   void updateNullNote();
   void reloadStored();
   void showResults(const nlohmann::json& results, const std::string& teacher);
